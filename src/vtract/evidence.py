@@ -1,0 +1,370 @@
+"""Evidence intake: decode an audio file without touching it, and hash it.
+
+The only public entry point is :func:`load`, which returns an immutable
+:class:`Evidence`. The file is opened read-only, hashed byte for byte
+(``sha256``), decoded with libsndfile through :mod:`soundfile`, mixed down to
+mono (or one channel is picked), resampled with a polyphase filter and hashed
+again as decoded PCM (``pcm_sha256``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import os
+import stat
+import warnings
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from .errors import (
+    EmptyAudioError,
+    InputFileError,
+    InvalidAudioError,
+    SampleRateError,
+    SilentAudioError,
+    TooShortError,
+    UnsupportedFormatError,
+)
+
+__all__ = [
+    "ANALYSIS_WINDOW_SECONDS",
+    "MAX_DURATION_SECONDS",
+    "MAX_FILE_BYTES",
+    "MAX_SAMPLE_RATE",
+    "MIN_SAMPLE_RATE",
+    "Evidence",
+    "load",
+    "resample",
+]
+
+#: Lowest original sample rate accepted (Hz); below it no formant fits under Nyquist.
+MIN_SAMPLE_RATE = 4000
+#: Highest original sample rate accepted (Hz).
+MAX_SAMPLE_RATE = 384_000
+#: Shortest usable audio: one published analysis window (565 samples at 16 kHz).
+ANALYSIS_WINDOW_SECONDS = 565 / 16000
+#: Longest evidence accepted in one piece (seconds): 2 hours.
+MAX_DURATION_SECONDS = 2 * 3600.0
+#: Largest evidence file accepted (bytes): 2 GiB.
+MAX_FILE_BYTES = 2 * 1024**3
+#: A sample this close to full scale counts as clipped.
+CLIP_LEVEL = 0.999
+#: Share of clipped samples above which a warning is issued.
+CLIP_WARN_FRACTION = 1e-3
+#: |mean| / rms above which a DC-offset warning is issued.
+DC_WARN_RATIO = 0.1
+#: Peak amplitude at or below which the audio is considered silent.
+SILENCE_PEAK = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class Evidence:
+    """Decoded evidence audio with its chain-of-custody hashes.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray
+        float32 mono samples at :attr:`sr`, read-only.
+    sr : int
+        Sample rate of :attr:`samples` (Hz).
+    original_sr : int
+        Sample rate stored in the file (Hz).
+    channels : int
+        Number of channels in the file.
+    duration : float
+        Duration in seconds.
+    path : pathlib.Path or None
+        Absolute path of the file, ``None`` for in-memory audio.
+    sha256 : str
+        SHA-256 of the file's bytes (hex).
+    pcm_sha256 : str
+        SHA-256 of the decoded float32 little-endian samples (hex).
+    format : str
+        Container format reported by libsndfile (``"WAV"``, ``"FLAC"`` ...).
+    subtype : str
+        Sample encoding reported by libsndfile (``"PCM_16"``, ``"FLOAT"`` ...).
+    channel : int or None
+        Channel picked, or ``None`` when channels were averaged.
+    warnings : tuple of str
+        Non-fatal findings (clipping, DC offset, resampling) a report must show.
+    """
+
+    samples: np.ndarray
+    sr: int
+    original_sr: int
+    channels: int
+    duration: float
+    path: Path | None
+    sha256: str
+    pcm_sha256: str
+    format: str = "RAW"
+    subtype: str = "FLOAT"
+    channel: int | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_array(
+        cls,
+        samples: np.ndarray,
+        sr: int,
+        *,
+        name: str | None = None,
+    ) -> Evidence:
+        """Wrap in-memory mono samples as evidence (hashes are of the samples).
+
+        Parameters
+        ----------
+        samples : array_like
+            1-D mono samples in [-1, 1].
+        sr : int
+            Sample rate in Hz.
+        name : str, optional
+            Unused label kept for reports.
+        """
+        x = np.ascontiguousarray(np.asarray(samples, dtype=np.float32))
+        if x.ndim != 1:
+            raise InvalidAudioError(f"expected 1-D mono samples, got shape {x.shape}")
+        sr = _check_rate(int(sr))
+        _check_signal(x, sr, "array")
+        digest = _pcm_sha256(x)
+        x.setflags(write=False)
+        return cls(
+            samples=x,
+            sr=sr,
+            original_sr=sr,
+            channels=1,
+            duration=x.size / sr,
+            path=None,
+            sha256=digest,
+            pcm_sha256=digest,
+            warnings=tuple(_signal_warnings(x, x)),
+        )
+
+    def summary(self) -> dict[str, object]:
+        """JSON-ready description of the evidence (no samples)."""
+        return {
+            "path": None if self.path is None else str(self.path),
+            "sha256": self.sha256,
+            "pcm_sha256": self.pcm_sha256,
+            "format": self.format,
+            "subtype": self.subtype,
+            "original_sr": self.original_sr,
+            "sr": self.sr,
+            "channels": self.channels,
+            "channel": self.channel,
+            "duration": round(float(self.duration), 6),
+            "warnings": list(self.warnings),
+        }
+
+
+def load(
+    path: str | os.PathLike[str],
+    *,
+    sr: int | None = 16000,
+    channel: int | None = None,
+) -> Evidence:
+    """Load evidence audio read-only, hash it and bring it to one rate.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Audio file: WAV (8/16/24/32-bit int, 32/64-bit float), FLAC, OGG,
+        MP3, NIST SPHERE or anything else libsndfile decodes.
+    sr : int or None, default 16000
+        Target sample rate. ``None`` keeps the file's rate.
+    channel : int, optional
+        Zero-based channel to analyse. By default channels are averaged.
+
+    Returns
+    -------
+    Evidence
+        Decoded samples (float32, mono, read-only) with hashes and metadata.
+
+    Raises
+    ------
+    InputFileError
+        The path does not exist, is not a regular file or cannot be read.
+    UnsupportedFormatError
+        The file is not decodable audio.
+    EmptyAudioError, TooShortError, SilentAudioError, InvalidAudioError
+        The audio has no usable samples.
+    SampleRateError
+        The file's or the requested rate is outside
+        [:data:`MIN_SAMPLE_RATE`, :data:`MAX_SAMPLE_RATE`].
+
+    Examples
+    --------
+    >>> ev = vtract.load("speech.flac")            # doctest: +SKIP
+    >>> ev.sr, ev.original_sr, ev.sha256[:12]       # doctest: +SKIP
+    (16000, 22050, '3f1c9a0b2e4d')
+    """
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputFileError(f"no such file: {str(p)!r}") from None
+    except OSError as exc:
+        raise InputFileError(f"cannot access {str(p)!r}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputFileError(f"not a regular file: {str(p)!r}")
+    if st.st_size == 0:
+        raise EmptyAudioError(f"{p.name}: file is empty (0 bytes)")
+    if st.st_size > MAX_FILE_BYTES:
+        raise InputFileError(
+            f"{p.name}: file is {st.st_size} bytes, above the limit of {MAX_FILE_BYTES} bytes"
+        )
+    if sr is not None:
+        sr = _check_rate(int(sr), what="requested sample rate")
+
+    # Read once, read-only; hash and decode the same bytes.
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
+    sha256 = hashlib.sha256(raw).hexdigest()
+    data, file_sr, fmt, subtype = _decode(raw, p.name)
+
+    if file_sr is None or not np.isfinite(file_sr):
+        raise SampleRateError(f"{p.name}: file has no valid sample rate")
+    file_sr = _check_rate(int(file_sr), what=f"{p.name}: sample rate in the file")
+    if data.shape[0] == 0:
+        raise EmptyAudioError(f"{p.name}: file decodes to 0 samples")
+    n_channels = int(data.shape[1])
+    if data.shape[0] / file_sr > MAX_DURATION_SECONDS:
+        raise InputFileError(
+            f"{p.name}: {data.shape[0] / file_sr:.0f} s of audio, above the limit of "
+            f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
+        )
+    if channel is not None:
+        if not 0 <= channel < n_channels:
+            raise InputFileError(
+                f"{p.name}: channel {channel} requested, file has {n_channels} channel(s)"
+            )
+        mono = data[:, channel]
+    else:
+        mono = data.mean(axis=1) if n_channels > 1 else data[:, 0]
+    if not np.all(np.isfinite(mono)):
+        bad = int(np.count_nonzero(~np.isfinite(mono)))
+        raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
+
+    notes = _signal_warnings(mono, data)
+    target = file_sr if sr is None else sr
+    if target != file_sr:
+        out = resample(mono, file_sr, target)
+        notes.append(f"resampled from {file_sr} Hz to {target} Hz (polyphase, Kaiser window)")
+    else:
+        out = mono
+    out = np.ascontiguousarray(out, dtype=np.float32)
+    _check_signal(out, target, p.name)
+    out.setflags(write=False)
+    return Evidence(
+        samples=out,
+        sr=target,
+        original_sr=file_sr,
+        channels=n_channels,
+        duration=out.size / target,
+        path=p.resolve(),
+        sha256=sha256,
+        pcm_sha256=_pcm_sha256(out),
+        format=fmt,
+        subtype=subtype,
+        channel=channel,
+        warnings=tuple(notes),
+    )
+
+
+def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample with a polyphase anti-aliasing filter.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        1-D signal.
+    orig_sr, target_sr : int
+        Rates in Hz.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 signal of length ``ceil(len(samples) * target_sr / orig_sr)``.
+    """
+    if orig_sr == target_sr:
+        return np.asarray(samples, dtype=np.float64)
+    ratio = Fraction(int(target_sr), int(orig_sr))
+    return resample_poly(
+        np.asarray(samples, dtype=np.float64),
+        ratio.numerator,
+        ratio.denominator,
+        window=("kaiser", 5.0),
+    )
+
+
+def _decode(raw: bytes, name: str) -> tuple[np.ndarray, float | None, str, str]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with sf.SoundFile(io.BytesIO(raw)) as snd:
+                fmt, subtype = snd.format, snd.subtype
+                file_sr = snd.samplerate
+                data = snd.read(dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
+        raise UnsupportedFormatError(
+            f"{name}: not decodable audio (expected WAV, FLAC, OGG, MP3 or NIST SPHERE): {msg}"
+        ) from None
+    except MemoryError:
+        raise UnsupportedFormatError(f"{name}: header claims more audio than fits in memory") from None
+    return data, file_sr, fmt, subtype
+
+
+def _check_rate(rate: int, what: str = "sample rate") -> int:
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise SampleRateError(
+            f"{what} is {rate} Hz; expected {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
+        )
+    return rate
+
+
+def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
+    if x.size == 0:
+        raise EmptyAudioError(f"{name}: no samples")
+    if not np.all(np.isfinite(x)):
+        raise InvalidAudioError(f"{name}: samples are NaN or infinite")
+    min_samples = int(np.ceil(ANALYSIS_WINDOW_SECONDS * sr))
+    if x.size < min_samples:
+        raise TooShortError(
+            f"{name}: {x.size / sr * 1000:.1f} ms of audio; at least "
+            f"{ANALYSIS_WINDOW_SECONDS * 1000:.1f} ms (one analysis window) is needed"
+        )
+    if float(np.max(np.abs(x - x[0]))) <= SILENCE_PEAK:
+        level = "digital silence" if abs(float(x[0])) <= SILENCE_PEAK else "a constant (pure DC)"
+        raise SilentAudioError(f"{name}: audio is {level}; there is no speech to analyse")
+
+
+def _signal_warnings(mono: np.ndarray, data: np.ndarray) -> list[str]:
+    notes: list[str] = []
+    if data.size:
+        clipped = float(np.mean(np.abs(data) >= CLIP_LEVEL))
+        if clipped > CLIP_WARN_FRACTION:
+            notes.append(
+                f"clipping: {clipped * 100:.2f}% of samples at full scale; "
+                "spectral estimates near clipped regions are distorted"
+            )
+    if mono.size:
+        rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
+        mean = float(np.mean(mono, dtype=np.float64))
+        if rms > 0 and abs(mean) / rms > DC_WARN_RATIO:
+            notes.append(f"DC offset: mean {mean:+.4f} is {abs(mean) / rms:.0%} of RMS")
+    return notes
+
+
+def _pcm_sha256(x: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(x, dtype="<f4").tobytes()).hexdigest()
