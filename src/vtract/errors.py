@@ -72,5 +72,5 @@ class EstimationError(VtractError):
     """A vocal-tract estimate could not be computed."""
 
 
-class ReferenceError_(VtractError):  # noqa: N801 - avoid shadowing builtin ReferenceError
+class ReferenceError_(VtractError):
     """An organic reference is missing, corrupt or incompatible."""

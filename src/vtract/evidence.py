@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import os
+import re
 import stat
 import warnings
 from dataclasses import dataclass, field
@@ -321,7 +321,9 @@ def _decode(raw: bytes, name: str) -> tuple[np.ndarray, float | None, str, str]:
             f"{name}: not decodable audio (expected WAV, FLAC, OGG, MP3 or NIST SPHERE): {msg}"
         ) from None
     except MemoryError:
-        raise UnsupportedFormatError(f"{name}: header claims more audio than fits in memory") from None
+        raise UnsupportedFormatError(
+            f"{name}: header claims more audio than fits in memory"
+        ) from None
     return data, file_sr, fmt, subtype
 
 

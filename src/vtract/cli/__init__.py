@@ -27,13 +27,33 @@ EXIT_USAGE = 2
 
 #: subcommand name -> (module in vtract.cli, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "inspect": ("inspect_cmd", "inspect_command", "Decode evidence files and print hashes and metadata."),
-    "align": ("align_cmd", "align_command", "Align evidence to phones (transcript or recognition)."),
-    "estimate": ("estimate_cmd", "estimate_command", "Estimate vocal-tract shapes for windows of a file."),
-    "analyze": ("analyze_cmd", "analyze_command", "Analyse evidence files and print a verdict per file."),
+    "inspect": (
+        "inspect_cmd",
+        "inspect_command",
+        "Decode evidence files and print hashes and metadata.",
+    ),
+    "align": (
+        "align_cmd",
+        "align_command",
+        "Align evidence to phones (transcript or recognition).",
+    ),
+    "estimate": (
+        "estimate_cmd",
+        "estimate_command",
+        "Estimate vocal-tract shapes for windows of a file.",
+    ),
+    "analyze": (
+        "analyze_cmd",
+        "analyze_command",
+        "Analyse evidence files and print a verdict per file.",
+    ),
     "batch": ("batch_cmd", "batch_command", "Analyse many files in parallel into a results table."),
     "reference": ("reference_cmd", "reference_group", "Build and inspect organic references."),
-    "calibrate": ("calibrate_cmd", "calibrate_command", "Set detector thresholds from labelled data."),
+    "calibrate": (
+        "calibrate_cmd",
+        "calibrate_command",
+        "Set detector thresholds from labelled data.",
+    ),
     "demo": ("demo_cmd", "demo_command", "Run the whole pipeline on bundled example audio."),
 }
 

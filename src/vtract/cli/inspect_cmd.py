@@ -13,10 +13,19 @@ from . import EXIT_INPUT
 
 @click.command("inspect")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--sr", default=16000, show_default=True, type=click.IntRange(4000, 384000),
-              help="Rate to decode to (Hz).")
-@click.option("--channel", type=click.IntRange(min=0), default=None,
-              help="Analyse one channel (zero-based) instead of the mix-down.")
+@click.option(
+    "--sr",
+    default=16000,
+    show_default=True,
+    type=click.IntRange(4000, 384000),
+    help="Rate to decode to (Hz).",
+)
+@click.option(
+    "--channel",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Analyse one channel (zero-based) instead of the mix-down.",
+)
 def inspect_command(files: tuple[str, ...], sr: int, channel: int | None) -> None:
     """Decode FILES read-only and print one JSON object per file.
 

@@ -1,0 +1,5 @@
+"""``python -m vtract`` runs the command line."""
+
+from vtract.cli import main
+
+main()

@@ -1,0 +1,366 @@
+"""Evidence intake: formats, rates, channels, hashes and every bad-input case."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+import wave
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy.io import wavfile
+
+import vtract
+from _shared import SHARED_DATA, needs_shared
+from vtract.errors import (
+    EmptyAudioError,
+    InputFileError,
+    InvalidAudioError,
+    SampleRateError,
+    SilentAudioError,
+    TooShortError,
+    UnsupportedFormatError,
+    VtractError,
+)
+from vtract.evidence import resample
+
+AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".ogg", ".sph", ".nist"}
+
+
+def tone(sr: int, seconds: float = 0.5, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(sr * seconds)) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float64)
+
+
+def peak_frequency(x: np.ndarray, sr: int) -> float:
+    spec = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+    return float(np.fft.rfftfreq(x.size, 1 / sr)[np.argmax(spec)])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype", "ext", "tol"),
+    [
+        ("WAV", "PCM_U8", ".wav", 1e-2),
+        ("WAV", "PCM_16", ".wav", 1e-4),
+        ("WAV", "PCM_24", ".wav", 1e-6),
+        ("WAV", "PCM_32", ".wav", 1e-6),
+        ("WAV", "FLOAT", ".wav", 1e-7),
+        ("WAV", "DOUBLE", ".wav", 1e-7),
+        ("FLAC", "PCM_16", ".flac", 1e-4),
+        ("FLAC", "PCM_24", ".flac", 1e-6),
+        ("NIST", "PCM_16", ".sph", 1e-4),
+    ],
+)
+def test_lossless_formats_decode_to_written_samples(tmp_path, fmt, subtype, ext, tol):
+    x = tone(16000)
+    path = tmp_path / f"tone{ext}"
+    sf.write(path, x, 16000, format=fmt, subtype=subtype)
+    ev = vtract.load(path)
+    assert ev.sr == ev.original_sr == 16000
+    assert ev.channels == 1
+    assert ev.format == fmt and ev.subtype == subtype
+    assert ev.samples.dtype == np.float32
+    np.testing.assert_allclose(ev.samples, x, atol=tol)
+    assert ev.duration == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype", "ext"), [("OGG", "VORBIS", ".ogg"), ("MP3", "MPEG_LAYER_III", ".mp3")]
+)
+def test_lossy_formats_keep_the_tone(tmp_path, fmt, subtype, ext):
+    x = tone(16000, seconds=1.0, freq=440.0)
+    path = tmp_path / f"tone{ext}"
+    sf.write(path, x, 16000, format=fmt, subtype=subtype)
+    ev = vtract.load(path)
+    assert ev.format == fmt
+    assert peak_frequency(ev.samples, ev.sr) == pytest.approx(440.0, abs=2.0)
+    rms = float(np.sqrt(np.mean(ev.samples[2000:-2000].astype(np.float64) ** 2)))
+    assert rms == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
+
+
+def test_int16_wav_matches_scipy_reader(tmp_path):
+    rng = np.random.default_rng(0)
+    ints = (rng.standard_normal(8000) * 3000).astype(np.int16)
+    path = tmp_path / "noise.wav"
+    wavfile.write(path, 16000, ints)
+    ev = vtract.load(path)
+    np.testing.assert_array_equal(ev.samples, (ints / 32768.0).astype(np.float32))
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000, 96000])
+def test_odd_rates_resample_polyphase(tmp_path, rate):
+    path = tmp_path / f"tone_{rate}.wav"
+    sf.write(path, tone(rate, seconds=1.0, freq=1000.0), rate, subtype="PCM_16")
+    ev = vtract.load(path)
+    assert ev.original_sr == rate
+    assert ev.sr == 16000
+    assert ev.samples.size == int(np.ceil(rate * 1.0 * 16000 / rate))
+    assert peak_frequency(ev.samples, 16000) == pytest.approx(1000.0, abs=1.0)
+    core = ev.samples[800:-800].astype(np.float64)
+    assert np.sqrt(np.mean(core**2)) == pytest.approx(0.5 / np.sqrt(2), rel=2e-3)
+    assert any("resampled" in w for w in ev.warnings)
+
+
+def test_resampling_removes_content_above_new_nyquist():
+    sr = 48000
+    x = tone(sr, seconds=1.0, freq=12000.0)  # above 8 kHz Nyquist of 16 kHz
+    y = resample(x, sr, 16000)
+    assert np.sqrt(np.mean(y[800:-800] ** 2)) < 1e-3 * np.sqrt(np.mean(x**2))
+
+
+def test_keep_native_rate(tmp_path):
+    path = tmp_path / "t.wav"
+    sf.write(path, tone(44100), 44100)
+    ev = vtract.load(path, sr=None)
+    assert ev.sr == ev.original_sr == 44100
+    assert not any("resampled" in w for w in ev.warnings)
+
+
+def test_stereo_mixdown_and_channel_pick(tmp_path):
+    left = tone(16000, freq=300.0, amp=0.4)
+    right = tone(16000, freq=700.0, amp=0.2)
+    path = tmp_path / "stereo.wav"
+    sf.write(path, np.column_stack([left, right]), 16000, subtype="FLOAT")
+    mixed = vtract.load(path)
+    assert mixed.channels == 2 and mixed.channel is None
+    np.testing.assert_allclose(mixed.samples, (left + right) / 2, atol=1e-6)
+    right_only = vtract.load(path, channel=1)
+    np.testing.assert_allclose(right_only.samples, right, atol=1e-6)
+    assert right_only.pcm_sha256 != mixed.pcm_sha256
+    assert right_only.sha256 == mixed.sha256
+    with pytest.raises(InputFileError, match="channel 2 requested, file has 2"):
+        vtract.load(path, channel=2)
+
+
+def test_six_channel_audio(tmp_path):
+    data = np.column_stack([tone(16000, freq=200.0 * (k + 1), amp=0.1) for k in range(6)])
+    path = tmp_path / "six.wav"
+    sf.write(path, data, 16000, subtype="PCM_24")
+    ev = vtract.load(path)
+    assert ev.channels == 6
+    np.testing.assert_allclose(ev.samples, data.mean(axis=1), atol=1e-5)
+
+
+def test_hashes_match_file_bytes_and_decoded_pcm(tmp_path):
+    path = tmp_path / "t.flac"
+    sf.write(path, tone(16000), 16000)
+    ev = vtract.load(path)
+    assert ev.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert ev.pcm_sha256 == hashlib.sha256(ev.samples.astype("<f4").tobytes()).hexdigest()
+    assert vtract.load(path).pcm_sha256 == ev.pcm_sha256  # deterministic
+
+
+def test_samples_are_read_only(tmp_path):
+    path = tmp_path / "t.wav"
+    sf.write(path, tone(16000), 16000)
+    ev = vtract.load(path)
+    with pytest.raises(ValueError):
+        ev.samples[0] = 1.0
+
+
+def test_file_is_not_modified_and_read_only_file_loads(tmp_path):
+    path = tmp_path / "evidence.wav"
+    sf.write(path, tone(16000), 16000)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    path.chmod(stat.S_IRUSR)
+    tmp_path.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        vtract.load(path)
+    finally:
+        tmp_path.chmod(stat.S_IRWXU)
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_clipping_and_dc_offset_are_warnings(tmp_path):
+    x = np.clip(tone(16000, amp=2.0), -1.0, 1.0)
+    path = tmp_path / "clipped.wav"
+    sf.write(path, x, 16000, subtype="FLOAT")
+    assert any(w.startswith("clipping") for w in vtract.load(path).warnings)
+    dc = tone(16000, amp=0.1) + 0.3
+    path2 = tmp_path / "dc.wav"
+    sf.write(path2, dc, 16000, subtype="FLOAT")
+    assert any(w.startswith("DC offset") for w in vtract.load(path2).warnings)
+    clean = tmp_path / "clean.wav"
+    sf.write(clean, tone(16000), 16000, subtype="FLOAT")
+    assert not [w for w in vtract.load(clean).warnings if not w.startswith("resampled")]
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        vtract.load(tmp_path / "nope.wav")
+
+
+def test_directory_is_not_a_file(tmp_path):
+    with pytest.raises(InputFileError, match="not a regular file"):
+        vtract.load(tmp_path)
+
+
+def test_zero_byte_file(tmp_path):
+    path = tmp_path / "empty.wav"
+    path.write_bytes(b"")
+    with pytest.raises(EmptyAudioError, match="0 bytes"):
+        vtract.load(path)
+
+
+def test_random_bytes_are_not_audio(tmp_path):
+    path = tmp_path / "noise.wav"
+    path.write_bytes(np.random.default_rng(1).bytes(4096))
+    with pytest.raises(UnsupportedFormatError, match="not decodable audio"):
+        vtract.load(path)
+
+
+def test_text_file_is_not_audio(tmp_path):
+    path = tmp_path / "notes.flac"
+    path.write_text("hello")
+    with pytest.raises(UnsupportedFormatError) as info:
+        vtract.load(path)
+    assert "BytesIO" not in str(info.value)
+
+
+def test_header_only_wav_is_empty(tmp_path):
+    path = tmp_path / "header.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+    with pytest.raises(EmptyAudioError, match="0 samples"):
+        vtract.load(path)
+
+
+def test_shorter_than_one_window(tmp_path):
+    path = tmp_path / "short.wav"
+    sf.write(path, tone(16000, seconds=0.01), 16000)
+    with pytest.raises(TooShortError, match="one analysis window"):
+        vtract.load(path)
+
+
+def test_digital_silence_and_pure_dc(tmp_path):
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(16000), 16000)
+    with pytest.raises(SilentAudioError, match="digital silence"):
+        vtract.load(path)
+    dc = tmp_path / "dc.wav"
+    sf.write(dc, np.full(16000, 0.25), 16000, subtype="FLOAT")
+    with pytest.raises(SilentAudioError, match="pure DC"):
+        vtract.load(dc)
+
+
+def test_nan_samples(tmp_path):
+    x = tone(16000)
+    x[100] = np.nan
+    x[200] = np.inf
+    path = tmp_path / "nan.wav"
+    sf.write(path, x, 16000, subtype="FLOAT")
+    with pytest.raises(InvalidAudioError, match="2 sample"):
+        vtract.load(path)
+
+
+@pytest.mark.parametrize("rate", [1, 100, 10_000_000])
+def test_absurd_header_rates(tmp_path, rate):
+    path = tmp_path / f"rate_{rate}.wav"
+    ints = (tone(16000) * 20000).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(ints.tobytes())
+    raw = bytearray(path.read_bytes())
+    raw[24:28] = int(rate).to_bytes(4, "little")
+    raw[28:32] = int(rate * 2).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises((SampleRateError, UnsupportedFormatError)) as info:
+        vtract.load(path)
+    assert isinstance(info.value, VtractError)
+
+
+def test_requested_rate_is_validated(tmp_path):
+    path = tmp_path / "t.wav"
+    sf.write(path, tone(16000), 16000)
+    with pytest.raises(SampleRateError, match="requested sample rate is 10 Hz"):
+        vtract.load(path, sr=10)
+
+
+def test_truncated_wav_header_claims_more_data(tmp_path):
+    path = tmp_path / "trunc.wav"
+    sf.write(path, tone(16000, seconds=1.0), 16000, subtype="PCM_16")
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    ev = vtract.load(path)  # libsndfile reads what is there
+    assert ev.duration == pytest.approx(0.5, abs=0.01)
+
+
+def test_from_array_validates():
+    ev = vtract.Evidence.from_array(tone(16000), 16000)
+    assert ev.path is None and ev.sha256 == ev.pcm_sha256
+    with pytest.raises(InvalidAudioError):
+        vtract.Evidence.from_array(np.zeros((2, 100)), 16000)
+    with pytest.raises(SilentAudioError):
+        vtract.Evidence.from_array(np.zeros(16000), 16000)
+
+
+# ---------------------------------------------------------------- shared data
+
+
+def shared_audio_files() -> list[str]:
+    if not SHARED_DATA.is_dir():
+        return []
+    return sorted(
+        str(p.relative_to(SHARED_DATA))
+        for p in SHARED_DATA.rglob("*")
+        if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
+    )
+
+
+@needs_shared
+def test_every_shared_audio_file_loads_with_sha256sum_hash():
+    files = shared_audio_files()
+    assert len(files) > 400
+    sums = subprocess.run(
+        ["sha256sum", *files], cwd=SHARED_DATA, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    expected = {line.split(None, 1)[1].lstrip("*"): line.split()[0] for line in sums}
+    failures = []
+    for rel in files:
+        try:
+            ev = vtract.load(SHARED_DATA / rel)
+        except VtractError as exc:  # pragma: no cover - reported below
+            failures.append(f"{rel}: {exc}")
+            continue
+        assert ev.sha256 == expected[rel], rel
+        assert ev.sr == 16000 and ev.samples.ndim == 1 and np.isfinite(ev.samples).all()
+    assert not failures, failures
+
+
+@needs_shared
+def test_shared_formats_are_all_exercised():
+    formats = set()
+    for rel in shared_audio_files():
+        info = sf.info(str(SHARED_DATA / rel))
+        formats.add((info.format, info.subtype))
+    assert {"WAV", "FLAC", "MP3"} <= {f for f, _ in formats}
+
+
+def test_cli_inspect_reports_error_without_traceback(tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF....WAVEjunk")
+    good = tmp_path / "good.wav"
+    sf.write(good, tone(16000), 16000)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vtract", "inspect", str(good), str(bad)],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 2 and '"error"' in lines[1] and '"sha256"' in lines[0]
