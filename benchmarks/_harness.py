@@ -1,0 +1,44 @@
+"""Shared plumbing for benchmark scripts: timing and JSON results with provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vtract.provenance import provenance
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def best_of(func: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
+    """Run ``func`` ``repeats`` times; return the fastest wall time (s) and its result."""
+    best = float("inf")
+    out = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = func()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def write_result(name: str, figures: dict[str, Any], parameters: dict[str, Any]) -> Path:
+    """Write ``results/<name>.json`` atomically with a provenance block and print it."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = {
+        "benchmark": name,
+        "figures": figures,
+        "machine": {"cpus": os.cpu_count(), "argv": sys.argv[1:]},
+        "provenance": provenance(parameters),
+    }
+    path = RESULTS / f"{name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    print(json.dumps(figures, indent=2, sort_keys=True))
+    print(f"wrote {path}")
+    return path

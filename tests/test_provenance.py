@@ -1,0 +1,49 @@
+"""Provenance blocks: complete, deterministic apart from the timestamp."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib import metadata
+
+import vtract
+from vtract.provenance import dependency_versions, file_sha256, provenance
+
+
+def test_provenance_fields_and_versions():
+    block = provenance({"method": "lpc", "order": 18}, {"evidence": "ab" * 32})
+    assert block["tool"] == "vtract"
+    assert block["version"] == vtract.__version__
+    assert block["parameters"] == {"method": "lpc", "order": 18}
+    assert block["inputs"] == {"evidence": "ab" * 32}
+    assert block["dependencies"]["numpy"] == metadata.version("numpy")
+    assert block["dependencies"]["praat-parselmouth"] == metadata.version("praat-parselmouth")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", block["created_utc"])
+    assert block["git_commit"] is None or re.fullmatch(r"[0-9a-f]{40}", block["git_commit"])
+    json.dumps(block)  # serialisable
+
+
+def test_provenance_without_timestamp_is_reproducible():
+    a = provenance({"x": 1}, timestamp=False)
+    b = provenance({"x": 1}, timestamp=False)
+    assert "created_utc" not in a
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_parameters_are_copied_not_shared():
+    params = {"a": 1}
+    block = provenance(params)
+    params["a"] = 2
+    assert block["parameters"] == {"a": 1}
+
+
+def test_file_sha256_matches_hashlib(tmp_path):
+    path = tmp_path / "blob.bin"
+    data = bytes(range(256)) * 5000
+    path.write_bytes(data)
+    assert file_sha256(path, chunk=1000) == hashlib.sha256(data).hexdigest()
+
+
+def test_libsndfile_version_recorded():
+    assert dependency_versions()["libsndfile"]
