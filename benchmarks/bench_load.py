@@ -19,9 +19,8 @@ import soundfile as sf
 from scipy.signal import lfilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import best_of, write_result  # noqa: E402
-
-import vtract  # noqa: E402
+import vtract
+from _harness import best_of, write_result
 
 
 def speech_like(seconds: float, sr: int, seed: int = 0) -> np.ndarray:
@@ -57,7 +56,9 @@ def main() -> None:
         "bare_soundfile_decode_audio_s_per_s": round(seconds / t_decode, 1),
         "output_samples": int(ev.samples.size),
     }
-    write_result("load", figures, {"minutes": args.minutes, "rate": args.rate, "repeats": args.repeats})
+    write_result(
+        "load", figures, {"minutes": args.minutes, "rate": args.rate, "repeats": args.repeats}
+    )
 
 
 if __name__ == "__main__":
