@@ -1,0 +1,452 @@
+"""Bigram windows: analysis frames around the boundary of adjacent phones.
+
+Blue et al. (USENIX Security 2022) estimate the vocal tract on windows of
+565 samples (16 kHz) overlapping by 115 samples (hop 450), laid on a grid
+anchored so that one window is centred on the boundary between two adjacent
+phones of a word (a *bigram*), and extend the grid backwards into the first
+phone and forwards into the second (authors' code,
+``construct_uniform_windows_ph``).
+
+Geometry (both policies)
+------------------------
+With window length ``n`` and hop ``h`` (both scaled from the 16 kHz values
+to the working rate ``sr``: ``n = round(565 sr / 16000)``,
+``h = n - round(115 sr / 16000)``) and boundary sample ``b =
+round(boundary_s * sr)``, window ``k`` (``k = 0`` centred, negative before
+the boundary, positive after) covers samples ``[b - n // 2 + k h,
+b - n // 2 + k h + n)``. At 16 kHz the centred window is ``[b - 282,
+b + 283)``: its middle sample (index 282) is the boundary sample, exactly as
+published. Windows that would reach outside the audio are never produced.
+
+Policies
+--------
+``"published"`` reproduces the authors' code: windows ``k <= 0`` are kept
+while their first sample lies strictly after the first phone's start, and
+windows ``k > 0`` while their last sample lies strictly before the second
+phone's end. Edge cases of that rule: (1) when the first phone is shorter
+than half a window (282 samples, 17.6 ms) the *boundary window itself* is
+dropped, so short first phones (stop bursts, flaps, many unstressed vowels)
+contribute no boundary window at all and, when the second phone is short
+too, the bigram gets no window; (2) the boundary window is checked against
+the first phone only, so it may run past the end of the second phone; (3)
+the authors number windows by list position, so ``window_index`` 0 is the
+boundary window only when no earlier window exists. (3) is fixed in both
+policies here: ``window_index`` is always relative to the boundary window.
+
+``"centred"`` (default, the fix): the boundary window ``k = 0`` is always
+kept (when it lies inside the audio), because the transition it measures is
+the point of a bigram; every other window is kept only when it lies entirely
+inside the bigram span ``[start of phone 1, end of phone 2]``. Every adjacent
+phone pair therefore yields at least one window, centred on its boundary,
+and off-centre windows never mix in a third phone.
+
+Pairs
+-----
+Adjacent phones (the second starts within :data:`ADJACENCY_TOLERANCE_S` of
+the end of the first) that are both speech (silence and noise labels, and
+labels the alignment normaliser could not map, are skipped) and belong to
+the same word (or to any words with ``cross_word=True``). Word membership
+comes from the word intervals of the alignment (phone midpoint), so a
+repeated word ("that that") stays two words; without word intervals,
+consecutive phones with the same non-empty ``word`` text form a word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .alignment.model import Alignment
+from .errors import AlignmentError, SampleRateError
+from .evidence import Evidence, resample
+
+__all__ = [
+    "ADJACENCY_TOLERANCE_S",
+    "PUBLISHED_OVERLAP",
+    "PUBLISHED_RATE",
+    "PUBLISHED_WINDOW",
+    "SILENCE_LABELS",
+    "BigramWindows",
+    "bigram_pairs",
+    "bigram_windows",
+    "is_speech_label",
+    "window_geometry",
+]
+
+#: Rate (Hz) at which the published window sizes are given.
+PUBLISHED_RATE = 16000
+#: Published window length (samples at 16 kHz).
+PUBLISHED_WINDOW = 565
+#: Published overlap between consecutive windows (samples at 16 kHz).
+PUBLISHED_OVERLAP = 115
+#: Largest gap (s) between two phones that still counts as adjacent.
+ADJACENCY_TOLERANCE_S = 0.005
+#: Labels (lowercase) that denote silence, pauses or non-speech noise.
+SILENCE_LABELS = frozenset(
+    {
+        "",
+        "sil",
+        "sp",
+        "spn",
+        "pau",
+        "h#",
+        "#",
+        "noise",
+        "nsn",
+        "lau",
+        "bn",
+        "<sil>",
+        "<unk>",
+        "<s>",
+        "</s>",
+    }
+)
+
+Policy = Literal["centred", "published"]
+
+
+@dataclass(frozen=True, eq=False)
+class BigramWindows:
+    """The analysis windows of one phone bigram.
+
+    Attributes
+    ----------
+    bigram : str
+        ARPAbet bigram ``"AH-N"``.
+    phone1, phone2 : str
+        The two phones.
+    word : str
+        Word of the bigram (``""`` when it spans two words).
+    boundary_s : float
+        Phone boundary (s).
+    phone1_start_s, phone2_end_s : float
+        Span of the bigram (s).
+    sr : int
+        Rate of :attr:`frames` (Hz).
+    frames : numpy.ndarray
+        float64 array ``(n_windows, window_len)``, C-contiguous.
+    window_index : numpy.ndarray
+        int64, 0 = the window centred on the boundary, negative before.
+    offsets_s : numpy.ndarray
+        Window centre minus boundary (s).
+    window_start_s, window_end_s : numpy.ndarray
+        Start and end (exclusive) of each window (s).
+    start_samples : numpy.ndarray
+        int64 first sample of each window at :attr:`sr`.
+    """
+
+    bigram: str
+    phone1: str
+    phone2: str
+    word: str
+    boundary_s: float
+    phone1_start_s: float
+    phone2_end_s: float
+    sr: int
+    frames: np.ndarray
+    window_index: np.ndarray
+    offsets_s: np.ndarray
+    window_start_s: np.ndarray
+    window_end_s: np.ndarray
+    start_samples: np.ndarray
+
+    @property
+    def n_windows(self) -> int:
+        """Number of windows."""
+        return int(self.frames.shape[0])
+
+    @property
+    def start_s(self) -> float:
+        """Start of the first window (s)."""
+        return float(self.window_start_s[0])
+
+    @property
+    def end_s(self) -> float:
+        """End of the last window (s)."""
+        return float(self.window_end_s[-1])
+
+    @property
+    def centres_s(self) -> np.ndarray:
+        """Centre time of each window (s)."""
+        return self.boundary_s + self.offsets_s
+
+
+def window_geometry(
+    sr: int, *, window: int = PUBLISHED_WINDOW, overlap: int = PUBLISHED_OVERLAP
+) -> tuple[int, int]:
+    """Window length and hop (samples) at ``sr`` for sizes given at 16 kHz.
+
+    Parameters
+    ----------
+    sr : int
+        Working rate (Hz).
+    window, overlap : int
+        Window length and overlap in samples at 16 kHz (published: 565, 115).
+
+    Returns
+    -------
+    (int, int)
+        ``(length, hop)`` in samples at ``sr``.
+    """
+    if int(sr) <= 0:
+        raise SampleRateError(f"sample rate must be positive, got {sr}")
+    if window < 2 or overlap < 0 or overlap >= window:
+        raise ValueError(
+            f"window must be >= 2 samples and 0 <= overlap < window, got window={window}, overlap={overlap}"
+        )
+    n = round(window * sr / PUBLISHED_RATE)
+    ov = round(overlap * sr / PUBLISHED_RATE)
+    if n < 2 or n - ov < 1:
+        raise SampleRateError(f"sample rate {sr} Hz too low for a {window}-sample (16 kHz) window")
+    return int(n), int(n - ov)
+
+
+def is_speech_label(label: str) -> bool:
+    """True unless ``label`` denotes silence, a pause or noise."""
+    return str(label).strip().lower() not in SILENCE_LABELS
+
+
+def bigram_pairs(alignment: Alignment, *, cross_word: bool = False) -> pd.DataFrame:
+    """Adjacent speech-phone pairs of an alignment.
+
+    Parameters
+    ----------
+    alignment : Alignment
+        Phones (and, if present, words) with times.
+    cross_word : bool, default False
+        Also pair the last phone of a word with the first of the next word
+        when they are adjacent (no pause between them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``bigram``, ``phone1``, ``phone2``, ``word``
+        (``""`` across words), ``phone1_start``, ``boundary``,
+        ``phone2_end`` (s), ``cross_word`` (bool), sorted by time.
+    """
+    if not isinstance(alignment, Alignment):
+        raise AlignmentError(f"expected a vtract Alignment, got {type(alignment).__name__}")
+    phones = alignment.phones
+    missing = {"start", "end", "label"} - set(phones.columns)
+    if missing:
+        raise AlignmentError(f"alignment phones lack columns {sorted(missing)}")
+    columns = [
+        "bigram",
+        "phone1",
+        "phone2",
+        "word",
+        "phone1_start",
+        "boundary",
+        "phone2_end",
+        "cross_word",
+    ]
+    if len(phones) < 2:
+        return pd.DataFrame({c: [] for c in columns})
+    ph = phones.sort_values("start", kind="mergesort").reset_index(drop=True)
+    starts = ph["start"].to_numpy(dtype=np.float64)
+    ends = ph["end"].to_numpy(dtype=np.float64)
+    labels = [str(x) for x in ph["label"]]
+    unknown = {str(u) for u in alignment.unknown_labels}
+    speech = np.array([is_speech_label(lab) and lab not in unknown for lab in labels])
+    word_id, word_text = _word_membership(ph, alignment.words)
+    rows = []
+    for i in range(len(ph) - 1):
+        j = i + 1
+        if not (speech[i] and speech[j]):
+            continue
+        if abs(starts[j] - ends[i]) > ADJACENCY_TOLERANCE_S:
+            continue
+        same_word = word_id[i] >= 0 and word_id[i] == word_id[j]
+        if not same_word and not cross_word:
+            continue
+        p1, p2 = labels[i], labels[j]
+        rows.append(
+            {
+                "bigram": f"{p1}-{p2}",
+                "phone1": p1,
+                "phone2": p2,
+                "word": word_text[i] if same_word else "",
+                "phone1_start": float(starts[i]),
+                "boundary": float(0.5 * (ends[i] + starts[j])),
+                "phone2_end": float(ends[j]),
+                "cross_word": not same_word,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Word index (-1 = none) and word text of each phone."""
+    n = len(phones)
+    ids = np.full(n, -1, dtype=np.int64)
+    text = [""] * n
+    if words is not None and len(words) and {"start", "end"} <= set(words.columns):
+        w = words.sort_values("start", kind="mergesort").reset_index(drop=True)
+        ws = w["start"].to_numpy(dtype=np.float64)
+        we = w["end"].to_numpy(dtype=np.float64)
+        wl = [str(x) for x in w["label"]] if "label" in w.columns else [""] * len(w)
+        mid = 0.5 * (
+            phones["start"].to_numpy(dtype=np.float64) + phones["end"].to_numpy(dtype=np.float64)
+        )
+        for i, m in enumerate(mid):
+            hit = np.nonzero((ws <= m) & (m < we))[0]
+            if hit.size and is_speech_label(wl[hit[0]]):
+                ids[i] = int(hit[0])
+                text[i] = wl[hit[0]].lower()
+        return ids, text
+    if "word" not in phones.columns:
+        raise AlignmentError("alignment has neither word intervals nor a 'word' column on phones")
+    current = -1
+    previous = None
+    for i, word in enumerate(phones["word"]):
+        word = "" if word is None or (isinstance(word, float) and np.isnan(word)) else str(word)
+        if not word or not is_speech_label(word):
+            previous = None
+            continue
+        if word != previous:
+            current += 1
+        ids[i] = current
+        text[i] = word.lower()
+        previous = word
+    return ids, text
+
+
+def bigram_windows(
+    evidence_or_samples: Evidence | np.ndarray,
+    sr: int | None,
+    alignment: Alignment,
+    *,
+    cross_word: bool = False,
+    window: int = PUBLISHED_WINDOW,
+    overlap: int = PUBLISHED_OVERLAP,
+    policy: Policy = "centred",
+) -> list[BigramWindows]:
+    """Cut the analysis windows of every usable bigram.
+
+    Parameters
+    ----------
+    evidence_or_samples : Evidence or numpy.ndarray
+        The audio. An :class:`~vtract.Evidence` is resampled to ``sr`` when
+        its rate differs.
+    sr : int or None
+        Working rate (Hz). Required for an array; ``None`` uses the
+        evidence's rate.
+    alignment : Alignment
+        Phones (and words) of the recording.
+    cross_word : bool, default False
+        Also use pairs across word boundaries (no pause between them).
+    window, overlap : int
+        Window length and overlap in samples at 16 kHz (published: 565,
+        115); scaled to ``sr``.
+    policy : {"centred", "published"}
+        Edge-case rule (see the module docstring).
+
+    Returns
+    -------
+    list of BigramWindows
+        Bigrams in time order; bigrams without any window are left out.
+    """
+    if policy not in ("centred", "published"):
+        raise ValueError(f"policy must be 'centred' or 'published', got {policy!r}")
+    x, rate = _samples_at(evidence_or_samples, sr)
+    n, hop = window_geometry(rate, window=window, overlap=overlap)
+    total = x.shape[0]
+    out: list[BigramWindows] = []
+    for row in bigram_pairs(alignment, cross_word=cross_word).itertuples(index=False):
+        starts = _window_starts(
+            b=round(row.boundary * rate),
+            s1=round(row.phone1_start * rate),
+            e2=round(row.phone2_end * rate),
+            n=n,
+            hop=hop,
+            total=total,
+            policy=policy,
+        )
+        if not starts:
+            continue
+        ks = np.array([k for k, _ in starts], dtype=np.int64)
+        st = np.array([s for _, s in starts], dtype=np.int64)
+        frames = np.ascontiguousarray(np.stack([x[s : s + n] for s in st]), dtype=np.float64)
+        centres = (st + (n - 1) / 2.0) / rate
+        out.append(
+            BigramWindows(
+                bigram=row.bigram,
+                phone1=row.phone1,
+                phone2=row.phone2,
+                word=row.word,
+                boundary_s=float(row.boundary),
+                phone1_start_s=float(row.phone1_start),
+                phone2_end_s=float(row.phone2_end),
+                sr=rate,
+                frames=frames,
+                window_index=ks,
+                offsets_s=centres - float(row.boundary),
+                window_start_s=st / rate,
+                window_end_s=(st + n) / rate,
+                start_samples=st,
+            )
+        )
+    return out
+
+
+def _window_starts(
+    *, b: int, s1: int, e2: int, n: int, hop: int, total: int, policy: Policy
+) -> list[tuple[int, int]]:
+    """``(k, start_sample)`` of the windows kept, ascending in time."""
+    c0 = b - n // 2
+    inside_audio = lambda s: s >= 0 and s + n <= total  # noqa: E731
+    before: list[tuple[int, int]] = []
+    after: list[tuple[int, int]] = []
+    if policy == "published":
+        k, s = 0, c0
+        while s1 < s:  # authors: ``while start < curr_front``
+            if inside_audio(s):
+                before.append((k, s))
+            k, s = k - 1, s - hop
+        k, s = 1, c0 + hop
+        while e2 - n > s:  # authors: ``while end - WINDOW_SIZE > curr_front``
+            if inside_audio(s):
+                after.append((k, s))
+            k, s = k + 1, s + hop
+    else:
+        if inside_audio(c0):
+            before.append((0, c0))
+        k, s = -1, c0 - hop
+        while s >= s1:
+            if inside_audio(s) and s + n <= e2:
+                before.append((k, s))
+            k, s = k - 1, s - hop
+        k, s = 1, c0 + hop
+        while s + n <= e2:
+            if inside_audio(s) and s >= s1:
+                after.append((k, s))
+            k, s = k + 1, s + hop
+    return before[::-1] + after
+
+
+def _samples_at(
+    obj: Evidence | np.ndarray | Sequence[float], sr: int | None
+) -> tuple[np.ndarray, int]:
+    """Mono float64 samples at the working rate."""
+    if isinstance(obj, Evidence):
+        rate = int(sr) if sr is not None else int(obj.sr)
+        if rate <= 0:
+            raise SampleRateError(f"sample rate must be positive, got {rate}")
+        x = (
+            resample(obj.samples, obj.sr, rate)
+            if rate != obj.sr
+            else np.asarray(obj.samples, dtype=np.float64)
+        )
+        return np.ascontiguousarray(x, dtype=np.float64), rate
+    if sr is None:
+        raise SampleRateError("sr is required when samples are given as an array")
+    if int(sr) <= 0:
+        raise SampleRateError(f"sample rate must be positive, got {sr}")
+    x = np.asarray(obj, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"expected 1-D mono samples, got shape {x.shape}")
+    return np.ascontiguousarray(x), int(sr)

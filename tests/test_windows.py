@@ -1,0 +1,179 @@
+"""Bigram windows: counts, positions and centring computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vtract.alignment.model import Alignment
+from vtract.evidence import Evidence
+from vtract.windows import bigram_pairs, bigram_windows, window_geometry
+
+
+def make_alignment(phones, words=None) -> Alignment:
+    """phones: (start, end, label, word); words: (start, end, label)."""
+    ph = pd.DataFrame(
+        [
+            {"start": s, "end": e, "label": lab, "word": w, "raw_label": lab, "confidence": np.nan}
+            for s, e, lab, w in phones
+        ]
+    )
+    wd = pd.DataFrame(
+        [{"start": s, "end": e, "label": lab, "confidence": np.nan} for s, e, lab in (words or [])],
+        columns=["start", "end", "label", "confidence"],
+    )
+    return Alignment(phones=ph, words=wd, source="test")
+
+
+CAT = make_alignment(
+    [
+        (0.0, 0.1, "sil", ""),
+        (0.1, 0.16, "K", "cat"),
+        (0.16, 0.30, "AE", "cat"),
+        (0.30, 0.36, "T", "cat"),
+        (0.36, 0.5, "sil", ""),
+    ],
+    [(0.1, 0.36, "cat")],
+)
+
+
+def ramp(n: int) -> np.ndarray:
+    return np.arange(n, dtype=np.float64)
+
+
+def test_published_geometry_and_scaling():
+    assert window_geometry(16000) == (565, 450)
+    # 565 * 22050/16000 = 778.6 -> 779; 115 * 1.378125 = 158.5 -> 158
+    assert window_geometry(22050) == (779, 779 - 158)
+    assert window_geometry(8000) == (282, 282 - 58)  # 282.5 -> 282 (banker's), 57.5 -> 58
+
+
+def test_cat_windows_by_hand():
+    bws = bigram_windows(ramp(8000), 16000, CAT)
+    assert [b.bigram for b in bws] == ["K-AE", "AE-T"]
+    ka, aet = bws
+    # K-AE: phone1 starts at 1600, boundary 2560, phone2 ends 4800.
+    # centred window starts at 2560 - 282 = 2278; hop 450.
+    np.testing.assert_array_equal(ka.window_index, [-1, 0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(ka.start_samples, [1828, 2278, 2728, 3178, 3628, 4078])
+    # AE-T: phone1 starts 2560, boundary 4800, phone2 ends 5760.
+    np.testing.assert_array_equal(aet.window_index, [-4, -3, -2, -1, 0, 1])
+    np.testing.assert_array_equal(aet.start_samples, [2718, 3168, 3618, 4068, 4518, 4968])
+    for b in bws:
+        assert b.frames.shape == (b.n_windows, 565)
+        assert b.frames.flags.c_contiguous and b.frames.dtype == np.float64
+        centre = b.frames[b.window_index == 0][0]
+        assert centre[282] == round(b.boundary_s * 16000)  # middle sample is the boundary
+        np.testing.assert_allclose(b.offsets_s, b.window_index * 450 / 16000, atol=1e-12)
+        assert b.word == "cat"
+    # published policy agrees when the phones are long enough
+    pub = bigram_windows(ramp(8000), 16000, CAT, policy="published")
+    for a, b in zip(bws, pub):
+        np.testing.assert_array_equal(a.window_index, b.window_index)
+
+
+def its(t_end: float, s_end: float) -> Alignment:
+    return make_alignment(
+        [(0.1, 0.2, "IH", "its"), (0.2, t_end, "T", "its"), (t_end, s_end, "S", "its")],
+        [(0.1, s_end, "its")],
+    )
+
+
+def test_short_first_phone_published_drops_boundary_window():
+    # T lasts 160 samples (< 282): boundary 3360, centred start 3078 < T start 3200
+    ali = its(0.21, 0.30)
+    pub = {b.bigram: b for b in bigram_windows(ramp(8000), 16000, ali, policy="published")}
+    fix = {b.bigram: b for b in bigram_windows(ramp(8000), 16000, ali)}
+    np.testing.assert_array_equal(pub["T-S"].window_index, [1, 2])
+    np.testing.assert_array_equal(pub["T-S"].start_samples, [3528, 3978])
+    np.testing.assert_array_equal(fix["T-S"].window_index, [0, 1, 2])
+    assert fix["T-S"].start_samples[0] == 3078
+
+
+def test_both_phones_short_published_gives_nothing_centred_gives_one():
+    ali = its(0.21, 0.24)
+    pub = [b.bigram for b in bigram_windows(ramp(8000), 16000, ali, policy="published")]
+    fix = {b.bigram: b for b in bigram_windows(ramp(8000), 16000, ali)}
+    assert "T-S" not in pub
+    np.testing.assert_array_equal(fix["T-S"].window_index, [0])
+
+
+def test_published_boundary_window_may_overrun_second_phone():
+    # S is only 100 samples; the boundary window (ends boundary + 283) runs past it
+    ali = its(0.25, 0.25625)
+    pub = {b.bigram: b for b in bigram_windows(ramp(8000), 16000, ali, policy="published")}
+    ts = pub["T-S"]
+    assert ts.start_samples[ts.window_index == 0][0] + 565 == 4000 + 283 > 0.25625 * 16000
+    fix = {b.bigram: b for b in bigram_windows(ramp(8000), 16000, ali)}
+    np.testing.assert_array_equal(fix["T-S"].window_index, [-1, 0])  # k=-1 lies inside T-S
+
+
+def test_windows_never_leave_the_audio():
+    ali = make_alignment([(0.0, 0.01, "HH", "hi"), (0.01, 0.2, "AY", "hi")], [(0.0, 0.2, "hi")])
+    # boundary at 160: the centred window would start at -122
+    (hay,) = bigram_windows(ramp(3200), 16000, ali)
+    np.testing.assert_array_equal(hay.window_index, [1, 2, 3, 4, 5, 6])
+    assert hay.start_samples[0] == 160 - 282 + 450
+    assert hay.start_samples[-1] + 565 <= 3200
+    # audio ends at the boundary window: nothing after it fits
+    assert bigram_windows(ramp(600), 16000, ali) == []
+
+
+def test_silence_noise_and_gaps_are_skipped():
+    ali = make_alignment(
+        [
+            (0.0, 0.1, "B", "bob"),
+            (0.1, 0.2, "sil", "bob"),
+            (0.2, 0.3, "AA", "bob"),
+            (0.32, 0.4, "B", "bob"),  # 20 ms gap: not adjacent
+            (0.4, 0.5, "spn", ""),
+        ],
+        [(0.0, 0.4, "bob")],
+    )
+    assert len(bigram_pairs(ali)) == 0
+
+
+def test_word_membership_and_cross_word():
+    ali = make_alignment(
+        [
+            (0.0, 0.1, "DH", "that"),
+            (0.1, 0.2, "AE", "that"),
+            (0.2, 0.3, "T", "that"),
+            (0.3, 0.4, "DH", "that"),
+            (0.4, 0.5, "AE", "that"),
+            (0.5, 0.6, "T", "that"),
+        ],
+        [(0.0, 0.3, "that"), (0.3, 0.6, "that")],
+    )
+    inword = bigram_pairs(ali)
+    assert list(inword["bigram"]) == ["DH-AE", "AE-T", "DH-AE", "AE-T"]
+    both = bigram_pairs(ali, cross_word=True)
+    assert list(both["bigram"]) == ["DH-AE", "AE-T", "T-DH", "DH-AE", "AE-T"]
+    assert both.loc[2, "word"] == "" and bool(both.loc[2, "cross_word"])
+    # without word intervals the 'word' text decides (repeats merge)
+    no_words = Alignment(phones=ali.phones, words=ali.words.iloc[0:0], source="test")
+    assert list(bigram_pairs(no_words)["bigram"]) == ["DH-AE", "AE-T", "T-DH", "DH-AE", "AE-T"]
+
+
+def test_evidence_is_resampled_to_the_working_rate():
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(22050)).astype(np.float32)
+    ev = Evidence.from_array(x, 22050)
+    at16 = bigram_windows(ev, 16000, CAT)
+    native = bigram_windows(ev, None, CAT)
+    assert at16[0].frames.shape[1] == 565 and at16[0].sr == 16000
+    assert native[0].frames.shape[1] == 779 and native[0].sr == 22050
+    # same grid in seconds, up to the rounding of the hop to whole samples (< 1 sample per hop)
+    np.testing.assert_array_equal(at16[0].window_index, native[0].window_index)
+    drift = np.abs(at16[0].offsets_s - native[0].offsets_s)
+    assert np.all(drift <= (np.abs(at16[0].window_index) + 1) / 22050)
+
+
+def test_bad_policy_and_missing_rate():
+    with pytest.raises(ValueError, match="policy"):
+        bigram_windows(ramp(8000), 16000, CAT, policy="paper")  # type: ignore[arg-type]
+    from vtract.errors import SampleRateError
+
+    with pytest.raises(SampleRateError):
+        bigram_windows(ramp(8000), None, CAT)
