@@ -1,0 +1,151 @@
+"""Steady vowels synthesised from a known area function."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.signal import fftconvolve
+
+from .glottal import glottal_source
+from .tube import AIR, AirConstants, TubeShapeError, transfer_function
+
+__all__ = ["tube_impulse_response", "tube_vowel"]
+
+
+def tube_impulse_response(
+    areas_cm2: ArrayLike,
+    section_length_cm: float | ArrayLike,
+    sr: int,
+    *,
+    losses: bool = True,
+    radiation: bool = True,
+    duration_s: float = 1.0,
+    air: AirConstants = AIR,
+) -> np.ndarray:
+    """Impulse response of the tube from glottal flow to lip flow (volume velocity).
+
+    The transfer function :func:`~vtract.synth.tube.transfer_function` is
+    sampled on the FFT grid of ``duration_s`` and inverted, so the response is
+    band-limited to ``sr / 2`` without aliasing in frequency. ``duration_s``
+    must exceed the decay time of the sharpest resonance (1 s is ample even
+    without internal losses, since radiation still damps the tube).
+
+    Parameters
+    ----------
+    areas_cm2 : array_like
+        Areas (cm^2), glottis to lips.
+    section_length_cm : float or array_like
+        Section length(s) (cm).
+    sr : int
+        Sampling rate (Hz).
+    losses, radiation : bool
+        As in :func:`~vtract.synth.tube.transfer_function`; ``radiation=False``
+        needs ``losses=True`` (otherwise the response never decays).
+    duration_s : float, default 1.0
+        Length of the response (s).
+    air : AirConstants, optional
+        Physical constants.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 impulse response, ``2 ** ceil(log2(duration_s * sr))`` samples,
+        unit gain at 0 Hz.
+    """
+    if not (isinstance(sr, int | np.integer) and 1000 <= sr <= 192000):
+        raise TubeShapeError(f"sr must be an integer rate in [1000, 192000] Hz, got {sr!r}")
+    if not losses and not radiation:
+        raise TubeShapeError(
+            "a tube with neither internal losses nor radiation never decays; "
+            "set losses=True or radiation=True"
+        )
+    nfft = 1 << int(np.ceil(np.log2(max(duration_s, 0.01) * sr)))
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sr)
+    h = transfer_function(
+        areas_cm2, section_length_cm, freqs, losses=losses, radiation=radiation, air=air
+    )
+    h[-1] = h[-1].real  # the Nyquist bin of a real signal is real
+    return np.fft.irfft(h, nfft)
+
+
+def tube_vowel(
+    areas_cm2: ArrayLike,
+    section_length_cm: float | ArrayLike,
+    sr: int = 16000,
+    *,
+    f0: float = 120.0,
+    duration: float = 0.5,
+    glottal: str = "lf",
+    losses: bool = True,
+    radiation: bool = True,
+    rd: float = 1.0,
+    jitter: float = 0.0,
+    shimmer: float = 0.0,
+    noise_db: float | None = None,
+    seed: int | None = 0,
+    air: AirConstants = AIR,
+) -> np.ndarray:
+    """Synthesise a steady vowel from a known area function.
+
+    The glottal source (flow derivative, or a flow impulse train) is filtered
+    by the tube's glottis-to-lips volume-velocity response; lip radiation
+    (``p ~ dU/dt``) is applied as a time derivative, so the output is the
+    radiated sound pressure up to a constant. With ``radiation=False`` the
+    output is the lip volume velocity excited by the source as given.
+
+    Parameters
+    ----------
+    areas_cm2 : array_like
+        Areas (cm^2), glottis to lips.
+    section_length_cm : float or array_like
+        Section length(s) (cm): one value, or one per section.
+    sr : int, default 16000
+        Sampling rate (Hz).
+    f0 : float, default 120
+        Fundamental frequency (Hz).
+    duration : float, default 0.5
+        Length (s). The first ~30 ms contain the onset transient.
+    glottal : {"lf", "rosenberg", "impulse"}, default "lf"
+        Source model (see :mod:`vtract.synth.glottal`).
+    losses : bool, default True
+        Viscous, thermal and yielding-wall losses inside the tract. With
+        ``False`` the only loss is radiation at the lips (if ``radiation``).
+    radiation : bool, default True
+        Load the lips with the radiation impedance and output radiated
+        pressure; ``False`` gives an ideal open end and lip volume velocity.
+    rd : float, default 1.0
+        LF voice-quality parameter.
+    jitter, shimmer : float, default 0
+        Relative per-cycle perturbation of period and amplitude.
+    noise_db : float or None, default None
+        If given, add white Gaussian noise at this signal-to-noise ratio (dB).
+    seed : int or None, default 0
+        Seed for jitter, shimmer and noise; identical seeds give identical output.
+    air : AirConstants, optional
+        Physical constants.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 samples, ``round(duration * sr)`` long, peak amplitude 0.5.
+    """
+    if glottal not in ("lf", "rosenberg", "impulse"):
+        raise TubeShapeError(f"glottal must be 'lf', 'rosenberg' or 'impulse', got {glottal!r}")
+    h = tube_impulse_response(
+        areas_cm2, section_length_cm, sr, losses=losses, radiation=radiation, air=air
+    )
+    source = glottal_source(
+        sr, duration, f0=f0, model=glottal, rd=rd, jitter=jitter, shimmer=shimmer, seed=seed
+    )
+    if radiation and glottal == "impulse":
+        # flow impulses -> flow derivative: the radiation's d/dt acts on the source
+        source = np.diff(source, prepend=0.0)
+    y = fftconvolve(source, h)[: source.size]
+    if noise_db is not None:
+        rng = np.random.default_rng(None if seed is None else seed + 1)
+        power = float(np.mean(y**2))
+        y = y + rng.standard_normal(y.size) * np.sqrt(power / 10.0 ** (noise_db / 10.0))
+    peak = float(np.max(np.abs(y)))
+    if peak == 0.0 or not np.isfinite(peak):
+        raise TubeShapeError("synthesis produced silence or non-finite samples")
+    return y * (0.5 / peak)

@@ -1,0 +1,269 @@
+"""Ground-truth vowels for vocal-tract estimators: audio with known area functions.
+
+Three independent sources, each case carrying its true areas (glottis to
+lips), section lengths and total length:
+
+``analytic``
+    Uniform, two-tube and three-tube shapes synthesised by
+    :func:`vtract.synth.tube_vowel` twice: ``impulse-lossless`` (flow impulses,
+    no internal losses, radiation only) and ``lf-lossy`` (LF pulses with
+    jitter/shimmer, wall/viscous/thermal losses) - the latter is "realistic".
+``fant``
+    Fant's (1960) vowels as shipped in Praat (``Create Vocal Tract from
+    phone``, 0.5 cm sections), rendered by vtract's synthesiser (LF, lossy)
+    and, independently, by Praat's own tube model (``VocalTract: To
+    Spectrum`` with radiation and internal damping; its complex response,
+    conjugated to the e^{-jwt} convention, filters a Rosenberg pulse train).
+``vtl``
+    VocalTractLab (vocaltractlab-cython, speaker JD3): vowel shapes ->
+    ``tract_state_to_tube_state`` (40 sections of unequal length, glottis to
+    lips) and ``synth_block`` audio (self-oscillating glottis model, nasal and
+    sinus side branches, piriform fossa) at 44.1 kHz, resampled.
+
+Splits: ``dev`` = analytic + VTL {a, e, i, o, u, @, E, O}; ``heldout`` = all
+Fant vowels (both renderings) + VTL {E:, y, I, U, 2, 9, Y, 6}. Tune on dev;
+report held-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from vtract.evidence import resample
+from vtract.synth import AirConstants, glottal_source, tube_vowel
+
+__all__ = [
+    "ANALYTIC_SHAPES",
+    "FANT_VOWELS",
+    "VTL_DEV",
+    "VTL_HELDOUT",
+    "TractCase",
+    "all_cases",
+    "analytic_cases",
+    "fant_area_function",
+    "fant_cases",
+    "vtl_area_function",
+    "vtl_cases",
+]
+
+# (areas cm^2, section lengths cm), glottis to lips
+ANALYTIC_SHAPES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    "uniform": ((4.0,), (17.0,)),
+    # Fant/Stevens two-tube approximations: /a/ narrow back, wide front; /i/ the reverse
+    "two-tube-a": ((1.0, 7.0), (8.0, 9.0)),
+    "two-tube-i": ((8.0, 1.0), (9.0, 6.0)),
+    # back cavity, constriction, front cavity
+    "three-tube-velar": ((5.0, 0.6, 6.0), (8.0, 3.0, 5.0)),
+    "three-tube-front": ((2.0, 6.0, 0.8), (6.0, 8.0, 2.5)),
+}
+FANT_VOWELS = ("a", "e", "i", "o", "u", "y1", "jery")
+VTL_DEV = ("a", "e", "i", "o", "u", "@", "E", "O")
+VTL_HELDOUT = ("E:", "y", "I", "U", "2", "9", "Y", "6")
+# Praat's tube model uses c = 353 m/s; synthesise Fant vowels with the same
+PRAAT_AIR = AirConstants(c=35300.0)
+
+
+@dataclass(frozen=True, eq=False)
+class TractCase:
+    """One vowel with its true tube.
+
+    Attributes
+    ----------
+    name : str
+        Unique id, ``source/shape/renderer``.
+    source : str
+        ``"analytic"``, ``"fant"`` or ``"vtl"``.
+    shape : str
+        Shape name within the source (vowel or analytic shape).
+    renderer : str
+        What made the audio: ``"vtract-impulse-lossless"``, ``"vtract-lf-lossy"``,
+        ``"praat-spectrum"``, ``"vtl-synth_block"``.
+    realistic : bool
+        Glottal-pulse excitation with tract losses (the accuracy target's domain).
+    split : str
+        ``"dev"`` or ``"heldout"``.
+    audio : numpy.ndarray
+        float64 samples, steady from ``steady_from_s`` on.
+    sr : int
+        Sampling rate (Hz).
+    areas_cm2 : numpy.ndarray
+        True areas, glottis to lips.
+    section_lengths_cm : numpy.ndarray
+        True section lengths, same order.
+    steady_from_s : float
+        First time (s) after the onset transient.
+    info : dict
+        Synthesis settings.
+    """
+
+    name: str
+    source: str
+    shape: str
+    renderer: str
+    realistic: bool
+    split: str
+    audio: np.ndarray
+    sr: int
+    areas_cm2: np.ndarray
+    section_lengths_cm: np.ndarray
+    steady_from_s: float = 0.1
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def length_cm(self) -> float:
+        """True tract length (cm)."""
+        return float(np.sum(self.section_lengths_cm))
+
+    def frames(self, frame_len: int, n_frames: int, hop: int) -> list[np.ndarray]:
+        """``n_frames`` frames of ``frame_len`` samples from the steady part, ``hop`` apart."""
+        start = round(self.steady_from_s * self.sr)
+        need = start + (n_frames - 1) * hop + frame_len
+        if need > self.audio.size:
+            raise ValueError(f"{self.name}: audio too short for {n_frames} frames")
+        return [self.audio[start + i * hop : start + i * hop + frame_len] for i in range(n_frames)]
+
+
+def _expand(shape: str) -> tuple[np.ndarray, np.ndarray]:
+    areas, lengths = ANALYTIC_SHAPES[shape]
+    return np.array(areas, dtype=np.float64), np.array(lengths, dtype=np.float64)
+
+
+@lru_cache(maxsize=64)
+def _analytic(shape: str, realistic: bool, sr: int, duration: float) -> TractCase:
+    areas, lengths = _expand(shape)
+    if realistic:
+        settings = dict(
+            f0=115.0, glottal="lf", losses=True, rd=1.0, jitter=0.005, shimmer=0.03, seed=11
+        )
+        renderer = "vtract-lf-lossy"
+    else:
+        settings = dict(f0=100.0, glottal="impulse", losses=False, seed=0)
+        renderer = "vtract-impulse-lossless"
+    audio = tube_vowel(areas, lengths, sr, duration=duration, **settings)  # type: ignore[arg-type]
+    return TractCase(
+        f"analytic/{shape}/{renderer}", "analytic", shape, renderer, realistic, "dev",
+        audio, sr, areas, lengths, 0.1, dict(settings),
+    )  # fmt: skip
+
+
+def analytic_cases(
+    sr: int = 16000, *, realistic: bool | None = None, duration: float = 0.4
+) -> list[TractCase]:
+    """Analytic tube vowels (dev split).
+
+    Parameters
+    ----------
+    sr : int
+        Output rate (Hz).
+    realistic : bool or None
+        Only the realistic (``True``) or only the lossless impulse (``False``)
+        renderings; both when ``None``.
+    duration : float
+        Seconds of audio per case.
+    """
+    kinds = [False, True] if realistic is None else [realistic]
+    return [_analytic(s, k, sr, duration) for k in kinds for s in ANALYTIC_SHAPES]
+
+
+@lru_cache(maxsize=16)
+def fant_area_function(phone: str) -> tuple[np.ndarray, float]:
+    """Fant's (1960) area function from Praat: (areas cm^2 glottis->lips, section length cm)."""
+    from parselmouth.praat import call
+
+    vt = call("Create Vocal Tract from phone", phone)
+    matrix = call(vt, "To Matrix")
+    return np.array(matrix.values[0], dtype=np.float64) * 1e4, float(matrix.dx) * 100.0
+
+
+def _praat_impulse_response(phone: str, sr: int) -> np.ndarray:
+    from parselmouth.praat import call
+
+    vt = call("Create Vocal Tract from phone", phone)
+    n_bins = 8193
+    # glottal damping off (Praat's glottal loss moves F1/F2 implausibly for Fant's shapes),
+    # radiation and internal damping on
+    spectrum = call(vt, "To Spectrum", n_bins, sr / 2.0, 0, 1, 1)
+    re, im = spectrum.values
+    h = np.fft.irfft(re - 1j * im)  # Praat's spectra use the e^{+jwt} sign convention
+    return h / np.max(np.abs(h))
+
+
+@lru_cache(maxsize=64)
+def _fant(phone: str, renderer: str, sr: int, duration: float) -> TractCase:
+    areas, dx = fant_area_function(phone)
+    lengths = np.full(areas.size, dx)
+    if renderer == "vtract-lf-lossy":
+        settings: dict[str, object] = dict(
+            f0=110.0, glottal="lf", losses=True, rd=1.2, jitter=0.008, shimmer=0.04, seed=23
+        )
+        audio = tube_vowel(areas, dx, sr, duration=duration, air=PRAAT_AIR, **settings)  # type: ignore[arg-type]
+    else:
+        settings = dict(f0=130.0, glottal="rosenberg", open_quotient=0.6, speed_quotient=2.5)
+        source = glottal_source(sr, duration, f0=130.0, model="rosenberg", speed_quotient=2.5)
+        audio = np.convolve(source, _praat_impulse_response(phone, sr))[: source.size]
+        audio = 0.5 * audio / np.max(np.abs(audio))
+    return TractCase(
+        f"fant/{phone}/{renderer}", "fant", phone, renderer, True, "heldout",
+        audio, sr, areas, lengths, 0.1, settings,
+    )  # fmt: skip
+
+
+def fant_cases(
+    sr: int = 16000, *, vowels: tuple[str, ...] = FANT_VOWELS, duration: float = 0.4
+) -> list[TractCase]:
+    """Fant's vowels from Praat, rendered by vtract and by Praat (held-out split)."""
+    return [
+        _fant(v, r, sr, duration) for r in ("vtract-lf-lossy", "praat-spectrum") for v in vowels
+    ]
+
+
+@lru_cache(maxsize=64)
+def vtl_area_function(vowel: str) -> tuple[np.ndarray, np.ndarray]:
+    """VocalTractLab JD3 tube for a vowel shape: (areas cm^2, section lengths cm), glottis->lips."""
+    import vocaltractlab_cython as vtl
+
+    tube = vtl.tract_state_to_tube_state(vtl.get_shape(vowel, "tract"))
+    return np.array(tube["tube_area"], dtype=np.float64), np.array(
+        tube["tube_length"], dtype=np.float64
+    )
+
+
+@lru_cache(maxsize=64)
+def _vtl(vowel: str, sr: int, duration: float) -> TractCase:
+    import vocaltractlab_cython as vtl
+
+    areas, lengths = vtl_area_function(vowel)
+    const = vtl.get_constants()
+    n_states = int(np.ceil(duration * const["sr_audio"] / const["n_samples_per_state"])) + 1
+    tract = np.tile(vtl.get_shape(vowel, "tract"), (n_states, 1))
+    glottis = np.tile(vtl.get_shape("modal", "glottis"), (n_states, 1))
+    audio44 = vtl.synth_block(tract, glottis)
+    audio = resample(audio44, int(const["sr_audio"]), sr)
+    audio = 0.5 * audio / np.max(np.abs(audio))
+    split = "dev" if vowel in VTL_DEV else "heldout"
+    info = {"glottis": "modal", "f0_hz": float(glottis[0, 0]), "vtl_sr": const["sr_audio"]}
+    return TractCase(
+        f"vtl/{vowel}/vtl-synth_block", "vtl", vowel, "vtl-synth_block", True, split,
+        audio, sr, areas, lengths, 0.15, info,
+    )  # fmt: skip
+
+
+def vtl_cases(
+    sr: int = 16000, *, vowels: tuple[str, ...] = VTL_DEV + VTL_HELDOUT, duration: float = 0.4
+) -> list[TractCase]:
+    """VocalTractLab vowels (split by vowel between dev and held-out)."""
+    return [_vtl(v, sr, duration) for v in vowels]
+
+
+def all_cases(sr: int = 16000, *, quick: bool = False) -> list[TractCase]:
+    """Every case; ``quick`` keeps a small representative subset (both splits)."""
+    if quick:
+        return (
+            analytic_cases(sr, duration=0.3)
+            + vtl_cases(sr, vowels=("a", "i", "u", "y", "O"), duration=0.3)
+            + fant_cases(sr, vowels=("a", "i", "u"), duration=0.3)
+        )
+    return analytic_cases(sr) + vtl_cases(sr) + fant_cases(sr)
