@@ -9,15 +9,37 @@ the source), ``confidence``.
 
 from __future__ import annotations
 
+import itertools
+import math
+import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["PHONE_COLUMNS", "WORD_COLUMNS", "Alignment"]
+from ..errors import AlignmentError
+from .labels import NOISE, SILENCE, normalize_labels
+
+__all__ = ["PHONE_COLUMNS", "WORD_COLUMNS", "Alignment", "clean_word"]
 
 PHONE_COLUMNS = ("start", "end", "label", "word", "raw_label", "confidence")
 WORD_COLUMNS = ("start", "end", "label", "confidence")
+
+#: Word labels meaning "no word here" (silence / noise markers of aligners).
+_NON_WORDS = frozenset(
+    {"", "<sil>", "sil", "sp", "<s>", "</s>", "<eps>", "[sil]", "#", "pau", "h#"}
+)
+_VARIANT = re.compile(r"\(\d+\)$")
+
+
+def clean_word(word: str) -> str:
+    """Lowercase a word label, drop a pronunciation-variant suffix (``and(2)``) and silence marks."""
+    w = _VARIANT.sub("", str(word).strip()).lower()
+    return "" if w in _NON_WORDS else w
 
 
 @dataclass(eq=False)
@@ -55,3 +77,234 @@ class Alignment:
         """End time of the last interval (s), 0.0 when empty."""
         ends = [float(df["end"].max()) for df in (self.phones, self.words) if len(df)]
         return max(ends) if ends else 0.0
+
+    @classmethod
+    def from_intervals(
+        cls,
+        phones: Sequence[tuple[float, float, str]],
+        words: Sequence[tuple[float, float, str]] = (),
+        *,
+        source: str,
+        scheme: str = "auto",
+        phone_confidence: Sequence[float] | None = None,
+        word_confidence: Sequence[float] | None = None,
+        low_confidence: bool = False,
+        meta: dict[str, Any] | None = None,
+        extra_phone_columns: dict[str, Sequence[Any]] | None = None,
+    ) -> Alignment:
+        """Build an alignment from raw ``(start, end, label)`` intervals.
+
+        Phone labels are normalised with
+        :func:`vtract.alignment.labels.normalize_labels` (unknown labels kept
+        and listed in :attr:`unknown_labels`); each phone gets the word whose
+        interval contains its midpoint; word labels are lowercased with
+        pronunciation-variant suffixes removed.
+
+        Parameters
+        ----------
+        phones, words : sequence of (float, float, str)
+            Intervals in seconds, as in the source.
+        source : str
+            Value of :attr:`source`.
+        scheme : str, default "auto"
+            Phone labelling scheme (see :func:`~vtract.alignment.labels.detect_scheme`).
+        phone_confidence, word_confidence : sequence of float, optional
+            Per-interval confidence in [0, 1]; NaN where unknown.
+        low_confidence : bool, default False
+            Value of :attr:`low_confidence`.
+        meta : dict, optional
+            Value of :attr:`meta`; ``label_scheme`` is added.
+        extra_phone_columns : dict, optional
+            Further per-phone columns (e.g. acoustic ``score``).
+
+        Raises
+        ------
+        AlignmentError
+            A time is not finite, negative, or an interval ends before it starts.
+        """
+        p_start, p_end, p_raw = _columns(phones, "phone")
+        w_start, w_end, w_raw = _columns(words, "word")
+        labels, unknown, used = normalize_labels(p_raw, scheme)
+        word_labels = [clean_word(w) for w in w_raw]
+        keep = [i for i, w in enumerate(word_labels) if w]
+        w_start, w_end = w_start[keep], w_end[keep]
+        word_labels = [word_labels[i] for i in keep]
+        wconf = _confidence(word_confidence, len(w_raw), "word")[keep]
+        pconf = _confidence(phone_confidence, len(p_raw), "phone")
+
+        phone_word = _enclosing_words(p_start, p_end, labels, w_start, w_end, word_labels)
+        phone_df = pd.DataFrame(
+            {
+                "start": p_start,
+                "end": p_end,
+                "label": pd.Series(labels, dtype=object),
+                "word": pd.Series(phone_word, dtype=object),
+                "raw_label": pd.Series([str(x) for x in p_raw], dtype=object),
+                "confidence": pconf,
+            }
+        )
+        for name, values in (extra_phone_columns or {}).items():
+            if len(values) != len(phone_df):
+                raise AlignmentError(
+                    f"column {name!r} has {len(values)} values for {len(phone_df)} phones"
+                )
+            phone_df[name] = list(values)
+        word_df = pd.DataFrame(
+            {
+                "start": w_start,
+                "end": w_end,
+                "label": pd.Series(word_labels, dtype=object),
+                "confidence": wconf,
+            }
+        )
+        info = dict(meta or {})
+        info.setdefault("label_scheme", used)
+        return cls(
+            phones=phone_df.sort_values("start", kind="stable").reset_index(drop=True),
+            words=word_df.sort_values("start", kind="stable").reset_index(drop=True),
+            source=source,
+            low_confidence=low_confidence,
+            unknown_labels=unknown,
+            meta=info,
+        )
+
+    def to_textgrid(self, path: str | os.PathLike[str], *, xmax: float | None = None) -> Path:
+        """Write a Praat TextGrid (long text format, UTF-8) with ``words`` and ``phones`` tiers.
+
+        Phone intervals carry the normalised labels; gaps are written as empty
+        intervals, as Praat expects. Reading the file back with
+        :func:`vtract.read_alignment` gives the same intervals and labels.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file (overwritten).
+        xmax : float, optional
+            End of the TextGrid (s); default: ``meta["duration"]`` or the last
+            interval's end.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Raises
+        ------
+        AlignmentError
+            Intervals of one tier overlap, or ``xmax`` is before the last interval.
+        """
+        from praatio import textgrid
+        from praatio.utilities.constants import Interval
+
+        end = self.duration
+        if xmax is None:
+            xmax = max(float(self.meta.get("duration", 0.0) or 0.0), end)
+        if xmax < end - 1e-9:
+            raise AlignmentError(f"xmax={xmax} s is before the last interval ending at {end} s")
+        xmax = max(float(xmax), end, 1e-3)
+        tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=xmax)
+        for name, df in (("words", self.words), ("phones", self.phones)):
+            entries = [
+                Interval(float(s), float(e), str(lab))
+                for s, e, lab in zip(df["start"], df["end"], df["label"])
+                if e > s
+            ]
+            for a, b in itertools.pairwise(entries):
+                if b.start < a.end - 1e-9:
+                    raise AlignmentError(
+                        f"{name} tier: interval {b.label!r} at {b.start} s overlaps "
+                        f"{a.label!r} ending at {a.end} s; a TextGrid tier cannot hold overlaps"
+                    )
+            tg.addTier(textgrid.IntervalTier(name, entries, 0.0, xmax))
+        out = Path(path)
+        try:
+            tg.save(
+                str(out),
+                format="long_textgrid",
+                includeBlankSpaces=True,
+                minimumIntervalLength=None,
+                reportingMode="error",
+            )
+        except OSError as exc:
+            raise AlignmentError(f"cannot write TextGrid {str(out)!r}: {exc.strerror}") from None
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description: counts, duration, source, flags, unknown labels, meta."""
+        return {
+            "source": self.source,
+            "n_words": len(self.words),
+            "n_phones": int(np.count_nonzero(~self.phones["label"].isin([SILENCE, NOISE])))
+            if len(self.phones)
+            else 0,
+            "duration": round(self.duration, 6),
+            "low_confidence": bool(self.low_confidence),
+            "unknown_labels": list(self.unknown_labels),
+            "words": [str(w) for w in self.words["label"]],
+            "meta": _jsonable(self.meta),
+        }
+
+
+def _columns(
+    intervals: Sequence[tuple[float, float, str]], what: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    starts = np.empty(len(intervals), dtype=np.float64)
+    ends = np.empty(len(intervals), dtype=np.float64)
+    labels: list[str] = []
+    for i, item in enumerate(intervals):
+        try:
+            s, e, lab = item
+            s, e = float(s), float(e)
+        except (TypeError, ValueError):
+            raise AlignmentError(
+                f"{what} interval {i} is {item!r}; expected (start, end, label) with times in seconds"
+            ) from None
+        if not (math.isfinite(s) and math.isfinite(e)) or s < 0 or e < s:
+            raise AlignmentError(
+                f"{what} interval {i} ({lab!r}) has start={s}, end={e}; expected 0 <= start <= end"
+            )
+        starts[i], ends[i] = s, e
+        labels.append("" if lab is None else str(lab))
+    return starts, ends, labels
+
+
+def _confidence(values: Sequence[float] | None, n: int, what: str) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (n,):
+        raise AlignmentError(f"{len(arr)} {what} confidences given for {n} {what}s")
+    return arr
+
+
+def _enclosing_words(
+    p_start: np.ndarray,
+    p_end: np.ndarray,
+    labels: list[str],
+    w_start: np.ndarray,
+    w_end: np.ndarray,
+    words: list[str],
+) -> list[str]:
+    out: list[str] = []
+    order = np.argsort(w_start, kind="stable")
+    ws, we = w_start[order], w_end[order]
+    for s, e, lab in zip(p_start, p_end, labels):
+        if lab in (SILENCE,) or not len(ws):
+            out.append("")
+            continue
+        mid = 0.5 * (s + e)
+        k = int(np.searchsorted(ws, mid, side="right")) - 1
+        out.append(words[order[k]] if k >= 0 and we[k] >= mid else "")
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

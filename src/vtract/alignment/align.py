@@ -1,0 +1,294 @@
+"""``vtract.align``: offline forced alignment and recognition with pocketsphinx.
+
+With a transcript (``method="words"``): the transcript is normalised
+(:func:`~vtract.alignment.transcript.normalize_transcript`), every word is
+checked against CMUdict (plus ``pronunciations``), then pocketsphinx aligns
+it as DESIGN.md prescribes: decoder with ``lm=None, bestpath=False``,
+``reinit_feat()``, ``set_align_text``, decode, ``set_alignment()``, decode
+again, then words and the phones inside each word (10 ms frames). When the
+default beams return no hypothesis the wide beams (beam=1e-80, pbeam=1e-80,
+wbeam=1e-60) are tried; the beams that produced the result are in
+``meta["beams"]`` and ``meta["beam_attempts"]``.
+
+Without a transcript: ``recognize="words"`` (default) recognises words with
+the en-us trigram LM, then force-aligns them (word confidence = recogniser
+posterior); ``recognize="allphone"`` is phone recognition with the phone LM
+(faster, no words, ~45% phone error). Both set ``low_confidence=True``.
+
+Audio not at 16 kHz is resampled to 16 kHz for the aligner (polyphase, as
+:func:`vtract.evidence.resample`) and ``meta["aligner_resampled_from"]``
+records the rate; ``meta["evidence_original_sr"]`` keeps the file's own rate
+(8 kHz telephone audio stays band-limited to 4 kHz after upsampling).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import AlignmentError
+from ..evidence import Evidence, load, resample
+from .labels import ARPABET
+from .model import Alignment, clean_word
+from .sphinx import ALIGN_BEAMS, FRAME_RATE, SAMPLE_RATE, aligner_model_info, decoder
+from .transcript import normalize_transcript
+
+__all__ = ["align"]
+
+_METHODS = ("words",)
+_RECOGNIZERS = ("words", "allphone")
+_WORD_RE = re.compile(r"^[a-z0-9][a-z0-9'\-.]*$")
+
+
+def _pcm16(ev: Evidence) -> tuple[bytes, dict[str, Any]]:
+    info: dict[str, Any] = {
+        "evidence_sr": int(ev.sr),
+        "evidence_original_sr": int(ev.original_sr),
+        "aligner_sr": SAMPLE_RATE,
+    }
+    x = np.asarray(ev.samples, dtype=np.float64)
+    if ev.sr != SAMPLE_RATE:
+        x = resample(x, int(ev.sr), SAMPLE_RATE)
+        info["aligner_resampled_from"] = int(ev.sr)
+    elif ev.original_sr != SAMPLE_RATE:
+        info["aligner_resampled_from"] = int(ev.original_sr)
+    pcm = np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2")
+    return pcm.tobytes(), info
+
+
+def _pronunciations(
+    pronunciations: Mapping[str, str] | None,
+) -> tuple[tuple[str, str], ...]:
+    if not pronunciations:
+        return ()
+    if not isinstance(pronunciations, Mapping):
+        raise AlignmentError(
+            f"pronunciations must be a mapping word -> 'PH ON ES', got {type(pronunciations).__name__}"
+        )
+    allowed = set(ARPABET)
+    out = []
+    for word, phones in sorted(pronunciations.items()):
+        w = str(word).strip().lower()
+        if not _WORD_RE.match(w):
+            raise AlignmentError(f"pronunciation key {word!r} is not a single word")
+        seq = [re.sub(r"[012]$", "", p).upper() for p in str(phones).split()]
+        bad = [p for p in seq if p not in allowed]
+        if not seq or bad:
+            raise AlignmentError(
+                f"pronunciation of {word!r} is {phones!r}; expected space-separated ARPAbet phones "
+                f"(CMUdict set, e.g. 'D IY P'){'; not phones: ' + ', '.join(bad) if bad else ''}"
+            )
+        out.append((w, " ".join(seq)))
+    return tuple(out)
+
+
+def _dictionary_entries(
+    words: list[str], prons: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """Pronunciations to add: new words as themselves, known words as a variant ``word(k)``."""
+    probe = decoder("align")
+    entries = []
+    for w, phones in prons:
+        if probe.lookup_word(w) is None:
+            entries.append((w, phones))
+            continue
+        k = 2
+        while probe.lookup_word(f"{w}({k})") is not None:
+            k += 1
+        entries.append((f"{w}({k})", phones))
+    return tuple(entries)
+
+
+def _decode(dec: Any, pcm: bytes) -> None:
+    dec.start_utt()
+    dec.process_raw(pcm, full_utt=True)
+    dec.end_utt()
+
+
+def _force_align(
+    words: list[str], pcm: bytes, entries: tuple[tuple[str, str], ...]
+) -> tuple[list[tuple[float, float, str]], list[tuple[float, float, str]], dict[str, Any]]:
+    text = " ".join(words)
+    attempts = []
+    for beams in ALIGN_BEAMS:
+        dec = decoder("align", beams=beams, pronunciations=entries)
+        oov = [w for w in dict.fromkeys(words) if dec.lookup_word(w) is None]
+        if oov:
+            raise AlignmentError(
+                f"word(s) not in the pronunciation dictionary: {', '.join(oov)}; "
+                "give them with pronunciations={'word': 'ARPABET PHONES'} or rewrite the transcript"
+            )
+        dec.reinit_feat()
+        dec.set_align_text(text)
+        _decode(dec, pcm)
+        attempts.append(dict(beams))
+        if dec.hyp() is None:
+            continue
+        dec.reinit_feat()
+        dec.set_alignment()
+        _decode(dec, pcm)
+        alignment = dec.get_alignment()
+        if alignment is None:
+            continue
+        phones: list[tuple[float, float, str]] = []
+        wlist: list[tuple[float, float, str]] = []
+        for w in alignment:
+            ws, we = w.start / FRAME_RATE, (w.start + w.duration) / FRAME_RATE
+            wlist.append((ws, we, w.name))
+            for p in w:
+                phones.append((p.start / FRAME_RATE, (p.start + p.duration) / FRAME_RATE, p.name))
+        if not phones:
+            continue
+        return phones, wlist, {"beams": dict(beams), "beam_attempts": attempts}
+    raise AlignmentError(
+        f"pocketsphinx found no alignment of the transcript ({len(words)} words) to the audio, "
+        f"even with wide beams {ALIGN_BEAMS[-1]}; check that the transcript matches the speech"
+    )
+
+
+def _recognize_words(pcm: bytes) -> tuple[list[str], list[float]]:
+    dec = decoder("words")
+    dec.reinit_feat()
+    _decode(dec, pcm)
+    if dec.hyp() is None:
+        raise AlignmentError("word recognition found no speech in the audio")
+    words, conf = [], []
+    for seg in dec.seg():
+        w = clean_word(seg.word)
+        if w and not w.startswith(("[", "+", "<")):
+            words.append(w)
+            conf.append(float(min(max(seg.prob, 0.0), 1.0)))
+    if not words:
+        raise AlignmentError("word recognition found no words in the audio")
+    return words, conf
+
+
+def _recognize_phones(pcm: bytes) -> list[tuple[float, float, str]]:
+    dec = decoder("allphone")
+    dec.reinit_feat()
+    _decode(dec, pcm)
+    phones = [
+        (seg.start_frame / FRAME_RATE, (seg.end_frame + 1) / FRAME_RATE, seg.word)
+        for seg in dec.seg()
+    ]
+    if not phones:
+        raise AlignmentError("allphone recognition returned no phones")
+    return phones
+
+
+def align(
+    evidence: Evidence | str | os.PathLike[str],
+    transcript: str | None = None,
+    *,
+    pronunciations: Mapping[str, str] | None = None,
+    method: str = "words",
+    recognize: str = "words",
+) -> Alignment:
+    """Align evidence to words and phones offline with pocketsphinx.
+
+    Parameters
+    ----------
+    evidence : Evidence or path
+        Audio (a path is loaded with :func:`vtract.load` at 16 kHz).
+    transcript : str, optional
+        What is said. Numbers, case and punctuation are normalised. Without
+        it, speech is recognised first (``recognize``) and the result is
+        marked ``low_confidence``.
+    pronunciations : mapping, optional
+        Extra dictionary entries ``{"word": "ARPABET PHONES"}`` (stress digits
+        allowed). A word already in CMUdict gets the pronunciation as an
+        extra variant; the aligner picks the better-matching one.
+    method : {"words"}, default "words"
+        Forced alignment at word and phone level (the only method so far).
+    recognize : {"words", "allphone"}, default "words"
+        Recognition used when ``transcript`` is None: word recognition
+        followed by forced alignment, or faster allphone recognition (phones
+        only, no words).
+
+    Returns
+    -------
+    Alignment
+        ``source`` is ``"pocketsphinx-align"`` or
+        ``"pocketsphinx-recognize"``; ``meta`` holds ``transcript_words``,
+        ``beams``, ``beam_attempts``, ``aligner`` (model directory and file
+        hashes), sample-rate information and ``duration``.
+
+    Raises
+    ------
+    AlignmentError
+        Out-of-vocabulary words (listed), an empty transcript, bad
+        pronunciations, or no alignment even with wide beams.
+
+    Examples
+    --------
+    >>> al = vtract.align("arctic_a0009.wav",
+    ...                   "He turned sharply, and faced Gregson across the table.")  # doctest: +SKIP
+    >>> al.phones.label.tolist()[:4]                                               # doctest: +SKIP
+    ['sil', 'HH', 'IY', 'T']
+    """
+    if method not in _METHODS:
+        raise AlignmentError(f"alignment method {method!r}; expected one of {_METHODS}")
+    if recognize not in _RECOGNIZERS:
+        raise AlignmentError(f"recognize={recognize!r}; expected one of {_RECOGNIZERS}")
+    ev = evidence if isinstance(evidence, Evidence) else load(evidence)
+    pcm, rate_info = _pcm16(ev)
+    meta: dict[str, Any] = {
+        "engine": "pocketsphinx",
+        "method": method,
+        "duration": float(ev.duration),
+        "evidence_sha256": ev.sha256,
+        "evidence_pcm_sha256": ev.pcm_sha256,
+        **rate_info,
+    }
+    if ev.path is not None:
+        meta["path"] = str(ev.path)
+    prons = _pronunciations(pronunciations)
+
+    if transcript is None and recognize == "allphone":
+        phones = _recognize_phones(pcm)
+        meta.update({"recognizer": "allphone", "aligner": aligner_model_info()})
+        return Alignment.from_intervals(
+            phones,
+            [],
+            source="pocketsphinx-recognize",
+            scheme="arpabet",
+            low_confidence=True,
+            meta=meta,
+        )
+
+    word_conf: list[float] | None = None
+    if transcript is None:
+        words, word_conf = _recognize_words(pcm)
+        meta["recognizer"] = "words"
+        meta["recognized_text"] = " ".join(words)
+    else:
+        if not isinstance(transcript, str):
+            raise AlignmentError(f"transcript must be text, got {type(transcript).__name__}")
+        words = normalize_transcript(transcript)
+        if not words:
+            raise AlignmentError(f"transcript {transcript!r} has no words after normalisation")
+        meta["transcript"] = transcript
+    meta["transcript_words"] = words
+    entries = _dictionary_entries(words, prons)
+    if prons:
+        meta["pronunciations"] = dict(prons)
+    phones, wlist, beam_info = _force_align(words, pcm, entries)
+    meta.update(beam_info)
+    meta["aligner"] = aligner_model_info()
+    real_words = [w for w in wlist if clean_word(w[2])]
+    conf = None
+    if word_conf is not None and len(word_conf) == len(real_words):
+        conf = word_conf
+    return Alignment.from_intervals(
+        phones,
+        real_words,
+        source="pocketsphinx-align" if transcript is not None else "pocketsphinx-recognize",
+        scheme="arpabet",
+        word_confidence=conf,
+        low_confidence=transcript is None,
+        meta=meta,
+    )

@@ -1,0 +1,171 @@
+"""Read the CSV metadata layout of the published code (Blue et al. 2022).
+
+The authors' scripts read one CSV row per phone with these columns
+(``df_read_csv`` in their bigram analysis): ``start_phoneme``,
+``end_phoneme`` (sample indices at 16 kHz), ``arpabet`` and ``ipa``
+(labels), ``start_word``, ``end_word`` (sample indices), ``word``,
+``index_phoneme`` (position in the word), ``filename`` / ``filepath``,
+``speaker_id``, ``sample_id`` and ``sex``.
+
+Accepted here (column names case-insensitive):
+
+- times, one pair required: ``start_phoneme``/``end_phoneme`` or
+  ``start_sample``/``end_sample`` (sample indices at ``sr``), or
+  ``start``/``end`` or ``start_time``/``end_time`` (seconds);
+- label, the first present of ``arpabet``, ``phoneme``, ``phone``, ``label``,
+  ``ipa`` (IPA labels are normalised with the ``ipa`` scheme);
+- words, optional: ``word`` with ``start_word``/``end_word`` (samples) -- one
+  word interval per distinct (start, end, word); without word times, each
+  phone's ``word`` is kept and word intervals span their phones;
+- utterance, optional: ``filepath``, ``filename`` or ``sample_id`` (with
+  ``speaker_id``) -- a CSV holding several utterances needs ``utterance=``;
+- ``sample_rate`` or ``fs`` column overrides ``sr``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import AlignmentError
+from .model import Alignment
+
+__all__ = ["read_published_csv"]
+
+_SAMPLE_PAIRS = (("start_phoneme", "end_phoneme"), ("start_sample", "end_sample"))
+_SECOND_PAIRS = (("start", "end"), ("start_time", "end_time"))
+_LABELS = ("arpabet", "phoneme", "phone", "label", "ipa")
+_UTTERANCE = ("filepath", "filename", "sample_id")
+
+
+def _utterance_key(df: pd.DataFrame) -> pd.Series | None:
+    for col in _UTTERANCE:
+        if col in df.columns:
+            key = df[col].astype(str)
+            if col == "sample_id" and "speaker_id" in df.columns:
+                key = df["speaker_id"].astype(str) + "/" + key
+            return key
+    return None
+
+
+def read_published_csv(
+    path: str | os.PathLike[str], *, sr: int = 16000, utterance: str | None = None
+) -> Alignment:
+    """Read one utterance from a CSV in the published code's layout.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV file (comma separated, header row).
+    sr : int, default 16000
+        Sample rate of sample-index columns.
+    utterance : str, optional
+        Which utterance to read when the CSV holds several: a value of
+        ``filepath`` / ``filename`` (full value, base name or stem) or
+        ``speaker_id/sample_id``.
+
+    Returns
+    -------
+    Alignment
+        ``source="csv"``; ``meta`` holds the columns used.
+
+    Raises
+    ------
+    AlignmentError
+        Required columns are missing, several utterances and none chosen, or
+        the chosen one is absent.
+    """
+    p = Path(path)
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise AlignmentError(f"{p.name}: not a readable CSV: {exc}") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    key = _utterance_key(df)
+    if key is not None:
+        values = list(dict.fromkeys(key))
+        if utterance is None:
+            if len(values) > 1:
+                raise AlignmentError(
+                    f"{p.name} holds {len(values)} utterances ({', '.join(values[:3])}, ...); "
+                    "pass utterance= to choose one"
+                )
+        else:
+            want = str(utterance)
+            match = [v for v in values if want in (v, Path(v).name, Path(v).stem)]
+            if not match:
+                raise AlignmentError(f"{p.name}: no utterance {want!r}; it has {values[:5]}")
+            df = df[key == match[0]]
+    elif utterance is not None:
+        raise AlignmentError(
+            f"{p.name}: no filepath/filename/sample_id column to select {utterance!r}"
+        )
+
+    rate = float(sr)
+    for col in ("sample_rate", "fs"):
+        if col in df.columns and len(df):
+            rate = float(df[col].iloc[0])
+    if rate <= 0:
+        raise AlignmentError(f"{p.name}: sample rate {rate}; expected a positive rate")
+
+    scale = None
+    pair: tuple[str, str] | None = None
+    for a, b in _SAMPLE_PAIRS:
+        if a in df.columns and b in df.columns:
+            pair, scale = (a, b), 1.0 / rate
+            break
+    if pair is None:
+        for a, b in _SECOND_PAIRS:
+            if a in df.columns and b in df.columns:
+                pair, scale = (a, b), 1.0
+                break
+    label_col = next((c for c in _LABELS if c in df.columns), None)
+    if pair is None or label_col is None or scale is None:
+        raise AlignmentError(
+            f"{p.name}: columns {list(df.columns)}; expected start_phoneme/end_phoneme (samples) "
+            f"or start/end (seconds) and a label column ({', '.join(_LABELS)})"
+        )
+    try:
+        starts = df[pair[0]].astype(float) * scale
+        ends = df[pair[1]].astype(float) * scale
+    except ValueError:
+        raise AlignmentError(f"{p.name}: non-numeric values in {pair[0]}/{pair[1]}") from None
+    phones = list(zip(starts, ends, df[label_col]))
+    phones.sort(key=lambda r: r[0])
+
+    words: list[tuple[float, float, str]] = []
+    if "word" in df.columns and "start_word" in df.columns and "end_word" in df.columns:
+        w = df[["start_word", "end_word", "word"]].drop_duplicates()
+        try:
+            words = [
+                (float(s) / rate, float(e) / rate, str(t)) for s, e, t in w.itertuples(index=False)
+            ]
+        except ValueError:
+            raise AlignmentError(f"{p.name}: non-numeric values in start_word/end_word") from None
+    elif "word" in df.columns:
+        spans: dict[str, list[float]] = {}
+        order: list[str] = []
+        for s, e, word in zip(starts, ends, df["word"]):
+            if word not in spans:
+                spans[word] = [s, e]
+                order.append(word)
+            spans[word][0] = min(spans[word][0], s)
+            spans[word][1] = max(spans[word][1], e)
+        words = [(spans[t][0], spans[t][1], t) for t in order]
+    words.sort(key=lambda r: r[0])
+    return Alignment.from_intervals(
+        phones,
+        words,
+        source="csv",
+        scheme="ipa" if label_col == "ipa" else "auto",
+        meta={
+            "path": str(p),
+            "format": "csv",
+            "time_columns": list(pair),
+            "label_column": label_col,
+            "sample_rate": rate if scale != 1.0 else None,
+            "utterance": utterance,
+        },
+    )

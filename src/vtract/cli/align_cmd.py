@@ -1,0 +1,70 @@
+"""``vtract align``: align one evidence file and write a TextGrid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("align")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--transcript", "transcript", default=None, help="What is said in FILE.")
+@click.option(
+    "--recognize",
+    "recognize",
+    is_flag=False,
+    flag_value="words",
+    default=None,
+    type=click.Choice(["words", "allphone"]),
+    help="No transcript: recognise words (default) or phones (allphone, faster).",
+)
+@click.option(
+    "--pronunciation",
+    "pronunciation",
+    multiple=True,
+    metavar="WORD=PHONES",
+    help="Extra dictionary entry, e.g. --pronunciation 'deep=D IY P' (repeatable).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="TextGrid to write (words and phones tiers).",
+)
+def align_command(
+    file: str,
+    transcript: str | None,
+    recognize: str | None,
+    pronunciation: tuple[str, ...],
+    out: str,
+) -> None:
+    """Align FILE to words and phones and write a TextGrid.
+
+    Give either --transcript TEXT (forced alignment) or --recognize
+    [words|allphone] (no transcript; the result is marked low-confidence).
+    Prints one JSON object: file, sha256, out, source, low_confidence,
+    counts, words, beams and the aligner model's file hashes.
+    """
+    from ..alignment import align
+    from ..evidence import load
+
+    if (transcript is None) == (recognize is None):
+        raise click.UsageError(
+            "give exactly one of --transcript TEXT or --recognize [words|allphone]"
+        )
+    prons: dict[str, str] = {}
+    for item in pronunciation:
+        word, sep, phones = item.partition("=")
+        if not sep or not word.strip() or not phones.strip():
+            raise click.UsageError(
+                f"--pronunciation {item!r}: expected WORD=PHONES, e.g. 'deep=D IY P'"
+            )
+        prons[word.strip()] = phones.strip()
+    ev = load(file)
+    alignment = align(ev, transcript, pronunciations=prons or None, recognize=recognize or "words")
+    written = alignment.to_textgrid(out, xmax=ev.duration)
+    record = {"file": file, "sha256": ev.sha256, "out": str(Path(written)), **alignment.summary()}
+    click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))
