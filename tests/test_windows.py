@@ -177,3 +177,13 @@ def test_bad_policy_and_missing_rate():
 
     with pytest.raises(SampleRateError):
         bigram_windows(ramp(8000), None, CAT)
+
+
+def test_silence_word_intervals_do_not_join_phones():
+    # a "<sil>"/"sp" word interval is not a word: phones inside it do not pair
+    ali = make_alignment(
+        [(0.0, 0.1, "AH", ""), (0.1, 0.2, "N", "")],
+        [(0.0, 0.2, "sp")],
+    )
+    assert len(bigram_pairs(ali)) == 0
+    assert list(bigram_pairs(ali, cross_word=True)["bigram"]) == ["AH-N"]

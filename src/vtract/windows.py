@@ -43,8 +43,9 @@ and off-centre windows never mix in a third phone.
 Pairs
 -----
 Adjacent phones (the second starts within :data:`ADJACENCY_TOLERANCE_S` of
-the end of the first) that are both speech (silence and noise labels, and
-labels the alignment normaliser could not map, are skipped) and belong to
+the end of the first) that are both speech phones (one of the 39 ARPAbet phones of
+:mod:`vtract.alignment.labels`: silence, noise and labels the normaliser
+could not map are skipped) and belong to
 the same word (or to any words with ``cross_word=True``). Word membership
 comes from the word intervals of the alignment (phone midpoint), so a
 repeated word ("that that") stays two words; without word intervals,
@@ -60,6 +61,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .alignment.labels import (
+    CLASS_SILENCE,
+    CLASS_UNKNOWN,
+    NOISE,
+    SILENCE,
+    normalize_label,
+    phone_class,
+)
 from .alignment.model import Alignment
 from .errors import AlignmentError, SampleRateError
 from .evidence import Evidence, resample
@@ -69,7 +78,6 @@ __all__ = [
     "PUBLISHED_OVERLAP",
     "PUBLISHED_RATE",
     "PUBLISHED_WINDOW",
-    "SILENCE_LABELS",
     "BigramWindows",
     "bigram_pairs",
     "bigram_windows",
@@ -206,8 +214,8 @@ def window_geometry(
 
 
 def is_speech_label(label: str) -> bool:
-    """True unless ``label`` denotes silence, a pause or noise."""
-    return str(label).strip().lower() not in SILENCE_LABELS
+    """True when ``label`` is one of the 39 ARPAbet phones (not silence, noise or unknown)."""
+    return phone_class(str(label)) not in (CLASS_SILENCE, CLASS_UNKNOWN)
 
 
 def bigram_pairs(alignment: Alignment, *, cross_word: bool = False) -> pd.DataFrame:
@@ -279,6 +287,11 @@ def bigram_pairs(alignment: Alignment, *, cross_word: bool = False) -> pd.DataFr
     return pd.DataFrame(rows, columns=columns)
 
 
+def _is_word(text: str) -> bool:
+    """True unless a word label is empty or a silence/noise token."""
+    return bool(text.strip()) and normalize_label(text) not in (SILENCE, NOISE)
+
+
 def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Word index (-1 = none) and word text of each phone."""
     n = len(phones)
@@ -294,7 +307,7 @@ def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndar
         )
         for i, m in enumerate(mid):
             hit = np.nonzero((ws <= m) & (m < we))[0]
-            if hit.size and is_speech_label(wl[hit[0]]):
+            if hit.size and _is_word(wl[hit[0]]):
                 ids[i] = int(hit[0])
                 text[i] = wl[hit[0]].lower()
         return ids, text
@@ -304,7 +317,7 @@ def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndar
     previous = None
     for i, word in enumerate(phones["word"]):
         word = "" if word is None or (isinstance(word, float) and np.isnan(word)) else str(word)
-        if not word or not is_speech_label(word):
+        if not _is_word(word):
             previous = None
             continue
         if word != previous:

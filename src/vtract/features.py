@@ -1,0 +1,396 @@
+"""The feature table: one tidy row per (bigram window, tube section).
+
+:func:`extract_features` cuts the bigram windows of a recording
+(:mod:`vtract.windows`), estimates a vocal tract per window
+(:func:`vtract.tract.estimate_tracts`) and lays the result out as a pandas
+DataFrame with the columns of :data:`FEATURE_COLUMNS`:
+
+========================  =====================================================
+``file``, ``sha256``      evidence path (as given) and SHA-256 of its bytes
+``speaker``, ``label``    speaker id (``""`` unknown); ``"organic"``,
+                          ``"synthetic"`` or ``""``
+``bigram``                ARPAbet bigram ``"AH-N"``; ``bigram_ipa`` ``"ʌ-n"``
+``phone1``, ``phone2``    the phones; ``class1``, ``class2`` their classes
+                          (:func:`vtract.alignment.labels.phone_class`)
+``word``                  word of the bigram (``""`` across words)
+``boundary_s``            phone boundary (s)
+``window_index``          0 = window centred on the boundary, negative before
+``offset_s``              window centre minus boundary (s)
+``window_start_s/end_s``  window span (s)
+``section``               0 = glottis ... ``n_sections - 1`` = lips
+``area_cm2``              area of that section (cm^2)
+``length_cm``             tract length of the window's estimate (cm)
+``fit_error_db``          estimator fit error (dB, ``nan`` if not fitted)
+``f1_hz .. f3_hz``        formants of the estimate (``nan`` when missing)
+``method``                estimator name
+========================  =====================================================
+
+Window-level values (length, fit error, formants) repeat on every section
+row of a window; select ``section == 0`` for one row per window.
+:func:`normalise_by_speaker` adds speaker-normalised columns. Tables are
+stored as Parquet (:func:`write_features` writes atomically).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .alignment.labels import phone_class, to_ipa
+from .alignment.model import Alignment
+from .errors import InputFileError, VtractError
+from .evidence import Evidence
+from .tract.result import TractEstimate
+from .windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW, BigramWindows, Policy, bigram_windows
+
+__all__ = [
+    "FEATURE_COLUMNS",
+    "FEATURE_DTYPES",
+    "NORMALISED_COLUMNS",
+    "FeatureTableError",
+    "empty_features",
+    "estimate_windows",
+    "extract_features",
+    "features_from_estimates",
+    "normalise_by_speaker",
+    "read_features",
+    "speaker_key",
+    "window_rows",
+    "write_features",
+]
+
+#: Column name -> pandas dtype of a feature table.
+FEATURE_DTYPES: dict[str, str] = {
+    "file": "str",
+    "sha256": "str",
+    "speaker": "str",
+    "label": "str",
+    "bigram": "str",
+    "bigram_ipa": "str",
+    "phone1": "str",
+    "phone2": "str",
+    "class1": "str",
+    "class2": "str",
+    "word": "str",
+    "boundary_s": "float64",
+    "window_index": "int64",
+    "offset_s": "float64",
+    "window_start_s": "float64",
+    "window_end_s": "float64",
+    "section": "int64",
+    "n_sections": "int64",
+    "area_cm2": "float64",
+    "length_cm": "float64",
+    "fit_error_db": "float64",
+    "f1_hz": "float64",
+    "f2_hz": "float64",
+    "f3_hz": "float64",
+    "method": "str",
+}
+#: Columns of a feature table, in order.
+FEATURE_COLUMNS: tuple[str, ...] = tuple(FEATURE_DTYPES)
+#: Columns added by :func:`normalise_by_speaker`.
+NORMALISED_COLUMNS: tuple[str, ...] = ("log_area", "area_norm", "log_area_norm", "length_norm")
+
+
+class FeatureTableError(VtractError):
+    """A feature table is malformed (missing columns, wrong types, unreadable)."""
+
+
+def empty_features() -> pd.DataFrame:
+    """A feature table with no rows and the right columns and dtypes."""
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in FEATURE_DTYPES.items()})
+
+
+def estimate_windows(
+    windows: Sequence[BigramWindows], *, method: str = "default", **estimator_options: Any
+) -> list[list[TractEstimate]]:
+    """Estimate a vocal tract for every window of every bigram.
+
+    Parameters
+    ----------
+    windows : sequence of BigramWindows
+        Output of :func:`vtract.windows.bigram_windows`.
+    method : str, default "default"
+        Estimator (:func:`vtract.tract.estimate_tracts`).
+    **estimator_options
+        Passed to the estimator.
+
+    Returns
+    -------
+    list of list of TractEstimate
+        One list per bigram, one estimate per window.
+    """
+    from .tract import estimate_tracts
+
+    return [
+        list(estimate_tracts(bw.frames, bw.sr, method=method, **estimator_options))
+        for bw in windows
+    ]
+
+
+def window_rows(bw: BigramWindows, estimates: Sequence[TractEstimate]) -> dict[str, np.ndarray]:
+    """Columns (without file-level ones) for the windows of one bigram."""
+    if len(estimates) != bw.n_windows:
+        raise FeatureTableError(
+            f"bigram {bw.bigram} at {bw.boundary_s:.3f} s has {bw.n_windows} windows but "
+            f"{len(estimates)} estimates"
+        )
+    c1, c2 = phone_class(bw.phone1), phone_class(bw.phone2)
+    ipa = f"{to_ipa(bw.phone1)}-{to_ipa(bw.phone2)}"
+    cols: dict[str, list[Any]] = {
+        c: [] for c in FEATURE_COLUMNS if c not in ("file", "sha256", "speaker", "label")
+    }
+    for i, est in enumerate(estimates):
+        areas = np.asarray(est.areas, dtype=np.float64)
+        n = areas.shape[0]
+        f = np.asarray(est.formants_hz, dtype=np.float64)
+        fk = [float(f[j]) if f.shape[0] > j else np.nan for j in range(3)]
+        per_window = {
+            "bigram": bw.bigram,
+            "bigram_ipa": ipa,
+            "phone1": bw.phone1,
+            "phone2": bw.phone2,
+            "class1": c1,
+            "class2": c2,
+            "word": bw.word,
+            "boundary_s": bw.boundary_s,
+            "window_index": int(bw.window_index[i]),
+            "offset_s": float(bw.offsets_s[i]),
+            "window_start_s": float(bw.window_start_s[i]),
+            "window_end_s": float(bw.window_end_s[i]),
+            "n_sections": n,
+            "length_cm": float(est.length_cm),
+            "fit_error_db": float(est.fit_error_db),
+            "f1_hz": fk[0],
+            "f2_hz": fk[1],
+            "f3_hz": fk[2],
+            "method": str(est.method),
+        }
+        for key, value in per_window.items():
+            cols[key].extend([value] * n)
+        cols["section"].extend(range(n))
+        cols["area_cm2"].extend(areas.tolist())
+    return {k: np.asarray(v) for k, v in cols.items()}
+
+
+def features_from_estimates(
+    windows: Sequence[BigramWindows],
+    estimates: Sequence[Sequence[TractEstimate]],
+    *,
+    file: str = "",
+    sha256: str = "",
+    speaker: str = "",
+    label: str = "",
+) -> pd.DataFrame:
+    """Lay out estimates already computed for bigram windows as a feature table.
+
+    Parameters
+    ----------
+    windows : sequence of BigramWindows
+        The bigrams.
+    estimates : sequence of sequences of TractEstimate
+        ``estimates[i][j]`` belongs to window ``j`` of bigram ``i``.
+    file, sha256, speaker, label : str
+        File-level columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The feature table (:data:`FEATURE_COLUMNS`).
+    """
+    if len(windows) != len(estimates):
+        raise FeatureTableError(f"{len(windows)} bigrams but {len(estimates)} lists of estimates")
+    _check_label(label)
+    parts = [window_rows(bw, est) for bw, est in zip(windows, estimates)]
+    if not parts or not any(len(p["section"]) for p in parts):
+        return empty_features()
+    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    n = len(data["section"])
+    full: dict[str, Any] = {"file": [file] * n, "sha256": [sha256] * n, "speaker": [speaker] * n}
+    full["label"] = [label] * n
+    full.update(data)
+    df = pd.DataFrame(full, columns=list(FEATURE_COLUMNS))
+    return df.astype(FEATURE_DTYPES)
+
+
+def extract_features(
+    evidence: Evidence,
+    alignment: Alignment,
+    *,
+    method: str = "default",
+    speaker: str = "",
+    label: str = "",
+    file: str | None = None,
+    sr: int | None = 16000,
+    cross_word: bool = False,
+    policy: Policy = "centred",
+    window: int = PUBLISHED_WINDOW,
+    overlap: int = PUBLISHED_OVERLAP,
+    **estimator_options: Any,
+) -> pd.DataFrame:
+    """Feature table of one recording: bigram windows -> tract estimates -> rows.
+
+    Parameters
+    ----------
+    evidence : Evidence
+        The recording.
+    alignment : Alignment
+        Its phones and words.
+    method : str, default "default"
+        Estimator (:func:`vtract.tract.estimate_tracts`).
+    speaker : str, default ""
+        Speaker id (``""`` when unknown).
+    label : {"", "organic", "synthetic"}
+        Ground-truth label, if known.
+    file : str, optional
+        Value of the ``file`` column (default: the evidence path).
+    sr : int or None, default 16000
+        Working rate; the evidence is resampled to it (``None`` keeps its
+        rate). Window sizes scale with it (:func:`vtract.windows.window_geometry`).
+    cross_word, policy, window, overlap
+        Window options (:func:`vtract.windows.bigram_windows`).
+    **estimator_options
+        Passed to the estimator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The feature table (empty, with the right columns, when the recording
+        has no usable bigram).
+    """
+    if not isinstance(evidence, Evidence):
+        raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
+    _check_label(label)
+    windows = bigram_windows(
+        evidence,
+        sr,
+        alignment,
+        cross_word=cross_word,
+        window=window,
+        overlap=overlap,
+        policy=policy,
+    )
+    estimates = estimate_windows(windows, method=method, **estimator_options)
+    name = file if file is not None else (str(evidence.path) if evidence.path is not None else "")
+    return features_from_estimates(
+        windows, estimates, file=name, sha256=evidence.sha256, speaker=speaker, label=label
+    )
+
+
+def speaker_key(df: pd.DataFrame) -> pd.Series:
+    """Who a row belongs to: the speaker id, or the file when the speaker is unknown."""
+    spk = df["speaker"].astype(str)
+    return spk.where(spk != "", "file:" + df["file"].astype(str))
+
+
+def normalise_by_speaker(df: pd.DataFrame) -> pd.DataFrame:
+    """Add speaker-normalised columns (:data:`NORMALISED_COLUMNS`).
+
+    ``log_area = ln(area_cm2)``; ``area_norm = area_cm2 / m_A`` and
+    ``log_area_norm = ln(area_norm)``, where ``m_A`` is the median area over
+    all rows (all windows and sections) of the same speaker (the file when
+    the speaker is unknown, :func:`speaker_key`); ``length_norm = length_cm /
+    m_L`` with ``m_L`` the speaker's median tract length over windows. This
+    removes a speaker's overall size (and an estimator's unknown area scale)
+    while keeping the shape of each area function.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Feature table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the added columns.
+    """
+    _check_columns(df)
+    out = df.copy()
+    key = speaker_key(out)
+    area = out["area_cm2"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["log_area"] = np.log(area)
+        m_area = (
+            out.groupby(key, sort=False)["area_cm2"].transform("median").to_numpy(dtype=np.float64)
+        )
+        out["area_norm"] = area / m_area
+        out["log_area_norm"] = np.log(out["area_norm"].to_numpy(dtype=np.float64))
+    first = out["section"] == 0
+    m_len = out.loc[first].groupby(key[first], sort=False)["length_cm"].median()
+    out["length_norm"] = out["length_cm"].to_numpy(dtype=np.float64) / key.map(m_len).to_numpy(
+        dtype=np.float64
+    )
+    return out
+
+
+def write_features(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a feature table to Parquet atomically (temp file + rename).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Feature table (extra columns are kept).
+    path : path-like
+        Destination ``.parquet`` file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    _check_columns(df)
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    try:
+        df.reset_index(drop=True).to_parquet(tmp, index=False)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def read_features(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a feature table written by :func:`write_features`.
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    FeatureTableError
+        It is not Parquet or lacks feature columns.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"feature table not found: {p}")
+    try:
+        df = pd.read_parquet(p)
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise FeatureTableError(f"cannot read feature table {p}: {exc}") from exc
+    _check_columns(df, where=str(p))
+    try:
+        return df.astype(FEATURE_DTYPES)
+    except (TypeError, ValueError) as exc:
+        raise FeatureTableError(f"feature table {p} has columns of the wrong type: {exc}") from exc
+
+
+def _check_columns(df: pd.DataFrame, where: str = "feature table") -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise FeatureTableError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in FEATURE_COLUMNS if c not in df.columns]
+    if missing:
+        raise FeatureTableError(f"{where} lacks columns {missing}")
+
+
+def _check_label(label: str) -> None:
+    if label not in ("", "organic", "synthetic"):
+        raise FeatureTableError(f"label must be '', 'organic' or 'synthetic', got {label!r}")

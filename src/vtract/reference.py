@@ -1,0 +1,633 @@
+"""The organic :class:`Reference`: what human vocal tracts look like per bigram.
+
+Fit from feature tables of organic speech (:mod:`vtract.features`). For
+every level of detail, key, variable, number of tube sections and section it
+stores the published organic ``min``/``max`` (Blue et al. 2022: a value
+outside the organic range of its (bigram, section) counts as a deepfake vote)
+and robust statistics: ``count`` (finite values), ``n_files``,
+``n_speakers``, ``mean``, ``std`` (ddof 1), quantiles ``q01 q05 q25 median
+q75 q95 q99`` (linear interpolation, as :func:`numpy.quantile`) and ``mad``
+(raw median absolute deviation from the median; multiply by 1.4826 for a
+normal-consistent scale).
+
+Levels and keys (back-off order of :meth:`Reference.lookup`):
+
+=========  ====================================================================
+level      key
+=========  ====================================================================
+bigram     the ARPAbet bigram, ``"AH-N"``
+phone      ``"AH-*"`` (all bigrams whose first phone is AH) and ``"*-N"``
+           (all whose second phone is N); lookup takes the better populated one
+class      the phone-class pair, ``"vowel-nasal"``
+global     ``"*"``, every window
+=========  ====================================================================
+
+Variables: per section (``section`` 0 = glottis .. ``n_sections - 1`` =
+lips) ``area_cm2``, ``log_area``, and the speaker-normalised ``area_norm``,
+``log_area_norm`` (:func:`vtract.features.normalise_by_speaker`); per window
+(``section = -1``) ``length_cm``, ``length_norm``, ``f1_hz``, ``f2_hz``,
+``f3_hz`` and ``fit_error_db``.
+
+File format (``.vtref``): a ZIP archive holding ``meta.json`` (format name
+and version, name, estimator method and settings, corpus description and
+attribution, every input file with its SHA-256 and speaker, vtract
+provenance, calibration) and ``stats.parquet`` (the statistics table, its
+SHA-256 recorded in ``meta.json``). Writing is deterministic: loading and
+saving again reproduces the file byte for byte.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .alignment.labels import phone_class
+from .errors import ReferenceError_
+from .features import FEATURE_COLUMNS, normalise_by_speaker, speaker_key
+from .provenance import provenance
+
+__all__ = [
+    "DEFAULT_MIN_COUNT",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "LEVELS",
+    "QUANTILES",
+    "SECTION_VARIABLES",
+    "STAT_COLUMNS",
+    "WINDOW_VARIABLES",
+    "Reference",
+    "default_reference",
+    "default_reference_path",
+]
+
+#: Name written in every reference file.
+FORMAT_NAME = "vtract-reference"
+#: Version of the file layout; readers refuse files with a newer major version.
+FORMAT_VERSION = 1
+#: Back-off levels, most specific first.
+LEVELS: tuple[str, ...] = ("bigram", "phone", "class", "global")
+#: Quantiles stored (column ``q01`` = 0.01 ...; ``median`` = 0.5).
+QUANTILES: dict[str, float] = {
+    "q01": 0.01,
+    "q05": 0.05,
+    "q25": 0.25,
+    "median": 0.5,
+    "q75": 0.75,
+    "q95": 0.95,
+    "q99": 0.99,
+}
+#: Variables with one value per tube section.
+SECTION_VARIABLES: tuple[str, ...] = ("area_cm2", "log_area", "area_norm", "log_area_norm")
+#: Variables with one value per window (stored with ``section = -1``).
+WINDOW_VARIABLES: tuple[str, ...] = (
+    "length_cm",
+    "length_norm",
+    "f1_hz",
+    "f2_hz",
+    "f3_hz",
+    "fit_error_db",
+)
+#: Statistic columns of the stats table.
+STAT_COLUMNS: tuple[str, ...] = (
+    "count",
+    "n_files",
+    "n_speakers",
+    "min",
+    "max",
+    "mean",
+    "std",
+    *QUANTILES,
+    "mad",
+)
+_KEY_COLUMNS = ("level", "key", "variable", "n_sections", "section")
+_STATS_DTYPES: dict[str, str] = {
+    **{c: "str" for c in ("level", "key", "variable")},
+    **{c: "int64" for c in ("n_sections", "section", "count", "n_files", "n_speakers")},
+    **{c: "float64" for c in STAT_COLUMNS if c not in ("count", "n_files", "n_speakers")},
+}
+#: Fewest windows a level needs before :meth:`Reference.lookup` uses it.
+DEFAULT_MIN_COUNT = 10
+_META = "meta.json"
+_STATS = "stats.parquet"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+DEFAULT_REFERENCE_RESOURCE = "data/reference/default.vtref"
+
+
+class Reference:
+    """Organic statistics per (bigram, section) with back-off, saved with provenance.
+
+    Build one with :meth:`fit`, read one with :meth:`load` or
+    :func:`default_reference`.
+
+    Attributes
+    ----------
+    stats : pandas.DataFrame
+        Columns ``level, key, variable, n_sections, section`` then
+        :data:`STAT_COLUMNS`, sorted by the key columns.
+    meta : dict
+        Everything else in the file (see the module docstring).
+    """
+
+    def __init__(self, stats: pd.DataFrame, meta: Mapping[str, Any]) -> None:
+        missing = [c for c in (*_KEY_COLUMNS, *STAT_COLUMNS) if c not in stats.columns]
+        if missing:
+            raise ReferenceError_(f"reference statistics lack columns {missing}")
+        try:
+            self.stats = (
+                stats[[*_KEY_COLUMNS, *STAT_COLUMNS]].astype(_STATS_DTYPES).reset_index(drop=True)
+            )
+        except (TypeError, ValueError) as exc:
+            raise ReferenceError_(
+                f"reference statistics have columns of the wrong type: {exc}"
+            ) from exc
+        self.meta = dict(meta)
+        self._index = {
+            (lvl, key, var, int(n)): grp
+            for (lvl, key, var, n), grp in stats.groupby(
+                ["level", "key", "variable", "n_sections"], sort=False
+            )
+        }
+
+    # ------------------------------------------------------------------ fit
+    @classmethod
+    def fit(
+        cls,
+        features: pd.DataFrame,
+        *,
+        name: str,
+        corpus_info: Mapping[str, Any] | None = None,
+        estimator: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        min_count: int = DEFAULT_MIN_COUNT,
+    ) -> Reference:
+        """Fit a reference to feature tables of organic speech.
+
+        Parameters
+        ----------
+        features : pandas.DataFrame
+            Feature table(s) concatenated (:data:`vtract.features.FEATURE_COLUMNS`);
+            ``label`` must be ``"organic"`` or ``""`` on every row, and every
+            row must come from the same estimator ``method``.
+        name : str
+            Name of the reference.
+        corpus_info : mapping, optional
+            Corpus description: sources, licences, attribution, how the
+            alignments were made, subsets (JSON-serialisable).
+        estimator : mapping, optional
+            Estimator settings (``params`` of the estimates); ``method`` is
+            taken from the table.
+        settings : mapping, optional
+            Window and other settings used to build the table.
+        min_count : int, default 10
+            Fewest windows a level needs to be used by :meth:`lookup`.
+
+        Returns
+        -------
+        Reference
+        """
+        if not isinstance(features, pd.DataFrame):
+            raise ReferenceError_(f"expected a feature DataFrame, got {type(features).__name__}")
+        missing = [c for c in FEATURE_COLUMNS if c not in features.columns]
+        if missing:
+            raise ReferenceError_(f"feature table lacks columns {missing}")
+        if len(features) == 0:
+            raise ReferenceError_("cannot fit a reference to an empty feature table")
+        labels = set(features["label"].astype(str))
+        if not labels <= {"organic", ""}:
+            raise ReferenceError_(
+                f"a reference is fitted to organic speech only; the table has labels {sorted(labels)}"
+            )
+        methods = sorted(set(features["method"].astype(str)))
+        if len(methods) != 1:
+            raise ReferenceError_(
+                f"features come from several estimator methods {methods}; fit one at a time"
+            )
+        if int(min_count) < 1:
+            raise ReferenceError_(f"min_count must be >= 1, got {min_count}")
+        df = normalise_by_speaker(features.reset_index(drop=True))
+        df["_speaker"] = speaker_key(df)
+        stats = _compute_stats(df)
+        files = (
+            df[df["section"] == 0]
+            .groupby(["file", "sha256"], sort=True)
+            .agg(
+                speaker=("speaker", "first"),
+                n_windows=("section", "size"),
+                n_bigrams=("bigram", "nunique"),
+            )
+            .reset_index()
+        )
+        meta: dict[str, Any] = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "name": str(name),
+            "vtract_version": __version__,
+            "estimator": {"method": methods[0], "params": _jsonable(dict(estimator or {}))},
+            "settings": _jsonable(dict(settings or {})),
+            "corpus": _jsonable(dict(corpus_info or {})),
+            "files": [
+                {
+                    "file": str(r.file),
+                    "sha256": str(r.sha256),
+                    "speaker": str(r.speaker),
+                    "n_windows": int(r.n_windows),
+                    "n_bigrams": int(r.n_bigrams),
+                }
+                for r in files.itertuples(index=False)
+            ],
+            "n_files": len(files),
+            "n_speakers": int(df["_speaker"].nunique()),
+            "n_windows": int((df["section"] == 0).sum()),
+            "n_bigrams": int(df["bigram"].nunique()),
+            "n_sections": sorted(int(n) for n in df["n_sections"].unique()),
+            "levels": list(LEVELS),
+            "quantiles": dict(QUANTILES),
+            "section_variables": list(SECTION_VARIABLES),
+            "window_variables": list(WINDOW_VARIABLES),
+            "min_count": int(min_count),
+            "calibration": {},
+            "provenance": provenance(
+                parameters={"name": str(name), "method": methods[0], "min_count": int(min_count)},
+            ),
+        }
+        return cls(stats, meta)
+
+    # ------------------------------------------------------------ properties
+    @property
+    def name(self) -> str:
+        """Name of the reference."""
+        return str(self.meta.get("name", ""))
+
+    @property
+    def method(self) -> str:
+        """Estimator method the reference was built with."""
+        return str(self.meta.get("estimator", {}).get("method", ""))
+
+    @property
+    def min_count(self) -> int:
+        """Fewest windows a level needs to be used by :meth:`lookup`."""
+        return int(self.meta.get("min_count", DEFAULT_MIN_COUNT))
+
+    @property
+    def calibration(self) -> dict[str, Any]:
+        """Detector thresholds stored with the reference (``{}`` when uncalibrated)."""
+        return dict(self.meta.get("calibration", {}))
+
+    @property
+    def files(self) -> pd.DataFrame:
+        """Input files: ``file, sha256, speaker, n_windows, n_bigrams``."""
+        return pd.DataFrame(
+            self.meta.get("files", []),
+            columns=["file", "sha256", "speaker", "n_windows", "n_bigrams"],
+        )
+
+    @property
+    def bigrams(self) -> list[str]:
+        """Bigrams with bigram-level statistics."""
+        s = self.stats
+        return sorted(set(s.loc[s["level"] == "bigram", "key"]))
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the serialised reference (equals the saved file's hash)."""
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+    def with_calibration(self, calibration: Mapping[str, Any]) -> Reference:
+        """A copy carrying detector thresholds (saved in ``meta.json``)."""
+        meta = dict(self.meta)
+        meta["calibration"] = _jsonable(dict(calibration))
+        return Reference(self.stats, meta)
+
+    def info(self) -> dict[str, Any]:
+        """Short JSON-ready summary (name, method, counts, corpora, hash)."""
+        return {
+            "name": self.name,
+            "format_version": self.meta.get("format_version"),
+            "vtract_version": self.meta.get("vtract_version"),
+            "method": self.method,
+            "n_sections": self.meta.get("n_sections"),
+            "n_files": self.meta.get("n_files"),
+            "n_speakers": self.meta.get("n_speakers"),
+            "n_windows": self.meta.get("n_windows"),
+            "n_bigrams": self.meta.get("n_bigrams"),
+            "min_count": self.min_count,
+            "corpus": self.meta.get("corpus", {}),
+            "calibrated": bool(self.meta.get("calibration")),
+            "created_utc": self.meta.get("provenance", {}).get("created_utc"),
+            "sha256": self.sha256,
+        }
+
+    # --------------------------------------------------------------- lookup
+    def lookup(
+        self,
+        bigram: str,
+        n_sections: int,
+        *,
+        variable: str = "area_cm2",
+        min_count: int | None = None,
+        levels: Sequence[str] = LEVELS,
+    ) -> tuple[pd.DataFrame, str]:
+        """Statistics for a bigram, backing off when it is rare or unseen.
+
+        Parameters
+        ----------
+        bigram : str
+            ARPAbet bigram ``"AH-N"``.
+        n_sections : int
+            Number of tube sections of the estimates to compare.
+        variable : str, default "area_cm2"
+            One of :data:`SECTION_VARIABLES` or :data:`WINDOW_VARIABLES`.
+        min_count : int, optional
+            Fewest windows a level needs (default: :attr:`min_count`).
+        levels : sequence of str
+            Levels to try, in order (default: all of :data:`LEVELS`).
+
+        Returns
+        -------
+        (pandas.DataFrame, str)
+            Statistics (:data:`STAT_COLUMNS`) indexed by ``section`` (one row
+            ``-1`` for window variables) and the level used; ``attrs["key"]``
+            holds the key.
+
+        Raises
+        ------
+        ReferenceError_
+            Unknown variable, a bigram not of the form ``"A-B"``, or no level
+            has enough data (e.g. the reference has no ``n_sections`` tubes).
+        """
+        if variable not in SECTION_VARIABLES + WINDOW_VARIABLES:
+            raise ReferenceError_(
+                f"unknown reference variable {variable!r}; expected one of "
+                f"{', '.join(SECTION_VARIABLES + WINDOW_VARIABLES)}"
+            )
+        bad = [lvl for lvl in levels if lvl not in LEVELS]
+        if bad:
+            raise ReferenceError_(f"unknown levels {bad}; expected some of {list(LEVELS)}")
+        parts = str(bigram).split("-")
+        if len(parts) != 2 or not all(parts):
+            raise ReferenceError_(f"bigram must look like 'AH-N', got {bigram!r}")
+        p1, p2 = parts
+        need = self.min_count if min_count is None else int(min_count)
+        n = int(n_sections)
+        for level in levels:
+            for key in _candidate_keys(level, p1, p2, self, variable, n):
+                grp = self._index.get((level, key, variable, n))
+                if grp is None or int(grp["count"].min()) < need:
+                    continue
+                out = grp.set_index("section")[list(STAT_COLUMNS)].sort_index()
+                out.attrs["key"] = key
+                out.attrs["level"] = level
+                return out, level
+        available = self.meta.get("n_sections")
+        raise ReferenceError_(
+            f"reference {self.name!r} has no statistics for {bigram} with {n} sections "
+            f"(variable {variable}, levels {list(levels)}, min_count {need}); it holds "
+            f"n_sections {available}"
+        )
+
+    # ------------------------------------------------------------ save/load
+    def to_bytes(self) -> bytes:
+        """Serialise to the ``.vtref`` bytes (deterministic)."""
+        stats_bytes = _stats_to_parquet(self.stats)
+        meta = dict(self.meta)
+        meta["stats_sha256"] = hashlib.sha256(stats_bytes).hexdigest()
+        meta_bytes = json.dumps(meta, sort_keys=True, indent=1, allow_nan=False).encode("utf-8")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for member, data, method in (
+                (_META, meta_bytes, zipfile.ZIP_DEFLATED),
+                (_STATS, stats_bytes, zipfile.ZIP_STORED),
+            ):
+                info = zipfile.ZipInfo(member, date_time=_ZIP_DATE)
+                info.compress_type = method
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data)
+        return buf.getvalue()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the reference to ``path`` atomically; returns the path."""
+        dest = Path(path)
+        data = self.to_bytes()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return dest
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, where: str = "reference") -> Reference:
+        """Parse ``.vtref`` bytes, checking format, version and integrity."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+                if not {_META, _STATS} <= names:
+                    raise ReferenceError_(
+                        f"{where} is not a vtract reference: members {_META} and {_STATS} are required, "
+                        f"found {sorted(names)}"
+                    )
+                meta_bytes = zf.read(_META)
+                stats_bytes = zf.read(_STATS)
+        except zipfile.BadZipFile as exc:
+            raise ReferenceError_(
+                f"{where} is not a vtract reference (not a readable ZIP archive: {exc})"
+            ) from exc
+        except (OSError, EOFError, zipfile.LargeZipFile) as exc:
+            raise ReferenceError_(f"{where} is corrupt: {exc}") from exc
+        try:
+            meta = json.loads(meta_bytes.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ReferenceError_(f"{where} is corrupt: {_META} is not valid JSON ({exc})") from exc
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+            raise ReferenceError_(
+                f"{where} is not a vtract reference (format {meta.get('format')!r})"
+            )
+        version = meta.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+            raise ReferenceError_(
+                f"{where} has reference format version {version!r}; this vtract ({__version__}) "
+                f"reads versions 1 to {FORMAT_VERSION}: upgrade vtract or rebuild the reference"
+            )
+        expected = meta.pop("stats_sha256", None)
+        actual = hashlib.sha256(stats_bytes).hexdigest()
+        if expected != actual:
+            raise ReferenceError_(
+                f"{where} is corrupt: statistics SHA-256 {actual} does not match the recorded {expected}"
+            )
+        try:
+            stats = pd.read_parquet(io.BytesIO(stats_bytes))
+        except Exception as exc:  # pyarrow raises several unrelated types
+            raise ReferenceError_(f"{where} is corrupt: cannot read {_STATS} ({exc})") from exc
+        return cls(stats, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Reference:
+        """Read a reference written by :meth:`save`.
+
+        Raises
+        ------
+        ReferenceError_
+            Missing, unreadable, corrupt or incompatible file.
+        """
+        p = Path(path)
+        if not p.is_file():
+            raise ReferenceError_(f"reference file not found: {p}")
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise ReferenceError_(f"cannot read reference {p}: {exc}") from exc
+        return cls.from_bytes(data, where=f"reference {p}")
+
+    def __repr__(self) -> str:
+        return (
+            f"Reference(name={self.name!r}, method={self.method!r}, files={self.meta.get('n_files')}, "
+            f"windows={self.meta.get('n_windows')}, bigrams={self.meta.get('n_bigrams')})"
+        )
+
+
+def default_reference_path() -> Path:
+    """Path of the reference shipped inside the package."""
+    return Path(str(resources.files("vtract").joinpath(DEFAULT_REFERENCE_RESOURCE)))
+
+
+@functools.cache
+def _default_reference_cached() -> Reference:
+    path = default_reference_path()
+    if not path.is_file():
+        raise ReferenceError_(
+            f"the default reference is not installed ({path} missing); build it with "
+            "scripts/build_default_reference.py or pass reference=..."
+        )
+    return Reference.load(path)
+
+
+def default_reference() -> Reference:
+    """The organic reference shipped with vtract (read once, then cached).
+
+    Raises
+    ------
+    ReferenceError_
+        The packaged file is missing or corrupt.
+    """
+    return _default_reference_cached()
+
+
+# ---------------------------------------------------------------- internals
+def _candidate_keys(
+    level: str, p1: str, p2: str, ref: Reference, variable: str, n: int
+) -> list[str]:
+    if level == "bigram":
+        return [f"{p1}-{p2}"]
+    if level == "phone":
+        keys = [f"{p1}-*", f"*-{p2}"]
+        counts = []
+        for k in keys:
+            grp = ref._index.get(("phone", k, variable, n))
+            counts.append(-1 if grp is None else int(grp["count"].min()))
+        # the better populated side first; ties keep the first phone first
+        return [keys[i] for i in sorted(range(2), key=lambda i: -counts[i])]
+    if level == "class":
+        return [f"{phone_class(p1)}-{phone_class(p2)}"]
+    return ["*"]
+
+
+def _level_keys(df: pd.DataFrame) -> Iterable[tuple[str, pd.Series]]:
+    yield "bigram", df["bigram"].astype(str)
+    yield "phone", df["phone1"].astype(str) + "-*"
+    yield "phone", "*-" + df["phone2"].astype(str)
+    yield "class", df["class1"].astype(str) + "-" + df["class2"].astype(str)
+    yield "global", pd.Series("*", index=df.index)
+
+
+def _compute_stats(df: pd.DataFrame) -> pd.DataFrame:
+    """The stats table for every level, key, variable, n_sections and section."""
+    window_rows = df[df["section"] == 0]
+    frames = []
+    for level, key in _level_keys(df):
+        for variable in SECTION_VARIABLES:
+            frames.append(_group_stats(df, key, variable, df["section"], level))
+        wkey = key.loc[window_rows.index]
+        for variable in WINDOW_VARIABLES:
+            section = pd.Series(-1, index=window_rows.index)
+            frames.append(_group_stats(window_rows, wkey, variable, section, level))
+    stats = pd.concat(frames, ignore_index=True)
+    stats = stats.sort_values(list(_KEY_COLUMNS), kind="mergesort").reset_index(drop=True)
+    return stats
+
+
+def _group_stats(
+    df: pd.DataFrame, key: pd.Series, variable: str, section: pd.Series, level: str
+) -> pd.DataFrame:
+    values = df[variable].to_numpy(dtype=np.float64)
+    ok = np.isfinite(values)
+    work = pd.DataFrame(
+        {
+            "key": key.to_numpy()[ok],
+            "n_sections": df["n_sections"].to_numpy(dtype=np.int64)[ok],
+            "section": section.to_numpy(dtype=np.int64)[ok],
+            "x": values[ok],
+            "file": df["file"].to_numpy()[ok],
+            "speaker": df["_speaker"].to_numpy()[ok],
+        }
+    )
+    if work.empty:
+        return pd.DataFrame({c: [] for c in (*_KEY_COLUMNS, *STAT_COLUMNS)})
+    cols = ["key", "n_sections", "section"]
+    g = work.groupby(cols, sort=True)
+    out = g["x"].agg(["size", "min", "max", "mean", "std"]).rename(columns={"size": "count"})
+    out["n_files"] = g["file"].nunique()
+    out["n_speakers"] = g["speaker"].nunique()
+    q = g["x"].quantile(list(QUANTILES.values())).unstack(level=-1)
+    q.columns = list(QUANTILES)
+    out = out.join(q)
+    med = work.groupby(cols, sort=True)["x"].transform("median")
+    work["absdev"] = (work["x"] - med).abs()
+    out["mad"] = work.groupby(cols, sort=True)["absdev"].median()
+    out = out.reset_index()
+    out.insert(0, "level", level)
+    out.insert(2, "variable", variable)
+    out["count"] = out["count"].astype(np.int64)
+    out["n_files"] = out["n_files"].astype(np.int64)
+    out["n_speakers"] = out["n_speakers"].astype(np.int64)
+    return out[[*_KEY_COLUMNS, *STAT_COLUMNS]]
+
+
+def _stats_to_parquet(stats: pd.DataFrame) -> bytes:
+    table = stats[[*_KEY_COLUMNS, *STAT_COLUMNS]].reset_index(drop=True)
+    buf = io.BytesIO()
+    table.to_parquet(buf, index=False, compression="zstd")
+    return buf.getvalue()
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays and paths so ``json.dumps`` accepts them."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)

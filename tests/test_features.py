@@ -1,0 +1,114 @@
+"""Feature table layout, normalisation and Parquet round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from test_windows import CAT, ramp
+from vtract.errors import InputFileError
+from vtract.features import (
+    FEATURE_COLUMNS,
+    FeatureTableError,
+    empty_features,
+    features_from_estimates,
+    normalise_by_speaker,
+    read_features,
+    write_features,
+)
+from vtract.tract.result import TractEstimate
+from vtract.windows import bigram_windows
+
+
+def estimate(
+    areas, formants=(500.0, 1500.0), length=17.5, err=1.25, method="test"
+) -> TractEstimate:
+    a = np.asarray(areas, dtype=np.float64)
+    f = np.asarray(formants, dtype=np.float64)
+    return TractEstimate(
+        areas=a,
+        section_length_cm=length / a.size,
+        length_cm=length,
+        reflection=np.zeros(a.size - 1),
+        formants_hz=f,
+        bandwidths_hz=np.full(f.size, 80.0),
+        fit_error_db=err,
+        method=method,
+    )
+
+
+@pytest.fixture(scope="module")
+def cat_table():
+    bws = bigram_windows(ramp(8000), 16000, CAT)
+    ests = [
+        [
+            estimate(np.arange(1, 5) * (w + 1.0), formants=(400.0 + w, 1400.0))
+            for w in range(b.n_windows)
+        ]
+        for b in bws
+    ]
+    df = features_from_estimates(
+        bws, ests, file="cat.wav", sha256="ab" * 32, speaker="s1", label="organic"
+    )
+    return bws, ests, df
+
+
+def test_one_row_per_window_and_section(cat_table):
+    bws, _, df = cat_table
+    assert list(df.columns) == list(FEATURE_COLUMNS)
+    assert len(df) == sum(b.n_windows for b in bws) * 4
+    ka = df[df["bigram"] == "K-AE"]
+    assert set(ka["bigram_ipa"]) == {"k-æ"}
+    assert set(ka["class1"]) == {"stop"} and set(ka["class2"]) == {"vowel"}
+    # the window centred on the boundary (index 0 is the second window of K-AE)
+    row0 = ka[(ka["window_index"] == 0)].sort_values("section")
+    np.testing.assert_array_equal(row0["section"], [0, 1, 2, 3])
+    np.testing.assert_array_equal(row0["area_cm2"], np.arange(1, 5) * 2.0)
+    assert set(row0["f1_hz"]) == {401.0} and row0["f3_hz"].isna().all()
+    assert set(row0["offset_s"]) == {0.0}
+    assert set(row0["boundary_s"]) == {0.16}
+    assert set(df["n_sections"]) == {4} and set(df["method"]) == {"test"}
+    assert df["window_index"].dtype == np.int64 and df["area_cm2"].dtype == np.float64
+
+
+def test_speaker_normalisation_by_hand(cat_table):
+    _, _, df = cat_table
+    two = pd.concat([df, df.assign(speaker="", file="other.wav", area_cm2=df["area_cm2"] * 3.0)])
+    out = normalise_by_speaker(two.reset_index(drop=True))
+    s1 = out[out["speaker"] == "s1"]
+    med = np.median(df["area_cm2"].to_numpy())
+    np.testing.assert_allclose(s1["area_norm"], df["area_cm2"].to_numpy() / med)
+    # the unknown speaker is normalised by its own file: same normalised shape
+    np.testing.assert_allclose(
+        out[out["speaker"] == ""]["area_norm"].to_numpy(), s1["area_norm"].to_numpy()
+    )
+    np.testing.assert_allclose(out["log_area_norm"], np.log(out["area_norm"]))
+    np.testing.assert_allclose(s1["length_norm"], 1.0)
+
+
+def test_parquet_round_trip(tmp_path, cat_table):
+    _, _, df = cat_table
+    path = write_features(df, tmp_path / "sub" / "f.parquet")
+    back = read_features(path)
+    pd.testing.assert_frame_equal(back, df.reset_index(drop=True))
+    assert not list((tmp_path / "sub").glob(".*tmp"))
+
+
+def test_bad_tables_and_files(tmp_path):
+    with pytest.raises(FeatureTableError, match="lacks columns"):
+        write_features(pd.DataFrame({"file": ["x"]}), tmp_path / "x.parquet")
+    with pytest.raises(InputFileError):
+        read_features(tmp_path / "missing.parquet")
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet")
+    with pytest.raises(FeatureTableError, match="cannot read"):
+        read_features(tmp_path / "junk.parquet")
+    assert list(empty_features().columns) == list(FEATURE_COLUMNS) and len(empty_features()) == 0
+
+
+def test_estimates_must_match_windows(cat_table):
+    bws, ests, _ = cat_table
+    with pytest.raises(FeatureTableError, match="windows but"):
+        features_from_estimates(bws, [e[:-1] for e in ests])
+    with pytest.raises(FeatureTableError, match="label"):
+        features_from_estimates(bws, ests, label="fake")

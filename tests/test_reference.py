@@ -1,0 +1,234 @@
+"""Reference: statistics against numpy, back-off, save/load, corrupt files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vtract.errors import ReferenceError_
+from vtract.features import FEATURE_DTYPES
+from vtract.provenance import file_sha256
+from vtract.reference import FORMAT_VERSION, STAT_COLUMNS, Reference
+
+N_SECTIONS = 5
+CLASSES = {"AH": "vowel", "N": "nasal", "T": "stop", "IY": "vowel", "S": "fricative", "M": "nasal"}
+IPA = {"AH": "ʌ", "N": "n", "T": "t", "IY": "i", "S": "s", "M": "m"}
+
+
+def synthetic_table(counts: dict[str, int], speakers=("a", "b", "c"), seed=0) -> pd.DataFrame:
+    """Feature table with ``counts[bigram]`` windows per speaker, lognormal areas."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for spk_i, spk in enumerate(speakers):
+        scale = 1.0 + 0.5 * spk_i
+        for bigram, n in counts.items():
+            p1, p2 = bigram.split("-")
+            for w in range(n):
+                areas = scale * np.exp(rng.normal(0.5, 0.4, N_SECTIONS))
+                length = 15.0 + rng.normal(0, 1)
+                for s in range(N_SECTIONS):
+                    rows.append(
+                        {
+                            "file": f"{spk}.wav",
+                            "sha256": hashlib.sha256(spk.encode()).hexdigest(),
+                            "speaker": spk,
+                            "label": "organic",
+                            "bigram": bigram,
+                            "bigram_ipa": f"{IPA[p1]}-{IPA[p2]}",
+                            "phone1": p1,
+                            "phone2": p2,
+                            "class1": CLASSES[p1],
+                            "class2": CLASSES[p2],
+                            "word": "w",
+                            "boundary_s": float(w),
+                            "window_index": 0,
+                            "offset_s": 0.0,
+                            "window_start_s": w - 0.0176,
+                            "window_end_s": w + 0.0177,
+                            "section": s,
+                            "n_sections": N_SECTIONS,
+                            "area_cm2": float(areas[s]),
+                            "length_cm": float(length),
+                            "fit_error_db": 2.0,
+                            "f1_hz": 500.0 + 10 * w,
+                            "f2_hz": 1500.0,
+                            "f3_hz": np.nan,
+                            "method": "lpc",
+                        }
+                    )
+    return pd.DataFrame(rows).astype(FEATURE_DTYPES)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return synthetic_table({"AH-N": 20, "T-IY": 2, "S-AH": 6})
+
+
+@pytest.fixture(scope="module")
+def ref(table):
+    return Reference.fit(
+        table,
+        name="unit",
+        corpus_info={"corpora": ["synthetic unit data"]},
+        estimator={"order": np.int64(18)},
+    )
+
+
+def test_bigram_stats_equal_numpy(ref, table):
+    stats, level = ref.lookup("AH-N", N_SECTIONS)
+    assert level == "bigram" and stats.attrs["key"] == "AH-N"
+    assert list(stats.index) == list(range(N_SECTIONS))
+    for s in range(N_SECTIONS):
+        x = table[(table["bigram"] == "AH-N") & (table["section"] == s)]["area_cm2"].to_numpy()
+        row = stats.loc[s]
+        assert row["count"] == x.size == 60 and row["n_files"] == 3 and row["n_speakers"] == 3
+        assert row["min"] == x.min() and row["max"] == x.max()  # published organic range
+        q = np.quantile(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+        np.testing.assert_allclose(
+            row[["q01", "q05", "q25", "median", "q75", "q95", "q99"]], q, rtol=1e-12
+        )
+        np.testing.assert_allclose(row["mad"], np.median(np.abs(x - np.median(x))), rtol=1e-12)
+        np.testing.assert_allclose(row["std"], x.std(ddof=1), rtol=1e-12)
+
+
+def test_speaker_normalised_and_window_variables(ref, table):
+    stats, _ = ref.lookup("AH-N", N_SECTIONS, variable="area_norm")
+    med = table.groupby("speaker")["area_cm2"].transform("median")
+    norm = table["area_cm2"] / med
+    x = norm[(table["bigram"] == "AH-N") & (table["section"] == 2)].to_numpy()
+    np.testing.assert_allclose(stats.loc[2, "median"], np.median(x), rtol=1e-12)
+    length, level = ref.lookup("AH-N", N_SECTIONS, variable="length_cm")
+    assert level == "bigram" and list(length.index) == [-1]
+    lx = table[(table["bigram"] == "AH-N") & (table["section"] == 0)]["length_cm"].to_numpy()
+    assert length.loc[-1, "count"] == 60 and length.loc[-1, "max"] == lx.max()
+    # all-NaN variables get no statistics at all -> lookup fails clearly
+    with pytest.raises(ReferenceError_, match="no statistics"):
+        ref.lookup("AH-N", N_SECTIONS, variable="f3_hz")
+
+
+def test_back_off_levels(ref, table):
+    # T-IY: only 6 windows (< min_count 10) -> phone level "*-IY" is absent, "T-*" has 6 too,
+    # class "stop-vowel" also 6 -> global
+    stats, level = ref.lookup("T-IY", N_SECTIONS)
+    assert level == "global" and stats.attrs["key"] == "*"
+    assert stats.loc[0, "count"] == len(table) // N_SECTIONS
+    # with a lower threshold the bigram itself is used
+    assert ref.lookup("T-IY", N_SECTIONS, min_count=6)[1] == "bigram"
+    # unseen bigram: S-N shares "S-*" (18 windows) and "*-N" (60 windows) -> the larger
+    stats, level = ref.lookup("S-N", N_SECTIONS)
+    assert level == "phone" and stats.attrs["key"] == "*-N"
+    x = table[(table["phone2"] == "N") & (table["section"] == 1)]["area_cm2"].to_numpy()
+    assert stats.loc[1, "max"] == x.max()
+    # unseen phones with a known class pair: M-AH is nasal-vowel, nothing; Z-IY fricative-vowel = S-AH
+    stats, level = ref.lookup("Z-IY", N_SECTIONS, levels=("bigram", "class", "global"))
+    assert level == "class" and stats.attrs["key"] == "fricative-vowel"
+    # restricted levels that cannot be met
+    with pytest.raises(ReferenceError_, match="no statistics"):
+        ref.lookup("T-IY", N_SECTIONS, levels=("bigram",))
+    with pytest.raises(ReferenceError_, match="n_sections"):
+        ref.lookup("AH-N", 7)
+    with pytest.raises(ReferenceError_, match="bigram must look like"):
+        ref.lookup("AHN", N_SECTIONS)
+    with pytest.raises(ReferenceError_, match="unknown reference variable"):
+        ref.lookup("AH-N", N_SECTIONS, variable="volume")
+
+
+def test_metadata_records_inputs(ref):
+    files = ref.files
+    assert list(files["file"]) == ["a.wav", "b.wav", "c.wav"]
+    assert list(files["n_windows"]) == [28, 28, 28]
+    assert ref.meta["estimator"] == {"method": "lpc", "params": {"order": 18}}
+    assert ref.meta["n_speakers"] == 3 and ref.meta["n_windows"] == 84
+    assert ref.method == "lpc" and ref.bigrams == ["AH-N", "S-AH", "T-IY"]
+    assert ref.meta["provenance"]["tool"] == "vtract"
+
+
+def test_save_load_round_trip_bit_identical(tmp_path, ref):
+    p1 = ref.save(tmp_path / "a.vtref")
+    back = Reference.load(p1)
+    pd.testing.assert_frame_equal(back.stats, ref.stats)
+    assert back.meta == ref.meta
+    p2 = back.save(tmp_path / "b.vtref")
+    assert p1.read_bytes() == p2.read_bytes()
+    assert back.sha256 == ref.sha256 == file_sha256(p1)
+    cal = back.with_calibration({"threshold": 0.5})
+    again = Reference.load(cal.save(tmp_path / "c.vtref"))
+    assert again.calibration == {"threshold": 0.5} and again.sha256 != ref.sha256
+
+
+def _rezip(data: bytes, edit) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    edit(members)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for n, b in members.items():
+            zf.writestr(n, b)
+    return buf.getvalue()
+
+
+def test_corrupt_and_incompatible_files(tmp_path, ref):
+    good = ref.to_bytes()
+    cases = {
+        "missing.vtref": None,
+        "text.vtref": b"hello",
+        "truncated.vtref": good[: len(good) // 2],
+    }
+
+    def newer(m):
+        meta = json.loads(m["meta.json"])
+        meta["format_version"] = FORMAT_VERSION + 1
+        m["meta.json"] = json.dumps(meta).encode()
+
+    def tampered(m):
+        m["stats.parquet"] = m["stats.parquet"][:-8] + b"\0" * 8
+
+    def foreign(m):
+        m["meta.json"] = b'{"format": "something-else"}'
+
+    def nometa(m):
+        del m["meta.json"]
+
+    cases["newer.vtref"] = _rezip(good, newer)
+    cases["tampered.vtref"] = _rezip(good, tampered)
+    cases["foreign.vtref"] = _rezip(good, foreign)
+    cases["nometa.vtref"] = _rezip(good, nometa)
+    expected = {
+        "missing.vtref": "not found",
+        "text.vtref": "not a readable ZIP",
+        "truncated.vtref": "not a readable ZIP",
+        "newer.vtref": "format version",
+        "tampered.vtref": "does not match",
+        "foreign.vtref": "not a vtract reference",
+        "nometa.vtref": "are required",
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        with pytest.raises(ReferenceError_, match=expected[name]):
+            Reference.load(path)
+
+
+def test_fit_refuses_bad_tables(table):
+    with pytest.raises(ReferenceError_, match="organic speech only"):
+        Reference.fit(table.assign(label="synthetic"), name="x")
+    with pytest.raises(ReferenceError_, match="several estimator methods"):
+        t = table.copy()
+        t.loc[t.index[:5], "method"] = "paper"
+        Reference.fit(t, name="x")
+    with pytest.raises(ReferenceError_, match="empty"):
+        Reference.fit(table.iloc[0:0], name="x")
+    with pytest.raises(ReferenceError_, match="lacks columns"):
+        Reference.fit(table.drop(columns=["area_cm2"]), name="x")
+
+
+def test_stat_columns_present(ref):
+    assert set(STAT_COLUMNS) <= set(ref.stats.columns)
+    assert set(ref.stats["level"]) == {"bigram", "phone", "class", "global"}
