@@ -10,10 +10,21 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMA_VERSION", "BigramEvidence", "Flag", "Report"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "BigramEvidence",
+    "Flag",
+    "Report",
+    "report_schema",
+    "strip_timestamps",
+    "validate_report_dict",
+]
 
 #: Version of the JSON layout written by :meth:`Report.to_json`.
 SCHEMA_VERSION = "1.0"
@@ -161,16 +172,185 @@ class Report:
         """Number of bigrams that contributed evidence."""
         return len(self.bigrams)
 
+    def custody(self) -> dict[str, Any]:
+        """Chain-of-custody block: what is needed to verify the input and re-run.
+
+        Gathered from the other fields: evidence hashes (file bytes and
+        decoded PCM), vtract version and commit, dependency versions, the
+        aligner's model-file hashes (``alignment["model_files"]``), the
+        reference hash, every parameter, the platform and the UTC time of
+        the analysis.
+        """
+        prov = self.provenance
+        ev = self.evidence
+        return {
+            "evidence": {
+                "file": self.file,
+                "sha256": self.sha256,
+                "pcm_sha256": self.pcm_sha256,
+                "format": ev.get("format"),
+                "subtype": ev.get("subtype"),
+                "original_sr": ev.get("original_sr"),
+                "analysis_sr": ev.get("sr"),
+                "channels": ev.get("channels"),
+                "duration_s": ev.get("duration"),
+            },
+            "software": {
+                "tool": prov.get("tool", "vtract"),
+                "version": prov.get("version"),
+                "git_commit": prov.get("git_commit"),
+                "dependencies": dict(prov.get("dependencies") or {}),
+            },
+            "aligner": {
+                "source": self.alignment.get("source"),
+                "model_files": dict(self.alignment.get("model_files") or {}),
+            },
+            "reference": {
+                "name": self.reference.get("name"),
+                "version": self.reference.get("version"),
+                "sha256": self.reference.get("sha256"),
+            },
+            "detector": self.detector,
+            "parameters": dict(prov.get("parameters") or {}),
+            "inputs": dict(prov.get("inputs") or {}),
+            "platform": {
+                "python": prov.get("python"),
+                "platform": prov.get("platform"),
+                "implementation": prov.get("implementation"),
+            },
+            "created_utc": prov.get("created_utc"),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary following the report schema."""
         out = asdict(self)
         out["schema_version"] = SCHEMA_VERSION
         out["n_bigrams"] = self.n_bigrams
-        return _finite(out)
+        out["chain_of_custody"] = self.custody()
+        return _finite(out)  # type: ignore[no-any-return]
 
     def to_json(self, *, indent: int | None = None) -> str:
         """Serialise to JSON with sorted keys (stable across runs)."""
         return json.dumps(self.to_dict(), sort_keys=True, indent=indent, allow_nan=False)
+
+    def to_html(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        evidence: Any = None,
+        reference: Any = None,
+    ) -> str:
+        """Render the report as one self-contained HTML file.
+
+        The verdict and its uncertainty come first, then warnings, anatomical
+        findings, the per-bigram evidence table, plots (embedded PNG), the
+        chain of custody, plain-language notes on what the method can and
+        cannot show, and the full JSON.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Where to write the file (UTF-8). Only the text is returned when
+            omitted.
+        evidence : Evidence, optional
+            The analysed audio; adds the spectrogram timeline.
+        reference : Reference, optional
+            The organic reference used; adds per-bigram distributions.
+
+        Returns
+        -------
+        str
+            The HTML text.
+        """
+        from .report_html import render_html
+
+        text = render_html(self, evidence=evidence, reference=reference)
+        if path is not None:
+            _atomic_write(Path(path), text.encode("utf-8"))
+        return text
+
+    def to_pdf(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        evidence: Any = None,
+        reference: Any = None,
+    ) -> Path:
+        """Write a PDF: a summary page followed by the report's figures.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file.
+        evidence, reference : optional
+            As for :meth:`to_html`.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        from .report_pdf import write_pdf
+
+        return write_pdf(self, Path(path), evidence=evidence, reference=reference)
+
+    def plot(self, *, kind: str = "overview", ax: Any = None) -> Any:
+        """Plot the report: ``"overview"`` (per-bigram scores over time) or
+        ``"areas"`` (area functions of every bigram).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from . import plot as vplot
+
+        if kind == "overview":
+            return vplot.report_overview(self, ax=ax)
+        if kind == "areas":
+            usable = [b for b in self.bigrams if b.areas_cm2]
+            if not usable:
+                raise vplot.PlotInputError("the report has no bigram area functions to plot")
+            labels = [f"{b.bigram} @ {b.boundary:.2f} s" for b in usable]
+            return vplot.area_function(*usable, ax=ax, labels=labels)
+        raise vplot.PlotInputError(f"kind must be 'overview' or 'areas', got {kind!r}")
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of :meth:`Report.to_dict`."""
+    text = resources.files("vtract").joinpath("schemas/report.schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def validate_report_dict(data: dict[str, Any]) -> None:
+    """Check a report dictionary against :func:`report_schema`.
+
+    Raises
+    ------
+    jsonschema.ValidationError
+        The first violation found (needs the ``jsonschema`` package).
+    """
+    import jsonschema
+
+    jsonschema.validate(data, report_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def strip_timestamps(data: Any) -> Any:
+    """Copy of a report dictionary without its timestamps (keys ending in ``_utc``).
+
+    Two runs on the same input compare equal after this.
+    """
+    if isinstance(data, dict):
+        return {k: strip_timestamps(v) for k, v in data.items() if not str(k).endswith("_utc")}
+    if isinstance(data, list):
+        return [strip_timestamps(v) for v in data]
+    return data
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
 
 
 def _finite(obj: Any) -> Any:

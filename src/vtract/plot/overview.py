@@ -1,0 +1,80 @@
+"""One-glance summary of a report: per-bigram scores over time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._common import new_axes
+
+__all__ = ["report_overview"]
+
+_VERDICT_COLOURS = {"organic": "C2", "synthetic": "C3", "inconclusive": "0.5"}
+
+
+def report_overview(report: Any, *, ax: Any = None) -> Any:
+    """Per-bigram synthetic score against time, with the decision thresholds.
+
+    Parameters
+    ----------
+    report : Report
+        An analysed recording (an empty one gives an annotated, empty plot).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A scatter whose points are ``(boundary, score)`` of ``report.bigrams``.
+    """
+    ax = new_axes(ax, figsize=(8.0, 3.2))
+    bigrams = list(report.bigrams)
+    x = np.array([b.boundary for b in bigrams], dtype=float)
+    y = np.array([b.score for b in bigrams], dtype=float)
+    flagged = np.array([bool(b.flags) for b in bigrams], dtype=bool)
+    ax.scatter(
+        x,
+        y,
+        c=np.where(flagged, "C3", "C0") if bigrams else "C0",
+        s=28,
+        zorder=3,
+        label="bigram score (red = flagged)",
+    )
+    for b in bigrams:
+        if np.isfinite(b.boundary) and np.isfinite(b.score):
+            ax.annotate(
+                b.bigram,
+                (b.boundary, b.score),
+                fontsize=6,
+                xytext=(2, 3),
+                textcoords="offset points",
+            )
+    for name, value in sorted(report.thresholds.items()):
+        if value is not None and np.isfinite(value) and 0 <= value <= 1:
+            ax.axhline(value, color="0.4", linestyle="--", linewidth=0.8)
+            ax.text(
+                1.0,
+                value,
+                f" {name}",
+                transform=ax.get_yaxis_transform(),
+                fontsize=6,
+                va="center",
+                ha="left",
+                clip_on=False,
+            )
+    if report.score is not None and np.isfinite(report.score):
+        ax.axhline(
+            report.score,
+            color=_VERDICT_COLOURS.get(report.verdict, "k"),
+            linewidth=2,
+            label=f"recording score {report.score:.2f}",
+        )
+    if not bigrams:
+        ax.text(0.5, 0.5, "no bigram evidence", transform=ax.transAxes, ha="center", va="center")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("synthetic score")
+    ax.set_title(f"Verdict: {report.verdict}", color=_VERDICT_COLOURS.get(report.verdict, "k"))
+    ax.legend(fontsize=7, loc="upper left")
+    return ax

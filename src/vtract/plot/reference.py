@@ -1,0 +1,118 @@
+"""Organic reference distribution of one bigram against this recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._common import HUMAN_AREA_CM2, PlotInputError, as_profile, new_axes
+
+__all__ = ["bigram_distribution"]
+
+# (low column, high column, alpha, label) bands drawn from widest to narrowest
+_BANDS = (
+    ("min", "max", 0.12, "organic min-max"),
+    ("q05", "q95", 0.22, "organic 5-95 %"),
+    ("q25", "q75", 0.35, "organic 25-75 %"),
+)
+
+
+def bigram_distribution(
+    reference: Any,
+    report: Any,
+    bigram: str,
+    *,
+    ax: Any = None,
+    log: bool = True,
+) -> Any:
+    """Organic area distribution per section for ``bigram`` vs this recording.
+
+    Parameters
+    ----------
+    reference : Reference or pandas.DataFrame
+        A :class:`vtract.Reference` (its ``lookup(bigram, n_sections)`` gives
+        per-section statistics and the back-off level) or such a statistics
+        table directly (indexed by section; columns among ``min``, ``max``,
+        ``q05``, ``q25``, ``median``, ``q75``, ``q95``).
+    report : Report
+        The analysed recording; every occurrence of ``bigram`` in
+        ``report.bigrams`` is drawn as a line with markers.
+    bigram : str
+        ARPAbet bigram such as ``"AH-N"``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    log : bool, default True
+        Logarithmic area axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    PlotInputError
+        The report has no evidence for ``bigram`` and the reference gives no
+        statistics either (nothing to draw), or the statistics lack a median.
+    """
+    occurrences = [b for b in getattr(report, "bigrams", []) if b.bigram == bigram]
+    n_sections = len(occurrences[0].areas_cm2) if occurrences else None
+    stats, level = _stats(reference, bigram, n_sections)
+    if stats is None and not occurrences:
+        raise PlotInputError(f"no evidence and no reference statistics for bigram {bigram!r}")
+    ax = new_axes(ax)
+    ax.axhspan(*HUMAN_AREA_CM2, color="0.93", zorder=0)
+    if stats is not None:
+        if "median" not in stats.columns:
+            raise PlotInputError(
+                f"reference statistics lack a 'median' column (have {list(stats.columns)})"
+            )
+        sections = np.asarray(stats.index, dtype=float)
+        for lo, hi, alpha, label in _BANDS:
+            if lo in stats.columns and hi in stats.columns:
+                ax.fill_between(
+                    sections,
+                    np.asarray(stats[lo], dtype=float),
+                    np.asarray(stats[hi], dtype=float),
+                    color="C0",
+                    alpha=alpha,
+                    linewidth=0,
+                    label=label,
+                )
+        ax.plot(
+            sections, np.asarray(stats["median"], dtype=float), color="C0", label="organic median"
+        )
+    for i, occ in enumerate(occurrences):
+        prof = as_profile(occ)
+        where = f"{occ.word!r} at {occ.boundary:.2f} s" if occ.word else f"{occ.boundary:.2f} s"
+        ax.plot(
+            np.arange(prof.areas.size),
+            prof.areas,
+            marker="o",
+            color=f"C{(i % 8) + 1}",
+            linewidth=1.4,
+            label=f"this recording: {where}",
+        )
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("section (0 = glottis)")
+    ax.set_ylabel("area (cm²)")
+    level_note = "" if level in (None, "bigram") else f", reference backed off to {level} level"
+    ax.set_title(f"{bigram}: organic reference vs this recording{level_note}", fontsize=9)
+    ax.legend(fontsize=6)
+    return ax
+
+
+def _stats(reference: Any, bigram: str, n_sections: int | None) -> tuple[Any, str | None]:
+    if reference is None:
+        return None, None
+    if hasattr(reference, "lookup"):
+        if n_sections is None:
+            n_sections = int(getattr(reference, "n_sections", 15))
+        stats, level = reference.lookup(bigram, n_sections)
+        return stats, str(level)
+    if hasattr(reference, "columns"):
+        return reference, None
+    raise PlotInputError(
+        f"reference must be a vtract.Reference or a statistics DataFrame, got {type(reference).__name__}"
+    )

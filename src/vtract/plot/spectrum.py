@@ -1,0 +1,189 @@
+"""Target spectrum against the tube model's response.
+
+The model response is computed here from the estimate's reflection
+coefficients with the lossless-tube denominator of Rabiner & Schafer (1978,
+*Digital Processing of Speech Signals*, sec. 3.3): with a closed glottis
+(``r_G = 1``), ``D_0(z) = 1``, ``D_k(z) = D_{k-1}(z) + r_k z^-k D_{k-1}(1/z)``
+and ``|H| = prod(1 + r_k) / |D(z)|``. The tube's sampling rate follows from
+its section length: ``fs = c / (2 * section_length)``, so a 15-section tube of
+16.6 cm is sampled at 16 kHz.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.ndimage import gaussian_filter1d
+
+from ._common import PlotInputError, new_axes
+
+__all__ = ["SPEED_OF_SOUND_CM_S", "spectrum_fit", "target_spectrum_db", "tube_response_db"]
+
+#: Speed of sound in warm moist air (cm/s), as in the tube model.
+SPEED_OF_SOUND_CM_S = 35000.0
+
+
+def tube_denominator(reflection: ArrayLike) -> np.ndarray:
+    """Coefficients of ``D(z)`` (powers of ``z^-1``) from reflection coefficients.
+
+    Parameters
+    ----------
+    reflection : array_like
+        Reflection coefficients, glottis to lips; the last one acts as the
+        lips' reflection (``+1`` = ideal open end).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(reflection) + 1`` coefficients, ``d[0] = 1``.
+    """
+    r = np.asarray(reflection, dtype=float).ravel()
+    d = np.ones(1)
+    for k, rk in enumerate(r, start=1):
+        grown = np.zeros(k + 1)
+        grown[:k] = d
+        grown[1:] += rk * d[::-1]  # r_k z^-k D_{k-1}(1/z)
+        d = grown
+    return d
+
+
+def tube_response_db(
+    reflection: ArrayLike, section_length_cm: float, freqs_hz: ArrayLike
+) -> np.ndarray:
+    """Magnitude response (dB) of a lossless tube with a closed glottis.
+
+    Parameters
+    ----------
+    reflection : array_like
+        Reflection coefficients, glottis to lips (|r| < 1 for a finite response).
+    section_length_cm : float
+        Length of one section (cm); sets the tube's sampling rate.
+    freqs_hz : array_like
+        Frequencies at which to evaluate (Hz).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``20 log10 |prod(1 + r_k) / D(e^{j 2 pi f / fs})|``.
+
+    Raises
+    ------
+    PlotInputError
+        Non-positive section length or non-finite reflection coefficients.
+    """
+    r = np.asarray(reflection, dtype=float).ravel()
+    if not np.all(np.isfinite(r)):
+        raise PlotInputError("reflection coefficients must be finite")
+    if not (np.isfinite(section_length_cm) and section_length_cm > 0):
+        raise PlotInputError(f"section length must be positive (cm), got {section_length_cm!r}")
+    fs = SPEED_OF_SOUND_CM_S / (2.0 * float(section_length_cm))
+    f = np.asarray(freqs_hz, dtype=float)
+    z_inv = np.exp(-2j * np.pi * f / fs)
+    d = np.polyval(tube_denominator(r)[::-1], z_inv)
+    gain = float(np.prod(1.0 + r))
+    with np.errstate(divide="ignore"):
+        return np.asarray(20.0 * np.log10(np.abs(gain) / np.abs(d)))
+
+
+def target_spectrum_db(
+    frame: ArrayLike, sr: int, *, n_fft: int = 5120, smooth_bins: float = 2.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed log-magnitude spectrum of one window (dB, mean removed).
+
+    The frame is taken as is (rectangular, as in the published method), its
+    ``n_fft``-point magnitude spectrum put in dB and smoothed with a Gaussian
+    of ``smooth_bins * sr / 1024`` Hz (2 bins of the published 1024-point
+    grid), then the mean is removed.
+
+    Returns
+    -------
+    freqs_hz, level_db : numpy.ndarray
+    """
+    x = np.asarray(frame, dtype=float).ravel()
+    if x.size < 2 or not np.all(np.isfinite(x)):
+        raise PlotInputError(f"frame must hold at least 2 finite samples, got {x.size}")
+    if sr <= 0:
+        raise PlotInputError(f"sample rate must be positive, got {sr!r}")
+    mag = np.abs(np.fft.rfft(x, n=max(n_fft, x.size)))
+    level = 20.0 * np.log10(np.maximum(mag, 1e-12 * max(float(mag.max()), 1e-300)))
+    level = gaussian_filter1d(level, smooth_bins * max(n_fft, x.size) / 1024)
+    freqs = np.fft.rfftfreq(max(n_fft, x.size), 1.0 / sr)
+    return freqs, level - level.mean()
+
+
+def spectrum_fit(
+    estimate: Any,
+    frame: ArrayLike | None = None,
+    sr: int | None = None,
+    *,
+    target: tuple[ArrayLike, ArrayLike] | None = None,
+    fmax_hz: float = 5000.0,
+    ax: Any = None,
+) -> Any:
+    """Plot the target spectrum of a window against the fitted tube's response.
+
+    Both curves are shown relative to their own mean over ``0..fmax_hz``
+    (the shapes are compared, not the absolute gain).
+
+    Parameters
+    ----------
+    estimate : TractEstimate
+        Estimate with ``reflection`` and ``section_length_cm``.
+    frame : array_like, optional
+        The analysed samples; their spectrum is the target.
+    sr : int, optional
+        Rate of ``frame`` (Hz); required with ``frame``.
+    target : (freqs_hz, level_db), optional
+        A target spectrum computed elsewhere (for example by the estimator);
+        used instead of ``frame``.
+    fmax_hz : float, default 5000
+        Upper frequency shown (the published fit uses 0-5 kHz).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Lines labelled ``"target"`` (when given) and ``"tube model"``.
+    """
+    if fmax_hz <= 0:
+        raise PlotInputError(f"fmax_hz must be positive, got {fmax_hz!r}")
+    if not hasattr(estimate, "reflection") or not hasattr(estimate, "section_length_cm"):
+        raise PlotInputError(
+            f"expected a TractEstimate (reflection, section_length_cm), got {type(estimate).__name__}"
+        )
+    tgt: tuple[np.ndarray, np.ndarray] | None = None
+    if target is not None:
+        tgt = (np.asarray(target[0], dtype=float), np.asarray(target[1], dtype=float))
+        if tgt[0].shape != tgt[1].shape:
+            raise PlotInputError(
+                f"target freqs {tgt[0].shape} and levels {tgt[1].shape} differ in shape"
+            )
+    elif frame is not None:
+        if sr is None:
+            raise PlotInputError("sr is required when a frame is given")
+        tgt = target_spectrum_db(frame, int(sr))
+    ax = new_axes(ax)
+    if tgt is not None:
+        keep = tgt[0] <= fmax_hz
+        level = tgt[1][keep] - np.nanmean(tgt[1][keep])
+        ax.plot(tgt[0][keep], level, color="0.3", linewidth=1.2, label="target")
+    freqs = np.linspace(0.0, fmax_hz, 2048)
+    model = tube_response_db(estimate.reflection, estimate.section_length_cm, freqs)
+    finite = np.isfinite(model)
+    if np.any(finite):
+        model = model - np.mean(model[finite])
+    ax.plot(freqs, model, color="C3", linewidth=1.6, label="tube model")
+    for f in np.asarray(getattr(estimate, "formants_hz", []), dtype=float):
+        if np.isfinite(f) and f <= fmax_hz:
+            ax.axvline(f, color="C3", linewidth=0.6, linestyle=":")
+    err = float(getattr(estimate, "fit_error_db", np.nan))
+    suffix = f" (fit error {err:.2f} dB)" if np.isfinite(err) else ""
+    ax.set_xlim(0.0, fmax_hz)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("level re mean (dB)")
+    ax.set_title(f"Spectrum fit{suffix}")
+    ax.legend(fontsize=7)
+    return ax

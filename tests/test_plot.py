@@ -1,0 +1,262 @@
+"""Content tests of vtract.plot: what is drawn equals what was given."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import QuadMesh
+from matplotlib.patches import StepPatch
+from scipy.optimize import brentq
+
+from _reports import FakeReference, make_estimate, make_evidence, make_report, reference_stats
+from vtract import plot as vplot
+from vtract.alignment.model import Alignment
+from vtract.plot.spectrum import SPEED_OF_SOUND_CM_S, tube_denominator
+
+AREAS = [0.5, 1.0, 3.0, 6.0, 2.0, 0.8]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _steps(ax):
+    return [p for p in ax.patches if isinstance(p, StepPatch)]
+
+
+# --- tract -------------------------------------------------------------------------------
+
+
+def test_tract_draws_mirrored_radius_in_cm():
+    est = make_estimate(AREAS, section_length_cm=2.5)
+    ax = vplot.tract(est)
+    upper, lower = _steps(ax)[:2]
+    expected = np.sqrt(np.array(AREAS) / np.pi)
+    np.testing.assert_allclose(upper.get_data().values, expected)
+    np.testing.assert_allclose(lower.get_data().values, -expected)
+    np.testing.assert_allclose(upper.get_data().edges, np.arange(7) * 2.5)
+    assert "cm" in ax.get_xlabel() and "cm" in ax.get_ylabel()
+    assert "15.0 cm" in ax.get_title()
+    # human radius band: sqrt(0.1/pi) .. sqrt(15/pi)
+    spans = [p for p in ax.patches if not isinstance(p, StepPatch)]
+    ys = {round(v, 6) for p in spans for v in (p.get_y(), p.get_y() + p.get_height())}
+    assert round(np.sqrt(15 / np.pi), 6) in ys and round(np.sqrt(0.1 / np.pi), 6) in ys
+
+
+def test_tract_single_section_and_nan_areas():
+    ax = vplot.tract(make_estimate([2.0], section_length_cm=17.0))
+    np.testing.assert_allclose(_steps(ax)[0].get_data().values, [np.sqrt(2 / np.pi)])
+    ax = vplot.tract(make_estimate([1.0, np.nan, 2.0]))
+    vals = _steps(ax)[0].get_data().values
+    assert np.isnan(vals[1]) and np.isfinite(vals[[0, 2]]).all()
+
+
+def test_tract_accepts_bigram_evidence_and_rejects_junk():
+    big = make_report().bigrams[0]
+    ax = vplot.tract(big)
+    np.testing.assert_allclose(_steps(ax)[0].get_data().edges[-1], big.length_cm)
+    with pytest.raises(vplot.PlotInputError, match="TractEstimate"):
+        vplot.tract(object())
+    with pytest.raises(vplot.PlotInputError, match="non-empty"):
+        vplot.tract(make_estimate(np.zeros(0)))
+
+
+# --- area_function / tract_sequence ------------------------------------------------------
+
+
+def test_area_function_overlays_each_estimate():
+    a, b = make_estimate(AREAS), make_estimate([1.0, 2.0, 4.0])
+    ax = vplot.area_function(a, b, labels=["one", "two"])
+    steps = _steps(ax)
+    assert len(steps) == 2
+    np.testing.assert_allclose(steps[0].get_data().values, AREAS)
+    np.testing.assert_allclose(steps[1].get_data().values, [1.0, 2.0, 4.0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()][-2:] == ["one", "two"]
+    assert ax.get_yscale() == "log" and "cm²" in ax.get_ylabel()
+    with pytest.raises(vplot.PlotInputError, match="at least one"):
+        vplot.area_function()
+    with pytest.raises(vplot.PlotInputError, match="labels"):
+        vplot.area_function(a, labels=["x", "y"])
+
+
+def test_tract_sequence_heatmap_holds_log_areas():
+    ests = [make_estimate(np.array(AREAS) * (1 + i)) for i in range(4)]
+    times = [0.10, 0.13, 0.16, 0.19]
+    ax = vplot.tract_sequence(ests, times=times, boundary=0.145)
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    expected = np.log10(np.column_stack([e.areas for e in ests]))
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(expected.shape), expected)
+    assert ax.get_xlabel() == "time (s)"
+    assert any(np.allclose(line.get_xdata(), 0.145) for line in ax.lines)
+
+
+def test_tract_sequence_edge_cases():
+    ax = vplot.tract_sequence([make_estimate([1.0, -1.0, np.nan])])
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    arr = mesh.get_array()
+    assert arr.mask.ravel().tolist() == [False, True, True]  # non-positive / NaN masked
+    with pytest.raises(vplot.PlotInputError, match="same number of sections"):
+        vplot.tract_sequence([make_estimate([1.0, 2.0]), make_estimate([1.0])])
+    with pytest.raises(vplot.PlotInputError, match="increasing"):
+        vplot.tract_sequence([make_estimate([1.0])] * 2, times=[0.2, 0.1])
+    with pytest.raises(vplot.PlotInputError, match="at least one"):
+        vplot.tract_sequence([])
+
+
+# --- spectrum ----------------------------------------------------------------------------
+
+
+def _abcd_resonances(areas, seg_cm, fmax):
+    """Resonances of a lossless tube, closed glottis, ideal open lips (P_lips = 0).
+
+    Independent of the reflection recursion: the chain matrix of section k is
+    [[cos(kl), j Z sin(kl)], [j sin(kl) / Z, cos(kl)]], Z = rho c / A, and
+    U_glottis = D U_lips when P_lips = 0, so resonances are the zeros of D(f).
+    """
+
+    def d_element(f):
+        kl = 2 * np.pi * f / SPEED_OF_SOUND_CM_S * seg_cm
+        m = np.eye(2, dtype=complex)
+        for a in areas:
+            z = 1.0 / a
+            m = m @ np.array([[np.cos(kl), 1j * z * np.sin(kl)], [1j * np.sin(kl) / z, np.cos(kl)]])
+        return m[1, 1].real
+
+    grid = np.linspace(1.0, fmax, 4000)
+    vals = np.array([d_element(f) for f in grid])
+    roots = [brentq(d_element, grid[i], grid[i + 1]) for i in np.nonzero(np.diff(np.sign(vals)))[0]]
+    return np.array(roots)
+
+
+def test_tube_response_uniform_tube_quarter_wave():
+    n, seg = 16, 17.5 / 16
+    r = np.zeros(n)
+    r[-1] = 0.95
+    f = np.linspace(10, 4000, 8000)
+    resp = vplot.tube_response_db(r, seg, f)
+    peaks = f[1:-1][(resp[1:-1] > resp[:-2]) & (resp[1:-1] > resp[2:])]
+    expected = (2 * np.arange(1, 5) - 1) * SPEED_OF_SOUND_CM_S / (4 * 17.5)  # 500, 1500 ...
+    np.testing.assert_allclose(peaks, expected, rtol=2e-3)
+
+
+def test_tube_denominator_zeros_match_chain_matrix_resonances():
+    areas = np.array([0.6, 1.2, 2.5, 4.0, 5.5, 3.0, 1.0, 0.5, 1.5, 3.5])
+    seg = 1.7
+    r = np.append((areas[1:] - areas[:-1]) / (areas[1:] + areas[:-1]), 1.0)  # open lips
+    fs = SPEED_OF_SOUND_CM_S / (2 * seg)
+    roots = np.roots(tube_denominator(r))
+    freqs = np.sort(np.angle(roots[np.angle(roots) > 1e-9]) * fs / (2 * np.pi))
+    np.testing.assert_allclose(np.abs(roots), 1.0, atol=1e-6)  # lossless: on the unit circle
+    expected = _abcd_resonances(areas, seg, fs / 2 - 1)
+    np.testing.assert_allclose(freqs, expected, rtol=1e-6)
+
+
+def test_spectrum_fit_plots_target_and_model():
+    est = make_estimate(AREAS)
+    sr = 16000
+    t = np.arange(565) / sr
+    frame = np.sin(2 * np.pi * 1000 * t)
+    ax = vplot.spectrum_fit(est, frame, sr)
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    target, model = lines["target"], lines["tube model"]
+    assert abs(target.get_xdata()[np.argmax(target.get_ydata())] - 1000) < 20
+    expected = vplot.tube_response_db(est.reflection, est.section_length_cm, model.get_xdata())
+    np.testing.assert_allclose(model.get_ydata(), expected - expected.mean())
+    assert ax.get_xlim()[1] == 5000 and "Hz" in ax.get_xlabel() and "dB" in ax.get_ylabel()
+    assert "1.50 dB" in ax.get_title()
+
+
+def test_spectrum_fit_without_target_and_errors():
+    ax = vplot.spectrum_fit(make_estimate([2.0]))
+    assert [ln.get_label() for ln in ax.lines if not ln.get_label().startswith("_")] == [
+        "tube model"
+    ]
+    with pytest.raises(vplot.PlotInputError, match="sr is required"):
+        vplot.spectrum_fit(make_estimate(AREAS), np.ones(100))
+    with pytest.raises(vplot.PlotInputError, match="TractEstimate"):
+        vplot.spectrum_fit(make_report().bigrams[0])
+
+
+# --- bigram_distribution -----------------------------------------------------------------
+
+
+def test_bigram_distribution_reference_bands_and_recording():
+    rep, ref = make_report(), FakeReference(level="phone")
+    ax = vplot.bigram_distribution(ref, rep, "AH-N")
+    assert ref.calls == [("AH-N", 5)]
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    np.testing.assert_allclose(lines["organic median"].get_ydata(), reference_stats(5)["median"])
+    mine = [ln for label, ln in lines.items() if label.startswith("this recording")]
+    assert len(mine) == 2  # AH-N occurs twice in the report
+    np.testing.assert_allclose(mine[0].get_ydata(), rep.bigrams[1].areas_cm2)
+    assert "phone level" in ax.get_title()
+    assert len(ax.collections) == 3  # min-max, 5-95, 25-75 bands
+
+
+def test_bigram_distribution_edge_cases():
+    rep = make_report()
+    ax = vplot.bigram_distribution(reference_stats(5), rep, "N-AH")  # a table directly
+    assert "backed off" not in ax.get_title()
+    ax = vplot.bigram_distribution(None, rep, "N-AH")  # recording only
+    assert len(ax.lines) == 1
+    with pytest.raises(vplot.PlotInputError, match="no evidence"):
+        vplot.bigram_distribution(None, make_report(empty=True), "AH-N")
+    with pytest.raises(vplot.PlotInputError, match="median"):
+        vplot.bigram_distribution(pd.DataFrame({"q05": [1.0]}), rep, "N-AH")
+
+
+# --- timeline / overview -----------------------------------------------------------------
+
+
+def test_timeline_tiers_and_flagged_spans_from_report():
+    rep = make_report()
+    ax = vplot.timeline(make_evidence(), report=rep)
+    tiers = ax.vtract_tiers
+    assert set(tiers) == {"words", "phones"}
+    assert [t.get_text() for t in tiers["phones"].texts] == ["AH", "N", "AH", "N"]  # sil hidden
+    assert [t.get_text() for t in tiers["words"].texts] == ["a", "nun"]
+    red = [p for p in ax.patches if p.get_facecolor()[:3] == (1.0, 0.0, 0.0)]
+    spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in red)
+    np.testing.assert_allclose(spans, [[0.85, 0.95]])  # the flag and the flagged bigram coincide
+    assert "frequency" in ax.get_ylabel() and tiers["phones"].get_xlabel() == "time (s)"
+
+
+def test_timeline_waveform_with_alignment_object_and_no_report():
+    phones = pd.DataFrame(
+        {"start": [0.0, 0.3], "end": [0.3, 0.6], "label": ["HH", "AY"], "word": ["hi", "hi"]}
+    )
+    words = pd.DataFrame({"start": [0.0], "end": [0.6], "label": ["hi"]})
+    ev = make_evidence()
+    ax = vplot.timeline(ev, Alignment(phones=phones, words=words, source="test"), kind="waveform")
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ev.samples)
+    assert [t.get_text() for t in ax.vtract_tiers["phones"].texts] == ["HH", "AY"]
+    ax = vplot.timeline(ev)  # no alignment at all
+    assert ax.vtract_tiers == {} and ax.get_xlabel() == "time (s)"
+    with pytest.raises(vplot.PlotInputError, match="kind"):
+        vplot.timeline(ev, kind="movie")
+    with pytest.raises(vplot.PlotInputError, match="start, end and label"):
+        vplot.timeline(ev, {"phones": [{"begin": 0}]})
+
+
+def test_report_overview_points_and_empty_report():
+    rep = make_report()
+    ax = vplot.report_overview(rep)
+    pts = ax.collections[0].get_offsets()
+    np.testing.assert_allclose(pts, [[b.boundary, b.score] for b in rep.bigrams])
+    assert "synthetic" in ax.get_title()
+    ax = vplot.report_overview(make_report(empty=True))
+    assert any("no bigram evidence" in t.get_text() for t in ax.texts)
+
+
+def test_given_axes_are_used_and_returned():
+    _fig, axes = plt.subplots(1, 2)
+    assert vplot.tract(make_estimate(AREAS), ax=axes[1]) is axes[1]
+    assert vplot.area_function(make_estimate(AREAS), ax=axes[0]) is axes[0]

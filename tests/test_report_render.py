@@ -1,0 +1,245 @@
+"""Report rendering: JSON schema, custody block, determinism, HTML, PDF, browser."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import jsonschema
+import numpy as np
+import pytest
+
+from _reports import FakeReference, make_evidence, make_report
+from vtract.report import (
+    SCHEMA_VERSION,
+    report_schema,
+    strip_timestamps,
+    validate_report_dict,
+)
+
+# --- JSON schema -------------------------------------------------------------------------
+
+
+def test_schema_is_valid_draft_2020_12_and_versioned():
+    schema = report_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_reports_validate_against_schema(empty):
+    data = json.loads(make_report(empty=empty).to_json())
+    validate_report_dict(data)
+    assert data["n_bigrams"] == len(data["bigrams"]) == (0 if empty else 3)
+
+
+def test_non_finite_values_become_null_and_still_validate():
+    data = json.loads(make_report().to_json())
+    third = data["bigrams"][2]
+    assert third["areas_cm2"][1] is None and third["deviation"] is None
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d.update(verdict="maybe"), "maybe"),
+        (lambda d: d.update(sha256="not-a-hash"), "not-a-hash"),
+        (lambda d: d.pop("chain_of_custody"), "chain_of_custody"),
+        (lambda d: d["flags"][0].update(severity="fatal"), "fatal"),
+        (lambda d: d.update(score=1.5), "1.5"),
+        (lambda d: d.update(surprise=1), "surprise"),
+    ],
+)
+def test_schema_rejects_broken_reports(mutate, message):
+    data = json.loads(make_report().to_json())
+    mutate(data)
+    with pytest.raises(jsonschema.ValidationError, match=message):
+        validate_report_dict(data)
+
+
+def test_schema_documents_every_field_to_dict_writes():
+    data = make_report().to_dict()
+    props = report_schema()["properties"]
+    assert set(data) == set(props)
+    for key, _spec in report_schema()["$defs"]["bigram"]["properties"].items():
+        assert key in data["bigrams"][0], key
+
+
+# --- chain of custody / determinism ------------------------------------------------------
+
+
+def test_custody_block_carries_hashes_versions_parameters_and_time():
+    rep = make_report()
+    custody = rep.to_dict()["chain_of_custody"]
+    assert custody["evidence"]["sha256"] == rep.sha256
+    assert custody["evidence"]["pcm_sha256"] == rep.pcm_sha256
+    assert custody["software"]["version"] == rep.provenance["version"]
+    assert custody["software"]["dependencies"]["numpy"] == np.__version__
+    assert custody["aligner"]["model_files"] == rep.alignment["model_files"]
+    assert custody["reference"]["sha256"] == rep.reference["sha256"]
+    assert custody["parameters"] == {"method": "default", "window": 565}
+    assert custody["created_utc"] == rep.provenance["created_utc"]
+    assert custody["created_utc"].endswith("Z")
+    assert custody["platform"]["python"]
+
+
+def test_same_input_gives_same_json_apart_from_timestamps():
+    a = json.loads(make_report().to_json())
+    b = make_report()
+    b.provenance["created_utc"] = "1999-01-01T00:00:00Z"
+    b = json.loads(b.to_json())
+    assert a != b  # only the timestamps differ ...
+    assert strip_timestamps(a) == strip_timestamps(b)  # ... and nothing else
+    changed = copy.deepcopy(b)
+    changed["bigrams"][0]["score"] = 0.21
+    assert strip_timestamps(a) != strip_timestamps(changed)
+
+
+def test_to_json_is_sorted_and_stable():
+    text = make_report(timestamp=False).to_json()
+    assert text == make_report(timestamp=False).to_json()
+    keys = list(json.loads(text))
+    assert keys == sorted(keys)
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[tuple[dict, str]] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self._in_script: dict | None = None
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag not in ("meta", "img", "br"):
+            self._stack.append(tag)
+        if tag == "script":
+            self._in_script = attrs
+            self.scripts.append((attrs, ""))
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        for key in ("href", "src"):
+            if tag != "img" and key in attrs:
+                self.links.append(attrs[key])
+
+    def handle_endtag(self, tag):
+        assert self._stack and self._stack[-1] == tag, (self._stack[-5:], tag)
+        self._stack.pop()
+        if tag == "script":
+            self._in_script = None
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+
+
+@pytest.fixture(scope="module")
+def html_report(tmp_path_factory):
+    path = tmp_path_factory.mktemp("html") / "report.html"
+    rep = make_report()
+    text = rep.to_html(path, evidence=make_evidence(), reference=FakeReference())
+    return rep, path, text
+
+
+def test_html_is_one_self_contained_well_formed_file(html_report):
+    rep, path, text = html_report
+    assert path.read_text("utf-8") == text
+    parser = _Collector()
+    parser.feed(text)
+    parser.close()
+    assert parser._stack == []
+    assert parser.links == []  # no external stylesheet, script or link
+    assert len(parser.images) == 6  # overview, timeline, areas, tube, 2 distributions
+    assert all(src.startswith("data:image/png;base64,") for src in parser.images)
+    # the only script is the embedded JSON, and it round-trips
+    ((attrs, payload),) = parser.scripts
+    assert attrs["type"] == "application/json"
+    assert json.loads(payload) == json.loads(rep.to_json())
+
+
+def test_html_escapes_hostile_text(html_report):
+    _, _, text = html_report
+    assert "<script>alert" not in text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;evil.wav" in text
+    assert "<b>wide</b>" not in text and "&lt;b&gt;wide&lt;/b&gt;" in text
+    assert "&lt;TextGrid&gt;" in text
+
+
+def test_html_puts_verdict_and_uncertainty_first(html_report):
+    rep, _, text = html_report
+    order = [
+        text.index(">synthetic</div>"),
+        text.index("score 0.81"),
+        text.index("Uncertainty:"),
+        text.index("Evidence (3 bigrams)"),
+        text.index("<h2>Plots"),
+        text.index("Chain of custody"),
+        text.index("What this method can and cannot show"),
+    ]
+    assert order == sorted(order)
+    for value in (
+        rep.sha256,
+        rep.pcm_sha256,
+        rep.reference["sha256"],
+        *rep.alignment["model_files"].values(),
+    ):
+        assert value in text
+
+
+def test_html_of_empty_report_and_without_extras(tmp_path):
+    text = make_report(empty=True, file=None).to_html(tmp_path / "e.html")
+    assert "inconclusive" in text and "No bigram could be analysed" in text
+    assert "(in-memory audio)" in text
+    assert text.count("data:image/png;base64,") == 1  # overview only
+
+
+def test_pdf_has_summary_and_figure_pages(tmp_path):
+    out = make_report().to_pdf(tmp_path / "r.pdf")
+    raw = out.read_bytes()
+    assert raw.startswith(b"%PDF")
+    assert raw.count(b"/Type /Page\n") + raw.count(b"/Type /Page ") >= 4  # summary + 3 figures
+
+
+def test_report_plot_kinds():
+    rep = make_report()
+    assert rep.plot().get_ylabel() == "synthetic score"
+    assert len(rep.plot(kind="areas").patches) >= 3
+    with pytest.raises(ValueError, match="kind"):
+        rep.plot(kind="pie")
+
+
+# --- real browser ------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+def test_html_renders_in_headless_chromium(html_report, tmp_path):
+    _, path, _ = html_report
+    png = tmp_path / "shot.png"
+    cmd = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
+        "--window-size=1200,2000", path.resolve().as_uri(),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(png)
+    assert img.shape[:2] == (2000, 1200)
+    rgb = img[..., :3]
+    assert rgb.std() > 0.05  # not a blank page
+    # the red verdict badge (#b3261e) is on screen near the top
+    top = rgb[:400]
+    red = (np.abs(top[..., 0] - 0xB3 / 255) < 0.03) & (np.abs(top[..., 1] - 0x26 / 255) < 0.03)
+    assert red.sum() > 2000
