@@ -255,9 +255,10 @@ def glottal_source(
     while start < n / sr:
         period = (1.0 / f0) * (1.0 + jitter * rng.standard_normal()) if jitter else 1.0 / f0
         amp = 1.0 + shimmer * rng.standard_normal() if shimmer else 1.0
-        i0 = int(np.ceil(start * sr))
-        i1 = min(n, int(np.ceil((start + period) * sr)))
-        t = np.arange(i0, i1) / sr - start
+        # first sample at or after the cycle start (tolerant to rounding of sums of periods)
+        i0 = int(np.ceil(start * sr - 1e-6))
+        i1 = min(n, int(np.ceil((start + period) * sr - 1e-6)))
+        t = np.maximum(np.arange(i0, i1) / sr - start, 0.0)
         if model == "impulse":
             if i0 < n:
                 out[i0] += amp

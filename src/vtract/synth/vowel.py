@@ -19,7 +19,7 @@ def tube_impulse_response(
     *,
     losses: bool = True,
     radiation: bool = True,
-    duration_s: float = 1.0,
+    duration_s: float | None = None,
     air: AirConstants = AIR,
 ) -> np.ndarray:
     """Impulse response of the tube from glottal flow to lip flow (volume velocity).
@@ -27,8 +27,9 @@ def tube_impulse_response(
     The transfer function :func:`~vtract.synth.tube.transfer_function` is
     sampled on the FFT grid of ``duration_s`` and inverted, so the response is
     band-limited to ``sr / 2`` without aliasing in frequency. ``duration_s``
-    must exceed the decay time of the sharpest resonance (1 s is ample even
-    without internal losses, since radiation still damps the tube).
+    must exceed the decay time of the sharpest resonance: the default is 0.5 s
+    with internal losses and 4 s without (radiation alone gives first-formant
+    bandwidths of about 2 Hz).
 
     Parameters
     ----------
@@ -41,8 +42,8 @@ def tube_impulse_response(
     losses, radiation : bool
         As in :func:`~vtract.synth.tube.transfer_function`; ``radiation=False``
         needs ``losses=True`` (otherwise the response never decays).
-    duration_s : float, default 1.0
-        Length of the response (s).
+    duration_s : float, optional
+        Length of the response (s); default 0.5 s (``losses=True``) or 4 s.
     air : AirConstants, optional
         Physical constants.
 
@@ -50,7 +51,9 @@ def tube_impulse_response(
     -------
     numpy.ndarray
         float64 impulse response, ``2 ** ceil(log2(duration_s * sr))`` samples,
-        unit gain at 0 Hz.
+        unit gain at 0 Hz, in circular order: band-limiting to ``sr / 2``
+        rings slightly *before* the wave front arrives, and that acausal part
+        sits at the end of the array (negative lags).
     """
     if not (isinstance(sr, int | np.integer) and 1000 <= sr <= 192000):
         raise TubeShapeError(f"sr must be an integer rate in [1000, 192000] Hz, got {sr!r}")
@@ -59,6 +62,8 @@ def tube_impulse_response(
             "a tube with neither internal losses nor radiation never decays; "
             "set losses=True or radiation=True"
         )
+    if duration_s is None:
+        duration_s = 0.5 if losses else 4.0
     nfft = 1 << int(np.ceil(np.log2(max(duration_s, 0.01) * sr)))
     freqs = np.fft.rfftfreq(nfft, 1.0 / sr)
     h = transfer_function(
@@ -134,13 +139,17 @@ def tube_vowel(
     h = tube_impulse_response(
         areas_cm2, section_length_cm, sr, losses=losses, radiation=radiation, air=air
     )
+    n = round(duration * sr)
+    # negative lags of the band-limited response (see tube_impulse_response): the
+    # source runs on for `lead` samples so the end of the output is complete
+    lead = h.size // 8
     source = glottal_source(
-        sr, duration, f0=f0, model=glottal, rd=rd, jitter=jitter, shimmer=shimmer, seed=seed
+        sr, (n + lead) / sr, f0=f0, model=glottal, rd=rd, jitter=jitter, shimmer=shimmer, seed=seed
     )
     if radiation and glottal == "impulse":
         # flow impulses -> flow derivative: the radiation's d/dt acts on the source
         source = np.diff(source, prepend=0.0)
-    y = fftconvolve(source, h)[: source.size]
+    y = fftconvolve(source, np.roll(h, lead))[lead : lead + n]
     if noise_db is not None:
         rng = np.random.default_rng(None if seed is None else seed + 1)
         power = float(np.mean(y**2))
