@@ -71,7 +71,13 @@ def alignment_dict() -> dict:
             {"start": 0.7, "end": 0.9, "label": "AH", "word": "nun"},
             {"start": 0.9, "end": 1.1, "label": "N", "word": "nun"},
         ],
-        "model_files": {"en-us/mdef": sha("mdef"), "cmudict-en-us.dict": sha("dict")},
+        "meta": {
+            "aligner": {
+                "engine": "pocketsphinx",
+                "version": "5.1.1",
+                "files": {"en-us/mdef": sha("mdef"), "cmudict-en-us.dict": sha("dict")},
+            }
+        },
     }
 
 

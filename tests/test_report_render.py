@@ -78,7 +78,8 @@ def test_custody_block_carries_hashes_versions_parameters_and_time():
     assert custody["evidence"]["pcm_sha256"] == rep.pcm_sha256
     assert custody["software"]["version"] == rep.provenance["version"]
     assert custody["software"]["dependencies"]["numpy"] == np.__version__
-    assert custody["aligner"]["model_files"] == rep.alignment["model_files"]
+    assert custody["aligner"]["model_files"] == rep.alignment["meta"]["aligner"]["files"]
+    assert custody["aligner"]["engine"] == "pocketsphinx"
     assert custody["reference"]["sha256"] == rep.reference["sha256"]
     assert custody["parameters"] == {"method": "default", "window": 565}
     assert custody["created_utc"] == rep.provenance["created_utc"]
@@ -190,7 +191,7 @@ def test_html_puts_verdict_and_uncertainty_first(html_report):
         rep.sha256,
         rep.pcm_sha256,
         rep.reference["sha256"],
-        *rep.alignment["model_files"].values(),
+        *rep.alignment["meta"]["aligner"]["files"].values(),
     ):
         assert value in text
 

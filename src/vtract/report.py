@@ -177,12 +177,15 @@ class Report:
 
         Gathered from the other fields: evidence hashes (file bytes and
         decoded PCM), vtract version and commit, dependency versions, the
-        aligner's model-file hashes (``alignment["model_files"]``), the
+        aligner's model-file hashes (``alignment["meta"]["aligner"]["files"]``,
+        as written by :func:`vtract.alignment.sphinx.aligner_model_info`), the
         reference hash, every parameter, the platform and the UTC time of
         the analysis.
         """
         prov = self.provenance
         ev = self.evidence
+        meta = self.alignment.get("meta") or {}
+        aligner = (meta.get("aligner") if isinstance(meta, dict) else None) or {}
         return {
             "evidence": {
                 "file": self.file,
@@ -203,7 +206,9 @@ class Report:
             },
             "aligner": {
                 "source": self.alignment.get("source"),
-                "model_files": dict(self.alignment.get("model_files") or {}),
+                "engine": aligner.get("engine"),
+                "version": aligner.get("version"),
+                "model_files": dict(aligner.get("files") or {}),
             },
             "reference": {
                 "name": self.reference.get("name"),
