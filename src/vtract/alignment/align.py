@@ -7,7 +7,7 @@ it as DESIGN.md prescribes: decoder with ``lm=None, bestpath=False``,
 ``reinit_feat()``, ``set_align_text``, decode, ``set_alignment()``, decode
 again, then words and the phones inside each word (10 ms frames). When the
 default beams return no hypothesis the wide beams (beam=1e-80, pbeam=1e-80,
-wbeam=1e-60) are tried; the beams that produced the result are in
+wbeam=1e-60) are tried, then wider ones (1e-120, 1e-120, 1e-100); the beams that produced the result are in
 ``meta["beams"]`` and ``meta["beam_attempts"]``.
 
 Without a transcript: ``recognize="words"`` (default) recognises words with

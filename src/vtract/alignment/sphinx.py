@@ -29,6 +29,7 @@ __all__ = [
     "ALIGN_BEAMS",
     "DEFAULT_BEAMS",
     "SAMPLE_RATE",
+    "WIDEST_BEAMS",
     "WIDE_BEAMS",
     "aligner_model_info",
     "decoder",
@@ -43,8 +44,11 @@ FRAME_RATE = 100
 DEFAULT_BEAMS: dict[str, float] = {"beam": 1e-48, "pbeam": 1e-48, "wbeam": 7e-29}
 #: Wide beams used when the default ones return no hypothesis (DESIGN.md).
 WIDE_BEAMS: dict[str, float] = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60}
+#: Last resort for long recordings with long pauses (measured: MFA's 26 s
+#: ``cold_corpus`` needs it); slower, and a wrong transcript still fails.
+WIDEST_BEAMS: dict[str, float] = {"beam": 1e-120, "pbeam": 1e-120, "wbeam": 1e-100}
 #: Beam settings tried, in order, by forced alignment.
-ALIGN_BEAMS: tuple[dict[str, float], ...] = (DEFAULT_BEAMS, WIDE_BEAMS)
+ALIGN_BEAMS: tuple[dict[str, float], ...] = (DEFAULT_BEAMS, WIDE_BEAMS, WIDEST_BEAMS)
 
 _CACHE_SIZE = 6
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()

@@ -1,6 +1,8 @@
 """Transcript normalisation for the aligner: text -> lowercase dictionary words.
 
-Steps: Unicode quotes and dashes to ASCII; ``&`` -> "and", ``%`` -> "percent";
+Steps: annotation tags in angle brackets (``<VOCNOISE>``, ``<laugh>``) are
+removed and square brackets around a word (``[adif]``, a cut-off word in MFA
+transcripts) are dropped, keeping the word; Unicode quotes and dashes to ASCII; ``&`` -> "and", ``%`` -> "percent";
 ``$N`` -> "N dollars"; numbers to words (:func:`number_to_words`): integers
 0-999,999,999 in cardinal form, four-digit numbers 1100-2099 not written with
 a thousands separator read as years ("1984" -> "nineteen eighty four",
@@ -95,6 +97,7 @@ _ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
 _DECIMAL = re.compile(r"\b(\d+)\.(\d+)\b")
 _GROUPED = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
 _INTEGER = re.compile(r"\b\d+\b")
+_TAG = re.compile(r"<[^<>]*>")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*'?")
 
 
@@ -129,7 +132,8 @@ def normalize_transcript(text: str) -> list[str]:
     >>> normalize_transcript("In 1984, the 2nd of 3 cost $5.")
     ['in', 'nineteen', 'eighty', 'four', 'the', 'second', 'of', 'three', 'cost', 'five', 'dollars']
     """
-    t = str(text).translate(_TRANSLATE)
+    t = _TAG.sub(" ", str(text)).replace("[", " ").replace("]", " ")
+    t = t.translate(_TRANSLATE)
     t = t.replace("&", " and ").replace("%", " percent ")
     t = _MONEY.sub(lambda m: f" {m.group(1)} dollars ", t)
     t = _ORDINAL.sub(lambda m: f" {ordinal_to_words(int(m.group(1)))} ", t)
