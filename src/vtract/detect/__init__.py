@@ -1,0 +1,42 @@
+"""Detectors: from a recording's feature table to a verdict.
+
+- :mod:`~vtract.detect.default`: the calibrated, generator-agnostic default
+  detector (organic reference deviations + anatomical flags).
+- :mod:`~vtract.detect.paper`: the published detector of Blue et al. (2022).
+- :mod:`~vtract.detect.calibration`: ROC, AUC, EER, threshold at a false-
+  positive rate, and the score mapping.
+"""
+
+from __future__ import annotations
+
+from .calibration import (
+    Calibration,
+    CalibrationError,
+    calibrate,
+    equal_error_rate,
+    precision_recall_at,
+    roc_auc,
+    roc_curve,
+    threshold_at_fpr,
+)
+from .decision import VERDICTS, Decision
+from .default import DefaultDetector, file_statistics
+
+__all__ = [
+    "DETECTORS",
+    "VERDICTS",
+    "Calibration",
+    "CalibrationError",
+    "Decision",
+    "DefaultDetector",
+    "calibrate",
+    "equal_error_rate",
+    "file_statistics",
+    "precision_recall_at",
+    "roc_auc",
+    "roc_curve",
+    "threshold_at_fpr",
+]
+
+#: Detector names accepted by :func:`vtract.analyze`.
+DETECTORS = ("default", "paper")

@@ -1,0 +1,358 @@
+"""Calibration: ROC analysis, equal error rate and thresholds at a chosen FPR.
+
+Conventions used throughout :mod:`vtract.detect`:
+
+- a *statistic* is a real number per recording, larger = more likely synthetic;
+- ``labels`` are booleans, ``True`` = synthetic (the positive class);
+- a recording is called synthetic when ``statistic >= threshold``.
+
+:class:`Calibration` maps a statistic to a score in [0, 1] with a logistic
+curve whose midpoint (score 0.5) is the decision threshold, so the verdict
+"synthetic" is exactly "score >= 0.5". The threshold is set from organic
+recordings alone (the ``target_fpr`` quantile), the slope from labelled
+synthetic recordings when there are any (maximum likelihood with the midpoint
+held fixed) and otherwise from the spread of the organic statistics. Labelled
+fakes therefore refine the calibration but are never required.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import VtractError
+
+__all__ = [
+    "Calibration",
+    "CalibrationError",
+    "calibrate",
+    "equal_error_rate",
+    "precision_recall_at",
+    "roc_auc",
+    "roc_curve",
+    "threshold_at_fpr",
+]
+
+#: Score given to the median organic statistic when no synthetic data fixes the slope.
+ORGANIC_MEDIAN_SCORE = 0.05
+
+
+class CalibrationError(VtractError):
+    """Calibration data are missing, degenerate or malformed."""
+
+
+def _as_scores(values: Any, name: str) -> np.ndarray:
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if x.size and not np.all(np.isfinite(x)):
+        raise CalibrationError(f"{name} contains NaN or infinite values; expected finite numbers")
+    return x
+
+
+def _as_labels(labels: Any, scores: np.ndarray) -> np.ndarray:
+    y = np.asarray(labels).ravel()
+    if y.shape != scores.shape:
+        raise CalibrationError(
+            f"labels have {y.size} entries but scores have {scores.size}; expected one label per score"
+        )
+    if y.dtype != bool:
+        uniq = set(np.unique(y).tolist())
+        if not uniq <= {0, 1}:
+            raise CalibrationError(
+                f"labels must be booleans or 0/1 (True = synthetic), got {sorted(uniq)!r}"
+            )
+        y = y.astype(bool)
+    if y.all() or not y.any():
+        raise CalibrationError(
+            "ROC analysis needs both classes; got "
+            f"{int(y.sum())} synthetic and {int((~y).sum())} organic recordings"
+        )
+    return y
+
+
+def roc_curve(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Receiver operating characteristic of a statistic.
+
+    Parameters
+    ----------
+    labels : array_like of bool
+        ``True`` for synthetic (positive) recordings.
+    scores : array_like of float
+        Statistic per recording, larger = more likely synthetic.
+
+    Returns
+    -------
+    fpr, tpr : numpy.ndarray
+        False- and true-positive rates, starting at (0, 0) and ending at (1, 1).
+    thresholds : numpy.ndarray
+        Decision thresholds (``score >= threshold`` is positive), decreasing;
+        the first is ``+inf``.
+
+    Notes
+    -----
+    Tied scores form a single ROC point (the curve then has a diagonal
+    segment), as in scikit-learn's ``roc_curve`` without dropping points.
+    """
+    s = _as_scores(scores, "scores")
+    y = _as_labels(labels, s)
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted = s[order]
+    y_sorted = y[order]
+    # last index of each run of equal scores
+    distinct = np.nonzero(np.diff(s_sorted))[0]
+    ends = np.r_[distinct, s_sorted.size - 1]
+    tps = np.cumsum(y_sorted)[ends]
+    fps = (ends + 1) - tps
+    tpr = np.r_[0.0, tps / y.sum()]
+    fpr = np.r_[0.0, fps / (~y).sum()]
+    thresholds = np.r_[np.inf, s_sorted[ends]]
+    return fpr, tpr, thresholds
+
+
+def roc_auc(labels: Any, scores: Any) -> float:
+    """Area under the ROC curve (trapezoidal; ties count one half).
+
+    Equals the probability that a random synthetic recording has a larger
+    statistic than a random organic one (Mann-Whitney U / (n_pos n_neg)).
+    """
+    fpr, tpr, _ = roc_curve(labels, scores)
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
+
+
+def equal_error_rate(labels: Any, scores: Any) -> tuple[float, float]:
+    """Equal error rate and the threshold where it is reached.
+
+    The EER is where the false-positive rate equals the false-negative rate
+    (1 - TPR). Between two ROC points the curve is interpolated linearly, and
+    the threshold is interpolated between the two points' thresholds (the
+    first point's ``+inf`` is replaced by the largest score).
+
+    Returns
+    -------
+    eer : float
+        Equal error rate in [0, 1].
+    threshold : float
+        Statistic at which it is reached.
+    """
+    fpr, tpr, thr = roc_curve(labels, scores)
+    thr = thr.copy()
+    thr[0] = thr[1]
+    fnr = 1.0 - tpr
+    diff = fpr - fnr  # increasing from -1 to +1
+    k = int(np.nonzero(diff >= 0)[0][0])
+    if diff[k] == 0 or k == 0:
+        return float(fpr[k]), float(thr[k])
+    # crossing between k-1 (diff < 0) and k (diff > 0)
+    w = -diff[k - 1] / (diff[k] - diff[k - 1])
+    eer = fpr[k - 1] + w * (fpr[k] - fpr[k - 1])
+    threshold = thr[k - 1] + w * (thr[k] - thr[k - 1])
+    return float(eer), float(threshold)
+
+
+def threshold_at_fpr(organic_scores: Any, fpr: float) -> float:
+    """Smallest threshold whose false-positive rate on organic data is <= ``fpr``.
+
+    With ``n`` organic statistics, at most ``k = floor(fpr * n)`` of them may
+    reach the threshold. The threshold is placed half-way between the
+    ``k``-th and ``(k+1)``-th largest organic statistic (just above the
+    largest one when ``k = 0``), so exactly the ``k`` largest are called
+    synthetic (fewer when they tie).
+
+    Parameters
+    ----------
+    organic_scores : array_like of float
+        Statistics of organic recordings.
+    fpr : float
+        Target false-positive rate in [0, 1).
+
+    Returns
+    -------
+    float
+        The threshold.
+    """
+    s = _as_scores(organic_scores, "organic_scores")
+    if s.size == 0:
+        raise CalibrationError("threshold_at_fpr needs at least one organic statistic, got none")
+    if not 0.0 <= fpr < 1.0:
+        raise CalibrationError(f"fpr must be in [0, 1), got {fpr!r}")
+    desc = np.sort(s)[::-1]
+    k = math.floor(fpr * s.size + 1e-9)
+    if k == 0:
+        top = float(desc[0])
+        return float(np.nextafter(top, np.inf)) if top != 0 else float(np.finfo(float).tiny)
+    hi, lo = float(desc[k - 1]), float(desc[k])
+    if hi == lo:
+        return float(np.nextafter(hi, np.inf))
+    return (hi + lo) / 2.0
+
+
+def precision_recall_at(labels: Any, scores: Any, threshold: float) -> dict[str, float]:
+    """Confusion counts and rates when ``score >= threshold`` is called synthetic.
+
+    Returns
+    -------
+    dict
+        ``tp``, ``fp``, ``tn``, ``fn``, ``precision`` (``nan`` with no positive
+        call), ``recall`` (= TPR), ``fpr``, ``accuracy``.
+    """
+    s = _as_scores(scores, "scores")
+    y = np.asarray(labels).ravel().astype(bool)
+    if y.shape != s.shape:
+        raise CalibrationError(f"labels have {y.size} entries but scores have {s.size}")
+    pred = s >= threshold
+    tp = int(np.sum(pred & y))
+    fp = int(np.sum(pred & ~y))
+    tn = int(np.sum(~pred & ~y))
+    fn = int(np.sum(~pred & y))
+    return {
+        "tp": tp,
+        "fp": fp,
+        "tn": tn,
+        "fn": fn,
+        "precision": tp / (tp + fp) if tp + fp else math.nan,
+        "recall": tp / (tp + fn) if tp + fn else math.nan,
+        "fpr": fp / (fp + tn) if fp + tn else math.nan,
+        "accuracy": (tp + tn) / s.size if s.size else math.nan,
+    }
+
+
+def _fit_slope(stat: np.ndarray, y: np.ndarray, threshold: float) -> float:
+    """Maximum-likelihood slope ``a`` of ``sigmoid(a (s - t))`` with ``t`` fixed.
+
+    The log-likelihood is concave in ``a``; Newton steps from a moderate start,
+    bounded so perfectly separated data give a steep but finite slope.
+    """
+    d = stat - threshold
+    spread = float(np.std(d)) or 1.0
+    a_max = 50.0 / spread
+    a = 1.0 / spread
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * d, -500, 500)))
+        grad = float(np.sum((y - p) * d))
+        hess = float(np.sum(p * (1 - p) * d * d))
+        if hess <= 1e-12:
+            break
+        step = grad / hess
+        a_new = min(max(a + step, 1e-6 / spread), a_max)
+        if abs(a_new - a) <= 1e-9 * max(1.0, abs(a)):
+            a = a_new
+            break
+        a = a_new
+    return float(a)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Maps a detector statistic to a score in [0, 1] and a verdict.
+
+    Attributes
+    ----------
+    threshold : float
+        Statistic at which the score is 0.5 (``>=`` means synthetic).
+    slope : float
+        Logistic slope (per unit of statistic), > 0.
+    target_fpr : float
+        False-positive rate the threshold was set for (on organic data).
+    method : str
+        How the slope was set: ``"organic-spread"`` or ``"logistic-ml"``.
+    metrics : dict
+        Figures measured on the calibration data (n, AUC, EER, precision,
+        recall and FPR at the threshold when fakes were given).
+    """
+
+    threshold: float
+    slope: float
+    target_fpr: float = 0.01
+    method: str = "organic-spread"
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.threshold) and math.isfinite(self.slope) and self.slope > 0):
+            raise CalibrationError(
+                f"calibration needs a finite threshold and a positive slope, got "
+                f"threshold={self.threshold!r}, slope={self.slope!r}"
+            )
+
+    def score(self, statistic: Any) -> Any:
+        """Score(s) in [0, 1] for statistic value(s); 0.5 at the threshold."""
+        s = np.asarray(statistic, dtype=np.float64)
+        z = np.clip(self.slope * (s - self.threshold), -500.0, 500.0)
+        out = 1.0 / (1.0 + np.exp(-z))
+        return float(out) if out.ndim == 0 else out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready representation (stored in a Reference's thresholds)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        """Inverse of :meth:`to_dict`."""
+        try:
+            return cls(
+                threshold=float(data["threshold"]),
+                slope=float(data["slope"]),
+                target_fpr=float(data.get("target_fpr", 0.01)),
+                method=str(data.get("method", "organic-spread")),
+                metrics=dict(data.get("metrics", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None
+
+
+def calibrate(
+    organic: Any,
+    synthetic: Any | None = None,
+    *,
+    target_fpr: float = 0.01,
+) -> Calibration:
+    """Set the decision threshold and score mapping from labelled statistics.
+
+    Parameters
+    ----------
+    organic : array_like of float
+        Statistics of organic recordings (required, at least 2).
+    synthetic : array_like of float, optional
+        Statistics of synthetic recordings. When given, the slope is fitted
+        by maximum likelihood and AUC/EER/precision/recall are recorded.
+    target_fpr : float, default 0.01
+        False-positive rate the threshold must not exceed on ``organic``.
+
+    Returns
+    -------
+    Calibration
+    """
+    org = _as_scores(organic, "organic")
+    if org.size < 2:
+        raise CalibrationError(f"calibration needs at least 2 organic statistics, got {org.size}")
+    thr = threshold_at_fpr(org, target_fpr)
+    metrics: dict[str, Any] = {"n_organic": int(org.size), "organic_median": float(np.median(org))}
+    syn = _as_scores(synthetic, "synthetic") if synthetic is not None else np.empty(0)
+    if syn.size:
+        stat = np.r_[org, syn]
+        y = np.r_[np.zeros(org.size, bool), np.ones(syn.size, bool)]
+        slope = _fit_slope(stat, y.astype(np.float64), thr)
+        method = "logistic-ml"
+        eer, eer_thr = equal_error_rate(y, stat)
+        metrics.update(
+            n_synthetic=int(syn.size),
+            auc=roc_auc(y, stat),
+            eer=eer,
+            eer_threshold=eer_thr,
+            at_threshold=precision_recall_at(y, stat, thr),
+        )
+    else:
+        gap = thr - float(np.median(org))
+        if gap <= 0:
+            gap = float(np.std(org)) or 1.0
+        slope = math.log((1 - ORGANIC_MEDIAN_SCORE) / ORGANIC_MEDIAN_SCORE) / gap
+        method = "organic-spread"
+        metrics["at_threshold"] = {"fpr": float(np.mean(org >= thr))}
+    return Calibration(
+        threshold=float(thr),
+        slope=float(slope),
+        target_fpr=float(target_fpr),
+        method=method,
+        metrics=metrics,
+    )

@@ -1,0 +1,44 @@
+"""The :class:`Decision` every detector returns for one recording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = ["VERDICTS", "Decision"]
+
+#: The three verdicts a detector may give.
+VERDICTS = ("organic", "synthetic", "inconclusive")
+
+
+@dataclass
+class Decision:
+    """Outcome of scoring one recording.
+
+    Attributes
+    ----------
+    verdict : str
+        ``"organic"``, ``"synthetic"`` or ``"inconclusive"``.
+    score : float or None
+        Calibrated score in [0, 1]; ``None`` when inconclusive.
+    statistic : float
+        Uncalibrated statistic (``nan`` with no bigrams).
+    reason : str
+        One sentence: why this verdict.
+    bigrams : pandas.DataFrame
+        Per-occurrence evidence (see :func:`~vtract.detect.deviation.bigram_deviations`)
+        with ``flag_share``, ``flags`` and ``score`` columns.
+    thresholds : dict
+        Calibration threshold, slope and the evidence minimums used.
+    warnings : list of str
+        Degradations to report.
+    """
+
+    verdict: str
+    score: float | None
+    statistic: float
+    reason: str
+    bigrams: pd.DataFrame
+    thresholds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,287 @@
+"""The default detector: organic-reference deviations + anatomy, calibrated.
+
+It needs organic data only. Each bigram occurrence of the recording is
+scored by how far its areas lie from the organic reference
+(:mod:`vtract.detect.deviation`: robust log-domain z per section, pooled over
+the windows of the occurrence). The recording's statistic is::
+
+    statistic = weighted mean of bigram deviations            (weights by reference level)
+              + FLAG_WEIGHT * share of bigrams with anatomical flags
+                (critical = 1, warning = 0.5; recording-level flags count once each)
+
+and :class:`~vtract.detect.calibration.Calibration` turns it into a score in
+[0, 1] (0.5 at the threshold set for the target false-positive rate on
+organic recordings). The verdict is ``"inconclusive"`` (score ``None``, with
+the reason) when the evidence is too thin to say anything: no or too few
+bigram occurrences, too few when the alignment came from recognition (low
+confidence), or a reference that covers too few of the bigrams at a specific
+level.
+
+Generator-agnostic by construction: nothing is learnt from fakes unless a
+calibration with labelled fakes is supplied, and even then only the slope of
+the score curve uses them; the threshold always comes from organic data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import VtractError
+from ..report import Flag
+from .calibration import Calibration, CalibrationError
+from .decision import Decision
+from .deviation import ReferenceLike, bigram_deviations, row_deviations
+
+__all__ = [
+    "FLAG_WEIGHT",
+    "MIN_BIGRAMS",
+    "MIN_BIGRAMS_LOW_CONFIDENCE",
+    "MIN_REFERENCE_WEIGHT",
+    "PRIOR_CALIBRATION",
+    "SEVERITY_WEIGHTS",
+    "Decision",
+    "DefaultDetector",
+    "file_statistics",
+]
+
+#: Fewest bigram occurrences for a verdict.
+MIN_BIGRAMS = 5
+#: Fewest bigram occurrences for a verdict when phones were recognised, not aligned to a transcript.
+MIN_BIGRAMS_LOW_CONFIDENCE = 15
+#: Smallest sum of level weights (bigram-level occurrence = 1) for a verdict.
+MIN_REFERENCE_WEIGHT = 2.5
+#: Statistic units added per fully flagged bigram occurrence.
+FLAG_WEIGHT = 1.0
+#: How much each flag severity counts toward the flagged share.
+SEVERITY_WEIGHTS: Mapping[str, float] = {"critical": 1.0, "warning": 0.5, "info": 0.0}
+#: Mapping used when the reference carries no calibration. For organic
+#: speech scored against its own reference the capped robust z averages about
+#: 0.8 (mean of a half-normal); threshold 2.0 is 2.5x that, and the organic
+#: expectation maps to 0.05. Reports say loudly when this prior is used.
+PRIOR_CALIBRATION = Calibration(
+    threshold=2.0, slope=math.log(19.0) / 1.2, target_fpr=float("nan"), method="uncalibrated-prior"
+)
+
+
+def _flag_shares(
+    bigrams: pd.DataFrame, flags: Iterable[Flag]
+) -> tuple[np.ndarray, list[list[str]], float]:
+    """Severity share per occurrence, flag codes per occurrence, recording-level severity sum."""
+    n = len(bigrams)
+    share = np.zeros(n)
+    codes: list[list[str]] = [[] for _ in range(n)]
+    recording_level = 0.0
+    names = bigrams["bigram"].to_numpy() if n else np.empty(0, dtype=object)
+    starts = bigrams["start_s"].to_numpy(np.float64) if n else np.empty(0)
+    ends = bigrams["end_s"].to_numpy(np.float64) if n else np.empty(0)
+    for fl in flags:
+        w = SEVERITY_WEIGHTS.get(fl.severity, 0.0)
+        if fl.bigram is None:
+            recording_level += w
+            continue
+        hit = names == fl.bigram
+        if fl.start is not None and fl.end is not None:
+            hit &= (starts <= fl.end + 1e-9) & (ends >= fl.start - 1e-9)
+        for i in np.nonzero(hit)[0]:
+            share[i] = max(share[i], w)
+            if fl.code not in codes[i]:
+                codes[i].append(fl.code)
+    return share, codes, recording_level
+
+
+def _combine(bigrams: pd.DataFrame, share: np.ndarray, recording_level: float) -> float:
+    if bigrams.empty:
+        return math.nan
+    w = bigrams["weight"].to_numpy(np.float64)
+    dev = float(np.sum(w * bigrams["deviation"].to_numpy(np.float64)) / np.sum(w))
+    flagged = min(1.0, (float(share.sum()) + recording_level) / len(bigrams))
+    return dev + FLAG_WEIGHT * flagged
+
+
+@dataclass
+class DefaultDetector:
+    """Generator-agnostic detector scored against an organic reference.
+
+    Parameters
+    ----------
+    reference : Reference
+        Organic reference (anything with ``lookup(bigram, n_sections)``).
+    calibration : Calibration, optional
+        Score mapping. By default taken from ``reference.thresholds["default"]``
+        when present, else :data:`PRIOR_CALIBRATION` (with a warning).
+    min_bigrams, min_bigrams_low_confidence : int
+        Evidence minimums for a verdict.
+    min_reference_weight : float
+        Smallest sum of level weights for a verdict.
+    """
+
+    reference: ReferenceLike
+    calibration: Calibration | None = None
+    min_bigrams: int = MIN_BIGRAMS
+    min_bigrams_low_confidence: int = MIN_BIGRAMS_LOW_CONFIDENCE
+    min_reference_weight: float = MIN_REFERENCE_WEIGHT
+
+    def __post_init__(self) -> None:
+        if not hasattr(self.reference, "lookup"):
+            raise VtractError(
+                f"reference must provide lookup(bigram, n_sections); got {type(self.reference).__name__}"
+            )
+        if self.min_bigrams < 1 or self.min_bigrams_low_confidence < self.min_bigrams:
+            raise VtractError(
+                f"need 1 <= min_bigrams <= min_bigrams_low_confidence, got {self.min_bigrams}, "
+                f"{self.min_bigrams_low_confidence}"
+            )
+
+    def resolved_calibration(self) -> tuple[Calibration, list[str]]:
+        """The calibration in use and warnings about it."""
+        if self.calibration is not None:
+            return self.calibration, []
+        stored = getattr(self.reference, "thresholds", None) or {}
+        if isinstance(stored, Mapping) and "default" in stored:
+            try:
+                return Calibration.from_dict(dict(stored["default"])), []
+            except CalibrationError as exc:
+                raise VtractError(
+                    f"reference carries a malformed default calibration: {exc}"
+                ) from None
+        return PRIOR_CALIBRATION, [
+            "the reference carries no calibration (run `vtract calibrate`); the score uses the "
+            f"uncalibrated prior mapping (threshold {PRIOR_CALIBRATION.threshold:g}) and its "
+            "false-positive rate is unknown"
+        ]
+
+    def evaluate(
+        self, features: pd.DataFrame, flags: Iterable[Flag] = ()
+    ) -> tuple[float, pd.DataFrame]:
+        """Statistic and per-occurrence evidence, without a verdict.
+
+        Parameters
+        ----------
+        features : pandas.DataFrame
+            Feature table of ONE recording (see FEATURES.md).
+        flags : iterable of Flag
+            Plausibility flags of that recording.
+        """
+        rows = row_deviations(features, self.reference)
+        big = bigram_deviations(rows)
+        flags = list(flags)
+        share, codes, rec_level = _flag_shares(big, flags)
+        big = big.assign(flag_share=share, flags=codes)
+        return _combine(big, share, rec_level), big
+
+    def decide(
+        self,
+        features: pd.DataFrame,
+        flags: Iterable[Flag] = (),
+        *,
+        low_confidence: bool = False,
+    ) -> Decision:
+        """Score one recording's features and give a verdict.
+
+        Parameters
+        ----------
+        features : pandas.DataFrame
+            Feature table of one recording.
+        flags : iterable of Flag
+            Its plausibility flags.
+        low_confidence : bool
+            True when the alignment was recognised without a transcript.
+        """
+        cal, warnings = self.resolved_calibration()
+        stat, big = self.evaluate(features, flags)
+        n = len(big)
+        per_bigram = (
+            cal.score(
+                big["deviation"].to_numpy(np.float64)
+                + FLAG_WEIGHT * big["flag_share"].to_numpy(np.float64)
+            )
+            if n
+            else np.empty(0)
+        )
+        big = big.assign(score=np.atleast_1d(per_bigram))
+        weight_sum = float(big["weight"].sum()) if n else 0.0
+        thresholds = {
+            "threshold": cal.threshold,
+            "slope": cal.slope,
+            "target_fpr": cal.target_fpr,
+            "min_bigrams": float(self.min_bigrams),
+            "min_bigrams_low_confidence": float(self.min_bigrams_low_confidence),
+            "min_reference_weight": float(self.min_reference_weight),
+        }
+        reason = _inconclusive_reason(n, weight_sum, big, low_confidence, self)
+        if reason is not None:
+            return Decision("inconclusive", None, stat, reason, big, thresholds, warnings)
+        score = float(cal.score(stat))
+        verdict = "synthetic" if score >= 0.5 else "organic"
+        worst = big.sort_values("score", ascending=False).head(3)["bigram"].tolist()
+        reason = (
+            f"statistic {stat:.3f} is {'at or above' if verdict == 'synthetic' else 'below'} the "
+            f"threshold {cal.threshold:.3f} ({cal.method}); {n} bigram occurrences, most deviant: "
+            f"{', '.join(worst)}"
+        )
+        return Decision(verdict, score, stat, reason, big, thresholds, warnings)
+
+
+def _inconclusive_reason(
+    n: int, weight_sum: float, big: pd.DataFrame, low_confidence: bool, det: DefaultDetector
+) -> str | None:
+    if n == 0:
+        return "no usable bigram (no pair of adjacent non-silent phones long enough for one window)"
+    if n < det.min_bigrams:
+        return f"only {n} usable bigram occurrence(s); at least {det.min_bigrams} are needed for a verdict"
+    if low_confidence and n < det.min_bigrams_low_confidence:
+        return (
+            f"phones were recognised without a transcript (low confidence) and only {n} bigram "
+            f"occurrences were found; at least {det.min_bigrams_low_confidence} are needed then"
+        )
+    if weight_sum < det.min_reference_weight:
+        levels = big["level"].value_counts().to_dict()
+        return (
+            f"the reference covers too few of these bigrams specifically (level counts {levels}, "
+            f"weight {weight_sum:.2f} < {det.min_reference_weight:g})"
+        )
+    return None
+
+
+def file_statistics(
+    features: pd.DataFrame,
+    reference: ReferenceLike,
+    flags_by_file: Mapping[str, Iterable[Flag]] | None = None,
+) -> pd.DataFrame:
+    """Default-detector statistic of every file in a multi-file feature table.
+
+    Used by calibration and benchmarks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``file``: ``statistic``, ``n_bigrams``, ``weight_sum``
+        and, when present in ``features``, ``label`` and ``speaker``.
+    """
+    if "file" not in features.columns:
+        raise VtractError("feature table needs a 'file' column to score several files")
+    # deviations of all files at once (bigram_deviations keeps 'file' in its keys)
+    big = bigram_deviations(row_deviations(features, reference))
+    flags_by_file = flags_by_file or {}
+    out = []
+    for fname, grp in big.groupby("file", sort=True):
+        share, _, rec_level = _flag_shares(grp, flags_by_file.get(str(fname), ()))
+        out.append(
+            {
+                "file": fname,
+                "statistic": _combine(grp, share, rec_level),
+                "n_bigrams": len(grp),
+                "weight_sum": float(grp["weight"].sum()),
+            }
+        )
+    res = pd.DataFrame(out, columns=["file", "statistic", "n_bigrams", "weight_sum"])
+    for extra in ("label", "speaker"):
+        if extra in features.columns:
+            first = features.groupby("file", sort=True)[extra].first()
+            res[extra] = res["file"].map(first)
+    return res

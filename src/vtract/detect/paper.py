@@ -1,0 +1,462 @@
+"""The published detector of Blue et al. (USENIX Security 2022), reproduced.
+
+What the paper describes
+------------------------
+1. *Organic ranges*: for every (bigram, section) the minimum and maximum
+   cross-sectional area seen in organic speech.
+2. *Ideal features*: a (bigram, section) whose area, thresholded on one side,
+   separates labelled deepfakes from organic speech with precision and recall
+   both >= 0.9.
+3. *Sentence verdict*: the share of a sentence's ideal-feature values voting
+   "deepfake" (>= 0.5 means deepfake); without labelled fakes (no ideal
+   features), the share of its values falling outside the organic ranges.
+
+What the authors' code does (``find_ideal_features``-style script of the
+USENIX revision, reproduced here; where it differs from the text, the code is
+followed and the difference is listed)
+------------------------------------------------------------------------------
+- Ranges: ``min``/``max`` of the areas of every (bigram, section) over all
+  organic windows (all windows of every occurrence, not one per occurrence).
+- Ideal-feature search: 25 evenly spaced thresholds from the organic ``min``
+  to ``max`` (``numpy.linspace(min, max, 25)``), in increasing order; a window
+  is predicted fake when its area is **greater than** the threshold (the
+  "one side" is always the upper side: a feature whose fakes are *smaller*
+  than organic speech can never be ideal; the text does not say this). The
+  first threshold reaching precision >= 0.9 and recall >= 0.9 on the labelled
+  windows (organic + fakes) of that (bigram, section) makes it ideal.
+  Precision and recall are computed per *window*, not per occurrence or
+  sentence; a (bigram, section) with no fake windows has recall 0 (never
+  ideal). Thresholds are only searched inside the organic range.
+- Ideal voting: every window x ideal-section value of the sentence votes
+  (``area > threshold``); the sentence is a deepfake when the mean vote is
+  ``>= 0.5``. A sentence with no ideal-feature value gets no prediction at
+  all (the code drops it in a merge); here it is ``"inconclusive"``.
+- Range rule: the code computes three shares per sentence -- values above
+  ``max``, values below ``min``, values outside either -- over *all* values
+  of the sentence, including values of bigrams absent from the organic
+  ranges (they count as inside, diluting the share), and calls a sentence
+  fake when a share is strictly greater than a sentence threshold found by
+  sweeping thresholds on labelled fakes (``linspace(0.004, 0.2, 100)`` for
+  above-max, ``linspace(0.039, 0.2, 100)`` for below-min and
+  ``linspace(0.2, 0, 100)`` for either, first value reaching precision and
+  recall >= 0.9). A bug in the code stores the "either" threshold in the
+  variable of the "min" threshold, so the "either" rule is applied with the
+  threshold ``-1`` (every sentence is called fake) and the "min" rule with
+  the "either" threshold. vtract implements the "either" rule (the one the
+  text describes) with its own threshold and does not reproduce the bug;
+  dilution by unseen bigrams is reproduced.
+- Without labelled fakes the published code has no sentence threshold;
+  vtract uses :data:`DEFAULT_SENTENCE_THRESHOLD` (a vtract choice, not a
+  published value), overridable.
+
+The detector's score is the published statistic itself (vote share or
+outside-range share), not a calibrated probability.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import VtractError
+from .decision import Decision
+from .deviation import FEATURE_COLUMNS, ReferenceLike, bigram_deviations
+
+__all__ = [
+    "DEFAULT_SENTENCE_THRESHOLD",
+    "IDEAL_PRECISION",
+    "IDEAL_RECALL",
+    "N_THRESHOLDS",
+    "VOTE_THRESHOLD",
+    "PaperDetector",
+    "ideal_features",
+    "organic_ranges",
+    "outside_share_threshold",
+]
+
+#: Thresholds tried per (bigram, section) between the organic min and max.
+N_THRESHOLDS = 25
+#: Precision and recall an ideal feature must reach (both, on windows).
+IDEAL_PRECISION = 0.9
+IDEAL_RECALL = 0.9
+#: Share of ideal-feature votes at or above which a sentence is a deepfake.
+VOTE_THRESHOLD = 0.5
+#: Share of values outside organic ranges above which a sentence is a deepfake
+#: when no labelled fakes gave a threshold (vtract choice, not published).
+DEFAULT_SENTENCE_THRESHOLD = 0.05
+#: Sentence thresholds swept (in this order) for the range rule, as published.
+SENTENCE_SWEEP = np.linspace(0.2, 0.0, 100)
+
+_KEY = ["bigram", "section"]
+
+
+def _check(features: pd.DataFrame, what: str) -> pd.DataFrame:
+    if not isinstance(features, pd.DataFrame):
+        raise VtractError(f"{what} must be a pandas DataFrame, got {type(features).__name__}")
+    missing = [c for c in FEATURE_COLUMNS if c not in features.columns]
+    if missing:
+        raise VtractError(f"{what} lacks column(s) {missing}")
+    return features
+
+
+def organic_ranges(organic: pd.DataFrame) -> pd.DataFrame:
+    """Per (bigram, section) organic ``min`` and ``max`` area (published step 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``bigram``, ``section``, ``min``, ``max``, ``count``.
+    """
+    _check(organic, "organic features")
+    g = organic.groupby(_KEY, sort=True)["area_cm2"]
+    return g.agg(["min", "max", "count"]).reset_index()
+
+
+def _precision_recall(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
+    tp = int(np.sum(pred & y))
+    fp = int(np.sum(pred & ~y))
+    fn = int(np.sum(~pred & y))
+    precision = tp / (tp + fp) if tp + fp else 0.0  # scikit-learn's zero_division default
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return precision, recall
+
+
+def ideal_features(
+    organic: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    *,
+    ranges: pd.DataFrame | None = None,
+    n_thresholds: int = N_THRESHOLDS,
+    min_precision: float = IDEAL_PRECISION,
+    min_recall: float = IDEAL_RECALL,
+) -> pd.DataFrame:
+    """Find the ideal features (published step 2).
+
+    Parameters
+    ----------
+    organic, synthetic : pandas.DataFrame
+        Feature tables of labelled organic and fake speech.
+    ranges : pandas.DataFrame, optional
+        Organic ranges; computed from ``organic`` by default.
+    n_thresholds : int
+        Thresholds tried between the organic min and max (published: 25).
+    min_precision, min_recall : float
+        Required window-level precision and recall (published: 0.9 each).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ideal (bigram, section): ``bigram``, ``section``,
+        ``threshold``, ``precision``, ``recall``, ``min``, ``max``.
+    """
+    _check(synthetic, "synthetic features")
+    if ranges is None:
+        ranges = organic_ranges(organic)
+    both = pd.concat(
+        [
+            organic[[*_KEY, "area_cm2"]].assign(_fake=False),
+            synthetic[[*_KEY, "area_cm2"]].assign(_fake=True),
+        ],
+        ignore_index=True,
+    )
+    groups = {k: g for k, g in both.groupby(_KEY, sort=False)}
+    out = []
+    for r in ranges.itertuples(index=False):
+        grp = groups.get((r.bigram, r.section))
+        if grp is None:
+            continue
+        y = grp["_fake"].to_numpy(bool)
+        if not y.any():
+            continue
+        x = grp["area_cm2"].to_numpy(np.float64)
+        for t in np.linspace(r.min, r.max, n_thresholds):
+            p, rec = _precision_recall(y, x > t)
+            if p >= min_precision and rec >= min_recall:
+                out.append(
+                    {
+                        "bigram": r.bigram,
+                        "section": int(r.section),
+                        "threshold": float(t),
+                        "precision": p,
+                        "recall": rec,
+                        "min": float(r.min),
+                        "max": float(r.max),
+                    }
+                )
+                break
+    return pd.DataFrame(
+        out, columns=["bigram", "section", "threshold", "precision", "recall", "min", "max"]
+    )
+
+
+def _outside(features: pd.DataFrame, ranges: pd.DataFrame) -> pd.DataFrame:
+    """Rows with ``in_ranges`` (bigram known) and ``outside`` (either side)."""
+    m = features.merge(ranges[[*_KEY, "min", "max"]], on=_KEY, how="left")
+    a = m["area_cm2"].to_numpy(np.float64)
+    lo = m["min"].to_numpy(np.float64)
+    hi = m["max"].to_numpy(np.float64)
+    with np.errstate(invalid="ignore"):
+        outside = (a < lo) | (a > hi)  # NaN ranges (unseen bigram) compare False, as published
+    return m.assign(in_ranges=np.isfinite(lo), outside=outside)
+
+
+def _sentence_shares(features: pd.DataFrame, ranges: pd.DataFrame) -> pd.Series:
+    if "file" not in features.columns:
+        raise VtractError("labelled feature tables need a 'file' column (one sentence per file)")
+    return _outside(features, ranges).groupby("file")["outside"].mean()
+
+
+def outside_share_threshold(
+    organic: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    ranges: pd.DataFrame,
+    *,
+    min_precision: float = IDEAL_PRECISION,
+    min_recall: float = IDEAL_RECALL,
+) -> float | None:
+    """Sentence threshold of the range rule, swept as published (``None`` if none works)."""
+    s_org = _sentence_shares(organic, ranges)
+    s_syn = _sentence_shares(synthetic, ranges)
+    share = np.r_[s_org.to_numpy(np.float64), s_syn.to_numpy(np.float64)]
+    y = np.r_[np.zeros(len(s_org), bool), np.ones(len(s_syn), bool)]
+    for t in SENTENCE_SWEEP:
+        p, r = _precision_recall(y, share > t)
+        if p >= min_precision and r >= min_recall:
+            return float(t)
+    return None
+
+
+@dataclass
+class PaperDetector:
+    """The published detector (see the module notes for code-vs-text details).
+
+    Attributes
+    ----------
+    ranges : pandas.DataFrame or None
+        Organic ``min``/``max`` per (bigram, section); ``None`` to look them
+        up in :attr:`reference` (bigram level only; backed-off statistics are
+        not published and count as unseen).
+    ideal : pandas.DataFrame
+        Ideal features (empty without labelled fakes).
+    sentence_threshold : float
+        Range-rule threshold on the outside-range share.
+    reference : Reference, optional
+        Source of ranges when :attr:`ranges` is ``None``.
+    fitted_with_fakes : bool
+        Whether labelled fakes were used (then the ideal-vote rule applies).
+    """
+
+    ranges: pd.DataFrame | None = None
+    ideal: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["bigram", "section", "threshold"])
+    )
+    sentence_threshold: float = DEFAULT_SENTENCE_THRESHOLD
+    reference: ReferenceLike | None = None
+    fitted_with_fakes: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def fit(
+        cls,
+        organic: pd.DataFrame,
+        synthetic: pd.DataFrame | None = None,
+        *,
+        sentence_threshold: float | None = None,
+    ) -> PaperDetector:
+        """Fit organic ranges and, with labelled fakes, ideal features.
+
+        Parameters
+        ----------
+        organic : pandas.DataFrame
+            Feature table of organic speech.
+        synthetic : pandas.DataFrame, optional
+            Feature table of labelled fakes. Required for ideal features.
+        sentence_threshold : float, optional
+            Range-rule threshold; swept on the labelled data as published when
+            fakes are given, else :data:`DEFAULT_SENTENCE_THRESHOLD`.
+        """
+        _check(organic, "organic features")
+        if organic.empty:
+            raise VtractError("the paper detector needs organic features; got an empty table")
+        ranges = organic_ranges(organic)
+        notes: list[str] = []
+        if synthetic is None or synthetic.empty:
+            thr = (
+                DEFAULT_SENTENCE_THRESHOLD
+                if sentence_threshold is None
+                else float(sentence_threshold)
+            )
+            return cls(ranges=ranges, sentence_threshold=thr, fitted_with_fakes=False, notes=notes)
+        ideal = ideal_features(organic, synthetic, ranges=ranges)
+        if sentence_threshold is None:
+            found = outside_share_threshold(organic, synthetic, ranges)
+            if found is None:
+                notes.append(
+                    "no sentence threshold reached precision and recall >= 0.9 on the labelled "
+                    f"data; the range rule uses {DEFAULT_SENTENCE_THRESHOLD}"
+                )
+                found = DEFAULT_SENTENCE_THRESHOLD
+            sentence_threshold = found
+        return cls(
+            ranges=ranges,
+            ideal=ideal,
+            sentence_threshold=float(sentence_threshold),
+            fitted_with_fakes=True,
+            notes=notes,
+        )
+
+    @classmethod
+    def from_reference(cls, reference: ReferenceLike) -> PaperDetector:
+        """Detector using a Reference's ranges and any paper thresholds stored in it.
+
+        ``reference.thresholds["paper"]`` (written by ``vtract calibrate``)
+        may hold ``ideal`` (records of bigram, section, threshold) and
+        ``sentence_threshold``.
+        """
+        stored = getattr(reference, "thresholds", None) or {}
+        paper = dict(stored.get("paper", {})) if isinstance(stored, Mapping) else {}
+        ideal = pd.DataFrame(paper.get("ideal", []), columns=["bigram", "section", "threshold"])
+        return cls(
+            ranges=None,
+            ideal=ideal,
+            sentence_threshold=float(paper.get("sentence_threshold", DEFAULT_SENTENCE_THRESHOLD)),
+            reference=reference,
+            fitted_with_fakes=bool(len(ideal)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Thresholds to store in a Reference (``thresholds["paper"]``)."""
+        return {
+            "ideal": [
+                {
+                    "bigram": str(r.bigram),
+                    "section": int(r.section),
+                    "threshold": float(r.threshold),
+                }
+                for r in self.ideal.itertuples(index=False)
+            ],
+            "sentence_threshold": float(self.sentence_threshold),
+            "vote_threshold": VOTE_THRESHOLD,
+        }
+
+    def _ranges_for(self, features: pd.DataFrame) -> pd.DataFrame:
+        if self.ranges is not None:
+            return self.ranges
+        if self.reference is None:
+            raise VtractError("paper detector has neither fitted ranges nor a reference")
+        parts = []
+        for bigram, n_sec in (
+            features[["bigram", "n_sections"]].drop_duplicates().itertuples(index=False)
+        ):
+            stats, level = self.reference.lookup(str(bigram), int(n_sec))
+            if level != "bigram":
+                continue
+            cols = {str(c).lower(): c for c in stats.columns}
+            if "min" not in cols or "max" not in cols:
+                raise VtractError(f"reference statistics for {bigram!r} lack min/max")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "bigram": str(bigram),
+                        "section": np.asarray(stats.index, dtype=np.int64),
+                        "min": stats[cols["min"]].to_numpy(np.float64),
+                        "max": stats[cols["max"]].to_numpy(np.float64),
+                    }
+                )
+            )
+        if not parts:
+            return pd.DataFrame(columns=[*_KEY, "min", "max"])
+        return pd.concat(parts, ignore_index=True)
+
+    def statistic(self, features: pd.DataFrame) -> tuple[float, str]:
+        """Sentence statistic and the rule used (``"ideal-vote"`` or ``"organic-range"``)."""
+        _check(features, "features")
+        if self.fitted_with_fakes:
+            votes = features.merge(self.ideal[[*_KEY, "threshold"]], on=_KEY, how="inner")
+            if votes.empty:
+                return math.nan, "ideal-vote"
+            return float(
+                np.mean(votes["area_cm2"].to_numpy() > votes["threshold"].to_numpy())
+            ), "ideal-vote"
+        rows = _outside(features, self._ranges_for(features))
+        return (float(rows["outside"].mean()) if len(rows) else math.nan), "organic-range"
+
+    def decide(self, features: pd.DataFrame, *, low_confidence: bool = False) -> Decision:
+        """Published sentence verdict for one recording's features."""
+        _check(features, "features")
+        stat, rule = self.statistic(features)
+        ranges = self._ranges_for(features)
+        rows = (
+            _outside(features, ranges)
+            if len(features)
+            else features.assign(outside=False, in_ranges=False)
+        )
+        big = self._occurrences(rows)
+        thresholds = (
+            {"vote_threshold": VOTE_THRESHOLD}
+            if rule == "ideal-vote"
+            else {"sentence_threshold": float(self.sentence_threshold)}
+        )
+        warnings = list(self.notes)
+        if low_confidence:
+            warnings.append(
+                "paper detector on recognised (low-confidence) phones: the published "
+                "method assumes correct transcripts"
+            )
+        if len(features) == 0:
+            return Decision(
+                "inconclusive", None, stat, "no usable bigram windows", big, thresholds, warnings
+            )
+        if not math.isfinite(stat):
+            return Decision(
+                "inconclusive",
+                None,
+                stat,
+                "none of the ideal features (bigram, section) occurs in this recording; the "
+                "published detector gives no prediction",
+                big,
+                thresholds,
+                warnings,
+            )
+        if rule == "ideal-vote":
+            fake = stat >= VOTE_THRESHOLD
+            reason = (
+                f"{stat:.1%} of ideal-feature values vote deepfake (threshold {VOTE_THRESHOLD:.0%})"
+            )
+        else:
+            fake = stat > self.sentence_threshold
+            reason = (
+                f"{stat:.1%} of area values fall outside the organic ranges "
+                f"(threshold {self.sentence_threshold:.1%})"
+            )
+        return Decision(
+            "synthetic" if fake else "organic", stat, stat, reason, big, thresholds, warnings
+        )
+
+    def _occurrences(self, rows: pd.DataFrame) -> pd.DataFrame:
+        if rows.empty:
+            return bigram_deviations(rows)
+        seen = rows["in_ranges"].to_numpy(bool)
+        r = rows.assign(
+            z=rows["outside"].astype(float),
+            exceed=rows["outside"].to_numpy(bool),
+            level=np.where(seen, "bigram", "unseen"),
+            weight=seen.astype(float),
+        )
+        big = bigram_deviations(r)
+        if self.fitted_with_fakes and len(self.ideal):
+            votes = rows.merge(self.ideal[[*_KEY, "threshold"]], on=_KEY, how="inner")
+            votes = votes.assign(v=votes["area_cm2"] > votes["threshold"])
+            share = votes.groupby(["bigram", "boundary_s"])["v"].mean()
+            big["score"] = [
+                float(share.get((b, t), 0.0)) for b, t in zip(big["bigram"], big["boundary_s"])
+            ]
+        else:
+            big["score"] = big["deviation"]
+        big["flags"] = [[] for _ in range(len(big))]
+        return big

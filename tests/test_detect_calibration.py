@@ -1,0 +1,174 @@
+"""Calibration math against hand-computed ROC / AUC / EER / thresholds."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from vtract.detect.calibration import (
+    Calibration,
+    CalibrationError,
+    calibrate,
+    equal_error_rate,
+    precision_recall_at,
+    roc_auc,
+    roc_curve,
+    threshold_at_fpr,
+)
+
+
+def _mann_whitney_auc(y, s):
+    pos = [b for a, b in zip(y, s) if a]
+    neg = [b for a, b in zip(y, s) if not a]
+    total = 0.0
+    for p, n in itertools.product(pos, neg):
+        total += 1.0 if p > n else 0.5 if p == n else 0.0
+    return total / (len(pos) * len(neg))
+
+
+def test_roc_curve_hand_computed():
+    # scores 0.9(P) 0.8(N) 0.7(P) 0.6(N) 0.5(P); thresholds descending
+    y = [True, False, True, False, True]
+    s = [0.9, 0.8, 0.7, 0.6, 0.5]
+    fpr, tpr, thr = roc_curve(y, s)
+    np.testing.assert_allclose(fpr, [0, 0, 0.5, 0.5, 1.0, 1.0])
+    np.testing.assert_allclose(tpr, [0, 1 / 3, 1 / 3, 2 / 3, 2 / 3, 1.0])
+    assert thr[0] == np.inf
+    np.testing.assert_allclose(thr[1:], s)
+    # AUC by hand: pairs (P>N): 0.9>0.8,0.6; 0.7>0.6; 0.5>none -> 3 of 6
+    assert roc_auc(y, s) == pytest.approx(0.5)
+
+
+def test_roc_ties_form_one_point_and_count_half():
+    y = [True, False, True, False]
+    s = [1.0, 1.0, 0.0, 0.0]
+    fpr, tpr, _ = roc_curve(y, s)
+    np.testing.assert_allclose(fpr, [0, 0.5, 1.0])
+    np.testing.assert_allclose(tpr, [0, 0.5, 1.0])
+    assert roc_auc(y, s) == pytest.approx(0.5)
+
+
+def test_auc_equals_mann_whitney_on_random_data():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = int(rng.integers(4, 30))
+        y = rng.random(n) < 0.5
+        y[0], y[1] = True, False
+        s = np.round(rng.normal(y * 0.7, 1.0), 1)  # rounding creates ties
+        assert roc_auc(y, s) == pytest.approx(_mann_whitney_auc(y, s))
+
+
+def test_perfect_separation():
+    y = [False, False, True, True]
+    s = [0.1, 0.2, 0.8, 0.9]
+    assert roc_auc(y, s) == 1.0
+    eer, t = equal_error_rate(y, s)
+    assert eer == 0.0
+    m = precision_recall_at(y, s, t)
+    assert m["fp"] == 0 and m["fn"] == 0
+
+
+def test_eer_hand_computed_interpolated():
+    # organic 1,2,3,4 ; synthetic 2.5,5,6,7
+    # thresholds: inf(0,0) 7(0,.25) 6(0,.5) 5(0,.75) 4(.25,.75) 3(.5,.75) 2.5(.5,1) 2(.75,1) 1(1,1)
+    # fpr - fnr: at 5 -> 0-.25=-.25; at 4 -> .25-.25=0  => EER 0.25 exactly at threshold 4
+    y = [False] * 4 + [True] * 4
+    s = [1, 2, 3, 4, 2.5, 5, 6, 7]
+    eer, t = equal_error_rate(y, s)
+    assert eer == pytest.approx(0.25)
+    assert t == pytest.approx(4.0)
+
+
+def test_eer_interpolation_between_points():
+    # organic 0,2 ; synthetic 1,3: points inf(0,0) 3(0,.5) 2(.5,.5) 1(.5,1) 0(1,1)
+    # fpr-fnr: inf -1; 3: -.5; 2: 0  -> EER 0.5 at 2
+    eer, t = equal_error_rate([False, False, True, True], [0, 2, 1, 3])
+    assert eer == pytest.approx(0.5) and t == pytest.approx(2.0)
+    # organic 0,1,2 ; synthetic 1.5,3: inf(0,0) 3(0,.5) 2(1/3,.5) 1.5(1/3,1)
+    # diff: -1, -.5, -1/6, 1/3 -> cross between 2 (-1/6) and 1.5 (+1/3): w = (1/6)/(1/2) = 1/3
+    # eer = 1/3 + w*(1/3-1/3) = 1/3 ; threshold = 2 + (1.5-2)/3
+    eer, t = equal_error_rate([False, False, False, True, True], [0, 1, 2, 1.5, 3])
+    assert eer == pytest.approx(1 / 3)
+    assert t == pytest.approx(2 - 0.5 / 3)
+
+
+def test_threshold_at_fpr():
+    org = np.arange(1.0, 101.0)  # 1..100
+    # 1 % of 100 -> one false positive allowed: between 99 and 100
+    t = threshold_at_fpr(org, 0.01)
+    assert t == pytest.approx(99.5)
+    assert np.mean(org >= t) == pytest.approx(0.01)
+    # 0 % -> just above the maximum
+    t0 = threshold_at_fpr(org, 0.0)
+    assert t0 > 100 and np.mean(org >= t0) == 0
+    # 5 % with ties at the boundary never exceeds the target
+    tied = np.r_[np.arange(95.0), [200.0] * 5]
+    t5 = threshold_at_fpr(tied, 0.04)
+    assert np.mean(tied >= t5) <= 0.04
+    with pytest.raises(CalibrationError):
+        threshold_at_fpr([], 0.01)
+    with pytest.raises(CalibrationError):
+        threshold_at_fpr([1.0, 2.0], 1.0)
+
+
+def test_precision_recall_at_counts():
+    y = [False, False, True, True, True]
+    s = [0.1, 0.6, 0.4, 0.7, 0.9]
+    m = precision_recall_at(y, s, 0.5)
+    assert (m["tp"], m["fp"], m["tn"], m["fn"]) == (2, 1, 1, 1)
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3)
+    assert m["fpr"] == pytest.approx(0.5)
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(CalibrationError, match="both classes"):
+        roc_curve([True, True], [0.1, 0.2])
+    with pytest.raises(CalibrationError, match="one label per score"):
+        roc_curve([True, False], [0.1])
+    with pytest.raises(CalibrationError, match="NaN"):
+        roc_auc([True, False], [np.nan, 0.1])
+
+
+def test_calibrate_organic_only_and_score_mapping():
+    org = np.linspace(0.0, 1.0, 201)
+    cal = calibrate(org, target_fpr=0.01)
+    assert cal.method == "organic-spread"
+    assert np.mean(org >= cal.threshold) <= 0.01
+    assert cal.score(cal.threshold) == pytest.approx(0.5)
+    assert cal.score(np.median(org)) == pytest.approx(0.05)
+    s = cal.score(np.array([-1.0, 0.5, 2.0]))
+    assert np.all(np.diff(s) > 0) and np.all((s >= 0) & (s <= 1))
+    assert Calibration.from_dict(cal.to_dict()) == cal
+
+
+def test_calibrate_with_fakes_fits_slope_by_likelihood():
+    rng = np.random.default_rng(0)
+    org = rng.normal(0, 1, 300)
+    syn = rng.normal(3, 1, 300)
+    cal = calibrate(org, syn, target_fpr=0.05)
+    assert cal.method == "logistic-ml"
+    # the fitted slope maximises the likelihood with the midpoint fixed
+    d = np.r_[org, syn] - cal.threshold
+    y = np.r_[np.zeros(300), np.ones(300)]
+
+    def ll(a):
+        p = 1 / (1 + np.exp(-a * d))
+        return np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+    assert ll(cal.slope) >= ll(cal.slope * 1.05) and ll(cal.slope) >= ll(cal.slope * 0.95)
+    assert cal.metrics["auc"] == pytest.approx(roc_auc(y.astype(bool), np.r_[org, syn]))
+    assert cal.metrics["at_threshold"]["fpr"] <= 0.05
+    assert 0.0 < cal.metrics["eer"] < 0.2
+
+
+def test_calibration_rejects_bad_parameters():
+    with pytest.raises(CalibrationError):
+        Calibration(threshold=math.nan, slope=1.0)
+    with pytest.raises(CalibrationError):
+        Calibration(threshold=1.0, slope=0.0)
+    with pytest.raises(CalibrationError):
+        calibrate([1.0])

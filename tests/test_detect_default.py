@@ -1,0 +1,147 @@
+"""Default detector: deviations, monotonic score, inconclusive rules, flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _detect import BIGRAMS, TableReference, make_features
+from vtract.detect.calibration import Calibration, calibrate
+from vtract.detect.default import (
+    FLAG_WEIGHT,
+    PRIOR_CALIBRATION,
+    DefaultDetector,
+    file_statistics,
+)
+from vtract.detect.deviation import Z_CAP, row_deviations
+from vtract.report import Flag
+
+
+@pytest.fixture(scope="module")
+def organic() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.concat(
+        [make_features(f"org{i}", BIGRAMS, rng=rng, label="organic") for i in range(40)],
+        ignore_index=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(organic) -> TableReference:
+    return TableReference(organic)
+
+
+def test_robust_z_matches_hand_computation(reference):
+    rng = np.random.default_rng(2)
+    feats = make_features("x", ["AH-N"], rng=rng, n_windows=1)
+    stats, level = reference.lookup("AH-N", 4)
+    assert level == "bigram"
+    # put section 0 exactly two upper robust sigmas above the median
+    med, q75 = stats.loc[0, "median"], stats.loc[0, "q75"]
+    s_hi = max((np.log(q75) - np.log(med)) / 0.6744897501960817, 0.05)
+    feats.loc[feats["section"] == 0, "area_cm2"] = med * np.exp(2 * s_hi)
+    feats.loc[feats["section"] == 1, "area_cm2"] = stats.loc[1, "median"]
+    feats.loc[feats["section"] == 2, "area_cm2"] = 1e6  # far above: capped
+    rows = row_deviations(feats, reference).set_index("section")
+    assert rows.loc[0, "z"] == pytest.approx(2.0)
+    assert rows.loc[1, "z"] == pytest.approx(0.0)
+    assert rows.loc[2, "z"] == Z_CAP and bool(rows.loc[2, "exceed"])
+    assert not bool(rows.loc[1, "exceed"])
+
+
+def test_score_monotonic_in_deviation(reference):
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    scores, stats = [], []
+    for scale in (1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 3.0):
+        rng = np.random.default_rng(7)  # same noise each time: only the scale changes
+        d = det.decide(make_features("x", BIGRAMS, rng=rng, scale=scale))
+        assert d.verdict != "inconclusive"
+        scores.append(d.score)
+        stats.append(d.statistic)
+    assert np.all(np.diff(stats) > 0)
+    assert np.all(np.diff(scores) > 0)
+    # far beyond the organic band every z is capped: the statistic saturates at Z_CAP
+    rng = np.random.default_rng(7)
+    far = det.decide(make_features("x", BIGRAMS, rng=rng, scale=1e3))
+    assert far.statistic == pytest.approx(Z_CAP) and far.score >= scores[-1]
+    assert scores[0] < 0.5 < scores[-1]
+
+
+def test_organic_like_is_organic_and_scaled_is_synthetic(organic, reference):
+    rng = np.random.default_rng(11)
+    test_org = [make_features(f"t{i}", BIGRAMS, rng=rng) for i in range(10)]
+    test_syn = [make_features(f"s{i}", BIGRAMS, rng=rng, scale=2.0, spread=0.02) for i in range(10)]
+    # calibrate on held-out organic files: files inside the reference deviate less
+    held_out = pd.concat([make_features(f"h{i}", BIGRAMS, rng=rng) for i in range(40)])
+    stats = file_statistics(held_out, reference)
+    assert file_statistics(organic, reference)["statistic"].median() < stats["statistic"].median()
+    cal = calibrate(stats["statistic"], target_fpr=0.05)
+    det = DefaultDetector(reference, calibration=cal)
+    org_v = [det.decide(f).verdict for f in test_org]
+    syn_v = [det.decide(f).verdict for f in test_syn]
+    assert org_v.count("synthetic") <= 1
+    assert syn_v.count("synthetic") == 10
+
+
+def test_inconclusive_on_too_few_bigrams(reference):
+    rng = np.random.default_rng(4)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    d = det.decide(make_features("x", BIGRAMS[:3], rng=rng, scale=5.0))
+    assert d.verdict == "inconclusive" and d.score is None
+    assert "only 3" in d.reason
+    empty = make_features("x", BIGRAMS[:1], rng=rng).iloc[0:0]
+    d0 = det.decide(empty)
+    assert d0.verdict == "inconclusive" and "no usable bigram" in d0.reason
+
+
+def test_inconclusive_low_confidence_needs_more(reference):
+    rng = np.random.default_rng(5)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    feats = make_features("x", BIGRAMS[:6], rng=rng)
+    assert det.decide(feats).verdict != "inconclusive"
+    d = det.decide(feats, low_confidence=True)
+    assert d.verdict == "inconclusive" and "low confidence" in d.reason
+
+
+def test_inconclusive_when_reference_only_global(reference):
+    rng = np.random.default_rng(6)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    unseen = ["ZH-OY", "OY-ZH", "UH-ZH", "ZH-UH", "OY-UH", "UH-OY", "AW-ZH", "ZH-AW"]
+    d = det.decide(make_features("x", unseen, rng=rng))
+    assert d.verdict == "inconclusive" and "reference covers too few" in d.reason
+    assert set(d.bigrams["level"]) == {"global"}
+
+
+def test_flags_raise_statistic_by_flag_weight(reference):
+    rng = np.random.default_rng(8)
+    feats = make_features("x", BIGRAMS, rng=rng)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    base, big = det.evaluate(feats)
+    b0 = big.iloc[0]
+    crit = Flag(
+        code="area_out_of_range",
+        message="m",
+        severity="critical",
+        bigram=b0["bigram"],
+        start=b0["start_s"],
+        end=b0["end_s"],
+    )
+    stat, big2 = det.evaluate(feats, [crit])
+    assert stat == pytest.approx(base + FLAG_WEIGHT / len(big))
+    assert big2.iloc[0]["flags"] == ["area_out_of_range"]
+    # a flag on another time span of the same bigram does not attach
+    far = Flag(
+        code="x", message="m", severity="critical", bigram=b0["bigram"], start=50.0, end=51.0
+    )
+    stat_far, _ = det.evaluate(feats, [far])
+    assert stat_far == pytest.approx(base)
+
+
+def test_calibration_read_from_reference(organic):
+    cal = Calibration(threshold=1.23, slope=4.0, target_fpr=0.01, method="logistic-ml")
+    ref = TableReference(organic, thresholds={"default": cal.to_dict()})
+    resolved, warnings = DefaultDetector(ref).resolved_calibration()
+    assert resolved == cal and warnings == []
+    resolved, warnings = DefaultDetector(TableReference(organic)).resolved_calibration()
+    assert resolved is PRIOR_CALIBRATION and "uncalibrated" in warnings[0]

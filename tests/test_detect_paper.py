@@ -1,0 +1,136 @@
+"""The published detector: organic ranges, ideal features, sentence rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _detect import TableReference
+from vtract.detect.paper import (
+    DEFAULT_SENTENCE_THRESHOLD,
+    PaperDetector,
+    ideal_features,
+    organic_ranges,
+    outside_share_threshold,
+)
+
+
+def rows(file: str, bigram: str, section: int, values, *, boundary: float = 0.5) -> pd.DataFrame:
+    v = np.asarray(values, dtype=float)
+    return pd.DataFrame(
+        {
+            "file": file,
+            "bigram": bigram,
+            "boundary_s": boundary,
+            "window_index": np.arange(v.size),
+            "offset_s": np.arange(v.size) * 0.028,
+            "section": section,
+            "n_sections": 4,
+            "area_cm2": v,
+            "word": "w",
+            "bigram_ipa": "",
+            "length_cm": 16.0,
+        }
+    )
+
+
+@pytest.fixture()
+def labelled():
+    organic = pd.concat(
+        [
+            rows("o1", "AH-N", 0, np.arange(1.0, 11.0)),  # 1..10
+            rows("o1", "AH-N", 1, np.arange(1.0, 11.0)),
+            rows("o1", "AH-N", 2, np.arange(1.0, 11.0)),
+        ],
+        ignore_index=True,
+    )
+    fakes = pd.concat(
+        [
+            rows("f1", "AH-N", 0, [8.0] + [12.0] * 9),  # larger: ideal
+            rows("f1", "AH-N", 1, [0.5] * 10),  # smaller: never ideal (upper side only)
+            rows("f1", "AH-N", 2, np.arange(1.0, 11.0)),  # same as organic: not ideal
+        ],
+        ignore_index=True,
+    )
+    return organic, fakes
+
+
+def test_organic_ranges_are_min_max(labelled):
+    organic, _ = labelled
+    r = organic_ranges(organic).set_index(["bigram", "section"])
+    assert r.loc[("AH-N", 0), "min"] == 1.0 and r.loc[("AH-N", 0), "max"] == 10.0
+    assert r.loc[("AH-N", 0), "count"] == 10
+
+
+def test_ideal_feature_selection_hand_computed(labelled):
+    organic, fakes = labelled
+    ideal = ideal_features(organic, fakes)
+    # thresholds linspace(1, 10, 25) step 0.375: at 9.25 organic {10} and 9 of 10 fakes
+    # are above -> precision 9/10, recall 9/10; at 8.875 precision 9/11 < 0.9.
+    assert list(zip(ideal["bigram"], ideal["section"])) == [("AH-N", 0)]
+    assert ideal["threshold"].iloc[0] == pytest.approx(9.25)
+    assert ideal["precision"].iloc[0] == pytest.approx(0.9)
+    assert ideal["recall"].iloc[0] == pytest.approx(0.9)
+
+
+def test_ideal_vote_sentence_rule(labelled):
+    organic, fakes = labelled
+    det = PaperDetector.fit(organic, fakes)
+    assert det.fitted_with_fakes
+    # 3 of 4 ideal values above 9.25 -> share 0.75 >= 0.5 -> synthetic
+    d = det.decide(rows("x", "AH-N", 0, [10.0, 11.0, 12.0, 3.0]))
+    assert d.verdict == "synthetic" and d.score == pytest.approx(0.75)
+    # exactly half votes fake -> synthetic (>= 0.5, as published)
+    d = det.decide(rows("x", "AH-N", 0, [10.0, 3.0]))
+    assert d.verdict == "synthetic" and d.score == pytest.approx(0.5)
+    d = det.decide(rows("x", "AH-N", 0, [10.0, 3.0, 2.0]))
+    assert d.verdict == "organic"
+    # non-ideal sections do not vote
+    d = det.decide(pd.concat([rows("x", "AH-N", 0, [3.0]), rows("x", "AH-N", 1, [50.0] * 5)]))
+    assert d.verdict == "organic" and d.score == 0.0
+    # no ideal feature in the recording -> inconclusive (published code gives no prediction)
+    d = det.decide(rows("x", "S-T", 0, [3.0, 4.0]))
+    assert d.verdict == "inconclusive" and "ideal" in d.reason
+
+
+def test_range_rule_without_fakes_counts_unseen_as_inside(labelled):
+    organic, _ = labelled
+    det = PaperDetector.fit(organic)
+    assert not det.fitted_with_fakes and det.sentence_threshold == DEFAULT_SENTENCE_THRESHOLD
+    # 2 of 10 values outside [1, 10] -> 0.2 > 0.05 -> synthetic
+    vals = [0.5, 11.0] + [5.0] * 8
+    d = det.decide(rows("x", "AH-N", 0, vals))
+    assert d.verdict == "synthetic" and d.score == pytest.approx(0.2)
+    # add 30 values of an unseen bigram: they dilute the share to 2/40 = 0.05 -> not > 0.05
+    d = det.decide(pd.concat([rows("x", "AH-N", 0, vals), rows("x", "ZH-OY", 0, [99.0] * 30)]))
+    assert d.score == pytest.approx(0.05) and d.verdict == "organic"
+    assert set(d.bigrams["level"]) == {"bigram", "unseen"}
+
+
+def test_sentence_threshold_sweep_as_published():
+    organic = pd.concat([rows(f"o{i}", "AH-N", 0, [5.0] * 10) for i in range(5)], ignore_index=True)
+    org_ranges = organic_ranges(pd.concat([organic, rows("r", "AH-N", 0, [1.0, 10.0])]))
+    fakes = pd.concat([rows(f"f{i}", "AH-N", 0, [20.0] * 3 + [5.0] * 7) for i in range(5)])
+    # fakes have share 0.3 outside, organic 0: first swept value (0.2) already separates
+    assert outside_share_threshold(organic, fakes, org_ranges) == pytest.approx(0.2)
+    fakes_low = pd.concat([rows(f"f{i}", "AH-N", 0, [20.0] + [5.0] * 19) for i in range(5)])
+    # share 0.05: the first swept threshold below 0.05 is 0.2 * 24 / 99
+    t = outside_share_threshold(organic, fakes_low, org_ranges)
+    assert t == pytest.approx(np.linspace(0.2, 0, 100)[np.argmax(np.linspace(0.2, 0, 100) < 0.05)])
+
+
+def test_from_reference_uses_bigram_level_only_and_stored_thresholds(labelled):
+    organic, fakes = labelled
+    fitted = PaperDetector.fit(organic, fakes)
+    ref = TableReference(organic.assign(n_sections=4), thresholds={"paper": fitted.to_dict()})
+    det = PaperDetector.from_reference(ref)
+    assert det.fitted_with_fakes and det.ideal["threshold"].iloc[0] == pytest.approx(9.25)
+    d = det.decide(rows("x", "AH-N", 0, [10.0, 11.0, 3.0]))
+    assert d.verdict == "synthetic"
+    plain = PaperDetector.from_reference(TableReference(organic))
+    d = plain.decide(
+        pd.concat([rows("x", "AH-N", 0, [5.0] * 9 + [50.0]), rows("x", "S-T", 0, [99.0] * 10)])
+    )
+    # S-T is only at "global" level in the reference: unseen for the paper -> share 1/20
+    assert d.score == pytest.approx(0.05)
