@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small subset, 2 frames per case")
     ap.add_argument("--methods", default="paper,lpc,default,praat", help="comma-separated")
     ap.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    ap.add_argument("--cases", default="", help="only cases whose name contains this text")
     ap.add_argument("--sr", type=int, default=16000, help="rate given to the estimators (Hz)")
     ap.add_argument("--frame-ms", type=float, default=35.3125)
     ap.add_argument("--frames", type=int, default=None, help="frames per case (default 5, quick 2)")
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     cases = all_cases(args.sr, quick=args.quick)
     if args.split != "all":
         cases = [c for c in cases if c.split == args.split]
+    cases = [c for c in cases if args.cases in c.name]
+    if not cases:
+        ap.error("no case matches --split/--cases")
     t_build = time.perf_counter() - t_build
     frame_len = round(args.frame_ms * 1e-3 * args.sr)
     hop = round(args.hop_ms * 1e-3 * args.sr)
@@ -259,19 +263,40 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'split':<9}{'method':<9}{'n':>4}{'med r':>8}{'min r':>8}{'<0.5':>6}{'med|dL|':>9}  ok  worst"
     )
-    for split in ("dev", "heldout", "all"):
-        sel = [row for row in rows if split == "all" or row["split"] == split]
+    groups = {
+        "dev": lambda row: row["split"] == "dev",
+        "heldout": lambda row: row["split"] == "heldout",
+        "all": lambda row: True,
+        **{
+            f"src:{src}": (lambda row, s=src: row["source"] == s)
+            for src in ("analytic", "vtl", "fant")
+        },
+    }
+    for split, keep in groups.items():
+        sel = [row for row in rows if keep(row)]
         summary[split] = {}
+        truths = [row["true_length_cm"] for row in sel if row["realistic"]]
+        if truths:
+            # trivial baseline: always answer 17 cm
+            summary[split]["const_17cm_median_abs_length_error_cm"] = float(
+                np.median(np.abs(np.array(truths) - 17.0))
+            )
         for m in names:
             s = summarise(sel, m)
             summary[split][m] = s
             if s.get("n_cases"):
                 dl = s["median_abs_length_error_cm"]
                 print(
-                    f"{split:<9}{m:<9}{s['n_cases']:>4}{s['median_r']:>8.2f}{s['min_r']:>8.2f}"
+                    f"{split:<13}{m:<9}{s['n_cases']:>4}{s['median_r']:>8.2f}{s['min_r']:>8.2f}"
                     f"{s['n_below_0.5']:>6}{(dl if dl is not None else float('nan')):>9.2f}"
                     f"  {'yes' if s['meets_targets'] else 'no ':<3} {s['worst_case']}"
                 )
+        if "const_17cm_median_abs_length_error_cm" in summary[split]:
+            print(
+                f"{split:<13}{'(17 cm)':<9}{'':>26}"
+                f"{summary[split]['const_17cm_median_abs_length_error_cm']:>9.2f}"
+                "  <- constant-length baseline"
+            )
     if not args.no_json:
         result = {
             "benchmark": "tract_accuracy",

@@ -14,6 +14,9 @@ lips), section lengths and total length:
     and, independently, by Praat's own tube model (``VocalTract: To
     Spectrum`` with radiation and internal damping; its complex response,
     conjugated to the e^{-jwt} convention, filters a Rosenberg pulse train).
+    A third rendering shrinks every section by :data:`SCALED_FACTOR` (an
+    adult female-sized tract, 14-16.4 cm) and raises f0 to 200 Hz, so tract
+    lengths are not all near 17 cm.
 ``vtl``
     VocalTractLab (vocaltractlab-cython, speaker JD3): vowel shapes ->
     ``tract_state_to_tube_state`` (40 sections of unequal length, glottis to
@@ -37,7 +40,9 @@ from vtract.synth import AirConstants, glottal_source, tube_vowel
 
 __all__ = [
     "ANALYTIC_SHAPES",
+    "FANT_RENDERERS",
     "FANT_VOWELS",
+    "SCALED_FACTOR",
     "VTL_DEV",
     "VTL_HELDOUT",
     "TractCase",
@@ -64,6 +69,9 @@ VTL_DEV = ("a", "e", "i", "o", "u", "@", "E", "O")
 VTL_HELDOUT = ("E:", "y", "I", "U", "2", "9", "Y", "6")
 # Praat's tube model uses c = 353 m/s; synthesise Fant vowels with the same
 PRAAT_AIR = AirConstants(c=35300.0)
+#: Length factor of the scaled ("female-sized") Fant renderings.
+SCALED_FACTOR = 0.82
+FANT_RENDERERS = ("vtract-lf-lossy", "praat-spectrum", "vtract-lf-lossy-scaled")
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,9 +202,17 @@ def _praat_impulse_response(phone: str, sr: int) -> np.ndarray:
 @lru_cache(maxsize=64)
 def _fant(phone: str, renderer: str, sr: int, duration: float) -> TractCase:
     areas, dx = fant_area_function(phone)
+    if renderer == "vtract-lf-lossy-scaled":
+        dx *= SCALED_FACTOR
     lengths = np.full(areas.size, dx)
-    if renderer == "vtract-lf-lossy":
+    if renderer == "vtract-lf-lossy-scaled":
         settings: dict[str, object] = dict(
+            f0=200.0, glottal="lf", losses=True, rd=1.4, jitter=0.008, shimmer=0.04, seed=29
+        )
+        audio = tube_vowel(areas, dx, sr, duration=duration, air=PRAAT_AIR, **settings)  # type: ignore[arg-type]
+        settings["length_factor"] = SCALED_FACTOR
+    elif renderer == "vtract-lf-lossy":
+        settings = dict(
             f0=110.0, glottal="lf", losses=True, rd=1.2, jitter=0.008, shimmer=0.04, seed=23
         )
         audio = tube_vowel(areas, dx, sr, duration=duration, air=PRAAT_AIR, **settings)  # type: ignore[arg-type]
@@ -214,10 +230,8 @@ def _fant(phone: str, renderer: str, sr: int, duration: float) -> TractCase:
 def fant_cases(
     sr: int = 16000, *, vowels: tuple[str, ...] = FANT_VOWELS, duration: float = 0.4
 ) -> list[TractCase]:
-    """Fant's vowels from Praat, rendered by vtract and by Praat (held-out split)."""
-    return [
-        _fant(v, r, sr, duration) for r in ("vtract-lf-lossy", "praat-spectrum") for v in vowels
-    ]
+    """Fant's vowels from Praat: vtract, Praat and scaled vtract renderings (held-out split)."""
+    return [_fant(v, r, sr, duration) for r in FANT_RENDERERS for v in vowels]
 
 
 @lru_cache(maxsize=64)
