@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
 
     names = list(runnable)
-    header = f"{'case':<44}{'split':<8}{'L_true':>7} " + "".join(
+    header = f"{'case':<56}{'split':<8}{'L_true':>7} " + "".join(
         f"{m + ' r/dL':>17}" for m in names
     )
     print(header)
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(f"{r:>10} {dl:>6}")
         flag = "" if row["realistic"] else " (lossless)"
         print(
-            f"{row['name'] + flag:<44}{row['split']:<8}{row['true_length_cm']:>7.1f} "
+            f"{row['name'] + flag:<56}{row['split']:<8}{row['true_length_cm']:>7.1f} "
             + "".join(cells)
         )
 

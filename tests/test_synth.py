@@ -282,3 +282,25 @@ def test_vocaltractlab_areas_give_vocaltractlab_formants(vowel: str) -> None:
     # VTL adds side cavities (sinuses, piriform fossa) and its own loss model
     assert err < 0.15
     assert err < np.mean(np.abs(flipped / theirs - 1))  # orientation glottis -> lips
+
+
+# --- the project's estimator on a known vowel -----------------------------------
+
+
+def test_default_estimator_recovers_a_clean_synthetic_a() -> None:
+    tract = pytest.importorskip("vtract.tract")
+    if not hasattr(tract, "estimate_tract"):
+        pytest.skip("vtract.tract.estimate_tract not implemented yet")
+    from _tract_truth import fant_area_function
+
+    areas, dx = fant_area_function("a")  # Fant's /a/, 17 cm
+    x = tube_vowel(areas, dx, 16000, f0=120.0, duration=0.4, glottal="lf", losses=True)
+    rs, lengths = [], []
+    for i in range(5):
+        frame = x[2000 + 150 * i : 2000 + 150 * i + 565]
+        est = tract.estimate_tract(frame, 16000, method="default")
+        rs.append(log_area_correlation(est.areas, est.section_length_cm, areas, dx))
+        lengths.append(est.length_cm)
+    # a modest bar (the benchmark's targets are higher): the shape is clearly /a/-like
+    assert np.median(rs) > 0.5
+    assert abs(np.median(lengths) - 17.0) < 2.0
