@@ -1,0 +1,247 @@
+"""Batch inputs: turn files, folders, globs and manifests into work items.
+
+:func:`discover_inputs` accepts any mix of
+
+- audio files (any name; the decoder decides whether it is audio),
+- folders (searched recursively for :data:`AUDIO_EXTENSIONS`, sorted),
+- glob patterns (``"calls/**/*.wav"``, recursive, sorted),
+- CSV manifests (``*.csv``, see :mod:`vtract.batch.manifest`),
+
+and returns :class:`BatchInput` items in a deterministic order: the order of
+the arguments, each expanded in sorted path order (manifests keep their row
+order). :func:`hash_inputs` then adds each file's SHA-256, which is the key a
+resumed run uses to skip work already in the output.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..errors import InputFileError
+from ..provenance import file_sha256
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "BatchInput",
+    "discover_inputs",
+    "hash_inputs",
+    "read_transcript",
+]
+
+#: File name endings picked up when a folder or glob is searched (lowercase).
+AUDIO_EXTENSIONS = frozenset(
+    {
+        ".wav",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".mp3",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".au",
+        ".snd",
+        ".sph",
+        ".nist",
+        ".caf",
+        ".w64",
+        ".rf64",
+    }
+)
+#: Sidecar transcript endings looked for beside an audio file when asked.
+TRANSCRIPT_SIDECARS = (".lab", ".txt")
+#: Sidecar alignment endings looked for beside an audio file when asked.
+TEXTGRID_SIDECARS = (".TextGrid", ".textgrid")
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """One evidence file to process, with what is known about it.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        Absolute path of the audio file.
+    transcript : str or None
+        Transcript text (already read when it came from a file).
+    transcript_path : pathlib.Path or None
+        File the transcript was read from, if any.
+    textgrid : pathlib.Path or None
+        Alignment file (TextGrid, HTS ``.lab``, TIMIT, CSV) to use instead of
+        aligning.
+    speaker : str
+        Speaker identifier (``""`` if unknown).
+    label : str
+        Ground-truth label (``"organic"``, ``"synthetic"`` or ``""``).
+    source : str
+        The argument (or manifest) this item was found through.
+    sha256 : str or None
+        SHA-256 of the file's bytes, filled by :func:`hash_inputs`.
+    """
+
+    path: Path
+    transcript: str | None = None
+    transcript_path: Path | None = None
+    textgrid: Path | None = None
+    speaker: str = ""
+    label: str = ""
+    source: str = ""
+    sha256: str | None = None
+
+
+def discover_inputs(
+    inputs: str | os.PathLike[str] | BatchInput | Iterable[str | os.PathLike[str] | BatchInput],
+    *,
+    extensions: Iterable[str] = AUDIO_EXTENSIONS,
+    sidecars: bool = False,
+) -> list[BatchInput]:
+    """Expand files, folders, globs and CSV manifests into :class:`BatchInput` items.
+
+    Parameters
+    ----------
+    inputs : path, BatchInput or iterable of them
+        What to process. A ``*.csv`` path is read as a manifest
+        (:func:`vtract.batch.manifest.read_manifest`); a folder is searched
+        recursively; a string holding ``*``, ``?`` or ``[`` that is not an
+        existing path is a glob pattern.
+    extensions : iterable of str, default :data:`AUDIO_EXTENSIONS`
+        File endings (with the dot, any case) picked up in folders and globs.
+    sidecars : bool, default False
+        For files found directly, through folders or globs, use
+        ``<stem>.TextGrid`` beside the audio as its alignment and ``<stem>.lab``
+        or ``<stem>.txt`` as its transcript when present.
+
+    Returns
+    -------
+    list of BatchInput
+        In argument order, each argument expanded in sorted order; the same
+        file reached twice is kept once (first occurrence).
+
+    Raises
+    ------
+    InputFileError
+        A path does not exist, a glob or folder matches no audio file, or a
+        manifest is malformed.
+    """
+    from .manifest import read_manifest
+
+    if isinstance(inputs, (str, os.PathLike, BatchInput)):
+        inputs = [inputs]
+    exts = frozenset(e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions)
+    if not exts:
+        raise InputFileError("extensions is empty: expected at least one audio file ending")
+    items: list[BatchInput] = []
+    for arg in inputs:
+        if isinstance(arg, BatchInput):
+            items.append(replace(arg, path=_absolute(arg.path)))
+            continue
+        if not isinstance(arg, (str, os.PathLike)):
+            raise InputFileError(
+                f"batch input {arg!r} is a {type(arg).__name__}: expected a path, glob or BatchInput"
+            )
+        text = os.fspath(arg)
+        p = Path(text).expanduser()
+        if p.is_file() and p.suffix.lower() == ".csv":
+            items.extend(read_manifest(p))
+        elif p.is_file():
+            items.append(_item(p, text, sidecars))
+        elif p.is_dir():
+            found = [f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in exts]
+            if not found:
+                raise InputFileError(
+                    f"folder {text!r} holds no audio file (looked for {', '.join(sorted(exts))})"
+                )
+            items.extend(_item(f, text, sidecars) for f in sorted(found, key=_sort_key))
+        elif _GLOB_CHARS & set(text):
+            matches = [
+                Path(m)
+                for m in glob.glob(os.path.expanduser(text), recursive=True)
+                if Path(m).is_file() and Path(m).suffix.lower() in exts
+            ]
+            if not matches:
+                raise InputFileError(f"glob {text!r} matches no audio file")
+            items.extend(_item(m, text, sidecars) for m in sorted(matches, key=_sort_key))
+        elif p.exists():
+            raise InputFileError(f"batch input {text!r} is neither a file nor a folder")
+        else:
+            raise InputFileError(f"no such file, folder or glob match: {text!r}")
+    return _dedupe(items)
+
+
+def hash_inputs(items: Sequence[BatchInput]) -> list[BatchInput]:
+    """Return the items with :attr:`BatchInput.sha256` filled in.
+
+    The file is read once, in chunks. A file that cannot be read keeps
+    ``sha256=None``; its worker then reports the reason as an error row.
+    """
+    out = []
+    for item in items:
+        if item.sha256 is not None:
+            out.append(item)
+            continue
+        try:
+            digest: str | None = file_sha256(item.path)
+        except OSError:
+            digest = None
+        out.append(replace(item, sha256=digest))
+    return out
+
+
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def _sort_key(p: Path) -> str:
+    return os.fspath(p)
+
+
+def _item(path: Path, source: str, sidecars: bool) -> BatchInput:
+    path = _absolute(path)
+    if not sidecars:
+        return BatchInput(path=path, source=source)
+    textgrid = next(
+        (s for s in (path.with_suffix(e) for e in TEXTGRID_SIDECARS) if s.is_file()), None
+    )
+    t_path = next(
+        (s for s in (path.with_suffix(e) for e in TRANSCRIPT_SIDECARS) if s.is_file()), None
+    )
+    transcript = read_transcript(t_path) if t_path is not None else None
+    return BatchInput(
+        path=path, transcript=transcript, transcript_path=t_path, textgrid=textgrid, source=source
+    )
+
+
+def read_transcript(path: Path) -> str:
+    """Read a transcript file (UTF-8, optional BOM) as one line of text.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read, is not UTF-8 or holds no text.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"cannot read transcript {str(path)!r}: {exc}") from None
+    text = " ".join(text.split())
+    if not text:
+        raise InputFileError(f"transcript {str(path)!r} is empty")
+    return text
+
+
+def _dedupe(items: list[BatchInput]) -> list[BatchInput]:
+    seen: set[Path] = set()
+    out = []
+    for item in items:
+        if item.path in seen:
+            continue
+        seen.add(item.path)
+        out.append(item)
+    return out

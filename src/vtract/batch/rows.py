@@ -1,0 +1,164 @@
+"""The columns of batch results tables and how a Report becomes rows.
+
+Two tables with fixed columns (the same in Parquet and CSV):
+
+- results (``--out``): one row per input file, :data:`RESULT_COLUMNS`;
+  a file that could not be analysed has ``verdict`` empty and
+  ``error_type`` / ``error_message`` set.
+- per-bigram (``--per-bigram``): one row per bigram of each analysed file,
+  :data:`BIGRAM_COLUMNS`, joined to the results on ``sha256``.
+
+Lists of flag codes and warnings are joined with ``";"`` and ``" | "``;
+``areas_cm2`` is a list column in Parquet and a JSON array in CSV.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._version import __version__
+from .inputs import BatchInput
+
+__all__ = [
+    "BIGRAM_COLUMNS",
+    "RESULT_COLUMNS",
+    "bigram_rows",
+    "error_row",
+    "report_row",
+]
+
+#: Results table: column -> kind ("str", "float", "int", "floats").
+RESULT_COLUMNS: dict[str, str] = {
+    "path": "str",
+    "file": "str",
+    "sha256": "str",
+    "pcm_sha256": "str",
+    "speaker": "str",
+    "label": "str",
+    "transcript": "str",
+    "alignment_file": "str",
+    "duration_s": "float",
+    "score": "float",
+    "verdict": "str",
+    "reason": "str",
+    "detector": "str",
+    "n_bigrams": "int",
+    "n_flags": "int",
+    "flags": "str",
+    "alignment_source": "str",
+    "reference_sha256": "str",
+    "warnings": "str",
+    "error_type": "str",
+    "error_message": "str",
+    "elapsed_s": "float",
+    "worker": "str",
+    "worker_maxrss_mb": "float",
+    "vtract_version": "str",
+}
+
+#: Per-bigram table: column -> kind.
+BIGRAM_COLUMNS: dict[str, str] = {
+    "path": "str",
+    "sha256": "str",
+    "bigram": "str",
+    "ipa": "str",
+    "word": "str",
+    "boundary_s": "float",
+    "start_s": "float",
+    "end_s": "float",
+    "length_cm": "float",
+    "deviation": "float",
+    "score": "float",
+    "reference_level": "str",
+    "flags": "str",
+    "areas_cm2": "floats",
+}
+
+
+def _float(x: Any) -> float | None:
+    if x is None:
+        return None
+    f = float(x)
+    return f if math.isfinite(f) else None
+
+
+def _input_fields(item: BatchInput) -> dict[str, Any]:
+    return {
+        "path": str(item.path),
+        "speaker": item.speaker,
+        "label": item.label,
+        "transcript": item.transcript,
+        "alignment_file": None if item.textgrid is None else str(item.textgrid),
+    }
+
+
+def report_row(item: BatchInput, report: Any) -> dict[str, Any]:
+    """Results row for a successfully analysed file.
+
+    Parameters
+    ----------
+    item : BatchInput
+        The input.
+    report : vtract.report.Report
+        Its report.
+    """
+    flags = [f.code for f in report.flags]
+    row = {
+        **_input_fields(item),
+        "file": report.file,
+        "sha256": report.sha256,
+        "pcm_sha256": report.pcm_sha256,
+        "duration_s": _float(report.evidence.get("duration")),
+        "score": _float(report.score),
+        "verdict": report.verdict,
+        "reason": report.reason,
+        "detector": report.detector,
+        "n_bigrams": len(report.bigrams),
+        "n_flags": len(flags),
+        "flags": ";".join(flags),
+        "alignment_source": report.alignment.get("source"),
+        "reference_sha256": report.reference.get("sha256"),
+        "warnings": " | ".join(report.warnings),
+        "error_type": None,
+        "error_message": None,
+        "vtract_version": __version__,
+    }
+    return row
+
+
+def error_row(item: BatchInput, error_type: str, error_message: str) -> dict[str, Any]:
+    """Results row for a file that could not be analysed."""
+    return {
+        **_input_fields(item),
+        "file": str(item.path),
+        "sha256": item.sha256,
+        "n_bigrams": 0,
+        "n_flags": 0,
+        "error_type": error_type,
+        "error_message": error_message,
+        "vtract_version": __version__,
+    }
+
+
+def bigram_rows(item: BatchInput, report: Any) -> list[dict[str, Any]]:
+    """Per-bigram rows of a report."""
+    return [
+        {
+            "path": str(item.path),
+            "sha256": report.sha256,
+            "bigram": b.bigram,
+            "ipa": b.ipa,
+            "word": b.word,
+            "boundary_s": _float(b.boundary),
+            "start_s": _float(b.start),
+            "end_s": _float(b.end),
+            "length_cm": _float(b.length_cm),
+            "deviation": _float(b.deviation),
+            "score": _float(b.score),
+            "reference_level": b.reference_level,
+            "flags": ";".join(b.flags),
+            "areas_cm2": [float(a) for a in b.areas_cm2],
+        }
+        for b in report.bigrams
+    ]

@@ -1,0 +1,503 @@
+"""Run one function over many evidence files on a process pool or a Dask cluster.
+
+:func:`map_files` is the engine under :func:`vtract.analyze_many`, and the
+one to use for any other per-file job over a corpus (building a reference,
+calibrating thresholds): give it a picklable function of one
+:class:`~vtract.batch.inputs.BatchInput` and it yields one
+:class:`FileOutcome` per input as they finish, with a failure captured as an
+error instead of stopping the run. For example, extracting features for a
+reference::
+
+    from vtract.batch import discover_inputs, map_files
+
+    def features_of(item):                       # module-level: picklable
+        ev = vtract.load(item.path)
+        al = vtract.read_alignment(item.textgrid) if item.textgrid else vtract.align(ev, item.transcript)
+        return extract_features(ev, al, speaker=item.speaker, label=item.label)
+
+    for outcome in map_files(features_of, discover_inputs("corpus.csv"), n_jobs=2):
+        if outcome.ok:
+            write(outcome.value)                 # stream to disk; do not accumulate
+        else:
+            log(outcome.item.path, outcome.error_type, outcome.error_message)
+
+Backends
+--------
+``"loky"`` (default)
+    joblib's loky process pool on this machine. Each worker is a separate
+    process (so each keeps its own pocketsphinx decoder) and its Numba /
+    OpenMP / BLAS threads are limited to ``threads_per_worker`` (default:
+    cores // workers) so the workers do not oversubscribe the cores. A worker
+    that dies (segfault, out of memory) is replaced; the inputs it may have
+    been running are retried one at a time and the one that kills a worker
+    again becomes an error.
+``"dask"``
+    ``dask.distributed``: a cluster at ``scheduler`` (``"tcp://host:8786"``
+    or a :class:`distributed.Client`), or a ``LocalCluster`` of ``n_jobs``
+    single-threaded worker processes when no scheduler is given. Workers
+    must run one task at a time (``dask worker --nthreads 1``) because the
+    aligner is per process and not thread-safe. Needs ``vtract[dask]``.
+``"serial"``
+    In this process, one file after the other (debugging, tiny inputs).
+
+Order
+-----
+With ``ordered=True`` outcomes come in input order whatever the backend, so
+two backends give identical tables. The pool still runs ahead by a bounded
+window (``max_pending``), so memory stays constant with the number of files.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import math
+import os
+import re
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import VtractError
+from .errors import BackendError
+from .inputs import BatchInput, discover_inputs
+from .progress import progress_bar
+
+__all__ = ["BACKENDS", "FileOutcome", "available_cores", "map_files", "thread_limit_env"]
+
+#: Backends understood by :func:`map_files`.
+BACKENDS = ("loky", "dask", "serial")
+
+#: Environment variables that cap the thread pools of native libraries.
+THREAD_VARS = (
+    "NUMBA_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one input.
+
+    Attributes
+    ----------
+    item : BatchInput
+        The input.
+    index : int
+        Its position in the input list.
+    value : object
+        What the function returned (``None`` on failure).
+    error_type, error_message : str or None
+        Exception class name and message when the function failed (or the
+        worker running it died).
+    elapsed_s : float
+        Wall time of the call in the worker (s).
+    worker : str
+        ``host:pid`` of the process that ran it.
+    worker_maxrss_mb : float
+        Peak resident memory of that worker process so far (MiB; NaN where
+        the platform does not say).
+    """
+
+    item: BatchInput
+    index: int
+    value: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+    elapsed_s: float = 0.0
+    worker: str = ""
+    worker_maxrss_mb: float = math.nan
+
+    @property
+    def ok(self) -> bool:
+        """True when the function returned normally."""
+        return self.error_type is None
+
+
+def available_cores() -> int:
+    """Cores this process may run on (CPU affinity aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def thread_limit_env(threads: int) -> dict[str, str]:
+    """Environment capping native thread pools (Numba, OpenMP, BLAS) at ``threads``."""
+    return {var: str(int(threads)) for var in THREAD_VARS}
+
+
+def map_files(
+    func: Callable[[BatchInput], Any],
+    inputs: Sequence[BatchInput] | Iterable[Any],
+    *,
+    n_jobs: int | None = None,
+    backend: str = "loky",
+    scheduler: Any = None,
+    ordered: bool = True,
+    threads_per_worker: int | None = None,
+    progress: bool | None = None,
+    desc: str = "files",
+    max_pending: int | None = None,
+    allow_threaded_workers: bool = False,
+) -> Iterator[FileOutcome]:
+    """Apply ``func`` to every input in parallel, yielding outcomes as they finish.
+
+    Parameters
+    ----------
+    func : callable
+        Picklable function (defined at module level) taking one
+        :class:`BatchInput` and returning anything picklable. Exceptions it
+        raises become failed outcomes; the run goes on.
+    inputs : sequence of BatchInput, or anything :func:`discover_inputs` takes
+        What to process.
+    n_jobs : int, optional
+        Worker processes (default: the cores available; ``-1`` also means
+        all cores). Ignored with a ``scheduler`` (the cluster decides).
+    backend : {"loky", "dask", "serial"}, default "loky"
+        See the module documentation.
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address or client; implies ``backend="dask"``.
+    ordered : bool, default True
+        Yield in input order (deterministic) rather than completion order.
+    threads_per_worker : int, optional
+        Numba/OpenMP/BLAS threads per worker (default cores // n_jobs, at
+        least 1). Not applied by the serial backend.
+    progress : bool, optional
+        Progress bar on stderr (files/s and ETA). Default: only when stderr
+        is a terminal.
+    desc : str, default "files"
+        Progress bar label.
+    max_pending : int, optional
+        Inputs submitted but not yet yielded (default 4 per worker, at
+        least 8). Bounds memory.
+    allow_threaded_workers : bool, default False
+        Accept Dask workers running several tasks at once (only for
+        thread-safe ``func``; vtract's aligner is not).
+
+    Yields
+    ------
+    FileOutcome
+        One per input.
+
+    Raises
+    ------
+    BackendError
+        Unknown backend, bad ``n_jobs``, Dask not installed or its workers
+        multi-threaded.
+    """
+    if not callable(func):
+        raise BackendError(f"func must be callable, got {type(func).__name__}")
+    if scheduler is not None:
+        backend = "dask"
+    if backend not in BACKENDS:
+        raise BackendError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    n = _n_jobs(n_jobs)
+    threads = (
+        threads_per_worker if threads_per_worker is not None else max(1, available_cores() // n)
+    )
+    if not isinstance(threads, int) or threads < 1:
+        raise BackendError(f"threads_per_worker must be a positive integer, got {threads!r}")
+    window = max_pending if max_pending is not None else max(8, 4 * n)
+    if not isinstance(window, int) or window < 1:
+        raise BackendError(f"max_pending must be a positive integer, got {window!r}")
+    items = _as_items(inputs)
+    return _drive(
+        func,
+        items,
+        backend,
+        n,
+        threads,
+        scheduler,
+        ordered,
+        progress,
+        desc,
+        window,
+        allow_threaded_workers,
+    )
+
+
+def _as_items(inputs: Any) -> list[BatchInput]:
+    if (
+        isinstance(inputs, Sequence)
+        and not isinstance(inputs, str)
+        and all(isinstance(i, BatchInput) for i in inputs)
+    ):
+        return list(inputs)
+    return discover_inputs(inputs)
+
+
+def _n_jobs(n_jobs: int | None) -> int:
+    if n_jobs is None or n_jobs == -1:
+        return available_cores()
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise BackendError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
+    return n_jobs
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _limit_threads(threads: int | None) -> None:
+    """Cap Numba threads in this worker (env before import, API after)."""
+    if threads is None:
+        return
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    else:
+        os.environ.update(thread_limit_env(threads))
+
+
+def _maxrss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return math.nan
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def one_line(message: str) -> str:
+    """A message on one line (newlines and their indentation become one space)."""
+    return re.sub(r"\s*\n\s*", " ", message).strip()
+
+
+def run_one(
+    func: Callable[[BatchInput], Any], item: BatchInput, index: int, threads: int | None
+) -> FileOutcome:
+    """Call ``func(item)`` in a worker and capture the result or the failure."""
+    _limit_threads(threads)
+    t0 = time.perf_counter()
+    value = None
+    error_type = error_message = None
+    try:
+        value = func(item)
+    except VtractError as exc:
+        error_type, error_message = type(exc).__name__, one_line(str(exc) or type(exc).__name__)
+    except Exception as exc:  # a bug on one file must not stop the batch; it is reported
+        error_type = type(exc).__name__
+        error_message = one_line(f"unexpected {type(exc).__name__}: {exc}")
+    return FileOutcome(
+        item=item,
+        index=index,
+        value=value,
+        error_type=error_type,
+        error_message=error_message,
+        elapsed_s=time.perf_counter() - t0,
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+        worker_maxrss_mb=_maxrss_mb(),
+    )
+
+
+# --------------------------------------------------------------------------- pools
+
+
+class _SerialPool:
+    """Runs each task when submitted (in this process)."""
+
+    def __init__(self, func: Callable[[BatchInput], Any]) -> None:
+        self.func = func
+
+    def submit(self, item: BatchInput, index: int) -> concurrent.futures.Future[FileOutcome]:
+        fut: concurrent.futures.Future[FileOutcome] = concurrent.futures.Future()
+        fut.set_result(run_one(self.func, item, index, None))
+        return fut
+
+    def wait_first(self, futures: list[Any]) -> set[Any]:
+        return set(futures)
+
+    def is_crash(self, exc: BaseException) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+class _LokyPool:
+    def __init__(self, func: Callable[[BatchInput], Any], n: int, threads: int) -> None:
+        from joblib.externals.loky import get_reusable_executor
+
+        self._get = get_reusable_executor
+        self.func, self.n, self.threads = func, n, threads
+        self.executor = self._executor()
+
+    def _executor(self) -> Any:
+        return self._get(max_workers=self.n, env=thread_limit_env(self.threads), timeout=30)
+
+    def submit(self, item: BatchInput, index: int) -> Any:
+        try:
+            return self.executor.submit(run_one, self.func, item, index, self.threads)
+        except concurrent.futures.BrokenExecutor:
+            self.executor = self._executor()
+            return self.executor.submit(run_one, self.func, item, index, self.threads)
+
+    def wait_first(self, futures: list[Any]) -> set[Any]:
+        done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
+        return set(done)
+
+    def is_crash(self, exc: BaseException) -> bool:
+        if isinstance(exc, concurrent.futures.BrokenExecutor):
+            self.executor = self._executor()
+            return True
+        return False
+
+    def close(self) -> None:
+        pass  # the reusable executor's idle workers exit after `timeout` seconds
+
+
+class _DaskPool:
+    def __init__(
+        self,
+        func: Callable[[BatchInput], Any],
+        n: int,
+        threads: int,
+        scheduler: Any,
+        allow_threaded: bool,
+    ) -> None:
+        try:
+            import distributed
+        except ImportError:
+            raise BackendError(
+                "the dask backend needs dask.distributed: pip install 'vtract[dask]'"
+            ) from None
+        self._distributed = distributed
+        self.func, self.threads = func, threads
+        self.cluster = None
+        self._own_client = True
+        if scheduler is None:
+            self.cluster = distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # random port: never clashes with another cluster
+                env=thread_limit_env(threads),
+                silence_logs=40,
+            )
+            self.client = distributed.Client(self.cluster)
+        elif isinstance(scheduler, distributed.Client):
+            self.client, self._own_client = scheduler, False
+        elif isinstance(scheduler, str):
+            try:
+                self.client = distributed.Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise BackendError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
+        else:
+            raise BackendError(
+                f"scheduler must be an address like 'tcp://host:8786' or a distributed.Client, "
+                f"got {type(scheduler).__name__}"
+            )
+        if not allow_threaded:
+            workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+            threaded = {
+                w: d.get("nthreads") for w, d in workers.items() if d.get("nthreads", 1) > 1
+            }
+            if threaded:
+                self.close()
+                raise BackendError(
+                    "Dask workers must run one task at a time (the aligner is one per process "
+                    f"and not thread-safe); these have more threads: {threaded}. Start them "
+                    "with 'dask worker --nthreads 1'."
+                )
+
+    def submit(self, item: BatchInput, index: int) -> Any:
+        return self.client.submit(run_one, self.func, item, index, self.threads, pure=False)
+
+    def wait_first(self, futures: list[Any]) -> set[Any]:
+        done, _ = self._distributed.wait(futures, return_when="FIRST_COMPLETED")
+        return set(done)
+
+    def is_crash(self, exc: BaseException) -> bool:
+        return False  # the scheduler already retries tasks on lost workers (KilledWorker)
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _drive(
+    func: Callable[[BatchInput], Any],
+    items: list[BatchInput],
+    backend: str,
+    n: int,
+    threads: int,
+    scheduler: Any,
+    ordered: bool,
+    progress: bool | None,
+    desc: str,
+    window: int,
+    allow_threaded: bool,
+) -> Iterator[FileOutcome]:
+    pool: Any
+    if backend == "serial":
+        pool = _SerialPool(func)
+    elif backend == "loky":
+        pool = _LokyPool(func, n, threads)
+    else:
+        pool = _DaskPool(func, n, threads, scheduler, allow_threaded)
+    bar = progress_bar(total=len(items), desc=desc, enabled=progress)
+    pending: dict[Any, tuple[int, bool]] = {}  # future -> (index, run in isolation)
+    buffered: dict[int, FileOutcome] = {}
+    suspects: collections.deque[int] = collections.deque()
+    next_new = 0
+    next_out = 0
+    failed = 0
+    try:
+        while True:
+            # Fill: suspects of a worker crash run alone so the culprit is known.
+            if suspects:
+                if not pending:
+                    i = suspects.popleft()
+                    pending[pool.submit(items[i], i)] = (i, True)
+            else:
+                while next_new < len(items) and len(pending) + len(buffered) < window:
+                    pending[pool.submit(items[next_new], next_new)] = (next_new, False)
+                    next_new += 1
+            if not pending:
+                break
+            for fut in pool.wait_first(list(pending)):
+                index, isolated = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except Exception as exc:
+                    if pool.is_crash(exc) and not isolated:
+                        suspects.append(index)
+                        continue
+                    outcome = FileOutcome(
+                        item=items[index],
+                        index=index,
+                        error_type=type(exc).__name__,
+                        error_message=one_line(
+                            f"the worker process died or failed while processing this file: {exc}"
+                        ),
+                    )
+                if not outcome.ok:
+                    failed += 1
+                bar.update(1)
+                bar.set_postfix(failed=failed, refresh=False)
+                if ordered:
+                    buffered[index] = outcome
+                else:
+                    yield outcome
+            while next_out in buffered:
+                yield buffered.pop(next_out)
+                next_out += 1
+    finally:
+        bar.close()
+        for fut in pending:
+            fut.cancel()
+        pool.close()

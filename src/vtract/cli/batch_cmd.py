@@ -1,0 +1,185 @@
+"""``vtract batch``: analyse many files in parallel into a Parquet or CSV table."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import EXIT_INPUT
+
+
+def _check_table_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and Path(value).suffix.lower() not in (".parquet", ".pq", ".csv"):
+        raise click.BadParameter(f"{value!r} must end in .parquet, .pq or .csv")
+    return value
+
+
+def _import_callable(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> Callable[..., Any] | None:
+    if value is None:
+        return None
+    module, _, name = value.partition(":")
+    if not module or not name:
+        raise click.BadParameter(f"{value!r} must look like 'package.module:function'")
+    try:
+        func = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise click.BadParameter(f"cannot import {value!r}: {exc}") from None
+    if not callable(func):
+        raise click.BadParameter(f"{value!r} is not callable")
+    return func  # type: ignore[no-any-return]
+
+
+@click.command("batch")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    callback=_check_table_path,
+    help="Results table: .parquet (or .pq) or .csv. Re-running resumes it.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=-1),
+    default=None,
+    help="Worker processes (default: all cores; -1 = all cores).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["loky", "dask", "serial"]),
+    default="loky",
+    show_default=True,
+    help="Process pool here, Dask cluster, or one process.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler, e.g. tcp://host:8786 (implies --backend dask).",
+)
+@click.option(
+    "--per-bigram",
+    "per_bigram",
+    metavar="FILE",
+    callback=_check_table_path,
+    default=None,
+    help="Also write one row per bigram (.parquet or .csv).",
+)
+@click.option(
+    "--reference",
+    "reference",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Organic reference file (default: the shipped one).",
+)
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write each file's JSON report into this folder.",
+)
+@click.option(
+    "--sidecars",
+    is_flag=True,
+    help="Use <stem>.TextGrid / <stem>.lab / <stem>.txt beside each audio file.",
+)
+@click.option(
+    "--detector",
+    type=click.Choice(["default", "paper"]),
+    default=None,
+    help="Detector passed to the analysis (default: the analysis default).",
+)
+@click.option(
+    "--threads-per-worker",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Numba/BLAS threads per worker (default: cores // workers).",
+)
+@click.option(
+    "--unordered", is_flag=True, help="Write rows as files finish instead of in input order."
+)
+@click.option(
+    "--no-resume", is_flag=True, help="Replace an existing output instead of resuming it."
+)
+@click.option(
+    "--keep-failed",
+    is_flag=True,
+    help="On resume, keep earlier error rows instead of retrying those files.",
+)
+@click.option("--summary-json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary on stderr.")
+@click.option(
+    "--per-file",
+    "per_file",
+    metavar="MODULE:FUNC",
+    callback=_import_callable,
+    default=None,
+    hidden=True,
+    help="Replace vtract.analyze by another function (testing, plugins).",
+)
+def batch_command(
+    inputs: tuple[str, ...],
+    out: str,
+    jobs: int | None,
+    backend: str,
+    scheduler: str | None,
+    per_bigram: str | None,
+    reference: str | None,
+    reports_dir: str | None,
+    sidecars: bool,
+    detector: str | None,
+    threads_per_worker: int | None,
+    unordered: bool,
+    no_resume: bool,
+    keep_failed: bool,
+    summary_json: bool,
+    quiet: bool,
+    per_file: Callable[..., Any] | None,
+) -> None:
+    """Analyse INPUTS (files, folders, globs or a CSV manifest) into a table.
+
+    Folders are searched recursively for audio files. A CSV manifest has a
+    ``path`` column and optional ``transcript``, ``textgrid``, ``speaker``
+    and ``label`` columns; relative paths are resolved against the
+    manifest's folder. Rows are written as files finish; the table appears
+    atomically at the end. Re-running skips files whose SHA-256 is already
+    in the output. A file that cannot be analysed becomes a row with
+    ``error_type`` and ``error_message``; the others go on. Progress and the
+    summary go to stderr. Exit code 1 when any file failed.
+    """
+    from ..batch import analyze_many
+
+    options: dict[str, Any] = {}
+    if detector is not None:
+        options["detector"] = detector
+    result = analyze_many(
+        list(inputs),
+        n_jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        out=out,
+        per_bigram=per_bigram,
+        reference=reference,
+        per_file=per_file,
+        ordered=not unordered,
+        resume=not no_resume,
+        retry_failed=not keep_failed,
+        reports_dir=reports_dir,
+        sidecars=sidecars,
+        threads_per_worker=threads_per_worker,
+        progress=None,
+        quiet=quiet,
+        **options,
+    )
+    if summary_json:
+        click.echo(json.dumps(result.summary(), sort_keys=True))
+    raise SystemExit(EXIT_INPUT if result.failed else 0)

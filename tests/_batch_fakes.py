@@ -1,0 +1,109 @@
+"""Cheap stand-ins for ``vtract.analyze`` used by the batch tests.
+
+They decode the real file with :func:`vtract.load` (so hashes, decoding
+errors and durations are real) and derive a deterministic score from the
+signal's RMS, so the expected value of every row can be recomputed
+independently in the test process.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from vtract.evidence import load
+from vtract.report import BigramEvidence, Flag, Report
+
+
+def rms_score(samples: np.ndarray) -> float:
+    """Independent reference for the fake score: clip(3 * RMS, 0, 1)."""
+    x = np.asarray(samples, dtype=np.float64)
+    return float(min(1.0, 3.0 * np.sqrt(np.mean(x * x))))
+
+
+def fake_analyze(path, *, transcript=None, alignment=None, reference=None, **options) -> Report:
+    """A Report whose score is :func:`rms_score` of the decoded audio."""
+    ev = load(path)
+    score = rms_score(ev.samples)
+    verdict = "synthetic" if score >= 0.5 else "organic"
+    n = 1 + int(ev.duration * 4)  # a duration-dependent number of "bigrams"
+    bigrams = [
+        BigramEvidence(
+            bigram="AH-N",
+            ipa="ʌn",
+            word="one",
+            boundary=0.1 * i,
+            start=0.1 * i - 0.02,
+            end=0.1 * i + 0.02,
+            areas_cm2=[1.0, 2.0, score],
+            length_cm=16.6,
+            deviation=score,
+            score=score,
+            reference_level="global",
+            flags=[],
+        )
+        for i in range(n)
+    ]
+    flags = [Flag(code="loud", message="RMS above 0.2")] if score > 0.6 else []
+    return Report(
+        file=str(ev.path),
+        sha256=ev.sha256,
+        pcm_sha256=ev.pcm_sha256,
+        score=score,
+        verdict=verdict,
+        reason="fake",
+        flags=flags,
+        bigrams=bigrams,
+        evidence=ev.summary(),
+        alignment={"source": "fake" if transcript is None else "transcript"},
+        warnings=[
+            f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '')}",
+            f"transcript={transcript or ''}",
+        ],
+    )
+
+
+def crashing_analyze(path, **kwargs) -> Report:
+    """Like :func:`fake_analyze`, but kills its worker process on files named ``crash*``."""
+    if os.path.basename(str(path)).startswith("crash"):
+        os._exit(3)
+    return fake_analyze(path, **kwargs)
+
+
+def item_duration(item):
+    """A :func:`vtract.batch.map_files` function: decoded duration of one input."""
+    if "raise" in item.path.name:
+        raise ValueError(f"asked to fail on {item.path.name}")
+    return load(item.path).duration
+
+
+def write_tone(path, amplitude, *, seconds=0.5, sr=16000, freq=220.0) -> None:
+    """Write a sine tone as 16-bit WAV (or FLAC from the suffix)."""
+    import soundfile as sf
+
+    t = np.arange(int(seconds * sr)) / sr
+    sf.write(
+        path, (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32), sr, subtype="PCM_16"
+    )
+
+
+def make_corpus(folder, n=5, *, bad=True):
+    """``n`` tones of rising amplitude (names with spaces and non-ASCII) and one bad file.
+
+    Returns the list of audio paths (sorted as the batch discovers them) and the bad path.
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        p = folder / f"tone é {i}.wav"
+        write_tone(p, 0.04 * (i + 1), seconds=0.25 + 0.05 * i)
+        paths.append(p)
+    bad_path = None
+    if bad:
+        bad_path = folder / "bad.wav"
+        bad_path.write_text("this is not audio")
+    return paths, bad_path

@@ -1,0 +1,175 @@
+"""Batch input discovery, CSV manifests and safe report paths."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+
+import pytest
+
+from _batch_fakes import write_tone
+from vtract.batch import BatchInput, discover_inputs, hash_inputs, read_manifest
+from vtract.batch.errors import OutputError
+from vtract.batch.reports import report_path
+from vtract.errors import InputFileError, VtractError
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """a/x.wav, a/sub dir/ü y.flac, a/notes.txt, b/z.WAV."""
+    (tmp_path / "a" / "sub dir").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    write_tone(tmp_path / "a" / "x.wav", 0.1)
+    write_tone(tmp_path / "a" / "sub dir" / "ü y.flac", 0.1)
+    (tmp_path / "a" / "notes.txt").write_text("not audio")
+    write_tone(tmp_path / "b" / "z.WAV", 0.1)
+    return tmp_path
+
+
+def test_folder_is_searched_recursively_for_audio_only(tree):
+    items = discover_inputs(tree / "a")
+    assert [i.path for i in items] == [tree / "a" / "sub dir" / "ü y.flac", tree / "a" / "x.wav"]
+    assert all(i.path.is_absolute() for i in items)
+
+
+def test_arguments_keep_their_order_and_duplicates_are_dropped(tree):
+    items = discover_inputs([tree / "b", str(tree / "a" / "x.wav"), tree / "a"])
+    assert [i.path.name for i in items] == ["z.WAV", "x.wav", "ü y.flac"]
+
+
+def test_glob_is_recursive_and_filtered(tree):
+    items = discover_inputs(str(tree / "**" / "*"))
+    assert sorted(i.path.name for i in items) == ["x.wav", "z.WAV", "ü y.flac"]
+    with pytest.raises(InputFileError, match="matches no audio"):
+        discover_inputs(str(tree / "*.mp3"))
+
+
+def test_missing_path_and_empty_folder_are_clear_errors(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        discover_inputs(tmp_path / "nope.wav")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputFileError, match="holds no audio"):
+        discover_inputs(tmp_path / "empty")
+    with pytest.raises(InputFileError, match="expected a path"):
+        discover_inputs([3.5])
+
+
+def test_sidecars_prefer_textgrid_and_read_lab(tree):
+    (tree / "a" / "x.lab").write_text("\ufeffhello   world\n", encoding="utf-8")
+    (tree / "a" / "x.TextGrid").write_text("stub")
+    items = {i.path.name: i for i in discover_inputs(tree / "a", sidecars=True)}
+    assert items["x.wav"].transcript == "hello world"
+    assert items["x.wav"].textgrid == tree / "a" / "x.TextGrid"
+    assert items["ü y.flac"].transcript is None and items["ü y.flac"].textgrid is None
+    plain = discover_inputs(tree / "a")
+    assert all(i.transcript is None for i in plain)
+
+
+def test_hash_inputs_matches_hashlib(tree):
+    items = hash_inputs(discover_inputs(tree))
+    for item in items:
+        assert item.sha256 == hashlib.sha256(item.path.read_bytes()).hexdigest()
+
+
+def _write_manifest(path, rows, header=("path", "transcript", "textgrid", "speaker", "label")):
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def test_manifest_paths_resolve_against_its_folder_not_cwd(tree, tmp_path, monkeypatch):
+    (tree / "a" / "words é.txt").write_text("the quick fox\n", encoding="utf-8")
+    (tree / "a" / "x.TextGrid").write_text("stub")
+    manifest = tree / "a" / "my list.csv"
+    _write_manifest(
+        manifest,
+        [
+            ["x.wav", "", "x.TextGrid", "spk1", "Organic"],
+            ["sub dir/ü y.flac", "words é.txt", "", "", ""],
+            ["../b/z.WAV", "she had your dark suit", "", "spk 2", "synthetic"],
+        ],
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    items = discover_inputs(os.path.relpath(manifest, elsewhere))
+    assert [i.path for i in items] == [
+        tree / "a" / "x.wav",
+        tree / "a" / "sub dir" / "ü y.flac",
+        tree / "b" / "z.WAV",
+    ]
+    assert items[0].textgrid == tree / "a" / "x.TextGrid"
+    assert items[0].speaker == "spk1" and items[0].label == "organic"
+    assert items[1].transcript == "the quick fox"
+    assert items[1].transcript_path == tree / "a" / "words é.txt"
+    assert items[2].transcript == "she had your dark suit" and items[2].transcript_path is None
+    assert items[2].label == "synthetic" and items[2].speaker == "spk 2"
+
+
+def test_manifest_accepts_file_synonym_and_extra_columns(tree):
+    manifest = tree / "m.csv"
+    _write_manifest(manifest, [["a/x.wav", "note"]], header=("File", "comment"))
+    (item,) = read_manifest(manifest)
+    assert item == BatchInput(path=tree / "a" / "x.wav", source=str(manifest))
+
+
+@pytest.mark.parametrize(
+    ("rows", "header", "match"),
+    [
+        ([["a/x.wav"]], ("audio_path",), "no 'path' column"),
+        ([["a/missing.wav"]], ("path",), "line 2: no such audio file"),
+        ([["a/x.wav", "fake"]], ("path", "label"), "label 'fake'"),
+        ([["a/x.wav", "nope.txt"]], ("path", "transcript"), "no such transcript"),
+        ([["a/x.wav", "x.TextGrid"]], ("path", "textgrid"), "no such alignment"),
+        ([], ("path",), "lists no files"),
+    ],
+)
+def test_manifest_errors_name_the_problem(tree, rows, header, match):
+    manifest = tree / "m.csv"
+    _write_manifest(manifest, rows, header=header)
+    with pytest.raises(InputFileError, match=match):
+        read_manifest(manifest)
+
+
+def test_manifest_not_utf8_is_an_input_error(tree):
+    manifest = tree / "m.csv"
+    manifest.write_bytes(b"path\n\xff\xfe.wav\n")
+    with pytest.raises(VtractError, match="not UTF-8"):
+        read_manifest(manifest)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd.wav",
+        "/abs/../../x.wav",
+        "..",
+        "a/../../b.wav",
+        "con\x00trol.wav",
+        "dir\\..\\..\\x.wav",
+        "ü name with spaces.flac",
+        "." * 300,
+    ],
+)
+def test_report_path_never_leaves_its_folder(tmp_path, name):
+    folder = tmp_path / "reports"
+    sha = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    target = report_path(folder, name, sha)
+    assert target.parent == folder
+    assert target.name.endswith(f"-{sha[:16]}.json")
+    assert ".." not in target.name
+    assert not set("/\\\x00 ") & set(target.name)
+
+
+def test_report_path_rejects_a_symlink_escape_and_bad_hash(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    sha = "a" * 64
+    outside = tmp_path / "outside.json"
+    (folder / f"x-{sha[:16]}.json").symlink_to(outside)
+    with pytest.raises(OutputError, match="outside"):
+        report_path(folder, "x.wav", sha)
+    with pytest.raises(OutputError, match="hex digest"):
+        report_path(folder, "x.wav", "../../x")

@@ -1,0 +1,309 @@
+"""analyze_many / map_files / vtract batch with a cheap per-file function.
+
+The per-file function (``_batch_fakes.fake_analyze``) decodes the real file
+and scores it by RMS, so every expected value is recomputed here
+independently (hashlib for hashes, soundfile for durations, NumPy for the
+score) rather than trusted from the batch machinery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+import vtract
+from _batch_fakes import (
+    crashing_analyze,
+    fake_analyze,
+    item_duration,
+    make_corpus,
+    rms_score,
+    write_tone,
+)
+from vtract.batch import (
+    RESULT_COLUMNS,
+    AnalyzeTask,
+    BatchError,
+    BatchOutput,
+    OutputError,
+    analyze_many,
+    discover_inputs,
+    hash_inputs,
+    map_files,
+)
+from vtract.cli import cli
+from vtract.evidence import load
+
+
+def _expected(path):
+    """Independent expectation for one good file."""
+    info = sf.info(str(path))
+    duration = info.frames / info.samplerate
+    score = rms_score(load(path).samples)
+    return {
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "duration_s": duration,
+        "score": score,
+        "verdict": "synthetic" if score >= 0.5 else "organic",
+        "n_bigrams": 1 + int(duration * 4),
+    }
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    paths, bad = make_corpus(tmp_path / "in put é", n=5)
+    return tmp_path / "in put é", paths, bad
+
+
+def _run(inputs, out=None, **kw):
+    kw.setdefault("backend", "serial")
+    kw.setdefault("quiet", True)
+    return analyze_many(inputs, out=out, per_file=fake_analyze, **kw)
+
+
+def test_public_name_is_exported_lazily():
+    assert vtract.analyze_many is analyze_many
+
+
+def test_rows_match_independent_values(corpus, tmp_path):
+    folder, paths, bad = corpus
+    out, big = tmp_path / "out dir" / "res.parquet", tmp_path / "big.parquet"
+    res = _run(folder, out, per_bigram=big)
+    df = pd.read_parquet(out)
+    assert list(df.columns) == list(RESULT_COLUMNS)
+    # sorted input order: bad.wav, then the tones
+    assert df["path"].tolist() == [str(bad)] + [str(p) for p in paths]
+    for p, row in zip(paths, df.iloc[1:].itertuples(), strict=True):
+        exp = _expected(p)
+        assert row.sha256 == exp["sha256"]
+        assert row.duration_s == pytest.approx(exp["duration_s"], abs=1e-6)
+        assert row.score == pytest.approx(exp["score"], rel=1e-12)
+        assert row.verdict == exp["verdict"]
+        assert row.n_bigrams == exp["n_bigrams"]
+        assert pd.isna(row.error_type)
+    err = df.iloc[0]
+    assert err["error_type"] == "UnsupportedFormatError"
+    assert "bad.wav" in err["error_message"]
+    assert err["sha256"] == hashlib.sha256(bad.read_bytes()).hexdigest()
+    assert pd.isna(err["verdict"]) and pd.isna(err["score"])
+    # summary agrees with the table
+    assert (res.total, res.done, res.skipped, res.failed) == (6, 5, 0, 1)
+    assert res.verdicts == df["verdict"].value_counts().to_dict()
+    assert res.audio_s == pytest.approx(df["duration_s"].sum())
+    # per-bigram table: n_bigrams rows per file, joined on sha256
+    b = pd.read_parquet(big)
+    counts = b.groupby("sha256").size()
+    for row in df.iloc[1:].itertuples():
+        assert counts[row.sha256] == row.n_bigrams
+    assert np.allclose([a[-1] for a in b["areas_cm2"]], b["score"])
+    # nothing left behind but the two tables
+    assert sorted(os.listdir(out.parent)) == ["res.parquet"]
+
+
+def test_csv_output_holds_the_same_values_as_parquet(corpus, tmp_path):
+    folder, _, _ = corpus
+    _run(folder, tmp_path / "r.parquet", per_bigram=tmp_path / "b.parquet")
+    _run(folder, tmp_path / "r.csv", per_bigram=tmp_path / "b.csv")
+    pq, csv = pd.read_parquet(tmp_path / "r.parquet"), pd.read_csv(tmp_path / "r.csv")
+    for col in ("path", "sha256", "verdict", "error_type", "flags"):
+        assert (
+            pq[col].astype(object).fillna("").tolist()
+            == csv[col].astype(object).fillna("").tolist()
+        )
+    np.testing.assert_array_equal(pq["score"].to_numpy(), csv["score"].to_numpy())
+    bq, bc = pd.read_parquet(tmp_path / "b.parquet"), pd.read_csv(tmp_path / "b.csv")
+    assert [list(a) for a in bq["areas_cm2"]] == [json.loads(a) for a in bc["areas_cm2"]]
+
+
+def test_resume_skips_files_already_in_the_output(corpus, tmp_path):
+    folder, _paths, _ = corpus
+    out = tmp_path / "r.parquet"
+    _run(folder, out)
+    first = pd.read_parquet(out)
+    write_tone(folder / "new.wav", 0.3)
+    res = _run(folder, out)
+    # the 5 analysed files are skipped, the failed one is retried, the new one runs
+    assert (res.done, res.skipped, res.failed) == (1, 5, 1)
+    df = pd.read_parquet(out)
+    assert len(df) == 7 and df["sha256"].is_unique
+    kept = df.set_index("sha256").loc[first.dropna(subset=["verdict"])["sha256"]]
+    assert kept["elapsed_s"].tolist() == first.dropna(subset=["verdict"])["elapsed_s"].tolist()
+    res = _run(folder, out, retry_failed=False)
+    assert (res.done, res.skipped, res.failed) == (0, 7, 0)
+    res = _run(folder, out, resume=False)
+    assert (res.done, res.skipped, res.failed) == (6, 0, 1)
+    assert len(pd.read_parquet(out)) == 7
+
+
+def test_identical_content_under_two_names_runs_once(corpus, tmp_path):
+    folder, paths, _ = corpus
+    shutil.copy(paths[0], folder / "copy.wav")
+    res = _run(folder, tmp_path / "r.csv")
+    assert (res.done, res.skipped) == (5, 1)
+
+
+def test_journal_left_by_a_crash_is_recovered(corpus, tmp_path):
+    folder, _paths, _ = corpus
+    out = tmp_path / "r.parquet"
+    items = hash_inputs(discover_inputs(folder))
+    task = AnalyzeTask(per_file=fake_analyze)
+    output = BatchOutput(out).open()
+    for item in items[1:3]:
+        row, bigrams, _ = task(item)
+        row["elapsed_s"] = 123.0  # marks rows that came from the journal
+        output.record(row, bigrams)
+    journal = output.journal_path
+    output.abort()  # like a crash: no table published, journal kept
+    assert not out.exists() and journal.exists()
+    with open(journal, "a", encoding="utf-8") as fh:
+        fh.write('{"row": {"sha256": "cut sh')  # half a line written when the crash hit
+    (out.with_name(f".{out.name}.lock")).write_text(f"{os.uname().nodename} 999999999")  # stale
+    res = _run(folder, out)
+    assert (res.done, res.skipped, res.failed) == (3, 2, 1)
+    df = pd.read_parquet(out)
+    assert len(df) == 6 and df["sha256"].is_unique
+    assert (df["elapsed_s"] == 123.0).sum() == 2
+    assert not journal.exists()
+
+
+def test_a_live_lock_refuses_a_second_writer(tmp_path):
+    out = tmp_path / "r.csv"
+    first = BatchOutput(out).open()
+    with pytest.raises(OutputError, match="another 'vtract batch' is writing"):
+        BatchOutput(out).open()
+    first.commit()
+    BatchOutput(out).open().commit()
+
+
+def test_foreign_existing_output_is_refused(corpus, tmp_path):
+    folder, _, _ = corpus
+    out = tmp_path / "r.csv"
+    out.write_text("a,b\n1,2\n")
+    with pytest.raises(OutputError, match="has columns"):
+        _run(folder, out)
+    assert out.read_text() == "a,b\n1,2\n"
+    with pytest.raises(OutputError, match="must end in"):
+        _run(folder, tmp_path / "r.txt")
+    with pytest.raises(BatchError, match="per_bigram needs out"):
+        _run(folder, None, per_bigram=tmp_path / "b.csv")
+
+
+def test_in_memory_run_returns_reports_in_order(corpus):
+    folder, paths, _ = corpus
+    res = _run(folder, None)
+    assert [r.sha256 for r in res.reports] == [_expected(p)["sha256"] for p in paths]
+    assert res.table()["error_type"].notna().sum() == 1
+
+
+def test_reports_dir_holds_one_json_per_file(corpus, tmp_path):
+    folder, paths, _ = corpus
+    reports = tmp_path / "reports"
+    _run(folder, tmp_path / "r.csv", reports_dir=reports)
+    files = sorted(reports.iterdir())
+    assert len(files) == len(paths)
+    shas = {json.loads(f.read_text())["sha256"] for f in files}
+    assert shas == {_expected(p)["sha256"] for p in paths}
+
+
+def test_progress_and_summary_go_to_stderr_only(corpus, tmp_path, capsys):
+    folder, _, _ = corpus
+    _run(folder, tmp_path / "a.csv", progress=True, quiet=False)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "file/s" in captured.err or "s/file" in captured.err
+    assert "5 analysed, 0 skipped, 1 failed" in captured.err
+    _run(folder, tmp_path / "b.csv", quiet=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_loky_gives_the_serial_table_and_limits_threads(corpus, tmp_path):
+    folder, _, _ = corpus
+    serial = _run(folder, tmp_path / "s.parquet").table()
+    loky = _run(
+        folder, tmp_path / "l.parquet", backend="loky", n_jobs=2, threads_per_worker=1
+    ).table()
+    assert loky["path"].tolist() == serial["path"].tolist()
+    assert loky["verdict"].fillna("").tolist() == serial["verdict"].fillna("").tolist()
+    np.testing.assert_array_equal(loky["score"].to_numpy(), serial["score"].to_numpy())
+    ok = loky.dropna(subset=["verdict"])
+    assert all("NUMBA_NUM_THREADS=1" in w for w in ok["warnings"])
+    assert not any(w.endswith(f":{os.getpid()}") for w in loky["worker"])
+    assert (loky["worker_maxrss_mb"] > 10).all()
+
+
+def test_map_files_orders_outcomes_and_captures_errors(corpus):
+    folder, paths, _ = corpus
+    write_tone(folder / "raise me.wav", 0.1)
+    items = discover_inputs([*sorted(paths), folder / "raise me.wav"])
+    ordered = list(map_files(item_duration, items, n_jobs=2, progress=False))
+    assert [o.index for o in ordered] == list(range(len(items)))
+    for o, p in zip(ordered[:-1], sorted(paths), strict=True):
+        assert o.ok and o.value == pytest.approx(_expected(p)["duration_s"])
+    assert ordered[-1].error_type == "ValueError" and "raise me.wav" in ordered[-1].error_message
+    unordered = list(map_files(item_duration, items, n_jobs=2, ordered=False, progress=False))
+    assert sorted(o.index for o in unordered) == list(range(len(items)))
+
+
+def test_map_files_validates_its_arguments(corpus):
+    folder, _, _ = corpus
+    from vtract.batch import BackendError
+
+    for kwargs, match in [
+        ({"backend": "spark"}, "not one of"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"threads_per_worker": 0}, "threads_per_worker"),
+    ]:
+        with pytest.raises(BackendError, match=match):
+            map_files(item_duration, folder, **kwargs)
+
+
+def test_a_worker_crash_fails_only_its_file(corpus, tmp_path):
+    folder, paths, _ = corpus
+    shutil.copy(paths[0], folder / "crash here.wav")
+    with open(folder / "crash here.wav", "ab") as fh:
+        fh.write(b"\0\0")  # different bytes, same audio
+    res = analyze_many(
+        folder, out=tmp_path / "r.csv", per_file=crashing_analyze, n_jobs=2, quiet=True
+    )
+    df = res.table()
+    crashed = df[df["path"].str.endswith("crash here.wav")].iloc[0]
+    assert "died" in crashed["error_message"]
+    assert (res.done, res.failed) == (5, 2)
+
+
+def test_cli_batch(corpus, tmp_path):
+    folder, _paths, _ = corpus
+    runner = CliRunner()
+    out = tmp_path / "r é.csv"
+    args = [
+        "batch",
+        str(folder),
+        "--out",
+        str(out),
+        "--backend",
+        "serial",
+        "--per-file",
+        "_batch_fakes:fake_analyze",
+    ]
+    r = runner.invoke(cli, args)
+    assert r.exit_code == 1, r.output  # one file failed
+    assert r.stdout == ""
+    assert "5 analysed, 0 skipped, 1 failed" in r.stderr
+    assert len(pd.read_csv(out)) == 6
+    r = runner.invoke(cli, [*args, "--summary-json", "--keep-failed", "-q"])
+    assert r.exit_code == 0 and r.stderr == ""
+    summary = json.loads(r.stdout)
+    assert (summary["done"], summary["skipped"], summary["failed"]) == (0, 6, 0)
+    r = runner.invoke(cli, ["batch", str(folder), "--out", str(tmp_path / "r.json")])
+    assert r.exit_code == 2 and ".parquet, .pq or .csv" in r.stderr
+    r = runner.invoke(cli, ["batch", str(tmp_path / "missing"), "--out", str(out)])
+    assert r.exit_code == 1 and r.stderr.startswith("vtract: error: no such file")
