@@ -1,0 +1,92 @@
+"""``vtract estimate``: vocal-tract estimate of one stretch of a file."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import EstimationError
+
+
+@click.command("estimate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--start", required=True, type=float, help="Window start (s).")
+@click.option("--end", required=True, type=float, help="Window end (s).")
+@click.option(
+    "--method",
+    type=click.Choice(["default", "paper", "lpc"]),
+    default="default",
+    show_default=True,
+    help="Estimator.",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["fast", "published"]),
+    default=None,
+    help="Solver of --method paper (default fast).",
+)
+@click.option(
+    "--sections",
+    "n_sections",
+    type=click.IntRange(2, 64),
+    default=None,
+    help="Number of tube sections (default: from length and rate).",
+)
+@click.option(
+    "--length",
+    "length_cm",
+    type=click.FloatRange(5.0, 30.0),
+    default=None,
+    help="Known tract length (cm); default: estimated from formants.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the estimate as one JSON object.")
+def estimate_command(
+    file: str,
+    start: float,
+    end: float,
+    method: str,
+    solver: str | None,
+    n_sections: int | None,
+    length_cm: float | None,
+    as_json: bool,
+) -> None:
+    """Estimate the vocal-tract areas of FILE between --start and --end seconds.
+
+    The file is analysed at its own sample rate (8-48 kHz); each method
+    resamples as documented in ``vtract.tract.estimate``.
+    """
+    from ..evidence import load
+    from ..tract import estimate_tract
+
+    if not end > start >= 0.0:
+        raise EstimationError(f"--start {start} / --end {end}: expected 0 <= start < end")
+    ev = load(file, sr=None)
+    i0, i1 = round(start * ev.sr), round(end * ev.sr)
+    if i1 > ev.samples.size:
+        raise EstimationError(f"--end {end} s is past the end of {file} ({ev.duration:.3f} s)")
+    est = estimate_tract(
+        ev.samples[i0:i1],
+        ev.sr,
+        method=method,
+        n_sections=n_sections,
+        length_cm=length_cm,
+        solver=solver,
+    )
+    if as_json:
+        record = {"file": file, "sha256": ev.sha256, "start": start, "end": end, **est.to_dict()}
+        click.echo(json.dumps(record))
+        return
+    click.echo(f"{file} [{start:.3f}-{end:.3f} s] method={est.method}")
+    click.echo(
+        f"length {est.length_cm:.2f} cm, {est.n_sections} sections of "
+        f"{est.section_length_cm:.3f} cm"
+    )
+    click.echo("areas (cm^2, glottis -> lips): " + " ".join(f"{a:.2f}" for a in est.areas))
+    click.echo(
+        "formants (Hz): "
+        + " ".join(f"{f:.0f}/{b:.0f}" for f, b in zip(est.formants_hz, est.bandwidths_hz))
+        + " (freq/bw)"
+    )
+    if est.fit_error_db == est.fit_error_db:
+        click.echo(f"fit error {est.fit_error_db:.2f} dB")

@@ -1,0 +1,292 @@
+"""Public entry points: :func:`estimate_tract` and :func:`estimate_tracts`.
+
+Methods
+-------
+``"paper"``
+    The published estimator (:mod:`vtract.tract.paper`), 16 kHz only: inputs
+    at other rates are resampled to 16 kHz; inputs below 10 kHz are refused
+    because the published target needs content up to 5 kHz.
+``"lpc"``
+    Wakita inverse filtering (:mod:`vtract.tract.wakita`).
+``"default"``
+    The project's best estimator (:mod:`vtract.tract.default`).
+
+Sampling rates: 8 to 48 kHz are accepted (others raise
+:class:`~vtract.errors.EstimationError`). Each method states what it does with
+the rate; the rate actually analysed is in ``params["analysis_rate"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import EstimationError
+from . import paper as _paper
+from .formants import lpc_formants
+from .length import SPEED_OF_SOUND_CM_S
+from .lpc import step_up
+from .preprocess import to_rate, validate_frame, validate_rate
+from .result import TractEstimate
+from .tube import areas_from_reflection
+from .wakita import MAX_FORMANT_BANDWIDTH_HZ, wakita_core
+
+__all__ = ["METHODS", "estimate_tract", "estimate_tracts"]
+
+METHODS = ("default", "paper", "lpc")
+SOLVERS = ("fast", "published")
+#: Wakita's rate: inputs above it are resampled down to it.
+LPC_RATE = 16000
+#: Iteration budget of the fast paper solver.
+PAPER_FAST_ITERATIONS = 40
+
+
+def _check_options(
+    method: str, n_sections: int | None, length_cm: float | None, solver: str | None
+) -> None:
+    if method not in METHODS:
+        raise EstimationError(f"method is {method!r}; expected one of {', '.join(METHODS)}")
+    if n_sections is not None and (int(n_sections) != n_sections or not 2 <= int(n_sections) <= 64):
+        raise EstimationError(f"n_sections is {n_sections!r}; expected an integer from 2 to 64")
+    if length_cm is not None and not (np.isfinite(length_cm) and 5.0 <= length_cm <= 30.0):
+        raise EstimationError(f"length_cm is {length_cm!r}; expected 5 to 30 cm")
+    if solver is not None and (method != "paper" or solver not in SOLVERS):
+        raise EstimationError(
+            f"solver is {solver!r}; only method='paper' takes a solver ({', '.join(SOLVERS)})"
+        )
+    if method == "paper" and (n_sections not in (None, _paper.PAPER_N_SECTIONS)):
+        raise EstimationError(
+            f"method='paper' uses {_paper.PAPER_N_SECTIONS} sections; got n_sections={n_sections}"
+        )
+
+
+def estimate_tract(
+    frame: np.ndarray,
+    sr: int,
+    *,
+    method: str = "default",
+    n_sections: int | None = None,
+    length_cm: float | None = None,
+    solver: str | None = None,
+) -> TractEstimate:
+    """Estimate the vocal-tract area function of one window of speech.
+
+    Parameters
+    ----------
+    frame : numpy.ndarray
+        1-D window of samples (any scale), e.g. 20-40 ms of a vowel.
+    sr : int
+        Sampling rate of ``frame`` in Hz, 8000 to 48000.
+    method : {"default", "paper", "lpc"}
+        Estimator (see module docstring).
+    n_sections : int, optional
+        Number of tube sections. ``None`` ties it to the tract length and the
+        analysis rate (``N = 2 L fs / c``); ``"paper"`` always uses 15.
+    length_cm : float, optional
+        Known tract length (cm); ``None`` estimates it from the formants.
+    solver : {"fast", "published"}, optional
+        Only for ``method="paper"``: ``"published"`` runs the slow published
+        gradient descent; the default ``"fast"`` minimises the same objective.
+
+    Returns
+    -------
+    TractEstimate
+        Areas glottis to lips (cm^2), reflection coefficients (glottis to
+        lips, last = lip termination), formants with bandwidths, length.
+
+    Raises
+    ------
+    EstimationError
+        Bad options, sample rate outside 8-48 kHz, non-finite, too short or
+        silent frame.
+    """
+    _check_options(method, n_sections, length_cm, solver)
+    rate = validate_rate(sr)
+    x = validate_frame(frame, rate)
+    if method == "paper":
+        return _estimate_paper(x, rate, solver or "fast")
+    if method == "lpc":
+        return _estimate_lpc(x, rate, n_sections, length_cm)
+    from .default import estimate_default
+
+    return estimate_default(x, rate, n_sections=n_sections, length_cm=length_cm)
+
+
+def estimate_tracts(
+    frames: np.ndarray | Sequence[np.ndarray],
+    sr: int,
+    *,
+    method: str = "default",
+    n_sections: int | None = None,
+    length_cm: float | None = None,
+    solver: str | None = None,
+) -> list[TractEstimate]:
+    """Estimate many windows at once.
+
+    Parameters
+    ----------
+    frames : numpy.ndarray or sequence of numpy.ndarray
+        A 2-D array (one window per row) or a sequence of 1-D windows.
+    sr, method, n_sections, length_cm, solver
+        As :func:`estimate_tract`.
+
+    Returns
+    -------
+    list of TractEstimate
+        One estimate per window, in order. The ``"paper"`` fast solver runs
+        the windows in parallel (Numba ``prange``, ``NUMBA_NUM_THREADS``
+        threads); the other methods loop over the windows.
+
+    Raises
+    ------
+    EstimationError
+        As :func:`estimate_tract`, with the index of the offending window.
+    """
+    _check_options(method, n_sections, length_cm, solver)
+    rate = validate_rate(sr)
+    if isinstance(frames, np.ndarray) and frames.ndim != 2:
+        raise EstimationError(
+            f"frames must be a 2-D array (one window per row), got shape {frames.shape}"
+        )
+    xs = []
+    for i, f in enumerate(frames):
+        try:
+            xs.append(validate_frame(f, rate))
+        except EstimationError as exc:
+            raise EstimationError(f"window {i}: {exc}") from None
+    if method == "paper" and (solver or "fast") == "fast" and xs:
+        return _estimate_paper_batch(xs, rate)
+    out = []
+    for i, x in enumerate(xs):
+        try:
+            if method == "paper":
+                out.append(_estimate_paper(x, rate, solver or "fast"))
+            elif method == "lpc":
+                out.append(_estimate_lpc(x, rate, n_sections, length_cm))
+            else:
+                from .default import estimate_default
+
+                out.append(estimate_default(x, rate, n_sections=n_sections, length_cm=length_cm))
+        except EstimationError as exc:
+            raise EstimationError(f"window {i}: {exc}") from None
+    return out
+
+
+# ---------------------------------------------------------------- paper
+
+
+def _paper_input(x: np.ndarray, rate: int) -> np.ndarray:
+    if rate < 10000:
+        raise EstimationError(
+            f"method='paper' needs content up to 5 kHz: sample rate {rate} Hz is below 10000 Hz"
+        )
+    y = to_rate(x, rate, _paper.PAPER_RATE)
+    if y.size > _paper.PAPER_N_FFT:
+        raise EstimationError(
+            f"method='paper': window is {y.size} samples at 16 kHz; expected at most "
+            f"{_paper.PAPER_N_FFT}"
+        )
+    return y
+
+
+def _paper_result(
+    r: np.ndarray, objective: float, rate: int, solver: str, y: np.ndarray
+) -> TractEstimate:
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    chain = areas_from_reflection(r, _paper.PAPER_FIRST_AREA_CM2)
+    section = SPEED_OF_SOUND_CM_S / (2.0 * _paper.PAPER_RATE)
+    freqs, bws = lpc_formants(step_up(r), float(_paper.PAPER_RATE), MAX_FORMANT_BANDWIDTH_HZ)
+    # length: the formant-spacing estimate of the same window (the tube itself is fixed)
+    _, _, _, _, est_len, raw_len = wakita_core(y, float(_paper.PAPER_RATE), -1.0, -1)
+    return TractEstimate(
+        areas=chain[:-1].copy(),
+        section_length_cm=section,
+        length_cm=section * _paper.PAPER_N_SECTIONS,
+        reflection=r,
+        formants_hz=freqs,
+        bandwidths_hz=bws,
+        fit_error_db=float(objective) / _paper.PAPER_N_BINS,
+        method="paper",
+        params={
+            "solver": solver,
+            "input_rate": rate,
+            "analysis_rate": _paper.PAPER_RATE,
+            "objective_l1_db": float(objective),
+            "first_area_cm2": _paper.PAPER_FIRST_AREA_CM2,
+            "lip_load_area_cm2": float(chain[-1]),
+            "glottal_reflection": 1.0,
+            "estimated_length_cm": float(est_len),
+            "formant_length_cm": float(raw_len),
+        },
+    )
+
+
+def _estimate_paper(x: np.ndarray, rate: int, solver: str) -> TractEstimate:
+    y = _paper_input(x, rate)
+    target = _paper.paper_target(y)
+    omega = _paper.paper_omega()
+    if solver == "published":
+        r = _paper.fit_published(target, omega, _paper.PAPER_N_SECTIONS, _paper.PUBLISHED_STEPS)
+        objective = _paper.paper_objective(r, target, omega)
+    else:
+        r, objective = _paper.fit_fast(
+            y, target, omega, _paper.PAPER_N_SECTIONS, PAPER_FAST_ITERATIONS
+        )
+    return _paper_result(r, objective, rate, solver, y)
+
+
+def _estimate_paper_batch(xs: list[np.ndarray], rate: int) -> list[TractEstimate]:
+    ys = [_paper_input(x, rate) for x in xs]
+    n_max = max(y.size for y in ys)
+    frames = np.zeros((len(ys), n_max))
+    for i, y in enumerate(ys):
+        frames[i, : y.size] = y
+    targets = np.stack([_paper.paper_target(y) for y in ys])
+    rs, es = _paper.fit_fast_batch(
+        frames, targets, _paper.paper_omega(), _paper.PAPER_N_SECTIONS, PAPER_FAST_ITERATIONS
+    )
+    return [_paper_result(rs[i], es[i], rate, "fast", ys[i]) for i in range(len(ys))]
+
+
+# ---------------------------------------------------------------- lpc
+
+
+def lpc_analysis_rate(rate: int) -> int:
+    """Rate the ``"lpc"`` method analyses at: 16 kHz, or the input rate if lower."""
+    return min(rate, LPC_RATE)
+
+
+def _estimate_lpc(
+    x: np.ndarray, rate: int, n_sections: int | None, length_cm: float | None
+) -> TractEstimate:
+    fs = lpc_analysis_rate(rate)
+    y = to_rate(x, rate, fs)
+    areas, refl, freqs, bws, length, raw_length = wakita_core(
+        y,
+        float(fs),
+        -1.0 if length_cm is None else float(length_cm),
+        -1 if n_sections is None else int(n_sections),
+    )
+    n = areas.shape[0]
+    params: dict[str, Any] = {
+        "input_rate": rate,
+        "analysis_rate": fs,
+        "lpc_order": n - 1,
+        "glottal_reflection": 0.0,
+        "lip_reflection": 1.0,
+        "formant_length_cm": float(raw_length),
+        "length_source": "given" if length_cm is not None else "formants",
+    }
+    return TractEstimate(
+        areas=areas,
+        section_length_cm=float(length) / n,
+        length_cm=float(length),
+        reflection=refl,
+        formants_hz=freqs,
+        bandwidths_hz=bws,
+        fit_error_db=float("nan"),
+        method="lpc",
+        params=params,
+    )

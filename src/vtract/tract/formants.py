@@ -1,0 +1,164 @@
+"""Formant frequencies and bandwidths: LPC roots (Numba) and Praat (parselmouth).
+
+:func:`lpc_formants` is the kernel the estimators use. :func:`praat_formants_burg`
+and :func:`praat_formants_path` wrap Praat's ``To Formant (burg)...`` and
+``To FormantPath (burg)...`` for comparison and for callers who want Praat's
+tracker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..errors import EstimationError
+
+__all__ = [
+    "MIN_FORMANT_HZ",
+    "lpc_formants",
+    "praat_formants_burg",
+    "praat_formants_path",
+    "roots_of_predictor",
+]
+
+#: Pole frequencies below this (Hz) are not formants (spectral tilt, DC).
+MIN_FORMANT_HZ = 90.0
+
+
+@njit(cache=True)
+def roots_of_predictor(a: np.ndarray) -> np.ndarray:
+    """Roots (in ``z``) of ``A(z) = a_0 + a_1 z^-1 + ... + a_p z^-p``, via the companion matrix."""
+    p = a.shape[0] - 1
+    if p < 1:
+        return np.zeros(0, dtype=np.complex128)
+    c = np.zeros((p, p))
+    for j in range(p):
+        c[0, j] = -a[j + 1] / a[0]
+    for i in range(1, p):
+        c[i, i - 1] = 1.0
+    return np.linalg.eigvals(c.astype(np.complex128))
+
+
+@njit(cache=True)
+def lpc_formants(
+    a: np.ndarray, sr: float, max_bandwidth_hz: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Formants from the roots of a predictor polynomial.
+
+    Each complex root ``z = rho exp(j theta)`` with ``theta > 0`` gives a
+    frequency ``theta sr / (2 pi)`` and a bandwidth ``-ln(rho) sr / pi``.
+    Roots below :data:`MIN_FORMANT_HZ`, within 50 Hz of Nyquist, or wider than
+    ``max_bandwidth_hz`` are dropped.
+
+    Returns ``(frequencies_hz, bandwidths_hz)``, ascending in frequency.
+    """
+    roots = roots_of_predictor(a)
+    nyq = 0.5 * sr
+    freqs = np.empty(roots.shape[0])
+    bws = np.empty(roots.shape[0])
+    n = 0
+    for z in roots:
+        if z.imag <= 0.0:
+            continue
+        rho = np.abs(z)
+        if rho <= 0.0:
+            continue
+        f = np.arctan2(z.imag, z.real) * sr / (2.0 * np.pi)
+        b = -np.log(rho) * sr / np.pi
+        if f < MIN_FORMANT_HZ or f > nyq - 50.0 or b > max_bandwidth_hz or b <= 0.0:
+            continue
+        freqs[n] = f
+        bws[n] = b
+        n += 1
+    order = np.argsort(freqs[:n])
+    return freqs[:n][order], bws[:n][order]
+
+
+def _praat_sound(frame: np.ndarray, sr: int):  # type: ignore[no-untyped-def]
+    import parselmouth
+
+    return parselmouth.Sound(np.asarray(frame, dtype=np.float64), sampling_frequency=float(sr))
+
+
+def _formant_values(formant, t: float, n: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    freqs, bws = [], []
+    for i in range(1, n + 1):
+        f = formant.get_value_at_time(i, t)
+        b = formant.get_bandwidth_at_time(i, t)
+        if np.isfinite(f) and np.isfinite(b):
+            freqs.append(f)
+            bws.append(b)
+    return np.asarray(freqs, dtype=np.float64), np.asarray(bws, dtype=np.float64)
+
+
+def praat_formants_burg(
+    frame: np.ndarray,
+    sr: int,
+    *,
+    max_formants: int = 5,
+    max_formant_hz: float = 5500.0,
+    pre_emphasis_hz: float = 50.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Formants at the centre of ``frame`` by Praat's ``To Formant (burg)...``.
+
+    The Praat analysis window is the whole frame (Praat's Gaussian window is
+    twice its nominal length, so the nominal length is half the frame).
+
+    Returns
+    -------
+    (frequencies_hz, bandwidths_hz) : tuple of numpy.ndarray
+        Defined formants at the frame centre, ascending.
+    """
+    snd = _praat_sound(frame, sr)
+    dur = snd.get_total_duration()
+    formant = snd.to_formant_burg(
+        time_step=dur / 4,
+        max_number_of_formants=max_formants,
+        maximum_formant=max_formant_hz,
+        window_length=dur / 2,
+        pre_emphasis_from=pre_emphasis_hz,
+    )
+    return _formant_values(formant, dur / 2, int(np.ceil(max_formants)))
+
+
+def praat_formants_path(
+    frame: np.ndarray,
+    sr: int,
+    *,
+    max_formants: int = 5,
+    middle_ceiling_hz: float = 5500.0,
+    ceiling_step: float = 0.05,
+    steps_each_direction: int = 4,
+    pre_emphasis_hz: float = 50.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Formants at the centre of ``frame`` by Praat's ``To FormantPath (burg)...``.
+
+    FormantPath analyses several formant ceilings around ``middle_ceiling_hz``
+    and keeps the best-fitting one (Praat >= 6.1.26 via parselmouth).
+
+    Raises
+    ------
+    EstimationError
+        When the installed Praat has no FormantPath.
+    """
+    import parselmouth
+    from parselmouth.praat import call
+
+    snd = _praat_sound(frame, sr)
+    dur = snd.get_total_duration()
+    try:
+        path = call(
+            snd,
+            "To FormantPath (burg)",
+            dur / 4,
+            float(max_formants),
+            middle_ceiling_hz,
+            dur / 2,
+            pre_emphasis_hz,
+            ceiling_step,
+            int(steps_each_direction),
+        )
+        formant = call(path, "Extract Formant")
+    except parselmouth.PraatError as exc:
+        raise EstimationError(f"Praat FormantPath failed: {exc}".splitlines()[0]) from None
+    return _formant_values(formant, dur / 2, int(np.ceil(max_formants)))

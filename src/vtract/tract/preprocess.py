@@ -1,0 +1,141 @@
+"""Frame preparation: validation, rate conversion, pre-emphasis and windows.
+
+Every estimator starts here. :func:`validate_frame` turns bad input into an
+:class:`~vtract.errors.EstimationError` naming what was wrong, and
+:func:`to_rate` makes the sampling-rate policy explicit (see
+:mod:`vtract.tract.estimate`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..errors import EstimationError
+from ..evidence import resample
+
+__all__ = [
+    "MAX_RATE",
+    "MIN_RATE",
+    "apply_window",
+    "pre_emphasis",
+    "to_rate",
+    "validate_frame",
+    "validate_rate",
+    "window",
+]
+
+#: Lowest and highest input sampling rates (Hz) the estimators accept.
+MIN_RATE = 8000
+MAX_RATE = 48000
+
+#: Peak amplitude at or below which a frame counts as silent.
+SILENCE_PEAK = 1e-7
+
+
+def validate_rate(sr: float) -> int:
+    """Check a sampling rate and return it as an ``int``.
+
+    Raises
+    ------
+    EstimationError
+        When ``sr`` is not an integer number of Hz within 8000..48000.
+    """
+    try:
+        rate = int(sr)
+    except (TypeError, ValueError):
+        raise EstimationError(f"sample rate must be a number of Hz, got {sr!r}") from None
+    if rate != sr or not MIN_RATE <= rate <= MAX_RATE:
+        raise EstimationError(
+            f"sample rate is {sr!r} Hz; expected an integer from {MIN_RATE} to {MAX_RATE} Hz"
+        )
+    return rate
+
+
+def validate_frame(frame: object, sr: int, *, min_ms: float = 10.0) -> np.ndarray:
+    """Check one analysis window and return it as contiguous float64.
+
+    Parameters
+    ----------
+    frame : array_like
+        1-D samples.
+    sr : int
+        Sampling rate (Hz), already validated.
+    min_ms : float
+        Shortest accepted duration (ms).
+
+    Raises
+    ------
+    EstimationError
+        Not 1-D, non-finite samples, shorter than ``min_ms``, or silent.
+    """
+    x = np.ascontiguousarray(np.asarray(frame, dtype=np.float64))
+    if x.ndim != 1:
+        raise EstimationError(f"frame must be 1-D samples, got an array of shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise EstimationError("frame contains NaN or infinite samples; expected finite audio")
+    need = int(np.ceil(min_ms * 1e-3 * sr))
+    if x.size < need:
+        raise EstimationError(
+            f"frame has {x.size} samples ({x.size / sr * 1000:.1f} ms at {sr} Hz); "
+            f"expected at least {need} ({min_ms:g} ms)"
+        )
+    if float(np.max(np.abs(x - np.mean(x)))) <= SILENCE_PEAK:
+        raise EstimationError(
+            "frame is silent (digital silence or constant); no vocal tract can be estimated"
+        )
+    return x
+
+
+def to_rate(x: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
+    """Resample ``x`` from ``sr`` to ``target_sr`` (polyphase, Kaiser window)."""
+    if sr == target_sr:
+        return x
+    return np.ascontiguousarray(resample(x, sr, target_sr))
+
+
+@njit(cache=True)
+def pre_emphasis(x: np.ndarray, coefficient: float) -> np.ndarray:
+    """First-order pre-emphasis ``y[n] = x[n] - coefficient * x[n-1]`` (``y[0] = x[0]``)."""
+    n = x.shape[0]
+    y = np.empty(n)
+    if n == 0:
+        return y
+    y[0] = x[0]
+    for i in range(1, n):
+        y[i] = x[i] - coefficient * x[i - 1]
+    return y
+
+
+@njit(cache=True)
+def window(kind: int, n: int) -> np.ndarray:
+    """Symmetric window of length ``n``: 0 rectangular, 1 Hann, 2 Hamming, 3 Gaussian (Praat-like)."""
+    w = np.empty(n)
+    if n == 1:
+        w[0] = 1.0
+        return w
+    for i in range(n):
+        t = i / (n - 1)
+        if kind == 0:
+            w[i] = 1.0
+        elif kind == 1:
+            w[i] = 0.5 - 0.5 * np.cos(2.0 * np.pi * t)
+        elif kind == 2:
+            w[i] = 0.54 - 0.46 * np.cos(2.0 * np.pi * t)
+        else:
+            e = np.exp(-12.0)
+            w[i] = (np.exp(-48.0 * (t - 0.5) ** 2) - e) / (1.0 - e)
+    return w
+
+
+WINDOW_KINDS = {"rectangular": 0, "hann": 1, "hamming": 2, "gaussian": 3}
+
+
+@njit(cache=True)
+def apply_window(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Element-wise product of a frame and a window of the same length."""
+    n = x.shape[0]
+    y = np.empty(n)
+    for i in range(n):
+        y[i] = x[i] * w[i]
+    return y
