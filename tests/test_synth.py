@@ -218,6 +218,10 @@ def test_bad_inputs_raise_clear_vtract_errors() -> None:
         tube_impulse_response([1.0, 2.0], 1.0, 16000, losses=False, radiation=False)
     with pytest.raises(GlottalModelError, match="model"):
         glottal_source(16000, 0.1, model="sawtooth")
+    with pytest.raises(GlottalModelError, match="duration"):
+        tube_vowel([1.0, 2.0], 1.0, 16000, duration=0.0)
+    with pytest.raises(GlottalModelError, match="glottal"):
+        tube_vowel([1.0, 2.0], 1.0, 16000, glottal="noise")
     with pytest.raises(GlottalModelError, match="rd"):
         lf_parameters(0.01, rd=5.0)
     assert issubclass(TubeShapeError, VtractError) and issubclass(GlottalModelError, VtractError)

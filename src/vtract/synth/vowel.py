@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.signal import fftconvolve
 
-from .glottal import glottal_source
+from .glottal import GLOTTAL_MODELS, GlottalModelError, glottal_source
 from .tube import AIR, AirConstants, TubeShapeError, transfer_function
 
 __all__ = ["tube_impulse_response", "tube_vowel"]
@@ -134,8 +134,12 @@ def tube_vowel(
     numpy.ndarray
         float64 samples, ``round(duration * sr)`` long, peak amplitude 0.5.
     """
-    if glottal not in ("lf", "rosenberg", "impulse"):
-        raise TubeShapeError(f"glottal must be 'lf', 'rosenberg' or 'impulse', got {glottal!r}")
+    if glottal not in GLOTTAL_MODELS:
+        raise GlottalModelError(f"glottal must be one of {GLOTTAL_MODELS}, got {glottal!r}")
+    if not (np.isfinite(duration) and duration * sr >= 1):
+        raise GlottalModelError(f"duration must be at least one sample long (s), got {duration!r}")
+    if noise_db is not None and not np.isfinite(noise_db):
+        raise GlottalModelError(f"noise_db must be a finite SNR in dB or None, got {noise_db!r}")
     h = tube_impulse_response(
         areas_cm2, section_length_cm, sr, losses=losses, radiation=radiation, air=air
     )
