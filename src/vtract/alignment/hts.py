@@ -70,7 +70,8 @@ def read_hts(path: str | os.PathLike[str]) -> Alignment:
             s, e = int(parts[0]), int(parts[1])
         except ValueError:
             raise AlignmentError(
-                f"{p.name} line {n}: times {parts[0]!r} {parts[1]!r} are not integers (100 ns units)"
+                f"{p.name} line {n}: times {parts[0]!r} {parts[1]!r} are not integers (100 ns "
+                "units); a .lab holding only a transcript is not an alignment"
             ) from None
         phone = context_phone(parts[2])
         full_context = full_context or phone != parts[2]

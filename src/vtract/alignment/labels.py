@@ -253,13 +253,13 @@ def detect_scheme(labels: Iterable[str]) -> Scheme:
         (``@``, ``eI``, ``{`` ...); ``timit`` when a TIMIT / festival token
         appears (``h#``, ``pau``, ``ax``, closures); ``arpabet`` otherwise.
     """
-    items = [_clean(x) for x in labels]
-    items = [x for x in items if _special(x) is None]
+    every = [_clean(x) for x in labels]
+    items = [x for x in every if _special(x) is None]
     if any(not x.isascii() for x in items):
         return "ipa"
     if any(x in _SAMPA_ONLY for x in items):
         return "sampa"
-    if any(x.lower() in _TIMIT_ONLY for x in items):
+    if any(x.lower() in _TIMIT_ONLY for x in every):
         return "timit"
     if any(_arpabet(x) is None and x in _IPA for x in items):
         return "ipa"

@@ -1,0 +1,165 @@
+"""Forced alignment and recognition with pocketsphinx (one decoder per config, reused).
+
+Kept few: each test reuses the module-level decoders of vtract.alignment.sphinx.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import vtract
+from _shared import SHARED_DATA, needs_shared
+from vtract.alignment import aligner_model_info, read_alignment
+from vtract.errors import AlignmentError
+
+pytestmark = needs_shared
+
+A0009 = SHARED_DATA / "organic" / "arctic" / "arctic_a0009.wav"
+A0009_LAB = SHARED_DATA / "organic" / "arctic" / "arctic_a0009_phone.lab"
+A0009_TEXT = "He turned sharply, and faced Gregson across the table."
+A0009_WORDS = ["he", "turned", "sharply", "and", "faced", "gregson", "across", "the", "table"]
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    return vtract.load(A0009)
+
+
+@pytest.fixture(scope="module")
+def aligned(evidence):
+    return vtract.align(evidence, A0009_TEXT)
+
+
+def _boundaries(df):
+    speech = df[~df["label"].isin(["sil", "spn"])]
+    return speech["label"].tolist(), speech["start"].to_numpy(), speech["end"].to_numpy()
+
+
+def test_alignment_matches_arctic_reference_labels(aligned):
+    ref = read_alignment(A0009_LAB)
+    ref_labels, ref_start, ref_end = _boundaries(ref.phones)
+    labels, start, end = _boundaries(aligned.phones)
+    assert labels == ref_labels  # CMUdict and the ARCTIC labels agree on this sentence
+    err = np.abs(np.concatenate([start - ref_start, end - ref_end]))
+    assert np.median(err) <= 0.020
+    assert aligned.words["label"].tolist() == A0009_WORDS
+    assert aligned.source == "pocketsphinx-align" and not aligned.low_confidence
+    # phones tile their words
+    for w in aligned.words.itertuples():
+        inside = aligned.phones[aligned.phones.word == w.label]
+        assert inside["start"].min() == pytest.approx(w.start)
+        assert inside["end"].max() == pytest.approx(w.end)
+    assert aligned.meta["beams"] == {"beam": 1e-48, "pbeam": 1e-48, "wbeam": 7e-29}
+    assert aligned.meta["transcript_words"] == A0009_WORDS
+
+
+def test_repeated_runs_identical(evidence, aligned):
+    other = vtract.load(SHARED_DATA / "synthetic" / "piper" / "joe_1.wav")
+    vtract.align(other, "Don't ask me to carry an oily rag like that.")  # decoder history
+    again = vtract.align(evidence, A0009_TEXT)
+    assert again.phones.equals(aligned.phones)
+    assert again.words.equals(aligned.words)
+
+
+def test_identical_across_processes(aligned):
+    code = (
+        "import json, vtract;"
+        f"a = vtract.align({str(A0009)!r}, {A0009_TEXT!r});"
+        "print(json.dumps([a.phones[['start','end','label','word']].values.tolist(),"
+        " a.words[['start','end','label']].values.tolist()]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    phones, words = json.loads(out.stdout)
+    assert phones == aligned.phones[["start", "end", "label", "word"]].values.tolist()
+    assert words == aligned.words[["start", "end", "label"]].values.tolist()
+
+
+def test_oov_error_lists_words_and_pronunciations_fix_it(evidence):
+    with pytest.raises(AlignmentError, match=r"zorblax, gregsonn.*pronunciations="):
+        vtract.align(evidence, "he turned zorblax and faced gregsonn across the table")
+    al = vtract.align(
+        evidence,
+        "he turned zorblax and faced gregson across the table",
+        pronunciations={"Zorblax": "SH AA1 R P L IY0"},
+    )
+    assert al.words["label"].tolist()[2] == "zorblax"
+    assert al.phones[al.phones.word == "zorblax"]["label"].tolist() == [
+        "SH",
+        "AA",
+        "R",
+        "P",
+        "L",
+        "IY",
+    ]
+    # the added word does not leak into later calls
+    with pytest.raises(AlignmentError, match="zorblax"):
+        vtract.align(evidence, "he turned zorblax and faced gregson across the table")
+    with pytest.raises(AlignmentError, match="ARPAbet"):
+        vtract.align(evidence, "he", pronunciations={"he": "H EE"})
+
+
+def test_8khz_evidence_is_upsampled(aligned):
+    ev8 = vtract.load(A0009, sr=8000)
+    al = vtract.align(ev8, A0009_TEXT)
+    assert al.meta["aligner_resampled_from"] == 8000
+    assert al.meta["evidence_sr"] == 8000
+    assert al.words["label"].tolist() == A0009_WORDS
+    ref = read_alignment(A0009_LAB)
+    ref_labels, ref_start, _ = _boundaries(ref.phones)
+    labels, start, _ = _boundaries(al.phones)
+    assert labels == ref_labels
+    assert np.median(np.abs(start - ref_start)) <= 0.030
+
+
+def test_recognition_marks_low_confidence(evidence):
+    words = vtract.align(evidence)
+    assert words.low_confidence and words.source == "pocketsphinx-recognize"
+    assert words.meta["recognizer"] == "words"
+    # the recogniser gets this clean sentence right (measured), with posteriors in [0, 1]
+    assert words.words["label"].tolist() == A0009_WORDS
+    assert words.words["confidence"].between(0, 1).all()
+    phones = vtract.align(evidence, recognize="allphone")
+    assert phones.low_confidence and len(phones.words) == 0
+    assert phones.meta["recognizer"] == "allphone"
+    assert set(phones.phones["label"]) <= {*vtract.alignment.labels.ARPABET, "sil", "spn"}
+
+
+def test_bad_arguments(evidence):
+    with pytest.raises(AlignmentError, match="no words"):
+        vtract.align(evidence, " ... ")
+    with pytest.raises(AlignmentError, match="recognize"):
+        vtract.align(evidence, recognize="magic")
+    with pytest.raises(AlignmentError, match="method"):
+        vtract.align(evidence, "he", method="dtw")
+
+
+def test_model_info_hashes():
+    info = aligner_model_info()
+    assert info["engine"] == "pocketsphinx"
+    assert {"en-us/mdef", "en-us/means", "cmudict-en-us.dict"} <= set(info["files"])
+    assert all(len(h) == 64 for h in info["files"].values())
+
+
+def test_cli_align(tmp_path, aligned):
+    from vtract.cli import cli
+
+    out = tmp_path / "a.TextGrid"
+    res = CliRunner().invoke(
+        cli, ["align", str(A0009), "--transcript", A0009_TEXT, "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    record = json.loads(res.output)
+    assert record["words"] == A0009_WORDS and record["low_confidence"] is False
+    back = read_alignment(out)
+    assert back.phones["label"].tolist() == aligned.phones["label"].tolist()
+    assert np.allclose(back.phones["start"], aligned.phones["start"])
+    res = CliRunner().invoke(cli, ["align", str(A0009), "--out", str(out)])
+    assert res.exit_code == 2
+    res = CliRunner().invoke(cli, ["align", str(A0009), "--transcript", "qqzx", "--out", str(out)])
+    assert res.exit_code == 1

