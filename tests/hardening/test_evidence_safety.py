@@ -1,0 +1,357 @@
+"""Evidence safety: inputs are only read, outputs are atomic and stay where asked.
+
+Read-only permissions are set, but tests run as root in CI where they block
+nothing, so the child process is also watched with an audit hook (every
+Python ``open`` and rename/remove) and, where installed, with ``strace -f``
+(C libraries and worker processes too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+import pytest
+
+from hardening.audit import HAS_STRACE, run_audited, run_straced
+from hardening.cli_runner import has_subcommand
+from hardening.corpus import require
+
+needs_analyze = pytest.mark.skipif(not has_subcommand("analyze"), reason="no `vtract analyze` yet")
+needs_batch = pytest.mark.skipif(not has_subcommand("batch"), reason="no `vtract batch` yet")
+
+#: Cases copied into the read-only evidence folder: speech + alignment, noise, a refused file.
+EVIDENCE_CASES = ("textgrid_valid", "clipped_square", "zero_byte", "nan_inf_float")
+
+
+def _fingerprint(folder: Path) -> dict[str, tuple[str, int, int]]:
+    """sha256, mtime_ns and mode of every entry under ``folder``."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        st = p.lstat()
+        digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        out[str(p.relative_to(folder))] = (digest, st.st_mtime_ns, stat.S_IMODE(st.st_mode))
+    return out
+
+
+@pytest.fixture
+def sealed(corpus, tmp_path):
+    """A read-only evidence folder holding read-only copies of a few corpus cases."""
+    folder = tmp_path / "sealed evidence ü"
+    folder.mkdir()
+    files: dict[str, Path] = {}
+    for name in EVIDENCE_CASES:
+        case = require(corpus, name)
+        dst = folder / case.audio.name
+        dst.write_bytes(case.audio.read_bytes())
+        files[name] = dst
+        if case.textgrid is not None:
+            tg = folder / case.textgrid.name
+            tg.write_bytes(case.textgrid.read_bytes())
+            files[name + ":textgrid"] = tg
+    for p in folder.iterdir():
+        p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    before = _fingerprint(folder)
+    yield folder, files
+    folder.chmod(stat.S_IRWXU)
+    after = _fingerprint(folder)
+    for p in folder.iterdir():
+        p.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert after == before, "the evidence folder changed"
+
+
+def _analyze_args(files: dict[str, Path]) -> list[str]:
+    audio = [files[n] for n in EVIDENCE_CASES]
+    # the speech file goes with its TextGrid; the others get the same alignment
+    grid = str(files["textgrid_valid:textgrid"])
+    args = ["analyze"]
+    for _ in audio:
+        args += ["--textgrid", grid]
+    return args + [str(p) for p in audio]
+
+
+@needs_analyze
+def test_analyze_never_writes_to_evidence_audit_hook(sealed, tmp_path):
+    folder, files = sealed
+    out = tmp_path / "out"
+    out.mkdir()
+    audit = run_audited([*_analyze_args(files), "--json", str(out / "r.jsonl")], tmp_path)
+    assert "Traceback" not in audit.proc.stderr, audit.proc.stderr
+    assert audit.touching(folder) == []
+    # the hook saw the evidence being read (it is a working witness)
+    assert any(
+        os.path.realpath(p) == os.path.realpath(files["textgrid_valid"]) for p in audit.reads
+    )
+    assert (out / "r.jsonl").is_file()
+
+
+@needs_batch
+def test_batch_never_writes_to_evidence_audit_hook(sealed, tmp_path):
+    folder, _ = sealed
+    out = tmp_path / "out" / "results.csv"
+    reports = tmp_path / "reports"
+    audit = run_audited(
+        ["batch", str(folder), "--out", str(out), "--reports", str(reports),
+         "--backend", "serial", "--sidecars", "-q"],
+        tmp_path,
+    )  # fmt: skip
+    assert "Traceback" not in audit.proc.stderr, audit.proc.stderr
+    assert audit.touching(folder) == []
+    assert out.is_file()
+
+
+@pytest.mark.skipif(not HAS_STRACE, reason="strace not installed")
+@needs_analyze
+def test_no_process_opens_evidence_for_writing_strace(sealed, tmp_path):
+    folder, files = sealed
+    audit = run_straced([*_analyze_args(files), "--json", str(tmp_path / "r.jsonl")], tmp_path)
+    assert "Traceback" not in audit.proc.stderr, audit.proc.stderr
+    assert audit.touching(folder) == []
+    assert any(
+        os.path.realpath(p) == os.path.realpath(files["textgrid_valid"]) for p in audit.reads
+    )
+
+
+@pytest.mark.skipif(not HAS_STRACE, reason="strace not installed")
+@needs_batch
+def test_batch_workers_never_open_evidence_for_writing_strace(sealed, tmp_path):
+    folder, _ = sealed
+    audit = run_straced(
+        ["batch", str(folder), "--out", str(tmp_path / "r.parquet"), "--jobs", "2",
+         "--backend", "loky", "--sidecars", "-q"],
+        tmp_path,
+    )  # fmt: skip
+    assert "Traceback" not in audit.proc.stderr, audit.proc.stderr
+    assert audit.touching(folder) == []
+
+
+# ------------------------------------------------------- outputs over inputs
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    """``vtract ARGS`` in-process (fast); an escaped exception shows as a traceback."""
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+
+    result = CliRunner().invoke(cli, list(args))
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (escaped exception)\n" + "".join(
+            traceback.format_exception(*result.exc_info)  # type: ignore[misc]
+        )
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, stderr)
+
+
+def _writable_copy(corpus, tmp_path: Path, name: str = "textgrid_valid") -> tuple[Path, Path]:
+    case = require(corpus, name)
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    audio = folder / case.audio.name
+    audio.write_bytes(case.audio.read_bytes())
+    grid = folder / case.textgrid.name
+    grid.write_bytes(case.textgrid.read_bytes())
+    return audio, grid
+
+
+def _assert_refused_and_intact(proc, paths: dict[Path, bytes]) -> None:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode in (1, 2), f"writing over an input was not refused: {proc.stderr}"
+    assert proc.stderr.strip(), "a refusal needs a reason"
+    for p, data in paths.items():
+        assert p.read_bytes() == data, f"{p.name} was modified"
+
+
+@needs_analyze
+@pytest.mark.parametrize("target", ["audio", "textgrid", "audio_other_spelling", "audio_symlink"])
+@pytest.mark.parametrize("option", ["--json", "--html"])
+def test_output_over_an_input_is_refused(corpus, tmp_path, option, target):
+    audio, grid = _writable_copy(corpus, tmp_path)
+    before = {audio: audio.read_bytes(), grid: grid.read_bytes()}
+    out = {
+        "audio": audio,
+        "textgrid": grid,
+        "audio_other_spelling": audio.parent / ".." / audio.parent.name / audio.name,
+        "audio_symlink": tmp_path / "link.json",
+    }[target]
+    if target == "audio_symlink":
+        out.symlink_to(audio)
+    proc = _run("analyze", str(audio), "--textgrid", str(grid), option, str(out))
+    _assert_refused_and_intact(proc, before)
+
+
+@needs_batch
+@pytest.mark.parametrize("option", ["--out", "--per-bigram"])
+def test_batch_table_over_an_input_is_refused(corpus, tmp_path, option):
+    audio, grid = _writable_copy(corpus, tmp_path)
+    manifest = tmp_path / "ev" / "manifest.csv"
+    manifest.write_text(f"path,textgrid\n{audio.name},{grid.name}\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in (audio, grid, manifest)}
+    for victim in (manifest, audio):
+        args = ["batch", str(manifest), "--backend", "serial", "-q"]
+        if option == "--out":
+            args += ["--out", str(victim)]
+        else:
+            args += ["--out", str(tmp_path / "r.csv"), "--per-bigram", str(victim)]
+        _assert_refused_and_intact(_run(*args), before)
+
+
+# ------------------------------------------------------- atomic outputs
+
+#: Child interpreter: analysis fails with an unexpected crash on the 2nd file.
+_CRASH_ON_SECOND = r"""
+import sys
+import vtract.analysis as analysis
+_real, _calls = analysis.analyze, []
+def crashing(*a, **k):
+    _calls.append(1)
+    if len(_calls) == 2:
+        raise KeyboardInterrupt("simulated interruption")
+    return _real(*a, **k)
+analysis.analyze = crashing
+try:
+    import vtract.batch.analyze_many as am
+    am.analyze = crashing
+except Exception:
+    pass
+from vtract.cli import main
+main(sys.argv[1:])
+"""
+
+
+@needs_analyze
+@pytest.mark.parametrize("option", ["--json", "--html"])
+def test_interrupted_analyze_leaves_previous_output_intact(corpus, tmp_path, option):
+    audio, grid = _writable_copy(corpus, tmp_path)
+    second = audio.with_name("second.wav")
+    second.write_bytes(audio.read_bytes())
+    out = tmp_path / "out.txt"
+    if option == "--html":
+        out = tmp_path / "html"
+        out.mkdir()
+        old = out / f"{audio.stem}.html"
+    else:
+        old = out
+    old.write_text("PREVIOUS RESULT\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASH_ON_SECOND, "analyze", str(audio), str(second),
+         "--textgrid", str(grid), "--textgrid", str(grid), option, str(out)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    text = old.read_text()
+    if text != "PREVIOUS RESULT\n":  # replaced: then it must be complete
+        if option == "--json":
+            records = [json.loads(line) for line in text.splitlines()]
+            assert len(records) == 2, "a partial JSON output replaced the previous one"
+        else:
+            assert text.rstrip().endswith("</html>")
+    leftovers = [p.name for p in old.parent.iterdir() if p.name.startswith(".") or "tmp" in p.name]
+    assert leftovers == [], f"temporary files left behind: {leftovers}"
+
+
+@needs_batch
+def test_interrupted_batch_leaves_previous_table_intact(corpus, tmp_path):
+    audio, grid = _writable_copy(corpus, tmp_path)
+    second = audio.with_name("second.wav")
+    second.write_bytes(audio.read_bytes() + b"\0\0")  # another hash
+    manifest = tmp_path / "ev" / "manifest.csv"
+    manifest.write_text(
+        f"path,textgrid\n{audio.name},{grid.name}\n{second.name},{grid.name}\n", encoding="utf-8"
+    )
+    out = tmp_path / "results.csv"
+    out.write_text("PREVIOUS TABLE\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASH_ON_SECOND, "batch", str(manifest), "--out", str(out),
+         "--backend", "serial", "--no-resume", "-q"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert out.read_text() == "PREVIOUS TABLE\n", "an interrupted run replaced the table"
+
+
+# ------------------------------------------------------- output folder confinement
+
+#: Evidence names an adversary may choose (each a valid file name on Linux).
+HOSTILE_NAMES = [
+    "...wav",
+    "..wav",
+    " .wav",
+    "-rf --json x.wav",
+    "..%2F..%2Fescape.wav",
+    "a\\..\\..\\b.wav",
+    "\u202etxt.wav",  # right-to-left override
+    "line\nbreak.wav",
+    "x" * 240 + ".wav",
+]
+
+
+@needs_batch
+def test_batch_reports_stay_inside_the_reports_folder(corpus, tmp_path):
+    src = require(corpus, "clipped_square").audio.read_bytes()
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for k, name in enumerate(HOSTILE_NAMES):
+        (inputs / name).write_bytes(src + bytes([k]) * 2)
+    # a manifest row reaching outside its folder (allowed for reading)
+    outside = tmp_path / "outside.wav"
+    outside.write_bytes(src)
+    manifest = inputs / "m.csv"
+    with open(manifest, "w", encoding="utf-8", newline="") as fh:
+        import csv
+
+        w = csv.writer(fh)
+        w.writerow(["path"])
+        for name in HOSTILE_NAMES:
+            w.writerow([name])
+        w.writerow(["../outside.wav"])
+    reports = tmp_path / "reports"
+    before_tree = {p for p in tmp_path.rglob("*")}
+    proc = _run("batch", str(manifest), "--out", str(tmp_path / "r.csv"), "--reports",
+                str(reports), "--backend", "serial", "-q")  # fmt: skip
+    assert "Traceback" not in proc.stderr, proc.stderr
+    created = {p for p in tmp_path.rglob("*")} - before_tree
+    for p in created:
+        assert p == tmp_path / "r.csv" or reports in p.parents or p == reports, (
+            f"batch wrote outside the output folders: {p}"
+        )
+
+
+@needs_analyze
+def test_html_folder_keeps_reports_of_files_with_the_same_name_apart(corpus, tmp_path):
+    audio, grid = _writable_copy(corpus, tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / audio.name
+    twin.write_bytes(audio.read_bytes() + b"\0\0")
+    out = tmp_path / "html"
+    proc = _run("analyze", str(audio), str(twin), "--textgrid", str(grid), "--textgrid",
+                str(grid), "--html", str(out))  # fmt: skip
+    assert "Traceback" not in proc.stderr, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    pages = [r["html"] for r in records if "html" in r]
+    assert len(set(pages)) == len(pages), f"two reports written to one file: {pages}"
+
+
+@needs_batch
+def test_batch_does_not_follow_a_planted_symlink_in_the_reports_folder(corpus, tmp_path):
+    from vtract.batch.reports import report_path
+
+    audio = require(corpus, "clipped_square").audio
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("DO NOT TOUCH\n")
+    sha = hashlib.sha256(audio.read_bytes()).hexdigest()
+    report_path(reports, audio, sha).symlink_to(victim)
+    proc = _run("batch", str(audio), "--out", str(tmp_path / "r.csv"), "--reports",
+                str(reports), "--backend", "serial", "-q")  # fmt: skip
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert victim.read_text() == "DO NOT TOUCH\n"
