@@ -23,10 +23,10 @@ class TableReference:
     like the Reference contract in FEATURES.md.
     """
 
-    def __init__(self, organic: pd.DataFrame, thresholds: dict | None = None) -> None:
+    def __init__(self, organic: pd.DataFrame, calibration: dict | None = None) -> None:
         self.sha256 = "0" * 64
         self.name = "test"
-        self.thresholds = dict(thresholds or {})
+        self.calibration = dict(calibration or {})
         self._by = {k: self._stats(g) for k, g in organic.groupby(["bigram", "n_sections"])}
         self._global = {n: self._stats(g) for n, g in organic.groupby("n_sections")}
 

@@ -140,7 +140,7 @@ def test_flags_raise_statistic_by_flag_weight(reference):
 
 def test_calibration_read_from_reference(organic):
     cal = Calibration(threshold=1.23, slope=4.0, target_fpr=0.01, method="logistic-ml")
-    ref = TableReference(organic, thresholds={"default": cal.to_dict()})
+    ref = TableReference(organic, calibration={"default": cal.to_dict()})
     resolved, warnings = DefaultDetector(ref).resolved_calibration()
     assert resolved == cal and warnings == []
     resolved, warnings = DefaultDetector(TableReference(organic)).resolved_calibration()

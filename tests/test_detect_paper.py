@@ -123,7 +123,7 @@ def test_sentence_threshold_sweep_as_published():
 def test_from_reference_uses_bigram_level_only_and_stored_thresholds(labelled):
     organic, fakes = labelled
     fitted = PaperDetector.fit(organic, fakes)
-    ref = TableReference(organic.assign(n_sections=4), thresholds={"paper": fitted.to_dict()})
+    ref = TableReference(organic.assign(n_sections=4), calibration={"paper": fitted.to_dict()})
     det = PaperDetector.from_reference(ref)
     assert det.fitted_with_fakes and det.ideal["threshold"].iloc[0] == pytest.approx(9.25)
     d = det.decide(rows("x", "AH-N", 0, [10.0, 11.0, 3.0]))

@@ -283,7 +283,7 @@ class Calibration:
         return float(out) if out.ndim == 0 else out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready representation (stored in a Reference's thresholds)."""
+        """JSON-ready representation (stored in ``Reference.calibration["default"]``)."""
         return asdict(self)
 
     @classmethod

@@ -112,7 +112,7 @@ class DefaultDetector:
     reference : Reference
         Organic reference (anything with ``lookup(bigram, n_sections)``).
     calibration : Calibration, optional
-        Score mapping. By default taken from ``reference.thresholds["default"]``
+        Score mapping. By default taken from ``reference.calibration["default"]``
         when present, else :data:`PRIOR_CALIBRATION` (with a warning).
     min_bigrams, min_bigrams_low_confidence : int
         Evidence minimums for a verdict.
@@ -141,7 +141,7 @@ class DefaultDetector:
         """The calibration in use and warnings about it."""
         if self.calibration is not None:
             return self.calibration, []
-        stored = getattr(self.reference, "thresholds", None) or {}
+        stored = getattr(self.reference, "calibration", None) or {}
         if isinstance(stored, Mapping) and "default" in stored:
             try:
                 return Calibration.from_dict(dict(stored["default"])), []

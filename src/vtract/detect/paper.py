@@ -314,11 +314,11 @@ class PaperDetector:
     def from_reference(cls, reference: ReferenceLike) -> PaperDetector:
         """Detector using a Reference's ranges and any paper thresholds stored in it.
 
-        ``reference.thresholds["paper"]`` (written by ``vtract calibrate``)
+        ``reference.calibration["paper"]`` (written by ``vtract calibrate``)
         may hold ``ideal`` (records of bigram, section, threshold) and
         ``sentence_threshold``.
         """
-        stored = getattr(reference, "thresholds", None) or {}
+        stored = getattr(reference, "calibration", None) or {}
         paper = dict(stored.get("paper", {})) if isinstance(stored, Mapping) else {}
         ideal = pd.DataFrame(paper.get("ideal", []), columns=["bigram", "section", "threshold"])
         return cls(
@@ -330,7 +330,7 @@ class PaperDetector:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Thresholds to store in a Reference (``thresholds["paper"]``)."""
+        """Thresholds to store in a Reference (``Reference.calibration["paper"]``)."""
         return {
             "ideal": [
                 {

@@ -1,0 +1,343 @@
+"""End-to-end analysis of one recording: :func:`analyze`.
+
+Pipeline (DESIGN.md): evidence -> alignment -> bigram windows -> tract
+estimates -> feature table -> anatomical plausibility -> detector ->
+:class:`~vtract.report.Report` with provenance.
+
+The alignment comes, in order of preference, from an alignment given by the
+caller (object or file: TextGrid, HTS ``.lab``, TIMIT, CSV), from forced
+alignment of a transcript, or from phone recognition. Recognition is marked
+low-confidence in the report and the detector then asks for more bigrams
+before it gives a verdict.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import AlignmentError, ReferenceError_, VtractError
+from .evidence import Evidence, load
+from .provenance import file_sha256, provenance
+from .report import BigramEvidence, Flag, Report
+
+if TYPE_CHECKING:
+    from .alignment.model import Alignment
+    from .detect.decision import Decision
+
+__all__ = ["ANALYSIS_RATE", "analyze"]
+
+#: Rate (Hz) the evidence is decoded to for analysis (the published rate).
+ANALYSIS_RATE = 16000
+
+PathLike = str | os.PathLike[str]
+
+
+def _load_evidence(evidence_or_path: Evidence | PathLike) -> Evidence:
+    if isinstance(evidence_or_path, Evidence):
+        return evidence_or_path
+    if isinstance(evidence_or_path, (str, os.PathLike)):
+        return load(evidence_or_path, sr=ANALYSIS_RATE)
+    raise VtractError(
+        f"analyze expects an Evidence or a path, got {type(evidence_or_path).__name__}"
+    )
+
+
+def _get_alignment(
+    ev: Evidence, transcript: str | None, alignment: Alignment | PathLike | None
+) -> tuple[Alignment | None, dict[str, Any], str | None]:
+    """Alignment, its input hashes, and a reason when recognition found nothing."""
+    from .alignment import align, read_alignment
+    from .alignment.model import Alignment
+
+    if alignment is not None and transcript is not None:
+        raise VtractError("give either a transcript or an alignment, not both")
+    inputs: dict[str, Any] = {}
+    if alignment is not None:
+        if isinstance(alignment, Alignment):
+            return alignment, inputs, None
+        if isinstance(alignment, (str, os.PathLike)):
+            inputs["alignment"] = file_sha256(alignment) if Path(alignment).is_file() else None
+            return read_alignment(alignment), inputs, None
+        raise VtractError(
+            f"alignment must be an Alignment or a file path, got {type(alignment).__name__}"
+        )
+    if transcript is not None:
+        if not isinstance(transcript, str) or not transcript.strip():
+            raise VtractError(f"transcript must be non-empty text, got {transcript!r}")
+        return align(ev, transcript), inputs, None
+    try:
+        return align(ev, None), inputs, None
+    except AlignmentError as exc:
+        # Recognition that finds no speech is thin evidence, not a broken input.
+        return None, inputs, f"phone recognition found no usable speech ({exc})"
+
+
+def _get_reference(reference: Any) -> Any:
+    from .reference import Reference, default_reference
+
+    if reference is None:
+        return default_reference()
+    if isinstance(reference, (str, os.PathLike)):
+        return Reference.load(reference)
+    if not hasattr(reference, "lookup"):
+        raise ReferenceError_(
+            f"reference must be a Reference or a path to one, got {type(reference).__name__}"
+        )
+    return reference
+
+
+def _plausibility_flags(features: pd.DataFrame) -> list[Flag]:
+    from .detect.estimates import occurrences_from_features
+    from .plausibility import check_plausibility
+
+    flags: list[Flag] = []
+    for occ in occurrences_from_features(features):
+        flags.extend(check_plausibility(occ.estimates, bigram=occ.bigram, times=occ.times))
+    return flags
+
+
+def _bigram_evidence(big: pd.DataFrame) -> list[BigramEvidence]:
+    out = []
+    for r in big.itertuples(index=False):
+        out.append(
+            BigramEvidence(
+                bigram=str(r.bigram),
+                ipa=str(getattr(r, "bigram_ipa", "")),
+                word=str(getattr(r, "word", "")),
+                boundary=float(r.boundary_s),
+                start=float(r.start_s),
+                end=float(r.end_s),
+                areas_cm2=[float(a) for a in r.areas_cm2],
+                length_cm=float(r.length_cm),
+                deviation=float(r.deviation),
+                score=float(r.score),
+                reference_level=str(r.level),
+                flags=list(getattr(r, "flags", []) or []),
+            )
+        )
+    return out
+
+
+def _alignment_summary(aln: Alignment | None) -> dict[str, Any]:
+    if aln is None:
+        return {"source": "none", "low_confidence": True, "phones": [], "words": []}
+
+    def rows(df: pd.DataFrame, cols: tuple[str, ...]) -> list[dict[str, Any]]:
+        keep = [c for c in cols if c in df.columns]
+        recs = df[keep].to_dict("records")
+        return [
+            {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()}
+            for r in recs
+        ]
+
+    return {
+        "source": aln.source,
+        "low_confidence": bool(aln.low_confidence),
+        "unknown_labels": list(aln.unknown_labels),
+        "meta": _jsonable(aln.meta),
+        "phones": rows(aln.phones, ("start", "end", "label", "word", "confidence")),
+        "words": rows(aln.words, ("start", "end", "label", "confidence")),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _reference_summary(ref: Any) -> dict[str, Any]:
+    meta = getattr(ref, "meta", {}) or {}
+    version = meta.get("format_version")
+    calibration = getattr(ref, "calibration", None) or {}
+    return {
+        "name": str(getattr(ref, "name", "") or ""),
+        "version": None if version is None else str(version),
+        "vtract_version": meta.get("vtract_version"),
+        "sha256": getattr(ref, "sha256", None),
+        "method": getattr(ref, "method", None),
+        "n_files": meta.get("n_files"),
+        "n_speakers": meta.get("n_speakers"),
+        "calibrated": sorted(calibration) if isinstance(calibration, dict) else [],
+    }
+
+
+def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
+    """Feature-extraction keyword arguments that reproduce how ``ref`` was measured."""
+    meta = getattr(ref, "meta", {}) or {}
+    stored = dict((meta.get("settings") or {}).get("extract_features") or {})
+    ref_method = str(getattr(ref, "method", "") or stored.get("method", ""))
+    stored.pop("method", None)
+    if method is not None and ref_method and method != ref_method:
+        raise ReferenceError_(
+            f"estimator method {method!r} differs from the reference's {ref_method!r}; "
+            "areas from different estimators are not comparable (use a reference built "
+            "with this method)"
+        )
+    stored["method"] = method or ref_method or "default"
+    return stored
+
+
+def _decide(
+    detector: str,
+    ref: Any,
+    features: pd.DataFrame,
+    flags: list[Flag],
+    low_confidence: bool,
+) -> Decision:
+    if detector == "default":
+        from .detect.default import DefaultDetector
+
+        return DefaultDetector(ref).decide(features, flags, low_confidence=low_confidence)
+    if detector == "paper":
+        from .detect.paper import PaperDetector
+
+        return PaperDetector.from_reference(ref).decide(features, low_confidence=low_confidence)
+    raise VtractError(f"unknown detector {detector!r}; expected 'default' or 'paper'")
+
+
+def analyze(
+    evidence_or_path: Evidence | PathLike,
+    *,
+    transcript: str | None = None,
+    alignment: Alignment | PathLike | None = None,
+    reference: Any = None,
+    detector: str = "default",
+    method: str | None = None,
+    speaker: str = "",
+    cross_word: bool | None = None,
+) -> Report:
+    """Analyse one recording and return a :class:`~vtract.report.Report`.
+
+    Parameters
+    ----------
+    evidence_or_path : Evidence or path
+        The recording (decoded to 16 kHz when a path is given).
+    transcript : str, optional
+        Words spoken; phones are force-aligned to it.
+    alignment : Alignment or path, optional
+        A ready alignment (TextGrid, HTS ``.lab``, TIMIT, CSV) used as is.
+        Without ``transcript`` and ``alignment`` phones are recognised and
+        the report is marked low-confidence.
+    reference : Reference or path, optional
+        Organic reference; :func:`vtract.default_reference` by default.
+    detector : {"default", "paper"}
+        ``"default"``: calibrated reference deviations and anatomical flags;
+        ``"paper"``: the published detector of Blue et al. (2022).
+    method : str, optional
+        Tract estimator. By default the reference's own (features must be
+        measured the way the reference was); a different one is refused.
+    speaker : str, optional
+        Speaker identifier recorded in the features.
+    cross_word : bool, optional
+        Also use bigrams across word boundaries. By default as the reference
+        was built, and always when the alignment has no word intervals (HTS
+        labels), which the report then says.
+
+    Returns
+    -------
+    Report
+        Verdict, score, flags, per-bigram evidence and provenance.
+
+    Raises
+    ------
+    VtractError
+        The input cannot be analysed (unreadable audio, bad alignment or
+        transcript, unusable reference).
+    """
+    from .detect import DETECTORS
+
+    if detector not in DETECTORS:
+        raise VtractError(f"unknown detector {detector!r}; expected one of {list(DETECTORS)}")
+    ev = _load_evidence(evidence_or_path)
+    ref = _get_reference(reference)
+    aln, aln_inputs, no_speech = _get_alignment(ev, transcript, alignment)
+
+    warnings = list(ev.warnings)
+    if aln is not None and aln.low_confidence:
+        warnings.append(
+            "no transcript or alignment was given: phones were recognised automatically "
+            "(low confidence; recognition errors mislabel bigrams)"
+        )
+    if aln is not None and aln.unknown_labels:
+        warnings.append(f"alignment labels not understood and skipped: {list(aln.unknown_labels)}")
+
+    flags: list[Flag] = []
+    settings: dict[str, Any] = {}
+    if aln is None:
+        from .detect.decision import Decision
+
+        decision = Decision("inconclusive", None, float("nan"), str(no_speech), pd.DataFrame())
+        big = pd.DataFrame()
+    else:
+        from .features import extract_features
+
+        settings = _extract_settings(ref, method)
+        if cross_word is not None:
+            settings["cross_word"] = bool(cross_word)
+        if len(aln.words) == 0 and not settings.get("cross_word", False):
+            settings["cross_word"] = True
+            warnings.append(
+                "the alignment has no word intervals: bigrams were taken across word "
+                "boundaries too (cross_word=True)"
+            )
+        features = extract_features(ev, aln, speaker=speaker, **settings)
+        if len(features):
+            if importlib.util.find_spec("vtract.plausibility") is None:
+                warnings.append(
+                    "anatomical plausibility checks are not available in this build: no flags "
+                    "were computed and the score rests on reference deviations alone"
+                )
+            else:
+                flags = _plausibility_flags(features)
+        decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
+        big = decision.bigrams
+    warnings.extend(decision.warnings)
+
+    inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
+    ref_sha = getattr(ref, "sha256", None)
+    if ref_sha:
+        inputs["reference"] = str(ref_sha)
+    inputs.update({k: v for k, v in aln_inputs.items() if v})
+    params: dict[str, Any] = {
+        "detector": detector,
+        "features": settings,
+        "analysis_rate": ANALYSIS_RATE,
+        "transcript": transcript,
+        "alignment_source": None if aln is None else aln.source,
+        "statistic": decision.statistic,
+    }
+    if aln is not None:
+        model = aln.meta.get("model") if isinstance(aln.meta, dict) else None
+        if model is not None:
+            params["aligner_model"] = _jsonable(model)
+
+    return Report(
+        file=None if ev.path is None else str(ev.path),
+        sha256=ev.sha256,
+        pcm_sha256=ev.pcm_sha256,
+        score=decision.score,
+        verdict=decision.verdict,
+        reason=decision.reason,
+        detector=detector,
+        thresholds={k: float(v) for k, v in decision.thresholds.items()},
+        flags=flags,
+        bigrams=_bigram_evidence(big) if len(big) else [],
+        evidence=ev.summary(),
+        alignment=_alignment_summary(aln),
+        reference=_reference_summary(ref),
+        provenance=provenance(parameters=_jsonable(params), inputs=inputs),
+        warnings=warnings,
+    )

@@ -1,0 +1,162 @@
+"""``vtract analyze``: a verdict per evidence file, as JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from ..errors import VtractError
+from . import EXIT_INPUT, EXIT_OK
+
+
+def _per_file(values: tuple[str, ...], n_files: int, option: str) -> list[str | None]:
+    if not values:
+        return [None] * n_files
+    if len(values) == 1 and n_files == 1:
+        return [values[0]]
+    if len(values) != n_files:
+        raise click.UsageError(
+            f"{option} given {len(values)} time(s) for {n_files} file(s); give it once per file, "
+            "in the same order"
+        )
+    return list(values)
+
+
+def _html_path(html: str, file: str, n_files: int) -> Path:
+    out = Path(html)
+    if n_files == 1 and not out.is_dir():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    return out / f"{Path(file).stem}.html"
+
+
+def _write_html(report: Any, path: Path, file: str, reference: Any) -> None:
+    to_html = getattr(report, "to_html", None)
+    if to_html is None:
+        raise VtractError(
+            "HTML output is not available in this installation (Report.to_html is missing)"
+        )
+    from ..evidence import load
+
+    to_html(path, evidence=load(file), reference=reference)
+
+
+@click.command("analyze")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--transcript",
+    "transcripts",
+    multiple=True,
+    metavar="TEXT",
+    help="Words spoken in FILE (once per file, in order).",
+)
+@click.option(
+    "--textgrid",
+    "--alignment",
+    "alignments",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="F",
+    help="Alignment of FILE: TextGrid, HTS .lab, TIMIT .PHN or CSV (once per file).",
+)
+@click.option(
+    "--reference",
+    "reference",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Organic reference file (default: the one shipped with vtract).",
+)
+@click.option(
+    "--detector",
+    type=click.Choice(["default", "paper"]),
+    default="default",
+    show_default=True,
+    help="Detector to use.",
+)
+@click.option(
+    "--method",
+    default=None,
+    help="Tract estimator (default: the one the reference was built with).",
+)
+@click.option(
+    "--json",
+    "json_out",
+    default="-",
+    show_default=True,
+    metavar="OUT|-",
+    help="Write the JSON lines to OUT instead of stdout.",
+)
+@click.option(
+    "--html",
+    "html",
+    default=None,
+    metavar="OUT",
+    help="Write an HTML report (a folder of <stem>.html for several files).",
+)
+def analyze_command(
+    files: tuple[str, ...],
+    transcripts: tuple[str, ...],
+    alignments: tuple[str, ...],
+    reference: str | None,
+    detector: str,
+    method: str | None,
+    json_out: str,
+    html: str | None,
+) -> None:
+    """Analyse FILES and print one JSON report per line.
+
+    Each object holds at least file, sha256, score, verdict, reason, flags,
+    n_bigrams and provenance. Without --transcript or --textgrid the phones
+    are recognised (low confidence). A file that cannot be analysed gets an
+    ``error`` object, a one-line reason on stderr, and the command exits 1
+    after the other files are done.
+    """
+    from ..analysis import analyze
+
+    if transcripts and alignments:
+        raise click.UsageError("give --transcript or --textgrid, not both")
+    per_t = _per_file(transcripts, len(files), "--transcript")
+    per_a = _per_file(alignments, len(files), "--textgrid")
+
+    ref_obj: Any = None
+    if reference is not None:
+        from ..reference import Reference
+
+        ref_obj = Reference.load(reference)  # a bad reference fails every file: exit 1 now
+
+    status = EXIT_OK
+    out: TextIO = sys.stdout if json_out == "-" else open(json_out, "w", encoding="utf-8")
+    try:
+        for f, t, a in zip(files, per_t, per_a):
+            try:
+                report = analyze(
+                    f,
+                    transcript=t,
+                    alignment=a,
+                    reference=ref_obj,
+                    detector=detector,
+                    method=method,
+                )
+                record: dict[str, Any] = {**report.to_dict(), "file": f}
+                if html is not None:
+                    path = _html_path(html, f, len(files))
+                    if ref_obj is None:
+                        from ..reference import default_reference
+
+                        ref_obj = default_reference()
+                    _write_html(report, path, f, ref_obj)
+            except VtractError as exc:
+                reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
+                click.echo(f"vtract: error: {f}: {reason}", err=True)
+                record = {"file": f, "error": {"type": type(exc).__name__, "message": reason}}
+                status = EXIT_INPUT
+            out.write(json.dumps(record, sort_keys=True, allow_nan=False) + "\n")
+            out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    raise SystemExit(status)

@@ -1,0 +1,170 @@
+"""End-to-end analysis: evidence + alignment + reference -> a valid Report."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import vtract
+from _shared import SHARED_DATA, needs_shared
+from vtract.analysis import analyze
+from vtract.errors import ReferenceError_, VtractError
+
+pytestmark = needs_shared
+
+ARCTIC = SHARED_DATA / "organic" / "arctic"
+N_SECTIONS = 12
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """A small organic reference from two aligned recordings other than the test file."""
+    from vtract.features import extract_features
+    from vtract.reference import Reference
+
+    feats = []
+    for wav, tg in [
+        ("organic/mfa/acoustic_corpus.wav", "organic/mfa/acoustic_corpus.TextGrid"),
+        ("organic/praatio/mary.wav", "organic/praatio/mary.TextGrid"),
+    ]:
+        ev = vtract.load(SHARED_DATA / wav)
+        aln = vtract.read_alignment(SHARED_DATA / tg)
+        feats.append(extract_features(ev, aln, label="organic", n_sections=N_SECTIONS))
+    ref = Reference.fit(
+        pd.concat(feats, ignore_index=True),
+        name="test-small",
+        settings={"extract_features": {"n_sections": N_SECTIONS}},
+        min_count=5,
+    )
+    path = tmp_path_factory.mktemp("ref") / "small.vtref"
+    ref.save(path)
+    return ref, path
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_arctic_a0009_with_hts_labels_gives_valid_report(reference):
+    from vtract.report import validate_report_dict
+
+    ref, _ = reference
+    wav = ARCTIC / "arctic_a0009.wav"
+    rep = analyze(wav, alignment=ARCTIC / "arctic_a0009_phone.lab", reference=ref)
+    d = rep.to_dict()
+    validate_report_dict(d)
+    assert rep.verdict in ("organic", "synthetic", "inconclusive")
+    assert rep.sha256 == _sha256(wav)
+    assert d["provenance"]["inputs"]["evidence"] == _sha256(wav)
+    assert d["provenance"]["inputs"]["reference"] == ref.sha256 == d["reference"]["sha256"]
+    assert d["provenance"]["inputs"]["alignment"] == _sha256(ARCTIC / "arctic_a0009_phone.lab")
+    assert d["alignment"]["source"] == "hts" and not d["alignment"]["low_confidence"]
+    # HTS labels have no words: bigrams are taken across words, and the report says so
+    assert any("cross_word=True" in w for w in rep.warnings)
+    assert d["provenance"]["parameters"]["features"]["n_sections"] == N_SECTIONS
+    # every bigram comes from the alignment's adjacent phones and has a positive area function
+    phones = rep.alignment["phones"]
+    pairs = {f"{a['label']}-{b['label']}" for a, b in itertools.pairwise(phones)}
+    assert rep.n_bigrams >= 20
+    assert {b.bigram for b in rep.bigrams} <= pairs
+    assert all(len(b.areas_cm2) >= 2 and min(b.areas_cm2) > 0 for b in rep.bigrams)
+    assert all(b.start < b.boundary < b.end for b in rep.bigrams)
+    if rep.verdict != "inconclusive":
+        assert 0.0 <= rep.score <= 1.0
+        assert (rep.score >= 0.5) == (rep.verdict == "synthetic")
+    # deterministic apart from the timestamp
+    again = analyze(wav, alignment=ARCTIC / "arctic_a0009_phone.lab", reference=ref)
+    assert again.score == rep.score and again.bigrams == rep.bigrams
+
+
+def test_paper_detector_end_to_end(reference):
+    from vtract.report import validate_report_dict
+
+    ref, _ = reference
+    rep = analyze(
+        ARCTIC / "arctic_a0009.wav",
+        alignment=ARCTIC / "arctic_a0009_phone.lab",
+        reference=ref,
+        detector="paper",
+    )
+    validate_report_dict(rep.to_dict())
+    assert rep.detector == "paper"
+    # no labelled fakes in the reference: the organic-range rule applies
+    assert "sentence_threshold" in rep.thresholds
+    assert rep.verdict in ("organic", "synthetic")
+    outside = np.mean([b.deviation for b in rep.bigrams if b.reference_level == "bigram"] or [0])
+    assert 0.0 <= outside <= 1.0
+
+
+def test_short_recording_is_inconclusive_with_reason(reference):
+    from vtract.alignment.model import Alignment
+
+    ref, _ = reference
+    ev = vtract.load(ARCTIC / "arctic_a0009.wav")
+    full = vtract.read_alignment(ARCTIC / "arctic_a0009_phone.lab")
+    # keep only the first three speech phones: at most two bigrams
+    speech = full.phones[~full.phones["label"].isin(["sil", "spn"])].head(3)
+    aln = Alignment.from_intervals(
+        list(zip(speech["start"], speech["end"], speech["label"])),
+        [(float(speech["start"].min()), float(speech["end"].max()), "word")],
+        source="test",
+    )
+    rep = analyze(ev, alignment=aln, reference=ref)
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "at least" in rep.reason
+    assert rep.to_dict()["score"] is None
+
+
+def test_bad_arguments_raise_vtract_errors(reference):
+    ref, _ = reference
+    wav = ARCTIC / "arctic_a0009.wav"
+    lab = ARCTIC / "arctic_a0009_phone.lab"
+    with pytest.raises(VtractError, match="not both"):
+        analyze(wav, transcript="author of the", alignment=lab, reference=ref)
+    with pytest.raises(VtractError, match="unknown detector"):
+        analyze(wav, alignment=lab, reference=ref, detector="magic")
+    with pytest.raises(ReferenceError_, match="not comparable"):
+        analyze(wav, alignment=lab, reference=ref, method="lpc")
+    with pytest.raises(VtractError):
+        analyze(123, alignment=lab, reference=ref)  # type: ignore[arg-type]
+
+
+def test_cli_analyze_json_lines_and_errors(reference, tmp_path):
+    from vtract.cli import cli
+
+    _, ref_path = reference
+    bad = tmp_path / "not_audio.wav"
+    bad.write_bytes(b"this is not audio" * 10)
+    runner = CliRunner()
+    res = runner.invoke(
+        cli,
+        [
+            "analyze",
+            str(ARCTIC / "arctic_a0009.wav"),
+            str(bad),
+            "--textgrid",
+            str(ARCTIC / "arctic_a0009_phone.lab"),
+            "--textgrid",
+            str(ARCTIC / "arctic_a0009_phone.lab"),
+            "--reference",
+            str(ref_path),
+        ],
+    )
+    assert res.exit_code == 1
+    lines = [json.loads(x) for x in res.stdout.strip().splitlines()]
+    assert len(lines) == 2
+    ok, err = lines
+    for key in ("file", "sha256", "score", "verdict", "flags", "n_bigrams", "provenance"):
+        assert key in ok
+    assert ok["verdict"] in ("organic", "synthetic", "inconclusive")
+    assert err["file"] == str(bad) and err["error"]["type"] == "UnsupportedFormatError"
+    assert "not_audio.wav" in res.stderr and res.stderr.count("\n") == 1
+
+    usage = runner.invoke(cli, ["analyze", "a.wav", "b.wav", "--transcript", "x"])
+    assert usage.exit_code == 2
