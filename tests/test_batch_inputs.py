@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 
 import pytest
 
@@ -119,18 +120,62 @@ def test_manifest_accepts_file_synonym_and_extra_columns(tree):
     ("rows", "header", "match"),
     [
         ([["a/x.wav"]], ("audio_path",), "no 'path' column"),
-        ([["a/missing.wav"]], ("path",), "line 2: no such audio file"),
-        ([["a/x.wav", "fake"]], ("path", "label"), "label 'fake'"),
-        ([["a/x.wav", "nope.txt"]], ("path", "transcript"), "no such transcript"),
-        ([["a/x.wav", "x.TextGrid"]], ("path", "textgrid"), "no such alignment"),
         ([], ("path",), "lists no files"),
     ],
 )
-def test_manifest_errors_name_the_problem(tree, rows, header, match):
+def test_a_file_that_is_not_a_manifest_is_refused(tree, rows, header, match):
     manifest = tree / "m.csv"
     _write_manifest(manifest, rows, header=header)
     with pytest.raises(InputFileError, match=match):
         read_manifest(manifest)
+
+
+@pytest.mark.parametrize(
+    ("row", "header", "match"),
+    [
+        (["a/missing.wav"], ("path",), "no such audio file"),
+        (["a/x.wav", "fake"], ("path", "label"), "label 'fake'"),
+        (["a/x.wav", "nope.txt"], ("path", "transcript"), "no such transcript"),
+        (["a/x.wav", "x.TextGrid"], ("path", "textgrid"), "no such alignment"),
+        (["  "], ("path",), "empty path"),
+    ],
+)
+def test_a_bad_manifest_row_becomes_a_problem_item(tree, row, header, match):
+    manifest = tree / "m.csv"
+    _write_manifest(manifest, [["a/x.wav"], row], header=header)
+    good, bad = read_manifest(manifest)
+    assert good.problem is None and good.path == tree / "a" / "x.wav"
+    assert bad.problem is not None and "line 3" in bad.problem
+    assert re.search(match, bad.problem)
+
+
+def test_manifest_paths_may_start_or_end_with_spaces(tree):
+    write_tone(tree / "a" / " padded .wav", 0.1)
+    manifest = tree / "m.csv"
+    _write_manifest(manifest, [["a/ padded .wav"], [" a/x.wav "]], header=("path",))
+    items = read_manifest(manifest)
+    assert [i.path.name for i in items] == [" padded .wav", "x.wav"]
+    assert all(i.problem is None for i in items)
+
+
+def test_same_audio_with_two_alignments_is_two_inputs(tree):
+    (tree / "a" / "one.TextGrid").write_text("one")
+    (tree / "a" / "two.TextGrid").write_text("two")
+    manifest = tree / "m.csv"
+    _write_manifest(
+        manifest,
+        [
+            ["a/x.wav", "a/one.TextGrid"],
+            ["a/x.wav", "a/two.TextGrid"],
+            ["a/x.wav", "a/one.TextGrid"],
+        ],
+        header=("path", "textgrid"),
+    )
+    items = hash_inputs(discover_inputs(manifest))
+    assert [i.textgrid.name for i in items] == ["one.TextGrid", "two.TextGrid"]
+    assert items[0].sha256 == items[1].sha256
+    assert items[0].alignment_sha256 == hashlib.sha256(b"one").hexdigest()
+    assert items[0].key != items[1].key and len(items[0].key) == 32
 
 
 def test_manifest_not_utf8_is_an_input_error(tree):

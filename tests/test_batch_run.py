@@ -133,8 +133,8 @@ def test_resume_skips_files_already_in_the_output(corpus, tmp_path):
     # the 5 analysed files are skipped, the failed one is retried, the new one runs
     assert (res.done, res.skipped, res.failed) == (1, 5, 1)
     df = pd.read_parquet(out)
-    assert len(df) == 7 and df["sha256"].is_unique
-    kept = df.set_index("sha256").loc[first.dropna(subset=["verdict"])["sha256"]]
+    assert len(df) == 7 and df["sha256"].is_unique and df["input_key"].is_unique
+    kept = df.set_index("input_key").loc[first.dropna(subset=["verdict"])["input_key"]]
     assert kept["elapsed_s"].tolist() == first.dropna(subset=["verdict"])["elapsed_s"].tolist()
     res = _run(folder, out, retry_failed=False)
     assert (res.done, res.skipped, res.failed) == (0, 7, 0)
@@ -169,9 +169,45 @@ def test_journal_left_by_a_crash_is_recovered(corpus, tmp_path):
     res = _run(folder, out)
     assert (res.done, res.skipped, res.failed) == (3, 2, 1)
     df = pd.read_parquet(out)
-    assert len(df) == 6 and df["sha256"].is_unique
+    assert len(df) == 6 and df["input_key"].is_unique
     assert (df["elapsed_s"] == 123.0).sum() == 2
     assert not journal.exists()
+
+
+def test_manifest_rows_run_per_alignment_and_bad_rows_become_error_rows(corpus, tmp_path):
+    folder, paths, _ = corpus
+    (folder / "one.TextGrid").write_text("one")
+    (folder / "two.TextGrid").write_text("two")
+    manifest = folder / "list.csv"
+    manifest.write_text(
+        "path,textgrid,transcript\n"
+        f"{paths[0].name},one.TextGrid,\n"
+        f"{paths[0].name},two.TextGrid,\n"
+        f"{paths[0].name},,hello there\n"
+        "missing ✗.wav,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r.csv"
+    res = _run(manifest, out)
+    assert (res.done, res.failed) == (3, 1)
+    df = pd.read_csv(out, keep_default_na=False)
+    assert df["alignment_file"].tolist()[:2] == [
+        str(folder / "one.TextGrid"),
+        str(folder / "two.TextGrid"),
+    ]
+    assert df["transcript"].tolist()[2] == "hello there"
+    assert len(set(df["sha256"][:3])) == 1 and df["input_key"][:3].is_unique
+    bad = df.iloc[3]
+    assert bad["error_type"] == "InputFileError" and "missing ✗.wav" in bad["error_message"]
+    res = _run(manifest, out)
+    assert (res.done, res.skipped, res.failed) == (0, 3, 1)
+    # an output over one of the inputs is refused before anything is written
+    before = manifest.read_bytes()
+    with pytest.raises(OutputError, match="one of the inputs"):
+        _run(manifest, manifest)
+    with pytest.raises(OutputError, match="one of the inputs"):
+        _run(manifest, out, per_bigram=manifest)
+    assert manifest.read_bytes() == before
 
 
 def test_a_live_lock_refuses_a_second_writer(tmp_path):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import BatchError
+from .errors import BatchError, OutputError
 from .inputs import BatchInput, discover_inputs, hash_inputs
 from .output import BatchOutput
 from .reports import write_report_json
@@ -107,7 +107,8 @@ class BatchResult:
     done : int
         Files analysed in this run (successfully).
     skipped : int
-        Inputs already in the output (same SHA-256) or repeated in the inputs.
+        Inputs already in the output (same audio and alignment SHA-256 and
+        transcript) or repeated in the inputs.
     failed : int
         Files that could not be analysed (error rows).
     verdicts : dict
@@ -214,7 +215,8 @@ def analyze_many(
     """Analyse many evidence files in parallel; stream the results to a table.
 
     Inputs are discovered (:func:`~vtract.batch.inputs.discover_inputs`),
-    hashed, and those whose SHA-256 is already in ``out`` are skipped; the
+    hashed, and those already in ``out`` are skipped (same audio SHA-256,
+    same alignment SHA-256 and same transcript); the
     rest run through :func:`vtract.analyze` on the chosen backend
     (:func:`~vtract.batch.runners.map_files`). Every finished file is written
     at once; a file that fails becomes an error row and the run goes on.
@@ -294,6 +296,7 @@ def analyze_many(
     output = None
     if out is not None:
         output = BatchOutput(out, per_bigram=per_bigram, resume=resume, retry_failed=retry_failed)
+        _refuse_output_over_input(items, [output.out, output.per_bigram])
         result.out, result.per_bigram = output.out, output.per_bigram
     else:
         result.reports, result.rows = [], []
@@ -312,11 +315,12 @@ def analyze_many(
         seen = set(output.done) if output is not None else set()
         todo = []
         for item in items:
-            if item.sha256 is not None and item.sha256 in seen:
+            key = item.key
+            if key is not None and key in seen:
                 result.skipped += 1
                 continue
-            if item.sha256 is not None:
-                seen.add(item.sha256)
+            if key is not None:
+                seen.add(key)
             todo.append(item)
         for outcome in map_files(
             task,
@@ -374,6 +378,20 @@ def analyze_many(
                 file=sys.stderr,
             )
     return result
+
+
+def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None]) -> None:
+    """Refuse an output path that is one of the inputs (audio, alignment, transcript, manifest)."""
+    inputs: set[str] = set()
+    for item in items:
+        for p in (item.path, item.textgrid, item.transcript_path):
+            if p is not None:
+                inputs.add(os.path.realpath(p))
+        if item.source and os.path.isfile(item.source):
+            inputs.add(os.path.realpath(item.source))
+    for out in outputs:
+        if out is not None and os.path.realpath(out) in inputs:
+            raise OutputError(f"output {str(out)!r} is one of the inputs: refusing to overwrite it")
 
 
 def _finite_or_none(x: float) -> float | None:

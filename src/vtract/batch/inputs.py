@@ -9,13 +9,15 @@
 
 and returns :class:`BatchInput` items in a deterministic order: the order of
 the arguments, each expanded in sorted path order (manifests keep their row
-order). :func:`hash_inputs` then adds each file's SHA-256, which is the key a
-resumed run uses to skip work already in the output.
+order). :func:`hash_inputs` then adds the SHA-256 of each audio (and
+alignment) file; :attr:`BatchInput.key` (audio hash + alignment hash +
+transcript) is what a resumed run uses to skip work already in the output.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +31,7 @@ __all__ = [
     "BatchInput",
     "discover_inputs",
     "hash_inputs",
+    "input_key",
     "read_transcript",
 ]
 
@@ -84,6 +87,12 @@ class BatchInput:
         The argument (or manifest) this item was found through.
     sha256 : str or None
         SHA-256 of the file's bytes, filled by :func:`hash_inputs`.
+    alignment_sha256 : str or None
+        SHA-256 of the alignment file, filled by :func:`hash_inputs`.
+    problem : str or None
+        Why this input cannot be processed (a manifest row naming a missing
+        file, a bad label ...); it then becomes an error row instead of
+        stopping the batch.
     """
 
     path: Path
@@ -94,6 +103,26 @@ class BatchInput:
     label: str = ""
     source: str = ""
     sha256: str | None = None
+    alignment_sha256: str | None = None
+    problem: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """Identity of this analysis: audio bytes + alignment bytes + transcript.
+
+        The same recording analysed with another alignment or transcript is
+        another analysis. ``None`` until :func:`hash_inputs` has run (or when
+        a file could not be read).
+        """
+        if self.sha256 is None or (self.textgrid is not None and self.alignment_sha256 is None):
+            return None
+        return input_key(self.sha256, self.alignment_sha256, self.transcript)
+
+
+def input_key(sha256: str, alignment_sha256: str | None, transcript: str | None) -> str:
+    """Key of one analysis (32 hex digits) from the audio hash, alignment hash and transcript."""
+    text = "\x1f".join((sha256, alignment_sha256 or "", transcript or ""))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def discover_inputs(
@@ -122,7 +151,8 @@ def discover_inputs(
     -------
     list of BatchInput
         In argument order, each argument expanded in sorted order; the same
-        file reached twice is kept once (first occurrence).
+        file reached twice with the same alignment and transcript is kept
+        once (first occurrence).
 
     Raises
     ------
@@ -176,22 +206,26 @@ def discover_inputs(
 
 
 def hash_inputs(items: Sequence[BatchInput]) -> list[BatchInput]:
-    """Return the items with :attr:`BatchInput.sha256` filled in.
+    """Return the items with the SHA-256 of their audio and alignment files filled in.
 
-    The file is read once, in chunks. A file that cannot be read keeps
-    ``sha256=None``; its worker then reports the reason as an error row.
+    Each file is read once, in chunks. A file that cannot be read keeps
+    ``None``; its worker then reports the reason as an error row.
     """
     out = []
     for item in items:
-        if item.sha256 is not None:
-            out.append(item)
-            continue
-        try:
-            digest: str | None = file_sha256(item.path)
-        except OSError:
-            digest = None
-        out.append(replace(item, sha256=digest))
+        sha = item.sha256 if item.sha256 is not None else _try_sha256(item.path)
+        aln = item.alignment_sha256
+        if aln is None and item.textgrid is not None:
+            aln = _try_sha256(item.textgrid)
+        out.append(replace(item, sha256=sha, alignment_sha256=aln))
     return out
+
+
+def _try_sha256(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
 
 
 def _absolute(path: str | os.PathLike[str]) -> Path:
@@ -212,9 +246,19 @@ def _item(path: Path, source: str, sidecars: bool) -> BatchInput:
     t_path = next(
         (s for s in (path.with_suffix(e) for e in TRANSCRIPT_SIDECARS) if s.is_file()), None
     )
-    transcript = read_transcript(t_path) if t_path is not None else None
+    transcript, problem = None, None
+    if t_path is not None:
+        try:
+            transcript = read_transcript(t_path)
+        except InputFileError as exc:
+            problem = str(exc)
     return BatchInput(
-        path=path, transcript=transcript, transcript_path=t_path, textgrid=textgrid, source=source
+        path=path,
+        transcript=transcript,
+        transcript_path=t_path,
+        textgrid=textgrid,
+        source=source,
+        problem=problem,
     )
 
 
@@ -237,11 +281,13 @@ def read_transcript(path: Path) -> str:
 
 
 def _dedupe(items: list[BatchInput]) -> list[BatchInput]:
-    seen: set[Path] = set()
+    """Drop repeats of the same file with the same alignment and transcript."""
+    seen: set[tuple[Path, Path | None, str | None]] = set()
     out = []
     for item in items:
-        if item.path in seen:
+        ident = (item.path, item.textgrid, item.transcript)
+        if ident in seen:
             continue
-        seen.add(item.path)
+        seen.add(ident)
         out.append(item)
     return out

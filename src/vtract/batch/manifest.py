@@ -17,7 +17,11 @@ row. Columns (case-insensitive, extra columns are ignored):
 ``label`` (optional)
     ``organic``, ``synthetic`` or empty.
 
-Empty cells mean "unknown". Rows keep their order.
+Empty cells mean "unknown". Rows keep their order. A row naming a file that
+does not exist, or giving a bad label, becomes an input with a ``problem``
+(an error row of the batch) so one bad row does not stop the others; a file
+that is not a manifest at all (no path column, not UTF-8 CSV, no rows) is
+refused as a whole.
 """
 
 from __future__ import annotations
@@ -51,13 +55,15 @@ def read_manifest(path: str | os.PathLike[str]) -> list[BatchInput]:
     Returns
     -------
     list of BatchInput
-        One item per data row, in file order, with absolute paths.
+        One item per data row, in file order, with absolute paths; rows
+        naming a missing file or a label other than :data:`LABELS` carry a
+        :attr:`~vtract.batch.inputs.BatchInput.problem`.
 
     Raises
     ------
     InputFileError
-        The manifest cannot be read, has no path column, names a file that
-        does not exist, or gives a label other than :data:`LABELS`.
+        The manifest cannot be read, is not UTF-8 CSV, has no path column
+        or no rows.
     """
     manifest = Path(os.path.abspath(Path(path).expanduser()))
     base = manifest.parent
@@ -95,9 +101,22 @@ def _cell(row: dict[str, str | None], col: str | None) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _raw_cell(row: dict[str, str | None], col: str) -> str:
+    value = row.get(col)
+    return value if isinstance(value, str) else ""
+
+
 def _resolve(value: str, base: Path) -> Path:
     p = Path(value).expanduser()
     return Path(os.path.abspath(p if p.is_absolute() else base / p))
+
+
+def _resolve_file(raw: str, base: Path) -> Path:
+    """The file a cell names: as written (names may start or end with spaces), else stripped."""
+    exact = _resolve(raw, base)
+    if exact.is_file() or raw == raw.strip():
+        return exact
+    return _resolve(raw.strip(), base)
 
 
 def _row_item(
@@ -109,36 +128,41 @@ def _row_item(
     line: int,
 ) -> BatchInput:
     where = f"manifest {manifest.name!r} line {line}"
-    audio = _cell(row, path_col)
-    if not audio:
-        raise InputFileError(f"{where}: empty path")
-    audio_path = _resolve(audio, base)
+    problems: list[str] = []
+    audio = _raw_cell(row, path_col)
+    if not audio.strip():
+        return BatchInput(path=manifest, source=str(manifest), problem=f"{where}: empty path")
+    audio_path = _resolve_file(audio, base)
     if not audio_path.is_file():
-        raise InputFileError(f"{where}: no such audio file {str(audio_path)!r}")
+        problems.append(f"no such audio file {str(audio_path)!r}")
 
     transcript: str | None = None
     transcript_path: Path | None = None
     t = _cell(row, cols["transcript"])
     if t and t.lower().endswith(_TRANSCRIPT_FILE_SUFFIXES):
-        transcript_path = _resolve(t, base)
+        transcript_path = _resolve_file(t, base)
         if not transcript_path.is_file():
-            raise InputFileError(f"{where}: no such transcript file {str(transcript_path)!r}")
-        transcript = read_transcript(transcript_path)
+            problems.append(f"no such transcript file {str(transcript_path)!r}")
+        else:
+            try:
+                transcript = read_transcript(transcript_path)
+            except InputFileError as exc:
+                problems.append(str(exc))
     elif t:
         transcript = " ".join(t.split())
 
     textgrid: Path | None = None
-    tg = _cell(row, cols["textgrid"])
-    if tg:
-        textgrid = _resolve(tg, base)
+    tg_col = cols["textgrid"]
+    tg = _raw_cell(row, tg_col) if tg_col is not None else ""
+    if tg.strip():
+        textgrid = _resolve_file(tg, base)
         if not textgrid.is_file():
-            raise InputFileError(f"{where}: no such alignment file {str(textgrid)!r}")
+            problems.append(f"no such alignment file {str(textgrid)!r}")
 
     label = _cell(row, cols["label"]).lower()
     if label not in LABELS:
-        raise InputFileError(
-            f"{where}: label {label!r} is not one of 'organic', 'synthetic' or empty"
-        )
+        problems.append(f"label {label!r} is not one of 'organic', 'synthetic' or empty")
+        label = ""
     return BatchInput(
         path=audio_path,
         transcript=transcript,
@@ -147,4 +171,5 @@ def _row_item(
         speaker=_cell(row, cols["speaker"]),
         label=label,
         source=str(manifest),
+        problem=f"{where}: {'; '.join(problems)}" if problems else None,
     )

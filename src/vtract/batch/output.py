@@ -8,8 +8,8 @@
 - :meth:`BatchOutput.commit` publishes the tables atomically and removes the
   journal;
 - on start, rows of an existing output and of a journal left by a crash are
-  carried over, and their SHA-256 are reported as done so the caller skips
-  those inputs (files that failed before are retried unless asked not to);
+  carried over, and their input keys (audio SHA-256 + alignment SHA-256 +
+  transcript) are reported as done so the caller skips those inputs (files that failed before are retried unless asked not to);
 - a lock file (``.<out>.lock``) stops two runs writing the same output.
 """
 
@@ -74,7 +74,7 @@ class BatchOutput:
         self.row_group_size = row_group_size
         self.journal_path = self.out.with_name(f".{self.out.name}.journal.jsonl")
         self.lock_path = self.out.with_name(f".{self.out.name}.lock")
-        #: SHA-256 of files already in the output (successful, or failed when not retried).
+        #: Input keys already in the output (successful, or failed when not retried).
         self.done: set[str] = set()
         #: Rows carried over from earlier runs.
         self.carried = 0
@@ -158,8 +158,8 @@ class BatchOutput:
             self._bigrams.write(bigrams)
 
     def _keep(self, row: dict[str, Any]) -> bool:
-        sha = row.get("sha256")
-        if not sha or sha in self.done:
+        key = row.get("input_key")
+        if not key or key in self.done:
             return False
         return not (self.retry_failed and row.get("error_type"))
 
@@ -167,13 +167,13 @@ class BatchOutput:
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
                 kept = [r for r in rows if self._keep(r)]
-                self.done.update(r["sha256"] for r in kept)
+                self.done.update(r["input_key"] for r in kept)
                 assert self._results is not None
                 self._results.write(kept)
                 self.carried += len(kept)
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
-                self._bigrams.write([r for r in rows if r.get("sha256") in self.done])
+                self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
         if self.journal_path.exists():
             with open(self.journal_path, encoding="utf-8") as fh:
                 for line in fh:
@@ -183,7 +183,7 @@ class BatchOutput:
                         continue  # a line cut short by the crash: that file runs again
                     row = entry.get("row") or {}
                     if self._keep(row):
-                        self.done.add(row["sha256"])
+                        self.done.add(row["input_key"])
                         self._write(row, entry.get("bigrams") or [])
                         self.carried += 1
             _drop_partial_line(self.journal_path)

@@ -6,7 +6,11 @@ Two tables with fixed columns (the same in Parquet and CSV):
   a file that could not be analysed has ``verdict`` empty and
   ``error_type`` / ``error_message`` set.
 - per-bigram (``--per-bigram``): one row per bigram of each analysed file,
-  :data:`BIGRAM_COLUMNS`, joined to the results on ``sha256``.
+  :data:`BIGRAM_COLUMNS`, joined to the results on ``input_key``.
+
+``input_key`` identifies one analysis: the audio's SHA-256, the alignment
+file's SHA-256 and the transcript (:attr:`vtract.batch.inputs.BatchInput.key`);
+a resumed run skips the keys already present.
 
 Lists of flag codes and warnings are joined with ``";"`` and ``" | "``;
 ``areas_cm2`` is a list column in Parquet and a JSON array in CSV.
@@ -30,6 +34,7 @@ __all__ = [
 
 #: Results table: column -> kind ("str", "float", "int", "floats").
 RESULT_COLUMNS: dict[str, str] = {
+    "input_key": "str",
     "path": "str",
     "file": "str",
     "sha256": "str",
@@ -38,6 +43,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "label": "str",
     "transcript": "str",
     "alignment_file": "str",
+    "alignment_sha256": "str",
     "duration_s": "float",
     "score": "float",
     "verdict": "str",
@@ -59,6 +65,7 @@ RESULT_COLUMNS: dict[str, str] = {
 
 #: Per-bigram table: column -> kind.
 BIGRAM_COLUMNS: dict[str, str] = {
+    "input_key": "str",
     "path": "str",
     "sha256": "str",
     "bigram": "str",
@@ -85,11 +92,13 @@ def _float(x: Any) -> float | None:
 
 def _input_fields(item: BatchInput) -> dict[str, Any]:
     return {
+        "input_key": item.key,
         "path": str(item.path),
         "speaker": item.speaker,
         "label": item.label,
         "transcript": item.transcript,
         "alignment_file": None if item.textgrid is None else str(item.textgrid),
+        "alignment_sha256": item.alignment_sha256,
     }
 
 
@@ -145,6 +154,7 @@ def bigram_rows(item: BatchInput, report: Any) -> list[dict[str, Any]]:
     """Per-bigram rows of a report."""
     return [
         {
+            "input_key": item.key,
             "path": str(item.path),
             "sha256": report.sha256,
             "bigram": b.bigram,

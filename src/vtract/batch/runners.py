@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import VtractError
+from ..errors import InputFileError, VtractError
 from .errors import BackendError
 from .inputs import BatchInput, discover_inputs
 from .progress import progress_bar
@@ -156,7 +156,9 @@ def map_files(
     func : callable
         Picklable function (defined at module level) taking one
         :class:`BatchInput` and returning anything picklable. Exceptions it
-        raises become failed outcomes; the run goes on.
+        raises become failed outcomes; the run goes on. Inputs with a
+        ``problem`` (e.g. a manifest row naming a missing file) fail with
+        :class:`~vtract.errors.InputFileError` without calling it.
     inputs : sequence of BatchInput, or anything :func:`discover_inputs` takes
         What to process.
     n_jobs : int, optional
@@ -281,6 +283,8 @@ def run_one(
     value = None
     error_type = error_message = None
     try:
+        if item.problem is not None:
+            raise InputFileError(item.problem)
         value = func(item)
     except VtractError as exc:
         error_type, error_message = type(exc).__name__, one_line(str(exc) or type(exc).__name__)
