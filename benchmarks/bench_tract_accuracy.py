@@ -111,6 +111,7 @@ def available_methods(requested: list[str], probe: TractCase) -> dict[str, Any]:
 
 def score_case(case: TractCase, fn, frames: list[np.ndarray]) -> dict[str, Any]:
     rs, errs, lengths = [], [], []
+    first: dict[str, Any] | None = None
     t0 = time.perf_counter()
     error = None
     for frame in frames:
@@ -129,6 +130,8 @@ def score_case(case: TractCase, fn, frames: list[np.ndarray]) -> dict[str, Any]:
             r = float("nan")  # a constant truth has no shape to correlate with
         else:
             r = log_area_correlation(areas, dx, case.areas_cm2, case.section_lengths_cm)
+        if first is None:
+            first = {"areas_cm2": areas.tolist(), "section_length_cm": dx}
         rs.append(r)
         lengths.append(length)
         errs.append(length - case.length_cm)
@@ -140,6 +143,7 @@ def score_case(case: TractCase, fn, frames: list[np.ndarray]) -> dict[str, Any]:
         "r": float(np.median(valid_r)) if valid_r else None,
         "length_cm_frames": lengths,
         "length_error_cm": float(np.median(valid_e)) if valid_e else None,
+        "first_frame_estimate": first,
         "seconds_per_frame": seconds / max(1, len(frames)),
         "error": error,
     }
@@ -325,9 +329,21 @@ def main(argv: list[str] | None = None) -> int:
         }
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1, allow_nan=False, default=_json_default))
+        text = json.dumps(_finite_or_none(result), indent=1, allow_nan=False, default=_json_default)
+        out.write_text(text)
         print(f"\nwrote {out}")
     return 0
+
+
+def _finite_or_none(obj: Any) -> Any:
+    """Replace NaN/inf (undefined r, failed frames) by JSON null, recursively."""
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, float | np.floating) and not math.isfinite(float(obj)):
+        return None
+    return obj
 
 
 def _json_default(obj: Any) -> Any:
