@@ -15,6 +15,7 @@ from vtract.features import (
     features_from_estimates,
     normalise_by_speaker,
     read_features,
+    resample_areas,
     write_features,
 )
 from vtract.tract.result import TractEstimate
@@ -49,7 +50,7 @@ def cat_table():
         for b in bws
     ]
     df = features_from_estimates(
-        bws, ests, file="cat.wav", sha256="ab" * 32, speaker="s1", label="organic"
+        bws, ests, file="cat.wav", sha256="ab" * 32, speaker="s1", label="organic", sections=None
     )
     return bws, ests, df
 
@@ -69,6 +70,7 @@ def test_one_row_per_window_and_section(cat_table):
     assert set(row0["offset_s"]) == {0.0}
     assert set(row0["boundary_s"]) == {0.16}
     assert set(df["n_sections"]) == {4} and set(df["method"]) == {"test"}
+    assert set(df["n_sections_native"]) == {4}
     assert df["window_index"].dtype == np.int64 and df["area_cm2"].dtype == np.float64
 
 
@@ -112,3 +114,31 @@ def test_estimates_must_match_windows(cat_table):
         features_from_estimates(bws, [e[:-1] for e in ests])
     with pytest.raises(FeatureTableError, match="label"):
         features_from_estimates(bws, ests, label="fake")
+
+
+def test_resample_areas_by_hand():
+    # identity when the counts match
+    a = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_array_equal(resample_areas(a, 3), a)
+    # 2 -> 4 sections: each input section covers two outputs
+    np.testing.assert_allclose(resample_areas(np.array([1.0, 4.0]), 4), [1.0, 1.0, 4.0, 4.0])
+    # 3 -> 2: output 0 = [0, 1/2] = 2/3 of section 0 + 1/3 of section 1 (geometric)
+    out = resample_areas(a, 2)
+    np.testing.assert_allclose(
+        out, [np.exp((2 * np.log(1) + np.log(2)) / 3), np.exp((np.log(2) + 2 * np.log(4)) / 3)]
+    )
+    # a uniform tube stays uniform at any resolution
+    np.testing.assert_allclose(resample_areas(np.full(17, 3.5), 15), 3.5)
+
+
+def test_sections_are_resampled_in_the_table():
+    bws = bigram_windows(ramp(8000), 16000, CAT)
+    ests = [[estimate([1.0, 4.0]) for _ in range(b.n_windows)] for b in bws]
+    ests[0][0] = None  # a refused window is left out and counted
+    df = features_from_estimates(bws, ests, sections=4)
+    assert df.attrs["failed_windows"] == 1
+    assert len(df) == (sum(b.n_windows for b in bws) - 1) * 4
+    assert set(df["n_sections"]) == {4} and set(df["n_sections_native"]) == {2}
+    np.testing.assert_allclose(
+        df["area_cm2"].to_numpy().reshape(-1, 4), [[1.0, 1.0, 4.0, 4.0]] * (len(df) // 4)
+    )

@@ -53,6 +53,7 @@ def synthetic_table(counts: dict[str, int], speakers=("a", "b", "c"), seed=0) ->
                             "window_end_s": w + 0.0177,
                             "section": s,
                             "n_sections": N_SECTIONS,
+                            "n_sections_native": N_SECTIONS + 2,
                             "area_cm2": float(areas[s]),
                             "length_cm": float(length),
                             "fit_error_db": 2.0,

@@ -18,6 +18,8 @@ DataFrame with the columns of :data:`FEATURE_COLUMNS`:
 ``offset_s``              window centre minus boundary (s)
 ``window_start_s/end_s``  window span (s)
 ``section``               0 = glottis ... ``n_sections - 1`` = lips
+``n_sections``            sections per window in the table (see below)
+``n_sections_native``     sections of the estimate before resampling
 ``area_cm2``              area of that section (cm^2)
 ``length_cm``             tract length of the window's estimate (cm)
 ``fit_error_db``          estimator fit error (dB, ``nan`` if not fitted)
@@ -27,12 +29,27 @@ DataFrame with the columns of :data:`FEATURE_COLUMNS`:
 
 Window-level values (length, fit error, formants) repeat on every section
 row of a window; select ``section == 0`` for one row per window.
+
+Sections. The ``"paper"`` estimator always has 15 sections, but estimators
+that tie the number of sections to the estimated tract length (``N = 2 L
+fs / c``: ``"lpc"``, ``"default"``) give different counts from window to
+window, so "section k" would not mean the same place along the tract. The
+table therefore resamples every area function onto ``sections`` equal
+sections of the relative glottis-to-lips axis (default
+:data:`DEFAULT_SECTIONS` = 15, the published count, which leaves the paper
+estimator's areas untouched): each output section takes the
+length-weighted geometric mean of the input sections it overlaps
+(:func:`resample_areas`). ``sections=None`` keeps the native sections.
+
+Windows the estimator refuses (a silent stop closure, say) are left out;
+their number is in ``df.attrs["failed_windows"]``.
 :func:`normalise_by_speaker` adds speaker-normalised columns. Tables are
 stored as Parquet (:func:`write_features` writes atomically).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Sequence
@@ -44,12 +61,13 @@ import pandas as pd
 
 from .alignment.labels import phone_class, to_ipa
 from .alignment.model import Alignment
-from .errors import InputFileError, VtractError
+from .errors import EstimationError, InputFileError, VtractError
 from .evidence import Evidence
 from .tract.result import TractEstimate
 from .windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW, BigramWindows, Policy, bigram_windows
 
 __all__ = [
+    "DEFAULT_SECTIONS",
     "FEATURE_COLUMNS",
     "FEATURE_DTYPES",
     "NORMALISED_COLUMNS",
@@ -60,6 +78,7 @@ __all__ = [
     "features_from_estimates",
     "normalise_by_speaker",
     "read_features",
+    "resample_areas",
     "speaker_key",
     "window_rows",
     "write_features",
@@ -85,6 +104,7 @@ FEATURE_DTYPES: dict[str, str] = {
     "window_end_s": "float64",
     "section": "int64",
     "n_sections": "int64",
+    "n_sections_native": "int64",
     "area_cm2": "float64",
     "length_cm": "float64",
     "fit_error_db": "float64",
@@ -93,6 +113,8 @@ FEATURE_DTYPES: dict[str, str] = {
     "f3_hz": "float64",
     "method": "str",
 }
+#: Sections per window in a feature table (the published estimator's count).
+DEFAULT_SECTIONS = 15
 #: Columns of a feature table, in order.
 FEATURE_COLUMNS: tuple[str, ...] = tuple(FEATURE_DTYPES)
 #: Columns added by :func:`normalise_by_speaker`.
@@ -103,6 +125,47 @@ class FeatureTableError(VtractError):
     """A feature table is malformed (missing columns, wrong types, unreadable)."""
 
 
+@functools.cache
+def _overlap_weights(n_in: int, n_out: int) -> np.ndarray:
+    """``(n_out, n_in)`` share of each output section covered by each input section."""
+    edges_in = np.arange(n_in + 1) / n_in
+    edges_out = np.arange(n_out + 1) / n_out
+    lo = np.maximum(edges_out[:-1, None], edges_in[None, :-1])
+    hi = np.minimum(edges_out[1:, None], edges_in[None, 1:])
+    w = np.clip(hi - lo, 0.0, None) * n_out
+    w /= w.sum(axis=1, keepdims=True)
+    w.setflags(write=False)
+    return w
+
+
+def resample_areas(areas: np.ndarray, n_out: int) -> np.ndarray:
+    """Resample an area function onto ``n_out`` equal sections of the same tract.
+
+    Parameters
+    ----------
+    areas : numpy.ndarray
+        Areas (cm^2) of equal-length sections, glottis to lips, all > 0.
+    n_out : int
+        Number of output sections.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_out`` areas; output section ``j`` is the geometric mean of the
+        input areas weighted by their overlap with ``[j / n_out, (j + 1) /
+        n_out]`` of the relative tract axis. Identity when the counts match.
+    """
+    a = np.asarray(areas, dtype=np.float64)
+    if a.ndim != 1 or a.size < 1:
+        raise FeatureTableError(f"areas must be a non-empty 1-D array, got shape {a.shape}")
+    if int(n_out) < 1:
+        raise FeatureTableError(f"n_out must be >= 1, got {n_out}")
+    if a.size == int(n_out):
+        return a.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.exp(_overlap_weights(a.size, int(n_out)) @ np.log(a))
+
+
 def empty_features() -> pd.DataFrame:
     """A feature table with no rows and the right columns and dtypes."""
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in FEATURE_DTYPES.items()})
@@ -110,7 +173,7 @@ def empty_features() -> pd.DataFrame:
 
 def estimate_windows(
     windows: Sequence[BigramWindows], *, method: str = "default", **estimator_options: Any
-) -> list[list[TractEstimate]]:
+) -> list[list[TractEstimate | None]]:
     """Estimate a vocal tract for every window of every bigram.
 
     Parameters
@@ -124,19 +187,53 @@ def estimate_windows(
 
     Returns
     -------
-    list of list of TractEstimate
-        One list per bigram, one estimate per window.
+    list of list of (TractEstimate or None)
+        One list per bigram, one entry per window; ``None`` where the
+        estimator refused the window (:class:`~vtract.errors.EstimationError`,
+        e.g. a silent closure). Bad options still raise.
     """
-    from .tract import estimate_tracts
+    from .tract import estimate_tract, estimate_tracts
 
-    return [
-        list(estimate_tracts(bw.frames, bw.sr, method=method, **estimator_options))
-        for bw in windows
-    ]
+    out: list[list[TractEstimate | None]] = []
+    for bw in windows:
+        try:
+            out.append(list(estimate_tracts(bw.frames, bw.sr, method=method, **estimator_options)))
+            continue
+        except EstimationError:
+            pass
+        row: list[TractEstimate | None] = []
+        for frame in bw.frames:
+            try:
+                row.append(estimate_tract(frame, bw.sr, method=method, **estimator_options))
+            except EstimationError as exc:
+                if _is_option_error(str(exc)):
+                    raise
+                row.append(None)
+        out.append(row)
+    return out
 
 
-def window_rows(bw: BigramWindows, estimates: Sequence[TractEstimate]) -> dict[str, np.ndarray]:
-    """Columns (without file-level ones) for the windows of one bigram."""
+def _is_option_error(message: str) -> bool:
+    """True for estimator errors about its settings (raised, never skipped).
+
+    Matches the option messages of :func:`vtract.tract.estimate_tract`
+    (``"method is ..."``, ``"n_sections is ..."`` ...).
+    """
+    return any(
+        word in message for word in ("method is", "n_sections is", "length_cm is", "solver is")
+    )
+
+
+def window_rows(
+    bw: BigramWindows,
+    estimates: Sequence[TractEstimate | None],
+    *,
+    sections: int | None = DEFAULT_SECTIONS,
+) -> dict[str, np.ndarray]:
+    """Columns (without the file-level ones) for the windows of one bigram.
+
+    ``None`` estimates are skipped; ``sections`` as in :func:`extract_features`.
+    """
     if len(estimates) != bw.n_windows:
         raise FeatureTableError(
             f"bigram {bw.bigram} at {bw.boundary_s:.3f} s has {bw.n_windows} windows but "
@@ -148,7 +245,10 @@ def window_rows(bw: BigramWindows, estimates: Sequence[TractEstimate]) -> dict[s
         c: [] for c in FEATURE_COLUMNS if c not in ("file", "sha256", "speaker", "label")
     }
     for i, est in enumerate(estimates):
-        areas = np.asarray(est.areas, dtype=np.float64)
+        if est is None:
+            continue
+        native = np.asarray(est.areas, dtype=np.float64)
+        areas = native if sections is None else resample_areas(native, sections)
         n = areas.shape[0]
         f = np.asarray(est.formants_hz, dtype=np.float64)
         fk = [float(f[j]) if f.shape[0] > j else np.nan for j in range(3)]
@@ -166,6 +266,7 @@ def window_rows(bw: BigramWindows, estimates: Sequence[TractEstimate]) -> dict[s
             "window_start_s": float(bw.window_start_s[i]),
             "window_end_s": float(bw.window_end_s[i]),
             "n_sections": n,
+            "n_sections_native": int(native.shape[0]),
             "length_cm": float(est.length_cm),
             "fit_error_db": float(est.fit_error_db),
             "f1_hz": fk[0],
@@ -182,12 +283,13 @@ def window_rows(bw: BigramWindows, estimates: Sequence[TractEstimate]) -> dict[s
 
 def features_from_estimates(
     windows: Sequence[BigramWindows],
-    estimates: Sequence[Sequence[TractEstimate]],
+    estimates: Sequence[Sequence[TractEstimate | None]],
     *,
     file: str = "",
     sha256: str = "",
     speaker: str = "",
     label: str = "",
+    sections: int | None = DEFAULT_SECTIONS,
 ) -> pd.DataFrame:
     """Lay out estimates already computed for bigram windows as a feature table.
 
@@ -195,29 +297,43 @@ def features_from_estimates(
     ----------
     windows : sequence of BigramWindows
         The bigrams.
-    estimates : sequence of sequences of TractEstimate
-        ``estimates[i][j]`` belongs to window ``j`` of bigram ``i``.
+    estimates : sequence of sequences of (TractEstimate or None)
+        ``estimates[i][j]`` belongs to window ``j`` of bigram ``i``; ``None``
+        (a refused window) is left out.
     file, sha256, speaker, label : str
         File-level columns.
+    sections : int or None, default 15
+        Resample every area function to this many sections (``None``: native).
 
     Returns
     -------
     pandas.DataFrame
-        The feature table (:data:`FEATURE_COLUMNS`).
+        The feature table (:data:`FEATURE_COLUMNS`); ``attrs["failed_windows"]``
+        counts the ``None`` estimates.
     """
     if len(windows) != len(estimates):
         raise FeatureTableError(f"{len(windows)} bigrams but {len(estimates)} lists of estimates")
     _check_label(label)
-    parts = [window_rows(bw, est) for bw, est in zip(windows, estimates)]
-    if not parts or not any(len(p["section"]) for p in parts):
-        return empty_features()
-    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    n = len(data["section"])
-    full: dict[str, Any] = {"file": [file] * n, "sha256": [sha256] * n, "speaker": [speaker] * n}
-    full["label"] = [label] * n
-    full.update(data)
-    df = pd.DataFrame(full, columns=list(FEATURE_COLUMNS))
-    return df.astype(FEATURE_DTYPES)
+    if sections is not None and int(sections) < 1:
+        raise FeatureTableError(f"sections must be >= 1 or None, got {sections}")
+    failed = sum(1 for row in estimates for e in row if e is None)
+    parts = [window_rows(bw, est, sections=sections) for bw, est in zip(windows, estimates)]
+    parts = [p for p in parts if len(p["section"])]
+    if not parts:
+        df = empty_features()
+    else:
+        data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        n = len(data["section"])
+        full: dict[str, Any] = {
+            "file": [file] * n,
+            "sha256": [sha256] * n,
+            "speaker": [speaker] * n,
+        }
+        full["label"] = [label] * n
+        full.update(data)
+        df = pd.DataFrame(full, columns=list(FEATURE_COLUMNS)).astype(FEATURE_DTYPES)
+    df.attrs["failed_windows"] = int(failed)
+    return df
 
 
 def extract_features(
@@ -229,6 +345,7 @@ def extract_features(
     label: str = "",
     file: str | None = None,
     sr: int | None = 16000,
+    sections: int | None = DEFAULT_SECTIONS,
     cross_word: bool = False,
     policy: Policy = "centred",
     window: int = PUBLISHED_WINDOW,
@@ -254,6 +371,9 @@ def extract_features(
     sr : int or None, default 16000
         Working rate; the evidence is resampled to it (``None`` keeps its
         rate). Window sizes scale with it (:func:`vtract.windows.window_geometry`).
+    sections : int or None, default 15
+        Sections per window in the table (module docstring); ``None`` keeps
+        the estimator's own.
     cross_word, policy, window, overlap
         Window options (:func:`vtract.windows.bigram_windows`).
     **estimator_options
@@ -280,7 +400,13 @@ def extract_features(
     estimates = estimate_windows(windows, method=method, **estimator_options)
     name = file if file is not None else (str(evidence.path) if evidence.path is not None else "")
     return features_from_estimates(
-        windows, estimates, file=name, sha256=evidence.sha256, speaker=speaker, label=label
+        windows,
+        estimates,
+        file=name,
+        sha256=evidence.sha256,
+        speaker=speaker,
+        label=label,
+        sections=sections,
     )
 
 

@@ -1,0 +1,160 @@
+"""Anatomical plausibility: Fant's vowels pass, constructed violations are caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtract import anatomy
+from vtract.plausibility import (
+    CHECKS,
+    PlausibilityError,
+    check_plausibility,
+    vowel_space_distance,
+)
+from vtract.tract.result import TractEstimate
+
+
+def estimate(areas, length_cm=17.0, formants=(500.0, 1500.0, 2500.0)) -> TractEstimate:
+    a = np.asarray(areas, dtype=np.float64)
+    f = np.asarray(formants, dtype=np.float64)
+    return TractEstimate(
+        areas=a,
+        section_length_cm=length_cm / a.size,
+        length_cm=length_cm,
+        reflection=np.zeros(max(a.size - 1, 0)),
+        formants_hz=f,
+        bandwidths_hz=np.full(f.size, 80.0),
+        fit_error_db=1.0,
+        method="test",
+    )
+
+
+def fant(phone: str) -> TractEstimate:
+    """Fant's (1960) vowel from Praat with its lossless-tube resonances."""
+    from parselmouth.praat import call
+
+    from vtract.synth import tube_resonances
+
+    m = call(call("Create Vocal Tract from phone", phone), "To Matrix")
+    areas = np.array(m.values[0], dtype=np.float64) * 1e4
+    dx = float(m.dx) * 100.0
+    return estimate(areas, length_cm=dx * areas.size, formants=tube_resonances(areas, dx)[:4])
+
+
+def codes(flags) -> list[str]:
+    return [f.code for f in flags]
+
+
+@pytest.mark.parametrize("phone", ["a", "e", "i", "o", "u"])
+def test_fant_vowels_raise_no_flag(phone):
+    est = fant(phone)
+    flags = check_plausibility([est] * 4, bigram="AA-IY", phones=["AA"] * 4)
+    assert flags == []
+
+
+def test_area_out_of_range_measured_is_the_median_shape():
+    base = np.full(10, 3.0)
+    narrow = base.copy()
+    narrow[4] = 0.01  # below any human constriction
+    ests = [estimate(narrow), estimate(narrow), estimate(base)]
+    (flag,) = check_plausibility(ests, bigram="AH-N", times=[1.0, 1.1, 1.2])
+    assert flag.code == "area_out_of_range"
+    assert flag.measured == pytest.approx(0.01)
+    assert (flag.expected_min, flag.expected_max) == anatomy.AREA_RANGE_CM2
+    assert flag.unit == "cm^2" and "Fant" in flag.source and flag.bigram == "AH-N"
+    assert "2 of 3 windows" in flag.message
+    # one outlier window among three does not move the median shape: no flag
+    slow = [0.0, 1.0, 2.0]  # far apart in time: no speed flag either
+    assert check_plausibility([estimate(narrow), estimate(base), estimate(base)], times=slow) == []
+
+
+def test_huge_areas_break_range_and_ratio():
+    areas = np.array([0.1, 2.0, 4.0, 40.0])  # 40 cm^2: 400 x the narrowest
+    flags = check_plausibility([estimate(areas)])
+    assert codes(flags) == ["area_out_of_range", "area_ratio_out_of_range"]
+    assert flags[0].measured == 40.0
+    assert flags[1].measured == pytest.approx(400.0)
+    assert flags[1].expected_max == pytest.approx(300.0)
+
+
+@pytest.mark.parametrize(
+    ("length", "code", "severity"),
+    [(25.0, "tract_length_out_of_range", "critical"), (4.0, "tract_length_out_of_range", "critical"),
+     (10.0, "tract_length_child_range", "info"), (17.0, None, None)],
+)  # fmt: skip
+def test_tract_length(length, code, severity):
+    flags = check_plausibility([estimate(np.linspace(1, 5, 12), length_cm=length)])
+    if code is None:
+        assert flags == []
+    else:
+        (flag,) = flags
+        assert (flag.code, flag.severity, flag.measured) == (code, severity, length)
+        assert flag.unit == "cm" and "Fitch" in flag.source
+
+
+def test_straw_is_narrow_and_uniform():
+    rng = np.random.default_rng(1)
+    straw = 0.5 * np.exp(0.05 * rng.standard_normal(15))
+    (flag,) = check_plausibility([estimate(straw)])
+    assert flag.code == "straw_tract"
+    assert flag.measured == pytest.approx(np.std(np.log(straw)))
+    # a uniform but wide (neutral-vowel) tube is human
+    assert check_plausibility([estimate(np.full(15, 3.5))]) == []
+    # narrow but shaped (a long constriction with cavities) is not a straw
+    assert (
+        check_plausibility([estimate(np.r_[np.full(5, 0.5), np.full(5, 3.0), np.full(5, 0.6)])])
+        == []
+    )
+
+
+def test_articulator_speed():
+    a, i = fant("a"), fant("i")
+    # the equivalent diameter at the most-changing section, by hand
+    da = 2 * np.sqrt(a.areas[:34] / np.pi)
+    di = 2 * np.sqrt(i.areas[:34] / np.pi)
+    # Fant's /a/ has 34 sections and /i/ 35: resample both to 34 for the jump
+    a34 = estimate(a.areas[:34], formants=a.formants_hz)
+    i34 = estimate(i.areas[:34], formants=i.formants_hz)
+    expected = np.max(np.abs(di - da)) / anatomy.PUBLISHED_HOP_S
+    flags = check_plausibility([a34, i34, a34])  # /a/ -> /i/ -> /a/ in 28 ms steps
+    (flag,) = [f for f in flags if f.code == "articulator_speed"]
+    assert flag.measured == pytest.approx(expected)
+    assert expected > anatomy.WALL_SPEED_FACTOR * anatomy.ARTICULATOR_SPEED_CM_S
+    # the same change over 0.2 s is a normal diphthong-like movement
+    assert check_plausibility([a34, i34, a34], times=[0.0, 0.2, 0.4]) == []
+
+
+def test_vowel_space():
+    odd = estimate(np.linspace(1, 5, 12), formants=(1800.0, 2000.0, 2800.0))
+    flags = check_plausibility([odd, odd], phones=["IY", "IY"])
+    (flag,) = flags
+    assert flag.code == "formants_outside_vowel_space"
+    assert flag.measured == pytest.approx(100 * np.expm1(vowel_space_distance(1800.0, 2000.0)))
+    assert flag.measured > 100 * anatomy.FORMANT_MARGIN and "Peterson" in flag.source
+    # consonant windows are not held to the vowel space
+    assert check_plausibility([odd, odd], phones=["S", "S"]) == []
+    assert check_plausibility([odd, odd], bigram="S-IY") == []
+    assert codes(check_plausibility([odd, odd], bigram="AA-IY")) == ["formants_outside_vowel_space"]
+
+
+def test_peterson_barney_table_and_hull():
+    pb = anatomy.peterson_barney()
+    assert pb.shape == (1520, 3)
+    np.testing.assert_array_equal(pb.min(axis=0), [190.0, 560.0, 1400.0])
+    np.testing.assert_array_equal(pb.max(axis=0), [1300.0, 3610.0, 4380.0])
+    # every token lies inside (or on) the hull built from them
+    d = [vowel_space_distance(f1, f2) for f1, f2 in pb[::37, :2]]
+    assert max(d) <= 1e-12
+
+
+def test_bad_inputs():
+    e = estimate(np.full(5, 3.0))
+    assert check_plausibility([]) == []
+    with pytest.raises(PlausibilityError, match="strictly increasing"):
+        check_plausibility([e, e], times=[1.0, 1.0])
+    with pytest.raises(PlausibilityError, match="one value per estimate"):
+        check_plausibility([e, e], times=[1.0])
+    with pytest.raises(PlausibilityError, match="TractEstimate"):
+        check_plausibility([np.ones(5)])  # type: ignore[list-item]
+    assert set(anatomy.SOURCES) == set(CHECKS)
