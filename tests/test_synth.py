@@ -308,3 +308,38 @@ def test_default_estimator_recovers_a_clean_synthetic_a() -> None:
     # a modest bar (the benchmark's targets are higher): the shape is clearly /a/-like
     assert np.median(rs) > 0.5
     assert abs(np.median(lengths) - 17.0) < 2.0
+
+
+# --- ground-truth fixtures (tests/_tract_truth.py) -------------------------------
+
+
+def test_truth_cases_are_well_formed() -> None:
+    pytest.importorskip("vocaltractlab_cython")
+    from _tract_truth import analytic_cases, fant_cases, vtl_cases
+
+    cases = analytic_cases(duration=0.3) + vtl_cases(vowels=("a", "y"), duration=0.3)
+    cases += fant_cases(vowels=("a",), duration=0.3)
+    assert len({c.name for c in cases}) == len(cases)
+    assert {c.split for c in cases} == {"dev", "heldout"}
+    for c in cases:
+        assert c.areas_cm2.shape == c.section_lengths_cm.shape
+        assert np.all(c.areas_cm2 > 0) and 13.0 < c.length_cm < 21.0, c.name
+        steady = c.audio[round(c.steady_from_s * c.sr) :]
+        assert np.all(np.isfinite(c.audio)) and np.std(steady) > 0.01, c.name
+        assert c.frames(565, 3, 117)[2].shape == (565,)
+
+
+def test_praat_rendering_is_causal_with_the_tube_formants() -> None:
+    from parselmouth import Sound
+    from parselmouth.praat import call
+
+    from _tract_truth import PRAAT_AIR, _fant, _praat_impulse_response, fant_area_function
+
+    h = _praat_impulse_response("a", 16000)
+    assert np.sum(h[:800] ** 2) / np.sum(h**2) > 0.999  # decays forward in time (50 ms)
+    case = _fant("a", "praat-spectrum", 16000, 0.4)
+    formant = call(Sound(case.audio, 16000), "To Formant (burg)", 0.0, 5, 5000, 0.025, 50)
+    measured = [call(formant, "Get value at time", k, 0.25, "hertz", "linear") for k in (1, 2)]
+    areas, dx = fant_area_function("a")
+    expected = tube_resonances(areas, dx, air=PRAAT_AIR)[:2]
+    np.testing.assert_allclose(measured, expected, rtol=0.1)
