@@ -260,3 +260,18 @@ def test_given_axes_are_used_and_returned():
     _fig, axes = plt.subplots(1, 2)
     assert vplot.tract(make_estimate(AREAS), ax=axes[1]) is axes[1]
     assert vplot.area_function(make_estimate(AREAS), ax=axes[0]) is axes[0]
+
+
+def test_timeline_merges_overlapping_flagged_spans():
+    from vtract.report import Flag
+
+    rep = make_report()
+    rep.flags = [
+        Flag("a", "x", start=0.10, end=0.30),
+        Flag("b", "y", start=0.20, end=0.40),
+        Flag("c", "z", start=0.60, end=0.70),
+    ]
+    ax = vplot.timeline(make_evidence(), report=rep, kind="waveform")
+    red = [p for p in ax.patches if p.get_facecolor()[:3] == (1.0, 0.0, 0.0)]
+    spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in red)
+    np.testing.assert_allclose(spans, [[0.10, 0.40], [0.60, 0.70], [0.85, 0.95]])

@@ -39,6 +39,18 @@ LIMITATIONS = (
     "to re-run the analysis.",
 )
 
+_CUSTODY_ORDER = (
+    "evidence",
+    "created_utc",
+    "software",
+    "reference",
+    "detector",
+    "parameters",
+    "aligner",
+    "inputs",
+    "platform",
+)
+
 _VERDICT_COLOURS = {"organic": "#1b7f3b", "synthetic": "#b3261e", "inconclusive": "#5f6368"}
 
 _CSS = """
@@ -145,7 +157,7 @@ def _verdict(report: Any) -> str:
             '<div class="muted">0 = organic-like &nbsp;·&nbsp; 1 = synthetic-like</div>'
         )
     thresholds = ", ".join(
-        f"{_e(k)} {_num(v, '.2f')}" for k, v in sorted(report.thresholds.items())
+        f"{_e(k)} {_num(v, '.3g')}" for k, v in sorted(report.thresholds.items())
     )
     n = report.n_bigrams
     n_flagged = sum(1 for b in report.bigrams if b.flags)
@@ -257,7 +269,9 @@ def _figures(report: Any, evidence: Any, reference: Any) -> str:
 
 def _custody(custody: dict[str, Any]) -> str:
     rows = []
-    for key, value in _flatten(custody):
+    ordered = {k: custody[k] for k in _CUSTODY_ORDER if k in custody}
+    ordered.update({k: v for k, v in custody.items() if k not in ordered})
+    for key, value in _flatten(ordered, sort=False):
         rows.append(f"<tr><th>{_e(key)}</th><td class='mono'>{_e(value)}</td></tr>")
     return (
         "<section><h2>Chain of custody</h2>"
@@ -266,12 +280,12 @@ def _custody(custody: dict[str, Any]) -> str:
     )
 
 
-def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
+def _flatten(obj: Any, prefix: str = "", *, sort: bool = True) -> list[tuple[str, str]]:
     if isinstance(obj, dict):
         out: list[tuple[str, str]] = []
         if not obj and prefix:
             return [(prefix, "(none)")]
-        for k in sorted(obj):
+        for k in sorted(obj) if sort else obj:
             out += _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k))
         return out
     if isinstance(obj, (list, tuple)):

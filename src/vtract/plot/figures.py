@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import VtractError
 from .overview import report_overview
 from .reference import bigram_distribution
 from .timeline import timeline
@@ -97,7 +98,10 @@ def report_figures(
     if reference is not None:
         for big in _unique_bigrams(ranked)[:2]:
             fig = Figure(figsize=(8.0, 3.4), layout="constrained")
-            bigram_distribution(reference, report, big, ax=fig.add_subplot())
+            try:
+                bigram_distribution(reference, report, big, ax=fig.add_subplot())
+            except VtractError:  # the reference holds nothing comparable: no plot
+                continue
             out.append(
                 ReportFigure(
                     f"{big} against the organic reference",

@@ -8,7 +8,10 @@ import numpy as np
 
 from ._common import PlotInputError, new_axes
 
-__all__ = ["timeline"]
+__all__ = ["DYNAMIC_RANGE_DB", "timeline"]
+
+#: Range of levels shown on the spectrogram (dB below its maximum).
+DYNAMIC_RANGE_DB = 70.0
 
 
 def timeline(
@@ -31,7 +34,8 @@ def timeline(
         (lists ``words`` and ``phones`` of ``{start, end, label}``). Falls
         back to ``report.alignment`` when omitted.
     report : Report, optional
-        Its flags with a time span, and bigrams carrying flags, are shaded.
+        Its flags with a time span, and bigrams carrying flags, are shaded
+        (overlapping spans merged).
     kind : {"spectrogram", "waveform"}
         What to draw in the main panel.
     ax : matplotlib.axes.Axes, optional
@@ -69,15 +73,19 @@ def timeline(
         ax.set_ylabel("amplitude")
     else:
         nfft = 512 if sr >= 16000 else 256
-        ax.specgram(
-            x,
-            NFFT=nfft,
-            Fs=sr,
-            noverlap=nfft * 3 // 4,
-            cmap="Greys",
-            scale="dB",
-            xextent=(0, duration),
-        )
+        with np.errstate(divide="ignore"):  # digital silence gives -inf dB
+            spec, _, _, image = ax.specgram(
+                x,
+                NFFT=nfft,
+                Fs=sr,
+                noverlap=nfft * 3 // 4,
+                cmap="Greys",
+                scale="dB",
+                xextent=(0, duration),
+            )
+        if np.any(spec > 0):
+            top = 10.0 * np.log10(float(spec.max()))
+            image.set_clim(top - DYNAMIC_RANGE_DB, top)
         ax.set_ylim(0, min(max_hz, sr / 2))
         ax.set_ylabel("frequency (Hz)")
     ax.set_xlim(0.0, duration)
@@ -162,4 +170,15 @@ def _flagged_spans(report: Any) -> list[tuple[float, float]]:
     for big in getattr(report, "bigrams", []):
         if big.flags and big.end > big.start:
             spans.append((float(big.start), float(big.end)))
-    return sorted(set(spans))
+    return _union(spans)
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Merge overlapping or touching spans so each region is shaded once."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,135 @@
+"""Bundled example audio and the ``vtract demo`` command."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+import vtract
+from _reports import FakeReference, make_report
+from vtract.cli import cli
+from vtract.demo import MAIN_EXAMPLE, example_recordings, run_demo
+from vtract.errors import ReferenceError_
+from vtract.report import strip_timestamps, validate_report_dict
+
+EXAMPLES = Path(vtract.__file__).parent / "data" / "examples"
+
+
+def test_examples_are_small_16k_flac_with_matching_hashes_and_transcripts():
+    recs = example_recordings()
+    assert {r.name for r in recs} == {"piper_joe", "espeak_en_us", "vtl_articulatory"}
+    total = 0
+    for rec in recs:
+        raw = rec.path.read_bytes()
+        total += len(raw)
+        assert hashlib.sha256(raw).hexdigest() == rec.sha256
+        info = sf.info(rec.path)
+        assert (info.format, info.subtype, info.samplerate, info.channels) == (
+            "FLAC", "PCM_16", 16000, 1,
+        )  # fmt: skip
+        assert 1.5 < info.duration < 5.0
+        x, _ = sf.read(rec.path)
+        assert 0.45 < np.max(np.abs(x)) <= 0.51  # peak-normalised to -6 dBFS
+        txt = rec.path.with_suffix(".txt").read_text("utf-8").strip()
+        assert txt == rec.transcript and len(txt.split()) >= 3
+    assert total < 300_000
+
+
+def test_examples_readme_gives_licence_and_honest_labels():
+    readme = (EXAMPLES / "README.md").read_text("utf-8")
+    manifest = json.loads((EXAMPLES / "manifest.json").read_text("utf-8"))
+    for entry in manifest:
+        assert entry["file"] in readme and entry["sha256"] in readme
+        assert "CC0" in entry["licence"]
+    vtl = next(e for e in manifest if e["name"] == "vtl_articulatory")
+    assert "NOT human" in vtl["kind"] and "articulatory" in vtl["kind"]
+    assert "no organic speech" in readme
+
+
+def test_vtl_alignment_matches_its_transcript_and_audio():
+    rec = next(r for r in example_recordings() if r.name == "vtl_articulatory")
+    aln = vtract.read_alignment(rec.alignment)
+    assert list(aln.words["label"]) == ["nina", "lena", "mona"]
+    assert list(aln.phones["label"][aln.phones["word"] == "lena"]) == ["L", "EY", "N", "AH"]
+    assert aln.duration <= sf.info(rec.path).duration + 1e-6
+
+
+@pytest.fixture
+def fake_pipeline(monkeypatch):
+    """Replace the analysis by a hand-built report (the demo's own logic is under test)."""
+    calls = []
+
+    def fake_analyze(path, *, transcript=None, alignment=None, reference=None, detector="default"):
+        calls.append({"path": Path(path), "transcript": transcript, "alignment": alignment})
+        return make_report(file=str(path))
+
+    monkeypatch.setattr(vtract, "analyze", fake_analyze, raising=False)
+    monkeypatch.setattr("vtract.reference.default_reference", lambda: FakeReference())
+    return calls
+
+
+def test_run_demo_writes_reports_for_every_example(tmp_path, fake_pipeline):
+    result = run_demo(tmp_path / "out")
+    names = [r.name for r in example_recordings()]
+    assert sorted(result.reports) == sorted(names)
+    for call in fake_pipeline:  # the VTL file uses its TextGrid, the others their transcript
+        if call["path"].stem == "vtl_articulatory":
+            assert call["alignment"].suffix == ".TextGrid" and call["transcript"] is None
+        else:
+            assert call["transcript"].endswith(".") and call["alignment"] is None
+    assert result.main_html == tmp_path / "out" / "report.html"
+    main_json = json.loads(result.main_json.read_text("utf-8"))
+    validate_report_dict(main_json)
+    assert main_json["file"].endswith(f"{MAIN_EXAMPLE}.flac")
+    assert result.main_html.read_bytes() == (tmp_path / "out" / f"{MAIN_EXAMPLE}.html").read_bytes()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))
+    assert [s["name"] for s in summary] == names
+    index = result.index_html.read_text("utf-8")
+    assert all(f"href='{n}.html'" in index for n in names)
+
+
+def test_demo_command_prints_where_the_reports_are(tmp_path, fake_pipeline):
+    res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    assert f"report: {(tmp_path / 'd' / 'report.html').resolve()}" in res.output
+    assert "synthetic" in res.output  # verdict of each example is listed
+
+
+def test_demo_command_reports_a_missing_reference_in_one_line(tmp_path, monkeypatch):
+    def missing():
+        raise ReferenceError_("the default reference is not installed")
+
+    monkeypatch.setattr("vtract.reference.default_reference", missing)
+    res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 1
+    assert "default reference is not installed" in res.output
+
+
+@pytest.mark.slow
+def test_demo_end_to_end_and_reproducible(tmp_path):
+    """Real pipeline on the bundled audio, with a smoke reference fitted to one example.
+
+    The reference is circular (fitted on the VTL example) so the verdicts mean
+    nothing; this checks that every stage runs and that JSON reproduces.
+    """
+    from vtract.features import extract_features
+    from vtract.reference import Reference
+
+    rec = next(r for r in example_recordings() if r.name == "vtl_articulatory")
+    ev, aln = vtract.load(rec.path), vtract.read_alignment(rec.alignment)
+    ref = Reference.fit(extract_features(ev, aln, label="organic"), name="smoke")
+    result = run_demo(tmp_path, reference=ref)
+    for name, files in result.files.items():
+        data = json.loads(files["json"].read_text("utf-8"))
+        validate_report_dict(data)
+        assert data["n_bigrams"] > 0, name
+        assert files["html"].stat().st_size > 50_000
+    again = vtract.analyze(rec.path, alignment=rec.alignment, reference=ref)
+    first = json.loads(result.files[rec.name]["json"].read_text("utf-8"))
+    assert strip_timestamps(json.loads(again.to_json())) == strip_timestamps(first)
