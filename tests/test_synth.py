@@ -341,5 +341,7 @@ def test_praat_rendering_is_causal_with_the_tube_formants() -> None:
     formant = call(Sound(case.audio, 16000), "To Formant (burg)", 0.0, 5, 5000, 0.025, 50)
     measured = [call(formant, "Get value at time", k, 0.25, "hertz", "linear") for k in (1, 2)]
     areas, dx = fant_area_function("a")
-    expected = tube_resonances(areas, dx, air=PRAAT_AIR)[:2]
-    np.testing.assert_allclose(measured, expected, rtol=0.1)
+    f = np.arange(1.0, 5000.0, 1.0)
+    loaded = np.abs(transfer_function(areas, dx, f, losses=False, air=PRAAT_AIR))
+    expected = _peaks(f, loaded)[:2]  # radiation-loaded resonances of the same tube
+    np.testing.assert_allclose(measured, expected, rtol=0.08)  # Burg on 130 Hz harmonics
