@@ -15,6 +15,7 @@ from matplotlib.patches import StepPatch
 from scipy.optimize import brentq
 
 from _reports import FakeReference, make_estimate, make_evidence, make_report, reference_stats
+from vtract import anatomy
 from vtract import plot as vplot
 from vtract.alignment.model import Alignment
 from vtract.plot.spectrum import SPEED_OF_SOUND_CM_S, tube_denominator
@@ -45,10 +46,11 @@ def test_tract_draws_mirrored_radius_in_cm():
     np.testing.assert_allclose(upper.get_data().edges, np.arange(7) * 2.5)
     assert "cm" in ax.get_xlabel() and "cm" in ax.get_ylabel()
     assert "15.0 cm" in ax.get_title()
-    # human radius band: sqrt(0.1/pi) .. sqrt(15/pi)
+    # human radius band: sqrt(min area / pi) .. sqrt(max area / pi), from vtract.anatomy
+    lo, hi = anatomy.AREA_RANGE_CM2
     spans = [p for p in ax.patches if not isinstance(p, StepPatch)]
     ys = {round(v, 6) for p in spans for v in (p.get_y(), p.get_y() + p.get_height())}
-    assert round(np.sqrt(15 / np.pi), 6) in ys and round(np.sqrt(0.1 / np.pi), 6) in ys
+    assert round(np.sqrt(hi / np.pi), 6) in ys and round(np.sqrt(lo / np.pi), 6) in ys
 
 
 def test_tract_single_section_and_nan_areas():

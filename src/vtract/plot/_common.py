@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import anatomy
 from ..errors import VtractError
 
 __all__ = [
@@ -18,12 +19,12 @@ __all__ = [
     "new_axes",
 ]
 
-#: Cross-sectional areas seen in human vocal tracts (cm^2): about 0.1 to 15
-#: (Fant 1960; Story, Titze & Hoffman 1996 MRI area functions). Shaded on plots.
-HUMAN_AREA_CM2 = (0.1, 15.0)
-#: Adult vocal-tract length (cm): about 13 to 20 (Fitch & Giedd 1999;
-#: about 17 cm for men, 14.5 cm for women). Shaded on plots.
-HUMAN_LENGTH_CM = (13.0, 20.0)
+#: Cross-sectional areas of human vocal tracts (cm^2), shaded on plots
+#: (:data:`vtract.anatomy.AREA_RANGE_CM2`, with its citations).
+HUMAN_AREA_CM2: tuple[float, float] = anatomy.AREA_RANGE_CM2
+#: Adult vocal-tract length (cm), shaded where the lips should be
+#: (:data:`vtract.anatomy.ADULT_LENGTH_CM`).
+HUMAN_LENGTH_CM: tuple[float, float] = anatomy.ADULT_LENGTH_CM
 
 
 class PlotInputError(VtractError, ValueError):
