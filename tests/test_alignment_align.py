@@ -163,3 +163,14 @@ def test_cli_align(tmp_path, aligned):
     assert res.exit_code == 2
     res = CliRunner().invoke(cli, ["align", str(A0009), "--transcript", "qqzx", "--out", str(out)])
     assert res.exit_code == 1
+
+
+def test_possessive_rule_and_derivation(evidence):
+    from vtract.alignment.align import possessive_pronunciation
+
+    assert possessive_pronunciation("JH AH JH") == "JH AH JH IH Z"
+    assert possessive_pronunciation("K AE T") == "K AE T S"
+    assert possessive_pronunciation("B EH G ER") == "B EH G ER Z"
+    al = vtract.align(evidence, "he turned sharply and faced gregson's across the table")
+    assert al.meta["derived_pronunciations"] == {"gregson's": "G R EH G S AH N Z"}
+    assert al.phones[al.phones.word == "gregson's"]["label"].tolist()[-1] == "Z"

@@ -37,7 +37,7 @@ from .model import Alignment, clean_word
 from .sphinx import ALIGN_BEAMS, FRAME_RATE, SAMPLE_RATE, aligner_model_info, decoder
 from .transcript import normalize_transcript
 
-__all__ = ["align"]
+__all__ = ["align", "possessive_pronunciation"]
 
 _METHODS = ("words",)
 _RECOGNIZERS = ("words", "allphone")
@@ -84,6 +84,39 @@ def _pronunciations(
             )
         out.append((w, " ".join(seq)))
     return tuple(out)
+
+
+_SIBILANTS = frozenset({"S", "Z", "SH", "ZH", "CH", "JH"})
+_VOICELESS = frozenset({"P", "T", "K", "F", "TH"})
+
+
+def possessive_pronunciation(base: str) -> str:
+    """Pronunciation of ``word's`` from that of ``word`` (English rule).
+
+    After a sibilant the ending is IH Z ("judge's"), after another voiceless
+    consonant S ("cat's"), otherwise Z ("dog's", "beggar's").
+    """
+    last = base.split()[-1]
+    if last in _SIBILANTS:
+        return f"{base} IH Z"
+    if last in _VOICELESS:
+        return f"{base} S"
+    return f"{base} Z"
+
+
+def _derived(words: list[str], prons: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Possessives missing from CMUdict whose stem is in it: ``beggar's``, ``boys'``."""
+    probe = decoder("align")
+    given = {w for w, _ in prons}
+    out: dict[str, str] = {}
+    for w in dict.fromkeys(words):
+        if w in given or probe.lookup_word(w) is not None:
+            continue
+        if w.endswith("'s") and (base := probe.lookup_word(w[:-2])) is not None:
+            out[w] = possessive_pronunciation(base)
+        elif w.endswith("s'") and (base := probe.lookup_word(w[:-1])) is not None:
+            out[w] = base
+    return out
 
 
 def _dictionary_entries(
@@ -201,7 +234,10 @@ def align(
     pronunciations : mapping, optional
         Extra dictionary entries ``{"word": "ARPABET PHONES"}`` (stress digits
         allowed). A word already in CMUdict gets the pronunciation as an
-        extra variant; the aligner picks the better-matching one.
+        extra variant; the aligner picks the better-matching one. Possessives
+        missing from CMUdict whose stem is there (``beggar's``, ``boys'``)
+        are derived by rule (:func:`possessive_pronunciation`) and listed in
+        ``meta["derived_pronunciations"]``; any other unknown word is an error.
     method : {"words"}, default "words"
         Forced alignment at word and phone level (the only method so far).
     recognize : {"words", "allphone"}, default "words"
@@ -273,6 +309,10 @@ def align(
             raise AlignmentError(f"transcript {transcript!r} has no words after normalisation")
         meta["transcript"] = transcript
     meta["transcript_words"] = words
+    derived = _derived(words, prons)
+    if derived:
+        meta["derived_pronunciations"] = derived
+        prons = tuple(sorted((*prons, *derived.items())))
     entries = _dictionary_entries(words, prons)
     if prons:
         meta["pronunciations"] = dict(prons)
