@@ -1,11 +1,12 @@
 """Target spectrum against the tube model's response.
 
-The model response is computed here from the estimate's reflection
-coefficients with the lossless-tube denominator of Rabiner & Schafer (1978,
-*Digital Processing of Speech Signals*, sec. 3.3): with a closed glottis
-(``r_G = 1``), ``D_0(z) = 1``, ``D_k(z) = D_{k-1}(z) + r_k z^-k D_{k-1}(1/z)``
-and ``|H| = prod(1 + r_k) / |D(z)|``. The tube's sampling rate follows from
-its section length: ``fs = c / (2 * section_length)``, so a 15-section tube of
+The model response is the estimator's own lossless-tube transfer function
+(:func:`vtract.tract.tube.tube_response`, Rabiner & Schafer 1978, ch. 3)
+evaluated from the estimate's reflection coefficients (the last one is the
+lips' reflection) and its glottal reflection
+(``estimate.params["glottal_reflection"]``, 1 = closed glottis as in the
+published method when absent). The tube's sampling rate follows from its
+section length, ``fs = c / (2 * section_length)``, so a 15-section tube of
 16.6 cm is sampled at 16 kHz.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.ndimage import gaussian_filter1d
 
+from ..tract.tube import tube_response
 from ._common import PlotInputError, new_axes
 
 __all__ = ["SPEED_OF_SOUND_CM_S", "spectrum_fit", "target_spectrum_db", "tube_response_db"]
@@ -25,66 +27,48 @@ __all__ = ["SPEED_OF_SOUND_CM_S", "spectrum_fit", "target_spectrum_db", "tube_re
 SPEED_OF_SOUND_CM_S = 35000.0
 
 
-def tube_denominator(reflection: ArrayLike) -> np.ndarray:
-    """Coefficients of ``D(z)`` (powers of ``z^-1``) from reflection coefficients.
-
-    Parameters
-    ----------
-    reflection : array_like
-        Reflection coefficients, glottis to lips; the last one acts as the
-        lips' reflection (``+1`` = ideal open end).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``len(reflection) + 1`` coefficients, ``d[0] = 1``.
-    """
-    r = np.asarray(reflection, dtype=float).ravel()
-    d = np.ones(1)
-    for k, rk in enumerate(r, start=1):
-        grown = np.zeros(k + 1)
-        grown[:k] = d
-        grown[1:] += rk * d[::-1]  # r_k z^-k D_{k-1}(1/z)
-        d = grown
-    return d
-
-
 def tube_response_db(
-    reflection: ArrayLike, section_length_cm: float, freqs_hz: ArrayLike
+    reflection: ArrayLike,
+    section_length_cm: float,
+    freqs_hz: ArrayLike,
+    *,
+    glottal_reflection: float = 1.0,
 ) -> np.ndarray:
-    """Magnitude response (dB) of a lossless tube with a closed glottis.
+    """Magnitude response (dB) of the lossless tube described by an estimate.
 
     Parameters
     ----------
     reflection : array_like
-        Reflection coefficients, glottis to lips (|r| < 1 for a finite response).
+        Reflection coefficients, glottis to lips; the last is the lips'
+        reflection (``+1`` = ideal open end).
     section_length_cm : float
         Length of one section (cm); sets the tube's sampling rate.
     freqs_hz : array_like
         Frequencies at which to evaluate (Hz).
+    glottal_reflection : float, default 1.0
+        Reflection at the glottis (``1`` = closed, ``0`` = matched/lossy).
 
     Returns
     -------
     numpy.ndarray
-        ``20 log10 |prod(1 + r_k) / D(e^{j 2 pi f / fs})|``.
+        ``20 log10 |V(exp(j 2 pi f / fs))|``.
 
     Raises
     ------
     PlotInputError
-        Non-positive section length or non-finite reflection coefficients.
+        Non-positive section length or non-finite coefficients.
     """
-    r = np.asarray(reflection, dtype=float).ravel()
-    if not np.all(np.isfinite(r)):
+    r = np.ascontiguousarray(np.asarray(reflection, dtype=np.float64).ravel())
+    if not np.all(np.isfinite(r)) or not np.isfinite(glottal_reflection):
         raise PlotInputError("reflection coefficients must be finite")
     if not (np.isfinite(section_length_cm) and section_length_cm > 0):
         raise PlotInputError(f"section length must be positive (cm), got {section_length_cm!r}")
     fs = SPEED_OF_SOUND_CM_S / (2.0 * float(section_length_cm))
-    f = np.asarray(freqs_hz, dtype=float)
-    z_inv = np.exp(-2j * np.pi * f / fs)
-    d = np.polyval(tube_denominator(r)[::-1], z_inv)
-    gain = float(np.prod(1.0 + r))
+    omega = np.ascontiguousarray(2.0 * np.pi * np.asarray(freqs_hz, dtype=np.float64).ravel() / fs)
     with np.errstate(divide="ignore"):
-        return np.asarray(20.0 * np.log10(np.abs(gain) / np.abs(d)))
+        return np.asarray(
+            20.0 * np.log10(np.abs(tube_response(r, float(glottal_reflection), omega)))
+        )
 
 
 def target_spectrum_db(
@@ -171,7 +155,10 @@ def spectrum_fit(
         level = tgt[1][keep] - np.nanmean(tgt[1][keep])
         ax.plot(tgt[0][keep], level, color="0.3", linewidth=1.2, label="target")
     freqs = np.linspace(0.0, fmax_hz, 2048)
-    model = tube_response_db(estimate.reflection, estimate.section_length_cm, freqs)
+    r_glottis = float((getattr(estimate, "params", None) or {}).get("glottal_reflection", 1.0))
+    model = tube_response_db(
+        estimate.reflection, estimate.section_length_cm, freqs, glottal_reflection=r_glottis
+    )
     finite = np.isfinite(model)
     if np.any(finite):
         model = model - np.mean(model[finite])
