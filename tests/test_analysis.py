@@ -168,3 +168,55 @@ def test_cli_analyze_json_lines_and_errors(reference, tmp_path):
 
     usage = runner.invoke(cli, ["analyze", "a.wav", "b.wav", "--transcript", "x"])
     assert usage.exit_code == 2
+
+
+@pytest.mark.slow
+def test_cli_calibrate_stores_thresholds_used_by_analyze(reference, tmp_path):
+    from vtract.analysis import reference_features
+    from vtract.cli import cli
+    from vtract.detect.calibration import Calibration
+    from vtract.features import write_features
+    from vtract.reference import Reference
+
+    ref, ref_path = reference
+    syn = SHARED_DATA / "synthetic" / "classic"
+    tables = []
+    for wav, aln, label in [
+        (ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab", "organic"),
+        (
+            SHARED_DATA / "organic/mfa/cold_corpus3.wav",
+            SHARED_DATA / "organic/mfa/cold_corpus3.TextGrid",
+            "organic",
+        ),
+        (
+            syn / "festival_slt_hts_arctic_a0001.wav",
+            syn / "festival_slt_hts_arctic_a0001.segs",
+            "synthetic",
+        ),
+    ]:
+        feats, _, _ = reference_features(
+            vtract.load(wav), vtract.read_alignment(aln), ref, label=label
+        )
+        tables.append(feats)
+    table = tmp_path / "labelled.parquet"
+    write_features(pd.concat(tables, ignore_index=True), table)
+    out = tmp_path / "calibrated.vtref"
+    res = CliRunner().invoke(
+        cli,
+        ["calibrate", str(table), "--reference", str(ref_path), "--out", str(out), "--fpr", "0.0"],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["n_organic_files"] == 2 and summary["n_synthetic_files"] == 1
+    assert summary["in_reference"] == 0
+    cal = Reference.load(out).calibration
+    assert set(cal) == {"default", "paper"}
+    stored = Calibration.from_dict(cal["default"])
+    # with target FPR 0 the threshold lies just above the larger organic statistic
+    assert stored.metrics["at_threshold"]["fp"] == 0
+    rep = analyze(
+        ARCTIC / "arctic_a0009.wav", alignment=ARCTIC / "arctic_a0009_phone.lab", reference=out
+    )
+    assert rep.thresholds["threshold"] == pytest.approx(stored.threshold)
+    assert not any("uncalibrated" in w for w in rep.warnings)
+    assert rep.verdict == "organic"  # a calibration organic file is below its own threshold

@@ -58,9 +58,9 @@ def labelled():
 
 def test_organic_ranges_are_min_max(labelled):
     organic, _ = labelled
-    r = organic_ranges(organic).set_index(["bigram", "section"])
-    assert r.loc[("AH-N", 0), "min"] == 1.0 and r.loc[("AH-N", 0), "max"] == 10.0
-    assert r.loc[("AH-N", 0), "count"] == 10
+    r = organic_ranges(organic).set_index(["bigram", "n_sections", "section"])
+    assert r.loc[("AH-N", 4, 0), "min"] == 1.0 and r.loc[("AH-N", 4, 0), "max"] == 10.0
+    assert r.loc[("AH-N", 4, 0), "count"] == 10
 
 
 def test_ideal_feature_selection_hand_computed(labelled):
@@ -68,7 +68,7 @@ def test_ideal_feature_selection_hand_computed(labelled):
     ideal = ideal_features(organic, fakes)
     # thresholds linspace(1, 10, 25) step 0.375: at 9.25 organic {10} and 9 of 10 fakes
     # are above -> precision 9/10, recall 9/10; at 8.875 precision 9/11 < 0.9.
-    assert list(zip(ideal["bigram"], ideal["section"])) == [("AH-N", 0)]
+    assert list(zip(ideal["bigram"], ideal["n_sections"], ideal["section"])) == [("AH-N", 4, 0)]
     assert ideal["threshold"].iloc[0] == pytest.approx(9.25)
     assert ideal["precision"].iloc[0] == pytest.approx(0.9)
     assert ideal["recall"].iloc[0] == pytest.approx(0.9)

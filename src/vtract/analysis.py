@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .alignment.model import Alignment
     from .detect.decision import Decision
 
-__all__ = ["ANALYSIS_RATE", "analyze"]
+__all__ = ["ANALYSIS_RATE", "analyze", "reference_features"]
 
 #: Rate (Hz) the evidence is decoded to for analysis (the published rate).
 ANALYSIS_RATE = 16000
@@ -90,16 +90,6 @@ def _get_reference(reference: Any) -> Any:
             f"reference must be a Reference or a path to one, got {type(reference).__name__}"
         )
     return reference
-
-
-def _plausibility_flags(features: pd.DataFrame) -> list[Flag]:
-    from .detect.estimates import occurrences_from_features
-    from .plausibility import check_plausibility
-
-    flags: list[Flag] = []
-    for occ in occurrences_from_features(features):
-        flags.extend(check_plausibility(occ.estimates, bigram=occ.bigram, times=occ.times))
-    return flags
 
 
 def _bigram_evidence(big: pd.DataFrame) -> list[BigramEvidence]:
@@ -188,6 +178,42 @@ def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
         )
     stored["method"] = method or ref_method or "default"
     return stored
+
+
+def reference_features(
+    evidence: Evidence,
+    alignment: Alignment,
+    reference: Any,
+    *,
+    speaker: str = "",
+    label: str = "",
+    method: str | None = None,
+    cross_word: bool | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """Feature table of a recording measured the way ``reference`` was built.
+
+    Returns
+    -------
+    features : pandas.DataFrame
+    settings : dict
+        The keyword arguments given to :func:`vtract.features.extract_features`.
+    warnings : list of str
+        What the examiner must know (e.g. bigrams taken across words).
+    """
+    from .features import extract_features
+
+    warnings: list[str] = []
+    settings = _extract_settings(reference, method)
+    if cross_word is not None:
+        settings["cross_word"] = bool(cross_word)
+    if len(alignment.words) == 0 and not settings.get("cross_word", False):
+        settings["cross_word"] = True
+        warnings.append(
+            "the alignment has no word intervals: bigrams were taken across word "
+            "boundaries too (cross_word=True)"
+        )
+    features = extract_features(evidence, alignment, speaker=speaker, label=label, **settings)
+    return features, settings, warnings
 
 
 def _decide(
@@ -282,18 +308,10 @@ def analyze(
         decision = Decision("inconclusive", None, float("nan"), str(no_speech), pd.DataFrame())
         big = pd.DataFrame()
     else:
-        from .features import extract_features
-
-        settings = _extract_settings(ref, method)
-        if cross_word is not None:
-            settings["cross_word"] = bool(cross_word)
-        if len(aln.words) == 0 and not settings.get("cross_word", False):
-            settings["cross_word"] = True
-            warnings.append(
-                "the alignment has no word intervals: bigrams were taken across word "
-                "boundaries too (cross_word=True)"
-            )
-        features = extract_features(ev, aln, speaker=speaker, **settings)
+        features, settings, notes = reference_features(
+            ev, aln, ref, speaker=speaker, method=method, cross_word=cross_word
+        )
+        warnings.extend(notes)
         if len(features):
             if importlib.util.find_spec("vtract.plausibility") is None:
                 warnings.append(
@@ -301,7 +319,9 @@ def analyze(
                     "were computed and the score rests on reference deviations alone"
                 )
             else:
-                flags = _plausibility_flags(features)
+                from .detect.estimates import plausibility_flags
+
+                flags = plausibility_flags(features)
         decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
         big = decision.bigrams
     warnings.extend(decision.warnings)

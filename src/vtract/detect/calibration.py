@@ -283,8 +283,12 @@ class Calibration:
         return float(out) if out.ndim == 0 else out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready representation (stored in ``Reference.calibration["default"]``)."""
-        return asdict(self)
+        """JSON-ready representation (stored in ``Reference.calibration["default"]``).
+
+        Undefined figures (``nan``, e.g. precision with no positive call)
+        become ``None``.
+        """
+        return _json_safe(asdict(self))  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
@@ -293,12 +297,24 @@ class Calibration:
             return cls(
                 threshold=float(data["threshold"]),
                 slope=float(data["slope"]),
-                target_fpr=float(data.get("target_fpr", 0.01)),
+                target_fpr=math.nan
+                if data.get("target_fpr") is None
+                else float(data["target_fpr"]),
                 method=str(data.get("method", "organic-spread")),
                 metrics=dict(data.get("metrics", {})),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def calibrate(

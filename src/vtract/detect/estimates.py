@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import VtractError
+from ..report import Flag
 from ..tract.result import TractEstimate
 
-__all__ = ["BigramOccurrence", "occurrences_from_features"]
+__all__ = ["BigramOccurrence", "occurrences_from_features", "plausibility_flags"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,17 @@ def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
         out.append(BigramOccurrence(str(bigram), float(boundary), ests, times))
     out.sort(key=lambda o: o.boundary_s)
     return out
+
+
+def plausibility_flags(features: pd.DataFrame) -> list[Flag]:
+    """Anatomical plausibility flags of one recording's feature table.
+
+    Runs :func:`vtract.plausibility.check_plausibility` on every bigram
+    occurrence (its windows in time order), as :func:`vtract.analyze` does.
+    """
+    from ..plausibility import check_plausibility
+
+    flags: list[Flag] = []
+    for occ in occurrences_from_features(features):
+        flags.extend(check_plausibility(occ.estimates, bigram=occ.bigram, times=occ.times))
+    return flags

@@ -77,6 +77,7 @@ __all__ = [
     "ideal_features",
     "organic_ranges",
     "outside_share_threshold",
+    "reference_ranges",
 ]
 
 #: Thresholds tried per (bigram, section) between the organic min and max.
@@ -92,7 +93,7 @@ DEFAULT_SENTENCE_THRESHOLD = 0.05
 #: Sentence thresholds swept (in this order) for the range rule, as published.
 SENTENCE_SWEEP = np.linspace(0.2, 0.0, 100)
 
-_KEY = ["bigram", "section"]
+_KEY = ["bigram", "n_sections", "section"]
 
 
 def _check(features: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -110,7 +111,7 @@ def organic_ranges(organic: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``bigram``, ``section``, ``min``, ``max``, ``count``.
+        Columns ``bigram``, ``n_sections``, ``section``, ``min``, ``max``, ``count``.
     """
     _check(organic, "organic features")
     g = organic.groupby(_KEY, sort=True)["area_cm2"]
@@ -167,7 +168,7 @@ def ideal_features(
     groups = {k: g for k, g in both.groupby(_KEY, sort=False)}
     out = []
     for r in ranges.itertuples(index=False):
-        grp = groups.get((r.bigram, r.section))
+        grp = groups.get((r.bigram, r.n_sections, r.section))
         if grp is None:
             continue
         y = grp["_fake"].to_numpy(bool)
@@ -180,6 +181,7 @@ def ideal_features(
                 out.append(
                     {
                         "bigram": r.bigram,
+                        "n_sections": int(r.n_sections),
                         "section": int(r.section),
                         "threshold": float(t),
                         "precision": p,
@@ -190,7 +192,17 @@ def ideal_features(
                 )
                 break
     return pd.DataFrame(
-        out, columns=["bigram", "section", "threshold", "precision", "recall", "min", "max"]
+        out,
+        columns=[
+            "bigram",
+            "n_sections",
+            "section",
+            "threshold",
+            "precision",
+            "recall",
+            "min",
+            "max",
+        ],
     )
 
 
@@ -231,6 +243,38 @@ def outside_share_threshold(
     return None
 
 
+def reference_ranges(reference: ReferenceLike, features: pd.DataFrame) -> pd.DataFrame:
+    """Organic ``min``/``max`` per (bigram, section) from a Reference, bigram level only.
+
+    Bigrams the reference holds only at a backed-off level are left out
+    (unseen, as in the published code).
+    """
+    parts = []
+    for bigram, n_sec in (
+        features[["bigram", "n_sections"]].drop_duplicates().itertuples(index=False)
+    ):
+        stats, level = reference.lookup(str(bigram), int(n_sec))
+        if level != "bigram":
+            continue
+        cols = {str(c).lower(): c for c in stats.columns}
+        if "min" not in cols or "max" not in cols:
+            raise VtractError(f"reference statistics for {bigram!r} lack min/max")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "bigram": str(bigram),
+                    "n_sections": int(n_sec),
+                    "section": np.asarray(stats.index, dtype=np.int64),
+                    "min": stats[cols["min"]].to_numpy(np.float64),
+                    "max": stats[cols["max"]].to_numpy(np.float64),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=[*_KEY, "min", "max"])
+    return pd.concat(parts, ignore_index=True)
+
+
 @dataclass
 class PaperDetector:
     """The published detector (see the module notes for code-vs-text details).
@@ -252,9 +296,7 @@ class PaperDetector:
     """
 
     ranges: pd.DataFrame | None = None
-    ideal: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["bigram", "section", "threshold"])
-    )
+    ideal: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*_KEY, "threshold"]))
     sentence_threshold: float = DEFAULT_SENTENCE_THRESHOLD
     reference: ReferenceLike | None = None
     fitted_with_fakes: bool = False
@@ -267,6 +309,7 @@ class PaperDetector:
         synthetic: pd.DataFrame | None = None,
         *,
         sentence_threshold: float | None = None,
+        ranges: pd.DataFrame | None = None,
     ) -> PaperDetector:
         """Fit organic ranges and, with labelled fakes, ideal features.
 
@@ -279,11 +322,14 @@ class PaperDetector:
         sentence_threshold : float, optional
             Range-rule threshold; swept on the labelled data as published when
             fakes are given, else :data:`DEFAULT_SENTENCE_THRESHOLD`.
+        ranges : pandas.DataFrame, optional
+            Organic ranges to use (e.g. a Reference's, see
+            :meth:`reference_ranges`); by default those of ``organic``.
         """
         _check(organic, "organic features")
         if organic.empty:
             raise VtractError("the paper detector needs organic features; got an empty table")
-        ranges = organic_ranges(organic)
+        ranges = organic_ranges(organic) if ranges is None else ranges
         notes: list[str] = []
         if synthetic is None or synthetic.empty:
             thr = (
@@ -320,7 +366,7 @@ class PaperDetector:
         """
         stored = getattr(reference, "calibration", None) or {}
         paper = dict(stored.get("paper", {})) if isinstance(stored, Mapping) else {}
-        ideal = pd.DataFrame(paper.get("ideal", []), columns=["bigram", "section", "threshold"])
+        ideal = pd.DataFrame(paper.get("ideal", []), columns=[*_KEY, "threshold"])
         return cls(
             ranges=None,
             ideal=ideal,
@@ -335,6 +381,7 @@ class PaperDetector:
             "ideal": [
                 {
                     "bigram": str(r.bigram),
+                    "n_sections": int(r.n_sections),
                     "section": int(r.section),
                     "threshold": float(r.threshold),
                 }
@@ -349,29 +396,7 @@ class PaperDetector:
             return self.ranges
         if self.reference is None:
             raise VtractError("paper detector has neither fitted ranges nor a reference")
-        parts = []
-        for bigram, n_sec in (
-            features[["bigram", "n_sections"]].drop_duplicates().itertuples(index=False)
-        ):
-            stats, level = self.reference.lookup(str(bigram), int(n_sec))
-            if level != "bigram":
-                continue
-            cols = {str(c).lower(): c for c in stats.columns}
-            if "min" not in cols or "max" not in cols:
-                raise VtractError(f"reference statistics for {bigram!r} lack min/max")
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "bigram": str(bigram),
-                        "section": np.asarray(stats.index, dtype=np.int64),
-                        "min": stats[cols["min"]].to_numpy(np.float64),
-                        "max": stats[cols["max"]].to_numpy(np.float64),
-                    }
-                )
-            )
-        if not parts:
-            return pd.DataFrame(columns=[*_KEY, "min", "max"])
-        return pd.concat(parts, ignore_index=True)
+        return reference_ranges(self.reference, features)
 
     def statistic(self, features: pd.DataFrame) -> tuple[float, str]:
         """Sentence statistic and the rule used (``"ideal-vote"`` or ``"organic-range"``)."""

@@ -1,0 +1,117 @@
+"""``vtract calibrate``: set detector thresholds from labelled recordings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import VtractError
+
+
+def _manifest_features(path: Path, reference: Any) -> tuple[list[Any], list[str]]:
+    """Feature tables of the labelled recordings listed in a CSV manifest."""
+    from ..alignment import align, read_alignment
+    from ..analysis import reference_features
+    from ..batch.manifest import read_manifest
+    from ..evidence import load
+
+    tables, problems = [], []
+    for item in read_manifest(path):
+        if item.problem:
+            problems.append(f"{item.path}: {item.problem}")
+            continue
+        if item.label not in ("organic", "synthetic"):
+            problems.append(f"{item.path}: no label (expected organic or synthetic)")
+            continue
+        try:
+            ev = load(item.path)
+            if item.textgrid is not None:
+                aln = read_alignment(item.textgrid)
+            else:
+                aln = align(ev, item.transcript)
+            feats, _, _ = reference_features(
+                ev, aln, reference, speaker=item.speaker, label=item.label
+            )
+        except VtractError as exc:
+            problems.append(f"{item.path}: {exc}")
+            continue
+        tables.append(feats.assign(file=str(item.path)))
+    return tables, problems
+
+
+@click.command("calibrate")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--reference",
+    "reference",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Reference to calibrate (default: the one shipped with vtract).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the calibrated reference (.vtref).",
+)
+@click.option(
+    "--fpr",
+    "fpr",
+    default=0.01,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="False-positive rate the threshold must not exceed on the organic recordings.",
+)
+@click.option("--no-flags", is_flag=True, help="Leave plausibility flags out of the statistic.")
+def calibrate_command(
+    inputs: tuple[str, ...], reference: str | None, out: str, fpr: float, no_flags: bool
+) -> None:
+    """Set detector thresholds from labelled INPUTS and store them with the reference.
+
+    INPUTS are feature tables (.parquet, with ``file`` and ``label`` columns)
+    or CSV manifests (path, label, and transcript or textgrid; see ``vtract
+    batch``). The default detector's threshold is set for --fpr on the organic
+    recordings (ROC, EER and precision/recall are measured when synthetic
+    ones are given); with synthetic recordings the published detector's ideal
+    features are fitted too. Organic recordings should NOT be ones the
+    reference was built from. Prints a JSON summary.
+    """
+    import pandas as pd
+
+    from ..detect.fitting import fit_thresholds
+    from ..features import read_features
+    from ..reference import Reference, default_reference
+
+    ref = Reference.load(reference) if reference is not None else default_reference()
+    tables: list[Any] = []
+    problems: list[str] = []
+    for name in inputs:
+        p = Path(name)
+        if p.suffix.lower() == ".csv":
+            t, pr = _manifest_features(p, ref)
+            tables += t
+            problems += pr
+        elif p.suffix.lower() in (".parquet", ".pq"):
+            tables.append(read_features(p))
+        else:
+            raise click.UsageError(f"{name}: expected a .parquet feature table or a .csv manifest")
+    for msg in problems:
+        click.echo(f"vtract: warning: skipped {msg}", err=True)
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        raise VtractError("no labelled recording could be measured; nothing to calibrate")
+    features = pd.concat(tables, ignore_index=True)
+    calibration, summary = fit_thresholds(ref, features, target_fpr=fpr, use_flags=not no_flags)
+    if summary["in_reference"]:
+        click.echo(
+            f"vtract: warning: {summary['in_reference']} organic recording(s) are inside the "
+            "reference; their statistics are optimistically low, so the threshold is too low",
+            err=True,
+        )
+    written = ref.with_calibration({**ref.calibration, **calibration}).save(out)
+    summary.update(out=str(written), skipped=len(problems))
+    click.echo(json.dumps(summary, sort_keys=True, default=float))
