@@ -105,8 +105,17 @@ def test_tract_sequence_edge_cases():
     mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
     arr = mesh.get_array()
     assert arr.mask.ravel().tolist() == [False, True, True]  # non-positive / NaN masked
-    with pytest.raises(vplot.PlotInputError, match="same number of sections"):
-        vplot.tract_sequence([make_estimate([1.0, 2.0]), make_estimate([1.0])])
+    # estimates of different lengths share a cm grid; cells past the lips stay blank
+    ax = vplot.tract_sequence(
+        [
+            make_estimate([1.0, 2.0, 4.0], section_length_cm=1.0),
+            make_estimate([8.0], section_length_cm=2.0),
+        ]
+    )
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    np.testing.assert_allclose(mesh.get_coordinates()[:, 0, 1], [0.0, 1.0, 2.0, 3.0])
+    arr = np.ma.filled(mesh.get_array().reshape(3, 2).astype(float), np.nan)
+    np.testing.assert_allclose(arr, np.log10([[1.0, 8.0], [2.0, 8.0], [4.0, np.nan]]))
     with pytest.raises(vplot.PlotInputError, match="increasing"):
         vplot.tract_sequence([make_estimate([1.0])] * 2, times=[0.2, 0.1])
     with pytest.raises(vplot.PlotInputError, match="at least one"):

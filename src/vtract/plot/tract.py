@@ -118,12 +118,15 @@ def tract_sequence(
     """Heat map of the area function over time (for example across a bigram).
 
     Colour is ``log10(area / cm²)``; x is the window centre time (or the
-    window number when ``times`` is omitted), y the distance from the glottis.
+    window number when ``times`` is omitted), y the distance from the glottis
+    in cm. Estimates may differ in section count and length (estimators that
+    fit the tract length do): each is drawn on a common grid of the smallest
+    section length, and the cells beyond its lips are left blank.
 
     Parameters
     ----------
     estimates : sequence of TractEstimate or BigramEvidence
-        Consecutive estimates with the same number of sections.
+        Consecutive estimates.
     times : sequence of float, optional
         Window centre times (s), increasing, one per estimate.
     boundary : float, optional
@@ -136,24 +139,19 @@ def tract_sequence(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes; its image (``ax.collections[0]``) holds ``log10`` areas with
-        shape ``(n_sections, n_estimates)``.
+        The axes; its mesh (``ax.collections[0]``) holds ``log10`` areas with
+        shape ``(n_grid_cells, n_estimates)`` (``n_sections`` rows when all
+        estimates share one section length).
 
     Raises
     ------
     PlotInputError
-        Empty input, differing section counts, or ``times`` of the wrong
-        length or not increasing.
+        Empty input, or ``times`` of the wrong length or not increasing.
     """
     if len(estimates) == 0:
         raise PlotInputError("tract_sequence needs at least one estimate")
     profiles = [as_profile(e) for e in estimates]
-    n = {p.areas.size for p in profiles}
-    if len(n) != 1:
-        raise PlotInputError(
-            f"all estimates must have the same number of sections, got {sorted(n)}"
-        )
-    areas = np.column_stack([p.areas for p in profiles])
+    areas, y_edges = _on_common_grid(profiles)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_area = np.log10(np.where(areas > 0, areas, np.nan))
     if times is None:
@@ -167,8 +165,6 @@ def tract_sequence(
             raise PlotInputError("times must be strictly increasing")
         xlabel = "time (s)"
     x_edges = _centres_to_edges(t, 0.5 if times is None else 0.01)
-    seg = float(np.mean([p.section_length_cm for p in profiles]))
-    y_edges = np.arange(areas.shape[0] + 1, dtype=float) * seg
     ax = new_axes(ax)
     mesh = ax.pcolormesh(
         x_edges, y_edges, np.ma.masked_invalid(log_area), cmap="viridis", shading="flat"
@@ -181,6 +177,20 @@ def tract_sequence(
     ax.set_ylabel("distance from glottis (cm)")
     ax.set_title(title or "Area function over time")
     return ax
+
+
+def _on_common_grid(profiles: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Areas of every profile sampled on one grid of cells (cm), NaN past the lips."""
+    step = min(p.section_length_cm for p in profiles)
+    top = max(p.areas.size * p.section_length_cm for p in profiles)
+    n_cells = max(1, int(np.ceil(top / step - 1e-9)))
+    centres = (np.arange(n_cells) + 0.5) * step
+    out = np.full((n_cells, len(profiles)), np.nan)
+    for j, p in enumerate(profiles):
+        idx = np.floor(centres / p.section_length_cm).astype(int)
+        inside = idx < p.areas.size
+        out[inside, j] = p.areas[idx[inside]]
+    return out, np.arange(n_cells + 1, dtype=float) * step
 
 
 def _centres_to_edges(t: np.ndarray, half_width: float) -> np.ndarray:
