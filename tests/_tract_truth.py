@@ -8,6 +8,10 @@ lips), section lengths and total length:
     :func:`vtract.synth.tube_vowel` twice: ``impulse-lossless`` (flow impulses,
     no internal losses, radiation only) and ``lf-lossy`` (LF pulses with
     jitter/shimmer, wall/viscous/thermal losses) - the latter is "realistic".
+    A third rendering, ``wakita-ideal``, resamples each shape onto sections of
+    ``c / (2 sr)`` (16 at 16 kHz: 17.5 cm) and renders Wakita's all-pole model
+    exactly (matched glottis, lossless, ideal open lips, flow impulses, lip
+    volume velocity): LPC of that order recovers the areas up to scale.
 ``fant``
     Fant's (1960) vowels as shipped in Praat (``Create Vocal Tract from
     phone``, 0.5 cm sections), rendered by vtract's synthesiser (LF, lossy)
@@ -36,7 +40,7 @@ from functools import lru_cache
 import numpy as np
 
 from vtract.evidence import resample
-from vtract.synth import AirConstants, glottal_source, tube_vowel
+from vtract.synth import AIR, AirConstants, area_profile, glottal_source, tube_vowel
 
 __all__ = [
     "ANALYTIC_SHAPES",
@@ -45,6 +49,7 @@ __all__ = [
     "SCALED_FACTOR",
     "VTL_DEV",
     "VTL_HELDOUT",
+    "WAKITA_LENGTH_CM",
     "TractCase",
     "all_cases",
     "analytic_cases",
@@ -139,6 +144,26 @@ def _expand(shape: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array(areas, dtype=np.float64), np.array(lengths, dtype=np.float64)
 
 
+#: Length (cm) of the Wakita-ideal renderings before rounding to whole sections.
+WAKITA_LENGTH_CM = 17.5
+
+
+@lru_cache(maxsize=64)
+def _wakita(shape: str, sr: int, duration: float) -> TractCase:
+    areas, lengths = _expand(shape)
+    dx = AIR.c / (2.0 * sr)
+    n = max(2, round(WAKITA_LENGTH_CM / dx))
+    areas = area_profile(areas, lengths, n)
+    settings: dict[str, object] = dict(
+        f0=100.0, glottal="impulse", losses=False, radiation=False, glottis="matched", seed=0
+    )
+    audio = tube_vowel(areas, dx, sr, duration=duration, **settings)  # type: ignore[arg-type]
+    return TractCase(
+        f"analytic/{shape}/vtract-wakita-ideal", "analytic", shape, "vtract-wakita-ideal",
+        False, "dev", audio, sr, areas, np.full(n, dx), 0.1, settings,
+    )  # fmt: skip
+
+
 @lru_cache(maxsize=64)
 def _analytic(shape: str, realistic: bool, sr: int, duration: float) -> TractCase:
     areas, lengths = _expand(shape)
@@ -167,13 +192,16 @@ def analytic_cases(
     sr : int
         Output rate (Hz).
     realistic : bool or None
-        Only the realistic (``True``) or only the lossless impulse (``False``)
-        renderings; both when ``None``.
+        Only the realistic (``True``) or only the idealised (``False``:
+        lossless impulse and Wakita-ideal) renderings; all when ``None``.
     duration : float
         Seconds of audio per case.
     """
     kinds = [False, True] if realistic is None else [realistic]
-    return [_analytic(s, k, sr, duration) for k in kinds for s in ANALYTIC_SHAPES]
+    cases = [_analytic(s, k, sr, duration) for k in kinds for s in ANALYTIC_SHAPES]
+    if realistic is not True:
+        cases += [_wakita(s, sr, duration) for s in ANALYTIC_SHAPES if s != "uniform"]
+    return cases
 
 
 @lru_cache(maxsize=16)

@@ -29,6 +29,7 @@ from .glottal import (
 )
 from .tube import (
     AIR,
+    GLOTTIS_MODELS,
     AirConstants,
     TubeShapeError,
     chain_matrix,
@@ -41,6 +42,7 @@ from .vowel import tube_impulse_response, tube_vowel
 __all__ = [
     "AIR",
     "GLOTTAL_MODELS",
+    "GLOTTIS_MODELS",
     "AirConstants",
     "GlottalModelError",
     "LFParameters",

@@ -15,11 +15,17 @@ of Ishizaka, French & Flanagan 1975 as used by Story 1995) the series branch
 gains a viscous resistance and the shunt branch a thermal conductance and the
 admittance of a yielding wall (mass, resistance, stiffness per unit area).
 
-The glottis is an ideal volume-velocity source (closed-glottis condition), and
-the lips are loaded by the radiation impedance of a piston in an infinite
-baffle (Flanagan's parallel R-L approximation), or by ``Z = 0`` (ideal open
-end) when ``radiation=False``. The transfer function is
-``H = U_lips / U_glottis = 1 / (C Z_rad + D)``.
+The glottis is an ideal volume-velocity source (closed-glottis condition,
+``glottis="closed"``) or a source whose internal impedance matches the first
+section, ``rho c / A_1`` (``glottis="matched"``: no reflection at the glottis,
+all losses lumped there - Wakita's (1973) model, for which the PARCOR
+coefficients of the lossless tube's output equal its junction reflection
+coefficients read from the lips). The lips are loaded by the radiation
+impedance of a piston in an infinite baffle (Flanagan's parallel R-L
+approximation), or by ``Z = 0`` (ideal open end) when ``radiation=False``.
+With source impedance ``Z_g`` and lip load ``Z_L`` the transfer function is
+``H = U_lips / U_source = 1 / (C Z_L + D + (A Z_L + B) / Z_g)``
+(``1 / (C Z_L + D)`` for the closed glottis).
 
 All quantities are CGS: cm, cm^2, g, s.
 """
@@ -36,6 +42,7 @@ from ..errors import VtractError
 
 __all__ = [
     "AIR",
+    "GLOTTIS_MODELS",
     "AirConstants",
     "TubeShapeError",
     "chain_matrix",
@@ -88,6 +95,8 @@ class AirConstants:
 
 AIR = AirConstants()
 """Default constants (c = 35,000 cm/s, as in the project's tube formulas)."""
+
+GLOTTIS_MODELS = ("closed", "matched")
 
 
 def _as_tube(
@@ -219,6 +228,7 @@ def transfer_function(
     *,
     losses: bool = True,
     radiation: bool = True,
+    glottis: str = "closed",
     air: AirConstants = AIR,
 ) -> np.ndarray:
     """Volume-velocity transfer function ``U_lips / U_glottis`` of the tube.
@@ -237,21 +247,31 @@ def transfer_function(
         Load the lips with the radiation impedance; ``False`` uses an ideal
         open end (``P_lips = 0``), which makes a lossless tube's resonances
         infinitely sharp.
+    glottis : {"closed", "matched"}, default "closed"
+        Ideal flow source, or a source matched to the first section
+        (reflection-free glottis; see the module notes).
     air : AirConstants, optional
         Physical constants.
 
     Returns
     -------
     numpy.ndarray
-        Complex transfer function, one value per frequency (1 at 0 Hz).
+        Complex transfer function, one value per frequency; 1 at 0 Hz for the
+        closed glottis.
     """
     areas, _ = _as_tube(areas_cm2, section_length_cm)
+    if glottis not in GLOTTIS_MODELS:
+        raise TubeShapeError(f"glottis must be one of {GLOTTIS_MODELS}, got {glottis!r}")
     k = chain_matrix(areas_cm2, section_length_cm, freqs_hz, losses=losses, air=air)
     if radiation:
         z_lips = radiation_impedance(float(areas[-1]), freqs_hz, air=air)
         denom = k[:, 1, 0] * z_lips + k[:, 1, 1]
+        p_ratio = k[:, 0, 0] * z_lips + k[:, 0, 1]
     else:
         denom = k[:, 1, 1]
+        p_ratio = k[:, 0, 1]
+    if glottis == "matched":
+        denom = denom + p_ratio * areas[0] / (air.rho * air.c)
     with np.errstate(divide="ignore"):
         return 1.0 / denom
 

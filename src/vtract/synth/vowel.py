@@ -19,6 +19,7 @@ def tube_impulse_response(
     *,
     losses: bool = True,
     radiation: bool = True,
+    glottis: str = "closed",
     duration_s: float | None = None,
     air: AirConstants = AIR,
 ) -> np.ndarray:
@@ -40,8 +41,11 @@ def tube_impulse_response(
     sr : int
         Sampling rate (Hz).
     losses, radiation : bool
-        As in :func:`~vtract.synth.tube.transfer_function`; ``radiation=False``
-        needs ``losses=True`` (otherwise the response never decays).
+        As in :func:`~vtract.synth.tube.transfer_function`. A tube with a
+        closed glottis needs ``losses`` or ``radiation`` (otherwise its
+        response never decays).
+    glottis : {"closed", "matched"}, default "closed"
+        Glottal termination (see :func:`~vtract.synth.tube.transfer_function`).
     duration_s : float, optional
         Length of the response (s); default 0.5 s (``losses=True``) or 4 s.
     air : AirConstants, optional
@@ -57,17 +61,23 @@ def tube_impulse_response(
     """
     if not (isinstance(sr, int | np.integer) and 1000 <= sr <= 192000):
         raise TubeShapeError(f"sr must be an integer rate in [1000, 192000] Hz, got {sr!r}")
-    if not losses and not radiation:
+    if not losses and not radiation and glottis == "closed":
         raise TubeShapeError(
-            "a tube with neither internal losses nor radiation never decays; "
-            "set losses=True or radiation=True"
+            "a closed-glottis tube with neither internal losses nor radiation never decays; "
+            "set losses=True, radiation=True or glottis='matched'"
         )
     if duration_s is None:
         duration_s = 0.5 if losses else 4.0
     nfft = 1 << int(np.ceil(np.log2(max(duration_s, 0.01) * sr)))
     freqs = np.fft.rfftfreq(nfft, 1.0 / sr)
     h = transfer_function(
-        areas_cm2, section_length_cm, freqs, losses=losses, radiation=radiation, air=air
+        areas_cm2,
+        section_length_cm,
+        freqs,
+        losses=losses,
+        radiation=radiation,
+        glottis=glottis,
+        air=air,
     )
     h[-1] = h[-1].real  # the Nyquist bin of a real signal is real
     return np.fft.irfft(h, nfft)
@@ -83,6 +93,7 @@ def tube_vowel(
     glottal: str = "lf",
     losses: bool = True,
     radiation: bool = True,
+    glottis: str = "closed",
     rd: float = 1.0,
     jitter: float = 0.0,
     shimmer: float = 0.0,
@@ -118,6 +129,10 @@ def tube_vowel(
     radiation : bool, default True
         Load the lips with the radiation impedance and output radiated
         pressure; ``False`` gives an ideal open end and lip volume velocity.
+    glottis : {"closed", "matched"}, default "closed"
+        Glottal termination. ``"matched"`` with ``losses=False``,
+        ``radiation=False`` and ``glottal="impulse"`` is Wakita's all-pole
+        tube: use sections of ``c / (2 sr)`` for an exact LPC round trip.
     rd : float, default 1.0
         LF voice-quality parameter.
     jitter, shimmer : float, default 0
@@ -141,7 +156,13 @@ def tube_vowel(
     if noise_db is not None and not np.isfinite(noise_db):
         raise GlottalModelError(f"noise_db must be a finite SNR in dB or None, got {noise_db!r}")
     h = tube_impulse_response(
-        areas_cm2, section_length_cm, sr, losses=losses, radiation=radiation, air=air
+        areas_cm2,
+        section_length_cm,
+        sr,
+        losses=losses,
+        radiation=radiation,
+        glottis=glottis,
+        air=air,
     )
     n = round(duration * sr)
     # negative lags of the band-limited response (see tube_impulse_response): the
