@@ -8,10 +8,18 @@ Run (from the repository root)::
 
 Ground truth (see ``tests/_tract_truth.py``): analytic two/three-tube vowels
 (vtract's synthesiser), Fant's (1960) vowels from Praat (rendered by vtract's
-synthesiser and by Praat's own tube model) and VocalTractLab JD3 vowels
-(``synth_block`` audio, ``tract_state_to_tube_state`` areas). Splits: ``dev``
-(analytic + 8 VTL vowels) for tuning, ``heldout`` (Fant + 8 other VTL vowels)
-for honest reporting.
+synthesiser, by Praat's own tube model, and shrunk to female size at 200 Hz)
+and VocalTractLab JD3 vowels (``synth_block`` audio, ``tract_state_to_tube_state``
+areas). Splits: ``dev`` (analytic + 8 VTL vowels) for tuning, ``heldout``
+(Fant + 8 other VTL vowels) for honest reporting.
+
+Sanity rows (not in the targets): ``*/vtract-wakita-ideal`` are Wakita's exact
+all-pole tube (16 sections of c/(2 fs) at 16 kHz, 17.5 cm; matched glottis,
+lossless, flow impulses, no pre-emphasis needed): plain autocorrelation LPC of
+order 16 recovers them with r = 1.00, and so does Praat with pre-emphasis off
+(``tests/test_synth.py``). An LPC method that misses them has a convention,
+order or pre-emphasis problem. ``*/vtract-impulse-lossless`` have a closed
+glottis and radiation only (very sharp formants).
 
 Methods: every ``vtract.estimate_tract`` method that exists (``paper``,
 ``lpc``, ``default``; missing ones are listed as unavailable) and ``praat``:
