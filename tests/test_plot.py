@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,6 +21,7 @@ from vtract import anatomy
 from vtract import plot as vplot
 from vtract.alignment.model import Alignment
 from vtract.plot.spectrum import SPEED_OF_SOUND_CM_S
+from vtract.tract.paper import paper_target
 
 AREAS = [0.5, 1.0, 3.0, 6.0, 2.0, 0.8]
 
@@ -190,6 +193,24 @@ def test_spectrum_fit_plots_target_and_model():
     np.testing.assert_allclose(model.get_ydata(), expected - expected.mean())
     assert ax.get_xlim()[1] == 5000 and "Hz" in ax.get_xlabel() and "dB" in ax.get_ylabel()
     assert "1.50 dB" in ax.get_title()
+
+
+def test_spectrum_fit_target_follows_the_estimator():
+    sr = 16000
+    frame = np.random.default_rng(1).standard_normal(565)
+    paper_like = dataclasses.replace(make_estimate(AREAS), method="paper")
+    ax = vplot.spectrum_fit(paper_like, frame, sr)
+    target = next(ln for ln in ax.lines if ln.get_label() == "target")
+    expected = paper_target(frame)
+    np.testing.assert_allclose(target.get_ydata(), expected - expected.mean())
+    np.testing.assert_allclose(target.get_xdata()[:3], [0.0, 15.625, 31.25])
+    emphasised = dataclasses.replace(make_estimate(AREAS), params={"pre_emphasis": 0.97})
+    ax = vplot.spectrum_fit(emphasised, frame, sr)
+    target = next(ln for ln in ax.lines if ln.get_label() == "target")
+    y = np.concatenate([frame[:1], frame[1:] - 0.97 * frame[:-1]])
+    _, level = vplot.target_spectrum_db(y, sr)
+    keep = np.fft.rfftfreq(5120, 1 / sr) <= 5000
+    np.testing.assert_allclose(target.get_ydata(), level[keep] - level[keep].mean())
 
 
 def test_spectrum_fit_without_target_and_errors():

@@ -72,14 +72,20 @@ def tube_response_db(
 
 
 def target_spectrum_db(
-    frame: ArrayLike, sr: int, *, n_fft: int = 5120, smooth_bins: float = 2.0
+    frame: ArrayLike,
+    sr: int,
+    *,
+    n_fft: int = 5120,
+    smooth_bins: float = 2.0,
+    pre_emphasis: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed log-magnitude spectrum of one window (dB, mean removed).
 
     The frame is taken as is (rectangular, as in the published method), its
     ``n_fft``-point magnitude spectrum put in dB and smoothed with a Gaussian
     of ``smooth_bins * sr / 1024`` Hz (2 bins of the published 1024-point
-    grid), then the mean is removed.
+    grid), then the mean is removed. ``pre_emphasis`` ``a`` first applies
+    ``y[n] = x[n] - a x[n-1]`` (as estimators that pre-emphasise do).
 
     Returns
     -------
@@ -90,6 +96,8 @@ def target_spectrum_db(
         raise PlotInputError(f"frame must hold at least 2 finite samples, got {x.size}")
     if sr <= 0:
         raise PlotInputError(f"sample rate must be positive, got {sr!r}")
+    if pre_emphasis:
+        x = np.concatenate([x[:1], x[1:] - pre_emphasis * x[:-1]])
     mag = np.abs(np.fft.rfft(x, n=max(n_fft, x.size)))
     level = 20.0 * np.log10(np.maximum(mag, 1e-12 * max(float(mag.max()), 1e-300)))
     level = gaussian_filter1d(level, smooth_bins * max(n_fft, x.size) / 1024)
@@ -116,7 +124,11 @@ def spectrum_fit(
     estimate : TractEstimate
         Estimate with ``reflection`` and ``section_length_cm``.
     frame : array_like, optional
-        The analysed samples; their spectrum is the target.
+        The analysed samples; their spectrum is the target, prepared as the
+        estimator prepared it: the published target
+        (:func:`vtract.tract.paper.paper_target`) for ``method="paper"`` at
+        16 kHz, otherwise :func:`target_spectrum_db` with the estimate's
+        ``params["pre_emphasis"]`` (0 when absent).
     sr : int, optional
         Rate of ``frame`` (Hz); required with ``frame``.
     target : (freqs_hz, level_db), optional
@@ -148,7 +160,7 @@ def spectrum_fit(
     elif frame is not None:
         if sr is None:
             raise PlotInputError("sr is required when a frame is given")
-        tgt = target_spectrum_db(frame, int(sr))
+        tgt = _estimator_target(estimate, frame, int(sr))
     ax = new_axes(ax)
     if tgt is not None:
         keep = tgt[0] <= fmax_hz
@@ -174,3 +186,13 @@ def spectrum_fit(
     ax.set_title(f"Spectrum fit{suffix}")
     ax.legend(fontsize=7)
     return ax
+
+
+def _estimator_target(estimate: Any, frame: ArrayLike, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    from ..tract import paper
+
+    if getattr(estimate, "method", "") == "paper" and sr == paper.PAPER_RATE:
+        freqs = paper.paper_omega() * sr / (2.0 * np.pi)
+        return freqs, paper.paper_target(np.asarray(frame, dtype=np.float64))
+    params = getattr(estimate, "params", None) or {}
+    return target_spectrum_db(frame, sr, pre_emphasis=float(params.get("pre_emphasis", 0.0)))
