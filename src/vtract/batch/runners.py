@@ -376,6 +376,7 @@ class _DaskPool:
             ) from None
         self._distributed = distributed
         self.func, self.threads = func, threads
+        self._func_future: Any = None
         self.cluster = None
         self._own_client = True
         if scheduler is None:
@@ -414,7 +415,16 @@ class _DaskPool:
                 )
 
     def submit(self, item: BatchInput, index: int) -> Any:
-        return self.client.submit(run_one, self.func, item, index, self.threads, pure=False)
+        if self._func_future is None:  # ship the function (and what it holds) once per worker
+            try:
+                self._func_future = self.client.scatter(self.func, broadcast=True, hash=False)
+            except Exception as exc:
+                raise BackendError(
+                    "cannot send the per-file function to the Dask workers "
+                    f"({one_line(str(exc)) or type(exc).__name__}); the workers need the same "
+                    "vtract version and any module the function comes from"
+                ) from None
+        return self.client.submit(run_one, self._func_future, item, index, self.threads, pure=False)
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
         done, _ = self._distributed.wait(futures, return_when="FIRST_COMPLETED")
