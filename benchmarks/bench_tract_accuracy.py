@@ -149,12 +149,19 @@ def score_case(case: TractCase, fn, frames: list[np.ndarray]) -> dict[str, Any]:
     return {
         "r_frames": rs,
         "r": float(np.median(valid_r)) if valid_r else None,
+        # stability: how much the shape changes when the window moves
+        "r_spread": float(np.ptp(valid_r)) if len(valid_r) > 1 else None,
         "length_cm_frames": lengths,
         "length_error_cm": float(np.median(valid_e)) if valid_e else None,
         "first_frame_estimate": first,
         "seconds_per_frame": seconds / max(1, len(frames)),
         "error": error,
     }
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.median(finite)) if finite else None
 
 
 def summarise(rows: list[dict[str, Any]], method: str) -> dict[str, Any]:
@@ -184,6 +191,9 @@ def summarise(rows: list[dict[str, Any]], method: str) -> dict[str, Any]:
             ),
         )["name"],
         "n_below_0.5": int(sum(r < 0.5 for r in rs)),
+        "median_r_spread": _median_or_none(
+            [row["methods"][method]["r_spread"] for row in real if row["shape"] != "uniform"]
+        ),
         "median_abs_length_error_cm": float(np.median(le)) if le else None,
     }
     out["meets_targets"] = bool(
@@ -201,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default="paper,lpc,default,praat", help="comma-separated")
     ap.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
     ap.add_argument("--cases", default="", help="only cases whose name contains this text")
+    ap.add_argument(
+        "--snr-db", type=float, default=None, help="add white noise at this SNR (dB, seeded)"
+    )
     ap.add_argument("--sr", type=int, default=16000, help="rate given to the estimators (Hz)")
     ap.add_argument("--frame-ms", type=float, default=35.3125)
     ap.add_argument("--frames", type=int, default=None, help="frames per case (default 5, quick 2)")
@@ -227,8 +240,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{m}] {fn}", file=sys.stderr)
 
     rows = []
+    noise = np.random.default_rng(2022)
     for case in cases:
         frames = case.frames(frame_len, n_frames, hop)
+        if args.snr_db is not None:
+            power = float(np.mean(case.audio**2))
+            scale = math.sqrt(power / 10.0 ** (args.snr_db / 10.0))
+            frames = [f + scale * noise.standard_normal(f.size) for f in frames]
         row: dict[str, Any] = {
             "name": case.name,
             "source": case.source,
@@ -273,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         " median |dL| <= 1 cm"
     )
     print(
-        f"{'split':<9}{'method':<9}{'n':>4}{'med r':>8}{'min r':>8}{'<0.5':>6}{'med|dL|':>9}  ok  worst"
+        f"{'group':<13}{'method':<9}{'n':>4}{'med r':>8}{'min r':>8}{'<0.5':>6}{'med|dL|':>9}"
+        f"{'spread':>8}  ok  worst"
     )
     groups = {
         "dev": lambda row: row["split"] == "dev",
@@ -301,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{split:<13}{m:<9}{s['n_cases']:>4}{s['median_r']:>8.2f}{s['min_r']:>8.2f}"
                     f"{s['n_below_0.5']:>6}{(dl if dl is not None else float('nan')):>9.2f}"
+                    f"{(s['median_r_spread'] or float('nan')):>8.2f}"
                     f"  {'yes' if s['meets_targets'] else 'no ':<3} {s['worst_case']}"
                 )
         if "const_17cm_median_abs_length_error_cm" in summary[split]:
@@ -319,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sr": args.sr,
                 "frame_len_samples": frame_len,
                 "frames_per_case": n_frames,
+                "snr_db": args.snr_db,
                 "hop_samples": hop,
                 "metric": "Pearson r of ln(area) at 40 cell midpoints of each tube's own "
                 "normalised glottis-to-lips length (piecewise-constant areas); median over frames",
