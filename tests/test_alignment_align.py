@@ -174,3 +174,17 @@ def test_possessive_rule_and_derivation(evidence):
     al = vtract.align(evidence, "he turned sharply and faced gregson's across the table")
     assert al.meta["derived_pronunciations"] == {"gregson's": "G R EH G S AH N Z"}
     assert al.phones[al.phones.word == "gregson's"]["label"].tolist()[-1] == "Z"
+
+
+def test_threads_get_their_own_decoders(evidence, aligned):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vtract.alignment import sphinx
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: vtract.align(evidence, A0009_TEXT), range(2)))
+    for r in results:
+        assert r.phones.equals(aligned.phones)
+    # no decoder object is cached under two different threads
+    ids = [id(d) for d in sphinx._cache.values()]
+    assert len(ids) == len(set(ids))

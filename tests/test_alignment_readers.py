@@ -359,3 +359,49 @@ def test_from_intervals_validates():
         _alignment([(0.5, 0.2, "AA")], [])
     with pytest.raises(AlignmentError, match="expected"):
         _alignment([(0.5, "AA")], [])  # type: ignore[list-item]
+
+
+def test_long_textgrid_utf16_and_speaker_tiers(tmp_path):
+    al = _alignment([(0.1, 0.2, "D"), (0.2, 0.35, "IY"), (0.35, 0.5, "P")], [(0.1, 0.5, "déep")])
+    f = tmp_path / "long.TextGrid"
+    al.to_textgrid(f)
+    text = f.read_text(encoding="utf-8")
+    assert 'class = "IntervalTier"' in text  # long format
+    # MFA multi-speaker tier names, UTF-16 with BOM as Praat writes non-ASCII files
+    g = tmp_path / "speaker.TextGrid"
+    g.write_bytes(
+        text.replace('name = "words"', 'name = "spk1 - words"')
+        .replace('name = "phones"', 'name = "spk1 - phones"')
+        .encode("utf-16")
+    )
+    back = read_alignment(g)
+    assert back.meta["phone_tier"] == "spk1 - phones" and back.meta["flavour"] == "mfa"
+    assert _intervals(back.phones) == _intervals(al.phones)
+    assert back.words["label"].tolist() == ["déep"]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=_random_alignment())
+def test_hts_and_csv_round_trip(tmp_path, data):
+    phones, _ = data
+    # HTS: integer 100 ns units; CSV: published layout in samples at 16 kHz
+    hts_rows, csv_rows, expect_hts, expect_csv = [], [], [], []
+    for s, e, lab in phones:
+        a, b = round(s * 1e7), round(e * 1e7)
+        hts_rows.append(f"{a} {b} x^x-{lab.lower()}+x=x@1_1")
+        expect_hts.append((a * 1e-7, b * 1e-7, lab))
+        i, j = round(s * 16000), round(e * 16000)
+        csv_rows.append(f"{i},{j},{lab}1" if lab not in ("sil", "spn") else f"{i},{j},{lab}")
+        expect_csv.append((i / 16000, j / 16000, lab))
+    (tmp_path / "rt.lab").write_text("\n".join(hts_rows) + "\n")
+    (tmp_path / "rt.csv").write_text(
+        "start_phoneme,end_phoneme,arpabet\n" + "\n".join(csv_rows) + "\n"
+    )
+    hts = read_alignment(tmp_path / "rt.lab")
+    csv = read_alignment(tmp_path / "rt.csv")
+    assert hts.phones["label"].tolist() == [x[2] for x in expect_hts]
+    assert np.allclose(hts.phones[["start", "end"]], [x[:2] for x in expect_hts], atol=1e-12)
+    assert csv.phones["label"].tolist() == [x[2] for x in expect_csv]
+    assert np.allclose(csv.phones[["start", "end"]], [x[:2] for x in expect_csv], atol=1e-12)

@@ -2,7 +2,8 @@
 
 Steps: annotation tags in angle brackets (``<VOCNOISE>``, ``<laugh>``) are
 removed and square brackets around a word (``[adif]``, a cut-off word in MFA
-transcripts) are dropped, keeping the word; Unicode quotes and dashes to ASCII; ``&`` -> "and", ``%`` -> "percent";
+transcripts) are dropped, keeping the word; Unicode quotes and dashes to ASCII,
+accents removed ("café" -> "cafe"); ``&`` -> "and", ``%`` -> "percent";
 ``$N`` -> "N dollars"; numbers to words (:func:`number_to_words`): integers
 0-999,999,999 in cardinal form, four-digit numbers 1100-2099 not written with
 a thousands separator read as years ("1984" -> "nineteen eighty four",
@@ -17,6 +18,7 @@ then reports it as out of vocabulary, and a pronunciation can be supplied.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["normalize_transcript", "number_to_words", "ordinal_to_words", "year_to_words"]
 
@@ -134,6 +136,7 @@ def normalize_transcript(text: str) -> list[str]:
     """
     t = _TAG.sub(" ", str(text)).replace("[", " ").replace("]", " ")
     t = t.translate(_TRANSLATE)
+    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = t.replace("&", " and ").replace("%", " percent ")
     t = _MONEY.sub(lambda m: f" {m.group(1)} dollars ", t)
     t = _ORDINAL.sub(lambda m: f" {ordinal_to_words(int(m.group(1)))} ", t)
