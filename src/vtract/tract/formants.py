@@ -134,7 +134,9 @@ def praat_formants_path(
     """Formants at the centre of ``frame`` by Praat's ``To FormantPath (burg)...``.
 
     FormantPath analyses several formant ceilings around ``middle_ceiling_hz``
-    and keeps the best-fitting one (Praat >= 6.1.26 via parselmouth).
+    and keeps the best-fitting one (Praat >= 6.1.26 via parselmouth). The
+    nominal window is ``duration / 2.2`` (FormantPath needs a little more
+    than twice the nominal window inside the sound).
 
     Raises
     ------
@@ -153,7 +155,7 @@ def praat_formants_path(
             dur / 4,
             float(max_formants),
             middle_ceiling_hz,
-            dur / 2,
+            dur / 2.2,
             pre_emphasis_hz,
             ceiling_step,
             int(steps_each_direction),

@@ -1,0 +1,196 @@
+"""Public API of vtract.tract: validation, rates, batch, Wakita round trip, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+import vtract
+from vtract.cli import cli
+from vtract.errors import EstimationError
+from vtract.evidence import resample
+from vtract.synth import log_area_correlation, tube_vowel
+from vtract.tract import TractEstimate, estimate_tract, estimate_tracts
+from vtract.tract.length import SPEED_OF_SOUND_CM_S
+from vtract.tract.lpc import autocorrelation, levinson_durbin
+from vtract.tract.wakita import LPC_MEAN_AREA_CM2, areas_from_parcor
+
+METHODS = ("default", "lpc", "paper")
+# a smooth /a/-like tract (glottis -> lips)
+SHAPE = np.array([2.0, 1.5, 1.0, 1.2, 2.5, 4.0, 6.0, 7.0, 6.5, 5.0, 4.0, 3.0, 2.5, 2.0, 1.6])
+
+
+@pytest.fixture(scope="module")
+def vowel16() -> np.ndarray:
+    x = tube_vowel(SHAPE, 17.0 / SHAPE.size, 48000, f0=120.0, duration=0.25, seed=1)
+    return np.asarray(x, dtype=np.float64)
+
+
+def frame_at(x48: np.ndarray, sr: int, ms: float = 35.3125) -> np.ndarray:
+    y = resample(x48, 48000, sr)
+    start = int(0.1 * sr)
+    return y[start : start + round(ms * 1e-3 * sr)]
+
+
+def test_public_names_are_exported():
+    assert vtract.estimate_tract is estimate_tract
+    assert vtract.estimate_tracts is estimate_tracts
+    assert vtract.TractEstimate is TractEstimate
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_estimate_is_consistent(vowel16, method):
+    est = estimate_tract(frame_at(vowel16, 16000), 16000, method=method)
+    assert est.method == method
+    assert np.all(np.isfinite(est.areas)) and np.all(est.areas > 0)
+    assert est.reflection.shape == est.areas.shape
+    assert est.length_cm == pytest.approx(est.n_sections * est.section_length_cm)
+    np.testing.assert_allclose(
+        est.reflection[:-1],
+        (est.areas[1:] - est.areas[:-1]) / (est.areas[1:] + est.areas[:-1]),
+        atol=1e-9,
+    )
+    assert est.formants_hz.shape == est.bandwidths_hz.shape and est.formants_hz.size >= 3
+    assert np.all(np.diff(est.formants_hz) > 0)
+    assert est.params["analysis_rate"] == 16000
+    assert 10.0 <= est.params.get("estimated_length_cm", est.length_cm) <= 22.0
+    json.dumps(est.to_dict())
+
+
+@pytest.mark.parametrize("method", ["default", "lpc"])
+def test_areas_have_documented_scale(vowel16, method):
+    est = estimate_tract(frame_at(vowel16, 16000), 16000, method=method)
+    assert np.exp(np.mean(np.log(est.areas))) == pytest.approx(LPC_MEAN_AREA_CM2, rel=1e-9)
+
+
+def test_wakita_parcor_round_trip_is_exact():
+    """Wakita's all-pole tube (matched glottis, ideal open lips, sections of c / 2fs)."""
+    sr = 16000
+    x = tube_vowel(
+        SHAPE, SPEED_OF_SOUND_CM_S / (2 * sr), sr, glottis="matched", losses=False,
+        radiation=False, glottal="impulse", f0=50.0, duration=0.3,
+    )  # fmt: skip
+    seg = np.ascontiguousarray(x[: int(0.02 * sr)])
+    _, k, _ = levinson_durbin(autocorrelation(seg, SHAPE.size - 1), SHAPE.size - 1)
+    areas, _ = areas_from_parcor(k, 3.0)
+    np.testing.assert_allclose(areas / areas[0], SHAPE / SHAPE[0], rtol=0.08)
+    est = estimate_tract(
+        x[800:1365], sr, method="lpc", n_sections=SHAPE.size,
+        length_cm=SHAPE.size * SPEED_OF_SOUND_CM_S / (2 * sr),
+    )  # fmt: skip
+    assert np.corrcoef(np.log(est.areas), np.log(SHAPE))[0, 1] > 0.95
+
+
+def test_realistic_vowel_shape_is_recovered(vowel16):
+    """Lossy tube + LF pulses: default beats lpc, which beats paper (log-area r vs truth)."""
+    truth_dx = np.full(SHAPE.size, 17.0 / SHAPE.size)
+    r = {}
+    for m in METHODS:
+        est = estimate_tract(frame_at(vowel16, 16000), 16000, method=m)
+        r[m] = log_area_correlation(est.areas, est.section_length_cm, SHAPE, truth_dx)
+        length = est.params.get("estimated_length_cm", est.length_cm)
+        assert abs(length - 17.0) < 1.0
+    assert r["default"] > 0.65
+    assert r["default"] > r["lpc"] > r["paper"]
+
+
+@pytest.mark.parametrize("sr", [8000, 11025, 22050, 44100, 48000])
+def test_sample_rates_are_handled(vowel16, sr):
+    ref = estimate_tract(frame_at(vowel16, 16000), 16000, method="default")
+    est = estimate_tract(frame_at(vowel16, sr), sr, method="default")
+    assert est.params["input_rate"] == sr
+    assert est.params["analysis_rate"] == min(sr, 16000)
+    # the model is scaled with the analysis rate: N = 2 L fs / c
+    expected_n = round(2 * est.length_cm * est.params["analysis_rate"] / SPEED_OF_SOUND_CM_S)
+    assert est.n_sections == expected_n
+    r = log_area_correlation(
+        est.areas, est.section_length_cm, ref.areas, np.full(ref.n_sections, ref.section_length_cm)
+    )
+    assert r > (0.6 if sr < 16000 else 0.9)
+    if sr >= 16000:
+        np.testing.assert_allclose(est.formants_hz[:3], ref.formants_hz[:3], rtol=0.05)
+
+
+def test_given_length_and_sections(vowel16):
+    est = estimate_tract(
+        frame_at(vowel16, 16000), 16000, method="lpc", length_cm=15.0, n_sections=12
+    )
+    assert est.length_cm == 15.0 and est.n_sections == 12
+    assert est.section_length_cm == pytest.approx(1.25)
+    assert est.params["length_source"] == "given"
+
+
+def test_deterministic(vowel16):
+    f = frame_at(vowel16, 16000)
+    for m in METHODS:
+        a, b = estimate_tract(f, 16000, method=m), estimate_tract(f.copy(), 16000, method=m)
+        np.testing.assert_array_equal(a.areas, b.areas)
+
+
+@pytest.mark.parametrize(
+    ("frame", "sr", "kwargs", "match"),
+    [
+        (np.full(565, np.nan), 16000, {}, "NaN or infinite"),
+        (np.zeros(565), 16000, {}, "silent"),
+        (np.full(565, 0.3), 16000, {}, "silent"),
+        (np.ones(50), 16000, {}, "at least 160"),
+        (np.ones((2, 565)), 16000, {}, "1-D"),
+        (np.random.default_rng(0).standard_normal(565), 7999, {}, "8000 to 48000"),
+        (np.random.default_rng(0).standard_normal(565), 96000, {}, "8000 to 48000"),
+        (np.random.default_rng(0).standard_normal(565), 16000.5, {}, "integer"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"method": "x"}, "expected one of"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": 1}, "n_sections"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"length_cm": 50.0}, "length_cm"),
+        (
+            np.random.default_rng(0).standard_normal(565),
+            16000,
+            {"method": "lpc", "solver": "fast"},
+            "solver",
+        ),
+    ],
+)
+def test_bad_input_raises_estimation_error(frame, sr, kwargs, match):
+    with pytest.raises(EstimationError, match=match):
+        estimate_tract(frame, sr, **kwargs)
+
+
+@pytest.mark.parametrize("method", ["default", "lpc"])
+def test_batch_equals_single(vowel16, method):
+    y = resample(vowel16, 48000, 16000)
+    frames = np.stack([y[1600 + 100 * i : 2165 + 100 * i] for i in range(4)])
+    batch = estimate_tracts(frames, 16000, method=method)
+    assert len(batch) == 4
+    for f, b in zip(frames, batch):
+        np.testing.assert_array_equal(b.areas, estimate_tract(f, 16000, method=method).areas)
+    listed = estimate_tracts(list(frames), 16000, method=method)
+    np.testing.assert_array_equal(listed[2].areas, batch[2].areas)
+
+
+def test_batch_names_the_bad_window(vowel16):
+    y = resample(vowel16, 48000, 16000)
+    frames = np.stack([y[1600:2165], np.zeros(565)])
+    with pytest.raises(EstimationError, match="window 1: frame is silent"):
+        estimate_tracts(frames, 16000)
+    with pytest.raises(EstimationError, match="2-D"):
+        estimate_tracts(np.zeros(565), 16000)
+
+
+def test_cli_estimate(tmp_path, vowel16):
+    path = tmp_path / "a.wav"
+    sf.write(path, 0.5 * vowel16 / np.abs(vowel16).max(), 48000)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["estimate", str(path), "--start", "0.1", "--end", "0.135", "--json"])
+    assert res.exit_code == 0, res.output
+    record = json.loads(res.output)
+    assert record["method"] == "default" and len(record["areas_cm2"]) == len(record["reflection"])
+    assert record["params"]["input_rate"] == 48000
+    res = runner.invoke(
+        cli, ["estimate", str(path), "--start", "0.1", "--end", "0.135", "--method", "paper"]
+    )
+    assert res.exit_code == 0 and "method=paper" in res.output
+    res = runner.invoke(cli, ["estimate", str(path), "--start", "0.2", "--end", "0.9"])
+    assert res.exit_code == 1 and "past the end" in res.output
