@@ -314,7 +314,21 @@ def _decode(raw: bytes, name: str) -> tuple[np.ndarray, float | None, str, str]:
             with sf.SoundFile(io.BytesIO(raw)) as snd:
                 fmt, subtype = snd.format, snd.subtype
                 file_sr = snd.samplerate
-                data = snd.read(dtype="float64", always_2d=True)
+                if not MIN_SAMPLE_RATE <= file_sr <= MAX_SAMPLE_RATE:
+                    # refused by the rate check in load(); decoding it could take any memory
+                    data = np.zeros((0, snd.channels))
+                else:
+                    # bounded decode: a small compressed file may expand to days of audio
+                    limit = int(MAX_DURATION_SECONDS * file_sr)
+                    if snd.frames >= _UNKNOWN_LENGTH:  # stream without a length in its header
+                        data = _read_at_most(snd, limit + 1)
+                    elif snd.frames > limit:
+                        raise InputFileError(
+                            f"{name}: {snd.frames / file_sr:.0f} s of audio, above the limit of "
+                            f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
+                        )
+                    else:
+                        data = snd.read(dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
         raise UnsupportedFormatError(
@@ -325,6 +339,22 @@ def _decode(raw: bytes, name: str) -> tuple[np.ndarray, float | None, str, str]:
             f"{name}: header claims more audio than fits in memory"
         ) from None
     return data, file_sr, fmt, subtype
+
+
+#: libsndfile reports this many frames (SF_COUNT_MAX) when the header gives no length.
+_UNKNOWN_LENGTH = 2**62
+
+
+def _read_at_most(snd: sf.SoundFile, max_frames: int) -> np.ndarray:
+    """Decode block by block, stopping after ``max_frames`` frames."""
+    parts, n = [], 0
+    while n < max_frames:
+        block = snd.read(frames=min(1 << 16, max_frames - n), dtype="float64", always_2d=True)
+        if block.shape[0] == 0:
+            break
+        parts.append(block)
+        n += block.shape[0]
+    return np.concatenate(parts) if parts else np.zeros((0, snd.channels))
 
 
 def _check_rate(rate: int, what: str = "sample rate") -> int:

@@ -109,6 +109,7 @@ def run_invocations(
     workdir: Path,
     *,
     timeout_each: float = 120.0,
+    env: dict[str, str] | None = None,
 ) -> list[Outcome]:
     """Run ``vtract ARGS`` for each list of arguments, guarded by a time limit.
 
@@ -121,6 +122,8 @@ def run_invocations(
     timeout_each : float
         Seconds an invocation may run (start-up gets 20 s more) before it
         counts as hung and the child is killed.
+    env : dict, optional
+        Extra environment variables for the child.
 
     Returns
     -------
@@ -130,8 +133,9 @@ def run_invocations(
     workdir.mkdir(parents=True, exist_ok=True)
     done: dict[int, Outcome] = {}
     pending = list(range(len(invocations)))
-    env = {
+    child_env = {
         **os.environ,
+        **(env or {}),
         "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
     }
     attempt = 0
@@ -146,7 +150,7 @@ def run_invocations(
         with open(errfile, "w") as err:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "hardening.cli_runner", str(jobs), str(results)],
-                env=env,
+                env=child_env,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
