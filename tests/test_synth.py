@@ -7,7 +7,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
-from vtract.errors import VtractError
+from vtract.errors import SampleRateError, VtractError
 from vtract.synth import (
     AIR,
     AirConstants,
@@ -218,6 +218,8 @@ def test_bad_inputs_raise_clear_vtract_errors() -> None:
         tube_impulse_response([1.0, 2.0], 1.0, 16000, losses=False, radiation=False)
     with pytest.raises(GlottalModelError, match="model"):
         glottal_source(16000, 0.1, model="sawtooth")
+    with pytest.raises(SampleRateError, match="sr"):
+        tube_vowel([1.0, 2.0], 1.0, 16000.0)  # type: ignore[arg-type]
     with pytest.raises(GlottalModelError, match="duration"):
         tube_vowel([1.0, 2.0], 1.0, 16000, duration=0.0)
     with pytest.raises(GlottalModelError, match="glottal"):

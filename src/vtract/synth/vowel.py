@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.signal import fftconvolve
 
+from ..errors import SampleRateError
 from .glottal import GLOTTAL_MODELS, GlottalModelError, glottal_source
 from .tube import AIR, AirConstants, TubeShapeError, transfer_function
 
@@ -60,7 +61,7 @@ def tube_impulse_response(
         sits at the end of the array (negative lags).
     """
     if not (isinstance(sr, int | np.integer) and 1000 <= sr <= 192000):
-        raise TubeShapeError(f"sr must be an integer rate in [1000, 192000] Hz, got {sr!r}")
+        raise SampleRateError(f"sr must be an integer rate in [1000, 192000] Hz, got {sr!r}")
     if not losses and not radiation and glottis == "closed":
         raise TubeShapeError(
             "a closed-glottis tube with neither internal losses nor radiation never decays; "
@@ -107,7 +108,9 @@ def tube_vowel(
     by the tube's glottis-to-lips volume-velocity response; lip radiation
     (``p ~ dU/dt``) is applied as a time derivative, so the output is the
     radiated sound pressure up to a constant. With ``radiation=False`` the
-    output is the lip volume velocity excited by the source as given.
+    lips are an ideal open end and no derivative is taken: the output is the
+    lip volume velocity for ``glottal="impulse"`` and its time derivative for
+    the LF and Rosenberg sources (which are flow derivatives).
 
     Parameters
     ----------
@@ -120,7 +123,9 @@ def tube_vowel(
     f0 : float, default 120
         Fundamental frequency (Hz).
     duration : float, default 0.5
-        Length (s). The first ~30 ms contain the onset transient.
+        Length (s). The output starts with an onset transient lasting about as
+        long as the slowest resonance takes to decay (some 30 ms with losses,
+        longer without).
     glottal : {"lf", "rosenberg", "impulse"}, default "lf"
         Source model (see :mod:`vtract.synth.glottal`).
     losses : bool, default True
@@ -128,7 +133,7 @@ def tube_vowel(
         ``False`` the only loss is radiation at the lips (if ``radiation``).
     radiation : bool, default True
         Load the lips with the radiation impedance and output radiated
-        pressure; ``False`` gives an ideal open end and lip volume velocity.
+        pressure; ``False``: ideal open end, no derivative (see above).
     glottis : {"closed", "matched"}, default "closed"
         Glottal termination. ``"matched"`` with ``losses=False``,
         ``radiation=False`` and ``glottal="impulse"`` is Wakita's all-pole
