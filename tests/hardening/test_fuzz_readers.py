@@ -65,3 +65,23 @@ def test_seeds_are_valid_inputs(target, tmp_path):
 @given(target=st.sampled_from(sorted(TARGETS)), data=st.binary(max_size=2048))
 def test_random_bytes_only_raise_vtract_errors(tmp_path_factory, target, data):
     _check(target, data, tmp_path_factory.getbasetemp())
+
+
+#: Minimal inputs the fuzzing found (kept as regression cases once fixed).
+KNOWN_FINDINGS = {
+    "utf16_bom_odd_length": ("textgrid", b"\xff\xfeF"),
+    "utf8_bom_then_invalid_utf8": ("textgrid", b"\xef\xbb\xbf\xbf"),
+    "short_format_bad_number": (
+        "textgrid",
+        b'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n1.2\n<exists>\n1\n'
+        b'"IntervalTier"\n"phones"\n0\n1.2\n1\n0\n0\xae4\n"s"\n',
+    ),
+    "hts_utf16_bom_odd_length": ("hts", b"\xff\xfe0 1"),
+    "timit_utf16_bom_odd_length": ("timit", b"\xff\xfe0 3R50(050 4559 sh\n"),
+}
+
+
+@pytest.mark.parametrize("finding", sorted(KNOWN_FINDINGS))
+def test_known_fuzz_findings_raise_vtract_errors(finding, tmp_path):
+    target, data = KNOWN_FINDINGS[finding]
+    _check(target, data, tmp_path)
