@@ -214,6 +214,8 @@ def test_bad_inputs_raise_clear_vtract_errors() -> None:
         transfer_function([1.0, -2.0], 1.0, [100.0])
     with pytest.raises(TubeShapeError, match="section_length_cm"):
         chain_matrix([1.0, 2.0], 0.0, [100.0])
+    with pytest.raises(TubeShapeError, match="one value per section"):
+        chain_matrix([1.0, 2.0], [1.0, 2.0, 3.0], [100.0])
     with pytest.raises(TubeShapeError, match="never decays"):
         tube_impulse_response([1.0, 2.0], 1.0, 16000, losses=False, radiation=False)
     with pytest.raises(GlottalModelError, match="model"):

@@ -109,9 +109,13 @@ def _as_tube(
         )
     if not np.all(np.isfinite(areas)) or np.any(areas <= 0):
         raise TubeShapeError(f"areas_cm2 must be finite and > 0 cm^2, got min {np.nanmin(areas)!r}")
-    lengths = np.broadcast_to(np.asarray(section_length_cm, dtype=np.float64), areas.shape)
-    if lengths.shape != areas.shape:  # pragma: no cover - broadcast_to raises first
-        raise TubeShapeError("section_length_cm must be a scalar or one value per section")
+    given = np.asarray(section_length_cm, dtype=np.float64)
+    if given.ndim > 1 or given.size not in (1, areas.size):
+        raise TubeShapeError(
+            f"section_length_cm must be a scalar or one value per section ({areas.size}), "
+            f"got shape {given.shape}"
+        )
+    lengths = np.broadcast_to(given.reshape(-1), areas.shape)
     if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
         raise TubeShapeError(
             f"section_length_cm must be finite and > 0 cm, got {section_length_cm!r}"
