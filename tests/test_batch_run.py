@@ -343,3 +343,29 @@ def test_cli_batch(corpus, tmp_path):
     assert r.exit_code == 2 and ".parquet, .pq or .csv" in r.stderr
     r = runner.invoke(cli, ["batch", str(tmp_path / "missing"), "--out", str(out)])
     assert r.exit_code == 1 and r.stderr.startswith("vtract: error: no such file")
+
+
+def test_parquet_carries_the_run_provenance(corpus, tmp_path):
+    import pyarrow.parquet as pq
+
+    folder, _, _ = corpus
+    out = tmp_path / "r.parquet"
+    _run(folder, out, detector="paper")
+    meta = json.loads(pq.read_schema(out).metadata[b"vtract.provenance"])
+    assert meta["tool"] == "vtract" and meta["version"] == vtract.__version__
+    assert meta["parameters"]["backend"] == "serial"
+    assert meta["parameters"]["per_file"] == "_batch_fakes.fake_analyze"
+    assert meta["parameters"]["options"] == {"detector": "paper"}
+
+
+def test_a_file_changed_after_listing_is_an_error_row(corpus):
+    from dataclasses import replace
+
+    _, paths, _ = corpus
+    items = hash_inputs(discover_inputs(paths[:2]))
+    stale = replace(items[0], sha256="0" * 64)  # as if the file changed after hashing
+    res = _run([stale, items[1]], None)
+    rows = res.rows
+    assert rows[0]["error_type"] == "InputFileError"
+    assert "changed during the batch" in rows[0]["error_message"]
+    assert rows[1]["sha256"] == items[1].sha256 and rows[1]["error_type"] is None

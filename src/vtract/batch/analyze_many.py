@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputFileError
+from ..provenance import provenance
 from .errors import BatchError, OutputError
 from .inputs import BatchInput, discover_inputs, hash_inputs
 from .output import BatchOutput
@@ -86,6 +88,11 @@ class AnalyzeTask:
                 _load_reference(os.fspath(ref)) if isinstance(ref, (str, os.PathLike)) else ref
             )
         report = func(item.path, **kwargs)
+        if item.sha256 is not None and report.sha256 != item.sha256:
+            raise InputFileError(
+                f"{item.path.name}: the file changed during the batch (SHA-256 {item.sha256} "
+                f"when listed, {report.sha256} when analysed)"
+            )
         row = report_row(item, report)
         bigrams = bigram_rows(item, report) if self.with_bigrams else []
         if self.reports_dir is not None:
@@ -295,7 +302,24 @@ def analyze_many(
     result = BatchResult(total=len(items))
     output = None
     if out is not None:
-        output = BatchOutput(out, per_bigram=per_bigram, resume=resume, retry_failed=retry_failed)
+        output = BatchOutput(
+            out,
+            per_bigram=per_bigram,
+            resume=resume,
+            retry_failed=retry_failed,
+            provenance=provenance(
+                {
+                    "backend": "dask" if scheduler is not None else backend,
+                    "n_jobs": n_jobs,
+                    "threads_per_worker": threads_per_worker,
+                    "reference": _describe(reference),
+                    "per_file": _describe(per_file) if per_file is not None else "vtract.analyze",
+                    "options": {k: _describe(v) for k, v in options.items()},
+                    "ordered": ordered,
+                    "sidecars": sidecars,
+                }
+            ),
+        )
         _refuse_output_over_input(items, [output.out, output.per_bigram])
         result.out, result.per_bigram = output.out, output.per_bigram
     else:
@@ -392,6 +416,23 @@ def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None
     for out in outputs:
         if out is not None and os.path.realpath(out) in inputs:
             raise OutputError(f"output {str(out)!r} is one of the inputs: refusing to overwrite it")
+
+
+def _describe(value: Any) -> Any:
+    """A JSON-friendly description of a setting (paths as text, objects by name)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    name = getattr(value, "name", None)
+    sha = getattr(value, "sha256", None)
+    if isinstance(name, str):
+        return {"name": name, "sha256": sha if isinstance(sha, str) else None}
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None)
+    if module and qualname:
+        return f"{module}.{qualname}"
+    return type(value).__name__
 
 
 def _finite_or_none(x: float) -> float | None:

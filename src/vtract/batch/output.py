@@ -45,6 +45,9 @@ class BatchOutput:
         On resume, drop earlier error rows so those files run again.
     row_group_size : int, default 64
         Parquet rows per row group.
+    provenance : dict, optional
+        Provenance of this run, stored as JSON under the ``vtract.provenance``
+        key of the Parquet schema metadata.
     """
 
     def __init__(
@@ -55,7 +58,13 @@ class BatchOutput:
         resume: bool = True,
         retry_failed: bool = True,
         row_group_size: int = 64,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
+        self.metadata = (
+            None
+            if provenance is None
+            else {"vtract.provenance": json.dumps(provenance, sort_keys=True, default=str)}
+        )
         self.out = Path(os.path.abspath(Path(out).expanduser()))
         table_format(self.out)
         self.per_bigram = (
@@ -90,11 +99,14 @@ class BatchOutput:
         self._lock()
         try:
             self._results = open_writer(
-                self.out, RESULT_COLUMNS, row_group_size=self.row_group_size
+                self.out, RESULT_COLUMNS, row_group_size=self.row_group_size, metadata=self.metadata
             )
             if self.per_bigram is not None:
                 self._bigrams = open_writer(
-                    self.per_bigram, BIGRAM_COLUMNS, row_group_size=self.row_group_size * 8
+                    self.per_bigram,
+                    BIGRAM_COLUMNS,
+                    row_group_size=self.row_group_size * 8,
+                    metadata=self.metadata,
                 )
             if self.resume:
                 self._carry_over()

@@ -163,7 +163,8 @@ def map_files(
         What to process.
     n_jobs : int, optional
         Worker processes (default: the cores available; ``-1`` also means
-        all cores). Ignored with a ``scheduler`` (the cluster decides).
+        all cores; never more than there are inputs). Ignored with a
+        ``scheduler`` (the cluster decides).
     backend : {"loky", "dask", "serial"}, default "loky"
         See the module documentation.
     scheduler : str or distributed.Client, optional
@@ -202,7 +203,8 @@ def map_files(
         backend = "dask"
     if backend not in BACKENDS:
         raise BackendError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    n = _n_jobs(n_jobs)
+    items = _as_items(inputs)
+    n = min(_n_jobs(n_jobs), max(1, len(items)))  # no idle workers to start
     threads = (
         threads_per_worker if threads_per_worker is not None else max(1, available_cores() // n)
     )
@@ -211,7 +213,6 @@ def map_files(
     window = max_pending if max_pending is not None else max(8, 4 * n)
     if not isinstance(window, int) or window < 1:
         raise BackendError(f"max_pending must be a positive integer, got {window!r}")
-    items = _as_items(inputs)
     return _drive(
         func,
         items,

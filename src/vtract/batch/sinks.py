@@ -64,10 +64,18 @@ class TableWriter:
         Column name -> kind (``"str"``, ``"float"``, ``"int"``, ``"floats"``).
     row_group_size : int, default 64
         Rows per Parquet row group (rows held in memory at most).
+    metadata : dict, optional
+        Key-value pairs stored in the Parquet schema metadata (CSV has no
+        place for them).
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], columns: dict[str, str], *, row_group_size: int = 64
+        self,
+        path: str | os.PathLike[str],
+        columns: dict[str, str],
+        *,
+        row_group_size: int = 64,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.format = table_format(self.path)
@@ -82,6 +90,8 @@ class TableWriter:
                 import pyarrow.parquet as pq
 
                 self._schema = _arrow_schema(self.columns)
+                if metadata:
+                    self._schema = self._schema.with_metadata(metadata)
                 self._pq = pq.ParquetWriter(self.tmp, self._schema, compression="zstd")
             else:
                 self._fh = open(self.tmp, "w", encoding="utf-8", newline="")
@@ -141,10 +151,14 @@ class TableWriter:
 
 
 def open_writer(
-    path: str | os.PathLike[str], columns: dict[str, str], *, row_group_size: int = 64
+    path: str | os.PathLike[str],
+    columns: dict[str, str],
+    *,
+    row_group_size: int = 64,
+    metadata: dict[str, str] | None = None,
 ) -> TableWriter:
     """Open a :class:`TableWriter` for ``path`` (format from its suffix)."""
-    return TableWriter(path, columns, row_group_size=row_group_size)
+    return TableWriter(path, columns, row_group_size=row_group_size, metadata=metadata)
 
 
 def _csv_cell(value: Any) -> Any:

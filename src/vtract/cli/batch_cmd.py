@@ -99,6 +99,11 @@ def _import_callable(
     help="Detector passed to the analysis (default: the analysis default).",
 )
 @click.option(
+    "--method",
+    default=None,
+    help="Tract estimator passed to the analysis (default: the analysis default).",
+)
+@click.option(
     "--threads-per-worker",
     type=click.IntRange(min=1),
     default=None,
@@ -137,6 +142,7 @@ def batch_command(
     reports_dir: str | None,
     sidecars: bool,
     detector: str | None,
+    method: str | None,
     threads_per_worker: int | None,
     unordered: bool,
     no_resume: bool,
@@ -161,6 +167,8 @@ def batch_command(
     options: dict[str, Any] = {}
     if detector is not None:
         options["detector"] = detector
+    if method is not None:
+        options["method"] = method
     result = analyze_many(
         list(inputs),
         n_jobs=jobs,
