@@ -20,6 +20,10 @@ writes ``benchmarks/results/alignment.json``.
    transcripts.psv, MFA .lab, ESPnet LJSpeech and LibriTTS texts for real and
    synthetic audio, ARCTIC a0009, Piper and festival texts from the data
    README) is aligned; each either succeeds or fails with its reason.
+4. Wrong transcripts. Each LJSpeech clip aligned with the next clip's text:
+   pocketsphinx aligns most of them with wide beams, so the score check
+   (``MISMATCH_SCORE_PER_FRAME``) must flag them; right transcripts of
+   section 3 should not be flagged.
 """
 
 from __future__ import annotations
@@ -334,6 +338,8 @@ def _attempt(audio: Path, text: str, prons: dict[str, str] | None) -> dict[str, 
         "n_words": len(al.words),
         "n_phones": int((~al.phones["label"].isin(["sil", "spn"])).sum()),
         "beam": al.meta["beams"]["beam"],
+        "score_per_frame": al.meta["score_per_frame"],
+        "flagged_mismatch": "warnings" in al.meta,
         "derived_pronunciations": al.meta.get("derived_pronunciations", {}),
     }
 
@@ -355,6 +361,30 @@ def coverage() -> dict[str, Any]:
         "n_failed": len(results) - n_ok,
         "n_aligned_after_adding_pronunciations": n_fixed,
         "n_wider_beams": sum(r.get("beam", 1.0) < 1e-48 for r in results),
+        "n_flagged_mismatch": sum(bool(r.get("flagged_mismatch")) for r in results),
+        "files": results,
+    }
+
+
+def mismatch() -> dict[str, Any]:
+    """Align every LJSpeech clip with the NEXT clip's transcript: how many are flagged?"""
+    lj = DATA / "organic" / "ljspeech"
+    rows = [
+        line.split("|", 1)
+        for line in (lj / "transcripts.psv").read_text(encoding="utf-8").splitlines()
+        if "|" in line
+    ]
+    results = []
+    for (uid, _), (_, other_text) in zip(rows, rows[1:] + rows[:1]):
+        rec: dict[str, Any] = {"file": f"organic/ljspeech/{uid}.flac"}
+        rec.update(_attempt(lj / f"{uid}.flac", other_text, OOV_PRONUNCIATIONS))
+        results.append(rec)
+    aligned = [r for r in results if r["status"] == "aligned"]
+    return {
+        "n_pairs": len(results),
+        "n_failed": len(results) - len(aligned),
+        "n_aligned_and_flagged": sum(bool(r["flagged_mismatch"]) for r in aligned),
+        "n_aligned_not_flagged": sum(not r["flagged_mismatch"] for r in aligned),
         "files": results,
     }
 
@@ -370,12 +400,14 @@ def main(argv: list[str] | None = None) -> int:
     acc = accuracy()
     spd = speed(1 if args.quick else 3)
     cov = None if args.quick else coverage()
+    mis = None if args.quick else mismatch()
     result = {
         "benchmark": "alignment",
         "targets": {"arctic_a0009_median_ms_max": 20.0, "rtf_align_min_x": 15.0},
         "accuracy": acc,
         "speed": spd,
         "coverage": cov,
+        "wrong_transcripts": mis,
         "aligner": aligner_model_info(),
         "provenance": vtract.provenance(
             parameters={"tolerance_s": TOLERANCE_S, "quick": args.quick}
@@ -413,6 +445,19 @@ def main(argv: list[str] | None = None) -> int:
                 fixed = r.get("with_pronunciations", {}).get("status") == "aligned"
                 note = "  [aligns with pronunciations]" if fixed else ""
                 print(f"  FAILED {r['file']}: {r['reason'][:160]}{note}")
+    if cov is not None:
+        ok = [r for r in cov["files"] if r["status"] == "aligned"]
+        sc = np.array([r["score_per_frame"] for r in ok])
+        print(
+            f"right transcripts: score/frame median {np.median(sc):.1f}, min {sc.min():.1f}; "
+            f"{cov['n_flagged_mismatch']}/{len(ok)} flagged as mismatched"
+        )
+    if mis is not None:
+        print(
+            f"wrong transcripts (LJSpeech, next clip's text): {mis['n_failed']} failed, "
+            f"{mis['n_aligned_and_flagged']} aligned and flagged, "
+            f"{mis['n_aligned_not_flagged']} aligned NOT flagged (of {mis['n_pairs']})"
+        )
     print(f"wrote {args.out}")
     return 0
 

@@ -188,3 +188,14 @@ def test_threads_get_their_own_decoders(evidence, aligned):
     # no decoder object is cached under two different threads
     ids = [id(d) for d in sphinx._cache.values()]
     assert len(ids) == len(set(ids))
+
+
+def test_wrong_transcript_is_flagged(evidence, aligned):
+    # pocketsphinx aligns a wrong transcript with wide beams instead of failing;
+    # the acoustic fit must flag it
+    assert aligned.meta["score_per_frame"] > -40 and "warnings" not in aligned.meta
+    wrong = vtract.align(evidence, "she had your dark suit in greasy wash water all year")
+    assert wrong.low_confidence
+    assert wrong.meta["score_per_frame"] < -40
+    assert "may not match" in wrong.meta["warnings"][0]
+    assert "score" in wrong.phones.columns

@@ -8,7 +8,10 @@ it as DESIGN.md prescribes: decoder with ``lm=None, bestpath=False``,
 again, then words and the phones inside each word (10 ms frames). When the
 default beams return no hypothesis the wide beams (beam=1e-80, pbeam=1e-80,
 wbeam=1e-60) are tried, then wider ones (1e-120, 1e-120, 1e-100); the beams that produced the result are in
-``meta["beams"]`` and ``meta["beam_attempts"]``.
+``meta["beams"]`` and ``meta["beam_attempts"]``. Wide beams make
+pocketsphinx align even a WRONG transcript, so the fit is checked: a mean
+acoustic score per frame below :data:`MISMATCH_SCORE_PER_FRAME` marks the
+result ``low_confidence`` with a warning in ``meta["warnings"]``.
 
 Without a transcript: ``recognize="words"`` (default) recognises words with
 the en-us trigram LM, then force-aligns them (word confidence = recogniser
@@ -37,7 +40,7 @@ from .model import Alignment, clean_word
 from .sphinx import ALIGN_BEAMS, FRAME_RATE, SAMPLE_RATE, aligner_model_info, decoder
 from .transcript import normalize_transcript
 
-__all__ = ["align", "possessive_pronunciation"]
+__all__ = ["MISMATCH_SCORE_PER_FRAME", "align", "possessive_pronunciation"]
 
 _METHODS = ("words",)
 _RECOGNIZERS = ("words", "allphone")
@@ -142,6 +145,16 @@ def _decode(dec: Any, pcm: bytes) -> None:
     dec.end_utt()
 
 
+#: Mean acoustic score per frame (pocketsphinx alignment units: 0 when every
+#: frame is scored by its best senone, more negative = worse fit) below which
+#: the transcript probably does not match the audio. Measured on 8 files:
+#: right transcripts -9 to -26 (-26 = MFA's cold_corpus, hoarse speech with
+#: long pauses), wrong or truncated transcripts -43 to -56. Pocketsphinx
+#: aligns a wrong transcript with wide beams rather than failing, so this
+#: check flags it: ``low_confidence=True`` and a warning in ``meta``.
+MISMATCH_SCORE_PER_FRAME = -40.0
+
+
 def _force_align(
     words: list[str], pcm: bytes, entries: tuple[tuple[str, str], ...]
 ) -> tuple[list[tuple[float, float, str]], list[tuple[float, float, str]], dict[str, Any]]:
@@ -169,14 +182,28 @@ def _force_align(
             continue
         phones: list[tuple[float, float, str]] = []
         wlist: list[tuple[float, float, str]] = []
+        scores: list[float] = []
+        total_score = total_frames = 0
         for w in alignment:
             ws, we = w.start / FRAME_RATE, (w.start + w.duration) / FRAME_RATE
             wlist.append((ws, we, w.name))
             for p in w:
                 phones.append((p.start / FRAME_RATE, (p.start + p.duration) / FRAME_RATE, p.name))
+                scores.append(float(p.score) / max(int(p.duration), 1))
+                total_score += int(p.score)
+                total_frames += int(p.duration)
         if not phones:
             continue
-        return phones, wlist, {"beams": dict(beams), "beam_attempts": attempts}
+        return (
+            phones,
+            wlist,
+            {
+                "beams": dict(beams),
+                "beam_attempts": attempts,
+                "phone_scores": scores,
+                "score_per_frame": round(total_score / max(total_frames, 1), 4),
+            },
+        )
     raise AlignmentError(
         f"pocketsphinx found no alignment of the transcript ({len(words)} words) to the audio, "
         f"even with wide beams {ALIGN_BEAMS[-1]}; check that the transcript matches the speech"
@@ -317,8 +344,16 @@ def align(
     if prons:
         meta["pronunciations"] = dict(prons)
     phones, wlist, beam_info = _force_align(words, pcm, entries)
+    scores = beam_info.pop("phone_scores")
     meta.update(beam_info)
     meta["aligner"] = aligner_model_info()
+    mismatch = beam_info["score_per_frame"] < MISMATCH_SCORE_PER_FRAME
+    if mismatch:
+        meta["warnings"] = [
+            f"the transcript may not match the audio: mean acoustic score per frame "
+            f"{beam_info['score_per_frame']:.1f} is below {MISMATCH_SCORE_PER_FRAME:.0f}; "
+            "phone boundaries are unreliable"
+        ]
     real_words = [w for w in wlist if clean_word(w[2])]
     conf = None
     if word_conf is not None and len(word_conf) == len(real_words):
@@ -329,6 +364,7 @@ def align(
         source="pocketsphinx-align" if transcript is not None else "pocketsphinx-recognize",
         scheme="arpabet",
         word_confidence=conf,
-        low_confidence=transcript is None,
+        low_confidence=transcript is None or mismatch,
         meta=meta,
+        extra_phone_columns={"score": scores},
     )
