@@ -365,13 +365,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _finite_or_none(obj: Any) -> Any:
-    """Replace NaN/inf (undefined r, failed frames) by JSON null, recursively."""
+    """Round floats; NaN/inf (undefined r, failed frames) become JSON null, recursively."""
     if isinstance(obj, dict):
         return {k: _finite_or_none(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_finite_or_none(v) for v in obj]
-    if isinstance(obj, float | np.floating) and not math.isfinite(float(obj)):
-        return None
+    if isinstance(obj, float | np.floating):
+        # NaN/inf -> null; 6 significant digits keep the file small and diffable
+        return float(f"{float(obj):.6g}") if math.isfinite(float(obj)) else None
     return obj
 
 
