@@ -369,3 +369,18 @@ def test_a_file_changed_after_listing_is_an_error_row(corpus):
     assert rows[0]["error_type"] == "InputFileError"
     assert "changed during the batch" in rows[0]["error_message"]
     assert rows[1]["sha256"] == items[1].sha256 and rows[1]["error_type"] is None
+
+
+def test_a_fully_resumed_run_starts_no_pool(corpus, tmp_path, monkeypatch):
+    import vtract.batch.runners as runners
+
+    folder, _, _ = corpus
+    out = tmp_path / "r.csv"
+    _run(folder, out, retry_failed=False)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started with nothing to do")
+
+    monkeypatch.setattr(runners, "_LokyPool", no_pool)
+    res = _run(folder, out, retry_failed=False, backend="loky")
+    assert (res.done, res.skipped, res.failed) == (0, 6, 0)

@@ -72,7 +72,7 @@ class BatchOutput:
         )
         if self.per_bigram is not None:
             table_format(self.per_bigram)
-            if self.per_bigram == self.out:
+            if os.path.realpath(self.per_bigram) == os.path.realpath(self.out):
                 raise OutputError(
                     f"per-bigram table and results table are the same file: {str(self.out)!r}"
                 )
@@ -132,7 +132,7 @@ class BatchOutput:
         if self._results is None or self._journal is None:
             raise OutputError("BatchOutput.record called before open()")
         bigrams = list(bigrams)
-        self._journal.write(json.dumps({"row": row, "bigrams": bigrams}, allow_nan=False) + "\n")
+        self._journal.write(json.dumps({"row": row, "bigrams": bigrams}) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
         self._write(row, bigrams)

@@ -173,7 +173,8 @@ def map_files(
         Yield in input order (deterministic) rather than completion order.
     threads_per_worker : int, optional
         Numba/OpenMP/BLAS threads per worker (default cores // n_jobs, at
-        least 1). Not applied by the serial backend.
+        least 1; 1 on a remote Dask cluster). Not applied by the serial
+        backend.
     progress : bool, optional
         Progress bar on stderr (files/s and ETA). Default: only when stderr
         is a terminal.
@@ -205,9 +206,12 @@ def map_files(
         raise BackendError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
     items = _as_items(inputs)
     n = min(_n_jobs(n_jobs), max(1, len(items)))  # no idle workers to start
-    threads = (
-        threads_per_worker if threads_per_worker is not None else max(1, available_cores() // n)
-    )
+    if threads_per_worker is not None:
+        threads = threads_per_worker
+    elif scheduler is not None:  # remote workers: one task per worker process, one thread each
+        threads = 1
+    else:
+        threads = max(1, available_cores() // n)
     if not isinstance(threads, int) or threads < 1:
         raise BackendError(f"threads_per_worker must be a positive integer, got {threads!r}")
     window = max_pending if max_pending is not None else max(8, 4 * n)
@@ -457,6 +461,8 @@ def _drive(
     window: int,
     allow_threaded: bool,
 ) -> Iterator[FileOutcome]:
+    if not items:
+        return  # start no pool for nothing
     pool: Any
     if backend == "serial":
         pool = _SerialPool(func)
