@@ -67,7 +67,7 @@ def fake_pipeline(monkeypatch):
 
     def fake_analyze(path, *, transcript=None, alignment=None, reference=None, detector="default"):
         calls.append({"path": Path(path), "transcript": transcript, "alignment": alignment})
-        return make_report(file=str(path))
+        return make_report(file=str(path), pcm_sha256=vtract.load(path).pcm_sha256)
 
     monkeypatch.setattr(vtract, "analyze", fake_analyze, raising=False)
     monkeypatch.setattr("vtract.reference.default_reference", lambda: FakeReference())

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from _reports import FakeReference, make_evidence, make_report
+from vtract.errors import VtractError
 from vtract.report import (
     SCHEMA_VERSION,
     report_schema,
@@ -201,6 +202,15 @@ def test_html_of_empty_report_and_without_extras(tmp_path):
     assert "inconclusive" in text and "No bigram could be analysed" in text
     assert "(in-memory audio)" in text
     assert text.count("data:image/png;base64,") == 1  # overview only
+
+
+def test_evidence_of_another_recording_is_refused(tmp_path):
+    other = make_evidence(seed=5)
+    with pytest.raises(VtractError, match="not the recording this report is about"):
+        make_report().to_html(tmp_path / "x.html", evidence=other)
+    with pytest.raises(VtractError, match="not the recording"):
+        make_report().to_pdf(tmp_path / "x.pdf", evidence=other)
+    assert not (tmp_path / "x.html").exists()
 
 
 def test_pdf_has_summary_and_figure_pages(tmp_path):

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LIMITATIONS", "render_html"]
+from .errors import VtractError
+
+__all__ = ["LIMITATIONS", "check_evidence_matches", "render_html"]
 
 #: Plain-language notes on what the method can and cannot show.
 LIMITATIONS = (
@@ -88,7 +90,14 @@ def render_html(
     reference: Any = None,
     figures: bool = True,
 ) -> str:
-    """HTML text of a report (see :meth:`vtract.report.Report.to_html`)."""
+    """HTML text of a report (see :meth:`vtract.report.Report.to_html`).
+
+    Raises
+    ------
+    VtractError
+        ``evidence`` is not the recording the report is about (hash mismatch).
+    """
+    check_evidence_matches(report, evidence)
     data = report.to_dict()
     parts = [
         "<!DOCTYPE html>",
@@ -114,6 +123,18 @@ def render_html(
         "</main></body></html>",
     ]
     return "\n".join(parts)
+
+
+def check_evidence_matches(report: Any, evidence: Any) -> None:
+    """Refuse to draw one recording's audio under another recording's report."""
+    if evidence is None:
+        return
+    pcm = getattr(evidence, "pcm_sha256", None)
+    if pcm != report.pcm_sha256:
+        raise VtractError(
+            f"the evidence given (decoded PCM sha256 {pcm}) is not the recording this report is "
+            f"about (pcm_sha256 {report.pcm_sha256}); load the same file at the same rate"
+        )
 
 
 def _e(value: Any) -> str:

@@ -19,7 +19,9 @@ def write_pdf(report: Any, path: Path, *, evidence: Any = None, reference: Any =
     from matplotlib.figure import Figure
 
     from .plot.figures import report_figures
+    from .report_html import check_evidence_matches
 
+    check_evidence_matches(report, evidence)
     path.parent.mkdir(parents=True, exist_ok=True)
     custody = report.custody()
     lines = [
