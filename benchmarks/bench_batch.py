@@ -3,7 +3,8 @@
 Run: ``python benchmarks/bench_batch.py [--per-class 20] [--methods default,paper]
 [--skip-dask] [--growth-passes 3]``. Writes ``benchmarks/results/batch.json``.
 
-Inputs: organic (LJSpeech clips, ESPnet/LibriTTS ground truth) and synthetic
+Inputs: organic (LJSpeech clips, ESPnet/LibriTTS ground truth, MFA test
+recordings with ``.lab`` transcripts) and synthetic
 (ESPnet Tacotron 2 / Transformer / FastSpeech, LibriTTS TTS, Piper) recordings
 of ``../shared/data`` with their transcripts, ``--per-class`` of each
 (deterministic pick, spread over the sources).
@@ -95,6 +96,9 @@ def corpus(per_class: int) -> list[BatchInput]:
          for p in sorted((DATA / "mixed/espnet/ljspeech/ground_truth/wav").glob("*.wav"))],
         [BatchInput(p, transcript=libri[p.stem], label="organic")
          for p in sorted((DATA / "mixed/espnet/libritts/audio/ground_truth").glob("*.wav"))],
+        [BatchInput(p, transcript=" ".join(p.with_suffix(".lab").read_text().split()), label="organic")
+         for p in sorted((DATA / "organic/mfa").iterdir())
+         if p.suffix in (".wav", ".flac", ".mp3") and p.with_suffix(".lab").is_file()],
     ]  # fmt: skip
     synthetic: list[list[BatchInput]] = [
         [BatchInput(p, transcript=esp[p.stem.removesuffix("_gen")], label="synthetic")

@@ -341,6 +341,8 @@ def test_cli_batch(corpus, tmp_path):
     assert (summary["done"], summary["skipped"], summary["failed"]) == (0, 6, 0)
     r = runner.invoke(cli, ["batch", str(folder), "--out", str(tmp_path / "r.json")])
     assert r.exit_code == 2 and ".parquet, .pq or .csv" in r.stderr
+    r = runner.invoke(cli, [*args, "--jobs", "0"])
+    assert r.exit_code == 2 and "positive number of workers" in r.stderr
     r = runner.invoke(cli, ["batch", str(tmp_path / "missing"), "--out", str(out)])
     assert r.exit_code == 1 and r.stderr.startswith("vtract: error: no such file")
 

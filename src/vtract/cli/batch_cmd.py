@@ -19,6 +19,12 @@ def _check_table_path(ctx: click.Context, param: click.Parameter, value: str | N
     return value
 
 
+def _check_jobs(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value == 0:
+        raise click.BadParameter("must be a positive number of workers, or -1 for all cores")
+    return value
+
+
 def _import_callable(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> Callable[..., Any] | None:
@@ -48,6 +54,7 @@ def _import_callable(
 @click.option(
     "--jobs",
     "-j",
+    callback=_check_jobs,
     type=click.IntRange(min=-1),
     default=None,
     help="Worker processes (default: all cores; -1 = all cores).",
@@ -154,13 +161,13 @@ def batch_command(
     """Analyse INPUTS (files, folders, globs or a CSV manifest) into a table.
 
     Folders are searched recursively for audio files. A CSV manifest has a
-    ``path`` column and optional ``transcript``, ``textgrid``, ``speaker``
-    and ``label`` columns; relative paths are resolved against the
-    manifest's folder. Rows are written as files finish; the table appears
-    atomically at the end. Re-running skips files whose SHA-256 is already
-    in the output. A file that cannot be analysed becomes a row with
-    ``error_type`` and ``error_message``; the others go on. Progress and the
-    summary go to stderr. Exit code 1 when any file failed.
+    'path' column and optional 'transcript', 'textgrid', 'speaker' and
+    'label' columns; relative paths are resolved against the manifest's
+    folder. Rows are written as files finish; the table appears atomically
+    at the end. Re-running skips inputs already in the output (same audio
+    SHA-256, alignment and transcript). A file that cannot be analysed
+    becomes a row with 'error_type' and 'error_message'; the others go on.
+    Progress and the summary go to stderr. Exit code 1 when any file failed.
     """
     from ..batch import analyze_many
 
