@@ -55,13 +55,14 @@ _LAZY = {
     "Report": "vtract.report",
     "analyze_many": "vtract.batch",
     "plot": "vtract.plot",
+    "synth": "vtract.synth",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        value = module if name == "plot" else getattr(module, name)
+        value = module if name in ("plot", "synth") else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'vtract' has no attribute {name!r}")
