@@ -100,7 +100,9 @@ def wakita_core(
     mu = adaptive_emphasis(xw)
     y = apply_window(pre_emphasis(x, mu), w)
     order_f = int(np.floor(fs / 1000.0 + 0.5)) + 2
-    rr = autocorrelation(y, max(order_f, 64))
+    # lags for the formant LPC and for the longest tract (recomputed if n_sections is larger)
+    max_lag = max(order_f, int(2.0 * LENGTH_MAX_CM * fs / SPEED_OF_SOUND_CM_S) + 1)
+    rr = autocorrelation(y, max_lag)
     rr[0] *= 1.0 + 1e-9
     a_f, _, _ = levinson_durbin(rr, order_f)
     freqs, bws = lpc_formants(a_f, fs, MAX_FORMANT_BANDWIDTH_HZ)
@@ -114,7 +116,7 @@ def wakita_core(
     n = n_sections
     if n <= 0:
         n = max(2, int(np.floor(2.0 * length * fs / SPEED_OF_SOUND_CM_S + 0.5)))
-    if n - 1 > 64:
+    if n - 1 > max_lag:
         rr = autocorrelation(y, n - 1)
         rr[0] *= 1.0 + 1e-9
     _, k, _ = levinson_durbin(rr, n - 1)
