@@ -95,9 +95,11 @@ def test_run_demo_writes_reports_for_every_example(tmp_path, fake_pipeline):
 
 
 def test_demo_command_prints_where_the_reports_are(tmp_path, fake_pipeline):
-    res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d")])
+    res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d"), "--pdf"])
     assert res.exit_code == 0, res.output
     assert f"report: {(tmp_path / 'd' / 'report.html').resolve()}" in res.output
+    assert f"pdf:    {(tmp_path / 'd' / 'report.pdf').resolve()}" in res.output
+    assert (tmp_path / "d" / "report.pdf").read_bytes().startswith(b"%PDF")
     assert "synthetic" in res.output  # verdict of each example is listed
 
 

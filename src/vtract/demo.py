@@ -5,6 +5,7 @@
 and writes, into one folder::
 
     report.html / report.json      the main example (Piper neural TTS)
+    report.pdf                     the same as PDF (with ``pdf=True``)
     <name>.html / <name>.json      one pair per example recording
     index.html                     a table of verdicts linking to each report
     summary.json                   the same table, machine-readable
@@ -50,6 +51,7 @@ class DemoResult:
     main_html: Path
     main_json: Path
     index_html: Path
+    main_pdf: Path | None = None
     reports: dict[str, Any] = field(default_factory=dict)
     files: dict[str, dict[str, Path]] = field(default_factory=dict)
 
@@ -93,6 +95,7 @@ def run_demo(
     reference: Any = None,
     detector: str = "default",
     examples: list[ExampleRecording] | None = None,
+    pdf: bool = False,
 ) -> DemoResult:
     """Analyse the bundled examples and write HTML and JSON reports.
 
@@ -106,6 +109,8 @@ def run_demo(
         Detector passed to :func:`vtract.analyze`.
     examples : list of ExampleRecording, optional
         Recordings to analyse (all bundled ones by default).
+    pdf : bool, default False
+        Also write ``report.pdf`` for the main example.
 
     Returns
     -------
@@ -140,7 +145,12 @@ def run_demo(
         for stem in names:
             (out / f"{stem}.html").write_text(text, "utf-8")
             (out / f"{stem}.json").write_text(js, "utf-8")
-        paths: dict[str, Path] = {"html": out / f"{rec.name}.html", "json": out / f"{rec.name}.json"}
+        if pdf and rec.name == main:
+            result.main_pdf = report.to_pdf(out / "report.pdf", evidence=evidence, reference=ref)
+        paths: dict[str, Path] = {
+            "html": out / f"{rec.name}.html",
+            "json": out / f"{rec.name}.json",
+        }
         result.reports[rec.name] = report
         result.files[rec.name] = paths
     summary = [

@@ -27,7 +27,8 @@ import click
     show_default=True,
     help="Detector to use.",
 )
-def demo_command(out_dir: str, reference: str | None, detector: str) -> None:
+@click.option("--pdf", is_flag=True, help="Also write report.pdf for the main example.")
+def demo_command(out_dir: str, reference: str | None, detector: str, pdf: bool) -> None:
     """Analyse the bundled example recordings and write HTML + JSON reports.
 
     The examples are synthetic speech made by vtract's own script (Piper neural
@@ -36,7 +37,7 @@ def demo_command(out_dir: str, reference: str | None, detector: str) -> None:
     """
     from ..demo import run_demo
 
-    result = run_demo(out_dir, reference=reference, detector=detector)
+    result = run_demo(out_dir, reference=reference, detector=detector, pdf=pdf)
     for name, report in result.reports.items():
         score = "–" if report.score is None else f"{report.score:.2f}"
         click.echo(
@@ -44,4 +45,6 @@ def demo_command(out_dir: str, reference: str | None, detector: str) -> None:
         )
     click.echo(f"report: {result.main_html.resolve()}")
     click.echo(f"json:   {result.main_json.resolve()}")
+    if result.main_pdf is not None:
+        click.echo(f"pdf:    {result.main_pdf.resolve()}")
     click.echo(f"all:    {result.index_html.resolve()}")
