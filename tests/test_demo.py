@@ -70,6 +70,8 @@ def fake_pipeline(monkeypatch):
         return make_report(file=str(path), pcm_sha256=vtract.load(path).pcm_sha256)
 
     monkeypatch.setattr(vtract, "analyze", fake_analyze, raising=False)
+    # figures are tested in test_report_render; skip drawing them here to stay fast
+    monkeypatch.setattr("vtract.plot.figures.report_figures", lambda *a, **k: [])
     monkeypatch.setattr("vtract.reference.default_reference", lambda: FakeReference())
     return calls
 
