@@ -291,6 +291,7 @@ def test_report_overview_points_and_empty_report():
     pts = ax.collections[0].get_offsets()
     np.testing.assert_allclose(pts, [[b.boundary, b.score] for b in rep.bigrams])
     assert "synthetic" in ax.get_title()
+    assert ax.get_xlim() == (0.0, rep.evidence["duration"])
     ax = vplot.report_overview(make_report(empty=True))
     assert any("no bigram evidence" in t.get_text() for t in ax.texts)
 

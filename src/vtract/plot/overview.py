@@ -72,6 +72,9 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
         )
     if not bigrams:
         ax.text(0.5, 0.5, "no bigram evidence", transform=ax.transAxes, ha="center", va="center")
+    duration = (getattr(report, "evidence", None) or {}).get("duration")
+    if isinstance(duration, (int, float)) and np.isfinite(duration) and duration > 0:
+        ax.set_xlim(0.0, float(duration))
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("synthetic score")
