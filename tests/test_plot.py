@@ -315,3 +315,19 @@ def test_timeline_merges_overlapping_flagged_spans():
     red = [p for p in ax.patches if p.get_facecolor()[:3] == (1.0, 0.0, 0.0)]
     spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in red)
     np.testing.assert_allclose(spans, [[0.10, 0.40], [0.60, 0.70], [0.85, 0.95]])
+
+
+def test_no_plot_function_calls_show(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("plt.show() called")
+
+    monkeypatch.setattr(plt, "show", forbidden)
+    rep, est = make_report(), make_estimate(AREAS)
+    vplot.tract(est)
+    vplot.area_function(est)
+    vplot.tract_sequence([est, est])
+    vplot.spectrum_fit(est, np.ones(565), 16000)
+    vplot.bigram_distribution(FakeReference(), rep, "AH-N")
+    vplot.timeline(make_evidence(), report=rep)
+    vplot.report_overview(rep)
+    rep.plot(kind="areas")
