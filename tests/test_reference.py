@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,46 +25,48 @@ IPA = {"AH": "ʌ", "N": "n", "T": "t", "IY": "i", "S": "s", "M": "m"}
 def synthetic_table(counts: dict[str, int], speakers=("a", "b", "c"), seed=0) -> pd.DataFrame:
     """Feature table with ``counts[bigram]`` windows per speaker, lognormal areas."""
     rng = np.random.default_rng(seed)
-    rows = []
+    parts = []
     for spk_i, spk in enumerate(speakers):
         scale = 1.0 + 0.5 * spk_i
         for bigram, n in counts.items():
             p1, p2 = bigram.split("-")
-            for w in range(n):
-                areas = scale * np.exp(rng.normal(0.5, 0.4, N_SECTIONS))
-                length = 15.0 + rng.normal(0, 1)
-                for s in range(N_SECTIONS):
-                    rows.append(
-                        {
-                            "file": f"{spk}.wav",
-                            "sha256": hashlib.sha256(spk.encode()).hexdigest(),
-                            "speaker": spk,
-                            "label": "organic",
-                            "bigram": bigram,
-                            "bigram_ipa": f"{IPA[p1]}-{IPA[p2]}",
-                            "phone1": p1,
-                            "phone2": p2,
-                            "class1": CLASSES[p1],
-                            "class2": CLASSES[p2],
-                            "word": "w",
-                            "boundary_s": float(w),
-                            "window_index": 0,
-                            "offset_s": 0.0,
-                            "window_start_s": w - 0.0176,
-                            "window_end_s": w + 0.0177,
-                            "section": s,
-                            "n_sections": N_SECTIONS,
-                            "n_sections_native": N_SECTIONS + 2,
-                            "area_cm2": float(areas[s]),
-                            "length_cm": float(length),
-                            "fit_error_db": 2.0,
-                            "f1_hz": 500.0 + 10 * w,
-                            "f2_hz": 1500.0,
-                            "f3_hz": np.nan,
-                            "method": "lpc",
-                        }
-                    )
-    return pd.DataFrame(rows).astype(FEATURE_DTYPES)
+            areas = scale * np.exp(rng.normal(0.5, 0.4, (n, N_SECTIONS)))
+            length = 15.0 + rng.normal(0, 1, n)
+            w = np.repeat(np.arange(n, dtype=np.float64), N_SECTIONS)
+            rows = n * N_SECTIONS
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "file": f"{spk}.wav",
+                        "sha256": hashlib.sha256(spk.encode()).hexdigest(),
+                        "speaker": spk,
+                        "label": "organic",
+                        "bigram": bigram,
+                        "bigram_ipa": f"{IPA[p1]}-{IPA[p2]}",
+                        "phone1": p1,
+                        "phone2": p2,
+                        "class1": CLASSES[p1],
+                        "class2": CLASSES[p2],
+                        "word": "w",
+                        "boundary_s": w,
+                        "window_index": np.zeros(rows, dtype=np.int64),
+                        "offset_s": 0.0,
+                        "window_start_s": w - 0.0176,
+                        "window_end_s": w + 0.0177,
+                        "section": np.tile(np.arange(N_SECTIONS), n),
+                        "n_sections": N_SECTIONS,
+                        "n_sections_native": N_SECTIONS + 2,
+                        "area_cm2": areas.ravel(),
+                        "length_cm": np.repeat(length, N_SECTIONS),
+                        "fit_error_db": 2.0,
+                        "f1_hz": 500.0 + 10 * w,
+                        "f2_hz": 1500.0,
+                        "f3_hz": np.nan,
+                        "method": "lpc",
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)[list(FEATURE_DTYPES)].astype(FEATURE_DTYPES)
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +236,69 @@ def test_fit_refuses_bad_tables(table):
 def test_stat_columns_present(ref):
     assert set(STAT_COLUMNS) <= set(ref.stats.columns)
     assert set(ref.stats["level"]) == {"bigram", "phone", "class", "global"}
+
+
+# ------------------------------------------------------------- corpus and CLI
+from _shared import SHARED_DATA, needs_shared  # noqa: E402
+
+
+@needs_shared
+def test_find_recordings_and_manifest(tmp_path):
+    from vtract.corpus import find_recordings
+
+    recs = {r.audio.name: r for r in find_recordings([SHARED_DATA / "organic/praatio"])}
+    assert sorted(recs) == ["bobby.wav", "damon_set_test.wav", "mary.wav"]
+    assert [p.name for p in recs["bobby.wav"].alignments] == ["bobby_phones.TextGrid"]
+    arctic = {r.audio.name: r for r in find_recordings([SHARED_DATA / "organic/arctic"])}
+    assert [p.name for p in arctic["arctic_a0009.wav"].alignments] == ["arctic_a0009_phone.lab"]
+    assert (
+        arctic["arctic_a0007.wav"].alignments == ()
+        and arctic["arctic_a0007.wav"].transcript is None
+    )
+    lj = find_recordings([SHARED_DATA / "organic/ljspeech/LJ001-0002.flac"])
+    assert lj[0].transcript == "in being comparatively modern."
+    manifest = tmp_path / "m.csv"
+    mary = SHARED_DATA / "organic/praatio/mary.wav"
+    manifest.write_text(f"path,alignment,speaker\n{mary},{mary.with_suffix('.TextGrid')},spk1\n")
+    (rec,) = find_recordings([manifest])
+    assert rec.speaker == "spk1" and rec.alignments == (mary.with_suffix(".TextGrid"),)
+
+
+@needs_shared
+@pytest.mark.slow
+def test_cli_build_and_info(tmp_path):
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+
+    out = tmp_path / "p.vtref"
+    runner = CliRunner()
+    res = runner.invoke(
+        cli,
+        [
+            "reference",
+            "build",
+            str(SHARED_DATA / "organic/praatio"),
+            "--out",
+            str(out),
+            "--min-count",
+            "2",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output.strip().splitlines()[-1])
+    ref = Reference.load(out)
+    assert summary["sha256"] == ref.sha256 == file_sha256(out)
+    assert summary["used"] == 3 and ref.meta["n_files"] == 3 and ref.method == "default"
+    assert ref.meta["settings"]["window"] == 565 and ref.meta["min_count"] == 2
+    recs = {Path(r["file"]).name: r for r in ref.meta["corpus"]["recordings"]}
+    assert recs["bobby.wav"]["phones_from"] == "alignment file bobby_phones.TextGrid"
+    info = runner.invoke(cli, ["reference", "info", str(out), "--files"])
+    assert info.exit_code == 0
+    data = json.loads(info.output)
+    assert data["sha256"] == ref.sha256 and len(data["files"]) == 3
+    # a corrupt file is a one-line error with exit code 1
+    bad = tmp_path / "bad.vtref"
+    bad.write_bytes(b"junk")
+    res = runner.invoke(cli, ["reference", "info", str(bad)])
+    assert res.exit_code == 1 and "not a vtract reference" in res.output

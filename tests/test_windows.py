@@ -187,3 +187,18 @@ def test_silence_word_intervals_do_not_join_phones():
     )
     assert len(bigram_pairs(ali)) == 0
     assert list(bigram_pairs(ali, cross_word=True)["bigram"]) == ["AH-N"]
+
+
+def test_phone_only_alignment_pairs_all_adjacent_phones():
+    ali = make_alignment(
+        [
+            (0.0, 0.1, "B", ""),
+            (0.1, 0.2, "AA", ""),
+            (0.2, 0.3, "sil", ""),
+            (0.3, 0.4, "B", ""),
+            (0.4, 0.5, "IY", ""),
+        ]
+    )
+    pairs = bigram_pairs(ali)
+    assert list(pairs["bigram"]) == ["B-AA", "B-IY"]
+    assert set(pairs["word"]) == {""}

@@ -561,51 +561,53 @@ def _compute_stats(df: pd.DataFrame) -> pd.DataFrame:
     window_rows = df[df["section"] == 0]
     frames = []
     for level, key in _level_keys(df):
-        for variable in SECTION_VARIABLES:
-            frames.append(_group_stats(df, key, variable, df["section"], level))
-        wkey = key.loc[window_rows.index]
-        for variable in WINDOW_VARIABLES:
-            section = pd.Series(-1, index=window_rows.index)
-            frames.append(_group_stats(window_rows, wkey, variable, section, level))
+        frames.append(_level_stats(df, key, df["section"], SECTION_VARIABLES, level))
+        section = pd.Series(-1, index=window_rows.index)
+        frames.append(
+            _level_stats(window_rows, key.loc[window_rows.index], section, WINDOW_VARIABLES, level)
+        )
     stats = pd.concat(frames, ignore_index=True)
     stats = stats.sort_values(list(_KEY_COLUMNS), kind="mergesort").reset_index(drop=True)
     return stats
 
 
-def _group_stats(
-    df: pd.DataFrame, key: pd.Series, variable: str, section: pd.Series, level: str
+def _level_stats(
+    df: pd.DataFrame, key: pd.Series, section: pd.Series, variables: Sequence[str], level: str
 ) -> pd.DataFrame:
-    values = df[variable].to_numpy(dtype=np.float64)
-    ok = np.isfinite(values)
-    work = pd.DataFrame(
-        {
-            "key": key.to_numpy()[ok],
-            "n_sections": df["n_sections"].to_numpy(dtype=np.int64)[ok],
-            "section": section.to_numpy(dtype=np.int64)[ok],
-            "x": values[ok],
-            "file": df["file"].to_numpy()[ok],
-            "speaker": df["_speaker"].to_numpy()[ok],
-        }
-    )
-    if work.empty:
-        return pd.DataFrame({c: [] for c in (*_KEY_COLUMNS, *STAT_COLUMNS)})
+    """Statistics of several variables for one level (non-finite values ignored)."""
     cols = ["key", "n_sections", "section"]
+    work = df[list(variables)].astype(np.float64).replace([np.inf, -np.inf], np.nan)
+    work = work.assign(
+        key=key.to_numpy(),
+        n_sections=df["n_sections"].to_numpy(dtype=np.int64),
+        section=section.to_numpy(dtype=np.int64),
+        file=df["file"].to_numpy(),
+        speaker=df["_speaker"].to_numpy(),
+    )
     g = work.groupby(cols, sort=True)
-    out = g["x"].agg(["size", "min", "max", "mean", "std"]).rename(columns={"size": "count"})
-    out["n_files"] = g["file"].nunique()
-    out["n_speakers"] = g["speaker"].nunique()
-    q = g["x"].quantile(list(QUANTILES.values())).unstack(level=-1)
-    q.columns = list(QUANTILES)
-    out = out.join(q)
-    med = work.groupby(cols, sort=True)["x"].transform("median")
-    work["absdev"] = (work["x"] - med).abs()
-    out["mad"] = work.groupby(cols, sort=True)["absdev"].median()
-    out = out.reset_index()
+    v = list(variables)
+    parts: dict[str, pd.Series] = {
+        "count": g[v].count().stack(),
+        "min": g[v].min().stack(),
+        "max": g[v].max().stack(),
+        "mean": g[v].mean().stack(),
+        "std": g[v].std().stack(future_stack=True),
+    }
+    q = g[v].quantile(list(QUANTILES.values()))
+    for name, value in QUANTILES.items():
+        parts[name] = q.xs(value, level=-1).stack()
+    med = g[v].transform("median")
+    absdev = (work[v] - med).abs()
+    parts["mad"] = absdev.groupby([work[c] for c in cols], sort=True).median().stack()
+    out = pd.DataFrame(parts)
+    out.index = out.index.set_names([*cols, "variable"])
+    out = out[out["count"] > 0].reset_index()
+    n_files = g["file"].nunique()
+    n_speakers = g["speaker"].nunique()
+    idx = pd.MultiIndex.from_frame(out[cols])
+    out["n_files"] = n_files.reindex(idx).to_numpy()
+    out["n_speakers"] = n_speakers.reindex(idx).to_numpy()
     out.insert(0, "level", level)
-    out.insert(2, "variable", variable)
-    out["count"] = out["count"].astype(np.int64)
-    out["n_files"] = out["n_files"].astype(np.int64)
-    out["n_speakers"] = out["n_speakers"].astype(np.int64)
     return out[[*_KEY_COLUMNS, *STAT_COLUMNS]]
 
 

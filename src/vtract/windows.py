@@ -49,7 +49,10 @@ could not map are skipped) and belong to
 the same word (or to any words with ``cross_word=True``). Word membership
 comes from the word intervals of the alignment (phone midpoint), so a
 repeated word ("that that") stays two words; without word intervals,
-consecutive phones with the same non-empty ``word`` text form a word.
+consecutive phones with the same non-empty ``word`` text form a word. When
+the alignment carries no word information at all (phone-only TextGrids, HTS
+labels), word boundaries are unknown and every adjacent speech-phone pair is
+used (``word`` is then ``""``).
 """
 
 from __future__ import annotations
@@ -311,8 +314,10 @@ def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndar
                 ids[i] = int(hit[0])
                 text[i] = wl[hit[0]].lower()
         return ids, text
-    if "word" not in phones.columns:
-        raise AlignmentError("alignment has neither word intervals nor a 'word' column on phones")
+    if "word" not in phones.columns or not any(_is_word(str(w)) for w in phones["word"].fillna("")):
+        # no word information at all (phone-only TextGrid, HTS labels): boundaries unknown,
+        # every adjacent speech-phone pair is used
+        return np.zeros(n, dtype=np.int64), text
     current = -1
     previous = None
     for i, word in enumerate(phones["word"]):

@@ -1,0 +1,165 @@
+"""``vtract reference``: build an organic reference from recordings, or describe one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import ReferenceError_
+
+METHODS = ("default", "paper", "lpc")
+
+
+@click.group("reference")
+def reference_group() -> None:
+    """Build and inspect organic references (per-bigram vocal-tract statistics)."""
+
+
+@reference_group.command("build")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Reference file to write (.vtref).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default="default",
+    show_default=True,
+    help="Tract estimator.",
+)
+@click.option("--name", default=None, help="Reference name (default: the output file's stem).")
+@click.option(
+    "--speaker-from",
+    type=click.Choice(["none", "parent", "prefix"]),
+    default="none",
+    show_default=True,
+    help="Speaker of folder inputs: unknown, parent folder name, or file-name prefix before -/_.",
+)
+@click.option(
+    "--recognise/--no-recognise",
+    default=False,
+    show_default=True,
+    help="Recognise speech (then align) for recordings with neither alignment nor transcript.",
+)
+@click.option(
+    "--sections",
+    type=click.IntRange(2, 64),
+    default=15,
+    show_default=True,
+    help="Sections per tract in the table.",
+)
+@click.option("--cross-word", is_flag=True, help="Also use phone pairs across word boundaries.")
+@click.option(
+    "--min-count",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="Windows a back-off level needs.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1), default=1, show_default=True, help="Parallel processes."
+)
+@click.option(
+    "--features-out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the feature table (Parquet).",
+)
+def build_command(
+    inputs: tuple[str, ...],
+    out: str,
+    method: str,
+    name: str | None,
+    speaker_from: str,
+    recognise: bool,
+    sections: int,
+    cross_word: bool,
+    min_count: int,
+    jobs: int,
+    features_out: str | None,
+) -> None:
+    """Build a reference from organic recordings in INPUTS.
+
+    INPUTS are folders (searched recursively), manifests (.csv/.tsv/.psv with
+    a 'path' column and optional 'transcript', 'alignment', 'speaker') or
+    audio files. Phones come from an alignment beside the audio (TextGrid,
+    HTS .lab, TIMIT .PHN), else from a transcript (.lab/.txt beside the audio
+    or transcripts.psv) by forced alignment, else, with --recognise, from
+    speech recognition. Prints a JSON summary; recordings that could not be
+    used are listed with the reason.
+    """
+    from ..corpus import corpus_features, find_recordings
+    from ..features import write_features
+    from ..reference import Reference
+    from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
+
+    recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
+    if not recordings:
+        raise ReferenceError_(f"no audio found in {', '.join(inputs)}")
+    table, records = corpus_features(
+        recordings, method=method, sections=sections, cross_word=cross_word, jobs=jobs
+    )
+    used = [r for r in records if not r["skipped"] and r["n_windows"] > 0]
+    if table.empty:
+        reasons = sorted({r["skipped"] or "no usable bigram windows" for r in records})
+        raise ReferenceError_(
+            f"none of the {len(records)} recordings gave features ({'; '.join(reasons)})"
+        )
+    if features_out:
+        write_features(table, features_out)
+    ref = Reference.fit(
+        table,
+        name=name or Path(out).stem,
+        corpus_info={
+            "inputs": [str(Path(i)) for i in inputs],
+            "speaker_from": speaker_from,
+            "recognition_allowed": recognise,
+            "recordings": records,
+        },
+        estimator={"method": method},
+        settings={
+            "sr": 16000,
+            "window": PUBLISHED_WINDOW,
+            "overlap": PUBLISHED_OVERLAP,
+            "policy": "centred",
+            "sections": sections,
+            "cross_word": cross_word,
+        },
+        min_count=min_count,
+    )
+    ref.save(out)
+    summary = {
+        "out": str(out),
+        "sha256": ref.sha256,
+        "method": method,
+        "recordings": len(records),
+        "used": len(used),
+        "skipped": [{"file": r["file"], "reason": r["skipped"]} for r in records if r["skipped"]],
+        "n_windows": ref.meta["n_windows"],
+        "n_bigrams": ref.meta["n_bigrams"],
+        "n_speakers": ref.meta["n_speakers"],
+    }
+    click.echo(json.dumps(summary, sort_keys=True))
+
+
+@reference_group.command("info")
+@click.argument("ref", type=click.Path(dir_okay=False))
+@click.option(
+    "--files", "show_files", is_flag=True, help="Also list the input files with their hashes."
+)
+def info_command(ref: str, show_files: bool) -> None:
+    """Describe the reference REF (JSON): name, estimator, corpus, counts, hash."""
+    from ..reference import Reference
+
+    r = Reference.load(ref)
+    info = r.info()
+    info["corpus"] = {k: v for k, v in info["corpus"].items() if k != "recordings"}
+    if show_files:
+        info["files"] = r.meta.get("files", [])
+    click.echo(json.dumps(info, sort_keys=True, indent=1))
