@@ -199,3 +199,8 @@ def test_wrong_transcript_is_flagged(evidence, aligned):
     assert wrong.meta["score_per_frame"] < -40
     assert "may not match" in wrong.meta["warnings"][0]
     assert "score" in wrong.phones.columns
+    # a truncated transcript: the left-out speech lands in "silence" and fits it badly
+    partial = vtract.align(evidence, "He turned sharply")
+    assert partial.low_confidence
+    assert any("silence" in w for w in partial.meta["warnings"])
+    assert aligned.meta["silence_score_per_frame"] > -40

@@ -10,8 +10,9 @@ default beams return no hypothesis the wide beams (beam=1e-80, pbeam=1e-80,
 wbeam=1e-60) are tried, then wider ones (1e-120, 1e-120, 1e-100); the beams that produced the result are in
 ``meta["beams"]`` and ``meta["beam_attempts"]``. Wide beams make
 pocketsphinx align even a WRONG transcript, so the fit is checked: a mean
-acoustic score per frame below :data:`MISMATCH_SCORE_PER_FRAME` marks the
-result ``low_confidence`` with a warning in ``meta["warnings"]``.
+acoustic score per frame below :data:`MISMATCH_SCORE_PER_FRAME`, overall or
+over the frames aligned to silence (speech the transcript leaves out), marks
+the result ``low_confidence`` with a reason in ``meta["warnings"]``.
 
 Without a transcript: ``recognize="words"`` (default) recognises words with
 the en-us trigram LM, then force-aligns them (word confidence = recogniser
@@ -153,6 +154,41 @@ def _decode(dec: Any, pcm: bytes) -> None:
 #: aligns a wrong transcript with wide beams rather than failing, so this
 #: check flags it: ``low_confidence=True`` and a warning in ``meta``.
 MISMATCH_SCORE_PER_FRAME = -40.0
+#: The same limit applied to the frames aligned to silence, when they add up
+#: to at least this many seconds: speech the transcript leaves out (a
+#: truncated transcript, or TTS babbling past the text) lands in silence and
+#: fits it badly. Measured: right transcripts -9 to -27 except a Transformer
+#: + Griffin-Lim ESPnet sample (-67, 48% of it "silence"), truncated or wrong
+#: transcripts -45 to -65.
+MIN_SILENCE_CHECK_S = 0.5
+
+
+def _fit_warnings(
+    phones: list[tuple[float, float, str]],
+    scores: list[float],
+    score_per_frame: float,
+    meta: dict[str, Any],
+) -> list[str]:
+    """Warnings when the forced alignment fits the audio badly (see MISMATCH_SCORE_PER_FRAME)."""
+    out = []
+    if score_per_frame < MISMATCH_SCORE_PER_FRAME:
+        out.append(
+            f"the transcript may not match the audio: mean acoustic score per frame "
+            f"{score_per_frame:.1f} is below {MISMATCH_SCORE_PER_FRAME:.0f}; "
+            "phone boundaries are unreliable"
+        )
+    sil = [(e - s, sc) for (s, e, lab), sc in zip(phones, scores) if lab.upper() == "SIL"]
+    sil_s = sum(d for d, _ in sil)
+    sil_score = sum(d * sc for d, sc in sil) / sil_s if sil_s > 0 else 0.0
+    meta["silence_seconds"] = round(sil_s, 3)
+    meta["silence_score_per_frame"] = round(sil_score, 4)
+    if sil_s >= MIN_SILENCE_CHECK_S and sil_score < MISMATCH_SCORE_PER_FRAME:
+        out.append(
+            f"{sil_s:.2f} s aligned to silence fit the silence model badly (score per frame "
+            f"{sil_score:.1f} < {MISMATCH_SCORE_PER_FRAME:.0f}): probably speech or noise that "
+            "the transcript does not cover"
+        )
+    return out
 
 
 def _force_align(
@@ -347,13 +383,10 @@ def align(
     scores = beam_info.pop("phone_scores")
     meta.update(beam_info)
     meta["aligner"] = aligner_model_info()
-    mismatch = beam_info["score_per_frame"] < MISMATCH_SCORE_PER_FRAME
-    if mismatch:
-        meta["warnings"] = [
-            f"the transcript may not match the audio: mean acoustic score per frame "
-            f"{beam_info['score_per_frame']:.1f} is below {MISMATCH_SCORE_PER_FRAME:.0f}; "
-            "phone boundaries are unreliable"
-        ]
+    warnings = _fit_warnings(phones, scores, beam_info["score_per_frame"], meta)
+    mismatch = bool(warnings)
+    if warnings:
+        meta["warnings"] = warnings
     real_words = [w for w in wlist if clean_word(w[2])]
     conf = None
     if word_conf is not None and len(word_conf) == len(real_words):
