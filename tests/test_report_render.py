@@ -197,6 +197,13 @@ def test_html_puts_verdict_and_uncertainty_first(html_report):
         assert value in text
 
 
+def test_html_states_the_calibrated_false_positive_rate():
+    rep = make_report()
+    assert "calibrated to call" not in rep.to_html()
+    rep.thresholds["target_fpr"] = 0.01
+    assert "calibrated to call at most 1% of the organic calibration recordings" in rep.to_html()
+
+
 def test_html_of_empty_report_and_without_extras(tmp_path):
     text = make_report(empty=True, file=None).to_html(tmp_path / "e.html")
     assert "inconclusive" in text and "No bigram could be analysed" in text

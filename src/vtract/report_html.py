@@ -192,8 +192,16 @@ def _verdict(report: Any) -> str:
             f" (interquartile range {q1:.2f}–{q3:.2f})"
         )
     low_conf = bool(report.alignment.get("low_confidence")) if report.alignment else False
+    fpr = report.thresholds.get("target_fpr")
+    calibrated = (
+        f"The decision threshold was calibrated to call at most {100 * fpr:.3g}% of the "
+        "organic calibration recordings synthetic. "
+        if isinstance(fpr, (int, float)) and math.isfinite(fpr)
+        else ""
+    )
     uncertainty = (
         f"Based on {n} bigram{'s' if n != 1 else ''} ({n_flagged} flagged){spread}. "
+        + calibrated
         + (
             "The alignment was recognised without a transcript (low confidence). "
             if low_conf
