@@ -232,3 +232,18 @@ def test_sections_for_length():
     assert sections_for_length(16.40625, 16000) == 15  # c / (2 fs) = 1.09375 cm per section
     assert sections_for_length(17.5, 8000) == 8
     assert sections_for_length(1.0, 8000) == 2
+
+
+def test_equalise_bandwidths_keeps_frequencies_and_sets_radius():
+    from vtract.tract.default import equalise_bandwidths
+
+    sr, bw = 16000.0, 100.0
+    poles = [0.9 * np.exp(0.3j), 0.8 * np.exp(1.2j), 0.95 * np.exp(2.5j)]
+    roots = [*poles, *np.conj(poles), 0.5]
+    a = np.real(np.poly(roots))
+    out = equalise_bandwidths(a, sr, bw)
+    got = np.roots(out)
+    cplx = got[got.imag > 1e-9]
+    np.testing.assert_allclose(np.sort(np.angle(cplx)), [0.3, 1.2, 2.5], atol=1e-9)
+    np.testing.assert_allclose(np.abs(cplx), np.exp(-np.pi * bw / sr), atol=1e-9)
+    assert np.min(np.abs(got[np.abs(got.imag) <= 1e-9] - 0.5)) < 1e-9

@@ -69,10 +69,11 @@ def validate_frame(frame: object, sr: int, *, min_ms: float = 10.0) -> np.ndarra
     EstimationError
         Not 1-D, non-finite samples, shorter than ``min_ms``, or silent.
     """
-    x = np.ascontiguousarray(np.asarray(frame, dtype=np.float64))
+    x = np.ascontiguousarray(frame, dtype=np.float64)
     if x.ndim != 1:
         raise EstimationError(f"frame must be 1-D samples, got an array of shape {x.shape}")
-    if not np.all(np.isfinite(x)):
+    finite, spread = _frame_stats(x)
+    if not finite:
         raise EstimationError("frame contains NaN or infinite samples; expected finite audio")
     need = int(np.ceil(min_ms * 1e-3 * sr))
     if x.size < need:
@@ -80,11 +81,29 @@ def validate_frame(frame: object, sr: int, *, min_ms: float = 10.0) -> np.ndarra
             f"frame has {x.size} samples ({x.size / sr * 1000:.1f} ms at {sr} Hz); "
             f"expected at least {need} ({min_ms:g} ms)"
         )
-    if float(np.max(np.abs(x - np.mean(x)))) <= SILENCE_PEAK:
+    if spread <= SILENCE_PEAK:
         raise EstimationError(
             "frame is silent (digital silence or constant); no vocal tract can be estimated"
         )
     return x
+
+
+@njit(cache=True)
+def _frame_stats(x: np.ndarray) -> tuple[bool, float]:
+    """``(all finite, largest deviation from the mean)`` in one pass plus one."""
+    n = x.shape[0]
+    s = 0.0
+    for i in range(n):
+        if not np.isfinite(x[i]):
+            return False, 0.0
+        s += x[i]
+    mean = s / max(n, 1)
+    peak = 0.0
+    for i in range(n):
+        d = abs(x[i] - mean)
+        if d > peak:
+            peak = d
+    return True, peak
 
 
 def to_rate(x: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
