@@ -453,6 +453,14 @@ def _music(d: Path) -> Case:
     return Case("music_no_speech", "audio", p, NOT_CONFIDENT, loads=True)
 
 
+@case("music_30s", "audio")
+def _music_long(d: Path) -> Case:
+    # long enough for phone recognition to "find" more bigrams than the detector asks for
+    p = d / "music_30s.wav"
+    sf.write(p, music(SR, 30.0, seed=12), SR, subtype="PCM_16")
+    return Case("music_30s", "audio", p, NOT_CONFIDENT, loads=True, note="no speech gate")
+
+
 @case("white_noise", "audio")
 def _noise(d: Path) -> Case:
     p = write_wav_pcm16(d / "noise.wav", white_noise(SR), SR)

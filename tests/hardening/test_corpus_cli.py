@@ -166,7 +166,7 @@ def batched(corpus, tmp_path_factory) -> tuple[Outcome, pd.DataFrame | None]:
     work = tmp_path_factory.mktemp("batch")
     manifest = _manifest(list(corpus.values()), work / "manifest ü.csv")
     out = work / "results.csv"
-    args = ["batch", str(manifest), "--out", str(out), "--backend", "serial", "-q"]
+    args = ["batch", str(manifest), "--out", str(out), "--backend", "loky", "--jobs", "2", "-q"]
     (outcome,) = run_invocations([args], work / "run", timeout_each=900)
     table = pd.read_csv(out, keep_default_na=False) if out.exists() else None
     return outcome, table
