@@ -89,6 +89,7 @@ def test_rows_match_independent_values(corpus, tmp_path):
         assert row.verdict == exp["verdict"]
         assert row.n_bigrams == exp["n_bigrams"]
         assert pd.isna(row.error_type)
+        assert 0 < row.cpu_s <= row.elapsed_s + 0.01  # one thread, in this process
     err = df.iloc[0]
     assert err["error_type"] == "UnsupportedFormatError"
     assert "bad.wav" in err["error_message"]

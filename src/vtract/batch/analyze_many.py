@@ -359,6 +359,7 @@ def analyze_many(
         ):
             meta = {
                 "elapsed_s": outcome.elapsed_s,
+                "cpu_s": outcome.cpu_s,
                 "worker": outcome.worker,
                 "worker_maxrss_mb": _finite_or_none(outcome.worker_maxrss_mb),
             }

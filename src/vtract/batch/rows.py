@@ -58,6 +58,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "error_type": "str",
     "error_message": "str",
     "elapsed_s": "float",
+    "cpu_s": "float",
     "worker": "str",
     "worker_maxrss_mb": "float",
     "vtract_version": "str",

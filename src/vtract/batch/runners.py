@@ -100,6 +100,8 @@ class FileOutcome:
         worker running it died).
     elapsed_s : float
         Wall time of the call in the worker (s).
+    cpu_s : float
+        CPU time of the worker process during the call (s, all its threads).
     worker : str
         ``host:pid`` of the process that ran it.
     worker_maxrss_mb : float
@@ -113,6 +115,7 @@ class FileOutcome:
     error_type: str | None = None
     error_message: str | None = None
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0
     worker: str = ""
     worker_maxrss_mb: float = math.nan
 
@@ -284,7 +287,7 @@ def run_one(
 ) -> FileOutcome:
     """Call ``func(item)`` in a worker and capture the result or the failure."""
     _limit_threads(threads)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     value = None
     error_type = error_message = None
     try:
@@ -303,6 +306,7 @@ def run_one(
         error_type=error_type,
         error_message=error_message,
         elapsed_s=time.perf_counter() - t0,
+        cpu_s=time.process_time() - c0,
         worker=f"{socket.gethostname()}:{os.getpid()}",
         worker_maxrss_mb=_maxrss_mb(),
     )
