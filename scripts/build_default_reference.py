@@ -8,9 +8,11 @@ statistics go into the package, never audio.
 
 Corpora (all organic, under ``../shared/data`` or ``--data``):
 
-- LJ Speech (public domain): ``organic/ljspeech`` (transcripts.psv) and the 5
-  real utterances of ``mixed/espnet/ljspeech/ground_truth`` (same speaker;
-  transcripts from the ESPnet ``text`` files).
+- LJ Speech (public domain): ``organic/ljspeech`` (transcripts.psv holds 8
+  of the 32 clips; the others are recognised) and the 5 real utterances of
+  ``mixed/espnet/ljspeech/ground_truth`` (same speaker; transcripts from the
+  ESPnet ``text`` files). A transcript with words outside CMUdict falls back
+  to recognition (recorded per file).
 - CMU ARCTIC slt: ``organic/arctic`` (a0009 with HTS phone labels; a0007
   has no transcript: recognition).
 - MFA test recordings (MIT; Common Voice clips CC0): ``organic/mfa``: TextGrid
@@ -91,7 +93,7 @@ def recordings(data: Path, libri_test_other: int, libri_train: int) -> tuple[lis
     recs: list[Recording] = []
     notes: dict[str, str] = {}
 
-    for r in find_recordings([data / "organic/ljspeech"]):
+    for r in find_recordings([data / "organic/ljspeech"], recognise=True):
         recs.append(_named(r, data, "ljspeech-LJ"))
     gt = data / "mixed/espnet/ljspeech/ground_truth/wav"
     texts = _espnet_texts(data / "mixed/espnet/ljspeech/tacotron2.v1/text/text")
@@ -119,7 +121,9 @@ def recordings(data: Path, libri_test_other: int, libri_train: int) -> tuple[lis
     for f in sorted((lt / "audio/ground_truth").glob("*.wav")):
         text = (lt / "info/lab" / f"{f.stem}.normalized.txt").read_text(encoding="utf-8").strip()
         spk = "libri-" + f.stem.split("_")[0]
-        recs.append(Recording(audio=f, speaker=spk, transcript=text, name=_rel(f, data)))
+        recs.append(
+            Recording(audio=f, speaker=spk, transcript=text, recognise=True, name=_rel(f, data))
+        )
     notes["libritts"] = "5 ESPnet ground-truth clips with their transcripts"
 
     ls = data / "organic/librispeech"

@@ -576,39 +576,83 @@ def _level_stats(
 ) -> pd.DataFrame:
     """Statistics of several variables for one level (non-finite values ignored)."""
     cols = ["key", "n_sections", "section"]
-    work = df[list(variables)].astype(np.float64).replace([np.inf, -np.inf], np.nan)
-    work = work.assign(
-        key=key.to_numpy(),
-        n_sections=df["n_sections"].to_numpy(dtype=np.int64),
-        section=section.to_numpy(dtype=np.int64),
-        file=df["file"].to_numpy(),
-        speaker=df["_speaker"].to_numpy(),
+    groups = pd.DataFrame(
+        {
+            "key": key.to_numpy(),
+            "n_sections": df["n_sections"].to_numpy(dtype=np.int64),
+            "section": section.to_numpy(dtype=np.int64),
+        }
     )
-    g = work.groupby(cols, sort=True)
-    v = list(variables)
-    parts: dict[str, pd.Series] = {
-        "count": g[v].count().stack(),
-        "min": g[v].min().stack(),
-        "max": g[v].max().stack(),
-        "mean": g[v].mean().stack(),
-        "std": g[v].std().stack(future_stack=True),
+    gb = groups.groupby(cols, sort=True)
+    gid = gb.ngroup().to_numpy(dtype=np.int64)
+    table = gb.size().index.to_frame(index=False)
+    files = pd.factorize(df["file"].to_numpy())[0]
+    speakers = pd.factorize(df["_speaker"].to_numpy())[0]
+    out = []
+    for variable in variables:
+        x = df[variable].to_numpy(dtype=np.float64)
+        ok = np.isfinite(x)
+        st = _grouped_stats(gid[ok], x[ok], files[ok], speakers[ok], len(table))
+        part = table.iloc[st.index].reset_index(drop=True)
+        part = pd.concat([part, st.reset_index(drop=True)], axis=1)
+        part.insert(0, "variable", variable)
+        out.append(part)
+    res = pd.concat(out, ignore_index=True)
+    res.insert(0, "level", level)
+    return res[[*_KEY_COLUMNS, *STAT_COLUMNS]]
+
+
+def _sorted_quantile(xs: np.ndarray, starts: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolation quantile (as numpy's default) of sorted groups."""
+    pos = (n - 1) * q
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    a, b = xs[starts + lo], xs[starts + hi]
+    return np.where(frac >= 0.5, b - (b - a) * (1.0 - frac), a + (b - a) * frac)
+
+
+def _grouped_stats(
+    gid: np.ndarray, x: np.ndarray, files: np.ndarray, speakers: np.ndarray, n_groups: int
+) -> pd.DataFrame:
+    """count, n_files, n_speakers, min, max, mean, std, quantiles, MAD per group id."""
+    count = np.bincount(gid, minlength=n_groups).astype(np.int64)
+    present = np.flatnonzero(count)
+    cols: dict[str, np.ndarray] = {
+        "count": count[present],
+        "n_files": _distinct_per_group(gid, files, n_groups)[present],
+        "n_speakers": _distinct_per_group(gid, speakers, n_groups)[present],
     }
-    q = g[v].quantile(list(QUANTILES.values()))
-    for name, value in QUANTILES.items():
-        parts[name] = q.xs(value, level=-1).stack()
-    med = g[v].transform("median")
-    absdev = (work[v] - med).abs()
-    parts["mad"] = absdev.groupby([work[c] for c in cols], sort=True).median().stack()
-    out = pd.DataFrame(parts)
-    out.index = out.index.set_names([*cols, "variable"])
-    out = out[out["count"] > 0].reset_index()
-    n_files = g["file"].nunique()
-    n_speakers = g["speaker"].nunique()
-    idx = pd.MultiIndex.from_frame(out[cols])
-    out["n_files"] = n_files.reindex(idx).to_numpy()
-    out["n_speakers"] = n_speakers.reindex(idx).to_numpy()
-    out.insert(0, "level", level)
-    return out[[*_KEY_COLUMNS, *STAT_COLUMNS]]
+    if present.size:
+        order = np.lexsort((x, gid))
+        xs, gs = x[order], gid[order]
+        starts = np.searchsorted(gs, present, side="left")
+        n = count[present]
+        cols["min"] = xs[starts]
+        cols["max"] = xs[starts + n - 1]
+        mean = np.add.reduceat(xs, starts) / n
+        cols["mean"] = mean
+        dev2 = np.add.reduceat((xs - np.repeat(mean, n)) ** 2, starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["std"] = np.where(n > 1, np.sqrt(dev2 / np.maximum(n - 1, 1)), np.nan)
+        for name, q in QUANTILES.items():
+            cols[name] = _sorted_quantile(xs, starts, n, q)
+        med = _sorted_quantile(xs, starts, n, 0.5)
+        absdev = np.abs(xs - np.repeat(med, n))
+        order2 = np.lexsort((absdev, gs))
+        cols["mad"] = _sorted_quantile(absdev[order2], starts, n, 0.5)
+    else:
+        for c in ("min", "max", "mean", "std", *QUANTILES, "mad"):
+            cols[c] = np.empty(0)
+    return pd.DataFrame(cols, index=present)
+
+
+def _distinct_per_group(gid: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    if gid.size == 0:
+        return np.zeros(n_groups, dtype=np.int64)
+    width = int(codes.max()) + 1
+    pairs = np.unique(gid.astype(np.int64) * width + codes.astype(np.int64))
+    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
 
 
 def _stats_to_parquet(stats: pd.DataFrame) -> bytes:
