@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,12 @@ def corpus_items(*, librispeech_per_subset: int | None = None) -> list[Item]:
     for subset in ("test-other", "train-clean-100"):
         files = sorted((SHARED / "organic/librispeech" / subset).rglob("*.flac"))
         if librispeech_per_subset is not None:
-            # spread over speakers: sort by speaker id, take every k-th
-            files = files[:: max(1, len(files) // librispeech_per_subset)][:librispeech_per_subset]
+            # a fixed pseudo-random order (CRC-32 of the name): smaller subsets are
+            # prefixes of larger ones, spread over speakers
+            files = sorted(files, key=lambda f: zlib.crc32(f.name.encode()))[
+                :librispeech_per_subset
+            ]
+            files.sort()
         for p in files:
             items.append(
                 Item(
@@ -128,8 +133,11 @@ def corpus_items(*, librispeech_per_subset: int | None = None) -> list[Item]:
         voice = MFA_VOICE.search(stem)
         subset = voice.group(1) if voice else "plain"
         speaker = "mfa-" + ("cold_corpus" if stem.startswith("cold_corpus") else stem)
+        text = lab.read_text("utf-8").strip() if lab.exists() else None
         if tg.exists() and base != "michaelandsickmichael":
-            items.append(Item(p, "organic", speaker, "mfa", "", alignment=tg, subset=subset))
+            items.append(
+                Item(p, "organic", speaker, "mfa", "", alignment=tg, transcript=text, subset=subset)
+            )
         elif lab.exists():
             items.append(
                 Item(
@@ -280,21 +288,23 @@ def cached_alignment(item: Item, ev: vtract.Evidence | None = None) -> Alignment
             tuple(meta.get("unknown_labels", ())),
             {"cached": True},
         )
+    aln: Alignment | None = None
     if source == "file":
-        aln: Alignment | None = vtract.read_alignment(item.alignment)  # type: ignore[arg-type]
-    else:
+        try:
+            aln = vtract.read_alignment(item.alignment)  # type: ignore[arg-type]
+        except AlignmentError:
+            source = "transcript" if item.transcript else "recognize"
+    if aln is None:
         ev = ev if ev is not None else vtract.load(item.path)
         try:
             aln = vtract.align(ev, item.transcript if source == "transcript" else None)
         except AlignmentError:
+            aln = None
             if source == "transcript":
-                aln = None
                 try:
                     aln = vtract.align(ev, None)
                 except AlignmentError:
                     aln = None
-            else:
-                aln = None
     if aln is None:
         meta_p.write_text(json.dumps({"none": True}))
         return None

@@ -94,12 +94,20 @@ def _flag_shares(
     return share, codes, recording_level
 
 
-def _combine(bigrams: pd.DataFrame, share: np.ndarray, recording_level: float) -> float:
+def _components(
+    bigrams: pd.DataFrame, share: np.ndarray, recording_level: float
+) -> tuple[float, float]:
+    """Weighted mean deviation and flagged share of a recording."""
     if bigrams.empty:
-        return math.nan
+        return math.nan, math.nan
     w = bigrams["weight"].to_numpy(np.float64)
     dev = float(np.sum(w * bigrams["deviation"].to_numpy(np.float64)) / np.sum(w))
     flagged = min(1.0, (float(share.sum()) + recording_level) / len(bigrams))
+    return dev, flagged
+
+
+def _combine(bigrams: pd.DataFrame, share: np.ndarray, recording_level: float) -> float:
+    dev, flagged = _components(bigrams, share, recording_level)
     return dev + FLAG_WEIGHT * flagged
 
 
@@ -260,7 +268,8 @@ def file_statistics(
     Returns
     -------
     pandas.DataFrame
-        One row per ``file``: ``statistic``, ``n_bigrams``, ``weight_sum``
+        One row per ``file``: ``statistic`` (= ``deviation`` + FLAG_WEIGHT x
+        ``flagged``), ``deviation``, ``flagged``, ``n_bigrams``, ``weight_sum``
         and, when present in ``features``, ``label`` and ``speaker``.
     """
     if "file" not in features.columns:
@@ -271,15 +280,20 @@ def file_statistics(
     out = []
     for fname, grp in big.groupby("file", sort=True):
         share, _, rec_level = _flag_shares(grp, flags_by_file.get(str(fname), ()))
+        dev, flagged = _components(grp, share, rec_level)
         out.append(
             {
                 "file": fname,
-                "statistic": _combine(grp, share, rec_level),
+                "statistic": dev + FLAG_WEIGHT * flagged,
+                "deviation": dev,
+                "flagged": flagged,
                 "n_bigrams": len(grp),
                 "weight_sum": float(grp["weight"].sum()),
             }
         )
-    res = pd.DataFrame(out, columns=["file", "statistic", "n_bigrams", "weight_sum"])
+    res = pd.DataFrame(
+        out, columns=["file", "statistic", "deviation", "flagged", "n_bigrams", "weight_sum"]
+    )
     for extra in ("label", "speaker"):
         if extra in features.columns:
             first = features.groupby("file", sort=True)[extra].first()

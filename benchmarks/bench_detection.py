@@ -1,0 +1,337 @@
+"""Detection benchmark on ../shared/data: default vs paper detector, honest splits.
+
+Run: ``python benchmarks/bench_detection.py [--quick] [--folds K] [--libri N]``
+-> prints figures and writes ``benchmarks/results/detection.json``.
+
+Protocol
+--------
+Corpus: every labelled recording of ``../shared/data``
+(:mod:`_detection_corpus`; LibriSpeech limited to ``--libri`` files per
+subset because it has no transcripts and needs word recognition). Alignment:
+given alignment > known transcript (forced) > word recognition.
+
+Leave-speaker-out cross-fitting: organic speakers are split into ``K`` folds
+(grouped by speaker). For fold ``k`` a reference ``R_k`` is fitted to the
+organic files of the other folds only. Every file gets ONE out-of-fold
+statistic: organic files from the reference that never saw their speaker;
+synthetic files are assigned to the fold of the voice they imitate (LJ,
+LibriTTS speakers), so that reference never saw the genuine voice either
+(other synthetic voices are spread over folds by a hash of the speaker).
+
+Default detector (no fakes used at all): the threshold for fold ``k`` is set
+at ``--fpr`` on the out-of-fold organic statistics of the OTHER folds (which
+are themselves out-of-reference), then applied to fold ``k``. Because it
+never uses fakes, its per-family figures are leave-one-generator-out by
+construction.
+
+Paper detector: (a) organic-range rule (published rule without fakes; share
+of values outside ``R_k``'s bigram-level min/max, sentence threshold
+:data:`vtract.detect.paper.DEFAULT_SENTENCE_THRESHOLD`); (b) ideal-feature
+vote, leave-one-generator-out: for fold ``k`` and held-out family ``F``,
+ideal features are fitted on the training-fold organic windows and the
+training-fold fakes of all families except ``F`` against ``R_k``'s ranges,
+then fold ``k``'s organic files and family ``F``'s fakes are scored.
+
+Figures: ROC AUC, EER, FPR on organic (overall, per voice-quality subset of
+``organic/mfa``), precision/recall at the threshold, per generator family;
+inconclusive counts (too few bigrams, low-confidence alignment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _detection_corpus import SHARED, Item, cached_features, corpus_items
+from _harness import write_result
+from vtract.detect.calibration import (
+    calibrate,
+    equal_error_rate,
+    roc_auc,
+)
+from vtract.detect.default import (
+    MIN_BIGRAMS,
+    MIN_BIGRAMS_LOW_CONFIDENCE,
+    MIN_REFERENCE_WEIGHT,
+    file_statistics,
+)
+from vtract.detect.fitting import flags_by_file
+from vtract.detect.paper import (
+    DEFAULT_SENTENCE_THRESHOLD,
+    VOTE_THRESHOLD,
+    PaperDetector,
+    reference_ranges,
+)
+from vtract.reference import Reference
+
+SETTINGS: dict[str, Any] = {"method": "default"}
+
+
+def load_features(items: list[Item], verbose: bool = True) -> pd.DataFrame:
+    tables = []
+    t0 = time.time()
+    for k, it in enumerate(items):
+        df = cached_features(it, SETTINGS)
+        if len(df):
+            tables.append(df)
+        if verbose and (k % 50 == 0 or k == len(items) - 1):
+            print(f"  features {k + 1}/{len(items)} ({time.time() - t0:.0f} s)", flush=True)
+    return pd.concat(tables, ignore_index=True)
+
+
+def assign_folds(files: pd.DataFrame, k: int) -> pd.Series:
+    """Fold per file: organic speakers grouped; fakes follow the voice they imitate."""
+    org_speakers = sorted(set(files.loc[files["label"] == "organic", "speaker"]))
+    # deterministic shuffle of speakers, then round-robin
+    order = sorted(org_speakers, key=lambda s: zlib.crc32(s.encode()))
+    fold_of = {s: i % k for i, s in enumerate(order)}
+    return files["speaker"].map(lambda s: fold_of.get(s, zlib.crc32(s.encode()) % k))
+
+
+def verdict_rules(files: pd.DataFrame) -> pd.Series:
+    """Inconclusive as the default detector decides it (counts only)."""
+    n = files["n_bigrams"]
+    thin = (n < MIN_BIGRAMS) | (files["low_confidence"] & (n < MIN_BIGRAMS_LOW_CONFIDENCE))
+    thin |= files["weight_sum"] < MIN_REFERENCE_WEIGHT
+    return ~thin
+
+
+def metrics(y: np.ndarray, stat: np.ndarray, pred: np.ndarray | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"n_organic": int((~y).sum()), "n_synthetic": int(y.sum())}
+    if y.any() and (~y).any():
+        out["auc"] = roc_auc(y, stat)
+        out["eer"], _ = equal_error_rate(y, stat)
+    if pred is not None:
+        tp = int((pred & y).sum())
+        fp = int((pred & ~y).sum())
+        out["fpr"] = fp / max(1, int((~y).sum()))
+        out["recall"] = tp / max(1, int(y.sum())) if y.any() else None
+        out["precision"] = tp / (tp + fp) if tp + fp else None
+        out["n_false_positives"] = fp
+    return out
+
+
+def run(items: list[Item], k: int, fpr: float) -> dict[str, Any]:
+    print(f"{len(items)} recordings; extracting features (cached)...", flush=True)
+    feats = load_features(items)
+    feats = feats[np.isfinite(feats["area_cm2"])]
+    meta = feats.groupby("file", sort=True).agg(
+        label=("label", "first"),
+        speaker=("speaker", "first"),
+        family=("family", "first"),
+        generator=("generator", "first"),
+        subset=("subset", "first"),
+        low_confidence=("low_confidence", "first"),
+    )
+    meta["fold"] = assign_folds(meta, k)
+    print(
+        f"{len(meta)} files with features ({(meta.label == 'organic').sum()} organic, "
+        f"{(meta.label == 'synthetic').sum()} synthetic); flags...",
+        flush=True,
+    )
+    flags = flags_by_file(feats)
+    fold_of_file = meta["fold"]
+    rows = []
+    paper_range = []
+    paper_votes = []
+    families = sorted(set(meta.loc[meta.label == "synthetic", "family"]))
+    for fold in range(k):
+        t = time.time()
+        test_files = fold_of_file.index[fold_of_file == fold]
+        train_org = meta.index[(meta.label == "organic") & (fold_of_file != fold)]
+        ref = Reference.fit(
+            feats[feats["file"].isin(train_org)].drop(
+                columns=["family", "generator", "subset", "low_confidence"]
+            ),
+            name=f"fold{fold}",
+            settings={"extract_features": SETTINGS},
+        )
+        test = feats[feats["file"].isin(test_files)]
+        st = file_statistics(test.drop(columns=["label", "speaker"]), ref, flags).set_index("file")
+        st["fold"] = fold
+        rows.append(st)
+        # paper, organic-range rule
+        ranges = reference_ranges(ref, test)
+        det = PaperDetector(ranges=ranges)
+        for f, g in test.groupby("file"):
+            s, _ = det.statistic(g)
+            paper_range.append({"file": f, "share": s, "fold": fold})
+        # paper, ideal-feature vote, leave-one-generator-out
+        train_syn = meta.index[(meta.label == "synthetic") & (fold_of_file != fold)]
+        train_rows = feats[feats["file"].isin(train_org.union(train_syn))]
+        tr_ranges = reference_ranges(ref, train_rows)
+        for fam in families:
+            org_tr = train_rows[train_rows["label"] == "organic"]
+            syn_tr = train_rows[
+                (train_rows["label"] == "synthetic") & (train_rows["family"] != fam)
+            ]
+            if syn_tr.empty:
+                continue
+            pdet = PaperDetector.fit(org_tr, syn_tr, ranges=tr_ranges)
+            sel = test[(test["label"] == "organic") | (test["family"] == fam)]
+            for f, g in sel.groupby("file"):
+                s, _ = pdet.statistic(g)
+                paper_votes.append(
+                    {
+                        "file": f,
+                        "held_out_family": fam,
+                        "vote": s,
+                        "fold": fold,
+                        "n_ideal": len(pdet.ideal),
+                    }
+                )
+        print(
+            f"  fold {fold}: {len(train_org)} reference files, {len(test_files)} test files, "
+            f"{time.time() - t:.0f} s",
+            flush=True,
+        )
+    stats = pd.concat(rows).join(meta.drop(columns=["fold"]))
+    stats["conclusive"] = verdict_rules(stats)
+    # thresholds per fold from the other folds' organic statistics
+    stats["score"] = np.nan
+    stats["pred"] = False
+    cal_info = []
+    for fold in range(k):
+        other = stats[(stats["fold"] != fold) & (stats["label"] == "organic") & stats["conclusive"]]
+        cal = calibrate(other["statistic"].to_numpy(), target_fpr=fpr)
+        m = stats["fold"] == fold
+        stats.loc[m, "score"] = cal.score(stats.loc[m, "statistic"].to_numpy())
+        stats.loc[m, "pred"] = stats.loc[m, "statistic"] >= cal.threshold
+        cal_info.append({"fold": fold, "threshold": cal.threshold, "n_organic": len(other)})
+    return summarise(
+        stats, pd.DataFrame(paper_range), pd.DataFrame(paper_votes), meta, cal_info, fpr
+    )
+
+
+def summarise(stats, paper_range, paper_votes, meta, cal_info, fpr) -> dict[str, Any]:
+    c = stats[stats["conclusive"]]
+    y = (c["label"] == "synthetic").to_numpy()
+    out: dict[str, Any] = {}
+    default: dict[str, Any] = {
+        "pooled": metrics(y, c["score"].to_numpy(), c["pred"].to_numpy(bool)),
+        "thresholds": cal_info,
+        "inconclusive": {
+            lab: int((~stats.loc[stats["label"] == lab, "conclusive"]).sum())
+            for lab in ("organic", "synthetic")
+        },
+    }
+    org = c[c["label"] == "organic"]
+    per_family = {}
+    for fam, g in c[c["label"] == "synthetic"].groupby("family"):
+        both = pd.concat([org, g])
+        yy = (both["label"] == "synthetic").to_numpy()
+        per_family[fam] = metrics(yy, both["score"].to_numpy(), both["pred"].to_numpy(bool))
+    default["per_family_leave_one_generator_out"] = per_family
+    aucs = [v["auc"] for v in per_family.values() if "auc" in v]
+    default["components_auc"] = {
+        comp: roc_auc(y, c[comp].to_numpy()) if y.any() and (~y).any() else None
+        for comp in ("deviation", "flagged")
+    }
+    default["logo_auc_min"] = min(aucs) if aucs else None
+    default["logo_auc_mean"] = float(np.mean(aucs)) if aucs else None
+    default["organic_fpr_by_source"] = {
+        f"{fam}/{sub}" if sub else fam: {"n": len(g), "fpr": float(g["pred"].mean())}
+        for (fam, sub), g in org.groupby(["family", "subset"])
+    }
+    default["per_generator"] = {
+        gen: {
+            "n": len(g),
+            "recall": float(g["pred"].mean()),
+            "median_score": float(g["score"].median()),
+        }
+        for gen, g in c[c["label"] == "synthetic"].groupby("generator")
+    }
+    out["default"] = default
+    # paper: range rule
+    pr = paper_range.set_index("file").join(meta[["label", "family"]])
+    pr = pr[np.isfinite(pr["share"])]
+    yp = (pr["label"] == "synthetic").to_numpy()
+    paper: dict[str, Any] = {
+        "organic_range_rule": {
+            "sentence_threshold": DEFAULT_SENTENCE_THRESHOLD,
+            "pooled": metrics(
+                yp, pr["share"].to_numpy(), (pr["share"] > DEFAULT_SENTENCE_THRESHOLD).to_numpy()
+            ),
+            "per_family": {
+                fam: metrics(
+                    (pd.concat([pr[pr.label == "organic"], g])["label"] == "synthetic").to_numpy(),
+                    pd.concat([pr[pr.label == "organic"], g])["share"].to_numpy(),
+                    (
+                        pd.concat([pr[pr.label == "organic"], g])["share"]
+                        > DEFAULT_SENTENCE_THRESHOLD
+                    ).to_numpy(),
+                )
+                for fam, g in pr[pr.label == "synthetic"].groupby("family")
+            },
+        }
+    }
+    if len(paper_votes):
+        pv = paper_votes.join(meta[["label", "family"]], on="file")
+        fams = {}
+        for fam, g in pv.groupby("held_out_family"):
+            g = g[np.isfinite(g["vote"])]
+            yy = (g["label"] == "synthetic").to_numpy()
+            fams[fam] = {
+                **metrics(yy, g["vote"].to_numpy(), (g["vote"] >= VOTE_THRESHOLD).to_numpy()),
+                "no_ideal_feature_in_file": int(
+                    pv[(pv.held_out_family == fam)]["vote"].isna().sum()
+                ),
+                "n_ideal_features_median": float(
+                    pv.loc[pv.held_out_family == fam, "n_ideal"].median()
+                ),
+            }
+        paper["ideal_vote_leave_one_generator_out"] = fams
+    out["paper"] = paper
+    out["corpus"] = {
+        "n_files": len(stats),
+        "n_organic": int((stats["label"] == "organic").sum()),
+        "n_synthetic": int((stats["label"] == "synthetic").sum()),
+        "n_organic_speakers": int(stats.loc[stats["label"] == "organic", "speaker"].nunique()),
+        "families": sorted(set(stats.loc[stats["label"] == "synthetic", "family"])),
+        "low_confidence_files": int(stats["low_confidence"].sum()),
+    }
+    out["target_fpr"] = fpr
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="10 LibriSpeech files per subset, 3 folds")
+    ap.add_argument("--libri", type=int, default=100, help="LibriSpeech files per subset")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--fpr", type=float, default=0.01)
+    ap.add_argument("--no-json", action="store_true")
+    args = ap.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"shared data not found at {SHARED} (set VTRACT_SHARED_DATA)")
+    libri = 10 if args.quick else args.libri
+    folds = 3 if args.quick else args.folds
+    items = corpus_items(librispeech_per_subset=libri)
+    t0 = time.time()
+    figures = run(items, folds, args.fpr)
+    figures["seconds"] = round(time.time() - t0, 1)
+    params = {
+        "settings": SETTINGS,
+        "folds": folds,
+        "librispeech_per_subset": libri,
+        "target_fpr": args.fpr,
+    }
+    if args.no_json:
+        import json
+
+        print(json.dumps(figures, indent=2, default=float))
+    else:
+        write_result("detection", figures, params)
+
+
+if __name__ == "__main__":
+    main()
