@@ -128,19 +128,30 @@ def pre_emphasis(x: np.ndarray, coefficient: float) -> np.ndarray:
 
 @njit(cache=True)
 def window(kind: int, n: int) -> np.ndarray:
-    """Symmetric window of length ``n``: 0 rectangular, 1 Hann, 2 Hamming, 3 Gaussian (Praat-like)."""
+    """Symmetric window of length ``n``: 0 rectangular, 1 Hann, 2 Hamming, 3 Gaussian (Praat-like).
+
+    Hann and Hamming use a rotating phasor (one complex multiply per sample,
+    renormalised) instead of one cosine per sample.
+    """
     w = np.empty(n)
     if n == 1:
         w[0] = 1.0
+        return w
+    if kind == 1 or kind == 2:
+        a0 = 0.5 if kind == 1 else 0.54
+        a1 = 1.0 - a0
+        step = np.exp(2j * np.pi / (n - 1))
+        ph = 1.0 + 0j
+        for i in range(n):
+            w[i] = a0 - a1 * ph.real
+            ph = ph * step
+            if i % 64 == 63:
+                ph = np.exp(2j * np.pi * (i + 1) / (n - 1))
         return w
     for i in range(n):
         t = i / (n - 1)
         if kind == 0:
             w[i] = 1.0
-        elif kind == 1:
-            w[i] = 0.5 - 0.5 * np.cos(2.0 * np.pi * t)
-        elif kind == 2:
-            w[i] = 0.54 - 0.46 * np.cos(2.0 * np.pi * t)
         else:
             e = np.exp(-12.0)
             w[i] = (np.exp(-48.0 * (t - 0.5) ** 2) - e) / (1.0 - e)
