@@ -192,12 +192,14 @@ def main(argv: list[str] | None = None) -> int:
         },
         estimator={"method": METHOD},
         settings={
-            "sr": 16000,
-            "window": PUBLISHED_WINDOW,
-            "overlap": PUBLISHED_OVERLAP,
-            "policy": "centred",
-            "sections": DEFAULT_SECTIONS,
-            "cross_word": False,
+            "extract_features": {
+                "sr": 16000,
+                "window": PUBLISHED_WINDOW,
+                "overlap": PUBLISHED_OVERLAP,
+                "policy": "centred",
+                "sections": DEFAULT_SECTIONS,
+                "cross_word": False,
+            }
         },
     )
     ref.save(args.out)

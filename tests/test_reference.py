@@ -290,7 +290,7 @@ def test_cli_build_and_info(tmp_path):
     ref = Reference.load(out)
     assert summary["sha256"] == ref.sha256 == file_sha256(out)
     assert summary["used"] == 3 and ref.meta["n_files"] == 3 and ref.method == "default"
-    assert ref.meta["settings"]["window"] == 565 and ref.meta["min_count"] == 2
+    assert ref.meta["settings"]["extract_features"]["window"] == 565 and ref.meta["min_count"] == 2
     recs = {Path(r["file"]).name: r for r in ref.meta["corpus"]["recordings"]}
     assert recs["bobby.wav"]["phones_from"] == "alignment file bobby_phones.TextGrid"
     info = runner.invoke(cli, ["reference", "info", str(out), "--files"])

@@ -190,7 +190,11 @@ class Reference:
             Estimator settings (``params`` of the estimates); ``method`` is
             taken from the table.
         settings : mapping, optional
-            Window and other settings used to build the table.
+            How the table was built; by convention ``{"extract_features":
+            {...}}`` holds the keyword arguments of
+            :func:`vtract.features.extract_features` (``sr``, ``window``,
+            ``overlap``, ``policy``, ``sections``, ``cross_word``) so an
+            analysis can measure evidence the same way.
         min_count : int, default 10
             Fewest windows a level needs to be used by :meth:`lookup`.
 

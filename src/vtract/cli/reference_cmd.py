@@ -124,12 +124,14 @@ def build_command(
         },
         estimator={"method": method},
         settings={
-            "sr": 16000,
-            "window": PUBLISHED_WINDOW,
-            "overlap": PUBLISHED_OVERLAP,
-            "policy": "centred",
-            "sections": sections,
-            "cross_word": cross_word,
+            "extract_features": {
+                "sr": 16000,
+                "window": PUBLISHED_WINDOW,
+                "overlap": PUBLISHED_OVERLAP,
+                "policy": "centred",
+                "sections": sections,
+                "cross_word": cross_word,
+            }
         },
         min_count=min_count,
     )
