@@ -5,15 +5,25 @@ Methods
 ``"paper"``
     The published estimator (:mod:`vtract.tract.paper`), 16 kHz only: inputs
     at other rates are resampled to 16 kHz; inputs below 10 kHz are refused
-    because the published target needs content up to 5 kHz.
+    because the published target needs content up to 5 kHz. Its tube is
+    fixed (15 sections of c / 2fs = 16.4 cm), so ``length_cm`` is that model
+    length; the formant-based length estimate of the same window is in
+    ``params["estimated_length_cm"]``.
 ``"lpc"``
     Wakita inverse filtering (:mod:`vtract.tract.wakita`).
 ``"default"``
     The project's best estimator (:mod:`vtract.tract.default`).
 
 Sampling rates: 8 to 48 kHz are accepted (others raise
-:class:`~vtract.errors.EstimationError`). Each method states what it does with
-the rate; the rate actually analysed is in ``params["analysis_rate"]``.
+:class:`~vtract.errors.EstimationError`). ``"lpc"`` and ``"default"``
+resample inputs above 16 kHz down to 16 kHz and analyse 8-16 kHz inputs at
+their own rate with proportionally fewer sections (``N = 2 L fs / c``);
+``"paper"`` always works at 16 kHz. The rate actually analysed is in
+``params["analysis_rate"]``.
+
+Reflection coefficients: ``reflection[k]`` is the junction after section
+``k`` (glottis first); the last entry is the lip termination (+1, an ideal
+open end, for ``"lpc"``/``"default"``; fitted for ``"paper"``).
 """
 
 from __future__ import annotations
