@@ -94,7 +94,7 @@ def corpus_items(*, librispeech_per_subset: int | None = None) -> list[Item]:
     items: list[Item] = []
     lj = _ljspeech_texts()
     for p in sorted((SHARED / "organic/ljspeech").glob("*.flac")):
-        items.append(Item(p, "organic", "LJ", "ljspeech", "", transcript=lj.get(p.stem)))
+        items.append(Item(p, "organic", "ljspeech-LJ", "ljspeech", "", transcript=lj.get(p.stem)))
     for subset in ("test-other", "train-clean-100"):
         files = sorted((SHARED / "organic/librispeech" / subset).rglob("*.flac"))
         if librispeech_per_subset is not None:
@@ -188,7 +188,9 @@ def corpus_items(*, librispeech_per_subset: int | None = None) -> list[Item]:
     etext = _espnet_lj_texts()
     for p in sorted((esp / "ground_truth/wav").glob("*.wav")):
         items.append(
-            Item(p, "organic", "LJ", "espnet-ground-truth", "", transcript=etext.get(p.stem))
+            Item(
+                p, "organic", "ljspeech-LJ", "espnet-ground-truth", "", transcript=etext.get(p.stem)
+            )
         )
     for model_dir in sorted(
         d for d in esp.iterdir() if d.is_dir() and d.name not in ("ground_truth", "info")
@@ -202,7 +204,7 @@ def corpus_items(*, librispeech_per_subset: int | None = None) -> list[Item]:
                     Item(
                         p,
                         "synthetic",
-                        "LJ",
+                        "ljspeech-LJ",
                         family,
                         f"{model_dir.name}/{voc.name}",
                         transcript=etext.get(p.stem.removesuffix("_gen")),
@@ -213,7 +215,7 @@ def corpus_items(*, librispeech_per_subset: int | None = None) -> list[Item]:
         for p in sorted(sub.glob("*.wav")):
             txt = lt / "info/lab" / f"{p.stem}.normalized.txt"
             text = txt.read_text("utf-8").strip() if txt.exists() else None
-            spk = "libritts-" + p.stem.split("_")[0]
+            spk = "libri-" + p.stem.split("_")[0]  # LibriTTS speakers are LibriSpeech readers
             if sub.name == "ground_truth":
                 items.append(Item(p, "organic", spk, "espnet-ground-truth", "", transcript=text))
             else:
@@ -356,4 +358,10 @@ def cached_features(item: Item, settings: dict[str, Any]) -> pd.DataFrame:
             low = bool(aln.low_confidence)
         df = df.assign(low_confidence=low)
         df.to_parquet(p)
-    return df.assign(family=item.family, generator=item.generator, subset=item.subset)
+    return df.assign(
+        speaker=item.speaker,
+        label=item.label,
+        family=item.family,
+        generator=item.generator,
+        subset=item.subset,
+    )

@@ -39,10 +39,14 @@ class TableReference:
         cols["count"] = agg.count()
         return pd.DataFrame(cols)
 
-    def lookup(self, bigram: str, n_sections: int) -> tuple[pd.DataFrame, str]:
+    def lookup(self, bigram: str, n_sections: int, *, levels=("bigram", "global"), min_count=None):
         key = (bigram, n_sections)
-        if key in self._by:
+        if key in self._by and "bigram" in levels:
             return self._by[key], "bigram"
+        if "global" not in levels:
+            from vtract.errors import ReferenceError_
+
+            raise ReferenceError_(f"no bigram-level statistics for {bigram}")
         return self._global[n_sections], "global"
 
 

@@ -4,6 +4,11 @@ The feature table (FEATURES.md) stores one row per (window, section). The
 anatomical plausibility checks take estimates, so the analysis turns the
 rows of each window back into an estimate instead of estimating twice.
 Bandwidths are not in the table and come back as an empty array.
+
+The areas are the table's (resampled to its fixed section count on the
+glottis-to-lips axis), not the estimator's native sections. Analysis,
+calibration and benchmarks all compute flags this way, from the table, so a
+recording's statistic is the same whichever of them computes it.
 """
 
 from __future__ import annotations
@@ -34,12 +39,15 @@ class BigramOccurrence:
         One per window, ordered by window index.
     times : numpy.ndarray
         Window centres (s).
+    phones : list of str
+        Phone each window centre lies in (first phone before the boundary).
     """
 
     bigram: str
     boundary_s: float
     estimates: list[TractEstimate]
     times: np.ndarray
+    phones: list[str]
 
 
 def _estimate(rows: pd.DataFrame) -> TractEstimate:
@@ -90,11 +98,13 @@ def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
     for (bigram, boundary), grp in features.groupby(["bigram", "boundary_s"], sort=False):
         wins = sorted(grp.groupby("window_index"), key=lambda kv: kv[0])
         ests = [_estimate(w) for _, w in wins]
-        if "offset_s" in grp:
-            times = np.array([float(boundary) + float(w["offset_s"].iloc[0]) for _, w in wins])
-        else:
-            times = np.full(len(ests), float(boundary))
-        out.append(BigramOccurrence(str(bigram), float(boundary), ests, times))
+        offsets = np.array(
+            [float(w["offset_s"].iloc[0]) if "offset_s" in w else 0.0 for _, w in wins]
+        )
+        times = float(boundary) + offsets
+        p1, _, p2 = str(bigram).partition("-")
+        phones = [p1 if off < 0 else p2 for off in offsets]
+        out.append(BigramOccurrence(str(bigram), float(boundary), ests, times, phones))
     out.sort(key=lambda o: o.boundary_s)
     return out
 
@@ -109,5 +119,7 @@ def plausibility_flags(features: pd.DataFrame) -> list[Flag]:
 
     flags: list[Flag] = []
     for occ in occurrences_from_features(features):
-        flags.extend(check_plausibility(occ.estimates, bigram=occ.bigram, times=occ.times))
+        flags.extend(
+            check_plausibility(occ.estimates, bigram=occ.bigram, times=occ.times, phones=occ.phones)
+        )
     return flags

@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import VtractError
+from ..errors import ReferenceError_, VtractError
 from .decision import Decision
 from .deviation import FEATURE_COLUMNS, ReferenceLike, bigram_deviations
 
@@ -253,7 +253,13 @@ def reference_ranges(reference: ReferenceLike, features: pd.DataFrame) -> pd.Dat
     for bigram, n_sec in (
         features[["bigram", "n_sections"]].drop_duplicates().itertuples(index=False)
     ):
-        stats, level = reference.lookup(str(bigram), int(n_sec))
+        try:
+            # the published ranges: every bigram seen at all, however rarely
+            stats, level = reference.lookup(  # type: ignore[call-arg]
+                str(bigram), int(n_sec), levels=("bigram",), min_count=1
+            )
+        except ReferenceError_:
+            continue  # not in the reference at bigram level: unseen
         if level != "bigram":
             continue
         cols = {str(c).lower(): c for c in stats.columns}
