@@ -50,7 +50,9 @@ class Alignment:
     ----------
     phones : pandas.DataFrame
         One row per phone: ``start``, ``end`` (s), ``label`` (normalised
-        ARPAbet, no stress), ``word``, ``raw_label``, ``confidence``.
+        ARPAbet, no stress), ``word``, ``raw_label``, ``confidence``; forced
+        alignments add ``score`` (pocketsphinx acoustic score per frame,
+        0 = best, more negative = worse fit).
     words : pandas.DataFrame
         One row per word: ``start``, ``end`` (s), ``label`` (lowercase word),
         ``confidence``.
