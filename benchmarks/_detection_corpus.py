@@ -269,12 +269,20 @@ def _cache_path(kind: str, digest: str, suffix: str) -> Path:
     return p
 
 
+def _alignment_digest(item: Item) -> str:
+    key = f"{file_sha256(item.path)}|{_align_source(item)}|{item.transcript}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def is_alignment_cached(item: Item) -> bool:
+    """Whether :func:`cached_alignment` would answer from the cache."""
+    return (CACHE / "alignments" / f"{_alignment_digest(item)}.json").exists()
+
+
 def cached_alignment(item: Item, ev: vtract.Evidence | None = None) -> Alignment | None:
     """Alignment of ``item`` (``None`` when recognition found no words); cached."""
     source = _align_source(item)
-    digest = hashlib.sha256(
-        f"{file_sha256(item.path)}|{source}|{item.transcript}".encode()
-    ).hexdigest()
+    digest = _alignment_digest(item)
     meta_p = _cache_path("alignments", digest, ".json")
     if meta_p.exists():
         meta = json.loads(meta_p.read_text())

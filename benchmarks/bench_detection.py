@@ -51,7 +51,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _detection_corpus import SHARED, Item, cached_features, corpus_items
+from _detection_corpus import (
+    SHARED,
+    Item,
+    cached_features,
+    corpus_items,
+    is_alignment_cached,
+)
 from _harness import write_result
 from vtract.detect.calibration import (
     calibrate,
@@ -310,15 +316,25 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fpr", type=float, default=0.01)
     ap.add_argument("--no-json", action="store_true")
+    ap.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="skip recordings whose alignment is not cached yet (recognition is slow)",
+    )
     args = ap.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"shared data not found at {SHARED} (set VTRACT_SHARED_DATA)")
     libri = 10 if args.quick else args.libri
     folds = 3 if args.quick else args.folds
     items = corpus_items(librispeech_per_subset=libri)
+    n_listed = len(items)
+    if args.cached_only:
+        items = [it for it in items if is_alignment_cached(it)]
     t0 = time.time()
     figures = run(items, folds, args.fpr)
     figures["seconds"] = round(time.time() - t0, 1)
+    figures["corpus"]["n_listed"] = n_listed
+    figures["corpus"]["skipped_not_cached"] = n_listed - len(items)
     params = {
         "settings": SETTINGS,
         "folds": folds,

@@ -220,3 +220,26 @@ def test_cli_calibrate_stores_thresholds_used_by_analyze(reference, tmp_path):
     assert rep.thresholds["threshold"] == pytest.approx(stored.threshold)
     assert not any("uncalibrated" in w for w in rep.warnings)
     assert rep.verdict == "organic"  # a calibration organic file is below its own threshold
+
+
+def test_recognition_finding_no_speech_is_inconclusive(reference, monkeypatch):
+    import vtract.alignment
+    from vtract.errors import AlignmentError
+    from vtract.report import validate_report_dict
+
+    ref, _ = reference
+
+    def no_words(ev, transcript=None, **kw):
+        raise AlignmentError("word recognition found no words in the audio")
+
+    monkeypatch.setattr(vtract.alignment, "align", no_words)
+    rng = np.random.default_rng(0)
+    ev = vtract.Evidence.from_array(rng.normal(0, 0.1, 16000).astype(np.float32), 16000)
+    rep = analyze(ev, reference=ref)
+    validate_report_dict(rep.to_dict())
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "no usable speech" in rep.reason and rep.file is None
+    assert rep.alignment["low_confidence"] is True
+    # with a transcript the same failure is an input error, not a verdict
+    with pytest.raises(AlignmentError):
+        analyze(ev, transcript="hello world", reference=ref)
