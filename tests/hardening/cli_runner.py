@@ -108,7 +108,7 @@ def run_invocations(
     invocations: list[list[str]],
     workdir: Path,
     *,
-    timeout_each: float = 120.0,
+    timeout_each: float | list[float] = 120.0,
     env: dict[str, str] | None = None,
 ) -> list[Outcome]:
     """Run ``vtract ARGS`` for each list of arguments, guarded by a time limit.
@@ -119,9 +119,10 @@ def run_invocations(
         Arguments after ``vtract`` for each invocation.
     workdir : pathlib.Path
         Folder for the job and result files.
-    timeout_each : float
+    timeout_each : float or list of float
         Seconds an invocation may run (start-up gets 20 s more) before it
-        counts as hung and the child is killed.
+        counts as hung and the child is killed; one value per invocation or
+        one for all.
     env : dict, optional
         Extra environment variables for the child.
 
@@ -138,6 +139,11 @@ def run_invocations(
         **(env or {}),
         "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
     }
+    limits = (
+        list(timeout_each)
+        if isinstance(timeout_each, list)
+        else [float(timeout_each)] * len(invocations)
+    )
     attempt = 0
     while pending:
         attempt += 1
@@ -160,7 +166,9 @@ def run_invocations(
                 n = _count_lines(results)
                 if n != seen:
                     seen, last = n, time.monotonic()
-                elif time.monotonic() - last > timeout_each + (20 if seen == 0 else 0):
+                elif time.monotonic() - last > limits[pending[min(seen, len(pending) - 1)]] + (
+                    20 if seen == 0 else 0
+                ):
                     proc.kill()
                     proc.wait()
                     hung = True

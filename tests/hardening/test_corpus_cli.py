@@ -30,6 +30,8 @@ from hardening.corpus import (
 )
 
 ALL_CASES = AUDIO_CASES + SPEECH_CASES
+#: Time allowed per file of a grouped invocation before it counts as hung.
+SECONDS_PER_FILE = 40.0
 VERDICTS = {"organic", "synthetic", "inconclusive"}
 
 needs_analyze = pytest.mark.skipif(
@@ -64,7 +66,11 @@ def analyzed(corpus, tmp_path_factory) -> dict[str, tuple[Outcome, dict | None, 
     """case name -> (the invocation that analysed it, its JSON record, several files?)."""
     work = tmp_path_factory.mktemp("analyze")
     groups = _groups(corpus)
-    outcomes = run_invocations([_analyze_args(g) for g in groups], work / "grouped")
+    outcomes = run_invocations(
+        [_analyze_args(g) for g in groups],
+        work / "grouped",
+        timeout_each=[60.0 + SECONDS_PER_FILE * len(g) for g in groups],
+    )
     result: dict[str, tuple[Outcome, dict | None, bool]] = {}
     retry: list[Case] = []
     for cases, outcome in zip(groups, outcomes):
@@ -167,7 +173,9 @@ def batched(corpus, tmp_path_factory) -> tuple[Outcome, pd.DataFrame | None]:
     manifest = _manifest(list(corpus.values()), work / "manifest ü.csv")
     out = work / "results.csv"
     args = ["batch", str(manifest), "--out", str(out), "--backend", "loky", "--jobs", "2", "-q"]
-    (outcome,) = run_invocations([args], work / "run", timeout_each=900)
+    (outcome,) = run_invocations(
+        [args], work / "run", timeout_each=60.0 + SECONDS_PER_FILE * len(corpus)
+    )
     table = pd.read_csv(out, keep_default_na=False) if out.exists() else None
     return outcome, table
 
