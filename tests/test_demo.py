@@ -137,3 +137,39 @@ def test_demo_end_to_end_and_reproducible(tmp_path):
     again = vtract.analyze(rec.path, alignment=rec.alignment, reference=ref)
     first = json.loads(result.files[rec.name]["json"].read_text("utf-8"))
     assert strip_timestamps(json.loads(again.to_json())) == strip_timestamps(first)
+
+
+def _make_examples_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "make_examples.py"
+    spec = importlib.util.spec_from_file_location("make_examples", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pcm16(x):
+    return np.round(np.asarray(x, dtype=np.float64) * 32767).astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    "name", ["espeak_en_us", pytest.param("vtl_articulatory", marks=pytest.mark.slow)]
+)
+def test_deterministic_examples_are_reproduced_by_the_script(name, tmp_path):
+    """The script regenerates the shipped audio sample for sample (same generator version)."""
+    entry = next(
+        e for e in json.loads((EXAMPLES / "manifest.json").read_text()) if e["name"] == name
+    )
+    mk = _make_examples_module()
+    try:
+        if name == "espeak_en_us":
+            audio, info = mk.make_espeak()
+        else:
+            audio, info = mk.make_vtl(tmp_path)
+    except (SystemExit, ImportError) as exc:
+        pytest.skip(f"{name} generator unavailable: {exc}")
+    if info["versions"] != entry["versions"]:
+        pytest.skip(f"generator version {info['versions']} differs from {entry['versions']}")
+    shipped, _ = sf.read(EXAMPLES / entry["file"], dtype="float64")
+    assert np.abs(_pcm16(audio) - np.round(shipped * 32768)).max() <= 1
