@@ -41,11 +41,11 @@ SPEECH = SHARED / "organic" / "arctic" / "arctic_a0009.wav"
 #: Child interpreter: import, note the peak, do the work, print the peaks as JSON.
 _CHILD = r"""
 import json, resource, sys, time
-mode, path, grid = sys.argv[1], sys.argv[2], sys.argv[3]
+mode, path, grid, ref_path = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 import vtract
 if mode == "analyze":
     import vtract.analysis, vtract.alignment, vtract.tract, vtract.reference
-    vtract.default_reference()
+    ref = vtract.Reference.load(ref_path) if ref_path else vtract.default_reference()
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 base = peak()
 t0 = time.perf_counter()
@@ -54,7 +54,7 @@ if mode == "load":
     ev = vtract.load(path)
     out["duration_s"] = ev.duration
 else:
-    report = vtract.analyze(path, alignment=grid)
+    report = vtract.analyze(path, alignment=grid, reference=ref)
     out["verdict"] = report.verdict
     out["n_bigrams"] = report.n_bigrams
     out["duration_s"] = report.evidence.get("duration")
@@ -106,9 +106,9 @@ def write_tiled_textgrid(path: Path, lab: Path, clip_seconds: float, minutes: fl
     return len(tiled)
 
 
-def measure(mode: str, audio: Path, grid: Path | None) -> dict:
+def measure(mode: str, audio: Path, grid: Path | None, reference: str = "") -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, mode, str(audio), str(grid or "")],
+        [sys.executable, "-c", _CHILD, mode, str(audio), str(grid or ""), reference],
         capture_output=True,
         text=True,
         check=False,
@@ -125,6 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--minutes", default="1,10,60", help="load lengths (comma-separated)")
     ap.add_argument("--analyze-minutes", default="1,10,60", help="analysis lengths ('' = none)")
+    ap.add_argument("--reference", default="", help="reference file (default: the shipped one)")
     args = ap.parse_args()
     load_minutes = [float(m) for m in args.minutes.split(",") if m]
     analyze_minutes = [float(m) for m in args.analyze_minutes.split(",") if m]
@@ -158,7 +159,7 @@ def main() -> None:
                         clip.size / clip_sr,
                         minutes,
                     )
-                    res = measure("analyze", audio, grid)
+                    res = measure("analyze", audio, grid, args.reference)
                     res["n_phones"] = n_phones
                     figures[f"analyze_textgrid_{key}"] = res
                     print(f"analyze {key:18s} {res}", flush=True)
@@ -173,7 +174,12 @@ def main() -> None:
     write_result(
         "memory",
         figures,
-        {"load_minutes": load_minutes, "analyze_minutes": analyze_minutes, "speech": have_speech},
+        {
+            "load_minutes": load_minutes,
+            "analyze_minutes": analyze_minutes,
+            "speech": have_speech,
+            "reference": args.reference or "default",
+        },
     )
 
 

@@ -17,18 +17,37 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from _harness import RESULTS, write_result  # noqa: E402
-from hardening.fuzz_targets import TARGETS, mutate, reproducer, run_target, seeds  # noqa: E402
+
+#: Fuzz targets (tests/hardening/fuzz_targets.py), imported by :func:`load_targets`
+#: so that atheris can instrument the readers as they are imported.
+FT: Any = None
+
+
+def load_targets(instrument: bool) -> None:
+    global FT
+    if instrument:
+        import atheris
+
+        with atheris.instrument_imports(include=["vtract", "praatio"]):
+            import vtract.alignment  # noqa: F401
+            from hardening import fuzz_targets
+    else:
+        from hardening import fuzz_targets
+    FT = fuzz_targets
 
 
 class Findings:
@@ -37,13 +56,13 @@ class Findings:
     def __init__(self, crash_dir: Path) -> None:
         self.crash_dir = crash_dir
         self.items: dict[str, dict[str, object]] = {}
-        self.executions = {t: 0 for t in TARGETS}
-        self.outcomes: dict[str, dict[str, int]] = {t: {} for t in TARGETS}
+        self.executions = {t: 0 for t in FT.TARGETS}
+        self.outcomes: dict[str, dict[str, int]] = {t: {} for t in FT.TARGETS}
 
     def run(self, target: str, data: bytes, folder: str) -> None:
         self.executions[target] += 1
         try:
-            outcome = run_target(target, data, folder)
+            outcome = FT.run_target(target, data, folder)
         except Exception as exc:
             tb = traceback.extract_tb(exc.__traceback__)
             where = f"{tb[-1].filename}:{tb[-1].lineno}" if tb else "?"
@@ -52,7 +71,7 @@ class Findings:
                 self.crash_dir.mkdir(parents=True, exist_ok=True)
                 digest = hashlib.sha256(key.encode()).hexdigest()[:12]
                 path = self.crash_dir / f"{target}-{digest}.py"
-                path.write_text(reproducer(target, data))
+                path.write_text(FT.reproducer(target, data))
                 self.items[key] = {
                     "target": target,
                     "exception": type(exc).__name__,
@@ -74,48 +93,44 @@ def fuzz_mutate(targets: list[str], seconds: float, findings: Findings, seed: in
     with tempfile.TemporaryDirectory() as folder:
         while time.monotonic() < stop:
             target = rng.choice(targets)
-            base = rng.choice(seeds(target))
+            base = rng.choice(FT.seeds(target))
             ops = [
                 (rng.randrange(7), rng.randrange(2**16), rng.randrange(2**32))
                 for _ in range(rng.randint(1, 8))
             ]
-            findings.run(target, mutate(base, ops), folder)
+            findings.run(target, FT.mutate(base, ops), folder)
 
 
-def fuzz_atheris(targets: list[str], seconds: float, findings: Findings) -> None:
+def fuzz_atheris(
+    targets: list[str], seconds: float, findings: Findings, finish: Callable[[], int]
+) -> None:
+    """Coverage-guided fuzzing; libFuzzer ends the process, so ``finish`` runs from inside."""
     import atheris
 
     folder = tempfile.mkdtemp()
     corpus = Path(tempfile.mkdtemp())
     for i, target in enumerate(targets):
-        for j, data in enumerate(seeds(target)):
+        for j, data in enumerate(FT.seeds(target)):
             (corpus / f"seed-{i}-{j}").write_bytes(bytes([i]) + data)
+    deadline = time.monotonic() + seconds
 
     def one_input(data: bytes) -> None:
-        if not data:
-            return
-        target = targets[data[0] % len(targets)]
-        findings.run(target, data[1:], folder)  # records, never raises
+        if time.monotonic() > deadline:
+            os._exit(finish())
+        if data:
+            findings.run(targets[data[0] % len(targets)], data[1:], folder)  # never raises
 
-    argv = [sys.argv[0], f"-max_total_time={int(seconds)}", "-rss_limit_mb=4096", str(corpus)]
-    atheris.Setup(argv, one_input)
-    try:
-        atheris.Fuzz()
-    except SystemExit:
-        pass
+    atheris.Setup([sys.argv[0], "-rss_limit_mb=4096", str(corpus)], one_input)
+    atheris.Fuzz()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--targets", default="", help="comma-separated (default: all)")
     parser.add_argument("--engine", choices=["auto", "atheris", "mutate"], default="auto")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    targets = [t for t in args.targets.split(",") if t]
-    unknown = set(targets) - set(TARGETS)
-    if unknown:
-        parser.error(f"unknown targets {sorted(unknown)}; choose from {sorted(TARGETS)}")
     engine = args.engine
     if engine == "auto":
         try:
@@ -124,31 +139,39 @@ def main() -> None:
             engine = "atheris"
         except ImportError:
             engine = "mutate"
+    load_targets(instrument=engine == "atheris")
+    targets = [t for t in args.targets.split(",") if t] or list(FT.TARGETS)
+    unknown = set(targets) - set(FT.TARGETS)
+    if unknown:
+        parser.error(f"unknown targets {sorted(unknown)}; choose from {sorted(FT.TARGETS)}")
     findings = Findings(RESULTS / "fuzz_crashes")
     t0 = time.monotonic()
+
+    def finish() -> int:
+        elapsed = time.monotonic() - t0
+        figures = {
+            "engine": engine,
+            "seconds": round(elapsed, 1),
+            "executions": findings.executions,
+            "outcomes": findings.outcomes,
+            "bugs": list(findings.items.values()),
+        }
+        write_result("fuzz_readers", figures, {"targets": targets, "seed": args.seed})
+        print(f"engine {engine}: {sum(findings.executions.values())} inputs in {elapsed:.0f} s")
+        for t in targets:
+            print(f"  {t:9s} {findings.executions[t]:7d} inputs  {findings.outcomes[t]}")
+        print(f"{len(findings.items)} distinct bug(s)")
+        for item in findings.items.values():
+            print(f"  {item['target']}: {item['exception']} at {item['where']}: {item['message']}")
+            print(f"    reproducer: {item['reproducer']}")
+        sys.stdout.flush()
+        return 1 if findings.items else 0
+
     if engine == "atheris":
-        fuzz_atheris(targets, args.seconds, findings)
+        fuzz_atheris(targets, args.seconds, findings, finish)
     else:
         fuzz_mutate(targets, args.seconds, findings, args.seed)
-    elapsed = time.monotonic() - t0
-    figures = {
-        "engine": engine,
-        "seconds": round(elapsed, 1),
-        "executions": findings.executions,
-        "outcomes": findings.outcomes,
-        "bugs": list(findings.items.values()),
-    }
-    write_result("fuzz_readers", figures, {"targets": targets, "seed": args.seed})
-    print(f"engine {engine}: {sum(findings.executions.values())} inputs in {elapsed:.0f} s")
-    for t in targets:
-        print(f"  {t:9s} {findings.executions[t]:7d} inputs  {findings.outcomes[t]}")
-    print(f"{len(findings.items)} distinct bug(s)")
-    for item in findings.items.values():
-        print(
-            f"  {item['target']}: {item['exception']} at {item['where']}: {item['message'][:120]}"
-        )
-        print(f"    reproducer: {item['reproducer']}")
-    sys.exit(1 if findings.items else 0)
+    sys.exit(finish())
 
 
 if __name__ == "__main__":
