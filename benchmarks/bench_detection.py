@@ -65,9 +65,11 @@ from vtract.detect.calibration import (
     roc_auc,
 )
 from vtract.detect.default import (
+    FLAG_BASELINE_QUANTILE,
     MIN_BIGRAMS,
     MIN_BIGRAMS_LOW_CONFIDENCE,
     MIN_REFERENCE_WEIGHT,
+    combine,
     file_statistics,
 )
 from vtract.detect.fitting import flags_by_file
@@ -208,11 +210,21 @@ def run(items: list[Item], k: int, fpr: float) -> dict[str, Any]:
     cal_info = []
     for fold in range(k):
         other = stats[(stats["fold"] != fold) & (stats["label"] == "organic") & stats["conclusive"]]
-        cal = calibrate(other["statistic"].to_numpy(), target_fpr=fpr)
+        baseline = float(np.quantile(other["flagged"], FLAG_BASELINE_QUANTILE))
+        cal = calibrate(combine(other["deviation"], other["flagged"], baseline), target_fpr=fpr)
         m = stats["fold"] == fold
-        stats.loc[m, "score"] = cal.score(stats.loc[m, "statistic"].to_numpy())
-        stats.loc[m, "pred"] = stats.loc[m, "statistic"] >= cal.threshold
-        cal_info.append({"fold": fold, "threshold": cal.threshold, "n_organic": len(other)})
+        stat = combine(stats.loc[m, "deviation"], stats.loc[m, "flagged"], baseline)
+        stats.loc[m, "statistic"] = stat
+        stats.loc[m, "score"] = cal.score(stat)
+        stats.loc[m, "pred"] = stat >= cal.threshold
+        cal_info.append(
+            {
+                "fold": fold,
+                "threshold": cal.threshold,
+                "flag_baseline": baseline,
+                "n_organic": len(other),
+            }
+        )
     return summarise(
         stats, pd.DataFrame(paper_range), pd.DataFrame(paper_votes), meta, cal_info, fpr
     )

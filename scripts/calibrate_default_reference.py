@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,13 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from _detection_corpus import SHARED, cached_features, corpus_items  # noqa: E402
 from vtract.detect.calibration import calibrate  # noqa: E402
-from vtract.detect.default import MIN_BIGRAMS, MIN_REFERENCE_WEIGHT, file_statistics  # noqa: E402
+from vtract.detect.default import (  # noqa: E402
+    FLAG_BASELINE_QUANTILE,
+    MIN_BIGRAMS,
+    MIN_REFERENCE_WEIGHT,
+    combine,
+    file_statistics,
+)
 from vtract.detect.fitting import flags_by_file  # noqa: E402
 from vtract.provenance import file_sha256, provenance  # noqa: E402
 from vtract.reference import Reference, default_reference_path  # noqa: E402
@@ -67,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     stats = file_statistics(feats, ref, flags_by_file(feats))
     ok = (stats["n_bigrams"] >= MIN_BIGRAMS) & (stats["weight_sum"] >= MIN_REFERENCE_WEIGHT)
     stats = stats[ok & np.isfinite(stats["statistic"])]
-    cal = calibrate(stats["statistic"].to_numpy(), target_fpr=args.fpr)
+    baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
+    statistic = combine(stats["deviation"], stats["flagged"], baseline)
+    cal = replace(calibrate(statistic, target_fpr=args.fpr), flag_baseline=baseline)
     record = cal.to_dict()
     record["metrics"]["held_out_files"] = sorted(stats["file"].astype(str))
     record["metrics"]["provenance"] = provenance(

@@ -116,7 +116,8 @@ def test_inconclusive_when_reference_only_global(reference):
 def test_flags_raise_statistic_by_flag_weight(reference):
     rng = np.random.default_rng(8)
     feats = make_features("x", BIGRAMS, rng=rng)
-    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    no_baseline = Calibration(threshold=2.0, slope=1.0, flag_baseline=0.0)
+    det = DefaultDetector(reference, calibration=no_baseline)
     base, big = det.evaluate(feats)
     b0 = big.iloc[0]
     crit = Flag(
@@ -136,6 +137,18 @@ def test_flags_raise_statistic_by_flag_weight(reference):
     )
     stat_far, _ = det.evaluate(feats, [far])
     assert stat_far == pytest.approx(base)
+    # only the flagged share above the organic baseline counts
+    all_flagged = [
+        Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
+        for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
+    ]
+    with_baseline = DefaultDetector(
+        reference, calibration=Calibration(threshold=2.0, slope=1.0, flag_baseline=0.75)
+    )
+    stat_b, _ = with_baseline.evaluate(feats, all_flagged)
+    assert stat_b == pytest.approx(base + FLAG_WEIGHT * 0.25)
+    stat_b1, _ = with_baseline.evaluate(feats, [crit])  # 1/8 flagged < 0.75: nothing added
+    assert stat_b1 == pytest.approx(base)
 
 
 def test_calibration_read_from_reference(organic):

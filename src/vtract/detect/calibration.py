@@ -260,6 +260,9 @@ class Calibration:
     metrics : dict
         Figures measured on the calibration data (n, AUC, EER, precision,
         recall and FPR at the threshold when fakes were given).
+    flag_baseline : float
+        Share of flagged bigrams that organic recordings reach anyway (the
+        default detector counts only the flagged share above it).
     """
 
     threshold: float
@@ -267,6 +270,7 @@ class Calibration:
     target_fpr: float = 0.01
     method: str = "organic-spread"
     metrics: dict[str, Any] = field(default_factory=dict)
+    flag_baseline: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.threshold) and math.isfinite(self.slope) and self.slope > 0):
@@ -302,6 +306,7 @@ class Calibration:
                 else float(data["target_fpr"]),
                 method=str(data.get("method", "organic-spread")),
                 metrics=dict(data.get("metrics", {})),
+                flag_baseline=float(data.get("flag_baseline", 0.0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None

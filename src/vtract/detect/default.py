@@ -6,8 +6,15 @@ scored by how far its areas lie from the organic reference
 the windows of the occurrence). The recording's statistic is::
 
     statistic = weighted mean of bigram deviations            (weights by reference level)
-              + FLAG_WEIGHT * share of bigrams with anatomical flags
-                (critical = 1, warning = 0.5; recording-level flags count once each)
+              + FLAG_WEIGHT * max(0, flagged - flag_baseline)
+
+where ``flagged`` is the share of bigram occurrences with anatomical flags
+(critical = 1, warning = 0.5; recording-level flags count once each) and
+``flag_baseline`` (stored in the calibration) is the flagged share organic
+recordings reach anyway: :data:`FLAG_BASELINE_QUANTILE` of the organic
+calibration recordings. With today's estimators the plausibility checks fire
+on a large share of organic bigrams (FEATURES.md, D1's measurement), so a
+flag only counts as evidence beyond what organic speech shows.
 
 and :class:`~vtract.detect.calibration.Calibration` turns it into a score in
 [0, 1] (0.5 at the threshold set for the target false-positive rate on
@@ -27,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +46,7 @@ from .decision import Decision
 from .deviation import ReferenceLike, bigram_deviations, row_deviations
 
 __all__ = [
+    "FLAG_BASELINE_QUANTILE",
     "FLAG_WEIGHT",
     "MIN_BIGRAMS",
     "MIN_BIGRAMS_LOW_CONFIDENCE",
@@ -46,6 +55,7 @@ __all__ = [
     "SEVERITY_WEIGHTS",
     "Decision",
     "DefaultDetector",
+    "combine",
     "file_statistics",
 ]
 
@@ -55,8 +65,10 @@ MIN_BIGRAMS = 5
 MIN_BIGRAMS_LOW_CONFIDENCE = 15
 #: Smallest sum of level weights (bigram-level occurrence = 1) for a verdict.
 MIN_REFERENCE_WEIGHT = 2.5
-#: Statistic units added per fully flagged bigram occurrence.
+#: Statistic units added per fully flagged bigram occurrence (above the baseline).
 FLAG_WEIGHT = 1.0
+#: Quantile of the organic calibration recordings' flagged share used as baseline.
+FLAG_BASELINE_QUANTILE = 0.95
 #: How much each flag severity counts toward the flagged share.
 SEVERITY_WEIGHTS: Mapping[str, float] = {"critical": 1.0, "warning": 0.5, "info": 0.0}
 #: Mapping used when the reference carries no calibration. For organic
@@ -64,7 +76,11 @@ SEVERITY_WEIGHTS: Mapping[str, float] = {"critical": 1.0, "warning": 0.5, "info"
 #: 0.8 (mean of a half-normal); threshold 2.0 is 2.5x that, and the organic
 #: expectation maps to 0.05. Reports say loudly when this prior is used.
 PRIOR_CALIBRATION = Calibration(
-    threshold=2.0, slope=math.log(19.0) / 1.2, target_fpr=float("nan"), method="uncalibrated-prior"
+    threshold=2.0,
+    slope=math.log(19.0) / 1.2,
+    target_fpr=float("nan"),
+    method="uncalibrated-prior",
+    flag_baseline=0.5,
 )
 
 
@@ -106,9 +122,11 @@ def _components(
     return dev, flagged
 
 
-def _combine(bigrams: pd.DataFrame, share: np.ndarray, recording_level: float) -> float:
-    dev, flagged = _components(bigrams, share, recording_level)
-    return dev + FLAG_WEIGHT * flagged
+def combine(deviation: Any, flagged: Any, flag_baseline: float = 0.0) -> Any:
+    """The default statistic from its components (arrays or floats)."""
+    excess = np.maximum(np.asarray(flagged, dtype=np.float64) - flag_baseline, 0.0)
+    out = np.asarray(deviation, dtype=np.float64) + FLAG_WEIGHT * excess
+    return float(out) if out.ndim == 0 else out
 
 
 @dataclass
@@ -175,12 +193,14 @@ class DefaultDetector:
         flags : iterable of Flag
             Plausibility flags of that recording.
         """
+        cal, _ = self.resolved_calibration()
         rows = row_deviations(features, self.reference)
         big = bigram_deviations(rows)
         flags = list(flags)
         share, codes, rec_level = _flag_shares(big, flags)
         big = big.assign(flag_share=share, flags=codes)
-        return _combine(big, share, rec_level), big
+        dev, flagged = _components(big, share, rec_level)
+        return combine(dev, flagged, cal.flag_baseline), big
 
     def decide(
         self,
@@ -204,10 +224,7 @@ class DefaultDetector:
         stat, big = self.evaluate(features, flags)
         n = len(big)
         per_bigram = (
-            cal.score(
-                big["deviation"].to_numpy(np.float64)
-                + FLAG_WEIGHT * big["flag_share"].to_numpy(np.float64)
-            )
+            cal.score(combine(big["deviation"], big["flag_share"], cal.flag_baseline))
             if n
             else np.empty(0)
         )
@@ -217,6 +234,7 @@ class DefaultDetector:
             "threshold": cal.threshold,
             "slope": cal.slope,
             "target_fpr": cal.target_fpr,
+            "flag_baseline": cal.flag_baseline,
             "min_bigrams": float(self.min_bigrams),
             "min_bigrams_low_confidence": float(self.min_bigrams_low_confidence),
             "min_reference_weight": float(self.min_reference_weight),
@@ -260,6 +278,8 @@ def file_statistics(
     features: pd.DataFrame,
     reference: ReferenceLike,
     flags_by_file: Mapping[str, Iterable[Flag]] | None = None,
+    *,
+    flag_baseline: float = 0.0,
 ) -> pd.DataFrame:
     """Default-detector statistic of every file in a multi-file feature table.
 
@@ -268,8 +288,9 @@ def file_statistics(
     Returns
     -------
     pandas.DataFrame
-        One row per ``file``: ``statistic`` (= ``deviation`` + FLAG_WEIGHT x
-        ``flagged``), ``deviation``, ``flagged``, ``n_bigrams``, ``weight_sum``
+        One row per ``file``: ``statistic`` (:func:`combine` of ``deviation``
+        and ``flagged`` with ``flag_baseline``), ``deviation``, ``flagged``,
+        ``n_bigrams``, ``weight_sum``
         and, when present in ``features``, ``label`` and ``speaker``.
     """
     if "file" not in features.columns:
@@ -284,7 +305,7 @@ def file_statistics(
         out.append(
             {
                 "file": fname,
-                "statistic": dev + FLAG_WEIGHT * flagged,
+                "statistic": combine(dev, flagged, flag_baseline),
                 "deviation": dev,
                 "flagged": flagged,
                 "n_bigrams": len(grp),

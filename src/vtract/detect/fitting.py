@@ -17,6 +17,7 @@ reported (``in_reference``) and should be held out.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ import pandas as pd
 from ..errors import VtractError
 from ..report import Flag
 from .calibration import calibrate
-from .default import file_statistics
+from .default import FLAG_BASELINE_QUANTILE, combine, file_statistics
 from .deviation import ReferenceLike
 from .estimates import plausibility_flags
 from .paper import PaperDetector, reference_ranges
@@ -86,9 +87,15 @@ def fit_thresholds(
     flags = flags_by_file(features) if use_flags else None
     stats = file_statistics(features, reference, flags)
     stats = stats[np.isfinite(stats["statistic"])]
-    s_org = stats.loc[stats["label"] == "organic", "statistic"].to_numpy(np.float64)
-    s_syn = stats.loc[stats["label"] == "synthetic", "statistic"].to_numpy(np.float64)
-    cal = calibrate(s_org, s_syn if s_syn.size else None, target_fpr=target_fpr)
+    organic = stats["label"] == "organic"
+    baseline = float(np.quantile(stats.loc[organic, "flagged"], FLAG_BASELINE_QUANTILE))
+    stats["statistic"] = combine(stats["deviation"], stats["flagged"], baseline)
+    s_org = stats.loc[organic, "statistic"].to_numpy(np.float64)
+    s_syn = stats.loc[~organic, "statistic"].to_numpy(np.float64)
+    cal = replace(
+        calibrate(s_org, s_syn if s_syn.size else None, target_fpr=target_fpr),
+        flag_baseline=baseline,
+    )
     result: dict[str, Any] = {"default": cal.to_dict()}
     summary: dict[str, Any] = {
         "n_organic_files": int(s_org.size),
