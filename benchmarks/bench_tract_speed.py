@@ -46,6 +46,7 @@ import vtract
 from _harness import write_result
 from vtract.synth import tube_vowel
 from vtract.tract import paper as paper_mod
+from vtract.tract.estimate import PAPER_FAST_ITERATIONS as FAST_ITERATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = [
@@ -90,7 +91,7 @@ def speech_windows(n: int) -> np.ndarray | None:
 def bench_paper(frames: np.ndarray) -> dict[str, object]:
     omega = paper_mod.paper_omega()
     x0 = frames[0]
-    paper_mod.fit_fast(x0, paper_mod.paper_target(x0), omega, 15, 40)  # warm up
+    paper_mod.fit_fast(x0, paper_mod.paper_target(x0), omega, 15, FAST_ITERATIONS)  # warm up
     paper_mod.fit_published(paper_mod.paper_target(x0), omega, 15, 2)
     t_pub, t_fast, wins, e_pub_all, e_fast_all = [], [], 0, [], []
     for x in frames:
@@ -99,7 +100,7 @@ def bench_paper(frames: np.ndarray) -> dict[str, object]:
         r_pub = paper_mod.fit_published(target, omega, 15, paper_mod.PUBLISHED_STEPS)
         t1 = time.perf_counter()
         target = paper_mod.paper_target(x)
-        _, e_fast = paper_mod.fit_fast(x, target, omega, 15, 40)
+        _, e_fast = paper_mod.fit_fast(x, target, omega, 15, FAST_ITERATIONS)
         t2 = time.perf_counter()
         e_pub = paper_mod.paper_objective(r_pub, target, omega)
         t_pub.append(t1 - t0)

@@ -9,6 +9,7 @@ import vtract
 from _tract_reference import paper_descent_ref, paper_model_db_ref
 from vtract.synth import tube_vowel
 from vtract.tract import paper
+from vtract.tract.estimate import PAPER_FAST_ITERATIONS
 from vtract.tract.paper import (
     _model_db_poly,
     _model_jacobian,
@@ -87,7 +88,7 @@ def test_fast_solver_reaches_lower_objective_than_published(vowels):
     for x in vowels:
         target = paper_target(x)
         r_pub = fit_published(target, omega, 15, 1500)
-        r_fast, e_fast = fit_fast(x, target, omega, 15, 40)
+        r_fast, e_fast = fit_fast(x, target, omega, 15, PAPER_FAST_ITERATIONS)
         e_pub = paper_objective(r_pub, target, omega)
         assert e_fast == pytest.approx(paper_objective(r_fast, target, omega), rel=1e-12)
         assert e_fast <= e_pub
@@ -134,3 +135,12 @@ def test_paper_refuses_narrowband_and_long_windows(vowels):
         vtract.estimate_tract(np.random.default_rng(0).standard_normal(6000), 16000, method="paper")
     with pytest.raises(vtract.VtractError, match="15 sections"):
         vtract.estimate_tract(vowels[0], 16000, method="paper", n_sections=12)
+
+
+def test_numba_target_matches_scipy_pipeline(vowels):
+    """The Numba decimation/smoothing reproduces scipy.signal.decimate + gaussian_filter1d."""
+    from vtract.tract.paper import paper_target_scipy
+
+    rng = np.random.default_rng(3)
+    for x in [*vowels, rng.standard_normal(565) * np.linspace(0, 1, 565), vowels[0][:300]]:
+        np.testing.assert_allclose(paper_target(x), paper_target_scipy(x), atol=1e-10)

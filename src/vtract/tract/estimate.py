@@ -50,7 +50,7 @@ SOLVERS = ("fast", "published")
 #: Wakita's rate: inputs above it are resampled down to it.
 LPC_RATE = 16000
 #: Iteration budget of the fast paper solver.
-PAPER_FAST_ITERATIONS = 40
+PAPER_FAST_ITERATIONS = 25
 
 
 def _check_options(

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 from scipy.ndimage import gaussian_filter1d
-from scipy.signal import decimate
+from scipy.signal import decimate, firwin
 
 from ..errors import EstimationError
 from .lpc import autocorrelation, levinson_durbin, step_up
@@ -68,6 +68,65 @@ PUBLISHED_DELTA = 0.01
 PUBLISHED_RATE = 1e-6
 
 
+#: The FIR filter of ``scipy.signal.decimate(x, 5, ftype="fir")``: 101 taps, Hamming.
+DECIMATION_FIR = firwin(20 * PAPER_DECIMATION + 1, 1.0 / PAPER_DECIMATION, window="hamming")
+
+
+def paper_target_scipy(frame: np.ndarray) -> np.ndarray:
+    """Target spectrum computed with SciPy's ``decimate`` and ``gaussian_filter1d`` (reference)."""
+    x = np.asarray(frame, dtype=np.float64)
+    mag = np.abs(np.fft.rfft(x, PAPER_N_FFT))
+    dec = np.abs(decimate(mag, PAPER_DECIMATION, ftype="fir"))
+    db = 20.0 * np.log10(np.maximum(dec, np.finfo(np.float64).tiny))
+    smooth = gaussian_filter1d(db, PAPER_SIGMA_BINS)
+    smooth = smooth - smooth.mean()
+    return np.ascontiguousarray(smooth[:PAPER_N_BINS])
+
+
+@njit(cache=True)
+def _target_from_magnitude(mag: np.ndarray, fir: np.ndarray) -> np.ndarray:
+    """Decimate (zero-phase FIR, zero padding), dB, Gaussian (reflect), mean removal, 320 bins.
+
+    Same arithmetic as ``scipy.signal.decimate(..., ftype="fir")`` followed by
+    ``scipy.ndimage.gaussian_filter1d(..., sigma=2)`` (truncate 4, mode reflect).
+    """
+    q = PAPER_DECIMATION
+    half = (fir.shape[0] - 1) // 2
+    n_in = mag.shape[0]
+    n_out = (n_in + q - 1) // q
+    db = np.empty(n_out)
+    tiny = 2.2250738585072014e-308
+    for m in range(n_out):
+        s = 0.0
+        for d in range(-half, half + 1):
+            i = q * m + d
+            if 0 <= i < n_in:
+                s += fir[half - d] * mag[i]
+        db[m] = 20.0 * np.log10(max(abs(s), tiny))
+    radius = int(4.0 * PAPER_SIGMA_BINS + 0.5)
+    w = np.empty(2 * radius + 1)
+    tot = 0.0
+    for j in range(-radius, radius + 1):
+        w[j + radius] = np.exp(-0.5 * (j / PAPER_SIGMA_BINS) ** 2)
+        tot += w[j + radius]
+    w /= tot
+    smooth = np.empty(n_out)
+    for m in range(n_out):
+        s = 0.0
+        for j in range(-radius, radius + 1):
+            i = m + j
+            # scipy.ndimage "reflect": (d c b a | a b c d | d c b a)
+            while i < 0 or i >= n_out:
+                i = -i - 1 if i < 0 else 2 * n_out - i - 1
+            s += w[j + radius] * db[i]
+        smooth[m] = s
+    mean = np.mean(smooth)
+    out = np.empty(PAPER_N_BINS)
+    for m in range(PAPER_N_BINS):
+        out[m] = smooth[m] - mean
+    return out
+
+
 def paper_target(frame: np.ndarray) -> np.ndarray:
     """Target spectrum (dB, 320 bins below 5 kHz) of a 16 kHz window."""
     x = np.asarray(frame, dtype=np.float64)
@@ -76,12 +135,7 @@ def paper_target(frame: np.ndarray) -> np.ndarray:
             f"paper method: window has {x.size} samples at 16 kHz; expected at most {PAPER_N_FFT}"
         )
     mag = np.abs(np.fft.rfft(x, PAPER_N_FFT))
-    dec = np.abs(decimate(mag, PAPER_DECIMATION, ftype="fir"))
-    floor = np.finfo(np.float64).tiny
-    db = 20.0 * np.log10(np.maximum(dec, floor))
-    smooth = gaussian_filter1d(db, PAPER_SIGMA_BINS)
-    smooth = smooth - smooth.mean()
-    return np.ascontiguousarray(smooth[:PAPER_N_BINS])
+    return _target_from_magnitude(mag, DECIMATION_FIR)
 
 
 def paper_omega() -> np.ndarray:
@@ -149,13 +203,17 @@ def fit_published(target: np.ndarray, omega: np.ndarray, n_sections: int, steps:
 
 @njit(cache=True)
 def _phasor_tables(omega: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """``cos(omega_i j)`` and ``sin(omega_i j)`` for ``j = 0..p`` (powers of ``e^{j omega_i}``)."""
     m = omega.shape[0]
     cos_t = np.empty((m, p + 1))
     sin_t = np.empty((m, p + 1))
     for i in range(m):
+        step = np.exp(1j * omega[i])
+        ph = 1.0 + 0j
         for j in range(p + 1):
-            cos_t[i, j] = np.cos(omega[i] * j)
-            sin_t[i, j] = np.sin(omega[i] * j)
+            cos_t[i, j] = ph.real
+            sin_t[i, j] = ph.imag
+            ph = ph * step
     return cos_t, sin_t
 
 
@@ -229,6 +287,36 @@ def _model_jacobian(
 
 
 @njit(cache=True)
+def _cholesky_solve(h: np.ndarray, g: np.ndarray, out: np.ndarray) -> bool:
+    """Solve ``h x = g`` for symmetric positive definite ``h`` in place (``h`` is overwritten)."""
+    n = g.shape[0]
+    for j in range(n):
+        d = h[j, j]
+        for k in range(j):
+            d -= h[j, k] * h[j, k]
+        if d <= 0.0:
+            return False
+        d = np.sqrt(d)
+        h[j, j] = d
+        for i in range(j + 1, n):
+            v = h[i, j]
+            for k in range(j):
+                v -= h[i, k] * h[j, k]
+            h[i, j] = v / d
+    for i in range(n):
+        v = g[i]
+        for k in range(i):
+            v -= h[i, k] * out[k]
+        out[i] = v / h[i, i]
+    for i in range(n - 1, -1, -1):
+        v = out[i]
+        for k in range(i + 1, n):
+            v -= h[k, i] * out[k]
+        out[i] = v / h[i, i]
+    return True
+
+
+@njit(cache=True)
 def _irls_lm(
     target: np.ndarray, cos_t: np.ndarray, sin_t: np.ndarray, r0: np.ndarray, max_iter: int
 ) -> tuple[np.ndarray, float]:
@@ -244,6 +332,8 @@ def _irls_lm(
     best = _l1(target, db)
     lam = 1e-3
     h = np.empty((n, n))
+    neg_g = np.empty(n)
+    step = np.empty(n)
     jw = np.empty((m, n))
     we = np.empty(m)
     for _ in range(max_iter):
@@ -255,13 +345,17 @@ def _irls_lm(
                 jw[i, a] = jac[i, a] * sw
         jtj = np.dot(jw.T, jw)
         g = np.dot(jw.T, we)
+        for a in range(n):
+            neg_g[a] = -g[a]
         accepted = False
         rel = 0.0
         for _ in range(10):
             h[:, :] = jtj
             for a in range(n):
                 h[a, a] += lam * (jtj[a, a] + 1e-9)
-            step = np.linalg.solve(h, -g)
+            if not _cholesky_solve(h, neg_g, step):
+                lam *= 8.0
+                continue
             for a in range(n):
                 rn[a] = min(PAPER_CLIP, max(-PAPER_CLIP, r[a] + step[a]))
             _model_value(rn, cos_t, sin_t, dbn)
