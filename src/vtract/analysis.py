@@ -148,7 +148,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _reference_summary(ref: Any) -> dict[str, Any]:
+def _reference_summary(ref: Any, sha256: str | None) -> dict[str, Any]:
     meta = getattr(ref, "meta", {}) or {}
     version = meta.get("format_version")
     calibration = getattr(ref, "calibration", None) or {}
@@ -156,7 +156,7 @@ def _reference_summary(ref: Any) -> dict[str, Any]:
         "name": str(getattr(ref, "name", "") or ""),
         "version": None if version is None else str(version),
         "vtract_version": meta.get("vtract_version"),
-        "sha256": getattr(ref, "sha256", None),
+        "sha256": sha256,
         "method": getattr(ref, "method", None),
         "n_files": meta.get("n_files"),
         "n_speakers": meta.get("n_speakers"),
@@ -357,7 +357,7 @@ def analyze(
         bigrams=_bigram_evidence(big) if len(big) else [],
         evidence=ev.summary(),
         alignment=_alignment_summary(aln),
-        reference=_reference_summary(ref),
+        reference=_reference_summary(ref, ref_sha),
         provenance=provenance(parameters=_jsonable(params), inputs=inputs),
         warnings=warnings,
     )

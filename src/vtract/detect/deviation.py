@@ -14,6 +14,7 @@ where ``stats`` is a DataFrame indexed by section holding at least
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Protocol
 
 import numpy as np
@@ -74,6 +75,56 @@ def _check_features(features: pd.DataFrame) -> None:
         )
 
 
+_TABLE_COLUMNS = ("lo", "q25", "median", "q75", "hi", "ref_min", "ref_max")
+#: Per-reference memo of looked-up statistics (references are immutable).
+_LOOKUPS: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[str, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _lookup(reference: ReferenceLike, bigram: str, n_sec: int) -> tuple[str, np.ndarray]:
+    """Level and a (n, 1 + 7) array: section, lo, q25, median, q75, hi, min, max."""
+    try:
+        memo = _LOOKUPS.setdefault(reference, {})
+    except TypeError:  # not weak-referenceable: no memo
+        memo = {}
+    key = (bigram, n_sec)
+    if key in memo:
+        return memo[key]
+    try:
+        stats, level = reference.lookup(bigram, n_sec)
+    except VtractError:
+        raise
+    except Exception as exc:  # a reference that cannot answer is a reference problem
+        raise ReferenceError_(f"reference lookup failed for bigram {bigram!r}: {exc}") from exc
+    if level not in LEVEL_WEIGHTS:
+        raise ReferenceError_(
+            f"reference returned level {level!r} for {bigram!r}; expected one of {list(LEVEL_WEIGHTS)}"
+        )
+    q25, med, q75 = _col(stats, "q25"), _col(stats, "median", "q50"), _col(stats, "q75")
+    if q25 is None or med is None or q75 is None:
+        raise ReferenceError_(
+            f"reference statistics for {bigram!r} lack q25/median/q75 (columns {list(stats.columns)})"
+        )
+    rmin, rmax = _col(stats, "min"), _col(stats, "max")
+    lo, hi = _col(stats, "q01"), _col(stats, "q99")
+    lo = lo if lo is not None else rmin
+    hi = hi if hi is not None else rmax
+    n = len(stats)
+
+    def arr(c: pd.Series | None) -> np.ndarray:
+        return np.full(n, np.nan) if c is None else c.to_numpy(np.float64)
+
+    table = np.column_stack(
+        [
+            np.asarray(stats.index, dtype=np.float64),
+            *(arr(c) for c in (lo, q25, med, q75, hi, rmin, rmax)),
+        ]
+    )
+    memo[key] = (level, table)
+    return level, table
+
+
 def reference_table(reference: ReferenceLike, keys: pd.DataFrame) -> pd.DataFrame:
     """Reference statistics for every (bigram, n_sections) in ``keys``.
 
@@ -84,66 +135,28 @@ def reference_table(reference: ReferenceLike, keys: pd.DataFrame) -> pd.DataFram
         (q01 or min), ``q25``, ``median``, ``q75``, ``hi`` (q99 or max),
         ``ref_min``, ``ref_max``.
     """
-    parts = []
+    bigrams: list[str] = []
+    n_secs: list[int] = []
+    levels: list[str] = []
+    tables: list[np.ndarray] = []
     for bigram, n_sec in keys[["bigram", "n_sections"]].drop_duplicates().itertuples(index=False):
-        try:
-            stats, level = reference.lookup(str(bigram), int(n_sec))
-        except VtractError:
-            raise
-        except Exception as exc:  # a reference that cannot answer is a reference problem
-            raise ReferenceError_(f"reference lookup failed for bigram {bigram!r}: {exc}") from exc
-        if level not in LEVEL_WEIGHTS:
-            raise ReferenceError_(
-                f"reference returned level {level!r} for {bigram!r}; expected one of {list(LEVEL_WEIGHTS)}"
-            )
-        cols = {
-            "q25": _col(stats, "q25"),
-            "median": _col(stats, "median", "q50"),
-            "q75": _col(stats, "q75"),
+        level, table = _lookup(reference, str(bigram), int(n_sec))
+        bigrams += [str(bigram)] * len(table)
+        n_secs += [int(n_sec)] * len(table)
+        levels += [level] * len(table)
+        tables.append(table)
+    data = np.vstack(tables) if tables else np.empty((0, 1 + len(_TABLE_COLUMNS)))
+    out = pd.DataFrame(
+        {
+            "bigram": pd.Series(bigrams, dtype=object),
+            "n_sections": np.asarray(n_secs, dtype=np.int64),
+            "section": data[:, 0].astype(np.int64),
+            "level": pd.Series(levels, dtype=object),
         }
-        if any(v is None for v in cols.values()):
-            raise ReferenceError_(
-                f"reference statistics for {bigram!r} lack q25/median/q75 (columns {list(stats.columns)})"
-            )
-        lo = _col(stats, "q01")
-        hi = _col(stats, "q99")
-        rmin = _col(stats, "min")
-        rmax = _col(stats, "max")
-        lo = lo if lo is not None else rmin
-        hi = hi if hi is not None else rmax
-        part = pd.DataFrame(
-            {
-                "bigram": str(bigram),
-                "n_sections": int(n_sec),
-                "section": np.asarray(stats.index, dtype=np.int64),
-                "level": level,
-                "lo": np.nan if lo is None else lo.to_numpy(np.float64),
-                "q25": cols["q25"].to_numpy(np.float64),  # type: ignore[union-attr]
-                "median": cols["median"].to_numpy(np.float64),  # type: ignore[union-attr]
-                "q75": cols["q75"].to_numpy(np.float64),  # type: ignore[union-attr]
-                "hi": np.nan if hi is None else hi.to_numpy(np.float64),
-                "ref_min": np.nan if rmin is None else rmin.to_numpy(np.float64),
-                "ref_max": np.nan if rmax is None else rmax.to_numpy(np.float64),
-            }
-        )
-        parts.append(part)
-    if not parts:
-        return pd.DataFrame(
-            columns=[
-                "bigram",
-                "n_sections",
-                "section",
-                "level",
-                "lo",
-                "q25",
-                "median",
-                "q75",
-                "hi",
-                "ref_min",
-                "ref_max",
-            ]
-        )
-    return pd.concat(parts, ignore_index=True)
+    )
+    for k, name in enumerate(_TABLE_COLUMNS, start=1):
+        out[name] = data[:, k]
+    return out
 
 
 def _log(x: Any) -> np.ndarray:

@@ -50,30 +50,10 @@ class BigramOccurrence:
     phones: list[str]
 
 
-def _estimate(rows: pd.DataFrame) -> TractEstimate:
-    rows = rows.sort_values("section")
-    areas = rows["area_cm2"].to_numpy(np.float64)
-    n = areas.size
-    length = float(rows["length_cm"].iloc[0]) if "length_cm" in rows else float("nan")
-    refl = (areas[1:] - areas[:-1]) / (areas[1:] + areas[:-1]) if n > 1 else np.empty(0)
-    first = rows.iloc[0]
-    formants = np.array(
-        [
-            float(first[c])
-            for c in ("f1_hz", "f2_hz", "f3_hz")
-            if c in rows and np.isfinite(first[c])
-        ]
-    )
-    return TractEstimate(
-        areas=areas,
-        section_length_cm=length / n if n else float("nan"),
-        length_cm=length,
-        reflection=refl,
-        formants_hz=formants,
-        bandwidths_hz=np.empty(0),
-        fit_error_db=float(first["fit_error_db"]) if "fit_error_db" in rows else float("nan"),
-        method=str(first["method"]) if "method" in rows else "",
-    )
+def _column(df: pd.DataFrame, name: str) -> np.ndarray:
+    if name in df.columns:
+        return df[name].to_numpy(np.float64)
+    return np.full(len(df), np.nan)
 
 
 def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
@@ -94,18 +74,62 @@ def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
     missing = [c for c in need if c not in features.columns]
     if missing:
         raise VtractError(f"feature table lacks column(s) {missing}")
-    out = []
-    for (bigram, boundary), grp in features.groupby(["bigram", "boundary_s"], sort=False):
-        wins = sorted(grp.groupby("window_index"), key=lambda kv: kv[0])
-        ests = [_estimate(w) for _, w in wins]
-        offsets = np.array(
-            [float(w["offset_s"].iloc[0]) if "offset_s" in w else 0.0 for _, w in wins]
+    if features.empty:
+        return []
+    df = features.sort_values(["boundary_s", "bigram", "window_index", "section"], kind="stable")
+    bigram = df["bigram"].astype(str).to_numpy()
+    boundary = df["boundary_s"].to_numpy(np.float64)
+    window = df["window_index"].to_numpy(np.int64)
+    areas = df["area_cm2"].to_numpy(np.float64)
+    length = _column(df, "length_cm")
+    offset = _column(df, "offset_s")
+    offset = np.where(np.isfinite(offset), offset, 0.0)
+    fit = _column(df, "fit_error_db")
+    formants = np.column_stack([_column(df, c) for c in ("f1_hz", "f2_hz", "f3_hz")])
+    method = df["method"].astype(str).to_numpy() if "method" in df.columns else np.full(len(df), "")
+    # a new window starts where (boundary, bigram, window_index) changes
+    change = np.ones(len(df), dtype=bool)
+    change[1:] = (
+        (boundary[1:] != boundary[:-1]) | (bigram[1:] != bigram[:-1]) | (window[1:] != window[:-1])
+    )
+    starts = np.flatnonzero(change)
+    ends = np.r_[starts[1:], len(df)]
+    out: list[BigramOccurrence] = []
+    current: tuple[str, float] | None = None
+    ests: list[TractEstimate] = []
+    offs: list[float] = []
+
+    def flush() -> None:
+        if current is None:
+            return
+        p1, _, p2 = current[0].partition("-")
+        times = current[1] + np.asarray(offs)
+        phones = [p1 if o < 0 else p2 for o in offs]
+        out.append(BigramOccurrence(current[0], current[1], list(ests), times, phones))
+
+    for a, b in zip(starts, ends):
+        key = (str(bigram[a]), float(boundary[a]))
+        if key != current:
+            flush()
+            current, ests, offs = key, [], []
+        ar = areas[a:b]
+        n = ar.size
+        refl = (ar[1:] - ar[:-1]) / (ar[1:] + ar[:-1]) if n > 1 else np.empty(0)
+        f = formants[a]
+        ests.append(
+            TractEstimate(
+                areas=ar.copy(),
+                section_length_cm=float(length[a]) / n if n else float("nan"),
+                length_cm=float(length[a]),
+                reflection=refl,
+                formants_hz=f[np.isfinite(f)].copy(),
+                bandwidths_hz=np.empty(0),
+                fit_error_db=float(fit[a]),
+                method=str(method[a]),
+            )
         )
-        times = float(boundary) + offsets
-        p1, _, p2 = str(bigram).partition("-")
-        phones = [p1 if off < 0 else p2 for off in offsets]
-        out.append(BigramOccurrence(str(bigram), float(boundary), ests, times, phones))
-    out.sort(key=lambda o: o.boundary_s)
+        offs.append(float(offset[a]))
+    flush()
     return out
 
 
