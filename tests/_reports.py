@@ -168,7 +168,7 @@ def make_report(
         if empty
         else "Areas outside human range in 1 of 3 bigrams.",
         detector="default",
-        thresholds={"synthetic_above": 0.7, "organic_below": 0.3},
+        thresholds={"score_synthetic_above": 0.7, "score_organic_below": 0.3, "flag_baseline": 0.5},
         flags=flags,
         bigrams=bigrams,
         evidence={

@@ -292,6 +292,8 @@ def test_report_overview_points_and_empty_report():
     np.testing.assert_allclose(pts, [[b.boundary, b.score] for b in rep.bigrams])
     assert "synthetic" in ax.get_title()
     assert ax.get_xlim() == (0.0, rep.evidence["duration"])
+    dashed = sorted(ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == "--")
+    assert dashed == [0.3, 0.7]  # score_* thresholds only; flag_baseline (0.5) is not a score
     ax = vplot.report_overview(make_report(empty=True))
     assert any("no bigram evidence" in t.get_text() for t in ax.texts)
 

@@ -178,6 +178,7 @@ def test_html_escapes_hostile_text(html_report):
 
 def test_html_puts_verdict_and_uncertainty_first(html_report):
     rep, _, text = html_report
+    assert text.count('<div class="thr"') == 2  # the two score_* thresholds on the gauge
     order = [
         text.index(">synthetic</div>"),
         text.index("score 0.81"),

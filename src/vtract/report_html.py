@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import VtractError
+from .plot._common import score_thresholds
 
 __all__ = ["LIMITATIONS", "check_evidence_matches", "render_html"]
 
@@ -169,8 +170,7 @@ def _verdict(report: Any) -> str:
     if score is not None and math.isfinite(score):
         thr = "".join(
             f'<div class="thr" style="left:{100 * v:.1f}%" title="{_e(k)} {v:.2f}"></div>'
-            for k, v in sorted(report.thresholds.items())
-            if isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1
+            for k, v in score_thresholds(report.thresholds).items()
         )
         gauge = (
             f'<div class="gauge" aria-label="score gauge">{thr}'

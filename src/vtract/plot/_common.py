@@ -13,10 +13,12 @@ from ..errors import VtractError
 __all__ = [
     "HUMAN_AREA_CM2",
     "HUMAN_LENGTH_CM",
+    "SCORE_THRESHOLD_PREFIX",
     "PlotInputError",
     "Profile",
     "as_profile",
     "new_axes",
+    "score_thresholds",
 ]
 
 #: Cross-sectional areas of human vocal tracts (cm^2), shaded on plots
@@ -25,6 +27,26 @@ HUMAN_AREA_CM2: tuple[float, float] = anatomy.AREA_RANGE_CM2
 #: Adult vocal-tract length (cm), shaded where the lips should be
 #: (:data:`vtract.anatomy.ADULT_LENGTH_CM`).
 HUMAN_LENGTH_CM: tuple[float, float] = anatomy.ADULT_LENGTH_CM
+
+
+#: Threshold names starting with this are on the score's 0..1 scale and are
+#: drawn on score plots; other thresholds (on the detector's statistic) are
+#: only listed.
+SCORE_THRESHOLD_PREFIX = "score_"
+
+
+def score_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
+    """Thresholds on the 0..1 score scale (``score_*`` keys with finite values in [0, 1])."""
+    out = {}
+    for name, value in sorted(thresholds.items()):
+        if (
+            str(name).startswith(SCORE_THRESHOLD_PREFIX)
+            and isinstance(value, (int, float))
+            and np.isfinite(value)
+            and 0.0 <= value <= 1.0
+        ):
+            out[str(name)] = float(value)
+    return out
 
 
 class PlotInputError(VtractError, ValueError):

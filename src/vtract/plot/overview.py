@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import new_axes
+from ._common import new_axes, score_thresholds
 
 __all__ = ["report_overview"]
 
@@ -15,6 +15,9 @@ _VERDICT_COLOURS = {"organic": "C2", "synthetic": "C3", "inconclusive": "0.5"}
 
 def report_overview(report: Any, *, ax: Any = None) -> Any:
     """Per-bigram synthetic score against time, with the decision thresholds.
+
+    Thresholds named ``score_*`` (on the 0..1 score scale) are drawn as
+    dashed lines; thresholds on the detector's internal statistic are not.
 
     Parameters
     ----------
@@ -50,19 +53,10 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
                 xytext=(2, 3),
                 textcoords="offset points",
             )
-    for name, value in sorted(report.thresholds.items()):
-        if value is not None and np.isfinite(value) and 0 <= value <= 1:
-            ax.axhline(value, color="0.4", linestyle="--", linewidth=0.8)
-            ax.text(
-                1.0,
-                value,
-                f" {name}",
-                transform=ax.get_yaxis_transform(),
-                fontsize=6,
-                va="center",
-                ha="left",
-                clip_on=False,
-            )
+    for name, value in score_thresholds(report.thresholds).items():
+        ax.axhline(value, color="0.4", linestyle="--", linewidth=0.8)
+        ax.text(1.0, value, f" {name}", transform=ax.get_yaxis_transform(), fontsize=6,
+                va="center", ha="left", clip_on=False)  # fmt: skip
     if report.score is not None and np.isfinite(report.score):
         ax.axhline(
             report.score,
