@@ -247,3 +247,11 @@ def test_equalise_bandwidths_keeps_frequencies_and_sets_radius():
     np.testing.assert_allclose(np.sort(np.angle(cplx)), [0.3, 1.2, 2.5], atol=1e-9)
     np.testing.assert_allclose(np.abs(cplx), np.exp(-np.pi * bw / sr), atol=1e-9)
     assert np.min(np.abs(got[np.abs(got.imag) <= 1e-9] - 0.5)) < 1e-9
+
+
+def test_levinson_reflection_prefix_property(rng):
+    """Lower-order reflection coefficients are a prefix of higher-order ones (used by wakita_core)."""
+    r = autocorrelation_ref(rng.standard_normal(500) * np.hamming(500), 20)
+    _, k20, _ = levinson_durbin(r, 20)
+    _, k11, _ = levinson_durbin(r, 11)
+    np.testing.assert_allclose(k20[:11], k11, atol=1e-13)

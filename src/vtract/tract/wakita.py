@@ -104,7 +104,7 @@ def wakita_core(
     max_lag = max(order_f, int(2.0 * LENGTH_MAX_CM * fs / SPEED_OF_SOUND_CM_S) + 1)
     rr = autocorrelation(y, max_lag)
     rr[0] *= 1.0 + 1e-9
-    a_f, _, _ = levinson_durbin(rr, order_f)
+    a_f, k_f, _ = levinson_durbin(rr, order_f)
     freqs, bws = lpc_formants(a_f, fs, MAX_FORMANT_BANDWIDTH_HZ)
     raw_length = length_from_formants(freqs, 4, SPEED_OF_SOUND_CM_S)
     if length_cm > 0.0:
@@ -116,10 +116,14 @@ def wakita_core(
     n = n_sections
     if n <= 0:
         n = max(2, int(np.floor(2.0 * length * fs / SPEED_OF_SOUND_CM_S + 0.5)))
-    if n - 1 > max_lag:
-        rr = autocorrelation(y, n - 1)
-        rr[0] *= 1.0 + 1e-9
-    _, k, _ = levinson_durbin(rr, n - 1)
+    if n - 1 <= order_f:
+        # Levinson-Durbin's reflection coefficients do not depend on the final order
+        k = k_f[: n - 1].copy()
+    else:
+        if n - 1 > max_lag:
+            rr = autocorrelation(y, n - 1)
+            rr[0] *= 1.0 + 1e-9
+        _, k, _ = levinson_durbin(rr, n - 1)
     areas, r = areas_from_parcor(k, LPC_MEAN_AREA_CM2)
     refl = np.empty(n)
     refl[: n - 1] = r
