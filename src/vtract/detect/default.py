@@ -231,6 +231,7 @@ class DefaultDetector:
         big = big.assign(score=np.atleast_1d(per_bigram))
         weight_sum = float(big["weight"].sum()) if n else 0.0
         thresholds = {
+            "score_synthetic_above": 0.5,
             "threshold": cal.threshold,
             "slope": cal.slope,
             "target_fpr": cal.target_fpr,

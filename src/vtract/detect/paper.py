@@ -428,10 +428,14 @@ class PaperDetector:
             else features.assign(outside=False, in_ranges=False)
         )
         big = self._occurrences(rows)
+        # the score is the published share itself, so its threshold is on the score scale
         thresholds = (
-            {"vote_threshold": VOTE_THRESHOLD}
+            {"vote_threshold": VOTE_THRESHOLD, "score_synthetic_above": VOTE_THRESHOLD}
             if rule == "ideal-vote"
-            else {"sentence_threshold": float(self.sentence_threshold)}
+            else {
+                "sentence_threshold": float(self.sentence_threshold),
+                "score_synthetic_above": float(self.sentence_threshold),
+            }
         )
         warnings = list(self.notes)
         if low_confidence:
