@@ -63,8 +63,9 @@ def roots_of_predictor(a: np.ndarray) -> np.ndarray:
                     di = zi.imag - z[j].imag
                     m2 = dr * dr + di * di
                     if m2 > 0.0:
-                        acc_re += dr / m2
-                        acc_im -= di / m2
+                        inv = 1.0 / m2
+                        acc_re += dr * inv
+                        acc_im -= di * inv
             den = 1.0 - ratio * complex(acc_re, acc_im)
             dm = den.real * den.real + den.imag * den.imag
             w = ratio * den.conjugate() / dm if dm > 0.0 else ratio
