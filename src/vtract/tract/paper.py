@@ -440,4 +440,3 @@ def model_db(r: np.ndarray, omega: np.ndarray) -> np.ndarray:
     """Model magnitude (dB) of the closed-glottis tube."""
     db, _, _ = tube_db_gradient(np.ascontiguousarray(r, dtype=np.float64), 1.0, omega)
     return db
-
