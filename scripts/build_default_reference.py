@@ -99,9 +99,18 @@ def recordings(data: Path, libri_test_other: int, libri_train: int) -> tuple[lis
     texts = _espnet_texts(data / "mixed/espnet/ljspeech/tacotron2.v1/text/text")
     for f in sorted(gt.glob("*.wav")):
         recs.append(
-            Recording(audio=f, speaker="ljspeech-LJ", transcript=texts[f.stem], name=_rel(f, data))
+            Recording(
+                audio=f,
+                speaker="ljspeech-LJ",
+                transcript=texts[f.stem],
+                recognise=True,
+                name=_rel(f, data),
+            )
         )
-    notes["ljspeech"] = "all 32 clips + 5 ESPnet ground-truth clips (same speaker)"
+    notes["ljspeech"] = (
+        "all 32 clips + 5 ESPnet ground-truth clips (same speaker); transcripts.psv covers only 8 "
+        "clips: the others, and clips whose transcript has words outside CMUdict, use recognition"
+    )
 
     for r in find_recordings([data / "organic/arctic"], recognise=True):
         recs.append(_named(r, data, "arctic-slt"))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _shared import SHARED_DATA, needs_shared
 from test_windows import CAT, ramp
 from vtract.errors import InputFileError
 from vtract.features import (
@@ -142,3 +143,26 @@ def test_sections_are_resampled_in_the_table():
     np.testing.assert_allclose(
         df["area_cm2"].to_numpy().reshape(-1, 4), [[1.0, 1.0, 4.0, 4.0]] * (len(df) // 4)
     )
+
+
+@needs_shared
+def test_extract_features_on_a_real_recording():
+    import vtract
+    from vtract.features import extract_features
+    from vtract.provenance import file_sha256
+    from vtract.windows import bigram_pairs
+
+    wav = SHARED_DATA / "organic/praatio/mary.wav"
+    ev = vtract.load(wav)
+    ali = vtract.read_alignment(SHARED_DATA / "organic/praatio/mary.TextGrid")
+    df = extract_features(ev, ali, method="lpc", speaker="mary")
+    windows = bigram_windows(ev, 16000, ali)
+    n_windows = sum(b.n_windows for b in windows) - df.attrs["failed_windows"]
+    assert len(df) == n_windows * 15 and set(df["n_sections"]) == {15}
+    assert set(df["bigram"]) <= set(bigram_pairs(ali)["bigram"])
+    assert set(df["sha256"]) == {file_sha256(wav)} and set(df["method"]) == {"lpc"}
+    assert set(df["file"]) == {str(wav.resolve())}
+    assert (df["area_cm2"] > 0).all() and df["length_cm"].between(5, 30).all()
+    # the centred window of each bigram sits on its boundary
+    centred = df[(df["section"] == 0) & (df["window_index"] == 0)]
+    np.testing.assert_allclose(centred["offset_s"], 0.0, atol=1 / 16000)

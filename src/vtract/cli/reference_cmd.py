@@ -161,7 +161,6 @@ def info_command(ref: str, show_files: bool) -> None:
 
     r = Reference.load(ref)
     info = r.info()
-    info["corpus"] = {k: v for k, v in info["corpus"].items() if k != "recordings"}
     if show_files:
         info["files"] = r.meta.get("files", [])
     click.echo(json.dumps(info, sort_keys=True, indent=1))
