@@ -184,7 +184,16 @@ def test_batch_equals_single(vowel16, method):
     batch = estimate_tracts(frames, 16000, method=method)
     assert len(batch) == 4
     for f, b in zip(frames, batch):
-        np.testing.assert_array_equal(b.areas, estimate_tract(f, 16000, method=method).areas)
+        single = estimate_tract(f, 16000, method=method)
+        np.testing.assert_array_equal(b.areas, single.areas)
+        np.testing.assert_array_equal(b.reflection, single.reflection)
+        np.testing.assert_array_equal(b.formants_hz, single.formants_hz)
+        np.testing.assert_array_equal(b.bandwidths_hz, single.bandwidths_hz)
+        assert b.length_cm == single.length_cm and b.params == single.params
+    ragged = estimate_tracts([frames[0], frames[1][:400]], 16000, method=method)
+    np.testing.assert_array_equal(
+        ragged[1].areas, estimate_tract(frames[1][:400], 16000, method=method).areas
+    )
     listed = estimate_tracts(list(frames), 16000, method=method)
     np.testing.assert_array_equal(listed[2].areas, batch[2].areas)
 

@@ -45,7 +45,13 @@ from .result import TractEstimate
 from .tube import areas_from_reflection, reflection_from_areas
 from .wakita import LPC_MEAN_AREA_CM2, wakita_core
 
-__all__ = ["DEFAULT_RATE", "default_core", "equalise_bandwidths", "estimate_default"]
+__all__ = [
+    "DEFAULT_RATE",
+    "default_core",
+    "default_result",
+    "equalise_bandwidths",
+    "estimate_default",
+]
 
 DEFAULT_RATE = 16000
 SECTION_SPREAD = 1
@@ -154,6 +160,20 @@ def estimate_default(
         -1.0 if length_cm is None else float(length_cm),
         -1 if n_sections is None else int(n_sections),
     )
+    return default_result(areas, freqs, bws, length, raw_length, rate, fs, length_cm)
+
+
+def default_result(
+    areas: np.ndarray,
+    freqs: np.ndarray,
+    bws: np.ndarray,
+    length: float,
+    raw_length: float,
+    rate: int,
+    fs: int,
+    length_cm: float | None,
+) -> TractEstimate:
+    """Wrap :func:`default_core` outputs in a :class:`TractEstimate`."""
     n = areas.shape[0]
     refl = np.empty(n)
     refl[: n - 1] = reflection_from_areas(areas)

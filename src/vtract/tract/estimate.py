@@ -145,9 +145,12 @@ def estimate_tracts(
     Returns
     -------
     list of TractEstimate
-        One estimate per window, in order. The ``"paper"`` fast solver runs
-        the windows in parallel (Numba ``prange``, ``NUMBA_NUM_THREADS``
-        threads); the other methods loop over the windows.
+        One estimate per window, in order, identical to
+        :func:`estimate_tract` on each window. Equal-length windows run in
+        parallel (Numba ``prange`` over windows, ``NUMBA_NUM_THREADS``
+        threads) for ``"default"``, ``"lpc"`` and the fast ``"paper"``
+        solver; windows of different lengths, and the published solver,
+        run one after another.
 
     Raises
     ------
@@ -168,6 +171,10 @@ def estimate_tracts(
             raise EstimationError(f"window {i}: {exc}") from None
     if method == "paper" and (solver or "fast") == "fast" and xs:
         return _estimate_paper_batch(xs, rate)
+    if method in ("lpc", "default") and xs:
+        batch = _estimate_lpc_default_batch(xs, rate, method, n_sections, length_cm)
+        if batch is not None:
+            return batch
     out = []
     for i, x in enumerate(xs):
         try:
@@ -279,6 +286,20 @@ def _estimate_lpc(
         -1.0 if length_cm is None else float(length_cm),
         -1 if n_sections is None else int(n_sections),
     )
+    return _lpc_result(areas, refl, freqs, bws, length, raw_length, rate, fs, length_cm)
+
+
+def _lpc_result(
+    areas: np.ndarray,
+    refl: np.ndarray,
+    freqs: np.ndarray,
+    bws: np.ndarray,
+    length: float,
+    raw_length: float,
+    rate: int,
+    fs: int,
+    length_cm: float | None,
+) -> TractEstimate:
     n = areas.shape[0]
     params: dict[str, Any] = {
         "input_rate": rate,
@@ -300,3 +321,56 @@ def _estimate_lpc(
         method="lpc",
         params=params,
     )
+
+
+def _estimate_lpc_default_batch(
+    xs: list[np.ndarray], rate: int, method: str, n_sections: int | None, length_cm: float | None
+) -> list[TractEstimate] | None:
+    """Parallel batch for equal-length windows; ``None`` if the windows differ in length."""
+    from .batch import default_batch, wakita_batch
+    from .default import DEFAULT_RATE, default_result
+
+    fs = lpc_analysis_rate(rate) if method == "lpc" else min(rate, DEFAULT_RATE)
+    ys = [to_rate(x, rate, fs) for x in xs]
+    if len({y.size for y in ys}) != 1:
+        return None
+    frames = np.ascontiguousarray(np.stack(ys))
+    length_arg = -1.0 if length_cm is None else float(length_cm)
+    n_arg = -1 if n_sections is None else int(n_sections)
+    out = []
+    if method == "lpc":
+        areas, refl, n_a, freqs, bws, n_f, lengths = wakita_batch(
+            frames, float(fs), length_arg, n_arg
+        )
+        for i in range(len(ys)):
+            k, m = int(n_a[i]), int(n_f[i])
+            out.append(
+                _lpc_result(
+                    areas[i, :k].copy(),
+                    refl[i, :k].copy(),
+                    freqs[i, :m].copy(),
+                    bws[i, :m].copy(),
+                    lengths[i, 0],
+                    lengths[i, 1],
+                    rate,
+                    fs,
+                    length_cm,
+                )
+            )
+        return out
+    areas, n_a, freqs, bws, n_f, lengths = default_batch(frames, float(fs), length_arg, n_arg)
+    for i in range(len(ys)):
+        k, m = int(n_a[i]), int(n_f[i])
+        out.append(
+            default_result(
+                areas[i, :k].copy(),
+                freqs[i, :m].copy(),
+                bws[i, :m].copy(),
+                lengths[i, 0],
+                lengths[i, 1],
+                rate,
+                fs,
+                length_cm,
+            )
+        )
+    return out
