@@ -10,6 +10,7 @@ child process, :mod:`hardening.cli_runner`) and checked one by one.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import subprocess
 import sys
@@ -195,6 +196,12 @@ def test_batch_each_corpus_case(corpus, batched, name):
     elif case.group == "transcript":
         want = " ".join((case.transcript or "").split())
         rows = rows[rows["transcript"] == want]
+    if len(rows) == 0:
+        # the same bytes with the same transcript/alignment elsewhere in the run: one row for both
+        sha = hashlib.sha256(case.audio.read_bytes()).hexdigest()
+        twins = table[(table["sha256"] == sha) & (table["alignment_file"] == "")]
+        want = " ".join((case.transcript or "").split())
+        rows = twins[twins["transcript"] == want] if case.textgrid is None else twins[:0]
     assert len(rows) == 1, f"{name}: {len(rows)} rows"
     row = rows.iloc[0]
     if row["error_type"]:
