@@ -113,7 +113,23 @@ def run_audited(args: list[str], workdir: Path, *, timeout: float = 300) -> Audi
     return Audit(proc, writes, reads)
 
 
-HAS_STRACE = shutil.which("strace") is not None
+def _strace_works() -> bool:
+    """strace is installed and may trace here (containers often forbid ptrace)."""
+    if shutil.which("strace") is None:
+        return False
+    try:
+        proc = subprocess.run(
+            ["strace", "-f", "-qq", "-o", os.devnull, sys.executable, "-c", "pass"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0
+
+
+HAS_STRACE = _strace_works()
 
 _OPEN_RE = re.compile(r'open(?:at)?\((?:[^,]+, )?"((?:[^"\\]|\\.)*)", ([A-Z_|]+)')
 _MUTATE_RE = re.compile(

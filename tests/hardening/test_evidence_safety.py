@@ -107,7 +107,7 @@ def test_batch_never_writes_to_evidence_audit_hook(sealed, tmp_path):
     assert out.is_file()
 
 
-@pytest.mark.skipif(not HAS_STRACE, reason="strace not installed")
+@pytest.mark.skipif(not HAS_STRACE, reason="strace not installed or not permitted (ptrace)")
 @needs_analyze
 def test_no_process_opens_evidence_for_writing_strace(sealed, tmp_path):
     folder, files = sealed
@@ -119,7 +119,7 @@ def test_no_process_opens_evidence_for_writing_strace(sealed, tmp_path):
     )
 
 
-@pytest.mark.skipif(not HAS_STRACE, reason="strace not installed")
+@pytest.mark.skipif(not HAS_STRACE, reason="strace not installed or not permitted (ptrace)")
 @needs_batch
 def test_batch_workers_never_open_evidence_for_writing_strace(sealed, tmp_path):
     folder, _ = sealed
