@@ -158,3 +158,13 @@ def test_calibration_read_from_reference(organic):
     assert resolved == cal and warnings == []
     resolved, warnings = DefaultDetector(TableReference(organic)).resolved_calibration()
     assert resolved is PRIOR_CALIBRATION and "uncalibrated" in warnings[0]
+
+
+def test_non_finite_areas_are_ignored(reference):
+    rng = np.random.default_rng(9)
+    feats = make_features("x", BIGRAMS, rng=rng)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    base, _ = det.evaluate(feats)
+    broken = pd.concat([feats, feats.head(4).assign(area_cm2=np.nan, window_index=9)])
+    stat, big = det.evaluate(broken)
+    assert np.isfinite(stat) and stat == pytest.approx(base)

@@ -13,7 +13,6 @@ before it gives a verdict.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -313,15 +312,9 @@ def analyze(
         )
         warnings.extend(notes)
         if len(features):
-            if importlib.util.find_spec("vtract.plausibility") is None:
-                warnings.append(
-                    "anatomical plausibility checks are not available in this build: no flags "
-                    "were computed and the score rests on reference deviations alone"
-                )
-            else:
-                from .detect.estimates import plausibility_flags
+            from .detect.estimates import plausibility_flags
 
-                flags = plausibility_flags(features)
+            flags = plausibility_flags(features)
         decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
         big = decision.bigrams
     warnings.extend(decision.warnings)

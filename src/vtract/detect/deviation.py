@@ -181,7 +181,9 @@ def row_deviations(features: pd.DataFrame, reference: ReferenceLike) -> pd.DataF
         ``exceed``, ``ref_min``, ``ref_max``.
     """
     _check_features(features)
-    df = features.reset_index(drop=True)
+    # rows without a finite positive area carry no shape (the estimator failed there)
+    area = features["area_cm2"].to_numpy(np.float64)
+    df = features[np.isfinite(area) & (area > 0)].reset_index(drop=True)
     if df.empty:
         return df.assign(
             level=pd.Series(dtype=str),
