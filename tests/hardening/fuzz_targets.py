@@ -29,6 +29,8 @@ TARGETS = {
     "textgrid": ".TextGrid",
     "timit": ".PHN",
     "hts": ".lab",
+    "festival": ".segs",
+    "csv": ".csv",
 }
 
 _SEEDS: dict[str, list[bytes]] = {}
@@ -141,6 +143,12 @@ def seeds(target: str) -> list[bytes]:
             b"\xef\xbb\xbf" + _TEXTGRID_SHORT.encode(),
         ]
         _SEEDS["timit"] = [b"0 3050 h#\n3050 4559 sh\n4559 5723 ix\n5723 6642 hv\n6642 8772 eh\n"]
+        _SEEDS["festival"] = [b"#\n0.1750 100 pau\n0.2700 100 ao\n0.3700 100 th\n0.4650 100 er\n"]
+        _SEEDS["csv"] = [
+            b"start_phoneme,end_phoneme,arpabet,ipa,start_word,end_word,word\n"
+            b"0,1600,HH,h,0,4800,hello\n1600,3200,AH0,@,0,4800,hello\n3200,4800,L,l,0,4800,hello\n",
+            b"start,end,label,word\n0.0,0.1,s,see\n0.1,0.3,iy,see\n",
+        ]
         _SEEDS["hts"] = [
             b"0 1300000 sil\n1300000 2050000 hh\n2050000 2700000 iy\n",
             b"0 1300000 x^x-sil+hh=iy@x_x/A:0_0_0\n1300000 2050000 x^sil-hh+iy=t@1_2/A:0\n",

@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 
 from hardening.fuzz_targets import TARGETS, mutate, reproducer, run_target, seeds
 
-EXAMPLES = {"wav": 40, "flac": 30, "mp3": 25, "textgrid": 50, "timit": 30, "hts": 30}
+EXAMPLES = {
+    "wav": 40,
+    "flac": 30,
+    "mp3": 25,
+    "textgrid": 50,
+    "timit": 30,
+    "hts": 30,
+    "festival": 20,
+    "csv": 25,
+}
 
 ops_st = st.lists(
     st.tuples(st.integers(0, 6), st.integers(0, 2**16), st.integers(0, 2**32)),
