@@ -87,6 +87,8 @@ KNOWN_FINDINGS = {
     ),
     "hts_utf16_bom_odd_length": ("hts", b"\xff\xfe0 1"),
     "timit_utf16_bom_odd_length": ("timit", b"\xff\xfe0 3R50(050 4559 sh\n"),
+    "festival_utf16_bom_odd_length": ("festival", b"\xff\xfe#"),
+    "csv_non_numeric_rate": ("csv", b"start,end,label,fs\n0.0,0.1,s,x\n"),
 }
 
 
