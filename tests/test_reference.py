@@ -302,3 +302,26 @@ def test_cli_build_and_info(tmp_path):
     bad.write_bytes(b"junk")
     res = runner.invoke(cli, ["reference", "info", str(bad)])
     assert res.exit_code == 1 and "not a vtract reference" in res.output
+
+
+def test_default_reference_ships_with_provenance():
+    from vtract.reference import default_reference, default_reference_path
+
+    ref = default_reference()
+    assert ref is default_reference()  # cached
+    assert ref.sha256 == file_sha256(default_reference_path())
+    assert ref.method == ref.meta["estimator"]["method"] == "default"
+    assert ref.meta["settings"]["extract_features"]["sections"] == 15
+    files = ref.files
+    assert len(files) == ref.meta["n_files"] > 50
+    assert files["sha256"].str.fullmatch(r"[0-9a-f]{64}").all()
+    assert not files["file"].str.startswith("/").any()  # relative to the data folder
+    corpus = ref.meta["corpus"]
+    assert "CC BY 4.0" in corpus["attribution"]["LibriSpeech"]
+    libri = [r for r in corpus["recordings"] if r["file"].startswith("organic/librispeech")]
+    assert libri and all(r["phones_from"] == "recognition" for r in libri if not r["skipped"])
+    # only derived statistics in the package: no audio next to the reference
+    shipped = sorted(p.name for p in default_reference_path().parent.iterdir())
+    assert shipped == ["README.md", "default.vtref"]
+    stats, level = ref.lookup("AH-N", 15)
+    assert level == "bigram" and (stats["count"] >= ref.min_count).all()

@@ -478,6 +478,7 @@ def write_features(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     os.close(fd)
     try:
         df.reset_index(drop=True).to_parquet(tmp, index=False)
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -520,3 +521,10 @@ def _check_columns(df: pd.DataFrame, where: str = "feature table") -> None:
 def _check_label(label: str) -> None:
     if label not in ("", "organic", "synthetic"):
         raise FeatureTableError(f"label must be '', 'organic' or 'synthetic', got {label!r}")
+
+
+def _default_mode() -> int:
+    """File mode a plain ``open(..., "w")`` would give (0o666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
