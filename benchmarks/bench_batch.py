@@ -25,9 +25,10 @@ worker, pool warmed up first so process start-up and JIT are not timed):
 Figures: throughput in seconds of audio per second of wall time, the 2/1
 worker scaling ratio (target >= 1.7 for the estimation stage on 2 cores),
 peak RSS per worker (``ru_maxrss`` reported by the worker) and of the whole
-process tree (psutil, sampled every 50 ms), worker peak RSS after 1 and after
-``--growth-passes`` passes over the files (memory must not grow with the
-number of files), the main process RSS before/after streaming the results,
+process tree (psutil, sampled every 50 ms), one worker's peak RSS after each
+of ``--growth-passes`` passes over the files, for the estimation stage and
+for the full analysis (memory must not grow with the number of files), the
+main process RSS before/after streaming the results,
 and whether the Dask backend (``LocalCluster``, 2 single-threaded worker
 processes) gives the same verdicts and scores as loky.
 
@@ -59,7 +60,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vtract
 from _harness import write_result
-from vtract.batch import BatchInput, discover_inputs, hash_inputs, map_files
+from vtract.batch import AnalyzeTask, BatchInput, discover_inputs, hash_inputs, map_files
 
 DATA = Path(
     os.environ.get("VTRACT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -503,6 +504,10 @@ def main() -> None:
                     "built from this benchmark's organic files (no default reference installed)"
                 )
             figures["analyze"], tables = analyze_stage(with_tg, jobs, reference, work)
+            figures["memory_growth:analyze"] = growth(
+                AnalyzeTask(reference=reference), with_tg, args.growth_passes
+            )
+            print(f"  memory growth (analyze): {figures['memory_growth:analyze']}", flush=True)
             if not args.skip_dask:
                 t0 = time.perf_counter()
                 res = vtract.analyze_many(with_tg, backend="dask", n_jobs=max(jobs), threads_per_worker=1,
