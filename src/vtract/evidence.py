@@ -144,7 +144,7 @@ class Evidence:
             path=None,
             sha256=digest,
             pcm_sha256=digest,
-            warnings=tuple(_signal_warnings(x, x)),
+            warnings=tuple(_signal_warnings(x, _count_clipped(x) / x.size)),
         )
 
     def summary(self) -> dict[str, object]:
@@ -230,32 +230,24 @@ def load(
     except OSError as exc:
         raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
     sha256 = hashlib.sha256(raw).hexdigest()
-    data, file_sr, fmt, subtype = _decode(raw, p.name)
+    mono, n_channels, clipped, file_sr, fmt, subtype = _decode(raw, p.name, channel)
+    del raw  # only the decoded samples are needed from here on
 
     if file_sr is None or not np.isfinite(file_sr):
         raise SampleRateError(f"{p.name}: file has no valid sample rate")
     file_sr = _check_rate(int(file_sr), what=f"{p.name}: sample rate in the file")
-    if data.shape[0] == 0:
+    if mono.shape[0] == 0:
         raise EmptyAudioError(f"{p.name}: file decodes to 0 samples")
-    n_channels = int(data.shape[1])
-    if data.shape[0] / file_sr > MAX_DURATION_SECONDS:
+    if mono.shape[0] / file_sr > MAX_DURATION_SECONDS:
         raise InputFileError(
-            f"{p.name}: {data.shape[0] / file_sr:.0f} s of audio, above the limit of "
+            f"{p.name}: {mono.shape[0] / file_sr:.0f} s of audio, above the limit of "
             f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
         )
-    if channel is not None:
-        if not 0 <= channel < n_channels:
-            raise InputFileError(
-                f"{p.name}: channel {channel} requested, file has {n_channels} channel(s)"
-            )
-        mono = data[:, channel]
-    else:
-        mono = data.mean(axis=1) if n_channels > 1 else data[:, 0]
     if not np.all(np.isfinite(mono)):
         bad = int(np.count_nonzero(~np.isfinite(mono)))
         raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
 
-    notes = _signal_warnings(mono, data)
+    notes = _signal_warnings(mono, clipped / (mono.shape[0] * n_channels))
     target = file_sr if sr is None else sr
     if target != file_sr:
         out = resample(mono, file_sr, target)
@@ -307,28 +299,39 @@ def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     )
 
 
-def _decode(raw: bytes, name: str) -> tuple[np.ndarray, float | None, str, str]:
+def _decode(
+    raw: bytes, name: str, channel: int | None
+) -> tuple[np.ndarray, int, int, float | None, str, str]:
+    """Decode to one float64 channel (mix-down or the picked one), block by block.
+
+    Returns the samples, the file's channel count, how many samples (of any
+    channel) are at full scale, the file's rate, format and subtype. At most
+    :data:`MAX_DURATION_SECONDS` (+ 1 frame) are decoded; a file whose rate is
+    outside the accepted range is not decoded at all (``load`` refuses it).
+    The whole multichannel signal is never held in memory.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with sf.SoundFile(io.BytesIO(raw)) as snd:
                 fmt, subtype = snd.format, snd.subtype
                 file_sr = snd.samplerate
+                n_channels = int(snd.channels)
+                if channel is not None and not 0 <= channel < n_channels:
+                    raise InputFileError(
+                        f"{name}: channel {channel} requested, file has {n_channels} channel(s)"
+                    )
                 if not MIN_SAMPLE_RATE <= file_sr <= MAX_SAMPLE_RATE:
-                    # refused by the rate check in load(); decoding it could take any memory
-                    data = np.zeros((0, snd.channels))
+                    mono, clipped = np.zeros(0), 0
                 else:
                     # bounded decode: a small compressed file may expand to days of audio
                     limit = int(MAX_DURATION_SECONDS * file_sr)
-                    if snd.frames >= _UNKNOWN_LENGTH:  # stream without a length in its header
-                        data = _read_at_most(snd, limit + 1)
-                    elif snd.frames > limit:
+                    if limit < snd.frames < _UNKNOWN_LENGTH:
                         raise InputFileError(
                             f"{name}: {snd.frames / file_sr:.0f} s of audio, above the limit of "
                             f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
                         )
-                    else:
-                        data = snd.read(dtype="float64", always_2d=True)
+                    mono, clipped = _read_mono(snd, limit + 1, channel)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
         raise UnsupportedFormatError(
@@ -338,23 +341,64 @@ def _decode(raw: bytes, name: str) -> tuple[np.ndarray, float | None, str, str]:
         raise UnsupportedFormatError(
             f"{name}: header claims more audio than fits in memory"
         ) from None
-    return data, file_sr, fmt, subtype
+    return mono, n_channels, clipped, file_sr, fmt, subtype
 
 
 #: libsndfile reports this many frames (SF_COUNT_MAX) when the header gives no length.
 _UNKNOWN_LENGTH = 2**62
+#: Frames decoded at a time.
+_BLOCK_FRAMES = 1 << 16
 
 
-def _read_at_most(snd: sf.SoundFile, max_frames: int) -> np.ndarray:
-    """Decode block by block, stopping after ``max_frames`` frames."""
-    parts, n = [], 0
+def _read_mono(snd: sf.SoundFile, max_frames: int, channel: int | None) -> tuple[np.ndarray, int]:
+    """Decode at most ``max_frames`` frames; mix down (or pick ``channel``) per block.
+
+    Row-wise means do not depend on the blocking, so the result is bit-identical
+    to mixing down the whole decoded array.
+    """
+    known = snd.frames < _UNKNOWN_LENGTH
+    if known and snd.format == "MP3":
+        # libsndfile's MPEG decoder gives block-size-dependent samples (float32-rounding
+        # differences after each block boundary): decode it in one piece, as always.
+        data = snd.read(frames=min(snd.frames, max_frames), dtype="float64", always_2d=True)
+        return _mix(data, channel), _count_clipped(data)
+    out = np.empty(min(snd.frames, max_frames)) if known else None
+    parts: list[np.ndarray] = []
+    n = clipped = 0
     while n < max_frames:
-        block = snd.read(frames=min(1 << 16, max_frames - n), dtype="float64", always_2d=True)
+        block = snd.read(frames=min(_BLOCK_FRAMES, max_frames - n), dtype="float64", always_2d=True)
         if block.shape[0] == 0:
             break
-        parts.append(block)
-        n += block.shape[0]
-    return np.concatenate(parts) if parts else np.zeros((0, snd.channels))
+        clipped += _count_clipped(block)
+        m = _mix(block, channel)
+        if out is not None and n + m.size <= out.size:
+            out[n : n + m.size] = m
+        else:  # unknown length, or more frames than the header said
+            if out is not None:
+                parts.append(out[:n].copy())
+                out = None
+            parts.append(np.array(m))
+        n += m.size
+    if out is not None:
+        return out[:n], clipped
+    return (np.concatenate(parts) if parts else np.zeros(0)), clipped
+
+
+def _mix(frames: np.ndarray, channel: int | None) -> np.ndarray:
+    """One channel of a (frames, channels) block: the picked one or the mean."""
+    if channel is not None:
+        return frames[:, channel]
+    return frames.mean(axis=1) if frames.shape[1] > 1 else frames[:, 0]
+
+
+def _count_clipped(x: np.ndarray) -> int:
+    """Samples with ``|x| >= CLIP_LEVEL``, counted in blocks (no full-size temporaries)."""
+    flat = x.reshape(-1)
+    step = _BLOCK_FRAMES * 16
+    return sum(
+        int(np.count_nonzero(np.abs(flat[i : i + step]) >= CLIP_LEVEL))
+        for i in range(0, flat.size, step)
+    )
 
 
 def _check_rate(rate: int, what: str = "sample rate") -> int:
@@ -376,22 +420,26 @@ def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
             f"{name}: {x.size / sr * 1000:.1f} ms of audio; at least "
             f"{ANALYSIS_WINDOW_SECONDS * 1000:.1f} ms (one analysis window) is needed"
         )
-    if float(np.max(np.abs(x - x[0]))) <= SILENCE_PEAK:
-        level = "digital silence" if abs(float(x[0])) <= SILENCE_PEAK else "a constant (pure DC)"
+    first = float(x[0])
+    if max(float(np.max(x)) - first, first - float(np.min(x))) <= SILENCE_PEAK:
+        level = "digital silence" if abs(first) <= SILENCE_PEAK else "a constant (pure DC)"
         raise SilentAudioError(f"{name}: audio is {level}; there is no speech to analyse")
 
 
-def _signal_warnings(mono: np.ndarray, data: np.ndarray) -> list[str]:
+def _signal_warnings(mono: np.ndarray, clipped_share: float) -> list[str]:
     notes: list[str] = []
-    if data.size:
-        clipped = float(np.mean(np.abs(data) >= CLIP_LEVEL))
-        if clipped > CLIP_WARN_FRACTION:
-            notes.append(
-                f"clipping: {clipped * 100:.2f}% of samples at full scale; "
-                "spectral estimates near clipped regions are distorted"
-            )
+    if clipped_share > CLIP_WARN_FRACTION:
+        notes.append(
+            f"clipping: {clipped_share * 100:.2f}% of samples at full scale; "
+            "spectral estimates near clipped regions are distorted"
+        )
     if mono.size:
-        rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
+        step = _BLOCK_FRAMES * 16  # sums in blocks: no full-size temporaries
+        power = sum(
+            float(np.sum(np.square(mono[i : i + step], dtype=np.float64)))
+            for i in range(0, mono.size, step)
+        )
+        rms = float(np.sqrt(power / mono.size))
         mean = float(np.mean(mono, dtype=np.float64))
         if rms > 0 and abs(mean) / rms > DC_WARN_RATIO:
             notes.append(f"DC offset: mean {mean:+.4f} is {abs(mean) / rms:.0%} of RMS")
