@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from _shared import needs_shared
 
 nbformat = pytest.importorskip("nbformat")
