@@ -16,6 +16,7 @@ from _reports import FakeReference, make_evidence, make_report
 from vtract.errors import VtractError
 from vtract.report import (
     SCHEMA_VERSION,
+    Report,
     report_schema,
     strip_timestamps,
     validate_report_dict,
@@ -98,6 +99,23 @@ def test_same_input_gives_same_json_apart_from_timestamps():
     changed = copy.deepcopy(b)
     changed["bigrams"][0]["score"] = 0.21
     assert strip_timestamps(a) != strip_timestamps(changed)
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_json_round_trips_through_from_json(empty):
+    text = make_report(empty=empty).to_json()
+    again = Report.from_json(text)
+    assert again.to_json() == text
+    assert np.isnan(again.bigrams[2].deviation) if not empty else again.bigrams == []
+
+
+def test_from_dict_refuses_other_versions_and_junk():
+    data = json.loads(make_report().to_json())
+    with pytest.raises(VtractError, match="schema_version"):
+        Report.from_dict({**data, "schema_version": "0.1"})
+    del data["sha256"]
+    with pytest.raises(VtractError, match="not a vtract report"):
+        Report.from_dict(data)
 
 
 def test_to_json_is_sorted_and_stable():

@@ -172,6 +172,66 @@ class Report:
         """Number of bigrams that contributed evidence."""
         return len(self.bigrams)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """Rebuild a report from :meth:`to_dict` output (e.g. a saved JSON report).
+
+        Derived keys (``schema_version``, ``n_bigrams``, ``chain_of_custody``)
+        are recomputed; ``null`` numbers of the bigram evidence become NaN.
+
+        Raises
+        ------
+        VtractError
+            Another schema version, or a required field is missing.
+        """
+        from .errors import VtractError
+
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise VtractError(
+                f"report schema_version is {version!r}; this vtract reads {SCHEMA_VERSION!r}"
+            )
+        nan = float("nan")
+        try:
+            flags = [Flag(**f) for f in data.get("flags", [])]
+            bigrams = [
+                BigramEvidence(
+                    **{
+                        **b,
+                        "areas_cm2": [nan if a is None else float(a) for a in b["areas_cm2"]],
+                        **{
+                            k: nan if b[k] is None else float(b[k])
+                            for k in ("boundary", "start", "end", "length_cm", "deviation", "score")
+                        },
+                    }
+                )
+                for b in data.get("bigrams", [])
+            ]
+            return cls(
+                file=data["file"],
+                sha256=data["sha256"],
+                pcm_sha256=data["pcm_sha256"],
+                score=data["score"],
+                verdict=data["verdict"],
+                reason=data["reason"],
+                detector=data.get("detector", "default"),
+                thresholds=dict(data.get("thresholds", {})),
+                flags=flags,
+                bigrams=bigrams,
+                evidence=dict(data.get("evidence", {})),
+                alignment=dict(data.get("alignment", {})),
+                reference=dict(data.get("reference", {})),
+                provenance=dict(data.get("provenance", {})),
+                warnings=list(data.get("warnings", [])),
+            )
+        except (KeyError, TypeError) as exc:
+            raise VtractError(f"not a vtract report dictionary: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        """Rebuild a report from :meth:`to_json` text."""
+        return cls.from_dict(json.loads(text))
+
     def custody(self) -> dict[str, Any]:
         """Chain-of-custody block: what is needed to verify the input and re-run.
 
