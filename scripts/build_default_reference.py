@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from vtract.corpus import Recording, corpus_features, find_recordings  # noqa: E402
 from vtract.features import DEFAULT_SECTIONS, write_features  # noqa: E402
-from vtract.reference import Reference  # noqa: E402
+from vtract.reference import Reference, estimator_fingerprint  # noqa: E402
 from vtract.windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW  # noqa: E402
 
 METHOD = "default"
@@ -179,11 +179,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"data folder not found: {args.data}", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
+    code_before = estimator_fingerprint()
     recs, notes = recordings(args.data, args.libri_test_other, args.libri_train)
     table, records = corpus_features(
         recs, method=METHOD, sections=DEFAULT_SECTIONS, jobs=args.jobs, progress=True
     )
     elapsed = time.perf_counter() - t0
+    if estimator_fingerprint() != code_before:
+        print("the estimator's source changed during the build; run it again", file=sys.stderr)
+        return 1
     if args.features_out:
         write_features(table, args.features_out)
     ref = Reference.fit(
@@ -199,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             "build_seconds": round(elapsed, 1),
             "jobs": args.jobs,
         },
-        estimator={"method": METHOD},
+        estimator={"method": METHOD, "code_sha256": code_before},
         settings={
             "extract_features": {
                 "sr": 16000,

@@ -291,6 +291,9 @@ def test_cli_build_and_info(tmp_path):
     assert summary["sha256"] == ref.sha256 == file_sha256(out)
     assert summary["used"] == 3 and ref.meta["n_files"] == 3 and ref.method == "default"
     assert ref.meta["settings"]["extract_features"]["window"] == 565 and ref.meta["min_count"] == 2
+    from vtract.reference import estimator_fingerprint
+
+    assert ref.meta["estimator"]["code_sha256"] == estimator_fingerprint()
     recs = {Path(r["file"]).name: r for r in ref.meta["corpus"]["recordings"]}
     assert recs["bobby.wav"]["phones_from"] == "alignment file bobby_phones.TextGrid"
     info = runner.invoke(cli, ["reference", "info", str(out), "--files"])

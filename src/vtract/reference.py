@@ -71,6 +71,7 @@ __all__ = [
     "Reference",
     "default_reference",
     "default_reference_path",
+    "estimator_fingerprint",
 ]
 
 #: Name written in every reference file.
@@ -506,6 +507,19 @@ class Reference:
             f"Reference(name={self.name!r}, method={self.method!r}, files={self.meta.get('n_files')}, "
             f"windows={self.meta.get('n_windows')}, bigrams={self.meta.get('n_bigrams')})"
         )
+
+
+def estimator_fingerprint() -> str:
+    """SHA-256 over the source files of :mod:`vtract.tract` (name and bytes, sorted).
+
+    Stored with a reference so that an estimator change, committed or not, is
+    visible: statistics from different estimator code are not comparable.
+    """
+    h = hashlib.sha256()
+    root = resources.files("vtract").joinpath("tract")
+    for name in sorted(p.name for p in root.iterdir() if p.name.endswith(".py")):
+        h.update(name.encode() + b"\0" + root.joinpath(name).read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def default_reference_path() -> Path:

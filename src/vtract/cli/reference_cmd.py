@@ -96,7 +96,7 @@ def build_command(
     """
     from ..corpus import corpus_features, find_recordings
     from ..features import write_features
-    from ..reference import Reference
+    from ..reference import Reference, estimator_fingerprint
     from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
 
     recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
@@ -122,7 +122,7 @@ def build_command(
             "recognition_allowed": recognise,
             "recordings": records,
         },
-        estimator={"method": method},
+        estimator={"method": method, "code_sha256": estimator_fingerprint()},
         settings={
             "extract_features": {
                 "sr": 16000,
