@@ -147,7 +147,7 @@ def test_metadata_records_inputs(ref):
     files = ref.files
     assert list(files["file"]) == ["a.wav", "b.wav", "c.wav"]
     assert list(files["n_windows"]) == [28, 28, 28]
-    assert ref.meta["estimator"] == {"method": "lpc", "params": {"order": 18}}
+    assert ref.meta["estimator"] == {"method": "lpc", "order": 18}
     assert ref.meta["n_speakers"] == 3 and ref.meta["n_windows"] == 84
     assert ref.method == "lpc" and ref.bigrams == ["AH-N", "S-AH", "T-IY"]
     assert ref.meta["provenance"]["tool"] == "vtract"

@@ -188,7 +188,8 @@ class Reference:
             Corpus description: sources, licences, attribution, how the
             alignments were made, subsets (JSON-serialisable).
         estimator : mapping, optional
-            Estimator settings (``params`` of the estimates); ``method`` is
+            Estimator description stored as ``meta["estimator"]`` (settings,
+            ``code_sha256`` = :func:`estimator_fingerprint`); ``method`` is
             taken from the table.
         settings : mapping, optional
             How the table was built; by convention ``{"extract_features":
@@ -220,6 +221,11 @@ class Reference:
             raise ReferenceError_(
                 f"features come from several estimator methods {methods}; fit one at a time"
             )
+        given = (estimator or {}).get("method")
+        if given is not None and given != methods[0]:
+            raise ReferenceError_(
+                f"estimator method {given!r} differs from the table's {methods[0]!r}"
+            )
         if int(min_count) < 1:
             raise ReferenceError_(f"min_count must be >= 1, got {min_count}")
         df = normalise_by_speaker(features.reset_index(drop=True))
@@ -240,7 +246,7 @@ class Reference:
             "format_version": FORMAT_VERSION,
             "name": str(name),
             "vtract_version": __version__,
-            "estimator": {"method": methods[0], "params": _jsonable(dict(estimator or {}))},
+            "estimator": {**_jsonable(dict(estimator or {})), "method": methods[0]},
             "settings": _jsonable(dict(settings or {})),
             "corpus": _jsonable(dict(corpus_info or {})),
             "files": [
