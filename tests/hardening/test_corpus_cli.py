@@ -136,10 +136,14 @@ def test_analyze_each_corpus_case(corpus, analyzed, name):
 def test_analyze_exit_code_reflects_failures_in_a_mixed_run(corpus, tmp_path):
     """Good and bad files together: every file gets a line, exit 1, no traceback."""
     names = ["zero_byte", "random_bytes_wav", "rate_10_mhz", "silence_10_min", "nan_inf_float"]
-    names += [n for n in ("speech_pcm_24",) if n in corpus]
+    names += [n for n in ("textgrid_valid",) if n in corpus]
     files = [str(corpus[n].audio) for n in names]
+    grids = []  # one alignment per file; the refused files never get to read it
+    if "textgrid_valid" in corpus:
+        for _ in files:
+            grids += ["--textgrid", str(corpus["textgrid_valid"].textgrid)]
     proc = subprocess.run(
-        [sys.executable, "-m", "vtract", "analyze", *files],
+        [sys.executable, "-m", "vtract", "analyze", *files, *grids],
         capture_output=True,
         text=True,
         timeout=300,
