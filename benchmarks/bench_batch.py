@@ -418,7 +418,24 @@ def compare_tables(a: Any, b: Any) -> dict[str, Any]:
         else 0.0,
         "errors_identical": a["error_type"].fillna("").tolist()
         == b["error_type"].fillna("").tolist(),
+        "files_with_different_scores": [
+            Path(p).name
+            for p, x, y in zip(a["path"], sa, sb)
+            if not (x == y or (np.isnan(x) and np.isnan(y)))
+        ][:10],
     }
+
+
+def source_fingerprint() -> str:
+    """SHA-256 over vtract's Python sources: others edit the shared checkout while we run."""
+    import hashlib
+
+    root = Path(vtract.__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- main
@@ -453,6 +470,7 @@ def main() -> None:
     print(f"{len(items)} files ({sum(i.label == 'organic' for i in items)} organic), "
           f"{os.cpu_count()} cores, load {os.getloadavg()}", flush=True)  # fmt: skip
     figures: dict[str, Any] = {"files": len(items), "cores": os.cpu_count()}
+    source_at_start = source_fingerprint()
 
     with tempfile.TemporaryDirectory(prefix="vtract-bench-batch-") as tmp:
         work = Path(tmp)
@@ -508,6 +526,9 @@ def main() -> None:
                 AnalyzeTask(reference=reference), with_tg, args.growth_passes
             )
             print(f"  memory growth (analyze): {figures['memory_growth:analyze']}", flush=True)
+            if len(jobs) == 2:  # the same backend, another worker count
+                figures["loky_1_vs_2_workers"] = compare_tables(tables[jobs[0]], tables[jobs[1]])
+                print(f"  loky 1 vs 2 workers: {figures['loky_1_vs_2_workers']}", flush=True)
             if not args.skip_dask:
                 t0 = time.perf_counter()
                 res = vtract.analyze_many(with_tg, backend="dask", n_jobs=max(jobs), threads_per_worker=1,
@@ -518,6 +539,10 @@ def main() -> None:
                 )
                 print(f"  dask vs loky: {figures['dask_vs_loky']}", flush=True)
 
+    figures["source_changed_during_run"] = source_fingerprint() != source_at_start
+    if figures["source_changed_during_run"]:
+        print("WARNING: vtract's sources changed during the run: workers started later ran "
+              "other code; differences between passes may come from that", flush=True)  # fmt: skip
     figures["note"] = (
         "machine shared with other engineers: see loadavg_before_after per stage; "
         "the lead re-runs on a quiet machine"
