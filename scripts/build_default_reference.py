@@ -88,12 +88,14 @@ def _espnet_texts(path: Path) -> dict[str, str]:
     return out
 
 
-def recordings(data: Path, libri_test_other: int, libri_train: int) -> tuple[list[Recording], dict]:
+def recordings(
+    data: Path, libri_test_other: int, libri_train: int, lj: int = 32, mfa_recognise: bool = True
+) -> tuple[list[Recording], dict]:
     """The fixed list of organic recordings and a description of the selection."""
     recs: list[Recording] = []
     notes: dict[str, str] = {}
 
-    for r in find_recordings([data / "organic/ljspeech"], recognise=True):
+    for r in find_recordings([data / "organic/ljspeech"], recognise=True)[:lj]:
         recs.append(_named(r, data, "ljspeech-LJ"))
     gt = data / "mixed/espnet/ljspeech/ground_truth/wav"
     texts = _espnet_texts(data / "mixed/espnet/ljspeech/tacotron2.v1/text/text")
@@ -108,18 +110,22 @@ def recordings(data: Path, libri_test_other: int, libri_train: int) -> tuple[lis
             )
         )
     notes["ljspeech"] = (
-        "all 32 clips + 5 ESPnet ground-truth clips (same speaker); transcripts.psv covers only 8 "
-        "clips: the others, and clips whose transcript has words outside CMUdict, use recognition"
+        f"the first {lj} of the 32 clips (sorted) + 5 ESPnet ground-truth clips (same speaker); "
+        "transcripts.psv covers only the first 8 clips: others, and clips whose transcript has "
+        "words outside CMUdict, use recognition"
     )
 
     for r in find_recordings([data / "organic/arctic"], recognise=True):
         recs.append(_named(r, data, "arctic-slt"))
     notes["arctic"] = "slt a0009 (HTS labels) and a0007 (recognition: no transcript)"
 
-    for r in find_recordings([data / "organic/mfa"], recognise=True):
-        recs.append(_named(r, data, ""))
+    for r in find_recordings([data / "organic/mfa"], recognise=mfa_recognise):
+        if mfa_recognise or r.alignments or r.transcript:
+            recs.append(_named(r, data, ""))
     notes["mfa"] = (
         "all files; TextGrid or .lab transcript where present, else recognition; speakers unknown"
+        if mfa_recognise
+        else "only files with a usable TextGrid or .lab transcript (no recognition); speakers unknown"
     )
 
     for r in find_recordings([data / "organic/praatio"]):
@@ -174,13 +180,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--libri-train", type=int, default=10, help="train-clean-100 speakers (1 utterance each)"
     )
+    ap.add_argument("--lj", type=int, default=32, help="first N LJ Speech clips (sorted)")
+    ap.add_argument(
+        "--no-mfa-recognise",
+        dest="mfa_recognise",
+        action="store_false",
+        help="leave out MFA recordings that have neither TextGrid nor transcript",
+    )
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         print(f"data folder not found: {args.data}", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
     code_before = estimator_fingerprint()
-    recs, notes = recordings(args.data, args.libri_test_other, args.libri_train)
+    recs, notes = recordings(
+        args.data, args.libri_test_other, args.libri_train, args.lj, args.mfa_recognise
+    )
     table, records = corpus_features(
         recs, method=METHOD, sections=DEFAULT_SECTIONS, jobs=args.jobs, progress=True
     )
@@ -202,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             "build_script": "scripts/build_default_reference.py",
             "build_seconds": round(elapsed, 1),
             "jobs": args.jobs,
+            "command": "python scripts/build_default_reference.py "
+            + " ".join(argv or sys.argv[1:]),
         },
         estimator={"method": METHOD, "code_sha256": code_before},
         settings={
