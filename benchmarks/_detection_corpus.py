@@ -14,6 +14,7 @@ from scratch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -332,6 +333,20 @@ def cached_alignment(item: Item, ev: vtract.Evidence | None = None) -> Alignment
     return aln
 
 
+@functools.cache
+def code_version() -> str:
+    """Hash of the source that turns audio + alignment into features (estimators change)."""
+    import vtract as _v
+
+    root = Path(_v.__file__).resolve().parent
+    files = [*sorted((root / "tract").glob("*.py")), root / "features.py", root / "windows.py"]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def cached_features(item: Item, settings: dict[str, Any]) -> pd.DataFrame:
     """Feature table of ``item`` with extraction ``settings``; cached.
 
@@ -340,7 +355,7 @@ def cached_features(item: Item, settings: dict[str, Any]) -> pd.DataFrame:
     """
     from vtract.features import empty_features, extract_features
 
-    key = json.dumps(settings, sort_keys=True)
+    key = json.dumps(settings, sort_keys=True) + code_version()
     digest = hashlib.sha256(
         f"{file_sha256(item.path)}|{_align_source(item)}|{key}".encode()
     ).hexdigest()

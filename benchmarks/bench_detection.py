@@ -55,6 +55,7 @@ from _detection_corpus import (
     SHARED,
     Item,
     cached_features,
+    code_version,
     corpus_items,
     is_alignment_cached,
 )
@@ -84,16 +85,15 @@ from vtract.reference import Reference
 SETTINGS: dict[str, Any] = {"method": "default"}
 
 
-def load_features(items: list[Item], verbose: bool = True) -> pd.DataFrame:
-    tables = []
+def load_features(items: list[Item], jobs: int = 1) -> pd.DataFrame:
+    from joblib import Parallel, delayed
+
     t0 = time.time()
-    for k, it in enumerate(items):
-        df = cached_features(it, SETTINGS)
-        if len(df):
-            tables.append(df)
-        if verbose and (k % 50 == 0 or k == len(items) - 1):
-            print(f"  features {k + 1}/{len(items)} ({time.time() - t0:.0f} s)", flush=True)
-    return pd.concat(tables, ignore_index=True)
+    tables = Parallel(n_jobs=jobs, verbose=5 if jobs > 1 else 0)(
+        delayed(cached_features)(it, SETTINGS) for it in items
+    )
+    print(f"  features of {len(items)} recordings in {time.time() - t0:.0f} s", flush=True)
+    return pd.concat([t for t in tables if len(t)], ignore_index=True)
 
 
 def assign_folds(files: pd.DataFrame, k: int) -> pd.Series:
@@ -128,9 +128,9 @@ def metrics(y: np.ndarray, stat: np.ndarray, pred: np.ndarray | None = None) -> 
     return out
 
 
-def run(items: list[Item], k: int, fpr: float) -> dict[str, Any]:
+def run(items: list[Item], k: int, fpr: float, jobs: int = 1) -> dict[str, Any]:
     print(f"{len(items)} recordings; extracting features (cached)...", flush=True)
-    feats = load_features(items)
+    feats = load_features(items, jobs)
     feats = feats[np.isfinite(feats["area_cm2"])]
     meta = feats.groupby("file", sort=True).agg(
         label=("label", "first"),
@@ -327,6 +327,7 @@ def main() -> None:
     ap.add_argument("--libri", type=int, default=100, help="LibriSpeech files per subset")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fpr", type=float, default=0.01)
+    ap.add_argument("--jobs", type=int, default=1, help="processes for feature extraction")
     ap.add_argument("--no-json", action="store_true")
     ap.add_argument(
         "--cached-only",
@@ -343,12 +344,13 @@ def main() -> None:
     if args.cached_only:
         items = [it for it in items if is_alignment_cached(it)]
     t0 = time.time()
-    figures = run(items, folds, args.fpr)
+    figures = run(items, folds, args.fpr, args.jobs)
     figures["seconds"] = round(time.time() - t0, 1)
     figures["corpus"]["n_listed"] = n_listed
     figures["corpus"]["skipped_not_cached"] = n_listed - len(items)
     params = {
         "settings": SETTINGS,
+        "feature_code_version": code_version(),
         "folds": folds,
         "librispeech_per_subset": libri,
         "target_fpr": args.fpr,
