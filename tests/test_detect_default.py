@@ -168,3 +168,4 @@ def test_non_finite_areas_are_ignored(reference):
     broken = pd.concat([feats, feats.head(4).assign(area_cm2=np.nan, window_index=9)])
     stat, big = det.evaluate(broken)
     assert np.isfinite(stat) and stat == pytest.approx(base)
+    assert (big["n_windows"] == 3).all()  # the window without areas was left out
