@@ -348,8 +348,15 @@ def test_timit_round_trip(tmp_path, data):
     assert list(zip(back.phones["start"], back.phones["end"], back.phones["label"])) == expect
 
 
-def test_to_textgrid_rejects_overlap(tmp_path):
-    al = _alignment([(0.0, 0.2, "AA"), (0.1, 0.3, "B")], [])
+def test_overlapping_phones_are_refused(tmp_path):
+    with pytest.raises(AlignmentError, match=r"'B' starts at 0\.100 s before 'AA' ends at 0\.200"):
+        _alignment([(0.0, 0.2, "AA"), (0.1, 0.3, "B")], [])
+    # within the rounding tolerance of 1 ms: accepted
+    assert len(_alignment([(0.0, 0.2, "AA"), (0.1995, 0.3, "B")], []).phones) == 2
+
+
+def test_to_textgrid_rejects_overlapping_words(tmp_path):
+    al = _alignment([(0.0, 0.2, "AA"), (0.2, 0.3, "B")], [(0.0, 0.2, "a"), (0.1, 0.3, "b")])
     with pytest.raises(AlignmentError, match="overlaps"):
         al.to_textgrid(tmp_path / "x.TextGrid")
 

@@ -106,8 +106,13 @@ def read_published_csv(
     rate = float(sr)
     for col in ("sample_rate", "fs"):
         if col in df.columns and len(df):
-            rate = float(df[col].iloc[0])
-    if rate <= 0:
+            try:
+                rate = float(df[col].iloc[0])
+            except (TypeError, ValueError):
+                raise AlignmentError(
+                    f"{p.name}: {col} column holds {df[col].iloc[0]!r}; expected a rate in Hz"
+                ) from None
+    if not rate > 0 or rate == float("inf"):
         raise AlignmentError(f"{p.name}: sample rate {rate}; expected a positive rate")
 
     scale = None

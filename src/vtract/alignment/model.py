@@ -122,9 +122,11 @@ class Alignment:
         Raises
         ------
         AlignmentError
-            A time is not finite, negative, or an interval ends before it starts.
+            A time is not finite, negative, an interval ends before it starts,
+            or two phone intervals overlap by more than :data:`OVERLAP_TOLERANCE_S`.
         """
         p_start, p_end, p_raw = _columns(phones, "phone")
+        _refuse_overlaps(p_start, p_end, p_raw, "phone")
         w_start, w_end, w_raw = _columns(words, "word")
         labels, unknown, used = normalize_labels(p_raw, scheme)
         word_labels = [clean_word(w) for w in w_raw]
@@ -245,6 +247,28 @@ class Alignment:
             "words": [str(w) for w in self.words["label"]],
             "meta": _jsonable(self.meta),
         }
+
+
+#: Phone intervals may overlap by this much (s) before the alignment is refused
+#: (rounding in sample-index and 10 ms-frame formats).
+OVERLAP_TOLERANCE_S = 1e-3
+
+
+def _refuse_overlaps(start: np.ndarray, end: np.ndarray, raw: Sequence[Any], what: str) -> None:
+    """Raise :class:`AlignmentError` when two intervals of one tier overlap."""
+    if len(start) < 2:
+        return
+    order = np.argsort(start, kind="stable")
+    s, e = start[order], end[order]
+    bad = np.flatnonzero(s[1:] < e[:-1] - OVERLAP_TOLERANCE_S)
+    if bad.size:
+        i = int(bad[0])
+        a, b = int(order[i]), int(order[i + 1])
+        raise AlignmentError(
+            f"{what} intervals overlap: {str(raw[b])!r} starts at {s[i + 1]:.3f} s before "
+            f"{str(raw[a])!r} ends at {e[i]:.3f} s ({bad.size} overlap(s)); "
+            "a phone tier must be a sequence of non-overlapping intervals"
+        )
 
 
 def _columns(

@@ -46,14 +46,20 @@ def decode_text(raw: bytes, name: str) -> str:
     name : str
         File name for error messages.
     """
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8) :].decode("utf-8")
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16")
-    if len(raw) >= 4 and raw[1:4:2] == b"\x00\x00" and raw[0] != 0:
-        return raw.decode("utf-16-le")
-    if len(raw) >= 4 and raw[0:4:2] == b"\x00\x00" and raw[1] != 0:
-        return raw.decode("utf-16-be")
+    try:
+        if raw.startswith(codecs.BOM_UTF8):
+            return raw[len(codecs.BOM_UTF8) :].decode("utf-8")
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return raw.decode("utf-16")
+        if len(raw) >= 4 and raw[1:4:2] == b"\x00\x00" and raw[0] != 0:
+            return raw.decode("utf-16-le")
+        if len(raw) >= 4 and raw[0:4:2] == b"\x00\x00" and raw[1] != 0:
+            return raw.decode("utf-16-be")
+    except UnicodeDecodeError as exc:
+        raise AlignmentError(
+            f"{name}: not valid {exc.encoding} text although it starts like it "
+            f"(byte {exc.start}: {exc.reason}); expected UTF-8 or UTF-16 text"
+        ) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -127,10 +133,15 @@ def read_textgrid(
     w_name = word_tier if word_tier is not None else _find_tier(names, WORD_TIER_NAMES)
     if w_name is not None and w_name not in tiers:
         raise AlignmentError(f"{p.name}: no word tier named {w_name!r}; interval tiers are {names}")
-    phones = [(float(s), float(e), str(lab)) for s, e, lab in tiers[p_name]["entries"]]
-    words = (
-        [(float(s), float(e), str(lab)) for s, e, lab in tiers[w_name]["entries"]] if w_name else []
-    )
+    try:
+        phones = [(float(s), float(e), str(lab)) for s, e, lab in tiers[p_name]["entries"]]
+        words = (
+            [(float(s), float(e), str(lab)) for s, e, lab in tiers[w_name]["entries"]]
+            if w_name
+            else []
+        )
+    except (TypeError, ValueError) as exc:
+        raise AlignmentError(f"{p.name}: an interval time is not a number: {exc}") from None
     flavour = "praat"
     if (
         w_name is not None
