@@ -243,3 +243,18 @@ def test_recognition_finding_no_speech_is_inconclusive(reference, monkeypatch):
     # with a transcript the same failure is an input error, not a verdict
     with pytest.raises(AlignmentError):
         analyze(ev, transcript="hello world", reference=ref)
+
+
+def test_overlapping_phones_are_refused(reference):
+    from vtract.alignment.model import Alignment
+    from vtract.errors import AlignmentError
+
+    ref, _ = reference
+    full = vtract.read_alignment(ARCTIC / "arctic_a0009_phone.lab")
+    ph = full.phones
+    rows = list(zip(ph["start"], ph["end"], ph["label"]))
+    a, b, lab = rows[5]
+    rows[5] = (a - 0.03, b, lab)  # starts 30 ms before the previous phone ends
+    aln = Alignment.from_intervals(rows, source="test")
+    with pytest.raises(AlignmentError, match="overlap"):
+        analyze(ARCTIC / "arctic_a0009.wav", alignment=aln, reference=ref)

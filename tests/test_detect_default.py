@@ -169,3 +169,16 @@ def test_non_finite_areas_are_ignored(reference):
     stat, big = det.evaluate(broken)
     assert np.isfinite(stat) and stat == pytest.approx(base)
     assert (big["n_windows"] == 3).all()  # the window without areas was left out
+
+
+def test_low_confidence_needs_a_margin(reference):
+    rng = np.random.default_rng(10)
+    feats = make_features("x", BIGRAMS * 2, rng=rng)  # 16 occurrences: enough when recognised
+    base = DefaultDetector(reference, calibration=PRIOR_CALIBRATION).evaluate(feats)[0]
+    near = Calibration(threshold=base, slope=1.0)  # score exactly 0.5
+    det = DefaultDetector(reference, calibration=near)
+    assert det.decide(feats).verdict == "synthetic"
+    d = det.decide(feats, low_confidence=True)
+    assert d.verdict == "inconclusive" and "within" in d.reason
+    far = DefaultDetector(reference, calibration=Calibration(threshold=base - 10, slope=1.0))
+    assert far.decide(feats, low_confidence=True).verdict == "synthetic"

@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     from .alignment.model import Alignment
     from .detect.decision import Decision
 
-__all__ = ["ANALYSIS_RATE", "analyze", "reference_features"]
+__all__ = [
+    "ANALYSIS_RATE",
+    "OVERLAP_TOLERANCE_S",
+    "analyze",
+    "check_alignment",
+    "reference_features",
+]
 
 #: Rate (Hz) the evidence is decoded to for analysis (the published rate).
 ANALYSIS_RATE = 16000
@@ -75,6 +81,34 @@ def _get_alignment(
     except AlignmentError as exc:
         # Recognition that finds no speech is thin evidence, not a broken input.
         return None, inputs, f"phone recognition found no usable speech ({exc})"
+
+
+#: Phone intervals may overlap by this much (s) before the alignment is refused.
+OVERLAP_TOLERANCE_S = 0.001
+
+
+def check_alignment(aln: Alignment) -> None:
+    """Refuse an alignment whose phone intervals overlap (it cannot be trusted).
+
+    Raises
+    ------
+    AlignmentError
+        Naming the first overlap found.
+    """
+    ph = aln.phones.sort_values("start", kind="stable")
+    if len(ph) < 2:
+        return
+    start = ph["start"].to_numpy(np.float64)
+    end = ph["end"].to_numpy(np.float64)
+    bad = np.flatnonzero(start[1:] < end[:-1] - OVERLAP_TOLERANCE_S)
+    if bad.size:
+        i = int(bad[0])
+        labels = ph["label"].astype(str).to_numpy()
+        raise AlignmentError(
+            f"alignment phones overlap: {labels[i]} ends at {end[i]:.3f} s but {labels[i + 1]} "
+            f"starts at {start[i + 1]:.3f} s ({bad.size} overlap(s)); expected consecutive "
+            "intervals"
+        )
 
 
 def _get_reference(reference: Any) -> Any:
@@ -289,6 +323,8 @@ def analyze(
     ev = _load_evidence(evidence_or_path)
     ref = _get_reference(reference)
     aln, aln_inputs, no_speech = _get_alignment(ev, transcript, alignment)
+    if aln is not None:
+        check_alignment(aln)
 
     warnings = list(ev.warnings)
     if aln is not None and aln.low_confidence:

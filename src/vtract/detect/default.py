@@ -21,8 +21,9 @@ and :class:`~vtract.detect.calibration.Calibration` turns it into a score in
 organic recordings). The verdict is ``"inconclusive"`` (score ``None``, with
 the reason) when the evidence is too thin to say anything: no or too few
 bigram occurrences, too few when the alignment came from recognition (low
-confidence), or a reference that covers too few of the bigrams at a specific
-level.
+confidence), a score within :data:`LOW_CONFIDENCE_MARGIN` of 0.5 when the
+alignment came from recognition, or a reference that covers too few of the
+bigrams at a specific level.
 
 Generator-agnostic by construction: nothing is learnt from fakes unless a
 calibration with labelled fakes is supplied, and even then only the slope of
@@ -48,6 +49,7 @@ from .deviation import ReferenceLike, bigram_deviations, row_deviations
 __all__ = [
     "FLAG_BASELINE_QUANTILE",
     "FLAG_WEIGHT",
+    "LOW_CONFIDENCE_MARGIN",
     "MIN_BIGRAMS",
     "MIN_BIGRAMS_LOW_CONFIDENCE",
     "MIN_REFERENCE_WEIGHT",
@@ -63,6 +65,8 @@ __all__ = [
 MIN_BIGRAMS = 5
 #: Fewest bigram occurrences for a verdict when phones were recognised, not aligned to a transcript.
 MIN_BIGRAMS_LOW_CONFIDENCE = 15
+#: With recognised phones (low confidence), a verdict needs |score - 0.5| >= this.
+LOW_CONFIDENCE_MARGIN = 0.3
 #: Smallest sum of level weights (bigram-level occurrence = 1) for a verdict.
 MIN_REFERENCE_WEIGHT = 2.5
 #: Statistic units added per fully flagged bigram occurrence (above the baseline).
@@ -239,11 +243,24 @@ class DefaultDetector:
             "min_bigrams": float(self.min_bigrams),
             "min_bigrams_low_confidence": float(self.min_bigrams_low_confidence),
             "min_reference_weight": float(self.min_reference_weight),
+            "low_confidence_margin": LOW_CONFIDENCE_MARGIN,
         }
         reason = _inconclusive_reason(n, weight_sum, big, low_confidence, self)
         if reason is not None:
             return Decision("inconclusive", None, stat, reason, big, thresholds, warnings)
         score = float(cal.score(stat))
+        if low_confidence and abs(score - 0.5) < LOW_CONFIDENCE_MARGIN:
+            return Decision(
+                "inconclusive",
+                None,
+                stat,
+                f"phones were recognised without a transcript (low confidence) and the score "
+                f"{score:.2f} is within {LOW_CONFIDENCE_MARGIN:g} of the decision point 0.5; "
+                "recognition errors move the score that much",
+                big,
+                thresholds,
+                warnings,
+            )
         verdict = "synthetic" if score >= 0.5 else "organic"
         worst = big.sort_values("score", ascending=False).head(3)["bigram"].tolist()
         reason = (
