@@ -126,7 +126,7 @@ class Alignment:
             or two phone intervals overlap by more than :data:`OVERLAP_TOLERANCE_S`.
         """
         p_start, p_end, p_raw = _columns(phones, "phone")
-        _refuse_overlaps(p_start, p_end, p_raw, "phone")
+        refuse_overlaps(p_start, p_end, p_raw, "phone")
         w_start, w_end, w_raw = _columns(words, "word")
         labels, unknown, used = normalize_labels(p_raw, scheme)
         word_labels = [clean_word(w) for w in w_raw]
@@ -254,7 +254,7 @@ class Alignment:
 OVERLAP_TOLERANCE_S = 1e-3
 
 
-def _refuse_overlaps(start: np.ndarray, end: np.ndarray, raw: Sequence[Any], what: str) -> None:
+def refuse_overlaps(start: np.ndarray, end: np.ndarray, raw: Sequence[Any], what: str) -> None:
     """Raise :class:`AlignmentError` when two intervals of one tier overlap."""
     if len(start) < 2:
         return
