@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 import click
 
 from ..errors import VtractError
+from ..output_files import atomic_text_file, refuse_output_over_inputs
 from . import EXIT_INPUT, EXIT_OK
 
 
@@ -128,9 +130,16 @@ def analyze_command(
 
         ref_obj = Reference.load(reference)  # a bad reference fails every file: exit 1 now
 
+    outputs: list[str | Path | None] = [None if json_out == "-" else json_out]
+    if html is not None:
+        outputs += [_html_path(html, f, len(files)) for f in files]
+    refuse_output_over_inputs(outputs, [*files, *(a for a in per_a if a is not None)])
+
     status = EXIT_OK
-    out: TextIO = sys.stdout if json_out == "-" else open(json_out, "w", encoding="utf-8")
-    try:
+    with contextlib.ExitStack() as stack:
+        out: IO[str] = (
+            sys.stdout if json_out == "-" else stack.enter_context(atomic_text_file(json_out))
+        )
         for f, t, a in zip(files, per_t, per_a):
             try:
                 report = analyze(
@@ -156,7 +165,4 @@ def analyze_command(
                 status = EXIT_INPUT
             out.write(json.dumps(record, sort_keys=True, allow_nan=False) + "\n")
             out.flush()
-    finally:
-        if out is not sys.stdout:
-            out.close()
     raise SystemExit(status)
