@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -472,17 +471,11 @@ def write_features(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         The path written.
     """
     _check_columns(df)
+    from .output_files import atomic_path
+
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
+    with atomic_path(dest) as tmp:
         df.reset_index(drop=True).to_parquet(tmp, index=False)
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return dest
 
 
@@ -521,10 +514,3 @@ def _check_columns(df: pd.DataFrame, where: str = "feature table") -> None:
 def _check_label(label: str) -> None:
     if label not in ("", "organic", "synthetic"):
         raise FeatureTableError(f"label must be '', 'organic' or 'synthetic', got {label!r}")
-
-
-def _default_mode() -> int:
-    """File mode a plain ``open(..., "w")`` would give (0o666 minus the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from .errors import VtractError
 
-__all__ = ["OutputOverInputError", "atomic_text_file", "refuse_output_over_inputs"]
+__all__ = ["OutputOverInputError", "atomic_path", "atomic_text_file", "refuse_output_over_inputs"]
 
 
 class OutputOverInputError(VtractError):
@@ -41,20 +42,37 @@ def refuse_output_over_inputs(
 
 
 @contextlib.contextmanager
-def atomic_text_file(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """Open a temporary text file that replaces ``path`` only on success.
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` that replaces it only on success.
 
-    On any exception (including :class:`KeyboardInterrupt`) the temporary file
-    is removed and ``path`` keeps its previous content.
+    The caller writes the temporary file; when the block ends without an
+    exception it gets the mode a plain ``open(..., "w")`` would give and is
+    moved over ``path`` with :func:`os.replace`. On any exception (including
+    :class:`KeyboardInterrupt`) it is removed and ``path`` is left as it was.
     """
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    fh = open(tmp, "w", encoding="utf-8")
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        yield fh
-        fh.close()
-        os.replace(tmp, target)
+        yield tmp
+        os.chmod(tmp, _default_mode())
+        os.replace(tmp, dest)
     except BaseException:
-        fh.close()
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_text_file(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """Open a temporary UTF-8 text file that replaces ``path`` only on success."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        yield fh
+
+
+def _default_mode() -> int:
+    """File mode a plain ``open(..., "w")`` would give (0o666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

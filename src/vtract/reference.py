@@ -43,7 +43,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
@@ -431,18 +430,12 @@ class Reference:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the reference to ``path`` atomically; returns the path."""
+        from .output_files import atomic_path
+
         dest = Path(path)
         data = self.to_bytes()
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, _default_mode())
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(data)
         return dest
 
     @classmethod
@@ -703,10 +696,3 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, (str, int, float, bool)) or obj is None:
         return obj
     return str(obj)
-
-
-def _default_mode() -> int:
-    """File mode a plain ``open(..., "w")`` would give (0o666 minus the umask)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

@@ -412,10 +412,10 @@ def strip_timestamps(data: Any) -> Any:
 
 
 def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
+    from .output_files import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(payload)
 
 
 def _finite(obj: Any) -> Any:

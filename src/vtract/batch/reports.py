@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..output_files import atomic_path
 from .errors import OutputError
 
 __all__ = ["report_path", "write_report_json"]
@@ -63,12 +64,9 @@ def report_path(
 def write_report_json(folder: str | os.PathLike[str], report: Any) -> Path:
     """Write ``report.to_json()`` into ``folder`` atomically; return the path."""
     target = report_path(folder, report.file or "evidence", report.sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(report.to_json(indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            tmp.write_text(report.to_json(indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write report {str(target)!r}: {exc.strerror or exc}") from None
     return target
