@@ -73,7 +73,8 @@ from vtract.detect.default import (
     combine,
     file_statistics,
 )
-from vtract.detect.fitting import flags_by_file
+from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
+from vtract.detect.fitting import dynamics_calibration, flags_by_file
 from vtract.detect.paper import (
     DEFAULT_SENTENCE_THRESHOLD,
     VOTE_THRESHOLD,
@@ -128,9 +129,22 @@ def metrics(y: np.ndarray, stat: np.ndarray, pred: np.ndarray | None = None) -> 
     return out
 
 
-def run(items: list[Item], k: int, fpr: float, jobs: int = 1) -> dict[str, Any]:
-    print(f"{len(items)} recordings; extracting features (cached)...", flush=True)
-    feats = load_features(items, jobs)
+def run(
+    items: list[Item],
+    k: int,
+    fpr: float,
+    jobs: int = 1,
+    features: pd.DataFrame | None = None,
+    save: Path | None = None,
+) -> dict[str, Any]:
+    if features is None:
+        print(f"{len(items)} recordings; extracting features (cached)...", flush=True)
+        feats = load_features(items, jobs)
+    else:
+        keys = {it.key for it in items}
+        feats = features[features["file"].isin(keys)].reset_index(drop=True)
+    if save is not None:
+        feats.assign(feature_code_version=code_version()).to_parquet(save)
     feats = feats[np.isfinite(feats["area_cm2"])]
     meta = feats.groupby("file", sort=True).agg(
         label=("label", "first"),
@@ -225,9 +239,114 @@ def run(items: list[Item], k: int, fpr: float, jobs: int = 1) -> dict[str, Any]:
                 "n_organic": len(other),
             }
         )
-    return summarise(
+    out = summarise(
         stats, pd.DataFrame(paper_range), pd.DataFrame(paper_votes), meta, cal_info, fpr
     )
+    # the legacy deviation statistic is reported as such; "default" = tract dynamics
+    out["default_deviation"] = out.pop("default")
+    print("tract dynamics (shipping statistic)...", flush=True)
+    out["default"] = run_dynamics(feats, stats, meta, k, fpr, families)
+    return out
+
+
+def _scored(cal: Any, desc: pd.DataFrame, files: pd.Index) -> pd.DataFrame:
+    model = DescriptorModel.from_dict(cal.model)
+    stat = model.statistic(desc.loc[files])
+    return pd.DataFrame(
+        {"statistic": stat, "score": cal.score(stat), "pred": stat >= cal.threshold}, index=files
+    )
+
+
+def run_dynamics(
+    feats: pd.DataFrame,
+    stats: pd.DataFrame,
+    meta: pd.DataFrame,
+    k: int,
+    fpr: float,
+    families: list[str],
+) -> dict[str, Any]:
+    """Tract-dynamics statistic, exactly as ``dynamics_calibration`` fits it for shipping.
+
+    Per test fold (speakers never seen in training), with the threshold set on
+    out-of-fold organic statistics INSIDE the training folds:
+
+    - ``one_class``: trained on organic training files only (no fakes at all);
+    - ``leave_one_generator_out``: for each family F, trained on organic +
+      synthetic training files of every family except F; scored on the test
+      fold's organic files and F's fakes (the issue's figure);
+    - ``all_families``: trained with every family's training fakes (the
+      shipped configuration; same-family figures are optimistic).
+    """
+    desc = recording_descriptors(feats)
+    counts = stats[["n_bigrams"]].reset_index()
+    finite = np.all(np.isfinite(desc[list(DESCRIPTORS)].to_numpy(np.float64)), axis=1)
+    conclusive = stats["conclusive"] & pd.Series(finite, index=desc.index).reindex(stats.index)
+    scored: dict[str, list[pd.DataFrame]] = {"one_class": [], "all_families": []}
+    logo: dict[str, list[pd.DataFrame]] = {f: [] for f in families}
+    thresholds = []
+    for fold in range(k):
+        t = time.time()
+        test = meta.index[(meta["fold"] == fold) & conclusive.reindex(meta.index).to_numpy(bool)]
+        train = feats[feats["file"].isin(meta.index[meta["fold"] != fold])]
+        for name, rows in (
+            ("one_class", train[train["label"] == "organic"]),
+            ("all_families", train),
+        ):
+            cal = dynamics_calibration(rows, counts, target_fpr=fpr)
+            scored[name].append(_scored(cal, desc, test).assign(fold=fold))
+            thresholds.append({"fold": fold, "model": name, "threshold": cal.threshold})
+        for fam in families:
+            rows = train[(train["label"] == "organic") | (train["family"] != fam)]
+            cal = dynamics_calibration(rows, counts, target_fpr=fpr)
+            keep = test[(meta.loc[test, "label"] == "organic") | (meta.loc[test, "family"] == fam)]
+            logo[fam].append(_scored(cal, desc, keep).assign(fold=fold))
+        print(f"  dynamics fold {fold}: {time.time() - t:.0f} s", flush=True)
+    out: dict[str, Any] = {
+        "statistic": "dynamics",
+        "descriptors": list(DESCRIPTORS),
+        "thresholds": thresholds,
+        "inconclusive": {
+            lab: int((~conclusive[stats["label"] == lab]).sum()) for lab in ("organic", "synthetic")
+        },
+        "descriptor_auc": {},
+    }
+    c = meta.loc[conclusive.reindex(meta.index).to_numpy(bool)]
+    y_all = (c["label"] == "synthetic").to_numpy()
+    for d in DESCRIPTORS:
+        out["descriptor_auc"][d] = roc_auc(y_all, desc.loc[c.index, d].to_numpy())
+    for name, parts in scored.items():
+        sc = pd.concat(parts).join(meta[["label", "family", "subset", "generator"]])
+        y = (sc["label"] == "synthetic").to_numpy()
+        org = sc[sc["label"] == "organic"]
+        per_family = {}
+        for fam, g in sc[sc["label"] == "synthetic"].groupby("family"):
+            both = pd.concat([org, g])
+            yy = (both["label"] == "synthetic").to_numpy()
+            per_family[fam] = metrics(yy, both["statistic"].to_numpy(), both["pred"].to_numpy(bool))
+        out[name] = {
+            "pooled": metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool)),
+            "per_family": per_family,
+            "organic_fpr_by_source": {
+                f"{fam}/{sub}" if sub else fam: {"n": len(g), "fpr": float(g["pred"].mean())}
+                for (fam, sub), g in org.groupby(["family", "subset"])
+            },
+        }
+        aucs = [v["auc"] for v in per_family.values() if "auc" in v]
+        out[name]["auc_min"] = min(aucs) if aucs else None
+        out[name]["auc_mean"] = float(np.mean(aucs)) if aucs else None
+    fam_figs = {}
+    for fam, parts in logo.items():
+        sc = pd.concat(parts).join(meta[["label"]])
+        y = (sc["label"] == "synthetic").to_numpy()
+        fam_figs[fam] = metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool))
+    aucs = [v["auc"] for v in fam_figs.values() if "auc" in v]
+    out["leave_one_generator_out"] = {
+        "per_family": fam_figs,
+        "auc_mean": float(np.mean(aucs)) if aucs else None,
+        "auc_min": min(aucs) if aucs else None,
+        "fpr_max": max(v.get("fpr", 0.0) for v in fam_figs.values()),
+    }
+    return out
 
 
 def summarise(stats, paper_range, paper_votes, meta, cal_info, fpr) -> dict[str, Any]:
@@ -330,6 +449,14 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="processes for feature extraction")
     ap.add_argument("--no-json", action="store_true")
     ap.add_argument(
+        "--features",
+        type=Path,
+        default=None,
+        help="read this combined feature table (Parquet, as written by a previous run with "
+        "--save-features) instead of extracting; its code version is recorded",
+    )
+    ap.add_argument("--save-features", type=Path, default=None, help="write the combined table")
+    ap.add_argument(
         "--cached-only",
         action="store_true",
         help="skip recordings whose alignment is not cached yet (recognition is slow)",
@@ -344,13 +471,20 @@ def main() -> None:
     if args.cached_only:
         items = [it for it in items if is_alignment_cached(it)]
     t0 = time.time()
-    figures = run(items, folds, args.fpr, args.jobs)
+    table = None
+    feature_version = code_version()
+    if args.features is not None:
+        table = pd.read_parquet(args.features)
+        if "feature_code_version" in table.columns:
+            feature_version = str(table["feature_code_version"].iloc[0])
+            table = table.drop(columns=["feature_code_version"])
+    figures = run(items, folds, args.fpr, args.jobs, table, args.save_features)
     figures["seconds"] = round(time.time() - t0, 1)
     figures["corpus"]["n_listed"] = n_listed
     figures["corpus"]["skipped_not_cached"] = n_listed - len(items)
     params = {
         "settings": SETTINGS,
-        "feature_code_version": code_version(),
+        "feature_code_version": feature_version,
         "folds": folds,
         "librispeech_per_subset": libri,
         "target_fpr": args.fpr,

@@ -263,6 +263,13 @@ class Calibration:
     flag_baseline : float
         Share of flagged bigrams that organic recordings reach anyway (the
         default detector counts only the flagged share above it).
+    statistic : str
+        Which default-detector statistic the threshold applies to:
+        ``"deviation"`` (reference deviation + flags) or ``"dynamics"``
+        (:mod:`vtract.detect.dynamics`).
+    model : dict
+        For ``"dynamics"``: the :class:`~vtract.detect.dynamics.DescriptorModel`
+        as a dict.
     """
 
     threshold: float
@@ -271,8 +278,16 @@ class Calibration:
     method: str = "organic-spread"
     metrics: dict[str, Any] = field(default_factory=dict)
     flag_baseline: float = 0.0
+    statistic: str = "deviation"
+    model: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.statistic not in ("deviation", "dynamics"):
+            raise CalibrationError(
+                f"calibration statistic must be 'deviation' or 'dynamics', got {self.statistic!r}"
+            )
+        if self.statistic == "dynamics" and not self.model:
+            raise CalibrationError("a 'dynamics' calibration needs its descriptor model")
         if not (math.isfinite(self.threshold) and math.isfinite(self.slope) and self.slope > 0):
             raise CalibrationError(
                 f"calibration needs a finite threshold and a positive slope, got "
@@ -307,6 +322,8 @@ class Calibration:
                 method=str(data.get("method", "organic-spread")),
                 metrics=dict(data.get("metrics", {})),
                 flag_baseline=float(data.get("flag_baseline", 0.0)),
+                statistic=str(data.get("statistic", "deviation")),
+                model=dict(data.get("model") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None

@@ -33,6 +33,10 @@ class Decision:
         Calibration threshold, slope and the evidence minimums used.
     warnings : list of str
         Degradations to report.
+    descriptors : dict
+        Recording-level descriptors the statistic was computed from (the
+        tract dynamics of :mod:`vtract.detect.dynamics`; empty for statistics
+        that have none).
     """
 
     verdict: str
@@ -42,3 +46,4 @@ class Decision:
     bigrams: pd.DataFrame
     thresholds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    descriptors: dict[str, float] = field(default_factory=dict)

@@ -45,6 +45,7 @@ from ..report import Flag
 from .calibration import Calibration, CalibrationError
 from .decision import Decision
 from .deviation import ReferenceLike, bigram_deviations, row_deviations
+from .dynamics import DescriptorModel, recording_descriptors
 
 __all__ = [
     "FLAG_BASELINE_QUANTILE",
@@ -197,6 +198,12 @@ class DefaultDetector:
         flags : iterable of Flag
             Plausibility flags of that recording.
         """
+        stat, big, _ = self._evaluate(features, flags)
+        return stat, big
+
+    def _evaluate(
+        self, features: pd.DataFrame, flags: Iterable[Flag]
+    ) -> tuple[float, pd.DataFrame, dict[str, float]]:
         cal, _ = self.resolved_calibration()
         rows = row_deviations(features, self.reference)
         big = bigram_deviations(rows)
@@ -204,7 +211,13 @@ class DefaultDetector:
         share, codes, rec_level = _flag_shares(big, flags)
         big = big.assign(flag_share=share, flags=codes)
         dev, flagged = _components(big, share, rec_level)
-        return combine(dev, flagged, cal.flag_baseline), big
+        if cal.statistic != "dynamics":
+            return combine(dev, flagged, cal.flag_baseline), big, {}
+        model = DescriptorModel.from_dict(cal.model)
+        desc = recording_descriptors(features.drop(columns=["file"], errors="ignore"))
+        values = {n: float(desc[n].iloc[0]) if len(desc) else math.nan for n in model.names}
+        stat = float(model.statistic(values)[0]) if len(desc) else math.nan
+        return stat, big, values
 
     def decide(
         self,
@@ -225,10 +238,11 @@ class DefaultDetector:
             True when the alignment was recognised without a transcript.
         """
         cal, warnings = self.resolved_calibration()
-        stat, big = self.evaluate(features, flags)
+        stat, big, descriptors = self._evaluate(features, flags)
         n = len(big)
+        bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
         per_bigram = (
-            cal.score(combine(big["deviation"], big["flag_share"], cal.flag_baseline))
+            bigram_cal.score(combine(big["deviation"], big["flag_share"], bigram_cal.flag_baseline))
             if n
             else np.empty(0)
         )
@@ -246,8 +260,16 @@ class DefaultDetector:
             "low_confidence_margin": LOW_CONFIDENCE_MARGIN,
         }
         reason = _inconclusive_reason(n, weight_sum, big, low_confidence, self)
+        if reason is None and not math.isfinite(stat):
+            undefined = [k for k, v in descriptors.items() if not math.isfinite(v)]
+            reason = (
+                f"the tract-dynamics descriptor(s) {', '.join(undefined) or 'statistic'} could not "
+                "be computed (too few windows per bigram occurrence)"
+            )
         if reason is not None:
-            return Decision("inconclusive", None, stat, reason, big, thresholds, warnings)
+            return Decision(
+                "inconclusive", None, stat, reason, big, thresholds, warnings, descriptors
+            )
         score = float(cal.score(stat))
         if low_confidence and abs(score - 0.5) < LOW_CONFIDENCE_MARGIN:
             return Decision(
@@ -260,15 +282,25 @@ class DefaultDetector:
                 big,
                 thresholds,
                 warnings,
+                descriptors,
             )
         verdict = "synthetic" if score >= 0.5 else "organic"
         worst = big.sort_values("score", ascending=False).head(3)["bigram"].tolist()
-        reason = (
-            f"statistic {stat:.3f} is {'at or above' if verdict == 'synthetic' else 'below'} the "
-            f"threshold {cal.threshold:.3f} ({cal.method}); {n} bigram occurrences, most deviant: "
-            f"{', '.join(worst)}"
-        )
-        return Decision(verdict, score, stat, reason, big, thresholds, warnings)
+        side = "at or above" if verdict == "synthetic" else "below"
+        if cal.statistic == "dynamics":
+            kind = str(cal.model.get("kind", ""))
+            values = ", ".join(f"{k} {v:.3g}" for k, v in descriptors.items())
+            reason = (
+                f"tract-dynamics statistic {stat:.3f} ({kind} model; {values}) is {side} the "
+                f"threshold {cal.threshold:.3f} ({cal.method}); {n} bigram occurrences, most "
+                f"atypical against the organic reference: {', '.join(worst)}"
+            )
+        else:
+            reason = (
+                f"statistic {stat:.3f} is {side} the threshold {cal.threshold:.3f} "
+                f"({cal.method}); {n} bigram occurrences, most deviant: {', '.join(worst)}"
+            )
+        return Decision(verdict, score, stat, reason, big, thresholds, warnings, descriptors)
 
 
 def _inconclusive_reason(

@@ -2,11 +2,20 @@
 
 This is what ``vtract calibrate`` runs:
 
-- default detector: the statistic of every labelled file is computed exactly
-  as :func:`vtract.analyze` computes it (reference deviations + plausibility
-  flags), then :func:`~vtract.detect.calibration.calibrate` sets the
-  threshold for the target false-positive rate on the organic files (and the
-  score slope from the synthetic files when there are any);
+- default detector, ``statistic="dynamics"`` (the default): the
+  tract-dynamics descriptors of every labelled file
+  (:mod:`vtract.detect.dynamics`) train a descriptor model - discriminative
+  when labelled fakes are given, one-class otherwise. The threshold for the
+  target false-positive rate is set on *out-of-fold* organic statistics
+  (:data:`CROSS_FIT_FOLDS` folds grouped by speaker: each file scored by a
+  model that never saw its speaker), so it is not set on the model's own
+  training recordings; the stored model is then refitted on everything;
+- default detector, ``statistic="deviation"``: the statistic of every
+  labelled file is computed exactly as :func:`vtract.analyze` computes it
+  (reference deviations + plausibility flags), then
+  :func:`~vtract.detect.calibration.calibrate` sets the threshold for the
+  target false-positive rate on the organic files (and the score slope from
+  the synthetic files when there are any);
 - paper detector (only with labelled fakes): ideal features searched against
   the Reference's organic ranges, and the range-rule sentence threshold.
 
@@ -25,13 +34,23 @@ import pandas as pd
 
 from ..errors import VtractError
 from ..report import Flag
-from .calibration import calibrate
-from .default import FLAG_BASELINE_QUANTILE, combine, file_statistics
+from .calibration import Calibration, calibrate
+from .default import FLAG_BASELINE_QUANTILE, MIN_BIGRAMS, combine, file_statistics
 from .deviation import ReferenceLike
+from .dynamics import (
+    DESCRIPTORS,
+    DescriptorModel,
+    fit_discriminative,
+    fit_one_class,
+    recording_descriptors,
+)
 from .estimates import plausibility_flags
 from .paper import PaperDetector, reference_ranges
 
-__all__ = ["fit_thresholds", "flags_by_file"]
+__all__ = ["CROSS_FIT_FOLDS", "dynamics_calibration", "fit_thresholds", "flags_by_file"]
+
+#: Folds (grouped by speaker) for the out-of-fold organic statistics behind a threshold.
+CROSS_FIT_FOLDS = 5
 
 
 def flags_by_file(features: pd.DataFrame) -> dict[str, list[Flag]]:
@@ -47,6 +66,7 @@ def fit_thresholds(
     *,
     target_fpr: float = 0.01,
     use_flags: bool = True,
+    statistic: str = "dynamics",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Thresholds for both detectors from a labelled multi-file feature table.
 
@@ -61,7 +81,10 @@ def fit_thresholds(
         False-positive rate the default threshold must not exceed on the
         organic files.
     use_flags : bool, default True
-        Include plausibility flags in the statistic (as ``analyze`` does).
+        Include plausibility flags in the statistic (as ``analyze`` does;
+        ``statistic="deviation"`` only).
+    statistic : {"dynamics", "deviation"}
+        Which default-detector statistic to calibrate (module docstring).
 
     Returns
     -------
@@ -84,18 +107,25 @@ def fit_thresholds(
         raise VtractError(
             f"calibration needs at least 2 organic files, got {org['file'].nunique()}"
         )
-    flags = flags_by_file(features) if use_flags else None
+    if statistic not in ("dynamics", "deviation"):
+        raise VtractError(f"statistic must be 'dynamics' or 'deviation', got {statistic!r}")
+    flags = flags_by_file(features) if use_flags and statistic == "deviation" else None
     stats = file_statistics(features, reference, flags)
     stats = stats[np.isfinite(stats["statistic"])]
-    organic = stats["label"] == "organic"
-    baseline = float(np.quantile(stats.loc[organic, "flagged"], FLAG_BASELINE_QUANTILE))
-    stats["statistic"] = combine(stats["deviation"], stats["flagged"], baseline)
-    s_org = stats.loc[organic, "statistic"].to_numpy(np.float64)
-    s_syn = stats.loc[~organic, "statistic"].to_numpy(np.float64)
-    cal = replace(
-        calibrate(s_org, s_syn if s_syn.size else None, target_fpr=target_fpr),
-        flag_baseline=baseline,
-    )
+    if statistic == "dynamics":
+        cal = dynamics_calibration(features, stats, target_fpr=target_fpr)
+        s_org = np.asarray(cal.metrics.pop("_organic_statistics"))
+        s_syn = np.asarray(cal.metrics.pop("_synthetic_statistics"))
+    else:
+        organic = stats["label"] == "organic"
+        baseline = float(np.quantile(stats.loc[organic, "flagged"], FLAG_BASELINE_QUANTILE))
+        stats["statistic"] = combine(stats["deviation"], stats["flagged"], baseline)
+        s_org = stats.loc[organic, "statistic"].to_numpy(np.float64)
+        s_syn = stats.loc[~organic, "statistic"].to_numpy(np.float64)
+        cal = replace(
+            calibrate(s_org, s_syn if s_syn.size else None, target_fpr=target_fpr),
+            flag_baseline=baseline,
+        )
     result: dict[str, Any] = {"default": cal.to_dict()}
     summary: dict[str, Any] = {
         "n_organic_files": int(s_org.size),
@@ -121,3 +151,82 @@ def _in_reference(reference: ReferenceLike, organic: pd.DataFrame) -> int:
         return 0
     inside = set(files["sha256"].astype(str))
     return int(organic.groupby("file")["sha256"].first().astype(str).isin(inside).sum())
+
+
+def _speaker_folds(meta: pd.DataFrame, k: int) -> np.ndarray:
+    """Fold of each file, grouped by speaker (by file when the speaker is unknown)."""
+    import zlib
+
+    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
+    group = np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+    order = sorted(set(group), key=lambda g: (zlib.crc32(str(g).encode()), str(g)))
+    fold_of = {g: i % k for i, g in enumerate(order)}
+    return np.array([fold_of[g] for g in group], dtype=np.int64)
+
+
+def dynamics_calibration(
+    features: pd.DataFrame,
+    stats: pd.DataFrame,
+    *,
+    target_fpr: float = 0.01,
+    folds: int = CROSS_FIT_FOLDS,
+) -> Calibration:
+    """Descriptor model + threshold for the ``"dynamics"`` statistic.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Labelled multi-file feature table.
+    stats : pandas.DataFrame
+        :func:`~vtract.detect.default.file_statistics` of it (for the bigram
+        counts: files with fewer than :data:`MIN_BIGRAMS` are left out, as
+        the detector would call them inconclusive).
+    target_fpr : float
+        False-positive rate for the threshold.
+    folds : int
+        Speaker-grouped cross-fitting folds for the out-of-fold statistics.
+
+    Returns
+    -------
+    Calibration
+        ``statistic="dynamics"`` with the model fitted on all files; its
+        metrics hold the out-of-fold figures (and, under the private keys
+        ``_organic_statistics`` / ``_synthetic_statistics``, the out-of-fold
+        statistics, which :func:`fit_thresholds` removes).
+    """
+    desc = recording_descriptors(features)
+    meta = features.groupby("file", sort=True).agg(label=("label", "first"))
+    if "speaker" in features.columns:
+        meta["speaker"] = features.groupby("file", sort=True)["speaker"].first()
+    enough = stats.set_index("file")["n_bigrams"].reindex(meta.index).fillna(0) >= MIN_BIGRAMS
+    desc = desc.reindex(meta.index)
+    ok = enough & np.all(np.isfinite(desc[list(DESCRIPTORS)].to_numpy(np.float64)), axis=1)
+    meta, desc = meta[ok], desc[ok]
+    is_syn = (meta["label"] == "synthetic").to_numpy()
+    if (~is_syn).sum() < 2 * folds:
+        raise VtractError(
+            f"dynamics calibration needs at least {2 * folds} organic files with every "
+            f"descriptor defined, got {int((~is_syn).sum())}"
+        )
+
+    def fit(mask: np.ndarray) -> DescriptorModel:
+        org, syn = desc[mask & ~is_syn], desc[mask & is_syn]
+        return fit_discriminative(org, syn) if len(syn) >= 2 else fit_one_class(org)
+
+    fold = _speaker_folds(meta, folds)
+    oof = np.full(len(meta), np.nan)
+    for k in range(folds):
+        test = fold == k
+        if test.any():
+            oof[test] = fit(~test).statistic(desc[test])
+    model = fit(np.ones(len(meta), dtype=bool))
+    s_org, s_syn = oof[~is_syn], oof[is_syn]
+    cal = calibrate(s_org, s_syn if s_syn.size >= 2 else None, target_fpr=target_fpr)
+    metrics = dict(cal.metrics)
+    metrics.update(
+        cross_fit_folds=folds,
+        model_kind=model.kind,
+        _organic_statistics=s_org.tolist(),
+        _synthetic_statistics=s_syn.tolist(),
+    )
+    return replace(cal, statistic="dynamics", model=model.to_dict(), metrics=metrics)

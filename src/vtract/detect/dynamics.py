@@ -1,0 +1,313 @@
+"""Recording-level tract dynamics: how the reconstructed tract moves over a recording.
+
+The per-bigram reference deviation asks "is this shape organic?". On the
+corpus of ``../shared/data`` that question separates nothing (synthetic
+speech deviates *less* from the organic reference than unseen organic
+speakers do; ``docs/DETECTION.md``). What does separate is how the
+estimated tract *behaves* over the recording. Four descriptors, each one
+number per recording, computed from the feature table
+(:func:`recording_descriptors`):
+
+``shape_spread``
+    For each tube section, the standard deviation of its log-area over all
+    windows of the recording; the median over sections. How widely the
+    tract wanders between phones.
+``shape_jitter``
+    For each pair of consecutive windows of one bigram occurrence (450
+    samples = 28 ms apart at 16 kHz), the mean absolute change of log-area
+    over the sections; the median over pairs. How fast it moves.
+``length_spread``
+    Inter-quartile range of the per-window tract length (cm). A speaker's
+    tract length is nearly fixed; its estimate wanders with the formants.
+``f1_spread``
+    Inter-quartile range of the per-window F1 (Hz).
+
+A :class:`DescriptorModel` turns the descriptors into the detector's
+statistic (larger = more likely synthetic), in one of two ways:
+
+- ``"one-class"`` (organic recordings only, generator-agnostic): the
+  descriptors are robust z-scores (median / MAD of the organic recordings)
+  and the statistic is their Mahalanobis distance (covariance of the organic
+  z-scores), so a recording unusual in either direction scores high;
+- ``"discriminative"`` (organic and labelled synthetic recordings): an
+  L2-penalised logistic regression on the standardised descriptors
+  (classes weighted equally); the statistic is its log-odds.
+
+Either way the decision threshold is set afterwards on organic recordings
+alone (:mod:`vtract.detect.calibration`). The descriptors were chosen after
+exploring the corpus of ``../shared/data`` (their single-descriptor AUCs
+and the leave-one-generator-out figures of ``benchmarks/bench_detection.py``
+are in ``docs/DETECTION.md``); they are measurements of the estimator's
+output and inherit its behaviour (voice, channel and noise move them too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from ..errors import VtractError
+
+__all__ = [
+    "DESCRIPTORS",
+    "DISCRIMINATIVE_L2",
+    "DescriptorModel",
+    "fit_discriminative",
+    "fit_one_class",
+    "recording_descriptors",
+]
+
+#: The descriptors, in the order models use them.
+DESCRIPTORS: tuple[str, ...] = ("shape_spread", "shape_jitter", "length_spread", "f1_spread")
+#: L2 penalty of the discriminative model (on weights of standardised descriptors).
+DISCRIMINATIVE_L2 = 5.0
+#: Ridge added to the organic covariance of the one-class model (z units squared).
+ONE_CLASS_RIDGE = 1e-3
+#: Robust z-scores are clipped here before the Mahalanobis distance.
+Z_CLIP = 8.0
+#: Normal-consistency factor of the median absolute deviation.
+_MAD_SIGMA = 1.482602218505602
+_AREA_FLOOR_CM2 = 1e-4
+_KEYS = ["file", "boundary_s", "window_index"]
+_NEEDED = ("boundary_s", "window_index", "section", "n_sections", "area_cm2", "length_cm", "f1_hz")
+
+
+def _iqr(x: pd.core.groupby.SeriesGroupBy) -> pd.Series:
+    return x.quantile(0.75) - x.quantile(0.25)
+
+
+def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
+    """The tract-dynamics descriptors of every recording in a feature table.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Feature table (one row per window and section, as written by
+        :func:`vtract.features.extract_features`). A ``file`` column separates
+        recordings; without it the table is one recording.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``file`` (``""`` without a ``file`` column), columns
+        :data:`DESCRIPTORS` plus ``n_windows``. A descriptor that cannot be
+        computed (e.g. ``shape_jitter`` when no occurrence has two windows)
+        is ``nan``.
+    """
+    missing = [c for c in _NEEDED if c not in features.columns]
+    if missing:
+        raise VtractError(f"feature table lacks columns {missing} needed for tract dynamics")
+    df = features if "file" in features.columns else features.assign(file="")
+    df = df[np.isfinite(df["area_cm2"].to_numpy(np.float64))]
+    files = pd.Index(sorted(set(df["file"].astype(str))), name="file")
+    out = pd.DataFrame(index=files, columns=[*DESCRIPTORS, "n_windows"], dtype=np.float64)
+    if df.empty:
+        return out
+    df = df.assign(
+        file=df["file"].astype(str),
+        log_area=np.log(np.maximum(df["area_cm2"].to_numpy(np.float64), _AREA_FLOOR_CM2)),
+    )
+    # per window: length and F1 (constant within a window)
+    win = df.groupby(_KEYS, sort=True).agg(length=("length_cm", "first"), f1=("f1_hz", "first"))
+    per_file = win.groupby(level="file")
+    out["n_windows"] = per_file.size().astype(np.float64)
+    out["length_spread"] = _iqr(per_file["length"])
+    out["f1_spread"] = _iqr(per_file["f1"])
+    # shapes: the most common section count of each file (areas on one grid)
+    mode_n = df.groupby("file")["n_sections"].agg(lambda s: s.mode().iloc[0])
+    df = df[df["n_sections"].to_numpy() == df["file"].map(mode_n).to_numpy()]
+    shapes = df.pivot_table(index=_KEYS, columns="section", values="log_area", aggfunc="first")
+    spread = shapes.groupby(level="file").std(ddof=1).median(axis=1, skipna=True)
+    out["shape_spread"] = spread
+    steps = shapes.groupby(level=["file", "boundary_s"]).diff().abs().mean(axis=1, skipna=False)
+    out["shape_jitter"] = steps.groupby(level="file").median()
+    return out
+
+
+def _matrix(descriptors: pd.DataFrame | Mapping[str, Any], names: Sequence[str]) -> np.ndarray:
+    if isinstance(descriptors, Mapping):
+        descriptors = pd.DataFrame([dict(descriptors)])
+    missing = [n for n in names if n not in descriptors.columns]
+    if missing:
+        raise VtractError(f"descriptors {missing} are missing; expected columns {list(names)}")
+    return descriptors[list(names)].to_numpy(np.float64)
+
+
+def _complete(x: np.ndarray, what: str) -> np.ndarray:
+    ok = np.all(np.isfinite(x), axis=1)
+    if ok.sum() < 2:
+        raise VtractError(
+            f"need at least 2 {what} recordings with every descriptor defined, got {int(ok.sum())}"
+        )
+    return x[ok]
+
+
+@dataclass(frozen=True)
+class DescriptorModel:
+    """Maps recording descriptors to a statistic (larger = more likely synthetic).
+
+    Attributes
+    ----------
+    kind : str
+        ``"one-class"`` or ``"discriminative"``.
+    names : tuple of str
+        Descriptor names, in the order of the vectors below.
+    center, scale : tuple of float
+        Standardisation: robust (median / MAD) for one-class, mean / standard
+        deviation of the training recordings for discriminative.
+    precision : tuple of tuple of float
+        One-class: inverse covariance of the organic z-scores.
+    weights : tuple of float
+        Discriminative: logistic weights of the standardised descriptors.
+    bias : float
+        Discriminative: logistic intercept.
+    info : dict
+        Training counts and settings.
+    """
+
+    kind: str
+    names: tuple[str, ...]
+    center: tuple[float, ...]
+    scale: tuple[float, ...]
+    precision: tuple[tuple[float, ...], ...] = ()
+    weights: tuple[float, ...] = ()
+    bias: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        k = len(self.names)
+        if self.kind not in ("one-class", "discriminative"):
+            raise VtractError(f"unknown descriptor model kind {self.kind!r}")
+        if len(self.center) != k or len(self.scale) != k or min(self.scale, default=1) <= 0:
+            raise VtractError("descriptor model needs one centre and one positive scale per name")
+        if self.kind == "one-class" and np.shape(self.precision) != (k, k):
+            raise VtractError(f"one-class model needs a {k}x{k} precision matrix")
+        if self.kind == "discriminative" and len(self.weights) != k:
+            raise VtractError(f"discriminative model needs {k} weights")
+
+    def statistic(self, descriptors: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
+        """Statistic of each recording (``nan`` where a descriptor is undefined)."""
+        z = (_matrix(descriptors, self.names) - np.asarray(self.center)) / np.asarray(self.scale)
+        if self.kind == "one-class":
+            z = np.clip(z, -Z_CLIP, Z_CLIP)
+            p = np.asarray(self.precision, dtype=np.float64)
+            return np.einsum("ij,jk,ik->i", z, p, z)
+        return z @ np.asarray(self.weights, dtype=np.float64) + self.bias
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready representation (stored inside a calibration record)."""
+        return {
+            "kind": self.kind,
+            "names": list(self.names),
+            "center": list(self.center),
+            "scale": list(self.scale),
+            "precision": [list(r) for r in self.precision],
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "info": dict(self.info),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DescriptorModel:
+        """Inverse of :meth:`to_dict`."""
+        try:
+            return cls(
+                kind=str(data["kind"]),
+                names=tuple(str(n) for n in data["names"]),
+                center=tuple(float(v) for v in data["center"]),
+                scale=tuple(float(v) for v in data["scale"]),
+                precision=tuple(tuple(float(v) for v in r) for r in data.get("precision", ())),
+                weights=tuple(float(v) for v in data.get("weights", ())),
+                bias=float(data.get("bias", 0.0)),
+                info=dict(data.get("info", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise VtractError(f"malformed descriptor model {dict(data)!r}: {exc}") from None
+
+
+def fit_one_class(organic: pd.DataFrame, names: Sequence[str] = DESCRIPTORS) -> DescriptorModel:
+    """Organic-only model: robust Mahalanobis distance of the descriptors.
+
+    Parameters
+    ----------
+    organic : pandas.DataFrame
+        Descriptors of organic recordings (:func:`recording_descriptors`).
+    names : sequence of str
+        Descriptors to use.
+    """
+    x = _complete(_matrix(organic, names), "organic")
+    center = np.median(x, axis=0)
+    scale = np.median(np.abs(x - center), axis=0) * _MAD_SIGMA
+    scale = np.where(scale > 0, scale, np.std(x, axis=0) + 1e-12)
+    z = np.clip((x - center) / scale, -Z_CLIP, Z_CLIP)
+    cov = np.atleast_2d(np.cov(z.T)) + ONE_CLASS_RIDGE * np.eye(len(names))
+    precision = np.linalg.inv(cov)
+    return DescriptorModel(
+        kind="one-class",
+        names=tuple(names),
+        center=tuple(float(v) for v in center),
+        scale=tuple(float(v) for v in scale),
+        precision=tuple(tuple(float(v) for v in r) for r in precision),
+        info={"n_organic": len(x), "ridge": ONE_CLASS_RIDGE, "z_clip": Z_CLIP},
+    )
+
+
+def fit_discriminative(
+    organic: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    names: Sequence[str] = DESCRIPTORS,
+    *,
+    l2: float = DISCRIMINATIVE_L2,
+) -> DescriptorModel:
+    """Organic-vs-synthetic logistic model of the descriptors.
+
+    Parameters
+    ----------
+    organic, synthetic : pandas.DataFrame
+        Descriptors of labelled recordings (:func:`recording_descriptors`).
+    names : sequence of str
+        Descriptors to use.
+    l2 : float
+        Penalty ``l2 * ||w||^2`` on the weights; the loss is the
+        class-balanced negative log-likelihood (each class weighs half the
+        recordings).
+    """
+    xo = _complete(_matrix(organic, names), "organic")
+    xs = _complete(_matrix(synthetic, names), "synthetic")
+    x = np.vstack([xo, xs])
+    y = np.r_[np.zeros(len(xo)), np.ones(len(xs))]
+    mu = x.mean(axis=0)
+    sd = x.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    xb = np.c_[(x - mu) / sd, np.ones(len(x))]
+    sample_w = np.where(y > 0, 0.5 * len(x) / len(xs), 0.5 * len(x) / len(xo))
+
+    def loss(b: np.ndarray) -> tuple[float, np.ndarray]:
+        z = xb @ b
+        nll = np.logaddexp(0.0, z) - y * z
+        grad = xb.T @ (sample_w * (0.5 * (1.0 + np.tanh(0.5 * z)) - y))
+        pen = l2 * float(np.sum(b[:-1] ** 2))
+        return float(np.sum(sample_w * nll)) + pen, grad + np.r_[2.0 * l2 * b[:-1], 0.0]
+
+    res = minimize(loss, np.zeros(xb.shape[1]), jac=True, method="L-BFGS-B")
+    if not np.all(np.isfinite(res.x)):
+        raise VtractError(f"discriminative descriptor model did not converge: {res.message}")
+    return DescriptorModel(
+        kind="discriminative",
+        names=tuple(names),
+        center=tuple(float(v) for v in mu),
+        scale=tuple(float(v) for v in sd),
+        weights=tuple(float(v) for v in res.x[:-1]),
+        bias=float(res.x[-1]),
+        info={
+            "n_organic": len(xo),
+            "n_synthetic": len(xs),
+            "l2": float(l2),
+            "converged": bool(res.success),
+        },
+    )

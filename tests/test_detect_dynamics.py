@@ -1,0 +1,208 @@
+"""Tract-dynamics descriptors, descriptor models and the dynamics calibration."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from _detect import make_features
+
+from vtract.detect.calibration import Calibration, CalibrationError, threshold_at_fpr
+from vtract.detect.default import DefaultDetector
+from vtract.detect.dynamics import (
+    DESCRIPTORS,
+    DescriptorModel,
+    fit_discriminative,
+    fit_one_class,
+    recording_descriptors,
+)
+from vtract.detect.fitting import fit_thresholds
+from vtract.errors import VtractError
+
+BIGRAMS = ["AH-N", "T-IY", "S-T", "IH-NG", "DH-AH", "AE-T", "ER-Z", "K-AE"]
+
+
+def dynamic_features(
+    file: str,
+    rng: np.random.Generator,
+    *,
+    spread: float,
+    label: str = "",
+    speaker: str = "",
+    n_windows: int = 3,
+) -> pd.DataFrame:
+    """Feature table whose length and F1 vary per window (make_features keeps them fixed)."""
+    df = make_features(
+        file, BIGRAMS, rng=rng, spread=spread, label=label, speaker=speaker, n_windows=n_windows
+    )
+    keys = df[["boundary_s", "window_index"]].drop_duplicates()
+    length = pd.Series(rng.uniform(14.0, 18.0, len(keys)), index=pd.MultiIndex.from_frame(keys))
+    f1 = pd.Series(rng.uniform(300.0, 800.0, len(keys)), index=length.index)
+    idx = pd.MultiIndex.from_frame(df[["boundary_s", "window_index"]])
+    return df.assign(length_cm=length.reindex(idx).to_numpy(), f1_hz=f1.reindex(idx).to_numpy())
+
+
+def reference_descriptors(df: pd.DataFrame) -> dict[str, float]:
+    """Plain-loop computation of the four descriptors of one recording."""
+    windows = sorted({(b, w) for b, w in zip(df["boundary_s"], df["window_index"], strict=True)})
+    n_sec = int(df["n_sections"].iloc[0])
+    shapes = {}
+    length, f1 = [], []
+    for b, w in windows:
+        rows = df[(df["boundary_s"] == b) & (df["window_index"] == w)].sort_values("section")
+        shapes[(b, w)] = np.log(rows["area_cm2"].to_numpy())
+        length.append(rows["length_cm"].iloc[0])
+        f1.append(rows["f1_hz"].iloc[0])
+    stack = np.array([shapes[k] for k in windows])
+    spread = float(np.median([np.std(stack[:, s], ddof=1) for s in range(n_sec)]))
+    steps = []
+    for (b, w), (b2, w2) in zip(windows[:-1], windows[1:], strict=True):
+        if b == b2 and w2 == w + 1:
+            steps.append(np.mean(np.abs(shapes[(b2, w2)] - shapes[(b, w)])))
+    q = np.percentile
+    return {
+        "shape_spread": spread,
+        "shape_jitter": float(np.median(steps)) if steps else math.nan,
+        "length_spread": float(q(length, 75) - q(length, 25)),
+        "f1_spread": float(q(f1, 75) - q(f1, 25)),
+    }
+
+
+def test_descriptors_match_plain_loops() -> None:
+    rng = np.random.default_rng(1)
+    a = dynamic_features("a.wav", rng, spread=0.1)
+    b = dynamic_features("b.wav", rng, spread=0.6)
+    got = recording_descriptors(pd.concat([a, b], ignore_index=True))
+    assert list(got.index) == ["a.wav", "b.wav"]
+    for name, table in (("a.wav", a), ("b.wav", b)):
+        want = reference_descriptors(table)
+        for d in DESCRIPTORS:
+            assert got.loc[name, d] == pytest.approx(want[d], rel=1e-12), d
+        assert got.loc[name, "n_windows"] == 3 * len(BIGRAMS)
+    # a wider log-normal spread of the areas is seen as a wider shape spread
+    assert got.loc["b.wav", "shape_spread"] > 1.5 * got.loc["a.wav", "shape_spread"]
+
+
+def test_descriptors_of_a_single_recording_and_gaps() -> None:
+    rng = np.random.default_rng(2)
+    one = dynamic_features("x", rng, spread=0.2, n_windows=1).drop(columns=["file"])
+    got = recording_descriptors(one)
+    assert list(got.index) == [""]
+    assert math.isnan(got.loc["", "shape_jitter"])  # no occurrence with two windows
+    assert math.isfinite(got.loc["", "shape_spread"])
+    with pytest.raises(VtractError, match="f1_hz"):
+        recording_descriptors(one.drop(columns=["f1_hz"]))
+
+
+def test_one_class_statistic_is_the_robust_mahalanobis_distance() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal([1.0, 0.5, 4.0, 200.0], [0.1, 0.05, 1.0, 40.0], size=(400, 4))
+    organic = pd.DataFrame(x, columns=list(DESCRIPTORS))
+    model = fit_one_class(organic)
+    center = np.median(x, axis=0)
+    scale = 1.482602218505602 * np.median(np.abs(x - center), axis=0)
+    z = np.clip((x - center) / scale, -8, 8)
+    precision = np.linalg.inv(np.cov(z.T) + 1e-3 * np.eye(4))
+    probe = np.array([[1.3, 0.5, 4.0, 200.0], list(center)])
+    zp = (probe - center) / scale
+    want = np.einsum("ij,jk,ik->i", zp, precision, zp)
+    got = model.statistic(pd.DataFrame(probe, columns=list(DESCRIPTORS)))
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    assert got[1] == pytest.approx(0.0, abs=1e-20)
+    # about 3 robust sigmas off in one independent descriptor -> distance about 9
+    assert 6.0 < got[0] < 13.0
+
+
+def test_discriminative_model_is_a_stationary_point_of_its_loss() -> None:
+    rng = np.random.default_rng(4)
+    org = pd.DataFrame(rng.normal(0.0, 1.0, (150, 4)), columns=list(DESCRIPTORS))
+    syn = pd.DataFrame(rng.normal([1.5, 0, 0, 0], 1.0, (50, 4)), columns=list(DESCRIPTORS))
+    model = fit_discriminative(org, syn, l2=5.0)
+    w = np.asarray(model.weights)
+    assert w[0] > 0.5 and np.all(np.abs(w[1:]) < 0.35)
+    x = np.vstack([org.to_numpy(), syn.to_numpy()])
+    y = np.r_[np.zeros(150), np.ones(50)]
+    xs = (x - x.mean(0)) / x.std(0)
+    sample_w = np.where(y > 0, 0.5 * 200 / 50, 0.5 * 200 / 150)
+
+    def loss(b: np.ndarray) -> float:
+        z = xs @ b[:-1] + b[-1]
+        return float(np.sum(sample_w * (np.log1p(np.exp(z)) - y * z)) + 5.0 * np.sum(b[:-1] ** 2))
+
+    b = np.r_[w, model.bias]
+    eps = 1e-6
+    grad = [(loss(b + eps * e) - loss(b - eps * e)) / (2 * eps) for e in np.eye(5)]
+    np.testing.assert_allclose(grad, 0.0, atol=1e-3)
+
+
+def test_model_round_trip_and_malformed() -> None:
+    rng = np.random.default_rng(5)
+    organic = pd.DataFrame(rng.normal(size=(50, 4)), columns=list(DESCRIPTORS))
+    model = fit_one_class(organic)
+    again = DescriptorModel.from_dict(model.to_dict())
+    np.testing.assert_array_equal(again.statistic(organic), model.statistic(organic))
+    with pytest.raises(VtractError, match="malformed"):
+        DescriptorModel.from_dict({"kind": "one-class"})
+    with pytest.raises(VtractError, match="kind"):
+        DescriptorModel(kind="magic", names=("a",), center=(0.0,), scale=(1.0,))
+    with pytest.raises(CalibrationError, match="descriptor model"):
+        Calibration(threshold=1.0, slope=1.0, statistic="dynamics")
+
+
+def labelled_corpus(n_org: int = 30, n_syn: int = 12) -> pd.DataFrame:
+    rng = np.random.default_rng(6)
+    parts = [
+        dynamic_features(f"o{i}", rng, spread=0.15, label="organic", speaker=f"s{i % 15}")
+        for i in range(n_org)
+    ]
+    parts += [
+        dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker=f"tts{i % 3}")
+        for i in range(n_syn)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("with_fakes", [False, True])
+def test_dynamics_calibration_and_verdicts(with_fakes: bool) -> None:
+    from _detect import TableReference
+
+    corpus = labelled_corpus()
+    organic = corpus[corpus["label"] == "organic"]
+    ref = TableReference(organic)
+    data = corpus if with_fakes else organic
+    calibration, summary = fit_thresholds(ref, data, target_fpr=0.05)
+    cal = Calibration.from_dict(calibration["default"])
+    assert cal.statistic == "dynamics"
+    assert cal.model["kind"] == ("discriminative" if with_fakes else "one-class")
+    assert summary["n_organic_files"] == 30
+    # the threshold is the 5 % point of the organic out-of-fold statistics, not of in-sample ones
+    model = DescriptorModel.from_dict(cal.model)
+    in_sample = model.statistic(recording_descriptors(organic))
+    assert cal.threshold != pytest.approx(threshold_at_fpr(in_sample, 0.05))
+    det = DefaultDetector(ref, calibration=cal)
+    rng = np.random.default_rng(7)
+    fake = dynamic_features("new-fake", rng, spread=0.6, speaker="tts9")
+    real = dynamic_features("new-real", rng, spread=0.15, speaker="s99")
+    d_fake = det.decide(fake)
+    d_real = det.decide(real)
+    assert d_fake.verdict == "synthetic" and d_real.verdict == "organic"
+    assert set(d_fake.descriptors) == set(DESCRIPTORS)
+    assert d_fake.statistic == pytest.approx(
+        float(model.statistic(recording_descriptors(fake))[0]), rel=1e-12
+    )
+    assert "tract-dynamics statistic" in d_fake.reason
+
+
+def test_dynamics_statistic_undefined_is_inconclusive() -> None:
+    from _detect import TableReference
+
+    corpus = labelled_corpus()
+    ref = TableReference(corpus[corpus["label"] == "organic"])
+    calibration, _ = fit_thresholds(ref, corpus)
+    det = DefaultDetector(ref, calibration=Calibration.from_dict(calibration["default"]))
+    single = dynamic_features("w1", np.random.default_rng(8), spread=0.3, n_windows=1)
+    decision = det.decide(single)
+    assert decision.verdict == "inconclusive" and decision.score is None
+    assert "shape_jitter" in decision.reason
