@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from _detect import make_features
 
+from _detect import make_features
 from vtract.detect.calibration import Calibration, CalibrationError, threshold_at_fpr
 from vtract.detect.default import DefaultDetector
 from vtract.detect.dynamics import (
@@ -58,7 +59,7 @@ def reference_descriptors(df: pd.DataFrame) -> dict[str, float]:
     stack = np.array([shapes[k] for k in windows])
     spread = float(np.median([np.std(stack[:, s], ddof=1) for s in range(n_sec)]))
     steps = []
-    for (b, w), (b2, w2) in zip(windows[:-1], windows[1:], strict=True):
+    for (b, w), (b2, w2) in itertools.pairwise(windows):
         if b == b2 and w2 == w + 1:
             steps.append(np.mean(np.abs(shapes[(b2, w2)] - shapes[(b, w)])))
     q = np.percentile
