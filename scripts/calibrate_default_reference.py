@@ -1,17 +1,28 @@
-"""Calibrate the shipped default reference on held-out organic recordings.
+"""Calibrate the shipped default reference on held-out recordings.
 
 The default detector's threshold must come from organic speech the
 reference has NOT seen (files inside it deviate less than new speech). This
 script takes the labelled corpus of ``../shared/data`` (the same listing as
 ``benchmarks/bench_detection.py``), keeps the ORGANIC recordings whose
-SHA-256 is not among the reference's input files, computes the default
-detector's statistic for each exactly as ``vtract.analyze`` does (reference
-deviations + plausibility flags), and stores
-``calibrate(statistics, target_fpr=...)`` as ``calibration["default"]``.
-No synthetic speech is used (the default detector stays generator-agnostic).
+SHA-256 is not among the reference's input files and (unless ``--no-fakes``)
+every SYNTHETIC recording, and stores the default detector's calibration as
+``calibration["default"]``:
+
+- ``--statistic dynamics`` (default): every organic recording (the
+  descriptors do not depend on the reference) and the fakes train the
+  tract-dynamics descriptor model
+  (:func:`vtract.detect.fitting.dynamics_calibration`): discriminative with
+  the fakes, one-class with ``--no-fakes``; threshold at ``--fpr`` on
+  speaker-grouped out-of-fold organic statistics;
+- ``--statistic deviation``: the legacy reference deviation + flags,
+  organic recordings only.
+
+The figures a user should quote are the leave-one-generator-out ones of
+``benchmarks/bench_detection.py``, not the calibration's own.
 
 Run: ``python scripts/calibrate_default_reference.py [--fpr 0.01] [--libri N]
-[--reference IN] [--out OUT]`` (default: the packaged reference, in place).
+[--statistic dynamics|deviation] [--no-fakes] [--reference IN] [--out OUT]``
+(default: the packaged reference, in place).
 Alignments/features are cached like the benchmark
 (``$VTRACT_BENCH_CACHE``). Prints a JSON summary.
 """
@@ -39,7 +50,7 @@ from vtract.detect.default import (  # noqa: E402
     combine,
     file_statistics,
 )
-from vtract.detect.fitting import flags_by_file  # noqa: E402
+from vtract.detect.fitting import dynamics_calibration, flags_by_file  # noqa: E402
 from vtract.provenance import file_sha256, provenance  # noqa: E402
 from vtract.reference import Reference, default_reference_path  # noqa: E402
 
@@ -51,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fpr", type=float, default=0.01)
     ap.add_argument("--libri", type=int, default=100, help="LibriSpeech files per subset listed")
     ap.add_argument("--cached-only", action="store_true", help="only recordings already aligned")
+    ap.add_argument("--statistic", choices=["dynamics", "deviation"], default="dynamics")
+    ap.add_argument("--no-fakes", action="store_true", help="organic recordings only")
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED}", file=sys.stderr)
@@ -59,10 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     inside = set(ref.files["sha256"].astype(str))
     settings = dict(ref.meta.get("settings", {}).get("extract_features", {}))
     settings["method"] = ref.method or "default"
+    # the dynamics descriptors do not depend on the reference, so its own
+    # organic files are as new to them as any other; the deviation statistic
+    # must be calibrated on files the reference has not seen
+    dynamics = args.statistic == "dynamics"
     items = [
         it
         for it in corpus_items(librispeech_per_subset=args.libri)
-        if it.label == "organic" and file_sha256(it.path) not in inside
+        if (it.label == "organic" and (dynamics or file_sha256(it.path) not in inside))
+        or (it.label == "synthetic" and dynamics and not args.no_fakes)
     ]
     if args.cached_only:
         from _detection_corpus import is_alignment_cached
@@ -71,16 +89,35 @@ def main(argv: list[str] | None = None) -> int:
     tables = [t for t in (cached_features(it, settings) for it in items) if len(t)]
     feats = pd.concat(tables, ignore_index=True)
     feats = feats[np.isfinite(feats["area_cm2"])]
-    stats = file_statistics(feats, ref, flags_by_file(feats))
+    if args.statistic == "dynamics":
+        flags = None
+    else:
+        flags = flags_by_file(feats)
+    stats = file_statistics(feats, ref, flags)
     ok = (stats["n_bigrams"] >= MIN_BIGRAMS) & (stats["weight_sum"] >= MIN_REFERENCE_WEIGHT)
     stats = stats[ok & np.isfinite(stats["statistic"])]
-    baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
-    statistic = combine(stats["deviation"], stats["flagged"], baseline)
-    cal = replace(calibrate(statistic, target_fpr=args.fpr), flag_baseline=baseline)
+    if args.statistic == "dynamics":
+        feats = feats[feats["file"].isin(set(stats["file"]))]
+        cal = dynamics_calibration(feats, stats, target_fpr=args.fpr)
+        for key in ("_organic_statistics", "_synthetic_statistics"):
+            cal.metrics.pop(key)
+    else:
+        baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
+        statistic = combine(stats["deviation"], stats["flagged"], baseline)
+        cal = replace(calibrate(statistic, target_fpr=args.fpr), flag_baseline=baseline)
     record = cal.to_dict()
-    record["metrics"]["held_out_files"] = sorted(stats["file"].astype(str))
+    record["metrics"]["calibration_files"] = {
+        lab: sorted(stats.loc[stats["label"] == lab, "file"].astype(str))
+        for lab in ("organic", "synthetic")
+    }
     record["metrics"]["provenance"] = provenance(
-        {"script": "scripts/calibrate_default_reference.py", "fpr": args.fpr, "libri": args.libri},
+        {
+            "script": "scripts/calibrate_default_reference.py",
+            "fpr": args.fpr,
+            "libri": args.libri,
+            "statistic": args.statistic,
+            "fakes": args.statistic == "dynamics" and not args.no_fakes,
+        },
         inputs={"reference": ref.sha256},
     )
     out = args.out or args.reference
@@ -91,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
                 "out": str(written),
                 "threshold": cal.threshold,
                 "slope": cal.slope,
-                "n_held_out_organic": len(stats),
+                "statistic": cal.statistic,
+                "model": cal.model.get("kind"),
+                "n_organic": int((stats["label"] == "organic").sum()),
+                "n_synthetic": int((stats["label"] == "synthetic").sum()),
+                "out_of_fold_auc": cal.metrics.get("auc"),
                 "organic_median": cal.metrics["organic_median"],
             },
             indent=2,

@@ -203,7 +203,18 @@ def test_cli_calibrate_stores_thresholds_used_by_analyze(reference, tmp_path):
     out = tmp_path / "calibrated.vtref"
     res = CliRunner().invoke(
         cli,
-        ["calibrate", str(table), "--reference", str(ref_path), "--out", str(out), "--fpr", "0.0"],
+        [
+            "calibrate",
+            str(table),
+            "--reference",
+            str(ref_path),
+            "--out",
+            str(out),
+            "--fpr",
+            "0.0",
+            "--statistic",
+            "deviation",  # the dynamics model needs >= 10 organic recordings
+        ],
     )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)

@@ -66,18 +66,37 @@ def _manifest_features(path: Path, reference: Any) -> tuple[list[Any], list[str]
     type=click.FloatRange(0, 1, max_open=True),
     help="False-positive rate the threshold must not exceed on the organic recordings.",
 )
-@click.option("--no-flags", is_flag=True, help="Leave plausibility flags out of the statistic.")
+@click.option(
+    "--statistic",
+    "statistic",
+    default="dynamics",
+    show_default=True,
+    type=click.Choice(["dynamics", "deviation"]),
+    help="Default-detector statistic: tract dynamics (descriptor model; needs at least 10 "
+    "organic recordings) or the legacy reference deviation + flags.",
+)
+@click.option(
+    "--no-flags", is_flag=True, help="Leave plausibility flags out of the deviation statistic."
+)
 def calibrate_command(
-    inputs: tuple[str, ...], reference: str | None, out: str, fpr: float, no_flags: bool
+    inputs: tuple[str, ...],
+    reference: str | None,
+    out: str,
+    fpr: float,
+    statistic: str,
+    no_flags: bool,
 ) -> None:
     """Set detector thresholds from labelled INPUTS and store them with the reference.
 
     INPUTS are feature tables (.parquet, with ``file`` and ``label`` columns)
     or CSV manifests (path, label, and transcript or textgrid; see ``vtract
-    batch``). The default detector's threshold is set for --fpr on the organic
-    recordings (ROC, EER and precision/recall are measured when synthetic
-    ones are given); with synthetic recordings the published detector's ideal
-    features are fitted too. Organic recordings should NOT be ones the
+    batch``). The default detector's statistic is the tract dynamics of each
+    recording: a one-class model of the organic recordings, or, when
+    synthetic ones are given, an organic-vs-synthetic model; its threshold is
+    set for --fpr on out-of-fold organic statistics (ROC, EER and
+    precision/recall are measured when synthetic ones are given). With
+    synthetic recordings the published detector's ideal features are fitted
+    too. Organic recordings should NOT be ones the
     reference was built from. Prints a JSON summary.
     """
     import pandas as pd
@@ -105,7 +124,9 @@ def calibrate_command(
     if not tables:
         raise VtractError("no labelled recording could be measured; nothing to calibrate")
     features = pd.concat(tables, ignore_index=True)
-    calibration, summary = fit_thresholds(ref, features, target_fpr=fpr, use_flags=not no_flags)
+    calibration, summary = fit_thresholds(
+        ref, features, target_fpr=fpr, use_flags=not no_flags, statistic=statistic
+    )
     if summary["in_reference"]:
         click.echo(
             f"vtract: warning: {summary['in_reference']} organic recording(s) are inside the "

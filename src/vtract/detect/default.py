@@ -1,33 +1,51 @@
-"""The default detector: organic-reference deviations + anatomy, calibrated.
+"""The default detector: tract dynamics (or reference deviation), calibrated.
 
-It needs organic data only. Each bigram occurrence of the recording is
-scored by how far its areas lie from the organic reference
-(:mod:`vtract.detect.deviation`: robust log-domain z per section, pooled over
-the windows of the occurrence). The recording's statistic is::
+Every bigram occurrence of the recording is scored by how far its areas lie
+from the organic reference (:mod:`vtract.detect.deviation`: robust
+log-domain z per section, pooled over the windows of the occurrence) and
+carries its anatomical flags: that is the per-bigram *evidence* of a report.
+The recording's *statistic* - the number the verdict is based on - is one
+of two, chosen by the calibration stored with the reference
+(:attr:`Calibration.statistic`):
 
-    statistic = weighted mean of bigram deviations            (weights by reference level)
-              + FLAG_WEIGHT * max(0, flagged - flag_baseline)
+``"dynamics"`` (the shipped calibration)
+    The descriptor model of :mod:`vtract.detect.dynamics` applied to the
+    recording's tract dynamics (shape spread and jitter, length and F1
+    spread). Trained by :func:`vtract.detect.fitting.fit_thresholds` /
+    ``vtract calibrate``: discriminative when labelled fakes are given, a
+    one-class (organic-only) Mahalanobis distance otherwise. The per-bigram
+    ``score`` is then the bigram's *atypicality* against the organic
+    reference (:data:`PRIOR_CALIBRATION` applied to its deviation and
+    flags), not a probability of synthesis.
 
-where ``flagged`` is the share of bigram occurrences with anatomical flags
-(critical = 1, warning = 0.5; recording-level flags count once each) and
-``flag_baseline`` (stored in the calibration) is the flagged share organic
-recordings reach anyway: :data:`FLAG_BASELINE_QUANTILE` of the organic
-calibration recordings. With today's estimators the plausibility checks fire
-on a large share of organic bigrams (FEATURES.md, D1's measurement), so a
-flag only counts as evidence beyond what organic speech shows.
+``"deviation"`` (calibrations made with ``--statistic deviation`` or before the dynamics statistic)
+    ::
 
-and :class:`~vtract.detect.calibration.Calibration` turns it into a score in
-[0, 1] (0.5 at the threshold set for the target false-positive rate on
-organic recordings). The verdict is ``"inconclusive"`` (score ``None``, with
-the reason) when the evidence is too thin to say anything: no or too few
-bigram occurrences, too few when the alignment came from recognition (low
-confidence), a score within :data:`LOW_CONFIDENCE_MARGIN` of 0.5 when the
-alignment came from recognition, or a reference that covers too few of the
-bigrams at a specific level.
+        statistic = weighted mean of bigram deviations            (weights by reference level)
+                  + FLAG_WEIGHT * max(0, flagged - flag_baseline)
 
-Generator-agnostic by construction: nothing is learnt from fakes unless a
-calibration with labelled fakes is supplied, and even then only the slope of
-the score curve uses them; the threshold always comes from organic data.
+    where ``flagged`` is the share of bigram occurrences with anatomical
+    flags (critical = 1, warning = 0.5; recording-level flags count once
+    each) and ``flag_baseline`` (stored in the calibration) is the flagged
+    share organic recordings reach anyway: :data:`FLAG_BASELINE_QUANTILE`
+    of the organic calibration recordings. On the benchmark corpus this
+    statistic is *lower* for synthetic speech than for unseen organic
+    speakers (AUC below 0.5, ``docs/DETECTION.md``).
+
+:class:`~vtract.detect.calibration.Calibration` turns the statistic into a
+score in [0, 1] (0.5 at the threshold set for the target false-positive
+rate on organic recordings). The verdict is ``"inconclusive"`` (score
+``None``, with the reason) when the evidence is too thin to say anything:
+no or too few bigram occurrences, too few when the alignment came from
+recognition (low confidence), a score within :data:`LOW_CONFIDENCE_MARGIN`
+of 0.5 when the alignment came from recognition, a reference that covers too
+few of the bigrams at a specific level, or a dynamics descriptor that cannot
+be computed.
+
+The threshold always comes from organic data alone. Labelled fakes, when
+given to the calibration, train the discriminative descriptor model (and fit
+the score slope); without them the detector is one-class and never sees a
+fake.
 """
 
 from __future__ import annotations
