@@ -383,6 +383,8 @@ def analyze(
         "alignment_source": None if aln is None else aln.source,
         "statistic": decision.statistic,
     }
+    if decision.descriptors:
+        params["descriptors"] = dict(decision.descriptors)
     if aln is not None:
         model = aln.meta.get("model") if isinstance(aln.meta, dict) else None
         if model is not None:

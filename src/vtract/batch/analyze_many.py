@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError
+from ..output_files import OutputOverInputError, refuse_output_over_inputs
 from ..provenance import provenance
 from .errors import BatchError, OutputError
 from .inputs import BatchInput, discover_inputs, hash_inputs
@@ -407,16 +408,15 @@ def analyze_many(
 
 def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None]) -> None:
     """Refuse an output path that is one of the inputs (audio, alignment, transcript, manifest)."""
-    inputs: set[str] = set()
+    inputs: list[str | os.PathLike[str] | None] = []
     for item in items:
-        for p in (item.path, item.textgrid, item.transcript_path):
-            if p is not None:
-                inputs.add(os.path.realpath(p))
+        inputs += [item.path, item.textgrid, item.transcript_path]
         if item.source and os.path.isfile(item.source):
-            inputs.add(os.path.realpath(item.source))
-    for out in outputs:
-        if out is not None and os.path.realpath(out) in inputs:
-            raise OutputError(f"output {str(out)!r} is one of the inputs: refusing to overwrite it")
+            inputs.append(item.source)
+    try:
+        refuse_output_over_inputs(outputs, inputs)
+    except OutputOverInputError as exc:
+        raise OutputError(str(exc)) from None
 
 
 def _describe(value: Any) -> Any:
