@@ -249,6 +249,10 @@ def run(
     return out
 
 
+#: Families that share a toolkit (ESPnet LJSpeech/LibriTTS recipes), also held out together.
+TOOLKITS: dict[str, list[str]] = {"espnet-all": ["tacotron2", "transformer", "fastspeech"]}
+
+
 def _scored(cal: Any, desc: pd.DataFrame, files: pd.Index) -> pd.DataFrame:
     model = DescriptorModel.from_dict(cal.model)
     stat = model.statistic(desc.loc[files])
@@ -282,7 +286,7 @@ def run_dynamics(
     finite = np.all(np.isfinite(desc[list(DESCRIPTORS)].to_numpy(np.float64)), axis=1)
     conclusive = stats["conclusive"] & pd.Series(finite, index=desc.index).reindex(stats.index)
     scored: dict[str, list[pd.DataFrame]] = {"one_class": [], "all_families": []}
-    logo: dict[str, list[pd.DataFrame]] = {f: [] for f in families}
+    logo: dict[str, list[pd.DataFrame]] = {f: [] for f in [*families, *TOOLKITS]}
     thresholds = []
     for fold in range(k):
         t = time.time()
@@ -295,10 +299,13 @@ def run_dynamics(
             cal = dynamics_calibration(rows, counts, target_fpr=fpr)
             scored[name].append(_scored(cal, desc, test).assign(fold=fold))
             thresholds.append({"fold": fold, "model": name, "threshold": cal.threshold})
-        for fam in families:
-            rows = train[(train["label"] == "organic") | (train["family"] != fam)]
+        for fam in [*families, *TOOLKITS]:
+            members = TOOLKITS.get(fam, [fam])
+            rows = train[(train["label"] == "organic") | ~train["family"].isin(members)]
             cal = dynamics_calibration(rows, counts, target_fpr=fpr)
-            keep = test[(meta.loc[test, "label"] == "organic") | (meta.loc[test, "family"] == fam)]
+            keep = test[
+                (meta.loc[test, "label"] == "organic") | meta.loc[test, "family"].isin(members)
+            ]
             logo[fam].append(_scored(cal, desc, keep).assign(fold=fold))
         print(f"  dynamics fold {fold}: {time.time() - t:.0f} s", flush=True)
     out: dict[str, Any] = {
@@ -339,6 +346,7 @@ def run_dynamics(
         sc = pd.concat(parts).join(meta[["label"]])
         y = (sc["label"] == "synthetic").to_numpy()
         fam_figs[fam] = metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool))
+    out["leave_one_toolkit_out"] = {t: fam_figs.pop(t) for t in TOOLKITS}
     aucs = [v["auc"] for v in fam_figs.values() if "auc" in v]
     out["leave_one_generator_out"] = {
         "per_family": fam_figs,
