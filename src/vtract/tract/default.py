@@ -1,25 +1,31 @@
-"""The project's default estimator: loss-corrected Wakita shape refined by formant matching.
+"""The project's default estimator: formant-pole Wakita shape refined by formant matching.
 
 Why: a single LPC inversion (:mod:`vtract.tract.wakita`) is fragile. Wakita's
 model puts every loss at the glottis, so the measured formant bandwidths
 (which in a real tract come from the walls, the lips and the open glottis)
-are turned into area changes; the area function also jumps with the section
-count; and its boundary conditions (matched glottis, ideal open lips) are not
-those of a real tract. The default estimator keeps the Wakita model for the
-shape and then corrects it with a physical tube:
+are turned into area changes; an LPC of order ``N - 1`` also spends poles on
+the spectral tilt of the glottal source, so the shape changes with the voice
+source; the area function jumps with the section count; and Wakita's
+boundary conditions (matched glottis, ideal open lips) are not those of a
+real tract. The default estimator keeps the Wakita model for the shape but
+feeds it only the formant frequencies, then corrects it with a physical tube:
 
-1. Length ``L0`` from the formant spacing (as ``"lpc"``), or ``length_cm``.
+1. Formants (order ``fs/1000 + 2`` LPC, adaptive pre-emphasis) and length
+   ``L0`` from the formant spacing (as ``"lpc"``), or ``length_cm``.
 2. ``N0 = round(2 L0 fs / c)`` sections.
-3. Loss correction: for each LPC polynomial, every complex pole keeps its
-   frequency but gets the same bandwidth :data:`POLE_BANDWIDTH_HZ` (100 Hz, a
-   typical vowel-formant bandwidth); the reflection coefficients are read from
-   the corrected polynomial (step-down).
+3. Formant-pole polynomial (:mod:`vtract.tract.formant_poles`): for an order
+   ``p = N - 1``, ``p // 2`` pole pairs at the measured formants below
+   :data:`~vtract.tract.formant_poles.FORMANT_BAND_HZ` (5 kHz), then at the
+   neutral closed-open tube's resonances ``(2k - 1) c / (4 L0)`` above
+   them, all at the same bandwidth :data:`POLE_BANDWIDTH_HZ`; the reflection
+   coefficients are read from it (step-down). The source spectrum can only
+   act through the measured formant frequencies.
 4. Several section counts ``N0 - 1 .. N0 + 1`` (:data:`SECTION_SPREAD`), each
    log-area function resampled to ``N0`` sections on the normalised
    glottis-to-lips axis, centred and averaged.
 5. The mean log-area function is projected on the first :data:`N_COSINES` + 1
    cosines ``cos(m pi x)`` (regularisation toward smooth shapes):
-   :func:`wakita_shape`.
+   :func:`formant_shape`.
 6. Formant-matching refinement (:mod:`vtract.tract.formant_fit`): the cosine
    coefficients and ``ln L`` are fitted (Levenberg-Marquardt,
    :data:`FIT_ITERATIONS` iterations) so that the resonances of a lossless
@@ -34,16 +40,33 @@ shape and then corrects it with a physical tube:
    :data:`~vtract.tract.wakita.LPC_MEAN_AREA_CM2`.
 
 Measured on the ground-truth harness (``benchmarks/bench_tract_accuracy.py``,
-realistic vowels; tuned on the dev split only) it beats ``"lpc"``,
-``"paper"`` and Praat's LPC -> VocalTract on both the development and the
-held-out vowels, but it does NOT reach the issue's shape targets (median
-r >= 0.85, none < 0.5): see ``benchmarks/results/tract_accuracy.json``.
-Step 6 mainly improves the length (median error on dev 0.99 -> ~0.6 cm) and
-adds ~0.01 to the median r; three formants cannot pin down a 7-parameter
-shape, so the prior (the Wakita shape) decides the rest, and its systematic
-errors remain: both tube ends come out too narrow (the Wakita model's
-matched glottis and ideal lips) and constrictions of back vowels (/u/, velar
-three-tube) are misplaced.
+realistic vowels, 5 frames per case; constants chosen on the dev split only;
+see ``benchmarks/results/tract_accuracy.json``), median r / min r / cases
+below 0.5 / median |length error|:
+
+==========  ===================================  ===================================
+split       LPC-pole prior (until Nov 2026)      formant-pole prior (steps 3-5)
+==========  ===================================  ===================================
+dev (12)    0.79 / -0.17 / 3 / 0.66 cm           0.84 / -0.13 / 1 / 0.74 cm
+held-out    0.75 / +0.11 / 3 / 0.67 cm           0.81 / +0.09 / 3 / 0.56 cm
+==========  ===================================  ===================================
+
+It still does NOT reach the issue's shape targets (median r >= 0.85, none
+< 0.5). Gains: VTL /i/ 0.42 -> 0.84, /u/ 0.43 -> 0.66, the LF-excited Fant
+renderings (e.g. /e/ 0.62 -> 0.90, /i/ 0.73 -> 0.93), and robustness: with
+white noise at 20 dB SNR the medians go 0.64 / 0.61 -> 0.79 / 0.71 (dev /
+held-out, min r -0.54 / -0.40 -> -0.19 / -0.35). Losses: the held-out VTL
+vowels (median 0.80 -> 0.72, e.g. /E:/ 0.82 -> 0.60, /Y/ 0.88 -> 0.72) and
+Fant's /jery/ (scaled rendering 0.28 -> 0.09); on the five independent
+shapes of ``tests/test_tract_estimate.py`` the mean r goes 0.24 -> 0.29
+(a-like 0.42 -> 0.33, larynx-neutral 0.90 -> 0.83, i-like 0.56 -> 0.78).
+Remaining systematic errors: the cases with a mid/back constriction and
+open lips (analytic three-tube-velar -0.13, Fant /jery/ 0.09-0.18) come
+out with narrow lips instead. This is the formant ambiguity, not a
+measurement problem: formants fix (to first order) only the odd cosine
+components of ``ln A`` (Mermelstein 1967), the even ones come from the
+prior; fed the *true* rigid-tube resonances F1-F5 with a loose prior the
+refinement (100 Hz poles) gives velar -0.5 and /jery/ 0.1-0.25.
 
 Limits: the formant-spacing length assumes a closed glottis; on Wakita's own
 all-pole model (matched, absorbing glottis, e.g. the ``wakita-ideal`` sanity
@@ -52,13 +75,32 @@ comes out far too short (clipped to 10 cm). Pass ``length_cm`` for such
 signals; this is not a pre-emphasis problem (the adaptive pre-emphasis
 coefficient is ~0 there).
 
-Tried and rejected on the same harness: spectral analysis-by-synthesis with a
-smooth tube (ill-posed even with the true transfer function), IAIF glottal
-inverse filtering, the closed-glottis (glottis-first) reading of the PARCOR
-coefficients, sub-window averaging (no gain), an anatomical larynx-tube prior
-(no held-out gain), fitting F1-F4 instead of F1-F3 (the VTL F4 is perturbed by
-side branches), a prior centred on the neutral tube (helps the analytic
-two-tube shapes, hurts the VTL vowels), 5 or 8 cosines instead of 6.
+Tried and rejected on the same harness (dev / held-out median r unless
+noted): spectral analysis-by-synthesis with a smooth tube (ill-posed even
+with the true transfer function), IAIF glottal inverse filtering, the
+closed-glottis (glottis-first) reading of the PARCOR coefficients,
+sub-window averaging (no gain), an anatomical larynx-tube prior (no held-out
+gain), fitting F1-F4 instead of F1-F3 (the VTL F4 is perturbed by side
+branches; with the formant-pole prior 0.846 dev but length error 0.93 cm), a
+prior centred on the neutral tube (helps the analytic two-tube shapes, hurts
+the VTL vowels), 5 or 8 cosines instead of 6. Second round (formant-pole
+work): the old LPC-pole prior with true rigid-tube resonances fed to step 6
+(0.79-0.81 / 0.75-0.77: formant accuracy is not the bottleneck); a
+yielding-wall (mass 1.5 g/cm^2) tube in step 6 (LPC-pole prior: 0.795 /
+0.730, length error 0.88 / 0.82 cm); with the formant-pole prior (100 Hz) a
+closed-tract F1 correction ``sqrt(F^2 - Fw^2)``, Fw 150-210 Hz (0.80-0.83 /
+0.78-0.79, no gain), the measured
+LPC bandwidths on the formant poles (0.80 / 0.66-0.71) or Fant's (1972)
+frequency-dependent bandwidths (0.72-0.75 / 0.55-0.60); subtracting the
+shape the formant-pole map gives the neutral tube (removes the Wakita
+glottis-end narrowing: 0.65 / 0.72, min 0.01 / 0.15, but the VTL vowels,
+which have a real larynx tube, collapse); mixing the LPC-pole and
+formant-pole priors (0.78-0.79 / 0.77-0.79). Pole bandwidth 100 / 150 / 200 /
+250 / 300 Hz on dev: 0.817 / 0.821 / 0.836 / 0.837 / 0.821 (200 kept;
+100 Hz is better on the held-out VTL vowels, 0.77, worse on Fant, 0.79).
+Quasi-closed-phase LPC was not tried: after equal bandwidths only the pole
+frequencies matter, and the formant-pole prior already removes every
+source-tilt pole, which is what QCP would remove.
 """
 
 from __future__ import annotations
@@ -67,10 +109,10 @@ import numpy as np
 from numba import njit
 
 from .formant_fit import cosine_log_areas, fit_formants
+from .formant_poles import FORMANT_BAND_HZ, pole_frequencies, pole_predictor
 from .formants import roots_of_predictor
 from .length import SPEED_OF_SOUND_CM_S
-from .lpc import autocorrelation, levinson_durbin, step_down
-from .preprocess import apply_window, pre_emphasis, window
+from .lpc import step_down
 from .result import TractEstimate
 from .tube import areas_from_reflection, reflection_from_areas
 from .wakita import LENGTH_MAX_CM, LENGTH_MIN_CM, LPC_MEAN_AREA_CM2, wakita_core
@@ -81,14 +123,13 @@ __all__ = [
     "default_result",
     "equalise_bandwidths",
     "estimate_default",
-    "wakita_shape",
+    "formant_shape",
 ]
 
 DEFAULT_RATE = 16000
 SECTION_SPREAD = 1
 N_COSINES = 6
-PRE_EMPHASIS = 0.97
-POLE_BANDWIDTH_HZ = 100.0
+POLE_BANDWIDTH_HZ = 200.0
 #: Formants (F1..) the refinement matches.
 N_FIT_FORMANTS = 3
 #: Formant misfit scale (relative frequency, i.e. 3 %).
@@ -151,10 +192,10 @@ def equalise_bandwidths(a: np.ndarray, fs: float, bandwidth_hz: float) -> np.nda
 
 
 @njit(cache=True)
-def wakita_shape(
+def formant_shape(
     x: np.ndarray, fs: float, length_cm: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """Steps 1-5 of the module docstring: the smoothed, loss-corrected Wakita shape.
+    """Steps 1-5 of the module docstring: the smoothed formant-pole (Wakita) shape.
 
     Returns ``(coef, formants_hz, bandwidths_hz, length_cm, raw_length_cm)``
     with ``coef`` the :data:`N_COSINES` + 1 cosine coefficients of the
@@ -166,15 +207,15 @@ def wakita_shape(
     hi = n0 + SECTION_SPREAD
     grid = (np.arange(n0) + 0.5) / n0
     acc = np.zeros(n0)
-    y = apply_window(pre_emphasis(x, PRE_EMPHASIS), window(2, x.shape[0]))
-    r = autocorrelation(y, hi)
-    r[0] *= 1.0 + 1e-9
     for nn in range(lo, hi + 1):
-        a, _, _ = levinson_durbin(r, nn - 1)
-        k = step_down(equalise_bandwidths(a, fs, POLE_BANDWIDTH_HZ))
-        rr = np.empty(nn - 1)
-        for j in range(nn - 1):
-            rr[j] = min(0.99, max(-0.99, k[nn - 2 - j]))
+        p = nn - 1
+        poles = pole_frequencies(
+            freqs, p // 2, length, SPEED_OF_SOUND_CM_S, FORMANT_BAND_HZ, 0.5 * fs
+        )
+        k = step_down(pole_predictor(poles, p, fs, POLE_BANDWIDTH_HZ))
+        rr = np.empty(p)
+        for j in range(p):
+            rr[j] = min(0.99, max(-0.99, k[p - 1 - j]))
         ln_a = np.log(areas_from_reflection(rr, 1.0))
         v = np.interp(grid, (np.arange(nn) + 0.5) / nn, ln_a)
         acc += v - np.mean(v)
@@ -192,7 +233,7 @@ def default_core(
     ``length_cm`` <= 0 estimates the length; ``n_sections`` <= 0 derives it.
     Returns ``(areas, formants_hz, bandwidths_hz, length_cm, raw_length_cm)``.
     """
-    coef, freqs, bws, length, raw_length = wakita_shape(x, fs, length_cm)
+    coef, freqs, bws, length, raw_length = formant_shape(x, fs, length_cm)
     if freqs.shape[0] > 0:
         # step 6: formant-matching refinement, prior centred on the Wakita shape
         theta0 = np.empty(N_COSINES + 1)
@@ -265,9 +306,9 @@ def default_result(
             "input_rate": rate,
             "analysis_rate": fs,
             "pole_bandwidth_hz": POLE_BANDWIDTH_HZ,
+            "formant_band_hz": FORMANT_BAND_HZ,
             "section_spread": SECTION_SPREAD,
             "cosines": N_COSINES,
-            "pre_emphasis": PRE_EMPHASIS,
             "fit_formants": N_FIT_FORMANTS,
             "sigma_formant": SIGMA_FORMANT,
             "sigma_shape": SIGMA_SHAPE,
