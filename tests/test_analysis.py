@@ -213,7 +213,7 @@ def test_cli_calibrate_stores_thresholds_used_by_analyze(reference, tmp_path):
             "--fpr",
             "0.0",
             "--statistic",
-            "deviation",  # the dynamics model needs >= 10 organic recordings
+            "deviation",  # the dynamics model needs >= 4 organic recordings
         ],
     )
     assert res.exit_code == 0, res.output

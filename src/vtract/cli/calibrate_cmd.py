@@ -72,7 +72,7 @@ def _manifest_features(path: Path, reference: Any) -> tuple[list[Any], list[str]
     default="dynamics",
     show_default=True,
     type=click.Choice(["dynamics", "deviation"]),
-    help="Default-detector statistic: tract dynamics (descriptor model; needs at least 10 "
+    help="Default-detector statistic: tract dynamics (descriptor model; needs at least 4 "
     "organic recordings) or the legacy reference deviation + flags.",
 )
 @click.option(

@@ -184,7 +184,8 @@ def dynamics_calibration(
     target_fpr : float
         False-positive rate for the threshold.
     folds : int
-        Speaker-grouped cross-fitting folds for the out-of-fold statistics.
+        Speaker-grouped cross-fitting folds for the out-of-fold statistics
+        (fewer with fewer than ``folds + 2`` organic files; at least 4 are needed).
 
     Returns
     -------
@@ -203,11 +204,14 @@ def dynamics_calibration(
     ok = enough & np.all(np.isfinite(desc[list(DESCRIPTORS)].to_numpy(np.float64)), axis=1)
     meta, desc = meta[ok], desc[ok]
     is_syn = (meta["label"] == "synthetic").to_numpy()
-    if (~is_syn).sum() < 2 * folds:
+    n_org = int((~is_syn).sum())
+    if n_org < 4:
         raise VtractError(
-            f"dynamics calibration needs at least {2 * folds} organic files with every "
-            f"descriptor defined, got {int((~is_syn).sum())}"
+            f"dynamics calibration needs at least 4 organic files with every descriptor defined "
+            f"(and at least {MIN_BIGRAMS} bigram occurrences), got {n_org}"
         )
+    # every training split keeps at least 2 organic files
+    folds = max(2, min(folds, n_org - 2))
 
     def fit(mask: np.ndarray) -> DescriptorModel:
         org, syn = desc[mask & ~is_syn], desc[mask & is_syn]
