@@ -457,6 +457,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="processes for feature extraction")
     ap.add_argument("--no-json", action="store_true")
     ap.add_argument(
+        "--method", default="default", help="estimator for the features (default: default)"
+    )
+    ap.add_argument(
         "--features",
         type=Path,
         default=None,
@@ -470,6 +473,7 @@ def main() -> None:
         help="skip recordings whose alignment is not cached yet (recognition is slow)",
     )
     args = ap.parse_args()
+    SETTINGS["method"] = args.method
     if not SHARED.is_dir():
         sys.exit(f"shared data not found at {SHARED} (set VTRACT_SHARED_DATA)")
     libri = 10 if args.quick else args.libri

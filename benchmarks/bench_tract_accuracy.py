@@ -62,7 +62,7 @@ from vtract.provenance import provenance  # noqa: E402
 from vtract.synth import log_area_correlation  # noqa: E402
 
 TARGETS = {"median_r": 0.85, "min_r": 0.5, "median_abs_length_error_cm": 1.0}
-VTRACT_METHODS = ("paper", "lpc", "default")
+VTRACT_METHODS = ("paper", "lpc", "default", "formant")
 PRAAT_LENGTH_CM = 17.0
 PRAAT_C_CM_S = 35300.0
 PRAAT_PREEMPHASIS_HZ = 50.0
@@ -208,7 +208,7 @@ def summarise(rows: list[dict[str, Any]], method: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small subset, 2 frames per case")
-    ap.add_argument("--methods", default="paper,lpc,default,praat", help="comma-separated")
+    ap.add_argument("--methods", default="paper,lpc,default,formant,praat", help="comma-separated")
     ap.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
     ap.add_argument("--cases", default="", help="only cases whose name contains this text")
     ap.add_argument(

@@ -114,8 +114,33 @@ def test_realistic_vowels_default_beats_lpc_and_paper():
     mean = {m: float(np.mean(v)) for m, v in r.items()}
     assert mean["default"] > mean["lpc"] + 0.05
     assert mean["default"] > mean["paper"] + 0.1
-    # larynx tube + uniform tract (formant-pole prior: 0.83 on this frame; the LPC-pole prior had 0.90)
-    assert r["default"][3] > 0.8
+    assert r["default"][3] > 0.85  # larynx tube + uniform tract
+
+
+def test_formant_method_is_the_formant_pole_prior():
+    """``method="formant"`` differs from the default only in the shape prior (steps 3-5)."""
+    from vtract.tract.default import (
+        PRIOR_FORMANT_POLES,
+        PRIOR_LPC_POLES,
+        default_core,
+        formant_shape,
+        wakita_shape,
+    )
+
+    areas = INDEPENDENT_SHAPES[list(INDEPENDENT_SHAPES)[2]]
+    x = tube_vowel(areas, 17.0 / areas.size, 16000, f0=110.0, duration=0.2, seed=3)
+    frame = np.ascontiguousarray(x[1600:2165])
+    est = estimate_tract(frame, 16000, method="formant")
+    assert est.method == "formant" and est.params["shape_prior"] == "formant-poles"
+    core = default_core(frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES)
+    np.testing.assert_array_equal(est.areas, core[0])
+    # the two priors share formants and length measurement but not the shape
+    c_f, f_f, _, l_f, _ = formant_shape(frame, 16000.0, -1.0)
+    c_w, f_w, _, l_w, _ = wakita_shape(frame, 16000.0, -1.0)
+    np.testing.assert_array_equal(f_f, f_w)
+    assert l_f == l_w and not np.allclose(c_f, c_w)
+    default = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES)
+    np.testing.assert_array_equal(estimate_tract(frame, 16000).areas, default[0])
 
 
 @pytest.mark.parametrize("sr", [8000, 11025, 22050, 44100, 48000])
@@ -178,7 +203,7 @@ def test_bad_input_raises_estimation_error(frame, sr, kwargs, match):
         estimate_tract(frame, sr, **kwargs)
 
 
-@pytest.mark.parametrize("method", ["default", "lpc"])
+@pytest.mark.parametrize("method", ["default", "lpc", "formant"])
 def test_batch_equals_single(vowel16, method):
     y = resample(vowel16, 48000, 16000)
     frames = np.stack([y[1600 + 100 * i : 2165 + 100 * i] for i in range(4)])

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from vtract.synth import tube_vowel
-from vtract.tract.default import N_COSINES, POLE_BANDWIDTH_HZ, SECTION_SPREAD, formant_shape
+from vtract.tract.default import (
+    FORMANT_POLE_BANDWIDTH_HZ,
+    N_COSINES,
+    SECTION_SPREAD,
+    formant_shape,
+)
 from vtract.tract.formant_poles import FORMANT_BAND_HZ, pole_frequencies, pole_predictor
 from vtract.tract.length import SPEED_OF_SOUND_CM_S as C
 from vtract.tract.wakita import wakita_core
@@ -48,7 +53,7 @@ def formant_shape_ref(freqs: np.ndarray, fs: float, length: float) -> np.ndarray
             if nxt >= fs / 2:
                 break
             f.append(nxt)
-        k = step_down_ref(pole_predictor_ref(np.array(f), p, fs, POLE_BANDWIDTH_HZ))
+        k = step_down_ref(pole_predictor_ref(np.array(f), p, fs, FORMANT_POLE_BANDWIDTH_HZ))
         r = np.clip(k[::-1], -0.99, 0.99)
         ln_a = np.log(np.concatenate([[1.0], np.cumprod((1 + r) / (1 - r))]))
         v = np.interp(grid, (np.arange(nn) + 0.5) / nn, ln_a)

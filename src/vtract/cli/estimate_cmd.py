@@ -15,7 +15,7 @@ from ..errors import EstimationError
 @click.option("--end", required=True, type=float, help="Window end (s).")
 @click.option(
     "--method",
-    type=click.Choice(["default", "paper", "lpc"]),
+    type=click.Choice(["default", "paper", "lpc", "formant"]),
     default="default",
     show_default=True,
     help="Estimator.",

@@ -9,7 +9,7 @@ import click
 
 from ..errors import ReferenceError_
 
-METHODS = ("default", "paper", "lpc")
+METHODS = ("default", "paper", "lpc", "formant")
 
 
 @click.group("reference")

@@ -57,7 +57,7 @@ def wakita_batch(
 
 @njit(cache=True, parallel=True)
 def default_batch(
-    frames: np.ndarray, fs: float, length_cm: float, n_sections: int
+    frames: np.ndarray, fs: float, length_cm: float, n_sections: int, prior: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`~vtract.tract.default.default_core` over rows of ``frames``.
 
@@ -71,7 +71,7 @@ def default_batch(
     n_f = np.zeros(n, dtype=np.int64)
     lengths = np.zeros((n, 2))
     for i in prange(n):
-        a, f, b, length, raw = default_core(frames[i], fs, length_cm, n_sections)
+        a, f, b, length, raw = default_core(frames[i], fs, length_cm, n_sections, prior)
         k = min(a.shape[0], MAX_SECTIONS)
         areas[i, :k] = a[:k]
         n_areas[i] = k

@@ -12,10 +12,16 @@ Methods
 ``"lpc"``
     Wakita inverse filtering (:mod:`vtract.tract.wakita`).
 ``"default"``
-    The project's best estimator (:mod:`vtract.tract.default`).
+    The project's own estimator (:mod:`vtract.tract.default`): LPC-pole
+    Wakita shape with equalised bandwidths, refined by formant matching.
+``"formant"``
+    The same refinement from a formant-pole shape (:mod:`vtract.tract.default`,
+    :mod:`vtract.tract.formant_poles`): the most accurate shapes on the
+    ground-truth harness, but its dynamics separate synthetic speech worse, so
+    it is not the default (``docs/DETECTION.md``).
 
 Sampling rates: 8 to 48 kHz are accepted (others raise
-:class:`~vtract.errors.EstimationError`). ``"lpc"`` and ``"default"``
+:class:`~vtract.errors.EstimationError`). ``"lpc"``, ``"default"`` and ``"formant"``
 resample inputs above 16 kHz down to 16 kHz and analyse 8-16 kHz inputs at
 their own rate with proportionally fewer sections (``N = 2 L fs / c``);
 ``"paper"`` always works at 16 kHz. The rate actually analysed is in
@@ -45,7 +51,7 @@ from .wakita import MAX_FORMANT_BANDWIDTH_HZ, wakita_core
 
 __all__ = ["METHODS", "estimate_tract", "estimate_tracts"]
 
-METHODS = ("default", "paper", "lpc")
+METHODS = ("default", "paper", "lpc", "formant")
 SOLVERS = ("fast", "published")
 #: Wakita's rate: inputs above it are resampled down to it.
 LPC_RATE = 16000
@@ -89,7 +95,7 @@ def estimate_tract(
         1-D window of samples (any scale), e.g. 20-40 ms of a vowel.
     sr : int
         Sampling rate of ``frame`` in Hz, 8000 to 48000.
-    method : {"default", "paper", "lpc"}
+    method : {"default", "paper", "lpc", "formant"}
         Estimator (see module docstring).
     n_sections : int, optional
         Number of tube sections. ``None`` ties it to the tract length and the
@@ -121,7 +127,7 @@ def estimate_tract(
         return _estimate_lpc(x, rate, n_sections, length_cm)
     from .default import estimate_default
 
-    return estimate_default(x, rate, n_sections=n_sections, length_cm=length_cm)
+    return estimate_default(x, rate, n_sections=n_sections, length_cm=length_cm, method=method)
 
 
 def estimate_tracts(
@@ -171,7 +177,7 @@ def estimate_tracts(
             raise EstimationError(f"window {i}: {exc}") from None
     if method == "paper" and (solver or "fast") == "fast" and xs:
         return _estimate_paper_batch(xs, rate)
-    if method in ("lpc", "default") and xs:
+    if method in ("lpc", "default", "formant") and xs:
         batch = _estimate_lpc_default_batch(xs, rate, method, n_sections, length_cm)
         if batch is not None:
             return batch
@@ -185,7 +191,11 @@ def estimate_tracts(
             else:
                 from .default import estimate_default
 
-                out.append(estimate_default(x, rate, n_sections=n_sections, length_cm=length_cm))
+                out.append(
+                    estimate_default(
+                        x, rate, n_sections=n_sections, length_cm=length_cm, method=method
+                    )
+                )
         except EstimationError as exc:
             raise EstimationError(f"window {i}: {exc}") from None
     return out
@@ -328,7 +338,7 @@ def _estimate_lpc_default_batch(
 ) -> list[TractEstimate] | None:
     """Parallel batch for equal-length windows; ``None`` if the windows differ in length."""
     from .batch import default_batch, wakita_batch
-    from .default import DEFAULT_RATE, default_result
+    from .default import DEFAULT_RATE, SHAPE_PRIORS, default_result
 
     fs = lpc_analysis_rate(rate) if method == "lpc" else min(rate, DEFAULT_RATE)
     ys = [to_rate(x, rate, fs) for x in xs]
@@ -358,7 +368,9 @@ def _estimate_lpc_default_batch(
                 )
             )
         return out
-    areas, n_a, freqs, bws, n_f, lengths = default_batch(frames, float(fs), length_arg, n_arg)
+    areas, n_a, freqs, bws, n_f, lengths = default_batch(
+        frames, float(fs), length_arg, n_arg, SHAPE_PRIORS[method]
+    )
     for i in range(len(ys)):
         k, m = int(n_a[i]), int(n_f[i])
         out.append(
@@ -371,6 +383,7 @@ def _estimate_lpc_default_batch(
                 rate,
                 fs,
                 length_cm,
+                method,
             )
         )
     return out
