@@ -152,6 +152,7 @@ __all__ = [
     "equalise_bandwidths",
     "estimate_default",
     "formant_shape",
+    "prior_shape",
     "wakita_shape",
 ]
 
@@ -230,10 +231,10 @@ def equalise_bandwidths(a: np.ndarray, fs: float, bandwidth_hz: float) -> np.nda
 
 
 @njit(cache=True)
-def wakita_shape(
-    x: np.ndarray, fs: float, length_cm: float
+def prior_shape(
+    x: np.ndarray, fs: float, length_cm: float, prior: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """Steps 1-5 of the module docstring: the smoothed, loss-corrected Wakita shape.
+    """Steps 1-5 of the module docstring: the smoothed shape of either prior.
 
     Returns ``(coef, formants_hz, bandwidths_hz, length_cm, raw_length_cm)``
     with ``coef`` the :data:`N_COSINES` + 1 cosine coefficients of the
@@ -245,45 +246,22 @@ def wakita_shape(
     hi = n0 + SECTION_SPREAD
     grid = (np.arange(n0) + 0.5) / n0
     acc = np.zeros(n0)
-    y = apply_window(pre_emphasis(x, PRE_EMPHASIS), window(2, x.shape[0]))
-    r = autocorrelation(y, hi)
-    r[0] *= 1.0 + 1e-9
-    for nn in range(lo, hi + 1):
-        a, _, _ = levinson_durbin(r, nn - 1)
-        k = step_down(equalise_bandwidths(a, fs, POLE_BANDWIDTH_HZ))
-        rr = np.empty(nn - 1)
-        for j in range(nn - 1):
-            rr[j] = min(0.99, max(-0.99, k[nn - 2 - j]))
-        ln_a = np.log(areas_from_reflection(rr, 1.0))
-        v = np.interp(grid, (np.arange(nn) + 0.5) / nn, ln_a)
-        acc += v - np.mean(v)
-    coef = _cosine_coefficients(acc / (hi - lo + 1), N_COSINES)
-    coef[0] = 0.0
-    return coef, freqs, bws, length, raw_length
-
-
-@njit(cache=True)
-def formant_shape(
-    x: np.ndarray, fs: float, length_cm: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """Steps 1-5 of the module docstring: the smoothed formant-pole (Wakita) shape.
-
-    Returns ``(coef, formants_hz, bandwidths_hz, length_cm, raw_length_cm)``
-    with ``coef`` the :data:`N_COSINES` + 1 cosine coefficients of the
-    mean-free log-area function on the normalised glottis-to-lips axis.
-    """
-    _, _, freqs, bws, length, raw_length = wakita_core(x, fs, length_cm, -1)
-    n0 = max(4, int(np.floor(2.0 * length * fs / SPEED_OF_SOUND_CM_S + 0.5)))
-    lo = max(3, n0 - SECTION_SPREAD)
-    hi = n0 + SECTION_SPREAD
-    grid = (np.arange(n0) + 0.5) / n0
-    acc = np.zeros(n0)
+    formant_poles = prior == PRIOR_FORMANT_POLES
+    r = np.zeros(hi + 1)
+    if not formant_poles:
+        y = apply_window(pre_emphasis(x, PRE_EMPHASIS), window(2, x.shape[0]))
+        r = autocorrelation(y, hi)
+        r[0] *= 1.0 + 1e-9
     for nn in range(lo, hi + 1):
         p = nn - 1
-        poles = pole_frequencies(
-            freqs, p // 2, length, SPEED_OF_SOUND_CM_S, FORMANT_BAND_HZ, 0.5 * fs
-        )
-        k = step_down(pole_predictor(poles, p, fs, FORMANT_POLE_BANDWIDTH_HZ))
+        if formant_poles:
+            poles = pole_frequencies(
+                freqs, p // 2, length, SPEED_OF_SOUND_CM_S, FORMANT_BAND_HZ, 0.5 * fs
+            )
+            k = step_down(pole_predictor(poles, p, fs, FORMANT_POLE_BANDWIDTH_HZ))
+        else:
+            a, _, _ = levinson_durbin(r, p)
+            k = step_down(equalise_bandwidths(a, fs, POLE_BANDWIDTH_HZ))
         rr = np.empty(p)
         for j in range(p):
             rr[j] = min(0.99, max(-0.99, k[p - 1 - j]))
@@ -296,6 +274,22 @@ def formant_shape(
 
 
 @njit(cache=True)
+def wakita_shape(
+    x: np.ndarray, fs: float, length_cm: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """:func:`prior_shape` with the LPC-pole prior (``method="default"``)."""
+    return prior_shape(x, fs, length_cm, PRIOR_LPC_POLES)
+
+
+@njit(cache=True)
+def formant_shape(
+    x: np.ndarray, fs: float, length_cm: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """:func:`prior_shape` with the formant-pole prior (``method="formant"``)."""
+    return prior_shape(x, fs, length_cm, PRIOR_FORMANT_POLES)
+
+
+@njit(cache=True)
 def default_core(
     x: np.ndarray, fs: float, length_cm: float, n_sections: int, prior: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
@@ -304,10 +298,7 @@ def default_core(
     ``length_cm`` <= 0 estimates the length; ``n_sections`` <= 0 derives it.
     Returns ``(areas, formants_hz, bandwidths_hz, length_cm, raw_length_cm)``.
     """
-    if prior == PRIOR_FORMANT_POLES:
-        coef, freqs, bws, length, raw_length = formant_shape(x, fs, length_cm)
-    else:
-        coef, freqs, bws, length, raw_length = wakita_shape(x, fs, length_cm)
+    coef, freqs, bws, length, raw_length = prior_shape(x, fs, length_cm, prior)
     if freqs.shape[0] > 0:
         # step 6: formant-matching refinement, prior centred on the Wakita shape
         theta0 = np.empty(N_COSINES + 1)
