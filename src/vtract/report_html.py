@@ -28,9 +28,13 @@ LIMITATIONS = (
     "tube that would produce the recorded sound, and compares those shapes with shapes "
     "measured in real (organic) speech. A voice made by a computer is not produced by a "
     "throat, so its tube shapes can drift outside what a human anatomy allows.",
-    "A score is a measure of how unusual the shapes are, not a probability that a person "
-    "lied. It depends on the reference speakers, the microphone, the channel and the "
-    "alignment. Read it together with the warnings above and the per-bigram evidence.",
+    "The score of the default detector summarises how the reconstructed tract moves over the "
+    "whole recording (how widely and how fast its shape, length and first formant vary), "
+    "compared with organic and known synthetic speech; the per-bigram evidence shows how "
+    "unusual each shape is against the organic reference. A score is not a probability that "
+    "a person lied. It depends on the reference and calibration speakers, the microphone, the "
+    "channel and the alignment, and its measured error rates (docs/DETECTION.md) hold for the "
+    "kinds of speech it was measured on. Read it together with the warnings above.",
     "The method cannot identify who spoke, cannot tell whether human speech was edited or "
     "spliced, and cannot rule out a synthetic voice that imitates vocal-tract acoustics well. "
     "Strong noise, music, reverberation, heavy compression, telephone bandwidth, whispering, "
