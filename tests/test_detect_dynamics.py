@@ -33,10 +33,18 @@ def dynamic_features(
     label: str = "",
     speaker: str = "",
     n_windows: int = 3,
+    n_sections: int = 4,
 ) -> pd.DataFrame:
     """Feature table whose length and F1 vary per window (make_features keeps them fixed)."""
     df = make_features(
-        file, BIGRAMS, rng=rng, spread=spread, label=label, speaker=speaker, n_windows=n_windows
+        file,
+        BIGRAMS,
+        rng=rng,
+        spread=spread,
+        label=label,
+        speaker=speaker,
+        n_windows=n_windows,
+        n_sections=n_sections,
     )
     keys = df[["boundary_s", "window_index"]].drop_duplicates()
     length = pd.Series(rng.uniform(14.0, 18.0, len(keys)), index=pd.MultiIndex.from_frame(keys))
@@ -207,3 +215,45 @@ def test_dynamics_statistic_undefined_is_inconclusive() -> None:
     decision = det.decide(single)
     assert decision.verdict == "inconclusive" and decision.score is None
     assert "shape_jitter" in decision.reason
+
+
+def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+    from vtract.features import write_features
+    from vtract.reference import Reference, default_reference_path
+
+    rng = np.random.default_rng(9)
+    parts = [
+        dynamic_features(
+            f"o{i}.wav", rng, spread=0.15, label="organic", speaker=f"s{i}", n_sections=15
+        )
+        for i in range(8)
+    ]
+    parts += [
+        dynamic_features(
+            f"x{i}.wav", rng, spread=0.6, label="synthetic", speaker="tts", n_sections=15
+        )
+        for i in range(4)
+    ]
+    full = pd.concat(parts, ignore_index=True)
+    full = full.assign(
+        window_start_s=full["boundary_s"] + full["offset_s"] - 0.0177,
+        window_end_s=full["boundary_s"] + full["offset_s"] + 0.0177,
+        n_sections_native=15,
+    )
+    table = tmp_path / "labelled.parquet"
+    write_features(full, table)
+    out = tmp_path / "cal.vtref"
+    args = ["calibrate", str(table), "--reference", str(default_reference_path())]
+    res = CliRunner().invoke(cli, [*args, "--out", str(out), "--fpr", "0.05"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["default"]["statistic"] == "dynamics"
+    stored = Calibration.from_dict(Reference.load(out).calibration["default"])
+    assert stored.model["kind"] == "discriminative" and stored.model["info"]["n_organic"] == 8
+    # the synthetic files spread their shapes more: the model weighs shape_spread up
+    assert stored.model["weights"][0] > 0
