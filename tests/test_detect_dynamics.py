@@ -202,6 +202,12 @@ def test_dynamics_calibration_and_verdicts(with_fakes: bool) -> None:
         float(model.statistic(recording_descriptors(fake))[0]), rel=1e-12
     )
     assert "tract-dynamics statistic" in d_fake.reason
+    ranges = d_fake.descriptor_ranges
+    assert set(ranges) == set(DESCRIPTORS)
+    organic_desc = recording_descriptors(organic)
+    for name, (q05, q50, q95) in ranges.items():
+        assert q05 <= q50 <= q95
+        assert q50 == pytest.approx(float(np.median(organic_desc[name])), rel=1e-12)
 
 
 def test_dynamics_statistic_undefined_is_inconclusive() -> None:

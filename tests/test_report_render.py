@@ -280,3 +280,19 @@ def test_html_renders_in_headless_chromium(html_report, tmp_path):
     top = rgb[:400]
     red = (np.abs(top[..., 0] - 0xB3 / 255) < 0.03) & (np.abs(top[..., 1] - 0x26 / 255) < 0.03)
     assert red.sum() > 2000
+
+
+def test_html_shows_the_tract_dynamics_against_the_organic_range():
+    rep = make_report()
+    assert "Recording-level tract dynamics" not in rep.to_html()
+    params = rep.provenance["parameters"]
+    params["descriptors"] = {"shape_spread": 1.9, "f1_spread": 250.0}
+    params["descriptor_organic_ranges"] = {
+        "shape_spread": [0.8, 1.1, 1.5],
+        "f1_spread": [150.0, 300.0, 600.0],
+    }
+    text = rep.to_html()
+    assert "Recording-level tract dynamics" in text
+    # outside the organic 5-95 % range -> bold; inside -> plain
+    assert "<b>1.9</b>" in text and "<b>250</b>" not in text
+    assert "0.8 – 1.5" in text and "150 – 600" in text

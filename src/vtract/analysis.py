@@ -385,6 +385,8 @@ def analyze(
     }
     if decision.descriptors:
         params["descriptors"] = dict(decision.descriptors)
+    if decision.descriptor_ranges:
+        params["descriptor_organic_ranges"] = dict(decision.descriptor_ranges)
     if aln is not None:
         model = aln.meta.get("model") if isinstance(aln.meta, dict) else None
         if model is not None:

@@ -112,6 +112,7 @@ def render_html(
         f"<style>{_CSS}</style></head><body><main>",
         _header(report),
         _verdict(report),
+        _dynamics(report),
         _warnings(report),
         _flags(report),
         _evidence_table(report),
@@ -221,6 +222,41 @@ def _verdict(report: Any) -> str:
         f'<span class="muted">detector: {_e(report.detector)}</span></div>{gauge}</div>'
         f'<div style="flex-basis:100%"><p><b>Why:</b> {_e(report.reason)}</p>'
         f'<p class="muted"><b>Uncertainty:</b> {uncertainty}</p></div></section>'
+    )
+
+
+#: Plain names of the tract-dynamics descriptors (vtract.detect.dynamics).
+_DESCRIPTOR_TEXT = {
+    "shape_spread": "how widely the tract shape varies over the recording (log-area SD)",
+    "shape_jitter": "how fast it changes between neighbouring windows (mean |change of log-area|)",
+    "length_spread": "how much the estimated tract length varies (IQR, cm)",
+    "f1_spread": "how much the first formant varies (IQR, Hz)",
+}
+
+
+def _dynamics(report: Any) -> str:
+    params = (report.provenance or {}).get("parameters", {}) or {}
+    values = params.get("descriptors") or {}
+    if not values:
+        return ""
+    ranges = params.get("descriptor_organic_ranges") or {}
+    rows = []
+    for name, value in values.items():
+        lo, mid, hi = [*(ranges.get(name) or []), None, None, None][:3]
+        outside = lo is not None and hi is not None and value is not None and not lo <= value <= hi
+        rows.append(
+            f"<tr><td class='mono'>{_e(name)}</td><td>{_e(_DESCRIPTOR_TEXT.get(name, ''))}</td>"
+            f"<td class='num'>{'<b>' if outside else ''}{_num(value)}{'</b>' if outside else ''}"
+            f"</td><td class='num'>{_num(lo)} – {_num(hi)}</td><td class='num'>{_num(mid)}</td></tr>"
+        )
+    return (
+        "<section><h2>Recording-level tract dynamics</h2>"
+        '<p class="muted">The default detector\'s statistic is computed from these values '
+        "(docs/DETECTION.md). The organic range is the 5–95 % range over the organic "
+        "recordings the detector was calibrated on; values outside it are in bold.</p>"
+        '<div class="scroll"><table><thead><tr><th>descriptor</th><th>what it measures</th>'
+        "<th>this recording</th><th>organic 5–95 %</th><th>organic median</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 

@@ -37,6 +37,9 @@ class Decision:
         Recording-level descriptors the statistic was computed from (the
         tract dynamics of :mod:`vtract.detect.dynamics`; empty for statistics
         that have none).
+    descriptor_ranges : dict
+        For each descriptor, its 5 %, 50 % and 95 % points over the organic
+        recordings the descriptor model was trained on (empty when unknown).
     """
 
     verdict: str
@@ -47,3 +50,4 @@ class Decision:
     thresholds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     descriptors: dict[str, float] = field(default_factory=dict)
+    descriptor_ranges: dict[str, list[float]] = field(default_factory=dict)

@@ -255,6 +255,15 @@ class DefaultDetector:
         low_confidence : bool
             True when the alignment was recognised without a transcript.
         """
+        decision = self._decide(features, flags, low_confidence=low_confidence)
+        cal, _ = self.resolved_calibration()
+        ranges = cal.model.get("info", {}).get("organic_quantiles", {}) if cal.model else {}
+        decision.descriptor_ranges = {k: list(v) for k, v in ranges.items()}
+        return decision
+
+    def _decide(
+        self, features: pd.DataFrame, flags: Iterable[Flag], *, low_confidence: bool
+    ) -> Decision:
         cal, warnings = self.resolved_calibration()
         stat, big, descriptors = self._evaluate(features, flags)
         n = len(big)

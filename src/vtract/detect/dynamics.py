@@ -167,7 +167,9 @@ class DescriptorModel:
     bias : float
         Discriminative: logistic intercept.
     info : dict
-        Training counts and settings.
+        Training counts and settings; ``organic_quantiles`` maps each
+        descriptor to its 5 %, 50 % and 95 % points over the organic
+        training recordings (shown in reports).
     """
 
     kind: str
@@ -230,6 +232,12 @@ class DescriptorModel:
             raise VtractError(f"malformed descriptor model {dict(data)!r}: {exc}") from None
 
 
+def _organic_quantiles(x: np.ndarray, names: Sequence[str]) -> dict[str, list[float]]:
+    """5 %, 50 % and 95 % points of each descriptor over the organic recordings (for reports)."""
+    q = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
+    return {n: [float(v) for v in q[:, i]] for i, n in enumerate(names)}
+
+
 def fit_one_class(organic: pd.DataFrame, names: Sequence[str] = DESCRIPTORS) -> DescriptorModel:
     """Organic-only model: robust Mahalanobis distance of the descriptors.
 
@@ -253,7 +261,12 @@ def fit_one_class(organic: pd.DataFrame, names: Sequence[str] = DESCRIPTORS) -> 
         center=tuple(float(v) for v in center),
         scale=tuple(float(v) for v in scale),
         precision=tuple(tuple(float(v) for v in r) for r in precision),
-        info={"n_organic": len(x), "ridge": ONE_CLASS_RIDGE, "z_clip": Z_CLIP},
+        info={
+            "n_organic": len(x),
+            "ridge": ONE_CLASS_RIDGE,
+            "z_clip": Z_CLIP,
+            "organic_quantiles": _organic_quantiles(x, names),
+        },
     )
 
 
@@ -309,5 +322,6 @@ def fit_discriminative(
             "n_synthetic": len(xs),
             "l2": float(l2),
             "converged": bool(res.success),
+            "organic_quantiles": _organic_quantiles(xo, names),
         },
     )
