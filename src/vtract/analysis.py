@@ -306,7 +306,8 @@ def analyze(
     reference : Reference or path, optional
         Organic reference; :func:`vtract.default_reference` by default.
     detector : {"default", "paper"}
-        ``"default"``: calibrated reference deviations and anatomical flags;
+        ``"default"``: calibrated tract-dynamics statistic, with per-bigram
+        reference deviations and anatomical flags as evidence;
         ``"paper"``: the published detector of Blue et al. (2022).
     method : str, optional
         Tract estimator. By default the reference's own (features must be

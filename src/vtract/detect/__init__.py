@@ -1,7 +1,10 @@
 """Detectors: from a recording's feature table to a verdict.
 
-- :mod:`~vtract.detect.default`: the calibrated, generator-agnostic default
-  detector (organic reference deviations + anatomical flags).
+- :mod:`~vtract.detect.default`: the calibrated default detector (statistic:
+  tract dynamics, :mod:`~vtract.detect.dynamics`; evidence: per-bigram
+  organic reference deviations + anatomical flags).
+- :mod:`~vtract.detect.dynamics`: recording-level tract-dynamics descriptors
+  and their one-class / discriminative models.
 - :mod:`~vtract.detect.paper`: the published detector of Blue et al. (2022).
 - :mod:`~vtract.detect.calibration`: ROC, AUC, EER, threshold at a false-
   positive rate, and the score mapping.
