@@ -11,6 +11,7 @@ from test_windows import CAT, ramp
 from vtract.errors import InputFileError
 from vtract.features import (
     FEATURE_COLUMNS,
+    FEATURE_DTYPES,
     FeatureTableError,
     empty_features,
     features_from_estimates,
@@ -166,3 +167,28 @@ def test_extract_features_on_a_real_recording():
     # the centred window of each bigram sits on its boundary
     centred = df[(df["section"] == 0) & (df["window_index"] == 0)]
     np.testing.assert_allclose(centred["offset_s"], 0.0, atol=1 / 16000)
+
+
+def test_table_equals_the_per_row_layout_with_failed_windows():
+    """The compact table builder gives exactly the rows of ``window_rows`` (the per-row form)."""
+    from vtract.features import window_rows
+
+    bws = bigram_windows(ramp(8000), 16000, CAT)
+    ests = [
+        [
+            None if (i + w) % 3 == 1 else estimate(np.arange(1, 4 + w) * (w + 1.0), (500.0 + w,))
+            for w in range(b.n_windows)
+        ]
+        for i, b in enumerate(bws)
+    ]
+    df = features_from_estimates(bws, ests, file="f.wav", sha256="cd" * 32, sections=None)
+    parts = [window_rows(b, e, sections=None) for b, e in zip(bws, ests)]
+    want = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+    want.insert(0, "file", "f.wav")
+    want.insert(1, "sha256", "cd" * 32)
+    want.insert(2, "speaker", "")
+    want.insert(3, "label", "")
+    want = want[list(FEATURE_COLUMNS)].astype(FEATURE_DTYPES)
+    pd.testing.assert_frame_equal(df, want, check_exact=True)
+    assert df.attrs["failed_windows"] == sum(e is None for row in ests for e in row) > 0
+    assert df["n_sections"].nunique() > 1  # variable section counts are laid out too

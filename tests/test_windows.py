@@ -202,3 +202,23 @@ def test_phone_only_alignment_pairs_all_adjacent_phones():
     pairs = bigram_pairs(ali)
     assert list(pairs["bigram"]) == ["B-AA", "B-IY"]
     assert set(pairs["word"]) == {""}
+
+
+def test_iter_bigram_windows_cuts_the_same_frames_one_bigram_at_a_time():
+    from vtract.windows import iter_bigram_windows
+
+    rng = np.random.default_rng(1)
+    x = (0.1 * rng.standard_normal(8000)).astype(np.float32)
+    ev = Evidence.from_array(x, 16000)
+    lazy = iter_bigram_windows(ev, 16000, CAT)
+    assert not isinstance(lazy, list)
+    got = list(lazy)
+    # reference: the float64 signal cut directly at the hand-computed starts
+    x64 = x.astype(np.float64)
+    assert [b.bigram for b in got] == [b.bigram for b in bigram_windows(x64, 16000, CAT)]
+    for bw in got:
+        assert bw.frames.dtype == np.float64 and bw.frames.flags.c_contiguous
+        want = np.stack([x64[s : s + 565] for s in bw.start_samples])
+        np.testing.assert_array_equal(bw.frames, want)
+    with pytest.raises(ValueError, match="policy"):
+        iter_bigram_windows(ev, 16000, CAT, policy="paper")  # type: ignore[arg-type]

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,13 @@ from .alignment.model import Alignment
 from .errors import EstimationError, InputFileError, VtractError
 from .evidence import Evidence
 from .tract.result import TractEstimate
-from .windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW, BigramWindows, Policy, bigram_windows
+from .windows import (
+    PUBLISHED_OVERLAP,
+    PUBLISHED_WINDOW,
+    BigramWindows,
+    Policy,
+    iter_bigram_windows,
+)
 
 __all__ = [
     "DEFAULT_SECTIONS",
@@ -228,10 +234,14 @@ def window_rows(
     estimates: Sequence[TractEstimate | None],
     *,
     sections: int | None = DEFAULT_SECTIONS,
-) -> dict[str, np.ndarray]:
+    per_section: bool = True,
+) -> dict[str, Any]:
     """Columns (without the file-level ones) for the windows of one bigram.
 
     ``None`` estimates are skipped; ``sections`` as in :func:`extract_features`.
+    With ``per_section=False`` the window-level columns hold one value per
+    window (lists), ``area_cm2`` one area array per window and ``section``
+    is left out: the compact form the feature table is built from.
     """
     if len(estimates) != bw.n_windows:
         raise FeatureTableError(
@@ -273,10 +283,18 @@ def window_rows(
             "f3_hz": fk[2],
             "method": str(est.method),
         }
+        if not per_section:
+            for key, value in per_window.items():
+                cols[key].append(value)
+            cols["area_cm2"].append(areas)
+            continue
         for key, value in per_window.items():
             cols[key].extend([value] * n)
         cols["section"].extend(range(n))
         cols["area_cm2"].extend(areas.tolist())
+    if not per_section:
+        del cols["section"]
+        return cols
     return {k: np.asarray(v) for k, v in cols.items()}
 
 
@@ -315,22 +333,71 @@ def features_from_estimates(
     _check_label(label)
     if sections is not None and int(sections) < 1:
         raise FeatureTableError(f"sections must be >= 1 or None, got {sections}")
-    failed = sum(1 for row in estimates for e in row if e is None)
-    parts = [window_rows(bw, est, sections=sections) for bw, est in zip(windows, estimates)]
-    parts = [p for p in parts if len(p["section"])]
-    if not parts:
+    return _table(
+        zip(windows, estimates),
+        file=file,
+        sha256=sha256,
+        speaker=speaker,
+        label=label,
+        sections=sections,
+    )
+
+
+#: Columns holding one value per window (repeated on every section row of it).
+_WINDOW_COLUMNS: tuple[str, ...] = tuple(
+    c
+    for c in FEATURE_COLUMNS
+    if c not in ("file", "sha256", "speaker", "label", "section", "area_cm2")
+)
+
+
+def _table(
+    bigrams: Iterable[tuple[BigramWindows, Sequence[TractEstimate | None]]],
+    *,
+    file: str,
+    sha256: str,
+    speaker: str,
+    label: str,
+    sections: int | None,
+) -> pd.DataFrame:
+    """Feature table from ``(windows, estimates)`` of each bigram, consumed one at a time.
+
+    Holds one value per window (not per row) until the end and builds each
+    column once, so neither the bigrams' frames and estimates nor per-row
+    Python objects accumulate; the values are those of :func:`window_rows`.
+    """
+    per_window: dict[str, list[Any]] = {c: [] for c in _WINDOW_COLUMNS}
+    areas: list[np.ndarray] = []
+    failed = 0
+    for bw, ests in bigrams:
+        failed += sum(1 for e in ests if e is None)
+        cols = window_rows(bw, ests, sections=sections, per_section=False)
+        for key, values in cols.items():
+            if key == "area_cm2":
+                areas.extend(values)
+            else:
+                per_window[key].extend(values)
+    if not areas:
         df = empty_features()
-    else:
-        data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        n = len(data["section"])
-        full: dict[str, Any] = {
-            "file": [file] * n,
-            "sha256": [sha256] * n,
-            "speaker": [speaker] * n,
-        }
-        full["label"] = [label] * n
-        full.update(data)
-        df = pd.DataFrame(full, columns=list(FEATURE_COLUMNS)).astype(FEATURE_DTYPES)
+        df.attrs["failed_windows"] = int(failed)
+        return df
+    counts = np.asarray(per_window["n_sections"], dtype=np.int64)
+    rows = np.repeat(np.arange(counts.size), counts)  # window of each row
+    n = int(rows.size)
+    first = np.cumsum(counts) - counts
+    data: dict[str, Any] = {}
+    for c, value in (("file", file), ("sha256", sha256), ("speaker", speaker), ("label", label)):
+        data[c] = pd.array([value], dtype=FEATURE_DTYPES[c]).take(np.zeros(n, dtype=np.intp))
+    for c in _WINDOW_COLUMNS:
+        values = per_window.pop(c)
+        if FEATURE_DTYPES[c] == "str":
+            data[c] = pd.array(values, dtype="str").take(rows)
+        else:
+            data[c] = np.asarray(values).astype(FEATURE_DTYPES[c], copy=False)[rows]
+    data["section"] = np.arange(n, dtype=np.int64) - first[rows]
+    data["area_cm2"] = np.concatenate(areas).astype(np.float64, copy=False)
+    del areas
+    df = pd.DataFrame(data, columns=list(FEATURE_COLUMNS), copy=False).astype(FEATURE_DTYPES)
     df.attrs["failed_windows"] = int(failed)
     return df
 
@@ -387,7 +454,9 @@ def extract_features(
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
     _check_label(label)
-    windows = bigram_windows(
+    if sections is not None and int(sections) < 1:
+        raise FeatureTableError(f"sections must be >= 1 or None, got {sections}")
+    windows = iter_bigram_windows(
         evidence,
         sr,
         alignment,
@@ -396,11 +465,13 @@ def extract_features(
         overlap=overlap,
         policy=policy,
     )
-    estimates = estimate_windows(windows, method=method, **estimator_options)
+    # one bigram at a time: its frames and estimates are dropped once laid out
+    estimated = (
+        (bw, estimate_windows([bw], method=method, **estimator_options)[0]) for bw in windows
+    )
     name = file if file is not None else (str(evidence.path) if evidence.path is not None else "")
-    return features_from_estimates(
-        windows,
-        estimates,
+    return _table(
+        estimated,
         file=name,
         sha256=evidence.sha256,
         speaker=speaker,

@@ -57,7 +57,7 @@ used (``word`` is then ``""``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -85,6 +85,7 @@ __all__ = [
     "bigram_pairs",
     "bigram_windows",
     "is_speech_label",
+    "iter_bigram_windows",
     "window_geometry",
 ]
 
@@ -367,14 +368,51 @@ def bigram_windows(
     -------
     list of BigramWindows
         Bigrams in time order; bigrams without any window are left out.
+        :func:`iter_bigram_windows` gives the same one bigram at a time.
+    """
+    return list(
+        iter_bigram_windows(
+            evidence_or_samples,
+            sr,
+            alignment,
+            cross_word=cross_word,
+            window=window,
+            overlap=overlap,
+            policy=policy,
+        )
+    )
+
+
+def iter_bigram_windows(
+    evidence_or_samples: Evidence | np.ndarray,
+    sr: int | None,
+    alignment: Alignment,
+    *,
+    cross_word: bool = False,
+    window: int = PUBLISHED_WINDOW,
+    overlap: int = PUBLISHED_OVERLAP,
+    policy: Policy = "centred",
+) -> Iterator[BigramWindows]:
+    """The windows of :func:`bigram_windows`, one bigram at a time.
+
+    Same parameters and the same :class:`BigramWindows`, in the same order;
+    only one bigram's frames exist at a time, so a long recording's frames
+    (``n_windows x 565`` float64) are never all held at once. The arguments
+    are checked when this is called, not when iteration starts.
     """
     if policy not in ("centred", "published"):
         raise ValueError(f"policy must be 'centred' or 'published', got {policy!r}")
     x, rate = _samples_at(evidence_or_samples, sr)
     n, hop = window_geometry(rate, window=window, overlap=overlap)
+    pairs = bigram_pairs(alignment, cross_word=cross_word)
+    return _cut_windows(x, rate, n, hop, pairs, policy)
+
+
+def _cut_windows(
+    x: np.ndarray, rate: int, n: int, hop: int, pairs: pd.DataFrame, policy: Policy
+) -> Iterator[BigramWindows]:
     total = x.shape[0]
-    out: list[BigramWindows] = []
-    for row in bigram_pairs(alignment, cross_word=cross_word).itertuples(index=False):
+    for row in pairs.itertuples(index=False):
         starts = _window_starts(
             b=round(row.boundary * rate),
             s1=round(row.phone1_start * rate),
@@ -388,27 +426,25 @@ def bigram_windows(
             continue
         ks = np.array([k for k, _ in starts], dtype=np.int64)
         st = np.array([s for _, s in starts], dtype=np.int64)
+        # float32 -> float64 is exact: converting per frame equals converting the whole signal
         frames = np.ascontiguousarray(np.stack([x[s : s + n] for s in st]), dtype=np.float64)
         centres = (st + (n - 1) / 2.0) / rate
-        out.append(
-            BigramWindows(
-                bigram=row.bigram,
-                phone1=row.phone1,
-                phone2=row.phone2,
-                word=row.word,
-                boundary_s=float(row.boundary),
-                phone1_start_s=float(row.phone1_start),
-                phone2_end_s=float(row.phone2_end),
-                sr=rate,
-                frames=frames,
-                window_index=ks,
-                offsets_s=centres - float(row.boundary),
-                window_start_s=st / rate,
-                window_end_s=(st + n) / rate,
-                start_samples=st,
-            )
+        yield BigramWindows(
+            bigram=row.bigram,
+            phone1=row.phone1,
+            phone2=row.phone2,
+            word=row.word,
+            boundary_s=float(row.boundary),
+            phone1_start_s=float(row.phone1_start),
+            phone2_end_s=float(row.phone2_end),
+            sr=rate,
+            frames=frames,
+            window_index=ks,
+            offsets_s=centres - float(row.boundary),
+            window_start_s=st / rate,
+            window_end_s=(st + n) / rate,
+            start_samples=st,
         )
-    return out
 
 
 def _window_starts(
@@ -449,11 +485,14 @@ def _window_starts(
 def _samples_at(
     obj: Evidence | np.ndarray | Sequence[float], sr: int | None
 ) -> tuple[np.ndarray, int]:
-    """Mono float64 samples at the working rate."""
+    """Mono samples at the working rate: float64, or an evidence's own float32 samples."""
     if isinstance(obj, Evidence):
         rate = int(sr) if sr is not None else int(obj.sr)
         if rate <= 0:
             raise SampleRateError(f"sample rate must be positive, got {rate}")
+        if rate == obj.sr and obj.samples.dtype == np.float32:
+            # no float64 copy of the whole recording: frames are converted one by one
+            return obj.samples, rate
         x = (
             resample(obj.samples, obj.sr, rate)
             if rate != obj.sr
