@@ -183,7 +183,9 @@ def row_deviations(features: pd.DataFrame, reference: ReferenceLike) -> pd.DataF
     _check_features(features)
     # rows without a finite positive area carry no shape (the estimator failed there)
     area = features["area_cm2"].to_numpy(np.float64)
-    df = features[np.isfinite(area) & (area > 0)].reset_index(drop=True)
+    usable = np.isfinite(area) & (area > 0)
+    # no copy of the whole table when every row is usable (the usual case)
+    df = (features if usable.all() else features[usable]).reset_index(drop=True)
     if df.empty:
         return df.assign(
             level=pd.Series(dtype=str),
@@ -192,9 +194,9 @@ def row_deviations(features: pd.DataFrame, reference: ReferenceLike) -> pd.DataF
             exceed=pd.Series(dtype=bool),
         )
     ref = reference_table(reference, df)
-    merged = df.merge(
-        ref, on=["bigram", "n_sections", "section"], how="left", validate="many_to_one"
-    )
+    # merge only the key and area columns: a left merge keeps the rows of ``df`` in order
+    keys = ["bigram", "n_sections", "section"]
+    merged = df[[*keys, "area_cm2"]].merge(ref, on=keys, how="left", validate="many_to_one")
     if merged["median"].isna().any():
         bad = merged.loc[merged["median"].isna(), ["bigram", "section"]].drop_duplicates().head(3)
         raise ReferenceError_(
@@ -208,7 +210,7 @@ def row_deviations(features: pd.DataFrame, reference: ReferenceLike) -> pd.DataF
     z = np.minimum(z, Z_CAP)
     a = merged["area_cm2"].to_numpy(np.float64)
     exceed = (a < merged["lo"].to_numpy(np.float64)) | (a > merged["hi"].to_numpy(np.float64))
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the new columns never reach ``features``
     out["level"] = merged["level"].to_numpy()
     out["weight"] = merged["level"].map(LEVEL_WEIGHTS).to_numpy(np.float64)
     out["z"] = z
@@ -252,7 +254,7 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     ]
     if rows.empty:
         return pd.DataFrame(columns=cols)
-    df = rows.copy()
+    df = rows.copy(deep=False)  # copy-on-write: ``rows`` is not modified
     for c, default in (("word", ""), ("bigram_ipa", ""), ("offset_s", 0.0), ("length_cm", np.nan)):
         if c not in df.columns:
             df[c] = default

@@ -102,7 +102,9 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in _NEEDED if c not in features.columns]
     if missing:
         raise VtractError(f"feature table lacks columns {missing} needed for tract dynamics")
-    df = features if "file" in features.columns else features.assign(file="")
+    # only the columns used, so the filters below do not copy the whole table
+    df = features[[c for c in ("file", *_NEEDED) if c in features.columns]]
+    df = df if "file" in df.columns else df.assign(file="")
     df = df[np.isfinite(df["area_cm2"].to_numpy(np.float64))]
     files = pd.Index(sorted(set(df["file"].astype(str))), name="file")
     out = pd.DataFrame(index=files, columns=[*DESCRIPTORS, "n_windows"], dtype=np.float64)

@@ -13,6 +13,7 @@ recording's statistic is the same whichever of them computes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,16 @@ def _column(df: pd.DataFrame, name: str) -> np.ndarray:
     return np.full(len(df), np.nan)
 
 
+#: Columns of a feature table the estimates are rebuilt from (when present).
+_ESTIMATE_COLUMNS = ("length_cm", "offset_s", "fit_error_db", "f1_hz", "f2_hz", "f3_hz", "method")
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code of each value's text and the texts (``names[codes[i]] == str(values[i])``)."""
+    codes, names = pd.factorize(values.astype(str), use_na_sentinel=False)
+    return codes, np.asarray(names, dtype=object)
+
+
 def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
     """Group a one-recording feature table into bigram occurrences of estimates.
 
@@ -70,14 +81,28 @@ def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
     list of BigramOccurrence
         Sorted by boundary time.
     """
+    return list(_iter_occurrences(features))
+
+
+def _iter_occurrences(features: pd.DataFrame) -> Iterator[BigramOccurrence]:
+    """:func:`occurrences_from_features` one occurrence at a time (checked on call)."""
     need = ("bigram", "boundary_s", "window_index", "section", "area_cm2")
     missing = [c for c in need if c not in features.columns]
     if missing:
         raise VtractError(f"feature table lacks column(s) {missing}")
     if features.empty:
-        return []
-    df = features.sort_values(["boundary_s", "bigram", "window_index", "section"], kind="stable")
-    bigram = df["bigram"].astype(str).to_numpy()
+        return iter(())
+    # sort only the columns used, not a copy of the whole table
+    used = [*need, *(c for c in _ESTIMATE_COLUMNS if c in features.columns)]
+    df = features[used].sort_values(
+        ["boundary_s", "bigram", "window_index", "section"], kind="stable"
+    )
+    return _occurrences(df)
+
+
+def _occurrences(df: pd.DataFrame) -> Iterator[BigramOccurrence]:
+    # integer codes instead of one Python string per row (equal codes <=> equal strings)
+    bigram, bigram_names = _codes(df["bigram"])
     boundary = df["boundary_s"].to_numpy(np.float64)
     window = df["window_index"].to_numpy(np.int64)
     areas = df["area_cm2"].to_numpy(np.float64)
@@ -86,7 +111,9 @@ def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
     offset = np.where(np.isfinite(offset), offset, 0.0)
     fit = _column(df, "fit_error_db")
     formants = np.column_stack([_column(df, c) for c in ("f1_hz", "f2_hz", "f3_hz")])
-    method = df["method"].astype(str).to_numpy() if "method" in df.columns else np.full(len(df), "")
+    method, method_names = _codes(
+        df["method"] if "method" in df.columns else pd.Series([""] * len(df))
+    )
     # a new window starts where (boundary, bigram, window_index) changes
     change = np.ones(len(df), dtype=bool)
     change[1:] = (
@@ -94,23 +121,22 @@ def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
     )
     starts = np.flatnonzero(change)
     ends = np.r_[starts[1:], len(df)]
-    out: list[BigramOccurrence] = []
+    del df
     current: tuple[str, float] | None = None
     ests: list[TractEstimate] = []
     offs: list[float] = []
 
-    def flush() -> None:
-        if current is None:
-            return
-        p1, _, p2 = current[0].partition("-")
-        times = current[1] + np.asarray(offs)
+    def occurrence(key: tuple[str, float]) -> BigramOccurrence:
+        p1, _, p2 = key[0].partition("-")
+        times = key[1] + np.asarray(offs)
         phones = [p1 if o < 0 else p2 for o in offs]
-        out.append(BigramOccurrence(current[0], current[1], list(ests), times, phones))
+        return BigramOccurrence(key[0], key[1], list(ests), times, phones)
 
     for a, b in zip(starts, ends):
-        key = (str(bigram[a]), float(boundary[a]))
+        key = (str(bigram_names[bigram[a]]), float(boundary[a]))
         if key != current:
-            flush()
+            if current is not None:
+                yield occurrence(current)
             current, ests, offs = key, [], []
         ar = areas[a:b]
         n = ar.size
@@ -125,12 +151,12 @@ def occurrences_from_features(features: pd.DataFrame) -> list[BigramOccurrence]:
                 formants_hz=f[np.isfinite(f)].copy(),
                 bandwidths_hz=np.empty(0),
                 fit_error_db=float(fit[a]),
-                method=str(method[a]),
+                method=str(method_names[method[a]]),
             )
         )
         offs.append(float(offset[a]))
-    flush()
-    return out
+    if current is not None:
+        yield occurrence(current)
 
 
 def plausibility_flags(features: pd.DataFrame) -> list[Flag]:
@@ -142,7 +168,7 @@ def plausibility_flags(features: pd.DataFrame) -> list[Flag]:
     from ..plausibility import check_plausibility
 
     flags: list[Flag] = []
-    for occ in occurrences_from_features(features):
+    for occ in _iter_occurrences(features):
         flags.extend(
             check_plausibility(occ.estimates, bigram=occ.bigram, times=occ.times, phones=occ.phones)
         )
