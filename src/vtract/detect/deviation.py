@@ -278,7 +278,10 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     absw = df["window_index"].abs()
     nearest = absw == absw.groupby([df[k] for k in keys]).transform("min")
     centre = (
-        df.loc[nearest].groupby([*keys, "section"], sort=True)["area_cm2"].median().reset_index()
+        df.loc[nearest, [*keys, "section", "area_cm2"]]
+        .groupby([*keys, "section"], sort=True)["area_cm2"]
+        .median()
+        .reset_index()
     )
     shapes = centre.groupby(keys, sort=True)["area_cm2"].agg(lambda a: [float(v) for v in a])
     out = out.merge(shapes.rename("areas_cm2").reset_index(), on=keys, how="left")
