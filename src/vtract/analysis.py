@@ -351,6 +351,12 @@ def analyze(
     if aln is not None and aln.unknown_labels:
         warnings.append(f"alignment labels not understood and skipped: {list(aln.unknown_labels)}")
 
+    # what the report needs of the evidence, so its samples can be freed after the features
+    ev_file = None if ev.path is None else str(ev.path)
+    ev_summary = ev.summary()
+    inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
+    sha256, pcm_sha256 = ev.sha256, ev.pcm_sha256
+
     flags: list[Flag] = []
     settings: dict[str, Any] = {}
     if aln is None:
@@ -362,16 +368,17 @@ def analyze(
         features, settings, notes = reference_features(
             ev, aln, ref, speaker=speaker, method=method, cross_word=cross_word
         )
+        del ev  # frees the samples when a path was given (a caller's Evidence keeps them)
         warnings.extend(notes)
         if len(features):
             from .detect.estimates import plausibility_flags
 
             flags = plausibility_flags(features)
         decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
+        del features  # the report needs only the per-bigram evidence
         big = decision.bigrams
     warnings.extend(decision.warnings)
 
-    inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
     ref_sha = getattr(ref, "sha256", None)
     if ref_sha:
         inputs["reference"] = str(ref_sha)
@@ -394,9 +401,9 @@ def analyze(
             params["aligner_model"] = _jsonable(model)
 
     return Report(
-        file=None if ev.path is None else str(ev.path),
-        sha256=ev.sha256,
-        pcm_sha256=ev.pcm_sha256,
+        file=ev_file,
+        sha256=sha256,
+        pcm_sha256=pcm_sha256,
         score=decision.score,
         verdict=decision.verdict,
         reason=decision.reason,
@@ -404,7 +411,7 @@ def analyze(
         thresholds={k: float(v) for k, v in decision.thresholds.items()},
         flags=flags,
         bigrams=_bigram_evidence(big) if len(big) else [],
-        evidence=ev.summary(),
+        evidence=ev_summary,
         alignment=_alignment_summary(aln),
         reference=_reference_summary(ref, ref_sha),
         provenance=provenance(parameters=_jsonable(params), inputs=inputs),
