@@ -25,7 +25,7 @@ __all__ = [
 MIN_FORMANT_HZ = 90.0
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def roots_of_predictor(a: np.ndarray) -> np.ndarray:
     """Roots (in ``z``) of ``A(z) = a_0 + a_1 z^-1 + ... + a_p z^-p``.
 

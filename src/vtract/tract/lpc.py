@@ -17,7 +17,7 @@ from numba import njit
 __all__ = ["autocorrelation", "burg", "levinson_durbin", "step_down", "step_up"]
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:
     """Biased autocorrelation ``r[l] = sum_n x[n] x[n+l]`` for lags ``0..max_lag``."""
     n = x.shape[0]
