@@ -74,7 +74,7 @@ below 0.5 / median |length error|:
 split       ``"default"`` (LPC-pole prior)       ``"formant"`` (formant-pole prior)
 ==========  ===================================  ===================================
 dev (12)    0.79 / -0.17 / 3 / 0.66 cm           0.84 / -0.13 / 1 / 0.74 cm
-held-out    0.75 / +0.11 / 3 / 0.67 cm           0.81 / +0.09 / 3 / 0.56 cm
+held-out    0.76 / +0.11 / 3 / 0.67 cm           0.81 / +0.09 / 3 / 0.56 cm
 ==========  ===================================  ===================================
 
 Neither reaches the issue's shape targets (median r >= 0.85, none
