@@ -98,9 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     stats = stats[ok & np.isfinite(stats["statistic"])]
     if args.statistic == "dynamics":
         feats = feats[feats["file"].isin(set(stats["file"]))]
-        cal = dynamics_calibration(feats, stats, target_fpr=args.fpr)
-        for key in ("_organic_statistics", "_synthetic_statistics"):
-            cal.metrics.pop(key)
+        cal, _, _ = dynamics_calibration(feats, stats, target_fpr=args.fpr)
     else:
         baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
         statistic = combine(stats["deviation"], stats["flagged"], baseline)

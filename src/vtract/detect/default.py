@@ -216,25 +216,24 @@ class DefaultDetector:
         flags : iterable of Flag
             Plausibility flags of that recording.
         """
-        stat, big, _ = self._evaluate(features, flags)
+        cal, _ = self.resolved_calibration()
+        stat, big, _ = self._evaluate(cal, features, flags)
         return stat, big
 
     def _evaluate(
-        self, features: pd.DataFrame, flags: Iterable[Flag]
+        self, cal: Calibration, features: pd.DataFrame, flags: Iterable[Flag]
     ) -> tuple[float, pd.DataFrame, dict[str, float]]:
-        cal, _ = self.resolved_calibration()
         rows = row_deviations(features, self.reference)
         big = bigram_deviations(rows)
-        flags = list(flags)
-        share, codes, rec_level = _flag_shares(big, flags)
+        share, codes, rec_level = _flag_shares(big, list(flags))
         big = big.assign(flag_share=share, flags=codes)
-        dev, flagged = _components(big, share, rec_level)
         if cal.statistic != "dynamics":
+            dev, flagged = _components(big, share, rec_level)
             return combine(dev, flagged, cal.flag_baseline), big, {}
         model = DescriptorModel.from_dict(cal.model)
         desc = recording_descriptors(features.drop(columns=["file"], errors="ignore"))
         values = {n: float(desc[n].iloc[0]) if len(desc) else math.nan for n in model.names}
-        stat = float(model.statistic(values)[0]) if len(desc) else math.nan
+        stat = float(model.statistic(values)[0])  # nan when a descriptor is undefined
         return stat, big, values
 
     def decide(
@@ -255,17 +254,8 @@ class DefaultDetector:
         low_confidence : bool
             True when the alignment was recognised without a transcript.
         """
-        decision = self._decide(features, flags, low_confidence=low_confidence)
-        cal, _ = self.resolved_calibration()
-        ranges = cal.model.get("info", {}).get("organic_quantiles", {}) if cal.model else {}
-        decision.descriptor_ranges = {k: list(v) for k, v in ranges.items()}
-        return decision
-
-    def _decide(
-        self, features: pd.DataFrame, flags: Iterable[Flag], *, low_confidence: bool
-    ) -> Decision:
         cal, warnings = self.resolved_calibration()
-        stat, big, descriptors = self._evaluate(features, flags)
+        stat, big, descriptors = self._evaluate(cal, features, flags)
         n = len(big)
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
         per_bigram = (
@@ -286,6 +276,21 @@ class DefaultDetector:
             "min_reference_weight": float(self.min_reference_weight),
             "low_confidence_margin": LOW_CONFIDENCE_MARGIN,
         }
+        ranges = cal.model.get("info", {}).get("organic_quantiles", {})
+
+        def decision(verdict: str, score: float | None, reason: str) -> Decision:
+            return Decision(
+                verdict,
+                score,
+                stat,
+                reason,
+                big,
+                thresholds,
+                warnings,
+                descriptors,
+                {k: list(v) for k, v in ranges.items()},
+            )
+
         reason = _inconclusive_reason(n, weight_sum, big, low_confidence, self)
         if reason is None and not math.isfinite(stat):
             undefined = [k for k, v in descriptors.items() if not math.isfinite(v)]
@@ -294,22 +299,15 @@ class DefaultDetector:
                 "be computed (too few windows per bigram occurrence)"
             )
         if reason is not None:
-            return Decision(
-                "inconclusive", None, stat, reason, big, thresholds, warnings, descriptors
-            )
+            return decision("inconclusive", None, reason)
         score = float(cal.score(stat))
         if low_confidence and abs(score - 0.5) < LOW_CONFIDENCE_MARGIN:
-            return Decision(
+            return decision(
                 "inconclusive",
                 None,
-                stat,
                 f"phones were recognised without a transcript (low confidence) and the score "
                 f"{score:.2f} is within {LOW_CONFIDENCE_MARGIN:g} of the decision point 0.5; "
                 "recognition errors move the score that much",
-                big,
-                thresholds,
-                warnings,
-                descriptors,
             )
         verdict = "synthetic" if score >= 0.5 else "organic"
         worst = big.sort_values("score", ascending=False).head(3)["bigram"].tolist()
@@ -327,7 +325,7 @@ class DefaultDetector:
                 f"statistic {stat:.3f} is {side} the threshold {cal.threshold:.3f} "
                 f"({cal.method}); {n} bigram occurrences, most deviant: {', '.join(worst)}"
             )
-        return Decision(verdict, score, stat, reason, big, thresholds, warnings, descriptors)
+        return decision(verdict, score, reason)
 
 
 def _inconclusive_reason(

@@ -29,6 +29,7 @@ __all__ = [
     "Z_CAP",
     "ReferenceLike",
     "bigram_deviations",
+    "log_areas",
     "row_deviations",
 ]
 
@@ -159,7 +160,8 @@ def reference_table(reference: ReferenceLike, keys: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def _log(x: Any) -> np.ndarray:
+def log_areas(x: Any) -> np.ndarray:
+    """Natural log of areas (cm^2), floored at :data:`AREA_FLOOR_CM2`."""
     return np.log(np.maximum(np.asarray(x, dtype=np.float64), AREA_FLOOR_CM2))
 
 
@@ -202,10 +204,10 @@ def row_deviations(features: pd.DataFrame, reference: ReferenceLike) -> pd.DataF
         raise ReferenceError_(
             f"reference has no statistics for some sections, e.g. {bad.to_dict('records')}"
         )
-    la = _log(merged["area_cm2"])
-    lm = _log(merged["median"])
-    s_hi = np.maximum((_log(merged["q75"]) - lm) / _Q75_SIGMAS, MIN_LOG_SCALE)
-    s_lo = np.maximum((lm - _log(merged["q25"])) / _Q75_SIGMAS, MIN_LOG_SCALE)
+    la = log_areas(merged["area_cm2"])
+    lm = log_areas(merged["median"])
+    s_hi = np.maximum((log_areas(merged["q75"]) - lm) / _Q75_SIGMAS, MIN_LOG_SCALE)
+    s_lo = np.maximum((lm - log_areas(merged["q25"])) / _Q75_SIGMAS, MIN_LOG_SCALE)
     z = np.where(la >= lm, (la - lm) / s_hi, (lm - la) / s_lo)
     z = np.minimum(z, Z_CAP)
     a = merged["area_cm2"].to_numpy(np.float64)

@@ -52,6 +52,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from ..errors import VtractError
+from .deviation import log_areas
 
 __all__ = [
     "DESCRIPTORS",
@@ -72,7 +73,6 @@ ONE_CLASS_RIDGE = 1e-3
 Z_CLIP = 8.0
 #: Normal-consistency factor of the median absolute deviation.
 _MAD_SIGMA = 1.482602218505602
-_AREA_FLOOR_CM2 = 1e-4
 _KEYS = ["file", "boundary_s", "window_index"]
 _NEEDED = ("boundary_s", "window_index", "section", "n_sections", "area_cm2", "length_cm", "f1_hz")
 
@@ -112,7 +112,7 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
         return out
     df = df.assign(
         file=df["file"].astype(str),
-        log_area=np.log(np.maximum(df["area_cm2"].to_numpy(np.float64), _AREA_FLOOR_CM2)),
+        log_area=log_areas(df["area_cm2"].to_numpy(np.float64)),
     )
     # per window: length and F1 (constant within a window)
     win = df.groupby(_KEYS, sort=True).agg(length=("length_cm", "first"), f1=("f1_hz", "first"))

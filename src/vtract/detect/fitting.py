@@ -113,9 +113,7 @@ def fit_thresholds(
     stats = file_statistics(features, reference, flags)
     stats = stats[np.isfinite(stats["statistic"])]
     if statistic == "dynamics":
-        cal = dynamics_calibration(features, stats, target_fpr=target_fpr)
-        s_org = np.asarray(cal.metrics.pop("_organic_statistics"))
-        s_syn = np.asarray(cal.metrics.pop("_synthetic_statistics"))
+        cal, s_org, s_syn = dynamics_calibration(features, stats, target_fpr=target_fpr)
     else:
         organic = stats["label"] == "organic"
         baseline = float(np.quantile(stats.loc[organic, "flagged"], FLAG_BASELINE_QUANTILE))
@@ -170,7 +168,7 @@ def dynamics_calibration(
     *,
     target_fpr: float = 0.01,
     folds: int = CROSS_FIT_FOLDS,
-) -> Calibration:
+) -> tuple[Calibration, np.ndarray, np.ndarray]:
     """Descriptor model + threshold for the ``"dynamics"`` statistic.
 
     Parameters
@@ -189,11 +187,12 @@ def dynamics_calibration(
 
     Returns
     -------
-    Calibration
+    calibration : Calibration
         ``statistic="dynamics"`` with the model fitted on all files; its
-        metrics hold the out-of-fold figures (and, under the private keys
-        ``_organic_statistics`` / ``_synthetic_statistics``, the out-of-fold
-        statistics, which :func:`fit_thresholds` removes).
+        metrics hold the out-of-fold figures.
+    organic, synthetic : numpy.ndarray
+        The out-of-fold statistics of the organic and synthetic files the
+        threshold and figures come from.
     """
     desc = recording_descriptors(features)
     meta = features.groupby("file", sort=True).agg(label=("label", "first"))
@@ -227,10 +226,5 @@ def dynamics_calibration(
     s_org, s_syn = oof[~is_syn], oof[is_syn]
     cal = calibrate(s_org, s_syn if s_syn.size >= 2 else None, target_fpr=target_fpr)
     metrics = dict(cal.metrics)
-    metrics.update(
-        cross_fit_folds=folds,
-        model_kind=model.kind,
-        _organic_statistics=s_org.tolist(),
-        _synthetic_statistics=s_syn.tolist(),
-    )
-    return replace(cal, statistic="dynamics", model=model.to_dict(), metrics=metrics)
+    metrics.update(cross_fit_folds=folds, model_kind=model.kind)
+    return replace(cal, statistic="dynamics", model=model.to_dict(), metrics=metrics), s_org, s_syn
