@@ -330,9 +330,6 @@ def features_from_estimates(
     """
     if len(windows) != len(estimates):
         raise FeatureTableError(f"{len(windows)} bigrams but {len(estimates)} lists of estimates")
-    _check_label(label)
-    if sections is not None and int(sections) < 1:
-        raise FeatureTableError(f"sections must be >= 1 or None, got {sections}")
     return _table(
         zip(windows, estimates),
         file=file,
@@ -366,6 +363,9 @@ def _table(
     column once, so neither the bigrams' frames and estimates nor per-row
     Python objects accumulate; the values are those of :func:`window_rows`.
     """
+    _check_label(label)
+    if sections is not None and int(sections) < 1:
+        raise FeatureTableError(f"sections must be >= 1 or None, got {sections}")
     per_window: dict[str, list[Any]] = {c: [] for c in _WINDOW_COLUMNS}
     areas: list[np.ndarray] = []
     failed = 0
@@ -453,9 +453,6 @@ def extract_features(
     """
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
-    _check_label(label)
-    if sections is not None and int(sections) < 1:
-        raise FeatureTableError(f"sections must be >= 1 or None, got {sections}")
     windows = iter_bigram_windows(
         evidence,
         sr,
