@@ -22,6 +22,49 @@ MAX_SECTIONS = 128
 MAX_FORMANTS = 64
 
 
+@njit(cache=True)
+def _padded_outputs(
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Zeroed ``(areas, n_areas, formants, bandwidths, n_formants, lengths)`` for ``n`` rows."""
+    return (
+        np.zeros((n, MAX_SECTIONS)),
+        np.zeros(n, dtype=np.int64),
+        np.zeros((n, MAX_FORMANTS)),
+        np.zeros((n, MAX_FORMANTS)),
+        np.zeros(n, dtype=np.int64),
+        np.zeros((n, 2)),
+    )
+
+
+@njit(cache=True)
+def _store_row(
+    i: int,
+    a: np.ndarray,
+    f: np.ndarray,
+    b: np.ndarray,
+    length: float,
+    raw: float,
+    areas: np.ndarray,
+    n_areas: np.ndarray,
+    freqs: np.ndarray,
+    bws: np.ndarray,
+    n_f: np.ndarray,
+    lengths: np.ndarray,
+) -> int:
+    """Write one window's results into row ``i`` of the padded outputs; returns its area count."""
+    k = min(a.shape[0], MAX_SECTIONS)
+    areas[i, :k] = a[:k]
+    n_areas[i] = k
+    m = min(f.shape[0], MAX_FORMANTS)
+    freqs[i, :m] = f[:m]
+    bws[i, :m] = b[:m]
+    n_f[i] = m
+    lengths[i, 0] = length
+    lengths[i, 1] = raw
+    return k
+
+
 @njit(cache=True, parallel=True)
 def wakita_batch(
     frames: np.ndarray, fs: float, length_cm: float, n_sections: int
@@ -33,25 +76,12 @@ def wakita_batch(
     the raw formant estimate.
     """
     n = frames.shape[0]
-    areas = np.zeros((n, MAX_SECTIONS))
+    areas, n_areas, freqs, bws, n_f, lengths = _padded_outputs(n)
     refl = np.zeros((n, MAX_SECTIONS))
-    n_areas = np.zeros(n, dtype=np.int64)
-    freqs = np.zeros((n, MAX_FORMANTS))
-    bws = np.zeros((n, MAX_FORMANTS))
-    n_f = np.zeros(n, dtype=np.int64)
-    lengths = np.zeros((n, 2))
     for i in prange(n):
         a, r, f, b, length, raw = wakita_core(frames[i], fs, length_cm, n_sections)
-        k = min(a.shape[0], MAX_SECTIONS)
-        areas[i, :k] = a[:k]
+        k = _store_row(i, a, f, b, length, raw, areas, n_areas, freqs, bws, n_f, lengths)
         refl[i, :k] = r[:k]
-        n_areas[i] = k
-        m = min(f.shape[0], MAX_FORMANTS)
-        freqs[i, :m] = f[:m]
-        bws[i, :m] = b[:m]
-        n_f[i] = m
-        lengths[i, 0] = length
-        lengths[i, 1] = raw
     return areas, refl, n_areas, freqs, bws, n_f, lengths
 
 
@@ -64,21 +94,8 @@ def default_batch(
     Returns ``(areas, n_areas, formants, bandwidths, n_formants, lengths)``.
     """
     n = frames.shape[0]
-    areas = np.zeros((n, MAX_SECTIONS))
-    n_areas = np.zeros(n, dtype=np.int64)
-    freqs = np.zeros((n, MAX_FORMANTS))
-    bws = np.zeros((n, MAX_FORMANTS))
-    n_f = np.zeros(n, dtype=np.int64)
-    lengths = np.zeros((n, 2))
+    areas, n_areas, freqs, bws, n_f, lengths = _padded_outputs(n)
     for i in prange(n):
         a, f, b, length, raw = default_core(frames[i], fs, length_cm, n_sections, prior)
-        k = min(a.shape[0], MAX_SECTIONS)
-        areas[i, :k] = a[:k]
-        n_areas[i] = k
-        m = min(f.shape[0], MAX_FORMANTS)
-        freqs[i, :m] = f[:m]
-        bws[i, :m] = b[:m]
-        n_f[i] = m
-        lengths[i, 0] = length
-        lengths[i, 1] = raw
+        _store_row(i, a, f, b, length, raw, areas, n_areas, freqs, bws, n_f, lengths)
     return areas, n_areas, freqs, bws, n_f, lengths

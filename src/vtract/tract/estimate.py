@@ -347,43 +347,22 @@ def _estimate_lpc_default_batch(
     frames = np.ascontiguousarray(np.stack(ys))
     length_arg = -1.0 if length_cm is None else float(length_cm)
     n_arg = -1 if n_sections is None else int(n_sections)
-    out = []
     if method == "lpc":
         areas, refl, n_a, freqs, bws, n_f, lengths = wakita_batch(
             frames, float(fs), length_arg, n_arg
         )
-        for i in range(len(ys)):
-            k, m = int(n_a[i]), int(n_f[i])
-            out.append(
-                _lpc_result(
-                    areas[i, :k].copy(),
-                    refl[i, :k].copy(),
-                    freqs[i, :m].copy(),
-                    bws[i, :m].copy(),
-                    lengths[i, 0],
-                    lengths[i, 1],
-                    rate,
-                    fs,
-                    length_cm,
-                )
-            )
-        return out
-    areas, n_a, freqs, bws, n_f, lengths = default_batch(
-        frames, float(fs), length_arg, n_arg, SHAPE_PRIORS[method]
-    )
+    else:
+        areas, n_a, freqs, bws, n_f, lengths = default_batch(
+            frames, float(fs), length_arg, n_arg, SHAPE_PRIORS[method]
+        )
+    out = []
     for i in range(len(ys)):
         k, m = int(n_a[i]), int(n_f[i])
-        out.append(
-            default_result(
-                areas[i, :k].copy(),
-                freqs[i, :m].copy(),
-                bws[i, :m].copy(),
-                lengths[i, 0],
-                lengths[i, 1],
-                rate,
-                fs,
-                length_cm,
-                method,
-            )
-        )
+        a, f, b = areas[i, :k].copy(), freqs[i, :m].copy(), bws[i, :m].copy()
+        length, raw = lengths[i, 0], lengths[i, 1]
+        if method == "lpc":
+            est = _lpc_result(a, refl[i, :k].copy(), f, b, length, raw, rate, fs, length_cm)
+        else:
+            est = default_result(a, f, b, length, raw, rate, fs, length_cm, method)
+        out.append(est)
     return out
