@@ -296,13 +296,13 @@ def run_dynamics(
             ("one_class", train[train["label"] == "organic"]),
             ("all_families", train),
         ):
-            cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr)
+            cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr, descriptors=desc)
             scored[name].append(_scored(cal, desc, test).assign(fold=fold))
             thresholds.append({"fold": fold, "model": name, "threshold": cal.threshold})
         for fam in [*families, *TOOLKITS]:
             members = TOOLKITS.get(fam, [fam])
             rows = train[(train["label"] == "organic") | ~train["family"].isin(members)]
-            cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr)
+            cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr, descriptors=desc)
             keep = test[
                 (meta.loc[test, "label"] == "organic") | meta.loc[test, "family"].isin(members)
             ]

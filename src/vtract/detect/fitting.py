@@ -168,6 +168,7 @@ def dynamics_calibration(
     *,
     target_fpr: float = 0.01,
     folds: int = CROSS_FIT_FOLDS,
+    descriptors: pd.DataFrame | None = None,
 ) -> tuple[Calibration, np.ndarray, np.ndarray]:
     """Descriptor model + threshold for the ``"dynamics"`` statistic.
 
@@ -184,6 +185,9 @@ def dynamics_calibration(
     folds : int
         Speaker-grouped cross-fitting folds for the out-of-fold statistics
         (fewer with fewer than ``folds + 2`` organic files; at least 4 are needed).
+    descriptors : pandas.DataFrame, optional
+        :func:`~vtract.detect.dynamics.recording_descriptors` of (at least)
+        these files, when the caller already has them; computed otherwise.
 
     Returns
     -------
@@ -194,7 +198,7 @@ def dynamics_calibration(
         The out-of-fold statistics of the organic and synthetic files the
         threshold and figures come from.
     """
-    desc = recording_descriptors(features)
+    desc = recording_descriptors(features) if descriptors is None else descriptors
     meta = features.groupby("file", sort=True).agg(label=("label", "first"))
     if "speaker" in features.columns:
         meta["speaker"] = features.groupby("file", sort=True)["speaker"].first()
