@@ -250,6 +250,32 @@ def test_reports_dir_holds_one_json_per_file(corpus, tmp_path):
     assert shas == {_expected(p)["sha256"] for p in paths}
 
 
+def test_one_recording_analysed_several_ways_gets_a_report_per_analysis(tmp_path):
+    """Regression: the same audio with two transcripts, and a copy of it with the same
+    name in another folder, used to share one report file (the last writer won; the
+    same audio and transcript twice is one analysis and is analysed once)."""
+    from vtract.batch import BatchInput
+
+    first, copy = tmp_path / "a" / "take.wav", tmp_path / "b" / "take.wav"
+    first.parent.mkdir()
+    copy.parent.mkdir()
+    write_tone(first, 0.4)
+    shutil.copyfile(first, copy)
+    items = [
+        BatchInput(path=first, transcript="one"),
+        BatchInput(path=first, transcript="two"),
+        BatchInput(path=copy, transcript="three"),
+    ]
+    reports = tmp_path / "reports"
+    _run(items, tmp_path / "r.csv", reports_dir=reports)
+    table = pd.read_csv(tmp_path / "r.csv", keep_default_na=False)
+    assert len(table) == 3 and table["report_file"].nunique() == 3
+    assert sorted(p.name for p in reports.iterdir()) == sorted(table["report_file"])
+    for row in table.itertuples():
+        report = json.loads((reports / row.report_file).read_text())
+        assert report["file"] == row.path and report["sha256"] == row.sha256
+
+
 def test_progress_and_summary_go_to_stderr_only(corpus, tmp_path, capsys):
     folder, _, _ = corpus
     _run(folder, tmp_path / "a.csv", progress=True, quiet=False)

@@ -342,7 +342,8 @@ def test_html_folder_keeps_reports_of_files_with_the_same_name_apart(corpus, tmp
 
 @needs_batch
 def test_batch_does_not_follow_a_planted_symlink_in_the_reports_folder(corpus, tmp_path):
-    from vtract.batch.reports import report_path
+    from vtract.batch.inputs import input_key
+    from vtract.batch.reports import analysis_id, report_path
 
     audio = require(corpus, "clipped_square").audio
     reports = tmp_path / "reports"
@@ -350,7 +351,9 @@ def test_batch_does_not_follow_a_planted_symlink_in_the_reports_folder(corpus, t
     victim = tmp_path / "victim.txt"
     victim.write_text("DO NOT TOUCH\n")
     sha = hashlib.sha256(audio.read_bytes()).hexdigest()
-    report_path(reports, audio, sha).symlink_to(victim)
+    report_path(reports, audio, sha, analysis_id(input_key(sha, None, None), audio)).symlink_to(
+        victim
+    )
     proc = _run("batch", str(audio), "--out", str(tmp_path / "r.csv"), "--reports",
                 str(reports), "--backend", "serial", "-q")  # fmt: skip
     assert "Traceback" not in proc.stderr, proc.stderr

@@ -19,7 +19,7 @@ from ..provenance import provenance
 from .errors import BatchError, OutputError
 from .inputs import BatchInput, discover_inputs, hash_inputs
 from .output import BatchOutput
-from .reports import write_report_json
+from .reports import analysis_id, write_report_json
 from .rows import bigram_rows, error_row, report_row
 from .runners import map_files
 
@@ -97,7 +97,10 @@ class AnalyzeTask:
         row = report_row(item, report)
         bigrams = bigram_rows(item, report) if self.with_bigrams else []
         if self.reports_dir is not None:
-            write_report_json(self.reports_dir, report)
+            target = write_report_json(
+                self.reports_dir, report, analysis_id(item.key or report.sha256, item.path)
+            )
+            row["report_file"] = target.name
         return row, bigrams, (report if self.keep_report else None)
 
 

@@ -6,10 +6,19 @@ characters): :func:`report_path` keeps only letters, digits, ``-``, ``_``
 and single ``.`` of the stem, appends the first 16 hex digits of the SHA-256 (so two
 files with one name do not collide) and checks that the resolved path is
 inside the folder.
+
+One batch can analyse the same audio more than once: listed with a TextGrid
+and again with a transcript, or two copies of one file in two folders. Each
+of those analyses gets its own report: the batch passes
+:func:`analysis_id` (the analysis key plus the absolute path), whose first 8
+hex digits are appended to the name. Without it, whichever analysis finished
+last would silently overwrite the other's report (and which one that is
+depends on the worker schedule).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -18,14 +27,33 @@ from typing import Any
 from ..output_files import atomic_path
 from .errors import OutputError
 
-__all__ = ["report_path", "write_report_json"]
+__all__ = ["analysis_id", "report_path", "write_report_json"]
 
 _UNSAFE = re.compile(r"[^\w.-]+", flags=re.UNICODE)
 _MAX_STEM = 80
 
 
+def analysis_id(input_key: str, path: str | os.PathLike[str]) -> str:
+    """Identity of one analysis in one batch (64 hex digits).
+
+    Parameters
+    ----------
+    input_key : str
+        :attr:`vtract.batch.inputs.BatchInput.key` (audio, alignment and
+        transcript hashes).
+    path : path-like
+        The evidence path (made absolute), so that two copies of one
+        recording in two folders get two reports (their ``file`` differs).
+    """
+    text = "\x1f".join((input_key, os.path.abspath(os.fspath(path))))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def report_path(
-    folder: str | os.PathLike[str], evidence: str | os.PathLike[str], sha256: str
+    folder: str | os.PathLike[str],
+    evidence: str | os.PathLike[str],
+    sha256: str,
+    analysis: str | None = None,
 ) -> Path:
     """Where the JSON report of ``evidence`` goes inside ``folder``.
 
@@ -37,23 +65,31 @@ def report_path(
         Evidence file name or path (only its stem is used).
     sha256 : str
         SHA-256 of the evidence (hex).
+    analysis : str, optional
+        :func:`analysis_id` of this analysis (hex); its first 8 digits are
+        appended so that several analyses of one recording do not share a file.
 
     Returns
     -------
     pathlib.Path
-        ``folder/<safe stem>-<sha256[:16]>.json``.
+        ``folder/<safe stem>-<sha256[:16]>.json``, or
+        ``folder/<safe stem>-<sha256[:16]>-<analysis[:8]>.json``.
 
     Raises
     ------
     OutputError
-        ``sha256`` is not a hex digest, or the path would leave ``folder``.
+        ``sha256`` or ``analysis`` is not a hex digest, or the path would
+        leave ``folder``.
     """
     if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
         raise OutputError(f"sha256 {sha256!r} is not a 64-digit lowercase hex digest")
+    if analysis is not None and not re.fullmatch(r"[0-9a-f]{8,64}", analysis):
+        raise OutputError(f"analysis id {analysis!r} is not a lowercase hex digest")
     root = Path(os.path.abspath(Path(folder).expanduser()))
     stem = _UNSAFE.sub("_", Path(os.fspath(evidence)).stem)
     stem = re.sub(r"\.{2,}", ".", stem).strip("._") or "evidence"
-    target = root / f"{stem[:_MAX_STEM]}-{sha256[:16]}.json"
+    suffix = "" if analysis is None else f"-{analysis[:8]}"
+    target = root / f"{stem[:_MAX_STEM]}-{sha256[:16]}{suffix}.json"
     if target.parent != root or not target.resolve().is_relative_to(root.resolve()):
         raise OutputError(
             f"report for {os.fspath(evidence)!r} would be written outside {str(root)!r}"
@@ -61,9 +97,14 @@ def report_path(
     return target
 
 
-def write_report_json(folder: str | os.PathLike[str], report: Any) -> Path:
-    """Write ``report.to_json()`` into ``folder`` atomically; return the path."""
-    target = report_path(folder, report.file or "evidence", report.sha256)
+def write_report_json(
+    folder: str | os.PathLike[str], report: Any, analysis: str | None = None
+) -> Path:
+    """Write ``report.to_json()`` into ``folder`` atomically; return the path.
+
+    ``analysis`` is passed to :func:`report_path`.
+    """
+    target = report_path(folder, report.file or "evidence", report.sha256, analysis)
     try:
         with atomic_path(target) as tmp:
             tmp.write_text(report.to_json(indent=2) + "\n", encoding="utf-8")

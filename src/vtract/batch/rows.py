@@ -10,7 +10,8 @@ Two tables with fixed columns (the same in Parquet and CSV):
 
 ``input_key`` identifies one analysis: the audio's SHA-256, the alignment
 file's SHA-256 and the transcript (:attr:`vtract.batch.inputs.BatchInput.key`);
-a resumed run skips the keys already present.
+a resumed run skips the keys already present. ``report_file`` names the
+row's JSON report inside the ``--reports`` folder (empty without one).
 
 Lists of flag codes and warnings are joined with ``";"`` and ``" | "``;
 ``areas_cm2`` is a list column in Parquet and a JSON array in CSV.
@@ -55,6 +56,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "alignment_source": "str",
     "reference_sha256": "str",
     "warnings": "str",
+    "report_file": "str",
     "error_type": "str",
     "error_message": "str",
     "elapsed_s": "float",
@@ -130,6 +132,7 @@ def report_row(item: BatchInput, report: Any) -> dict[str, Any]:
         "alignment_source": report.alignment.get("source"),
         "reference_sha256": report.reference.get("sha256"),
         "warnings": " | ".join(report.warnings),
+        "report_file": None,  # set by the batch when it writes the report
         "error_type": None,
         "error_message": None,
         "vtract_version": __version__,
