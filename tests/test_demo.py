@@ -103,6 +103,11 @@ def test_demo_command_prints_where_the_reports_are(tmp_path, fake_pipeline):
     assert f"pdf:    {(tmp_path / 'd' / 'report.pdf').resolve()}" in res.output
     assert (tmp_path / "d" / "report.pdf").read_bytes().startswith(b"%PDF")
     assert "synthetic" in res.output  # verdict of each example is listed
+    lines = [ln for ln in res.output.splitlines() if " truth " in ln]
+    assert [ln.split()[2] for ln in lines] == ["synthetic", "synthetic", "articulatory"]
+    # the fake pipeline calls every example synthetic, which is right for all three
+    assert all(ln.rstrip().endswith("correct") for ln in lines), lines
+    assert "3 of 3 verdicts are right" in res.output
 
 
 def test_demo_command_reports_a_missing_reference_in_one_line(tmp_path, monkeypatch):
@@ -173,3 +178,18 @@ def test_deterministic_examples_are_reproduced_by_the_script(name, tmp_path):
         pytest.skip(f"generator version {info['versions']} differs from {entry['versions']}")
     shipped, _ = sf.read(EXAMPLES / entry["file"], dtype="float64")
     assert np.abs(_pcm16(audio) - np.round(shipped * 32768)).max() <= 1
+
+
+def test_demo_command_says_when_a_synthetic_example_is_missed(tmp_path, fake_pipeline, monkeypatch):
+    import dataclasses
+
+    def organic_analyze(path, **kwargs):
+        report = make_report(file=str(path), pcm_sha256=vtract.load(path).pcm_sha256)
+        return dataclasses.replace(report, verdict="organic", score=0.1)
+
+    monkeypatch.setattr(vtract, "analyze", organic_analyze, raising=False)
+    res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.output.splitlines() if " truth " in ln]
+    assert len(lines) == 3 and all(ln.rstrip().endswith("MISSED") for ln in lines), lines
+    assert "0 of 3 verdicts are right" in res.output

@@ -53,6 +53,8 @@ class DemoResult:
     index_html: Path
     main_pdf: Path | None = None
     reports: dict[str, Any] = field(default_factory=dict)
+    #: The truth of each example from its manifest ("synthetic" or "organic").
+    labels: dict[str, str] = field(default_factory=dict)
     files: dict[str, dict[str, Path]] = field(default_factory=dict)
 
 
@@ -152,11 +154,13 @@ def run_demo(
             "json": out / f"{rec.name}.json",
         }
         result.reports[rec.name] = report
+        result.labels[rec.name] = rec.label
         result.files[rec.name] = paths
     summary = [
         {
             "name": rec.name,
             "kind": rec.kind,
+            "label": rec.label,
             "transcript": rec.transcript,
             "verdict": result.reports[rec.name].verdict,
             "score": result.reports[rec.name].score,

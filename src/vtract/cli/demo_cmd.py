@@ -38,11 +38,28 @@ def demo_command(out_dir: str, reference: str | None, detector: str, pdf: bool) 
     from ..demo import run_demo
 
     result = run_demo(out_dir, reference=reference, detector=detector, pdf=pdf)
+    hits = 0
     for name, report in result.reports.items():
+        label = result.labels.get(name, "?")
+        # every non-human example (TTS or simulated tract) should be called synthetic
+        expected = "organic" if label == "organic" else "synthetic"
         score = "–" if report.score is None else f"{report.score:.2f}"
+        if report.verdict == "inconclusive":
+            outcome = "inconclusive"
+        elif report.verdict == expected:
+            outcome = "correct"
+        else:
+            outcome = "MISSED" if expected == "synthetic" else "FALSE ALARM"
+        hits += report.verdict == expected
         click.echo(
-            f"{name:18s} {report.verdict:13s} score {score:>5s}  {report.n_bigrams:3d} bigrams"
+            f"{name:18s} truth {label:12s} verdict {report.verdict:12s} score {score:>5s}  "
+            f"{report.n_bigrams:3d} bigrams  {outcome}"
         )
+    click.echo(
+        f"{hits} of {len(result.reports)} verdicts are right. The detector's measured limits "
+        "(it misses clean synthetic speech like these examples) are in the README, "
+        "'Measured figures'."
+    )
     click.echo(f"report: {result.main_html.resolve()}")
     click.echo(f"json:   {result.main_json.resolve()}")
     if result.main_pdf is not None:
