@@ -11,6 +11,7 @@ import pytest
 from vtract.detect.calibration import (
     Calibration,
     CalibrationError,
+    binomial_interval,
     calibrate,
     equal_error_rate,
     precision_recall_at,
@@ -122,6 +123,35 @@ def test_precision_recall_at_counts():
     assert m["precision"] == pytest.approx(2 / 3)
     assert m["recall"] == pytest.approx(2 / 3)
     assert m["fpr"] == pytest.approx(0.5)
+    # exact intervals of 1/2 false positives and 2/3 detections (Clopper-Pearson)
+    assert m["fpr_ci95"] == pytest.approx([0.0126, 0.9874], abs=1e-4)
+    assert m["recall_ci95"][0] == pytest.approx(0.0943, abs=1e-4)
+    assert m["recall_ci95"][1] == pytest.approx(0.9916, abs=1e-4)
+
+
+@pytest.mark.parametrize("k, n", [(0, 270), (1, 30), (4, 270), (12, 270), (30, 30)])
+def test_binomial_interval_is_the_exact_clopper_pearson_interval(k, n):
+    from scipy.stats import binom
+
+    lo, hi = binomial_interval(k, n)
+    assert 0.0 <= lo <= k / n <= hi <= 1.0
+    # defining property: the tail probabilities at the bounds are alpha / 2
+    if k < n:
+        assert binom.cdf(k, n, hi) == pytest.approx(0.025, rel=1e-6)
+    else:
+        assert hi == 1.0
+    if k > 0:
+        assert binom.sf(k - 1, n, lo) == pytest.approx(0.025, rel=1e-6)
+    else:
+        assert lo == 0.0
+        # closed form for zero events: 1 - (alpha / 2) ** (1 / n)
+        assert hi == pytest.approx(1 - 0.025 ** (1 / n), rel=1e-9)
+
+
+def test_binomial_interval_refuses_bad_counts():
+    for k, n, level in [(3, 2, 0.95), (-1, 5, 0.95), (0, 0, 0.95), (1, 5, 1.0), (0.5, 5, 0.95)]:
+        with pytest.raises(CalibrationError):
+            binomial_interval(k, n, level)
 
 
 def test_bad_inputs_raise():

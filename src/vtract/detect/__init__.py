@@ -15,6 +15,7 @@ from __future__ import annotations
 from .calibration import (
     Calibration,
     CalibrationError,
+    binomial_interval,
     calibrate,
     equal_error_rate,
     precision_recall_at,
@@ -32,6 +33,7 @@ __all__ = [
     "CalibrationError",
     "Decision",
     "DefaultDetector",
+    "binomial_interval",
     "calibrate",
     "equal_error_rate",
     "file_statistics",

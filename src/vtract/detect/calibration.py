@@ -28,6 +28,7 @@ from ..errors import VtractError
 __all__ = [
     "Calibration",
     "CalibrationError",
+    "binomial_interval",
     "calibrate",
     "equal_error_rate",
     "precision_recall_at",
@@ -188,14 +189,57 @@ def threshold_at_fpr(organic_scores: Any, fpr: float) -> float:
     return (hi + lo) / 2.0
 
 
-def precision_recall_at(labels: Any, scores: Any, threshold: float) -> dict[str, float]:
+def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) confidence interval of a rate ``k / n``.
+
+    A false-positive rate measured on a few hundred organic recordings is
+    itself uncertain: 0 false positives in 270 recordings is compatible with
+    a true rate up to 1.4 % (95 %), so a target of 1 % can only be shown on
+    more than ~370 recordings. The interval is exact (never too narrow).
+
+    Parameters
+    ----------
+    k : int
+        Events (e.g. false positives), ``0 <= k <= n``.
+    n : int
+        Trials (e.g. organic recordings), ``n >= 1``.
+    level : float, default 0.95
+        Two-sided confidence level in (0, 1).
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bound; ``0`` when ``k == 0`` and ``1`` when ``k == n``.
+
+    Raises
+    ------
+    CalibrationError
+        Counts or level out of range.
+    """
+    from scipy.stats import beta
+
+    if not (isinstance(k, (int, np.integer)) and isinstance(n, (int, np.integer))):
+        raise CalibrationError(f"k and n must be integers, got {k!r} and {n!r}")
+    if n < 1 or not 0 <= k <= n:
+        raise CalibrationError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
+    if not 0.0 < level < 1.0:
+        raise CalibrationError(f"level must be in (0, 1), got {level!r}")
+    alpha = 1.0 - level
+    lo = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lo, hi
+
+
+def precision_recall_at(labels: Any, scores: Any, threshold: float) -> dict[str, Any]:
     """Confusion counts and rates when ``score >= threshold`` is called synthetic.
 
     Returns
     -------
     dict
         ``tp``, ``fp``, ``tn``, ``fn``, ``precision`` (``nan`` with no positive
-        call), ``recall`` (= TPR), ``fpr``, ``accuracy``.
+        call), ``recall`` (= TPR), ``fpr``, ``accuracy``, and the exact 95 %
+        intervals ``fpr_ci95`` and ``recall_ci95`` (:func:`binomial_interval`;
+        ``None`` without recordings of that class).
     """
     s = _as_scores(scores, "scores")
     y = np.asarray(labels).ravel().astype(bool)
@@ -215,6 +259,8 @@ def precision_recall_at(labels: Any, scores: Any, threshold: float) -> dict[str,
         "recall": tp / (tp + fn) if tp + fn else math.nan,
         "fpr": fp / (fp + tn) if fp + tn else math.nan,
         "accuracy": (tp + tn) / s.size if s.size else math.nan,
+        "fpr_ci95": list(binomial_interval(fp, fp + tn)) if fp + tn else None,
+        "recall_ci95": list(binomial_interval(tp, tp + fn)) if tp + fn else None,
     }
 
 
@@ -386,7 +432,12 @@ def calibrate(
             gap = float(np.std(org)) or 1.0
         slope = math.log((1 - ORGANIC_MEDIAN_SCORE) / ORGANIC_MEDIAN_SCORE) / gap
         method = "organic-spread"
-        metrics["at_threshold"] = {"fpr": float(np.mean(org >= thr))}
+        n_fp = int(np.sum(org >= thr))
+        metrics["at_threshold"] = {
+            "fpr": n_fp / org.size,
+            "fp": n_fp,
+            "fpr_ci95": list(binomial_interval(n_fp, int(org.size))),
+        }
     return Calibration(
         threshold=float(thr),
         slope=float(slope),
