@@ -60,7 +60,9 @@ class Item:
 
     @property
     def key(self) -> str:
-        return str(self.path.relative_to(SHARED))
+        if self.path.is_relative_to(SHARED):
+            return str(self.path.relative_to(SHARED))
+        return f"{self.subset or 'other'}/{self.path.name}"  # e.g. generated fakes
 
 
 def _ljspeech_texts() -> dict[str, str]:
