@@ -223,6 +223,13 @@ def test_html_states_the_calibrated_false_positive_rate():
     assert "calibrated to call at most 1% of the organic calibration recordings" in rep.to_html()
 
 
+def test_html_warns_that_an_organic_verdict_does_not_clear_a_recording():
+    text = make_report().to_html()
+    start = text.index("What this method can and cannot show")
+    assert "An &#x27;organic&#x27; verdict does not clear a recording" in text[start:]
+    assert "Piper VITS and espeak-ng" in text[start:]
+
+
 def test_html_of_empty_report_and_without_extras(tmp_path):
     text = make_report(empty=True, file=None).to_html(tmp_path / "e.html")
     assert "inconclusive" in text and "No bigram could be analysed" in text

@@ -39,6 +39,10 @@ LIMITATIONS = (
     "spliced, and cannot rule out a synthetic voice that imitates vocal-tract acoustics well. "
     "Strong noise, music, reverberation, heavy compression, telephone bandwidth, whispering, "
     "shouting, singing and children's voices can make organic speech look unusual.",
+    "An 'organic' verdict does not clear a recording. In the project's measurements "
+    "(docs/DETECTION.md, generators held out of training) clean modern synthetic voices such "
+    "as Piper VITS and espeak-ng were called organic about 9 times in 10, and neural TTS from "
+    "the ESPnet toolkit about 4 times in 10.",
     "An 'inconclusive' verdict means the evidence does not support either conclusion at the "
     "thresholds used; it is not a weak 'synthetic'.",
     "Results are reproducible: the same file, vtract version, reference and parameters give "
