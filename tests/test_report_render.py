@@ -250,7 +250,8 @@ def test_pdf_has_summary_and_figure_pages(tmp_path):
     out = make_report().to_pdf(tmp_path / "r.pdf")
     raw = out.read_bytes()
     assert raw.startswith(b"%PDF")
-    assert raw.count(b"/Type /Page\n") + raw.count(b"/Type /Page ") >= 4  # summary + 3 figures
+    # summary + 3 figures + limitations
+    assert raw.count(b"/Type /Page\n") + raw.count(b"/Type /Page ") >= 5
 
 
 def test_report_plot_kinds():

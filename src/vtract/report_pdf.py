@@ -1,7 +1,9 @@
 """Write a :class:`~vtract.report.Report` as a PDF (matplotlib only).
 
 Page 1 is a text summary (verdict, score, reason, warnings, custody hashes);
-the following pages are the report's figures.
+the following pages are the report's figures; the last page states what the
+method can and cannot show (:data:`vtract.report_html.LIMITATIONS`, as in the
+HTML report).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ def write_pdf(report: Any, path: Path, *, evidence: Any = None, reference: Any =
     from matplotlib.figure import Figure
 
     from .plot.figures import report_figures
-    from .report_html import check_evidence_matches
+    from .report_html import LIMITATIONS, check_evidence_matches
 
     check_evidence_matches(report, evidence)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,4 +54,10 @@ def write_pdf(report: Any, path: Path, *, evidence: Any = None, reference: Any =
         for spec in report_figures(report, evidence=evidence, reference=reference):
             spec.figure.suptitle(spec.title, fontsize=10)
             pdf.savefig(spec.figure)
+        notes = ["What this method can and cannot show", ""]
+        for item in LIMITATIONS:
+            notes += [*textwrap.wrap(item, 95), ""]
+        page = Figure(figsize=(8.27, 11.69))
+        page.text(0.06, 0.96, "\n".join(notes), va="top", ha="left", family="monospace", fontsize=8)
+        pdf.savefig(page)
     return path
