@@ -143,15 +143,14 @@ def _occurrences(df: pd.DataFrame) -> Iterator[BigramOccurrence]:
         refl = (ar[1:] - ar[:-1]) / (ar[1:] + ar[:-1]) if n > 1 else np.empty(0)
         f = formants[a]
         ests.append(
-            TractEstimate(
-                areas=ar.copy(),
-                section_length_cm=float(length[a]) / n if n else float("nan"),
-                length_cm=float(length[a]),
-                reflection=refl,
-                formants_hz=f[np.isfinite(f)].copy(),
-                bandwidths_hz=np.empty(0),
+            TractEstimate.from_length(
+                ar.copy(),
+                float(length[a]),
+                refl,
+                f[np.isfinite(f)].copy(),
+                np.empty(0),
+                str(method_names[method[a]]),
                 fit_error_db=float(fit[a]),
-                method=str(method_names[method[a]]),
             )
         )
         offs.append(float(offset[a]))

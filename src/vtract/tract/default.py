@@ -371,15 +371,13 @@ def default_result(
     refl = np.empty(n)
     refl[: n - 1] = reflection_from_areas(areas)
     refl[n - 1] = 1.0
-    return TractEstimate(
-        areas=areas,
-        section_length_cm=float(length) / n,
-        length_cm=float(length),
-        reflection=refl,
-        formants_hz=freqs,
-        bandwidths_hz=bws,
-        fit_error_db=float("nan"),
-        method=method,
+    return TractEstimate.from_length(
+        areas,
+        length,
+        refl,
+        freqs,
+        bws,
+        method,
         params={
             "input_rate": rate,
             "analysis_rate": fs,

@@ -320,17 +320,7 @@ def _lpc_result(
         "formant_length_cm": float(raw_length),
         "length_source": "given" if length_cm is not None else "formants",
     }
-    return TractEstimate(
-        areas=areas,
-        section_length_cm=float(length) / n,
-        length_cm=float(length),
-        reflection=refl,
-        formants_hz=freqs,
-        bandwidths_hz=bws,
-        fit_error_db=float("nan"),
-        method="lpc",
-        params=params,
-    )
+    return TractEstimate.from_length(areas, length, refl, freqs, bws, "lpc", params)
 
 
 def _estimate_lpc_default_batch(

@@ -49,6 +49,37 @@ class TractEstimate:
     method: str
     params: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_length(
+        cls,
+        areas: np.ndarray,
+        length_cm: float,
+        reflection: np.ndarray,
+        formants_hz: np.ndarray,
+        bandwidths_hz: np.ndarray,
+        method: str,
+        params: dict[str, Any] | None = None,
+        fit_error_db: float = float("nan"),
+    ) -> TractEstimate:
+        """An estimate whose sections split ``length_cm`` equally (``nan`` with no section).
+
+        For estimators that tie the section count to the tract length
+        (``"lpc"``, ``"default"``, ``"formant"``) and for estimates rebuilt
+        from a feature table.
+        """
+        n = int(areas.shape[0])
+        return cls(
+            areas=areas,
+            section_length_cm=float(length_cm) / n if n else float("nan"),
+            length_cm=float(length_cm),
+            reflection=reflection,
+            formants_hz=formants_hz,
+            bandwidths_hz=bandwidths_hz,
+            fit_error_db=float(fit_error_db),
+            method=method,
+            params={} if params is None else params,
+        )
+
     @property
     def n_sections(self) -> int:
         """Number of tube sections."""
