@@ -18,11 +18,17 @@ synthetic files are assigned to the fold of the voice they imitate (LJ,
 LibriTTS speakers), so that reference never saw the genuine voice either
 (other synthetic voices are spread over folds by a hash of the speaker).
 
-Default detector (no fakes used at all): the threshold for fold ``k`` is set
-at ``--fpr`` on the out-of-fold organic statistics of the OTHER folds (which
-are themselves out-of-reference), then applied to fold ``k``. Because it
-never uses fakes, its per-family figures are leave-one-generator-out by
-construction.
+Default detector, tract-dynamics statistic (the shipped one; ``run_dynamics``):
+per test fold, the descriptor model and its threshold are fitted on the other
+folds exactly as ``dynamics_calibration`` does for shipping - one-class
+(organic only), leave-one-generator-out (without any fake of the held-out
+family), and with every family.
+
+Default detector, legacy reference-deviation statistic (no fakes used at
+all): the threshold for fold ``k`` is set at ``--fpr`` on the out-of-fold
+organic statistics of the OTHER folds (which are themselves
+out-of-reference), then applied to fold ``k``. Because it never uses fakes,
+its per-family figures are leave-one-generator-out by construction.
 
 Paper detector: (a) organic-range rule (published rule without fakes; share
 of values outside ``R_k``'s bigram-level min/max, sentence threshold
