@@ -92,7 +92,8 @@ def _import_callable(
     "reports_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Also write each file's JSON report into this folder.",
+    help="Also write each analysis's JSON report into this folder (named in the "
+    "'report_file' column).",
 )
 @click.option(
     "--sidecars",
