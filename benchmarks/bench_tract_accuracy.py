@@ -10,8 +10,11 @@ Ground truth (see ``tests/_tract_truth.py``): analytic two/three-tube vowels
 (vtract's synthesiser), Fant's (1960) vowels from Praat (rendered by vtract's
 synthesiser, by Praat's own tube model, and shrunk to female size at 200 Hz)
 and VocalTractLab JD3 vowels (``synth_block`` audio, ``tract_state_to_tube_state``
-areas). Splits: ``dev`` (analytic + 8 VTL vowels) for tuning, ``heldout``
-(Fant + 8 other VTL vowels) for honest reporting.
+areas), and area functions of two real speakers measured with MRI (Story et
+al. 1996, Story 2008, Story et al. 1998: 32 vowels rendered by vtract's
+synthesiser and by Praat's tube model). Splits: ``dev`` (analytic + 8 VTL
+vowels) for tuning, ``heldout`` (Fant + 8 other VTL vowels + every MRI vowel)
+for honest reporting; the ``src:*`` groups summarise each source.
 
 Sanity rows (not in the targets): ``*/vtract-wakita-ideal`` are Wakita's exact
 all-pole tube (16 sections of c/(2 fs) at 16 kHz, 17.5 cm; matched glottis,
@@ -300,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         "all": lambda row: True,
         **{
             f"src:{src}": (lambda row, s=src: row["source"] == s)
-            for src in ("analytic", "vtl", "fant")
+            for src in ("analytic", "vtl", "fant", "mri")
         },
     }
     for split, keep in groups.items():

@@ -26,10 +26,18 @@ lips), section lengths and total length:
     ``tract_state_to_tube_state`` (40 sections of unequal length, glottis to
     lips) and ``synth_block`` audio (self-oscillating glottis model, nasal and
     sinus side branches, piriform fossa) at 44.1 kHz, resampled.
+``mri``
+    Area functions of real speakers measured with MRI (Story et al. 1996 and
+    Story 2008: one man imaged in 1994 and 2002; Story et al. 1998: one
+    woman; :mod:`_mri_area_functions`), rendered by vtract's synthesiser (LF,
+    lossy) and by Praat's tube model (``Matrix: To VocalTract``, then as the
+    Fant ``praat-spectrum`` rendering). Always held out: these shapes were
+    added after the estimators' constants were chosen and are never used to
+    choose them.
 
 Splits: ``dev`` = analytic + VTL {a, e, i, o, u, @, E, O}; ``heldout`` = all
-Fant vowels (both renderings) + VTL {E:, y, I, U, 2, 9, Y, 6}. Tune on dev;
-report held-out.
+Fant vowels (all renderings) + VTL {E:, y, I, U, 2, 9, Y, 6} + every MRI
+vowel. Tune on dev; report held-out.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from _mri_area_functions import MRI_SETS, mri_area_function, mri_vowels
 from vtract.evidence import resample
 from vtract.synth import AIR, AirConstants, area_profile, glottal_source, tube_vowel
 
@@ -46,6 +55,7 @@ __all__ = [
     "ANALYTIC_SHAPES",
     "FANT_RENDERERS",
     "FANT_VOWELS",
+    "MRI_RENDERERS",
     "SCALED_FACTOR",
     "VTL_DEV",
     "VTL_HELDOUT",
@@ -55,6 +65,7 @@ __all__ = [
     "analytic_cases",
     "fant_area_function",
     "fant_cases",
+    "mri_cases",
     "vtl_area_function",
     "vtl_cases",
 ]
@@ -77,6 +88,8 @@ PRAAT_AIR = AirConstants(c=35300.0)
 #: Length factor of the scaled ("female-sized") Fant renderings.
 SCALED_FACTOR = 0.82
 FANT_RENDERERS = ("vtract-lf-lossy", "praat-spectrum", "vtract-lf-lossy-scaled")
+#: Renderings of the MRI area functions.
+MRI_RENDERERS = ("vtract-lf-lossy", "praat-spectrum")
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,7 +230,12 @@ def fant_area_function(phone: str) -> tuple[np.ndarray, float]:
 def _praat_impulse_response(phone: str, sr: int) -> np.ndarray:
     from parselmouth.praat import call
 
-    vt = call("Create Vocal Tract from phone", phone)
+    return _praat_tract_impulse_response(call("Create Vocal Tract from phone", phone), sr)
+
+
+def _praat_tract_impulse_response(vt: object, sr: int) -> np.ndarray:
+    from parselmouth.praat import call
+
     n_bins = 8193
     # glottal damping off (Praat's glottal loss moves F1/F2 implausibly for Fant's shapes),
     # radiation and internal damping on
@@ -300,6 +318,56 @@ def vtl_cases(
     return [_vtl(v, sr, duration) for v in vowels]
 
 
+def _praat_vocal_tract(areas_cm2: np.ndarray, dx_cm: float) -> object:
+    """A Praat VocalTract with these areas (glottis to lips) and section length."""
+    from parselmouth.praat import call
+
+    n = areas_cm2.size
+    dx = dx_cm * 1e-2
+    matrix = call("Create Matrix", "tube", 0.0, n * dx, n, dx, dx / 2, 1, 1, 1, 1, 1, "0")
+    for i, a in enumerate(areas_cm2, start=1):
+        call(matrix, "Set value", 1, i, float(a) * 1e-4)
+    return call(matrix, "To VocalTract")
+
+
+@lru_cache(maxsize=128)
+def _mri(dataset: str, vowel: str, renderer: str, sr: int, duration: float) -> TractCase:
+    areas, dx = mri_area_function(dataset, vowel)
+    lengths = np.full(areas.size, dx)
+    if renderer == "vtract-lf-lossy":
+        female = dataset == "story1998"
+        settings: dict[str, object] = dict(
+            f0=200.0 if female else 110.0, glottal="lf", losses=True,
+            rd=1.4 if female else 1.2, jitter=0.008, shimmer=0.04, seed=31,
+        )  # fmt: skip
+        audio = tube_vowel(areas, dx, sr, duration=duration, air=PRAAT_AIR, **settings)  # type: ignore[arg-type]
+    elif renderer == "praat-spectrum":
+        f0 = 200.0 if dataset == "story1998" else 130.0
+        settings = dict(f0=f0, glottal="rosenberg", open_quotient=0.6, speed_quotient=2.5)
+        source = glottal_source(sr, duration, f0=f0, model="rosenberg", speed_quotient=2.5)
+        response = _praat_tract_impulse_response(_praat_vocal_tract(areas, dx), sr)
+        audio = np.convolve(source, response)[: source.size]
+        audio = 0.5 * audio / np.max(np.abs(audio))
+    else:
+        raise ValueError(f"unknown MRI renderer {renderer!r}; expected one of {MRI_RENDERERS}")
+    settings["dataset"] = dataset
+    return TractCase(
+        f"mri/{dataset}-{vowel}/{renderer}", "mri", f"{dataset}-{vowel}", renderer, True,
+        "heldout", audio, sr, areas, lengths, 0.1, settings,
+    )  # fmt: skip
+
+
+def mri_cases(
+    sr: int = 16000,
+    *,
+    datasets: tuple[str, ...] = MRI_SETS,
+    renderers: tuple[str, ...] = MRI_RENDERERS,
+    duration: float = 0.4,
+) -> list[TractCase]:
+    """MRI vowels of real speakers (held-out split), every renderer."""
+    return [_mri(d, v, r, sr, duration) for r in renderers for d in datasets for v in mri_vowels(d)]
+
+
 def all_cases(sr: int = 16000, *, quick: bool = False) -> list[TractCase]:
     """Every case; ``quick`` keeps a small representative subset (both splits)."""
     if quick:
@@ -307,5 +375,6 @@ def all_cases(sr: int = 16000, *, quick: bool = False) -> list[TractCase]:
             analytic_cases(sr, duration=0.3)
             + vtl_cases(sr, vowels=("a", "i", "u", "y", "O"), duration=0.3)
             + fant_cases(sr, vowels=("a", "i", "u"), duration=0.3)
+            + mri_cases(sr, datasets=("story2008",), renderers=("vtract-lf-lossy",), duration=0.3)
         )
-    return analytic_cases(sr) + vtl_cases(sr) + fant_cases(sr)
+    return analytic_cases(sr) + vtl_cases(sr) + fant_cases(sr) + mri_cases(sr)

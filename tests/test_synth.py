@@ -333,6 +333,61 @@ def test_truth_cases_are_well_formed() -> None:
         assert c.frames(565, 3, 117)[2].shape == (565,)
 
 
+def test_mri_cases_are_well_formed() -> None:
+    from _tract_truth import mri_cases
+
+    cases = mri_cases(datasets=("story1998",), duration=0.3)
+    assert len(cases) == 2 * 10 and {c.split for c in cases} == {"heldout"}
+    for c in cases:
+        assert c.areas_cm2.shape == c.section_lengths_cm.shape and np.all(c.areas_cm2 > 0)
+        assert 11.0 < c.length_cm < 16.0, c.name  # an adult woman
+        steady = c.audio[round(c.steady_from_s * c.sr) :]
+        assert np.all(np.isfinite(c.audio)) and np.std(steady) > 0.01, c.name
+
+
+# Broad vowel regions of male/female American English vowels (Peterson & Barney 1952;
+# Hillenbrand et al. 1995), wide enough for one speaker's lossless-tube resonances.
+_CLOSE_FRONT = ("i", "I", "e")
+_BACK = ("A", "O", "o", "U", "u")
+
+
+@pytest.mark.parametrize("dataset", ["story1996", "story2008", "story1998"])
+def test_mri_area_functions_resonate_like_their_vowels(dataset: str) -> None:
+    from _mri_area_functions import mri_area_function, mri_vowels
+
+    formants = {}
+    for vowel in mri_vowels(dataset):
+        areas, dx = mri_area_function(dataset, vowel)
+        formants[vowel] = tube_resonances(areas, dx, fmax_hz=4000.0, air=PRAAT_AIR)[:2]
+    female = dataset == "story1998"  # female formants are higher
+    back_f2, close_f1 = (1700.0, 500.0) if female else (1300.0, 420.0)
+    for vowel, (f1, f2) in formants.items():
+        if vowel in _CLOSE_FRONT:
+            assert f2 > 1850.0, (vowel, f1, f2)
+        if vowel in _BACK:
+            assert f2 < back_f2, (vowel, f1, f2)
+        if vowel in ("i", "u"):
+            assert f1 < close_f1, (vowel, f1, f2)
+        if vowel in ("A", "AE"):
+            assert f1 > 650.0, (vowel, f1, f2)
+    # read in the wrong direction (lips -> glottis) the tables break the pattern
+    areas, dx = mri_area_function(dataset, "i")
+    assert tube_resonances(areas[::-1], dx, fmax_hz=4000.0, air=PRAAT_AIR)[1] < 1850.0
+
+
+def test_praat_tube_from_areas_is_praats_own_vowel() -> None:
+    from _tract_truth import (
+        _praat_impulse_response,
+        _praat_tract_impulse_response,
+        _praat_vocal_tract,
+        fant_area_function,
+    )
+
+    areas, dx = fant_area_function("u")
+    ours = _praat_tract_impulse_response(_praat_vocal_tract(areas, dx), 16000)
+    np.testing.assert_allclose(ours, _praat_impulse_response("u", 16000), atol=1e-12)
+
+
 def test_praat_rendering_is_causal_with_the_tube_formants() -> None:
     from parselmouth import Sound
     from parselmouth.praat import call
