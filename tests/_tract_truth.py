@@ -29,11 +29,12 @@ lips), section lengths and total length:
 ``mri``
     Area functions of real speakers measured with MRI (Story et al. 1996 and
     Story 2008: one man imaged in 1994 and 2002; Story et al. 1998: one
-    woman; :mod:`_mri_area_functions`), rendered by vtract's synthesiser (LF,
+    woman; :mod:`vtract.tract.mri_shapes`), rendered by vtract's synthesiser (LF,
     lossy) and by Praat's tube model (``Matrix: To VocalTract``, then as the
-    Fant ``praat-spectrum`` rendering). Always held out: these shapes were
-    added after the estimators' constants were chosen and are never used to
-    choose them.
+    Fant ``praat-spectrum`` rendering). Always held out. The ``"formant"``
+    estimator's prior mean is built from these shapes
+    (:mod:`vtract.tract.shape_prior`), so the benchmark scores each
+    speaker's vowels with the mean of the other speaker only.
 
 Splits: ``dev`` = analytic + VTL {a, e, i, o, u, @, E, O}; ``heldout`` = all
 Fant vowels (all renderings) + VTL {E:, y, I, U, 2, 9, Y, 6} + every MRI
@@ -47,9 +48,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from _mri_area_functions import MRI_SETS, mri_area_function, mri_vowels
 from vtract.evidence import resample
 from vtract.synth import AIR, AirConstants, area_profile, glottal_source, tube_vowel
+from vtract.tract.mri_shapes import MRI_SETS, mri_area_function, mri_vowels
 
 __all__ = [
     "ANALYTIC_SHAPES",

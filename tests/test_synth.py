@@ -353,7 +353,7 @@ _BACK = ("A", "O", "o", "U", "u")
 
 @pytest.mark.parametrize("dataset", ["story1996", "story2008", "story1998"])
 def test_mri_area_functions_resonate_like_their_vowels(dataset: str) -> None:
-    from _mri_area_functions import mri_area_function, mri_vowels
+    from vtract.tract.mri_shapes import mri_area_function, mri_vowels
 
     formants = {}
     for vowel in mri_vowels(dataset):

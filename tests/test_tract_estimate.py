@@ -120,6 +120,8 @@ def test_realistic_vowels_default_beats_lpc_and_paper():
 def test_formant_method_is_the_formant_pole_prior():
     """``method="formant"`` differs from the default only in the shape prior (steps 3-5)."""
     from vtract.tract.default import (
+        MRI_PRIOR_MEAN,
+        MRI_PRIOR_WEIGHT,
         PRIOR_FORMANT_POLES,
         PRIOR_LPC_POLES,
         default_core,
@@ -132,14 +134,16 @@ def test_formant_method_is_the_formant_pole_prior():
     frame = np.ascontiguousarray(x[1600:2165])
     est = estimate_tract(frame, 16000, method="formant")
     assert est.method == "formant" and est.params["shape_prior"] == "formant-poles"
-    core = default_core(frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES)
+    core = default_core(
+        frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES, MRI_PRIOR_MEAN, MRI_PRIOR_WEIGHT[1]
+    )
     np.testing.assert_array_equal(est.areas, core[0])
     # the two priors share formants and length measurement but not the shape
     c_f, f_f, _, l_f, _ = formant_shape(frame, 16000.0, -1.0)
     c_w, f_w, _, l_w, _ = wakita_shape(frame, 16000.0, -1.0)
     np.testing.assert_array_equal(f_f, f_w)
     assert l_f == l_w and not np.allclose(c_f, c_w)
-    default = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES)
+    default = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, MRI_PRIOR_MEAN, 0.0)
     np.testing.assert_array_equal(estimate_tract(frame, 16000).areas, default[0])
 
 

@@ -87,7 +87,13 @@ def wakita_batch(
 
 @njit(cache=True, parallel=True)
 def default_batch(
-    frames: np.ndarray, fs: float, length_cm: float, n_sections: int, prior: int
+    frames: np.ndarray,
+    fs: float,
+    length_cm: float,
+    n_sections: int,
+    prior: int,
+    mean_shape: np.ndarray,
+    mean_weight: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`~vtract.tract.default.default_core` over rows of ``frames``.
 
@@ -96,6 +102,8 @@ def default_batch(
     n = frames.shape[0]
     areas, n_areas, freqs, bws, n_f, lengths = _padded_outputs(n)
     for i in prange(n):
-        a, f, b, length, raw = default_core(frames[i], fs, length_cm, n_sections, prior)
+        a, f, b, length, raw = default_core(
+            frames[i], fs, length_cm, n_sections, prior, mean_shape, mean_weight
+        )
         _store_row(i, a, f, b, length, raw, areas, n_areas, freqs, bws, n_f, lengths)
     return areas, n_areas, freqs, bws, n_f, lengths

@@ -16,7 +16,9 @@ Methods
     Wakita shape with equalised bandwidths, refined by formant matching.
 ``"formant"``
     The same refinement from a formant-pole shape (:mod:`vtract.tract.default`,
-    :mod:`vtract.tract.formant_poles`): the most accurate shapes on the
+    :mod:`vtract.tract.formant_poles`), its prior pulled halfway toward the
+    mean of 32 vowels of real speakers measured with MRI
+    (:mod:`vtract.tract.shape_prior`): the most accurate shapes on the
     ground-truth harness, but its dynamics separate synthetic speech worse, so
     it is not the default (``docs/DETECTION.md``).
 
@@ -327,6 +329,7 @@ def _estimate_lpc_default_batch(
     xs: list[np.ndarray], rate: int, method: str, n_sections: int | None, length_cm: float | None
 ) -> list[TractEstimate] | None:
     """Parallel batch for equal-length windows; ``None`` if the windows differ in length."""
+    from . import default as _default
     from .batch import default_batch, wakita_batch
     from .default import DEFAULT_RATE, SHAPE_PRIORS, default_result
 
@@ -343,7 +346,13 @@ def _estimate_lpc_default_batch(
         )
     else:
         areas, n_a, freqs, bws, n_f, lengths = default_batch(
-            frames, float(fs), length_arg, n_arg, SHAPE_PRIORS[method]
+            frames,
+            float(fs),
+            length_arg,
+            n_arg,
+            SHAPE_PRIORS[method],
+            _default.MRI_PRIOR_MEAN,
+            _default.MRI_PRIOR_WEIGHT[SHAPE_PRIORS[method]],
         )
     out = []
     for i in range(len(ys)):

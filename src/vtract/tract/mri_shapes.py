@@ -18,10 +18,12 @@ Three sets of area functions, glottis to lips, areas in cm^2, equal sections:
     0.396825 cm.
 
 The numbers were transcribed from the tables as reproduced in public
-voice-simulation code (G. Alzamendi, 2020, after M. Zanartu and G. Galindo);
-they are measurements of human anatomy, used here only as ground truth for
-the estimator benchmark (``benchmarks/bench_tract_accuracy.py``) and never to
-tune or build an estimator. Vowel labels are the papers' ARPAbet-like names
+voice-simulation code (G. Alzamendi, 2020, after M. Zanartu and G. Galindo).
+They are measurements of human anatomy with two uses: ground truth for the
+estimator benchmark (``benchmarks/bench_tract_accuracy.py``), and the mean
+shape of the ``"formant"`` estimator's prior (:mod:`vtract.tract.shape_prior`;
+the benchmark then scores each speaker's vowels with a prior built from the
+other speaker only). Vowel labels are the papers' ARPAbet-like names
 (``AE`` = /ae/, ``V`` = /^/, ``A`` = /a/, ``O`` = /open o/, ``3`` = /er/).
 """
 
@@ -29,9 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MRI_SETS", "mri_area_function", "mri_vowels"]
+__all__ = ["MRI_SETS", "mri_area_function", "mri_speaker", "mri_vowels"]
 
-# set -> (section length cm or None when per vowel, {vowel: areas or (areas, section length)})
 _STORY1996_DX = 0.3977
 _STORY1998_DX = 0.396825
 
@@ -198,10 +199,18 @@ MRI_SETS = ("story1996", "story2008", "story1998")
 
 def mri_vowels(dataset: str) -> tuple[str, ...]:
     """Vowel labels available in ``dataset`` (one of :data:`MRI_SETS`)."""
-    table = {"story1996": _STORY1996, "story2008": _STORY2008, "story1998": _STORY1998}
-    if dataset not in table:
+    if dataset == "story2008":
+        return tuple(_STORY2008)
+    if dataset in ("story1996", "story1998"):
+        return tuple(_STORY1996 if dataset == "story1996" else _STORY1998)
+    raise KeyError(f"unknown MRI set {dataset!r}; expected one of {MRI_SETS}")
+
+
+def mri_speaker(dataset: str) -> str:
+    """The imaged speaker of ``dataset``: ``"male-1"`` (1994 and 2002 scans) or ``"female-1"``."""
+    if dataset not in MRI_SETS:
         raise KeyError(f"unknown MRI set {dataset!r}; expected one of {MRI_SETS}")
-    return tuple(table[dataset])
+    return "female-1" if dataset == "story1998" else "male-1"
 
 
 def mri_area_function(dataset: str, vowel: str) -> tuple[np.ndarray, float]:
