@@ -1,6 +1,6 @@
 """Batch throughput and memory: 1 vs 2 workers, loky vs Dask, on ../shared/data.
 
-Run: ``python benchmarks/bench_batch.py [--per-class 20] [--methods default,paper]
+Run: ``python benchmarks/bench_batch.py [--per-class 20] [--methods lpc-refined,paper]
 [--skip-dask] [--growth-passes 4]``. Writes ``benchmarks/results/batch.json``.
 
 Inputs: organic (LJSpeech clips, ESPnet/LibriTTS ground truth, MFA test
@@ -449,7 +449,7 @@ def main() -> None:
         "--per-class", type=int, default=20, help="files per class (organic, synthetic)"
     )
     ap.add_argument(
-        "--methods", default="default,paper", help="estimators for the estimation stage"
+        "--methods", default="lpc-refined,paper", help="estimators for the estimation stage"
     )
     ap.add_argument("--jobs", default="1,2", help="worker counts to compare")
     ap.add_argument("--growth-passes", type=int, default=4)
@@ -489,12 +489,12 @@ def main() -> None:
         organic_features = None
         for method in methods:
             func = functools.partial(estimate_file, method=method)
-            passes = args.estimate_passes if method == "default" else 1
+            passes = args.estimate_passes if method == "lpc-refined" else 1
             figures[f"estimate:{method}"], values = stage(
                 f"estimate:{method}", func, with_tg * passes, jobs
             )
             values = values[: len(with_tg)]
-            if method == "default":
+            if method == "lpc-refined":  # the detector's estimator (reference build stage)
                 organic_features = [v["features"] for v in values if v["features"] is not None]
             if method == methods[0]:
                 figures[f"memory_growth:{method}"] = growth(func, with_tg, args.growth_passes)

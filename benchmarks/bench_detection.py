@@ -93,9 +93,10 @@ from vtract.detect.paper import (
     PaperDetector,
     reference_ranges,
 )
+from vtract.features import DETECTION_METHOD
 from vtract.reference import Reference
 
-SETTINGS: dict[str, Any] = {"method": "default"}
+SETTINGS: dict[str, Any] = {"method": DETECTION_METHOD}
 
 
 def load_features(items: list[Item], jobs: int = 1) -> pd.DataFrame:
@@ -490,7 +491,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="processes for feature extraction")
     ap.add_argument("--no-json", action="store_true")
     ap.add_argument(
-        "--method", default="default", help="estimator for the features (default: default)"
+        "--method",
+        default=DETECTION_METHOD,
+        help=f"estimator for the features (default: {DETECTION_METHOD})",
     )
     ap.add_argument(
         "--features",

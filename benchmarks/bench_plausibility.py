@@ -10,7 +10,7 @@ flag (median per label). A useful flag fires much more on synthetic speech
 than on organic speech; a flag that fires on organic speech measures the
 estimator's error as much as the speaker's anatomy.
 
-Usage: ``python benchmarks/bench_plausibility.py [--method default] [--libri 5] [--jobs 2]``
+Usage: ``python benchmarks/bench_plausibility.py [--method lpc-refined] [--libri 5] [--jobs 2]``
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--method", default="default", choices=["default", "paper", "lpc"])
+    ap.add_argument(
+        "--method", default="lpc-refined", choices=["lpc-refined", "default", "paper", "lpc"]
+    )
     ap.add_argument("--libri", type=int, default=5, help="LibriSpeech files per subset")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)

@@ -25,7 +25,7 @@ order or pre-emphasis problem. ``*/vtract-impulse-lossless`` have a closed
 glottis and radiation only (very sharp formants).
 
 Methods: every ``vtract.estimate_tract`` method that exists (``paper``,
-``lpc``, ``default``; missing ones are listed as unavailable) and ``praat``:
+``lpc``, ``lpc-refined``, ``default``; missing ones are listed as unavailable) and ``praat``:
 Praat's ``Sound: To LPC (burg)`` (order ``round(2 L fs / c)`` with L = 17 cm,
 c = 353 m/s; window = frame; pre-emphasis from 50 Hz - note 0 Hz would mean a
 full first difference) then ``LPC: To VocalTract (slice)`` (length 0.17 m).
@@ -65,7 +65,7 @@ from vtract.provenance import provenance  # noqa: E402
 from vtract.synth import log_area_correlation  # noqa: E402
 
 TARGETS = {"median_r": 0.85, "min_r": 0.5, "median_abs_length_error_cm": 1.0}
-VTRACT_METHODS = ("paper", "lpc", "default", "formant")
+VTRACT_METHODS = ("paper", "lpc", "lpc-refined", "default")
 PRAAT_LENGTH_CM = 17.0
 PRAAT_C_CM_S = 35300.0
 PRAAT_PREEMPHASIS_HZ = 50.0
@@ -121,7 +121,7 @@ def available_methods(requested: list[str], probe: TractCase) -> dict[str, Any]:
 
 
 def _leave_speaker_out(case: TractCase) -> None:
-    """Give the ``formant`` prior the MRI mean without this case's speaker (if it is one).
+    """Give the ``default`` prior the MRI mean without this case's speaker (if it is one).
 
     The shipped prior (:data:`vtract.tract.default.MRI_PRIOR_MEAN`) is the mean
     of every MRI vowel; scoring an MRI vowel with it would test the prior on
@@ -226,7 +226,9 @@ def summarise(rows: list[dict[str, Any]], method: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small subset, 2 frames per case")
-    ap.add_argument("--methods", default="paper,lpc,default,formant,praat", help="comma-separated")
+    ap.add_argument(
+        "--methods", default="paper,lpc,lpc-refined,default,praat", help="comma-separated"
+    )
     ap.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
     ap.add_argument("--cases", default="", help="only cases whose name contains this text")
     ap.add_argument(
@@ -310,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         " median |dL| <= 1 cm"
     )
     print(
-        f"{'group':<13}{'method':<9}{'n':>4}{'med r':>8}{'min r':>8}{'<0.5':>6}{'med|dL|':>9}"
+        f"{'group':<13}{'method':<12}{'n':>4}{'med r':>8}{'min r':>8}{'<0.5':>6}{'med|dL|':>9}"
         f"{'spread':>8}  ok  worst"
     )
     groups = {
@@ -337,14 +339,14 @@ def main(argv: list[str] | None = None) -> int:
             if s.get("n_cases"):
                 dl = s["median_abs_length_error_cm"]
                 print(
-                    f"{split:<13}{m:<9}{s['n_cases']:>4}{s['median_r']:>8.2f}{s['min_r']:>8.2f}"
+                    f"{split:<13}{m:<12}{s['n_cases']:>4}{s['median_r']:>8.2f}{s['min_r']:>8.2f}"
                     f"{s['n_below_0.5']:>6}{(dl if dl is not None else float('nan')):>9.2f}"
                     f"{(s['median_r_spread'] or float('nan')):>8.2f}"
                     f"  {'yes' if s['meets_targets'] else 'no ':<3} {s['worst_case']}"
                 )
         if "const_17cm_median_abs_length_error_cm" in summary[split]:
             print(
-                f"{split:<13}{'(17 cm)':<9}{'':>26}"
+                f"{split:<13}{'(17 cm)':<12}{'':>26}"
                 f"{summary[split]['const_17cm_median_abs_length_error_cm']:>9.2f}"
                 "  <- constant-length baseline"
             )
@@ -369,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                     "preemphasis_from_hz": PRAAT_PREEMPHASIS_HZ,
                 },
                 "case_build_seconds": t_build,
-                "mri_prior": "formant method: MRI vowels scored with the prior mean of the "
+                "mri_prior": "default method: MRI vowels scored with the prior mean of the "
                 "other speaker only (leave-one-speaker-out); other cases with all MRI vowels",
             },
             "unavailable_methods": {m: v for m, v in methods.items() if not callable(v)},

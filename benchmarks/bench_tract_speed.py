@@ -156,7 +156,7 @@ import vtract
 from vtract.synth import tube_vowel
 x = tube_vowel([1.0, 7.0], [8.0, 9.0], 16000, duration=0.2)[1600:2165]
 t1 = time.perf_counter()
-for m in ("lpc", "default", "formant", "paper"):
+for m in ("lpc", "default", "lpc-refined", "paper"):
     vtract.estimate_tract(x, 16000, method=m)
 print(time.perf_counter() - t1)
 """
@@ -194,14 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, object] = {"numba_threads": 1, "window_samples": WINDOW, "rate": 16000}
     print(f"paper: published vs fast on {len(paper_frames)} windows ...", flush=True)
     figures["paper"] = bench_paper(paper_frames)
-    print("lpc / default / formant / praat throughput ...", flush=True)
+    print("lpc / default / lpc-refined / praat throughput ...", flush=True)
     lpc = windows_per_second("lpc", synth)
     default = windows_per_second("default", synth)
-    formant = windows_per_second("formant", synth)
+    lpc_refined = windows_per_second("lpc-refined", synth)
     fast_paper = windows_per_second("paper", synth[: max(20, n_fast // 20)], repeats=1)
     figures["lpc_windows_per_s"] = lpc
     figures["default_windows_per_s"] = default
-    figures["formant_windows_per_s"] = formant
+    figures["lpc_refined_windows_per_s"] = lpc_refined
     figures["paper_fast_windows_per_s"] = fast_paper
     figures["praat_lpc_vocaltract_windows_per_s"] = praat_windows_per_second(synth[:500])
     figures["targets"] = {

@@ -46,11 +46,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from vtract.corpus import Recording, corpus_features, find_recordings  # noqa: E402
-from vtract.features import DEFAULT_SECTIONS, write_features  # noqa: E402
+from vtract.features import DEFAULT_SECTIONS, DETECTION_METHOD, write_features  # noqa: E402
 from vtract.reference import Reference, estimator_fingerprint  # noqa: E402
 from vtract.windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW  # noqa: E402
 
-METHOD = "default"
+METHOD = DETECTION_METHOD
 ATTRIBUTION = {
     "LJ Speech": "LJ Speech Dataset, Keith Ito and Linda Johnson, 2017 (public domain)",
     "LibriSpeech": (

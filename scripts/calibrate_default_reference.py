@@ -51,6 +51,7 @@ from vtract.detect.default import (  # noqa: E402
     file_statistics,
 )
 from vtract.detect.fitting import dynamics_calibration, flags_by_file  # noqa: E402
+from vtract.features import DETECTION_METHOD  # noqa: E402
 from vtract.provenance import file_sha256, provenance  # noqa: E402
 from vtract.reference import Reference, default_reference_path  # noqa: E402
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = Reference.load(args.reference)
     inside = set(ref.files["sha256"].astype(str))
     settings = dict(ref.meta.get("settings", {}).get("extract_features", {}))
-    settings["method"] = ref.method or "default"
+    settings["method"] = ref.method or DETECTION_METHOD
     # the dynamics descriptors do not depend on the reference, so its own
     # organic files are as new to them as any other; the deviation statistic
     # must be calibrated on files the reference has not seen

@@ -31,7 +31,7 @@ lips), section lengths and total length:
     Story 2008: one man imaged in 1994 and 2002; Story et al. 1998: one
     woman; :mod:`vtract.tract.mri_shapes`), rendered by vtract's synthesiser (LF,
     lossy) and by Praat's tube model (``Matrix: To VocalTract``, then as the
-    Fant ``praat-spectrum`` rendering). Always held out. The ``"formant"``
+    Fant ``praat-spectrum`` rendering). Always held out. The ``"default"``
     estimator's prior mean is built from these shapes
     (:mod:`vtract.tract.shape_prior`), so the benchmark scores each
     speaker's vowels with the mean of the other speaker only.

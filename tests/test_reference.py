@@ -177,6 +177,28 @@ def _rezip(data: bytes, edit) -> bytes:
     return buf.getvalue()
 
 
+def test_format_1_files_are_read_with_the_renamed_estimators(tmp_path, table):
+    # format 1 (before 26 Nov 2026) called the LPC-pole estimator "default"
+    old = Reference.fit(table.assign(method="default"), name="old")
+
+    def to_format_1(m):
+        meta = json.loads(m["meta.json"])
+        assert meta["estimator"]["method"] == "default"
+        meta["format_version"] = 1
+        meta["settings"] = {"extract_features": {"method": "default", "window": 565}}
+        m["meta.json"] = json.dumps(meta).encode()
+
+    data = _rezip(old.to_bytes(), to_format_1)
+    ref = Reference.from_bytes(data)
+    assert ref.method == "lpc-refined" and ref.meta["upgraded_from_format"] == 1
+    assert ref.meta["settings"]["extract_features"]["method"] == "lpc-refined"
+    pd.testing.assert_frame_equal(ref.stats, old.stats)
+    again = Reference.load(ref.save(tmp_path / "upgraded.vtref"))
+    assert again.meta["format_version"] == FORMAT_VERSION and again.method == "lpc-refined"
+    # today's files keep "default" (now the formant-pole estimator) as it is
+    assert Reference.from_bytes(old.to_bytes()).method == "default"
+
+
 def test_corrupt_and_incompatible_files(tmp_path, ref):
     good = ref.to_bytes()
     cases = {
@@ -289,7 +311,7 @@ def test_cli_build_and_info(tmp_path):
     summary = json.loads(res.output.strip().splitlines()[-1])
     ref = Reference.load(out)
     assert summary["sha256"] == ref.sha256 == file_sha256(out)
-    assert summary["used"] == 3 and ref.meta["n_files"] == 3 and ref.method == "default"
+    assert summary["used"] == 3 and ref.meta["n_files"] == 3 and ref.method == "lpc-refined"
     assert ref.meta["settings"]["extract_features"]["window"] == 565 and ref.meta["min_count"] == 2
     from vtract.reference import estimator_fingerprint
 
@@ -313,7 +335,8 @@ def test_default_reference_ships_with_provenance():
     ref = default_reference()
     assert ref is default_reference()  # cached
     assert ref.sha256 == file_sha256(default_reference_path())
-    assert ref.method == ref.meta["estimator"]["method"] == "default"
+    assert ref.method == ref.meta["estimator"]["method"] == "lpc-refined"
+    assert ref.meta["format_version"] == FORMAT_VERSION and "upgraded_from_format" not in ref.meta
     assert ref.meta["settings"]["extract_features"]["sections"] == 15
 
     files = ref.files

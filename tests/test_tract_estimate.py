@@ -61,7 +61,7 @@ def test_estimate_is_consistent(vowel16, method):
     json.dumps(est.to_dict())
 
 
-@pytest.mark.parametrize("method", ["default", "lpc"])
+@pytest.mark.parametrize("method", ["default", "lpc-refined", "lpc"])
 def test_areas_have_documented_scale(vowel16, method):
     est = estimate_tract(frame_at(vowel16, 16000), 16000, method=method)
     assert np.exp(np.mean(np.log(est.areas))) == pytest.approx(LPC_MEAN_AREA_CM2, rel=1e-9)
@@ -117,8 +117,8 @@ def test_realistic_vowels_default_beats_lpc_and_paper():
     assert r["default"][3] > 0.85  # larynx tube + uniform tract
 
 
-def test_formant_method_is_the_formant_pole_prior():
-    """``method="formant"`` differs from the default only in the shape prior (steps 3-5)."""
+def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
+    """``"default"`` (formant poles + MRI mean) vs ``"lpc-refined"`` (LPC poles): steps 3-6."""
     from vtract.tract.default import (
         MRI_PRIOR_MEAN,
         MRI_PRIOR_WEIGHT,
@@ -132,19 +132,35 @@ def test_formant_method_is_the_formant_pole_prior():
     areas = INDEPENDENT_SHAPES[list(INDEPENDENT_SHAPES)[2]]
     x = tube_vowel(areas, 17.0 / areas.size, 16000, f0=110.0, duration=0.2, seed=3)
     frame = np.ascontiguousarray(x[1600:2165])
-    est = estimate_tract(frame, 16000, method="formant")
-    assert est.method == "formant" and est.params["shape_prior"] == "formant-poles"
+    est = estimate_tract(frame, 16000)
+    assert est.method == "default" and est.params["shape_prior"] == "formant-poles"
     core = default_core(
-        frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES, MRI_PRIOR_MEAN, MRI_PRIOR_WEIGHT[1]
-    )
+        frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES, MRI_PRIOR_MEAN,
+        MRI_PRIOR_WEIGHT[PRIOR_FORMANT_POLES],
+    )  # fmt: skip
     np.testing.assert_array_equal(est.areas, core[0])
     # the two priors share formants and length measurement but not the shape
     c_f, f_f, _, l_f, _ = formant_shape(frame, 16000.0, -1.0)
     c_w, f_w, _, l_w, _ = wakita_shape(frame, 16000.0, -1.0)
     np.testing.assert_array_equal(f_f, f_w)
     assert l_f == l_w and not np.allclose(c_f, c_w)
-    default = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, MRI_PRIOR_MEAN, 0.0)
-    np.testing.assert_array_equal(estimate_tract(frame, 16000).areas, default[0])
+    refined = estimate_tract(frame, 16000, method="lpc-refined")
+    assert refined.params["shape_prior"] == "lpc-poles" and refined.params["mri_prior_weight"] == 0
+    lpc_core = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, MRI_PRIOR_MEAN, 0.0)
+    np.testing.assert_array_equal(refined.areas, lpc_core[0])
+
+
+def test_formant_is_a_deprecated_name_of_default():
+    areas = INDEPENDENT_SHAPES["i-like"]
+    x = tube_vowel(areas, 17.0 / areas.size, 16000, f0=110.0, duration=0.2, seed=3)
+    frame = np.ascontiguousarray(x[1600:2165])
+    with pytest.warns(DeprecationWarning, match="now called 'default'"):
+        old = estimate_tract(frame, 16000, method="formant")
+    assert old.method == "default"
+    np.testing.assert_array_equal(old.areas, estimate_tract(frame, 16000).areas)
+    with pytest.warns(DeprecationWarning):
+        batch = estimate_tracts(frame[None, :], 16000, method="formant")
+    np.testing.assert_array_equal(batch[0].areas, old.areas)
 
 
 @pytest.mark.parametrize("sr", [8000, 11025, 22050, 44100, 48000])
@@ -207,7 +223,7 @@ def test_bad_input_raises_estimation_error(frame, sr, kwargs, match):
         estimate_tract(frame, sr, **kwargs)
 
 
-@pytest.mark.parametrize("method", ["default", "lpc", "formant"])
+@pytest.mark.parametrize("method", ["default", "lpc", "lpc-refined"])
 def test_batch_equals_single(vowel16, method):
     y = resample(vowel16, 48000, 16000)
     frames = np.stack([y[1600 + 100 * i : 2165 + 100 * i] for i in range(4)])

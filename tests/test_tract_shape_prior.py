@@ -1,4 +1,4 @@
-"""The MRI shape prior of the ``"formant"`` estimator (vtract.tract.shape_prior)."""
+"""The MRI shape prior of the default estimator (vtract.tract.shape_prior)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_mean_human_vowel_has_a_narrow_larynx_tube() -> None:
     assert ln_a[:10].mean() < ln_a[30:90].mean() - 0.8
 
 
-def test_formant_estimate_is_the_fit_from_the_mixed_prior_centre() -> None:
+def test_default_estimate_is_the_fit_from_the_mixed_prior_centre() -> None:
     from vtract.tract import default as d
     from vtract.tract.formant_fit import cosine_log_areas, fit_formants
     from vtract.tract.length import SPEED_OF_SOUND_CM_S
@@ -68,7 +68,7 @@ def test_formant_estimate_is_the_fit_from_the_mixed_prior_centre() -> None:
     frame = np.ascontiguousarray(x[2000:2565])
     from vtract import estimate_tract
 
-    est = estimate_tract(frame, 16000, method="formant")
+    est = estimate_tract(frame, 16000, method="default")
     assert est.params["mri_prior_weight"] == 0.5
     # NumPy-level reconstruction of steps 5-7 with the mixed centre
     coef, freqs, _, length, _ = d.formant_shape(frame, 16000.0, -1.0)
@@ -85,7 +85,7 @@ def test_formant_estimate_is_the_fit_from_the_mixed_prior_centre() -> None:
     np.testing.assert_allclose(est.areas, expected, rtol=1e-10)
 
 
-def test_default_estimate_ignores_the_mri_mean() -> None:
+def test_lpc_refined_estimate_ignores_the_mri_mean() -> None:
     from vtract.tract.default import PRIOR_LPC_POLES, default_core
 
     areas, dx = mri_area_function("story1998", "i")

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
+from .features import DETECTION_METHOD
 from .provenance import file_sha256, provenance
 from .report import BigramEvidence, Flag, Report
 
@@ -222,7 +223,7 @@ def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
             "areas from different estimators are not comparable (use a reference built "
             "with this method)"
         )
-    stored["method"] = method or ref_method or "default"
+    stored["method"] = method or ref_method or DETECTION_METHOD
     return stored
 
 

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from .errors import InputFileError, VtractError
+from .features import DETECTION_METHOD
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -248,7 +249,7 @@ def read_manifest(path: str | os.PathLike[str], *, recognise: bool = False) -> l
 def recording_features(
     rec: Recording,
     *,
-    method: str = "default",
+    method: str = DETECTION_METHOD,
     sections: int | None = 15,
     cross_word: bool = False,
     label: str = "organic",
@@ -337,7 +338,7 @@ def _one(args: tuple[Recording, dict[str, Any]]) -> tuple[pd.DataFrame, dict[str
 def corpus_features(
     recordings: Sequence[Recording],
     *,
-    method: str = "default",
+    method: str = DETECTION_METHOD,
     sections: int | None = 15,
     cross_word: bool = False,
     jobs: int = 1,

@@ -32,7 +32,7 @@ row of a window; select ``section == 0`` for one row per window.
 
 Sections. The ``"paper"`` estimator always has 15 sections, but estimators
 that tie the number of sections to the estimated tract length (``N = 2 L
-fs / c``: ``"lpc"``, ``"default"``) give different counts from window to
+fs / c``: ``"lpc"``, ``"default"``, ``"lpc-refined"``) give different counts from window to
 window, so "section k" would not mean the same place along the tract. The
 table therefore resamples every area function onto ``sections`` equal
 sections of the relative glottis-to-lips axis (default
@@ -40,6 +40,11 @@ sections of the relative glottis-to-lips axis (default
 estimator's areas untouched): each output section takes the
 length-weighted geometric mean of the input sections it overlaps
 (:func:`resample_areas`). ``sections=None`` keeps the native sections.
+
+Estimator. Feature tables default to :data:`DETECTION_METHOD`
+(``"lpc-refined"``), the estimator the detector and the shipped reference
+are built on, not to :func:`vtract.estimate_tract`'s default (the most
+accurate shapes; see :mod:`vtract.tract.default` for why the two differ).
 
 Windows the estimator refuses (a silent stop closure, say) are left out;
 their number is in ``df.attrs["failed_windows"]``.
@@ -73,6 +78,7 @@ from .windows import (
 
 __all__ = [
     "DEFAULT_SECTIONS",
+    "DETECTION_METHOD",
     "FEATURE_COLUMNS",
     "FEATURE_DTYPES",
     "NORMALISED_COLUMNS",
@@ -120,6 +126,8 @@ FEATURE_DTYPES: dict[str, str] = {
 }
 #: Sections per window in a feature table (the published estimator's count).
 DEFAULT_SECTIONS = 15
+#: Estimator of feature tables, references and the detector (``"lpc-refined"``).
+DETECTION_METHOD = "lpc-refined"
 #: Columns of a feature table, in order.
 FEATURE_COLUMNS: tuple[str, ...] = tuple(FEATURE_DTYPES)
 #: Columns added by :func:`normalise_by_speaker`.
@@ -177,7 +185,7 @@ def empty_features() -> pd.DataFrame:
 
 
 def estimate_windows(
-    windows: Sequence[BigramWindows], *, method: str = "default", **estimator_options: Any
+    windows: Sequence[BigramWindows], *, method: str = DETECTION_METHOD, **estimator_options: Any
 ) -> list[list[TractEstimate | None]]:
     """Estimate a vocal tract for every window of every bigram.
 
@@ -185,7 +193,7 @@ def estimate_windows(
     ----------
     windows : sequence of BigramWindows
         Output of :func:`vtract.windows.bigram_windows`.
-    method : str, default "default"
+    method : str, default :data:`DETECTION_METHOD` (``"lpc-refined"``)
         Estimator (:func:`vtract.tract.estimate_tracts`).
     **estimator_options
         Passed to the estimator.
@@ -406,7 +414,7 @@ def extract_features(
     evidence: Evidence,
     alignment: Alignment,
     *,
-    method: str = "default",
+    method: str = DETECTION_METHOD,
     speaker: str = "",
     label: str = "",
     file: str | None = None,
@@ -426,7 +434,7 @@ def extract_features(
         The recording.
     alignment : Alignment
         Its phones and words.
-    method : str, default "default"
+    method : str, default :data:`DETECTION_METHOD` (``"lpc-refined"``)
         Estimator (:func:`vtract.tract.estimate_tracts`).
     speaker : str, default ""
         Speaker id (``""`` when unknown).

@@ -75,8 +75,12 @@ __all__ = [
 
 #: Name written in every reference file.
 FORMAT_NAME = "vtract-reference"
-#: Version of the file layout; readers refuse files with a newer major version.
-FORMAT_VERSION = 1
+#: Version of the file layout; readers refuse files with a newer version.
+#: Version 2 (26 Nov 2026): the estimator once called ``"default"`` is now
+#: ``"lpc-refined"``; version-1 files are read with that renaming.
+FORMAT_VERSION = 2
+#: Estimator names of older format versions -> today's names.
+_RENAMED_METHODS: dict[int, dict[str, str]] = {1: {"default": "lpc-refined", "formant": "default"}}
 #: Back-off levels, most specific first.
 LEVELS: tuple[str, ...] = ("bigram", "phone", "class", "global")
 #: Quantiles stored (column ``q01`` = 0.01 ...; ``median`` = 0.5).
@@ -414,6 +418,7 @@ class Reference:
         """Serialise to the ``.vtref`` bytes (deterministic)."""
         stats_bytes = _stats_to_parquet(self.stats)
         meta = dict(self.meta)
+        meta["format_version"] = FORMAT_VERSION  # upgraded files are written in today's format
         meta["stats_sha256"] = hashlib.sha256(stats_bytes).hexdigest()
         meta_bytes = json.dumps(meta, sort_keys=True, indent=1, allow_nan=False).encode("utf-8")
         buf = io.BytesIO()
@@ -471,6 +476,7 @@ class Reference:
                 f"{where} has reference format version {version!r}; this vtract ({__version__}) "
                 f"reads versions 1 to {FORMAT_VERSION}: upgrade vtract or rebuild the reference"
             )
+        meta = _upgrade_meta(meta, version)
         expected = meta.pop("stats_sha256", None)
         actual = hashlib.sha256(stats_bytes).hexdigest()
         if expected != actual:
@@ -696,3 +702,27 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, (str, int, float, bool)) or obj is None:
         return obj
     return str(obj)
+
+
+def _upgrade_meta(meta: dict[str, Any], version: int) -> dict[str, Any]:
+    """Rename the estimator methods of a file written in format ``version``.
+
+    The file itself is not changed; ``meta["upgraded_from_format"]`` records
+    the version it was read from.
+    """
+    renames = _RENAMED_METHODS.get(version)
+    if not renames:
+        return meta
+    meta = dict(meta)
+    estimator = dict(meta.get("estimator") or {})
+    if estimator.get("method") in renames:
+        estimator["method"] = renames[estimator["method"]]
+        meta["estimator"] = estimator
+    settings = dict(meta.get("settings") or {})
+    extract = dict(settings.get("extract_features") or {})
+    if extract.get("method") in renames:
+        extract["method"] = renames[extract["method"]]
+        settings["extract_features"] = extract
+        meta["settings"] = settings
+    meta["upgraded_from_format"] = version
+    return meta

@@ -15,10 +15,10 @@ from ..errors import EstimationError
 @click.option("--end", required=True, type=float, help="Window end (s).")
 @click.option(
     "--method",
-    type=click.Choice(["default", "paper", "lpc", "formant"]),
+    type=click.Choice(["default", "paper", "lpc", "lpc-refined"]),
     default="default",
     show_default=True,
-    help="Estimator.",
+    help="Estimator (default: the most accurate shapes; lpc-refined: the detector's).",
 )
 @click.option(
     "--solver",

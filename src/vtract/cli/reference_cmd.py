@@ -9,7 +9,8 @@ import click
 
 from ..errors import ReferenceError_
 
-METHODS = ("default", "paper", "lpc", "formant")
+#: Estimators a reference can be built with; the detector's is the default.
+METHODS = ("lpc-refined", "default", "paper", "lpc")
 
 
 @click.group("reference")
@@ -29,9 +30,9 @@ def reference_group() -> None:
 @click.option(
     "--method",
     type=click.Choice(METHODS),
-    default="default",
+    default="lpc-refined",
     show_default=True,
-    help="Tract estimator.",
+    help="Tract estimator (lpc-refined: the one the default detector is built on).",
 )
 @click.option("--name", default=None, help="Reference name (default: the output file's stem).")
 @click.option(

@@ -12,18 +12,25 @@ Methods
 ``"lpc"``
     Wakita inverse filtering (:mod:`vtract.tract.wakita`).
 ``"default"``
-    The project's own estimator (:mod:`vtract.tract.default`): LPC-pole
-    Wakita shape with equalised bandwidths, refined by formant matching.
-``"formant"``
-    The same refinement from a formant-pole shape (:mod:`vtract.tract.default`,
+    The project's own estimator (:mod:`vtract.tract.default`): a shape from
+    the measured formants (a formant-pole polynomial,
     :mod:`vtract.tract.formant_poles`), its prior pulled halfway toward the
     mean of 32 vowels of real speakers measured with MRI
-    (:mod:`vtract.tract.shape_prior`): the most accurate shapes on the
-    ground-truth harness, but its dynamics separate synthetic speech worse, so
-    it is not the default (``docs/DETECTION.md``).
+    (:mod:`vtract.tract.shape_prior`), refined by formant matching; the most
+    accurate shapes on the ground-truth harness.
+``"lpc-refined"``
+    The same refinement from an LPC-pole Wakita shape with equalised
+    bandwidths (:mod:`vtract.tract.default`). Its shapes are less accurate,
+    but their dynamics separate synthetic speech far better, so the detector,
+    the shipped reference and the feature tables use it
+    (:data:`vtract.features.DETECTION_METHOD`, ``docs/DETECTION.md``).
+``"formant"``
+    Deprecated name of ``"default"`` (26 Nov 2026; a
+    :class:`DeprecationWarning`); until then ``"default"`` named what is now
+    ``"lpc-refined"``.
 
 Sampling rates: 8 to 48 kHz are accepted (others raise
-:class:`~vtract.errors.EstimationError`). ``"lpc"``, ``"default"`` and ``"formant"``
+:class:`~vtract.errors.EstimationError`). ``"lpc"``, ``"default"`` and ``"lpc-refined"``
 resample inputs above 16 kHz down to 16 kHz and analyse 8-16 kHz inputs at
 their own rate with proportionally fewer sections (``N = 2 L fs / c``);
 ``"paper"`` always works at 16 kHz. The rate actually analysed is in
@@ -31,11 +38,12 @@ their own rate with proportionally fewer sections (``N = 2 L fs / c``);
 
 Reflection coefficients: ``reflection[k]`` is the junction after section
 ``k`` (glottis first); the last entry is the lip termination (+1, an ideal
-open end, for ``"lpc"``/``"default"``; fitted for ``"paper"``).
+open end, for ``"lpc"``, ``"default"`` and ``"lpc-refined"``; fitted for ``"paper"``).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,12 +61,25 @@ from .wakita import MAX_FORMANT_BANDWIDTH_HZ, wakita_core
 
 __all__ = ["METHODS", "estimate_tract", "estimate_tracts"]
 
-METHODS = ("default", "paper", "lpc", "formant")
+METHODS = ("default", "paper", "lpc", "lpc-refined")
+#: Old method names -> current ones (accepted with a DeprecationWarning).
+DEPRECATED_METHODS = {"formant": "default"}
 SOLVERS = ("fast", "published")
 #: Wakita's rate: inputs above it are resampled down to it.
 LPC_RATE = 16000
 #: Iteration budget of the fast paper solver.
 PAPER_FAST_ITERATIONS = 25
+
+
+def _current_method(method: str) -> str:
+    """``method`` with deprecated names replaced (and a DeprecationWarning)."""
+    if method in DEPRECATED_METHODS:
+        new = DEPRECATED_METHODS[method]
+        warnings.warn(
+            f"estimator method {method!r} is now called {new!r}", DeprecationWarning, stacklevel=3
+        )
+        return new
+    return method
 
 
 def _check_options(
@@ -97,8 +118,9 @@ def estimate_tract(
         1-D window of samples (any scale), e.g. 20-40 ms of a vowel.
     sr : int
         Sampling rate of ``frame`` in Hz, 8000 to 48000.
-    method : {"default", "paper", "lpc", "formant"}
-        Estimator (see module docstring).
+    method : {"default", "paper", "lpc", "lpc-refined"}
+        Estimator (see module docstring); ``"formant"`` is a deprecated name of
+        ``"default"``.
     n_sections : int, optional
         Number of tube sections. ``None`` ties it to the tract length and the
         analysis rate (``N = 2 L fs / c``); ``"paper"`` always uses 15.
@@ -120,6 +142,7 @@ def estimate_tract(
         Bad options, sample rate outside 8-48 kHz, non-finite, too short or
         silent frame.
     """
+    method = _current_method(method)
     _check_options(method, n_sections, length_cm, solver)
     rate = validate_rate(sr)
     x = validate_frame(frame, rate)
@@ -156,7 +179,7 @@ def estimate_tracts(
         One estimate per window, in order, identical to
         :func:`estimate_tract` on each window. Equal-length windows run in
         parallel (Numba ``prange`` over windows, ``NUMBA_NUM_THREADS``
-        threads) for ``"default"``, ``"lpc"`` and the fast ``"paper"``
+        threads) for ``"default"``, ``"lpc-refined"``, ``"lpc"`` and the fast ``"paper"``
         solver; windows of different lengths, and the published solver,
         run one after another.
 
@@ -165,6 +188,7 @@ def estimate_tracts(
     EstimationError
         As :func:`estimate_tract`, with the index of the offending window.
     """
+    method = _current_method(method)
     _check_options(method, n_sections, length_cm, solver)
     rate = validate_rate(sr)
     if isinstance(frames, np.ndarray) and frames.ndim != 2:
@@ -179,7 +203,7 @@ def estimate_tracts(
             raise EstimationError(f"window {i}: {exc}") from None
     if method == "paper" and (solver or "fast") == "fast" and xs:
         return _estimate_paper_batch(xs, rate)
-    if method in ("lpc", "default", "formant") and xs:
+    if method in ("lpc", "default", "lpc-refined") and xs:
         batch = _estimate_lpc_default_batch(xs, rate, method, n_sections, length_cm)
         if batch is not None:
             return batch

@@ -64,7 +64,7 @@ class TractEstimate:
         """An estimate whose sections split ``length_cm`` equally (``nan`` with no section).
 
         For estimators that tie the section count to the tract length
-        (``"lpc"``, ``"default"``, ``"formant"``) and for estimates rebuilt
+        (``"lpc"``, ``"default"``, ``"lpc-refined"``) and for estimates rebuilt
         from a feature table.
         """
         n = int(areas.shape[0])

@@ -1,6 +1,6 @@
 """The mean human vowel shape, as cosine coefficients of the log-area function.
 
-The ``"formant"`` estimator (:mod:`vtract.tract.default`) centres its
+The default estimator (:mod:`vtract.tract.default`) centres its
 formant-matching refinement halfway between the shape of its formant-pole
 polynomial and the mean shape of real vowels measured with MRI
 (:mod:`vtract.tract.mri_shapes`: one man imaged twice, one woman; 32 vowels).
