@@ -43,6 +43,11 @@ LIMITATIONS = (
     "(docs/DETECTION.md, generators held out of training) clean modern synthetic voices such "
     "as Piper VITS and espeak-ng were called organic about 9 times in 10, and neural TTS from "
     "the ESPnet toolkit about 4 times in 10.",
+    "Anatomical findings are not evidence of synthesis on their own: they are as common in "
+    "organic speech. In the project's measurements (benchmarks/results/plausibility_*.json) "
+    "the median organic recording had a finding on about half of its bigrams, more than the "
+    "median synthetic one; most findings reflect the estimator's error on that sound "
+    "(consonants, transitions), not the speaker's anatomy.",
     "An 'inconclusive' verdict means the evidence does not support either conclusion at the "
     "thresholds used; it is not a weak 'synthetic'.",
     "Results are reproducible: the same file, vtract version, reference and parameters give "
@@ -290,7 +295,13 @@ def _flags(report: Any) -> str:
             "<th>measured</th><th>human range</th><th>bigram</th><th>time (s)</th><th>source</th>"
             f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )
-    return f"<section><h2>Anatomical findings ({len(report.flags)})</h2>{body}</section>"
+    note = (
+        '<p class="muted">Findings are also common in organic speech; read them with the '
+        "limitations below.</p>"
+        if report.flags
+        else ""
+    )
+    return f"<section><h2>Anatomical findings ({len(report.flags)})</h2>{note}{body}</section>"
 
 
 def _span(start: Any, end: Any) -> str:
