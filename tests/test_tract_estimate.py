@@ -266,5 +266,9 @@ def test_cli_estimate(tmp_path, vowel16):
         cli, ["estimate", str(path), "--start", "0.1", "--end", "0.135", "--method", "paper"]
     )
     assert res.exit_code == 0 and "method=paper" in res.output
+    args = ["estimate", str(path), "--start", "0.1", "--end", "0.135", "--json"]
+    old_name = runner.invoke(cli, [*args, "--method", "formant"])
+    assert old_name.exit_code == 0 and "now called default" in old_name.stderr
+    assert json.loads(old_name.stdout)["areas_cm2"] == record["areas_cm2"]
     res = runner.invoke(cli, ["estimate", str(path), "--start", "0.2", "--end", "0.9"])
     assert res.exit_code == 1 and "past the end" in res.output

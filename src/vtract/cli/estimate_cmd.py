@@ -15,10 +15,11 @@ from ..errors import EstimationError
 @click.option("--end", required=True, type=float, help="Window end (s).")
 @click.option(
     "--method",
-    type=click.Choice(["default", "paper", "lpc", "lpc-refined"]),
+    type=click.Choice(["default", "paper", "lpc", "lpc-refined", "formant"]),
     default="default",
     show_default=True,
-    help="Estimator (default: the most accurate shapes; lpc-refined: the detector's).",
+    help="Estimator (default: the most accurate shapes; lpc-refined: the detector's; "
+    "formant: old name of default).",
 )
 @click.option(
     "--solver",
@@ -58,7 +59,11 @@ def estimate_command(
     """
     from ..evidence import load
     from ..tract import estimate_tract
+    from ..tract.estimate import DEPRECATED_METHODS
 
+    if method in DEPRECATED_METHODS:
+        click.echo(f"note: --method {method} is now called {DEPRECATED_METHODS[method]}", err=True)
+        method = DEPRECATED_METHODS[method]
     if not end > start >= 0.0:
         raise EstimationError(f"--start {start} / --end {end}: expected 0 <= start < end")
     ev = load(file, sr=None)

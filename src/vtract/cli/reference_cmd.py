@@ -10,7 +10,7 @@ import click
 from ..errors import ReferenceError_
 
 #: Estimators a reference can be built with; the detector's is the default.
-METHODS = ("lpc-refined", "default", "paper", "lpc")
+METHODS = ("lpc-refined", "default", "paper", "lpc", "formant")
 
 
 @click.group("reference")
@@ -32,7 +32,8 @@ def reference_group() -> None:
     type=click.Choice(METHODS),
     default="lpc-refined",
     show_default=True,
-    help="Tract estimator (lpc-refined: the one the default detector is built on).",
+    help="Tract estimator (lpc-refined: the one the default detector is built on; "
+    "formant: old name of default).",
 )
 @click.option("--name", default=None, help="Reference name (default: the output file's stem).")
 @click.option(
@@ -98,8 +99,12 @@ def build_command(
     from ..corpus import corpus_features, find_recordings
     from ..features import write_features
     from ..reference import Reference, estimator_fingerprint
+    from ..tract.estimate import DEPRECATED_METHODS
     from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
 
+    if method in DEPRECATED_METHODS:
+        click.echo(f"note: --method {method} is now called {DEPRECATED_METHODS[method]}", err=True)
+        method = DEPRECATED_METHODS[method]
     recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
     if not recordings:
         raise ReferenceError_(f"no audio found in {', '.join(inputs)}")
