@@ -94,3 +94,11 @@ def test_lpc_refined_estimate_ignores_the_mri_mean() -> None:
     a = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, np.zeros(6), 0.0)[0]
     b = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, np.full(6, 3.0), 0.0)[0]
     np.testing.assert_array_equal(a, b)
+
+
+def test_unknown_mri_set_is_a_clear_error() -> None:
+    for fn in (mri_vowels, mri_speaker):
+        with pytest.raises(KeyError, match="unknown MRI set"):
+            fn("story2099")
+    with pytest.raises(KeyError, match="unknown MRI set"):
+        mri_area_function("story2099", "i")

@@ -93,8 +93,8 @@ With white noise at 20 dB SNR (``--snr-db 20``) the dev / held-out medians
 are 0.58 / 0.69 (``"lpc-refined"``) and 0.77 / 0.76 (``"default"``).
 
 The MRI prior (added 26 Nov 2026): the weight 0.5 was chosen on the dev
-split from 0.3-1.0 (dev median r 0.836 without it, 0.849 at 0.5, 0.845-0.852
-at 0.4-0.6); on the held-out split it raised ``"default"`` from 0.80 to 0.84
+split (dev median r 0.836 without it, 0.845-0.849 at weights 0.4-0.6, 0.755
+with the MRI mean alone); on the held-out split it raised ``"default"`` from 0.80 to 0.84
 (VocalTractLab 0.74 -> 0.85, min 0.54 -> 0.65; MRI 0.79 -> 0.86; Fant 0.83 ->
 0.84). On ``"lpc-refined"`` it did not help on dev (0.78 at weight 0.5 vs 0.79),
 so the LPC-pole estimator does not use it. Before it, ``"default"`` was

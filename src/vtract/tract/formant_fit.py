@@ -21,8 +21,8 @@ stacked residuals
     (ln F_n^model - ln F_n^measured) / sigma_F,     n = 1..4,
     (theta - theta_0) / sigma_prior,
 
-where ``theta_0`` is the starting estimate (the Wakita estimate and the
-formant-spacing length). The Jacobian of the resonances follows from the
+where ``theta_0`` is the starting estimate (the estimator's prior shape,
+:mod:`vtract.tract.default`, and the formant-spacing length). The Jacobian of the resonances follows from the
 implicit-function theorem, ``dF/dtheta = -(dg/dtheta) / (dg/df)`` at each
 resonance, with ``dg/dtheta`` by central differences of ``g`` at that one
 frequency (no re-solving for perturbed shapes).

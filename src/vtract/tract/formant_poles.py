@@ -1,6 +1,6 @@
 """A source-independent all-pole model built from measured formants (the default estimator's prior).
 
-Why: after the default estimator gives every LPC pole the same bandwidth, its
+Why: after the ``"lpc-refined"`` estimator gives every LPC pole the same bandwidth, its
 Wakita shape depends only on the pole *frequencies* - but an LPC of order
 ``N - 1 ~ 2 L fs / c`` spends several poles on the spectral tilt of the
 glottal source (real poles, broad pairs near 0 Hz or Nyquist), so the shape
