@@ -163,10 +163,11 @@ def test_formant_is_a_deprecated_name_of_default():
     np.testing.assert_array_equal(batch[0].areas, old.areas)
 
 
+@pytest.mark.parametrize("method", ["default", "lpc-refined"])
 @pytest.mark.parametrize("sr", [8000, 11025, 22050, 44100, 48000])
-def test_sample_rates_are_handled(vowel16, sr):
-    ref = estimate_tract(frame_at(vowel16, 16000), 16000, method="default")
-    est = estimate_tract(frame_at(vowel16, sr), sr, method="default")
+def test_sample_rates_are_handled(vowel16, sr, method):
+    ref = estimate_tract(frame_at(vowel16, 16000), 16000, method=method)
+    est = estimate_tract(frame_at(vowel16, sr), sr, method=method)
     assert est.params["input_rate"] == sr
     assert est.params["analysis_rate"] == min(sr, 16000)
     # the model is scaled with the analysis rate: N = 2 L fs / c
