@@ -5,7 +5,11 @@ Public entry points: :func:`estimate_tract`, :func:`estimate_tracts` and the
 :mod:`~vtract.tract.preprocess`, :mod:`~vtract.tract.lpc`,
 :mod:`~vtract.tract.formants`, :mod:`~vtract.tract.tube`,
 :mod:`~vtract.tract.length`, :mod:`~vtract.tract.paper`,
-:mod:`~vtract.tract.wakita`, :mod:`~vtract.tract.default`.
+:mod:`~vtract.tract.wakita`, :mod:`~vtract.tract.default` (with
+:mod:`~vtract.tract.formant_poles`, :mod:`~vtract.tract.formant_fit` and the
+MRI shape prior :mod:`~vtract.tract.shape_prior` /
+:mod:`~vtract.tract.mri_shapes`), :mod:`~vtract.tract.batch` (parallel
+windows).
 """
 
 from __future__ import annotations

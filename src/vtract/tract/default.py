@@ -101,8 +101,8 @@ so the LPC-pole estimator does not use it. Before it, ``"default"`` was
 0.84 / 0.80 (dev / held-out).
 
 Neither reaches the issue's shape targets (median r >= 0.85, none
-< 0.5): ``"default"`` is at 0.85 / 0.84 but six cases stay below 0.5 (the
-analytic velar three-tube -0.21, Fant's /jery/ in all three renderings
+< 0.5): ``"default"`` is just under the median target at 0.849 / 0.843, and
+six cases stay below 0.5 (the analytic velar three-tube -0.21, Fant's /jery/ in all three renderings
 -0.07 to -0.02, the 1994 MRI /u/ 0.18 in both renderings). The formant-pole
 prior alone (before the MRI prior) vs ``"lpc-refined"``: gains on VTL /i/
 0.42 -> 0.84, /u/ 0.43 -> 0.66, the LF-excited Fant renderings (e.g. /e/ 0.62 -> 0.90, /i/ 0.73 -> 0.93), and robustness: with
