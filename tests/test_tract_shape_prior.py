@@ -102,3 +102,17 @@ def test_unknown_mri_set_is_a_clear_error() -> None:
             fn("story2099")
     with pytest.raises(KeyError, match="unknown MRI set"):
         mri_area_function("story2099", "i")
+
+
+def test_log_area_cosines_is_the_numpy_twin_of_the_estimator_kernel() -> None:
+    # the estimator projects its own log-area function with the Numba kernel
+    # vtract.tract.default._cosine_coefficients; both are least squares on cell midpoints
+    from vtract.tract.default import _cosine_coefficients
+    from vtract.tract.shape_prior import N_SAMPLES
+
+    areas, _ = mri_area_function("story2008", "u")
+    idx = (np.arange(N_SAMPLES) + 0.5) / N_SAMPLES * areas.size
+    ln_a = np.ascontiguousarray(np.log(areas[idx.astype(int)]))
+    np.testing.assert_allclose(
+        _cosine_coefficients(ln_a, 6)[1:], log_area_cosines(areas, 0.445, 6), atol=1e-10
+    )

@@ -7,6 +7,7 @@ import json
 import click
 
 from ..errors import EstimationError
+from ._methods import renamed_method
 
 
 @click.command("estimate")
@@ -20,6 +21,7 @@ from ..errors import EstimationError
     show_default=True,
     help="Estimator (default: the most accurate shapes; lpc-refined: the detector's; "
     "formant: old name of default).",
+    callback=renamed_method,
 )
 @click.option(
     "--solver",
@@ -59,11 +61,7 @@ def estimate_command(
     """
     from ..evidence import load
     from ..tract import estimate_tract
-    from ..tract.estimate import DEPRECATED_METHODS
 
-    if method in DEPRECATED_METHODS:
-        click.echo(f"note: --method {method} is now called {DEPRECATED_METHODS[method]}", err=True)
-        method = DEPRECATED_METHODS[method]
     if not end > start >= 0.0:
         raise EstimationError(f"--start {start} / --end {end}: expected 0 <= start < end")
     ev = load(file, sr=None)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import ReferenceError_
+from ._methods import renamed_method
 
 #: Estimators a reference can be built with; the detector's is the default.
 METHODS = ("lpc-refined", "default", "paper", "lpc", "formant")
@@ -34,6 +35,7 @@ def reference_group() -> None:
     show_default=True,
     help="Tract estimator (lpc-refined: the one the default detector is built on; "
     "formant: old name of default).",
+    callback=renamed_method,
 )
 @click.option("--name", default=None, help="Reference name (default: the output file's stem).")
 @click.option(
@@ -99,12 +101,8 @@ def build_command(
     from ..corpus import corpus_features, find_recordings
     from ..features import write_features
     from ..reference import Reference, estimator_fingerprint
-    from ..tract.estimate import DEPRECATED_METHODS
     from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
 
-    if method in DEPRECATED_METHODS:
-        click.echo(f"note: --method {method} is now called {DEPRECATED_METHODS[method]}", err=True)
-        method = DEPRECATED_METHODS[method]
     recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
     if not recordings:
         raise ReferenceError_(f"no audio found in {', '.join(inputs)}")

@@ -182,6 +182,7 @@ __all__ = [
     "equalise_bandwidths",
     "estimate_default",
     "formant_shape",
+    "prior_arguments",
     "prior_shape",
     "wakita_shape",
 ]
@@ -369,6 +370,16 @@ def default_core(
     return areas, freqs, bws, length, raw_length
 
 
+def prior_arguments(method: str) -> tuple[int, np.ndarray, float]:
+    """``(prior, mean_shape, mean_weight)`` of :func:`default_core` for ``method``.
+
+    Reads :data:`MRI_PRIOR_MEAN` at call time (the accuracy benchmark swaps
+    it for its leave-one-speaker-out evaluation).
+    """
+    prior = SHAPE_PRIORS[method]
+    return prior, MRI_PRIOR_MEAN, MRI_PRIOR_WEIGHT[prior]
+
+
 def estimate_default(
     x: np.ndarray,
     rate: int,
@@ -386,15 +397,12 @@ def estimate_default(
 
     fs = min(rate, DEFAULT_RATE)
     y = to_rate(x, rate, fs)
-    prior = SHAPE_PRIORS[method]
     areas, freqs, bws, length, raw_length = default_core(
         y,
         float(fs),
         -1.0 if length_cm is None else float(length_cm),
         -1 if n_sections is None else int(n_sections),
-        prior,
-        MRI_PRIOR_MEAN,
-        MRI_PRIOR_WEIGHT[prior],
+        *prior_arguments(method),
     )
     return default_result(areas, freqs, bws, length, raw_length, rate, fs, length_cm, method)
 

@@ -353,9 +353,8 @@ def _estimate_lpc_default_batch(
     xs: list[np.ndarray], rate: int, method: str, n_sections: int | None, length_cm: float | None
 ) -> list[TractEstimate] | None:
     """Parallel batch for equal-length windows; ``None`` if the windows differ in length."""
-    from . import default as _default
     from .batch import default_batch, wakita_batch
-    from .default import DEFAULT_RATE, SHAPE_PRIORS, default_result
+    from .default import DEFAULT_RATE, default_result, prior_arguments
 
     fs = lpc_analysis_rate(rate) if method == "lpc" else min(rate, DEFAULT_RATE)
     ys = [to_rate(x, rate, fs) for x in xs]
@@ -370,13 +369,7 @@ def _estimate_lpc_default_batch(
         )
     else:
         areas, n_a, freqs, bws, n_f, lengths = default_batch(
-            frames,
-            float(fs),
-            length_arg,
-            n_arg,
-            SHAPE_PRIORS[method],
-            _default.MRI_PRIOR_MEAN,
-            _default.MRI_PRIOR_WEIGHT[SHAPE_PRIORS[method]],
+            frames, float(fs), length_arg, n_arg, *prior_arguments(method)
         )
     out = []
     for i in range(len(ys)):

@@ -1,0 +1,17 @@
+"""Click callback shared by the commands that take an estimator ``--method``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+def renamed_method(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Replace a deprecated estimator name (``formant``) by today's, with a note on stderr."""
+    from ..tract.estimate import DEPRECATED_METHODS
+
+    if value in DEPRECATED_METHODS:
+        click.echo(f"note: --method {value} is now called {DEPRECATED_METHODS[value]}", err=True)
+        return DEPRECATED_METHODS[value]
+    return value
