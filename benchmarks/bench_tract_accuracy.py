@@ -121,18 +121,18 @@ def available_methods(requested: list[str], probe: TractCase) -> dict[str, Any]:
 
 
 def _leave_speaker_out(case: TractCase) -> None:
-    """Give the ``default`` prior the MRI mean without this case's speaker (if it is one).
+    """Give the ``default`` prior the MRI codebook without this case's speaker (if it is one).
 
-    The shipped prior (:data:`vtract.tract.default.MRI_PRIOR_MEAN`) is the mean
-    of every MRI vowel; scoring an MRI vowel with it would test the prior on
-    its own data, so MRI cases are scored with the other speaker's mean.
+    The shipped prior (:data:`vtract.tract.default.MRI_PRIOR_CODEBOOK`) holds
+    every MRI vowel; scoring an MRI vowel with it would test the prior on its
+    own data, so MRI cases are scored with the other speaker's vowels only.
     """
     from vtract.tract import default
     from vtract.tract.mri_shapes import mri_speaker
-    from vtract.tract.shape_prior import mri_mean_log_area_cosines
+    from vtract.tract.shape_prior import mri_codebook
 
     exclude = [mri_speaker(str(case.info["dataset"]))] if case.source == "mri" else []
-    default.MRI_PRIOR_MEAN = mri_mean_log_area_cosines(default.N_COSINES, exclude_speakers=exclude)
+    default.MRI_PRIOR_CODEBOOK = mri_codebook(default.N_COSINES, exclude_speakers=exclude)
 
 
 def score_case(case: TractCase, fn, frames: list[np.ndarray]) -> dict[str, Any]:

@@ -118,9 +118,9 @@ def test_realistic_vowels_default_beats_lpc_and_paper():
 
 
 def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
-    """``"default"`` (formant poles + MRI mean) vs ``"lpc-refined"`` (LPC poles): steps 3-6."""
+    """``"default"`` (formant poles + MRI codebook) vs ``"lpc-refined"`` (LPC poles): steps 3-6."""
     from vtract.tract.default import (
-        MRI_PRIOR_MEAN,
+        MRI_CODEBOOK_WIDTH,
         MRI_PRIOR_WEIGHT,
         PRIOR_FORMANT_POLES,
         PRIOR_LPC_POLES,
@@ -128,6 +128,9 @@ def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
         formant_shape,
         wakita_shape,
     )
+    from vtract.tract.shape_prior import mri_codebook
+
+    book = mri_codebook(6)
 
     areas = INDEPENDENT_SHAPES[list(INDEPENDENT_SHAPES)[2]]
     x = tube_vowel(areas, 17.0 / areas.size, 16000, f0=110.0, duration=0.2, seed=3)
@@ -135,8 +138,8 @@ def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
     est = estimate_tract(frame, 16000)
     assert est.method == "default" and est.params["shape_prior"] == "formant-poles"
     core = default_core(
-        frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES, MRI_PRIOR_MEAN,
-        MRI_PRIOR_WEIGHT[PRIOR_FORMANT_POLES],
+        frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES, book.log_formants, book.shapes,
+        MRI_CODEBOOK_WIDTH, MRI_PRIOR_WEIGHT[PRIOR_FORMANT_POLES],
     )  # fmt: skip
     np.testing.assert_array_equal(est.areas, core[0])
     # the two priors share formants and length measurement but not the shape
@@ -146,7 +149,10 @@ def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
     assert l_f == l_w and not np.allclose(c_f, c_w)
     refined = estimate_tract(frame, 16000, method="lpc-refined")
     assert refined.params["shape_prior"] == "lpc-poles" and refined.params["mri_prior_weight"] == 0
-    lpc_core = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, MRI_PRIOR_MEAN, 0.0)
+    lpc_core = default_core(
+        frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, book.log_formants, book.shapes,
+        MRI_CODEBOOK_WIDTH, 0.0,
+    )  # fmt: skip
     np.testing.assert_array_equal(refined.areas, lpc_core[0])
 
 

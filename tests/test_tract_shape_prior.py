@@ -7,7 +7,13 @@ import pytest
 
 from vtract.synth import tube_vowel
 from vtract.tract.mri_shapes import MRI_SETS, mri_area_function, mri_speaker, mri_vowels
-from vtract.tract.shape_prior import log_area_cosines, mri_mean_log_area_cosines
+from vtract.tract.shape_prior import (
+    codebook_prior_mean,
+    formant_key,
+    log_area_cosines,
+    mri_codebook,
+    mri_mean_log_area_cosines,
+)
 
 
 def test_log_area_cosines_recover_a_cosine_series() -> None:
@@ -70,9 +76,13 @@ def test_default_estimate_is_the_fit_from_the_mixed_prior_centre() -> None:
 
     est = estimate_tract(frame, 16000, method="default")
     assert est.params["mri_prior_weight"] == 0.5
-    # NumPy-level reconstruction of steps 5-7 with the mixed centre
+    assert est.params["mri_codebook_width"] == d.MRI_CODEBOOK_WIDTH
+    assert est.params["mri_codebook_vowels"] == 32
+    # NumPy-level reconstruction of steps 5-7 with the mixed centre: half the
+    # formant-pole shape, half the codebook shape for the measured formants
     coef, freqs, _, length, _ = d.formant_shape(frame, 16000.0, -1.0)
-    centre = np.append(0.5 * coef[1:] + 0.5 * d.MRI_PRIOR_MEAN, np.log(length))
+    human = codebook_prior_mean(mri_codebook(6), freqs, d.MRI_CODEBOOK_WIDTH)
+    centre = np.append(0.5 * coef[1:] + 0.5 * human, np.log(length))
     theta = fit_formants(
         centre, centre, freqs, d.N_FIT_FORMANTS, SPEED_OF_SOUND_CM_S, LPC_MEAN_AREA_CM2,
         d.SIGMA_FORMANT, np.full(d.N_COSINES, d.SIGMA_SHAPE), d.SIGMA_LOG_LENGTH,
@@ -85,15 +95,18 @@ def test_default_estimate_is_the_fit_from_the_mixed_prior_centre() -> None:
     np.testing.assert_allclose(est.areas, expected, rtol=1e-10)
 
 
-def test_lpc_refined_estimate_ignores_the_mri_mean() -> None:
+def test_lpc_refined_estimate_ignores_the_mri_codebook() -> None:
     from vtract.tract.default import PRIOR_LPC_POLES, default_core
 
     areas, dx = mri_area_function("story1998", "i")
     x = tube_vowel(areas, dx, 16000, f0=200.0, duration=0.25, glottal="lf", losses=True, seed=5)
     frame = np.ascontiguousarray(x[2000:2565])
-    a = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, np.zeros(6), 0.0)[0]
-    b = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, np.full(6, 3.0), 0.0)[0]
-    np.testing.assert_array_equal(a, b)
+    keys = np.log(np.array([[300.0, 2200.0, 3000.0]]))
+    a = default_core(frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, keys, np.zeros((1, 6)), 0.15, 0.0)
+    b = default_core(
+        frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, keys, np.full((1, 6), 3.0), 0.15, 0.0
+    )
+    np.testing.assert_array_equal(a[0], b[0])
 
 
 def test_unknown_mri_set_is_a_clear_error() -> None:
@@ -116,3 +129,86 @@ def test_log_area_cosines_is_the_numpy_twin_of_the_estimator_kernel() -> None:
     np.testing.assert_allclose(
         _cosine_coefficients(ln_a, 6)[1:], log_area_cosines(areas, 0.445, 6), atol=1e-10
     )
+
+
+def test_codebook_keys_are_the_resonances_of_the_measured_tubes() -> None:
+    from vtract.synth import tube_resonances
+
+    book = mri_codebook(6)
+    assert len(book.names) == 32 and book.shapes.shape == (32, 6)
+    assert not book.log_formants.flags.writeable
+    for name, key in zip(book.names, book.log_formants, strict=True):
+        dataset, vowel = name.split("/")
+        areas, dx = mri_area_function(dataset, vowel)
+        # independent reference: the closed-open lossless tube without the lip
+        # inertance; the radiation mass lowers every resonance (most with small lips, /er/ F3 by 16 %)
+        rigid = tube_resonances(areas, dx, fmax_hz=6000.0)[:3]
+        ratio = np.exp(key) / rigid
+        assert np.all(ratio < 1.0) and np.all(ratio > 0.8), (name, ratio)
+    i = book.names.index("story1996/i")
+    a = book.names.index("story1996/A")
+    # /i/: low F1, high F2; /a/: high F1, low F2 (length-free pattern)
+    key_i, key_a = formant_key(book.log_formants[[i, a]])
+    assert key_i[1] - key_i[0] > 1.5 and key_a[1] - key_a[0] < 0.5
+
+
+def test_codebook_leaves_a_speaker_out() -> None:
+    assert len(mri_codebook(6, exclude_speakers=["female-1"]).names) == 22
+    assert all(
+        n.startswith("story1998") for n in mri_codebook(6, exclude_speakers=["male-1"]).names
+    )
+    with pytest.raises(ValueError, match="no MRI vowel left"):
+        mri_codebook(6, exclude_speakers=["female-1", "male-1"])
+
+
+def test_codebook_mean_limits_and_length_invariance() -> None:
+    book = mri_codebook(6)
+    row = book.names.index("story2008/u")
+    formants = np.exp(book.log_formants[row])
+    # a very narrow kernel returns the nearest vowel, a very wide one the plain mean
+    np.testing.assert_allclose(codebook_prior_mean(book, formants, 1e-4), book.shapes[row])
+    np.testing.assert_allclose(
+        codebook_prior_mean(book, formants, 1e4), mri_mean_log_area_cosines(6), atol=1e-8
+    )
+    # the key is length-free: a 20 % shorter tract (all formants x 1.25) changes nothing
+    np.testing.assert_allclose(
+        codebook_prior_mean(book, 1.25 * formants, 0.15), codebook_prior_mean(book, formants, 0.15)
+    )
+    # one formant has no pattern: the plain mean
+    np.testing.assert_allclose(
+        codebook_prior_mean(book, formants[:1], 0.15), mri_mean_log_area_cosines(6)
+    )
+
+
+@pytest.mark.parametrize(
+    "formants",
+    [[300.0, 2200.0, 3000.0], [700.0, 1200.0, 2500.0, 3500.0], [450.0, 1500.0], [500.0], []],
+)
+def test_codebook_kernel_is_the_numba_twin_of_the_numpy_reference(formants: list[float]) -> None:
+    from vtract.tract.default import codebook_mean
+
+    book = mri_codebook(6)
+    f = np.asarray(formants, dtype=np.float64)
+    got = codebook_mean(book.log_formants, book.shapes, f, 0.15)
+    np.testing.assert_allclose(got, codebook_prior_mean(book, f, 0.15), atol=1e-12)
+    empty = codebook_mean(np.zeros((0, 3)), np.zeros((0, 6)), f, 0.15)
+    np.testing.assert_array_equal(empty, np.zeros(6))
+
+
+def test_shipped_codebook_width_has_the_least_cross_validated_error() -> None:
+    # the width is chosen on the MRI shapes alone (benchmarks/bench_shape_prior.py):
+    # leave-one-speaker-out prediction of each vowel's shape from its formants
+    import importlib.util
+    from pathlib import Path
+
+    from vtract.tract.default import MRI_CODEBOOK_WIDTH
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_shape_prior.py"
+    spec = importlib.util.spec_from_file_location("bench_shape_prior", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    errors = {w: bench.leave_speaker_out(w)["mse"] for w in bench.WIDTHS}
+    assert min(errors, key=errors.__getitem__) == MRI_CODEBOOK_WIDTH
+    # and the codebook predicts unseen shapes far better than the plain mean
+    assert errors[MRI_CODEBOOK_WIDTH] < 0.6 * errors[float("inf")]

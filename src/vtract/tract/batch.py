@@ -92,7 +92,9 @@ def default_batch(
     length_cm: float,
     n_sections: int,
     prior: int,
-    mean_shape: np.ndarray,
+    codebook_log_formants: np.ndarray,
+    codebook_shapes: np.ndarray,
+    codebook_width: float,
     mean_weight: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`~vtract.tract.default.default_core` over rows of ``frames``.
@@ -103,7 +105,8 @@ def default_batch(
     areas, n_areas, freqs, bws, n_f, lengths = _padded_outputs(n)
     for i in prange(n):
         a, f, b, length, raw = default_core(
-            frames[i], fs, length_cm, n_sections, prior, mean_shape, mean_weight
-        )
+            frames[i], fs, length_cm, n_sections, prior,
+            codebook_log_formants, codebook_shapes, codebook_width, mean_weight,
+        )  # fmt: skip
         _store_row(i, a, f, b, length, raw, areas, n_areas, freqs, bws, n_f, lengths)
     return areas, n_areas, freqs, bws, n_f, lengths
