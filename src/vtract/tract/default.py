@@ -450,6 +450,16 @@ def default_core(
     return areas, freqs, bws, length, raw_length
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+# read-only like the codebook's arrays, so both methods share one compiled signature
+_EMPTY_KEYS = _read_only(np.zeros((0, N_KEY_FORMANTS)))
+_EMPTY_SHAPES = _read_only(np.zeros((0, N_COSINES)))
+
+
 def prior_codebook() -> ShapeCodebook:
     """The codebook of the ``"default"`` prior: :data:`MRI_PRIOR_CODEBOOK`, or every MRI vowel."""
     if MRI_PRIOR_CODEBOOK is not None:
@@ -468,8 +478,7 @@ def prior_arguments(method: str) -> tuple[int, np.ndarray, np.ndarray, float, fl
     prior = SHAPE_PRIORS[method]
     weight = MRI_PRIOR_WEIGHT[prior]
     if weight <= 0.0:
-        empty = np.zeros((0, N_COSINES))
-        return prior, np.zeros((0, N_KEY_FORMANTS)), empty, MRI_CODEBOOK_WIDTH, weight
+        return prior, _EMPTY_KEYS, _EMPTY_SHAPES, MRI_CODEBOOK_WIDTH, weight
     book = prior_codebook()
     return prior, book.log_formants, book.shapes, MRI_CODEBOOK_WIDTH, weight
 
