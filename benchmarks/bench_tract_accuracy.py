@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                     "preemphasis_from_hz": PRAAT_PREEMPHASIS_HZ,
                 },
                 "case_build_seconds": t_build,
-                "mri_prior": "default method: MRI vowels scored with the prior mean of the "
+                "mri_prior": "default method: MRI vowels scored with a prior codebook of the "
                 "other speaker only (leave-one-speaker-out); other cases with all MRI vowels",
             },
             "unavailable_methods": {m: v for m, v in methods.items() if not callable(v)},

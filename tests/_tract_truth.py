@@ -32,9 +32,9 @@ lips), section lengths and total length:
     woman; :mod:`vtract.tract.mri_shapes`), rendered by vtract's synthesiser (LF,
     lossy) and by Praat's tube model (``Matrix: To VocalTract``, then as the
     Fant ``praat-spectrum`` rendering). Always held out. The ``"default"``
-    estimator's prior mean is built from these shapes
+    estimator's prior codebook is built from these shapes
     (:mod:`vtract.tract.shape_prior`), so the benchmark scores each
-    speaker's vowels with the mean of the other speaker only.
+    speaker's vowels with the other speaker's vowels only.
 
 Splits: ``dev`` = analytic + VTL {a, e, i, o, u, @, E, O}; ``heldout`` = all
 Fant vowels (all renderings) + VTL {E:, y, I, U, 2, 9, Y, 6} + every MRI

@@ -15,8 +15,9 @@ Methods
     The project's own estimator (:mod:`vtract.tract.default`): a shape from
     the measured formants (a formant-pole polynomial,
     :mod:`vtract.tract.formant_poles`), its prior pulled halfway toward the
-    mean of 32 vowels of real speakers measured with MRI
-    (:mod:`vtract.tract.shape_prior`), refined by formant matching; the most
+    vowels of real speakers measured with MRI whose formant pattern is like
+    the frame's (a codebook of 32 vowels, :mod:`vtract.tract.shape_prior`),
+    refined by formant matching; the most
     accurate shapes on the ground-truth harness.
 ``"lpc-refined"``
     The same refinement from an LPC-pole Wakita shape with equalised

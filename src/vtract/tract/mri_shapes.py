@@ -20,9 +20,9 @@ Three sets of area functions, glottis to lips, areas in cm^2, equal sections:
 The numbers were transcribed from the tables as reproduced in public
 voice-simulation code (G. Alzamendi, 2020, after M. Zanartu and G. Galindo).
 They are measurements of human anatomy with two uses: ground truth for the
-estimator benchmark (``benchmarks/bench_tract_accuracy.py``), and the mean
-shape of the default estimator's prior (:mod:`vtract.tract.shape_prior`;
-the benchmark then scores each speaker's vowels with a prior built from the
+estimator benchmark (``benchmarks/bench_tract_accuracy.py``), and the
+codebook of the default estimator's prior (:mod:`vtract.tract.shape_prior`;
+the benchmark then scores each speaker's vowels with a codebook of the
 other speaker only). Vowel labels are the papers' ARPAbet-like names
 (``AE`` = /ae/, ``V`` = /^/, ``A`` = /a/, ``O`` = /open o/, ``3`` = /er/).
 """

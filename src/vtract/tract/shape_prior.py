@@ -94,6 +94,9 @@ def mri_mean_log_area_cosines(
 ) -> np.ndarray:
     """Mean :func:`log_area_cosines` of the MRI vowels, optionally without some speakers.
 
+    The mean of the :func:`mri_codebook` shapes (the codebook prior's
+    wide-kernel limit).
+
     Parameters
     ----------
     n_cosines : int
@@ -102,16 +105,8 @@ def mri_mean_log_area_cosines(
         Speakers (:func:`~vtract.tract.mri_shapes.mri_speaker`) to leave out, for
         leave-one-speaker-out evaluation.
     """
-    skip = set(exclude_speakers)
-    rows = [
-        log_area_cosines(*mri_area_function(d, v), n_cosines)
-        for d in MRI_SETS
-        if mri_speaker(d) not in skip
-        for v in mri_vowels(d)
-    ]
-    if not rows:
-        raise ValueError(f"no MRI vowel left after excluding {sorted(skip)}")
-    return np.ascontiguousarray(np.mean(rows, axis=0))
+    shapes = mri_codebook(n_cosines, exclude_speakers=exclude_speakers).shapes
+    return np.ascontiguousarray(shapes.mean(axis=0))
 
 
 class ShapeCodebook(NamedTuple):
