@@ -42,6 +42,15 @@ Figures: ROC AUC, EER, FPR on organic (overall, per voice-quality subset of
 ``organic/mfa``), precision/recall at the threshold, per generator family;
 inconclusive counts (too few bigrams, low-confidence alignment).
 
+Two controls (tract dynamics): ``content_only_control`` - the AUC of the
+shape spread that a recording's bigram content alone predicts
+(:func:`content_spread`; organic and synthetic recordings of this corpus say
+different sentences), and ``matched_text_leave_one_generator_out`` - per held-out family (and
+the ESPnet toolkit), the AUC on the recordings whose sentence (transcript)
+is said by organic and synthetic recordings alike (:func:`matched_text`;
+e.g. the ESPnet real recordings and their fakes, the same sentences in the
+same voice).
+
 ``--generated`` adds clean Piper VITS and espeak-ng fakes synthesised on this
 machine (:mod:`_generated_fakes`; the shared data has only 3 + 1 of them) to
 the ``vits-piper`` and ``espeakng`` families and writes
@@ -51,6 +60,7 @@ the ``vits-piper`` and ``espeakng`` families and writes
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import zlib
@@ -279,7 +289,10 @@ def run(
     # the legacy deviation statistic is reported as such; "default" = tract dynamics
     out["default_deviation"] = out.pop("default")
     print("tract dynamics (shipping statistic)...", flush=True)
-    out["default"] = run_dynamics(feats, stats, meta, k, fpr, families)
+    texts = None
+    if items:
+        texts = pd.Series({it.key: normalised_text(it.transcript) for it in items}, dtype=object)
+    out["default"] = run_dynamics(feats, stats, meta, k, fpr, families, texts)
     return out
 
 
@@ -295,6 +308,76 @@ def _scored(cal: Any, desc: pd.DataFrame, files: pd.Index) -> pd.DataFrame:
     )
 
 
+#: Back-off keys of the content-only control, most specific first.
+CONTENT_KEYS: tuple[tuple[str, ...], ...] = (
+    ("bigram", "window_index", "section"),
+    ("bigram", "section"),
+    ("phone2", "section"),
+    ("section",),
+)
+#: Organic windows a content-control median needs.
+CONTENT_MIN_COUNT = 5
+
+
+def content_spread(train_organic: pd.DataFrame, test: pd.DataFrame) -> pd.Series:
+    """Shape spread that a recording's bigram content alone predicts (a control).
+
+    Every test window's log-area per section is replaced by the organic
+    median of its (bigram, window position, section) in ``train_organic``
+    (backing off to (bigram, section), (second phone, section), section when
+    fewer than :data:`CONTENT_MIN_COUNT` organic windows); the statistic is
+    then computed like ``shape_spread``: per section the standard deviation
+    over the recording's windows, median over sections. It uses nothing of a
+    recording's audio beyond which bigrams were said where, so its AUC says
+    how much the corpus's content alone separates organic from synthetic.
+    """
+    la = np.log(train_organic["area_cm2"].to_numpy(np.float64))
+    train = train_organic.assign(la=la)
+    expected = pd.Series(np.nan, index=test.index)
+    for keys in CONTENT_KEYS:
+        g = train.groupby(list(keys))["la"]
+        med = g.median()[g.count() >= CONTENT_MIN_COUNT].rename("expected")
+        level = test[list(keys)].join(med, on=list(keys))["expected"]
+        expected = expected.fillna(level)
+    per_section = (
+        test[["file", "section"]].assign(expected=expected).groupby(["file", "section"])["expected"]
+    )
+    return per_section.std().groupby(level=0).median()
+
+
+def normalised_text(text: str | None) -> str | None:
+    """Transcript reduced to lower-case words (for matching sentences across recordings)."""
+    if not text:
+        return None
+    words = re.findall(r"[a-z']+", text.lower().replace("\u2019", "'"))
+    return " ".join(words) or None
+
+
+def matched_text(sc: pd.DataFrame, texts: pd.Series) -> dict[str, Any] | None:
+    """AUC restricted to sentences said by organic *and* synthetic recordings.
+
+    Across the corpus organic and synthetic recordings mostly say different
+    sentences (the ESPnet fakes say five LJSpeech and five LibriTTS
+    sentences); the ESPnet real recordings (``ground_truth``), the LJSpeech
+    recordings and the generated fakes share some. ``sc`` holds statistics
+    (index = file) and labels; ``texts`` the normalised transcript per file.
+    """
+    t = texts.reindex(sc.index)
+    said_by = sc.assign(text=t).dropna(subset=["text"]).groupby("text")["label"].nunique()
+    shared = set(said_by.index[said_by > 1])
+    g = sc[t.isin(shared).to_numpy()]
+    y = (g["label"] == "synthetic").to_numpy()
+    if not (y.any() and (~y).any()):
+        return None
+    return {
+        "n_sentences": len(shared),
+        "n_organic": int((~y).sum()),
+        "n_synthetic": int(y.sum()),
+        "auc": roc_auc(y, g["statistic"].to_numpy()),
+        "auc_ci95": auc_interval(y, g["statistic"].to_numpy()),
+    }
+
+
 def run_dynamics(
     feats: pd.DataFrame,
     stats: pd.DataFrame,
@@ -302,6 +385,7 @@ def run_dynamics(
     k: int,
     fpr: float,
     families: list[str],
+    texts: pd.Series | None = None,
 ) -> dict[str, Any]:
     """Tract-dynamics statistic, exactly as ``dynamics_calibration`` fits it for shipping.
 
@@ -322,10 +406,14 @@ def run_dynamics(
     scored: dict[str, list[pd.DataFrame]] = {"one_class": [], "all_families": []}
     logo: dict[str, list[pd.DataFrame]] = {f: [] for f in [*families, *TOOLKITS]}
     thresholds = []
+    content: list[pd.Series] = []
     for fold in range(k):
         t = time.time()
         test = meta.index[(meta["fold"] == fold) & conclusive.reindex(meta.index).to_numpy(bool)]
         train = feats[feats["file"].isin(meta.index[meta["fold"] != fold])]
+        content.append(
+            content_spread(train[train["label"] == "organic"], feats[feats["file"].isin(test)])
+        )
         for name, rows in (
             ("one_class", train[train["label"] == "organic"]),
             ("all_families", train),
@@ -355,6 +443,15 @@ def run_dynamics(
     y_all = (c["label"] == "synthetic").to_numpy()
     for d in DESCRIPTORS:
         out["descriptor_auc"][d] = roc_auc(y_all, desc.loc[c.index, d].to_numpy())
+    # controls: what the bigram content alone gives, and same-sentence comparisons
+    expected = pd.concat(content).reindex(c.index)
+    ok = np.isfinite(expected.to_numpy(np.float64))
+    out["content_only_control"] = {
+        "statistic": "shape spread of the organic training-fold medians of the recording's "
+        "bigram windows (content_spread)",
+        "n": int(ok.sum()),
+        "auc": roc_auc(y_all[ok], expected.to_numpy(np.float64)[ok]),
+    }
     for name, parts in scored.items():
         sc = pd.concat(parts).join(meta[["label", "family", "subset", "generator"]])
         y = (sc["label"] == "synthetic").to_numpy()
@@ -381,6 +478,13 @@ def run_dynamics(
         y = (sc["label"] == "synthetic").to_numpy()
         fam_figs[fam] = metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool))
     out["leave_one_toolkit_out"] = {t: fam_figs.pop(t) for t in TOOLKITS}
+    # the same sentences said by organic and synthetic recordings, held-out models
+    if texts is not None:
+        out["matched_text_leave_one_generator_out"] = {
+            fam: m
+            for fam, parts in logo.items()
+            if (m := matched_text(pd.concat(parts).join(meta[["label"]]), texts)) is not None
+        }
     aucs = [v["auc"] for v in fam_figs.values() if "auc" in v]
     out["leave_one_generator_out"] = {
         "per_family": fam_figs,
