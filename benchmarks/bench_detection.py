@@ -49,7 +49,18 @@ different sentences), and ``matched_text_leave_one_generator_out`` - per held-ou
 the ESPnet toolkit), the AUC on the recordings whose sentence (transcript)
 is said by organic and synthetic recordings alike (:func:`matched_text`;
 e.g. the ESPnet real recordings and their fakes, the same sentences in the
-same voice).
+same voice). The alignment source also goes with the label (most organic
+recordings have no transcript and are aligned by recognition, most fakes
+are force-aligned): ``alignment_source_only_control`` is the AUC of that
+fact alone, and ``by_alignment_source_leave_toolkit_out`` the ESPnet fakes'
+AUC within each source.
+
+``--matched`` (implies ``--generated``) also makes one Piper and one espeak-ng
+fake of what every organic recording says - its transcript, else the words
+recognition found - aligned the way the organic recording was (forced, or
+by recognition), and writes ``results/detection_matched.json``: a
+same-sentence comparison with many organic speakers, for the clean TTS
+families only (:func:`_generated_fakes.matched_items`).
 
 ``--generated`` adds clean Piper VITS and espeak-ng fakes synthesised on this
 machine (:mod:`_generated_fakes`; the shared data has only 3 + 1 of them) to
@@ -180,6 +191,7 @@ def run(
     jobs: int = 1,
     features: pd.DataFrame | None = None,
     save: Path | None = None,
+    said: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     if features is None:
         print(f"{len(items)} recordings; extracting features (cached)...", flush=True)
@@ -291,7 +303,11 @@ def run(
     print("tract dynamics (shipping statistic)...", flush=True)
     texts = None
     if items:
-        texts = pd.Series({it.key: normalised_text(it.transcript) for it in items}, dtype=object)
+        said = said or {}
+        texts = pd.Series(
+            {it.key: normalised_text(said.get(it.key, it.transcript)) for it in items},
+            dtype=object,
+        )
     out["default"] = run_dynamics(feats, stats, meta, k, fpr, families, texts)
     return out
 
@@ -478,6 +494,27 @@ def run_dynamics(
         y = (sc["label"] == "synthetic").to_numpy()
         fam_figs[fam] = metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool))
     out["leave_one_toolkit_out"] = {t: fam_figs.pop(t) for t in TOOLKITS}
+    # alignment source (forced vs recognised) goes with the label in this corpus:
+    # the ESPnet fakes, scored by models that never saw one, within each source
+    espnet = pd.concat(logo["espnet-all"]).join(meta[["label", "low_confidence"]])
+    out["by_alignment_source_leave_toolkit_out"] = {}
+    for source, g in espnet.groupby(
+        espnet["low_confidence"].map({True: "recognised", False: "forced or given"})
+    ):
+        yy = (g["label"] == "synthetic").to_numpy()
+        if yy.any() and (~yy).any():
+            out["by_alignment_source_leave_toolkit_out"][source] = {
+                "n_organic": int((~yy).sum()),
+                "n_synthetic": int(yy.sum()),
+                "auc": roc_auc(yy, g["statistic"].to_numpy()),
+                "auc_ci95": auc_interval(yy, g["statistic"].to_numpy()),
+            }
+    c_meta = meta.loc[c.index]
+    out["alignment_source_only_control"] = {
+        "statistic": "1 if the recording was force-aligned or came with an alignment, 0 if "
+        "its phones were recognised",
+        "auc": roc_auc(y_all, (~c_meta["low_confidence"].astype(bool)).to_numpy(np.float64)),
+    }
     # the same sentences said by organic and synthetic recordings, held-out models
     if texts is not None:
         out["matched_text_leave_one_generator_out"] = {
@@ -613,6 +650,12 @@ def main() -> None:
         help="add Piper/espeak-ng fakes made on this machine (writes detection_generated.json)",
     )
     ap.add_argument(
+        "--matched",
+        action="store_true",
+        help="also add Piper/espeak-ng fakes of what every organic recording says, aligned "
+        "as it was (implies --generated; writes detection_matched.json)",
+    )
+    ap.add_argument(
         "--cached-only",
         action="store_true",
         help="skip recordings whose alignment is not cached yet (recognition is slow)",
@@ -626,6 +669,8 @@ def main() -> None:
     items = corpus_items(librispeech_per_subset=libri)
     generated_notes: list[str] = []
     n_generated = 0
+    args.generated = args.generated or args.matched
+    said: dict[str, str] | None = None
     if args.generated:
         from _generated_fakes import generated_items
 
@@ -634,6 +679,16 @@ def main() -> None:
             print(f"  {note}", flush=True)
         items += extra
         n_generated = len(extra)
+    if args.matched:
+        from _generated_fakes import matched_items
+
+        organic = [it for it in items if it.label == "organic"]
+        extra, said, matched_notes = matched_items(organic)
+        for note in matched_notes:
+            print(f"  {note}", flush=True)
+        generated_notes += matched_notes
+        items += extra
+        n_generated += len(extra)
     n_listed = len(items)
     if args.cached_only:
         items = [it for it in items if is_alignment_cached(it)]
@@ -645,7 +700,7 @@ def main() -> None:
         if "feature_code_version" in table.columns:
             feature_version = str(table["feature_code_version"].iloc[0])
             table = table.drop(columns=["feature_code_version"])
-    figures = run(items, folds, args.fpr, args.jobs, table, args.save_features)
+    figures = run(items, folds, args.fpr, args.jobs, table, args.save_features, said)
     figures["seconds"] = round(time.time() - t0, 1)
     figures["corpus"]["n_listed"] = n_listed
     figures["corpus"]["skipped_not_cached"] = n_listed - len(items)
@@ -657,13 +712,15 @@ def main() -> None:
         "librispeech_per_subset": libri,
         "target_fpr": args.fpr,
         "generated": bool(args.generated),
+        "matched": bool(args.matched),
     }
     if args.no_json:
         import json
 
         print(json.dumps(figures, indent=2, default=float))
     else:
-        write_result("detection_generated" if args.generated else "detection", figures, params)
+        name = "detection_matched" if args.matched else "detection_generated"
+        write_result(name if args.generated else "detection", figures, params)
 
 
 if __name__ == "__main__":
