@@ -34,9 +34,10 @@ LIMITATIONS = (
     "unusual each shape is against the organic reference. A score is not a probability that "
     "a person lied. It depends on the reference and calibration speakers, the microphone, the "
     "channel and the alignment, and its measured error rates (docs/DETECTION.md) hold for the "
-    "kinds of speech it was measured on. Part of the separation measured there came from the "
-    "sentences the recordings said rather than from how they were made: on recordings of the "
-    "same sentences it was clearly weaker. Read it together with the warnings above.",
+    "kinds of speech it was measured on. Part of the separation measured there came from "
+    "which sentences the recordings said rather than from how they were made; the figures "
+    "for recordings of the same sentences are there too. Read it together with the warnings "
+    "above.",
     "The method cannot identify who spoke, cannot tell whether human speech was edited or "
     "spliced, and cannot rule out a synthetic voice that imitates vocal-tract acoustics well. "
     "Strong noise, music, reverberation, heavy compression, telephone bandwidth, whispering, "
