@@ -385,13 +385,7 @@ def matched_text(sc: pd.DataFrame, texts: pd.Series) -> dict[str, Any] | None:
     y = (g["label"] == "synthetic").to_numpy()
     if not (y.any() and (~y).any()):
         return None
-    return {
-        "n_sentences": len(shared),
-        "n_organic": int((~y).sum()),
-        "n_synthetic": int(y.sum()),
-        "auc": roc_auc(y, g["statistic"].to_numpy()),
-        "auc_ci95": auc_interval(y, g["statistic"].to_numpy()),
-    }
+    return {"n_sentences": len(shared), **metrics(y, g["statistic"].to_numpy())}
 
 
 def run_dynamics(
@@ -503,12 +497,9 @@ def run_dynamics(
     ):
         yy = (g["label"] == "synthetic").to_numpy()
         if yy.any() and (~yy).any():
-            out["by_alignment_source_leave_toolkit_out"][source] = {
-                "n_organic": int((~yy).sum()),
-                "n_synthetic": int(yy.sum()),
-                "auc": roc_auc(yy, g["statistic"].to_numpy()),
-                "auc_ci95": auc_interval(yy, g["statistic"].to_numpy()),
-            }
+            out["by_alignment_source_leave_toolkit_out"][source] = metrics(
+                yy, g["statistic"].to_numpy()
+            )
     c_meta = meta.loc[c.index]
     out["alignment_source_only_control"] = {
         "statistic": "1 if the recording was force-aligned or came with an alignment, 0 if "
