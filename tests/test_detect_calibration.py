@@ -14,6 +14,7 @@ from vtract.detect.calibration import (
     binomial_interval,
     calibrate,
     equal_error_rate,
+    fpr_bound,
     precision_recall_at,
     roc_auc,
     roc_curve,
@@ -96,23 +97,65 @@ def test_eer_interpolation_between_points():
     assert t == pytest.approx(2 - 0.5 / 3)
 
 
-def test_threshold_at_fpr():
+def test_threshold_at_fpr_empirical_rule():
     org = np.arange(1.0, 101.0)  # 1..100
     # 1 % of 100 -> one false positive allowed: between 99 and 100
-    t = threshold_at_fpr(org, 0.01)
+    t = threshold_at_fpr(org, 0.01, rule="empirical")
     assert t == pytest.approx(99.5)
     assert np.mean(org >= t) == pytest.approx(0.01)
     # 0 % -> just above the maximum
-    t0 = threshold_at_fpr(org, 0.0)
+    t0 = threshold_at_fpr(org, 0.0, rule="empirical")
     assert t0 > 100 and np.mean(org >= t0) == 0
     # 5 % with ties at the boundary never exceeds the target
     tied = np.r_[np.arange(95.0), [200.0] * 5]
-    t5 = threshold_at_fpr(tied, 0.04)
+    t5 = threshold_at_fpr(tied, 0.04, rule="empirical")
     assert np.mean(tied >= t5) <= 0.04
     with pytest.raises(CalibrationError):
         threshold_at_fpr([], 0.01)
     with pytest.raises(CalibrationError):
         threshold_at_fpr([1.0, 2.0], 1.0)
+    with pytest.raises(CalibrationError, match="rule"):
+        threshold_at_fpr(org, 0.01, rule="quantile")
+
+
+def test_threshold_at_fpr_conformal_rule_counts():
+    # k = floor(fpr (n + 1)) - 1 calibration statistics lie above the threshold
+    org = np.arange(1.0, 217.0)  # n = 216: floor(2.17) - 1 = 1 above
+    t = threshold_at_fpr(org, 0.01)
+    assert t == pytest.approx(215.5)
+    assert fpr_bound(216, 0.01) == pytest.approx(2 / 217)
+    # n = 99 is the smallest sample that allows the 1 % guarantee (threshold above all)
+    assert threshold_at_fpr(np.arange(1.0, 100.0), 0.01) > 99
+    assert fpr_bound(99, 0.01) == pytest.approx(0.01)
+    # n = 50: no threshold keeps 1 %; the bound says so
+    assert threshold_at_fpr(np.arange(1.0, 51.0), 0.01) > 50
+    assert fpr_bound(50, 0.01) == pytest.approx(1 / 51)
+    with pytest.raises(CalibrationError):
+        fpr_bound(0, 0.01)
+
+
+def test_conformal_threshold_keeps_fpr_on_new_recordings():
+    """Monte Carlo: new organic statistics reach the conformal threshold at most
+    ``fpr`` of the time, while the empirical rule exceeds it.
+
+    With ``k`` calibration statistics above a threshold placed between the
+    ``k``-th and ``(k+1)``-th largest, a new exchangeable statistic reaches it
+    with probability between ``k / (n + 1)`` and ``(k + 1) / (n + 1)``:
+    conformal k = 1, empirical k = 2 for n = 216 and fpr = 1 %.
+    """
+    rng = np.random.default_rng(11)
+    n, trials, fpr = 216, 4000, 0.01
+    cal = rng.standard_normal((trials, n))
+    new = rng.standard_normal((trials, 50))
+    rates = {}
+    for rule in ("conformal", "empirical"):
+        thr = np.array([threshold_at_fpr(c, fpr, rule=rule) for c in cal])
+        rates[rule] = float(np.mean(new >= thr[:, None]))
+    # Monte Carlo standard error ~ 0.0003
+    assert 1 / 217 + 0.001 < rates["conformal"] < 2 / 217 - 0.001
+    assert rates["conformal"] <= fpr
+    assert 2 / 217 + 0.001 < rates["empirical"] < 3 / 217 - 0.001
+    assert rates["empirical"] > fpr
 
 
 def test_precision_recall_at_counts():

@@ -84,6 +84,21 @@ def test_organic_like_is_organic_and_scaled_is_synthetic(organic, reference):
     assert syn_v.count("synthetic") == 10
 
 
+def test_small_calibration_warns_that_its_fpr_cannot_be_kept(reference):
+    rng = np.random.default_rng(12)
+    held_out = pd.concat([make_features(f"h{i}", BIGRAMS, rng=rng) for i in range(40)])
+    stats = file_statistics(held_out, reference)["statistic"]
+    feats = make_features("x", BIGRAMS, rng=rng)
+    # 40 recordings guarantee 1 / 41 = 2.4 %: enough for 5 %, not for 1 %
+    ok = DefaultDetector(reference, calibration=calibrate(stats, target_fpr=0.05))
+    assert ok.decide(feats).warnings == []
+    few = calibrate(stats, target_fpr=0.01)
+    assert few.metrics["fpr_bound"] == pytest.approx(1 / 41)
+    assert few.threshold > stats.max()
+    (warning,) = DefaultDetector(reference, calibration=few).decide(feats).warnings
+    assert "40 organic" in warning and "2.44%" in warning
+
+
 def test_inconclusive_on_too_few_bigrams(reference):
     rng = np.random.default_rng(4)
     det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)

@@ -9,7 +9,8 @@ Conventions used throughout :mod:`vtract.detect`:
 :class:`Calibration` maps a statistic to a score in [0, 1] with a logistic
 curve whose midpoint (score 0.5) is the decision threshold, so the verdict
 "synthetic" is exactly "score >= 0.5". The threshold is set from organic
-recordings alone (the ``target_fpr`` quantile), the slope from labelled
+recordings alone (the conformal ``target_fpr`` quantile, so that a new
+organic recording reaches it with probability at most ``target_fpr``), the slope from labelled
 synthetic recordings when there are any (maximum likelihood with the midpoint
 held fixed) and otherwise from the spread of the organic statistics. Labelled
 fakes therefore refine the calibration but are never required.
@@ -31,6 +32,7 @@ __all__ = [
     "binomial_interval",
     "calibrate",
     "equal_error_rate",
+    "fpr_bound",
     "precision_recall_at",
     "roc_auc",
     "roc_curve",
@@ -152,14 +154,25 @@ def equal_error_rate(labels: Any, scores: Any) -> tuple[float, float]:
     return float(eer), float(threshold)
 
 
-def threshold_at_fpr(organic_scores: Any, fpr: float) -> float:
-    """Smallest threshold whose false-positive rate on organic data is <= ``fpr``.
+def threshold_at_fpr(organic_scores: Any, fpr: float, *, rule: str = "conformal") -> float:
+    """Threshold that keeps the false-positive rate at or below ``fpr``.
 
-    With ``n`` organic statistics, at most ``k = floor(fpr * n)`` of them may
-    reach the threshold. The threshold is placed half-way between the
-    ``k``-th and ``(k+1)``-th largest organic statistic (just above the
-    largest one when ``k = 0``), so exactly the ``k`` largest are called
-    synthetic (fewer when they tie).
+    The ``n`` organic statistics are sorted in decreasing order and the
+    threshold is placed half-way between the ``k``-th and ``(k+1)``-th
+    largest (just above the largest one when ``k = 0``), so the ``k``
+    largest are called synthetic (fewer when they tie). ``rule`` sets ``k``:
+
+    - ``"conformal"`` (default): ``k = floor(fpr (n + 1)) - 1``. If a new
+      organic recording is exchangeable with the ``n`` calibration
+      recordings, the probability that it reaches the threshold is at most
+      ``(k + 1) / (n + 1) <= fpr`` (the split-conformal bound; Vovk et al.
+      2005, Lei et al. 2018). When ``fpr (n + 1) < 1`` no threshold can give
+      that guarantee: it is placed above the largest statistic and the bound
+      is ``1 / (n + 1)``; see :func:`fpr_bound`.
+    - ``"empirical"``: ``k = floor(fpr n)``, the rate on the calibration
+      statistics themselves. On new recordings it is exceeded on average
+      (the expected rate is ``(k + 1) / (n + 1)``, e.g. 1.4 % for
+      ``fpr = 0.01`` and ``n = 216``).
 
     Parameters
     ----------
@@ -167,6 +180,8 @@ def threshold_at_fpr(organic_scores: Any, fpr: float) -> float:
         Statistics of organic recordings.
     fpr : float
         Target false-positive rate in [0, 1).
+    rule : {"conformal", "empirical"}, default "conformal"
+        Whether the target holds for new recordings or for these ones.
 
     Returns
     -------
@@ -178,8 +193,8 @@ def threshold_at_fpr(organic_scores: Any, fpr: float) -> float:
         raise CalibrationError("threshold_at_fpr needs at least one organic statistic, got none")
     if not 0.0 <= fpr < 1.0:
         raise CalibrationError(f"fpr must be in [0, 1), got {fpr!r}")
+    k = _n_above(s.size, fpr, rule)
     desc = np.sort(s)[::-1]
-    k = math.floor(fpr * s.size + 1e-9)
     if k == 0:
         top = float(desc[0])
         return float(np.nextafter(top, np.inf)) if top != 0 else float(np.finfo(float).tiny)
@@ -187,6 +202,43 @@ def threshold_at_fpr(organic_scores: Any, fpr: float) -> float:
     if hi == lo:
         return float(np.nextafter(hi, np.inf))
     return (hi + lo) / 2.0
+
+
+def _n_above(n: int, fpr: float, rule: str) -> int:
+    """How many of ``n`` organic statistics :func:`threshold_at_fpr` puts above it."""
+    if rule == "conformal":
+        return max(math.floor(fpr * (n + 1) + 1e-9) - 1, 0)
+    if rule == "empirical":
+        return min(math.floor(fpr * n + 1e-9), n - 1)
+    raise CalibrationError(f"rule must be 'conformal' or 'empirical', got {rule!r}")
+
+
+def fpr_bound(n_organic: int, fpr: float) -> float:
+    """Guaranteed false-positive rate of the conformal threshold on new recordings.
+
+    The probability that a new organic recording, exchangeable with the
+    ``n_organic`` calibration recordings, reaches the threshold that
+    :func:`threshold_at_fpr` sets with ``rule="conformal"``: ``(k + 1) /
+    (n_organic + 1)`` with ``k`` the number of calibration statistics above
+    it. It is at most ``fpr`` whenever ``n_organic >= 1 / fpr - 1``
+    (99 recordings for 1 %), otherwise ``1 / (n_organic + 1)``.
+
+    Parameters
+    ----------
+    n_organic : int
+        Number of organic calibration statistics (>= 1).
+    fpr : float
+        Target false-positive rate in [0, 1).
+
+    Returns
+    -------
+    float
+    """
+    if n_organic < 1:
+        raise CalibrationError(f"fpr_bound needs at least one organic statistic, got {n_organic}")
+    if not 0.0 <= fpr < 1.0:
+        raise CalibrationError(f"fpr must be in [0, 1), got {fpr!r}")
+    return (_n_above(n_organic, fpr, "conformal") + 1) / (n_organic + 1)
 
 
 def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -401,7 +453,11 @@ def calibrate(
         Statistics of synthetic recordings. When given, the slope is fitted
         by maximum likelihood and AUC/EER/precision/recall are recorded.
     target_fpr : float, default 0.01
-        False-positive rate the threshold must not exceed on ``organic``.
+        False-positive rate the threshold must not exceed on new organic
+        recordings like ``organic`` (the conformal rule of
+        :func:`threshold_at_fpr`). ``metrics["fpr_bound"]`` records the
+        guaranteed rate, which exceeds ``target_fpr`` when there are fewer
+        than ``1 / target_fpr - 1`` organic statistics.
 
     Returns
     -------
@@ -411,7 +467,12 @@ def calibrate(
     if org.size < 2:
         raise CalibrationError(f"calibration needs at least 2 organic statistics, got {org.size}")
     thr = threshold_at_fpr(org, target_fpr)
-    metrics: dict[str, Any] = {"n_organic": int(org.size), "organic_median": float(np.median(org))}
+    metrics: dict[str, Any] = {
+        "n_organic": int(org.size),
+        "organic_median": float(np.median(org)),
+        "threshold_rule": "conformal",
+        "fpr_bound": fpr_bound(int(org.size), target_fpr),
+    }
     syn = _as_scores(synthetic, "synthetic") if synthetic is not None else np.empty(0)
     if syn.size:
         stat = np.r_[org, syn]

@@ -189,15 +189,16 @@ class DefaultDetector:
     def resolved_calibration(self) -> tuple[Calibration, list[str]]:
         """The calibration in use and warnings about it."""
         if self.calibration is not None:
-            return self.calibration, []
+            return self.calibration, _calibration_warnings(self.calibration)
         stored = getattr(self.reference, "calibration", None) or {}
         if isinstance(stored, Mapping) and "default" in stored:
             try:
-                return Calibration.from_dict(dict(stored["default"])), []
+                cal = Calibration.from_dict(dict(stored["default"]))
             except CalibrationError as exc:
                 raise VtractError(
                     f"reference carries a malformed default calibration: {exc}"
                 ) from None
+            return cal, _calibration_warnings(cal)
         return PRIOR_CALIBRATION, [
             "the reference carries no calibration (run `vtract calibrate`); the score uses the "
             f"uncalibrated prior mapping (threshold {PRIOR_CALIBRATION.threshold:g}) and its "
@@ -326,6 +327,18 @@ class DefaultDetector:
                 f"({cal.method}); {n} bigram occurrences, most deviant: {', '.join(worst)}"
             )
         return decision(verdict, score, reason)
+
+
+def _calibration_warnings(cal: Calibration) -> list[str]:
+    """Warnings about a calibration whose threshold cannot keep its target FPR."""
+    bound = cal.metrics.get("fpr_bound")
+    if bound is None or not math.isfinite(cal.target_fpr) or bound <= cal.target_fpr + 1e-12:
+        return []
+    return [
+        f"the calibration threshold was set on {cal.metrics.get('n_organic')} organic "
+        f"recordings, too few to keep the false-positive rate at {cal.target_fpr:.2%}: the "
+        f"guaranteed rate is {bound:.2%}"
+    ]
 
 
 def _inconclusive_reason(
