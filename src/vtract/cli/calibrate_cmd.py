@@ -64,7 +64,8 @@ def _manifest_features(path: Path, reference: Any) -> tuple[list[Any], list[str]
     default=0.01,
     show_default=True,
     type=click.FloatRange(0, 1, max_open=True),
-    help="False-positive rate the threshold must not exceed on the organic recordings.",
+    help="False-positive rate the threshold must not exceed on new organic recordings "
+    "(split-conformal rule: needs at least 1/FPR - 1 organic recordings, 99 for 0.01).",
 )
 @click.option(
     "--statistic",
@@ -131,6 +132,15 @@ def calibrate_command(
         click.echo(
             f"vtract: warning: {summary['in_reference']} organic recording(s) are inside the "
             "reference; their statistics are optimistically low, so the threshold is too low",
+            err=True,
+        )
+    default = calibration.get("default", {})
+    bound = default.get("metrics", {}).get("fpr_bound")
+    if bound is not None and bound > fpr + 1e-12:
+        click.echo(
+            f"vtract: warning: {default['metrics'].get('n_organic')} organic recordings are too "
+            f"few to keep the false-positive rate at {fpr:g}; the threshold guarantees "
+            f"{bound:.4f} (reports will say so)",
             err=True,
         )
     written = ref.with_calibration({**ref.calibration, **calibration}).save(out)
