@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference", type=Path, default=default_reference_path())
     ap.add_argument("--out", type=Path, default=None, help="default: overwrite --reference")
     ap.add_argument("--fpr", type=float, default=0.01)
-    ap.add_argument("--libri", type=int, default=100, help="LibriSpeech files per subset listed")
+    ap.add_argument(
+        "--libri", type=int, default=None, help="LibriSpeech files per subset (default: all)"
+    )
     ap.add_argument("--cached-only", action="store_true", help="only recordings already aligned")
     ap.add_argument("--statistic", choices=["dynamics", "deviation"], default="dynamics")
     ap.add_argument("--no-fakes", action="store_true", help="organic recordings only")
