@@ -464,9 +464,10 @@ def run_dynamics(
         "auc": roc_auc(y_all[ok], expected.to_numpy(np.float64)[ok]),
     }
     for name, parts in scored.items():
-        sc = pd.concat(parts).join(meta[["label", "family", "subset", "generator"]])
+        sc = pd.concat(parts).join(meta[["label", "family", "subset", "generator", "speaker"]])
         y = (sc["label"] == "synthetic").to_numpy()
         org = sc[sc["label"] == "organic"]
+        false_positives = org[org["pred"]].sort_values("statistic", ascending=False)
         per_family = {}
         for fam, g in sc[sc["label"] == "synthetic"].groupby("family"):
             both = pd.concat([org, g])
@@ -479,6 +480,17 @@ def run_dynamics(
                 f"{fam}/{sub}" if sub else fam: {"n": len(g), "fpr": float(g["pred"].mean())}
                 for (fam, sub), g in org.groupby(["family", "subset"])
             },
+            # which organic recordings are called synthetic (each by its fold's model)
+            "organic_false_positives": [
+                {
+                    "file": str(f),
+                    "speaker": str(r["speaker"]),
+                    "fold": int(r["fold"]),
+                    "statistic": float(r["statistic"]),
+                    "score": float(r["score"]),
+                }
+                for f, r in false_positives.iterrows()
+            ],
         }
         aucs = [v["auc"] for v in per_family.values() if "auc" in v]
         out[name]["auc_min"] = min(aucs) if aucs else None
