@@ -44,8 +44,8 @@ LIMITATIONS = (
     "shouting, singing and children's voices can make organic speech look unusual.",
     "An 'organic' verdict does not clear a recording. In the project's measurements "
     "(docs/DETECTION.md, generators held out of training) clean modern synthetic voices such "
-    "as Piper VITS and espeak-ng were called organic about 9 times in 10, and neural TTS from "
-    "the ESPnet toolkit about 4 times in 10.",
+    "as Piper VITS and espeak-ng were called organic more than 9 times in 10, and neural TTS "
+    "from the ESPnet toolkit about half the time.",
     "Anatomical findings are not evidence of synthesis on their own: they are as common in "
     "organic speech. In the project's measurements (benchmarks/results/plausibility_*.json) "
     "the median organic recording had a finding on about half of its bigrams, more than the "
