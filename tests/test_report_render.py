@@ -220,7 +220,13 @@ def test_html_states_the_calibrated_false_positive_rate():
     rep = make_report()
     assert "calibrated to call" not in rep.to_html()
     rep.thresholds["target_fpr"] = 0.01
+    # an old calibration (no conformal bound) kept the rate on its own recordings
     assert "calibrated to call at most 1% of the organic calibration recordings" in rep.to_html()
+    rep.thresholds["fpr_bound"] = 3 / 308
+    html = rep.to_html()
+    assert "set for a false-positive rate of 1%" in html
+    assert "called synthetic with probability at most 0.974%" in html
+    assert "calibrated to call" not in html
 
 
 def test_html_warns_that_an_organic_verdict_does_not_clear_a_recording():

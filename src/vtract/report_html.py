@@ -209,13 +209,7 @@ def _verdict(report: Any) -> str:
             f" (interquartile range {q1:.2f}–{q3:.2f})"
         )
     low_conf = bool(report.alignment.get("low_confidence")) if report.alignment else False
-    fpr = report.thresholds.get("target_fpr")
-    calibrated = (
-        f"The decision threshold was calibrated to call at most {100 * fpr:.3g}% of the "
-        "organic calibration recordings synthetic. "
-        if isinstance(fpr, (int, float)) and math.isfinite(fpr)
-        else ""
-    )
+    calibrated = _calibration_sentence(report.thresholds)
     uncertainty = (
         f"Based on {n} bigram{'s' if n != 1 else ''} ({n_flagged} flagged){spread}. "
         + calibrated
@@ -383,6 +377,29 @@ def _flatten(obj: Any, prefix: str = "", *, sort: bool = True) -> list[tuple[str
 def _limitations() -> str:
     items = "".join(f"<li>{_e(t)}</li>" for t in LIMITATIONS)
     return f"<section><h2>What this method can and cannot show</h2><ul>{items}</ul></section>"
+
+
+def _calibration_sentence(thresholds: dict[str, Any]) -> str:
+    """What the decision threshold's false-positive rate means, in words."""
+
+    def finite(v: Any) -> float | None:
+        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+    fpr, bound = finite(thresholds.get("target_fpr")), finite(thresholds.get("fpr_bound"))
+    if fpr is not None and bound is not None:
+        return (
+            f"The decision threshold was set for a false-positive rate of {100 * fpr:.3g}%: an "
+            "organic recording like the organic calibration recordings is called synthetic "
+            f"with probability at most {100 * bound:.3g}%. Organic speech unlike them (another "
+            "channel, language or voice quality) can be called synthetic more often. "
+        )
+    if fpr is not None:
+        # calibrations made before the conformal rule kept the rate on their own recordings
+        return (
+            f"The decision threshold was calibrated to call at most {100 * fpr:.3g}% of the "
+            "organic calibration recordings synthetic. "
+        )
+    return ""
 
 
 def _footer(data: dict[str, Any]) -> str:

@@ -271,6 +271,7 @@ class DefaultDetector:
             "threshold": cal.threshold,
             "slope": cal.slope,
             "target_fpr": cal.target_fpr,
+            "fpr_bound": float(cal.metrics.get("fpr_bound") or math.nan),
             "flag_baseline": cal.flag_baseline,
             "min_bigrams": float(self.min_bigrams),
             "min_bigrams_low_confidence": float(self.min_bigrams_low_confidence),
