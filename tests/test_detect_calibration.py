@@ -134,6 +134,17 @@ def test_threshold_at_fpr_conformal_rule_counts():
         fpr_bound(0, 0.01)
 
 
+def test_calibration_knows_whether_it_keeps_its_target_fpr():
+    org = np.arange(1.0, 51.0)  # 50 recordings guarantee 2/51 at 5 %, only 1/51 at 1 %
+    assert calibrate(org, target_fpr=0.05).keeps_target_fpr
+    few = calibrate(org, target_fpr=0.01)
+    assert few.metrics["fpr_bound"] == pytest.approx(1 / 51)
+    assert not few.keeps_target_fpr
+    # a calibration made before the conformal rule records no guarantee
+    old = dict(few.to_dict(), metrics={"n_organic": 50})
+    assert Calibration.from_dict(old).keeps_target_fpr
+
+
 def test_conformal_threshold_keeps_fpr_on_new_recordings():
     """Monte Carlo: new organic statistics reach the conformal threshold at most
     ``fpr`` of the time, while the empirical rule exceeds it.

@@ -102,6 +102,7 @@ def calibrate_command(
     """
     import pandas as pd
 
+    from ..detect.calibration import Calibration
     from ..detect.fitting import fit_thresholds
     from ..features import read_features
     from ..reference import Reference, default_reference
@@ -134,13 +135,12 @@ def calibrate_command(
             "reference; their statistics are optimistically low, so the threshold is too low",
             err=True,
         )
-    default = calibration.get("default", {})
-    bound = default.get("metrics", {}).get("fpr_bound")
-    if bound is not None and bound > fpr + 1e-12:
+    default = Calibration.from_dict(calibration["default"])
+    if not default.keeps_target_fpr:
         click.echo(
-            f"vtract: warning: {default['metrics'].get('n_organic')} organic recordings are too "
+            f"vtract: warning: {default.metrics.get('n_organic')} organic recordings are too "
             f"few to keep the false-positive rate at {fpr:g}; the threshold guarantees "
-            f"{bound:.4f} (reports will say so)",
+            f"{default.metrics['fpr_bound']:.4f} (reports will say so)",
             err=True,
         )
     written = ref.with_calibration({**ref.calibration, **calibration}).save(out)

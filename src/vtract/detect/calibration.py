@@ -192,8 +192,6 @@ def threshold_at_fpr(organic_scores: Any, fpr: float, *, rule: str = "conformal"
     s = _as_scores(organic_scores, "organic_scores")
     if s.size == 0:
         raise CalibrationError("threshold_at_fpr needs at least one organic statistic, got none")
-    if not 0.0 <= fpr < 1.0:
-        raise CalibrationError(f"fpr must be in [0, 1), got {fpr!r}")
     k = _n_above(s.size, fpr, rule)
     desc = np.sort(s)[::-1]
     if k == 0:
@@ -207,6 +205,8 @@ def threshold_at_fpr(organic_scores: Any, fpr: float, *, rule: str = "conformal"
 
 def _n_above(n: int, fpr: float, rule: str) -> int:
     """How many of ``n`` organic statistics :func:`threshold_at_fpr` puts above it."""
+    if not 0.0 <= fpr < 1.0:
+        raise CalibrationError(f"fpr must be in [0, 1), got {fpr!r}")
     if rule == "conformal":
         return max(math.floor(fpr * (n + 1) + 1e-9) - 1, 0)
     if rule == "empirical":
@@ -237,8 +237,6 @@ def fpr_bound(n_organic: int, fpr: float) -> float:
     """
     if n_organic < 1:
         raise CalibrationError(f"fpr_bound needs at least one organic statistic, got {n_organic}")
-    if not 0.0 <= fpr < 1.0:
-        raise CalibrationError(f"fpr must be in [0, 1), got {fpr!r}")
     return (_n_above(n_organic, fpr, "conformal") + 1) / (n_organic + 1)
 
 
@@ -392,6 +390,20 @@ class Calibration:
                 f"calibration needs a finite threshold and a positive slope, got "
                 f"threshold={self.threshold!r}, slope={self.slope!r}"
             )
+
+    @property
+    def keeps_target_fpr(self) -> bool:
+        """False when the threshold cannot guarantee ``target_fpr`` on new recordings.
+
+        That is when the recorded guarantee ``metrics["fpr_bound"]``
+        (:func:`fpr_bound`) exceeds the target: too few organic recordings
+        were calibrated on. Calibrations without a recorded guarantee (made
+        before the conformal rule) or without a target count as keeping it.
+        """
+        bound = self.metrics.get("fpr_bound")
+        if bound is None or not math.isfinite(self.target_fpr):
+            return True
+        return bool(bound <= self.target_fpr + 1e-12)
 
     def score(self, statistic: Any) -> Any:
         """Score(s) in [0, 1] for statistic value(s); 0.5 at the threshold."""

@@ -332,9 +332,9 @@ class DefaultDetector:
 
 def _calibration_warnings(cal: Calibration) -> list[str]:
     """Warnings about a calibration whose threshold cannot keep its target FPR."""
-    bound = cal.metrics.get("fpr_bound")
-    if bound is None or not math.isfinite(cal.target_fpr) or bound <= cal.target_fpr + 1e-12:
+    if cal.keeps_target_fpr:
         return []
+    bound = cal.metrics["fpr_bound"]
     return [
         f"the calibration threshold was set on {cal.metrics.get('n_organic')} organic "
         f"recordings, too few to keep the false-positive rate at {cal.target_fpr:.2%}: the "
