@@ -495,15 +495,18 @@ def run_dynamics(
         aucs = [v["auc"] for v in per_family.values() if "auc" in v]
         out[name]["auc_min"] = min(aucs) if aucs else None
         out[name]["auc_mean"] = float(np.mean(aucs)) if aucs else None
+    # each held-out family's (and toolkit's) scored files, gathered once for every figure below
+    logo_scored = {
+        fam: pd.concat(parts).join(meta[["label", "low_confidence"]]) for fam, parts in logo.items()
+    }
     fam_figs = {}
-    for fam, parts in logo.items():
-        sc = pd.concat(parts).join(meta[["label"]])
+    for fam, sc in logo_scored.items():
         y = (sc["label"] == "synthetic").to_numpy()
         fam_figs[fam] = metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool))
     out["leave_one_toolkit_out"] = {t: fam_figs.pop(t) for t in TOOLKITS}
     # alignment source (forced vs recognised) goes with the label in this corpus:
     # the ESPnet fakes, scored by models that never saw one, within each source
-    espnet = pd.concat(logo["espnet-all"]).join(meta[["label", "low_confidence"]])
+    espnet = logo_scored["espnet-all"]
     out["by_alignment_source_leave_toolkit_out"] = {}
     for source, g in espnet.groupby(
         espnet["low_confidence"].map({True: "recognised", False: "forced or given"})
@@ -522,9 +525,7 @@ def run_dynamics(
     # the same sentences said by organic and synthetic recordings, held-out models
     if texts is not None:
         out["matched_text_leave_one_generator_out"] = {
-            fam: m
-            for fam, parts in logo.items()
-            if (m := matched_text(pd.concat(parts).join(meta[["label"]]), texts)) is not None
+            fam: m for fam, sc in logo_scored.items() if (m := matched_text(sc, texts)) is not None
         }
     aucs = [v["auc"] for v in fam_figs.values() if "auc" in v]
     out["leave_one_generator_out"] = {
