@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _detection_corpus import SHARED, code_version, corpus_items
 from _harness import write_result
-from bench_detection import SETTINGS, assign_folds, load_features
+from bench_detection import SETTINGS, file_meta, load_features
 from vtract.detect.calibration import roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import (
@@ -279,13 +279,7 @@ class Corpus:
 def counted_recordings(feats: pd.DataFrame, k: int) -> pd.DataFrame:
     """Candidate descriptors, labels and folds of the recordings with enough bigrams."""
     feats = feats[np.isfinite(feats["area_cm2"])]
-    meta = feats.groupby("file", sort=True).agg(
-        label=("label", "first"),
-        speaker=("speaker", "first"),
-        family=("family", "first"),
-        low_confidence=("low_confidence", "first"),
-    )
-    meta["fold"] = assign_folds(meta, k)
+    meta = file_meta(feats, k)[["label", "speaker", "family", "low_confidence", "fold"]]
     meta["n_bigrams"] = feats.groupby("file")["boundary_s"].nunique()
     need = np.where(meta["low_confidence"].astype(bool), MIN_BIGRAMS_LOW_CONFIDENCE, MIN_BIGRAMS)
     table = candidate_descriptors(feats).join(meta)

@@ -141,6 +141,21 @@ def assign_folds(files: pd.DataFrame, k: int) -> pd.Series:
     return files["speaker"].map(lambda s: fold_of.get(s, zlib.crc32(s.encode()) % k))
 
 
+def file_meta(feats: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per file of a feature table: label, speaker, family, generator, subset, alignment
+    confidence and speaker fold (:func:`assign_folds`)."""
+    meta = feats.groupby("file", sort=True).agg(
+        label=("label", "first"),
+        speaker=("speaker", "first"),
+        family=("family", "first"),
+        generator=("generator", "first"),
+        subset=("subset", "first"),
+        low_confidence=("low_confidence", "first"),
+    )
+    meta["fold"] = assign_folds(meta, k)
+    return meta
+
+
 def verdict_rules(files: pd.DataFrame) -> pd.Series:
     """Inconclusive as the default detector decides it (counts only)."""
     n = files["n_bigrams"]
@@ -203,15 +218,7 @@ def run(
     if save is not None:
         feats.assign(feature_code_version=code_version()).to_parquet(save)
     feats = feats[np.isfinite(feats["area_cm2"])]
-    meta = feats.groupby("file", sort=True).agg(
-        label=("label", "first"),
-        speaker=("speaker", "first"),
-        family=("family", "first"),
-        generator=("generator", "first"),
-        subset=("subset", "first"),
-        low_confidence=("low_confidence", "first"),
-    )
-    meta["fold"] = assign_folds(meta, k)
+    meta = file_meta(feats, k)
     print(
         f"{len(meta)} files with features ({(meta.label == 'organic').sum()} organic, "
         f"{(meta.label == 'synthetic').sum()} synthetic); flags...",

@@ -7,25 +7,17 @@ computed spreads, and pure noise (where only a leaky selection can look good).
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from _scripts import load_script
 from vtract.detect.dynamics import fit_discriminative
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_descriptor_selection.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_descriptor_selection", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # the script puts its own folder on sys.path
-    return module
+    return load_script("benchmarks/bench_descriptor_selection.py")
 
 
 def test_newton_solver_matches_the_shipped_logistic_model(bench) -> None:

@@ -6,23 +6,16 @@ checked on small tables with hand-computed answers.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_detection.py"
+from _scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_detection_controls", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # the script puts its own folder on sys.path
-    return module
+    return load_script("benchmarks/bench_detection.py")
 
 
 def _windows(file: str, bigrams: list[str], areas: list[list[float]]) -> pd.DataFrame:

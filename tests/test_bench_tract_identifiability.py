@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _scripts import load_script
 from vtract.tract.default import SIGMA_FORMANT
 from vtract.tract.formant_fit import tube_resonances_fast
 from vtract.tract.length import SPEED_OF_SOUND_CM_S
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_tract_identifiability.py"
-
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_tract_identifiability", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_tract_identifiability.py")
 
 
 def _two_tube() -> np.ndarray:

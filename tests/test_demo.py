@@ -145,13 +145,9 @@ def test_demo_end_to_end_and_reproducible(tmp_path):
 
 
 def _make_examples_module():
-    import importlib.util
+    from _scripts import load_script
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "make_examples.py"
-    spec = importlib.util.spec_from_file_location("make_examples", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/make_examples.py")
 
 
 def _pcm16(x):

@@ -198,16 +198,10 @@ def test_codebook_kernel_is_the_numba_twin_of_the_numpy_reference(formants: list
 def test_shipped_codebook_width_has_the_least_cross_validated_error() -> None:
     # the width is chosen on the MRI shapes alone (benchmarks/bench_shape_prior.py):
     # leave-one-speaker-out prediction of each vowel's shape from its formants
-    import importlib.util
-    from pathlib import Path
-
+    from _scripts import load_script
     from vtract.tract.default import MRI_CODEBOOK_WIDTH
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_shape_prior.py"
-    spec = importlib.util.spec_from_file_location("bench_shape_prior", path)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("benchmarks/bench_shape_prior.py")
     errors = {w: bench.leave_speaker_out(w)["mse"] for w in bench.WIDTHS}
     assert min(errors, key=errors.__getitem__) == MRI_CODEBOOK_WIDTH
     # and the codebook predicts unseen shapes far better than the plain mean
