@@ -82,6 +82,8 @@ CANDIDATES: dict[str, str] = {
     "back_spread": "shape_spread over the glottis half of the sections only",
     "front_spread": "shape_spread over the lip half of the sections only",
     "shape_spread_mean": "shape_spread with the mean over sections instead of the median",
+    # equal to shape_spread when the estimator scales every window to one geometric-mean
+    # area (lpc-refined does), so it cannot win a selection there; kept for other methods
     "profile_spread": "shape_spread of the mean-free log-area profiles (shape without size)",
     "repeat_diff": "median over bigrams said twice of the least RMS difference between the "
     "occurrences' mean-free profiles (windows -1..1); organic median if no bigram repeats",
