@@ -42,7 +42,7 @@ import argparse
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -197,24 +197,36 @@ class Corpus:
     def families(self, mask: np.ndarray) -> list[str]:
         return sorted(set(self.family[mask & self.y]))
 
+    def held_out_auc(
+        self,
+        fam: str,
+        mask: np.ndarray,
+        folds: Sequence[int],
+        descriptors_for: Callable[[np.ndarray, int], Sequence[str]],
+    ) -> float:
+        """AUC of family ``fam`` against organic recordings, fold by fold within ``mask``.
+
+        Fold ``k``'s organic recordings and ``fam``'s fakes are scored by a
+        model fitted on the other folds without ``fam``, with the descriptors
+        ``descriptors_for(train_mask, k)`` chooses from that training part.
+        """
+        stat = np.full(len(self.y), np.nan)
+        for k in folds:
+            train = mask & (self.fold != k) & (~self.y | (self.family != fam))
+            test = mask & (self.fold == k) & (~self.y | (self.family == fam))
+            if not test.any() or not self.y[train].any():
+                continue
+            cols = [self.column[n] for n in descriptors_for(train, k)]
+            model = balanced_logistic(self.x[train][:, cols], self.y[train])
+            stat[test] = model(self.x[test][:, cols])
+        ok = np.isfinite(stat)
+        return roc_auc(self.y[ok], stat[ok])
+
     def logo(
         self, names: Sequence[str], mask: np.ndarray, families: Sequence[str], folds: Sequence[int]
     ) -> list[float]:
-        """AUC per held-out family: each fold scored by a model without it and without the family."""
-        cols = [self.column[n] for n in names]
-        out = []
-        for fam in families:
-            stat = np.full(len(self.y), np.nan)
-            for k in folds:
-                train = mask & (self.fold != k) & (~self.y | (self.family != fam))
-                test = mask & (self.fold == k) & (~self.y | (self.family == fam))
-                if not test.any() or not self.y[train].any():
-                    continue
-                model = balanced_logistic(self.x[train][:, cols], self.y[train])
-                stat[test] = model(self.x[test][:, cols])
-            ok = np.isfinite(stat)
-            out.append(roc_auc(self.y[ok], stat[ok]))
-        return out
+        """AUC per held-out family with the descriptors ``names``."""
+        return [self.held_out_auc(fam, mask, folds, lambda _train, _k: names) for fam in families]
 
     def forward_select(
         self,
@@ -244,25 +256,21 @@ class Corpus:
         self, max_descriptors: int, tol: float
     ) -> tuple[dict[str, float], list[list[str]]]:
         """Per held-out family, the AUC when descriptors are selected without that family or fold."""
-        auc: dict[str, float] = {}
         picks: list[list[str]] = []
-        everything = np.ones(len(self.y), dtype=bool)
         folds = sorted(set(self.fold))
+
+        def select(train: np.ndarray, k: int) -> list[str]:
+            inner = [j for j in folds if j != k]
+            chosen, _ = self.forward_select(
+                train, self.families(train), inner, max_descriptors, tol
+            )
+            picks.append(chosen)
+            return chosen
+
+        auc: dict[str, float] = {}
+        everything = np.ones(len(self.y), dtype=bool)
         for fam in self.families(everything):
-            stat = np.full(len(self.y), np.nan)
-            for k in folds:
-                train = (self.fold != k) & (~self.y | (self.family != fam))
-                inner = [j for j in folds if j != k]
-                chosen, _ = self.forward_select(
-                    train, self.families(train), inner, max_descriptors, tol
-                )
-                picks.append(chosen)
-                cols = [self.column[n] for n in chosen]
-                test = (self.fold == k) & (~self.y | (self.family == fam))
-                model = balanced_logistic(self.x[train][:, cols], self.y[train])
-                stat[test] = model(self.x[test][:, cols])
-            ok = np.isfinite(stat)
-            auc[fam] = roc_auc(self.y[ok], stat[ok])
+            auc[fam] = self.held_out_auc(fam, everything, folds, select)
             print(f"  nested LOGO {fam:<12} AUC {auc[fam]:.3f}", flush=True)
         return auc, picks
 
@@ -284,8 +292,8 @@ def counted_recordings(feats: pd.DataFrame, k: int) -> pd.DataFrame:
     meta = file_meta(feats, k)[["label", "speaker", "family", "low_confidence", "fold"]]
     meta["n_bigrams"] = feats.groupby("file")["boundary_s"].nunique()
     need = np.where(meta["low_confidence"].astype(bool), MIN_BIGRAMS_LOW_CONFIDENCE, MIN_BIGRAMS)
-    table = candidate_descriptors(feats).join(meta)
-    table = table[table["n_bigrams"].to_numpy() >= need[meta.index.get_indexer(table.index)]]
+    meta = meta[meta["n_bigrams"].to_numpy() >= need]
+    table = candidate_descriptors(feats).join(meta, how="inner")
     organic = table["label"] == "organic"
     table["repeat_diff"] = table["repeat_diff"].fillna(table.loc[organic, "repeat_diff"].median())
     return table[np.all(np.isfinite(table[list(CANDIDATES)].to_numpy(np.float64)), axis=1)]
