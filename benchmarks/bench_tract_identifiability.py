@@ -133,15 +133,14 @@ def truth_fit(case: Any, formants_hz: np.ndarray) -> tuple[np.ndarray, float]:
 def score(case: Any, frames: list[np.ndarray]) -> dict[str, Any]:
     per_frame: dict[str, list[float]] = {k: [] for k in ("r_est", "mis_est", "r_true", "mis_true")}
     bandwidths: list[np.ndarray] = []
-    first_areas, first_dx = np.ones(2), 1.0
+    first: Any = None  # the first usable estimate, whose model bandwidths are reported
     for frame in frames:
         est = default.estimate_default(np.ascontiguousarray(frame), case.sr)
         formants = np.asarray(est.formants_hz, dtype=np.float64)
         if formants.size < default.N_FIT_FORMANTS:
             continue
         areas = np.asarray(est.areas, dtype=np.float64)
-        if not bandwidths:
-            first_areas, first_dx = areas, float(est.section_length_cm)
+        first = est if first is None else first
         bandwidths.append(np.asarray(est.bandwidths_hz, dtype=np.float64)[:3])
         per_frame["r_est"].append(
             log_area_correlation(
@@ -157,12 +156,16 @@ def score(case: Any, frames: list[np.ndarray]) -> dict[str, Any]:
         )
         per_frame["mis_true"].append(formant_misfit(t_areas, t_length, formants))
     med = {k: float(np.median(v)) if v else None for k, v in per_frame.items()}
-    measured = np.median([e[:3] for e in bandwidths], axis=0) if bandwidths else []
+    none = [float("nan")] * 3
     return {
         "bandwidths_hz": {
-            "measured": [round(float(b), 1) for b in measured],
+            "measured": [round(float(b), 1) for b in np.median(bandwidths, axis=0)]
+            if bandwidths
+            else none,
             "model_truth": model_bandwidths(case.areas_cm2, case.section_lengths_cm),
-            "model_estimate": model_bandwidths(first_areas, first_dx),
+            "model_estimate": model_bandwidths(first.areas, first.section_length_cm)
+            if first is not None
+            else none,
         },
         "lip_area_cm2": float(np.asarray(case.areas_cm2)[-1]),
         "estimate": {"r": med["r_est"], "misfit": med["mis_est"]},
@@ -178,8 +181,12 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for r in failing
         if r["estimate"]["misfit"] < EXPLAINS and r["truth_fit"]["misfit"] < EXPLAINS
     ]
-    misfit_est = [r["estimate"]["misfit"] for r in rows if r["estimate"]["misfit"] is not None]
-    r_truth = [r["truth_fit"]["r"] for r in rows if r["truth_fit"]["r"] is not None]
+
+    def present(shape: str, key: str) -> list[float]:
+        return [r[shape][key] for r in rows if r[shape][key] is not None]
+
+    misfit_est, misfit_truth = present("estimate", "misfit"), present("truth_fit", "misfit")
+    r_truth = present("truth_fit", "r")
     log_lip = np.log([r["lip_area_cm2"] for r in rows])
 
     def lip_correlation(kind: str) -> float:
@@ -194,12 +201,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "min_truth_fit_r": float(np.min(r_truth)),
         "median_estimate_misfit": float(np.median(misfit_est)),
         "n_estimate_explains": int(sum(m < EXPLAINS for m in misfit_est)),
-        "n_truth_fit_explains": int(
-            sum(
-                r["truth_fit"]["misfit"] is not None and r["truth_fit"]["misfit"] < EXPLAINS
-                for r in rows
-            )
-        ),
+        "n_truth_fit_explains": int(sum(m < EXPLAINS for m in misfit_truth)),
         "corr_log_lip_area_log_b2": {
             "model_truth": lip_correlation("model_truth"),
             "measured": lip_correlation("measured"),
