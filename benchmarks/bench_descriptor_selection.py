@@ -90,6 +90,7 @@ CANDIDATES: dict[str, str] = {
 }
 
 _WINDOW = ["file", "boundary_s", "window_index"]
+HALF_SPREADS = ("back_spread", "front_spread")
 
 
 def _iqr(g: Any) -> pd.Series:
@@ -364,6 +365,11 @@ def run(
         # each candidate alone, pooled (> 0.5: higher in synthetic recordings)
         "candidate_auc": {
             c: round(roc_auc(y, corpus.x[:, j]), 4) for c, j in corpus.column.items()
+        },
+        # the section spreads of each half of the tube, per family (DETECTION.md quotes them)
+        "half_spread_medians": {
+            f"{label}/{fam}": {c: round(float(g[c].median()), 3) for c in HALF_SPREADS}
+            for (label, fam), g in table.groupby(["label", "family"])
         },
         "selection": {
             "rule": "greedy forward, mean LOGO AUC",
