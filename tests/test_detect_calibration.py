@@ -140,6 +140,12 @@ def test_calibration_knows_whether_it_keeps_its_target_fpr():
     few = calibrate(org, target_fpr=0.01)
     assert few.metrics["fpr_bound"] == pytest.approx(1 / 51)
     assert not few.keeps_target_fpr
+    # reports and `vtract calibrate` print this one warning: count, target, 1/51 = 1.96 %
+    assert calibrate(org, target_fpr=0.05).target_fpr_warning is None
+    assert few.target_fpr_warning == (
+        "the calibration threshold was set on 50 organic recordings, too few to keep the "
+        "false-positive rate at 1.00%: the guaranteed rate is 1.96%"
+    )
     # a calibration made before the conformal rule records no guarantee
     old = dict(few.to_dict(), metrics={"n_organic": 50})
     assert Calibration.from_dict(old).keeps_target_fpr

@@ -260,8 +260,8 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
     summary = json.loads(res.stdout)
     assert summary["default"]["statistic"] == "dynamics"
     # 8 organic recordings guarantee at best 1/9, not 5 %: the command says so
-    assert "too few to keep the false-positive rate at 0.05" in res.stderr
-    assert "0.1111" in res.stderr
+    assert "8 organic recordings, too few to keep the false-positive rate at 5.00%" in res.stderr
+    assert "the guaranteed rate is 11.11%" in res.stderr
     stored = Calibration.from_dict(Reference.load(out).calibration["default"])
     assert stored.model["kind"] == "discriminative" and stored.model["info"]["n_organic"] == 8
     # the synthetic files spread their shapes more: the model weighs shape_spread up

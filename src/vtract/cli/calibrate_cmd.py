@@ -136,13 +136,8 @@ def calibrate_command(
             err=True,
         )
     default = Calibration.from_dict(calibration["default"])
-    if not default.keeps_target_fpr:
-        click.echo(
-            f"vtract: warning: {default.metrics.get('n_organic')} organic recordings are too "
-            f"few to keep the false-positive rate at {fpr:g}; the threshold guarantees "
-            f"{default.metrics['fpr_bound']:.4f} (reports will say so)",
-            err=True,
-        )
+    if default.target_fpr_warning is not None:
+        click.echo(f"vtract: warning: {default.target_fpr_warning}", err=True)
     written = ref.with_calibration({**ref.calibration, **calibration}).save(out)
     summary.update(out=str(written), skipped=len(problems))
     click.echo(json.dumps(summary, sort_keys=True, default=float))

@@ -405,6 +405,22 @@ class Calibration:
             return True
         return bool(bound <= self.target_fpr + 1e-12)
 
+    @property
+    def target_fpr_warning(self) -> str | None:
+        """The warning every report and ``vtract calibrate`` print, or None.
+
+        Worded once here for both: set when :attr:`keeps_target_fpr` is
+        False, naming the organic count, the target and the rate the
+        threshold does guarantee.
+        """
+        if self.keeps_target_fpr:
+            return None
+        return (
+            f"the calibration threshold was set on {self.metrics.get('n_organic')} organic "
+            f"recordings, too few to keep the false-positive rate at {self.target_fpr:.2%}: "
+            f"the guaranteed rate is {self.metrics['fpr_bound']:.2%}"
+        )
+
     def score(self, statistic: Any) -> Any:
         """Score(s) in [0, 1] for statistic value(s); 0.5 at the threshold."""
         s = np.asarray(statistic, dtype=np.float64)

@@ -332,14 +332,8 @@ class DefaultDetector:
 
 def _calibration_warnings(cal: Calibration) -> list[str]:
     """Warnings about a calibration whose threshold cannot keep its target FPR."""
-    if cal.keeps_target_fpr:
-        return []
-    bound = cal.metrics["fpr_bound"]
-    return [
-        f"the calibration threshold was set on {cal.metrics.get('n_organic')} organic "
-        f"recordings, too few to keep the false-positive rate at {cal.target_fpr:.2%}: the "
-        f"guaranteed rate is {bound:.2%}"
-    ]
+    warning = cal.target_fpr_warning
+    return [] if warning is None else [warning]
 
 
 def _inconclusive_reason(
