@@ -56,11 +56,13 @@ from _harness import write_result
 from bench_detection import SETTINGS, file_meta, load_features
 from vtract.detect.calibration import roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
+from vtract.detect.deviation import log_areas
 from vtract.detect.dynamics import (
     DESCRIPTORS,
     DISCRIMINATIVE_L2,
     fit_discriminative,
     recording_descriptors,
+    window_log_areas,
 )
 
 #: The candidate pool, name -> what it measures (per recording; "window" =
@@ -122,7 +124,7 @@ def candidate_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     :func:`vtract.detect.dynamics.recording_descriptors` itself.
     """
     df = features[np.isfinite(features["area_cm2"].to_numpy(np.float64))]
-    df = df.assign(log_area=np.log(df["area_cm2"].to_numpy(np.float64)))
+    df = df.assign(log_area=log_areas(df["area_cm2"].to_numpy(np.float64)))
     out = recording_descriptors(df)
     win = df.groupby(_WINDOW, sort=True).agg(
         length=("length_cm", "first"),
@@ -142,10 +144,7 @@ def candidate_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     out["length_jitter"] = steps["length"].groupby(level="file").median()
     out["f1_jitter"] = (steps["f1"] / win["f1"]).groupby(level="file").median()
     out["f2_jitter"] = (steps["f2"] / win["f2"]).groupby(level="file").median()
-    # shapes on each file's most common section count, as recording_descriptors does
-    mode_n = df.groupby("file")["n_sections"].agg(lambda s: s.mode().iloc[0])
-    df = df[df["n_sections"].to_numpy() == df["file"].map(mode_n).to_numpy()]
-    shapes = df.pivot_table(index=_WINDOW, columns="section", values="log_area", aggfunc="first")
+    shapes = window_log_areas(df)
     sd = shapes.groupby(level="file").std(ddof=1)
     half = sd.shape[1] // 2
     out["back_spread"] = sd.iloc[:, :half].median(axis=1)

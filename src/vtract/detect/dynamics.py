@@ -61,6 +61,7 @@ __all__ = [
     "fit_discriminative",
     "fit_one_class",
     "recording_descriptors",
+    "window_log_areas",
 ]
 
 #: The descriptors, in the order models use them.
@@ -120,15 +121,39 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     out["n_windows"] = per_file.size().astype(np.float64)
     out["length_spread"] = _iqr(per_file["length"])
     out["f1_spread"] = _iqr(per_file["f1"])
-    # shapes: the most common section count of each file (areas on one grid)
-    mode_n = df.groupby("file")["n_sections"].agg(lambda s: s.mode().iloc[0])
-    df = df[df["n_sections"].to_numpy() == df["file"].map(mode_n).to_numpy()]
-    shapes = df.pivot_table(index=_KEYS, columns="section", values="log_area", aggfunc="first")
+    shapes = window_log_areas(df)
     spread = shapes.groupby(level="file").std(ddof=1).median(axis=1, skipna=True)
     out["shape_spread"] = spread
     steps = shapes.groupby(level=["file", "boundary_s"]).diff().abs().mean(axis=1, skipna=False)
     out["shape_jitter"] = steps.groupby(level="file").median()
     return out
+
+
+def window_log_areas(features: pd.DataFrame) -> pd.DataFrame:
+    """Log-area profile of every window, one row per window and one column per section.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Feature table with ``file``, ``boundary_s``, ``window_index``,
+        ``section``, ``n_sections`` and either ``log_area`` or finite
+        ``area_cm2`` values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``file``, ``boundary_s``, ``window_index``), columns the
+        section indices. Windows whose section count differs from the most
+        common one of their file are left out, so that every row of a file
+        lies on one grid of sections.
+    """
+    if "log_area" not in features.columns:
+        features = features.assign(log_area=log_areas(features["area_cm2"].to_numpy(np.float64)))
+    mode_n = features.groupby("file")["n_sections"].agg(lambda s: s.mode().iloc[0])
+    same_grid = features["n_sections"].to_numpy() == features["file"].map(mode_n).to_numpy()
+    return features[same_grid].pivot_table(
+        index=_KEYS, columns="section", values="log_area", aggfunc="first"
+    )
 
 
 def _matrix(descriptors: pd.DataFrame | Mapping[str, Any], names: Sequence[str]) -> np.ndarray:
