@@ -18,6 +18,7 @@ from vtract.detect.dynamics import (
     fit_discriminative,
     fit_one_class,
     recording_descriptors,
+    window_log_areas,
 )
 from vtract.detect.fitting import fit_thresholds
 from vtract.errors import VtractError
@@ -103,6 +104,23 @@ def test_descriptors_of_a_single_recording_and_gaps() -> None:
     assert math.isfinite(got.loc["", "shape_spread"])
     with pytest.raises(VtractError, match="f1_hz"):
         recording_descriptors(one.drop(columns=["f1_hz"]))
+
+
+def test_window_log_areas_keep_each_files_most_common_section_grid() -> None:
+    rng = np.random.default_rng(3)
+    a = dynamic_features("a.wav", rng, spread=0.2, n_sections=4)
+    odd = dynamic_features("a.wav", rng, spread=0.2, n_sections=6).iloc[:12]  # 2 windows
+    odd = odd.assign(boundary_s=odd["boundary_s"] + 100.0)
+    b = dynamic_features("b.wav", rng, spread=0.2, n_sections=6)
+    grid = window_log_areas(pd.concat([a, odd, b], ignore_index=True))
+    rows_a = grid.loc["a.wav"]
+    assert len(rows_a) == 3 * len(BIGRAMS)  # the two 6-section windows left out
+    assert rows_a.notna().sum(axis=1).eq(4).all()
+    assert grid.loc["b.wav"].notna().sum(axis=1).eq(6).all()
+    first = a[(a["boundary_s"] == a["boundary_s"].min()) & (a["window_index"] == -1)]
+    want = np.log(first.sort_values("section")["area_cm2"].to_numpy())
+    got = rows_a.loc[(first["boundary_s"].iloc[0], -1)].to_numpy()[:4]
+    assert got == pytest.approx(want, rel=1e-12)
 
 
 def test_one_class_statistic_is_the_robust_mahalanobis_distance() -> None:
