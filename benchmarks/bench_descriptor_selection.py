@@ -92,7 +92,8 @@ CANDIDATES: dict[str, str] = {
 }
 
 _WINDOW = ["file", "boundary_s", "window_index"]
-HALF_SPREADS = ("back_spread", "front_spread")
+#: Descriptors whose per-family medians the JSON records (DETECTION.md quotes them).
+MEDIANS_OF = ("shape_spread", "shape_jitter", "back_spread", "front_spread")
 
 
 def _iqr(g: Any) -> pd.Series:
@@ -365,9 +366,12 @@ def run(
         "candidate_auc": {
             c: round(roc_auc(y, corpus.x[:, j]), 4) for c, j in corpus.column.items()
         },
-        # the section spreads of each half of the tube, per family (DETECTION.md quotes them)
-        "half_spread_medians": {
-            f"{label}/{fam}": {c: round(float(g[c].median()), 3) for c in HALF_SPREADS}
+        # shape spread, jitter and the half-tube spreads per family (DETECTION.md quotes them)
+        "family_medians": {
+            f"{label}/{fam}": {
+                "n": len(g),
+                **{c: round(float(g[c].median()), 3) for c in MEDIANS_OF},
+            }
             for (label, fam), g in table.groupby(["label", "family"])
         },
         "selection": {
