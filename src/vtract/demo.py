@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import VtractError
+from .output_files import prepare_output
 
 __all__ = ["MAIN_EXAMPLE", "DemoResult", "ExampleRecording", "example_recordings", "run_demo"]
 
@@ -123,7 +124,7 @@ def run_demo(
     from .reference import Reference, default_reference
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output(out / "index.html")
     recs = example_recordings() if examples is None else list(examples)
     if not recs:
         raise VtractError("no example recordings to analyse")

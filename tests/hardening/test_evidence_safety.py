@@ -203,6 +203,50 @@ def test_batch_table_over_an_input_is_refused(corpus, tmp_path, option):
         _assert_refused_and_intact(_run(*args), before)
 
 
+# ------------------------------------------------------- unwritable outputs
+
+
+@needs_analyze
+@pytest.mark.parametrize(
+    "command", ["analyze --json", "analyze --html", "batch --out", "demo --out"]
+)
+def test_an_output_under_a_file_is_a_one_line_error(corpus, tmp_path, command):
+    """A file where the output's folder should be: exit 1, one line naming it, no traceback,
+    and (analyze) refused before any analysis, so the JSON holds no half-done record."""
+    audio, grid = _writable_copy(corpus, tmp_path)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder", encoding="utf-8")
+    name, option = command.split()
+    target = str(blocker / ("out" if name == "demo" else "r.csv"))
+    args = {
+        "analyze": ["analyze", str(audio), "--textgrid", str(grid), option, target],
+        "batch": ["batch", str(audio), "--backend", "serial", "-q", "--out", target],
+        "demo": ["demo", "--out", target],
+    }[name]
+    proc = _run(*args)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vtract: error: ")
+    assert "blocker" in lines[0] and "is a file where a folder is needed" in lines[0]
+    assert proc.stdout == ""  # nothing was analysed or reported
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_os_error_reason_names_the_path_and_the_cause():
+    import errno
+
+    from vtract.output_files import OutputFileError, os_error_reason, prepare_output
+
+    exists = FileExistsError(errno.EEXIST, "File exists", "/x/blocker")
+    assert os_error_reason(exists) == "'/x/blocker' is a file where a folder is needed"
+    denied = PermissionError(errno.EACCES, "Permission denied", "/x/r.json")
+    assert os_error_reason(denied) == "/x/r.json: Permission denied"
+    assert os_error_reason(OSError("disk on fire")) == "disk on fire"
+    with pytest.raises(OutputFileError, match="it is a folder"):
+        prepare_output(Path(__file__).parent)
+
+
 # ------------------------------------------------------- atomic outputs
 
 #: Child interpreter: analysis fails with an unexpected crash on the 2nd file.

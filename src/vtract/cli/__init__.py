@@ -4,7 +4,8 @@ Each subcommand lives in its own module of this package and is imported only
 when it is run, so ``vtract --help`` stays fast. Exit codes (DESIGN.md):
 0 = ran, whatever the verdict; 1 = the input could not be analysed (one-line
 reason on stderr); 2 = usage error. A :class:`~vtract.errors.VtractError`
-never reaches the user as a traceback.
+or an :class:`OSError` (an output that cannot be written) never reaches the
+user as a traceback.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except VtractError as exc:
             fail(exc)
+        except OSError as exc:
+            # the file system refused something (disk full, permissions, a file
+            # where a folder should be): a one-line reason, never a traceback
+            from ..output_files import os_error_reason
+
+            fail(os_error_reason(exc))
 
 
 def _module_exists(mod: str) -> bool:

@@ -11,7 +11,7 @@ from typing import IO, Any
 import click
 
 from ..errors import VtractError
-from ..output_files import atomic_text_file, refuse_output_over_inputs
+from ..output_files import atomic_text_file, prepare_output, refuse_output_over_inputs
 from . import EXIT_INPUT, EXIT_OK
 
 
@@ -31,9 +31,8 @@ def _per_file(values: tuple[str, ...], n_files: int, option: str) -> list[str | 
 def _html_path(html: str, file: str, n_files: int) -> Path:
     out = Path(html)
     if n_files == 1 and not out.is_dir():
-        return out
-    out.mkdir(parents=True, exist_ok=True)
-    return out / f"{Path(file).stem}.html"
+        return prepare_output(out)
+    return prepare_output(out / f"{Path(file).stem}.html")
 
 
 def _write_html(report: Any, path: Path, file: str, reference: Any) -> None:
@@ -160,7 +159,8 @@ def analyze_command(
                     _write_html(report, path, f, ref_obj)
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
-                click.echo(f"vtract: error: {f}: {reason}", err=True)
+                named = Path(f).name in reason  # most messages already name the file
+                click.echo(f"vtract: error: {'' if named else f + ': '}{reason}", err=True)
                 record = {"file": f, "error": {"type": type(exc).__name__, "message": reason}}
                 status = EXIT_INPUT
             out.write(json.dumps(record, sort_keys=True, allow_nan=False) + "\n")
