@@ -47,6 +47,20 @@ def reference(tmp_path_factory):
     return ref, path
 
 
+def test_a_badly_fitting_transcript_is_reported_as_such(reference):
+    """A wrong transcript is force-aligned but flagged: the report says the transcript fits
+    badly, not that none was given, and applies the low-confidence verdict rules."""
+    ref, _ = reference
+    wav = ARCTIC / "arctic_a0009.wav"
+    rep = analyze(
+        wav, transcript="she had your dark suit in greasy wash water all year", reference=ref
+    )
+    assert rep.alignment["source"] == "pocketsphinx-align" and rep.alignment["low_confidence"]
+    assert any("force-aligned but fits the audio badly" in w for w in rep.warnings)
+    assert any("may not match the audio" in w for w in rep.warnings)
+    assert not any("no transcript" in w for w in rep.warnings)
+
+
 def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -94,6 +94,22 @@ def _get_alignment(
     return recognised, inputs, None
 
 
+def _low_confidence_warning(aln: Alignment) -> str:
+    """Why the alignment is low-confidence, in the report's words."""
+    rules = "the verdict needs more bigrams and a clear margin"
+    if aln.source == "pocketsphinx-recognize":
+        return (
+            "no transcript or alignment was given: phones were recognised automatically "
+            f"(low confidence; recognition errors mislabel bigrams; {rules})"
+        )
+    if aln.source == "pocketsphinx-align":
+        return (
+            "the transcript was force-aligned but fits the audio badly (low confidence; "
+            f"phone boundaries are unreliable; {rules})"
+        )
+    return f"the alignment is marked low-confidence ({aln.source}; {rules})"
+
+
 #: Speech-presence gate for recognised alignments (pocketsphinx mean acoustic
 #: score per frame, 0 = perfect, more negative = worse). Measured on 25 Nov 2026:
 #: organic LibriSpeech, MFA creaky and whispered speech, and classic TTS voices
@@ -343,10 +359,7 @@ def analyze(
 
     warnings = list(ev.warnings)
     if aln is not None and aln.low_confidence:
-        warnings.append(
-            "no transcript or alignment was given: phones were recognised automatically "
-            "(low confidence; recognition errors mislabel bigrams)"
-        )
+        warnings.append(_low_confidence_warning(aln))
     if aln is not None:
         warnings.extend(str(w) for w in aln.meta.get("warnings", ()))
     if aln is not None and aln.unknown_labels:
