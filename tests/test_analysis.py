@@ -61,6 +61,27 @@ def test_a_badly_fitting_transcript_is_reported_as_such(reference):
     assert not any("no transcript" in w for w in rep.warnings)
 
 
+def test_telephone_band_evidence_gets_no_verdict(tmp_path):
+    """Below MIN_CALIBRATED_RATE_HZ the detector's statistic no longer separates
+    (benchmarks/bench_band_limited.py): the same speech at 8 kHz is inconclusive, with why."""
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    from vtract.analysis import MIN_CALIBRATED_RATE_HZ
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    full = analyze(wav, alignment=lab)
+    assert full.verdict in ("organic", "synthetic")  # a verdict at the file's own rate
+    x, sr = sf.read(wav)
+    assert sr >= MIN_CALIBRATED_RATE_HZ
+    narrow = tmp_path / "a0009_8k.wav"
+    sf.write(narrow, resample_poly(x, 8000, sr), 8000, subtype="PCM_16")
+    rep = analyze(narrow, alignment=lab)
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "recorded at 8000 Hz" in rep.reason and "nothing above 4000 Hz" in rep.reason
+    assert rep.n_bigrams > 0 and rep.bigrams  # the per-bigram evidence is still shown
+
+
 def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -56,3 +57,24 @@ def test_inspect_json_and_exit_codes(tmp_path):
     assert "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
     assert json.loads(missing.stdout)["error"]["type"] == "InputFileError"
+
+
+def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
+    from vtract.demo import example_recordings
+
+    rec = next(r for r in example_recordings() if r.alignment is not None)
+    x, sr = sf.read(rec.path)
+    stereo = tmp_path / "antiphase.wav"
+    sf.write(stereo, np.column_stack([x, -x]), sr, subtype="FLOAT")
+    runner = CliRunner()
+    mixed = runner.invoke(cli, ["analyze", str(stereo), "--textgrid", str(rec.alignment)])
+    assert mixed.exit_code == 1
+    assert "after averaging its 2 channels" in mixed.stderr and "--channel" in mixed.stderr
+    picked = runner.invoke(
+        cli, ["analyze", str(stereo), "--textgrid", str(rec.alignment), "--channel", "0"]
+    )
+    assert picked.exit_code == 0, picked.stderr
+    record = json.loads(picked.stdout)
+    assert record["evidence"]["channel"] == 0 and record["evidence"]["channels"] == 2
+    # the hash is of the file as given, whichever channel was analysed
+    assert record["sha256"] == hashlib.sha256(stereo.read_bytes()).hexdigest()

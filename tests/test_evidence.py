@@ -134,6 +134,19 @@ def test_stereo_mixdown_and_channel_pick(tmp_path):
     assert right_only.sha256 == mixed.sha256
     with pytest.raises(InputFileError, match="channel 2 requested, file has 2"):
         vtract.load(path, channel=2)
+    # the mix-down is reported; a picked channel is not a mix-down
+    assert any("2 channels averaged to one" in w for w in mixed.warnings)
+    assert not any("averaged" in w for w in right_only.warnings)
+
+
+def test_channels_that_cancel_out_name_the_way_out(tmp_path):
+    voice = tone(16000, freq=300.0, amp=0.4)
+    path = tmp_path / "antiphase.wav"
+    sf.write(path, np.column_stack([voice, -voice]), 16000, subtype="FLOAT")
+    with pytest.raises(SilentAudioError, match=r"after averaging its 2 channels.*single channel"):
+        vtract.load(path)
+    left = vtract.load(path, channel=0)
+    np.testing.assert_allclose(left.samples, voice, atol=1e-6)
 
 
 def test_six_channel_audio(tmp_path):

@@ -13,6 +13,7 @@ before it gives a verdict.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -279,6 +280,28 @@ def reference_features(
     return features, settings, warnings
 
 
+#: Evidence recorded below this rate holds nothing above half of it (8 kHz
+#: telephone audio: nothing above 4 kHz). The shipped reference and
+#: calibration come from recordings of 16 kHz or more, and on telephone-band
+#: copies of them the default detector's statistic stops separating synthetic
+#: from organic speech (``benchmarks/bench_band_limited.py``,
+#: ``docs/LIMITS.md``), so such evidence gets no verdict.
+MIN_CALIBRATED_RATE_HZ = 16000
+
+
+def _band_limited_is_inconclusive(decision: Decision, original_sr: int) -> Decision:
+    """``inconclusive`` with the reason when the evidence's own rate is below the calibrated one."""
+    if original_sr >= MIN_CALIBRATED_RATE_HZ or decision.verdict == "inconclusive":
+        return decision
+    reason = (
+        f"the evidence was recorded at {original_sr} Hz and holds nothing above "
+        f"{original_sr / 2:.0f} Hz; the detector is calibrated on recordings of at least "
+        f"{MIN_CALIBRATED_RATE_HZ} Hz, and on band-limited copies of them its statistic "
+        "stops separating synthetic from organic speech"
+    )
+    return dataclasses.replace(decision, verdict="inconclusive", score=None, reason=reason)
+
+
 def _decide(
     detector: str,
     ref: Any,
@@ -368,6 +391,7 @@ def analyze(
     # what the report needs of the evidence, so its samples can be freed after the features
     ev_file = None if ev.path is None else str(ev.path)
     ev_summary = ev.summary()
+    original_sr = int(ev.original_sr)
     inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
     sha256, pcm_sha256 = ev.sha256, ev.pcm_sha256
 
@@ -389,6 +413,7 @@ def analyze(
 
             flags = plausibility_flags(features)
         decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
+        decision = _band_limited_is_inconclusive(decision, original_sr)
         del features  # the report needs only the per-bigram evidence
         big = decision.bigrams
     warnings.extend(decision.warnings)

@@ -248,6 +248,11 @@ def load(
         raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
 
     notes = _signal_warnings(mono, clipped / (mono.shape[0] * n_channels))
+    if n_channels > 1 and channel is None:
+        notes.append(
+            f"{n_channels} channels averaged to one; to analyse a single channel pick it "
+            "(channel=..., --channel)"
+        )
     target = file_sr if sr is None else sr
     if target != file_sr:
         out = resample(mono, file_sr, target)
@@ -255,7 +260,15 @@ def load(
     else:
         out = mono
     out = np.ascontiguousarray(out, dtype=np.float32)
-    _check_signal(out, target, p.name)
+    try:
+        _check_signal(out, target, p.name)
+    except SilentAudioError as exc:
+        if n_channels == 1 or channel is not None:
+            raise
+        raise SilentAudioError(
+            f"{exc} after averaging its {n_channels} channels; if they cancel out (one "
+            "channel in opposite polarity), analyse a single channel (channel=..., --channel)"
+        ) from None
     out.setflags(write=False)
     return Evidence(
         samples=out,

@@ -35,7 +35,7 @@ def _html_path(html: str, file: str, n_files: int) -> Path:
     return prepare_output(out / f"{Path(file).stem}.html")
 
 
-def _write_html(report: Any, path: Path, file: str, reference: Any) -> None:
+def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int | None) -> None:
     to_html = getattr(report, "to_html", None)
     if to_html is None:
         raise VtractError(
@@ -43,7 +43,7 @@ def _write_html(report: Any, path: Path, file: str, reference: Any) -> None:
         )
     from ..evidence import load
 
-    to_html(path, evidence=load(file), reference=reference)
+    to_html(path, evidence=load(file, channel=channel), reference=reference)
 
 
 @click.command("analyze")
@@ -84,6 +84,12 @@ def _write_html(report: Any, path: Path, file: str, reference: Any) -> None:
     help="Tract estimator (default: the one the reference was built with).",
 )
 @click.option(
+    "--channel",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Analyse one channel (zero-based) instead of the average of all channels.",
+)
+@click.option(
     "--json",
     "json_out",
     default="-",
@@ -105,6 +111,7 @@ def analyze_command(
     reference: str | None,
     detector: str,
     method: str | None,
+    channel: int | None,
     json_out: str,
     html: str | None,
 ) -> None:
@@ -117,6 +124,7 @@ def analyze_command(
     after the other files are done.
     """
     from ..analysis import analyze
+    from ..evidence import load
 
     if transcripts and alignments:
         raise click.UsageError("give --transcript or --textgrid, not both")
@@ -142,7 +150,7 @@ def analyze_command(
         for f, t, a in zip(files, per_t, per_a):
             try:
                 report = analyze(
-                    f,
+                    f if channel is None else load(f, channel=channel),
                     transcript=t,
                     alignment=a,
                     reference=ref_obj,
@@ -156,7 +164,7 @@ def analyze_command(
                         from ..reference import default_reference
 
                         ref_obj = default_reference()
-                    _write_html(report, path, f, ref_obj)
+                    _write_html(report, path, f, ref_obj, channel)
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
                 named = Path(f).name in reason  # most messages already name the file

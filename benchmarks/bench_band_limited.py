@@ -1,0 +1,146 @@
+"""What telephone-band audio does to the default detector.
+
+The shipped reference and calibration come from recordings made at 16 kHz or
+more. Evidence recorded at 8 kHz holds nothing above 4 kHz, and the tract
+estimator and its dynamics see a different spectrum. This benchmark takes every
+recording of the labelled corpus in ``../shared/data`` (:mod:`_detection_corpus`,
+alignments cached), band-limits its audio to the telephone band (resampled
+16 kHz -> 8 kHz -> 16 kHz, the path an 8 kHz file takes through
+:func:`vtract.load`), and measures the tract-dynamics statistic of the *shipped*
+calibration on the original and the band-limited copy, with the same alignment
+(so only the audio differs).
+
+Printed and written to ``results/band_limited.json``: per label, how many
+recordings lie above the calibrated threshold before and after, the median
+shift of the statistic, the ROC AUC of the statistic before and after, and the
+descriptor medians. The shipped calibration was fitted on these recordings, so
+the "original" figures are in-sample (optimistic); the comparison between the
+two columns is what this measures. ``vtract.analyze`` gives ``inconclusive`` for
+evidence below :data:`vtract.analysis.MIN_CALIBRATED_RATE_HZ` because of it.
+
+Usage: ``python benchmarks/bench_band_limited.py [--libri N] [--rate 8000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import vtract
+from _detection_corpus import SHARED, Item, cached_alignment, cached_features, corpus_items
+from _harness import write_result
+from bench_detection import SETTINGS
+from vtract.detect.calibration import Calibration, roc_auc
+from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
+from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
+from vtract.errors import VtractError
+from vtract.evidence import Evidence, resample
+from vtract.features import extract_features
+
+#: The estimator's rate: band-limited audio is brought back to it, as vtract.load does.
+ANALYSIS_RATE = 16000
+
+
+def band_limited(ev: Evidence, rate: int) -> Evidence:
+    """``ev`` passed through ``rate`` Hz and back: nothing above ``rate / 2`` is left."""
+    x = np.asarray(ev.samples, dtype=np.float64)
+    y = resample(resample(x, ev.sr, rate), rate, ev.sr)[: x.size]
+    return Evidence.from_array(np.ascontiguousarray(y, dtype=np.float32), ev.sr)
+
+
+def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[dict[str, Any]]:
+    """Descriptors and statistic of the original and the band-limited copy of one recording."""
+    ev = vtract.load(item.path, sr=ANALYSIS_RATE)
+    aln = cached_alignment(item, ev)
+    if aln is None:
+        return []
+    settings = dict(SETTINGS)
+    if len(aln.words) == 0:
+        settings["cross_word"] = True
+    tables = {"original": cached_features(item, SETTINGS)}
+    try:
+        tables["band_limited"] = extract_features(
+            band_limited(ev, rate), aln, label=item.label, file=item.key, **settings
+        )
+    except VtractError:
+        return []
+    # the detector's evidence minimum: bigram occurrences, more for recognised phones
+    need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
+    rows = []
+    for kind, table in tables.items():
+        if table.empty or table["boundary_s"].nunique() < need:
+            continue
+        d = recording_descriptors(table.assign(file=item.key))
+        if d[list(DESCRIPTORS)].isna().any(axis=None):
+            continue
+        rows.append(
+            {
+                "file": item.key,
+                "label": item.label,
+                "kind": kind,
+                "statistic": float(model.statistic(d)[0]),
+                **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
+            }
+        )
+    return rows
+
+
+def summarise(rows: pd.DataFrame, threshold: float) -> dict[str, Any]:
+    """Threshold crossings, shifts and AUCs of recordings measured both ways."""
+    both = rows.pivot_table(index=["file", "label"], columns="kind", values="statistic")
+    both = both.dropna().reset_index()
+    out: dict[str, Any] = {"threshold": threshold, "per_label": {}}
+    for label, g in both.groupby("label"):
+        out["per_label"][label] = {
+            "n": len(g),
+            "above_threshold_original": round(float((g["original"] > threshold).mean()), 4),
+            "above_threshold_band_limited": round(float((g["band_limited"] > threshold).mean()), 4),
+            "median_statistic_shift": round(float((g["band_limited"] - g["original"]).median()), 3),
+        }
+    y = (both["label"] != "organic").to_numpy()
+    for kind in ("original", "band_limited"):
+        out[f"auc_{kind}"] = round(roc_auc(y, both[kind].to_numpy(np.float64)), 4)
+    kept = rows[rows["file"].isin(both["file"])]
+    medians = kept.groupby(["label", "kind"])[list(DESCRIPTORS)].median().round(3)
+    out["descriptor_medians"] = {
+        f"{label}/{kind}": medians.loc[(label, kind)].to_dict() for label, kind in medians.index
+    }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--libri", type=int, default=None, help="LibriSpeech files per subset")
+    ap.add_argument("--rate", type=int, default=8000, help="band-limiting rate (Hz)")
+    ap.add_argument("--no-json", action="store_true")
+    args = ap.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"shared data not found at {SHARED} (set VTRACT_SHARED_DATA)")
+    cal = Calibration.from_dict(vtract.default_reference().calibration["default"])
+    model = DescriptorModel.from_dict(cal.model)
+    items = corpus_items(librispeech_per_subset=args.libri)
+    rows: list[dict[str, Any]] = []
+    for n, item in enumerate(items, 1):
+        rows += recording_statistics(item, model, args.rate)
+        if n % 50 == 0:
+            print(f"{n}/{len(items)} recordings", flush=True)
+    figures = summarise(pd.DataFrame(rows), cal.threshold)
+    figures["rate_hz"] = args.rate
+    params = {"settings": SETTINGS, "rate_hz": args.rate, "librispeech_per_subset": args.libri}
+    if args.no_json:
+        import json
+
+        print(json.dumps(figures, indent=2))
+        return
+    write_result("band_limited", figures, params)
+
+
+if __name__ == "__main__":
+    main()
