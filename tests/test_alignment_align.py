@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import vtract
 from _shared import SHARED_DATA, needs_shared
 from vtract.alignment import aligner_model_info, read_alignment
-from vtract.errors import AlignmentError
+from vtract.errors import AlignmentError, VtractError
 
 pytestmark = needs_shared
 
@@ -204,3 +204,27 @@ def test_wrong_transcript_is_flagged(evidence, aligned):
     assert partial.low_confidence
     assert any("silence" in w for w in partial.meta["warnings"])
     assert aligned.meta["silence_score_per_frame"] > -40
+
+
+def test_analyze_command_takes_pronunciations_for_unknown_words():
+    """The OOV fix is reachable from `vtract analyze`, not only from the Python API."""
+    from vtract.cli import cli
+
+    wav = str(SHARED_DATA / "organic" / "arctic" / "arctic_a0009.wav")
+    text = "he turned zorblax and faced gregson across the table"
+    runner = CliRunner()
+    unknown = runner.invoke(cli, ["analyze", wav, "--transcript", text])
+    assert unknown.exit_code == 1
+    assert "zorblax" in unknown.stderr and "--pronunciation 'word=ARPABET PHONES'" in unknown.stderr
+    fixed = runner.invoke(
+        cli,
+        ["analyze", wav, "--transcript", text, "--pronunciation", "zorblax=SH AA1 R P L IY0"],
+    )
+    assert fixed.exit_code == 0, fixed.stderr
+    record = json.loads(fixed.stdout)
+    assert record["alignment"]["source"] == "pocketsphinx-align"
+    assert "zorblax" in [w["label"] for w in record["alignment"]["words"]]
+    bad = runner.invoke(cli, ["analyze", wav, "--transcript", text, "--pronunciation", "zorblax"])
+    assert bad.exit_code == 2 and "expected WORD=PHONES" in bad.stderr
+    with pytest.raises(VtractError, match="no transcript was given"):
+        vtract.analyze(wav, pronunciations={"zorblax": "SH AA1 R P L IY0"})

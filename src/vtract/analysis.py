@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,10 @@ def _load_evidence(evidence_or_path: Evidence | PathLike) -> Evidence:
 
 
 def _get_alignment(
-    ev: Evidence, transcript: str | None, alignment: Alignment | PathLike | None
+    ev: Evidence,
+    transcript: str | None,
+    alignment: Alignment | PathLike | None,
+    pronunciations: Mapping[str, str] | None = None,
 ) -> tuple[Alignment | None, dict[str, Any], str | None]:
     """Alignment, its input hashes, and a reason when recognition found nothing."""
     from .alignment import align, read_alignment
@@ -77,7 +81,7 @@ def _get_alignment(
     if transcript is not None:
         if not isinstance(transcript, str) or not transcript.strip():
             raise VtractError(f"transcript must be non-empty text, got {transcript!r}")
-        return align(ev, transcript), inputs, None
+        return align(ev, transcript, pronunciations=pronunciations), inputs, None
     try:
         recognised = align(ev, None)
     except AlignmentError as exc:
@@ -330,6 +334,7 @@ def analyze(
     method: str | None = None,
     speaker: str = "",
     cross_word: bool | None = None,
+    pronunciations: Mapping[str, str] | None = None,
 ) -> Report:
     """Analyse one recording and return a :class:`~vtract.report.Report`.
 
@@ -358,6 +363,9 @@ def analyze(
         Also use bigrams across word boundaries. By default as the reference
         was built, and always when the alignment has no word intervals (HTS
         labels), which the report then says.
+    pronunciations : mapping, optional
+        ``{word: "ARPABET PHONES"}`` for transcript words the aligner's
+        dictionary lacks (see :func:`vtract.align`); only with ``transcript``.
 
     Returns
     -------
@@ -376,7 +384,9 @@ def analyze(
         raise VtractError(f"unknown detector {detector!r}; expected one of {list(DETECTORS)}")
     ev = _load_evidence(evidence_or_path)
     ref = _get_reference(reference)
-    aln, aln_inputs, no_speech = _get_alignment(ev, transcript, alignment)
+    if pronunciations and transcript is None:
+        raise VtractError("pronunciations are for aligning a transcript; no transcript was given")
+    aln, aln_inputs, no_speech = _get_alignment(ev, transcript, alignment, pronunciations)
     if aln is not None:
         check_alignment(aln)
 

@@ -202,7 +202,8 @@ def _force_align(
         if oov:
             raise AlignmentError(
                 f"word(s) not in the pronunciation dictionary: {', '.join(oov)}; "
-                "give them with pronunciations={'word': 'ARPABET PHONES'} or rewrite the transcript"
+                "give them with pronunciations={'word': 'ARPABET PHONES'} (on the command line: "
+                "--pronunciation 'word=ARPABET PHONES') or rewrite the transcript"
             )
         dec.reinit_feat()
         dec.set_align_text(text)

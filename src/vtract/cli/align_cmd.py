@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ._pronunciations import PRONUNCIATION_HELP, parse_pronunciations
+
 
 @click.command("align")
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -25,7 +27,7 @@ import click
     "pronunciation",
     multiple=True,
     metavar="WORD=PHONES",
-    help="Extra dictionary entry, e.g. --pronunciation 'deep=D IY P' (repeatable).",
+    help=PRONUNCIATION_HELP,
 )
 @click.option(
     "--out",
@@ -55,16 +57,9 @@ def align_command(
         raise click.UsageError(
             "give exactly one of --transcript TEXT or --recognize [words|allphone]"
         )
-    prons: dict[str, str] = {}
-    for item in pronunciation:
-        word, sep, phones = item.partition("=")
-        if not sep or not word.strip() or not phones.strip():
-            raise click.UsageError(
-                f"--pronunciation {item!r}: expected WORD=PHONES, e.g. 'deep=D IY P'"
-            )
-        prons[word.strip()] = phones.strip()
+    prons = parse_pronunciations(pronunciation)
     ev = load(file)
-    alignment = align(ev, transcript, pronunciations=prons or None, recognize=recognize or "words")
+    alignment = align(ev, transcript, pronunciations=prons, recognize=recognize or "words")
     written = alignment.to_textgrid(out, xmax=ev.duration)
     record = {"file": file, "sha256": ev.sha256, "out": str(Path(written)), **alignment.summary()}
     click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))

@@ -13,6 +13,7 @@ import click
 from ..errors import VtractError
 from ..output_files import atomic_text_file, prepare_output, refuse_output_over_inputs
 from . import EXIT_INPUT, EXIT_OK
+from ._pronunciations import PRONUNCIATION_HELP, parse_pronunciations
 
 
 def _per_file(values: tuple[str, ...], n_files: int, option: str) -> list[str | None]:
@@ -65,6 +66,13 @@ def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int
     help="Alignment of FILE: TextGrid, HTS .lab, TIMIT .PHN or CSV (once per file).",
 )
 @click.option(
+    "--pronunciation",
+    "pronunciation",
+    multiple=True,
+    metavar="WORD=PHONES",
+    help=PRONUNCIATION_HELP,
+)
+@click.option(
     "--reference",
     "reference",
     default=None,
@@ -108,6 +116,7 @@ def analyze_command(
     files: tuple[str, ...],
     transcripts: tuple[str, ...],
     alignments: tuple[str, ...],
+    pronunciation: tuple[str, ...],
     reference: str | None,
     detector: str,
     method: str | None,
@@ -130,6 +139,7 @@ def analyze_command(
         raise click.UsageError("give --transcript or --textgrid, not both")
     per_t = _per_file(transcripts, len(files), "--transcript")
     per_a = _per_file(alignments, len(files), "--textgrid")
+    prons = parse_pronunciations(pronunciation)
 
     ref_obj: Any = None
     if reference is not None:
@@ -153,6 +163,7 @@ def analyze_command(
                     f if channel is None else load(f, channel=channel),
                     transcript=t,
                     alignment=a,
+                    pronunciations=prons,
                     reference=ref_obj,
                     detector=detector,
                     method=method,
