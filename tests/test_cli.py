@@ -78,3 +78,11 @@ def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
     assert record["evidence"]["channel"] == 0 and record["evidence"]["channels"] == 2
     # the hash is of the file as given, whichever channel was analysed
     assert record["sha256"] == hashlib.sha256(stereo.read_bytes()).hexdigest()
+
+
+def test_method_is_a_choice_wherever_it_is_taken():
+    runner = CliRunner()
+    for command in ("analyze", "batch", "estimate"):
+        res = runner.invoke(cli, [command, "x.wav", "--method", "lpc-refind"])
+        assert res.exit_code == 2, command  # a typo is a usage error, not a failed analysis
+        assert "'lpc-refind' is not one of" in res.output, command

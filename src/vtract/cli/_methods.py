@@ -1,10 +1,13 @@
-"""Click callback shared by the commands that take an estimator ``--method``."""
+"""The estimator ``--method`` choices and callback shared by the commands that take one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
+
+#: Estimators a command may name; ``formant`` is the old name of ``default``.
+METHODS = ("lpc-refined", "default", "paper", "lpc", "formant")
 
 
 def renamed_method(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

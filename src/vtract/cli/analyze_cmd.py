@@ -13,6 +13,7 @@ import click
 from ..errors import VtractError
 from ..output_files import atomic_text_file, prepare_output, refuse_output_over_inputs
 from . import EXIT_INPUT, EXIT_OK
+from ._methods import METHODS, renamed_method
 from ._pronunciations import PRONUNCIATION_HELP, parse_pronunciations
 
 
@@ -88,8 +89,11 @@ def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int
 )
 @click.option(
     "--method",
+    type=click.Choice(METHODS),
     default=None,
-    help="Tract estimator (default: the one the reference was built with).",
+    callback=renamed_method,
+    help="Tract estimator (default: the one the reference was built with; another one needs "
+    "a reference built with it).",
 )
 @click.option(
     "--channel",

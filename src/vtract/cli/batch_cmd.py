@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from . import EXIT_INPUT
+from ._methods import METHODS, renamed_method
 
 
 def _check_table_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -108,8 +109,11 @@ def _import_callable(
 )
 @click.option(
     "--method",
+    type=click.Choice(METHODS),
     default=None,
-    help="Tract estimator passed to the analysis (default: the analysis default).",
+    callback=renamed_method,
+    help="Tract estimator (default: the one the reference was built with; another one needs "
+    "a reference built with it).",
 )
 @click.option(
     "--threads-per-worker",

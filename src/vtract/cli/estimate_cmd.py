@@ -7,7 +7,7 @@ import json
 import click
 
 from ..errors import EstimationError
-from ._methods import renamed_method
+from ._methods import METHODS, renamed_method
 
 
 @click.command("estimate")
@@ -16,7 +16,7 @@ from ._methods import renamed_method
 @click.option("--end", required=True, type=float, help="Window end (s).")
 @click.option(
     "--method",
-    type=click.Choice(["default", "paper", "lpc", "lpc-refined", "formant"]),
+    type=click.Choice(METHODS),
     default="default",
     show_default=True,
     help="Estimator (default: the most accurate shapes; lpc-refined: the detector's; "

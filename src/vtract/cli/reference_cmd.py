@@ -8,10 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import ReferenceError_
-from ._methods import renamed_method
-
-#: Estimators a reference can be built with; the detector's is the default.
-METHODS = ("lpc-refined", "default", "paper", "lpc", "formant")
+from ._methods import METHODS, renamed_method
 
 
 @click.group("reference")
