@@ -81,6 +81,7 @@ def test_rows_match_independent_values(corpus, tmp_path):
     assert list(df.columns) == list(RESULT_COLUMNS)
     # sorted input order: bad.wav, then the tones
     assert df["path"].tolist() == [str(bad)] + [str(p) for p in paths]
+    assert df["file"].tolist() == df["path"].tolist()  # as given, analysed or failed alike
     for p, row in zip(paths, df.iloc[1:].itertuples(), strict=True):
         exp = _expected(p)
         assert row.sha256 == exp["sha256"]
@@ -107,6 +108,24 @@ def test_rows_match_independent_values(corpus, tmp_path):
     assert np.allclose([a[-1] for a in b["areas_cm2"]], b["score"])
     # nothing left behind but the two tables
     assert sorted(os.listdir(out.parent)) == ["res.parquet"]
+
+
+def test_file_column_is_the_path_as_given_even_through_a_symlink(corpus, tmp_path):
+    _, paths, bad = corpus
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "good.wav").symlink_to(paths[0])
+    (links / "bad.wav").symlink_to(bad)
+    out = tmp_path / "res.parquet"
+    _run(links, out)
+    df = pd.read_parquet(out).set_index("file")
+    # analysed and failed rows name the input the same way: the link, not its target
+    assert sorted(df.index) == sorted(str(links / n) for n in ("bad.wav", "good.wav"))
+    assert (
+        df.loc[str(links / "good.wav"), "sha256"]
+        == hashlib.sha256(paths[0].read_bytes()).hexdigest()
+    )
+    assert df.loc[str(links / "bad.wav"), "error_type"] == "UnsupportedFormatError"
 
 
 def test_csv_output_holds_the_same_values_as_parquet(corpus, tmp_path):

@@ -118,7 +118,7 @@ def report_row(item: BatchInput, report: Any) -> dict[str, Any]:
     flags = [f.code for f in report.flags]
     row = {
         **_input_fields(item),
-        "file": report.file,
+        "file": str(item.path),  # as given, like error rows (the report has the resolved path)
         "sha256": report.sha256,
         "pcm_sha256": report.pcm_sha256,
         "duration_s": _float(report.evidence.get("duration")),
