@@ -86,3 +86,14 @@ def test_method_is_a_choice_wherever_it_is_taken():
         res = runner.invoke(cli, [command, "x.wav", "--method", "lpc-refind"])
         assert res.exit_code == 2, command  # a typo is a usage error, not a failed analysis
         assert "'lpc-refind' is not one of" in res.output, command
+
+
+def test_both_spellings_of_recognise_are_accepted(tmp_path):
+    runner = CliRunner()
+    missing = str(tmp_path / "missing.wav")
+    for spelling in ("--recognize", "--recognise"):
+        res = runner.invoke(cli, ["align", missing, spelling, "words", "--out", "x.TextGrid"])
+        assert res.exit_code == 1 and "no such file" in res.stderr, spelling  # parsed, then failed
+        res = runner.invoke(cli, ["reference", "build", missing, "--out", "x.vtref", spelling])
+        assert res.exit_code == 2 and "does not exist" in res.stderr  # click checks the input
+        assert "no such option" not in res.stderr.lower()

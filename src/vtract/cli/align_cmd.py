@@ -15,6 +15,7 @@ from ._pronunciations import PRONUNCIATION_HELP, parse_pronunciations
 @click.option("--transcript", "transcript", default=None, help="What is said in FILE.")
 @click.option(
     "--recognize",
+    "--recognise",
     "recognize",
     is_flag=False,
     flag_value="words",

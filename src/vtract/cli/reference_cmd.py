@@ -44,6 +44,8 @@ def reference_group() -> None:
 )
 @click.option(
     "--recognise/--no-recognise",
+    "--recognize/--no-recognize",
+    "recognise",
     default=False,
     show_default=True,
     help="Recognise speech (then align) for recordings with neither alignment nor transcript.",
