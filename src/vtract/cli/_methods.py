@@ -18,3 +18,14 @@ def renamed_method(ctx: click.Context, param: click.Parameter, value: Any) -> An
         click.echo(f"note: --method {value} is now called {DEPRECATED_METHODS[value]}", err=True)
         return DEPRECATED_METHODS[value]
     return value
+
+
+#: ``--method`` of the commands that analyse against a reference (analyze, batch).
+analysis_method_option = click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default=None,
+    callback=renamed_method,
+    help="Tract estimator (default: the one the reference was built with; another one needs "
+    "a reference built with it).",
+)

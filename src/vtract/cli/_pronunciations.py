@@ -6,11 +6,16 @@ from collections.abc import Iterable
 
 import click
 
-__all__ = ["PRONUNCIATION_HELP", "parse_pronunciations"]
+__all__ = ["parse_pronunciations", "pronunciation_option"]
 
-PRONUNCIATION_HELP = (
-    "Dictionary entry for a word the aligner does not know, in ARPAbet, "
-    "e.g. --pronunciation 'deep=D IY P' (repeatable)."
+#: ``--pronunciation WORD=PHONES`` (repeatable), passed as ``pronunciation``.
+pronunciation_option = click.option(
+    "--pronunciation",
+    "pronunciation",
+    multiple=True,
+    metavar="WORD=PHONES",
+    help="Dictionary entry for a word the aligner does not know, in ARPAbet, "
+    "e.g. --pronunciation 'deep=D IY P' (repeatable).",
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._pronunciations import PRONUNCIATION_HELP, parse_pronunciations
+from ._pronunciations import parse_pronunciations, pronunciation_option
 
 
 @click.command("align")
@@ -23,13 +23,7 @@ from ._pronunciations import PRONUNCIATION_HELP, parse_pronunciations
     type=click.Choice(["words", "allphone"]),
     help="No transcript: recognise words (default) or phones (allphone, faster).",
 )
-@click.option(
-    "--pronunciation",
-    "pronunciation",
-    multiple=True,
-    metavar="WORD=PHONES",
-    help=PRONUNCIATION_HELP,
-)
+@pronunciation_option
 @click.option(
     "--out",
     "out",

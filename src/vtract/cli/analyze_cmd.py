@@ -13,8 +13,8 @@ import click
 from ..errors import VtractError
 from ..output_files import atomic_text_file, prepare_output, refuse_output_over_inputs
 from . import EXIT_INPUT, EXIT_OK
-from ._methods import METHODS, renamed_method
-from ._pronunciations import PRONUNCIATION_HELP, parse_pronunciations
+from ._methods import analysis_method_option
+from ._pronunciations import parse_pronunciations, pronunciation_option
 
 
 def _per_file(values: tuple[str, ...], n_files: int, option: str) -> list[str | None]:
@@ -66,13 +66,7 @@ def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int
     metavar="F",
     help="Alignment of FILE: TextGrid, HTS .lab, TIMIT .PHN or CSV (once per file).",
 )
-@click.option(
-    "--pronunciation",
-    "pronunciation",
-    multiple=True,
-    metavar="WORD=PHONES",
-    help=PRONUNCIATION_HELP,
-)
+@pronunciation_option
 @click.option(
     "--reference",
     "reference",
@@ -87,14 +81,7 @@ def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int
     show_default=True,
     help="Detector to use.",
 )
-@click.option(
-    "--method",
-    type=click.Choice(METHODS),
-    default=None,
-    callback=renamed_method,
-    help="Tract estimator (default: the one the reference was built with; another one needs "
-    "a reference built with it).",
-)
+@analysis_method_option
 @click.option(
     "--channel",
     type=click.IntRange(min=0),

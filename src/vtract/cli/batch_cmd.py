@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from . import EXIT_INPUT
-from ._methods import METHODS, renamed_method
+from ._methods import analysis_method_option
 
 
 def _check_table_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -107,14 +107,7 @@ def _import_callable(
     default=None,
     help="Detector passed to the analysis (default: the analysis default).",
 )
-@click.option(
-    "--method",
-    type=click.Choice(METHODS),
-    default=None,
-    callback=renamed_method,
-    help="Tract estimator (default: the one the reference was built with; another one needs "
-    "a reference built with it).",
-)
+@analysis_method_option
 @click.option(
     "--threads-per-worker",
     type=click.IntRange(min=1),
