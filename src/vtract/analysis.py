@@ -370,7 +370,9 @@ def analyze(
     Returns
     -------
     Report
-        Verdict, score, flags, per-bigram evidence and provenance.
+        Verdict, score, flags, per-bigram evidence and provenance. Evidence
+        whose own sample rate is below :data:`MIN_CALIBRATED_RATE_HZ` (8 kHz
+        telephone audio) is analysed but gets ``inconclusive``, with the reason.
 
     Raises
     ------
