@@ -349,13 +349,32 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
+def item_features(
+    item: Item, ev: vtract.Evidence, aln: Alignment, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """Feature table of ``ev`` (``item``'s audio, possibly altered) cut at ``aln``.
+
+    Bigrams cross word boundaries when the alignment has no words (HTS labels,
+    phone recognition); a recording the extraction refuses gives an empty table.
+    """
+    from vtract.features import empty_features, extract_features
+
+    s = dict(settings)
+    if len(aln.words) == 0:
+        s["cross_word"] = True
+    try:
+        return extract_features(ev, aln, speaker=item.speaker, label=item.label, file=item.key, **s)
+    except VtractError:
+        return empty_features()
+
+
 def cached_features(item: Item, settings: dict[str, Any]) -> pd.DataFrame:
     """Feature table of ``item`` with extraction ``settings``; cached.
 
     Adds the columns ``family``, ``generator``, ``subset`` and
     ``low_confidence``. Returns an empty table when nothing could be aligned.
     """
-    from vtract.features import empty_features, extract_features
+    from vtract.features import empty_features
 
     key = json.dumps(settings, sort_keys=True) + code_version()
     digest = hashlib.sha256(
@@ -371,15 +390,7 @@ def cached_features(item: Item, settings: dict[str, Any]) -> pd.DataFrame:
             df = empty_features()
             low = True
         else:
-            s = dict(settings)
-            if len(aln.words) == 0:
-                s["cross_word"] = True
-            try:
-                df = extract_features(
-                    ev, aln, speaker=item.speaker, label=item.label, file=item.key, **s
-                )
-            except VtractError:
-                df = empty_features()
+            df = item_features(item, ev, aln, settings)
             low = bool(aln.low_confidence)
         df = df.assign(low_confidence=low)
         df.to_parquet(p)

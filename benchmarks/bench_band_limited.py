@@ -34,15 +34,20 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import vtract
-from _detection_corpus import SHARED, Item, cached_alignment, cached_features, corpus_items
+from _detection_corpus import (
+    SHARED,
+    Item,
+    cached_alignment,
+    cached_features,
+    corpus_items,
+    item_features,
+)
 from _harness import write_result
 from bench_detection import SETTINGS
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
-from vtract.errors import VtractError
 from vtract.evidence import Evidence, resample
-from vtract.features import extract_features
 
 #: The estimator's rate: band-limited audio is brought back to it, as vtract.load does.
 ANALYSIS_RATE = 16000
@@ -61,16 +66,10 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
     aln = cached_alignment(item, ev)
     if aln is None:
         return []
-    settings = dict(SETTINGS)
-    if len(aln.words) == 0:
-        settings["cross_word"] = True
-    tables = {"original": cached_features(item, SETTINGS)}
-    try:
-        tables["band_limited"] = extract_features(
-            band_limited(ev, rate), aln, label=item.label, file=item.key, **settings
-        )
-    except VtractError:
-        return []
+    tables = {
+        "original": cached_features(item, SETTINGS),
+        "band_limited": item_features(item, band_limited(ev, rate), aln, SETTINGS),
+    }
     # the detector's evidence minimum: bigram occurrences, more for recognised phones
     need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
     rows = []
