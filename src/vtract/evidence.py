@@ -248,7 +248,8 @@ def load(
         raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
 
     notes = _signal_warnings(mono, clipped / (mono.shape[0] * n_channels))
-    if n_channels > 1 and channel is None:
+    mixed_down = n_channels > 1 and channel is None
+    if mixed_down:
         notes.append(
             f"{n_channels} channels averaged to one; to analyse a single channel pick it "
             "(channel=..., --channel)"
@@ -263,7 +264,7 @@ def load(
     try:
         _check_signal(out, target, p.name)
     except SilentAudioError as exc:
-        if n_channels == 1 or channel is not None:
+        if not mixed_down:
             raise
         raise SilentAudioError(
             f"{exc} after averaging its {n_channels} channels; if they cancel out (one "
