@@ -8,6 +8,7 @@ independently in the test process.
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -60,6 +61,7 @@ def fake_analyze(path, *, transcript=None, alignment=None, reference=None, **opt
         warnings=[
             f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', '')}",
             f"transcript={transcript or ''}",
+            f"options={json.dumps(options, sort_keys=True)}",
         ],
     )
 

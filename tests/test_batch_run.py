@@ -39,6 +39,7 @@ from vtract.batch import (
     hash_inputs,
     map_files,
 )
+from vtract.batch.settings import analysis_settings
 from vtract.cli import cli
 from vtract.evidence import load
 
@@ -174,8 +175,9 @@ def test_journal_left_by_a_crash_is_recovered(corpus, tmp_path):
     folder, _paths, _ = corpus
     out = tmp_path / "r.parquet"
     items = hash_inputs(discover_inputs(folder))
-    task = AnalyzeTask(per_file=fake_analyze)
-    output = BatchOutput(out).open()
+    settings = analysis_settings(fake_analyze, None, {})
+    task = AnalyzeTask(per_file=fake_analyze, settings=settings)
+    output = BatchOutput(out, settings=settings).open()
     for item in items[1:3]:
         row, bigrams, _ = task(item)
         row["elapsed_s"] = 123.0  # marks rows that came from the journal
@@ -432,3 +434,71 @@ def test_a_fully_resumed_run_starts_no_pool(corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(runners, "_LokyPool", no_pool)
     res = _run(folder, out, retry_failed=False, backend="loky")
     assert (res.done, res.skipped, res.failed) == (0, 6, 0)
+
+
+def test_resume_with_other_analysis_settings_is_refused(corpus, tmp_path):
+    folder, _paths, _ = corpus
+    out = tmp_path / "r.csv"
+    _run(folder, out)
+    before = out.read_bytes()
+    with pytest.raises(OutputError, match=r'options\.detector: "\(default\)" -> "paper"'):
+        _run(folder, out, detector="paper")
+    assert out.read_bytes() == before  # nothing carried, nothing replaced
+    assert sorted(os.listdir(tmp_path)) == ["in put é", "r.csv"]  # no lock or journal left
+    res = _run(folder, out, detector="paper", resume=False)
+    assert (res.done, res.failed) == (5, 1)
+    df = pd.read_csv(out)
+    settings = {json.loads(s)["options"]["detector"] for s in df["analysis_settings"]}
+    assert settings == {"paper"}  # error rows carry the settings too
+    # the same settings resume; the summary counts the whole table's verdicts too
+    write_tone(folder / "new.wav", 0.3)
+    res = _run(folder, out, detector="paper", retry_failed=False)
+    assert (res.done, res.skipped) == (1, 6)
+    assert res.verdicts == {_expected(folder / "new.wav")["verdict"]: 1}
+    table = pd.read_csv(out)["verdict"].value_counts().to_dict()
+    assert res.table_verdicts == table and sum(table.values()) == 6
+    assert "whole table: " in str(res)
+
+
+def test_analysis_settings_ignore_spelled_out_defaults_and_name_the_reference(tmp_path):
+    from vtract.analysis import analyze
+    from vtract.batch.settings import settings_difference
+    from vtract.provenance import file_sha256
+    from vtract.reference import Reference, default_reference_path
+
+    plain = analysis_settings(None, None, {})
+    spelled = analysis_settings(None, None, {"detector": "default", "method": None})
+    assert spelled == plain  # analyze's own defaults
+    assert json.loads(plain)["per_file"] == "vtract.analyze" and analyze.__kwdefaults__
+    shipped = file_sha256(default_reference_path())
+    assert json.loads(plain)["reference_sha256"] == shipped
+    by_path = analysis_settings(None, default_reference_path(), {})
+    by_object = analysis_settings(None, Reference.load(default_reference_path()), {})
+    assert by_path == by_object == plain
+    paper = analysis_settings(
+        None, None, {"detector": "paper", "pronunciations": {"b": "B", "a": "A"}}
+    )
+    assert json.loads(paper)["options"] == {
+        "detector": "paper",
+        "pronunciations": {"a": "A", "b": "B"},
+    }
+    diff = settings_difference(plain, paper)
+    assert (
+        diff
+        == 'options.detector: "(default)" -> "paper"; options.pronunciations: "(default)" -> {"a": "A", "b": "B"}'
+    )
+    with pytest.raises(BatchError, match="cannot read the reference"):
+        analysis_settings(None, tmp_path / "missing.vtref", {})
+
+
+def test_pronunciations_reach_only_inputs_aligned_from_a_transcript(corpus, tmp_path):
+    folder, paths, _ = corpus
+    (folder / "one.TextGrid").write_text("one")
+    manifest = folder / "list.csv"
+    manifest.write_text(
+        f"path,textgrid,transcript\n{paths[0].name},one.TextGrid,\n{paths[1].name},,deep fake\n",
+        encoding="utf-8",
+    )
+    res = _run(manifest, None, pronunciations={"deep": "D IY P"})
+    options = [r.warnings[-1] for r in res.reports]
+    assert options == ["options={}", 'options={"pronunciations": {"deep": "D IY P"}}']

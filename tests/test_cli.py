@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
+import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
@@ -78,6 +80,27 @@ def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
     assert record["evidence"]["channel"] == 0 and record["evidence"]["channels"] == 2
     # the hash is of the file as given, whichever channel was analysed
     assert record["sha256"] == hashlib.sha256(stereo.read_bytes()).hexdigest()
+    # the Python API: the same channel, and no second pick on decoded evidence
+    report = vtract.analyze(stereo, alignment=rec.alignment, channel=0)
+    assert report.score == pytest.approx(record["score"])
+    with pytest.raises(vtract.VtractError, match="already decoded"):
+        vtract.analyze(vtract.load(stereo, channel=0), alignment=rec.alignment, channel=0)
+    # batch takes the same option (a manifest supplies the alignment)
+    manifest = tmp_path / "list.csv"
+    manifest.write_text(f"path,textgrid\n{stereo},{rec.alignment}\n", encoding="utf-8")
+    out = tmp_path / "t.csv"
+    base = ["batch", str(manifest), "--out", str(out), "--backend", "serial", "-q"]
+    mixed = runner.invoke(cli, base)
+    assert mixed.exit_code == 1
+    assert "SilentAudioError" in pd.read_csv(out)["error_type"].tolist()
+    refused = runner.invoke(cli, [*base, "--channel", "0"])  # the table holds other settings
+    assert refused.exit_code == 1 and "other analysis settings" in refused.stderr
+    assert 'options.channel: "(default)" -> 0' in refused.stderr
+    picked = runner.invoke(cli, [*base, "--channel", "0", "--no-resume"])
+    assert picked.exit_code == 0, picked.stderr
+    row = pd.read_csv(out).iloc[0]
+    assert row["verdict"] == record["verdict"] and row["score"] == pytest.approx(record["score"])
+    assert json.loads(row["analysis_settings"])["options"] == {"channel": 0}
 
 
 def test_method_is_a_choice_wherever_it_is_taken():

@@ -46,11 +46,16 @@ ANALYSIS_RATE = 16000
 PathLike = str | os.PathLike[str]
 
 
-def _load_evidence(evidence_or_path: Evidence | PathLike) -> Evidence:
+def _load_evidence(evidence_or_path: Evidence | PathLike, channel: int | None = None) -> Evidence:
     if isinstance(evidence_or_path, Evidence):
+        if channel is not None:
+            raise VtractError(
+                "channel is for a path; this evidence is already decoded (pick the channel "
+                "with vtract.load(path, channel=...))"
+            )
         return evidence_or_path
     if isinstance(evidence_or_path, (str, os.PathLike)):
-        return load(evidence_or_path, sr=ANALYSIS_RATE)
+        return load(evidence_or_path, sr=ANALYSIS_RATE, channel=channel)
     raise VtractError(
         f"analyze expects an Evidence or a path, got {type(evidence_or_path).__name__}"
     )
@@ -335,6 +340,7 @@ def analyze(
     speaker: str = "",
     cross_word: bool | None = None,
     pronunciations: Mapping[str, str] | None = None,
+    channel: int | None = None,
 ) -> Report:
     """Analyse one recording and return a :class:`~vtract.report.Report`.
 
@@ -366,6 +372,9 @@ def analyze(
     pronunciations : mapping, optional
         ``{word: "ARPABET PHONES"}`` for transcript words the aligner's
         dictionary lacks (see :func:`vtract.align`); only with ``transcript``.
+    channel : int, optional
+        With a path: analyse this zero-based channel instead of the average
+        of all channels (see :func:`vtract.load`).
 
     Returns
     -------
@@ -384,7 +393,7 @@ def analyze(
 
     if detector not in DETECTORS:
         raise VtractError(f"unknown detector {detector!r}; expected one of {list(DETECTORS)}")
-    ev = _load_evidence(evidence_or_path)
+    ev = _load_evidence(evidence_or_path, channel)
     ref = _get_reference(reference)
     if pronunciations and transcript is None:
         raise VtractError("pronunciations are for aligning a transcript; no transcript was given")

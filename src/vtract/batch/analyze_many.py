@@ -22,6 +22,7 @@ from .output import BatchOutput
 from .reports import analysis_id, write_report_json
 from .rows import bigram_rows, error_row, report_row
 from .runners import map_files
+from .settings import analysis_settings, describe_setting
 
 __all__ = ["AnalyzeTask", "BatchResult", "analyze_many"]
 
@@ -57,7 +58,11 @@ class AnalyzeTask:
     reference : str, os.PathLike or Reference, optional
         Organic reference (a path is loaded once per worker).
     options : dict
-        Extra keyword arguments for ``per_file``.
+        Extra keyword arguments for ``per_file``. ``pronunciations`` is
+        passed only for inputs aligned from a transcript.
+    settings : str
+        :func:`~vtract.batch.settings.analysis_settings` of this run, stamped
+        on every row.
     with_bigrams : bool
         Also return the per-bigram rows.
     keep_report : bool
@@ -69,6 +74,7 @@ class AnalyzeTask:
     per_file: Callable[..., Any] | None = None
     reference: Any = None
     options: dict[str, Any] = field(default_factory=dict)
+    settings: str = ""
     with_bigrams: bool = False
     keep_report: bool = False
     reports_dir: str | None = None
@@ -81,6 +87,8 @@ class AnalyzeTask:
             kwargs["alignment"] = item.textgrid
         elif item.transcript is not None:
             kwargs["transcript"] = item.transcript
+        if "transcript" not in kwargs:
+            kwargs.pop("pronunciations", None)  # dictionary entries only serve forced alignment
         if item.speaker:
             kwargs["speaker"] = item.speaker
         if self.reference is not None:
@@ -95,6 +103,7 @@ class AnalyzeTask:
                 f"when listed, {report.sha256} when analysed)"
             )
         row = report_row(item, report)
+        row["analysis_settings"] = self.settings
         bigrams = bigram_rows(item, report) if self.with_bigrams else []
         if self.reports_dir is not None:
             target = write_report_json(
@@ -124,6 +133,9 @@ class BatchResult:
         Files that could not be analysed (error rows).
     verdicts : dict
         Verdict -> count over the files analysed in this run.
+    table_verdicts : dict or None
+        Verdict -> count over the whole results table (rows carried over
+        from earlier runs included); ``None`` without ``out``.
     elapsed_s : float
         Wall time of the run (s).
     audio_s : float
@@ -143,6 +155,7 @@ class BatchResult:
     skipped: int = 0
     failed: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
+    table_verdicts: dict[str, int] | None = None
     elapsed_s: float = 0.0
     audio_s: float = 0.0
     out: Path | None = None
@@ -182,6 +195,7 @@ class BatchResult:
             "skipped": self.skipped,
             "failed": self.failed,
             "verdicts": dict(self.verdicts),
+            "table_verdicts": None if self.table_verdicts is None else dict(self.table_verdicts),
             "elapsed_s": round(self.elapsed_s, 3),
             "audio_s": round(self.audio_s, 3),
             "out": None if self.out is None else str(self.out),
@@ -189,10 +203,17 @@ class BatchResult:
         }
 
     def __str__(self) -> str:
-        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(self.verdicts.items())) or "none"
+        def counts(v: dict[str, int]) -> str:
+            return ", ".join(f"{k} {n}" for k, n in sorted(v.items())) or "none"
+
         text = (
             f"{self.total} file(s): {self.done} analysed, {self.skipped} skipped, "
-            f"{self.failed} failed; verdicts: {verdicts}; {self.elapsed_s:.1f} s "
+            f"{self.failed} failed; verdicts: {counts(self.verdicts)}"
+        )
+        if self.table_verdicts is not None and self.table_verdicts != self.verdicts:
+            text += f" (whole table: {counts(self.table_verdicts)})"
+        text += (
+            f"; {self.elapsed_s:.1f} s "
             f"({self.files_per_s:.2f} files/s, {self.audio_per_s:.2f} s of audio/s)"
         )
         if self.out is not None:
@@ -302,6 +323,7 @@ def analyze_many(
         raise BatchError("per_bigram needs out: the per-bigram table is written beside the results")
     if per_file is not None and not callable(per_file):
         raise BatchError(f"per_file must be callable, got {type(per_file).__name__}")
+    settings = analysis_settings(per_file, reference, options)
     items = hash_inputs(discover_inputs(inputs, sidecars=sidecars))
     result = BatchResult(total=len(items))
     output = None
@@ -311,14 +333,17 @@ def analyze_many(
             per_bigram=per_bigram,
             resume=resume,
             retry_failed=retry_failed,
+            settings=settings,
             provenance=provenance(
                 {
                     "backend": "dask" if scheduler is not None else backend,
                     "n_jobs": n_jobs,
                     "threads_per_worker": threads_per_worker,
-                    "reference": _describe(reference),
-                    "per_file": _describe(per_file) if per_file is not None else "vtract.analyze",
-                    "options": {k: _describe(v) for k, v in options.items()},
+                    "reference": describe_setting(reference),
+                    "per_file": describe_setting(per_file)
+                    if per_file is not None
+                    else "vtract.analyze",
+                    "options": {k: describe_setting(v) for k, v in options.items()},
                     "ordered": ordered,
                     "sidecars": sidecars,
                 }
@@ -332,6 +357,7 @@ def analyze_many(
         per_file=per_file,
         reference=reference,
         options=dict(options),
+        settings=settings,
         with_bigrams=per_bigram is not None,
         keep_report=out is None,
         reports_dir=None if reports_dir is None else os.path.abspath(os.fspath(reports_dir)),
@@ -379,7 +405,7 @@ def analyze_many(
                 row = error_row(
                     outcome.item, outcome.error_type or "Error", outcome.error_message or ""
                 )
-                row.update(meta)
+                row.update(meta, analysis_settings=settings)
                 bigrams = []
                 result.failed += 1
                 result.errors.append(
@@ -396,6 +422,8 @@ def analyze_many(
     if output is not None:
         output.commit()
     result.verdicts = dict(verdicts)
+    if output is not None:
+        result.table_verdicts = dict(output.carried_verdicts + verdicts)
     result.elapsed_s = time.perf_counter() - t0
     if not quiet:
         print(f"vtract batch: {result}", file=sys.stderr)
@@ -420,23 +448,6 @@ def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None
         refuse_output_over_inputs(outputs, inputs)
     except OutputOverInputError as exc:
         raise OutputError(str(exc)) from None
-
-
-def _describe(value: Any) -> Any:
-    """A JSON-friendly description of a setting (paths as text, objects by name)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    name = getattr(value, "name", None)
-    sha = getattr(value, "sha256", None)
-    if isinstance(name, str):
-        return {"name": name, "sha256": sha if isinstance(sha, str) else None}
-    module = getattr(value, "__module__", None)
-    qualname = getattr(value, "__qualname__", None)
-    if module and qualname:
-        return f"{module}.{qualname}"
-    return type(value).__name__
 
 
 def _finite_or_none(x: float) -> float | None:

@@ -10,6 +10,9 @@
 - on start, rows of an existing output and of a journal left by a crash are
   carried over, and their input keys (audio SHA-256 + alignment SHA-256 +
   transcript) are reported as done so the caller skips those inputs (files that failed before are retried unless asked not to);
+- a run with other analysis settings (:mod:`vtract.batch.settings`) than
+  the rows it would carry over is refused, so a table never mixes answers
+  made in different ways;
 - a lock file (``.<out>.lock``) stops two runs writing the same output.
 """
 
@@ -18,12 +21,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
 from .rows import BIGRAM_COLUMNS, RESULT_COLUMNS
+from .settings import settings_difference
 from .sinks import TableWriter, iter_table, open_writer, table_format
 
 __all__ = ["BatchOutput"]
@@ -48,6 +53,10 @@ class BatchOutput:
     provenance : dict, optional
         Provenance of this run, stored as JSON under the ``vtract.provenance``
         key of the Parquet schema metadata.
+    settings : str, optional
+        :func:`~vtract.batch.settings.analysis_settings` of this run. On
+        resume every carried row must have the same ``analysis_settings``,
+        or :meth:`open` raises :class:`OutputError`.
     """
 
     def __init__(
@@ -59,6 +68,7 @@ class BatchOutput:
         retry_failed: bool = True,
         row_group_size: int = 64,
         provenance: dict[str, Any] | None = None,
+        settings: str | None = None,
     ) -> None:
         self.metadata = (
             None
@@ -80,6 +90,7 @@ class BatchOutput:
             raise OutputError(f"output {str(self.out)!r} is a folder: expected a file name")
         self.resume = resume
         self.retry_failed = retry_failed
+        self.settings = settings
         self.row_group_size = row_group_size
         self.journal_path = self.out.with_name(f".{self.out.name}.journal.jsonl")
         self.lock_path = self.out.with_name(f".{self.out.name}.lock")
@@ -87,6 +98,8 @@ class BatchOutput:
         self.done: set[str] = set()
         #: Rows carried over from earlier runs.
         self.carried = 0
+        #: Verdict -> count over the carried rows.
+        self.carried_verdicts: Counter[str] = Counter()
         self._results: TableWriter | None = None
         self._bigrams: TableWriter | None = None
         self._journal: Any = None
@@ -170,10 +183,32 @@ class BatchOutput:
             self._bigrams.write(bigrams)
 
     def _keep(self, row: dict[str, Any]) -> bool:
+        self._check_settings(row)
         key = row.get("input_key")
         if not key or key in self.done:
             return False
         return not (self.retry_failed and row.get("error_type"))
+
+    def _check_settings(self, row: dict[str, Any]) -> None:
+        if self.settings is None:
+            return
+        before = row.get("analysis_settings") or ""
+        if before == self.settings:
+            return
+        what = (
+            f"made with other analysis settings ({settings_difference(before, self.settings)})"
+            if before
+            else "without recorded analysis settings (written by an older vtract)"
+        )
+        raise OutputError(
+            f"{str(self.out)!r} holds results {what}; resuming would mix them. "
+            "Write to another file, or replace it (--no-resume, resume=False)"
+        )
+
+    def _count(self, row: dict[str, Any]) -> None:
+        self.carried += 1
+        if row.get("verdict"):
+            self.carried_verdicts[str(row["verdict"])] += 1
 
     def _carry_over(self) -> None:
         if self.out.exists():
@@ -182,7 +217,8 @@ class BatchOutput:
                 self.done.update(r["input_key"] for r in kept)
                 assert self._results is not None
                 self._results.write(kept)
-                self.carried += len(kept)
+                for r in kept:
+                    self._count(r)
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
@@ -197,7 +233,7 @@ class BatchOutput:
                     if self._keep(row):
                         self.done.add(row["input_key"])
                         self._write(row, entry.get("bigrams") or [])
-                        self.carried += 1
+                        self._count(row)
             _drop_partial_line(self.journal_path)
 
     def _lock(self) -> None:

@@ -12,6 +12,8 @@ Two tables with fixed columns (the same in Parquet and CSV):
 file's SHA-256 and the transcript (:attr:`vtract.batch.inputs.BatchInput.key`);
 a resumed run skips the keys already present. ``report_file`` names the
 row's JSON report inside the ``--reports`` folder (empty without one).
+``analysis_settings`` is the JSON of what the answer depends on besides the
+input (:mod:`vtract.batch.settings`); a table is only resumed with the same.
 
 Lists of flag codes and warnings are joined with ``";"`` and ``" | "``;
 ``areas_cm2`` is a list column in Parquet and a JSON array in CSV.
@@ -64,6 +66,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "worker": "str",
     "worker_maxrss_mb": "float",
     "vtract_version": "str",
+    "analysis_settings": "str",
 }
 
 #: Per-bigram table: column -> kind.

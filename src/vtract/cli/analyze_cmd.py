@@ -13,6 +13,7 @@ import click
 from ..errors import VtractError
 from ..output_files import atomic_text_file, prepare_output, refuse_output_over_inputs
 from . import EXIT_INPUT, EXIT_OK
+from ._channel import channel_option
 from ._methods import analysis_method_option
 from ._pronunciations import parse_pronunciations, pronunciation_option
 
@@ -82,12 +83,7 @@ def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int
     help="Detector to use.",
 )
 @analysis_method_option
-@click.option(
-    "--channel",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Analyse one channel (zero-based) instead of the average of all channels.",
-)
+@channel_option
 @click.option(
     "--json",
     "json_out",
@@ -124,7 +120,6 @@ def analyze_command(
     after the other files are done.
     """
     from ..analysis import analyze
-    from ..evidence import load
 
     if transcripts and alignments:
         raise click.UsageError("give --transcript or --textgrid, not both")
@@ -151,7 +146,8 @@ def analyze_command(
         for f, t, a in zip(files, per_t, per_a):
             try:
                 report = analyze(
-                    f if channel is None else load(f, channel=channel),
+                    f,
+                    channel=channel,
                     transcript=t,
                     alignment=a,
                     pronunciations=prons,

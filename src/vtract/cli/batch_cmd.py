@@ -11,7 +11,9 @@ from typing import Any
 import click
 
 from . import EXIT_INPUT
+from ._channel import channel_option
 from ._methods import analysis_method_option
+from ._pronunciations import parse_pronunciations, pronunciation_option
 
 
 def _check_table_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -108,6 +110,8 @@ def _import_callable(
     help="Detector passed to the analysis (default: the analysis default).",
 )
 @analysis_method_option
+@channel_option
+@pronunciation_option
 @click.option(
     "--threads-per-worker",
     type=click.IntRange(min=1),
@@ -148,6 +152,8 @@ def batch_command(
     sidecars: bool,
     detector: str | None,
     method: str | None,
+    channel: int | None,
+    pronunciation: tuple[str, ...],
     threads_per_worker: int | None,
     unordered: bool,
     no_resume: bool,
@@ -166,6 +172,10 @@ def batch_command(
     SHA-256, alignment and transcript). A file that cannot be analysed
     becomes a row with 'error_type' and 'error_message'; the others go on.
     Progress and the summary go to stderr. Exit code 1 when any file failed.
+    A table is only resumed with the same analysis settings (detector,
+    method, reference, channel, pronunciations, vtract version); otherwise
+    the run is refused. --pronunciation entries serve the files aligned from
+    a transcript.
     """
     from ..batch import analyze_many
 
@@ -174,6 +184,11 @@ def batch_command(
         options["detector"] = detector
     if method is not None:
         options["method"] = method
+    if channel is not None:
+        options["channel"] = channel
+    prons = parse_pronunciations(pronunciation)
+    if prons is not None:
+        options["pronunciations"] = prons
     result = analyze_many(
         list(inputs),
         n_jobs=jobs,

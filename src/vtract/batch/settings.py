@@ -1,0 +1,175 @@
+"""What a batch table's answers depend on besides the input files.
+
+A results table may only be resumed by a run that would give the same
+answers: the same vtract version, per-file function, organic reference and
+analysis options (detector, estimator method, channel, pronunciations...).
+:func:`analysis_settings` states these as canonical JSON, which every row
+carries in its ``analysis_settings`` column; a resumed run whose settings
+differ is refused (:class:`~vtract.batch.output.BatchOutput`) instead of
+silently keeping answers made another way.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._version import __version__
+from ..provenance import file_sha256
+from .errors import BatchError
+
+__all__ = ["analysis_settings", "describe_setting", "settings_difference"]
+
+
+def describe_setting(value: Any) -> Any:
+    """A JSON-friendly description of a setting (paths as text, objects by name).
+
+    Mappings and sequences are described item by item (mappings with sorted
+    keys); an object with a ``name`` is described by its name and
+    ``sha256``; a function by its qualified name.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        return {
+            str(k): describe_setting(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
+        }
+    if isinstance(value, (list, tuple)):
+        return [describe_setting(v) for v in value]
+    name = getattr(value, "name", None)
+    sha = getattr(value, "sha256", None)
+    if isinstance(name, str):
+        return {"name": name, "sha256": sha if isinstance(sha, str) else None}
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None)
+    if module and qualname:
+        return f"{module}.{qualname}"
+    return type(value).__name__
+
+
+def _reference_sha256(reference: Any) -> str:
+    """SHA-256 of the reference file (the saved file's hash equals ``Reference.sha256``)."""
+    path: str | os.PathLike[str]
+    if reference is None:
+        from ..reference import default_reference_path
+
+        path = default_reference_path()
+    elif isinstance(reference, (str, os.PathLike)):
+        path = reference
+    else:
+        sha = getattr(reference, "sha256", None)
+        if not isinstance(sha, str):
+            raise BatchError(
+                f"reference must be a path or a Reference, got {type(reference).__name__}"
+            )
+        return sha
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        raise BatchError(f"cannot read the reference {os.fspath(path)!r}: {exc.strerror}") from None
+
+
+def _own_defaults(func: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+
+def analysis_settings(
+    per_file: Callable[..., Any] | None, reference: Any, options: Mapping[str, Any]
+) -> str:
+    """Canonical JSON of the settings a batch run's answers depend on.
+
+    Parameters
+    ----------
+    per_file : callable or None
+        The per-file function (``None``: :func:`vtract.analyze`).
+    reference : path-like, Reference or None
+        The organic reference (``None``: the shipped default), identified
+        by its SHA-256.
+    options : mapping
+        Keyword options passed to every file. Options equal to the
+        per-file function's own defaults are left out, so spelling out a
+        default does not count as a change.
+
+    Returns
+    -------
+    str
+        JSON with sorted keys: ``vtract_version``, ``per_file``,
+        ``reference_sha256`` and ``options``.
+
+    Raises
+    ------
+    BatchError
+        The reference file cannot be read.
+    """
+    if per_file is None:
+        from ..analysis import analyze
+
+        func: Callable[..., Any] = analyze
+        name = "vtract.analyze"
+    else:
+        func, name = per_file, describe_setting(per_file)
+    defaults = _own_defaults(func)
+    kept = {
+        k: describe_setting(v)
+        for k, v in options.items()
+        if not (k in defaults and _same(defaults[k], v))
+    }
+    return json.dumps(
+        {
+            "vtract_version": __version__,
+            "per_file": name,
+            "reference_sha256": _reference_sha256(reference),
+            "options": kept,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def _same(default: Any, value: Any) -> bool:
+    """``value`` is the plain default (``None``, a bool, number or string)."""
+    plain = (type(None), bool, int, float, str)
+    return isinstance(default, plain) and type(value) is type(default) and value == default
+
+
+def settings_difference(before: str, now: str) -> str:
+    """What differs between two :func:`analysis_settings` strings, for a message.
+
+    Returns
+    -------
+    str
+        ``"key: before -> now"`` items joined with ``"; "`` (option keys as
+        ``options.<name>``); the whole strings when one is not valid JSON.
+    """
+    try:
+        old, new = json.loads(before), json.loads(now)
+    except (TypeError, ValueError):
+        old, new = None, None
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return f"{before or '(none recorded)'} -> {now}"
+
+    def flat(d: dict[str, Any]) -> dict[str, Any]:
+        items = {k: v for k, v in d.items() if k != "options"}
+        opts = d.get("options")
+        items.update(
+            {f"options.{k}": v for k, v in (opts if isinstance(opts, dict) else {}).items()}
+        )
+        return items
+
+    a, b = flat(old), flat(new)
+    unset = "(default)"
+    return "; ".join(
+        f"{k}: {json.dumps(a.get(k, unset), ensure_ascii=False)} -> "
+        f"{json.dumps(b.get(k, unset), ensure_ascii=False)}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k, unset) != b.get(k, unset)
+    )
