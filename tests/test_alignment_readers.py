@@ -412,3 +412,44 @@ def test_hts_and_csv_round_trip(tmp_path, data):
     assert np.allclose(hts.phones[["start", "end"]], [x[:2] for x in expect_hts], atol=1e-12)
     assert csv.phones["label"].tolist() == [x[2] for x in expect_csv]
     assert np.allclose(csv.phones[["start", "end"]], [x[:2] for x in expect_csv], atol=1e-12)
+
+
+def _long_textgrid_text(tmp_path):
+    al = _alignment([(0.1, 0.2, "D"), (0.2, 0.35, "IY"), (0.35, 0.5, "P")], [(0.1, 0.5, "deep")])
+    al.to_textgrid(tmp_path / "good.TextGrid")
+    return (tmp_path / "good.TextGrid").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda t: "", "the file is empty"),
+        (lambda t: "garbage\n" + t, r"line 1 is 'garbage', expected 'File type = \"ooTextFile\"'"),
+        (
+            lambda t: t.replace('"ooTextFile"', '"ooBinaryFile"'),
+            "binary TextGrid; save it from Praat as a text file",
+        ),
+        (
+            lambda t: t.replace('Object class = "TextGrid"', 'Object class = "Sound"'),
+            "line 2 is 'Object class = \"Sound\"'",
+        ),
+        (
+            lambda t: t.replace("xmax = 0.35", "xmax = 0,35", 1),
+            r"line \d+: xmax = '0,35' is not a number",
+        ),
+        (lambda t: t.replace("size = 2", "size = 3", 1), r"declares 3 tier\(s\) but holds 2"),
+        (lambda t: t[: t.rindex("intervals [")], r"tier 2 declares \d interval\(s\) but holds \d"),
+    ],
+    ids=["empty", "garbage", "binary", "not-a-textgrid", "decimal-comma", "tiers", "cut-short"],
+)
+def test_malformed_textgrids_are_refused_with_the_reason(tmp_path, damage, reason):
+    text = _long_textgrid_text(tmp_path)
+    assert text.count("    item [") == 2 and "size = 2" in text  # what the damages rely on
+    f = tmp_path / "bad.TextGrid"
+    f.write_text(damage(text), encoding="utf-8")
+    with pytest.raises(AlignmentError, match="not a readable Praat TextGrid") as err:
+        read_alignment(f)
+    assert err.match(reason)
+    assert "index" not in str(err.value) and "Expected field" not in str(
+        err.value
+    )  # no parser text

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import AlignmentError
 from .model import Alignment
 
-__all__ = ["PHONE_TIER_NAMES", "WORD_TIER_NAMES", "decode_text", "read_textgrid"]
+__all__ = [
+    "PHONE_TIER_NAMES",
+    "WORD_TIER_NAMES",
+    "count_mismatch",
+    "decode_text",
+    "header_problem",
+    "malformed_reason",
+    "read_textgrid",
+]
 
 #: Tier names recognised as phones (case-insensitive, also ``<speaker> - <name>``).
 PHONE_TIER_NAMES = (
@@ -64,6 +73,98 @@ def decode_text(raw: bytes, name: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+_NUMERIC_FIELD = re.compile(
+    r"^\s*(?:intervals:\s*|points:\s*)?(xmin|xmax|size|number)\s*=\s*(.*?)\s*$"
+)
+_ITEM = re.compile(r"^\s*item\s*\[(\d+)\]\s*:\s*$")
+_INTERVAL = re.compile(r"^\s*(?:intervals|points)\s*\[(\d+)\]\s*:?\s*$")
+_COUNT = re.compile(r"^\s*(?:intervals|points):\s*size\s*=\s*(\d+)\s*$")
+
+
+def malformed_reason(text: str) -> str:
+    """Why a TextGrid's text cannot be parsed, as precisely as can be said.
+
+    Checks the two header lines, then (long text format) every numeric
+    field and the declared tier and interval counts against what the file
+    holds. Used for the message when the parser fails.
+
+    Parameters
+    ----------
+    text : str
+        Decoded file content.
+
+    Returns
+    -------
+    str
+        A reason naming the line or the tier, or a general one for a file
+        cut short or with a field missing.
+    """
+    lines = text.splitlines()
+    header = header_problem(lines)
+    if header is not None:
+        return header
+    for number, line in enumerate(lines, 1):
+        field = _NUMERIC_FIELD.match(line)
+        if field is not None:
+            name, value = field.groups()
+            try:
+                float(value)
+            except ValueError:
+                return f"line {number}: {name} = {value[:20]!r} is not a number"
+    return count_mismatch(lines) or "the file is cut short, or a field is missing or malformed"
+
+
+def header_problem(lines: list[str]) -> str | None:
+    """What is wrong with a TextGrid's two header lines (``None`` when they are right).
+
+    Praat text files start with ``File type = "ooTextFile"`` (``"ooTextFile
+    short"`` in old short-format files) and ``Object class = "TextGrid"``.
+    """
+    if not "".join(lines).strip():
+        return "the file is empty"
+    first = lines[0].strip()
+    if "ooBinaryFile" in first:
+        return "it is a binary TextGrid; save it from Praat as a text file"
+    if not first.replace(" ", "").startswith('Filetype="ooTextFile'):
+        return f"line 1 is {first[:40]!r}, expected 'File type = \"ooTextFile\"'"
+    second = lines[1].strip() if len(lines) > 1 else ""
+    if not second.replace(" ", "").startswith('Objectclass="TextGrid'):
+        return f"line 2 is {second[:40]!r}, expected 'Object class = \"TextGrid\"'"
+    return None
+
+
+def count_mismatch(lines: list[str]) -> str | None:
+    """Declared tier or interval counts that differ from what a long-format TextGrid holds.
+
+    Returns
+    -------
+    str or None
+        The first mismatch (``None`` when the counts agree, or for the short
+        text format, which has no item headers to count).
+    """
+    declared_tiers: int | None = None
+    items = 0
+    tier_sizes: list[tuple[int, int]] = []  # (declared, found) per tier
+    for line in lines:
+        if declared_tiers is None and re.match(r"^\s*size\s*=\s*\d+\s*$", line):
+            declared_tiers = int(line.split("=")[1])
+        if _ITEM.match(line):
+            items += 1
+        count = _COUNT.match(line)
+        if count is not None:
+            tier_sizes.append((int(count.group(1)), 0))
+        elif _INTERVAL.match(line) and tier_sizes:
+            declared, found = tier_sizes[-1]
+            tier_sizes[-1] = (declared, found + 1)
+    long_format = any("tiers?" in line for line in lines[:8])
+    if long_format and declared_tiers is not None and declared_tiers != items:
+        return f"it declares {declared_tiers} tier(s) but holds {items} (cut short?)"
+    for tier, (declared, found) in enumerate(tier_sizes, 1):
+        if declared != found:
+            return f"tier {tier} declares {declared} interval(s) but holds {found} (cut short?)"
+    return None
 
 
 def _find_tier(names: list[str], wanted: tuple[str, ...]) -> str | None:
@@ -116,12 +217,18 @@ def read_textgrid(
     except OSError as exc:
         raise AlignmentError(f"cannot read TextGrid {str(p)!r}: {exc.strerror}") from None
     text = decode_text(raw, p.name)
+    header = header_problem(text.splitlines())
+    if header is not None:
+        raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {header}")
     try:
         tg: dict[str, Any] = textgrid_io.parseTextgridStr(text, includeEmptyIntervals=False)
-    except Exception as exc:  # praatio raises bare exceptions on malformed text
+    except Exception:  # praatio raises bare exceptions (IndexError...) on malformed text
         raise AlignmentError(
-            f"{p.name}: not a readable Praat TextGrid (long or short text format): {exc}"
+            f"{p.name}: not a readable Praat TextGrid: {malformed_reason(text)}"
         ) from None
+    mismatch = count_mismatch(text.splitlines())  # praatio may stop early without failing
+    if mismatch is not None:
+        raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {mismatch}")
     tiers = {t["name"]: t for t in tg["tiers"] if t["class"] == "IntervalTier"}
     names = list(tiers)
     p_name = phone_tier if phone_tier is not None else _find_tier(names, PHONE_TIER_NAMES)
