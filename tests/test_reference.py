@@ -352,6 +352,16 @@ def test_default_reference_ships_with_provenance():
     assert shipped == ["README.md", "default.vtref"]
     stats, level = ref.lookup("AH-N", 15)
     assert level == "bigram" and (stats["count"] >= ref.min_count).all()
+    # `vtract reference info` without a file describes this one
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+
+    res = CliRunner().invoke(cli, ["reference", "info"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    assert info["sha256"] == ref.sha256 and info["shipped_default"] is True
+    assert info["path"] == str(default_reference_path()) and info["calibrated"] is True
 
 
 def test_default_reference_matches_the_estimator_code():

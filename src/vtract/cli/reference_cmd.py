@@ -154,16 +154,21 @@ def build_command(
 
 
 @reference_group.command("info")
-@click.argument("ref", type=click.Path(dir_okay=False))
+@click.argument("ref", type=click.Path(dir_okay=False), required=False)
 @click.option(
     "--files", "show_files", is_flag=True, help="Also list the input files with their hashes."
 )
-def info_command(ref: str, show_files: bool) -> None:
-    """Describe the reference REF (JSON): name, estimator, corpus, counts, hash."""
-    from ..reference import Reference
+def info_command(ref: str | None, show_files: bool) -> None:
+    """Describe the reference REF (JSON): name, estimator, corpus, counts, hash.
 
-    r = Reference.load(ref)
-    info = r.info()
+    Without REF, the reference shipped with vtract (the one analyze and
+    batch use by default), with its path.
+    """
+    from ..reference import Reference, default_reference_path
+
+    path = Path(ref) if ref is not None else default_reference_path()
+    r = Reference.load(path)
+    info = {**r.info(), "path": str(path), "shipped_default": ref is None}
     if show_files:
         info["files"] = r.meta.get("files", [])
     click.echo(json.dumps(info, sort_keys=True, indent=1))
