@@ -310,3 +310,15 @@ def test_html_shows_the_tract_dynamics_against_the_organic_range():
     # outside the organic 5-95 % range -> bold; inside -> plain
     assert "<b>1.9</b>" in text and "<b>250</b>" not in text
     assert "0.8 – 1.5" in text and "150 – 600" in text
+
+
+def test_html_keeps_flag_codes_and_bigrams_whole(html_report):
+    rep, _, text = html_report
+    style = text[text.index("<style>") : text.index("</style>")]
+    code_rule = style[style.index(".code{") :]
+    code_rule = code_rule[: code_rule.index("}")]
+    assert "break-all" not in code_rule and "keep-all" in code_rule  # hashes may break, codes not
+    for flag in rep.flags:
+        assert f"<td class='code'>{flag.code}</td>" in text
+    for b in rep.bigrams:
+        assert f"<td class='code'>{b.bigram}</td>" in text

@@ -86,8 +86,11 @@ text-transform:uppercase;letter-spacing:.05em}
 border:1px solid #aaa;border-radius:4px}
 .gauge .mark{position:absolute;top:-5px;width:3px;height:28px;background:#111}
 .gauge .thr{position:absolute;top:0;width:1px;height:18px;background:#555}
-.muted{color:#57606a;font-size:.9rem}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;
+.muted{color:#57606a;font-size:.9rem}
+.mono{font-family:ui-monospace,Menlo,Consolas,monospace;
 font-size:.82rem;word-break:break-all}
+.code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem;word-break:keep-all;
+overflow-wrap:normal}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
 th,td{border-bottom:1px solid #e1e4e8;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;position:sticky;top:0}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -251,7 +254,7 @@ def _dynamics(report: Any) -> str:
         lo, mid, hi = [*(ranges.get(name) or []), None, None, None][:3]
         outside = lo is not None and hi is not None and value is not None and not lo <= value <= hi
         rows.append(
-            f"<tr><td class='mono'>{_e(name)}</td><td>{_e(_DESCRIPTOR_TEXT.get(name, ''))}</td>"
+            f"<tr><td class='code'>{_e(name)}</td><td>{_e(_DESCRIPTOR_TEXT.get(name, ''))}</td>"
             f"<td class='num'>{'<b>' if outside else ''}{_num(value)}{'</b>' if outside else ''}"
             f"</td><td class='num'>{_num(lo)} – {_num(hi)}</td><td class='num'>{_num(mid)}</td></tr>"
         )
@@ -280,7 +283,7 @@ def _flags(report: Any) -> str:
     else:
         rows = "".join(
             "<tr>"
-            f"<td>{_e(f.severity)}</td><td class='mono'>{_e(f.code)}</td><td>{_e(f.message)}</td>"
+            f"<td>{_e(f.severity)}</td><td class='code'>{_e(f.code)}</td><td>{_e(f.message)}</td>"
             f"<td class='num'>{_num(f.measured)} {_e(f.unit)}</td>"
             f"<td class='num'>{_num(f.expected_min)} – {_num(f.expected_max)}</td>"
             f"<td>{_e(f.bigram or '')}</td>"
@@ -317,11 +320,11 @@ def _evidence_table(report: Any) -> str:
     for b in sorted(report.bigrams, key=lambda b: (b.boundary, b.bigram)):
         cls = ' class="flagged"' if b.flags else ""
         rows.append(
-            f"<tr{cls}><td class='mono'>{_e(b.bigram)}</td><td>{_e(b.ipa)}</td>"
+            f"<tr{cls}><td class='code'>{_e(b.bigram)}</td><td>{_e(b.ipa)}</td>"
             f"<td>{_e(b.word)}</td><td class='num'>{_num(b.boundary, '.3f')}</td>"
             f"<td class='num'>{_span(b.start, b.end)}</td><td class='num'>{_num(b.length_cm, '.1f')}</td>"
             f"<td class='num'>{_num(b.deviation, '.2f')}</td><td class='num'>{_num(b.score, '.2f')}</td>"
-            f"<td>{_e(b.reference_level)}</td><td class='mono'>{_e(', '.join(b.flags))}</td></tr>"
+            f"<td>{_e(b.reference_level)}</td><td class='code'>{_e(', '.join(b.flags))}</td></tr>"
         )
     return (
         f"<section><h2>Evidence ({len(report.bigrams)} bigrams)</h2>"
