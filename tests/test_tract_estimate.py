@@ -279,3 +279,11 @@ def test_cli_estimate(tmp_path, vowel16):
     assert json.loads(old_name.stdout)["areas_cm2"] == record["areas_cm2"]
     res = runner.invoke(cli, ["estimate", str(path), "--start", "0.2", "--end", "0.9"])
     assert res.exit_code == 1 and "past the end" in res.output
+    # the estimate comes with its anatomical findings: a 5.5 cm tract is no human's
+    assert record["flags"] == []
+    res = runner.invoke(cli, [*args, "--length", "5.5", "--method", "lpc"])
+    flags = json.loads(res.stdout)["flags"]
+    (length,) = [f for f in flags if f["code"] == "tract_length_out_of_range"]
+    assert length["measured"] == pytest.approx(5.5) and length["expected_min"] == 6.0
+    res = runner.invoke(cli, [*args[:-1], "--length", "5.5", "--method", "lpc"])
+    assert "critical tract_length_out_of_range: median vocal tract length 5.5 cm" in res.stdout

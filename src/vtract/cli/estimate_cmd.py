@@ -57,9 +57,14 @@ def estimate_command(
     """Estimate the vocal-tract areas of FILE between --start and --end seconds.
 
     The file is analysed at its own sample rate (8-48 kHz); each method
-    resamples as documented in ``vtract.tract.estimate``.
+    resamples as documented in ``vtract.tract.estimate``. The estimate is
+    checked against human anatomy (``vtract.plausibility.check_plausibility``: areas,
+    their ratio, length, straw-like shape) and the findings are printed with it.
     """
+    from dataclasses import asdict
+
     from ..evidence import load
+    from ..plausibility import check_plausibility
     from ..tract import estimate_tract
 
     if not end > start >= 0.0:
@@ -76,8 +81,16 @@ def estimate_command(
         length_cm=length_cm,
         solver=solver,
     )
+    flags = check_plausibility(est)
     if as_json:
-        record = {"file": file, "sha256": ev.sha256, "start": start, "end": end, **est.to_dict()}
+        record = {
+            "file": file,
+            "sha256": ev.sha256,
+            "start": start,
+            "end": end,
+            **est.to_dict(),
+            "flags": [asdict(f) for f in flags],
+        }
         click.echo(json.dumps(record))
         return
     click.echo(f"{file} [{start:.3f}-{end:.3f} s] method={est.method}")
@@ -93,3 +106,6 @@ def estimate_command(
     )
     if est.fit_error_db == est.fit_error_db:
         click.echo(f"fit error {est.fit_error_db:.2f} dB")
+    click.echo("anatomical findings: " + ("none" if not flags else str(len(flags))))
+    for f in flags:
+        click.echo(f"  {f.severity} {f.code}: {f.message}")
