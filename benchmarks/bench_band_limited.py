@@ -10,10 +10,13 @@ alignments cached), band-limits its audio to the telephone band (resampled
 calibration on the original and the band-limited copy, with the same alignment
 (so only the audio differs).
 
-Printed and written to ``results/band_limited.json``: per label, how many
-recordings lie above the calibrated threshold before and after, the median
-shift of the statistic, the ROC AUC of the statistic before and after, and the
-descriptor medians. The shipped calibration was fitted on these recordings, so
+Printed and written to ``results/band_limited.json`` (``band_limited_<rate>.json``
+for another ``--rate``): per label, how many recordings lie above the calibrated
+threshold before and after, the median shift of the statistic, the ROC AUC of
+the statistic before and after, the descriptor medians, and the high-band level
+(:mod:`vtract.bandwidth`) of originals and copies with the share below
+:data:`~vtract.bandwidth.MIN_HIGH_BAND_DB` (called band-limited by
+``vtract.analyze`` even when stored at a full-band rate). The shipped calibration was fitted on these recordings, so
 the "original" figures are in-sample (optimistic); the comparison between the
 two columns is what this measures. ``vtract.analyze`` gives ``inconclusive`` for
 evidence below :data:`vtract.analysis.MIN_CALIBRATED_RATE_HZ` because of it.
@@ -44,6 +47,7 @@ from _detection_corpus import (
 )
 from _harness import write_result
 from bench_detection import SETTINGS
+from vtract.bandwidth import HIGH_BAND_HZ, MIN_HIGH_BAND_DB, high_band_level_db
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
@@ -66,9 +70,14 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
     aln = cached_alignment(item, ev)
     if aln is None:
         return []
+    narrow = band_limited(ev, rate)
     tables = {
         "original": cached_features(item, SETTINGS),
-        "band_limited": item_features(item, band_limited(ev, rate), aln, SETTINGS),
+        "band_limited": item_features(item, narrow, aln, SETTINGS),
+    }
+    levels = {
+        "original": high_band_level_db(ev.samples, ev.sr),
+        "band_limited": high_band_level_db(narrow.samples, narrow.sr),
     }
     # the detector's evidence minimum: bigram occurrences, more for recognised phones
     need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
@@ -85,6 +94,7 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
                 "label": item.label,
                 "kind": kind,
                 "statistic": float(model.statistic(d)[0]),
+                "high_band_level_db": levels[kind],
                 **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
             }
         )
@@ -103,6 +113,17 @@ def summarise(rows: pd.DataFrame, threshold: float) -> dict[str, Any]:
             "above_threshold_band_limited": round(float((g["band_limited"] > threshold).mean()), 4),
             "median_statistic_shift": round(float((g["band_limited"] - g["original"]).median()), 3),
         }
+        for kind in ("original", "band_limited"):
+            level = rows.loc[
+                rows["file"].isin(g["file"]) & (rows["kind"] == kind), "high_band_level_db"
+            ]
+            out["per_label"][label][f"high_band_db_{kind}"] = {
+                "min": round(float(level.min()), 1),
+                "median": round(float(level.median()), 1),
+                "max": round(float(level.max()), 1),
+                # what vtract.analyze calls band-limited (inconclusive) at this level
+                "below_min_high_band_db": round(float((level < MIN_HIGH_BAND_DB).mean()), 4),
+            }
     y = (both["label"] != "organic").to_numpy()
     for kind in ("original", "band_limited"):
         out[f"auc_{kind}"] = round(roc_auc(y, both[kind].to_numpy(np.float64)), 4)
@@ -132,13 +153,21 @@ def main() -> None:
             print(f"{n}/{len(items)} recordings", flush=True)
     figures = summarise(pd.DataFrame(rows), cal.threshold)
     figures["rate_hz"] = args.rate
-    params = {"settings": SETTINGS, "rate_hz": args.rate, "librispeech_per_subset": args.libri}
+    figures["min_high_band_db"] = MIN_HIGH_BAND_DB
+    params = {
+        "settings": SETTINGS,
+        "rate_hz": args.rate,
+        "librispeech_per_subset": args.libri,
+        "high_band_hz": list(HIGH_BAND_HZ),
+    }
     if args.no_json:
         import json
 
         print(json.dumps(figures, indent=2))
         return
-    write_result("band_limited", figures, params)
+    write_result(
+        "band_limited" if args.rate == 8000 else f"band_limited_{args.rate}", figures, params
+    )
 
 
 if __name__ == "__main__":

@@ -78,8 +78,32 @@ def test_telephone_band_evidence_gets_no_verdict(tmp_path):
     sf.write(narrow, resample_poly(x, 8000, sr), 8000, subtype="PCM_16")
     rep = analyze(narrow, alignment=lab)
     assert rep.verdict == "inconclusive" and rep.score is None
-    assert "recorded at 8000 Hz" in rep.reason and "nothing above 4000 Hz" in rep.reason
+    assert "sampled at 8000 Hz" in rep.reason and "nothing above 4000 Hz" in rep.reason
     assert rep.n_bigrams > 0 and rep.bigrams  # the per-bigram evidence is still shown
+    # decoded to 8 kHz by the caller: the same
+    decoded = analyze(vtract.load(wav, sr=8000), alignment=lab)
+    assert decoded.verdict == "inconclusive" and "sampled at 8000 Hz" in decoded.reason
+
+
+def test_telephone_band_evidence_stored_at_a_full_band_rate_gets_no_verdict(tmp_path):
+    """The 8 kHz copy converted back to 16 kHz: the rate says full band, the spectrum not
+    (vtract.bandwidth; the corpus's recordings lie at -45 dB or above)."""
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    from vtract.bandwidth import MIN_HIGH_BAND_DB
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    full = analyze(wav, alignment=lab)
+    assert full.provenance["parameters"]["high_band_level_db"] > MIN_HIGH_BAND_DB + 10
+    x, sr = sf.read(wav)
+    stored = tmp_path / "a0009_8k_at_16k.wav"
+    sf.write(stored, resample_poly(resample_poly(x, 8000, sr), 16000, 8000), 16000, "PCM_16")
+    rep = analyze(stored, alignment=lab)
+    assert rep.provenance["parameters"]["high_band_level_db"] < MIN_HIGH_BAND_DB
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "band-limited although sampled at 16000 Hz" in rep.reason
+    assert rep.n_bigrams > 0 and rep.bigrams
 
 
 def _sha256(path) -> str:

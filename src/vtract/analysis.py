@@ -14,6 +14,7 @@ before it gives a verdict.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .bandwidth import HIGH_BAND_HZ, MIN_HIGH_BAND_DB, high_band_level_db
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
@@ -298,16 +300,36 @@ def reference_features(
 MIN_CALIBRATED_RATE_HZ = 16000
 
 
-def _band_limited_is_inconclusive(decision: Decision, original_sr: int) -> Decision:
-    """``inconclusive`` with the reason when the evidence's own rate is below the calibrated one."""
-    if original_sr >= MIN_CALIBRATED_RATE_HZ or decision.verdict == "inconclusive":
+def _band_limited_is_inconclusive(
+    decision: Decision, rate_hz: int, high_band_db: float
+) -> Decision:
+    """``inconclusive`` with the reason when the evidence is band-limited.
+
+    Either its own rate is below the calibrated one, or its spectrum above
+    6 kHz is empty although the rate is not (:mod:`vtract.bandwidth`).
+    """
+    if decision.verdict == "inconclusive":
         return decision
-    reason = (
-        f"the evidence was recorded at {original_sr} Hz and holds nothing above "
-        f"{original_sr / 2:.0f} Hz; the detector is calibrated on recordings of at least "
+    why = (
+        "the detector is calibrated on full-band recordings of at least "
         f"{MIN_CALIBRATED_RATE_HZ} Hz, and on band-limited copies of them its statistic "
         "stops separating synthetic from organic speech"
     )
+    if rate_hz < MIN_CALIBRATED_RATE_HZ:
+        reason = (
+            f"the evidence is sampled at {rate_hz} Hz and holds nothing above "
+            f"{rate_hz / 2:.0f} Hz; {why}"
+        )
+    elif high_band_db < MIN_HIGH_BAND_DB:  # nan (no speech-band power) is not judged
+        lo, hi = HIGH_BAND_HZ
+        reason = (
+            f"the evidence is band-limited although sampled at {rate_hz} Hz: its "
+            f"{lo / 1000:g}-{hi / 1000:g} kHz band lies {-high_band_db:.0f} dB below its speech "
+            f"band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} dB), as in telephone audio "
+            f"converted to a higher rate; {why}"
+        )
+    else:
+        return decision
     return dataclasses.replace(decision, verdict="inconclusive", score=None, reason=reason)
 
 
@@ -381,7 +403,10 @@ def analyze(
     Report
         Verdict, score, flags, per-bigram evidence and provenance. Evidence
         whose own sample rate is below :data:`MIN_CALIBRATED_RATE_HZ` (8 kHz
-        telephone audio) is analysed but gets ``inconclusive``, with the reason.
+        telephone audio), or whose spectrum is telephone-band at a full-band
+        rate (:data:`vtract.bandwidth.MIN_HIGH_BAND_DB`; the level is in the
+        provenance parameters as ``high_band_level_db``), is analysed but
+        gets ``inconclusive``, with the reason.
 
     Raises
     ------
@@ -412,7 +437,12 @@ def analyze(
     # what the report needs of the evidence, so its samples can be freed after the features
     ev_file = None if ev.path is None else str(ev.path)
     ev_summary = ev.summary()
-    original_sr = int(ev.original_sr)
+    # band-limiting: the lower of the file's rate and the rate it was decoded to...
+    rate_hz = min(int(ev.original_sr), int(ev.sr))
+    # ...and, at full-band rates, the spectrum at 6-7 kHz
+    high_band_db = (
+        high_band_level_db(ev.samples, ev.sr) if ev.sr >= 2 * HIGH_BAND_HZ[1] else math.nan
+    )
     inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
     sha256, pcm_sha256 = ev.sha256, ev.pcm_sha256
 
@@ -434,7 +464,7 @@ def analyze(
 
             flags = plausibility_flags(features)
         decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
-        decision = _band_limited_is_inconclusive(decision, original_sr)
+        decision = _band_limited_is_inconclusive(decision, rate_hz, high_band_db)
         del features  # the report needs only the per-bigram evidence
         big = decision.bigrams
     warnings.extend(decision.warnings)
@@ -450,6 +480,7 @@ def analyze(
         "transcript": transcript,
         "alignment_source": None if aln is None else aln.source,
         "statistic": decision.statistic,
+        "high_band_level_db": round(high_band_db, 2) if math.isfinite(high_band_db) else None,
     }
     if decision.descriptors:
         params["descriptors"] = dict(decision.descriptors)

@@ -519,6 +519,13 @@ def _tel_speech(d: Path, x: np.ndarray, sr: int) -> Path:
     return d / "speech_tel8k.wav"
 
 
+def _tel_speech_upsampled(d: Path, x: np.ndarray, sr: int) -> Path:
+    """Telephone audio converted back to 44.1 kHz: a full-band rate, a telephone spectrum."""
+    y = resample_poly(bandpass(resample_poly(x, 8000, sr), 8000, 300, 3400), 441, 80)
+    sf.write(d / "speech_tel_44k.wav", y, 44100, subtype="PCM_16")
+    return d / "speech_tel_44k.wav"
+
+
 def _hires_speech(d: Path, x: np.ndarray, sr: int) -> Path:
     sf.write(d / "speech_96k.flac", resample_poly(x, 96000, sr), 96000, subtype="PCM_24")
     return d / "speech_96k.flac"
@@ -546,6 +553,7 @@ _speech_case("speech_pcm_24", ANALYSES, _w("PCM_24", "speech_24.wav"))
 _speech_case("speech_float_wav", ANALYSES, _w("FLOAT", "speech_float.wav"))
 _speech_case("speech_six_channel", ANALYSES, _six_speech)
 _speech_case("speech_telephone_8k", NOT_CONFIDENT, _tel_speech)  # band-limited: no verdict
+_speech_case("speech_telephone_at_44k", NOT_CONFIDENT, _tel_speech_upsampled)  # the same
 _speech_case("speech_hires_96k", ANALYSES, _hires_speech)
 # libsndfile gives up on a truncated FLAC ("lost sync") but reads a truncated MP3.
 _speech_case("speech_truncated_flac", CLEAN, _trunc_speech("FLAC", ".flac"), loads=None)

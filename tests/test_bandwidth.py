@@ -1,0 +1,60 @@
+"""vtract.bandwidth: the high-band level that tells telephone-band audio at full-band rates."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.signal import welch
+
+from vtract.bandwidth import (
+    HIGH_BAND_HZ,
+    MIN_HIGH_BAND_DB,
+    SPEECH_BAND_HZ,
+    high_band_level_db,
+)
+from vtract.errors import VtractError
+from vtract.evidence import resample
+
+
+def _reference_level(x: np.ndarray, sr: int) -> float:
+    """Independent reference: one Welch average over the whole signal."""
+    f, p = welch(x, sr, window="hann", nperseg=512, noverlap=0, detrend=False)
+    high = p[(f >= HIGH_BAND_HZ[0]) & (f <= HIGH_BAND_HZ[1])].mean()
+    speech = p[(f >= SPEECH_BAND_HZ[0]) & (f <= SPEECH_BAND_HZ[1])].mean()
+    return 10 * math.log10(high / speech)
+
+
+def test_block_by_block_equals_one_welch_average():
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.standard_normal(int(2.6 * (1 << 20)))) * 1e-3  # red noise, > 2 blocks
+    x -= np.convolve(x, np.ones(64) / 64, mode="same")  # keep it bounded
+    assert high_band_level_db(x, 16000) == pytest.approx(_reference_level(x, 16000), abs=1e-9)
+
+
+def test_white_noise_is_flat_and_its_telephone_copy_is_not():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(16000 * 5)
+    assert high_band_level_db(x, 16000) == pytest.approx(0.0, abs=0.3)  # flat spectrum: 0 dB
+    phone = resample(resample(x, 16000, 8000), 8000, 16000)  # what vtract.load does to 8 kHz
+    assert high_band_level_db(phone, 16000) < MIN_HIGH_BAND_DB
+    # a low-pass at 7.5 kHz leaves the 6-7 kHz band within 1 dB (the filter's roll-off)
+    wide = resample(resample(x, 16000, 15000), 15000, 16000)
+    assert high_band_level_db(wide, 16000) == pytest.approx(0.0, abs=1.0)
+
+
+def test_unmeasurable_and_refused_inputs():
+    assert math.isnan(high_band_level_db(np.ones(100), 16000))  # shorter than a segment
+    assert math.isnan(high_band_level_db(np.zeros(16000), 16000))  # no speech-band power
+    with pytest.raises(VtractError, match="at least 14000 Hz"):
+        high_band_level_db(np.ones(16000), 8000)
+
+
+def test_shipped_examples_are_full_band():
+    from vtract.demo import example_recordings
+    from vtract.evidence import load
+
+    for rec in example_recordings():
+        ev = load(rec.path)
+        assert high_band_level_db(ev.samples, ev.sr) > MIN_HIGH_BAND_DB + 10, rec.path.name
