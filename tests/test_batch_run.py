@@ -176,11 +176,12 @@ def test_journal_left_by_a_crash_is_recovered(corpus, tmp_path):
     out = tmp_path / "r.parquet"
     items = hash_inputs(discover_inputs(folder))
     settings = analysis_settings(fake_analyze, None, {})
-    task = AnalyzeTask(per_file=fake_analyze, settings=settings)
+    task = AnalyzeTask(per_file=fake_analyze)
     output = BatchOutput(out, settings=settings).open()
     for item in items[1:3]:
         row, bigrams, _ = task(item)
         row["elapsed_s"] = 123.0  # marks rows that came from the journal
+        row["analysis_settings"] = settings  # as analyze_many stamps every row
         output.record(row, bigrams)
     journal = output.journal_path
     output.abort()  # like a crash: no table published, journal kept

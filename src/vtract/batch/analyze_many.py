@@ -60,9 +60,6 @@ class AnalyzeTask:
     options : dict
         Extra keyword arguments for ``per_file``. ``pronunciations`` is
         passed only for inputs aligned from a transcript.
-    settings : str
-        :func:`~vtract.batch.settings.analysis_settings` of this run, stamped
-        on every row.
     with_bigrams : bool
         Also return the per-bigram rows.
     keep_report : bool
@@ -74,7 +71,6 @@ class AnalyzeTask:
     per_file: Callable[..., Any] | None = None
     reference: Any = None
     options: dict[str, Any] = field(default_factory=dict)
-    settings: str = ""
     with_bigrams: bool = False
     keep_report: bool = False
     reports_dir: str | None = None
@@ -103,7 +99,6 @@ class AnalyzeTask:
                 f"when listed, {report.sha256} when analysed)"
             )
         row = report_row(item, report)
-        row["analysis_settings"] = self.settings
         bigrams = bigram_rows(item, report) if self.with_bigrams else []
         if self.reports_dir is not None:
             target = write_report_json(
@@ -357,7 +352,6 @@ def analyze_many(
         per_file=per_file,
         reference=reference,
         options=dict(options),
-        settings=settings,
         with_bigrams=per_bigram is not None,
         keep_report=out is None,
         reports_dir=None if reports_dir is None else os.path.abspath(os.fspath(reports_dir)),
@@ -392,6 +386,7 @@ def analyze_many(
                 "cpu_s": outcome.cpu_s,
                 "worker": outcome.worker,
                 "worker_maxrss_mb": _finite_or_none(outcome.worker_maxrss_mb),
+                "analysis_settings": settings,  # what BatchOutput checks on resume
             }
             if outcome.ok:
                 row, bigrams, report = outcome.value
@@ -405,7 +400,7 @@ def analyze_many(
                 row = error_row(
                     outcome.item, outcome.error_type or "Error", outcome.error_message or ""
                 )
-                row.update(meta, analysis_settings=settings)
+                row.update(meta)
                 bigrams = []
                 result.failed += 1
                 result.errors.append(
