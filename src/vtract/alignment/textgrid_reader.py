@@ -19,15 +19,7 @@ from typing import Any
 from ..errors import AlignmentError
 from .model import Alignment
 
-__all__ = [
-    "PHONE_TIER_NAMES",
-    "WORD_TIER_NAMES",
-    "count_mismatch",
-    "decode_text",
-    "header_problem",
-    "malformed_reason",
-    "read_textgrid",
-]
+__all__ = ["PHONE_TIER_NAMES", "WORD_TIER_NAMES", "decode_text", "read_textgrid"]
 
 #: Tier names recognised as phones (case-insensitive, also ``<speaker> - <name>``).
 PHONE_TIER_NAMES = (
@@ -81,30 +73,16 @@ _NUMERIC_FIELD = re.compile(
 _ITEM = re.compile(r"^\s*item\s*\[(\d+)\]\s*:\s*$")
 _INTERVAL = re.compile(r"^\s*(?:intervals|points)\s*\[(\d+)\]\s*:?\s*$")
 _COUNT = re.compile(r"^\s*(?:intervals|points):\s*size\s*=\s*(\d+)\s*$")
+_TIER_COUNT = re.compile(r"^\s*size\s*=\s*(\d+)\s*$")
 
 
-def malformed_reason(text: str) -> str:
-    """Why a TextGrid's text cannot be parsed, as precisely as can be said.
+def _malformed_reason(lines: list[str]) -> str:
+    """Why a TextGrid whose header is right cannot be parsed, as precisely as can be said.
 
-    Checks the two header lines, then (long text format) every numeric
-    field and the declared tier and interval counts against what the file
-    holds. Used for the message when the parser fails.
-
-    Parameters
-    ----------
-    text : str
-        Decoded file content.
-
-    Returns
-    -------
-    str
-        A reason naming the line or the tier, or a general one for a file
-        cut short or with a field missing.
+    Checks (long text format) every numeric field, then the declared tier
+    and interval counts against what the file holds; else a general reason
+    for a file cut short or with a field missing.
     """
-    lines = text.splitlines()
-    header = header_problem(lines)
-    if header is not None:
-        return header
     for number, line in enumerate(lines, 1):
         field = _NUMERIC_FIELD.match(line)
         if field is not None:
@@ -113,10 +91,10 @@ def malformed_reason(text: str) -> str:
                 float(value)
             except ValueError:
                 return f"line {number}: {name} = {value[:20]!r} is not a number"
-    return count_mismatch(lines) or "the file is cut short, or a field is missing or malformed"
+    return _count_mismatch(lines) or "the file is cut short, or a field is missing or malformed"
 
 
-def header_problem(lines: list[str]) -> str | None:
+def _header_problem(lines: list[str]) -> str | None:
     """What is wrong with a TextGrid's two header lines (``None`` when they are right).
 
     Praat text files start with ``File type = "ooTextFile"`` (``"ooTextFile
@@ -135,7 +113,7 @@ def header_problem(lines: list[str]) -> str | None:
     return None
 
 
-def count_mismatch(lines: list[str]) -> str | None:
+def _count_mismatch(lines: list[str]) -> str | None:
     """Declared tier or interval counts that differ from what a long-format TextGrid holds.
 
     Returns
@@ -148,8 +126,9 @@ def count_mismatch(lines: list[str]) -> str | None:
     items = 0
     tier_sizes: list[tuple[int, int]] = []  # (declared, found) per tier
     for line in lines:
-        if declared_tiers is None and re.match(r"^\s*size\s*=\s*\d+\s*$", line):
-            declared_tiers = int(line.split("=")[1])
+        tier_count = _TIER_COUNT.match(line) if declared_tiers is None else None
+        if tier_count is not None:
+            declared_tiers = int(tier_count.group(1))
         if _ITEM.match(line):
             items += 1
         count = _COUNT.match(line)
@@ -217,16 +196,17 @@ def read_textgrid(
     except OSError as exc:
         raise AlignmentError(f"cannot read TextGrid {str(p)!r}: {exc.strerror}") from None
     text = decode_text(raw, p.name)
-    header = header_problem(text.splitlines())
+    lines = text.splitlines()
+    header = _header_problem(lines)
     if header is not None:
         raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {header}")
     try:
         tg: dict[str, Any] = textgrid_io.parseTextgridStr(text, includeEmptyIntervals=False)
     except Exception:  # praatio raises bare exceptions (IndexError...) on malformed text
         raise AlignmentError(
-            f"{p.name}: not a readable Praat TextGrid: {malformed_reason(text)}"
+            f"{p.name}: not a readable Praat TextGrid: {_malformed_reason(lines)}"
         ) from None
-    mismatch = count_mismatch(text.splitlines())  # praatio may stop early without failing
+    mismatch = _count_mismatch(lines)  # praatio may stop early without failing
     if mismatch is not None:
         raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {mismatch}")
     tiers = {t["name"]: t for t in tg["tiers"] if t["class"] == "IntervalTier"}
