@@ -61,6 +61,7 @@ from vtract.detect.dynamics import (
     DESCRIPTORS,
     DISCRIMINATIVE_L2,
     fit_discriminative,
+    interquartile_range,
     recording_descriptors,
     window_log_areas,
 )
@@ -94,10 +95,6 @@ CANDIDATES: dict[str, str] = {
 _WINDOW = ["file", "boundary_s", "window_index"]
 #: Descriptors whose per-family medians the JSON records (DETECTION.md quotes them).
 MEDIANS_OF = ("shape_spread", "shape_jitter", "back_spread", "front_spread")
-
-
-def _iqr(g: Any) -> pd.Series:
-    return g.quantile(0.75) - g.quantile(0.25)
 
 
 def _repeat_difference(profiles: pd.DataFrame, bigram: pd.Series) -> pd.Series:
@@ -136,8 +133,8 @@ def candidate_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     )
     per_file = win.groupby(level="file")
     out["log_n_windows"] = np.log(out["n_windows"])
-    out["f2_spread"] = _iqr(per_file["f2"])
-    out["f3_spread"] = _iqr(per_file["f3"])
+    out["f2_spread"] = interquartile_range(per_file["f2"])
+    out["f3_spread"] = interquartile_range(per_file["f3"])
     out["length_median"] = per_file["length"].median()
     out["f1_median"] = per_file["f1"].median()
     out["f2_median"] = per_file["f2"].median()

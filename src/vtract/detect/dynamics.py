@@ -60,6 +60,7 @@ __all__ = [
     "DescriptorModel",
     "fit_discriminative",
     "fit_one_class",
+    "interquartile_range",
     "recording_descriptors",
     "window_log_areas",
 ]
@@ -78,8 +79,20 @@ _KEYS = ["file", "boundary_s", "window_index"]
 _NEEDED = ("boundary_s", "window_index", "section", "n_sections", "area_cm2", "length_cm", "f1_hz")
 
 
-def _iqr(x: pd.core.groupby.SeriesGroupBy) -> pd.Series:
-    return x.quantile(0.75) - x.quantile(0.25)
+def interquartile_range(groups: pd.core.groupby.SeriesGroupBy) -> pd.Series:
+    """Interquartile range (75th minus 25th percentile, linear interpolation) per group.
+
+    Parameters
+    ----------
+    groups : pandas.core.groupby.SeriesGroupBy
+        A grouped series, e.g. per-window tract lengths grouped by file.
+
+    Returns
+    -------
+    pandas.Series
+        One value per group: how far a descriptor spreads within a recording.
+    """
+    return groups.quantile(0.75) - groups.quantile(0.25)
 
 
 def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
@@ -119,8 +132,8 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     win = df.groupby(_KEYS, sort=True).agg(length=("length_cm", "first"), f1=("f1_hz", "first"))
     per_file = win.groupby(level="file")
     out["n_windows"] = per_file.size().astype(np.float64)
-    out["length_spread"] = _iqr(per_file["length"])
-    out["f1_spread"] = _iqr(per_file["f1"])
+    out["length_spread"] = interquartile_range(per_file["length"])
+    out["f1_spread"] = interquartile_range(per_file["f1"])
     shapes = window_log_areas(df)
     spread = shapes.groupby(level="file").std(ddof=1).median(axis=1, skipna=True)
     out["shape_spread"] = spread
