@@ -61,6 +61,34 @@ def test_inspect_json_and_exit_codes(tmp_path):
     assert json.loads(missing.stdout)["error"]["type"] == "InputFileError"
 
 
+def test_analyze_empty_textgrid_holds_the_place_of_a_file_without_one():
+    """``--textgrid ''`` in a multi-file run: that file's phones are recognised, the others'
+    alignments still pair up with their files in order."""
+    from vtract.demo import example_recordings
+
+    rec = next(r for r in example_recordings() if r.alignment is not None)
+    res = CliRunner().invoke(
+        cli,
+        [
+            "analyze",
+            str(rec.path),
+            str(rec.path),
+            "--textgrid",
+            "",
+            "--textgrid",
+            str(rec.alignment),
+        ],
+    )
+    assert res.exit_code == 0, res.stderr
+    first, second = (json.loads(x) for x in res.stdout.strip().splitlines())
+    assert first["alignment"]["source"] == "pocketsphinx-recognize"
+    assert first["alignment"]["low_confidence"] is True
+    assert second["alignment"]["low_confidence"] is False
+    assert second["provenance"]["inputs"]["alignment"] == (
+        hashlib.sha256(rec.alignment.read_bytes()).hexdigest()
+    )
+
+
 def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
     from vtract.demo import example_recordings
 

@@ -65,7 +65,8 @@ def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int
     multiple=True,
     type=click.Path(dir_okay=False),
     metavar="F",
-    help="Alignment of FILE: TextGrid, HTS .lab, TIMIT .PHN or CSV (once per file).",
+    help="Alignment of FILE: TextGrid, HTS .lab, TIMIT .PHN or CSV (once per file; "
+    "'' for a file without one, whose phones are then recognised).",
 )
 @pronunciation_option
 @click.option(
@@ -124,7 +125,8 @@ def analyze_command(
     if transcripts and alignments:
         raise click.UsageError("give --transcript or --textgrid, not both")
     per_t = _per_file(transcripts, len(files), "--transcript")
-    per_a = _per_file(alignments, len(files), "--textgrid")
+    # an empty --textgrid holds the place of a file that has none (its phones are recognised)
+    per_a = [a or None for a in _per_file(alignments, len(files), "--textgrid")]
     prons = parse_pronunciations(pronunciation)
 
     ref_obj: Any = None
