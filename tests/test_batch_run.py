@@ -492,6 +492,26 @@ def test_analysis_settings_ignore_spelled_out_defaults_and_name_the_reference(tm
         analysis_settings(None, tmp_path / "missing.vtref", {})
 
 
+def test_resume_after_an_estimator_code_change_is_refused(corpus, tmp_path, monkeypatch):
+    """The version string stays 0.1.0 between development builds; the estimator code
+    fingerprint does not, and a table measured by other estimator code is not resumed."""
+    from vtract.batch import settings as batch_settings
+    from vtract.reference import estimator_fingerprint
+
+    folder, _paths, _ = corpus
+    out = tmp_path / "r.csv"
+    _run(folder, out)
+    recorded = {
+        json.loads(s)["estimator_code_sha256"] for s in pd.read_csv(out)["analysis_settings"]
+    }
+    assert recorded == {estimator_fingerprint()}
+    before = out.read_bytes()
+    monkeypatch.setattr(batch_settings, "estimator_fingerprint", lambda: "f" * 64)
+    with pytest.raises(OutputError, match=r'estimator_code_sha256: "[0-9a-f]{64}" -> "f{64}"'):
+        _run(folder, out)
+    assert out.read_bytes() == before
+
+
 def test_pronunciations_reach_only_inputs_aligned_from_a_transcript(corpus, tmp_path):
     folder, paths, _ = corpus
     (folder / "one.TextGrid").write_text("one")

@@ -322,6 +322,8 @@ def test_cli_build_and_info(tmp_path):
     assert info.exit_code == 0
     data = json.loads(info.output)
     assert data["sha256"] == ref.sha256 and len(data["files"]) == 3
+    assert data["estimator_code_sha256"] == estimator_fingerprint()
+    assert data["estimator_code_matches"] is True
     # a corrupt file is a one-line error with exit code 1
     bad = tmp_path / "bad.vtref"
     bad.write_bytes(b"junk")
@@ -370,3 +372,24 @@ def test_default_reference_matches_the_estimator_code():
     from vtract.reference import default_reference, estimator_fingerprint
 
     assert default_reference().meta["estimator"].get("code_sha256") == estimator_fingerprint()
+    assert default_reference().info()["estimator_code_matches"] is True
+
+
+def test_estimator_fingerprint_ignores_line_endings_but_not_code(tmp_path):
+    """A checkout with Windows line endings has the same fingerprint; any code change not."""
+    from importlib import resources
+
+    from vtract.reference import _source_fingerprint, estimator_fingerprint
+
+    tract = resources.files("vtract").joinpath("tract")
+    sources = sorted(p for p in tract.iterdir() if p.name.endswith(".py"))
+    assert len(sources) >= 10
+    crlf = tmp_path / "crlf"
+    crlf.mkdir()
+    for src in sources:
+        (crlf / src.name).write_bytes(src.read_bytes().replace(b"\n", b"\r\n"))
+    (crlf / "notes.txt").write_text("not code")
+    assert _source_fingerprint(crlf) == estimator_fingerprint()
+    edited = crlf / sources[0].name
+    edited.write_bytes(edited.read_bytes() + b"# a comment\r\n")
+    assert _source_fingerprint(crlf) != estimator_fingerprint()

@@ -326,12 +326,21 @@ class Reference:
         return Reference(self.stats, meta)
 
     def info(self) -> dict[str, Any]:
-        """Short JSON-ready summary (name, method, counts, corpora, hash)."""
+        """Short JSON-ready summary (name, method, counts, corpora, hash).
+
+        ``estimator_code_sha256`` is the estimator fingerprint the reference
+        records (``None``: none recorded) and ``estimator_code_matches``
+        whether it is this vtract's (:func:`estimator_fingerprint`; ``None``
+        when nothing is recorded).
+        """
+        code = (self.meta.get("estimator") or {}).get("code_sha256") or None
         return {
             "name": self.name,
             "format_version": self.meta.get("format_version"),
             "vtract_version": self.meta.get("vtract_version"),
             "method": self.method,
+            "estimator_code_sha256": code,
+            "estimator_code_matches": None if code is None else code == estimator_fingerprint(),
             "n_sections": self.meta.get("n_sections"),
             "n_files": self.meta.get("n_files"),
             "n_speakers": self.meta.get("n_speakers"),
@@ -518,12 +527,20 @@ def estimator_fingerprint() -> str:
     """SHA-256 over the source files of :mod:`vtract.tract` (name and bytes, sorted).
 
     Stored with a reference so that an estimator change, committed or not, is
-    visible: statistics from different estimator code are not comparable.
+    visible: statistics from different estimator code are not comparable, and
+    :func:`vtract.analyze` gives no verdict with a reference whose recorded
+    fingerprint differs. Line endings are read as ``\n`` so that a checkout
+    with Windows line endings has the same fingerprint.
     """
+    return _source_fingerprint(resources.files("vtract").joinpath("tract"))
+
+
+def _source_fingerprint(root: Any) -> str:
+    """SHA-256 over the ``.py`` files in ``root`` (a path or package resource)."""
     h = hashlib.sha256()
-    root = resources.files("vtract").joinpath("tract")
     for name in sorted(p.name for p in root.iterdir() if p.name.endswith(".py")):
-        h.update(name.encode() + b"\0" + root.joinpath(name).read_bytes() + b"\0")
+        text = root.joinpath(name).read_bytes().replace(b"\r\n", b"\n")
+        h.update(name.encode() + b"\0" + text + b"\0")
     return h.hexdigest()
 
 

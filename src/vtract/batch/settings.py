@@ -1,8 +1,9 @@
 """What a batch table's answers depend on besides the input files.
 
 A results table may only be resumed by a run that would give the same
-answers: the same vtract version, per-file function, organic reference and
-analysis options (detector, estimator method, channel, pronunciations...).
+answers: the same vtract version and tract-estimator code, per-file
+function, organic reference and analysis options (detector, estimator
+method, channel, pronunciations...).
 :func:`analysis_settings` states these as canonical JSON, which every row
 carries in its ``analysis_settings`` column; a resumed run whose settings
 differ is refused (:class:`~vtract.batch.output.BatchOutput`) instead of
@@ -19,6 +20,7 @@ from typing import Any
 
 from .._version import __version__
 from ..provenance import file_sha256
+from ..reference import estimator_fingerprint
 from .errors import BatchError
 
 __all__ = ["analysis_settings", "describe_setting", "settings_difference"]
@@ -102,8 +104,10 @@ def analysis_settings(
     Returns
     -------
     str
-        JSON with sorted keys: ``vtract_version``, ``per_file``,
-        ``reference_sha256`` and ``options``.
+        JSON with sorted keys: ``vtract_version``, ``estimator_code_sha256``
+        (:func:`vtract.reference.estimator_fingerprint`: the version string
+        does not change between development builds, the estimator code
+        may), ``per_file``, ``reference_sha256`` and ``options``.
 
     Raises
     ------
@@ -126,6 +130,7 @@ def analysis_settings(
     return json.dumps(
         {
             "vtract_version": __version__,
+            "estimator_code_sha256": estimator_fingerprint(),
             "per_file": name,
             "reference_sha256": _reference_sha256(reference),
             "options": kept,
