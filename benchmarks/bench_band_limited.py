@@ -15,8 +15,10 @@ for another ``--rate``): per label, how many recordings lie above the calibrated
 threshold before and after, the median shift of the statistic, the ROC AUC of
 the statistic before and after, the descriptor medians, and the high-band level
 (:mod:`vtract.bandwidth`) of originals and copies with the share below
-:data:`~vtract.bandwidth.MIN_HIGH_BAND_DB` (called band-limited by
-``vtract.analyze`` even when stored at a full-band rate). The shipped calibration was fitted on these recordings, so
+:data:`~vtract.bandwidth.MIN_HIGH_BAND_DB`, and their spectral-edge drop
+(:func:`~vtract.bandwidth.spectral_edge`) with the share at or above
+:data:`~vtract.bandwidth.MIN_EDGE_DROP_DB` (either rule: called
+band-limited by ``vtract.analyze`` even when stored at a full-band rate). The shipped calibration was fitted on these recordings, so
 the "original" figures are in-sample (optimistic); the comparison between the
 two columns is what this measures. ``vtract.analyze`` gives ``inconclusive`` for
 evidence below :data:`vtract.analysis.MIN_CALIBRATED_RATE_HZ` because of it.
@@ -47,7 +49,14 @@ from _detection_corpus import (
 )
 from _harness import write_result
 from bench_detection import SETTINGS
-from vtract.bandwidth import HIGH_BAND_HZ, MIN_HIGH_BAND_DB, high_band_level_db
+from vtract.bandwidth import (
+    EDGE_SEARCH_HZ,
+    HIGH_BAND_HZ,
+    MIN_EDGE_DROP_DB,
+    MIN_HIGH_BAND_DB,
+    high_band_level_db,
+    spectral_edge,
+)
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
@@ -79,6 +88,10 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
         "original": high_band_level_db(ev.samples, ev.sr),
         "band_limited": high_band_level_db(narrow.samples, narrow.sr),
     }
+    drops = {
+        "original": spectral_edge(ev.samples, ev.sr)[1],
+        "band_limited": spectral_edge(narrow.samples, narrow.sr)[1],
+    }
     # the detector's evidence minimum: bigram occurrences, more for recognised phones
     need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
     rows = []
@@ -95,6 +108,7 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
                 "kind": kind,
                 "statistic": float(model.statistic(d)[0]),
                 "high_band_level_db": levels[kind],
+                "edge_drop_db": drops[kind],
                 **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
             }
         )
@@ -114,9 +128,8 @@ def summarise(rows: pd.DataFrame, threshold: float) -> dict[str, Any]:
             "median_statistic_shift": round(float((g["band_limited"] - g["original"]).median()), 3),
         }
         for kind in ("original", "band_limited"):
-            level = rows.loc[
-                rows["file"].isin(g["file"]) & (rows["kind"] == kind), "high_band_level_db"
-            ]
+            picked = rows["file"].isin(g["file"]) & (rows["kind"] == kind)
+            level = rows.loc[picked, "high_band_level_db"]
             out["per_label"][label][f"high_band_db_{kind}"] = {
                 "min": round(float(level.min()), 1),
                 "median": round(float(level.median()), 1),
@@ -124,6 +137,16 @@ def summarise(rows: pd.DataFrame, threshold: float) -> dict[str, Any]:
                 # what vtract.analyze calls band-limited (inconclusive) at this level
                 "below_min_high_band_db": round(float((level < MIN_HIGH_BAND_DB).mean()), 4),
             }
+            drop = rows.loc[picked, "edge_drop_db"]
+            out["per_label"][label][f"edge_drop_db_{kind}"] = {
+                "min": round(float(drop.min()), 1),
+                "median": round(float(drop.median()), 1),
+                "max": round(float(drop.max()), 1),
+                "at_least_min_edge_drop_db": round(float((drop >= MIN_EDGE_DROP_DB).mean()), 4),
+            }
+            # either rule: what vtract.analyze calls band-limited at a full-band rate
+            either = (level < MIN_HIGH_BAND_DB) | (drop >= MIN_EDGE_DROP_DB)
+            out["per_label"][label][f"called_band_limited_{kind}"] = round(float(either.mean()), 4)
     y = (both["label"] != "organic").to_numpy()
     for kind in ("original", "band_limited"):
         out[f"auc_{kind}"] = round(roc_auc(y, both[kind].to_numpy(np.float64)), 4)
@@ -154,11 +177,13 @@ def main() -> None:
     figures = summarise(pd.DataFrame(rows), cal.threshold)
     figures["rate_hz"] = args.rate
     figures["min_high_band_db"] = MIN_HIGH_BAND_DB
+    figures["min_edge_drop_db"] = MIN_EDGE_DROP_DB
     params = {
         "settings": SETTINGS,
         "rate_hz": args.rate,
         "librispeech_per_subset": args.libri,
         "high_band_hz": list(HIGH_BAND_HZ),
+        "edge_search_hz": list(EDGE_SEARCH_HZ),
     }
     if args.no_json:
         import json

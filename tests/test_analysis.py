@@ -106,6 +106,61 @@ def test_telephone_band_evidence_stored_at_a_full_band_rate_gets_no_verdict(tmp_
     assert rep.n_bigrams > 0 and rep.bigrams
 
 
+def test_audio_low_passed_at_5_5_khz_stored_at_16_khz_gets_no_verdict(tmp_path):
+    """An 11.025 kHz recording converted to 16 kHz keeps its 6-7 kHz band above the
+    telephone threshold (the resampler's stopband), but its spectrum falls off an edge."""
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    from vtract.bandwidth import MIN_EDGE_DROP_DB, MIN_HIGH_BAND_DB
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    full = analyze(wav, alignment=lab)
+    assert full.verdict in ("organic", "synthetic")
+    assert full.provenance["parameters"]["spectral_edge_drop_db"] < MIN_EDGE_DROP_DB - 5
+    x, sr = sf.read(wav)
+    assert sr == 16000
+    stored = tmp_path / "a0009_11k_at_16k.wav"
+    sf.write(stored, resample_poly(resample_poly(x, 441, 640), 640, 441), 16000, "PCM_16")
+    rep = analyze(stored, alignment=lab)
+    params = rep.provenance["parameters"]
+    assert params["high_band_level_db"] > MIN_HIGH_BAND_DB  # the telephone rule misses it
+    assert params["spectral_edge_drop_db"] >= MIN_EDGE_DROP_DB
+    assert 5000 <= params["spectral_edge_hz"] <= 6300
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "band-limited although sampled at 16000 Hz" in rep.reason and "kHz" in rep.reason
+    assert rep.n_bigrams > 0 and rep.bigrams
+
+
+def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
+    """The reference records the estimator fingerprint that measured it; compared with
+    areas from other tract-estimator code its statistics mean nothing, so no verdict."""
+    from vtract.reference import Reference, default_reference_path, estimator_fingerprint
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    running = estimator_fingerprint()
+    same = analyze(wav, alignment=lab)
+    assert same.verdict in ("organic", "synthetic")
+    assert same.provenance["parameters"]["estimator_code_sha256"] == running
+    assert same.reference["estimator_code_sha256"] == running
+    assert not any("estimator code" in w for w in same.warnings)
+
+    other = Reference.from_bytes(default_reference_path().read_bytes())
+    other.meta["estimator"]["code_sha256"] = "0" * 64
+    rep = analyze(wav, alignment=lab, reference=other)
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "other tract-estimator code" in rep.reason and "000000000000..." in rep.reason
+    assert running[:12] in rep.reason and rep.reason in rep.warnings
+    assert rep.bigrams == same.bigrams  # measured all the same, and shown
+
+    unrecorded = Reference.from_bytes(default_reference_path().read_bytes())
+    del unrecorded.meta["estimator"]["code_sha256"]
+    rep = analyze(wav, alignment=lab, reference=unrecorded)
+    assert rep.verdict == same.verdict and rep.score == same.score
+    assert rep.reference["estimator_code_sha256"] is None
+    assert any("does not record the estimator code" in w for w in rep.warnings)
+
+
 def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -1,4 +1,5 @@
-"""vtract.bandwidth: the high-band level that tells telephone-band audio at full-band rates."""
+"""vtract.bandwidth: the high-band level and the spectral edge that tell band-limited audio
+stored at full-band rates."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import pytest
 from scipy.signal import welch
 
 from vtract.bandwidth import (
+    EDGE_BELOW_HZ,
+    EDGE_SEARCH_HZ,
+    EDGE_TOP_HZ,
     HIGH_BAND_HZ,
+    MIN_EDGE_DROP_DB,
     MIN_HIGH_BAND_DB,
     SPEECH_BAND_HZ,
     high_band_level_db,
+    spectral_edge,
 )
 from vtract.errors import VtractError
 from vtract.evidence import resample
@@ -58,3 +64,49 @@ def test_shipped_examples_are_full_band():
     for rec in example_recordings():
         ev = load(rec.path)
         assert high_band_level_db(ev.samples, ev.sr) > MIN_HIGH_BAND_DB + 10, rec.path.name
+        assert spectral_edge(ev.samples, ev.sr)[1] < MIN_EDGE_DROP_DB - 5, rec.path.name
+
+
+def _reference_edge(x: np.ndarray, sr: int) -> tuple[float, float]:
+    """Independent reference of the definition: scipy's Welch spectrum, plain loops."""
+    f, p = welch(x, sr, window="hann", nperseg=512, noverlap=0, detrend=False)
+    best = (math.nan, -math.inf)
+    for fc in f[(f >= EDGE_SEARCH_HZ[0]) & (f <= EDGE_SEARCH_HZ[1])]:
+        below = p[(f > fc - EDGE_BELOW_HZ) & (f <= fc)].mean()
+        above = []
+        start = fc + 156.25  # the first bin at least 150 Hz above (31.25 Hz bins)
+        while start + 250.0 <= EDGE_TOP_HZ:
+            above.append(p[(f >= start) & (f < start + 250.0)].mean())
+            start += 125.0
+        drop = 10 * math.log10(below / max(above))
+        if drop > best[1]:
+            best = (float(fc), drop)
+    return best
+
+
+def test_spectral_edge_equals_a_plain_reference_of_its_definition():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(16000 * 4)
+    narrow = resample(resample(x, 16000, 11025), 11025, 16000)
+    pink = np.cumsum(x) * 1e-2
+    pink -= np.convolve(pink, np.ones(32) / 32, mode="same")
+    for signal in (x, narrow, pink):
+        edge_hz, drop_db = spectral_edge(signal, 16000)
+        ref_hz, ref_db = _reference_edge(signal, 16000)
+        assert edge_hz == ref_hz and drop_db == pytest.approx(ref_db, rel=1e-9, abs=1e-9)
+
+
+def test_white_noise_has_no_edge_and_its_11025_hz_copy_has_one():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(16000 * 5)
+    assert abs(spectral_edge(x, 16000)[1]) < 1.0  # flat: every band above is as high
+    edge_hz, drop_db = spectral_edge(resample(resample(x, 16000, 11025), 11025, 16000), 16000)
+    assert drop_db > MIN_EDGE_DROP_DB + 10 and 5000 <= edge_hz <= EDGE_SEARCH_HZ[1]
+    # a 6.5 kHz low-pass is beyond the search (16 kHz recordings' own filters live there)
+    assert (
+        spectral_edge(resample(resample(x, 16000, 13000), 13000, 16000), 16000)[1]
+        < MIN_EDGE_DROP_DB - 10
+    )
+    assert spectral_edge(np.ones(100), 16000) == pytest.approx((math.nan, math.nan), nan_ok=True)
+    with pytest.raises(VtractError, match="at least 15000 Hz"):
+        spectral_edge(x, 14000)

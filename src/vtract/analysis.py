@@ -23,11 +23,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .bandwidth import HIGH_BAND_HZ, MIN_HIGH_BAND_DB, high_band_level_db
+from .bandwidth import (
+    EDGE_TOP_HZ,
+    HIGH_BAND_HZ,
+    MIN_EDGE_DROP_DB,
+    MIN_HIGH_BAND_DB,
+    high_band_level_db,
+    spectral_edge,
+)
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
 from .provenance import file_sha256, provenance
+from .reference import estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
 
 if TYPE_CHECKING:
@@ -233,10 +241,38 @@ def _reference_summary(ref: Any, sha256: str | None) -> dict[str, Any]:
         "vtract_version": meta.get("vtract_version"),
         "sha256": sha256,
         "method": getattr(ref, "method", None),
+        "estimator_code_sha256": reference_estimator_code(ref),
         "n_files": meta.get("n_files"),
         "n_speakers": meta.get("n_speakers"),
         "calibrated": sorted(calibration) if isinstance(calibration, dict) else [],
     }
+
+
+def reference_estimator_code(reference: Any) -> str | None:
+    """The estimator fingerprint a reference records, or ``None`` when it records none.
+
+    It is :func:`vtract.reference.estimator_fingerprint` of the vtract that
+    measured the reference's organic recordings (``vtract reference build``
+    and the shipped default record it; :meth:`Reference.fit` stores what
+    its ``estimator`` argument says).
+    """
+    meta = getattr(reference, "meta", {}) or {}
+    estimator = meta.get("estimator") if isinstance(meta, dict) else None
+    code = estimator.get("code_sha256") if isinstance(estimator, dict) else None
+    return str(code) if code else None
+
+
+def _estimator_mismatch(reference: Any, running_code: str) -> str | None:
+    """Why the reference's statistics do not fit this vtract's estimator, or ``None``."""
+    code = reference_estimator_code(reference)
+    if code is None or code == running_code:
+        return None
+    return (
+        f"the reference was measured with other tract-estimator code (estimator "
+        f"fingerprint {code[:12]}..., this vtract's is {running_code[:12]}...): its organic "
+        "statistics and calibrated thresholds are not comparable with areas measured "
+        "now; rebuild the reference with this vtract (vtract reference build)"
+    )
 
 
 def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
@@ -301,12 +337,13 @@ MIN_CALIBRATED_RATE_HZ = 16000
 
 
 def _band_limited_is_inconclusive(
-    decision: Decision, rate_hz: int, high_band_db: float
+    decision: Decision, rate_hz: int, high_band_db: float, edge: tuple[float, float]
 ) -> Decision:
     """``inconclusive`` with the reason when the evidence is band-limited.
 
     Either its own rate is below the calibrated one, or its spectrum above
-    6 kHz is empty although the rate is not (:mod:`vtract.bandwidth`).
+    6 kHz is empty although the rate is not, or it falls off a low-pass edge
+    between 3 and 6.3 kHz (:mod:`vtract.bandwidth`).
     """
     if decision.verdict == "inconclusive":
         return decision
@@ -327,6 +364,13 @@ def _band_limited_is_inconclusive(
             f"{lo / 1000:g}-{hi / 1000:g} kHz band lies {-high_band_db:.0f} dB below its speech "
             f"band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} dB), as in telephone audio "
             f"converted to a higher rate; {why}"
+        )
+    elif edge[1] >= MIN_EDGE_DROP_DB:  # nan (not measurable) is not judged
+        reason = (
+            f"the evidence is band-limited although sampled at {rate_hz} Hz: its spectrum "
+            f"falls {edge[1]:.0f} dB near {edge[0] / 1000:.1f} kHz and stays down above it "
+            f"(full-band speech: less than {MIN_EDGE_DROP_DB:.0f} dB), as in audio low-pass "
+            f"filtered or recorded at a lower rate (11.025 kHz) before it was converted; {why}"
         )
     else:
         return decision
@@ -405,8 +449,17 @@ def analyze(
         whose own sample rate is below :data:`MIN_CALIBRATED_RATE_HZ` (8 kHz
         telephone audio), or whose spectrum is telephone-band at a full-band
         rate (:data:`vtract.bandwidth.MIN_HIGH_BAND_DB`; the level is in the
-        provenance parameters as ``high_band_level_db``), is analysed but
-        gets ``inconclusive``, with the reason.
+        provenance parameters as ``high_band_level_db``), or whose spectrum
+        falls off a low-pass edge between 3 and 6.3 kHz
+        (:func:`vtract.bandwidth.spectral_edge`, at least
+        :data:`~vtract.bandwidth.MIN_EDGE_DROP_DB`; ``spectral_edge_hz`` and
+        ``spectral_edge_drop_db`` in the provenance parameters), is analysed
+        but gets ``inconclusive``, with the reason. So does evidence analysed
+        with a reference that records another estimator fingerprint
+        (:func:`vtract.reference.estimator_fingerprint`: its statistics come
+        from other tract-estimator code); a reference that records none
+        gets a warning. The running fingerprint is in the provenance
+        parameters as ``estimator_code_sha256``.
 
     Raises
     ------
@@ -427,6 +480,15 @@ def analyze(
         check_alignment(aln)
 
     warnings = list(ev.warnings)
+    estimator_code = estimator_fingerprint()
+    mismatch = _estimator_mismatch(ref, estimator_code)
+    if mismatch is not None:
+        warnings.append(mismatch)
+    elif reference_estimator_code(ref) is None:
+        warnings.append(
+            "the reference does not record the estimator code that measured it, so "
+            "that its statistics fit this vtract's estimator could not be checked"
+        )
     if aln is not None and aln.low_confidence:
         warnings.append(_low_confidence_warning(aln))
     if aln is not None:
@@ -443,6 +505,7 @@ def analyze(
     high_band_db = (
         high_band_level_db(ev.samples, ev.sr) if ev.sr >= 2 * HIGH_BAND_HZ[1] else math.nan
     )
+    edge = spectral_edge(ev.samples, ev.sr) if ev.sr >= 2 * EDGE_TOP_HZ else (math.nan, math.nan)
     inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
     sha256, pcm_sha256 = ev.sha256, ev.pcm_sha256
 
@@ -464,7 +527,11 @@ def analyze(
 
             flags = plausibility_flags(features)
         decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
-        decision = _band_limited_is_inconclusive(decision, rate_hz, high_band_db)
+        decision = _band_limited_is_inconclusive(decision, rate_hz, high_band_db, edge)
+        if mismatch is not None and decision.verdict != "inconclusive":
+            decision = dataclasses.replace(
+                decision, verdict="inconclusive", score=None, reason=mismatch
+            )
         del features  # the report needs only the per-bigram evidence
         big = decision.bigrams
     warnings.extend(decision.warnings)
@@ -481,6 +548,9 @@ def analyze(
         "alignment_source": None if aln is None else aln.source,
         "statistic": decision.statistic,
         "high_band_level_db": round(high_band_db, 2) if math.isfinite(high_band_db) else None,
+        "spectral_edge_hz": edge[0] if math.isfinite(edge[0]) else None,
+        "spectral_edge_drop_db": round(edge[1], 2) if math.isfinite(edge[1]) else None,
+        "estimator_code_sha256": estimator_code,
     }
     if decision.descriptors:
         params["descriptors"] = dict(decision.descriptors)

@@ -26,10 +26,15 @@ import numpy as np
 from .errors import VtractError
 
 __all__ = [
+    "EDGE_BELOW_HZ",
+    "EDGE_SEARCH_HZ",
+    "EDGE_TOP_HZ",
     "HIGH_BAND_HZ",
+    "MIN_EDGE_DROP_DB",
     "MIN_HIGH_BAND_DB",
     "SPEECH_BAND_HZ",
     "high_band_level_db",
+    "spectral_edge",
 ]
 
 #: Band whose level tells full-band from telephone-band audio (Hz): well
@@ -41,6 +46,21 @@ SPEECH_BAND_HZ = (300.0, 3400.0)
 #: as band-limited: the corpus's full-band recordings reach -45.2 dB at the
 #: lowest, their telephone-band copies -64.6 dB at the highest.
 MIN_HIGH_BAND_DB = -55.0
+
+#: Where :func:`spectral_edge` looks for a low-pass edge (Hz): above the
+#: telephone band's, below the transition of 16 kHz recordings' own filters.
+EDGE_SEARCH_HZ = (3000.0, 6300.0)
+#: Band below a candidate edge whose mean level is compared (Hz).
+EDGE_BELOW_HZ = 1000.0
+#: Top of the bands above a candidate edge (Hz).
+EDGE_TOP_HZ = 7500.0
+#: Evidence whose spectrum drops this far (dB) at an edge in
+#: :data:`EDGE_SEARCH_HZ` is taken as band-limited: the corpus's recordings
+#: reach 20.5 dB at the most, their 5.5 kHz (11.025 kHz audio) copies 20.1 dB
+#: at the least and 99.8 % of them exceed 25 dB.
+MIN_EDGE_DROP_DB = 25.0
+_EDGE_SUB_BAND_HZ = 250.0
+_EDGE_GAP_HZ = 150.0
 
 _SEGMENT = 512  # Welch segment (32 ms at 16 kHz)
 _BLOCK = 1 << 20  # samples per block: bounded memory on long recordings
@@ -73,13 +93,88 @@ def high_band_level_db(samples: np.ndarray, sr: int) -> float:
     VtractError
         The rate is too low to hold the high band.
     """
-    x = np.asarray(samples).ravel()  # converted block by block: no float64 copy of an hour
-    if sr < 2 * HIGH_BAND_HZ[1]:
-        raise VtractError(
-            f"high_band_level_db needs a rate of at least {2 * HIGH_BAND_HZ[1]:.0f} Hz, got {sr}"
-        )
-    if x.size < _SEGMENT:
+    spectrum = _long_term_spectrum(samples, sr, HIGH_BAND_HZ[1], "high_band_level_db")
+    if spectrum is None:
         return math.nan
+    freqs, psd = spectrum
+    high = psd[(freqs >= HIGH_BAND_HZ[0]) & (freqs <= HIGH_BAND_HZ[1])].mean()
+    speech = psd[(freqs >= SPEECH_BAND_HZ[0]) & (freqs <= SPEECH_BAND_HZ[1])].mean()
+    if not speech > 0.0:
+        return math.nan
+    if not high > 0.0:
+        return -math.inf
+    return float(10.0 * math.log10(high / speech))
+
+
+def spectral_edge(samples: np.ndarray, sr: int) -> tuple[float, float]:
+    """The steepest fall of the long-term spectrum between 3 and 6.3 kHz: where, and how deep.
+
+    For every candidate edge frequency ``fc`` in :data:`EDGE_SEARCH_HZ` (each
+    bin of the Welch spectrum of :func:`high_band_level_db`) the drop is the
+    mean power density of the :data:`EDGE_BELOW_HZ` below ``fc`` over the
+    *highest* mean density of the 250 Hz sub-bands (half-overlapping) from
+    ``fc + 150 Hz`` up to :data:`EDGE_TOP_HZ`, in dB. Speech falls off
+    gradually, so every band above a point of a full-band spectrum holds
+    some sub-band near the level just below it; audio that was low-pass
+    filtered (an 11.025 kHz recording, a low-bitrate encoder's low-pass)
+    keeps nothing above its edge but the resampling filter's stopband.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate (Hz); at least twice :data:`EDGE_TOP_HZ`.
+
+    Returns
+    -------
+    (edge_hz, drop_db) : tuple of float
+        The candidate with the largest drop and that drop (at or above
+        :data:`MIN_EDGE_DROP_DB`: band-limited); ``(nan, nan)`` when it
+        cannot be measured (shorter than one segment, or no power below
+        the edge), ``drop_db = inf`` when nothing at all lies above it.
+
+    Raises
+    ------
+    VtractError
+        The rate is too low to hold the bands above the edge.
+    """
+    spectrum = _long_term_spectrum(samples, sr, EDGE_TOP_HZ, "spectral_edge")
+    if spectrum is None:
+        return math.nan, math.nan
+    freqs, psd = spectrum
+    step = freqs[1] - freqs[0]
+    # mean density of every 250 Hz sub-band, by its first bin (cumulative sums)
+    per_band = max(1, round(_EDGE_SUB_BAND_HZ / step))
+    cumulative = np.concatenate(([0.0], np.cumsum(psd)))
+    band_start = np.arange(freqs.size - per_band + 1)
+    band_mean = (cumulative[band_start + per_band] - cumulative[band_start]) / per_band
+    hop = max(1, per_band // 2)
+    best_drop, best_hz = -math.inf, math.nan
+    for i in np.flatnonzero((freqs >= EDGE_SEARCH_HZ[0]) & (freqs <= EDGE_SEARCH_HZ[1])):
+        below = psd[(freqs > freqs[i] - EDGE_BELOW_HZ) & (freqs <= freqs[i])].mean()
+        starts = np.arange(i + math.ceil(_EDGE_GAP_HZ / step), freqs.size, hop)
+        starts = starts[freqs[np.minimum(starts + per_band, freqs.size - 1)] <= EDGE_TOP_HZ]
+        if starts.size == 0 or not below > 0.0:
+            continue
+        above = band_mean[starts].max()
+        drop = math.inf if not above > 0.0 else 10.0 * math.log10(below / above)
+        if drop > best_drop:
+            best_drop, best_hz = drop, float(freqs[i])
+    if math.isnan(best_hz):
+        return math.nan, math.nan
+    return best_hz, float(best_drop)
+
+
+def _long_term_spectrum(
+    samples: np.ndarray, sr: int, top_hz: float, name: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(freqs, psd)`` of the Welch average, block by block; ``None`` below one segment."""
+    x = np.asarray(samples).ravel()  # converted block by block: no float64 copy of an hour
+    if sr < 2 * top_hz:
+        raise VtractError(f"{name} needs a rate of at least {2 * top_hz:.0f} Hz, got {sr}")
+    if x.size < _SEGMENT:
+        return None
     window = np.hanning(_SEGMENT + 1)[:-1]  # periodic Hann, as scipy.signal.welch uses
     total = np.zeros(_SEGMENT // 2 + 1)
     n_segments = x.size // _SEGMENT
@@ -89,12 +184,5 @@ def high_band_level_db(samples: np.ndarray, sr: int) -> float:
         frames = np.asarray(x[first * _SEGMENT : last * _SEGMENT], dtype=np.float64)
         spectra = np.fft.rfft(frames.reshape(-1, _SEGMENT) * window, axis=1)
         total += np.sum(spectra.real**2 + spectra.imag**2, axis=0)
-    psd = total / n_segments  # the scale cancels in the ratio
-    freqs = np.fft.rfftfreq(_SEGMENT, 1.0 / sr)
-    high = psd[(freqs >= HIGH_BAND_HZ[0]) & (freqs <= HIGH_BAND_HZ[1])].mean()
-    speech = psd[(freqs >= SPEECH_BAND_HZ[0]) & (freqs <= SPEECH_BAND_HZ[1])].mean()
-    if not speech > 0.0:
-        return math.nan
-    if not high > 0.0:
-        return -math.inf
-    return float(10.0 * math.log10(high / speech))
+    psd = total / n_segments  # the scale cancels in every ratio taken of it
+    return np.fft.rfftfreq(_SEGMENT, 1.0 / sr), psd
