@@ -12,9 +12,18 @@ band.
 On the 524 recordings of the labelled corpus that ``bench_band_limited.py``
 scores, the originals lie at -45.2 dB or above and their telephone-band
 copies at -64.6 dB or below; :data:`MIN_HIGH_BAND_DB` sits between them.
+
 Band-limiting at 5.5 kHz (11.025 kHz audio stored at a higher rate) is
-caught only in part (6 % of such copies): the resampling filter's stopband
-leaves the 6-7 kHz band near -47 dB (median).
+caught that way only in part (6 % of such copies): the resampling filter's
+stopband leaves the 6-7 kHz band near -47 dB (median), within the range of
+full-band speech. What such audio has instead is an edge: its long-term
+spectrum falls steeply and stays down. :func:`spectral_edge` measures the
+deepest such fall between 3 and 6.3 kHz; the same 524 recordings fall
+20.5 dB at the most, their 11.025 kHz copies 20.1 dB at the least and
+99.8 % of them 25 dB or more (:data:`MIN_EDGE_DROP_DB`). Edges above
+6.3 kHz are not looked for: 16 kHz recordings have their own anti-aliasing
+filter there, and 6.5 kHz copies (13 kHz audio) fall only 1-27 dB (median
+7-11 dB), so they are not caught (2 of the 524 are).
 """
 
 from __future__ import annotations

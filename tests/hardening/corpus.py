@@ -526,6 +526,14 @@ def _tel_speech_upsampled(d: Path, x: np.ndarray, sr: int) -> Path:
     return d / "speech_tel_44k.wav"
 
 
+def _low_passed_speech_at_48k(d: Path, x: np.ndarray, sr: int) -> Path:
+    """11.025 kHz audio converted to 48 kHz: its 6-7 kHz band keeps the resampler's
+    stopband (above the telephone threshold), its spectrum an edge near 5.5 kHz."""
+    y = resample_poly(resample_poly(x, 11025, sr), 48000, 11025)
+    sf.write(d / "speech_11k_at_48k.wav", y, 48000, subtype="PCM_16")
+    return d / "speech_11k_at_48k.wav"
+
+
 def _hires_speech(d: Path, x: np.ndarray, sr: int) -> Path:
     sf.write(d / "speech_96k.flac", resample_poly(x, 96000, sr), 96000, subtype="PCM_24")
     return d / "speech_96k.flac"
@@ -554,6 +562,7 @@ _speech_case("speech_float_wav", ANALYSES, _w("FLOAT", "speech_float.wav"))
 _speech_case("speech_six_channel", ANALYSES, _six_speech)
 _speech_case("speech_telephone_8k", NOT_CONFIDENT, _tel_speech)  # band-limited: no verdict
 _speech_case("speech_telephone_at_44k", NOT_CONFIDENT, _tel_speech_upsampled)  # the same
+_speech_case("speech_11k_at_48k", NOT_CONFIDENT, _low_passed_speech_at_48k)  # spectral edge
 _speech_case("speech_hires_96k", ANALYSES, _hires_speech)
 # libsndfile gives up on a truncated FLAC ("lost sync") but reads a truncated MP3.
 _speech_case("speech_truncated_flac", CLEAN, _trunc_speech("FLAC", ".flac"), loads=None)
