@@ -322,3 +322,46 @@ def test_html_keeps_flag_codes_and_bigrams_whole(html_report):
         assert f"<td class='code'>{flag.code}</td>" in text
     for b in rep.bigrams:
         assert f"<td class='code'>{b.bigram}</td>" in text
+
+
+def _conditions_rows(text: str) -> list[list[str]]:
+    """The cells of the 'Conditions for a verdict' table, row by row (tags removed)."""
+    import html
+    import re
+
+    section = text[text.index("Conditions for a verdict") :]
+    section = section[section.index("<tbody>") : section.index("</tbody>")]
+    return [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell))
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", section)
+    ]
+
+
+def test_html_lists_the_conditions_for_a_verdict_with_their_values():
+    """Rate, high band, spectral edge and estimator code, as vtract.analyze judged them."""
+    rep = make_report()
+    rows = _conditions_rows(rep.to_html())  # a report without the measurements
+    assert [r[3] for r in rows] == ["met", "not measured", "not measured", "not measured"]
+    assert rows[0][1:3] == ["16000 Hz", "≥ 16000 Hz"]
+
+    params = rep.provenance["parameters"]
+    params.update(
+        high_band_level_db=-47.2,
+        spectral_edge_hz=6250.0,
+        spectral_edge_drop_db=41.3,
+        estimator_code_sha256="a" * 64,
+    )
+    rep.reference["estimator_code_sha256"] = "b" * 64
+    rows = _conditions_rows(rep.to_html())
+    assert [r[3] for r in rows] == ["met", "met", "not met", "not met"]
+    assert rows[1][1:3] == ["-47.2 dB", "≥ -55 dB"]
+    assert rows[2][1:3] == ["41.3 dB near 6.25 kHz", "< 25 dB"]
+    assert rows[3][1] == "reference bbbbbbbbbbbb…, this vtract aaaaaaaaaaaa…"
+    rep.reference["estimator_code_sha256"] = "a" * 64
+    rep.evidence["original_sr"] = 8000
+    rows = _conditions_rows(rep.to_html())
+    assert [r[3] for r in rows] == ["not met", "met", "not met", "met"]
+    assert rows[3][1] == "the same"

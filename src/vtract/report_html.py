@@ -127,6 +127,7 @@ def render_html(
         f"<style>{_CSS}</style></head><body><main>",
         _header(report),
         _verdict(report),
+        _conditions(report),
         _dynamics(report),
         _warnings(report),
         _flags(report),
@@ -266,6 +267,88 @@ def _dynamics(report: Any) -> str:
         '<div class="scroll"><table><thead><tr><th>descriptor</th><th>what it measures</th>'
         "<th>this recording</th><th>organic 5–95 %</th><th>organic median</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
+
+
+def _conditions(report: Any) -> str:
+    """What must hold for a verdict, as measured on this recording (vtract.analyze's rules)."""
+    from .analysis import MIN_CALIBRATED_RATE_HZ
+    from .bandwidth import (
+        EDGE_SEARCH_HZ,
+        HIGH_BAND_HZ,
+        MIN_EDGE_DROP_DB,
+        MIN_HIGH_BAND_DB,
+        SPEECH_BAND_HZ,
+    )
+
+    params = (report.provenance or {}).get("parameters", {}) or {}
+    ev = report.evidence or {}
+    rates = [r for r in (ev.get("original_sr"), ev.get("sr")) if isinstance(r, (int, float))]
+    rate = min(rates) if rates else None
+    level = params.get("high_band_level_db")
+    edge_hz, drop = params.get("spectral_edge_hz"), params.get("spectral_edge_drop_db")
+    running = params.get("estimator_code_sha256")
+    recorded = (report.reference or {}).get("estimator_code_sha256")
+
+    def status(value: Any, met: bool) -> str:
+        if value is None:
+            return "not measured"
+        return "met" if met else "<b>not met</b>"
+
+    if running is None:
+        code_value, code_status = "not recorded in this report", "not measured"
+    elif recorded is None:
+        code_value, code_status = "the reference records none", "not checked"
+    else:
+        same = recorded == running
+        code_value = (
+            "the same" if same else f"reference {recorded[:12]}…, this vtract {running[:12]}…"
+        )
+        code_status = status(recorded, same)
+    lo, hi = HIGH_BAND_HZ
+    s_lo, s_hi = SPEECH_BAND_HZ
+    e_lo, e_hi = EDGE_SEARCH_HZ
+    rows = [
+        (
+            "sample rate of the evidence (the lower of the file's and the decoded)",
+            "–" if rate is None else f"{rate:.0f} Hz",
+            f"≥ {MIN_CALIBRATED_RATE_HZ} Hz",
+            status(rate, rate is not None and rate >= MIN_CALIBRATED_RATE_HZ),
+        ),
+        (
+            f"level of the {lo / 1000:g}–{hi / 1000:g} kHz band re the "
+            f"{s_lo / 1000:g}–{s_hi / 1000:g} kHz band",
+            "–" if level is None else f"{_num(level)} dB",
+            f"≥ {MIN_HIGH_BAND_DB:g} dB",
+            status(level, level is not None and level >= MIN_HIGH_BAND_DB),
+        ),
+        (
+            f"deepest low-pass edge of the spectrum between {e_lo / 1000:g} and "
+            f"{e_hi / 1000:g} kHz",
+            "–" if drop is None else f"{_num(drop)} dB near {_num(edge_hz / 1000)} kHz",
+            f"< {MIN_EDGE_DROP_DB:g} dB",
+            status(drop, drop is not None and drop < MIN_EDGE_DROP_DB),
+        ),
+        (
+            "tract-estimator code of the reference and of this vtract",
+            code_value,
+            "the same",
+            code_status,
+        ),
+    ]
+    body = "".join(
+        f"<tr><td>{_e(what)}</td><td class='num'>{_e(value)}</td><td class='num'>{_e(need)}</td>"
+        f"<td>{state}</td></tr>"
+        for what, value, need, state in rows
+    )
+    return (
+        "<section><h2>Conditions for a verdict</h2>"
+        '<p class="muted">The detector is calibrated on full-band recordings measured by the '
+        "reference's own estimator code; when a condition is not met the verdict is "
+        "inconclusive (docs/LIMITS.md).</p>"
+        '<div class="scroll"><table><thead><tr><th>condition</th><th>this recording</th>'
+        f"<th>required</th><th>status</th></tr></thead><tbody>{body}</tbody></table></div>"
+        "</section>"
     )
 
 
