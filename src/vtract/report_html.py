@@ -325,7 +325,9 @@ def _conditions(report: Any) -> str:
         (
             f"deepest low-pass edge of the spectrum between {e_lo / 1000:g} and "
             f"{e_hi / 1000:g} kHz",
-            "–" if drop is None else f"{_num(drop)} dB near {_num(edge_hz / 1000)} kHz",
+            "–"
+            if drop is None or edge_hz is None
+            else f"{_num(drop)} dB near {_num(edge_hz / 1000)} kHz",
             f"< {MIN_EDGE_DROP_DB:g} dB",
             status(drop, drop is not None and drop < MIN_EDGE_DROP_DB),
         ),
