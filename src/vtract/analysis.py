@@ -370,7 +370,7 @@ def _band_limited_is_inconclusive(
             f"the evidence is band-limited although sampled at {rate_hz} Hz: its spectrum "
             f"falls {edge[1]:.0f} dB near {edge[0] / 1000:.1f} kHz and stays down above it "
             f"(full-band speech: less than {MIN_EDGE_DROP_DB:.0f} dB), as in audio low-pass "
-            f"filtered or recorded at a lower rate (11.025 kHz) before it was converted; {why}"
+            f"filtered or recorded at a lower rate (e.g. 11.025 kHz) before it was converted; {why}"
         )
     else:
         return decision
