@@ -23,20 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .bandwidth import (
-    EDGE_TOP_HZ,
-    HIGH_BAND_HZ,
-    MIN_EDGE_DROP_DB,
-    MIN_HIGH_BAND_DB,
-    high_band_level_db,
-    spectral_edge,
-)
+from .bandwidth import EDGE_TOP_HZ, HIGH_BAND_HZ, high_band_level_db, spectral_edge
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
 from .provenance import file_sha256, provenance
-from .reference import estimator_fingerprint
+from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
+from .verdict_conditions import MIN_CALIBRATED_RATE_HZ, verdict_conditions
 
 if TYPE_CHECKING:
     from .alignment.model import Alignment
@@ -44,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYSIS_RATE",
+    "MIN_CALIBRATED_RATE_HZ",
     "RECOGNITION_MIN_SCORE_PER_FRAME",
     "analyze",
     "check_alignment",
@@ -241,38 +236,11 @@ def _reference_summary(ref: Any, sha256: str | None) -> dict[str, Any]:
         "vtract_version": meta.get("vtract_version"),
         "sha256": sha256,
         "method": getattr(ref, "method", None),
-        "estimator_code_sha256": reference_estimator_code(ref),
+        "estimator_code_sha256": recorded_estimator_fingerprint(ref),
         "n_files": meta.get("n_files"),
         "n_speakers": meta.get("n_speakers"),
         "calibrated": sorted(calibration) if isinstance(calibration, dict) else [],
     }
-
-
-def reference_estimator_code(reference: Any) -> str | None:
-    """The estimator fingerprint a reference records, or ``None`` when it records none.
-
-    It is :func:`vtract.reference.estimator_fingerprint` of the vtract that
-    measured the reference's organic recordings (``vtract reference build``
-    and the shipped default record it; :meth:`Reference.fit` stores what
-    its ``estimator`` argument says).
-    """
-    meta = getattr(reference, "meta", {}) or {}
-    estimator = meta.get("estimator") if isinstance(meta, dict) else None
-    code = estimator.get("code_sha256") if isinstance(estimator, dict) else None
-    return str(code) if code else None
-
-
-def _estimator_mismatch(reference: Any, running_code: str) -> str | None:
-    """Why the reference's statistics do not fit this vtract's estimator, or ``None``."""
-    code = reference_estimator_code(reference)
-    if code is None or code == running_code:
-        return None
-    return (
-        f"the reference was measured with other tract-estimator code (estimator "
-        f"fingerprint {code[:12]}..., this vtract's is {running_code[:12]}...): its organic "
-        "statistics and calibrated thresholds are not comparable with areas measured "
-        "now; rebuild the reference with this vtract (vtract reference build)"
-    )
 
 
 def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
@@ -325,56 +293,6 @@ def reference_features(
         )
     features = extract_features(evidence, alignment, speaker=speaker, label=label, **settings)
     return features, settings, warnings
-
-
-#: Evidence recorded below this rate holds nothing above half of it (8 kHz
-#: telephone audio: nothing above 4 kHz). The shipped reference and
-#: calibration come from recordings of 16 kHz or more, and on telephone-band
-#: copies of them the default detector's statistic stops separating synthetic
-#: from organic speech (``benchmarks/bench_band_limited.py``,
-#: ``docs/LIMITS.md``), so such evidence gets no verdict.
-MIN_CALIBRATED_RATE_HZ = 16000
-
-
-def _band_limited_is_inconclusive(
-    decision: Decision, rate_hz: int, high_band_db: float, edge: tuple[float, float]
-) -> Decision:
-    """``inconclusive`` with the reason when the evidence is band-limited.
-
-    Either its own rate is below the calibrated one, or its spectrum above
-    6 kHz is empty although the rate is not, or it falls off a low-pass edge
-    between 3 and 6.3 kHz (:mod:`vtract.bandwidth`).
-    """
-    if decision.verdict == "inconclusive":
-        return decision
-    why = (
-        "the detector is calibrated on full-band recordings of at least "
-        f"{MIN_CALIBRATED_RATE_HZ} Hz, and on band-limited copies of them its statistic "
-        "stops separating synthetic from organic speech"
-    )
-    if rate_hz < MIN_CALIBRATED_RATE_HZ:
-        reason = (
-            f"the evidence is sampled at {rate_hz} Hz and holds nothing above "
-            f"{rate_hz / 2:.0f} Hz; {why}"
-        )
-    elif high_band_db < MIN_HIGH_BAND_DB:  # nan (no speech-band power) is not judged
-        lo, hi = HIGH_BAND_HZ
-        reason = (
-            f"the evidence is band-limited although sampled at {rate_hz} Hz: its "
-            f"{lo / 1000:g}-{hi / 1000:g} kHz band lies {-high_band_db:.0f} dB below its speech "
-            f"band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} dB), as in telephone audio "
-            f"converted to a higher rate; {why}"
-        )
-    elif edge[1] >= MIN_EDGE_DROP_DB:  # nan (not measurable) is not judged
-        reason = (
-            f"the evidence is band-limited although sampled at {rate_hz} Hz: its spectrum "
-            f"falls {edge[1]:.0f} dB near {edge[0] / 1000:.1f} kHz and stays down above it "
-            f"(full-band speech: less than {MIN_EDGE_DROP_DB:.0f} dB), as in audio low-pass "
-            f"filtered or recorded at a lower rate (e.g. 11.025 kHz) before it was converted; {why}"
-        )
-    else:
-        return decision
-    return dataclasses.replace(decision, verdict="inconclusive", score=None, reason=reason)
 
 
 def _decide(
@@ -459,7 +377,8 @@ def analyze(
         (:func:`vtract.reference.estimator_fingerprint`: its statistics come
         from other tract-estimator code); a reference that records none
         gets a warning. The running fingerprint is in the provenance
-        parameters as ``estimator_code_sha256``.
+        parameters as ``estimator_code_sha256``. These conditions are stated
+        once, in :mod:`vtract.verdict_conditions`.
 
     Raises
     ------
@@ -479,12 +398,23 @@ def analyze(
     if aln is not None:
         check_alignment(aln)
 
-    warnings = list(ev.warnings)
+    # band-limiting: the lower of the file's rate and the rate it was decoded to...
+    rate_hz = min(int(ev.original_sr), int(ev.sr))
+    # ...and, at full-band rates, the spectrum at 6-7 kHz and its low-pass edge
+    high_band_db = (
+        high_band_level_db(ev.samples, ev.sr) if ev.sr >= 2 * HIGH_BAND_HZ[1] else math.nan
+    )
+    edge = spectral_edge(ev.samples, ev.sr) if ev.sr >= 2 * EDGE_TOP_HZ else (math.nan, math.nan)
     estimator_code = estimator_fingerprint()
-    mismatch = _estimator_mismatch(ref, estimator_code)
-    if mismatch is not None:
-        warnings.append(mismatch)
-    elif reference_estimator_code(ref) is None:
+    conditions = verdict_conditions(
+        rate_hz, high_band_db, *edge, recorded_estimator_fingerprint(ref), estimator_code
+    )
+
+    warnings = list(ev.warnings)
+    code_condition = next(c for c in conditions if c.key == "estimator_code")
+    if code_condition.status == "not met":
+        warnings.append(code_condition.reason)
+    elif code_condition.status == "not checked":
         warnings.append(
             "the reference does not record the estimator code that measured it, so "
             "that its statistics fit this vtract's estimator could not be checked"
@@ -499,13 +429,6 @@ def analyze(
     # what the report needs of the evidence, so its samples can be freed after the features
     ev_file = None if ev.path is None else str(ev.path)
     ev_summary = ev.summary()
-    # band-limiting: the lower of the file's rate and the rate it was decoded to...
-    rate_hz = min(int(ev.original_sr), int(ev.sr))
-    # ...and, at full-band rates, the spectrum at 6-7 kHz
-    high_band_db = (
-        high_band_level_db(ev.samples, ev.sr) if ev.sr >= 2 * HIGH_BAND_HZ[1] else math.nan
-    )
-    edge = spectral_edge(ev.samples, ev.sr) if ev.sr >= 2 * EDGE_TOP_HZ else (math.nan, math.nan)
     inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
     sha256, pcm_sha256 = ev.sha256, ev.pcm_sha256
 
@@ -527,10 +450,10 @@ def analyze(
 
             flags = plausibility_flags(features)
         decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
-        decision = _band_limited_is_inconclusive(decision, rate_hz, high_band_db, edge)
-        if mismatch is not None and decision.verdict != "inconclusive":
+        unmet = next((c for c in conditions if c.status == "not met"), None)
+        if unmet is not None and decision.verdict != "inconclusive":
             decision = dataclasses.replace(
-                decision, verdict="inconclusive", score=None, reason=mismatch
+                decision, verdict="inconclusive", score=None, reason=unmet.reason
             )
         del features  # the report needs only the per-bigram evidence
         big = decision.bigrams

@@ -71,6 +71,7 @@ __all__ = [
     "default_reference",
     "default_reference_path",
     "estimator_fingerprint",
+    "recorded_estimator_fingerprint",
 ]
 
 #: Name written in every reference file.
@@ -333,7 +334,7 @@ class Reference:
         whether it is this vtract's (:func:`estimator_fingerprint`; ``None``
         when nothing is recorded).
         """
-        code = (self.meta.get("estimator") or {}).get("code_sha256") or None
+        code = recorded_estimator_fingerprint(self)
         return {
             "name": self.name,
             "format_version": self.meta.get("format_version"),
@@ -533,6 +534,20 @@ def estimator_fingerprint() -> str:
     with Windows line endings has the same fingerprint.
     """
     return _source_fingerprint(resources.files("vtract").joinpath("tract"))
+
+
+def recorded_estimator_fingerprint(reference: Any) -> str | None:
+    """The estimator fingerprint a reference records, or ``None`` when it records none.
+
+    It is :func:`estimator_fingerprint` of the vtract that measured the
+    reference's organic recordings (``vtract reference build`` and the
+    shipped default record it; :meth:`Reference.fit` stores what its
+    ``estimator`` argument says). Any object with a ``meta`` mapping is read.
+    """
+    meta = getattr(reference, "meta", {}) or {}
+    estimator = meta.get("estimator") if isinstance(meta, dict) else None
+    code = estimator.get("code_sha256") if isinstance(estimator, dict) else None
+    return str(code) if code else None
 
 
 def _source_fingerprint(root: Any) -> str:

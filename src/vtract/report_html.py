@@ -272,76 +272,24 @@ def _dynamics(report: Any) -> str:
 
 def _conditions(report: Any) -> str:
     """What must hold for a verdict, as measured on this recording (vtract.analyze's rules)."""
-    from .analysis import MIN_CALIBRATED_RATE_HZ
-    from .bandwidth import (
-        EDGE_SEARCH_HZ,
-        HIGH_BAND_HZ,
-        MIN_EDGE_DROP_DB,
-        MIN_HIGH_BAND_DB,
-        SPEECH_BAND_HZ,
-    )
+    from .verdict_conditions import verdict_conditions
 
     params = (report.provenance or {}).get("parameters", {}) or {}
     ev = report.evidence or {}
     rates = [r for r in (ev.get("original_sr"), ev.get("sr")) if isinstance(r, (int, float))]
-    rate = min(rates) if rates else None
-    level = params.get("high_band_level_db")
-    edge_hz, drop = params.get("spectral_edge_hz"), params.get("spectral_edge_drop_db")
-    running = params.get("estimator_code_sha256")
-    recorded = (report.reference or {}).get("estimator_code_sha256")
-
-    def status(value: Any, met: bool) -> str:
-        if value is None:
-            return "not measured"
-        return "met" if met else "<b>not met</b>"
-
-    if running is None:
-        code_value, code_status = "not recorded in this report", "not measured"
-    elif recorded is None:
-        code_value, code_status = "the reference records none", "not checked"
-    else:
-        same = recorded == running
-        code_value = (
-            "the same" if same else f"reference {recorded[:12]}…, this vtract {running[:12]}…"
-        )
-        code_status = status(recorded, same)
-    lo, hi = HIGH_BAND_HZ
-    s_lo, s_hi = SPEECH_BAND_HZ
-    e_lo, e_hi = EDGE_SEARCH_HZ
-    rows = [
-        (
-            "sample rate of the evidence (the lower of the file's and the decoded)",
-            "–" if rate is None else f"{rate:.0f} Hz",
-            f"≥ {MIN_CALIBRATED_RATE_HZ} Hz",
-            status(rate, rate is not None and rate >= MIN_CALIBRATED_RATE_HZ),
-        ),
-        (
-            f"level of the {lo / 1000:g}–{hi / 1000:g} kHz band re the "
-            f"{s_lo / 1000:g}–{s_hi / 1000:g} kHz band",
-            "–" if level is None else f"{_num(level)} dB",
-            f"≥ {MIN_HIGH_BAND_DB:g} dB",
-            status(level, level is not None and level >= MIN_HIGH_BAND_DB),
-        ),
-        (
-            f"deepest low-pass edge of the spectrum between {e_lo / 1000:g} and "
-            f"{e_hi / 1000:g} kHz",
-            "–"
-            if drop is None or edge_hz is None
-            else f"{_num(drop)} dB near {_num(edge_hz / 1000)} kHz",
-            f"< {MIN_EDGE_DROP_DB:g} dB",
-            status(drop, drop is not None and drop < MIN_EDGE_DROP_DB),
-        ),
-        (
-            "tract-estimator code of the reference and of this vtract",
-            code_value,
-            "the same",
-            code_status,
-        ),
-    ]
+    conditions = verdict_conditions(
+        min(rates) if rates else None,
+        params.get("high_band_level_db"),
+        params.get("spectral_edge_hz"),
+        params.get("spectral_edge_drop_db"),
+        (report.reference or {}).get("estimator_code_sha256"),
+        params.get("estimator_code_sha256"),
+    )
     body = "".join(
-        f"<tr><td>{_e(what)}</td><td class='num'>{_e(value)}</td><td class='num'>{_e(need)}</td>"
-        f"<td>{state}</td></tr>"
-        for what, value, need, state in rows
+        f"<tr><td>{_e(c.what)}</td><td class='num'>{_e(c.measured)}</td>"
+        f"<td class='num'>{_e(c.required)}</td>"
+        f"<td>{'<b>not met</b>' if c.status == 'not met' else _e(c.status)}</td></tr>"
+        for c in conditions
     )
     return (
         "<section><h2>Conditions for a verdict</h2>"

@@ -1,0 +1,226 @@
+"""What must hold before the detector may give a verdict, and whether it holds.
+
+The detector is calibrated on full-band recordings measured by the
+reference's own tract-estimator code. :func:`verdict_conditions` states the
+four conditions :func:`vtract.analyze` checks, each with this recording's
+value, the required one and its status; the first condition that is not met
+turns the verdict into ``inconclusive`` with that condition's reason, and
+the HTML report lists all four. Stating them once here keeps the decision
+and the report that explains it from drifting apart.
+
+The conditions, in the order their reasons take precedence:
+
+``sample_rate``
+    the lower of the file's own rate and the rate it was decoded to is at
+    least :data:`MIN_CALIBRATED_RATE_HZ`;
+``high_band_level``
+    its 6-7 kHz band is not below :data:`vtract.bandwidth.MIN_HIGH_BAND_DB`
+    (telephone audio stored at a full-band rate);
+``spectral_edge``
+    its spectrum does not fall :data:`vtract.bandwidth.MIN_EDGE_DROP_DB` or
+    more off an edge between 3 and 6.3 kHz (audio low-passed before it was
+    converted to a full-band rate);
+``estimator_code``
+    the reference records the running estimator fingerprint
+    (:func:`vtract.reference.estimator_fingerprint`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .bandwidth import (
+    EDGE_SEARCH_HZ,
+    HIGH_BAND_HZ,
+    MIN_EDGE_DROP_DB,
+    MIN_HIGH_BAND_DB,
+    SPEECH_BAND_HZ,
+)
+
+__all__ = ["MIN_CALIBRATED_RATE_HZ", "VerdictCondition", "verdict_conditions"]
+
+#: Evidence recorded below this rate holds nothing above half of it (8 kHz
+#: telephone audio: nothing above 4 kHz). The shipped reference and
+#: calibration come from recordings of 16 kHz or more, and on telephone-band
+#: copies of them the default detector's statistic stops separating synthetic
+#: from organic speech (``benchmarks/bench_band_limited.py``,
+#: ``docs/LIMITS.md``), so such evidence gets no verdict.
+MIN_CALIBRATED_RATE_HZ = 16000
+
+_NOT_MEASURED = "not measured"
+
+
+@dataclass(frozen=True)
+class VerdictCondition:
+    """One condition for a verdict, as measured on one recording.
+
+    Attributes
+    ----------
+    key : str
+        ``sample_rate``, ``high_band_level``, ``spectral_edge`` or
+        ``estimator_code``.
+    what : str
+        What the condition is about, in words.
+    measured : str
+        This recording's value (``"–"`` when not measured).
+    required : str
+        What the value must be.
+    status : str
+        ``"met"``, ``"not met"``, ``"not measured"`` or ``"not checked"``
+        (the reference records no estimator fingerprint).
+    reason : str
+        Why there is no verdict, when the status is ``"not met"`` (else ``""``).
+    """
+
+    key: str
+    what: str
+    measured: str
+    required: str
+    status: str
+    reason: str = ""
+
+
+def _measured(value: float | None) -> float | None:
+    """``value`` as a float, ``None`` when it was not measured (``None`` or NaN).
+
+    An infinite level was measured: nothing at all in a band.
+    """
+    if value is None or math.isnan(value):
+        return None
+    return float(value)
+
+
+def _status(value: float | None, ok: bool) -> str:
+    return _NOT_MEASURED if value is None else "met" if ok else "not met"
+
+
+def verdict_conditions(
+    rate_hz: float | None,
+    high_band_db: float | None,
+    edge_hz: float | None,
+    edge_drop_db: float | None,
+    reference_code: str | None,
+    running_code: str | None,
+) -> list[VerdictCondition]:
+    """The four conditions for a verdict, in the order their reasons take precedence.
+
+    Parameters
+    ----------
+    rate_hz : float or None
+        The lower of the evidence's own rate and the rate it was decoded to.
+    high_band_db : float or None
+        :func:`vtract.bandwidth.high_band_level_db` (``None`` / NaN: not
+        measured).
+    edge_hz, edge_drop_db : float or None
+        :func:`vtract.bandwidth.spectral_edge` (``None`` / NaN: not measured).
+    reference_code : str or None
+        The estimator fingerprint the reference records
+        (:func:`vtract.reference.recorded_estimator_fingerprint`).
+    running_code : str or None
+        The running estimator fingerprint (``None``: not recorded, e.g. in
+        a report written by an older vtract).
+
+    Returns
+    -------
+    list of VerdictCondition
+    """
+    rate = _measured(rate_hz)
+    level = _measured(high_band_db)
+    drop = _measured(edge_drop_db)
+    edge = _measured(edge_hz)
+    if edge is None:
+        drop = None
+    why = (
+        "the detector is calibrated on full-band recordings of at least "
+        f"{MIN_CALIBRATED_RATE_HZ} Hz, and on band-limited copies of them its statistic "
+        "stops separating synthetic from organic speech"
+    )
+    sampled = (
+        "" if rate is None else f"the evidence is band-limited although sampled at {rate:.0f} Hz"
+    )
+
+    rate_ok = rate is not None and rate >= MIN_CALIBRATED_RATE_HZ
+    conditions = [
+        VerdictCondition(
+            "sample_rate",
+            "sample rate of the evidence (the lower of the file's and the decoded)",
+            "–" if rate is None else f"{rate:.0f} Hz",
+            f"≥ {MIN_CALIBRATED_RATE_HZ} Hz",
+            _status(rate, rate_ok),
+            ""
+            if rate is None or rate_ok
+            else (
+                f"the evidence is sampled at {rate:.0f} Hz and holds nothing above "
+                f"{rate / 2:.0f} Hz; {why}"
+            ),
+        )
+    ]
+
+    lo, hi = HIGH_BAND_HZ
+    s_lo, s_hi = SPEECH_BAND_HZ
+    level_ok = level is not None and level >= MIN_HIGH_BAND_DB
+    conditions.append(
+        VerdictCondition(
+            "high_band_level",
+            f"level of the {lo / 1000:g}–{hi / 1000:g} kHz band re the "
+            f"{s_lo / 1000:g}–{s_hi / 1000:g} kHz band",
+            "–" if level is None else f"{level:.3g} dB",
+            f"≥ {MIN_HIGH_BAND_DB:g} dB",
+            _status(level, level_ok),
+            ""
+            if level is None or level_ok
+            else (
+                f"{sampled}: its {lo / 1000:g}-{hi / 1000:g} kHz band lies {-level:.0f} dB "
+                f"below its speech band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} dB), "
+                f"as in telephone audio converted to a higher rate; {why}"
+            ),
+        )
+    )
+
+    e_lo, e_hi = EDGE_SEARCH_HZ
+    edge_ok = drop is not None and drop < MIN_EDGE_DROP_DB
+    conditions.append(
+        VerdictCondition(
+            "spectral_edge",
+            f"deepest low-pass edge of the spectrum between {e_lo / 1000:g} and "
+            f"{e_hi / 1000:g} kHz",
+            "–" if drop is None or edge is None else f"{drop:.3g} dB near {edge / 1000:.3g} kHz",
+            f"< {MIN_EDGE_DROP_DB:g} dB",
+            _status(drop, edge_ok),
+            ""
+            if drop is None or edge is None or edge_ok
+            else (
+                f"{sampled}: its spectrum falls {drop:.0f} dB near {edge / 1000:.1f} kHz and "
+                f"stays down above it (full-band speech: less than {MIN_EDGE_DROP_DB:.0f} dB), "
+                "as in audio low-pass filtered or recorded at a lower rate (e.g. 11.025 kHz) "
+                f"before it was converted; {why}"
+            ),
+        )
+    )
+
+    what = "tract-estimator code of the reference and of this vtract"
+    if running_code is None:
+        code = VerdictCondition(
+            "estimator_code", what, "not recorded in this report", "the same", _NOT_MEASURED
+        )
+    elif reference_code is None:
+        code = VerdictCondition(
+            "estimator_code", what, "the reference records none", "the same", "not checked"
+        )
+    elif reference_code == running_code:
+        code = VerdictCondition("estimator_code", what, "the same", "the same", "met")
+    else:
+        code = VerdictCondition(
+            "estimator_code",
+            what,
+            f"reference {reference_code[:12]}…, this vtract {running_code[:12]}…",
+            "the same",
+            "not met",
+            f"the reference was measured with other tract-estimator code (estimator "
+            f"fingerprint {reference_code[:12]}..., this vtract's is {running_code[:12]}...): "
+            "its organic statistics and calibrated thresholds are not comparable with areas "
+            "measured now; rebuild the reference with this vtract (vtract reference build)",
+        )
+    conditions.append(code)
+    return conditions
