@@ -135,9 +135,8 @@ def analyze_command(
 
         ref_obj = Reference.load(reference)  # a bad reference fails every file: exit 1 now
 
-    outputs: list[str | Path | None] = [None if json_out == "-" else json_out]
-    if html is not None:
-        outputs += [_html_path(html, f, len(files)) for f in files]
+    html_paths = [None if html is None else _html_path(html, f, len(files)) for f in files]
+    outputs: list[str | Path | None] = [None if json_out == "-" else json_out, *html_paths]
     refuse_output_over_inputs(outputs, [*files, *(a for a in per_a if a is not None)])
 
     status = EXIT_OK
@@ -145,7 +144,7 @@ def analyze_command(
         out: IO[str] = (
             sys.stdout if json_out == "-" else stack.enter_context(atomic_text_file(json_out))
         )
-        for f, t, a in zip(files, per_t, per_a):
+        for f, t, a, html_path in zip(files, per_t, per_a, html_paths):
             try:
                 report = analyze(
                     f,
@@ -158,13 +157,12 @@ def analyze_command(
                     method=method,
                 )
                 record: dict[str, Any] = {**report.to_dict(), "file": f}
-                if html is not None:
-                    path = _html_path(html, f, len(files))
+                if html_path is not None:
                     if ref_obj is None:
                         from ..reference import default_reference
 
                         ref_obj = default_reference()
-                    _write_html(report, path, f, ref_obj, channel)
+                    _write_html(report, html_path, f, ref_obj, channel)
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
                 named = Path(f).name in reason  # most messages already name the file
