@@ -28,6 +28,7 @@ The conditions, in the order their reasons take precedence:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .bandwidth import (
@@ -91,8 +92,21 @@ def _measured(value: float | None) -> float | None:
     return float(value)
 
 
-def _status(value: float | None, ok: bool) -> str:
-    return _NOT_MEASURED if value is None else "met" if ok else "not met"
+def _measured_condition(
+    key: str,
+    what: str,
+    value: float | None,
+    shown: Callable[[float], str],
+    required: str,
+    holds: Callable[[float], bool],
+    reason: Callable[[float], str],
+) -> VerdictCondition:
+    """A condition on a measured value: ``not measured`` without one, else whether it holds."""
+    if value is None:
+        return VerdictCondition(key, what, "–", required, _NOT_MEASURED)
+    if holds(value):
+        return VerdictCondition(key, what, shown(value), required, "met")
+    return VerdictCondition(key, what, shown(value), required, "not met", reason(value))
 
 
 def verdict_conditions(
@@ -140,64 +154,53 @@ def verdict_conditions(
         "" if rate is None else f"the evidence is band-limited although sampled at {rate:.0f} Hz"
     )
 
-    rate_ok = rate is not None and rate >= MIN_CALIBRATED_RATE_HZ
-    conditions = [
-        VerdictCondition(
-            "sample_rate",
-            "sample rate of the evidence (the lower of the file's and the decoded)",
-            "–" if rate is None else f"{rate:.0f} Hz",
-            f"≥ {MIN_CALIBRATED_RATE_HZ} Hz",
-            _status(rate, rate_ok),
-            ""
-            if rate is None or rate_ok
-            else (
-                f"the evidence is sampled at {rate:.0f} Hz and holds nothing above "
-                f"{rate / 2:.0f} Hz; {why}"
-            ),
-        )
-    ]
-
     lo, hi = HIGH_BAND_HZ
     s_lo, s_hi = SPEECH_BAND_HZ
-    level_ok = level is not None and level >= MIN_HIGH_BAND_DB
-    conditions.append(
-        VerdictCondition(
+    e_lo, e_hi = EDGE_SEARCH_HZ
+    edge_at = 0.0 if edge is None else edge / 1000  # kHz; unused when not measured
+    conditions = [
+        _measured_condition(
+            "sample_rate",
+            "sample rate of the evidence (the lower of the file's and the decoded)",
+            rate,
+            lambda v: f"{v:.0f} Hz",
+            f"≥ {MIN_CALIBRATED_RATE_HZ} Hz",
+            lambda v: v >= MIN_CALIBRATED_RATE_HZ,
+            lambda v: (
+                f"the evidence is sampled at {v:.0f} Hz and holds nothing above "
+                f"{v / 2:.0f} Hz; {why}"
+            ),
+        ),
+        _measured_condition(
             "high_band_level",
             f"level of the {lo / 1000:g}–{hi / 1000:g} kHz band re the "
             f"{s_lo / 1000:g}–{s_hi / 1000:g} kHz band",
-            "–" if level is None else f"{level:.3g} dB",
+            level,
+            lambda v: f"{v:.3g} dB",
             f"≥ {MIN_HIGH_BAND_DB:g} dB",
-            _status(level, level_ok),
-            ""
-            if level is None or level_ok
-            else (
-                f"{sampled}: its {lo / 1000:g}-{hi / 1000:g} kHz band lies {-level:.0f} dB "
+            lambda v: v >= MIN_HIGH_BAND_DB,
+            lambda v: (
+                f"{sampled}: its {lo / 1000:g}-{hi / 1000:g} kHz band lies {-v:.0f} dB "
                 f"below its speech band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} dB), "
                 f"as in telephone audio converted to a higher rate; {why}"
             ),
-        )
-    )
-
-    e_lo, e_hi = EDGE_SEARCH_HZ
-    edge_ok = drop is not None and drop < MIN_EDGE_DROP_DB
-    conditions.append(
-        VerdictCondition(
+        ),
+        _measured_condition(
             "spectral_edge",
             f"deepest low-pass edge of the spectrum between {e_lo / 1000:g} and "
             f"{e_hi / 1000:g} kHz",
-            "–" if drop is None or edge is None else f"{drop:.3g} dB near {edge / 1000:.3g} kHz",
+            drop,
+            lambda v: f"{v:.3g} dB near {edge_at:.3g} kHz",
             f"< {MIN_EDGE_DROP_DB:g} dB",
-            _status(drop, edge_ok),
-            ""
-            if drop is None or edge is None or edge_ok
-            else (
-                f"{sampled}: its spectrum falls {drop:.0f} dB near {edge / 1000:.1f} kHz and "
+            lambda v: v < MIN_EDGE_DROP_DB,
+            lambda v: (
+                f"{sampled}: its spectrum falls {v:.0f} dB near {edge_at:.1f} kHz and "
                 f"stays down above it (full-band speech: less than {MIN_EDGE_DROP_DB:.0f} dB), "
                 "as in audio low-pass filtered or recorded at a lower rate (e.g. 11.025 kHz) "
                 f"before it was converted; {why}"
             ),
-        )
-    )
+        ),
+    ]
 
     what = "tract-estimator code of the reference and of this vtract"
     if running_code is None:
