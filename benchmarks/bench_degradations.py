@@ -1,0 +1,322 @@
+"""What common channel degradations do to the default detector.
+
+Forensic evidence is rarely studio audio: it has been recorded in a room, over
+a noisy line, and passed through a lossy codec on its way to the examiner. The
+shipped reference and calibration come from clean recordings. This benchmark
+takes every recording of the labelled corpus in ``../shared/data``
+(:mod:`_detection_corpus`, alignments cached), degrades its audio in one of the
+ways below, and measures the tract-dynamics statistic of the *shipped*
+calibration on the original and the degraded copy, with the same alignment (so
+only the audio differs; the phone boundaries are the clean ones, which favours
+the degraded copies):
+
+``gain_-20db``
+    scaled by 0.1 (a sanity check: the estimator is level-invariant);
+``white_snr<S>``, ``pink_snr<S>``
+    white or pink (1/f power) Gaussian noise at ``S`` dB below the mean power
+    of the aligned speech phones;
+``reverb_rt<T>``
+    convolved with a synthetic room impulse response: a unit direct path and
+    an exponentially decaying Gaussian tail (60 dB decay in ``T`` s, starting
+    after 2 ms) of equal energy (direct-to-reverberant ratio 0 dB);
+``clip_<P>pct``
+    hard-clipped at the level only ``P`` % of samples exceed;
+``mp3_<K>kbps``, ``opus_<K>kbps``
+    encoded and decoded by libsndfile (LAME / libopus through ``soundfile``)
+    at the constant-bitrate setting that gives about ``K`` kbit/s at 16 kHz,
+    the decoder's delay removed (lag of the peak cross-correlation).
+
+Noise and impulse responses are seeded by the recording's name, so the run is
+deterministic.
+
+Printed and written to ``results/degradations.json``: per condition and label,
+how many recordings lie above the calibrated threshold before and after (for
+organic recordings: the false-positive rate), the median shift of the
+statistic, the ROC AUC before and after, and the share that
+``vtract.analyze``'s band-limit checks (:mod:`vtract.bandwidth`) would make
+inconclusive. The shipped calibration was fitted on these recordings, so the
+"original" figures are in-sample (optimistic); the change between the two
+columns is what this measures.
+
+Usage: ``python benchmarks/bench_degradations.py [--libri N] [--jobs 2]
+[--conditions white_snr20,mp3_24kbps]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+from scipy.signal import correlate, fftconvolve
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import vtract
+from _detection_corpus import (
+    SHARED,
+    Item,
+    cached_alignment,
+    cached_features,
+    corpus_items,
+    item_features,
+)
+from _harness import write_result
+from bench_detection import SETTINGS
+from vtract.alignment.model import Alignment
+from vtract.bandwidth import (
+    MIN_EDGE_DROP_DB,
+    MIN_HIGH_BAND_DB,
+    high_band_level_db,
+    spectral_edge,
+)
+from vtract.detect.calibration import Calibration, roc_auc
+from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
+from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
+from vtract.evidence import Evidence
+from vtract.windows import is_speech_label
+
+#: The estimator's rate: every recording is analysed here, as vtract.load does.
+ANALYSIS_RATE = 16000
+#: libsndfile compression levels giving the named constant bitrate at 16 kHz
+#: (measured on LJ001-0001: MP3 0.75 -> 49 kbit/s, 0.9 -> 24; Opus 0.9 -> 32, 0.97 -> 14).
+CODEC_SETTINGS: dict[str, tuple[str, str, float]] = {
+    "mp3_48kbps": ("MP3", "MPEG_LAYER_III", 0.75),
+    "mp3_24kbps": ("MP3", "MPEG_LAYER_III", 0.9),
+    "opus_32kbps": ("OGG", "OPUS", 0.9),
+    "opus_14kbps": ("OGG", "OPUS", 0.97),
+}
+#: Largest codec delay searched for (samples at 16 kHz).
+MAX_CODEC_DELAY = 4000
+
+
+def _rng(item: Item, condition: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(f"{item.key}|{condition}".encode()))
+
+
+def speech_power(x: np.ndarray, sr: int, aln: Alignment) -> float:
+    """Mean power of the samples inside the alignment's speech phones."""
+    mask = np.zeros(x.size, dtype=bool)
+    for start, end, label in aln.phones[["start", "end", "label"]].itertuples(index=False):
+        if is_speech_label(label):
+            mask[round(start * sr) : round(end * sr)] = True
+    return float(np.mean(x[mask] ** 2)) if mask.any() else float(np.mean(x**2))
+
+
+def coloured_noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
+    """Gaussian noise whose power density goes as ``f ** -exponent`` (0 white, 1 pink)."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1]
+    y = np.fft.irfft(spectrum / f ** (exponent / 2.0), n)
+    return y / np.sqrt(np.mean(y**2))
+
+
+def add_noise(
+    x: np.ndarray, sr: int, aln: Alignment, snr_db: float, exponent: float, rng
+) -> np.ndarray:
+    noise = coloured_noise(rng, x.size, exponent)
+    return x + noise * np.sqrt(speech_power(x, sr, aln) / 10.0 ** (snr_db / 10.0))
+
+
+def reverberate(x: np.ndarray, sr: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+    """``x`` in a synthetic room: direct path + exponential tail, DRR 0 dB, same length."""
+    n = int(rt60_s * sr)
+    t = np.arange(n) / sr
+    tail = rng.standard_normal(n) * 10.0 ** (-3.0 * t / rt60_s)  # -60 dB at rt60
+    tail[: int(0.002 * sr)] = 0.0
+    tail /= np.sqrt(np.sum(tail**2))
+    h = np.concatenate(([1.0], tail[1:]))
+    return fftconvolve(x, h)[: x.size]
+
+
+def clip(x: np.ndarray, percent: float) -> np.ndarray:
+    level = float(np.quantile(np.abs(x), 1.0 - percent / 100.0))
+    return np.clip(x, -level, level)
+
+
+def codec(x: np.ndarray, sr: int, name: str) -> np.ndarray:
+    """Encode and decode with libsndfile; the decoder's delay removed."""
+    fmt, subtype, level = CODEC_SETTINGS[name]
+    peak = float(np.max(np.abs(x))) or 1.0
+    buf = io.BytesIO()
+    kwargs: dict[str, Any] = {"compression_level": level}
+    if fmt == "MP3":
+        kwargs["bitrate_mode"] = "CONSTANT"
+    sf.write(buf, x / peak * 0.9, sr, format=fmt, subtype=subtype, **kwargs)
+    buf.seek(0)
+    y, _ = sf.read(buf, dtype="float64")
+    y = y * peak / 0.9
+    head = min(x.size, 5 * sr)
+    xc = correlate(y[: head + MAX_CODEC_DELAY], x[:head], mode="valid", method="fft")
+    lag = int(np.argmax(xc[: MAX_CODEC_DELAY + 1]))
+    out = y[lag : lag + x.size]
+    return np.pad(out, (0, x.size - out.size))
+
+
+def conditions() -> dict[str, Callable[[np.ndarray, int, Alignment, Item], np.ndarray]]:
+    """Every degradation by name: ``f(samples, sr, alignment, item) -> degraded samples``."""
+    c: dict[str, Callable[[np.ndarray, int, Alignment, Item], np.ndarray]] = {
+        "gain_-20db": lambda x, sr, aln, it: 0.1 * x,
+    }
+    for snr in (30, 20, 10):
+        c[f"white_snr{snr}"] = lambda x, sr, aln, it, s=snr: add_noise(
+            x, sr, aln, s, 0.0, _rng(it, f"white{s}")
+        )
+    c["pink_snr20"] = lambda x, sr, aln, it: add_noise(x, sr, aln, 20, 1.0, _rng(it, "pink20"))
+    for rt in (0.3, 0.7):
+        c[f"reverb_rt{rt}"] = lambda x, sr, aln, it, r=rt: reverberate(x, sr, r, _rng(it, f"rt{r}"))
+    c["clip_1pct"] = lambda x, sr, aln, it: clip(x, 1.0)
+    for name in CODEC_SETTINGS:
+        c[name] = lambda x, sr, aln, it, n=name: codec(x, sr, n)
+    return c
+
+
+def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list[dict[str, Any]]:
+    """Statistic, descriptors and band-limit measures of one recording, original and degraded."""
+    ev = vtract.load(item.path, sr=ANALYSIS_RATE)
+    aln = cached_alignment(item, ev)
+    if aln is None:
+        return []
+    x = np.asarray(ev.samples, dtype=np.float64)
+    every = conditions()
+    need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
+    rows = []
+    for kind in ["original", *names]:
+        if kind == "original":
+            samples, table = x, cached_features(item, SETTINGS)
+        else:
+            samples = every[kind](x, ev.sr, aln, item)
+            copy = Evidence.from_array(np.ascontiguousarray(samples, dtype=np.float32), ev.sr)
+            table = item_features(item, copy, aln, SETTINGS)
+        if table.empty or table["boundary_s"].nunique() < need:
+            continue
+        d = recording_descriptors(table.assign(file=item.key))
+        if d[list(DESCRIPTORS)].isna().any(axis=None):
+            continue
+        rows.append(
+            {
+                "file": item.key,
+                "label": item.label,
+                "kind": kind,
+                "statistic": float(model.statistic(d)[0]),
+                "high_band_level_db": high_band_level_db(samples, ev.sr),
+                "edge_drop_db": spectral_edge(samples, ev.sr)[1],
+                **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
+            }
+        )
+    return rows
+
+
+def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[str, Any]:
+    """Per condition: threshold crossings, shifts, AUCs and band-limit calls."""
+    stat = rows.pivot_table(index=["file", "label"], columns="kind", values="statistic")
+    out: dict[str, Any] = {"threshold": threshold, "conditions": {}}
+    original = stat["original"].dropna()
+    y_all = np.asarray(original.index.get_level_values("label") != "organic")
+    out["auc_original"] = round(roc_auc(y_all, original.to_numpy(np.float64)), 4)
+    for name in names:
+        if name not in stat.columns:
+            continue
+        both = stat[["original", name]].dropna().reset_index()
+        picked = rows[rows["file"].isin(both["file"]) & (rows["kind"] == name)]
+        band_limited = (picked["high_band_level_db"] < MIN_HIGH_BAND_DB) | (
+            picked["edge_drop_db"] >= MIN_EDGE_DROP_DB
+        )
+        called = dict(zip(picked["file"], band_limited, strict=True))
+        y = (both["label"] != "organic").to_numpy()
+        entry: dict[str, Any] = {
+            "auc_original": round(roc_auc(y, both["original"].to_numpy(np.float64)), 4),
+            "auc_degraded": round(roc_auc(y, both[name].to_numpy(np.float64)), 4),
+            "per_label": {},
+        }
+        for label, g in both.groupby("label"):
+            up = g[name] > threshold
+            entry["per_label"][label] = {
+                "n": len(g),
+                "above_threshold_original": round(float((g["original"] > threshold).mean()), 4),
+                "above_threshold_degraded": round(float(up.mean()), 4),
+                "median_statistic_shift": round(float((g[name] - g["original"]).median()), 3),
+                "called_band_limited": round(float(np.mean([called[f] for f in g["file"]])), 4),
+                # what analyze would still call synthetic: above threshold, not band-limited
+                "synthetic_verdicts": round(
+                    float(
+                        np.mean([u and not called[f] for u, f in zip(up, g["file"], strict=True)])
+                    ),
+                    4,
+                ),
+            }
+        kept = rows[rows["file"].isin(both["file"]) & rows["kind"].isin(["original", name])]
+        entry["descriptor_medians"] = {
+            f"{label}/{kind}": {
+                k: round(float(v), 3) for k, v in g[list(DESCRIPTORS)].median().items()
+            }
+            for (label, kind), g in kept.groupby(["label", "kind"])
+        }
+        out["conditions"][name] = entry
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--libri", type=int, default=None, help="LibriSpeech files per subset")
+    ap.add_argument("--jobs", type=int, default=1, help="recordings processed in parallel")
+    ap.add_argument("--conditions", default="", help="comma-separated subset of the conditions")
+    ap.add_argument(
+        "--rows", type=Path, default=None, help="keep the per-recording rows here (Parquet)"
+    )
+    ap.add_argument("--from-rows", type=Path, default=None, help="summarise rows kept by --rows")
+    ap.add_argument("--no-json", action="store_true")
+    args = ap.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"shared data not found at {SHARED} (set VTRACT_SHARED_DATA)")
+    names = list(conditions())
+    if args.conditions:
+        asked = [c.strip() for c in args.conditions.split(",") if c.strip()]
+        unknown = sorted(set(asked) - set(names))
+        if unknown:
+            sys.exit(f"unknown conditions {unknown}; choose from {names}")
+        names = asked
+    cal = Calibration.from_dict(vtract.default_reference().calibration["default"])
+    model = DescriptorModel.from_dict(cal.model)
+    items = corpus_items(librispeech_per_subset=args.libri)
+    t0 = time.time()
+    if args.from_rows is not None:
+        rows = pd.read_parquet(args.from_rows)
+        names = [n for n in names if n in set(rows["kind"])]
+    else:
+        from joblib import Parallel, delayed
+
+        per_item = Parallel(n_jobs=args.jobs, verbose=5 if args.jobs > 1 else 0)(
+            delayed(recording_rows)(item, model, names) for item in items
+        )
+        rows = pd.DataFrame([r for rs in per_item for r in rs])
+        if args.rows is not None:
+            rows.to_parquet(args.rows)
+    figures = summarise(rows, cal.threshold, names)
+    figures["seconds"] = round(time.time() - t0, 1)
+    figures["n_recordings"] = len(items)
+    params = {
+        "settings": SETTINGS,
+        "conditions": names,
+        "codec_settings": {k: list(v) for k, v in CODEC_SETTINGS.items()},
+        "librispeech_per_subset": args.libri,
+    }
+    if args.no_json:
+        import json
+
+        print(json.dumps(figures, indent=2))
+        return
+    write_result("degradations", figures, params)
+
+
+if __name__ == "__main__":
+    main()
