@@ -33,8 +33,9 @@ Printed and written to ``results/degradations.json``: per condition and label,
 how many recordings lie above the calibrated threshold before and after (for
 organic recordings: the false-positive rate), the median shift of the
 statistic, the ROC AUC before and after, and the share that
-``vtract.analyze``'s band-limit checks (:mod:`vtract.bandwidth`) would make
-inconclusive. The shipped calibration was fitted on these recordings, so the
+``vtract.analyze``'s band-limit checks (:mod:`vtract.bandwidth`) and its
+noise-floor check (:mod:`vtract.noise_floor`) would make inconclusive; what is
+left above the threshold after them is ``synthetic_verdicts``. The shipped calibration was fitted on these recordings, so the
 "original" figures are in-sample (optimistic); the change between the two
 columns is what this measures.
 
@@ -82,6 +83,7 @@ from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
 from vtract.evidence import Evidence
+from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
 from vtract.windows import is_speech_label
 
 #: The estimator's rate: every recording is analysed here, as vtract.load does.
@@ -210,28 +212,35 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
                 "statistic": float(model.statistic(d)[0]),
                 "high_band_level_db": high_band_level_db(samples, ev.sr),
                 "edge_drop_db": spectral_edge(samples, ev.sr)[1],
+                "speech_to_floor_db": speech_to_floor_db(samples, ev.sr),
                 **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
             }
         )
     return rows
 
 
+def _gates(rows: pd.DataFrame) -> pd.DataFrame:
+    """Which of vtract.analyze's signal checks each row fails (band limit, noise floor)."""
+    band_limited = (rows["high_band_level_db"] < MIN_HIGH_BAND_DB) | (
+        rows["edge_drop_db"] >= MIN_EDGE_DROP_DB
+    )
+    noisy = rows["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
+    return rows.assign(band_limited=band_limited, noisy=noisy)
+
+
 def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[str, Any]:
-    """Per condition: threshold crossings, shifts, AUCs and band-limit calls."""
+    """Per condition: threshold crossings, shifts, AUCs and the signal checks' calls."""
+    rows = _gates(rows)
     stat = rows.pivot_table(index=["file", "label"], columns="kind", values="statistic")
     out: dict[str, Any] = {"threshold": threshold, "conditions": {}}
     original = stat["original"].dropna()
     y_all = np.asarray(original.index.get_level_values("label") != "organic")
     out["auc_original"] = round(roc_auc(y_all, original.to_numpy(np.float64)), 4)
-    for name in names:
+    for name in ["original", *names]:
         if name not in stat.columns:
             continue
-        both = stat[["original", name]].dropna().reset_index()
-        picked = rows[rows["file"].isin(both["file"]) & (rows["kind"] == name)]
-        band_limited = (picked["high_band_level_db"] < MIN_HIGH_BAND_DB) | (
-            picked["edge_drop_db"] >= MIN_EDGE_DROP_DB
-        )
-        called = dict(zip(picked["file"], band_limited, strict=True))
+        both = stat[sorted({"original", name})].dropna().reset_index()
+        picked = rows[rows["file"].isin(both["file"]) & (rows["kind"] == name)].set_index("file")
         y = (both["label"] != "organic").to_numpy()
         entry: dict[str, Any] = {
             "auc_original": round(roc_auc(y, both["original"].to_numpy(np.float64)), 4),
@@ -239,20 +248,21 @@ def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[st
             "per_label": {},
         }
         for label, g in both.groupby("label"):
-            up = g[name] > threshold
+            up = (g[name] > threshold).to_numpy()
+            band_limited = picked.loc[g["file"], "band_limited"].to_numpy(bool)
+            noisy = picked.loc[g["file"], "noisy"].to_numpy(bool)
+            floor = picked.loc[g["file"], "speech_to_floor_db"]
             entry["per_label"][label] = {
                 "n": len(g),
                 "above_threshold_original": round(float((g["original"] > threshold).mean()), 4),
                 "above_threshold_degraded": round(float(up.mean()), 4),
                 "median_statistic_shift": round(float((g[name] - g["original"]).median()), 3),
-                "called_band_limited": round(float(np.mean([called[f] for f in g["file"]])), 4),
-                # what analyze would still call synthetic: above threshold, not band-limited
-                "synthetic_verdicts": round(
-                    float(
-                        np.mean([u and not called[f] for u, f in zip(up, g["file"], strict=True)])
-                    ),
-                    4,
-                ),
+                "called_band_limited": round(float(band_limited.mean()), 4),
+                "speech_to_floor_db_median": round(float(floor.median()), 1),
+                "called_noisy": round(float(noisy.mean()), 4),
+                "inconclusive_by_signal_checks": round(float((band_limited | noisy).mean()), 4),
+                # what analyze would still call synthetic: above threshold, passing both checks
+                "synthetic_verdicts": round(float((up & ~band_limited & ~noisy).mean()), 4),
             }
         kept = rows[rows["file"].isin(both["file"]) & rows["kind"].isin(["original", name])]
         entry["descriptor_medians"] = {

@@ -132,6 +132,29 @@ def test_audio_low_passed_at_5_5_khz_stored_at_16_khz_gets_no_verdict(tmp_path):
     assert rep.n_bigrams > 0 and rep.bigrams
 
 
+def test_noisy_evidence_gets_no_verdict(tmp_path):
+    """White noise at 10 dB SNR: full band, no edge, but the quiet frames are filled."""
+    import soundfile as sf
+
+    from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    full = analyze(wav, alignment=lab)
+    assert full.verdict in ("organic", "synthetic")
+    assert full.provenance["parameters"]["speech_to_floor_db"] >= MIN_SPEECH_TO_FLOOR_DB
+    x, sr = sf.read(wav)
+    noise = np.random.default_rng(12).standard_normal(x.size)
+    noisy = tmp_path / "a0009_noisy.wav"
+    sf.write(noisy, 0.5 * (x + noise * np.sqrt(np.mean(x**2) / 10.0)), sr, "PCM_16")
+    rep = analyze(noisy, alignment=lab)
+    params = rep.provenance["parameters"]
+    assert params["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
+    assert params["spectral_edge_drop_db"] < 25 and params["high_band_level_db"] > -55
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "above its quiet ones" in rep.reason and "noise" in rep.reason
+    assert rep.n_bigrams > 0 and rep.bigrams
+
+
 def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
     """The reference records the estimator fingerprint that measured it; compared with
     areas from other tract-estimator code its statistics mean nothing, so no verdict."""

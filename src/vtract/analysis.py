@@ -27,6 +27,7 @@ from .bandwidth import EDGE_TOP_HZ, HIGH_BAND_HZ, high_band_level_db, spectral_e
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
+from .noise_floor import FLOOR_BANDS_HZ, speech_to_floor_db
 from .provenance import file_sha256, provenance
 from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
@@ -371,7 +372,11 @@ def analyze(
         falls off a low-pass edge between 3 and 6.3 kHz
         (:func:`vtract.bandwidth.spectral_edge`, at least
         :data:`~vtract.bandwidth.MIN_EDGE_DROP_DB`; ``spectral_edge_hz`` and
-        ``spectral_edge_drop_db`` in the provenance parameters), is analysed
+        ``spectral_edge_drop_db`` in the provenance parameters), or whose
+        loud frames rise less than
+        :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet
+        ones at 2-4 kHz (noisy audio, :func:`vtract.noise_floor.speech_to_floor_db`;
+        ``speech_to_floor_db`` in the provenance parameters), is analysed
         but gets ``inconclusive``, with the reason. So does evidence analysed
         with a reference that records another estimator fingerprint
         (:func:`vtract.reference.estimator_fingerprint`: its statistics come
@@ -405,9 +410,18 @@ def analyze(
         high_band_level_db(ev.samples, ev.sr) if ev.sr >= 2 * HIGH_BAND_HZ[1] else math.nan
     )
     edge = spectral_edge(ev.samples, ev.sr) if ev.sr >= 2 * EDGE_TOP_HZ else (math.nan, math.nan)
+    # ...and how far its loud frames rise above its quiet ones (noise)
+    floor_db = (
+        speech_to_floor_db(ev.samples, ev.sr) if ev.sr >= 2 * FLOOR_BANDS_HZ[-1][1] else math.nan
+    )
     estimator_code = estimator_fingerprint()
     conditions = verdict_conditions(
-        rate_hz, high_band_db, *edge, recorded_estimator_fingerprint(ref), estimator_code
+        rate_hz,
+        high_band_db,
+        *edge,
+        recorded_estimator_fingerprint(ref),
+        estimator_code,
+        speech_to_floor_db=floor_db,
     )
 
     warnings = list(ev.warnings)
@@ -473,6 +487,7 @@ def analyze(
         "high_band_level_db": round(high_band_db, 2) if math.isfinite(high_band_db) else None,
         "spectral_edge_hz": edge[0] if math.isfinite(edge[0]) else None,
         "spectral_edge_drop_db": round(edge[1], 2) if math.isfinite(edge[1]) else None,
+        "speech_to_floor_db": round(floor_db, 2) if math.isfinite(floor_db) else None,
         "estimator_code_sha256": estimator_code,
     }
     if decision.descriptors:

@@ -1,11 +1,11 @@
 """What must hold before the detector may give a verdict, and whether it holds.
 
-The detector is calibrated on full-band recordings measured by the
+The detector is calibrated on clean full-band recordings measured by the
 reference's own tract-estimator code. :func:`verdict_conditions` states the
-four conditions :func:`vtract.analyze` checks, each with this recording's
+five conditions :func:`vtract.analyze` checks, each with this recording's
 value, the required one and its status; the first condition that is not met
 turns the verdict into ``inconclusive`` with that condition's reason, and
-the HTML report lists all four. Stating them once here keeps the decision
+the HTML report lists all five. Stating them once here keeps the decision
 and the report that explains it from drifting apart.
 
 The conditions, in the order their reasons take precedence:
@@ -20,6 +20,10 @@ The conditions, in the order their reasons take precedence:
     its spectrum does not fall :data:`vtract.bandwidth.MIN_EDGE_DROP_DB` or
     more off an edge between 3 and 6.3 kHz (audio low-passed before it was
     converted to a full-band rate);
+``noise_floor``
+    its loud frames rise at least
+    :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet ones
+    at 2-4 kHz (noise hides synthetic speech from the detector);
 ``estimator_code``
     the reference records the running estimator fingerprint
     (:func:`vtract.reference.estimator_fingerprint`).
@@ -30,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .bandwidth import (
     EDGE_SEARCH_HZ,
@@ -38,8 +43,9 @@ from .bandwidth import (
     MIN_HIGH_BAND_DB,
     SPEECH_BAND_HZ,
 )
+from .noise_floor import FLOOR_BANDS_HZ, MIN_SPEECH_TO_FLOOR_DB
 
-__all__ = ["MIN_CALIBRATED_RATE_HZ", "VerdictCondition", "verdict_conditions"]
+__all__ = ["MIN_CALIBRATED_RATE_HZ", "VerdictCondition", "verdict_conditions", "verdict_thresholds"]
 
 #: Evidence recorded below this rate holds nothing above half of it (8 kHz
 #: telephone audio: nothing above 4 kHz). The shipped reference and
@@ -59,8 +65,8 @@ class VerdictCondition:
     Attributes
     ----------
     key : str
-        ``sample_rate``, ``high_band_level``, ``spectral_edge`` or
-        ``estimator_code``.
+        ``sample_rate``, ``high_band_level``, ``spectral_edge``,
+        ``noise_floor`` or ``estimator_code``.
     what : str
         What the condition is about, in words.
     measured : str
@@ -80,6 +86,28 @@ class VerdictCondition:
     required: str
     status: str
     reason: str = ""
+
+
+def verdict_thresholds() -> dict[str, Any]:
+    """The thresholds of the measured conditions, as they are in this vtract.
+
+    A batch table records them with every answer (``analysis_settings``),
+    so a run resumed after a rule changed does not mix verdicts made under
+    different rules.
+
+    Returns
+    -------
+    dict
+        ``min_calibrated_rate_hz``, ``min_high_band_db``, ``edge_search_hz``,
+        ``min_edge_drop_db`` and ``min_speech_to_floor_db`` (JSON-able).
+    """
+    return {
+        "min_calibrated_rate_hz": MIN_CALIBRATED_RATE_HZ,
+        "min_high_band_db": MIN_HIGH_BAND_DB,
+        "edge_search_hz": list(EDGE_SEARCH_HZ),
+        "min_edge_drop_db": MIN_EDGE_DROP_DB,
+        "min_speech_to_floor_db": MIN_SPEECH_TO_FLOOR_DB,
+    }
 
 
 def _measured(value: float | None) -> float | None:
@@ -116,8 +144,10 @@ def verdict_conditions(
     edge_drop_db: float | None,
     reference_code: str | None,
     running_code: str | None,
+    *,
+    speech_to_floor_db: float | None = None,
 ) -> list[VerdictCondition]:
-    """The four conditions for a verdict, in the order their reasons take precedence.
+    """The five conditions for a verdict, in the order their reasons take precedence.
 
     Parameters
     ----------
@@ -134,6 +164,9 @@ def verdict_conditions(
     running_code : str or None
         The running estimator fingerprint (``None``: not recorded, e.g. in
         a report written by an older vtract).
+    speech_to_floor_db : float or None
+        :func:`vtract.noise_floor.speech_to_floor_db` (``None`` / NaN: not
+        measured, e.g. in a report written by an older vtract).
 
     Returns
     -------
@@ -142,6 +175,7 @@ def verdict_conditions(
     rate = _measured(rate_hz)
     level = _measured(high_band_db)
     drop = _measured(edge_drop_db)
+    floor = _measured(speech_to_floor_db)
     edge = _measured(edge_hz)
     if edge is None:
         drop = None
@@ -198,6 +232,22 @@ def verdict_conditions(
                 f"stays down above it (full-band speech: less than {MIN_EDGE_DROP_DB:.0f} dB), "
                 "as in audio low-pass filtered or recorded at a lower rate (e.g. 11.025 kHz) "
                 f"before it was converted; {why}"
+            ),
+        ),
+        _measured_condition(
+            "noise_floor",
+            f"rise of the loud over the quiet 20 ms frames at "
+            f"{FLOOR_BANDS_HZ[0][0] / 1000:g}–{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz",
+            floor,
+            lambda v: f"{v:.3g} dB",
+            f"≥ {MIN_SPEECH_TO_FLOOR_DB:g} dB",
+            lambda v: v >= MIN_SPEECH_TO_FLOOR_DB,
+            lambda v: (
+                f"the loud frames of the evidence rise only {v:.0f} dB above its quiet ones at "
+                f"2-4 kHz (clean speech: {MIN_SPEECH_TO_FLOOR_DB:.0f} dB or more), as in noisy "
+                "audio; noise hides synthetic speech from the detector (with white noise at "
+                "20 dB SNR no synthetic recording of its benchmark corpus stays above the "
+                "threshold), so an organic verdict would say little"
             ),
         ),
     ]

@@ -534,6 +534,14 @@ def _low_passed_speech_at_48k(d: Path, x: np.ndarray, sr: int) -> Path:
     return d / "speech_11k_at_48k.wav"
 
 
+def _noisy_speech(d: Path, x: np.ndarray, sr: int) -> Path:
+    """White noise at 10 dB SNR: a full-band spectrum without an edge, its quiet frames filled."""
+    noise = np.random.default_rng(13).standard_normal(x.size)
+    y = x + noise * np.sqrt(np.mean(x**2) / 10.0)
+    sf.write(d / "speech_noise_10db.wav", 0.5 * y / np.max(np.abs(y)), sr, subtype="PCM_16")
+    return d / "speech_noise_10db.wav"
+
+
 def _hires_speech(d: Path, x: np.ndarray, sr: int) -> Path:
     sf.write(d / "speech_96k.flac", resample_poly(x, 96000, sr), 96000, subtype="PCM_24")
     return d / "speech_96k.flac"
@@ -563,6 +571,7 @@ _speech_case("speech_six_channel", ANALYSES, _six_speech)
 _speech_case("speech_telephone_8k", NOT_CONFIDENT, _tel_speech)  # band-limited: no verdict
 _speech_case("speech_telephone_at_44k", NOT_CONFIDENT, _tel_speech_upsampled)  # the same
 _speech_case("speech_11k_at_48k", NOT_CONFIDENT, _low_passed_speech_at_48k)  # spectral edge
+_speech_case("speech_white_noise_10db", NOT_CONFIDENT, _noisy_speech)  # noise floor
 _speech_case("speech_hires_96k", ANALYSES, _hires_speech)
 # libsndfile gives up on a truncated FLAC ("lost sync") but reads a truncated MP3.
 _speech_case("speech_truncated_flac", CLEAN, _trunc_speech("FLAC", ".flac"), loads=None)
