@@ -512,6 +512,29 @@ def test_resume_after_an_estimator_code_change_is_refused(corpus, tmp_path, monk
     assert out.read_bytes() == before
 
 
+def test_analysis_settings_hold_the_verdict_thresholds(monkeypatch):
+    """With vtract.analyze, the thresholds of the conditions for a verdict are part of the
+    settings: a table whose verdicts were made under another rule is not resumed."""
+    from vtract import verdict_conditions
+    from vtract.batch.settings import settings_difference
+    from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
+
+    plain = analysis_settings(None, None, {})
+    rules = json.loads(plain)["verdict_thresholds"]
+    assert rules["min_speech_to_floor_db"] == MIN_SPEECH_TO_FLOOR_DB
+    assert rules["min_calibrated_rate_hz"] == verdict_conditions.MIN_CALIBRATED_RATE_HZ
+    assert json.loads(analysis_settings(fake_analyze, None, {}))["verdict_thresholds"] is None
+    monkeypatch.setattr(verdict_conditions, "MIN_SPEECH_TO_FLOOR_DB", 30.0)
+    stricter = analysis_settings(None, None, {})
+    assert settings_difference(plain, stricter) == (
+        "verdict_thresholds.min_speech_to_floor_db: 22.0 -> 30.0"
+    )
+    old = json.dumps({k: v for k, v in json.loads(plain).items() if k != "verdict_thresholds"})
+    assert 'verdict_thresholds.min_speech_to_floor_db: "(default)" -> 30.0' in (
+        settings_difference(old, stricter)
+    )
+
+
 def test_pronunciations_reach_only_inputs_aligned_from_a_transcript(corpus, tmp_path):
     folder, paths, _ = corpus
     (folder / "one.TextGrid").write_text("one")

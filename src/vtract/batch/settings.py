@@ -107,18 +107,24 @@ def analysis_settings(
         JSON with sorted keys: ``vtract_version``, ``estimator_code_sha256``
         (:func:`vtract.reference.estimator_fingerprint`: the version string
         does not change between development builds, the estimator code
-        may), ``per_file``, ``reference_sha256`` and ``options``.
+        may), ``per_file``, ``reference_sha256``, ``options`` and
+        ``verdict_thresholds`` (with :func:`vtract.analyze`:
+        :func:`vtract.verdict_conditions.verdict_thresholds`, so a resumed
+        run does not mix verdicts made under different rules; else ``null``).
 
     Raises
     ------
     BatchError
         The reference file cannot be read.
     """
+    rules: dict[str, Any] | None = None
     if per_file is None:
         from ..analysis import analyze
+        from ..verdict_conditions import verdict_thresholds
 
         func: Callable[..., Any] = analyze
         name = "vtract.analyze"
+        rules = verdict_thresholds()
     else:
         func, name = per_file, describe_setting(per_file)
     defaults = _own_defaults(func)
@@ -134,6 +140,7 @@ def analysis_settings(
             "per_file": name,
             "reference_sha256": _reference_sha256(reference),
             "options": kept,
+            "verdict_thresholds": rules,
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -153,7 +160,8 @@ def settings_difference(before: str, now: str) -> str:
     -------
     str
         ``"key: before -> now"`` items joined with ``"; "`` (option keys as
-        ``options.<name>``); the whole strings when one is not valid JSON.
+        ``options.<name>``, thresholds as ``verdict_thresholds.<name>``); the
+        whole strings when one is not valid JSON.
     """
     try:
         old, new = json.loads(before), json.loads(now)
@@ -163,11 +171,12 @@ def settings_difference(before: str, now: str) -> str:
         return f"{before or '(none recorded)'} -> {now}"
 
     def flat(d: dict[str, Any]) -> dict[str, Any]:
-        items = {k: v for k, v in d.items() if k != "options"}
-        opts = d.get("options")
-        items.update(
-            {f"options.{k}": v for k, v in (opts if isinstance(opts, dict) else {}).items()}
-        )
+        items: dict[str, Any] = {}
+        for key, value in d.items():
+            if key in ("options", "verdict_thresholds") and isinstance(value, dict):
+                items.update({f"{key}.{k}": v for k, v in value.items()})
+            elif key != "options":
+                items[key] = value
         return items
 
     a, b = flat(old), flat(new)
