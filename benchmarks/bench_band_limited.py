@@ -73,6 +73,23 @@ def band_limited(ev: Evidence, rate: int) -> Evidence:
     return Evidence.from_array(np.ascontiguousarray(y, dtype=np.float32), ev.sr)
 
 
+def scored(
+    item: Item, table: pd.DataFrame, model: DescriptorModel, need: int
+) -> dict[str, Any] | None:
+    """The statistic and descriptors of one recording's feature table; ``None`` when the
+    detector would have too little evidence (fewer than ``need`` bigram boundaries, or a
+    descriptor that cannot be computed)."""
+    if table.empty or table["boundary_s"].nunique() < need:
+        return None
+    d = recording_descriptors(table.assign(file=item.key))
+    if d[list(DESCRIPTORS)].isna().any(axis=None):
+        return None
+    return {
+        "statistic": float(model.statistic(d)[0]),
+        **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
+    }
+
+
 def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[dict[str, Any]]:
     """Descriptors and statistic of the original and the band-limited copy of one recording."""
     ev = vtract.load(item.path, sr=ANALYSIS_RATE)
@@ -96,22 +113,18 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
     need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
     rows = []
     for kind, table in tables.items():
-        if table.empty or table["boundary_s"].nunique() < need:
-            continue
-        d = recording_descriptors(table.assign(file=item.key))
-        if d[list(DESCRIPTORS)].isna().any(axis=None):
-            continue
-        rows.append(
-            {
-                "file": item.key,
-                "label": item.label,
-                "kind": kind,
-                "statistic": float(model.statistic(d)[0]),
-                "high_band_level_db": levels[kind],
-                "edge_drop_db": drops[kind],
-                **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
-            }
-        )
+        score = scored(item, table, model, need)
+        if score is not None:
+            rows.append(
+                {
+                    "file": item.key,
+                    "label": item.label,
+                    "kind": kind,
+                    "high_band_level_db": levels[kind],
+                    "edge_drop_db": drops[kind],
+                    **score,
+                }
+            )
     return rows
 
 

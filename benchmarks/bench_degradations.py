@@ -71,6 +71,7 @@ from _detection_corpus import (
     item_features,
 )
 from _harness import write_result
+from bench_band_limited import ANALYSIS_RATE, scored
 from bench_detection import SETTINGS
 from vtract.alignment.model import Alignment
 from vtract.bandwidth import (
@@ -81,13 +82,11 @@ from vtract.bandwidth import (
 )
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
-from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
+from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
 from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
 from vtract.windows import is_speech_label
 
-#: The estimator's rate: every recording is analysed here, as vtract.load does.
-ANALYSIS_RATE = 16000
 #: libsndfile compression levels giving the named constant bitrate at 16 kHz
 #: (measured on LJ001-0001: MP3 0.75 -> 49 kbit/s, 0.9 -> 24; Opus 0.9 -> 32, 0.97 -> 14).
 CODEC_SETTINGS: dict[str, tuple[str, str, float]] = {
@@ -199,23 +198,19 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
             samples = every[kind](x, ev.sr, aln, item)
             copy = Evidence.from_array(np.ascontiguousarray(samples, dtype=np.float32), ev.sr)
             table = item_features(item, copy, aln, SETTINGS)
-        if table.empty or table["boundary_s"].nunique() < need:
-            continue
-        d = recording_descriptors(table.assign(file=item.key))
-        if d[list(DESCRIPTORS)].isna().any(axis=None):
-            continue
-        rows.append(
-            {
-                "file": item.key,
-                "label": item.label,
-                "kind": kind,
-                "statistic": float(model.statistic(d)[0]),
-                "high_band_level_db": high_band_level_db(samples, ev.sr),
-                "edge_drop_db": spectral_edge(samples, ev.sr)[1],
-                "speech_to_floor_db": speech_to_floor_db(samples, ev.sr),
-                **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
-            }
-        )
+        score = scored(item, table, model, need)
+        if score is not None:
+            rows.append(
+                {
+                    "file": item.key,
+                    "label": item.label,
+                    "kind": kind,
+                    "high_band_level_db": high_band_level_db(samples, ev.sr),
+                    "edge_drop_db": spectral_edge(samples, ev.sr)[1],
+                    "speech_to_floor_db": speech_to_floor_db(samples, ev.sr),
+                    **score,
+                }
+            )
     return rows
 
 
