@@ -73,18 +73,31 @@ def band_limited(ev: Evidence, rate: int) -> Evidence:
     return Evidence.from_array(np.ascontiguousarray(y, dtype=np.float32), ev.sr)
 
 
-def scored(
-    item: Item, table: pd.DataFrame, model: DescriptorModel, need: int
+def scored_row(
+    item: Item,
+    kind: str,
+    table: pd.DataFrame,
+    model: DescriptorModel,
+    low_confidence: bool,
+    **measures: float,
 ) -> dict[str, Any] | None:
-    """The statistic and descriptors of one recording's feature table; ``None`` when the
-    detector would have too little evidence (fewer than ``need`` bigram boundaries, or a
-    descriptor that cannot be computed)."""
+    """One result row: the recording, ``kind``, ``measures``, its statistic and descriptors.
+
+    ``None`` when the detector would have too little evidence: fewer bigram
+    boundaries than its minimum (higher for recognised phones), or a
+    descriptor that cannot be computed.
+    """
+    need = MIN_BIGRAMS_LOW_CONFIDENCE if low_confidence else MIN_BIGRAMS
     if table.empty or table["boundary_s"].nunique() < need:
         return None
     d = recording_descriptors(table.assign(file=item.key))
     if d[list(DESCRIPTORS)].isna().any(axis=None):
         return None
     return {
+        "file": item.key,
+        "label": item.label,
+        "kind": kind,
+        **measures,
         "statistic": float(model.statistic(d)[0]),
         **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
     }
@@ -109,22 +122,19 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
         "original": spectral_edge(ev.samples, ev.sr)[1],
         "band_limited": spectral_edge(narrow.samples, narrow.sr)[1],
     }
-    # the detector's evidence minimum: bigram occurrences, more for recognised phones
-    need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
     rows = []
     for kind, table in tables.items():
-        score = scored(item, table, model, need)
-        if score is not None:
-            rows.append(
-                {
-                    "file": item.key,
-                    "label": item.label,
-                    "kind": kind,
-                    "high_band_level_db": levels[kind],
-                    "edge_drop_db": drops[kind],
-                    **score,
-                }
-            )
+        row = scored_row(
+            item,
+            kind,
+            table,
+            model,
+            aln.low_confidence,
+            high_band_level_db=levels[kind],
+            edge_drop_db=drops[kind],
+        )
+        if row is not None:
+            rows.append(row)
     return rows
 
 

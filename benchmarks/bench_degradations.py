@@ -71,7 +71,7 @@ from _detection_corpus import (
     item_features,
 )
 from _harness import write_result
-from bench_band_limited import ANALYSIS_RATE, scored
+from bench_band_limited import ANALYSIS_RATE, scored_row
 from bench_detection import SETTINGS
 from vtract.alignment.model import Alignment
 from vtract.bandwidth import (
@@ -81,7 +81,6 @@ from vtract.bandwidth import (
     spectral_edge,
 )
 from vtract.detect.calibration import Calibration, roc_auc
-from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
 from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
@@ -189,7 +188,6 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
         return []
     x = np.asarray(ev.samples, dtype=np.float64)
     every = conditions()
-    need = MIN_BIGRAMS_LOW_CONFIDENCE if aln.low_confidence else MIN_BIGRAMS
     rows = []
     for kind in ["original", *names]:
         if kind == "original":
@@ -198,19 +196,18 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
             samples = every[kind](x, ev.sr, aln, item)
             copy = Evidence.from_array(np.ascontiguousarray(samples, dtype=np.float32), ev.sr)
             table = item_features(item, copy, aln, SETTINGS)
-        score = scored(item, table, model, need)
-        if score is not None:
-            rows.append(
-                {
-                    "file": item.key,
-                    "label": item.label,
-                    "kind": kind,
-                    "high_band_level_db": high_band_level_db(samples, ev.sr),
-                    "edge_drop_db": spectral_edge(samples, ev.sr)[1],
-                    "speech_to_floor_db": speech_to_floor_db(samples, ev.sr),
-                    **score,
-                }
-            )
+        row = scored_row(
+            item,
+            kind,
+            table,
+            model,
+            aln.low_confidence,
+            high_band_level_db=high_band_level_db(samples, ev.sr),
+            edge_drop_db=spectral_edge(samples, ev.sr)[1],
+            speech_to_floor_db=speech_to_floor_db(samples, ev.sr),
+        )
+        if row is not None:
+            rows.append(row)
     return rows
 
 
