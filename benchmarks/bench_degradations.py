@@ -33,9 +33,10 @@ Printed and written to ``results/degradations.json``: per condition and label,
 how many recordings lie above the calibrated threshold before and after (for
 organic recordings: the false-positive rate), the median shift of the
 statistic, the ROC AUC before and after, and the share that
-``vtract.analyze``'s band-limit checks (:mod:`vtract.bandwidth`) and its
-noise-floor check (:mod:`vtract.noise_floor`) would make inconclusive; what is
-left above the threshold after them is ``synthetic_verdicts``. The shipped calibration was fitted on these recordings, so the
+``vtract.analyze``'s band-limit checks (:mod:`vtract.bandwidth`), its
+noise-floor check (:mod:`vtract.noise_floor`) and its reverberation check
+(:mod:`vtract.reverberation`) would make inconclusive; what is left above the
+threshold after them is ``synthetic_verdicts``. The shipped calibration was fitted on these recordings, so the
 "original" figures are in-sample (optimistic); the change between the two
 columns is what this measures.
 
@@ -84,6 +85,7 @@ from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
 from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
+from vtract.reverberation import MIN_STEEPEST_DECAY_DB, steepest_decay_db
 from vtract.windows import is_speech_label
 
 #: libsndfile compression levels giving the named constant bitrate at 16 kHz
@@ -205,6 +207,7 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
             high_band_level_db=high_band_level_db(samples, ev.sr),
             edge_drop_db=spectral_edge(samples, ev.sr)[1],
             speech_to_floor_db=speech_to_floor_db(samples, ev.sr),
+            steepest_decay_db=steepest_decay_db(samples, ev.sr),
         )
         if row is not None:
             rows.append(row)
@@ -212,12 +215,13 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
 
 
 def _gates(rows: pd.DataFrame) -> pd.DataFrame:
-    """Which of vtract.analyze's signal checks each row fails (band limit, noise floor)."""
+    """Which of vtract.analyze's signal checks each row fails (band limit, noise, room)."""
     band_limited = (rows["high_band_level_db"] < MIN_HIGH_BAND_DB) | (
         rows["edge_drop_db"] >= MIN_EDGE_DROP_DB
     )
     noisy = rows["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
-    return rows.assign(band_limited=band_limited, noisy=noisy)
+    reverberant = rows["steepest_decay_db"] < MIN_STEEPEST_DECAY_DB
+    return rows.assign(band_limited=band_limited, noisy=noisy, reverberant=reverberant)
 
 
 def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[str, Any]:
@@ -243,7 +247,10 @@ def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[st
             up = (g[name] > threshold).to_numpy()
             band_limited = picked.loc[g["file"], "band_limited"].to_numpy(bool)
             noisy = picked.loc[g["file"], "noisy"].to_numpy(bool)
+            reverberant = picked.loc[g["file"], "reverberant"].to_numpy(bool)
+            blocked = band_limited | noisy | reverberant
             floor = picked.loc[g["file"], "speech_to_floor_db"]
+            decay = picked.loc[g["file"], "steepest_decay_db"]
             entry["per_label"][label] = {
                 "n": len(g),
                 "above_threshold_original": round(float((g["original"] > threshold).mean()), 4),
@@ -252,9 +259,11 @@ def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[st
                 "called_band_limited": round(float(band_limited.mean()), 4),
                 "speech_to_floor_db_median": round(float(floor.median()), 1),
                 "called_noisy": round(float(noisy.mean()), 4),
-                "inconclusive_by_signal_checks": round(float((band_limited | noisy).mean()), 4),
-                # what analyze would still call synthetic: above threshold, passing both checks
-                "synthetic_verdicts": round(float((up & ~band_limited & ~noisy).mean()), 4),
+                "steepest_decay_db_median": round(float(decay.median()), 1),
+                "called_reverberant": round(float(reverberant.mean()), 4),
+                "inconclusive_by_signal_checks": round(float(blocked.mean()), 4),
+                # what analyze would still call synthetic: above threshold, passing the checks
+                "synthetic_verdicts": round(float((up & ~blocked).mean()), 4),
             }
         kept = rows[rows["file"].isin(both["file"]) & rows["kind"].isin(["original", name])]
         entry["descriptor_medians"] = {

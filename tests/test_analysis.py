@@ -155,6 +155,34 @@ def test_noisy_evidence_gets_no_verdict(tmp_path):
     assert rep.n_bigrams > 0 and rep.bigrams
 
 
+def test_reverberant_evidence_gets_no_verdict(tmp_path):
+    """A simulated room (RT60 0.7 s): no band limit, little noise, but no steep offsets."""
+    import soundfile as sf
+    from scipy.signal import fftconvolve
+
+    from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
+    from vtract.reverberation import MIN_STEEPEST_DECAY_DB
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    full = analyze(wav, alignment=lab)
+    assert full.verdict in ("organic", "synthetic")
+    assert full.provenance["parameters"]["steepest_decay_db"] >= MIN_STEEPEST_DECAY_DB
+    x, sr = sf.read(wav)
+    t = np.arange(int(0.7 * sr)) / sr
+    tail = np.random.default_rng(14).standard_normal(t.size) * 10 ** (-3 * t / 0.7)
+    h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail[1:] ** 2))))
+    room = tmp_path / "a0009_room.wav"
+    y = fftconvolve(x, h)[: x.size]
+    sf.write(room, 0.5 * y / np.max(np.abs(y)), sr, "PCM_16")
+    rep = analyze(room, alignment=lab)
+    params = rep.provenance["parameters"]
+    assert params["steepest_decay_db"] < MIN_STEEPEST_DECAY_DB
+    assert params["speech_to_floor_db"] >= MIN_SPEECH_TO_FLOOR_DB  # not taken for noise
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert "within 30 ms" in rep.reason and "reverberant room" in rep.reason
+    assert rep.n_bigrams > 0 and rep.bigrams
+
+
 def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
     """The reference records the estimator fingerprint that measured it; compared with
     areas from other tract-estimator code its statistics mean nothing, so no verdict."""

@@ -523,6 +523,7 @@ def test_analysis_settings_hold_the_verdict_thresholds(monkeypatch):
     rules = json.loads(plain)["verdict_thresholds"]
     assert rules["min_speech_to_floor_db"] == MIN_SPEECH_TO_FLOOR_DB
     assert rules["min_calibrated_rate_hz"] == verdict_conditions.MIN_CALIBRATED_RATE_HZ
+    assert rules["min_steepest_decay_db"] == verdict_conditions.MIN_STEEPEST_DECAY_DB
     assert json.loads(analysis_settings(fake_analyze, None, {}))["verdict_thresholds"] is None
     monkeypatch.setattr(verdict_conditions, "MIN_SPEECH_TO_FLOOR_DB", 30.0)
     stricter = analysis_settings(None, None, {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import subprocess
 import sys
 
@@ -127,7 +128,11 @@ def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
     picked = runner.invoke(cli, [*base, "--channel", "0", "--no-resume"])
     assert picked.exit_code == 0, picked.stderr
     row = pd.read_csv(out).iloc[0]
-    assert row["verdict"] == record["verdict"] and row["score"] == pytest.approx(record["score"])
+    assert (row["verdict"], row["reason"]) == (record["verdict"], record["reason"])
+    # (the articulatory example is inconclusive, its level never falls as steeply as close
+    # speech: no score, which the table holds as NaN)
+    score = math.nan if record["score"] is None else record["score"]
+    assert row["score"] == pytest.approx(score, nan_ok=True)
     assert json.loads(row["analysis_settings"])["options"] == {"channel": 0}
 
 

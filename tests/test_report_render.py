@@ -341,10 +341,10 @@ def _conditions_rows(text: str) -> list[list[str]]:
 
 
 def test_html_lists_the_conditions_for_a_verdict_with_their_values():
-    """Rate, high band, spectral edge, noise floor and estimator code, as vtract.analyze judged them."""
+    """Rate, high band, spectral edge, noise, room and estimator code, as vtract.analyze judged them."""
     rep = make_report()
     rows = _conditions_rows(rep.to_html())  # a report without the measurements
-    assert [r[3] for r in rows] == ["met"] + ["not measured"] * 4
+    assert [r[3] for r in rows] == ["met"] + ["not measured"] * 5
     assert rows[0][1:3] == ["16000 Hz", "≥ 16000 Hz"]
 
     params = rep.provenance["parameters"]
@@ -353,19 +353,23 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
         spectral_edge_hz=6250.0,
         spectral_edge_drop_db=41.3,
         speech_to_floor_db=35.0,
+        steepest_decay_db=24.5,
         estimator_code_sha256="a" * 64,
     )
     rep.reference["estimator_code_sha256"] = "b" * 64
     rows = _conditions_rows(rep.to_html())
-    assert [r[3] for r in rows] == ["met", "met", "not met", "met", "not met"]
+    assert [r[3] for r in rows] == ["met", "met", "not met", "met", "met", "not met"]
     assert rows[1][1:3] == ["-47.2 dB", "≥ -55 dB"]
     assert rows[2][1:3] == ["41.3 dB near 6.25 kHz", "< 25 dB"]
     assert rows[3][1:3] == ["35 dB", "≥ 22 dB"]
-    assert rows[4][1] == "reference bbbbbbbbbbbb…, this vtract aaaaaaaaaaaa…"
+    assert rows[4][1:3] == ["24.5 dB", "≥ 13 dB"]
+    assert rows[5][1] == "reference bbbbbbbbbbbb…, this vtract aaaaaaaaaaaa…"
     rep.reference["estimator_code_sha256"] = "a" * 64
     rep.evidence["original_sr"] = 8000
     params["speech_to_floor_db"] = 12.4
+    params["steepest_decay_db"] = 8.25
     rows = _conditions_rows(rep.to_html())
-    assert [r[3] for r in rows] == ["not met", "met", "not met", "not met", "met"]
+    assert [r[3] for r in rows] == ["not met", "met", "not met", "not met", "not met", "met"]
     assert rows[3][1] == "12.4 dB"
-    assert rows[4][1] == "the same"
+    assert rows[4][1] == "8.25 dB"
+    assert rows[5][1] == "the same"

@@ -31,6 +31,7 @@ from .noise_floor import FLOOR_BANDS_HZ, speech_to_floor_db
 from .provenance import file_sha256, provenance
 from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
+from .reverberation import DECAY_BAND_HZ, steepest_decay_db
 from .verdict_conditions import MIN_CALIBRATED_RATE_HZ, verdict_conditions
 
 if TYPE_CHECKING:
@@ -376,7 +377,11 @@ def analyze(
         loud frames rise less than
         :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet
         ones at 2-4 kHz (noisy audio, :func:`vtract.noise_floor.speech_to_floor_db`;
-        ``speech_to_floor_db`` in the provenance parameters), is analysed
+        ``speech_to_floor_db`` in the provenance parameters), or whose
+        0.3-4 kHz level never falls
+        :data:`vtract.reverberation.MIN_STEEPEST_DECAY_DB` within 30 ms
+        (reverberant audio, :func:`vtract.reverberation.steepest_decay_db`;
+        ``steepest_decay_db`` in the provenance parameters), is analysed
         but gets ``inconclusive``, with the reason. So does evidence analysed
         with a reference that records another estimator fingerprint
         (:func:`vtract.reference.estimator_fingerprint`: its statistics come
@@ -414,6 +419,8 @@ def analyze(
     floor_db = (
         speech_to_floor_db(ev.samples, ev.sr) if ev.sr >= 2 * FLOOR_BANDS_HZ[-1][1] else math.nan
     )
+    # ...and how steeply its level falls (reverberation)
+    decay_db = steepest_decay_db(ev.samples, ev.sr) if ev.sr >= 2 * DECAY_BAND_HZ[1] else math.nan
     estimator_code = estimator_fingerprint()
     conditions = verdict_conditions(
         rate_hz,
@@ -422,6 +429,7 @@ def analyze(
         recorded_estimator_fingerprint(ref),
         estimator_code,
         speech_to_floor_db=floor_db,
+        steepest_decay_db=decay_db,
     )
 
     warnings = list(ev.warnings)
@@ -488,6 +496,7 @@ def analyze(
         "spectral_edge_hz": edge[0] if math.isfinite(edge[0]) else None,
         "spectral_edge_drop_db": round(edge[1], 2) if math.isfinite(edge[1]) else None,
         "speech_to_floor_db": round(floor_db, 2) if math.isfinite(floor_db) else None,
+        "steepest_decay_db": round(decay_db, 2) if math.isfinite(decay_db) else None,
         "estimator_code_sha256": estimator_code,
     }
     if decision.descriptors:

@@ -285,6 +285,7 @@ def _conditions(report: Any) -> str:
         (report.reference or {}).get("estimator_code_sha256"),
         params.get("estimator_code_sha256"),
         speech_to_floor_db=params.get("speech_to_floor_db"),
+        steepest_decay_db=params.get("steepest_decay_db"),
     )
     body = "".join(
         f"<tr><td>{_e(c.what)}</td><td class='num'>{_e(c.measured)}</td>"
@@ -294,7 +295,8 @@ def _conditions(report: Any) -> str:
     )
     return (
         "<section><h2>Conditions for a verdict</h2>"
-        '<p class="muted">The detector is calibrated on clean full-band recordings measured by the '
+        '<p class="muted">The detector is calibrated on clean, close-microphone full-band '
+        "recordings measured by the "
         "reference's own estimator code; when a condition is not met the verdict is "
         "inconclusive (docs/LIMITS.md).</p>"
         '<div class="scroll"><table><thead><tr><th>condition</th><th>this recording</th>'

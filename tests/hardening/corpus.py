@@ -542,6 +542,16 @@ def _noisy_speech(d: Path, x: np.ndarray, sr: int) -> Path:
     return d / "speech_noise_10db.wav"
 
 
+def _reverberant_speech(d: Path, x: np.ndarray, sr: int) -> Path:
+    """A simulated room (RT60 0.7 s): the level never falls steeply."""
+    t = np.arange(int(0.7 * sr)) / sr
+    tail = np.random.default_rng(15).standard_normal(t.size) * 10 ** (-3 * t / 0.7)
+    h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail[1:] ** 2))))
+    y = np.convolve(x, h)[: x.size]
+    sf.write(d / "speech_room.wav", 0.5 * y / np.max(np.abs(y)), sr, subtype="PCM_16")
+    return d / "speech_room.wav"
+
+
 def _hires_speech(d: Path, x: np.ndarray, sr: int) -> Path:
     sf.write(d / "speech_96k.flac", resample_poly(x, 96000, sr), 96000, subtype="PCM_24")
     return d / "speech_96k.flac"
@@ -572,6 +582,7 @@ _speech_case("speech_telephone_8k", NOT_CONFIDENT, _tel_speech)  # band-limited:
 _speech_case("speech_telephone_at_44k", NOT_CONFIDENT, _tel_speech_upsampled)  # the same
 _speech_case("speech_11k_at_48k", NOT_CONFIDENT, _low_passed_speech_at_48k)  # spectral edge
 _speech_case("speech_white_noise_10db", NOT_CONFIDENT, _noisy_speech)  # noise floor
+_speech_case("speech_reverberant_room", NOT_CONFIDENT, _reverberant_speech)  # steep falls
 _speech_case("speech_hires_96k", ANALYSES, _hires_speech)
 # libsndfile gives up on a truncated FLAC ("lost sync") but reads a truncated MP3.
 _speech_case("speech_truncated_flac", CLEAN, _trunc_speech("FLAC", ".flac"), loads=None)

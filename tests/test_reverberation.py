@@ -1,0 +1,108 @@
+"""vtract.reverberation: how steeply the 0.3-4 kHz level falls within 30 ms."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.signal import fftconvolve, stft
+
+import vtract
+from vtract.errors import VtractError
+from vtract.reverberation import (
+    DECAY_BAND_HZ,
+    DECAY_FRAME_SECONDS,
+    DECAY_HOP_SECONDS,
+    DECAY_HOPS,
+    DECAY_QUANTILE,
+    MIN_STEEPEST_DECAY_DB,
+    steepest_decay_db,
+)
+
+EXAMPLES = Path(vtract.__file__).resolve().parent / "data" / "examples"
+
+
+def _reference(x: np.ndarray, sr: int) -> float:
+    """Independent reference: scipy's STFT (per-frame mean removed, no padding)."""
+    n, hop = round(DECAY_FRAME_SECONDS * sr), round(DECAY_HOP_SECONDS * sr)
+    f, _, z = stft(
+        x,
+        sr,
+        window="hann",
+        nperseg=n,
+        noverlap=n - hop,
+        detrend="constant",
+        boundary=None,
+        padded=False,
+    )
+    power = (np.abs(z[(f >= DECAY_BAND_HZ[0]) & (f < DECAY_BAND_HZ[1])]) ** 2).sum(axis=0)
+    level = 10 * np.log10(power)
+    falls = level[:-DECAY_HOPS] - level[DECAY_HOPS:]
+    return float(np.quantile(falls[level[:-DECAY_HOPS] > np.median(level)], DECAY_QUANTILE))
+
+
+def _syllables(rng: np.random.Generator, sr: int, seconds: float) -> np.ndarray:
+    """Noise bursts of 150 ms cut off abruptly, 40 dB above a faint floor, every 250 ms."""
+    x = rng.standard_normal(int(seconds * sr))
+    on = (np.arange(x.size) % int(0.25 * sr)) < int(0.15 * sr)
+    return np.where(on, 1.0, 0.01) * x
+
+
+def _room(x: np.ndarray, sr: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+    """An exponential tail (60 dB in ``rt60_s``) of the same energy as the direct sound."""
+    t = np.arange(int(rt60_s * sr)) / sr
+    tail = rng.standard_normal(t.size) * 10 ** (-3 * t / rt60_s)
+    tail[0] = 0.0
+    h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail**2))))
+    return fftconvolve(x, h)[: x.size]
+
+
+@pytest.mark.parametrize("sr", [16000, 44100])
+def test_equals_a_scipy_stft_reference(sr):
+    x = _syllables(np.random.default_rng(1), sr, 5.0) + 0.2  # a DC offset, removed per frame
+    assert steepest_decay_db(x, sr) == pytest.approx(_reference(x, sr), abs=1e-9)
+
+
+def test_block_by_block_equals_the_reference_on_a_long_signal():
+    x = _syllables(np.random.default_rng(2), 16000, 50.0)  # 5000 frames: more than one block
+    assert steepest_decay_db(x, 16000) == pytest.approx(_reference(x, 16000), abs=1e-9)
+
+
+def test_abrupt_offsets_fall_about_as_far_as_the_bursts_rise():
+    """A burst ending 40 dB above the floor: its level falls about 40 dB within 30 ms."""
+    value = steepest_decay_db(_syllables(np.random.default_rng(3), 16000, 10.0), 16000)
+    assert 35.0 < value < 45.0
+
+
+@pytest.mark.parametrize("rt60_s", [0.3, 0.7])
+def test_a_room_limits_the_fall_to_its_decay_rate(rt60_s):
+    """After the direct sound (half the energy: -3 dB) the tail falls 60 dB per RT60:
+    60 * 0.03 / RT60 dB in 30 ms (6 dB at 0.3 s, 2.6 dB at 0.7 s), a few dB more where the
+    20 ms frames straddle the offset."""
+    rng = np.random.default_rng(4)
+    x = _room(_syllables(rng, 16000, 10.0), 16000, rt60_s, rng)
+    value = steepest_decay_db(x, 16000)
+    assert 3.0 + 60 * 0.03 / rt60_s < value < MIN_STEEPEST_DECAY_DB
+
+
+def test_level_does_not_matter():
+    x = _syllables(np.random.default_rng(5), 16000, 5.0)
+    assert steepest_decay_db(1e-3 * x, 16000) == pytest.approx(steepest_decay_db(x, 16000))
+
+
+def test_what_cannot_be_measured():
+    assert math.isnan(steepest_decay_db(np.ones(16000 // 2), 16000))  # < 100 frames
+    assert math.isnan(steepest_decay_db(np.zeros(16000 * 3), 16000))  # no power at all
+    with pytest.raises(VtractError, match="at least 8000 Hz"):
+        steepest_decay_db(np.zeros(16000), 6000)
+
+
+@pytest.mark.parametrize("name", ["piper_joe.flac", "espeak_en_us.flac"])
+def test_shipped_tts_examples_fall_steeply_and_their_room_copies_do_not(name):
+    ev = vtract.load(EXAMPLES / name)
+    x = np.asarray(ev.samples, dtype=np.float64)
+    assert steepest_decay_db(x, ev.sr) >= MIN_STEEPEST_DECAY_DB + 5
+    room = _room(x, ev.sr, 0.7, np.random.default_rng(6))  # 0.3 s rooms: about 80 % caught
+    assert steepest_decay_db(room, ev.sr) < MIN_STEEPEST_DECAY_DB
