@@ -106,81 +106,78 @@ def test_telephone_band_evidence_stored_at_a_full_band_rate_gets_no_verdict(tmp_
     assert rep.n_bigrams > 0 and rep.bigrams
 
 
+def _clean_and_degraded(tmp_path, name, degrade):
+    """arctic_a0009 analysed as recorded and as ``degrade(x, sr)`` (16-bit WAV, same labels):
+    the first gets a verdict, the second none, with its per-bigram evidence still shown.
+    Returns the provenance parameters of both and the degraded copy's report."""
+    import soundfile as sf
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    full = analyze(wav, alignment=lab)
+    assert full.verdict in ("organic", "synthetic")
+    x, sr = sf.read(wav)
+    assert sr == 16000
+    path = tmp_path / f"{name}.wav"
+    sf.write(path, degrade(x, sr), sr, "PCM_16")
+    rep = analyze(path, alignment=lab)
+    assert rep.verdict == "inconclusive" and rep.score is None
+    assert rep.n_bigrams > 0 and rep.bigrams
+    return full.provenance["parameters"], rep.provenance["parameters"], rep
+
+
 def test_audio_low_passed_at_5_5_khz_stored_at_16_khz_gets_no_verdict(tmp_path):
     """An 11.025 kHz recording converted to 16 kHz keeps its 6-7 kHz band above the
     telephone threshold (the resampler's stopband), but its spectrum falls off an edge."""
-    import soundfile as sf
     from scipy.signal import resample_poly
 
     from vtract.bandwidth import MIN_EDGE_DROP_DB, MIN_HIGH_BAND_DB
 
-    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
-    full = analyze(wav, alignment=lab)
-    assert full.verdict in ("organic", "synthetic")
-    assert full.provenance["parameters"]["spectral_edge_drop_db"] < MIN_EDGE_DROP_DB - 5
-    x, sr = sf.read(wav)
-    assert sr == 16000
-    stored = tmp_path / "a0009_11k_at_16k.wav"
-    sf.write(stored, resample_poly(resample_poly(x, 441, 640), 640, 441), 16000, "PCM_16")
-    rep = analyze(stored, alignment=lab)
-    params = rep.provenance["parameters"]
+    clean, params, rep = _clean_and_degraded(
+        tmp_path,
+        "a0009_11k_at_16k",
+        lambda x, sr: resample_poly(resample_poly(x, 441, 640), 640, 441),
+    )
+    assert clean["spectral_edge_drop_db"] < MIN_EDGE_DROP_DB - 5
     assert params["high_band_level_db"] > MIN_HIGH_BAND_DB  # the telephone rule misses it
     assert params["spectral_edge_drop_db"] >= MIN_EDGE_DROP_DB
     assert 5000 <= params["spectral_edge_hz"] <= 6300
-    assert rep.verdict == "inconclusive" and rep.score is None
     assert "band-limited although sampled at 16000 Hz" in rep.reason and "kHz" in rep.reason
-    assert rep.n_bigrams > 0 and rep.bigrams
 
 
 def test_noisy_evidence_gets_no_verdict(tmp_path):
     """White noise at 10 dB SNR: full band, no edge, but the quiet frames are filled."""
-    import soundfile as sf
-
     from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
 
-    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
-    full = analyze(wav, alignment=lab)
-    assert full.verdict in ("organic", "synthetic")
-    assert full.provenance["parameters"]["speech_to_floor_db"] >= MIN_SPEECH_TO_FLOOR_DB
-    x, sr = sf.read(wav)
-    noise = np.random.default_rng(12).standard_normal(x.size)
-    noisy = tmp_path / "a0009_noisy.wav"
-    sf.write(noisy, 0.5 * (x + noise * np.sqrt(np.mean(x**2) / 10.0)), sr, "PCM_16")
-    rep = analyze(noisy, alignment=lab)
-    params = rep.provenance["parameters"]
+    def noisy(x, sr):
+        noise = np.random.default_rng(12).standard_normal(x.size)
+        return 0.5 * (x + noise * np.sqrt(np.mean(x**2) / 10.0))
+
+    clean, params, rep = _clean_and_degraded(tmp_path, "a0009_noisy", noisy)
+    assert clean["speech_to_floor_db"] >= MIN_SPEECH_TO_FLOOR_DB
     assert params["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
     assert params["spectral_edge_drop_db"] < 25 and params["high_band_level_db"] > -55
-    assert rep.verdict == "inconclusive" and rep.score is None
     assert "above its quiet ones" in rep.reason and "noise" in rep.reason
-    assert rep.n_bigrams > 0 and rep.bigrams
 
 
 def test_reverberant_evidence_gets_no_verdict(tmp_path):
     """A simulated room (RT60 0.7 s): no band limit, little noise, but no steep offsets."""
-    import soundfile as sf
     from scipy.signal import fftconvolve
 
     from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
     from vtract.reverberation import MIN_STEEPEST_DECAY_DB
 
-    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
-    full = analyze(wav, alignment=lab)
-    assert full.verdict in ("organic", "synthetic")
-    assert full.provenance["parameters"]["steepest_decay_db"] >= MIN_STEEPEST_DECAY_DB
-    x, sr = sf.read(wav)
-    t = np.arange(int(0.7 * sr)) / sr
-    tail = np.random.default_rng(14).standard_normal(t.size) * 10 ** (-3 * t / 0.7)
-    h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail[1:] ** 2))))
-    room = tmp_path / "a0009_room.wav"
-    y = fftconvolve(x, h)[: x.size]
-    sf.write(room, 0.5 * y / np.max(np.abs(y)), sr, "PCM_16")
-    rep = analyze(room, alignment=lab)
-    params = rep.provenance["parameters"]
+    def room(x, sr):
+        t = np.arange(int(0.7 * sr)) / sr
+        tail = np.random.default_rng(14).standard_normal(t.size) * 10 ** (-3 * t / 0.7)
+        h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail[1:] ** 2))))
+        y = fftconvolve(x, h)[: x.size]
+        return 0.5 * y / np.max(np.abs(y))
+
+    clean, params, rep = _clean_and_degraded(tmp_path, "a0009_room", room)
+    assert clean["steepest_decay_db"] >= MIN_STEEPEST_DECAY_DB
     assert params["steepest_decay_db"] < MIN_STEEPEST_DECAY_DB
     assert params["speech_to_floor_db"] >= MIN_SPEECH_TO_FLOOR_DB  # not taken for noise
-    assert rep.verdict == "inconclusive" and rep.score is None
     assert "within 30 ms" in rep.reason and "reverberant room" in rep.reason
-    assert rep.n_bigrams > 0 and rep.bigrams
 
 
 def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
