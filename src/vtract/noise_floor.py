@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from .errors import VtractError
+from .frame_power import frame_band_powers
 
 __all__ = [
     "FLOOR_BANDS_HZ",
@@ -62,8 +63,6 @@ MIN_SPEECH_TO_FLOOR_DB = 22.0
 #: The ratio is capped here (dB): quiet frames of digital silence.
 MAX_SPEECH_TO_FLOOR_DB = 120.0
 
-_BLOCK_FRAMES = 4096  # frames transformed at a time: bounded memory on long recordings
-
 
 def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
     """Loud-to-quiet ratio of 20 ms frame powers in the 2-3 and 3-4 kHz bands (dB).
@@ -73,8 +72,9 @@ def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
     the squared magnitudes of the bins ``lo <= f < hi``. In each band of
     :data:`FLOOR_BANDS_HZ` the ratio of the :data:`LOUD_QUANTILE` to the
     :data:`QUIET_QUANTILE` of the frame powers (linear interpolation) is
-    taken in dB; the result is the mean over the bands. Frames are
-    transformed block by block, so memory stays bounded on long recordings.
+    taken in dB; the result is the mean over the bands
+    (:func:`vtract.frame_power.frame_band_powers`, block by block, so memory
+    stays bounded on long recordings).
 
     Parameters
     ----------
@@ -100,23 +100,11 @@ def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
     top = max(hi for _, hi in FLOOR_BANDS_HZ)
     if sr < 2 * top:
         raise VtractError(f"speech_to_floor_db needs a rate of at least {2 * top:.0f} Hz, got {sr}")
-    x = np.asarray(samples).ravel()  # converted block by block: no float64 copy of an hour
-    n = round(FLOOR_FRAME_SECONDS * sr)
-    n_frames = x.size // n
-    if n_frames < MIN_FLOOR_FRAMES:
+    powers = frame_band_powers(
+        samples, sr, FLOOR_BANDS_HZ, FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS
+    )
+    if powers.shape[1] < MIN_FLOOR_FRAMES:
         return math.nan
-    window = np.hanning(n + 1)[:-1]
-    freqs = np.fft.rfftfreq(n, 1.0 / sr)
-    in_band = [(freqs >= lo) & (freqs < hi) for lo, hi in FLOOR_BANDS_HZ]
-    powers = np.empty((len(FLOOR_BANDS_HZ), n_frames))
-    for first in range(0, n_frames, _BLOCK_FRAMES):
-        last = min(n_frames, first + _BLOCK_FRAMES)
-        frames = np.asarray(x[first * n : last * n], dtype=np.float64).reshape(-1, n)
-        frames = frames - frames.mean(axis=1, keepdims=True)
-        spectra = np.fft.rfft(frames * window, axis=1)
-        power = spectra.real**2 + spectra.imag**2
-        for b, sel in enumerate(in_band):
-            powers[b, first:last] = power[:, sel].sum(axis=1)
     ratios = []
     cap = MAX_SPEECH_TO_FLOOR_DB
     for band in powers:

@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from .errors import VtractError
+from .frame_power import frame_band_powers
 
 __all__ = [
     "DECAY_BAND_HZ",
@@ -61,7 +62,6 @@ MIN_DECAY_FRAMES = 100
 MIN_STEEPEST_DECAY_DB = 13.0
 
 _DYNAMIC_RANGE_DB = 120.0  # levels more than this below the loudest frame are raised to it
-_BLOCK_FRAMES = 4096  # frames transformed at a time: bounded memory on long recordings
 
 
 def steepest_decay_db(samples: np.ndarray, sr: int) -> float:
@@ -74,8 +74,8 @@ def steepest_decay_db(samples: np.ndarray, sr: int) -> float:
     (levels more than 120 dB below the loudest frame are raised to that).
     The fall at frame ``t`` is ``level[t] - level[t + 3]``; the result is the
     :data:`DECAY_QUANTILE` (linear interpolation) of the falls from frames
-    louder than the median frame. Frames are transformed block by block, so
-    memory stays bounded on long recordings.
+    louder than the median frame (:func:`vtract.frame_power.frame_band_powers`,
+    block by block, so memory stays bounded on long recordings).
 
     Parameters
     ----------
@@ -96,26 +96,14 @@ def steepest_decay_db(samples: np.ndarray, sr: int) -> float:
     VtractError
         The rate is too low to hold the band.
     """
-    lo, hi = DECAY_BAND_HZ
+    hi = DECAY_BAND_HZ[1]
     if sr < 2 * hi:
         raise VtractError(f"steepest_decay_db needs a rate of at least {2 * hi:.0f} Hz, got {sr}")
-    x = np.asarray(samples).ravel()  # converted block by block: no float64 copy of an hour
-    n = round(DECAY_FRAME_SECONDS * sr)
-    hop = round(DECAY_HOP_SECONDS * sr)
-    n_frames = 0 if x.size < n else 1 + (x.size - n) // hop
-    if n_frames < MIN_DECAY_FRAMES:
+    (power,) = frame_band_powers(
+        samples, sr, [DECAY_BAND_HZ], DECAY_FRAME_SECONDS, DECAY_HOP_SECONDS
+    )
+    if power.size < MIN_DECAY_FRAMES:
         return math.nan
-    window = np.hanning(n + 1)[:-1]
-    freqs = np.fft.rfftfreq(n, 1.0 / sr)
-    in_band = (freqs >= lo) & (freqs < hi)
-    power = np.empty(n_frames)
-    for first in range(0, n_frames, _BLOCK_FRAMES):
-        last = min(n_frames, first + _BLOCK_FRAMES)
-        chunk = np.asarray(x[first * hop : (last - 1) * hop + n], dtype=np.float64)
-        frames = np.lib.stride_tricks.sliding_window_view(chunk, n)[::hop]
-        frames = frames - frames.mean(axis=1, keepdims=True)
-        spectra = np.fft.rfft(frames * window, axis=1)[:, in_band]
-        power[first:last] = (spectra.real**2 + spectra.imag**2).sum(axis=1)
     loudest = float(power.max())
     if not loudest > 0.0:
         return math.nan
