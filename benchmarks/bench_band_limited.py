@@ -54,8 +54,7 @@ from vtract.bandwidth import (
     HIGH_BAND_HZ,
     MIN_EDGE_DROP_DB,
     MIN_HIGH_BAND_DB,
-    high_band_level_db,
-    spectral_edge,
+    band_limit_measures,
 )
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
@@ -114,13 +113,10 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
         "original": cached_features(item, SETTINGS),
         "band_limited": item_features(item, narrow, aln, SETTINGS),
     }
-    levels = {
-        "original": high_band_level_db(ev.samples, ev.sr),
-        "band_limited": high_band_level_db(narrow.samples, narrow.sr),
-    }
-    drops = {
-        "original": spectral_edge(ev.samples, ev.sr)[1],
-        "band_limited": spectral_edge(narrow.samples, narrow.sr)[1],
+    # high-band level and spectral-edge drop, from one long-term spectrum each
+    bands = {
+        "original": band_limit_measures(ev.samples, ev.sr),
+        "band_limited": band_limit_measures(narrow.samples, narrow.sr),
     }
     rows = []
     for kind, table in tables.items():
@@ -130,8 +126,8 @@ def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[
             table,
             model,
             aln.low_confidence,
-            high_band_level_db=levels[kind],
-            edge_drop_db=drops[kind],
+            high_band_level_db=bands[kind][0],
+            edge_drop_db=bands[kind][2],
         )
         if row is not None:
             rows.append(row)

@@ -75,17 +75,13 @@ from _harness import write_result
 from bench_band_limited import ANALYSIS_RATE, scored_row
 from bench_detection import SETTINGS
 from vtract.alignment.model import Alignment
-from vtract.bandwidth import (
-    MIN_EDGE_DROP_DB,
-    MIN_HIGH_BAND_DB,
-    high_band_level_db,
-    spectral_edge,
-)
+from vtract.bandwidth import MIN_EDGE_DROP_DB, MIN_HIGH_BAND_DB
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
-from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
-from vtract.reverberation import MIN_STEEPEST_DECAY_DB, steepest_decay_db
+from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
+from vtract.reverberation import MIN_STEEPEST_DECAY_DB
+from vtract.verdict_conditions import signal_measures
 from vtract.windows import is_speech_label
 
 #: libsndfile compression levels giving the named constant bitrate at 16 kHz
@@ -204,10 +200,7 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
             table,
             model,
             aln.low_confidence,
-            high_band_level_db=high_band_level_db(samples, ev.sr),
-            edge_drop_db=spectral_edge(samples, ev.sr)[1],
-            speech_to_floor_db=speech_to_floor_db(samples, ev.sr),
-            steepest_decay_db=steepest_decay_db(samples, ev.sr),
+            **signal_measures(samples, ev.sr),
         )
         if row is not None:
             rows.append(row)
@@ -217,7 +210,7 @@ def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list
 def _gates(rows: pd.DataFrame) -> pd.DataFrame:
     """Which of vtract.analyze's signal checks each row fails (band limit, noise, room)."""
     band_limited = (rows["high_band_level_db"] < MIN_HIGH_BAND_DB) | (
-        rows["edge_drop_db"] >= MIN_EDGE_DROP_DB
+        rows["spectral_edge_drop_db"] >= MIN_EDGE_DROP_DB
     )
     noisy = rows["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
     reverberant = rows["steepest_decay_db"] < MIN_STEEPEST_DECAY_DB

@@ -17,6 +17,7 @@ from vtract.bandwidth import (
     MIN_EDGE_DROP_DB,
     MIN_HIGH_BAND_DB,
     SPEECH_BAND_HZ,
+    band_limit_measures,
     high_band_level_db,
     spectral_edge,
 )
@@ -110,3 +111,17 @@ def test_white_noise_has_no_edge_and_its_11025_hz_copy_has_one():
     assert spectral_edge(np.ones(100), 16000) == pytest.approx((math.nan, math.nan), nan_ok=True)
     with pytest.raises(VtractError, match="at least 15000 Hz"):
         spectral_edge(x, 14000)
+
+
+def test_band_limit_measures_are_the_two_measures_from_one_spectrum():
+    rng = np.random.default_rng(21)
+    x = resample(resample(rng.standard_normal(16000 * 4), 16000, 11025), 11025, 16000)
+    for sr, y in [(16000, x), (44100, rng.standard_normal(44100 * 2))]:
+        level = high_band_level_db(y, sr)
+        edge_hz, drop = spectral_edge(y, sr)
+        assert band_limit_measures(y, sr) == (level, edge_hz, drop)
+    # a rate that holds the 6-7 kHz band but not the bands above an edge, and one holding neither
+    y = rng.standard_normal(14500 * 2)
+    measures = band_limit_measures(y, 14500)
+    assert measures[0] == high_band_level_db(y, 14500) and all(map(math.isnan, measures[1:]))
+    assert all(map(math.isnan, band_limit_measures(y, 12000)))

@@ -23,16 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .bandwidth import EDGE_TOP_HZ, HIGH_BAND_HZ, high_band_level_db, spectral_edge
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
-from .noise_floor import FLOOR_BANDS_HZ, speech_to_floor_db
 from .provenance import file_sha256, provenance
 from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
-from .reverberation import DECAY_BAND_HZ, steepest_decay_db
-from .verdict_conditions import MIN_CALIBRATED_RATE_HZ, verdict_conditions
+from .verdict_conditions import MIN_CALIBRATED_RATE_HZ, signal_measures, verdict_conditions
 
 if TYPE_CHECKING:
     from .alignment.model import Alignment
@@ -408,28 +405,13 @@ def analyze(
     if aln is not None:
         check_alignment(aln)
 
-    # band-limiting: the lower of the file's rate and the rate it was decoded to...
+    # what the conditions for a verdict judge: the lower of the file's rate and the rate
+    # it was decoded to, and the signal's band limits, noise floor and level decay
     rate_hz = min(int(ev.original_sr), int(ev.sr))
-    # ...and, at full-band rates, the spectrum at 6-7 kHz and its low-pass edge
-    high_band_db = (
-        high_band_level_db(ev.samples, ev.sr) if ev.sr >= 2 * HIGH_BAND_HZ[1] else math.nan
-    )
-    edge = spectral_edge(ev.samples, ev.sr) if ev.sr >= 2 * EDGE_TOP_HZ else (math.nan, math.nan)
-    # ...and how far its loud frames rise above its quiet ones (noise)
-    floor_db = (
-        speech_to_floor_db(ev.samples, ev.sr) if ev.sr >= 2 * FLOOR_BANDS_HZ[-1][1] else math.nan
-    )
-    # ...and how steeply its level falls (reverberation)
-    decay_db = steepest_decay_db(ev.samples, ev.sr) if ev.sr >= 2 * DECAY_BAND_HZ[1] else math.nan
+    measures = signal_measures(ev.samples, ev.sr)
     estimator_code = estimator_fingerprint()
     conditions = verdict_conditions(
-        rate_hz,
-        high_band_db,
-        *edge,
-        recorded_estimator_fingerprint(ref),
-        estimator_code,
-        speech_to_floor_db=floor_db,
-        steepest_decay_db=decay_db,
+        rate_hz, recorded_estimator_fingerprint(ref), estimator_code, **measures
     )
 
     warnings = list(ev.warnings)
@@ -492,11 +474,11 @@ def analyze(
         "transcript": transcript,
         "alignment_source": None if aln is None else aln.source,
         "statistic": decision.statistic,
-        "high_band_level_db": round(high_band_db, 2) if math.isfinite(high_band_db) else None,
-        "spectral_edge_hz": edge[0] if math.isfinite(edge[0]) else None,
-        "spectral_edge_drop_db": round(edge[1], 2) if math.isfinite(edge[1]) else None,
-        "speech_to_floor_db": round(floor_db, 2) if math.isfinite(floor_db) else None,
-        "steepest_decay_db": round(decay_db, 2) if math.isfinite(decay_db) else None,
+        # the measures in dB to 0.01 dB, the edge frequency as found (a spectrum bin)
+        **{
+            k: (round(v, 2) if k.endswith("_db") else v) if math.isfinite(v) else None
+            for k, v in measures.items()
+        },
         "estimator_code_sha256": estimator_code,
     }
     if decision.descriptors:

@@ -42,6 +42,7 @@ __all__ = [
     "MIN_EDGE_DROP_DB",
     "MIN_HIGH_BAND_DB",
     "SPEECH_BAND_HZ",
+    "band_limit_measures",
     "high_band_level_db",
     "spectral_edge",
 ]
@@ -102,10 +103,13 @@ def high_band_level_db(samples: np.ndarray, sr: int) -> float:
     VtractError
         The rate is too low to hold the high band.
     """
-    spectrum = _long_term_spectrum(samples, sr, HIGH_BAND_HZ[1], "high_band_level_db")
-    if spectrum is None:
-        return math.nan
-    freqs, psd = spectrum
+    _check_rate(sr, HIGH_BAND_HZ[1], "high_band_level_db")
+    spectrum = _long_term_spectrum(samples, sr)
+    return math.nan if spectrum is None else _high_band_level(*spectrum)
+
+
+def _high_band_level(freqs: np.ndarray, psd: np.ndarray) -> float:
+    """:func:`high_band_level_db` of a long-term spectrum."""
     high = psd[(freqs >= HIGH_BAND_HZ[0]) & (freqs <= HIGH_BAND_HZ[1])].mean()
     speech = psd[(freqs >= SPEECH_BAND_HZ[0]) & (freqs <= SPEECH_BAND_HZ[1])].mean()
     if not speech > 0.0:
@@ -148,10 +152,39 @@ def spectral_edge(samples: np.ndarray, sr: int) -> tuple[float, float]:
     VtractError
         The rate is too low to hold the bands above the edge.
     """
-    spectrum = _long_term_spectrum(samples, sr, EDGE_TOP_HZ, "spectral_edge")
+    _check_rate(sr, EDGE_TOP_HZ, "spectral_edge")
+    spectrum = _long_term_spectrum(samples, sr)
+    return (math.nan, math.nan) if spectrum is None else _edge(*spectrum)
+
+
+def band_limit_measures(samples: np.ndarray, sr: int) -> tuple[float, float, float]:
+    """:func:`high_band_level_db` and :func:`spectral_edge` from one long-term spectrum.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate (Hz).
+
+    Returns
+    -------
+    (high_band_db, edge_hz, edge_drop_db) : tuple of float
+        As the two functions return them, computed once; ``nan`` for a
+        measure whose bands the rate is too low to hold (instead of an
+        error).
+    """
+    if sr < 2 * HIGH_BAND_HZ[1]:
+        return math.nan, math.nan, math.nan
+    spectrum = _long_term_spectrum(samples, sr)
     if spectrum is None:
-        return math.nan, math.nan
-    freqs, psd = spectrum
+        return math.nan, math.nan, math.nan
+    edge = _edge(*spectrum) if sr >= 2 * EDGE_TOP_HZ else (math.nan, math.nan)
+    return _high_band_level(*spectrum), *edge
+
+
+def _edge(freqs: np.ndarray, psd: np.ndarray) -> tuple[float, float]:
+    """:func:`spectral_edge` of a long-term spectrum."""
     step = freqs[1] - freqs[0]
     # mean density of every 250 Hz sub-band, by its first bin (cumulative sums)
     per_band = max(1, round(_EDGE_SUB_BAND_HZ / step))
@@ -175,13 +208,14 @@ def spectral_edge(samples: np.ndarray, sr: int) -> tuple[float, float]:
     return best_hz, float(best_drop)
 
 
-def _long_term_spectrum(
-    samples: np.ndarray, sr: int, top_hz: float, name: str
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(freqs, psd)`` of the Welch average, block by block; ``None`` below one segment."""
-    x = np.asarray(samples).ravel()  # converted block by block: no float64 copy of an hour
+def _check_rate(sr: int, top_hz: float, name: str) -> None:
     if sr < 2 * top_hz:
         raise VtractError(f"{name} needs a rate of at least {2 * top_hz:.0f} Hz, got {sr}")
+
+
+def _long_term_spectrum(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(freqs, psd)`` of the Welch average, block by block; ``None`` below one segment."""
+    x = np.asarray(samples).ravel()  # converted block by block: no float64 copy of an hour
     if x.size < _SEGMENT:
         return None
     window = np.hanning(_SEGMENT + 1)[:-1]  # periodic Hann, as scipy.signal.welch uses

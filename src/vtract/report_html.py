@@ -272,20 +272,16 @@ def _dynamics(report: Any) -> str:
 
 def _conditions(report: Any) -> str:
     """What must hold for a verdict, as measured on this recording (vtract.analyze's rules)."""
-    from .verdict_conditions import verdict_conditions
+    from .verdict_conditions import SIGNAL_MEASURES, verdict_conditions
 
     params = (report.provenance or {}).get("parameters", {}) or {}
     ev = report.evidence or {}
     rates = [r for r in (ev.get("original_sr"), ev.get("sr")) if isinstance(r, (int, float))]
     conditions = verdict_conditions(
         min(rates) if rates else None,
-        params.get("high_band_level_db"),
-        params.get("spectral_edge_hz"),
-        params.get("spectral_edge_drop_db"),
         (report.reference or {}).get("estimator_code_sha256"),
         params.get("estimator_code_sha256"),
-        speech_to_floor_db=params.get("speech_to_floor_db"),
-        steepest_decay_db=params.get("steepest_decay_db"),
+        **{k: params.get(k) for k in SIGNAL_MEASURES},
     )
     body = "".join(
         f"<tr><td>{_e(c.what)}</td><td class='num'>{_e(c.measured)}</td>"

@@ -40,17 +40,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .bandwidth import (
     EDGE_SEARCH_HZ,
     HIGH_BAND_HZ,
     MIN_EDGE_DROP_DB,
     MIN_HIGH_BAND_DB,
     SPEECH_BAND_HZ,
+    band_limit_measures,
 )
-from .noise_floor import FLOOR_BANDS_HZ, MIN_SPEECH_TO_FLOOR_DB
-from .reverberation import DECAY_BAND_HZ, MIN_STEEPEST_DECAY_DB
+from .noise_floor import FLOOR_BANDS_HZ, MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
+from .reverberation import DECAY_BAND_HZ, MIN_STEEPEST_DECAY_DB, steepest_decay_db
 
-__all__ = ["MIN_CALIBRATED_RATE_HZ", "VerdictCondition", "verdict_conditions", "verdict_thresholds"]
+__all__ = [
+    "MIN_CALIBRATED_RATE_HZ",
+    "SIGNAL_MEASURES",
+    "VerdictCondition",
+    "signal_measures",
+    "verdict_conditions",
+    "verdict_thresholds",
+]
 
 #: Evidence recorded below this rate holds nothing above half of it (8 kHz
 #: telephone audio: nothing above 4 kHz). The shipped reference and
@@ -59,6 +69,16 @@ __all__ = ["MIN_CALIBRATED_RATE_HZ", "VerdictCondition", "verdict_conditions", "
 #: from organic speech (``benchmarks/bench_band_limited.py``,
 #: ``docs/LIMITS.md``), so such evidence gets no verdict.
 MIN_CALIBRATED_RATE_HZ = 16000
+
+#: The measurements of the evidence's signal the conditions judge, by the names
+#: they have in a report's provenance parameters and in :func:`verdict_conditions`.
+SIGNAL_MEASURES: tuple[str, ...] = (
+    "high_band_level_db",
+    "spectral_edge_hz",
+    "spectral_edge_drop_db",
+    "speech_to_floor_db",
+    "steepest_decay_db",
+)
 
 _NOT_MEASURED = "not measured"
 
@@ -117,6 +137,32 @@ def verdict_thresholds() -> dict[str, Any]:
     }
 
 
+def signal_measures(samples: np.ndarray, sr: int) -> dict[str, float]:
+    """The :data:`SIGNAL_MEASURES` of a decoded recording.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate (Hz).
+
+    Returns
+    -------
+    dict
+        :func:`vtract.bandwidth.band_limit_measures` (one long-term
+        spectrum for the high-band level and the spectral edge),
+        :func:`vtract.noise_floor.speech_to_floor_db` and
+        :func:`vtract.reverberation.steepest_decay_db`, keyed by
+        :data:`SIGNAL_MEASURES`; ``nan`` where a measure cannot be taken,
+        including a rate too low for its bands.
+    """
+    high_band, edge_hz, edge_drop = band_limit_measures(samples, sr)
+    floor = speech_to_floor_db(samples, sr) if sr >= 2 * FLOOR_BANDS_HZ[-1][1] else math.nan
+    decay = steepest_decay_db(samples, sr) if sr >= 2 * DECAY_BAND_HZ[1] else math.nan
+    return dict(zip(SIGNAL_MEASURES, (high_band, edge_hz, edge_drop, floor, decay), strict=True))
+
+
 def _measured(value: float | None) -> float | None:
     """``value`` as a float, ``None`` when it was not measured (``None`` or NaN).
 
@@ -146,12 +192,12 @@ def _measured_condition(
 
 def verdict_conditions(
     rate_hz: float | None,
-    high_band_db: float | None,
-    edge_hz: float | None,
-    edge_drop_db: float | None,
     reference_code: str | None,
     running_code: str | None,
     *,
+    high_band_level_db: float | None = None,
+    spectral_edge_hz: float | None = None,
+    spectral_edge_drop_db: float | None = None,
     speech_to_floor_db: float | None = None,
     steepest_decay_db: float | None = None,
 ) -> list[VerdictCondition]:
@@ -161,17 +207,18 @@ def verdict_conditions(
     ----------
     rate_hz : float or None
         The lower of the evidence's own rate and the rate it was decoded to.
-    high_band_db : float or None
-        :func:`vtract.bandwidth.high_band_level_db` (``None`` / NaN: not
-        measured).
-    edge_hz, edge_drop_db : float or None
-        :func:`vtract.bandwidth.spectral_edge` (``None`` / NaN: not measured).
     reference_code : str or None
         The estimator fingerprint the reference records
         (:func:`vtract.reference.recorded_estimator_fingerprint`).
     running_code : str or None
         The running estimator fingerprint (``None``: not recorded, e.g. in
         a report written by an older vtract).
+    high_band_level_db : float or None
+        :func:`vtract.bandwidth.high_band_level_db` (``None`` / NaN: not
+        measured). The five measures are :data:`SIGNAL_MEASURES`, as
+        :func:`signal_measures` returns them or a report records them.
+    spectral_edge_hz, spectral_edge_drop_db : float or None
+        :func:`vtract.bandwidth.spectral_edge` (``None`` / NaN: not measured).
     speech_to_floor_db : float or None
         :func:`vtract.noise_floor.speech_to_floor_db` (``None`` / NaN: not
         measured, e.g. in a report written by an older vtract).
@@ -184,11 +231,11 @@ def verdict_conditions(
     list of VerdictCondition
     """
     rate = _measured(rate_hz)
-    level = _measured(high_band_db)
-    drop = _measured(edge_drop_db)
+    level = _measured(high_band_level_db)
+    drop = _measured(spectral_edge_drop_db)
     floor = _measured(speech_to_floor_db)
     decay = _measured(steepest_decay_db)
-    edge = _measured(edge_hz)
+    edge = _measured(spectral_edge_hz)
     if edge is None:
         drop = None
     why = (
