@@ -161,16 +161,12 @@ def test_noisy_evidence_gets_no_verdict(tmp_path):
 
 def test_reverberant_evidence_gets_no_verdict(tmp_path):
     """A simulated room (RT60 0.7 s): no band limit, little noise, but no steep offsets."""
-    from scipy.signal import fftconvolve
-
+    from _rooms import in_room
     from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
     from vtract.reverberation import MIN_STEEPEST_DECAY_DB
 
     def room(x, sr):
-        t = np.arange(int(0.7 * sr)) / sr
-        tail = np.random.default_rng(14).standard_normal(t.size) * 10 ** (-3 * t / 0.7)
-        h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail[1:] ** 2))))
-        y = fftconvolve(x, h)[: x.size]
+        y = in_room(x, sr, 0.7, np.random.default_rng(14))
         return 0.5 * y / np.max(np.abs(y))
 
     clean, params, rep = _clean_and_degraded(tmp_path, "a0009_room", room)

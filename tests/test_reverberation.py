@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.signal import fftconvolve, stft
+from scipy.signal import stft
 
 import vtract
+from _rooms import in_room
 from vtract.errors import VtractError
 from vtract.reverberation import (
     DECAY_BAND_HZ,
@@ -50,15 +51,6 @@ def _syllables(rng: np.random.Generator, sr: int, seconds: float) -> np.ndarray:
     return np.where(on, 1.0, 0.01) * x
 
 
-def _room(x: np.ndarray, sr: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
-    """An exponential tail (60 dB in ``rt60_s``) of the same energy as the direct sound."""
-    t = np.arange(int(rt60_s * sr)) / sr
-    tail = rng.standard_normal(t.size) * 10 ** (-3 * t / rt60_s)
-    tail[0] = 0.0
-    h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail**2))))
-    return fftconvolve(x, h)[: x.size]
-
-
 @pytest.mark.parametrize("sr", [16000, 44100])
 def test_equals_a_scipy_stft_reference(sr):
     x = _syllables(np.random.default_rng(1), sr, 5.0) + 0.2  # a DC offset, removed per frame
@@ -82,7 +74,7 @@ def test_a_room_limits_the_fall_to_its_decay_rate(rt60_s):
     60 * 0.03 / RT60 dB in 30 ms (6 dB at 0.3 s, 2.6 dB at 0.7 s), a few dB more where the
     20 ms frames straddle the offset."""
     rng = np.random.default_rng(4)
-    x = _room(_syllables(rng, 16000, 10.0), 16000, rt60_s, rng)
+    x = in_room(_syllables(rng, 16000, 10.0), 16000, rt60_s, rng)
     value = steepest_decay_db(x, 16000)
     assert 3.0 + 60 * 0.03 / rt60_s < value < MIN_STEEPEST_DECAY_DB
 
@@ -104,5 +96,5 @@ def test_shipped_tts_examples_fall_steeply_and_their_room_copies_do_not(name):
     ev = vtract.load(EXAMPLES / name)
     x = np.asarray(ev.samples, dtype=np.float64)
     assert steepest_decay_db(x, ev.sr) >= MIN_STEEPEST_DECAY_DB + 5
-    room = _room(x, ev.sr, 0.7, np.random.default_rng(6))  # 0.3 s rooms: about 80 % caught
+    room = in_room(x, ev.sr, 0.7, np.random.default_rng(6))  # 0.3 s rooms: about 80 % caught
     assert steepest_decay_db(room, ev.sr) < MIN_STEEPEST_DECAY_DB

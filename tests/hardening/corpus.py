@@ -544,10 +544,9 @@ def _noisy_speech(d: Path, x: np.ndarray, sr: int) -> Path:
 
 def _reverberant_speech(d: Path, x: np.ndarray, sr: int) -> Path:
     """A simulated room (RT60 0.7 s): the level never falls steeply."""
-    t = np.arange(int(0.7 * sr)) / sr
-    tail = np.random.default_rng(15).standard_normal(t.size) * 10 ** (-3 * t / 0.7)
-    h = np.concatenate(([1.0], tail[1:] / np.sqrt(np.sum(tail[1:] ** 2))))
-    y = np.convolve(x, h)[: x.size]
+    from _rooms import in_room  # tests/ is on sys.path (tests/conftest.py)
+
+    y = in_room(x, sr, 0.7, np.random.default_rng(15))
     sf.write(d / "speech_room.wav", 0.5 * y / np.max(np.abs(y)), sr, subtype="PCM_16")
     return d / "speech_room.wav"
 
