@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.signal import stft
 
 import vtract
 from _rooms import in_room
+from _stft_reference import stft_band_powers
 from vtract.errors import VtractError
 from vtract.reverberation import (
     DECAY_BAND_HZ,
@@ -26,19 +26,8 @@ EXAMPLES = Path(vtract.__file__).resolve().parent / "data" / "examples"
 
 
 def _reference(x: np.ndarray, sr: int) -> float:
-    """Independent reference: scipy's STFT (per-frame mean removed, no padding)."""
-    n, hop = round(DECAY_FRAME_SECONDS * sr), round(DECAY_HOP_SECONDS * sr)
-    f, _, z = stft(
-        x,
-        sr,
-        window="hann",
-        nperseg=n,
-        noverlap=n - hop,
-        detrend="constant",
-        boundary=None,
-        padded=False,
-    )
-    power = (np.abs(z[(f >= DECAY_BAND_HZ[0]) & (f < DECAY_BAND_HZ[1])]) ** 2).sum(axis=0)
+    """Independent reference: the band power from scipy's STFT."""
+    (power,) = stft_band_powers(x, sr, [DECAY_BAND_HZ], DECAY_FRAME_SECONDS, DECAY_HOP_SECONDS)
     level = 10 * np.log10(power)
     falls = level[:-DECAY_HOPS] - level[DECAY_HOPS:]
     return float(np.quantile(falls[level[:-DECAY_HOPS] > np.median(level)], DECAY_QUANTILE))
