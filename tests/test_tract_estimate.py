@@ -128,6 +128,7 @@ def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
         formant_shape,
         wakita_shape,
     )
+    from vtract.tract.preprocess import remove_linear_trend
     from vtract.tract.shape_prior import mri_codebook
 
     book = mri_codebook(6)
@@ -138,7 +139,7 @@ def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
     est = estimate_tract(frame, 16000)
     assert est.method == "default" and est.params["shape_prior"] == "formant-poles"
     core = default_core(
-        frame, 16000.0, -1.0, -1, PRIOR_FORMANT_POLES, book.log_formants, book.shapes,
+        remove_linear_trend(frame), 16000.0, -1.0, -1, PRIOR_FORMANT_POLES, book.log_formants, book.shapes,
         MRI_CODEBOOK_WIDTH, MRI_PRIOR_WEIGHT[PRIOR_FORMANT_POLES],
     )  # fmt: skip
     np.testing.assert_array_equal(est.areas, core[0])
@@ -150,7 +151,7 @@ def test_default_and_lpc_refined_differ_only_in_the_shape_prior():
     refined = estimate_tract(frame, 16000, method="lpc-refined")
     assert refined.params["shape_prior"] == "lpc-poles" and refined.params["mri_prior_weight"] == 0
     lpc_core = default_core(
-        frame, 16000.0, -1.0, -1, PRIOR_LPC_POLES, book.log_formants, book.shapes,
+        remove_linear_trend(frame), 16000.0, -1.0, -1, PRIOR_LPC_POLES, book.log_formants, book.shapes,
         MRI_CODEBOOK_WIDTH, 0.0,
     )  # fmt: skip
     np.testing.assert_array_equal(refined.areas, lpc_core[0])
@@ -209,6 +210,7 @@ def test_deterministic(vowel16):
         (np.full(565, np.nan), 16000, {}, "NaN or infinite"),
         (np.zeros(565), 16000, {}, "silent"),
         (np.full(565, 0.3), 16000, {}, "silent"),
+        (np.linspace(-0.2, 0.3, 565), 16000, {}, "straight line"),
         (np.ones(50), 16000, {}, "at least 160"),
         (np.ones((2, 565)), 16000, {}, "1-D"),
         (np.random.default_rng(0).standard_normal(565), 7999, {}, "8000 to 48000"),
@@ -249,6 +251,25 @@ def test_batch_equals_single(vowel16, method):
     )
     listed = estimate_tracts(list(frames), 16000, method=method)
     np.testing.assert_array_equal(listed[2].areas, batch[2].areas)
+
+
+@pytest.mark.parametrize("method", ["default", "lpc", "lpc-refined"])
+def test_an_offset_and_a_drift_do_not_change_the_estimate(vowel16, method):
+    """A DC offset as large as the frame's RMS and a slope across it: the same tract."""
+    f = frame_at(vowel16, 16000)
+    shifted = f + np.sqrt(np.mean(f**2)) * (1.0 + np.linspace(-0.5, 0.5, f.size))
+    a, b = estimate_tract(f, 16000, method=method), estimate_tract(shifted, 16000, method=method)
+    np.testing.assert_allclose(b.areas, a.areas, rtol=1e-6)
+    np.testing.assert_allclose(b.formants_hz, a.formants_hz, rtol=1e-6)
+    batch = estimate_tracts(np.stack([f, shifted]), 16000, method=method)
+    np.testing.assert_allclose(batch[1].areas, batch[0].areas, rtol=1e-6)
+
+
+def test_the_paper_method_keeps_the_offset_as_published(vowel16):
+    f = frame_at(vowel16, 16000)
+    shifted = f + 0.5 * np.max(np.abs(f))
+    a, b = estimate_tract(f, 16000, method="paper"), estimate_tract(shifted, 16000, method="paper")
+    assert not np.allclose(a.areas, b.areas, rtol=1e-3)
 
 
 def test_batch_names_the_bad_window(vowel16):

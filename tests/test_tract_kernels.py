@@ -21,7 +21,13 @@ from vtract.synth import tube_resonances, tube_vowel
 from vtract.tract.formants import lpc_formants, praat_formants_burg, praat_formants_path
 from vtract.tract.length import SPEED_OF_SOUND_CM_S, length_from_formants, sections_for_length
 from vtract.tract.lpc import autocorrelation, burg, levinson_durbin, step_down, step_up
-from vtract.tract.preprocess import WINDOW_KINDS, apply_window, pre_emphasis, window
+from vtract.tract.preprocess import (
+    WINDOW_KINDS,
+    apply_window,
+    pre_emphasis,
+    remove_linear_trend,
+    window,
+)
 from vtract.tract.tube import (
     areas_from_reflection,
     reflection_from_areas,
@@ -46,6 +52,24 @@ def test_pre_emphasis_matches_reference(rng):
     x = rng.standard_normal(300)
     for mu in (0.0, 0.5, 0.97, 1.0):
         np.testing.assert_allclose(pre_emphasis(x, mu), pre_emphasis_ref(x, mu), rtol=0, atol=1e-14)
+
+
+def test_remove_linear_trend_matches_scipy_detrend(rng):
+    from scipy.signal import detrend
+
+    for n in (2, 3, 300, 565):
+        x = rng.standard_normal(n) + 3.0 + 0.01 * np.arange(n)
+        np.testing.assert_allclose(
+            remove_linear_trend(x), detrend(x, type="linear"), rtol=0, atol=1e-12
+        )
+    assert remove_linear_trend(np.array([2.5])).tolist() == [0.0]
+
+
+def test_remove_linear_trend_takes_away_exactly_an_offset_and_a_slope(rng, vowel):
+    ramp = 0.4 - 2e-3 * np.arange(vowel.size)
+    np.testing.assert_allclose(
+        remove_linear_trend(vowel + ramp), remove_linear_trend(vowel), rtol=0, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("kind", ["rectangular", "hann", "hamming"])

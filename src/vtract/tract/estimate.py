@@ -30,6 +30,12 @@ Methods
     :class:`DeprecationWarning`); until then ``"default"`` named what is now
     ``"lpc-refined"``.
 
+Offsets: ``"lpc"``, ``"default"`` and ``"lpc-refined"`` first subtract each
+window's least-squares straight line
+(:func:`vtract.tract.preprocess.remove_linear_trend`), so a DC offset or a
+slow drift of the recording does not shape the tract; ``"paper"`` takes the
+window as the published estimator does.
+
 Sampling rates: 8 to 48 kHz are accepted (others raise
 :class:`~vtract.errors.EstimationError`). ``"lpc"``, ``"default"`` and ``"lpc-refined"``
 resample inputs above 16 kHz down to 16 kHz and analyse 8-16 kHz inputs at
@@ -55,7 +61,7 @@ from . import paper as _paper
 from .formants import lpc_formants
 from .length import SPEED_OF_SOUND_CM_S
 from .lpc import step_up
-from .preprocess import to_rate, validate_frame, validate_rate
+from .preprocess import detrended_frame, to_rate, validate_frame, validate_rate
 from .result import TractEstimate
 from .tube import areas_from_reflection
 from .wakita import MAX_FORMANT_BANDWIDTH_HZ, wakita_core
@@ -141,7 +147,8 @@ def estimate_tract(
     ------
     EstimationError
         Bad options, sample rate outside 8-48 kHz, non-finite, too short or
-        silent frame.
+        silent frame, or (except ``"paper"``) a frame that is only a
+        straight line.
     """
     method = _current_method(method)
     _check_options(method, n_sections, length_cm, solver)
@@ -149,6 +156,7 @@ def estimate_tract(
     x = validate_frame(frame, rate)
     if method == "paper":
         return _estimate_paper(x, rate, solver or "fast")
+    x = detrended_frame(x)
     if method == "lpc":
         return _estimate_lpc(x, rate, n_sections, length_cm)
     from .default import estimate_default
@@ -199,7 +207,8 @@ def estimate_tracts(
     xs = []
     for i, f in enumerate(frames):
         try:
-            xs.append(validate_frame(f, rate))
+            x = validate_frame(f, rate)
+            xs.append(x if method == "paper" else detrended_frame(x))
         except EstimationError as exc:
             raise EstimationError(f"window {i}: {exc}") from None
     if method == "paper" and (solver or "fast") == "fast" and xs:
