@@ -144,6 +144,24 @@ def test_audio_low_passed_at_5_5_khz_stored_at_16_khz_gets_no_verdict(tmp_path):
     assert "band-limited although sampled at 16000 Hz" in rep.reason and "kHz" in rep.reason
 
 
+def test_an_offset_and_a_slow_drift_do_not_move_the_score(tmp_path):
+    """An inaudible DC offset (5 % of the RMS) and a 0.5 Hz drift: the windows lose their
+    straight line before estimation, so the statistic stays where the clean file has it
+    (before the estimators removed it, such an offset moved synthetic statistics by 1-3)."""
+    import soundfile as sf
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    clean = analyze(wav, alignment=lab)
+    x, sr = sf.read(wav)
+    rms = float(np.sqrt(np.mean(x**2)))
+    drift = 0.05 * rms + 0.05 * rms * np.sin(2 * np.pi * 0.5 * np.arange(x.size) / sr)
+    path = tmp_path / "a0009_offset.wav"
+    sf.write(path, x + drift, sr, "DOUBLE")
+    shifted = analyze(path, alignment=lab)
+    assert shifted.verdict == clean.verdict and clean.score is not None
+    assert shifted.score == pytest.approx(clean.score, abs=1e-3)
+
+
 def test_noisy_evidence_gets_no_verdict(tmp_path):
     """White noise at 10 dB SNR: full band, no edge, but the quiet frames are filled."""
     from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
