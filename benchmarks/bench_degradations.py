@@ -12,9 +12,21 @@ the degraded copies):
 
 ``gain_-20db``
     scaled by 0.1 (a sanity check: the estimator is level-invariant);
-``white_snr<S>``, ``pink_snr<S>``
-    white or pink (1/f power) Gaussian noise at ``S`` dB below the mean power
-    of the aligned speech phones;
+``white_snr<S>``, ``pink_snr<S>``, ``brown_snr<S>``
+    white, pink (1/f power) or brown (1/f^2) Gaussian noise at ``S`` dB below
+    the mean power of the aligned speech phones;
+``speech_shaped_snr<S>``
+    stationary noise with the recording's own long-term spectrum (its Fourier
+    magnitudes with random phases), at the same SNR;
+``babble_snr<S>``
+    six other talkers of LibriSpeech test-other (not the recording's speaker),
+    each looped to the recording's length from a random offset, at equal power,
+    summed, at the same SNR;
+``dc_offset_5pct``
+    a constant offset of 5 % of the speech phones' RMS (inaudible; below
+    :func:`vtract.load`'s DC warning);
+``hum50_snr30``
+    a 50 Hz mains hum at 30 dB below the speech power;
 ``reverb_rt<T>``
     convolved with a synthetic room impulse response: a unit direct path and
     an exponentially decaying Gaussian tail (60 dB decay in ``T`` s, starting
@@ -94,6 +106,8 @@ CODEC_SETTINGS: dict[str, tuple[str, str, float]] = {
 }
 #: Largest codec delay searched for (samples at 16 kHz).
 MAX_CODEC_DELAY = 4000
+#: Talkers summed in the babble condition.
+BABBLE_TALKERS = 6
 
 
 def _rng(item: Item, condition: str) -> np.random.Generator:
@@ -118,10 +132,34 @@ def coloured_noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndar
     return y / np.sqrt(np.mean(y**2))
 
 
+def speech_shaped_noise(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    """Stationary noise with the recording's own long-term spectrum (random phase), unit power."""
+    spectrum = np.abs(np.fft.rfft(x)) * np.exp(2j * np.pi * rng.random(x.size // 2 + 1))
+    y = np.fft.irfft(spectrum, x.size)
+    return y / np.sqrt(np.mean(y**2))
+
+
+def _babble_sources() -> list[Path]:
+    """The talkers babble is drawn from: LibriSpeech test-other, sorted by path."""
+    return sorted((SHARED / "organic" / "librispeech" / "test-other").rglob("*.flac"))
+
+
+def babble(rng: np.random.Generator, item: Item, n: int, sr: int) -> np.ndarray:
+    """:data:`BABBLE_TALKERS` other talkers at equal power, each looped to ``n``; unit power."""
+    sources = [p for p in _babble_sources() if f"libri-{p.parent.parent.name}" != item.speaker]
+    picked = rng.choice(len(sources), size=BABBLE_TALKERS, replace=False)
+    total = np.zeros(n)
+    for k in picked:
+        talker = np.asarray(vtract.load(sources[k], sr=sr).samples, dtype=np.float64)
+        talker = np.roll(np.resize(talker, n), int(rng.integers(n)))
+        total += talker / np.sqrt(np.mean(talker**2))
+    return total / np.sqrt(np.mean(total**2))
+
+
 def add_noise(
-    x: np.ndarray, sr: int, aln: Alignment, snr_db: float, exponent: float, rng
+    x: np.ndarray, sr: int, aln: Alignment, snr_db: float, noise: np.ndarray
 ) -> np.ndarray:
-    noise = coloured_noise(rng, x.size, exponent)
+    """``x`` plus unit-power ``noise`` at ``snr_db`` below the mean power of its speech phones."""
     return x + noise * np.sqrt(speech_power(x, sr, aln) / 10.0 ** (snr_db / 10.0))
 
 
@@ -167,9 +205,25 @@ def conditions() -> dict[str, Callable[[np.ndarray, int, Alignment, Item], np.nd
     }
     for snr in (30, 20, 10):
         c[f"white_snr{snr}"] = lambda x, sr, aln, it, s=snr: add_noise(
-            x, sr, aln, s, 0.0, _rng(it, f"white{s}")
+            x, sr, aln, s, coloured_noise(_rng(it, f"white{s}"), x.size, 0.0)
         )
-    c["pink_snr20"] = lambda x, sr, aln, it: add_noise(x, sr, aln, 20, 1.0, _rng(it, "pink20"))
+    for snr in (20, 30):
+        c[f"pink_snr{snr}"] = lambda x, sr, aln, it, s=snr: add_noise(
+            x, sr, aln, s, coloured_noise(_rng(it, f"pink{s}"), x.size, 1.0)
+        )
+    c["brown_snr20"] = lambda x, sr, aln, it: add_noise(
+        x, sr, aln, 20, coloured_noise(_rng(it, "brown20"), x.size, 2.0)
+    )
+    c["speech_shaped_snr20"] = lambda x, sr, aln, it: add_noise(
+        x, sr, aln, 20, speech_shaped_noise(_rng(it, "speech_shaped20"), x)
+    )
+    c["babble_snr20"] = lambda x, sr, aln, it: add_noise(
+        x, sr, aln, 20, babble(_rng(it, "babble20"), it, x.size, sr)
+    )
+    c["dc_offset_5pct"] = lambda x, sr, aln, it: x + 0.05 * np.sqrt(speech_power(x, sr, aln))
+    c["hum50_snr30"] = lambda x, sr, aln, it: add_noise(
+        x, sr, aln, 30, np.sqrt(2.0) * np.sin(2.0 * np.pi * 50.0 * np.arange(x.size) / sr)
+    )
     for rt in (0.3, 0.7):
         c[f"reverb_rt{rt}"] = lambda x, sr, aln, it, r=rt: reverberate(x, sr, r, _rng(it, f"rt{r}"))
     c["clip_1pct"] = lambda x, sr, aln, it: clip(x, 1.0)
@@ -306,13 +360,16 @@ def main() -> None:
         if args.rows is not None:
             rows.to_parquet(args.rows)
     figures = summarise(rows, cal.threshold, names)
-    figures["seconds"] = round(time.time() - t0, 1)
+    if args.from_rows is None:
+        figures["seconds"] = round(time.time() - t0, 1)
     figures["n_recordings"] = len(items)
     params = {
         "settings": SETTINGS,
         "conditions": names,
         "codec_settings": {k: list(v) for k, v in CODEC_SETTINGS.items()},
         "librispeech_per_subset": args.libri,
+        # summarised from rows kept by an earlier run (its statistics and signal measures)
+        "from_rows": None if args.from_rows is None else str(args.from_rows),
     }
     if args.no_json:
         import json

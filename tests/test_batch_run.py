@@ -525,13 +525,13 @@ def test_analysis_settings_hold_the_verdict_thresholds(monkeypatch):
     assert rules["min_calibrated_rate_hz"] == verdict_conditions.MIN_CALIBRATED_RATE_HZ
     assert rules["min_steepest_decay_db"] == verdict_conditions.MIN_STEEPEST_DECAY_DB
     assert json.loads(analysis_settings(fake_analyze, None, {}))["verdict_thresholds"] is None
-    monkeypatch.setattr(verdict_conditions, "MIN_SPEECH_TO_FLOOR_DB", 30.0)
+    monkeypatch.setattr(verdict_conditions, "MIN_SPEECH_TO_FLOOR_DB", 40.0)
     stricter = analysis_settings(None, None, {})
     assert settings_difference(plain, stricter) == (
-        "verdict_thresholds.min_speech_to_floor_db: 22.0 -> 30.0"
+        "verdict_thresholds.min_speech_to_floor_db: 32.0 -> 40.0"
     )
     old = json.dumps({k: v for k, v in json.loads(plain).items() if k != "verdict_thresholds"})
-    assert 'verdict_thresholds.min_speech_to_floor_db: "(default)" -> 30.0' in (
+    assert 'verdict_thresholds.min_speech_to_floor_db: "(default)" -> 40.0' in (
         settings_difference(old, stricter)
     )
 

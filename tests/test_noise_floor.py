@@ -1,4 +1,4 @@
-"""vtract.noise_floor: how far the loud frames rise above the quiet ones at 2-4 kHz."""
+"""vtract.noise_floor: how far the loud frames rise above the quiet ones at 2-6 kHz."""
 
 from __future__ import annotations
 
@@ -54,16 +54,22 @@ def test_block_by_block_equals_the_reference_on_a_long_signal():
     assert speech_to_floor_db(x, 16000) == pytest.approx(_reference(x, 16000), abs=1e-9)
 
 
-def test_two_levels_40_db_apart_give_about_40_db():
-    """Loud frames at one level, quiet ones 40 dB below: the ratio is 40 dB plus the
-    spread of a frame's band power around its level (a few dB for ~20 bins)."""
-    x = _bursts(np.random.default_rng(7), 16000, 10.0, 40.0)
-    assert 40.0 < speech_to_floor_db(x, 16000) < 46.0
+def test_two_levels_40_db_apart_give_40_db_plus_less_than_the_spread_of_one_level():
+    """Loud frames at one level, quiet ones 40 dB below (half the frames each): the
+    loud quantile falls among the loud frames and the quiet one among the quiet, so
+    the ratio is 40 dB plus the spread of a frame's band power around its level
+    between two less extreme quantiles than for stationary noise of one level."""
+    rng = np.random.default_rng(7)
+    x = _bursts(rng, 16000, 20.0, 40.0)
+    one_level = speech_to_floor_db(rng.standard_normal(x.size), 16000)
+    assert 40.0 < speech_to_floor_db(x, 16000) < 40.0 + one_level
 
 
 def test_stationary_noise_has_almost_no_rise():
+    """White noise: only the spread of a Hann-windowed 20 ms frame's band power between
+    its 5th and 99th percentiles (about 5 dB), against 32 dB and more for clean speech."""
     x = np.random.default_rng(8).standard_normal(16000 * 10)
-    assert speech_to_floor_db(x, 16000) < 5.0
+    assert 3.0 < speech_to_floor_db(x, 16000) < 8.0
 
 
 def test_level_does_not_matter():
@@ -80,8 +86,8 @@ def test_digital_silence_in_the_quiet_frames_gives_the_cap():
 def test_what_cannot_be_measured():
     assert math.isnan(speech_to_floor_db(np.ones(16000 // 2), 16000))  # < 50 frames
     assert math.isnan(speech_to_floor_db(np.zeros(16000 * 3), 16000))  # no power at all
-    with pytest.raises(VtractError, match="at least 8000 Hz"):
-        speech_to_floor_db(np.zeros(16000), 6000)
+    with pytest.raises(VtractError, match="at least 12000 Hz"):
+        speech_to_floor_db(np.zeros(16000), 11025)
 
 
 @pytest.mark.parametrize("name", ["piper_joe.flac", "espeak_en_us.flac", "vtl_articulatory.flac"])

@@ -352,7 +352,7 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
         high_band_level_db=-47.2,
         spectral_edge_hz=6250.0,
         spectral_edge_drop_db=41.3,
-        speech_to_floor_db=35.0,
+        speech_to_floor_db=41.0,
         steepest_decay_db=24.5,
         estimator_code_sha256="a" * 64,
     )
@@ -361,7 +361,7 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
     assert [r[3] for r in rows] == ["met", "met", "not met", "met", "met", "not met"]
     assert rows[1][1:3] == ["-47.2 dB", "≥ -55 dB"]
     assert rows[2][1:3] == ["41.3 dB near 6.25 kHz", "< 25 dB"]
-    assert rows[3][1:3] == ["35 dB", "≥ 22 dB"]
+    assert rows[3][1:3] == ["41 dB", "≥ 32 dB"]
     assert rows[4][1:3] == ["24.5 dB", "≥ 13 dB"]
     assert rows[5][1] == "reference bbbbbbbbbbbb…, this vtract aaaaaaaaaaaa…"
     rep.reference["estimator_code_sha256"] = "a" * 64

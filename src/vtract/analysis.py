@@ -373,7 +373,7 @@ def analyze(
         ``spectral_edge_drop_db`` in the provenance parameters), or whose
         loud frames rise less than
         :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet
-        ones at 2-4 kHz (noisy audio, :func:`vtract.noise_floor.speech_to_floor_db`;
+        ones at 2-6 kHz (noisy audio, :func:`vtract.noise_floor.speech_to_floor_db`;
         ``speech_to_floor_db`` in the provenance parameters), or whose
         0.3-4 kHz level never falls
         :data:`vtract.reverberation.MIN_STEEPEST_DECAY_DB` within 30 ms

@@ -23,7 +23,7 @@ The conditions, in the order their reasons take precedence:
 ``noise_floor``
     its loud frames rise at least
     :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet ones
-    at 2-4 kHz (noise hides synthetic speech from the detector);
+    at 2-6 kHz (noise hides synthetic speech from the detector);
 ``reverberation``
     its 0.3-4 kHz level falls at least
     :data:`vtract.reverberation.MIN_STEEPEST_DECAY_DB` within 30 ms at its
@@ -303,7 +303,8 @@ def verdict_conditions(
             lambda v: v >= MIN_SPEECH_TO_FLOOR_DB,
             lambda v: (
                 f"the loud frames of the evidence rise only {v:.0f} dB above its quiet ones at "
-                f"2-4 kHz (clean speech: {MIN_SPEECH_TO_FLOOR_DB:.0f} dB or more), as in noisy "
+                f"{FLOOR_BANDS_HZ[0][0] / 1000:g}-{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz "
+                f"(clean speech: {MIN_SPEECH_TO_FLOOR_DB:.0f} dB or more), as in noisy "
                 "audio; noise hides synthetic speech from the detector (with white noise at "
                 "20 dB SNR no synthetic recording of its benchmark corpus stays above the "
                 "threshold), so an organic verdict would say little"
@@ -321,9 +322,9 @@ def verdict_conditions(
                 f"the level of the evidence falls at most {v:.0f} dB within 30 ms (clean "
                 f"close-microphone speech: {MIN_STEEPEST_DECAY_DB:.0f} dB or more), as in a "
                 "reverberant room or very smooth synthesis; a room's echoes hide synthetic speech "
-                "from the detector (in a simulated room with a 0.3 s reverberation time 14 % of "
+                "from the detector (in a simulated room with a 0.3 s reverberation time 19 % of "
                 "the synthetic recordings of its benchmark corpus stay above the threshold, "
-                "52 % clean), so an organic verdict would say little"
+                "54 % clean), so an organic verdict would say little"
             ),
         ),
     ]
