@@ -90,11 +90,23 @@ def test_what_cannot_be_measured():
         speech_to_floor_db(np.zeros(16000), 11025)
 
 
+def _noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
+    """Gaussian noise with power density ``f ** -exponent`` (0 white, 1 pink), unit power."""
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1]
+    y = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) / f ** (exponent / 2), n)
+    return y / np.sqrt(np.mean(y**2))
+
+
 @pytest.mark.parametrize("name", ["piper_joe.flac", "espeak_en_us.flac", "vtl_articulatory.flac"])
-def test_shipped_examples_are_clean_and_their_noisy_copies_are_not(name):
+@pytest.mark.parametrize(("exponent", "snr_db"), [(0.0, 10.0), (1.0, 20.0)])
+def test_shipped_examples_are_clean_and_their_noisy_copies_are_not(name, exponent, snr_db):
+    """White noise at 10 dB and pink noise at 20 dB SNR (of the whole file's power) fill
+    the quiet frames at 2-6 kHz; pink noise is weak there, which the 2-4 kHz measure of
+    session 12 (95th percentile, 22 dB) mostly missed."""
     ev = vtract.load(EXAMPLES / name)
     x = np.asarray(ev.samples, dtype=np.float64)
     assert speech_to_floor_db(x, ev.sr) >= MIN_SPEECH_TO_FLOOR_DB + 20
-    noise = np.random.default_rng(11).standard_normal(x.size)
-    noisy = x + noise * math.sqrt(np.mean(x**2) / 10 ** (10 / 10))  # 10 dB SNR overall
+    noise = _noise(np.random.default_rng(11), x.size, exponent)
+    noisy = x + noise * math.sqrt(np.mean(x**2) / 10 ** (snr_db / 10))
     assert speech_to_floor_db(noisy, ev.sr) < MIN_SPEECH_TO_FLOOR_DB
