@@ -65,7 +65,7 @@ from _harness import write_result  # noqa: E402
 from _tract_truth import all_cases  # noqa: E402
 from bench_tract_accuracy import _leave_speaker_out  # noqa: E402
 from vtract.synth import log_area_correlation, transfer_function  # noqa: E402
-from vtract.tract import default  # noqa: E402
+from vtract.tract import default, estimate_tract  # noqa: E402
 from vtract.tract.formant_fit import cosine_log_areas, fit_formants, tube_resonances_fast  # noqa: E402
 from vtract.tract.length import SPEED_OF_SOUND_CM_S  # noqa: E402
 from vtract.tract.shape_prior import log_area_cosines  # noqa: E402
@@ -135,7 +135,7 @@ def score(case: Any, frames: list[np.ndarray]) -> dict[str, Any]:
     bandwidths: list[np.ndarray] = []
     first: Any = None  # the first usable estimate, whose model bandwidths are reported
     for frame in frames:
-        est = default.estimate_default(np.ascontiguousarray(frame), case.sr)
+        est = estimate_tract(np.ascontiguousarray(frame), case.sr, method="default")
         formants = np.asarray(est.formants_hz, dtype=np.float64)
         if formants.size < default.N_FIT_FORMANTS:
             continue
