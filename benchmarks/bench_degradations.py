@@ -25,8 +25,8 @@ the degraded copies):
 ``dc_offset_5pct``
     a constant offset of 5 % of the speech phones' RMS (inaudible; below
     :func:`vtract.load`'s DC warning);
-``hum50_snr30``
-    a 50 Hz mains hum at 30 dB below the speech power;
+``hum50_snr<S>``
+    a 50 Hz mains hum (a pure sine) at ``S`` dB below the speech power;
 ``reverb_rt<T>``
     convolved with a synthetic room impulse response: a unit direct path and
     an exponentially decaying Gaussian tail (60 dB decay in ``T`` s, starting
@@ -221,9 +221,10 @@ def conditions() -> dict[str, Callable[[np.ndarray, int, Alignment, Item], np.nd
         x, sr, aln, 20, babble(_rng(it, "babble20"), it, x.size, sr)
     )
     c["dc_offset_5pct"] = lambda x, sr, aln, it: x + 0.05 * np.sqrt(speech_power(x, sr, aln))
-    c["hum50_snr30"] = lambda x, sr, aln, it: add_noise(
-        x, sr, aln, 30, np.sqrt(2.0) * np.sin(2.0 * np.pi * 50.0 * np.arange(x.size) / sr)
-    )
+    for snr in (30, 40):
+        c[f"hum50_snr{snr}"] = lambda x, sr, aln, it, s=snr: add_noise(
+            x, sr, aln, s, np.sqrt(2.0) * np.sin(2.0 * np.pi * 50.0 * np.arange(x.size) / sr)
+        )
     for rt in (0.3, 0.7):
         c[f"reverb_rt{rt}"] = lambda x, sr, aln, it, r=rt: reverberate(x, sr, r, _rng(it, f"rt{r}"))
     c["clip_1pct"] = lambda x, sr, aln, it: clip(x, 1.0)
