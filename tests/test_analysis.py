@@ -147,7 +147,7 @@ def test_audio_low_passed_at_5_5_khz_stored_at_16_khz_gets_no_verdict(tmp_path):
 def test_an_offset_and_a_slow_drift_do_not_move_the_score(tmp_path):
     """An inaudible DC offset (5 % of the RMS) and a 0.5 Hz drift: the windows lose their
     straight line before estimation, so the statistic stays where the clean file has it
-    (before the estimators removed it, such an offset moved synthetic statistics by 1-3)."""
+    (before the estimators removed it, such an offset lowered synthetic statistics by 0.3-2)."""
     import soundfile as sf
 
     wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
