@@ -19,9 +19,9 @@ the degraded copies):
     stationary noise with the recording's own long-term spectrum (its Fourier
     magnitudes with random phases), at the same SNR;
 ``babble_snr<S>``
-    six other talkers of LibriSpeech test-other (not the recording's speaker),
-    each looped to the recording's length from a random offset, at equal power,
-    summed, at the same SNR;
+    one recording each of six other speakers of LibriSpeech test-other (not
+    the recording's speaker), each looped to the recording's length from a
+    random offset, at equal power, summed, at the same SNR;
 ``dc_offset_5pct``
     a constant offset of 5 % of the speech phones' RMS (inaudible; below
     :func:`vtract.load`'s DC warning);
@@ -144,13 +144,27 @@ def _babble_sources() -> list[Path]:
     return sorted((SHARED / "organic" / "librispeech" / "test-other").rglob("*.flac"))
 
 
+def librispeech_speaker(path: Path) -> str:
+    """The corpus's speaker id of a LibriSpeech file (``<speaker>-<chapter>-<n>.flac``)."""
+    return "libri-" + path.stem.split("-")[0]
+
+
 def babble(rng: np.random.Generator, item: Item, n: int, sr: int) -> np.ndarray:
-    """:data:`BABBLE_TALKERS` other talkers at equal power, each looped to ``n``; unit power."""
-    sources = [p for p in _babble_sources() if f"libri-{p.parent.parent.name}" != item.speaker]
-    picked = rng.choice(len(sources), size=BABBLE_TALKERS, replace=False)
+    """:data:`BABBLE_TALKERS` other talkers at equal power, each looped to ``n``; unit power.
+
+    One recording each of :data:`BABBLE_TALKERS` different speakers, none of
+    them ``item``'s.
+    """
+    by_speaker: dict[str, list[Path]] = {}
+    for p in _babble_sources():
+        if librispeech_speaker(p) != item.speaker:
+            by_speaker.setdefault(librispeech_speaker(p), []).append(p)
+    speakers = sorted(by_speaker)
     total = np.zeros(n)
-    for k in picked:
-        talker = np.asarray(vtract.load(sources[k], sr=sr).samples, dtype=np.float64)
+    for k in rng.choice(len(speakers), size=BABBLE_TALKERS, replace=False):
+        files = by_speaker[speakers[k]]
+        path = files[int(rng.integers(len(files)))]
+        talker = np.asarray(vtract.load(path, sr=sr).samples, dtype=np.float64)
         talker = np.roll(np.resize(talker, n), int(rng.integers(n)))
         total += talker / np.sqrt(np.mean(talker**2))
     return total / np.sqrt(np.mean(total**2))

@@ -20,7 +20,7 @@ against 98 % / 100 % of their copies with white noise at 20 dB SNR,
 60 % / 47 % at 30 dB, 76 % / 92 % with pink noise at 20 dB (the measure of
 session 12, at 2-4 kHz with the 95th percentile and 22 dB: 35 % / 12 %),
 and on noises the choice never saw: 36 % / 41 % with stationary
-speech-shaped noise at 20 dB, 12 % / 5 % with six-talker babble at 20 dB,
+speech-shaped noise at 20 dB, 12 % / 4 % with six-talker babble at 20 dB,
 10 % / 3 % with pink noise at 30 dB.
 
 How it was chosen (session 13, ``docs/LIMITS.md``): the bands, percentiles

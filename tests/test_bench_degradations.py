@@ -1,0 +1,122 @@
+"""The degradation benchmark's generators: noise colour, SNR, rooms, clipping, babble.
+
+The benchmark's conclusions (which noises hide fakes, which the noise check
+catches) rest on these copies being what their names say, so each generator
+is checked against an independent measurement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from _scripts import load_script
+from _shared import SHARED_DATA, needs_shared
+from vtract.alignment.model import Alignment
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_script("benchmarks/bench_degradations.py")
+
+
+def _speech_and_pause(rng: np.random.Generator) -> tuple[np.ndarray, Alignment]:
+    """1 s of a loud 'vowel' between two 0.5 s pauses; the alignment marks the vowel."""
+    x = np.zeros(2 * SR)
+    x[SR // 2 : 3 * SR // 2] = 0.3 * rng.standard_normal(SR)
+    aln = Alignment.from_intervals(
+        [(0.0, 0.5, "sil"), (0.5, 1.5, "AA"), (1.5, 2.0, "sil")], source="test"
+    )
+    return x, aln
+
+
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 2.0])
+def test_coloured_noise_has_unit_power_and_its_spectral_slope(bench, exponent):
+    """The log power density falls by ``exponent`` per decade of log frequency."""
+    y = bench.coloured_noise(np.random.default_rng(1), 2**16, exponent)
+    assert np.mean(y**2) == pytest.approx(1.0)
+    f = np.fft.rfftfreq(y.size)
+    p = np.abs(np.fft.rfft(y)) ** 2
+    keep = (f > 0.002) & (f < 0.4)
+    slope = np.polyfit(np.log10(f[keep]), np.log10(p[keep]), 1)[0]
+    assert slope == pytest.approx(-exponent, abs=0.05)
+
+
+def test_speech_shaped_noise_keeps_the_magnitude_spectrum(bench):
+    rng = np.random.default_rng(2)
+    x = np.convolve(rng.standard_normal(4000), [1.0, 0.9, 0.5], mode="same")
+    y = bench.speech_shaped_noise(np.random.default_rng(3), x)
+    assert np.mean(y**2) == pytest.approx(1.0)
+    mx, my = np.abs(np.fft.rfft(x))[1:-1], np.abs(np.fft.rfft(y))[1:-1]
+    np.testing.assert_allclose(my / mx, np.median(my / mx), rtol=1e-9)
+    assert abs(np.corrcoef(x, y)[0, 1]) < 0.1  # new phases: not the recording itself
+
+
+@pytest.mark.parametrize("snr_db", [10.0, 30.0])
+def test_noise_is_added_at_the_snr_of_the_speech_phones(bench, snr_db):
+    x, aln = _speech_and_pause(np.random.default_rng(4))
+    noise = bench.coloured_noise(np.random.default_rng(5), x.size, 0.0)
+    y = bench.add_noise(x, SR, aln, snr_db, noise)
+    speech = np.mean(x[SR // 2 : 3 * SR // 2] ** 2)
+    added = np.mean((y - x) ** 2)
+    assert 10 * np.log10(speech / added) == pytest.approx(snr_db, abs=1e-9)
+    assert bench.speech_power(x, SR, aln) == pytest.approx(speech)
+
+
+def test_dc_offset_and_hum_conditions(bench):
+    x, aln = _speech_and_pause(np.random.default_rng(6))
+    every = bench.conditions()
+    rms = np.sqrt(bench.speech_power(x, SR, aln))
+    np.testing.assert_allclose(every["dc_offset_5pct"](x, SR, aln, None) - x, 0.05 * rms)
+    hum = every["hum50_snr30"](x, SR, aln, None) - x
+    assert 10 * np.log10(rms**2 / np.mean(hum**2)) == pytest.approx(30.0, abs=0.01)
+    spectrum = np.abs(np.fft.rfft(hum))
+    assert np.fft.rfftfreq(hum.size, 1 / SR)[np.argmax(spectrum)] == pytest.approx(50.0)
+
+
+def test_room_impulse_response_has_equal_direct_and_tail_energy_and_its_decay(bench):
+    rt60 = 0.4
+    impulse = np.zeros(SR)
+    impulse[0] = 1.0
+    h = bench.reverberate(impulse, SR, rt60, np.random.default_rng(7))
+    assert h.size == impulse.size and h[0] == 1.0
+    assert np.sum(h[1:] ** 2) == pytest.approx(1.0)
+    assert np.all(np.abs(h[1 : int(0.002 * SR)]) < 1e-12)  # the tail starts after 2 ms
+    # Schroeder backward integral: 60 dB lost over one RT60 (fit from -5 to -35 dB)
+    edc = np.cumsum(h[1:][::-1] ** 2)[::-1]
+    edc_db = 10 * np.log10(edc / edc[0])
+    t = np.arange(edc_db.size) / SR
+    fit = (edc_db < -5) & (edc_db > -35)
+    slope = np.polyfit(t[fit], edc_db[fit], 1)[0]
+    assert -60.0 / slope == pytest.approx(rt60, rel=0.1)
+
+
+def test_clipping_keeps_the_named_share_of_samples_at_the_clip_level(bench):
+    x = np.random.default_rng(8).standard_normal(100_000)
+    y = bench.clip(x, 1.0)
+    level = np.max(np.abs(y))
+    assert np.mean(np.abs(y) >= level) == pytest.approx(0.01, abs=0.001)
+    np.testing.assert_array_equal(y[np.abs(x) < level], x[np.abs(x) < level])
+
+
+@needs_shared
+def test_babble_is_six_other_talkers_at_unit_power(bench, monkeypatch):
+    """Babble is six different speakers, never the recording's own, at unit power."""
+    sources = bench._babble_sources()
+    assert len(sources) >= 6 and all(p.is_relative_to(SHARED_DATA) for p in sources)
+    speakers = {bench.librispeech_speaker(p) for p in sources}
+    assert len(speakers) >= 7 and all(s.split("-")[1].isdigit() for s in speakers)
+    speaker = bench.librispeech_speaker(sources[0])
+    item = bench.Item(sources[0], "organic", speaker, "librispeech", "")
+    loaded = []
+    real_load = bench.vtract.load
+    monkeypatch.setattr(
+        bench.vtract, "load", lambda path, **kw: loaded.append(path) or real_load(path, **kw)
+    )
+    y = bench.babble(np.random.default_rng(9), item, SR * 3, SR)
+    assert np.mean(y**2) == pytest.approx(1.0)
+    assert len(loaded) == bench.BABBLE_TALKERS == 6
+    talkers = {bench.librispeech_speaker(p) for p in loaded}
+    assert len(talkers) == 6 and speaker not in talkers
