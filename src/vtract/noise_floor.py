@@ -48,6 +48,7 @@ from .frame_power import frame_band_powers
 __all__ = [
     "FLOOR_BANDS_HZ",
     "FLOOR_FRAME_SECONDS",
+    "FLOOR_TOP_HZ",
     "LOUD_QUANTILE",
     "MAX_SPEECH_TO_FLOOR_DB",
     "MIN_FLOOR_FRAMES",
@@ -63,6 +64,8 @@ FLOOR_BANDS_HZ: tuple[tuple[float, float], ...] = (
     (3000.0, 4000.0),
     (4000.0, 6000.0),
 )
+#: The highest band edge (Hz): the measure needs a rate of at least twice it.
+FLOOR_TOP_HZ = max(hi for _, hi in FLOOR_BANDS_HZ)
 #: Frame length (s); frames do not overlap.
 FLOOR_FRAME_SECONDS = 0.02
 #: Percentile of the frame powers taken as the speech level.
@@ -97,7 +100,7 @@ def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
     samples : numpy.ndarray
         Mono signal.
     sr : int
-        Its sample rate (Hz); at least twice the top of the highest band.
+        Its sample rate (Hz); at least twice :data:`FLOOR_TOP_HZ`.
 
     Returns
     -------
@@ -113,9 +116,10 @@ def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
     VtractError
         The rate is too low to hold the bands.
     """
-    top = max(hi for _, hi in FLOOR_BANDS_HZ)
-    if sr < 2 * top:
-        raise VtractError(f"speech_to_floor_db needs a rate of at least {2 * top:.0f} Hz, got {sr}")
+    if sr < 2 * FLOOR_TOP_HZ:
+        raise VtractError(
+            f"speech_to_floor_db needs a rate of at least {2 * FLOOR_TOP_HZ:.0f} Hz, got {sr}"
+        )
     powers = frame_band_powers(
         samples, sr, FLOOR_BANDS_HZ, FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS
     )

@@ -50,7 +50,7 @@ from .bandwidth import (
     SPEECH_BAND_HZ,
     band_limit_measures,
 )
-from .noise_floor import FLOOR_BANDS_HZ, MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
+from .noise_floor import FLOOR_BANDS_HZ, FLOOR_TOP_HZ, MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
 from .reverberation import DECAY_BAND_HZ, MIN_STEEPEST_DECAY_DB, steepest_decay_db
 
 __all__ = [
@@ -158,7 +158,7 @@ def signal_measures(samples: np.ndarray, sr: int) -> dict[str, float]:
         including a rate too low for its bands.
     """
     high_band, edge_hz, edge_drop = band_limit_measures(samples, sr)
-    floor = speech_to_floor_db(samples, sr) if sr >= 2 * FLOOR_BANDS_HZ[-1][1] else math.nan
+    floor = speech_to_floor_db(samples, sr) if sr >= 2 * FLOOR_TOP_HZ else math.nan
     decay = steepest_decay_db(samples, sr) if sr >= 2 * DECAY_BAND_HZ[1] else math.nan
     return dict(zip(SIGNAL_MEASURES, (high_band, edge_hz, edge_drop, floor, decay), strict=True))
 
