@@ -136,6 +136,42 @@ def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
     assert json.loads(row["analysis_settings"])["options"] == {"channel": 0}
 
 
+def test_analyze_html_decodes_the_file_once_and_draws_the_analysed_channel(tmp_path, monkeypatch):
+    """``--html`` analyses and draws one decoding of the file (it used to decode it twice),
+    with the channel picked once; the JSON record is the one the run without HTML gives."""
+    import vtract.analysis
+    import vtract.evidence
+    from vtract.demo import example_recordings
+
+    rec = next(r for r in example_recordings() if r.alignment is not None)
+    x, sr = sf.read(rec.path)
+    stereo = tmp_path / "antiphase.wav"
+    sf.write(stereo, np.column_stack([x, -x]), sr, subtype="FLOAT")
+    args = ["analyze", str(stereo), "--textgrid", str(rec.alignment), "--channel", "1"]
+    runner = CliRunner()
+    plain = runner.invoke(cli, args)
+    assert plain.exit_code == 0, plain.stderr
+
+    decoded: list[int | None] = []
+    real_load = vtract.evidence.load
+
+    def counting_load(path, **kwargs):
+        decoded.append(kwargs.get("channel"))
+        return real_load(path, **kwargs)
+
+    monkeypatch.setattr(vtract.evidence, "load", counting_load)
+    monkeypatch.setattr(vtract.analysis, "load", counting_load)
+    page = tmp_path / "report.html"
+    with_html = runner.invoke(cli, [*args, "--html", str(page)])
+    assert with_html.exit_code == 0, with_html.stderr
+    assert decoded == [1]
+    assert page.stat().st_size > 10_000
+    a, b = json.loads(plain.stdout), json.loads(with_html.stdout)
+    for key in ("sha256", "score", "verdict", "reason", "n_bigrams"):
+        assert a[key] == b[key], key
+    assert b["evidence"]["channel"] == 1
+
+
 def test_method_is_a_choice_wherever_it_is_taken():
     runner = CliRunner()
     for command in ("analyze", "batch", "estimate"):

@@ -38,15 +38,13 @@ def _html_path(html: str, file: str, n_files: int) -> Path:
     return prepare_output(out / f"{Path(file).stem}.html")
 
 
-def _write_html(report: Any, path: Path, file: str, reference: Any, channel: int | None) -> None:
+def _write_html(report: Any, path: Path, evidence: Any, reference: Any) -> None:
     to_html = getattr(report, "to_html", None)
     if to_html is None:
         raise VtractError(
             "HTML output is not available in this installation (Report.to_html is missing)"
         )
-    from ..evidence import load
-
-    to_html(path, evidence=load(file, channel=channel), reference=reference)
+    to_html(path, evidence=evidence, reference=reference)
 
 
 @click.command("analyze")
@@ -120,7 +118,8 @@ def analyze_command(
     ``error`` object, a one-line reason on stderr, and the command exits 1
     after the other files are done.
     """
-    from ..analysis import analyze
+    from ..analysis import ANALYSIS_RATE, analyze
+    from ..evidence import load
 
     if transcripts and alignments:
         raise click.UsageError("give --transcript or --textgrid, not both")
@@ -146,9 +145,16 @@ def analyze_command(
         )
         for f, t, a, html_path in zip(files, per_t, per_a, html_paths):
             try:
+                # With --html the file is decoded once and the same samples are analysed
+                # and drawn; without it analyze() decodes it itself.
+                source: Any = f
+                file_channel = channel
+                if html_path is not None:
+                    source = load(f, sr=ANALYSIS_RATE, channel=channel)
+                    file_channel = None
                 report = analyze(
-                    f,
-                    channel=channel,
+                    source,
+                    channel=file_channel,
                     transcript=t,
                     alignment=a,
                     pronunciations=prons,
@@ -162,7 +168,7 @@ def analyze_command(
                         from ..reference import default_reference
 
                         ref_obj = default_reference()
-                    _write_html(report, html_path, f, ref_obj, channel)
+                    _write_html(report, html_path, source, ref_obj)
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
                 named = Path(f).name in reason  # most messages already name the file
