@@ -25,8 +25,13 @@ the degraded copies):
 ``dc_offset_5pct``
     a constant offset of 5 % of the speech phones' RMS (inaudible; below
     :func:`vtract.load`'s DC warning);
-``hum50_snr<S>``
-    a 50 Hz mains hum (a pure sine) at ``S`` dB below the speech power;
+``hum50_snr<S>``, ``hum60_snr30``
+    a 50 (60) Hz mains hum (a pure sine) at ``S`` (30) dB below the speech
+    power;
+``buzz50_snr30``
+    a mains buzz: 50 Hz and its harmonics up to 250 Hz (amplitude 1/k), 30 dB
+    below the speech power (the analysis high-pass removes the fundamental,
+    not the harmonics, which lie among the voice's own);
 ``reverb_rt<T>``
     convolved with a synthetic room impulse response: a unit direct path and
     an exponentially decaying Gaussian tail (60 dB decay in ``T`` s, starting
@@ -170,6 +175,20 @@ def babble(rng: np.random.Generator, item: Item, n: int, sr: int) -> np.ndarray:
     return total / np.sqrt(np.mean(total**2))
 
 
+#: Harmonics of the ``buzz50`` condition (amplitude 1/k for the k-th).
+BUZZ_HARMONICS = 5
+
+
+def mains_hum(n: int, sr: int, f0_hz: float, n_harmonics: int) -> np.ndarray:
+    """Unit-power mains hum: harmonics ``k = 1 .. n_harmonics`` of ``f0_hz`` with amplitude
+    ``1 / k`` and zero phase (``n_harmonics = 1``: a pure sine)."""
+    t = np.arange(n) / sr
+    k = np.arange(1, n_harmonics + 1)
+    amplitudes = 1.0 / k
+    hum = (amplitudes[:, None] * np.sin(2.0 * np.pi * f0_hz * k[:, None] * t)).sum(axis=0)
+    return hum / np.sqrt(0.5 * np.sum(amplitudes**2))
+
+
 def add_noise(
     x: np.ndarray, sr: int, aln: Alignment, snr_db: float, noise: np.ndarray
 ) -> np.ndarray:
@@ -237,8 +256,14 @@ def conditions() -> dict[str, Callable[[np.ndarray, int, Alignment, Item], np.nd
     c["dc_offset_5pct"] = lambda x, sr, aln, it: x + 0.05 * np.sqrt(speech_power(x, sr, aln))
     for snr in (30, 40):
         c[f"hum50_snr{snr}"] = lambda x, sr, aln, it, s=snr: add_noise(
-            x, sr, aln, s, np.sqrt(2.0) * np.sin(2.0 * np.pi * 50.0 * np.arange(x.size) / sr)
+            x, sr, aln, s, mains_hum(x.size, sr, 50.0, 1)
         )
+    c["hum60_snr30"] = lambda x, sr, aln, it: add_noise(
+        x, sr, aln, 30, mains_hum(x.size, sr, 60.0, 1)
+    )
+    c["buzz50_snr30"] = lambda x, sr, aln, it: add_noise(
+        x, sr, aln, 30, mains_hum(x.size, sr, 50.0, BUZZ_HARMONICS)
+    )
     for rt in (0.3, 0.7):
         c[f"reverb_rt{rt}"] = lambda x, sr, aln, it, r=rt: reverberate(x, sr, r, _rng(it, f"rt{r}"))
     c["clip_1pct"] = lambda x, sr, aln, it: clip(x, 1.0)

@@ -30,7 +30,8 @@ from _detection_corpus import Item, cached_alignment, corpus_items
 from _harness import write_result
 from vtract.features import estimate_windows
 from vtract.plausibility import CHECKS, check_plausibility
-from vtract.windows import bigram_windows
+from vtract.tract.highpass import analysis_highpass_hz, highpass
+from vtract.windows import bigram_windows, samples_at
 
 
 def file_flags(item: Item, method: str) -> dict[str, Any]:
@@ -40,7 +41,10 @@ def file_flags(item: Item, method: str) -> dict[str, Any]:
     out: dict[str, Any] = {"label": item.label, "family": item.family, "bigrams": []}
     if aln is None:
         return out
-    windows = bigram_windows(ev, 16000, aln)
+    # cut as vtract.features.extract_features cuts them: after the analysis high-pass
+    cutoff = analysis_highpass_hz(method)
+    x, rate = samples_at(ev, 16000)
+    windows = bigram_windows(highpass(x, rate, cutoff) if cutoff > 0 else x, rate, aln)
     for bw, ests in zip(windows, estimate_windows(windows, method=method)):
         keep = [i for i, e in enumerate(ests) if e is not None]
         if not keep:

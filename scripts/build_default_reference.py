@@ -48,6 +48,7 @@ sys.path.insert(0, str(REPO / "src"))
 from vtract.corpus import Recording, corpus_features, find_recordings  # noqa: E402
 from vtract.features import DEFAULT_SECTIONS, DETECTION_METHOD, write_features  # noqa: E402
 from vtract.reference import Reference, estimator_fingerprint  # noqa: E402
+from vtract.tract.highpass import analysis_highpass_hz  # noqa: E402
 from vtract.windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW  # noqa: E402
 
 METHOD = DETECTION_METHOD
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                 "policy": "centred",
                 "sections": DEFAULT_SECTIONS,
                 "cross_word": False,
+                "highpass_hz": analysis_highpass_hz(METHOD),
             }
         },
     )

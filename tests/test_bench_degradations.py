@@ -74,6 +74,16 @@ def test_dc_offset_and_hum_conditions(bench):
     assert 10 * np.log10(rms**2 / np.mean(hum**2)) == pytest.approx(30.0, abs=0.01)
     spectrum = np.abs(np.fft.rfft(hum))
     assert np.fft.rfftfreq(hum.size, 1 / SR)[np.argmax(spectrum)] == pytest.approx(50.0)
+    freqs = np.fft.rfftfreq(x.size, 1 / SR)
+    for name, f0, lines in [("hum60_snr30", 60.0, 1), ("buzz50_snr30", 50.0, 5)]:
+        hum = every[name](x, SR, aln, None) - x
+        assert 10 * np.log10(rms**2 / np.mean(hum**2)) == pytest.approx(30.0, abs=0.01)
+        power = np.abs(np.fft.rfft(hum)) ** 2
+        strongest = np.sort(freqs[np.argsort(power)[-lines:]])
+        np.testing.assert_allclose(strongest, f0 * np.arange(1, lines + 1))
+        # line amplitudes 1/k: each harmonic's power relative to the fundamental's
+        ratios = power[np.searchsorted(freqs, strongest)] / power.max()
+        np.testing.assert_allclose(ratios, 1.0 / np.arange(1, lines + 1) ** 2, rtol=0.05)
 
 
 def test_room_impulse_response_has_equal_direct_and_tail_energy_and_its_decay(bench):

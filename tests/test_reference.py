@@ -199,6 +199,45 @@ def test_format_1_files_are_read_with_the_renamed_estimators(tmp_path, table):
     assert Reference.from_bytes(old.to_bytes()).method == "default"
 
 
+def test_format_2_files_record_that_they_were_measured_without_the_high_pass(table):
+    """Before format 3 the feature extraction had no analysis high-pass: a file that records
+    its extraction settings is read with ``highpass_hz = 0``, so an analysis measures
+    evidence the way the reference was measured; today's files keep what they say."""
+    from vtract.analysis import _extract_settings
+
+    built = Reference.fit(
+        table, name="old", settings={"extract_features": {"window": 565, "sections": 15}}
+    )
+
+    def to_format_2(m):
+        meta = json.loads(m["meta.json"])
+        meta["format_version"] = 2
+        m["meta.json"] = json.dumps(meta).encode()
+
+    old = Reference.from_bytes(_rezip(built.to_bytes(), to_format_2))
+    assert old.meta["upgraded_from_format"] == 2
+    assert old.meta["settings"]["extract_features"] == {
+        "window": 565,
+        "sections": 15,
+        "highpass_hz": 0.0,
+    }
+    assert _extract_settings(old, None)["highpass_hz"] == 0.0
+    # a format-3 file without the key: the method's default cutoff, recorded
+    assert "highpass_hz" not in built.meta["settings"]["extract_features"]
+    assert _extract_settings(built, None)["highpass_hz"] == 80.0
+    # a file that records no extraction settings gains none
+    bare = Reference.fit(table, name="bare")
+
+    def bare_to_format_2(m):
+        meta = json.loads(m["meta.json"])
+        meta["format_version"] = 2
+        meta.pop("settings", None)
+        m["meta.json"] = json.dumps(meta).encode()
+
+    read = Reference.from_bytes(_rezip(bare.to_bytes(), bare_to_format_2))
+    assert not (read.meta.get("settings") or {}).get("extract_features")
+
+
 def test_corrupt_and_incompatible_files(tmp_path, ref):
     good = ref.to_bytes()
     cases = {

@@ -29,6 +29,7 @@ from .features import DETECTION_METHOD
 from .provenance import file_sha256, provenance
 from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
+from .tract.highpass import analysis_highpass_hz
 from .verdict_conditions import MIN_CALIBRATED_RATE_HZ, signal_measures, verdict_conditions
 
 if TYPE_CHECKING:
@@ -255,6 +256,8 @@ def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
             "with this method)"
         )
     stored["method"] = method or ref_method or DETECTION_METHOD
+    # recorded in every report: the cutoff the windows were cut after (0 = unfiltered)
+    stored.setdefault("highpass_hz", analysis_highpass_hz(stored["method"]))
     return stored
 
 

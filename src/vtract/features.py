@@ -46,6 +46,12 @@ Estimator. Feature tables default to :data:`DETECTION_METHOD`
 are built on, not to :func:`vtract.estimate_tract`'s default (the most
 accurate shapes; see :mod:`vtract.tract.default` for why the two differ).
 
+Filtering. Before the windows are cut, the whole recording goes through
+the analysis high-pass (:mod:`vtract.tract.highpass`: zero-phase, 80 Hz) for
+every estimator except ``"paper"``: content below every tract resonance
+(mains hum, rumble) otherwise dominates the quiet windows and moves their
+estimates. ``highpass_hz`` overrides the cutoff (``0`` = none).
+
 Windows the estimator refuses (a silent stop closure, say) are left out;
 their number is in ``df.attrs["failed_windows"]``.
 :func:`normalise_by_speaker` adds speaker-normalised columns. Tables are
@@ -67,6 +73,7 @@ from .alignment.labels import phone_class, to_ipa
 from .alignment.model import Alignment
 from .errors import EstimationError, InputFileError, VtractError
 from .evidence import Evidence
+from .tract.highpass import analysis_highpass_hz, highpass
 from .tract.result import TractEstimate
 from .windows import (
     PUBLISHED_OVERLAP,
@@ -74,6 +81,7 @@ from .windows import (
     BigramWindows,
     Policy,
     iter_bigram_windows,
+    samples_at,
 )
 
 __all__ = [
@@ -424,6 +432,7 @@ def extract_features(
     policy: Policy = "centred",
     window: int = PUBLISHED_WINDOW,
     overlap: int = PUBLISHED_OVERLAP,
+    highpass_hz: float | None = None,
     **estimator_options: Any,
 ) -> pd.DataFrame:
     """Feature table of one recording: bigram windows -> tract estimates -> rows.
@@ -450,6 +459,12 @@ def extract_features(
         the estimator's own.
     cross_word, policy, window, overlap
         Window options (:func:`vtract.windows.bigram_windows`).
+    highpass_hz : float, optional
+        Cutoff of the zero-phase high-pass run over the whole recording (at
+        the working rate) before the windows are cut
+        (:func:`vtract.tract.highpass.highpass`); ``0`` for none. By default
+        :func:`vtract.tract.highpass.analysis_highpass_hz` of ``method``: 80 Hz, none
+        for ``"paper"``. The evidence itself is not changed.
     **estimator_options
         Passed to the estimator.
 
@@ -461,9 +476,17 @@ def extract_features(
     """
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
+    cutoff = analysis_highpass_hz(method) if highpass_hz is None else float(highpass_hz)
+    if cutoff < 0:
+        raise FeatureTableError(f"highpass_hz must be >= 0 (0 = no filter), got {highpass_hz}")
+    source: Evidence | np.ndarray = evidence
+    rate = sr
+    if cutoff > 0:
+        x, rate = samples_at(evidence, sr)
+        source = highpass(x, rate, cutoff)
     windows = iter_bigram_windows(
-        evidence,
-        sr,
+        source,
+        rate,
         alignment,
         cross_word=cross_word,
         window=window,

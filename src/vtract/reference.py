@@ -79,7 +79,11 @@ FORMAT_NAME = "vtract-reference"
 #: Version of the file layout; readers refuse files with a newer version.
 #: Version 2 (26 Nov 2026): the estimator once called ``"default"`` is now
 #: ``"lpc-refined"``; version-1 files are read with that renaming.
-FORMAT_VERSION = 2
+#: Version 3 (27 Nov 2026): the feature extraction high-passes the recording
+#: (:mod:`vtract.tract.highpass`); ``settings["extract_features"]["highpass_hz"]``
+#: says how, and older files that record their extraction settings are read
+#: with ``highpass_hz = 0`` (they were measured unfiltered).
+FORMAT_VERSION = 3
 #: Estimator names of older format versions -> today's names.
 _RENAMED_METHODS: dict[int, dict[str, str]] = {1: {"default": "lpc-refined", "formant": "default"}}
 #: Back-off levels, most specific first.
@@ -199,8 +203,8 @@ class Reference:
             How the table was built; by convention ``{"extract_features":
             {...}}`` holds the keyword arguments of
             :func:`vtract.features.extract_features` (``sr``, ``window``,
-            ``overlap``, ``policy``, ``sections``, ``cross_word``) so an
-            analysis can measure evidence the same way.
+            ``overlap``, ``policy``, ``sections``, ``cross_word``,
+            ``highpass_hz``) so an analysis can measure evidence the same way.
         min_count : int, default 10
             Fewest windows a level needs to be used by :meth:`lookup`.
 
@@ -737,14 +741,16 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _upgrade_meta(meta: dict[str, Any], version: int) -> dict[str, Any]:
-    """Rename the estimator methods of a file written in format ``version``.
+    """Read the metadata of a file written in format ``version`` in today's terms.
 
-    The file itself is not changed; ``meta["upgraded_from_format"]`` records
-    the version it was read from.
+    Version 1: estimator methods renamed (:data:`_RENAMED_METHODS`). Versions
+    1-2: recorded extraction settings get ``highpass_hz = 0`` (no analysis
+    high-pass existed). The file itself is not changed;
+    ``meta["upgraded_from_format"]`` records the version it was read from.
     """
-    renames = _RENAMED_METHODS.get(version)
-    if not renames:
+    if version >= FORMAT_VERSION:
         return meta
+    renames = _RENAMED_METHODS.get(version, {})
     meta = dict(meta)
     estimator = dict(meta.get("estimator") or {})
     if estimator.get("method") in renames:
@@ -752,8 +758,10 @@ def _upgrade_meta(meta: dict[str, Any], version: int) -> dict[str, Any]:
         meta["estimator"] = estimator
     settings = dict(meta.get("settings") or {})
     extract = dict(settings.get("extract_features") or {})
-    if extract.get("method") in renames:
-        extract["method"] = renames[extract["method"]]
+    if extract:
+        if extract.get("method") in renames:
+            extract["method"] = renames[extract["method"]]
+        extract.setdefault("highpass_hz", 0.0)
         settings["extract_features"] = extract
         meta["settings"] = settings
     meta["upgraded_from_format"] = version

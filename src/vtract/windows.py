@@ -86,6 +86,7 @@ __all__ = [
     "bigram_windows",
     "is_speech_label",
     "iter_bigram_windows",
+    "samples_at",
     "window_geometry",
 ]
 
@@ -402,7 +403,7 @@ def iter_bigram_windows(
     """
     if policy not in ("centred", "published"):
         raise ValueError(f"policy must be 'centred' or 'published', got {policy!r}")
-    x, rate = _samples_at(evidence_or_samples, sr)
+    x, rate = samples_at(evidence_or_samples, sr)
     n, hop = window_geometry(rate, window=window, overlap=overlap)
     pairs = bigram_pairs(alignment, cross_word=cross_word)
     return _cut_windows(x, rate, n, hop, pairs, policy)
@@ -482,10 +483,27 @@ def _window_starts(
     return before[::-1] + after
 
 
-def _samples_at(
+def samples_at(
     obj: Evidence | np.ndarray | Sequence[float], sr: int | None
 ) -> tuple[np.ndarray, int]:
-    """Mono samples at the working rate: float64, or an evidence's own float32 samples."""
+    """Mono samples at the working rate, and that rate.
+
+    Parameters
+    ----------
+    obj : Evidence or array_like
+        An evidence (resampled to ``sr`` when its rate differs) or 1-D
+        samples already at ``sr``.
+    sr : int or None
+        Working rate; ``None`` keeps an evidence's own rate (required for
+        arrays).
+
+    Returns
+    -------
+    samples : numpy.ndarray
+        float64, or float32 samples as given (an evidence's own samples or a
+        float32 array are not copied: frames are converted one by one).
+    rate : int
+    """
     if isinstance(obj, Evidence):
         rate = int(sr) if sr is not None else int(obj.sr)
         if rate <= 0:
@@ -503,7 +521,9 @@ def _samples_at(
         raise SampleRateError("sr is required when samples are given as an array")
     if int(sr) <= 0:
         raise SampleRateError(f"sample rate must be positive, got {sr}")
-    x = np.asarray(obj, dtype=np.float64)
+    x = np.asarray(obj)
+    if x.dtype != np.float32:
+        x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"expected 1-D mono samples, got shape {x.shape}")
     return np.ascontiguousarray(x), int(sr)

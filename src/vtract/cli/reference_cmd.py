@@ -100,6 +100,7 @@ def build_command(
     from ..corpus import corpus_features, find_recordings
     from ..features import write_features
     from ..reference import Reference, estimator_fingerprint
+    from ..tract.highpass import analysis_highpass_hz
     from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
 
     recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
@@ -134,6 +135,7 @@ def build_command(
                 "policy": "centred",
                 "sections": sections,
                 "cross_word": cross_word,
+                "highpass_hz": analysis_highpass_hz(method),
             }
         },
         min_count=min_count,

@@ -9,7 +9,8 @@ Public entry points: :func:`estimate_tract`, :func:`estimate_tracts` and the
 :mod:`~vtract.tract.formant_poles`, :mod:`~vtract.tract.formant_fit` and the
 MRI shape prior :mod:`~vtract.tract.shape_prior` /
 :mod:`~vtract.tract.mri_shapes`), :mod:`~vtract.tract.batch` (parallel
-windows).
+windows), and :mod:`~vtract.tract.highpass` (the analysis high-pass the
+feature extraction runs over a whole recording before cutting windows).
 """
 
 from __future__ import annotations

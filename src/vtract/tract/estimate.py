@@ -34,7 +34,11 @@ Offsets: ``"lpc"``, ``"default"`` and ``"lpc-refined"`` first subtract each
 window's least-squares straight line
 (:func:`vtract.tract.preprocess.remove_linear_trend`), so a DC offset or a
 slow drift of the recording does not shape the tract; ``"paper"`` takes the
-window as the published estimator does.
+window as the published estimator does
+(:data:`vtract.tract.preprocess.PUBLISHED_INPUT_METHODS`). Mains hum and
+rumble (below 80 Hz) are removed one level up: the feature extraction
+high-passes the whole recording before cutting windows
+(:mod:`vtract.tract.highpass`); a frame given here is not filtered.
 
 Sampling rates: 8 to 48 kHz are accepted (others raise
 :class:`~vtract.errors.EstimationError`). ``"lpc"``, ``"default"`` and ``"lpc-refined"``
@@ -61,7 +65,7 @@ from . import paper as _paper
 from .formants import lpc_formants
 from .length import SPEED_OF_SOUND_CM_S
 from .lpc import step_up
-from .preprocess import detrended_frame, to_rate, validate_frame, validate_rate
+from .preprocess import estimator_input, to_rate, validate_frame, validate_rate
 from .result import TractEstimate
 from .tube import areas_from_reflection
 from .wakita import MAX_FORMANT_BANDWIDTH_HZ, wakita_core
@@ -154,9 +158,9 @@ def estimate_tract(
     _check_options(method, n_sections, length_cm, solver)
     rate = validate_rate(sr)
     x = validate_frame(frame, rate)
+    x = estimator_input(x, method)
     if method == "paper":
         return _estimate_paper(x, rate, solver or "fast")
-    x = detrended_frame(x)
     if method == "lpc":
         return _estimate_lpc(x, rate, n_sections, length_cm)
     from .default import estimate_default
@@ -208,7 +212,7 @@ def estimate_tracts(
     for i, f in enumerate(frames):
         try:
             x = validate_frame(f, rate)
-            xs.append(x if method == "paper" else detrended_frame(x))
+            xs.append(estimator_input(x, method))
         except EstimationError as exc:
             raise EstimationError(f"window {i}: {exc}") from None
     if method == "paper" and (solver or "fast") == "fast" and xs:

@@ -17,8 +17,10 @@ from ..evidence import resample
 __all__ = [
     "MAX_RATE",
     "MIN_RATE",
+    "PUBLISHED_INPUT_METHODS",
     "apply_window",
     "detrended_frame",
+    "estimator_input",
     "pre_emphasis",
     "remove_linear_trend",
     "to_rate",
@@ -33,6 +35,11 @@ MAX_RATE = 48000
 
 #: Peak amplitude at or below which a frame counts as silent.
 SILENCE_PEAK = 1e-7
+
+#: Estimators that take their input as published: no straight line is removed
+#: from their frames (:func:`estimator_input`) and the feature extraction does
+#: not high-pass the recording for them (:mod:`vtract.tract.highpass`).
+PUBLISHED_INPUT_METHODS = frozenset({"paper"})
 
 
 def validate_rate(sr: float) -> int:
@@ -112,8 +119,8 @@ def _frame_stats(x: np.ndarray) -> tuple[bool, float]:
 def remove_linear_trend(x: np.ndarray) -> np.ndarray:
     """``x`` minus its least-squares straight line: DC offset and slow drift removed.
 
-    A constant offset of 5 % of the speech RMS, far below the level at which
-    :func:`vtract.load` warns, is enough to pull the LPC shapes of quiet
+    A constant offset of 5 % of the speech RMS, half the level at which
+    :func:`vtract.load` warns (:data:`vtract.evidence.DC_WARN_RATIO`), is enough to pull the LPC shapes of quiet
     windows toward a low-frequency pole, and with them the tract-dynamics
     statistic of synthetic speech below the detector's threshold
     (``benchmarks/bench_degradations.py``: ``dc_offset_*``); the line
@@ -156,6 +163,12 @@ def detrended_frame(x: np.ndarray) -> np.ndarray:
             "no vocal tract can be estimated"
         )
     return y
+
+
+def estimator_input(x: np.ndarray, method: str) -> np.ndarray:
+    """The validated frame ``method`` estimates: as given for the methods of
+    :data:`PUBLISHED_INPUT_METHODS`, else :func:`detrended_frame`."""
+    return x if method in PUBLISHED_INPUT_METHODS else detrended_frame(x)
 
 
 def to_rate(x: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
