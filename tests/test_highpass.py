@@ -128,7 +128,8 @@ def test_paper_features_are_unfiltered_by_default(example):
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
 
 
-def test_negative_cutoff_is_refused(example):
+def test_negative_or_nan_cutoff_is_refused(example):
     x, sr, aln = example
-    with pytest.raises(VtractError, match="highpass_hz"):
-        _log_areas(x, sr, aln, highpass_hz=-1)
+    for bad in (-1, float("nan")):
+        with pytest.raises(VtractError, match="highpass_hz"):
+            _log_areas(x, sr, aln, highpass_hz=bad)

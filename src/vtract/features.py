@@ -477,7 +477,7 @@ def extract_features(
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
     cutoff = analysis_highpass_hz(method) if highpass_hz is None else float(highpass_hz)
-    if cutoff < 0:
+    if not (np.isfinite(cutoff) and cutoff >= 0):
         raise FeatureTableError(f"highpass_hz must be >= 0 (0 = no filter), got {highpass_hz}")
     source: Evidence | np.ndarray = evidence
     rate = sr
