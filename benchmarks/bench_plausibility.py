@@ -28,10 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vtract
 from _detection_corpus import Item, cached_alignment, corpus_items
 from _harness import write_result
-from vtract.features import estimate_windows
+from vtract.features import analysis_signal, estimate_windows
 from vtract.plausibility import CHECKS, check_plausibility
-from vtract.tract.highpass import analysis_highpass_hz, highpass
-from vtract.windows import bigram_windows, samples_at
+from vtract.windows import bigram_windows
 
 
 def file_flags(item: Item, method: str) -> dict[str, Any]:
@@ -42,9 +41,7 @@ def file_flags(item: Item, method: str) -> dict[str, Any]:
     if aln is None:
         return out
     # cut as vtract.features.extract_features cuts them: after the analysis high-pass
-    cutoff = analysis_highpass_hz(method)
-    x, rate = samples_at(ev, 16000)
-    windows = bigram_windows(highpass(x, rate, cutoff) if cutoff > 0 else x, rate, aln)
+    windows = bigram_windows(*analysis_signal(ev, 16000, method=method), aln)
     for bw, ests in zip(windows, estimate_windows(windows, method=method)):
         keep = [i for i, e in enumerate(ests) if e is not None]
         if not keep:

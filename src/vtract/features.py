@@ -91,6 +91,7 @@ __all__ = [
     "FEATURE_DTYPES",
     "NORMALISED_COLUMNS",
     "FeatureTableError",
+    "analysis_signal",
     "empty_features",
     "estimate_windows",
     "extract_features",
@@ -418,6 +419,49 @@ def _table(
     return df
 
 
+def analysis_signal(
+    evidence: Evidence,
+    sr: int | None,
+    *,
+    method: str = DETECTION_METHOD,
+    highpass_hz: float | None = None,
+) -> tuple[Evidence | np.ndarray, int | None]:
+    """What :func:`extract_features` cuts its windows from, and at which rate.
+
+    Parameters
+    ----------
+    evidence : Evidence
+        The recording.
+    sr : int or None
+        Working rate (``None``: the evidence's own).
+    method : str, default :data:`DETECTION_METHOD`
+        Estimator; sets the default cutoff.
+    highpass_hz : float, optional
+        As :func:`extract_features`: the analysis high-pass cutoff, ``0`` for
+        none, by default :func:`vtract.tract.highpass.analysis_highpass_hz`.
+
+    Returns
+    -------
+    signal : Evidence or numpy.ndarray
+        The evidence itself when no filter applies, else the high-passed
+        samples at the working rate.
+    rate : int or None
+        The rate to cut ``signal`` at (``sr`` for the evidence itself).
+
+    Raises
+    ------
+    FeatureTableError
+        A negative or non-finite ``highpass_hz``.
+    """
+    cutoff = analysis_highpass_hz(method) if highpass_hz is None else float(highpass_hz)
+    if not (np.isfinite(cutoff) and cutoff >= 0):
+        raise FeatureTableError(f"highpass_hz must be >= 0 (0 = no filter), got {highpass_hz}")
+    if cutoff == 0:
+        return evidence, sr
+    x, rate = samples_at(evidence, sr)
+    return highpass(x, rate, cutoff), rate
+
+
 def extract_features(
     evidence: Evidence,
     alignment: Alignment,
@@ -476,14 +520,7 @@ def extract_features(
     """
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
-    cutoff = analysis_highpass_hz(method) if highpass_hz is None else float(highpass_hz)
-    if not (np.isfinite(cutoff) and cutoff >= 0):
-        raise FeatureTableError(f"highpass_hz must be >= 0 (0 = no filter), got {highpass_hz}")
-    source: Evidence | np.ndarray = evidence
-    rate = sr
-    if cutoff > 0:
-        x, rate = samples_at(evidence, sr)
-        source = highpass(x, rate, cutoff)
+    source, rate = analysis_signal(evidence, sr, method=method, highpass_hz=highpass_hz)
     windows = iter_bigram_windows(
         source,
         rate,
