@@ -288,7 +288,12 @@ def aligner_version() -> str:
 
     root = Path(_v.__file__).resolve().parent / "alignment"
     h = hashlib.sha256(str(getattr(pocketsphinx, "__version__", "?")).encode())
-    for f in sorted(root.glob("*.py")):
+    return _files_digest(h, sorted(root.glob("*.py")))
+
+
+def _files_digest(h: Any, files: list[Path]) -> str:
+    """``h`` updated with each file's name and bytes, in order; first 16 hex digits."""
+    for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
@@ -364,11 +369,7 @@ def code_version() -> str:
 
     root = Path(_v.__file__).resolve().parent
     files = [*sorted((root / "tract").glob("*.py")), root / "features.py", root / "windows.py"]
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    return _files_digest(hashlib.sha256(), files)
 
 
 def item_features(

@@ -254,16 +254,15 @@ def conditions() -> dict[str, Callable[[np.ndarray, int, Alignment, Item], np.nd
         x, sr, aln, 20, babble(_rng(it, "babble20"), it, x.size, sr)
     )
     c["dc_offset_5pct"] = lambda x, sr, aln, it: x + 0.05 * np.sqrt(speech_power(x, sr, aln))
-    for snr in (30, 40):
-        c[f"hum50_snr{snr}"] = lambda x, sr, aln, it, s=snr: add_noise(
-            x, sr, aln, s, mains_hum(x.size, sr, 50.0, 1)
+    for name, snr, f0, harmonics in (
+        ("hum50_snr30", 30, 50.0, 1),
+        ("hum50_snr40", 40, 50.0, 1),
+        ("hum60_snr30", 30, 60.0, 1),
+        ("buzz50_snr30", 30, 50.0, BUZZ_HARMONICS),
+    ):
+        c[name] = lambda x, sr, aln, it, s=snr, f=f0, k=harmonics: add_noise(
+            x, sr, aln, s, mains_hum(x.size, sr, f, k)
         )
-    c["hum60_snr30"] = lambda x, sr, aln, it: add_noise(
-        x, sr, aln, 30, mains_hum(x.size, sr, 60.0, 1)
-    )
-    c["buzz50_snr30"] = lambda x, sr, aln, it: add_noise(
-        x, sr, aln, 30, mains_hum(x.size, sr, 50.0, BUZZ_HARMONICS)
-    )
     for rt in (0.3, 0.7):
         c[f"reverb_rt{rt}"] = lambda x, sr, aln, it, r=rt: reverberate(x, sr, r, _rng(it, f"rt{r}"))
     c["clip_1pct"] = lambda x, sr, aln, it: clip(x, 1.0)
