@@ -166,6 +166,22 @@ def test_save_load_round_trip_bit_identical(tmp_path, ref):
     assert again.calibration == {"threshold": 0.5} and again.sha256 != ref.sha256
 
 
+def test_hash_is_computed_once_and_the_reference_cannot_be_reassigned(tmp_path, table, monkeypatch):
+    fresh = Reference.fit(table, name="t", estimator={"method": "lpc", "order": 18})
+    calls = []
+    real = Reference.to_bytes
+    monkeypatch.setattr(Reference, "to_bytes", lambda self: calls.append(1) or real(self))
+    first = fresh.sha256
+    assert fresh.sha256 == first and len(calls) == 1  # kept, not re-serialised
+    monkeypatch.undo()
+    assert first == file_sha256(fresh.save(tmp_path / "t.vtref"))
+    with pytest.raises(AttributeError):
+        fresh.stats = fresh.stats.iloc[:1]
+    with pytest.raises(AttributeError):
+        fresh.meta = {}
+    assert fresh.with_calibration({"threshold": 0.5}).sha256 != first
+
+
 def _rezip(data: bytes, edit) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}

@@ -141,6 +141,11 @@ class Reference:
     Build one with :meth:`fit`, read one with :meth:`load` or
     :func:`default_reference`.
 
+    A reference does not change once made (:meth:`with_calibration` returns a
+    new one): :attr:`stats` and :attr:`meta` cannot be reassigned, and they
+    are not to be edited in place, because :attr:`sha256`, which every report
+    records, is computed once and kept.
+
     Attributes
     ----------
     stats : pandas.DataFrame
@@ -155,14 +160,15 @@ class Reference:
         if missing:
             raise ReferenceError_(f"reference statistics lack columns {missing}")
         try:
-            self.stats = (
+            self._stats = (
                 stats[[*_KEY_COLUMNS, *STAT_COLUMNS]].astype(_STATS_DTYPES).reset_index(drop=True)
             )
         except (TypeError, ValueError) as exc:
             raise ReferenceError_(
                 f"reference statistics have columns of the wrong type: {exc}"
             ) from exc
-        self.meta = dict(meta)
+        self._meta = dict(meta)
+        self._sha256: str | None = None
         self._index = {
             (lvl, key, var, int(n)): grp
             for (lvl, key, var, n), grp in stats.groupby(
@@ -320,9 +326,26 @@ class Reference:
         return sorted(set(s.loc[s["level"] == "bigram", "key"]))
 
     @property
+    def stats(self) -> pd.DataFrame:
+        """Statistics table (see the class docstring); read-only."""
+        return self._stats
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Metadata (see the module docstring); read-only."""
+        return self._meta
+
+    @property
     def sha256(self) -> str:
-        """SHA-256 of the serialised reference (equals the saved file's hash)."""
-        return hashlib.sha256(self.to_bytes()).hexdigest()
+        """SHA-256 of the serialised reference (equals the saved file's hash).
+
+        Serialising takes a good part of a second for the shipped reference,
+        so the hash is computed on first use and kept (a reference does not
+        change; see the class docstring).
+        """
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.to_bytes()).hexdigest()
+        return self._sha256
 
     def with_calibration(self, calibration: Mapping[str, Any]) -> Reference:
         """A copy carrying detector thresholds (saved in ``meta.json``)."""
