@@ -32,6 +32,17 @@ the degraded copies):
     a mains buzz: 50 Hz and its harmonics up to 250 Hz (amplitude 1/k), 30 dB
     below the speech power (the analysis high-pass removes the fundamental,
     not the harmonics, which lie among the voice's own);
+``room_tone_lj``
+    the pauses of another LJSpeech recording (organic: the voice and room the
+    ESPnet fakes imitate), stitched and looped to the recording's length, at
+    the level they have in their own recording relative to its speech (the
+    donor's own speech-to-pause ratio, median 39 dB): what a forger who adds
+    a real recording's room tone to a clean fake would produce. Donors are
+    the organic LJSpeech and ESPnet ground-truth recordings whose pauses
+    (samples 30 ms or more from any speech phone) last at least 0.3 s and
+    lie at least :data:`MIN_DONOR_SPEECH_TO_PAUSE_DB` below their speech (a
+    pause within that of the speech holds a breath or a misplaced boundary);
+    never the recording itself;
 ``reverb_rt<T>``
     convolved with a synthetic room impulse response: a unit direct path and
     an exponentially decaying Gaussian tail (60 dB decay in ``T`` s, starting
@@ -64,6 +75,7 @@ Usage: ``python benchmarks/bench_degradations.py [--libri N] [--jobs 2]
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import sys
 import time
@@ -121,10 +133,7 @@ def _rng(item: Item, condition: str) -> np.random.Generator:
 
 def speech_power(x: np.ndarray, sr: int, aln: Alignment) -> float:
     """Mean power of the samples inside the alignment's speech phones."""
-    mask = np.zeros(x.size, dtype=bool)
-    for start, end, label in aln.phones[["start", "end", "label"]].itertuples(index=False):
-        if is_speech_label(label):
-            mask[round(start * sr) : round(end * sr)] = True
+    mask = speech_mask(x.size, sr, aln)
     return float(np.mean(x[mask] ** 2)) if mask.any() else float(np.mean(x**2))
 
 
@@ -173,6 +182,101 @@ def babble(rng: np.random.Generator, item: Item, n: int, sr: int) -> np.ndarray:
         talker = np.roll(np.resize(talker, n), int(rng.integers(n)))
         total += talker / np.sqrt(np.mean(talker**2))
     return total / np.sqrt(np.mean(total**2))
+
+
+#: Organic families whose pauses make the ``room_tone_lj`` condition.
+ROOM_TONE_FAMILIES = ("ljspeech", "espnet-ground-truth")
+#: Samples this close to a speech phone are not pause (breath, release, boundary error).
+PAUSE_MARGIN_S = 0.03
+#: Least pause a donor recording must have.
+MIN_DONOR_PAUSE_S = 0.3
+#: A donor's pauses must lie this far below its speech (else they hold breath or speech).
+MIN_DONOR_SPEECH_TO_PAUSE_DB = 25.0
+#: Raised-cosine fade at each end of a stitched pause (and overlap between pauses).
+STITCH_FADE_S = 0.005
+
+
+def speech_mask(n: int, sr: int, aln: Alignment) -> np.ndarray:
+    """Samples inside the alignment's speech phones."""
+    mask = np.zeros(n, dtype=bool)
+    for start, end, label in aln.phones[["start", "end", "label"]].itertuples(index=False):
+        if is_speech_label(label):
+            mask[round(start * sr) : round(end * sr)] = True
+    return mask
+
+
+def pause_segments(n: int, sr: int, aln: Alignment) -> list[tuple[int, int]]:
+    """``(start, stop)`` sample ranges at least :data:`PAUSE_MARGIN_S` from any speech phone,
+    each at least four fades long."""
+    margin = round(PAUSE_MARGIN_S * sr)
+    near = np.convolve(speech_mask(n, sr, aln).astype(float), np.ones(2 * margin + 1), "same")
+    pause = np.concatenate(([False], near < 0.5, [False]))
+    edges = np.flatnonzero(np.diff(pause.astype(np.int8)))
+    shortest = 4 * round(STITCH_FADE_S * sr)
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= shortest]
+
+
+def stitch(segments: list[np.ndarray], sr: int) -> np.ndarray:
+    """Segments joined end to end, each faded in and out over :data:`STITCH_FADE_S` and
+    overlapped by that much with the next (no clicks at the joins)."""
+    fade = round(STITCH_FADE_S * sr)
+    ramp = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade) ** 2
+    total = sum(len(s) for s in segments) - fade * (len(segments) - 1)
+    out = np.zeros(total)
+    at = 0
+    for seg in segments:
+        seg = np.array(seg, dtype=np.float64)
+        seg[:fade] *= ramp
+        seg[-fade:] *= ramp[::-1]
+        out[at : at + len(seg)] += seg
+        at += len(seg) - fade
+    return out
+
+
+@functools.cache
+def room_tone_donors() -> tuple[tuple[str, np.ndarray, float], ...]:
+    """``(key, stitched pauses, pause power / speech power)`` of every usable donor."""
+    donors = []
+    for item in corpus_items():
+        if item.label != "organic" or item.family not in ROOM_TONE_FAMILIES:
+            continue
+        ev = vtract.load(item.path, sr=ANALYSIS_RATE)
+        aln = cached_alignment(item, ev)
+        if aln is None:
+            continue
+        x = np.asarray(ev.samples, dtype=np.float64)
+        segments = [x[a:b] for a, b in pause_segments(x.size, ev.sr, aln)]
+        if sum(len(s) for s in segments) < MIN_DONOR_PAUSE_S * ev.sr:
+            continue
+        tone = stitch(segments, ev.sr)
+        ratio = float(np.mean(tone**2)) / speech_power(x, ev.sr, aln)
+        if ratio > 10.0 ** (-MIN_DONOR_SPEECH_TO_PAUSE_DB / 10.0):
+            continue
+        donors.append((item.key, tone, ratio))
+    return tuple(donors)
+
+
+def room_tone_summary() -> dict[str, Any]:
+    """How many donors ``room_tone_lj`` draws from, their speech-to-pause ratios and lengths."""
+    donors = room_tone_donors()
+    ratio_db = [-10.0 * np.log10(r) for _, _, r in donors]
+    seconds = [len(tone) / ANALYSIS_RATE for _, tone, _ in donors]
+    return {
+        "n": len(donors),
+        "speech_to_pause_db_median": round(float(np.median(ratio_db)), 1),
+        "speech_to_pause_db_range": [round(min(ratio_db), 1), round(max(ratio_db), 1)],
+        "pause_seconds_median": round(float(np.median(seconds)), 2),
+    }
+
+
+def add_room_tone(x: np.ndarray, sr: int, aln: Alignment, item: Item) -> np.ndarray:
+    """``x`` plus another recording's pauses at that recording's own level below its speech."""
+    donors = [d for d in room_tone_donors() if d[0] != item.key]
+    rng = _rng(item, "room_tone_lj")
+    _, tone, ratio = donors[int(rng.integers(len(donors)))]
+    looped = np.roll(np.resize(tone, x.size), int(rng.integers(x.size)))
+    looped = looped / np.sqrt(np.mean(looped**2))
+    return x + looped * np.sqrt(speech_power(x, sr, aln) * ratio)
 
 
 #: Harmonics of the ``buzz50`` condition (amplitude 1/k for the k-th).
@@ -263,6 +367,7 @@ def conditions() -> dict[str, Callable[[np.ndarray, int, Alignment, Item], np.nd
         c[name] = lambda x, sr, aln, it, s=snr, f=f0, k=harmonics: add_noise(
             x, sr, aln, s, mains_hum(x.size, sr, f, k)
         )
+    c["room_tone_lj"] = add_room_tone
     for rt in (0.3, 0.7):
         c[f"reverb_rt{rt}"] = lambda x, sr, aln, it, r=rt: reverberate(x, sr, r, _rng(it, f"rt{r}"))
     c["clip_1pct"] = lambda x, sr, aln, it: clip(x, 1.0)
@@ -407,6 +512,7 @@ def main() -> None:
         "conditions": names,
         "codec_settings": {k: list(v) for k, v in CODEC_SETTINGS.items()},
         "librispeech_per_subset": args.libri,
+        "room_tone_donors": room_tone_summary() if "room_tone_lj" in names else None,
         # summarised from rows kept by an earlier run (its statistics and signal measures)
         "from_rows": None if args.from_rows is None else str(args.from_rows),
     }

@@ -130,3 +130,52 @@ def test_babble_is_six_other_talkers_at_unit_power(bench, monkeypatch):
     assert len(loaded) == bench.BABBLE_TALKERS == 6
     talkers = {bench.librispeech_speaker(p) for p in loaded}
     assert len(talkers) == 6 and speaker not in talkers
+
+
+def test_pause_segments_keep_their_distance_from_speech(bench):
+    """Pauses are the samples at least PAUSE_MARGIN_S from a speech phone, in whole runs."""
+    x, aln = _speech_and_pause(np.random.default_rng(10))  # speech 0.5-1.5 s of 2 s
+    margin = round(bench.PAUSE_MARGIN_S * SR)
+    assert bench.pause_segments(x.size, SR, aln) == [
+        (0, SR // 2 - margin),
+        (3 * SR // 2 + margin, x.size),
+    ]
+
+
+def test_stitching_fades_each_join_and_keeps_a_steady_level(bench):
+    """Overlapped raised-cosine fades sum to one: a constant stitched across joins stays
+    constant (no dip, no click), and only the outer ends fade."""
+    fade = round(bench.STITCH_FADE_S * SR)
+    parts = [np.ones(800), np.ones(1200), np.ones(500)]
+    y = bench.stitch(parts, SR)
+    assert y.size == 2500 - 2 * fade
+    np.testing.assert_allclose(y[fade:-fade], 1.0, atol=1e-12)
+    assert y[0] < 0.01 and y[-1] < 0.01
+
+
+def test_room_tone_is_added_at_its_donors_own_level_and_never_from_itself(bench, monkeypatch):
+    x, aln = _speech_and_pause(np.random.default_rng(11))
+    tone = np.random.default_rng(12).standard_normal(3000)
+    monkeypatch.setattr(
+        bench,
+        "room_tone_donors",
+        lambda: (("self.wav", 100 * tone, 1.0), ("other.wav", tone, 10.0 ** (-3.9))),
+    )
+    item = bench.Item(SHARED_DATA / "self.wav", "synthetic", "s", "tacotron2", "")
+    assert item.key == "self.wav"
+    added = bench.add_room_tone(x, SR, aln, item) - x
+    speech = bench.speech_power(x, SR, aln)
+    assert 10 * np.log10(speech / np.mean(added**2)) == pytest.approx(39.0, abs=1e-6)
+    # the looped tone is the other donor's (a rotation of it, repeated), scaled
+    scale = np.sqrt(np.mean(added**2))
+    start = int(
+        np.argmin(
+            [
+                np.sum((added[:3000] / scale - np.roll(tone, -k) / tone.std()) ** 2)
+                for k in range(0, 3000, 1)
+            ]
+        )
+    )
+    np.testing.assert_allclose(
+        added[:3000] / scale, np.roll(tone, -start) / tone.std(), rtol=0.02, atol=0.02
+    )
