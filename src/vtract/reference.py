@@ -337,11 +337,15 @@ class Reference:
 
     @property
     def sha256(self) -> str:
-        """SHA-256 of the serialised reference (equals the saved file's hash).
+        """SHA-256 of the reference's file.
 
-        Serialising takes a good part of a second for the shipped reference,
-        so the hash is computed on first use and kept (a reference does not
-        change; see the class docstring).
+        For a reference read from a file in the current format
+        (:meth:`load`, :meth:`from_bytes`, :func:`default_reference`), the
+        hash of the bytes read: what ``sha256sum`` gives for that file. For
+        one fitted in memory, or upgraded from an older format, the hash of
+        the bytes :meth:`save` writes, computed on first use and kept
+        (serialising takes a good part of a second for the shipped
+        reference; a reference does not change, see the class docstring).
         """
         if self._sha256 is None:
             self._sha256 = hashlib.sha256(self.to_bytes()).hexdigest()
@@ -524,7 +528,11 @@ class Reference:
             stats = pd.read_parquet(io.BytesIO(stats_bytes))
         except Exception as exc:  # pyarrow raises several unrelated types
             raise ReferenceError_(f"{where} is corrupt: cannot read {_STATS} ({exc})") from exc
-        return cls(stats, meta)
+        ref = cls(stats, meta)
+        if version == FORMAT_VERSION:
+            # the hash names the very bytes read (and costs no re-serialisation)
+            ref._sha256 = hashlib.sha256(data).hexdigest()
+        return ref
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Reference:
