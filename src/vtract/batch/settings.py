@@ -55,7 +55,7 @@ def describe_setting(value: Any) -> Any:
 
 
 def _reference_sha256(reference: Any) -> str:
-    """SHA-256 of the reference file (the saved file's hash equals ``Reference.sha256``)."""
+    """SHA-256 of the reference file (``Reference.sha256`` of the reference loaded from it)."""
     path: str | os.PathLike[str]
     if reference is None:
         from ..reference import default_reference_path
