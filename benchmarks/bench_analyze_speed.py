@@ -17,6 +17,12 @@ Cases (``../shared/data``):
   >= 10x real time here);
 - ``recognition``: no transcript, word recognition + alignment included.
 
+The same VM runs this code at quite different speeds from hour to hour
+(session 15: 11.9x and 7.6x with a transcript, one hour apart, same code),
+so every run also times a fixed workload (:func:`fixed_workload_cpu_s`: a
+pure-Python loop and NumPy FFTs, no vtract code) before and after the cases:
+figures from runs whose workload times differ are not comparable.
+
 The reference is ``--reference`` or the shipped default; when neither exists
 a small reference is fitted on the fly from two aligned recordings (the
 reference only affects scoring, a small part of the time).
@@ -90,6 +96,21 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
+def fixed_workload_cpu_s() -> float:
+    """CPU seconds of a fixed workload that uses no vtract code (a machine-speed yardstick):
+    three million iterations of a pure-Python loop and 300 NumPy FFTs of 65536 points."""
+    import numpy as np
+
+    t0 = time.process_time()
+    acc = 0
+    for i in range(3_000_000):
+        acc += i * i % 7
+    x = np.random.default_rng(0).standard_normal(2**16)
+    for _ in range(300):
+        np.fft.rfft(x)
+    return round(time.process_time() - t0, 3)
+
+
 def small_reference() -> Any:
     from vtract.features import extract_features
     from vtract.reference import Reference
@@ -160,6 +181,7 @@ def main() -> None:
             ref, ref_name = small_reference(), "bench-small (no default reference installed)"
     repeats = 1 if args.quick else args.repeats
     cases = [c for c in CASES if not (args.quick and c["mode"] == "recognition")]
+    workload_before = fixed_workload_cpu_s()
     rows = []
     for case in cases:
         r = run_case(case, ref, repeats)
@@ -169,7 +191,10 @@ def main() -> None:
             flush=True,
         )
         rows.append(r)
-    figures: dict[str, Any] = {"cases": rows}
+    figures: dict[str, Any] = {
+        "cases": rows,
+        "fixed_workload_cpu_s_before_after": [workload_before, fixed_workload_cpu_s()],
+    }
     for mode in ("alignment", "transcript", "recognition"):
         sel = [r for r in rows if r["mode"] == mode]
         if sel:
