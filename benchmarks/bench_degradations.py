@@ -275,8 +275,7 @@ def add_room_tone(x: np.ndarray, sr: int, aln: Alignment, item: Item) -> np.ndar
     rng = _rng(item, "room_tone_lj")
     _, tone, ratio = donors[int(rng.integers(len(donors)))]
     looped = np.roll(np.resize(tone, x.size), int(rng.integers(x.size)))
-    looped = looped / np.sqrt(np.mean(looped**2))
-    return x + looped * np.sqrt(speech_power(x, sr, aln) * ratio)
+    return add_noise(x, sr, aln, -10.0 * np.log10(ratio), looped / np.sqrt(np.mean(looped**2)))
 
 
 #: Harmonics of the ``buzz50`` condition (amplitude 1/k for the k-th).
