@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReferenceError_, VtractError
+from .grouped import group_codes, group_first, group_mean, group_quantile
 
 __all__ = [
     "AREA_FLOOR_CM2",
@@ -76,6 +77,7 @@ def _check_features(features: pd.DataFrame) -> None:
         )
 
 
+#: The statistics of a reference row, in the order of :func:`_lookup`'s columns after the section.
 _TABLE_COLUMNS = ("lo", "q25", "median", "q75", "hi", "ref_min", "ref_max")
 #: Per-reference memo of looked-up statistics (references are immutable).
 _LOOKUPS: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[str, np.ndarray]]] = (
@@ -126,40 +128,6 @@ def _lookup(reference: ReferenceLike, bigram: str, n_sec: int) -> tuple[str, np.
     return level, table
 
 
-def reference_table(reference: ReferenceLike, keys: pd.DataFrame) -> pd.DataFrame:
-    """Reference statistics for every (bigram, n_sections) in ``keys``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (bigram, n_sections, section) with ``level``, ``lo``
-        (q01 or min), ``q25``, ``median``, ``q75``, ``hi`` (q99 or max),
-        ``ref_min``, ``ref_max``.
-    """
-    bigrams: list[str] = []
-    n_secs: list[int] = []
-    levels: list[str] = []
-    tables: list[np.ndarray] = []
-    for bigram, n_sec in keys[["bigram", "n_sections"]].drop_duplicates().itertuples(index=False):
-        level, table = _lookup(reference, str(bigram), int(n_sec))
-        bigrams += [str(bigram)] * len(table)
-        n_secs += [int(n_sec)] * len(table)
-        levels += [level] * len(table)
-        tables.append(table)
-    data = np.vstack(tables) if tables else np.empty((0, 1 + len(_TABLE_COLUMNS)))
-    out = pd.DataFrame(
-        {
-            "bigram": pd.Series(bigrams, dtype=object),
-            "n_sections": np.asarray(n_secs, dtype=np.int64),
-            "section": data[:, 0].astype(np.int64),
-            "level": pd.Series(levels, dtype=object),
-        }
-    )
-    for k, name in enumerate(_TABLE_COLUMNS, start=1):
-        out[name] = data[:, k]
-    return out
-
-
 def log_areas(x: Any) -> np.ndarray:
     """Natural log of areas (cm^2), floored at :data:`AREA_FLOOR_CM2`."""
     return np.log(np.maximum(np.asarray(x, dtype=np.float64), AREA_FLOOR_CM2))
@@ -195,31 +163,72 @@ def row_deviations(features: pd.DataFrame, reference: ReferenceLike) -> pd.DataF
             z=pd.Series(dtype=float),
             exceed=pd.Series(dtype=bool),
         )
-    ref = reference_table(reference, df)
-    # merge only the key and area columns: a left merge keeps the rows of ``df`` in order
-    keys = ["bigram", "n_sections", "section"]
-    merged = df[[*keys, "area_cm2"]].merge(ref, on=keys, how="left", validate="many_to_one")
-    if merged["median"].isna().any():
-        bad = merged.loc[merged["median"].isna(), ["bigram", "section"]].drop_duplicates().head(3)
-        raise ReferenceError_(
-            f"reference has no statistics for some sections, e.g. {bad.to_dict('records')}"
-        )
-    la = log_areas(merged["area_cm2"])
-    lm = log_areas(merged["median"])
-    s_hi = np.maximum((log_areas(merged["q75"]) - lm) / _Q75_SIGMAS, MIN_LOG_SCALE)
-    s_lo = np.maximum((lm - log_areas(merged["q25"])) / _Q75_SIGMAS, MIN_LOG_SCALE)
+    stats, level, weight = _reference_rows(reference, df)
+    a = area[usable]
+    la = log_areas(a)
+    lm = log_areas(stats[:, 2])
+    s_hi = np.maximum((log_areas(stats[:, 3]) - lm) / _Q75_SIGMAS, MIN_LOG_SCALE)
+    s_lo = np.maximum((lm - log_areas(stats[:, 1])) / _Q75_SIGMAS, MIN_LOG_SCALE)
     z = np.where(la >= lm, (la - lm) / s_hi, (lm - la) / s_lo)
     z = np.minimum(z, Z_CAP)
-    a = merged["area_cm2"].to_numpy(np.float64)
-    exceed = (a < merged["lo"].to_numpy(np.float64)) | (a > merged["hi"].to_numpy(np.float64))
+    exceed = (a < stats[:, 0]) | (a > stats[:, 4])
     out = df.copy(deep=False)  # copy-on-write: the new columns never reach ``features``
-    out["level"] = merged["level"].to_numpy()
-    out["weight"] = merged["level"].map(LEVEL_WEIGHTS).to_numpy(np.float64)
+    out["level"] = level
+    out["weight"] = weight
     out["z"] = z
     out["exceed"] = exceed
-    out["ref_min"] = merged["ref_min"].to_numpy(np.float64)
-    out["ref_max"] = merged["ref_max"].to_numpy(np.float64)
+    out["ref_min"] = stats[:, 5]
+    out["ref_max"] = stats[:, 6]
     return out
+
+
+def _reference_rows(
+    reference: ReferenceLike, df: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference statistics of every row's (bigram, n_sections, section).
+
+    Returns an (n, 7) array of lo, q25, median, q75, hi, min, max (the
+    statistics :func:`_lookup` keeps per bigram), the level of every row and its
+    weight (:data:`LEVEL_WEIGHTS`). Raises
+    :class:`ReferenceError_` when the reference has no statistics for a
+    section of the table or lists a section twice.
+    """
+    pair, n_pairs, pair_first = group_codes([df["bigram"], df["n_sections"]])
+    section = df["section"].to_numpy(np.float64)
+    stats = np.full((len(df), len(_TABLE_COLUMNS)), np.nan)
+    levels = np.empty(n_pairs, dtype=object)
+    bigrams = df["bigram"].iloc[pair_first].to_numpy()
+    n_secs = df["n_sections"].iloc[pair_first].to_numpy()
+    order = np.argsort(pair, kind="stable")
+    split = np.searchsorted(pair[order], np.arange(n_pairs + 1))
+    missing: list[dict[str, Any]] = []
+    for p in range(n_pairs):
+        level, table = _lookup(reference, str(bigrams[p]), int(n_secs[p]))
+        levels[p] = level
+        rows = order[split[p] : split[p + 1]]
+        ref_sections = table[:, 0]
+        by_section = np.argsort(ref_sections, kind="stable")
+        sorted_sections = ref_sections[by_section]
+        if np.any(sorted_sections[1:] == sorted_sections[:-1]):
+            raise ReferenceError_(
+                f"reference lists a section twice for bigram {str(bigrams[p])!r} "
+                f"({int(n_secs[p])} sections)"
+            )
+        at = np.minimum(np.searchsorted(sorted_sections, section[rows]), len(table) - 1)
+        found = sorted_sections[at] == section[rows] if len(table) else np.zeros(len(rows), bool)
+        stats[rows[found]] = table[by_section[at[found]], 1:]
+        missing += [
+            {"bigram": str(bigrams[p]), "section": int(v)} for v in np.unique(section[rows[~found]])
+        ]
+    no_median = np.isnan(stats[:, 2])
+    if missing or no_median.any():
+        bad = missing[:3] or [
+            {"bigram": str(df["bigram"].iloc[i]), "section": int(section[i])}
+            for i in np.flatnonzero(no_median)[:3]
+        ]
+        raise ReferenceError_(f"reference has no statistics for some sections, e.g. {bad}")
+    weights = np.array([LEVEL_WEIGHTS[v] for v in levels], dtype=np.float64)
+    return stats, levels[pair], weights[pair]
 
 
 def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
@@ -256,35 +265,42 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     ]
     if rows.empty:
         return pd.DataFrame(columns=cols)
-    df = rows.copy(deep=False)  # copy-on-write: ``rows`` is not modified
-    for c, default in (("word", ""), ("bigram_ipa", ""), ("offset_s", 0.0), ("length_cm", np.nan)):
-        if c not in df.columns:
-            df[c] = default
-    df["exceed"] = df["exceed"].astype(np.float64)
-    g = df.groupby(keys, sort=True)
-    out = g.agg(
-        word=("word", "first"),
-        bigram_ipa=("bigram_ipa", "first"),
-        level=("level", "first"),
-        weight=("weight", "first"),
-        deviation=("z", "mean"),
-        exceed_share=("exceed", "mean"),
-        n_windows=("window_index", "nunique"),
-        off_min=("offset_s", "min"),
-        off_max=("offset_s", "max"),
-        length_cm=("length_cm", "median"),
-    ).reset_index()
-    out["start_s"] = out["boundary_s"] + out["off_min"] - WINDOW_SECONDS / 2
-    out["end_s"] = out["boundary_s"] + out["off_max"] + WINDOW_SECONDS / 2
-    # median area function of the window(s) nearest the boundary
-    absw = df["window_index"].abs()
-    nearest = absw == absw.groupby([df[k] for k in keys]).transform("min")
-    centre = (
-        df.loc[nearest, [*keys, "section", "area_cm2"]]
-        .groupby([*keys, "section"], sort=True)["area_cm2"]
-        .median()
-        .reset_index()
+    n = len(rows)
+
+    def column(name: str, default: Any) -> Any:
+        return rows[name] if name in rows.columns else np.full(n, default)
+
+    occ, n_occ, occ_first = group_codes([rows[k] for k in keys])
+    out = pd.DataFrame({k: rows[k].iloc[occ_first].to_numpy() for k in keys})
+    for name, default in (("word", ""), ("bigram_ipa", ""), ("level", None)):
+        out[name] = group_first(occ, n_occ, column(name, default))
+    out["weight"] = group_first(occ, n_occ, column("weight", np.nan))
+    out["deviation"] = group_mean(occ, n_occ, rows["z"].to_numpy(np.float64))
+    out["exceed_share"] = group_mean(occ, n_occ, rows["exceed"].to_numpy(np.float64))
+    window = rows["window_index"].to_numpy(np.float64)
+    # distinct (occurrence, window) pairs; rows outside every occurrence have no pair
+    _, _, pair_first = group_codes([occ, np.where(occ >= 0, window, np.nan)])
+    out["n_windows"] = np.bincount(occ[pair_first], minlength=n_occ).astype(np.int64)
+    offset = np.asarray(column("offset_s", 0.0), dtype=np.float64)
+    boundary = out["boundary_s"].to_numpy(np.float64)
+    out["start_s"] = boundary + group_quantile(occ, n_occ, offset, 0.0) - WINDOW_SECONDS / 2
+    out["end_s"] = boundary + group_quantile(occ, n_occ, offset, 1.0) + WINDOW_SECONDS / 2
+    out["length_cm"] = group_quantile(
+        occ, n_occ, np.asarray(column("length_cm", np.nan), dtype=np.float64), 0.5
     )
-    shapes = centre.groupby(keys, sort=True)["area_cm2"].agg(lambda a: [float(v) for v in a])
-    out = out.merge(shapes.rename("areas_cm2").reset_index(), on=keys, how="left")
+    # median area function of the window(s) nearest the boundary
+    distance = np.abs(window)
+    nearest = np.full(n_occ, np.inf)
+    np.minimum.at(nearest, occ[occ >= 0], distance[occ >= 0])
+    at_centre = (occ >= 0) & (distance == nearest[np.maximum(occ, 0)])
+    section = rows["section"].to_numpy(np.float64)
+    cell, n_cells, cell_first = group_codes([occ[at_centre], section[at_centre]])
+    median_area = group_quantile(
+        cell, n_cells, rows["area_cm2"].to_numpy(np.float64)[at_centre], 0.5
+    )
+    cell_occ = occ[at_centre][cell_first]  # cells are sorted by occurrence, then section
+    split = np.searchsorted(cell_occ, np.arange(n_occ + 1))
+    out["areas_cm2"] = [
+        [float(v) for v in median_area[split[i] : split[i + 1]]] for i in range(n_occ)
+    ]
     return out[cols]

@@ -53,6 +53,7 @@ from scipy.optimize import minimize
 
 from ..errors import VtractError
 from .deviation import log_areas
+from .grouped import group_codes, group_first, group_quantile, group_std
 
 __all__ = [
     "DESCRIPTORS",
@@ -112,34 +113,105 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
         :data:`DESCRIPTORS` plus ``n_windows``. A descriptor that cannot be
         computed (e.g. ``shape_jitter`` when no occurrence has two windows)
         is ``nan``.
+
+    Notes
+    -----
+    Rows without a finite area are left out. A window's length and F1 are
+    its first defined values. The shape descriptors use the windows on the
+    recording's most common section grid (:func:`window_log_areas`); a
+    window-to-window step is ``nan`` (and left out of the median) when
+    either window lacks a section the recording has. Computed with NumPy
+    group codes (:mod:`vtract.detect.grouped`); ``tests/test_detect_dynamics.py``
+    checks the result against the same statistics in pandas.
     """
     missing = [c for c in _NEEDED if c not in features.columns]
     if missing:
         raise VtractError(f"feature table lacks columns {missing} needed for tract dynamics")
-    # only the columns used, so the filters below do not copy the whole table
-    df = features[[c for c in ("file", *_NEEDED) if c in features.columns]]
-    df = df if "file" in df.columns else df.assign(file="")
-    df = df[np.isfinite(df["area_cm2"].to_numpy(np.float64))]
-    files = pd.Index(sorted(set(df["file"].astype(str))), name="file")
-    out = pd.DataFrame(index=files, columns=[*DESCRIPTORS, "n_windows"], dtype=np.float64)
-    if df.empty:
-        return out
-    df = df.assign(
-        file=df["file"].astype(str),
-        log_area=log_areas(df["area_cm2"].to_numpy(np.float64)),
+    area = features["area_cm2"].to_numpy(np.float64)
+    keep = np.isfinite(area)
+    file_codes, names = _file_codes(features, keep)
+    n_files = len(names)
+    out = pd.DataFrame(
+        index=pd.Index(names, name="file"), columns=[*DESCRIPTORS, "n_windows"], dtype=np.float64
     )
-    # per window: length and F1 (constant within a window)
-    win = df.groupby(_KEYS, sort=True).agg(length=("length_cm", "first"), f1=("f1_hz", "first"))
-    per_file = win.groupby(level="file")
-    out["n_windows"] = per_file.size().astype(np.float64)
-    out["length_spread"] = interquartile_range(per_file["length"])
-    out["f1_spread"] = interquartile_range(per_file["f1"])
-    shapes = window_log_areas(df)
-    spread = shapes.groupby(level="file").std(ddof=1).median(axis=1, skipna=True)
-    out["shape_spread"] = spread
-    steps = shapes.groupby(level=["file", "boundary_s"]).diff().abs().mean(axis=1, skipna=False)
-    out["shape_jitter"] = steps.groupby(level="file").median()
+    if n_files == 0:
+        return out
+
+    def column(name: str) -> np.ndarray:
+        return features[name].to_numpy(np.float64)[keep]
+
+    boundary, window, section = column("boundary_s"), column("window_index"), column("section")
+    n_sections = column("n_sections")
+    log_area = log_areas(area[keep])
+    # per window: its file, length and F1 (constant within a window)
+    win, n_win, win_first = group_codes([file_codes, boundary, window])
+    win_file = file_codes[win_first]
+    out["n_windows"] = np.bincount(win_file, minlength=n_files).astype(np.float64)
+    for name, source in (("length_spread", "length_cm"), ("f1_spread", "f1_hz")):
+        per_window = group_first(win, n_win, column(source))
+        out[name] = group_quantile(win_file, n_files, per_window, 0.75) - group_quantile(
+            win_file, n_files, per_window, 0.25
+        )
+
+    # the log-area matrix of the windows on each file's most common section grid
+    on_grid = (n_sections == _grid_mode(file_codes, n_sections, n_files)[file_codes]) & (win >= 0)
+    rows_win, row_of = np.unique(win[on_grid], return_inverse=True)
+    cols, col_of = np.unique(section[on_grid], return_inverse=True)
+    n_rows, n_cols = len(rows_win), len(cols)
+    cell = row_of.astype(np.int64) * n_cols + col_of
+    cells, first_at = np.unique(cell, return_index=True)  # a duplicated cell keeps its first row
+    flat = np.full(n_rows * n_cols, np.nan)
+    flat[cells] = log_area[on_grid][first_at]
+    shapes = flat.reshape(n_rows, n_cols)
+    row_file = win_file[rows_win]
+
+    # shape_spread: per file and section the std over windows; median over sections
+    file_col = np.repeat(row_file, n_cols) * n_cols + np.tile(np.arange(n_cols), n_rows)
+    section_std = group_std(file_col, n_files * n_cols, shapes.ravel())
+    out["shape_spread"] = group_quantile(
+        np.repeat(np.arange(n_files), n_cols), n_files, section_std, 0.5
+    )
+
+    # shape_jitter: mean |step| over the file's sections between consecutive windows of
+    # one occurrence (nan if a section is missing on either side); median over steps
+    has_section = np.zeros((n_files, n_cols), dtype=bool)
+    has_section[row_file[cells // n_cols], cells % n_cols] = True
+    row_boundary = boundary[win_first[rows_win]]
+    same_occurrence = np.zeros(n_rows, dtype=bool)
+    same_occurrence[1:] = (row_file[1:] == row_file[:-1]) & (row_boundary[1:] == row_boundary[:-1])
+    steps = np.full((n_rows, n_cols), np.nan)
+    steps[1:] = np.abs(np.diff(shapes, axis=0))
+    mask = has_section[row_file]
+    # a nan step in one of the file's sections propagates through the sum
+    mean_step = np.where(mask, steps, 0.0).sum(axis=1) / mask.sum(axis=1)
+    mean_step[~same_occurrence] = np.nan
+    out["shape_jitter"] = group_quantile(row_file, n_files, mean_step, 0.5)
     return out
+
+
+def _file_codes(features: pd.DataFrame, keep: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Code of every kept row's recording (its ``file`` as text), and the names in sorted order."""
+    n = int(keep.sum())
+    if "file" not in features.columns:
+        return np.zeros(n, dtype=np.int64), ([""] if n else [])
+    codes, uniques = pd.factorize(features["file"].to_numpy()[keep], use_na_sentinel=False)
+    text = [str(u) for u in uniques]
+    names = sorted(set(text))
+    rank = {name: i for i, name in enumerate(names)}
+    return np.array([rank[t] for t in text], dtype=np.int64)[codes], names
+
+
+def _grid_mode(file_codes: np.ndarray, n_sections: np.ndarray, n_files: int) -> np.ndarray:
+    """Most common section count of every file (the smallest on a tie, as ``Series.mode``)."""
+    pair, n_pairs, pair_first = group_codes([file_codes, n_sections])
+    count = np.bincount(pair[pair >= 0], minlength=n_pairs)
+    pair_file, pair_n = file_codes[pair_first], n_sections[pair_first]
+    best = np.lexsort((pair_n, -count, pair_file))  # per file: most rows, then fewest sections
+    first_of_file = np.ones(n_pairs, dtype=bool)
+    first_of_file[1:] = pair_file[best][1:] != pair_file[best][:-1]
+    mode = np.full(n_files, np.nan)
+    mode[pair_file[best][first_of_file]] = pair_n[best][first_of_file]
+    return mode
 
 
 def window_log_areas(features: pd.DataFrame) -> pd.DataFrame:
