@@ -284,3 +284,17 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
     assert stored.model["kind"] == "discriminative" and stored.model["info"]["n_organic"] == 8
     # the synthetic files spread their shapes more: the model weighs shape_spread up
     assert stored.model["weights"][0] > 0
+
+
+def test_descriptors_of_a_recording_do_not_depend_on_the_others_in_the_table() -> None:
+    # a 4-section recording beside a 6-section one (until session 16 its jitter was nan:
+    # the pandas pivot's columns were the union of both grids)
+    rng = np.random.default_rng(3)
+    a = dynamic_features("a.wav", rng, spread=0.2, n_sections=4)
+    b = dynamic_features("b.wav", rng, spread=0.2, n_sections=6)
+    both = recording_descriptors(pd.concat([a, b], ignore_index=True))
+    for name, table in (("a.wav", a), ("b.wav", b)):
+        alone = recording_descriptors(table)
+        for d in DESCRIPTORS:
+            assert both.loc[name, d] == pytest.approx(alone.loc[name, d], rel=1e-12), (name, d)
+            assert both.loc[name, d] == pytest.approx(reference_descriptors(table)[d], rel=1e-12)
