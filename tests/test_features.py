@@ -192,3 +192,33 @@ def test_table_equals_the_per_row_layout_with_failed_windows():
     pd.testing.assert_frame_equal(df, want, check_exact=True)
     assert df.attrs["failed_windows"] == sum(e is None for row in ests for e in row) > 0
     assert df["n_sections"].nunique() > 1  # variable section counts are laid out too
+
+
+@pytest.mark.parametrize("silent_bigram", [None, 1])
+def test_bigrams_estimated_together_equal_one_at_a_time(silent_bigram: int | None) -> None:
+    """estimate_windows estimates several bigrams in one call; the estimates are those of
+    one call per bigram, and a refused (silent) window falls back to bigram by bigram."""
+    from vtract.errors import EstimationError
+    from vtract.features import estimate_windows
+    from vtract.tract import estimate_tracts
+
+    rng = np.random.default_rng(0)
+    signal = rng.standard_normal(8000)
+    bws = bigram_windows(signal, 16000, CAT)
+    assert len(bws) == 2
+    if silent_bigram is not None:
+        frames = bws[silent_bigram].frames
+        frames[0] = 0.0  # a silent window: the estimator refuses it
+        with pytest.raises(EstimationError):
+            estimate_tracts(frames, 16000, method="lpc-refined")
+    together = estimate_windows(bws, method="lpc-refined")
+    alone = [estimate_windows([bw], method="lpc-refined")[0] for bw in bws]
+    assert [len(r) for r in together] == [bw.n_windows for bw in bws]
+    for row_t, row_a in zip(together, alone, strict=True):
+        for e_t, e_a in zip(row_t, row_a, strict=True):
+            assert (e_t is None) == (e_a is None)
+            if e_t is not None:
+                np.testing.assert_array_equal(e_t.areas, e_a.areas)
+                assert e_t.length_cm == e_a.length_cm
+    n_refused = sum(e is None for row in together for e in row)
+    assert n_refused == (0 if silent_bigram is None else 1)
