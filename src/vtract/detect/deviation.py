@@ -271,7 +271,9 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
         return rows[name] if name in rows.columns else np.full(n, default)
 
     occ, n_occ, occ_first = group_codes([rows[k] for k in keys])
-    out = pd.DataFrame({k: rows[k].iloc[occ_first].to_numpy() for k in keys})
+    # the columns are gathered first and the table made once (setting columns one by one
+    # on a DataFrame cost more than computing them)
+    out: dict[str, Any] = {k: rows[k].iloc[occ_first].to_numpy() for k in keys}
     for name, default in (("word", ""), ("bigram_ipa", ""), ("level", None)):
         out[name] = group_first(occ, n_occ, column(name, default))
     out["weight"] = group_first(occ, n_occ, column("weight", np.nan))
@@ -282,7 +284,7 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     _, _, pair_first = group_codes([occ, np.where(occ >= 0, window, np.nan)])
     out["n_windows"] = np.bincount(occ[pair_first], minlength=n_occ).astype(np.int64)
     offset = np.asarray(column("offset_s", 0.0), dtype=np.float64)
-    boundary = out["boundary_s"].to_numpy(np.float64)
+    boundary = np.asarray(out["boundary_s"], dtype=np.float64)
     out["start_s"] = boundary + group_quantile(occ, n_occ, offset, 0.0) - WINDOW_SECONDS / 2
     out["end_s"] = boundary + group_quantile(occ, n_occ, offset, 1.0) + WINDOW_SECONDS / 2
     out["length_cm"] = group_quantile(
@@ -303,4 +305,4 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     out["areas_cm2"] = [
         [float(v) for v in median_area[split[i] : split[i + 1]]] for i in range(n_occ)
     ]
-    return out[cols]
+    return pd.DataFrame({c: out[c] for c in cols})
