@@ -233,6 +233,14 @@ def estimate_windows(
         One list per bigram, one entry per window; ``None`` where the
         estimator refused the window (:class:`~vtract.errors.EstimationError`,
         e.g. a silent closure). Bad options still raise.
+
+    Notes
+    -----
+    When the bigrams share a frame length and rate, all their windows are
+    estimated in one call (each window's estimate does not depend on the
+    others; ``tests/test_features.py`` checks that the estimates equal one
+    call per bigram). If that call refuses a window, the bigrams are
+    estimated one by one, and the frames of a refusing bigram one by one.
     """
     from .tract import estimate_tract, estimate_tracts
 

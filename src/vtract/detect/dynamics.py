@@ -121,8 +121,9 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     recording's most common section grid (:func:`window_log_areas`); a
     window-to-window step is ``nan`` (and left out of the median) when
     either window lacks a section the recording has. Computed with NumPy
-    group codes (:mod:`vtract.detect.grouped`); ``tests/test_detect_dynamics.py``
-    checks the result against the same statistics in pandas.
+    group codes (:mod:`vtract.detect.grouped`); the tests check the result
+    against plain loops (``tests/test_detect_dynamics.py``) and against the
+    same statistics in pandas (``tests/test_detect_grouped.py``).
     """
     missing = [c for c in _NEEDED if c not in features.columns]
     if missing:
