@@ -17,6 +17,9 @@ Cases (``../shared/data``):
   >= 10x real time here);
 - ``recognition``: no transcript, word recognition + alignment included.
 
+``stages`` splits one transcript case (arctic_a0009) into the stages of
+``analyze`` (:func:`stage_breakdown`), so a run shows where the time goes.
+
 The same VM runs this code at quite different speeds from hour to hour
 (session 15: 11.9x and 7.6x with a transcript, one hour apart, same code),
 so every run also times a fixed workload (:func:`fixed_workload_cpu_s`: a
@@ -161,6 +164,49 @@ def run_case(case: dict[str, Any], ref: Any, repeats: int) -> dict[str, Any]:
     }
 
 
+def _best_cpu(fn: Any, repeats: int) -> tuple[float, Any]:
+    """Smallest CPU time of ``repeats`` calls of ``fn`` after one warm-up, and its result."""
+    out = fn()
+    best = float("inf")
+    for _ in range(repeats):
+        c0 = time.process_time()
+        out = fn()
+        best = min(best, time.process_time() - c0)
+    return best, out
+
+
+def stage_breakdown(case: dict[str, Any], ref: Any, repeats: int) -> dict[str, Any]:
+    """CPU seconds of each stage of ``analyze`` on one transcript case (best of ``repeats``).
+
+    Stages as :func:`vtract.analyze` runs them: decode the file, force-align the
+    transcript (pocketsphinx, two passes), measure the features (windows and
+    tract estimates), the anatomical checks, and the detector's decision;
+    ``other`` is the whole call minus these (signal measures for the verdict
+    conditions, report assembly).
+    """
+    from vtract.analysis import reference_features
+    from vtract.detect.default import DefaultDetector
+    from vtract.detect.estimates import plausibility_flags
+
+    path = SHARED / case["file"]
+    stages: dict[str, float] = {}
+    stages["load"], ev = _best_cpu(lambda: vtract.load(path), repeats)
+    stages["align"], aln = _best_cpu(lambda: vtract.align(ev, case["transcript"]), repeats)
+    stages["features"], (feats, _, _) = _best_cpu(lambda: reference_features(ev, aln, ref), repeats)
+    stages["plausibility"], flags = _best_cpu(lambda: plausibility_flags(feats), repeats)
+    stages["decision"], _ = _best_cpu(lambda: DefaultDetector(ref).decide(feats, flags), repeats)
+    whole, _ = _best_cpu(
+        lambda: analyze(path, transcript=case["transcript"], reference=ref), repeats
+    )
+    stages["other"] = max(whole - sum(stages.values()), 0.0)
+    return {
+        "case": case["name"],
+        "audio_s": round(float(ev.duration), 3),
+        "analyze_cpu_s": round(whole, 4),
+        "stage_cpu_s": {k: round(v, 4) for k, v in stages.items()},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="one repeat, no recognition case")
@@ -191,8 +237,17 @@ def main() -> None:
             flush=True,
         )
         rows.append(r)
+    breakdown = stage_breakdown(
+        next(c for c in CASES if c["mode"] == "transcript"), ref, max(repeats, 3)
+    )
+    print(
+        f"  stages of {breakdown['case']} (CPU s): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in breakdown["stage_cpu_s"].items()),
+        flush=True,
+    )
     figures: dict[str, Any] = {
         "cases": rows,
+        "stages": breakdown,
         "fixed_workload_cpu_s_before_after": [workload_before, fixed_workload_cpu_s()],
     }
     for mode in ("alignment", "transcript", "recognition"):
