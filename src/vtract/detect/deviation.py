@@ -86,7 +86,8 @@ _LOOKUPS: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[str, np.nda
 
 
 def _lookup(reference: ReferenceLike, bigram: str, n_sec: int) -> tuple[str, np.ndarray]:
-    """Level and a (n, 1 + 7) array: section, lo, q25, median, q75, hi, min, max."""
+    """Level and a (n, 1 + 7) array: section, lo, q25, median, q75, hi, min, max,
+    its rows sorted by section (a section listed twice is a :class:`ReferenceError_`)."""
     try:
         memo = _LOOKUPS.setdefault(reference, {})
     except TypeError:  # not weak-referenceable: no memo
@@ -124,6 +125,11 @@ def _lookup(reference: ReferenceLike, bigram: str, n_sec: int) -> tuple[str, np.
             *(arr(c) for c in (lo, q25, med, q75, hi, rmin, rmax)),
         ]
     )
+    table = table[np.argsort(table[:, 0], kind="stable")]
+    if np.any(table[1:, 0] == table[:-1, 0]):
+        raise ReferenceError_(
+            f"reference lists a section twice for bigram {bigram!r} ({n_sec} sections)"
+        )
     memo[key] = (level, table)
     return level, table
 
@@ -206,17 +212,10 @@ def _reference_rows(
         level, table = _lookup(reference, str(bigrams[p]), int(n_secs[p]))
         levels[p] = level
         rows = order[split[p] : split[p + 1]]
-        ref_sections = table[:, 0]
-        by_section = np.argsort(ref_sections, kind="stable")
-        sorted_sections = ref_sections[by_section]
-        if np.any(sorted_sections[1:] == sorted_sections[:-1]):
-            raise ReferenceError_(
-                f"reference lists a section twice for bigram {str(bigrams[p])!r} "
-                f"({int(n_secs[p])} sections)"
-            )
-        at = np.minimum(np.searchsorted(sorted_sections, section[rows]), len(table) - 1)
-        found = sorted_sections[at] == section[rows] if len(table) else np.zeros(len(rows), bool)
-        stats[rows[found]] = table[by_section[at[found]], 1:]
+        sections = table[:, 0]  # sorted by _lookup
+        at = np.minimum(np.searchsorted(sections, section[rows]), len(table) - 1)
+        found = sections[at] == section[rows] if len(table) else np.zeros(len(rows), bool)
+        stats[rows[found]] = table[at[found], 1:]
         missing += [
             {"bigram": str(bigrams[p]), "section": int(v)} for v in np.unique(section[rows[~found]])
         ]

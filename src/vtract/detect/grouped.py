@@ -101,10 +101,10 @@ def group_std(codes: np.ndarray, n_groups: int, values: Any) -> np.ndarray:
     group (``nan`` with fewer than two), computed in two passes."""
     v = np.asarray(values, dtype=np.float64)
     ok = _valid(codes, v)
-    mean = group_mean(codes, n_groups, v)
-    count = np.bincount(codes[ok], minlength=n_groups)
-    dev2 = (v[ok] - mean[codes[ok]]) ** 2
-    ss = np.bincount(codes[ok], weights=dev2, minlength=n_groups)
+    g, x = codes[ok], v[ok]
+    count = np.bincount(g, minlength=n_groups)
+    mean = np.bincount(g, weights=x, minlength=n_groups) / np.maximum(count, 1)
+    ss = np.bincount(g, weights=(x - mean[g]) ** 2, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 1, np.sqrt(ss / np.maximum(count - 1, 1)), np.nan)
 
