@@ -8,9 +8,9 @@ alignment), or word recognition (low confidence) when no text is known.
 Alignments are the slow part (recognition runs at about real time), so they
 are cached per file (keyed by the file's SHA-256, the alignment source and
 transcript, and :func:`aligner_version`) in ``$VTRACT_BENCH_CACHE`` (default
-``/tmp/vtract-bench-cache``); feature tables are cached per file,
-feature-settings hash and :func:`code_version`. Delete the folder to start
-from scratch.
+``/tmp/vtract-bench-cache``); feature tables are cached under the
+alignment's key plus the feature-settings hash and :func:`code_version`.
+Delete the folder to start from scratch.
 """
 
 from __future__ import annotations
@@ -399,10 +399,11 @@ def cached_features(item: Item, settings: dict[str, Any]) -> pd.DataFrame:
     """
     from vtract.features import empty_features
 
+    # keyed by the alignment's own key (file, source, transcript, aligner code), so
+    # features cut at an alignment of older aligner code are never reused (until
+    # session 17 only the file and the alignment source were part of this key)
     key = json.dumps(settings, sort_keys=True) + code_version()
-    digest = hashlib.sha256(
-        f"{file_sha256(item.path)}|{_align_source(item)}|{key}".encode()
-    ).hexdigest()
+    digest = hashlib.sha256(f"{_alignment_digest(item)}|{key}".encode()).hexdigest()
     p = _cache_path("features", digest, ".parquet")
     if p.exists():
         df = pd.read_parquet(p)
