@@ -121,6 +121,7 @@ def test_recognition_marks_low_confidence(evidence):
     words = vtract.align(evidence)
     assert words.low_confidence and words.source == "pocketsphinx-recognize"
     assert words.meta["recognizer"] == "words"
+    assert words.meta["recognizer_options"] == {"fwdflat": False, "maxhmmpf": 10000}
     # the recogniser gets this clean sentence right (measured), with posteriors in [0, 1]
     assert words.words["label"].tolist() == A0009_WORDS
     assert words.words["confidence"].between(0, 1).all()

@@ -15,8 +15,12 @@ over the frames aligned to silence (speech the transcript leaves out), marks
 the result ``low_confidence`` with a reason in ``meta["warnings"]``.
 
 Without a transcript: ``recognize="words"`` (default) recognises words with
-the en-us trigram LM, then force-aligns them (word confidence = recogniser
-posterior); ``recognize="allphone"`` is phone recognition with the phone LM
+the en-us trigram LM (search options
+:data:`~vtract.alignment.sphinx.WORD_RECOGNITION_OPTIONS`, recorded in
+``meta["recognizer_options"]``; word error rate 0.25 on the transcribed
+recordings of ``../shared/data``, 0.40 on the organic ones,
+``benchmarks/bench_recognition.py``), then force-aligns them (word
+confidence = recogniser posterior); ``recognize="allphone"`` is phone recognition with the phone LM
 (faster, no words, ~45% phone error). Both set ``low_confidence=True``.
 
 Audio not at 16 kHz is resampled to 16 kHz for the aligner (polyphase, as
@@ -38,7 +42,14 @@ from ..errors import AlignmentError
 from ..evidence import Evidence, load, resample
 from .labels import ARPABET
 from .model import Alignment, clean_word
-from .sphinx import ALIGN_BEAMS, FRAME_RATE, SAMPLE_RATE, aligner_model_info, decoder
+from .sphinx import (
+    ALIGN_BEAMS,
+    FRAME_RATE,
+    SAMPLE_RATE,
+    WORD_RECOGNITION_OPTIONS,
+    aligner_model_info,
+    decoder,
+)
 from .transcript import normalize_transcript
 
 __all__ = ["MISMATCH_SCORE_PER_FRAME", "align", "possessive_pronunciation"]
@@ -364,6 +375,7 @@ def align(
     if transcript is None:
         words, word_conf = _recognize_words(pcm)
         meta["recognizer"] = "words"
+        meta["recognizer_options"] = dict(WORD_RECOGNITION_OPTIONS)
         meta["recognized_text"] = " ".join(words)
     else:
         if not isinstance(transcript, str):
