@@ -62,6 +62,7 @@ from vtract.alignment.transcript import normalize_transcript
 from vtract.errors import VtractError
 from vtract.evidence import Evidence
 from vtract.provenance import provenance
+from vtract.windows import bigram_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -132,17 +133,10 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
 
 
 def within_word_bigrams(aln: Any) -> list[tuple[str, float]]:
-    """(``"P1-P2"``, boundary time) of adjacent phones inside one word."""
-    ph = aln.phones
-    words = aln.words
-    out = []
-    for _, w in words.iterrows():
-        inside = ph[(ph["start"] >= w["start"] - 1e-6) & (ph["end"] <= w["end"] + 1e-6)]
-        labels = inside["label"].tolist()
-        ends = inside["end"].tolist()
-        for k in range(len(labels) - 1):
-            out.append((f"{labels[k]}-{labels[k + 1]}", float(ends[k])))
-    return out
+    """(``"P1-P2"``, boundary time) of the within-word bigrams the detector cuts
+    windows at (:func:`vtract.windows.bigram_pairs`)."""
+    pairs = bigram_pairs(aln)
+    return list(zip(pairs["bigram"].tolist(), pairs["boundary"].astype(float).tolist()))
 
 
 def bigram_matches(ref: list[tuple[str, float]], hyp: list[tuple[str, float]]) -> int:
