@@ -524,4 +524,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the importable module, not __main__, so worker processes find
+    # recording_rows and the per-process room-tone donor cache by reference
+    # (a functools.cache wrapper defined in __main__ cannot be sent to them)
+    import bench_degradations
+
+    bench_degradations.main()
