@@ -50,14 +50,8 @@ from typing import Any
 
 import vtract
 from vtract.alignment import align
-from vtract.alignment.align import _decode, _pcm16
-from vtract.alignment.model import clean_word
-from vtract.alignment.sphinx import (
-    DEFAULT_BEAMS,
-    SAMPLE_RATE,
-    WORD_RECOGNITION_OPTIONS,
-    model_dir,
-)
+from vtract.alignment.align import _decode, _pcm16, _recognized_words
+from vtract.alignment.sphinx import SAMPLE_RATE, WORD_RECOGNITION_OPTIONS, decoder
 from vtract.alignment.transcript import normalize_transcript
 from vtract.errors import VtractError
 from vtract.evidence import Evidence
@@ -87,38 +81,13 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def words_decoder(options: dict[str, Any]) -> Any:
-    """A ``words`` decoder as ``vtract.alignment.sphinx`` builds it, with pocketsphinx's
-    default search options except ``options``."""
-    from pocketsphinx import Decoder
-
-    root = model_dir()
-    return Decoder(
-        hmm=str(root / "en-us"),
-        dict=str(root / "cmudict-en-us.dict"),
-        samprate=SAMPLE_RATE,
-        loglevel="FATAL",
-        lm=str(root / "en-us.lm.bin"),
-        bestpath=True,
-        **DEFAULT_BEAMS,
-        **options,
-    )
-
-
 def recognise(dec: Any, pcm: bytes) -> tuple[list[str], float]:
     """Recognised words (as ``vtract.align`` keeps them) and CPU seconds of decoding."""
     c0 = time.process_time()
     dec.reinit_feat()
     _decode(dec, pcm)
     cpu = time.process_time() - c0
-    if dec.hyp() is None:
-        return [], cpu
-    words = []
-    for seg in dec.seg():
-        w = clean_word(seg.word)
-        if w and not w.startswith(("[", "+", "<")):
-            words.append(w)
-    return words, cpu
+    return _recognized_words(dec)[0], cpu
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:
@@ -164,8 +133,9 @@ def _align_or_none(ev: Evidence, text: str) -> Any:
 
 @functools.cache
 def _decoder(name: str) -> Any:
-    """This process's decoder for setting ``name`` (built once, reused for every file)."""
-    return words_decoder(SETTINGS[name])
+    """This process's ``words`` decoder for setting ``name`` (built once, reused for every
+    file; the sphinx module's own cache may evict it while alignments build theirs)."""
+    return decoder("words", options=SETTINGS[name])
 
 
 def measure_file(path: Path, text: str, check_align: bool) -> dict[str, Any]:

@@ -258,18 +258,29 @@ def _force_align(
     )
 
 
+def _recognized_words(dec: Any) -> tuple[list[str], list[float]]:
+    """The words of ``dec``'s last hypothesis that :func:`align` keeps (fillers, noise and
+    sentence markers dropped), with their posterior probabilities clipped to [0, 1];
+    empty when there is no hypothesis."""
+    words: list[str] = []
+    conf: list[float] = []
+    if dec.hyp() is None:
+        return words, conf
+    for seg in dec.seg():
+        w = clean_word(seg.word)
+        if w and not w.startswith(("[", "+", "<")):
+            words.append(w)
+            conf.append(float(min(max(seg.prob, 0.0), 1.0)))
+    return words, conf
+
+
 def _recognize_words(pcm: bytes) -> tuple[list[str], list[float]]:
     dec = decoder("words")
     dec.reinit_feat()
     _decode(dec, pcm)
     if dec.hyp() is None:
         raise AlignmentError("word recognition found no speech in the audio")
-    words, conf = [], []
-    for seg in dec.seg():
-        w = clean_word(seg.word)
-        if w and not w.startswith(("[", "+", "<")):
-            words.append(w)
-            conf.append(float(min(max(seg.prob, 0.0), 1.0)))
+    words, conf = _recognized_words(dec)
     if not words:
         raise AlignmentError("word recognition found no words in the audio")
     return words, conf

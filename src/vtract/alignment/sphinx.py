@@ -130,7 +130,12 @@ def aligner_model_info() -> dict[str, Any]:
     }
 
 
-def _build(kind: str, beams: dict[str, float], pronunciations: tuple[tuple[str, str], ...]) -> Any:
+def _build(
+    kind: str,
+    beams: dict[str, float],
+    pronunciations: tuple[tuple[str, str], ...],
+    options: tuple[tuple[str, Any], ...],
+) -> Any:
     from pocketsphinx import Decoder
 
     root = model_dir()
@@ -144,9 +149,7 @@ def _build(kind: str, beams: dict[str, float], pronunciations: tuple[tuple[str, 
     if kind == "align":
         dec = Decoder(lm=None, bestpath=False, **common)
     elif kind == "words":
-        dec = Decoder(
-            lm=str(root / "en-us.lm.bin"), bestpath=True, **WORD_RECOGNITION_OPTIONS, **common
-        )
+        dec = Decoder(lm=str(root / "en-us.lm.bin"), bestpath=True, **dict(options), **common)
     elif kind == "allphone":
         dec = Decoder(allphone=str(root / "en-us-phone.lm.bin"), lm=None, bestpath=False, **common)
     else:  # pragma: no cover - internal
@@ -161,6 +164,7 @@ def decoder(
     *,
     beams: dict[str, float] | None = None,
     pronunciations: tuple[tuple[str, str], ...] = (),
+    options: dict[str, Any] | None = None,
 ) -> Any:
     """The cached decoder of this process and thread for one configuration.
 
@@ -174,6 +178,10 @@ def decoder(
         ``beam``, ``pbeam``, ``wbeam``; default :data:`DEFAULT_BEAMS`.
     pronunciations : tuple of (word, phones)
         Dictionary entries to add (already validated, in a fixed order).
+    options : dict, optional
+        Search options of the ``words`` decoder over pocketsphinx's defaults;
+        default :data:`WORD_RECOGNITION_OPTIONS` (``{}``: pocketsphinx's own
+        defaults, as before session 17). Only for ``kind="words"``.
 
     Returns
     -------
@@ -182,13 +190,18 @@ def decoder(
     """
     if kind not in ("align", "words", "allphone"):
         raise AlignmentError(f"decoder kind {kind!r}; expected 'align', 'words' or 'allphone'")
+    if options is not None and kind != "words":
+        raise AlignmentError(f"search options are for the 'words' decoder, not {kind!r}")
     b = dict(DEFAULT_BEAMS if beams is None else beams)
-    key = (os.getpid(), threading.get_ident(), kind, tuple(sorted(b.items())), pronunciations)
+    opts: tuple[tuple[str, Any], ...] = ()
+    if kind == "words":
+        opts = tuple(sorted((WORD_RECOGNITION_OPTIONS if options is None else options).items()))
+    key = (os.getpid(), threading.get_ident(), kind, tuple(sorted(b.items())), pronunciations, opts)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    dec = _build(kind, b, pronunciations)
+    dec = _build(kind, b, pronunciations, opts)
     with _lock:
         _cache[key] = dec
         while len(_cache) > _CACHE_SIZE:
