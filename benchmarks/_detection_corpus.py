@@ -368,7 +368,12 @@ def code_version() -> str:
     import vtract as _v
 
     root = Path(_v.__file__).resolve().parent
-    files = [*sorted((root / "tract").glob("*.py")), root / "features.py", root / "windows.py"]
+    files = [
+        *sorted((root / "tract").glob("*.py")),
+        root / "features.py",
+        root / "windows.py",
+        root / "voice_source.py",
+    ]
     return _files_digest(hashlib.sha256(), files)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -51,11 +52,16 @@ def dynamic_features(
     length = pd.Series(rng.uniform(14.0, 18.0, len(keys)), index=pd.MultiIndex.from_frame(keys))
     f1 = pd.Series(rng.uniform(300.0, 800.0, len(keys)), index=length.index)
     idx = pd.MultiIndex.from_frame(df[["boundary_s", "window_index"]])
-    return df.assign(length_cm=length.reindex(idx).to_numpy(), f1_hz=f1.reindex(idx).to_numpy())
+    return df.assign(
+        length_cm=length.reindex(idx).to_numpy(),
+        f1_hz=f1.reindex(idx).to_numpy(),
+        # a per-file value that leaves the random stream of the areas as it was
+        shimmer_local=0.05 + 0.15 * (zlib.crc32(file.encode()) % 1000) / 1000,
+    )
 
 
 def reference_descriptors(df: pd.DataFrame) -> dict[str, float]:
-    """Plain-loop computation of the four descriptors of one recording."""
+    """Plain-loop computation of the five descriptors of one recording."""
     windows = sorted({(b, w) for b, w in zip(df["boundary_s"], df["window_index"], strict=True)})
     n_sec = int(df["n_sections"].iloc[0])
     shapes = {}
@@ -77,6 +83,7 @@ def reference_descriptors(df: pd.DataFrame) -> dict[str, float]:
         "shape_jitter": float(np.median(steps)) if steps else math.nan,
         "length_spread": float(q(length, 75) - q(length, 25)),
         "f1_spread": float(q(f1, 75) - q(f1, 25)),
+        "log_shimmer": math.log(df["shimmer_local"].iloc[0]),
     }
 
 
@@ -125,14 +132,14 @@ def test_window_log_areas_keep_each_files_most_common_section_grid() -> None:
 
 def test_one_class_statistic_is_the_robust_mahalanobis_distance() -> None:
     rng = np.random.default_rng(3)
-    x = rng.normal([1.0, 0.5, 4.0, 200.0], [0.1, 0.05, 1.0, 40.0], size=(400, 4))
+    x = rng.normal([1.0, 0.5, 4.0, 200.0, -2.4], [0.1, 0.05, 1.0, 40.0, 0.2], size=(400, 5))
     organic = pd.DataFrame(x, columns=list(DESCRIPTORS))
     model = fit_one_class(organic)
     center = np.median(x, axis=0)
     scale = 1.482602218505602 * np.median(np.abs(x - center), axis=0)
     z = np.clip((x - center) / scale, -8, 8)
-    precision = np.linalg.inv(np.cov(z.T) + 1e-3 * np.eye(4))
-    probe = np.array([[1.3, 0.5, 4.0, 200.0], list(center)])
+    precision = np.linalg.inv(np.cov(z.T) + 1e-3 * np.eye(5))
+    probe = np.array([[1.3, 0.5, 4.0, 200.0, -2.4], list(center)])
     zp = (probe - center) / scale
     want = np.einsum("ij,jk,ik->i", zp, precision, zp)
     got = model.statistic(pd.DataFrame(probe, columns=list(DESCRIPTORS)))
@@ -144,8 +151,8 @@ def test_one_class_statistic_is_the_robust_mahalanobis_distance() -> None:
 
 def test_discriminative_model_is_a_stationary_point_of_its_loss() -> None:
     rng = np.random.default_rng(4)
-    org = pd.DataFrame(rng.normal(0.0, 1.0, (150, 4)), columns=list(DESCRIPTORS))
-    syn = pd.DataFrame(rng.normal([1.5, 0, 0, 0], 1.0, (50, 4)), columns=list(DESCRIPTORS))
+    org = pd.DataFrame(rng.normal(0.0, 1.0, (150, 5)), columns=list(DESCRIPTORS))
+    syn = pd.DataFrame(rng.normal([1.5, 0, 0, 0, 0], 1.0, (50, 5)), columns=list(DESCRIPTORS))
     model = fit_discriminative(org, syn, l2=5.0)
     w = np.asarray(model.weights)
     assert w[0] > 0.5 and np.all(np.abs(w[1:]) < 0.35)
@@ -160,13 +167,13 @@ def test_discriminative_model_is_a_stationary_point_of_its_loss() -> None:
 
     b = np.r_[w, model.bias]
     eps = 1e-6
-    grad = [(loss(b + eps * e) - loss(b - eps * e)) / (2 * eps) for e in np.eye(5)]
+    grad = [(loss(b + eps * e) - loss(b - eps * e)) / (2 * eps) for e in np.eye(6)]
     np.testing.assert_allclose(grad, 0.0, atol=1e-3)
 
 
 def test_model_round_trip_and_malformed() -> None:
     rng = np.random.default_rng(5)
-    organic = pd.DataFrame(rng.normal(size=(50, 4)), columns=list(DESCRIPTORS))
+    organic = pd.DataFrame(rng.normal(size=(50, 5)), columns=list(DESCRIPTORS))
     model = fit_one_class(organic)
     again = DescriptorModel.from_dict(model.to_dict())
     np.testing.assert_array_equal(again.statistic(organic), model.statistic(organic))
@@ -219,7 +226,7 @@ def test_dynamics_calibration_and_verdicts(with_fakes: bool) -> None:
     assert d_fake.statistic == pytest.approx(
         float(model.statistic(recording_descriptors(fake))[0]), rel=1e-12
     )
-    assert "tract-dynamics statistic" in d_fake.reason
+    assert "statistic of the tract dynamics and voice shimmer" in d_fake.reason
     ranges = d_fake.descriptor_ranges
     assert set(ranges) == set(DESCRIPTORS)
     organic_desc = recording_descriptors(organic)
@@ -239,6 +246,16 @@ def test_dynamics_statistic_undefined_is_inconclusive() -> None:
     decision = det.decide(single)
     assert decision.verdict == "inconclusive" and decision.score is None
     assert "shape_jitter" in decision.reason
+    # a table without the recording's shimmer (written before the column existed)
+    old = dynamic_features("w2", np.random.default_rng(8), spread=0.3).drop(
+        columns=["shimmer_local"]
+    )
+    decision = det.decide(old)
+    assert decision.verdict == "inconclusive" and decision.score is None
+    assert "log_shimmer" in decision.reason and "shimmer_local" in decision.reason
+    assert "shape_jitter" not in decision.reason
+    with pytest.raises(VtractError, match="shimmer_local"):
+        fit_thresholds(ref, corpus.drop(columns=["shimmer_local"]))
 
 
 def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:

@@ -99,6 +99,14 @@ def test_parquet_round_trip(tmp_path, cat_table):
     assert not list((tmp_path / "sub").glob(".*tmp"))
 
 
+def test_the_optional_recording_column_survives_a_round_trip(tmp_path, cat_table):
+    _, _, df = cat_table
+    with_shimmer = df.assign(shimmer_local=0.12)
+    back = read_features(write_features(with_shimmer, tmp_path / "s.parquet"))
+    assert back["shimmer_local"].tolist() == [0.12] * len(df)
+    assert "shimmer_local" not in df.columns  # older tables lack it and still read (above)
+
+
 def test_bad_tables_and_files(tmp_path):
     with pytest.raises(FeatureTableError, match="lacks columns"):
         write_features(pd.DataFrame({"file": ["x"]}), tmp_path / "x.parquet")
@@ -164,6 +172,11 @@ def test_extract_features_on_a_real_recording():
     assert set(df["sha256"]) == {file_sha256(wav)} and set(df["method"]) == {"lpc"}
     assert set(df["file"]) == {str(wav.resolve())}
     assert (df["area_cm2"] > 0).all() and df["length_cm"].between(5, 30).all()
+    # the recording's shimmer, measured on the evidence as loaded, on every row
+    from vtract.voice_source import voice_perturbation
+
+    want = voice_perturbation(ev.samples, ev.sr).shimmer_local
+    assert set(df["shimmer_local"]) == {want} and 0.02 < want < 0.3
     # the centred window of each bigram sits on its boundary
     centred = df[(df["section"] == 0) & (df["window_index"] == 0)]
     np.testing.assert_allclose(centred["offset_s"], 0.0, atol=1 / 16000)

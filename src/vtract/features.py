@@ -25,7 +25,17 @@ DataFrame with the columns of :data:`FEATURE_COLUMNS`:
 ``fit_error_db``          estimator fit error (dB, ``nan`` if not fitted)
 ``f1_hz .. f3_hz``        formants of the estimate (``nan`` when missing)
 ``method``                estimator name
+``shimmer_local``         Praat's local shimmer of the whole recording
+                          (:func:`vtract.voice_source.voice_perturbation`;
+                          ``nan`` when undefined), on every row; written by
+                          :func:`extract_features` since 27 Nov 2026,
+                          absent from older tables and from
+                          :func:`features_from_estimates`
 ========================  =====================================================
+
+``shimmer_local`` is the one recording-level column (:data:`RECORDING_COLUMNS`):
+it is optional, so tables written before it still read; the default
+detector's ``log_shimmer`` descriptor is undefined without it.
 
 Window-level values (length, fit error, formants) repeat on every section
 row of a window; select ``section == 0`` for one row per window.
@@ -76,6 +86,7 @@ from .errors import EstimationError, InputFileError, VtractError
 from .evidence import Evidence
 from .tract.highpass import analysis_highpass_hz, highpass
 from .tract.result import TractEstimate
+from .voice_source import voice_perturbation
 from .windows import (
     PUBLISHED_OVERLAP,
     PUBLISHED_WINDOW,
@@ -91,6 +102,7 @@ __all__ = [
     "FEATURE_COLUMNS",
     "FEATURE_DTYPES",
     "NORMALISED_COLUMNS",
+    "RECORDING_COLUMNS",
     "FeatureTableError",
     "analysis_signal",
     "empty_features",
@@ -143,6 +155,9 @@ DETECTION_METHOD = "lpc-refined"
 ESTIMATION_CHUNK_FRAMES = 256
 #: Columns of a feature table, in order.
 FEATURE_COLUMNS: tuple[str, ...] = tuple(FEATURE_DTYPES)
+#: Optional recording-level columns (one value repeated on every row) that
+#: :func:`extract_features` adds to a non-empty table.
+RECORDING_COLUMNS: tuple[str, ...] = ("shimmer_local",)
 #: Columns added by :func:`normalise_by_speaker`.
 NORMALISED_COLUMNS: tuple[str, ...] = ("log_area", "area_norm", "log_area_norm", "length_norm")
 
@@ -564,7 +579,8 @@ def extract_features(
     -------
     pandas.DataFrame
         The feature table (empty, with the right columns, when the recording
-        has no usable bigram).
+        has no usable bigram), with :data:`RECORDING_COLUMNS` measured on the
+        evidence as loaded when it is not empty.
     """
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
@@ -587,7 +603,7 @@ def extract_features(
         )
     )
     name = file if file is not None else (str(evidence.path) if evidence.path is not None else "")
-    return _table(
+    df = _table(
         estimated,
         file=name,
         sha256=evidence.sha256,
@@ -595,6 +611,9 @@ def extract_features(
         label=label,
         sections=sections,
     )
+    if len(df):
+        df["shimmer_local"] = voice_perturbation(evidence.samples, evidence.sr).shimmer_local
+    return df
 
 
 def speaker_key(df: pd.DataFrame) -> pd.Series:

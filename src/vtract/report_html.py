@@ -235,12 +235,13 @@ def _verdict(report: Any) -> str:
     )
 
 
-#: Plain names of the tract-dynamics descriptors (vtract.detect.dynamics).
+#: Plain names of the recording descriptors (vtract.detect.dynamics).
 _DESCRIPTOR_TEXT = {
     "shape_spread": "how widely the tract shape varies over the recording (log-area SD)",
     "shape_jitter": "how fast it changes between neighbouring windows (mean |change of log-area|)",
     "length_spread": "how much the estimated tract length varies (IQR, cm)",
     "f1_spread": "how much the first formant varies (IQR, Hz)",
+    "log_shimmer": "voice source, not tract: how irregular the glottal pulses' peaks are (ln shimmer)",
 }
 
 
@@ -260,7 +261,7 @@ def _dynamics(report: Any) -> str:
             f"</td><td class='num'>{_num(lo)} – {_num(hi)}</td><td class='num'>{_num(mid)}</td></tr>"
         )
     return (
-        "<section><h2>Recording-level tract dynamics</h2>"
+        "<section><h2>Recording-level tract dynamics (and voice shimmer)</h2>"
         '<p class="muted">The default detector\'s statistic is computed from these values '
         "(docs/DETECTION.md). The organic range is the 5–95 % range over the organic "
         "recordings the detector was calibrated on; values outside it are in bold.</p>"

@@ -11,7 +11,8 @@ of two, chosen by the calibration stored with the reference
 ``"dynamics"`` (the shipped calibration)
     The descriptor model of :mod:`vtract.detect.dynamics` applied to the
     recording's tract dynamics (shape spread and jitter, length and F1
-    spread). Trained by :func:`vtract.detect.fitting.fit_thresholds` /
+    spread) and, in calibrations made since 27 Nov 2026, its voice-source
+    shimmer (:mod:`vtract.voice_source`). Trained by :func:`vtract.detect.fitting.fit_thresholds` /
     ``vtract calibrate``: discriminative when labelled fakes are given, a
     one-class (organic-only) Mahalanobis distance otherwise. The per-bigram
     ``score`` is then the bigram's *atypicality* against the organic
@@ -60,6 +61,7 @@ import pandas as pd
 
 from ..errors import VtractError
 from ..report import Flag
+from ..voice_source import MIN_PERIODS
 from .calibration import Calibration, CalibrationError
 from .decision import Decision
 from .deviation import ReferenceLike, bigram_deviations, row_deviations
@@ -296,9 +298,19 @@ class DefaultDetector:
         reason = _inconclusive_reason(n, weight_sum, big, low_confidence, self)
         if reason is None and not math.isfinite(stat):
             undefined = [k for k, v in descriptors.items() if not math.isfinite(v)]
+            why = (
+                ["too few windows per bigram occurrence"]
+                if set(undefined) - {"log_shimmer"}
+                else []
+            )
+            if "log_shimmer" in undefined:
+                why.append(
+                    f"log_shimmer: fewer than {MIN_PERIODS} glottal periods found, or a "
+                    "feature table without shimmer_local"
+                )
             reason = (
-                f"the tract-dynamics descriptor(s) {', '.join(undefined) or 'statistic'} could not "
-                "be computed (too few windows per bigram occurrence)"
+                f"the recording descriptor(s) {', '.join(undefined) or 'statistic'} could not "
+                f"be computed ({'; '.join(why) or 'undefined statistic'})"
             )
         if reason is not None:
             return decision("inconclusive", None, reason)
@@ -317,8 +329,13 @@ class DefaultDetector:
         if cal.statistic == "dynamics":
             kind = str(cal.model.get("kind", ""))
             values = ", ".join(f"{k} {v:.3g}" for k, v in descriptors.items())
+            what = (
+                "tract dynamics and voice shimmer"
+                if "log_shimmer" in descriptors
+                else "tract dynamics"
+            )
             reason = (
-                f"tract-dynamics statistic {stat:.3f} ({kind} model; {values}) is {side} the "
+                f"statistic of the {what} {stat:.3f} ({kind} model; {values}) is {side} the "
                 f"threshold {cal.threshold:.3f} ({cal.method}); {n} bigram occurrences, most "
                 f"atypical against the organic reference: {', '.join(worst)}"
             )

@@ -4,9 +4,9 @@ The per-bigram reference deviation asks "is this shape organic?". On the
 corpus of ``../shared/data`` that question separates nothing (synthetic
 speech deviates *less* from the organic reference than unseen organic
 speakers do; ``docs/DETECTION.md``). What does separate is how the
-estimated tract *behaves* over the recording. Four descriptors, each one
-number per recording, computed from the feature table
-(:func:`recording_descriptors`):
+estimated tract *behaves* over the recording. Four tract descriptors and,
+since session 19, one of the voice source, each one number per recording,
+computed from the feature table (:func:`recording_descriptors`):
 
 ``shape_spread``
     For each tube section, the standard deviation of its log-area over all
@@ -21,6 +21,13 @@ number per recording, computed from the feature table
     tract length is nearly fixed; its estimate wanders with the formants.
 ``f1_spread``
     Inter-quartile range of the per-window F1 (Hz).
+``log_shimmer``
+    ``ln`` of Praat's local shimmer of the whole recording (the table's
+    ``shimmer_local`` column, :mod:`vtract.voice_source`): how irregular the
+    peak amplitudes of consecutive glottal periods are. Not a tract
+    measure; it was added because it carries what the tract estimate does
+    not (``docs/DETECTION.md``). Undefined (``nan``) for tables without
+    the column (written before 27 Nov 2026) or with too few periods.
 
 A :class:`DescriptorModel` turns the descriptors into the detector's
 statistic (larger = more likely synthetic), in one of two ways:
@@ -67,7 +74,13 @@ __all__ = [
 ]
 
 #: The descriptors, in the order models use them.
-DESCRIPTORS: tuple[str, ...] = ("shape_spread", "shape_jitter", "length_spread", "f1_spread")
+DESCRIPTORS: tuple[str, ...] = (
+    "shape_spread",
+    "shape_jitter",
+    "length_spread",
+    "f1_spread",
+    "log_shimmer",
+)
 #: L2 penalty of the discriminative model (on weights of standardised descriptors).
 DISCRIMINATIVE_L2 = 5.0
 #: Ridge added to the organic covariance of the one-class model (z units squared).
@@ -97,7 +110,7 @@ def interquartile_range(groups: pd.core.groupby.SeriesGroupBy) -> pd.Series:
 
 
 def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
-    """The tract-dynamics descriptors of every recording in a feature table.
+    """The descriptors of every recording in a feature table (module docstring).
 
     Parameters
     ----------
@@ -153,6 +166,11 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
         out[name] = group_quantile(win_file, n_files, per_window, 0.75) - group_quantile(
             win_file, n_files, per_window, 0.25
         )
+    shimmer = np.full(n_files, np.nan)
+    if "shimmer_local" in features.columns:
+        shimmer = group_first(file_codes, n_files, column("shimmer_local")).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["log_shimmer"] = np.where(shimmer > 0, np.log(shimmer), np.nan)
 
     # the log-area matrix of the windows on each file's most common section grid
     on_grid = (n_sections == _grid_mode(file_codes, n_sections, n_files)[file_codes]) & (win >= 0)

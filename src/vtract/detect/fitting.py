@@ -198,6 +198,11 @@ def dynamics_calibration(
         The out-of-fold statistics of the organic and synthetic files the
         threshold and figures come from.
     """
+    if descriptors is None and "shimmer_local" not in features.columns:
+        raise VtractError(
+            "the feature tables lack the shimmer_local column of the log_shimmer descriptor "
+            "(tables written before 27 Nov 2026); extract them again from the recordings"
+        )
     desc = recording_descriptors(features) if descriptors is None else descriptors
     meta = features.groupby("file", sort=True).agg(label=("label", "first"))
     if "speaker" in features.columns:
