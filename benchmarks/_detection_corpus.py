@@ -391,7 +391,9 @@ def item_features(
     if len(aln.words) == 0:
         s["cross_word"] = True
     try:
-        return extract_features(ev, aln, speaker=item.speaker, label=item.label, file=item.key, **s)
+        return extract_features(
+            ev, aln, speaker=item.speaker, label=item.label, file=item.key, voice_source=True, **s
+        )
     except VtractError:
         return empty_features()
 

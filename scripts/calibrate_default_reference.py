@@ -21,7 +21,7 @@ The figures a user should quote are the leave-one-generator-out ones of
 ``benchmarks/bench_detection.py``, not the calibration's own.
 
 Run: ``python scripts/calibrate_default_reference.py [--fpr 0.01] [--libri N]
-[--statistic dynamics|deviation] [--no-fakes] [--reference IN] [--out OUT]``
+[--statistic dynamics|deviation] [--no-fakes] [--with-shimmer] [--reference IN] [--out OUT]``
 (default: the packaged reference, in place).
 Alignments/features are cached like the benchmark
 (``$VTRACT_BENCH_CACHE``). Prints a JSON summary.
@@ -50,6 +50,7 @@ from vtract.detect.default import (  # noqa: E402
     combine,
     file_statistics,
 )
+from vtract.detect.dynamics import DESCRIPTORS, WITH_SHIMMER  # noqa: E402
 from vtract.detect.fitting import dynamics_calibration, flags_by_file  # noqa: E402
 from vtract.features import DETECTION_METHOD  # noqa: E402
 from vtract.provenance import file_sha256, provenance  # noqa: E402
@@ -67,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cached-only", action="store_true", help="only recordings already aligned")
     ap.add_argument("--statistic", choices=["dynamics", "deviation"], default="dynamics")
     ap.add_argument("--no-fakes", action="store_true", help="organic recordings only")
+    ap.add_argument(
+        "--with-shimmer",
+        action="store_true",
+        help="add log_shimmer to the dynamics model (the measured option of session 19, "
+        "docs/DETECTION.md; not the shipped calibration)",
+    )
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED}", file=sys.stderr)
@@ -101,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     stats = stats[ok & np.isfinite(stats["statistic"])]
     if args.statistic == "dynamics":
         feats = feats[feats["file"].isin(set(stats["file"]))]
-        cal, _, _ = dynamics_calibration(feats, stats, target_fpr=args.fpr)
+        names = WITH_SHIMMER if args.with_shimmer else DESCRIPTORS
+        cal, _, _ = dynamics_calibration(feats, stats, target_fpr=args.fpr, names=names)
     else:
         baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
         statistic = combine(stats["deviation"], stats["flagged"], baseline)
@@ -117,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             "fpr": args.fpr,
             "libri": args.libri,
             "statistic": args.statistic,
+            "with_shimmer": args.with_shimmer,
             "fakes": args.statistic == "dynamics" and not args.no_fakes,
         },
         inputs={"reference": ref.sha256},

@@ -15,6 +15,7 @@ from vtract.detect.calibration import Calibration, CalibrationError, threshold_a
 from vtract.detect.default import DefaultDetector
 from vtract.detect.dynamics import (
     DESCRIPTORS,
+    WITH_SHIMMER,
     DescriptorModel,
     fit_discriminative,
     fit_one_class,
@@ -61,7 +62,7 @@ def dynamic_features(
 
 
 def reference_descriptors(df: pd.DataFrame) -> dict[str, float]:
-    """Plain-loop computation of the five descriptors of one recording."""
+    """Plain-loop computation of the descriptors (tract four and log_shimmer) of one recording."""
     windows = sorted({(b, w) for b, w in zip(df["boundary_s"], df["window_index"], strict=True)})
     n_sec = int(df["n_sections"].iloc[0])
     shapes = {}
@@ -95,7 +96,7 @@ def test_descriptors_match_plain_loops() -> None:
     assert list(got.index) == ["a.wav", "b.wav"]
     for name, table in (("a.wav", a), ("b.wav", b)):
         want = reference_descriptors(table)
-        for d in DESCRIPTORS:
+        for d in WITH_SHIMMER:
             assert got.loc[name, d] == pytest.approx(want[d], rel=1e-12), d
         assert got.loc[name, "n_windows"] == 3 * len(BIGRAMS)
     # a wider log-normal spread of the areas is seen as a wider shape spread
@@ -132,14 +133,14 @@ def test_window_log_areas_keep_each_files_most_common_section_grid() -> None:
 
 def test_one_class_statistic_is_the_robust_mahalanobis_distance() -> None:
     rng = np.random.default_rng(3)
-    x = rng.normal([1.0, 0.5, 4.0, 200.0, -2.4], [0.1, 0.05, 1.0, 40.0, 0.2], size=(400, 5))
+    x = rng.normal([1.0, 0.5, 4.0, 200.0], [0.1, 0.05, 1.0, 40.0], size=(400, 4))
     organic = pd.DataFrame(x, columns=list(DESCRIPTORS))
     model = fit_one_class(organic)
     center = np.median(x, axis=0)
     scale = 1.482602218505602 * np.median(np.abs(x - center), axis=0)
     z = np.clip((x - center) / scale, -8, 8)
-    precision = np.linalg.inv(np.cov(z.T) + 1e-3 * np.eye(5))
-    probe = np.array([[1.3, 0.5, 4.0, 200.0, -2.4], list(center)])
+    precision = np.linalg.inv(np.cov(z.T) + 1e-3 * np.eye(4))
+    probe = np.array([[1.3, 0.5, 4.0, 200.0], list(center)])
     zp = (probe - center) / scale
     want = np.einsum("ij,jk,ik->i", zp, precision, zp)
     got = model.statistic(pd.DataFrame(probe, columns=list(DESCRIPTORS)))
@@ -151,8 +152,8 @@ def test_one_class_statistic_is_the_robust_mahalanobis_distance() -> None:
 
 def test_discriminative_model_is_a_stationary_point_of_its_loss() -> None:
     rng = np.random.default_rng(4)
-    org = pd.DataFrame(rng.normal(0.0, 1.0, (150, 5)), columns=list(DESCRIPTORS))
-    syn = pd.DataFrame(rng.normal([1.5, 0, 0, 0, 0], 1.0, (50, 5)), columns=list(DESCRIPTORS))
+    org = pd.DataFrame(rng.normal(0.0, 1.0, (150, 4)), columns=list(DESCRIPTORS))
+    syn = pd.DataFrame(rng.normal([1.5, 0, 0, 0], 1.0, (50, 4)), columns=list(DESCRIPTORS))
     model = fit_discriminative(org, syn, l2=5.0)
     w = np.asarray(model.weights)
     assert w[0] > 0.5 and np.all(np.abs(w[1:]) < 0.35)
@@ -167,13 +168,13 @@ def test_discriminative_model_is_a_stationary_point_of_its_loss() -> None:
 
     b = np.r_[w, model.bias]
     eps = 1e-6
-    grad = [(loss(b + eps * e) - loss(b - eps * e)) / (2 * eps) for e in np.eye(6)]
+    grad = [(loss(b + eps * e) - loss(b - eps * e)) / (2 * eps) for e in np.eye(5)]
     np.testing.assert_allclose(grad, 0.0, atol=1e-3)
 
 
 def test_model_round_trip_and_malformed() -> None:
     rng = np.random.default_rng(5)
-    organic = pd.DataFrame(rng.normal(size=(50, 5)), columns=list(DESCRIPTORS))
+    organic = pd.DataFrame(rng.normal(size=(50, 4)), columns=list(DESCRIPTORS))
     model = fit_one_class(organic)
     again = DescriptorModel.from_dict(model.to_dict())
     np.testing.assert_array_equal(again.statistic(organic), model.statistic(organic))
@@ -226,7 +227,8 @@ def test_dynamics_calibration_and_verdicts(with_fakes: bool) -> None:
     assert d_fake.statistic == pytest.approx(
         float(model.statistic(recording_descriptors(fake))[0]), rel=1e-12
     )
-    assert "statistic of the tract dynamics and voice shimmer" in d_fake.reason
+    assert "statistic of the tract dynamics " in d_fake.reason
+    assert "log_shimmer" not in d_fake.descriptors and "voice shimmer" not in d_fake.reason
     ranges = d_fake.descriptor_ranges
     assert set(ranges) == set(DESCRIPTORS)
     organic_desc = recording_descriptors(organic)
@@ -246,16 +248,6 @@ def test_dynamics_statistic_undefined_is_inconclusive() -> None:
     decision = det.decide(single)
     assert decision.verdict == "inconclusive" and decision.score is None
     assert "shape_jitter" in decision.reason
-    # a table without the recording's shimmer (written before the column existed)
-    old = dynamic_features("w2", np.random.default_rng(8), spread=0.3).drop(
-        columns=["shimmer_local"]
-    )
-    decision = det.decide(old)
-    assert decision.verdict == "inconclusive" and decision.score is None
-    assert "log_shimmer" in decision.reason and "shimmer_local" in decision.reason
-    assert "shape_jitter" not in decision.reason
-    with pytest.raises(VtractError, match="shimmer_local"):
-        fit_thresholds(ref, corpus.drop(columns=["shimmer_local"]))
 
 
 def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
@@ -301,6 +293,11 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
     assert stored.model["kind"] == "discriminative" and stored.model["info"]["n_organic"] == 8
     # the synthetic files spread their shapes more: the model weighs shape_spread up
     assert stored.model["weights"][0] > 0
+    assert stored.model["names"] == list(DESCRIPTORS)
+    res = CliRunner().invoke(cli, [*args, "--out", str(out), "--fpr", "0.05", "--with-shimmer"])
+    assert res.exit_code == 0, res.output
+    stored = Calibration.from_dict(Reference.load(out).calibration["default"])
+    assert stored.model["names"] == list(WITH_SHIMMER)
 
 
 def test_descriptors_of_a_recording_do_not_depend_on_the_others_in_the_table() -> None:
@@ -312,6 +309,36 @@ def test_descriptors_of_a_recording_do_not_depend_on_the_others_in_the_table() -
     both = recording_descriptors(pd.concat([a, b], ignore_index=True))
     for name, table in (("a.wav", a), ("b.wav", b)):
         alone = recording_descriptors(table)
-        for d in DESCRIPTORS:
+        for d in WITH_SHIMMER:
             assert both.loc[name, d] == pytest.approx(alone.loc[name, d], rel=1e-12), (name, d)
             assert both.loc[name, d] == pytest.approx(reference_descriptors(table)[d], rel=1e-12)
+
+
+def test_the_shimmer_option_adds_log_shimmer_to_the_model() -> None:
+    from _detect import TableReference
+
+    corpus = labelled_corpus()
+    ref = TableReference(corpus[corpus["label"] == "organic"])
+    calibration, _ = fit_thresholds(ref, corpus, descriptors=WITH_SHIMMER)
+    cal = Calibration.from_dict(calibration["default"])
+    assert cal.model["names"] == list(WITH_SHIMMER)
+    det = DefaultDetector(ref, calibration=cal)
+    fake = dynamic_features("new-fake", np.random.default_rng(7), spread=0.6, speaker="tts9")
+    decided = det.decide(fake)
+    assert set(decided.descriptors) == set(WITH_SHIMMER)
+    assert decided.descriptors["log_shimmer"] == pytest.approx(
+        math.log(fake["shimmer_local"].iloc[0]), rel=1e-12
+    )
+    assert "tract dynamics and voice shimmer" in decided.reason
+    # a table without the recording's shimmer (written before the column existed)
+    old = dynamic_features("w2", np.random.default_rng(8), spread=0.3)
+    decision = det.decide(old.drop(columns=["shimmer_local"]))
+    assert decision.verdict == "inconclusive" and decision.score is None
+    assert "log_shimmer" in decision.reason and "shimmer_local" in decision.reason
+    assert "shape_jitter" not in decision.reason
+    # the four-descriptor default does not need the column; the option does
+    fit_thresholds(ref, corpus.drop(columns=["shimmer_local"]))
+    with pytest.raises(VtractError, match="shimmer_local"):
+        fit_thresholds(ref, corpus.drop(columns=["shimmer_local"]), descriptors=WITH_SHIMMER)
+    with pytest.raises(VtractError, match="unknown descriptor"):
+        fit_thresholds(ref, corpus, descriptors=("shape_spread", "pitch"))

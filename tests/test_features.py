@@ -164,7 +164,7 @@ def test_extract_features_on_a_real_recording():
     wav = SHARED_DATA / "organic/praatio/mary.wav"
     ev = vtract.load(wav)
     ali = vtract.read_alignment(SHARED_DATA / "organic/praatio/mary.TextGrid")
-    df = extract_features(ev, ali, method="lpc", speaker="mary")
+    df = extract_features(ev, ali, method="lpc", speaker="mary", voice_source=True)
     windows = bigram_windows(ev, 16000, ali)
     n_windows = sum(b.n_windows for b in windows) - df.attrs["failed_windows"]
     assert len(df) == n_windows * 15 and set(df["n_sections"]) == {15}
@@ -177,6 +177,9 @@ def test_extract_features_on_a_real_recording():
 
     want = voice_perturbation(ev.samples, ev.sr).shimmer_local
     assert set(df["shimmer_local"]) == {want} and 0.02 < want < 0.3
+    plain = extract_features(ev, ali, method="lpc", speaker="mary")  # the default: no shimmer
+    assert "shimmer_local" not in plain.columns
+    pd.testing.assert_frame_equal(plain, df.drop(columns=["shimmer_local"]))
     # the centred window of each bigram sits on its boundary
     centred = df[(df["section"] == 0) & (df["window_index"] == 0)]
     np.testing.assert_allclose(centred["offset_s"], 0.0, atol=1 / 16000)

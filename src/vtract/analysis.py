@@ -261,6 +261,15 @@ def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
     return stored
 
 
+def _calibrated_descriptors(ref: Any) -> list[str]:
+    """Descriptor names of the default detector's stored model (empty without one)."""
+    calibration = getattr(ref, "calibration", {}) or {}
+    default = calibration.get("default") if isinstance(calibration, dict) else None
+    model = default.get("model") if isinstance(default, dict) else None
+    names = model.get("names") if isinstance(model, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
 def reference_features(
     evidence: Evidence,
     alignment: Alignment,
@@ -270,8 +279,12 @@ def reference_features(
     label: str = "",
     method: str | None = None,
     cross_word: bool | None = None,
+    voice_source: bool | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """Feature table of a recording measured the way ``reference`` was built.
+
+    ``voice_source`` (measure the voice shimmer too) defaults to whether the
+    reference's default-detector calibration uses ``log_shimmer``.
 
     Returns
     -------
@@ -287,6 +300,9 @@ def reference_features(
     settings = _extract_settings(reference, method)
     if cross_word is not None:
         settings["cross_word"] = bool(cross_word)
+    if voice_source is None:
+        voice_source = "log_shimmer" in _calibrated_descriptors(reference)
+    settings["voice_source"] = bool(voice_source)
     if len(alignment.words) == 0 and not settings.get("cross_word", False):
         settings["cross_word"] = True
         warnings.append(

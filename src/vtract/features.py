@@ -27,15 +27,15 @@ DataFrame with the columns of :data:`FEATURE_COLUMNS`:
 ``method``                estimator name
 ``shimmer_local``         Praat's local shimmer of the whole recording
                           (:func:`vtract.voice_source.voice_perturbation`;
-                          ``nan`` when undefined), on every row; written by
-                          :func:`extract_features` since 27 Nov 2026,
-                          absent from older tables and from
-                          :func:`features_from_estimates`
+                          ``nan`` when undefined), on every row; only with
+                          ``extract_features(..., voice_source=True)``
+                          (since 27 Nov 2026)
 ========================  =====================================================
 
 ``shimmer_local`` is the one recording-level column (:data:`RECORDING_COLUMNS`):
-it is optional, so tables written before it still read; the default
-detector's ``log_shimmer`` descriptor is undefined without it.
+it is optional, so tables without it read as before; the ``log_shimmer``
+descriptor (used only by calibrations made with ``--with-shimmer``) is
+undefined without it.
 
 Window-level values (length, fit error, formants) repeat on every section
 row of a window; select ``section == 0`` for one row per window.
@@ -540,6 +540,7 @@ def extract_features(
     window: int = PUBLISHED_WINDOW,
     overlap: int = PUBLISHED_OVERLAP,
     highpass_hz: float | None = None,
+    voice_source: bool = False,
     **estimator_options: Any,
 ) -> pd.DataFrame:
     """Feature table of one recording: bigram windows -> tract estimates -> rows.
@@ -572,6 +573,11 @@ def extract_features(
         (:func:`vtract.tract.highpass.highpass`); ``0`` for none. By default
         :func:`vtract.tract.highpass.analysis_highpass_hz` of ``method``: 80 Hz, none
         for ``"paper"``. The evidence itself is not changed.
+    voice_source : bool, default False
+        Also measure the recording's voice shimmer (:data:`RECORDING_COLUMNS`,
+        :func:`vtract.voice_source.voice_perturbation`, on the evidence as
+        loaded). Off by default: it costs about 0.03 s of CPU per second of
+        audio, and only a calibration made with ``--with-shimmer`` uses it.
     **estimator_options
         Passed to the estimator.
 
@@ -579,11 +585,15 @@ def extract_features(
     -------
     pandas.DataFrame
         The feature table (empty, with the right columns, when the recording
-        has no usable bigram), with :data:`RECORDING_COLUMNS` measured on the
-        evidence as loaded when it is not empty.
+        has no usable bigram), with :data:`RECORDING_COLUMNS` when
+        ``voice_source`` is true and it is not empty.
     """
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
+    # measured first, so that Praat's copy of the samples is gone before the table grows
+    shimmer = (
+        voice_perturbation(evidence.samples, evidence.sr).shimmer_local if voice_source else None
+    )
     source, rate = analysis_signal(evidence, sr, method=method, highpass_hz=highpass_hz)
     windows = iter_bigram_windows(
         source,
@@ -611,8 +621,8 @@ def extract_features(
         label=label,
         sections=sections,
     )
-    if len(df):
-        df["shimmer_local"] = voice_perturbation(evidence.samples, evidence.sr).shimmer_local
+    if len(df) and shimmer is not None:
+        df["shimmer_local"] = shimmer
     return df
 
 

@@ -11,7 +11,9 @@ import click
 from ..errors import VtractError
 
 
-def _manifest_features(path: Path, reference: Any) -> tuple[list[Any], list[str]]:
+def _manifest_features(
+    path: Path, reference: Any, voice_source: bool = False
+) -> tuple[list[Any], list[str]]:
     """Feature tables of the labelled recordings listed in a CSV manifest."""
     from ..alignment import align, read_alignment
     from ..analysis import reference_features
@@ -33,7 +35,12 @@ def _manifest_features(path: Path, reference: Any) -> tuple[list[Any], list[str]
             else:
                 aln = align(ev, item.transcript)
             feats, _, _ = reference_features(
-                ev, aln, reference, speaker=item.speaker, label=item.label
+                ev,
+                aln,
+                reference,
+                speaker=item.speaker,
+                label=item.label,
+                voice_source=voice_source,
             )
         except VtractError as exc:
             problems.append(f"{item.path}: {exc}")
@@ -79,6 +86,13 @@ def _manifest_features(path: Path, reference: Any) -> tuple[list[Any], list[str]
 @click.option(
     "--no-flags", is_flag=True, help="Leave plausibility flags out of the deviation statistic."
 )
+@click.option(
+    "--with-shimmer",
+    is_flag=True,
+    help="Add the voice shimmer (log_shimmer) to the tract-dynamics model: higher recall on "
+    "the benchmark, but reverberant organic recordings cross the threshold more often "
+    "(docs/DETECTION.md, session 19). Needs feature tables with shimmer_local.",
+)
 def calibrate_command(
     inputs: tuple[str, ...],
     reference: str | None,
@@ -86,6 +100,7 @@ def calibrate_command(
     fpr: float,
     statistic: str,
     no_flags: bool,
+    with_shimmer: bool,
 ) -> None:
     """Set detector thresholds from labelled INPUTS and store them with the reference.
 
@@ -103,6 +118,7 @@ def calibrate_command(
     import pandas as pd
 
     from ..detect.calibration import Calibration
+    from ..detect.dynamics import DESCRIPTORS, WITH_SHIMMER
     from ..detect.fitting import fit_thresholds
     from ..features import read_features
     from ..reference import Reference, default_reference
@@ -113,7 +129,7 @@ def calibrate_command(
     for name in inputs:
         p = Path(name)
         if p.suffix.lower() == ".csv":
-            t, pr = _manifest_features(p, ref)
+            t, pr = _manifest_features(p, ref, voice_source=with_shimmer)
             tables += t
             problems += pr
         elif p.suffix.lower() in (".parquet", ".pq"):
@@ -127,7 +143,12 @@ def calibrate_command(
         raise VtractError("no labelled recording could be measured; nothing to calibrate")
     features = pd.concat(tables, ignore_index=True)
     calibration, summary = fit_thresholds(
-        ref, features, target_fpr=fpr, use_flags=not no_flags, statistic=statistic
+        ref,
+        features,
+        target_fpr=fpr,
+        use_flags=not no_flags,
+        statistic=statistic,
+        descriptors=WITH_SHIMMER if with_shimmer else DESCRIPTORS,
     )
     if summary["in_reference"]:
         click.echo(

@@ -11,8 +11,8 @@ of two, chosen by the calibration stored with the reference
 ``"dynamics"`` (the shipped calibration)
     The descriptor model of :mod:`vtract.detect.dynamics` applied to the
     recording's tract dynamics (shape spread and jitter, length and F1
-    spread) and, in calibrations made since 27 Nov 2026, its voice-source
-    shimmer (:mod:`vtract.voice_source`). Trained by :func:`vtract.detect.fitting.fit_thresholds` /
+    spread); in calibrations made with ``--with-shimmer`` also its
+    voice-source shimmer (:mod:`vtract.voice_source`; not the shipped one). Trained by :func:`vtract.detect.fitting.fit_thresholds` /
     ``vtract calibrate``: discriminative when labelled fakes are given, a
     one-class (organic-only) Mahalanobis distance otherwise. The per-bigram
     ``score`` is then the bigram's *atypicality* against the organic
@@ -215,7 +215,7 @@ class DefaultDetector:
         Parameters
         ----------
         features : pandas.DataFrame
-            Feature table of ONE recording (see FEATURES.md).
+            Feature table of ONE recording (:mod:`vtract.features`).
         flags : iterable of Flag
             Plausibility flags of that recording.
         """

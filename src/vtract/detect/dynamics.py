@@ -4,9 +4,11 @@ The per-bigram reference deviation asks "is this shape organic?". On the
 corpus of ``../shared/data`` that question separates nothing (synthetic
 speech deviates *less* from the organic reference than unseen organic
 speakers do; ``docs/DETECTION.md``). What does separate is how the
-estimated tract *behaves* over the recording. Four tract descriptors and,
-since session 19, one of the voice source, each one number per recording,
-computed from the feature table (:func:`recording_descriptors`):
+estimated tract *behaves* over the recording. Four descriptors
+(:data:`DESCRIPTORS`), each one number per recording, computed from the
+feature table (:func:`recording_descriptors`), and beside them one of the
+voice source (:data:`VOICE_DESCRIPTORS`), which the shipped calibration does
+not use:
 
 ``shape_spread``
     For each tube section, the standard deviation of its log-area over all
@@ -21,13 +23,16 @@ computed from the feature table (:func:`recording_descriptors`):
     tract length is nearly fixed; its estimate wanders with the formants.
 ``f1_spread``
     Inter-quartile range of the per-window F1 (Hz).
-``log_shimmer``
+``log_shimmer`` (not in :data:`DESCRIPTORS`)
     ``ln`` of Praat's local shimmer of the whole recording (the table's
     ``shimmer_local`` column, :mod:`vtract.voice_source`): how irregular the
     peak amplitudes of consecutive glottal periods are. Not a tract
-    measure; it was added because it carries what the tract estimate does
-    not (``docs/DETECTION.md``). Undefined (``nan``) for tables without
-    the column (written before 27 Nov 2026) or with too few periods.
+    measure. With it the leave-one-generator-out AUC rises from 0.885 to
+    0.934, but reverberation pushes organic recordings over the threshold,
+    so it is an option (``dynamics_calibration(names=WITH_SHIMMER)``), not
+    the default (``docs/DETECTION.md``, session 19). Undefined (``nan``)
+    for tables without the column (written before 27 Nov 2026) or with too
+    few glottal periods.
 
 A :class:`DescriptorModel` turns the descriptors into the detector's
 statistic (larger = more likely synthetic), in one of two ways:
@@ -65,6 +70,8 @@ from .grouped import group_codes, group_first, group_quantile, group_std
 __all__ = [
     "DESCRIPTORS",
     "DISCRIMINATIVE_L2",
+    "VOICE_DESCRIPTORS",
+    "WITH_SHIMMER",
     "DescriptorModel",
     "fit_discriminative",
     "fit_one_class",
@@ -74,13 +81,11 @@ __all__ = [
 ]
 
 #: The descriptors, in the order models use them.
-DESCRIPTORS: tuple[str, ...] = (
-    "shape_spread",
-    "shape_jitter",
-    "length_spread",
-    "f1_spread",
-    "log_shimmer",
-)
+DESCRIPTORS: tuple[str, ...] = ("shape_spread", "shape_jitter", "length_spread", "f1_spread")
+#: Voice-source descriptors :func:`recording_descriptors` computes beside them.
+VOICE_DESCRIPTORS: tuple[str, ...] = ("log_shimmer",)
+#: The four tract descriptors and ``log_shimmer``: the measured option of session 19.
+WITH_SHIMMER: tuple[str, ...] = (*DESCRIPTORS, *VOICE_DESCRIPTORS)
 #: L2 penalty of the discriminative model (on weights of standardised descriptors).
 DISCRIMINATIVE_L2 = 5.0
 #: Ridge added to the organic covariance of the one-class model (z units squared).
@@ -123,9 +128,9 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by ``file`` (``""`` without a ``file`` column), columns
-        :data:`DESCRIPTORS` plus ``n_windows``. A descriptor that cannot be
-        computed (e.g. ``shape_jitter`` when no occurrence has two windows)
-        is ``nan``.
+        :data:`DESCRIPTORS`, :data:`VOICE_DESCRIPTORS` and ``n_windows``. A
+        descriptor that cannot be computed (e.g. ``shape_jitter`` when no
+        occurrence has two windows) is ``nan``.
 
     Notes
     -----
@@ -146,7 +151,7 @@ def recording_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     file_codes, names = _file_codes(features, keep)
     n_files = len(names)
     out = pd.DataFrame(
-        index=pd.Index(names, name="file"), columns=[*DESCRIPTORS, "n_windows"], dtype=np.float64
+        index=pd.Index(names, name="file"), columns=[*WITH_SHIMMER, "n_windows"], dtype=np.float64
     )
     if n_files == 0:
         return out

@@ -1,6 +1,6 @@
 """Rebuild :class:`~vtract.tract.result.TractEstimate` objects from a feature table.
 
-The feature table (FEATURES.md) stores one row per (window, section). The
+The feature table (:mod:`vtract.features`) stores one row per (window, section). The
 anatomical plausibility checks take estimates, so the analysis turns the
 rows of each window back into an estimate instead of estimating twice.
 Bandwidths are not in the table and come back as an empty array.

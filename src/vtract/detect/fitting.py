@@ -26,6 +26,7 @@ reported (``in_reference``) and should be held out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +40,7 @@ from .default import FLAG_BASELINE_QUANTILE, MIN_BIGRAMS, combine, file_statisti
 from .deviation import ReferenceLike
 from .dynamics import (
     DESCRIPTORS,
+    WITH_SHIMMER,
     DescriptorModel,
     fit_discriminative,
     fit_one_class,
@@ -67,6 +69,7 @@ def fit_thresholds(
     target_fpr: float = 0.01,
     use_flags: bool = True,
     statistic: str = "dynamics",
+    descriptors: Sequence[str] = DESCRIPTORS,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Thresholds for both detectors from a labelled multi-file feature table.
 
@@ -85,6 +88,9 @@ def fit_thresholds(
         ``statistic="deviation"`` only).
     statistic : {"dynamics", "deviation"}
         Which default-detector statistic to calibrate (module docstring).
+    descriptors : sequence of str, default :data:`~vtract.detect.dynamics.DESCRIPTORS`
+        Descriptors of the ``"dynamics"`` model (:func:`dynamics_calibration`'s
+        ``names``; :data:`~vtract.detect.dynamics.WITH_SHIMMER` adds the voice shimmer).
 
     Returns
     -------
@@ -113,7 +119,9 @@ def fit_thresholds(
     stats = file_statistics(features, reference, flags)
     stats = stats[np.isfinite(stats["statistic"])]
     if statistic == "dynamics":
-        cal, s_org, s_syn = dynamics_calibration(features, stats, target_fpr=target_fpr)
+        cal, s_org, s_syn = dynamics_calibration(
+            features, stats, target_fpr=target_fpr, names=descriptors
+        )
     else:
         organic = stats["label"] == "organic"
         baseline = float(np.quantile(stats.loc[organic, "flagged"], FLAG_BASELINE_QUANTILE))
@@ -169,6 +177,7 @@ def dynamics_calibration(
     target_fpr: float = 0.01,
     folds: int = CROSS_FIT_FOLDS,
     descriptors: pd.DataFrame | None = None,
+    names: Sequence[str] = DESCRIPTORS,
 ) -> tuple[Calibration, np.ndarray, np.ndarray]:
     """Descriptor model + threshold for the ``"dynamics"`` statistic.
 
@@ -188,6 +197,11 @@ def dynamics_calibration(
     descriptors : pandas.DataFrame, optional
         :func:`~vtract.detect.dynamics.recording_descriptors` of (at least)
         these files, when the caller already has them; computed otherwise.
+    names : sequence of str, default :data:`~vtract.detect.dynamics.DESCRIPTORS`
+        Descriptors of the model: the four tract descriptors, or
+        :data:`~vtract.detect.dynamics.WITH_SHIMMER` for the measured option
+        with the voice shimmer (``docs/DETECTION.md``; it needs feature
+        tables with ``shimmer_local``).
 
     Returns
     -------
@@ -198,10 +212,15 @@ def dynamics_calibration(
         The out-of-fold statistics of the organic and synthetic files the
         threshold and figures come from.
     """
-    if descriptors is None and "shimmer_local" not in features.columns:
+    names = list(names)
+    unknown = [n for n in names if n not in WITH_SHIMMER]
+    if unknown or not names:
+        raise VtractError(f"unknown descriptor(s) {unknown}; choose from {list(WITH_SHIMMER)}")
+    if "log_shimmer" in names and descriptors is None and "shimmer_local" not in features.columns:
         raise VtractError(
-            "the feature tables lack the shimmer_local column of the log_shimmer descriptor "
-            "(tables written before 27 Nov 2026); extract them again from the recordings"
+            "the feature tables lack the shimmer_local column of the log_shimmer descriptor; "
+            "measure it with extract_features(..., voice_source=True), or give vtract "
+            "calibrate --with-shimmer a CSV manifest of the recordings"
         )
     desc = recording_descriptors(features) if descriptors is None else descriptors
     meta = features.groupby("file", sort=True).agg(label=("label", "first"))
@@ -209,7 +228,7 @@ def dynamics_calibration(
         meta["speaker"] = features.groupby("file", sort=True)["speaker"].first()
     enough = stats.set_index("file")["n_bigrams"].reindex(meta.index).fillna(0) >= MIN_BIGRAMS
     desc = desc.reindex(meta.index)
-    ok = enough & np.all(np.isfinite(desc[list(DESCRIPTORS)].to_numpy(np.float64)), axis=1)
+    ok = enough & np.all(np.isfinite(desc[names].to_numpy(np.float64)), axis=1)
     meta, desc = meta[ok], desc[ok]
     is_syn = (meta["label"] == "synthetic").to_numpy()
     n_org = int((~is_syn).sum())
@@ -223,7 +242,7 @@ def dynamics_calibration(
 
     def fit(mask: np.ndarray) -> DescriptorModel:
         org, syn = desc[mask & ~is_syn], desc[mask & is_syn]
-        return fit_discriminative(org, syn) if len(syn) >= 2 else fit_one_class(org)
+        return fit_discriminative(org, syn, names) if len(syn) >= 2 else fit_one_class(org, names)
 
     fold = _speaker_folds(meta, folds)
     oof = np.full(len(meta), np.nan)
