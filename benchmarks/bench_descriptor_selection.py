@@ -11,7 +11,8 @@ what a *selection procedure* achieves when the choice is made without the
 held-out generator (nested cross-validation):
 
 - a pool of :data:`CANDIDATES` recording-level descriptors
-  (:func:`candidate_descriptors`; the shipped four among them);
+  (:func:`candidate_descriptors`; the shipped four among them, and since
+  session 19 the voice shimmer ``log_shimmer``, which is not a tract measure);
 - greedy forward selection (:func:`forward_select`): add the candidate that
   most raises the mean LOGO AUC of the class-balanced logistic model, stop
   when the gain is below ``--tol`` or at ``--max-descriptors``;
@@ -22,7 +23,9 @@ held-out generator (nested cross-validation):
   scores fold k's organic recordings and F's fakes. This is an honest
   estimate of "select descriptors on this kind of corpus, then meet a new
   generator";
-- for comparison, in the same protocol: the shipped four (fixed), all
+- for comparison, in the same protocol: the shipped four (fixed), the four
+  with ``log_shimmer`` (:data:`vtract.detect.dynamics.WITH_SHIMMER`, the
+  measured option of session 19), all
   candidates at once, and the selection made on everything (optimistic).
 
 Protocol details, shared with ``bench_detection.py``: the same corpus and
@@ -60,6 +63,7 @@ from vtract.detect.deviation import log_areas
 from vtract.detect.dynamics import (
     DESCRIPTORS,
     DISCRIMINATIVE_L2,
+    WITH_SHIMMER,
     fit_discriminative,
     interquartile_range,
     recording_descriptors,
@@ -73,6 +77,8 @@ CANDIDATES: dict[str, str] = {
     "shape_jitter": "median over occurrences of the mean |log-area change| between windows (shipped)",
     "length_spread": "IQR of the per-window tract length (shipped)",
     "f1_spread": "IQR of the per-window F1 (shipped)",
+    "log_shimmer": "ln of Praat's local shimmer of the recording (voice source, not tract; "
+    "an option since session 19, not shipped)",
     "log_n_windows": "log of the number of windows",
     "f2_spread": "IQR of the per-window F2",
     "f3_spread": "IQR of the per-window F3",
@@ -94,7 +100,7 @@ CANDIDATES: dict[str, str] = {
 
 _WINDOW = ["file", "boundary_s", "window_index"]
 #: Descriptors whose per-family medians the JSON records (DETECTION.md quotes them).
-MEDIANS_OF = ("shape_spread", "shape_jitter", "back_spread", "front_spread")
+MEDIANS_OF = ("shape_spread", "shape_jitter", "back_spread", "front_spread", "log_shimmer")
 
 
 def _repeat_difference(profiles: pd.DataFrame, bigram: pd.Series) -> pd.Series:
@@ -118,7 +124,7 @@ def candidate_descriptors(features: pd.DataFrame) -> pd.DataFrame:
     """Every :data:`CANDIDATES` descriptor of every recording of a feature table.
 
     ``repeat_diff`` is ``nan`` for a recording without a repeated bigram (filled
-    later with the organic median); the shipped four come from
+    later with the organic median); the shipped four and ``log_shimmer`` come from
     :func:`vtract.detect.dynamics.recording_descriptors` itself.
     """
     df = features[np.isfinite(features["area_cm2"].to_numpy(np.float64))]
@@ -339,6 +345,8 @@ def run(
     t0 = time.time()
     shipped = fixed(list(DESCRIPTORS))
     print(f"shipped four: LOGO mean {shipped['mean']:.3f} min {shipped['min']:.3f}", flush=True)
+    shimmer = fixed(list(WITH_SHIMMER))
+    print(f"with log_shimmer: LOGO mean {shimmer['mean']:.3f} min {shimmer['min']:.3f}", flush=True)
     all_candidates = fixed(list(CANDIDATES))
     chosen, _ = corpus.forward_select(everything, families, folds, max_descriptors, tol)
     optimistic = fixed(chosen)
@@ -378,6 +386,7 @@ def run(
         },
         "solver_max_abs_difference": diff,
         "shipped_four": shipped,
+        "with_shimmer": shimmer,
         "all_candidates": all_candidates,
         "selected_on_everything": optimistic,
         "given_sets": evaluated,
