@@ -77,3 +77,27 @@ def test_bad_input_is_refused() -> None:
         voice_perturbation(np.full(SR, np.nan), SR)
     with pytest.raises(VtractError, match="positive"):
         voice_perturbation(np.zeros(SR), 0)
+
+
+def test_the_analysis_measures_the_shimmer_only_for_a_model_that_uses_it() -> None:
+    from types import SimpleNamespace
+
+    from test_windows import CAT
+    from vtract.analysis import reference_features
+    from vtract.evidence import Evidence
+
+    # a vowel-like source with alternating amplitudes under the "cat" alignment (0.5 s)
+    n = 50
+    x = pulse_train([0.01] * n, [0.5 if i % 2 else 0.4 for i in range(n)])[: SR // 2]
+    ev = Evidence.from_array(x, SR)
+
+    def reference(names: list[str]) -> SimpleNamespace:
+        calibration = {"default": {"model": {"names": names}}}
+        return SimpleNamespace(meta={}, method="lpc", calibration=calibration)
+
+    plain, settings, _ = reference_features(ev, CAT, reference(["shape_spread"]))
+    assert settings["voice_source"] is False and "shimmer_local" not in plain.columns
+    voiced, settings, _ = reference_features(ev, CAT, reference(["shape_spread", "log_shimmer"]))
+    assert settings["voice_source"] is True
+    assert set(voiced["shimmer_local"]) == {voice_perturbation(ev.samples, ev.sr).shimmer_local}
+    assert voiced["shimmer_local"].iloc[0] == pytest.approx(0.1 / 0.45, rel=0.03)

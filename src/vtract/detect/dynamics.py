@@ -31,8 +31,9 @@ not use:
     0.934, but reverberation pushes organic recordings over the threshold,
     so it is an option (``dynamics_calibration(names=WITH_SHIMMER)``), not
     the default (``docs/DETECTION.md``, session 19). Undefined (``nan``)
-    for tables without the column (written before 27 Nov 2026) or with too
-    few glottal periods.
+    for tables without the column (made without
+    ``extract_features(..., voice_source=True)``) or with too few glottal
+    periods.
 
 A :class:`DescriptorModel` turns the descriptors into the detector's
 statistic (larger = more likely synthetic), in one of two ways:
