@@ -310,6 +310,10 @@ def test_html_shows_the_tract_dynamics_against_the_organic_range():
     # outside the organic 5-95 % range -> bold; inside -> plain
     assert "<b>1.9</b>" in text and "<b>250</b>" not in text
     assert "0.8 – 1.5" in text and "150 – 600" in text
+    # the heading names the voice shimmer only when the model uses it
+    assert "and voice shimmer</h2>" not in text
+    params["descriptors"]["log_shimmer"] = -2.0
+    assert "Recording-level tract dynamics and voice shimmer</h2>" in rep.to_html()
 
 
 def test_html_keeps_flag_codes_and_bigrams_whole(html_report):

@@ -260,8 +260,9 @@ def _dynamics(report: Any) -> str:
             f"<td class='num'>{'<b>' if outside else ''}{_num(value)}{'</b>' if outside else ''}"
             f"</td><td class='num'>{_num(lo)} – {_num(hi)}</td><td class='num'>{_num(mid)}</td></tr>"
         )
+    title_extra = " and voice shimmer" if "log_shimmer" in values else ""
     return (
-        "<section><h2>Recording-level tract dynamics (and voice shimmer)</h2>"
+        f"<section><h2>Recording-level tract dynamics{title_extra}</h2>"
         '<p class="muted">The default detector\'s statistic is computed from these values '
         "(docs/DETECTION.md). The organic range is the 5–95 % range over the organic "
         "recordings the detector was calibrated on; values outside it are in bold.</p>"
