@@ -6,7 +6,8 @@ script takes the labelled corpus of ``../shared/data`` (the same listing as
 ``benchmarks/bench_detection.py``), keeps the ORGANIC recordings whose
 SHA-256 is not among the reference's input files and (unless ``--no-fakes``)
 every SYNTHETIC recording, and stores the default detector's calibration as
-``calibration["default"]``:
+``calibration["default"]`` (and with ``--with-shimmer`` the dry-voice model
+as ``calibration["dry_voice"]``, :mod:`vtract.detect.default`):
 
 - ``--statistic dynamics`` (default): every organic recording (the
   descriptors do not depend on the reference) and the fakes train the
@@ -44,13 +45,18 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from _detection_corpus import SHARED, cached_features, corpus_items  # noqa: E402
 from vtract.detect.calibration import calibrate  # noqa: E402
 from vtract.detect.default import (  # noqa: E402
+    DRY_VOICE,
     FLAG_BASELINE_QUANTILE,
     MIN_BIGRAMS,
     MIN_REFERENCE_WEIGHT,
     combine,
     file_statistics,
 )
-from vtract.detect.dynamics import DESCRIPTORS, WITH_SHIMMER  # noqa: E402
+from vtract.detect.dynamics import (  # noqa: E402
+    DESCRIPTORS,
+    WITH_SHIMMER,
+    recording_descriptors,
+)
 from vtract.detect.fitting import dynamics_calibration, flags_by_file  # noqa: E402
 from vtract.features import DETECTION_METHOD  # noqa: E402
 from vtract.provenance import file_sha256, provenance  # noqa: E402
@@ -71,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--with-shimmer",
         action="store_true",
-        help="add log_shimmer to the dynamics model (the measured option of session 19, "
-        "docs/DETECTION.md; not the shipped calibration)",
+        help="also store the dry-voice calibration (the four descriptors and log_shimmer, "
+        "used on recordings without a room; docs/DETECTION.md, session 20)",
     )
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
@@ -106,48 +112,66 @@ def main(argv: list[str] | None = None) -> int:
     stats = file_statistics(feats, ref, flags)
     ok = (stats["n_bigrams"] >= MIN_BIGRAMS) & (stats["weight_sum"] >= MIN_REFERENCE_WEIGHT)
     stats = stats[ok & np.isfinite(stats["statistic"])]
+    if args.with_shimmer and args.statistic != "dynamics":
+        print("--with-shimmer needs --statistic dynamics", file=sys.stderr)
+        return 1
+    calibrations = {}
     if args.statistic == "dynamics":
         feats = feats[feats["file"].isin(set(stats["file"]))]
-        names = WITH_SHIMMER if args.with_shimmer else DESCRIPTORS
-        cal, _, _ = dynamics_calibration(feats, stats, target_fpr=args.fpr, names=names)
+        calibrations["default"] = dynamics_calibration(
+            feats, stats, target_fpr=args.fpr, names=DESCRIPTORS
+        )[0]
+        if args.with_shimmer:
+            calibrations[DRY_VOICE] = dynamics_calibration(
+                feats, stats, target_fpr=args.fpr, names=WITH_SHIMMER
+            )[0]
     else:
         baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
         statistic = combine(stats["deviation"], stats["flagged"], baseline)
-        cal = replace(calibrate(statistic, target_fpr=args.fpr), flag_baseline=baseline)
-    record = cal.to_dict()
-    record["metrics"]["calibration_files"] = {
-        lab: sorted(stats.loc[stats["label"] == lab, "file"].astype(str))
-        for lab in ("organic", "synthetic")
-    }
-    record["metrics"]["provenance"] = provenance(
-        {
-            "script": "scripts/calibrate_default_reference.py",
-            "fpr": args.fpr,
-            "libri": args.libri,
-            "statistic": args.statistic,
-            "with_shimmer": args.with_shimmer,
-            "fakes": args.statistic == "dynamics" and not args.no_fakes,
-        },
-        inputs={"reference": ref.sha256},
-    )
-    out = args.out or args.reference
-    written = ref.with_calibration({**ref.calibration, "default": record}).save(out)
-    print(
-        json.dumps(
-            {
-                "out": str(written),
-                "threshold": cal.threshold,
-                "slope": cal.slope,
-                "statistic": cal.statistic,
-                "model": cal.model.get("kind"),
-                "n_organic": int((stats["label"] == "organic").sum()),
-                "n_synthetic": int((stats["label"] == "synthetic").sum()),
-                "out_of_fold_auc": cal.metrics.get("auc"),
-                "organic_median": cal.metrics["organic_median"],
-            },
-            indent=2,
+        calibrations["default"] = replace(
+            calibrate(statistic, target_fpr=args.fpr), flag_baseline=baseline
         )
-    )
+    descriptors = recording_descriptors(feats) if args.statistic == "dynamics" else None
+    records, summary = {}, {}
+    for key, cal in calibrations.items():
+        names = list(cal.model.get("names", []))
+        # the files each model was calibrated on (the dry-voice one needs a defined shimmer)
+        used = np.ones(len(stats), dtype=bool)
+        if names:
+            defined = descriptors.reindex(stats["file"])[names].to_numpy(np.float64)
+            used = np.all(np.isfinite(defined), axis=1)
+        records[key] = record = cal.to_dict()
+        record["metrics"]["calibration_files"] = {
+            lab: sorted(stats.loc[used & (stats["label"] == lab), "file"].astype(str))
+            for lab in ("organic", "synthetic")
+        }
+        record["metrics"]["provenance"] = provenance(
+            {
+                "script": "scripts/calibrate_default_reference.py",
+                "fpr": args.fpr,
+                "libri": args.libri,
+                "statistic": args.statistic,
+                "with_shimmer": args.with_shimmer,
+                "fakes": args.statistic == "dynamics" and not args.no_fakes,
+            },
+            inputs={"reference": ref.sha256},
+        )
+        summary[key] = {
+            "threshold": cal.threshold,
+            "slope": cal.slope,
+            "statistic": cal.statistic,
+            "model": cal.model.get("kind"),
+            "descriptors": list(names),
+            "n_organic": cal.metrics.get("n_organic"),
+            "n_synthetic": cal.metrics.get("n_synthetic"),
+            "out_of_fold_auc": cal.metrics.get("auc"),
+            "organic_median": cal.metrics.get("organic_median"),
+        }
+    out = args.out or args.reference
+    # a dry-voice model belongs to the default it was calibrated with: never keep an old one
+    kept = {k: v for k, v in ref.calibration.items() if k != DRY_VOICE}
+    written = ref.with_calibration({**kept, **records}).save(out)
+    print(json.dumps({"out": str(written), **summary}, indent=2, default=float))
     return 0
 
 

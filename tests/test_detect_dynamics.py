@@ -296,8 +296,16 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
     assert stored.model["names"] == list(DESCRIPTORS)
     res = CliRunner().invoke(cli, [*args, "--out", str(out), "--fpr", "0.05", "--with-shimmer"])
     assert res.exit_code == 0, res.output
-    stored = Calibration.from_dict(Reference.load(out).calibration["default"])
-    assert stored.model["names"] == list(WITH_SHIMMER)
+    stored = Reference.load(out).calibration
+    assert Calibration.from_dict(stored["default"]).model["names"] == list(DESCRIPTORS)
+    assert Calibration.from_dict(stored["dry_voice"]).model["names"] == list(WITH_SHIMMER)
+    assert json.loads(res.stdout)["dry_voice"]["n_organic_files"] == 8
+    # recalibrating that reference without the option drops its dry-voice model, and says so
+    again = ["calibrate", str(table), "--reference", str(out), "--out", str(out), "--fpr", "0.05"]
+    res = CliRunner().invoke(cli, again)
+    assert res.exit_code == 0, res.output
+    assert "dry_voice calibration (voice shimmer) was removed" in res.stderr
+    assert "dry_voice" not in Reference.load(out).calibration
 
 
 def test_descriptors_of_a_recording_do_not_depend_on_the_others_in_the_table() -> None:
@@ -342,3 +350,78 @@ def test_the_shimmer_option_adds_log_shimmer_to_the_model() -> None:
         fit_thresholds(ref, corpus.drop(columns=["shimmer_local"]), descriptors=WITH_SHIMMER)
     with pytest.raises(VtractError, match="unknown descriptor"):
         fit_thresholds(ref, corpus, descriptors=("shape_spread", "pitch"))
+
+
+def test_the_dry_voice_model_decides_only_recordings_without_a_room() -> None:
+    from _detect import TableReference
+    from vtract.reverberation import DRY_DECAY_DB
+
+    corpus = labelled_corpus()
+    organic = corpus[corpus["label"] == "organic"]
+    calibration, summary = fit_thresholds(
+        TableReference(organic), corpus, target_fpr=0.05, voice_descriptors=WITH_SHIMMER
+    )
+    four = Calibration.from_dict(calibration["default"])
+    voice = Calibration.from_dict(calibration["dry_voice"])
+    assert four.model["names"] == list(DESCRIPTORS)
+    assert voice.model["names"] == list(WITH_SHIMMER)
+    assert summary["dry_voice"]["n_organic_files"] == 30
+    # the same fit as asking for the five directly (its own out-of-fold threshold)
+    five, _ = fit_thresholds(
+        TableReference(organic), corpus, target_fpr=0.05, descriptors=WITH_SHIMMER
+    )
+    assert voice.threshold == pytest.approx(Calibration.from_dict(five["default"]).threshold)
+    det = DefaultDetector(TableReference(organic, calibration))
+    fake = dynamic_features("new-fake", np.random.default_rng(7), spread=0.6, speaker="tts9")
+    desc = recording_descriptors(fake)
+
+    def statistic(cal: Calibration) -> float:
+        return float(DescriptorModel.from_dict(cal.model).statistic(desc)[0])
+
+    dry = det.decide(fake, steepest_decay_db=DRY_DECAY_DB)
+    assert set(dry.descriptors) == set(WITH_SHIMMER)
+    assert dry.statistic == pytest.approx(statistic(voice), rel=1e-12)
+    assert dry.thresholds["threshold"] == voice.threshold
+    assert dry.thresholds["dry_decay_db"] == DRY_DECAY_DB
+    assert "voice-shimmer model decided" in dry.reason
+    for decay, why in (
+        (DRY_DECAY_DB - 0.1, "below 16 dB (a room"),
+        (None, "not measured"),
+        (float("nan"), "not measured"),
+    ):
+        wet = det.decide(fake, steepest_decay_db=decay)
+        assert set(wet.descriptors) == set(DESCRIPTORS), decay
+        assert wet.statistic == pytest.approx(statistic(four), rel=1e-12)
+        assert wet.thresholds["threshold"] == four.threshold
+        assert "voice-shimmer model was not used" in wet.reason and why in wet.reason
+    # a dry recording whose shimmer was not measured falls back to the four too
+    unmeasured = det.decide(fake.drop(columns=["shimmer_local"]), steepest_decay_db=30.0)
+    assert unmeasured.verdict != "inconclusive"
+    assert set(unmeasured.descriptors) == set(DESCRIPTORS)
+    assert "shimmer could not be measured" in unmeasured.reason
+    # a calibration given to the detector replaces both of the reference's
+    given = DefaultDetector(TableReference(organic, calibration), calibration=four)
+    assert "voice-shimmer" not in given.decide(fake, steepest_decay_db=30.0).reason
+    # without a dry-voice calibration the decay changes nothing and the reason says nothing
+    plain = DefaultDetector(TableReference(organic, {"default": calibration["default"]}))
+    assert "voice-shimmer" not in plain.decide(fake, steepest_decay_db=30.0).reason
+
+
+def test_a_bad_dry_voice_calibration_is_refused() -> None:
+    from _detect import TableReference
+
+    corpus = labelled_corpus()
+    organic = corpus[corpus["label"] == "organic"]
+    ref = TableReference(organic)
+    with pytest.raises(VtractError, match="log_shimmer"):
+        fit_thresholds(ref, corpus, voice_descriptors=DESCRIPTORS)
+    with pytest.raises(VtractError, match="dynamics"):
+        fit_thresholds(ref, corpus, statistic="deviation", voice_descriptors=WITH_SHIMMER)
+    calibration, _ = fit_thresholds(ref, corpus)
+    fake = dynamic_features("f", np.random.default_rng(7), spread=0.6)
+    four_only = {**calibration, "dry_voice": calibration["default"]}
+    with pytest.raises(VtractError, match="must be a tract-dynamics model with log_shimmer"):
+        DefaultDetector(TableReference(organic, four_only)).decide(fake, steepest_decay_db=30.0)
+    broken = {**calibration, "dry_voice": {"threshold": "x"}}
+    with pytest.raises(VtractError, match="malformed dry_voice"):
+        DefaultDetector(TableReference(organic, broken)).decide(fake, steepest_decay_db=30.0)

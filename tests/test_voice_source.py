@@ -91,12 +91,19 @@ def test_the_analysis_measures_the_shimmer_only_for_a_model_that_uses_it() -> No
     x = pulse_train([0.01] * n, [0.5 if i % 2 else 0.4 for i in range(n)])[: SR // 2]
     ev = Evidence.from_array(x, SR)
 
-    def reference(names: list[str]) -> SimpleNamespace:
+    def reference(names: list[str], dry_voice: list[str] | None = None) -> SimpleNamespace:
         calibration = {"default": {"model": {"names": names}}}
+        if dry_voice is not None:
+            calibration["dry_voice"] = {"model": {"names": dry_voice}}
         return SimpleNamespace(meta={}, method="lpc", calibration=calibration)
 
     plain, settings, _ = reference_features(ev, CAT, reference(["shape_spread"]))
     assert settings["voice_source"] is False and "shimmer_local" not in plain.columns
+    # the dry-voice model of a reference calibrated with --with-shimmer needs it too
+    _, settings, _ = reference_features(
+        ev, CAT, reference(["shape_spread"], ["shape_spread", "log_shimmer"])
+    )
+    assert settings["voice_source"] is True
     voiced, settings, _ = reference_features(ev, CAT, reference(["shape_spread", "log_shimmer"]))
     assert settings["voice_source"] is True
     assert set(voiced["shimmer_local"]) == {voice_perturbation(ev.samples, ev.sr).shimmer_local}

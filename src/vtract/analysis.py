@@ -262,12 +262,22 @@ def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
 
 
 def _calibrated_descriptors(ref: Any) -> list[str]:
-    """Descriptor names of the default detector's stored model (empty without one)."""
+    """Descriptor names of the default detector's stored models (empty without one).
+
+    Both the ``"default"`` calibration's and the ``"dry_voice"`` one's
+    (:data:`vtract.detect.default.DRY_VOICE`).
+    """
+    from .detect.default import DRY_VOICE
+
     calibration = getattr(ref, "calibration", {}) or {}
-    default = calibration.get("default") if isinstance(calibration, dict) else None
-    model = default.get("model") if isinstance(default, dict) else None
-    names = model.get("names") if isinstance(model, dict) else None
-    return [str(n) for n in names] if isinstance(names, list) else []
+    names: list[str] = []
+    for key in ("default", DRY_VOICE):
+        stored = calibration.get(key) if isinstance(calibration, dict) else None
+        model = stored.get("model") if isinstance(stored, dict) else None
+        listed = model.get("names") if isinstance(model, dict) else None
+        if isinstance(listed, list):
+            names += [str(n) for n in listed if str(n) not in names]
+    return names
 
 
 def reference_features(
@@ -283,8 +293,8 @@ def reference_features(
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """Feature table of a recording measured the way ``reference`` was built.
 
-    ``voice_source`` (measure the voice shimmer too) defaults to whether the
-    reference's default-detector calibration uses ``log_shimmer``.
+    ``voice_source`` (measure the voice shimmer too) defaults to whether one
+    of the reference's default-detector calibrations uses ``log_shimmer``.
 
     Returns
     -------
@@ -319,11 +329,14 @@ def _decide(
     features: pd.DataFrame,
     flags: list[Flag],
     low_confidence: bool,
+    steepest_decay_db: float,
 ) -> Decision:
     if detector == "default":
         from .detect.default import DefaultDetector
 
-        return DefaultDetector(ref).decide(features, flags, low_confidence=low_confidence)
+        return DefaultDetector(ref).decide(
+            features, flags, low_confidence=low_confidence, steepest_decay_db=steepest_decay_db
+        )
     if detector == "paper":
         from .detect.paper import PaperDetector
 
@@ -472,7 +485,14 @@ def analyze(
             from .detect.estimates import plausibility_flags
 
             flags = plausibility_flags(features)
-        decision = _decide(detector, ref, features, flags, bool(aln.low_confidence))
+        decision = _decide(
+            detector,
+            ref,
+            features,
+            flags,
+            bool(aln.low_confidence),
+            measures["steepest_decay_db"],
+        )
         unmet = next((c for c in conditions if c.status == "not met"), None)
         if unmet is not None and decision.verdict != "inconclusive":
             decision = dataclasses.replace(

@@ -39,6 +39,7 @@ __all__ = [
     "DECAY_HOPS",
     "DECAY_HOP_SECONDS",
     "DECAY_QUANTILE",
+    "DRY_DECAY_DB",
     "MIN_DECAY_FRAMES",
     "MIN_STEEPEST_DECAY_DB",
     "steepest_decay_db",
@@ -60,6 +61,17 @@ MIN_DECAY_FRAMES = 100
 #: reverberant for a verdict: about 1 % of the corpus's clean recordings and
 #: about 80 % of their copies in a simulated room with RT60 0.3 s lie below it.
 MIN_STEEPEST_DECAY_DB = 13.0
+#: The voice-shimmer model of a reference's ``"dry_voice"`` calibration
+#: (:mod:`vtract.detect.default`) is used only on evidence whose steepest
+#: fall reaches this (dB); below it the four tract descriptors decide. A
+#: room raises the shimmer of organic speech (no way of measuring the
+#: shimmer escapes it, ``benchmarks/bench_shimmer_invariance.py``); this is
+#: the lowest gate at which the corpus's organic copies in simulated rooms
+#: (RT60 0.3 and 0.7 s) that pass it are no more often above the clean 95th
+#: percentile of the shimmer than 6 % (2 of 460 pass, none above; 4.8 % of
+#: the clean recordings fall below it; ``benchmarks/bench_dry_gate.py``,
+#: session 20).
+DRY_DECAY_DB = 16.0
 
 _DYNAMIC_RANGE_DB = 120.0  # levels more than this below the loudest frame are raised to it
 

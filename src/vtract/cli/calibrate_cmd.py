@@ -89,9 +89,10 @@ def _manifest_features(
 @click.option(
     "--with-shimmer",
     is_flag=True,
-    help="Add the voice shimmer (log_shimmer) to the tract-dynamics model: higher recall on "
-    "the benchmark, but reverberant organic recordings cross the threshold more often "
-    "(docs/DETECTION.md, session 19). Needs feature tables with shimmer_local.",
+    help="Also calibrate the dry-voice model (the four descriptors and the voice shimmer, "
+    "log_shimmer), which decides recordings that show no room; rooms raise organic "
+    "shimmer, so reverberant ones keep the four-descriptor model (docs/DETECTION.md, "
+    "session 20). Needs feature tables with shimmer_local.",
 )
 def calibrate_command(
     inputs: tuple[str, ...],
@@ -118,6 +119,7 @@ def calibrate_command(
     import pandas as pd
 
     from ..detect.calibration import Calibration
+    from ..detect.default import DRY_VOICE
     from ..detect.dynamics import DESCRIPTORS, WITH_SHIMMER
     from ..detect.fitting import fit_thresholds
     from ..features import read_features
@@ -148,7 +150,8 @@ def calibrate_command(
         target_fpr=fpr,
         use_flags=not no_flags,
         statistic=statistic,
-        descriptors=WITH_SHIMMER if with_shimmer else DESCRIPTORS,
+        descriptors=DESCRIPTORS,
+        voice_descriptors=WITH_SHIMMER if with_shimmer else None,
     )
     if summary["in_reference"]:
         click.echo(
@@ -159,6 +162,14 @@ def calibrate_command(
     default = Calibration.from_dict(calibration["default"])
     if default.target_fpr_warning is not None:
         click.echo(f"vtract: warning: {default.target_fpr_warning}", err=True)
-    written = ref.with_calibration({**ref.calibration, **calibration}).save(out)
+    # a dry-voice model belongs to the default it was calibrated with: never keep an old one
+    if DRY_VOICE in ref.calibration and DRY_VOICE not in calibration:
+        click.echo(
+            f"vtract: note: the reference's {DRY_VOICE} calibration (voice shimmer) was removed; "
+            "calibrate with --with-shimmer to make a new one",
+            err=True,
+        )
+    kept = {k: v for k, v in ref.calibration.items() if k != DRY_VOICE}
+    written = ref.with_calibration({**kept, **calibration}).save(out)
     summary.update(out=str(written), skipped=len(problems))
     click.echo(json.dumps(summary, sort_keys=True, default=float))

@@ -11,8 +11,9 @@ of two, chosen by the calibration stored with the reference
 ``"dynamics"`` (the shipped calibration)
     The descriptor model of :mod:`vtract.detect.dynamics` applied to the
     recording's tract dynamics (shape spread and jitter, length and F1
-    spread); in calibrations made with ``--with-shimmer`` also its
-    voice-source shimmer (:mod:`vtract.voice_source`; not the shipped one). Trained by :func:`vtract.detect.fitting.fit_thresholds` /
+    spread; with ``descriptors=WITH_SHIMMER`` also the voice shimmer, for
+    research: see the dry-voice model below). Trained by
+    :func:`vtract.detect.fitting.fit_thresholds` /
     ``vtract calibrate``: discriminative when labelled fakes are given, a
     one-class (organic-only) Mahalanobis distance otherwise. The per-bigram
     ``score`` is then the bigram's *atypicality* against the organic
@@ -32,6 +33,19 @@ of two, chosen by the calibration stored with the reference
     of the organic calibration recordings. On the benchmark corpus this
     statistic is *lower* for synthetic speech than for unseen organic
     speakers (AUC below 0.5, ``docs/DETECTION.md``).
+
+**The dry-voice model.** A reference calibrated with ``--with-shimmer``
+(:func:`~vtract.detect.fitting.fit_thresholds` with ``voice_descriptors``)
+holds a second calibration, ``"dry_voice"`` (:data:`DRY_VOICE`): a
+dynamics model of the four descriptors *and* the recording's voice-source
+shimmer (:mod:`vtract.voice_source`), with its own threshold. A room raises
+the shimmer of organic speech, so that model decides only when the
+evidence shows no room - its steepest level decay
+(:func:`vtract.reverberation.steepest_decay_db`, passed to
+:meth:`DefaultDetector.decide`) reaches
+:data:`~vtract.reverberation.DRY_DECAY_DB` - and its shimmer is defined;
+otherwise the default calibration decides. The reason says which and why
+(``docs/DETECTION.md``, "Session 20").
 
 :class:`~vtract.detect.calibration.Calibration` turns the statistic into a
 score in [0, 1] (0.5 at the threshold set for the target false-positive
@@ -61,6 +75,7 @@ import pandas as pd
 
 from ..errors import VtractError
 from ..report import Flag
+from ..reverberation import DRY_DECAY_DB
 from ..voice_source import MIN_PERIODS
 from .calibration import Calibration, CalibrationError
 from .decision import Decision
@@ -68,6 +83,7 @@ from .deviation import ReferenceLike, bigram_deviations, row_deviations
 from .dynamics import DescriptorModel, recording_descriptors
 
 __all__ = [
+    "DRY_VOICE",
     "FLAG_BASELINE_QUANTILE",
     "FLAG_WEIGHT",
     "LOW_CONFIDENCE_MARGIN",
@@ -82,6 +98,9 @@ __all__ = [
     "file_statistics",
 ]
 
+#: Key of the optional second calibration of a reference: the model with the
+#: voice shimmer, used only on recordings without a room (module docstring).
+DRY_VOICE = "dry_voice"
 #: Fewest bigram occurrences for a verdict.
 MIN_BIGRAMS = 5
 #: Fewest bigram occurrences for a verdict when phones were recognised, not aligned to a transcript.
@@ -233,11 +252,61 @@ class DefaultDetector:
         if cal.statistic != "dynamics":
             dev, flagged = _components(big, share, rec_level)
             return combine(dev, flagged, cal.flag_baseline), big, {}
-        model = DescriptorModel.from_dict(cal.model)
-        desc = recording_descriptors(features.drop(columns=["file"], errors="ignore"))
-        values = {n: float(desc[n].iloc[0]) if len(desc) else math.nan for n in model.names}
-        stat = float(model.statistic(values)[0])  # nan when a descriptor is undefined
+        stat, values = _dynamics_statistic(cal, features)
         return stat, big, values
+
+    def resolved_voice_calibration(self) -> Calibration | None:
+        """The reference's ``"dry_voice"`` calibration, or ``None`` (module docstring).
+
+        Only with the reference's own calibration: a ``calibration`` given to
+        the detector replaces both.
+        """
+        if self.calibration is not None:
+            return None
+        stored = getattr(self.reference, "calibration", None) or {}
+        if not (isinstance(stored, Mapping) and DRY_VOICE in stored):
+            return None
+        try:
+            cal = Calibration.from_dict(dict(stored[DRY_VOICE]))
+        except CalibrationError as exc:
+            raise VtractError(
+                f"reference carries a malformed {DRY_VOICE} calibration: {exc}"
+            ) from None
+        if cal.statistic != "dynamics" or "log_shimmer" not in cal.model.get("names", ()):
+            raise VtractError(
+                f"the reference's {DRY_VOICE} calibration must be a tract-dynamics model with "
+                "log_shimmer"
+            )
+        return cal
+
+    def _route(
+        self, cal: Calibration, features: pd.DataFrame, steepest_decay_db: float | None
+    ) -> tuple[Calibration, str]:
+        """The calibration that decides this recording, and why (``""`` without a choice)."""
+        voice = self.resolved_voice_calibration()
+        if voice is None:
+            return cal, ""
+        if steepest_decay_db is None or not math.isfinite(steepest_decay_db):
+            return cal, (
+                "the voice-shimmer model was not used: the level decay that shows a room was "
+                "not measured"
+            )
+        if steepest_decay_db < DRY_DECAY_DB:
+            return cal, (
+                f"the voice-shimmer model was not used: the steepest level decay "
+                f"{steepest_decay_db:.1f} dB is below {DRY_DECAY_DB:g} dB (a room, which raises "
+                "the shimmer of organic speech)"
+            )
+        stat, _ = _dynamics_statistic(voice, features)
+        if not math.isfinite(stat):
+            return cal, (
+                "the voice-shimmer model was not used: its shimmer could not be measured "
+                f"(fewer than {MIN_PERIODS} glottal periods, or no shimmer_local column)"
+            )
+        return voice, (
+            f"the voice-shimmer model decided: the steepest level decay {steepest_decay_db:.1f} dB "
+            f"reaches {DRY_DECAY_DB:g} dB (no room)"
+        )
 
     def decide(
         self,
@@ -245,6 +314,7 @@ class DefaultDetector:
         flags: Iterable[Flag] = (),
         *,
         low_confidence: bool = False,
+        steepest_decay_db: float | None = None,
     ) -> Decision:
         """Score one recording's features and give a verdict.
 
@@ -256,8 +326,15 @@ class DefaultDetector:
             Its plausibility flags.
         low_confidence : bool
             True when the alignment was recognised without a transcript.
+        steepest_decay_db : float, optional
+            :func:`vtract.reverberation.steepest_decay_db` of the evidence.
+            With a reference holding a ``"dry_voice"`` calibration, that
+            model decides when this reaches
+            :data:`~vtract.reverberation.DRY_DECAY_DB` and the shimmer is
+            defined; otherwise (and when not given) the default calibration.
         """
         cal, warnings = self.resolved_calibration()
+        cal, route = self._route(cal, features, steepest_decay_db)
         stat, big, descriptors = self._evaluate(cal, features, flags)
         n = len(big)
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
@@ -280,6 +357,8 @@ class DefaultDetector:
             "min_reference_weight": float(self.min_reference_weight),
             "low_confidence_margin": LOW_CONFIDENCE_MARGIN,
         }
+        if route:
+            thresholds["dry_decay_db"] = DRY_DECAY_DB
         ranges = cal.model.get("info", {}).get("organic_quantiles", {})
 
         def decision(verdict: str, score: float | None, reason: str) -> Decision:
@@ -339,12 +418,22 @@ class DefaultDetector:
                 f"threshold {cal.threshold:.3f} ({cal.method}); {n} bigram occurrences, most "
                 f"atypical against the organic reference: {', '.join(worst)}"
             )
+            if route:
+                reason += f"; {route}"
         else:
             reason = (
                 f"statistic {stat:.3f} is {side} the threshold {cal.threshold:.3f} "
                 f"({cal.method}); {n} bigram occurrences, most deviant: {', '.join(worst)}"
             )
         return decision(verdict, score, reason)
+
+
+def _dynamics_statistic(cal: Calibration, features: pd.DataFrame) -> tuple[float, dict[str, float]]:
+    """The descriptor model's statistic of one recording (``nan`` if a descriptor is undefined)."""
+    model = DescriptorModel.from_dict(cal.model)
+    desc = recording_descriptors(features.drop(columns=["file"], errors="ignore"))
+    values = {n: float(desc[n].iloc[0]) if len(desc) else math.nan for n in model.names}
+    return float(model.statistic(values)[0]), values
 
 
 def _calibration_warnings(cal: Calibration) -> list[str]:

@@ -36,7 +36,13 @@ import pandas as pd
 from ..errors import VtractError
 from ..report import Flag
 from .calibration import Calibration, calibrate
-from .default import FLAG_BASELINE_QUANTILE, MIN_BIGRAMS, combine, file_statistics
+from .default import (
+    DRY_VOICE,
+    FLAG_BASELINE_QUANTILE,
+    MIN_BIGRAMS,
+    combine,
+    file_statistics,
+)
 from .deviation import ReferenceLike
 from .dynamics import (
     DESCRIPTORS,
@@ -70,6 +76,7 @@ def fit_thresholds(
     use_flags: bool = True,
     statistic: str = "dynamics",
     descriptors: Sequence[str] = DESCRIPTORS,
+    voice_descriptors: Sequence[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Thresholds for both detectors from a labelled multi-file feature table.
 
@@ -90,13 +97,23 @@ def fit_thresholds(
         Which default-detector statistic to calibrate (module docstring).
     descriptors : sequence of str, default :data:`~vtract.detect.dynamics.DESCRIPTORS`
         Descriptors of the ``"dynamics"`` model (:func:`dynamics_calibration`'s
-        ``names``; :data:`~vtract.detect.dynamics.WITH_SHIMMER` adds the voice shimmer).
+        ``names``; :data:`~vtract.detect.dynamics.WITH_SHIMMER` adds the voice
+        shimmer for every recording, a research option: rooms raise it).
+    voice_descriptors : sequence of str, optional
+        Also fit the ``"dry_voice"`` calibration
+        (:data:`~vtract.detect.default.DRY_VOICE`) on these descriptors, which
+        must include ``log_shimmer`` (``vtract calibrate --with-shimmer``
+        passes :data:`~vtract.detect.dynamics.WITH_SHIMMER`): the model the
+        default detector uses on recordings without a room
+        (:mod:`vtract.detect.default`). Needs ``statistic="dynamics"`` and
+        feature tables with ``shimmer_local``.
 
     Returns
     -------
     calibration : dict
         ``{"default": ..., "paper": ...}`` to pass to
-        ``Reference.with_calibration`` (``"paper"`` only with fakes).
+        ``Reference.with_calibration`` (``"paper"`` only with fakes;
+        ``"dry_voice"`` with ``voice_descriptors``).
     summary : dict
         Counts, statistics per file, and the measured figures.
     """
@@ -115,6 +132,13 @@ def fit_thresholds(
         )
     if statistic not in ("dynamics", "deviation"):
         raise VtractError(f"statistic must be 'dynamics' or 'deviation', got {statistic!r}")
+    if voice_descriptors is not None and (
+        statistic != "dynamics" or "log_shimmer" not in voice_descriptors
+    ):
+        raise VtractError(
+            "the dry-voice calibration is a tract-dynamics model with log_shimmer: give "
+            "statistic='dynamics' and voice descriptors that include log_shimmer"
+        )
     flags = flags_by_file(features) if use_flags and statistic == "deviation" else None
     stats = file_statistics(features, reference, flags)
     stats = stats[np.isfinite(stats["statistic"])]
@@ -139,6 +163,16 @@ def fit_thresholds(
         "default": cal.to_dict(),
         "in_reference": _in_reference(reference, org),
     }
+    if voice_descriptors is not None:
+        voice, v_org, v_syn = dynamics_calibration(
+            features, stats, target_fpr=target_fpr, names=voice_descriptors
+        )
+        result[DRY_VOICE] = voice.to_dict()
+        summary[DRY_VOICE] = {
+            **voice.to_dict(),
+            "n_organic_files": int(v_org.size),
+            "n_synthetic_files": int(v_syn.size),
+        }
     if len(syn):
         ranges = reference_ranges(reference, features)
         paper = PaperDetector.fit(org, syn, ranges=ranges)
