@@ -80,7 +80,7 @@ import io
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -375,29 +375,42 @@ def conditions() -> dict[str, Callable[[np.ndarray, int, Alignment, Item], np.nd
     return c
 
 
-def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list[dict[str, Any]]:
-    """Statistic, descriptors and band-limit measures of one recording, original and degraded."""
+def degraded_copies(
+    item: Item, names: Sequence[str]
+) -> Iterator[tuple[str, np.ndarray, int, Alignment]]:
+    """``(kind, samples, sr, alignment)``: the recording at the analysis rate, then each condition.
+
+    The first ``kind`` is ``"original"``; nothing is yielded when the
+    recording has no cached alignment.
+    """
     ev = vtract.load(item.path, sr=ANALYSIS_RATE)
     aln = cached_alignment(item, ev)
     if aln is None:
-        return []
+        return
     x = np.asarray(ev.samples, dtype=np.float64)
     every = conditions()
+    yield "original", x, ev.sr, aln
+    for kind in names:
+        yield kind, every[kind](x, ev.sr, aln, item), ev.sr, aln
+
+
+def copy_features(
+    item: Item, kind: str, samples: np.ndarray, sr: int, alignment: Alignment
+) -> pd.DataFrame:
+    """Feature table of one copy: the cached one of the original, else measured on ``samples``."""
+    if kind == "original":
+        return cached_features(item, SETTINGS)
+    copy = Evidence.from_array(np.ascontiguousarray(samples, dtype=np.float32), sr)
+    return item_features(item, copy, alignment, SETTINGS)
+
+
+def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list[dict[str, Any]]:
+    """Statistic, descriptors and band-limit measures of one recording, original and degraded."""
     rows = []
-    for kind in ["original", *names]:
-        if kind == "original":
-            samples, table = x, cached_features(item, SETTINGS)
-        else:
-            samples = every[kind](x, ev.sr, aln, item)
-            copy = Evidence.from_array(np.ascontiguousarray(samples, dtype=np.float32), ev.sr)
-            table = item_features(item, copy, aln, SETTINGS)
+    for kind, samples, sr, aln in degraded_copies(item, names):
+        table = copy_features(item, kind, samples, sr, aln)
         row = scored_row(
-            item,
-            kind,
-            table,
-            model,
-            aln.low_confidence,
-            **signal_measures(samples, ev.sr),
+            item, kind, table, model, aln.low_confidence, **signal_measures(samples, sr)
         )
         if row is not None:
             rows.append(row)

@@ -48,6 +48,7 @@ Usage: ``python benchmarks/bench_dry_gate.py [--jobs 2] [--degradations
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -62,14 +63,11 @@ import vtract
 from _detection_corpus import (
     SHARED,
     Item,
-    cached_alignment,
-    cached_features,
     corpus_items,
-    item_features,
 )
 from _harness import write_result
 from bench_band_limited import ANALYSIS_RATE
-from bench_degradations import _gates, conditions
+from bench_degradations import _gates, conditions, copy_features, degraded_copies
 from bench_descriptor_selection import Corpus, balanced_logistic, counted_recordings
 from bench_detection import SETTINGS, load_features
 from vtract.detect.calibration import Calibration, roc_auc, threshold_at_fpr
@@ -80,7 +78,6 @@ from vtract.detect.dynamics import (
     DescriptorModel,
     recording_descriptors,
 )
-from vtract.evidence import Evidence
 from vtract.reverberation import steepest_decay_db
 from vtract.verdict_conditions import signal_measures
 from vtract.voice_source import voice_perturbation
@@ -100,24 +97,15 @@ MAX_ROOM_SHARE = 0.06
 
 def room_rows(item: Item) -> list[dict[str, Any]]:
     """Decay and shimmer of one organic recording, clean and in the two rooms."""
-    ev = vtract.load(item.path, sr=ANALYSIS_RATE)
-    alignment = cached_alignment(item, ev)
-    if alignment is None:
-        return []
-    x = np.asarray(ev.samples, dtype=np.float64)
-    degrade = conditions()
-    rows = []
-    for kind in ("original", *ROOMS):
-        y = x if kind == "original" else degrade[kind](x, ev.sr, alignment, item)
-        rows.append(
-            {
-                "file": item.path.name,
-                "kind": kind,
-                "decay_db": steepest_decay_db(y, ev.sr),
-                "shimmer": voice_perturbation(y, ev.sr).shimmer_local,
-            }
-        )
-    return rows
+    return [
+        {
+            "file": item.path.name,
+            "kind": kind,
+            "decay_db": steepest_decay_db(y, sr),
+            "shimmer": voice_perturbation(y, sr).shimmer_local,
+        }
+        for kind, y, sr, _ in degraded_copies(item, ROOMS)
+    ]
 
 
 def choose_gate(rows: pd.DataFrame) -> dict[str, Any]:
@@ -251,6 +239,7 @@ def logo_part(jobs: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- degradations
 
 
+@functools.cache
 def _models(shimmer_reference: Path) -> tuple[Calibration, Calibration]:
     four = Calibration.from_dict(vtract.default_reference().calibration["default"])
     five = Calibration.from_dict(vtract.Reference.load(shimmer_reference).calibration["default"])
@@ -263,21 +252,10 @@ def degraded_rows(item: Item, shimmer_reference: Path) -> list[dict[str, Any]]:
     """Both statistics and the signal measures of one recording, clean and degraded."""
     four, five = _models(shimmer_reference)
     m4, m5 = DescriptorModel.from_dict(four.model), DescriptorModel.from_dict(five.model)
-    ev = vtract.load(item.path, sr=ANALYSIS_RATE)
-    alignment = cached_alignment(item, ev)
-    if alignment is None:
-        return []
-    x = np.asarray(ev.samples, dtype=np.float64)
-    degrade = conditions()
-    need = MIN_BIGRAMS_LOW_CONFIDENCE if alignment.low_confidence else MIN_BIGRAMS
     rows = []
-    for kind in ["original", *degrade]:
-        if kind == "original":
-            samples, table = x, cached_features(item, SETTINGS)
-        else:
-            samples = degrade[kind](x, ev.sr, alignment, item)
-            copy = Evidence.from_array(np.ascontiguousarray(samples, dtype=np.float32), ev.sr)
-            table = item_features(item, copy, alignment, SETTINGS)
+    for kind, samples, sr, alignment in degraded_copies(item, list(conditions())):
+        table = copy_features(item, kind, samples, sr, alignment)
+        need = MIN_BIGRAMS_LOW_CONFIDENCE if alignment.low_confidence else MIN_BIGRAMS
         if table.empty or table["boundary_s"].nunique() < need:
             continue
         d = recording_descriptors(table.assign(file=item.key))
@@ -288,7 +266,7 @@ def degraded_rows(item: Item, shimmer_reference: Path) -> list[dict[str, Any]]:
                 "file": item.key,
                 "label": item.label,
                 "kind": kind,
-                **signal_measures(samples, ev.sr),
+                **signal_measures(samples, sr),
                 "stat4": float(m4.statistic(d)[0]),
                 "stat5": float(m5.statistic(d)[0]),
             }

@@ -62,11 +62,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import vtract
-from _detection_corpus import SHARED, Item, cached_alignment, corpus_items
+from _detection_corpus import SHARED, Item, corpus_items
 from _harness import write_result
-from bench_band_limited import ANALYSIS_RATE
-from bench_degradations import conditions
+from bench_degradations import degraded_copies
 from vtract.alignment.labels import CLASS_VOWEL, phone_class
 from vtract.alignment.model import Alignment
 from vtract.voice_source import (
@@ -177,17 +175,10 @@ def shimmer_measures(samples: np.ndarray, sr: float, alignment: Alignment) -> di
 
 def recording_rows(item: Item) -> list[dict[str, Any]]:
     """The measures of one recording, clean and under every condition."""
-    ev = vtract.load(item.path, sr=ANALYSIS_RATE)
-    alignment = cached_alignment(item, ev)
-    if alignment is None:
-        return []
-    x = np.asarray(ev.samples, dtype=np.float64)
-    degrade = conditions()
-    rows = []
-    for kind in ("original", *CONDITIONS):
-        y = x if kind == "original" else degrade[kind](x, ev.sr, alignment, item)
-        rows.append({"file": item.path.name, "kind": kind, **shimmer_measures(y, ev.sr, alignment)})
-    return rows
+    return [
+        {"file": item.path.name, "kind": kind, **shimmer_measures(y, sr, alignment)}
+        for kind, y, sr, alignment in degraded_copies(item, CONDITIONS)
+    ]
 
 
 def summarise(rows: pd.DataFrame) -> dict[str, Any]:
