@@ -31,9 +31,10 @@ numbers (``docs/DETECTION.md``, "Session 20"):
     four's). Also the pooled out-of-fold false-positive rate and recall at
     the 1 % threshold, and false positives among the organic/mfa voices.
 ``degradations`` (``--degradations``; organic recordings, slow)
-    the gated detector made of two stored calibrations - the shipped
-    four-descriptor one and a shimmer one (``--shimmer-reference``, made by
-    ``scripts/calibrate_default_reference.py --with-shimmer --out PATH``) -
+    the gated detector made of the two calibrations of a reference made by
+    ``scripts/calibrate_default_reference.py --with-shimmer --out PATH``
+    (``--dry-voice-reference``; its ``"default"`` is the shipped
+    four-descriptor calibration, its ``"dry_voice"`` the shimmer model) -
     on every organic recording clean and under each condition of
     ``bench_degradations.py``: the share above the chosen calibration's
     threshold (the criterion: at most 1 point above clean), and what
@@ -42,7 +43,7 @@ numbers (``docs/DETECTION.md``, "Session 20"):
 Printed and written to ``results/dry_gate.json``.
 
 Usage: ``python benchmarks/bench_dry_gate.py [--jobs 2] [--degradations
---shimmer-reference PATH] [--rows-dir DIR | --from-rows-dir DIR]``
+--dry-voice-reference PATH] [--rows-dir DIR | --from-rows-dir DIR]``
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ from bench_degradations import _gates, conditions, copy_features, degraded_copie
 from bench_descriptor_selection import Corpus, balanced_logistic, counted_recordings
 from bench_detection import SETTINGS, load_features
 from vtract.detect.calibration import Calibration, roc_auc, threshold_at_fpr
-from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
+from vtract.detect.default import DRY_VOICE, MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import (
     DESCRIPTORS,
     WITH_SHIMMER,
@@ -240,17 +241,24 @@ def logo_part(jobs: int) -> dict[str, Any]:
 
 
 @functools.cache
-def _models(shimmer_reference: Path) -> tuple[Calibration, Calibration]:
-    four = Calibration.from_dict(vtract.default_reference().calibration["default"])
-    five = Calibration.from_dict(vtract.Reference.load(shimmer_reference).calibration["default"])
-    if list(five.model.get("names", [])) != list(WITH_SHIMMER):
-        raise SystemExit(f"{shimmer_reference} is not calibrated on {list(WITH_SHIMMER)}")
+def _models(reference: Path) -> tuple[Calibration, Calibration]:
+    """The ``"default"`` (four descriptors) and ``"dry_voice"`` calibrations of ``reference``."""
+    stored = vtract.Reference.load(reference).calibration
+    if DRY_VOICE not in stored:
+        raise SystemExit(
+            f"{reference} has no {DRY_VOICE} calibration; make one with "
+            "scripts/calibrate_default_reference.py --with-shimmer --out PATH"
+        )
+    four = Calibration.from_dict(stored["default"])
+    five = Calibration.from_dict(stored[DRY_VOICE])
+    if list(four.model.get("names", [])) != list(DESCRIPTORS):
+        raise SystemExit(f"{reference}'s default calibration is not the four descriptors")
     return four, five
 
 
-def degraded_rows(item: Item, shimmer_reference: Path) -> list[dict[str, Any]]:
+def degraded_rows(item: Item, reference: Path) -> list[dict[str, Any]]:
     """Both statistics and the signal measures of one recording, clean and degraded."""
-    four, five = _models(shimmer_reference)
+    four, five = _models(reference)
     m4, m5 = DescriptorModel.from_dict(four.model), DescriptorModel.from_dict(five.model)
     rows = []
     for kind, samples, sr, alignment in degraded_copies(item, list(conditions())):
@@ -328,15 +336,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=1, help="recordings processed in parallel")
     ap.add_argument("--degradations", action="store_true", help="also run the slow third part")
-    ap.add_argument("--shimmer-reference", type=Path, default=None)
+    ap.add_argument(
+        "--dry-voice-reference",
+        type=Path,
+        default=None,
+        help="reference with a dry_voice calibration (for --degradations)",
+    )
     ap.add_argument("--rows-dir", type=Path, default=None, help="keep per-recording rows here")
     ap.add_argument("--from-rows-dir", type=Path, default=None, help="reuse rows kept there")
     ap.add_argument("--no-json", action="store_true")
     args = ap.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"shared data not found at {SHARED} (set VTRACT_SHARED_DATA)")
-    if args.degradations and args.shimmer_reference is None:
-        ap.error("--degradations needs --shimmer-reference")
+    if args.degradations and args.dry_voice_reference is None:
+        ap.error("--degradations needs --dry-voice-reference")
     from joblib import Parallel, delayed
 
     t0 = time.time()
@@ -362,8 +375,8 @@ def main() -> None:
         print("WARNING: the parts below use DRY_DECAY_DB, not the gate chosen here", flush=True)
     figures["logo"] = logo_part(args.jobs)
     if args.degradations:
-        four, five = _models(args.shimmer_reference)
-        rows = part_rows("degradations", degraded_rows, args.shimmer_reference)
+        four, five = _models(args.dry_voice_reference)
+        rows = part_rows("degradations", degraded_rows, args.dry_voice_reference)
         figures["degradations"] = summarise_degradations(rows, four, five)
     figures["seconds"] = round(time.time() - t0, 1)
     params = {
@@ -371,9 +384,9 @@ def main() -> None:
         "dry_decay_db": DRY_DECAY_DB,
         "gate_grid": list(GATE_GRID),
         "max_room_share": MAX_ROOM_SHARE,
-        "shimmer_reference": None
-        if args.shimmer_reference is None
-        else str(args.shimmer_reference),
+        "dry_voice_reference": (
+            None if args.dry_voice_reference is None else str(args.dry_voice_reference)
+        ),
         "from_rows_dir": None if args.from_rows_dir is None else str(args.from_rows_dir),
     }
     if args.no_json:
