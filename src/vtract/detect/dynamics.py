@@ -29,8 +29,10 @@ not use:
     peak amplitudes of consecutive glottal periods are. Not a tract
     measure. With it the leave-one-generator-out AUC rises from 0.885 to
     0.934, but reverberation pushes organic recordings over the threshold,
-    so it is an option (``dynamics_calibration(names=WITH_SHIMMER)``), not
-    the default (``docs/DETECTION.md``, session 19). Undefined (``nan``)
+    so it is not in the default model; ``vtract calibrate --with-shimmer``
+    adds it in a second, *dry-voice* model used only on recordings without
+    a room (:mod:`vtract.detect.default`, ``docs/DETECTION.md``, sessions
+    19 and 20). Undefined (``nan``)
     for tables without the column (made without
     ``extract_features(..., voice_source=True)``) or with too few glottal
     periods.
