@@ -333,8 +333,10 @@ class DefaultDetector:
             :data:`~vtract.reverberation.DRY_DECAY_DB` and the shimmer is
             defined; otherwise (and when not given) the default calibration.
         """
-        cal, warnings = self.resolved_calibration()
-        cal, route = self._route(cal, features, steepest_decay_db)
+        default, warnings = self.resolved_calibration()
+        cal, route = self._route(default, features, steepest_decay_db)
+        if cal is not default:
+            warnings = _calibration_warnings(cal)
         stat, big, descriptors = self._evaluate(cal, features, flags)
         n = len(big)
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
