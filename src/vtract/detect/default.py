@@ -211,20 +211,24 @@ class DefaultDetector:
         """The calibration in use and warnings about it."""
         if self.calibration is not None:
             return self.calibration, _calibration_warnings(self.calibration)
-        stored = getattr(self.reference, "calibration", None) or {}
-        if isinstance(stored, Mapping) and "default" in stored:
-            try:
-                cal = Calibration.from_dict(dict(stored["default"]))
-            except CalibrationError as exc:
-                raise VtractError(
-                    f"reference carries a malformed default calibration: {exc}"
-                ) from None
+        cal = self._stored_calibration("default")
+        if cal is not None:
             return cal, _calibration_warnings(cal)
         return PRIOR_CALIBRATION, [
             "the reference carries no calibration (run `vtract calibrate`); the score uses the "
             f"uncalibrated prior mapping (threshold {PRIOR_CALIBRATION.threshold:g}) and its "
             "false-positive rate is unknown"
         ]
+
+    def _stored_calibration(self, key: str) -> Calibration | None:
+        """The reference's calibration stored under ``key`` (``None`` when it has none)."""
+        stored = getattr(self.reference, "calibration", None) or {}
+        if not (isinstance(stored, Mapping) and key in stored):
+            return None
+        try:
+            return Calibration.from_dict(dict(stored[key]))
+        except CalibrationError as exc:
+            raise VtractError(f"reference carries a malformed {key} calibration: {exc}") from None
 
     def evaluate(
         self, features: pd.DataFrame, flags: Iterable[Flag] = ()
@@ -243,8 +247,17 @@ class DefaultDetector:
         return stat, big
 
     def _evaluate(
-        self, cal: Calibration, features: pd.DataFrame, flags: Iterable[Flag]
+        self,
+        cal: Calibration,
+        features: pd.DataFrame,
+        flags: Iterable[Flag],
+        dynamics: tuple[float, dict[str, float]] | None = None,
     ) -> tuple[float, pd.DataFrame, dict[str, float]]:
+        """Statistic, per-occurrence evidence and descriptor values under ``cal``.
+
+        ``dynamics`` is ``cal``'s :func:`_dynamics_statistic` when the caller
+        has it already.
+        """
         rows = row_deviations(features, self.reference)
         big = bigram_deviations(rows)
         share, codes, rec_level = _flag_shares(big, list(flags))
@@ -252,7 +265,7 @@ class DefaultDetector:
         if cal.statistic != "dynamics":
             dev, flagged = _components(big, share, rec_level)
             return combine(dev, flagged, cal.flag_baseline), big, {}
-        stat, values = _dynamics_statistic(cal, features)
+        stat, values = dynamics if dynamics is not None else _dynamics_statistic(cal, features)
         return stat, big, values
 
     def resolved_voice_calibration(self) -> Calibration | None:
@@ -263,15 +276,9 @@ class DefaultDetector:
         """
         if self.calibration is not None:
             return None
-        stored = getattr(self.reference, "calibration", None) or {}
-        if not (isinstance(stored, Mapping) and DRY_VOICE in stored):
+        cal = self._stored_calibration(DRY_VOICE)
+        if cal is None:
             return None
-        try:
-            cal = Calibration.from_dict(dict(stored[DRY_VOICE]))
-        except CalibrationError as exc:
-            raise VtractError(
-                f"reference carries a malformed {DRY_VOICE} calibration: {exc}"
-            ) from None
         if cal.statistic != "dynamics" or "log_shimmer" not in cal.model.get("names", ()):
             raise VtractError(
                 f"the reference's {DRY_VOICE} calibration must be a tract-dynamics model with "
@@ -281,32 +288,33 @@ class DefaultDetector:
 
     def _route(
         self, cal: Calibration, features: pd.DataFrame, steepest_decay_db: float | None
-    ) -> tuple[Calibration, str]:
-        """The calibration that decides this recording, and why (``""`` without a choice)."""
+    ) -> tuple[Calibration, str, tuple[float, dict[str, float]] | None]:
+        """The calibration that decides this recording, why (``""`` without a choice),
+        and the dry-voice model's statistic and descriptors when it decides."""
         voice = self.resolved_voice_calibration()
         if voice is None:
-            return cal, ""
+            return cal, "", None
+        not_used = "the voice-shimmer model was not used: "
         if steepest_decay_db is None or not math.isfinite(steepest_decay_db):
-            return cal, (
-                "the voice-shimmer model was not used: the level decay that shows a room was "
-                "not measured"
-            )
+            return cal, not_used + "the level decay that shows a room was not measured", None
         if steepest_decay_db < DRY_DECAY_DB:
-            return cal, (
-                f"the voice-shimmer model was not used: the steepest level decay "
-                f"{steepest_decay_db:.1f} dB is below {DRY_DECAY_DB:g} dB (a room, which raises "
-                "the shimmer of organic speech)"
+            room = (
+                f"the steepest level decay {steepest_decay_db:.1f} dB is below "
+                f"{DRY_DECAY_DB:g} dB (a room, which raises the shimmer of organic speech)"
             )
-        stat, _ = _dynamics_statistic(voice, features)
-        if not math.isfinite(stat):
-            return cal, (
-                "the voice-shimmer model was not used: its shimmer could not be measured "
+            return cal, not_used + room, None
+        dynamics = _dynamics_statistic(voice, features)
+        if not math.isfinite(dynamics[0]):
+            unmeasured = (
+                "its shimmer could not be measured "
                 f"(fewer than {MIN_PERIODS} glottal periods, or no shimmer_local column)"
             )
-        return voice, (
-            f"the voice-shimmer model decided: the steepest level decay {steepest_decay_db:.1f} dB "
-            f"reaches {DRY_DECAY_DB:g} dB (no room)"
+            return cal, not_used + unmeasured, None
+        dry = (
+            f"the voice-shimmer model decided: the steepest level decay "
+            f"{steepest_decay_db:.1f} dB reaches {DRY_DECAY_DB:g} dB (no room)"
         )
+        return voice, dry, dynamics
 
     def decide(
         self,
@@ -334,10 +342,10 @@ class DefaultDetector:
             defined; otherwise (and when not given) the default calibration.
         """
         default, warnings = self.resolved_calibration()
-        cal, route = self._route(default, features, steepest_decay_db)
+        cal, route, dynamics = self._route(default, features, steepest_decay_db)
         if cal is not default:
             warnings = _calibration_warnings(cal)
-        stat, big, descriptors = self._evaluate(cal, features, flags)
+        stat, big, descriptors = self._evaluate(cal, features, flags, dynamics)
         n = len(big)
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
         per_bigram = (
