@@ -57,7 +57,11 @@ from vtract.detect.dynamics import (  # noqa: E402
     WITH_SHIMMER,
     recording_descriptors,
 )
-from vtract.detect.fitting import dynamics_calibration, flags_by_file  # noqa: E402
+from vtract.detect.fitting import (  # noqa: E402
+    dynamics_calibration,
+    flags_by_file,
+    merged_calibrations,
+)
 from vtract.features import DETECTION_METHOD  # noqa: E402
 from vtract.provenance import file_sha256, provenance  # noqa: E402
 from vtract.reference import Reference, default_reference_path  # noqa: E402
@@ -168,9 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             "organic_median": cal.metrics.get("organic_median"),
         }
     out = args.out or args.reference
-    # a dry-voice model belongs to the default it was calibrated with: never keep an old one
-    kept = {k: v for k, v in ref.calibration.items() if k != DRY_VOICE}
-    written = ref.with_calibration({**kept, **records}).save(out)
+    merged, _ = merged_calibrations(ref.calibration, records)
+    written = ref.with_calibration(merged).save(out)
     print(json.dumps({"out": str(written), **summary}, indent=2, default=float))
     return 0
 

@@ -121,7 +121,7 @@ def calibrate_command(
     from ..detect.calibration import Calibration
     from ..detect.default import DRY_VOICE
     from ..detect.dynamics import DESCRIPTORS, WITH_SHIMMER
-    from ..detect.fitting import fit_thresholds
+    from ..detect.fitting import fit_thresholds, merged_calibrations
     from ..features import read_features
     from ..reference import Reference, default_reference
 
@@ -162,14 +162,13 @@ def calibrate_command(
     default = Calibration.from_dict(calibration["default"])
     if default.target_fpr_warning is not None:
         click.echo(f"vtract: warning: {default.target_fpr_warning}", err=True)
-    # a dry-voice model belongs to the default it was calibrated with: never keep an old one
-    if DRY_VOICE in ref.calibration and DRY_VOICE not in calibration:
+    merged, dropped_dry_voice = merged_calibrations(ref.calibration, calibration)
+    if dropped_dry_voice:
         click.echo(
             f"vtract: note: the reference's {DRY_VOICE} calibration (voice shimmer) was removed; "
             "calibrate with --with-shimmer to make a new one",
             err=True,
         )
-    kept = {k: v for k, v in ref.calibration.items() if k != DRY_VOICE}
-    written = ref.with_calibration({**kept, **calibration}).save(out)
+    written = ref.with_calibration(merged).save(out)
     summary.update(out=str(written), skipped=len(problems))
     click.echo(json.dumps(summary, sort_keys=True, default=float))

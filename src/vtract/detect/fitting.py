@@ -26,7 +26,7 @@ reported (``in_reference``) and should be held out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -55,7 +55,13 @@ from .dynamics import (
 from .estimates import plausibility_flags
 from .paper import PaperDetector, reference_ranges
 
-__all__ = ["CROSS_FIT_FOLDS", "dynamics_calibration", "fit_thresholds", "flags_by_file"]
+__all__ = [
+    "CROSS_FIT_FOLDS",
+    "dynamics_calibration",
+    "fit_thresholds",
+    "flags_by_file",
+    "merged_calibrations",
+]
 
 #: Folds (grouped by speaker) for the out-of-fold organic statistics behind a threshold.
 CROSS_FIT_FOLDS = 5
@@ -183,6 +189,27 @@ def fit_thresholds(
             "notes": list(paper.notes),
         }
     return result, summary
+
+
+def merged_calibrations(
+    stored: Mapping[str, Any], new: Mapping[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """A reference's calibrations ``stored`` updated with ``new`` ones.
+
+    A dry-voice model (:data:`~vtract.detect.default.DRY_VOICE`) belongs to
+    the default calibration it was fitted with, so a stored one that ``new``
+    does not renew is dropped, never kept beside another default.
+
+    Returns
+    -------
+    calibrations : dict
+        What to pass to ``Reference.with_calibration``.
+    dropped_dry_voice : bool
+        True when a stored dry-voice calibration was dropped.
+    """
+    dropped = DRY_VOICE in stored and DRY_VOICE not in new
+    kept = {k: v for k, v in stored.items() if k != DRY_VOICE}
+    return {**kept, **new}, dropped
 
 
 def _in_reference(reference: ReferenceLike, organic: pd.DataFrame) -> int:
