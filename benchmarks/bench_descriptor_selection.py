@@ -214,15 +214,29 @@ class Corpus:
         model fitted on the other folds without ``fam``, with the descriptors
         ``descriptors_for(train_mask, k)`` chooses from that training part.
         """
+
+        def fitted(train: np.ndarray, test: np.ndarray, k: int) -> np.ndarray:
+            cols = [self.column[n] for n in descriptors_for(train, k)]
+            model = balanced_logistic(self.x[train][:, cols], self.y[train])
+            return model(self.x[test][:, cols])
+
+        return self.held_out_auc_of(fam, mask, folds, fitted)
+
+    def held_out_auc_of(
+        self,
+        fam: str,
+        mask: np.ndarray,
+        folds: Sequence[int],
+        score: Callable[[np.ndarray, np.ndarray, int], np.ndarray],
+    ) -> float:
+        """:meth:`held_out_auc` with any ``score(train_mask, test_mask, k)`` -> test statistics."""
         stat = np.full(len(self.y), np.nan)
         for k in folds:
             train = mask & (self.fold != k) & (~self.y | (self.family != fam))
             test = mask & (self.fold == k) & (~self.y | (self.family == fam))
             if not test.any() or not self.y[train].any():
                 continue
-            cols = [self.column[n] for n in descriptors_for(train, k)]
-            model = balanced_logistic(self.x[train][:, cols], self.y[train])
-            stat[test] = model(self.x[test][:, cols])
+            stat[test] = score(train, test, k)
         ok = np.isfinite(stat)
         return roc_auc(self.y[ok], stat[ok])
 
@@ -281,13 +295,18 @@ class Corpus:
     def pooled(self, names: Sequence[str]) -> float:
         """Out-of-fold AUC with every family in training (the shipped configuration)."""
         cols = [self.column[n] for n in names]
+
+        def fitted(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+            return balanced_logistic(self.x[train][:, cols], self.y[train])(self.x[test][:, cols])
+
+        return roc_auc(self.y, self.out_of_fold(fitted))
+
+    def out_of_fold(self, score: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """Every recording's statistic from ``score(train_mask, test_mask)`` fitted without its fold."""
         stat = np.full(len(self.y), np.nan)
         for k in sorted(set(self.fold)):
-            train = self.fold != k
-            stat[~train] = balanced_logistic(self.x[train][:, cols], self.y[train])(
-                self.x[~train][:, cols]
-            )
-        return roc_auc(self.y, stat)
+            stat[self.fold == k] = score(self.fold != k, self.fold == k)
+        return stat
 
 
 def counted_recordings(feats: pd.DataFrame, k: int) -> pd.DataFrame:

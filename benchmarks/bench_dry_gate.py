@@ -164,19 +164,15 @@ def logo_figures(c: Corpus, dry: np.ndarray, mfa: np.ndarray) -> dict[str, Any]:
     """LOGO AUC per family, pooled out-of-fold AUC, FPR and recall at 1 %, MFA false positives."""
     folds = sorted(set(c.fold))
     families = c.families(np.ones(len(c.y), dtype=bool))
-    per_family = {}
-    for fam in families:
-        stat = np.full(len(c.y), np.nan)
-        for k in folds:
-            train = (c.fold != k) & (~c.y | (c.family != fam))
-            test = (c.fold == k) & (~c.y | (c.family == fam))
-            if test.any() and c.y[train].any():
-                stat[test] = gated_log_odds(c, train, test, dry)
-        ok = np.isfinite(stat)
-        per_family[fam] = round(roc_auc(c.y[ok], stat[ok]), 4)
-    stat = np.full(len(c.y), np.nan)
-    for k in folds:
-        stat[c.fold == k] = gated_log_odds(c, c.fold != k, c.fold == k, dry)
+
+    def gated(train: np.ndarray, test: np.ndarray, _k: int = 0) -> np.ndarray:
+        return gated_log_odds(c, train, test, dry)
+
+    everything = np.ones(len(c.y), dtype=bool)
+    per_family = {
+        fam: round(c.held_out_auc_of(fam, everything, folds, gated), 4) for fam in families
+    }
+    stat = c.out_of_fold(gated)
     t = threshold_at_fpr(stat[~c.y], 0.01)
     values = list(per_family.values())
     return {
