@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import vtract
 from vtract.alignment.model import Alignment
 from vtract.errors import AlignmentError, VtractError
 from vtract.provenance import file_sha256
+from vtract.reverberation import steepest_decay_db
 
 SHARED = Path(
     os.environ.get("VTRACT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -360,6 +362,18 @@ def cached_alignment(item: Item, ev: vtract.Evidence | None = None) -> Alignment
         )
     )
     return aln
+
+
+def recording_decay(item: Item) -> tuple[str, float]:
+    """``(key, steepest level decay)`` of one recording, as ``vtract.analyze`` measures it.
+
+    :func:`vtract.reverberation.steepest_decay_db` of the recording decoded
+    at 16 kHz (``vtract.analyze``'s rate): the measure that sends a
+    recording to the dry-voice model (:data:`vtract.reverberation.DRY_DECAY_DB`).
+    Not cached (a fraction of a second per recording).
+    """
+    ev = vtract.load(item.path)
+    return item.key, steepest_decay_db(np.asarray(ev.samples, dtype=np.float64), ev.sr)
 
 
 @functools.cache

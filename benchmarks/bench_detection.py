@@ -23,7 +23,16 @@ Default detector, tract-dynamics statistic (the shipped one; ``run_dynamics``):
 per test fold, the descriptor model and its threshold are fitted on the other
 folds exactly as ``dynamics_calibration`` does for shipping - one-class
 (organic only), leave-one-generator-out (without any fake of the held-out
-family), and with every family.
+family), and with every family. The shipped reference holds two such
+calibrations (``vtract calibrate --with-shimmer``): the four tract
+descriptors, and the dry-voice model (the four and the voice shimmer) that
+decides recordings whose steepest level decay reaches
+:data:`vtract.reverberation.DRY_DECAY_DB` (no room; :func:`recording_decay`)
+and whose shimmer is defined. Both are fitted per fold and every test file
+is scored as the detector routes it (:func:`_scored`; the statistic is then
+the deciding calibration's log-odds): ``default``. The four descriptors
+everywhere (the shipped detector until session 21) are reported beside it as
+``default_four_descriptors_only``.
 
 Default detector, legacy reference-deviation statistic (no fakes used at
 all): the threshold for fold ``k`` is set at ``--fpr`` on the out-of-fold
@@ -91,6 +100,7 @@ from _detection_corpus import (
     code_version,
     corpus_items,
     is_alignment_cached,
+    recording_decay,
 )
 from _harness import write_result
 from vtract.detect.calibration import (
@@ -107,7 +117,12 @@ from vtract.detect.default import (
     combine,
     file_statistics,
 )
-from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel, recording_descriptors
+from vtract.detect.dynamics import (
+    DESCRIPTORS,
+    WITH_SHIMMER,
+    DescriptorModel,
+    recording_descriptors,
+)
 from vtract.detect.fitting import dynamics_calibration, flags_by_file
 from vtract.detect.paper import (
     DEFAULT_SENTENCE_THRESHOLD,
@@ -117,6 +132,7 @@ from vtract.detect.paper import (
 )
 from vtract.features import DETECTION_METHOD
 from vtract.reference import Reference
+from vtract.reverberation import DRY_DECAY_DB
 
 SETTINGS: dict[str, Any] = {"method": DETECTION_METHOD}
 
@@ -316,7 +332,21 @@ def run(
             {it.key: normalised_text(said.get(it.key, it.transcript)) for it in items},
             dtype=object,
         )
-    out["default"] = run_dynamics(feats, stats, meta, k, fpr, families, texts)
+    # the dry-voice model decides where the recording shows no room (vtract.detect.default)
+    from joblib import Parallel, delayed
+
+    decay = pd.Series(dict(Parallel(n_jobs=jobs)(delayed(recording_decay)(it) for it in items)))
+    dry = decay.reindex(meta.index) >= DRY_DECAY_DB  # unmeasured (nan): not dry
+    dynamics = run_dynamics(feats, stats, meta, k, fpr, families, texts, dry)
+    out["default"] = dynamics["gated"]
+    out["default_four_descriptors_only"] = dynamics["four"]
+    for key in ("default", "default_four_descriptors_only"):
+        lo = out[key]["leave_one_generator_out"]
+        print(
+            f"  {key}: leave-one-generator-out AUC mean {lo['auc_mean']:.3f}, "
+            f"min {lo['auc_min']:.3f}; largest FPR {lo['fpr_max']:.4f}",
+            flush=True,
+        )
     return out
 
 
@@ -324,11 +354,41 @@ def run(
 TOOLKITS: dict[str, list[str]] = {"espnet-all": ["tacotron2", "transformer", "fastspeech"]}
 
 
-def _scored(cal: Any, desc: pd.DataFrame, files: pd.Index) -> pd.DataFrame:
-    model = DescriptorModel.from_dict(cal.model)
-    stat = model.statistic(desc.loc[files])
+def _scored(
+    cal: Any,
+    desc: pd.DataFrame,
+    files: pd.Index,
+    voice: Any = None,
+    dry: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Statistic, score and call of ``files`` under ``cal``, or under the gated pair.
+
+    With ``voice`` (a dry-voice calibration, descriptors
+    :data:`~vtract.detect.dynamics.WITH_SHIMMER`) and ``dry`` (per file:
+    steepest level decay at least :data:`~vtract.reverberation.DRY_DECAY_DB`),
+    a file that is dry and whose shimmer statistic is defined is scored by
+    ``voice``, every other file by ``cal``: the routing of
+    :meth:`vtract.detect.default.DefaultDetector.decide`. The two models'
+    statistics are on different scales, so the gated statistic is the
+    deciding calibration's log-odds ``slope * (statistic - threshold)`` (0 at
+    either threshold; the score is its logistic).
+    """
+    stat = DescriptorModel.from_dict(cal.model).statistic(desc.loc[files])
+    if voice is None:
+        return pd.DataFrame(
+            {"statistic": stat, "score": cal.score(stat), "pred": stat >= cal.threshold},
+            index=files,
+        )
+    v = DescriptorModel.from_dict(voice.model).statistic(desc.loc[files])
+    assert dry is not None
+    use = dry.reindex(files).fillna(False).to_numpy(bool) & np.isfinite(v)
+    log_odds = np.where(
+        use, voice.slope * (v - voice.threshold), cal.slope * (stat - cal.threshold)
+    )
+    score = np.where(use, voice.score(v), cal.score(stat))
     return pd.DataFrame(
-        {"statistic": stat, "score": cal.score(stat), "pred": stat >= cal.threshold}, index=files
+        {"statistic": log_odds, "score": score, "pred": log_odds >= 0, "dry_voice": use},
+        index=files,
     )
 
 
@@ -404,7 +464,8 @@ def run_dynamics(
     fpr: float,
     families: list[str],
     texts: pd.Series | None = None,
-) -> dict[str, Any]:
+    dry: pd.Series | None = None,
+) -> dict[str, dict[str, Any]]:
     """Tract-dynamics statistic, exactly as ``dynamics_calibration`` fits it for shipping.
 
     Per test fold (speakers never seen in training), with the threshold set on
@@ -416,15 +477,40 @@ def run_dynamics(
       fold's organic files and F's fakes (the issue's figure);
     - ``all_families``: trained with every family's training fakes (the
       shipped configuration; same-family figures are optimistic).
+
+    Returns ``{"four": figures}``: the four tract descriptors
+    (:data:`~vtract.detect.dynamics.DESCRIPTORS`) everywhere; with ``dry``
+    (per file: decay at least :data:`~vtract.reverberation.DRY_DECAY_DB`)
+    also ``"gated"``: every model above fitted a second time on
+    :data:`~vtract.detect.dynamics.WITH_SHIMMER` (the dry-voice model,
+    ``vtract calibrate --with-shimmer``), the two scored as the default
+    detector routes them (:func:`_scored`).
     """
     desc = recording_descriptors(feats)
     counts = stats[["n_bigrams"]].reset_index()
     finite = np.all(np.isfinite(desc[list(DESCRIPTORS)].to_numpy(np.float64)), axis=1)
     conclusive = stats["conclusive"] & pd.Series(finite, index=desc.index).reindex(stats.index)
-    scored: dict[str, list[pd.DataFrame]] = {"one_class": [], "all_families": []}
-    logo: dict[str, list[pd.DataFrame]] = {f: [] for f in [*families, *TOOLKITS]}
-    thresholds = []
+    models = ["four"] if dry is None else ["four", "gated"]
+    scored: dict[str, dict[str, list[pd.DataFrame]]] = {
+        m: {"one_class": [], "all_families": []} for m in models
+    }
+    logo: dict[str, dict[str, list[pd.DataFrame]]] = {
+        m: {f: [] for f in [*families, *TOOLKITS]} for m in models
+    }
+    thresholds: dict[str, list[dict[str, Any]]] = {m: [] for m in models}
     content: list[pd.Series] = []
+
+    def fitted(rows: pd.DataFrame, files: pd.Index) -> dict[str, tuple[pd.DataFrame, list]]:
+        """Per model: ``files`` scored by the calibrations fitted on ``rows``, and their thresholds."""
+        cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr, descriptors=desc)
+        out = {"four": (_scored(cal, desc, files), [cal.threshold])}
+        if dry is not None:
+            voice, _, _ = dynamics_calibration(
+                rows, counts, target_fpr=fpr, descriptors=desc, names=WITH_SHIMMER
+            )
+            out["gated"] = (_scored(cal, desc, files, voice, dry), [cal.threshold, voice.threshold])
+        return out
+
     for fold in range(k):
         t = time.time()
         test = meta.index[(meta["fold"] == fold) & conclusive.reindex(meta.index).to_numpy(bool)]
@@ -436,40 +522,67 @@ def run_dynamics(
             ("one_class", train[train["label"] == "organic"]),
             ("all_families", train),
         ):
-            cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr, descriptors=desc)
-            scored[name].append(_scored(cal, desc, test).assign(fold=fold))
-            thresholds.append({"fold": fold, "model": name, "threshold": cal.threshold})
+            for m, (sc, cuts) in fitted(rows, test).items():
+                scored[m][name].append(sc.assign(fold=fold))
+                thresholds[m].append({"fold": fold, "model": name, "threshold": cuts})
         for fam in [*families, *TOOLKITS]:
             members = TOOLKITS.get(fam, [fam])
             rows = train[(train["label"] == "organic") | ~train["family"].isin(members)]
-            cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr, descriptors=desc)
             keep = test[
                 (meta.loc[test, "label"] == "organic") | meta.loc[test, "family"].isin(members)
             ]
-            logo[fam].append(_scored(cal, desc, keep).assign(fold=fold))
+            for m, (sc, _) in fitted(rows, keep).items():
+                logo[m][fam].append(sc.assign(fold=fold))
         print(f"  dynamics fold {fold}: {time.time() - t:.0f} s", flush=True)
-    out: dict[str, Any] = {
-        "statistic": "dynamics",
-        "descriptors": list(DESCRIPTORS),
-        "thresholds": thresholds,
+    c = meta.loc[conclusive.reindex(meta.index).to_numpy(bool)]
+    y_all = (c["label"] == "synthetic").to_numpy()
+    common: dict[str, Any] = {
         "inconclusive": {
             lab: int((~conclusive[stats["label"] == lab]).sum()) for lab in ("organic", "synthetic")
         },
-        "descriptor_auc": {},
+        "descriptor_auc": {
+            d: roc_auc(y_all, desc.loc[c.index, d].to_numpy())
+            for d in WITH_SHIMMER
+            if d in desc.columns
+        },
     }
-    c = meta.loc[conclusive.reindex(meta.index).to_numpy(bool)]
-    y_all = (c["label"] == "synthetic").to_numpy()
-    for d in DESCRIPTORS:
-        out["descriptor_auc"][d] = roc_auc(y_all, desc.loc[c.index, d].to_numpy())
     # controls: what the bigram content alone gives, and same-sentence comparisons
     expected = pd.concat(content).reindex(c.index)
     ok = np.isfinite(expected.to_numpy(np.float64))
-    out["content_only_control"] = {
+    common["content_only_control"] = {
         "statistic": "shape spread of the organic training-fold medians of the recording's "
         "bigram windows (content_spread)",
         "n": int(ok.sum()),
         "auc": roc_auc(y_all[ok], expected.to_numpy(np.float64)[ok]),
     }
+    c_meta = meta.loc[c.index]
+    common["alignment_source_only_control"] = {
+        "statistic": "1 if the recording was force-aligned or came with an alignment, 0 if "
+        "its phones were recognised",
+        "auc": roc_auc(y_all, (~c_meta["low_confidence"].astype(bool)).to_numpy(np.float64)),
+    }
+    out = {}
+    for m in models:
+        out[m] = {
+            "statistic": "dynamics" if m == "four" else "gated dynamics log-odds",
+            "descriptors": list(DESCRIPTORS),
+            **({} if m == "four" else {"dry_voice_descriptors": list(WITH_SHIMMER)}),
+            **({} if m == "four" else {"dry_decay_db": DRY_DECAY_DB}),
+            "thresholds": thresholds[m],
+            **common,
+            **dynamics_figures(scored[m], logo[m], meta, texts),
+        }
+    return out
+
+
+def dynamics_figures(
+    scored: dict[str, list[pd.DataFrame]],
+    logo: dict[str, list[pd.DataFrame]],
+    meta: pd.DataFrame,
+    texts: pd.Series | None,
+) -> dict[str, Any]:
+    """Figures of one scored model: per training configuration, held-out family and control."""
+    out: dict[str, Any] = {}
     for name, parts in scored.items():
         sc = pd.concat(parts).join(meta[["label", "family", "subset", "generator", "speaker"]])
         y = (sc["label"] == "synthetic").to_numpy()
@@ -499,6 +612,10 @@ def run_dynamics(
                 for f, r in false_positives.iterrows()
             ],
         }
+        if "dry_voice" in sc.columns:
+            out[name]["dry_voice_share"] = {
+                lab: round(float(g["dry_voice"].mean()), 4) for lab, g in sc.groupby("label")
+            }
         aucs = [v["auc"] for v in per_family.values() if "auc" in v]
         out[name]["auc_min"] = min(aucs) if aucs else None
         out[name]["auc_mean"] = float(np.mean(aucs)) if aucs else None
@@ -523,12 +640,6 @@ def run_dynamics(
             out["by_alignment_source_leave_toolkit_out"][source] = metrics(
                 yy, g["statistic"].to_numpy()
             )
-    c_meta = meta.loc[c.index]
-    out["alignment_source_only_control"] = {
-        "statistic": "1 if the recording was force-aligned or came with an alignment, 0 if "
-        "its phones were recognised",
-        "auc": roc_auc(y_all, (~c_meta["low_confidence"].astype(bool)).to_numpy(np.float64)),
-    }
     # the same sentences said by organic and synthetic recordings, held-out models
     if texts is not None:
         out["matched_text_leave_one_generator_out"] = {

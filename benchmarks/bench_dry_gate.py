@@ -65,9 +65,9 @@ from _detection_corpus import (
     SHARED,
     Item,
     corpus_items,
+    recording_decay,
 )
 from _harness import write_result
-from bench_band_limited import ANALYSIS_RATE
 from bench_degradations import _gates, conditions, copy_features, degraded_copies
 from bench_descriptor_selection import Corpus, balanced_logistic, counted_recordings
 from bench_detection import SETTINGS, load_features
@@ -79,13 +79,10 @@ from vtract.detect.dynamics import (
     DescriptorModel,
     recording_descriptors,
 )
-from vtract.reverberation import steepest_decay_db
+from vtract.reverberation import DRY_DECAY_DB, steepest_decay_db
 from vtract.verdict_conditions import signal_measures
 from vtract.voice_source import voice_perturbation
 
-#: The gate: steepest 0.3-4 kHz decay (dB within 30 ms) from which a
-#: recording counts as dry (chosen by the ``gate`` part; ``docs/DETECTION.md``).
-DRY_DECAY_DB = 16.0
 #: Candidate gates of the ``gate`` part (dB).
 GATE_GRID = tuple(float(g) for g in range(13, 31))
 ROOMS = ("reverb_rt0.3", "reverb_rt0.7")
@@ -143,12 +140,6 @@ def choose_gate(rows: pd.DataFrame) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- logo
-
-
-def recording_decay(item: Item) -> tuple[str, float]:
-    """``(key, steepest decay)`` of one recording at the analysis rate."""
-    ev = vtract.load(item.path, sr=ANALYSIS_RATE)
-    return item.key, steepest_decay_db(np.asarray(ev.samples, dtype=np.float64), ev.sr)
 
 
 def gated_log_odds(c: Corpus, train: np.ndarray, test: np.ndarray, dry: np.ndarray) -> np.ndarray:
