@@ -78,13 +78,17 @@ def scored_row(
     table: pd.DataFrame,
     model: DescriptorModel,
     low_confidence: bool,
+    voice: DescriptorModel | None = None,
     **measures: float,
 ) -> dict[str, Any] | None:
     """One result row: the recording, ``kind``, ``measures``, its statistic and descriptors.
 
     ``None`` when the detector would have too little evidence: fewer bigram
     boundaries than its minimum (higher for recognised phones), or a
-    descriptor that cannot be computed.
+    descriptor that cannot be computed. With ``voice`` (the dry-voice
+    model of a reference calibrated ``--with-shimmer``) the row also holds
+    its statistic (``statistic_dry_voice``, ``nan`` without a shimmer) and
+    ``log_shimmer``.
     """
     need = MIN_BIGRAMS_LOW_CONFIDENCE if low_confidence else MIN_BIGRAMS
     if table.empty or table["boundary_s"].nunique() < need:
@@ -92,7 +96,7 @@ def scored_row(
     d = recording_descriptors(table.assign(file=item.key))
     if d[list(DESCRIPTORS)].isna().any(axis=None):
         return None
-    return {
+    row = {
         "file": item.key,
         "label": item.label,
         "kind": kind,
@@ -100,6 +104,10 @@ def scored_row(
         "statistic": float(model.statistic(d)[0]),
         **{c: float(d[c].iloc[0]) for c in DESCRIPTORS},
     }
+    if voice is not None:
+        row["statistic_dry_voice"] = float(voice.statistic(d)[0])
+        row["log_shimmer"] = float(d["log_shimmer"].iloc[0])
+    return row
 
 
 def recording_statistics(item: Item, model: DescriptorModel, rate: int) -> list[dict[str, Any]]:

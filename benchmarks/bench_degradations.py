@@ -8,7 +8,13 @@ takes every recording of the labelled corpus in ``../shared/data``
 ways below, and measures the tract-dynamics statistic of the *shipped*
 calibration on the original and the degraded copy, with the same alignment (so
 only the audio differs; the phone boundaries are the clean ones, which favours
-the degraded copies):
+the degraded copies). When the shipped reference holds a dry-voice model
+(``vtract calibrate --with-shimmer``; :mod:`vtract.detect.default`), the
+statistic is the detector's gated log-odds (:func:`shipped_statistic`): the
+dry-voice model's where the copy's steepest level decay reaches
+:data:`vtract.reverberation.DRY_DECAY_DB`, the four descriptors' elsewhere,
+so a room that sends a copy from one model to the other is part of what is
+measured:
 
 ``gain_-20db``
     scaled by 0.1 (a sanity check: the estimator is level-invariant);
@@ -102,10 +108,11 @@ from _detection_corpus import (
 )
 from _harness import write_result
 from bench_band_limited import ANALYSIS_RATE, scored_row
-from bench_detection import SETTINGS
+from bench_detection import SETTINGS, gated_log_odds
 from vtract.alignment.model import Alignment
 from vtract.bandwidth import MIN_EDGE_DROP_DB, MIN_HIGH_BAND_DB
 from vtract.detect.calibration import Calibration, roc_auc
+from vtract.detect.default import DRY_VOICE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
 from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
@@ -404,17 +411,46 @@ def copy_features(
     return item_features(item, copy, alignment, SETTINGS)
 
 
-def recording_rows(item: Item, model: DescriptorModel, names: list[str]) -> list[dict[str, Any]]:
-    """Statistic, descriptors and band-limit measures of one recording, original and degraded."""
+def recording_rows(
+    item: Item, model: DescriptorModel, names: list[str], voice: DescriptorModel | None = None
+) -> list[dict[str, Any]]:
+    """Statistic(s), descriptors and signal measures of one recording, original and degraded."""
     rows = []
     for kind, samples, sr, aln in degraded_copies(item, names):
         table = copy_features(item, kind, samples, sr, aln)
         row = scored_row(
-            item, kind, table, model, aln.low_confidence, **signal_measures(samples, sr)
+            item, kind, table, model, aln.low_confidence, voice, **signal_measures(samples, sr)
         )
         if row is not None:
             rows.append(row)
     return rows
+
+
+def shipped_calibrations() -> tuple[Calibration, Calibration | None]:
+    """The shipped reference's ``"default"`` calibration and its dry-voice model (or None)."""
+    stored = vtract.default_reference().calibration
+    voice = stored.get(DRY_VOICE)
+    return (
+        Calibration.from_dict(stored["default"]),
+        None if voice is None else Calibration.from_dict(voice),
+    )
+
+
+def shipped_statistic(rows: pd.DataFrame, four: Calibration, voice: Calibration) -> pd.DataFrame:
+    """Rows with ``statistic`` replaced by the gated detector's log-odds (threshold 0).
+
+    The four-descriptor statistic is kept as ``statistic_four``; ``dry_voice``
+    says which rows the dry-voice model decided (their decay, degraded or
+    not, reaches :data:`~vtract.reverberation.DRY_DECAY_DB`).
+    """
+    log_odds, used = gated_log_odds(
+        four,
+        voice,
+        rows["statistic"],
+        rows["statistic_dry_voice"],
+        rows["steepest_decay_db"],
+    )
+    return rows.assign(statistic_four=rows["statistic"], statistic=log_odds, dry_voice=used)
 
 
 def _gates(rows: pd.DataFrame) -> pd.DataFrame:
@@ -464,6 +500,11 @@ def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[st
                 "called_noisy": round(float(noisy.mean()), 4),
                 "steepest_decay_db_median": round(float(decay.median()), 1),
                 "called_reverberant": round(float(reverberant.mean()), 4),
+                **(
+                    {"dry_voice_share": round(float(picked.loc[g["file"], "dry_voice"].mean()), 4)}
+                    if "dry_voice" in picked.columns
+                    else {}
+                ),
                 "inconclusive_by_signal_checks": round(float(blocked.mean()), 4),
                 # what analyze would still call synthetic: above threshold, passing the checks
                 "synthetic_verdicts": round(float((up & ~blocked).mean()), 4),
@@ -499,8 +540,9 @@ def main() -> None:
         if unknown:
             sys.exit(f"unknown conditions {unknown}; choose from {names}")
         names = asked
-    cal = Calibration.from_dict(vtract.default_reference().calibration["default"])
+    cal, voice = shipped_calibrations()
     model = DescriptorModel.from_dict(cal.model)
+    voice_model = None if voice is None else DescriptorModel.from_dict(voice.model)
     items = corpus_items(librispeech_per_subset=args.libri)
     t0 = time.time()
     if args.from_rows is not None:
@@ -510,12 +552,26 @@ def main() -> None:
         from joblib import Parallel, delayed
 
         per_item = Parallel(n_jobs=args.jobs, verbose=5 if args.jobs > 1 else 0)(
-            delayed(recording_rows)(item, model, names) for item in items
+            delayed(recording_rows)(item, model, names, voice_model) for item in items
         )
         rows = pd.DataFrame([r for rs in per_item for r in rs])
         if args.rows is not None:
             rows.to_parquet(args.rows)
-    figures = summarise(rows, cal.threshold, names)
+    threshold = cal.threshold
+    if voice is not None:
+        if "statistic_dry_voice" not in rows.columns:
+            sys.exit(
+                "these rows were kept without the dry-voice statistic; run without --from-rows"
+            )
+        rows = shipped_statistic(rows, cal, voice)
+        threshold = 0.0
+    figures = summarise(rows, threshold, names)
+    figures["statistic"] = (
+        "four-descriptor dynamics statistic"
+        if voice is None
+        else "gated dynamics log-odds (the dry-voice model where the recording is dry, "
+        "else the four descriptors; bench_detection.gated_log_odds)"
+    )
     if args.from_rows is None:
         figures["seconds"] = round(time.time() - t0, 1)
     figures["n_recordings"] = len(items)

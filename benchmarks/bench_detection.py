@@ -336,8 +336,7 @@ def run(
     from joblib import Parallel, delayed
 
     decay = pd.Series(dict(Parallel(n_jobs=jobs)(delayed(recording_decay)(it) for it in items)))
-    dry = decay.reindex(meta.index) >= DRY_DECAY_DB  # unmeasured (nan): not dry
-    dynamics = run_dynamics(feats, stats, meta, k, fpr, families, texts, dry)
+    dynamics = run_dynamics(feats, stats, meta, k, fpr, families, texts, decay)
     out["default"] = dynamics["gated"]
     out["default_four_descriptors_only"] = dynamics["four"]
     for key in ("default", "default_four_descriptors_only"):
@@ -354,24 +353,46 @@ def run(
 TOOLKITS: dict[str, list[str]] = {"espnet-all": ["tacotron2", "transformer", "fastspeech"]}
 
 
+def gated_log_odds(
+    four: Any,
+    voice: Any,
+    statistic: Any,
+    dry_voice_statistic: Any,
+    steepest_decay_db: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The default detector's log-odds under the gated pair, and where the dry-voice model decided.
+
+    A recording whose steepest level decay reaches
+    :data:`~vtract.reverberation.DRY_DECAY_DB` and whose dry-voice statistic
+    is defined is scored by ``voice`` (descriptors
+    :data:`~vtract.detect.dynamics.WITH_SHIMMER`), every other (including an
+    unmeasured decay) by ``four``: the routing of
+    :meth:`vtract.detect.default.DefaultDetector.decide`. The two models'
+    statistics are on different scales, so the result is the deciding
+    calibration's log-odds ``slope * (statistic - threshold)``: 0 at either
+    threshold, the score its logistic.
+    """
+    s4 = np.asarray(statistic, dtype=np.float64)
+    s5 = np.asarray(dry_voice_statistic, dtype=np.float64)
+    decay = np.nan_to_num(np.asarray(steepest_decay_db, dtype=np.float64), nan=-np.inf)
+    use = (decay >= DRY_DECAY_DB) & np.isfinite(s5)
+    log_odds = np.where(
+        use, voice.slope * (s5 - voice.threshold), four.slope * (s4 - four.threshold)
+    )
+    return log_odds, use
+
+
 def _scored(
     cal: Any,
     desc: pd.DataFrame,
     files: pd.Index,
     voice: Any = None,
-    dry: pd.Series | None = None,
+    decay: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Statistic, score and call of ``files`` under ``cal``, or under the gated pair.
 
-    With ``voice`` (a dry-voice calibration, descriptors
-    :data:`~vtract.detect.dynamics.WITH_SHIMMER`) and ``dry`` (per file:
-    steepest level decay at least :data:`~vtract.reverberation.DRY_DECAY_DB`),
-    a file that is dry and whose shimmer statistic is defined is scored by
-    ``voice``, every other file by ``cal``: the routing of
-    :meth:`vtract.detect.default.DefaultDetector.decide`. The two models'
-    statistics are on different scales, so the gated statistic is the
-    deciding calibration's log-odds ``slope * (statistic - threshold)`` (0 at
-    either threshold; the score is its logistic).
+    With ``voice`` (a dry-voice calibration) and ``decay`` (per file: the
+    steepest level decay), the statistic is :func:`gated_log_odds`.
     """
     stat = DescriptorModel.from_dict(cal.model).statistic(desc.loc[files])
     if voice is None:
@@ -379,13 +400,10 @@ def _scored(
             {"statistic": stat, "score": cal.score(stat), "pred": stat >= cal.threshold},
             index=files,
         )
+    assert decay is not None
     v = DescriptorModel.from_dict(voice.model).statistic(desc.loc[files])
-    assert dry is not None
-    use = dry.reindex(files).fillna(False).to_numpy(bool) & np.isfinite(v)
-    log_odds = np.where(
-        use, voice.slope * (v - voice.threshold), cal.slope * (stat - cal.threshold)
-    )
-    score = np.where(use, voice.score(v), cal.score(stat))
+    log_odds, use = gated_log_odds(cal, voice, stat, v, decay.reindex(files))
+    score = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -500.0, 500.0)))
     return pd.DataFrame(
         {"statistic": log_odds, "score": score, "pred": log_odds >= 0, "dry_voice": use},
         index=files,
@@ -464,7 +482,7 @@ def run_dynamics(
     fpr: float,
     families: list[str],
     texts: pd.Series | None = None,
-    dry: pd.Series | None = None,
+    decay: pd.Series | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Tract-dynamics statistic, exactly as ``dynamics_calibration`` fits it for shipping.
 
@@ -479,9 +497,8 @@ def run_dynamics(
       shipped configuration; same-family figures are optimistic).
 
     Returns ``{"four": figures}``: the four tract descriptors
-    (:data:`~vtract.detect.dynamics.DESCRIPTORS`) everywhere; with ``dry``
-    (per file: decay at least :data:`~vtract.reverberation.DRY_DECAY_DB`)
-    also ``"gated"``: every model above fitted a second time on
+    (:data:`~vtract.detect.dynamics.DESCRIPTORS`) everywhere; with ``decay``
+    (per file: :func:`recording_decay`) also ``"gated"``: every model above fitted a second time on
     :data:`~vtract.detect.dynamics.WITH_SHIMMER` (the dry-voice model,
     ``vtract calibrate --with-shimmer``), the two scored as the default
     detector routes them (:func:`_scored`).
@@ -490,7 +507,7 @@ def run_dynamics(
     counts = stats[["n_bigrams"]].reset_index()
     finite = np.all(np.isfinite(desc[list(DESCRIPTORS)].to_numpy(np.float64)), axis=1)
     conclusive = stats["conclusive"] & pd.Series(finite, index=desc.index).reindex(stats.index)
-    models = ["four"] if dry is None else ["four", "gated"]
+    models = ["four"] if decay is None else ["four", "gated"]
     scored: dict[str, dict[str, list[pd.DataFrame]]] = {
         m: {"one_class": [], "all_families": []} for m in models
     }
@@ -504,11 +521,12 @@ def run_dynamics(
         """Per model: ``files`` scored by the calibrations fitted on ``rows``, and their thresholds."""
         cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr, descriptors=desc)
         out = {"four": (_scored(cal, desc, files), [cal.threshold])}
-        if dry is not None:
+        if decay is not None:
             voice, _, _ = dynamics_calibration(
                 rows, counts, target_fpr=fpr, descriptors=desc, names=WITH_SHIMMER
             )
-            out["gated"] = (_scored(cal, desc, files, voice, dry), [cal.threshold, voice.threshold])
+            gated = _scored(cal, desc, files, voice, decay)
+            out["gated"] = (gated, [cal.threshold, voice.threshold])
         return out
 
     for fold in range(k):

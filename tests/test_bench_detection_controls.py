@@ -86,3 +86,20 @@ def test_matched_text_keeps_only_sentences_said_by_both_labels(bench) -> None:
     assert out["auc"] == pytest.approx(0.5)
     # nothing shared -> no figure
     assert bench.matched_text(sc.loc[["o2", "s3"]], texts) is None
+
+
+def test_gated_log_odds_routes_like_the_default_detector(bench) -> None:
+    """Dry (decay >= DRY_DECAY_DB, shimmer statistic defined) -> the voice model, else the four."""
+    from types import SimpleNamespace
+
+    from vtract.reverberation import DRY_DECAY_DB
+
+    four = SimpleNamespace(slope=2.0, threshold=1.0)
+    voice = SimpleNamespace(slope=0.5, threshold=-1.0)
+    stat4 = np.array([3.0, 3.0, 3.0, 3.0, 0.0])
+    stat5 = np.array([1.0, 1.0, 1.0, np.nan, 5.0])
+    decay = np.array([DRY_DECAY_DB, DRY_DECAY_DB - 0.1, np.nan, 30.0, 30.0])
+    log_odds, used = bench.gated_log_odds(four, voice, stat4, stat5, decay)
+    assert used.tolist() == [True, False, False, False, True]
+    # voice: 0.5 * (1 - -1) = 1; four: 2 * (3 - 1) = 4; voice: 0.5 * (5 + 1) = 3
+    np.testing.assert_allclose(log_odds, [1.0, 4.0, 4.0, 4.0, 3.0])
