@@ -119,15 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.with_shimmer and args.statistic != "dynamics":
         print("--with-shimmer needs --statistic dynamics", file=sys.stderr)
         return 1
+    if args.with_shimmer and "shimmer_local" not in feats.columns:
+        print("--with-shimmer: the feature tables lack shimmer_local", file=sys.stderr)
+        return 1
     calibrations = {}
+    descriptors = None
     if args.statistic == "dynamics":
         feats = feats[feats["file"].isin(set(stats["file"]))]
+        descriptors = recording_descriptors(feats)  # once, for every model below
         calibrations["default"] = dynamics_calibration(
-            feats, stats, target_fpr=args.fpr, names=DESCRIPTORS
+            feats, stats, target_fpr=args.fpr, descriptors=descriptors, names=DESCRIPTORS
         )[0]
         if args.with_shimmer:
             calibrations[DRY_VOICE] = dynamics_calibration(
-                feats, stats, target_fpr=args.fpr, names=WITH_SHIMMER
+                feats, stats, target_fpr=args.fpr, descriptors=descriptors, names=WITH_SHIMMER
             )[0]
     else:
         baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
@@ -135,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
         calibrations["default"] = replace(
             calibrate(statistic, target_fpr=args.fpr), flag_baseline=baseline
         )
-    descriptors = recording_descriptors(feats) if args.statistic == "dynamics" else None
     records, summary = {}, {}
     for key, cal in calibrations.items():
         names = list(cal.model.get("names", []))
