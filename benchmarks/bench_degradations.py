@@ -8,7 +8,7 @@ takes every recording of the labelled corpus in ``../shared/data``
 ways below, and measures the tract-dynamics statistic of the *shipped*
 calibration on the original and the degraded copy, with the same alignment (so
 only the audio differs; the phone boundaries are the clean ones, which favours
-the degraded copies). When the shipped reference holds a dry-voice model
+the degraded copies). When the shipped reference (or ``--reference``) holds a dry-voice model
 (``vtract calibrate --with-shimmer``; :mod:`vtract.detect.default`), the
 statistic is the detector's gated log-odds (:func:`shipped_statistic`): the
 dry-voice model's where the copy's steepest level decay reaches
@@ -426,9 +426,11 @@ def recording_rows(
     return rows
 
 
-def shipped_calibrations() -> tuple[Calibration, Calibration | None]:
-    """The shipped reference's ``"default"`` calibration and its dry-voice model (or None)."""
-    stored = vtract.default_reference().calibration
+def shipped_calibrations(reference: Path | None = None) -> tuple[Calibration, Calibration | None]:
+    """The ``"default"`` calibration and the dry-voice model (or None) of the shipped reference
+    (or of ``reference``)."""
+    ref = vtract.default_reference() if reference is None else vtract.Reference.load(reference)
+    stored = ref.calibration
     voice = stored.get(DRY_VOICE)
     return (
         Calibration.from_dict(stored["default"]),
@@ -529,6 +531,13 @@ def main() -> None:
         "--rows", type=Path, default=None, help="keep the per-recording rows here (Parquet)"
     )
     ap.add_argument("--from-rows", type=Path, default=None, help="summarise rows kept by --rows")
+    ap.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="score this reference's calibrations instead of the packaged ones (with a "
+        "dry-voice model: the gated pair)",
+    )
     ap.add_argument("--no-json", action="store_true")
     args = ap.parse_args()
     if not SHARED.is_dir():
@@ -540,7 +549,7 @@ def main() -> None:
         if unknown:
             sys.exit(f"unknown conditions {unknown}; choose from {names}")
         names = asked
-    cal, voice = shipped_calibrations()
+    cal, voice = shipped_calibrations(args.reference)
     model = DescriptorModel.from_dict(cal.model)
     voice_model = None if voice is None else DescriptorModel.from_dict(voice.model)
     items = corpus_items(librispeech_per_subset=args.libri)
@@ -583,6 +592,7 @@ def main() -> None:
         "room_tone_donors": room_tone_summary() if "room_tone_lj" in names else None,
         # summarised from rows kept by an earlier run (its statistics and signal measures)
         "from_rows": None if args.from_rows is None else str(args.from_rows),
+        "reference": None if args.reference is None else str(args.reference),
     }
     if args.no_json:
         import json

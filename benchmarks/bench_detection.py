@@ -23,16 +23,19 @@ Default detector, tract-dynamics statistic (the shipped one; ``run_dynamics``):
 per test fold, the descriptor model and its threshold are fitted on the other
 folds exactly as ``dynamics_calibration`` does for shipping - one-class
 (organic only), leave-one-generator-out (without any fake of the held-out
-family), and with every family. The shipped reference holds two such
-calibrations (``vtract calibrate --with-shimmer``): the four tract
+family), and with every family. A reference calibrated with ``vtract
+calibrate --with-shimmer`` holds two such calibrations: the four tract
 descriptors, and the dry-voice model (the four and the voice shimmer) that
 decides recordings whose steepest level decay reaches
 :data:`vtract.reverberation.DRY_DECAY_DB` (no room; :func:`recording_decay`)
 and whose shimmer is defined. Both are fitted per fold and every test file
 is scored as the detector routes it (:func:`_scored`; the statistic is then
-the deciding calibration's log-odds): ``default``. The four descriptors
-everywhere (the shipped detector until session 21) are reported beside it as
-``default_four_descriptors_only``.
+the deciding calibration's log-odds). ``default`` is what the packaged
+reference (or ``--reference``) holds: the four descriptors everywhere, with
+the gated pair beside it as ``dry_voice_gated``; or, for a reference with a
+dry-voice model, the gated pair, with ``default_four_descriptors_only``
+beside it (``results/dry_voice/``: session 21, when the packaged reference
+briefly held one).
 
 Default detector, legacy reference-deviation statistic (no fakes used at
 all): the threshold for fold ``k`` is set at ``--fpr`` on the out-of-fold
@@ -93,6 +96,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import vtract
 from _detection_corpus import (
     SHARED,
     Item,
@@ -110,6 +114,7 @@ from vtract.detect.calibration import (
     roc_auc,
 )
 from vtract.detect.default import (
+    DRY_VOICE,
     FLAG_BASELINE_QUANTILE,
     MIN_BIGRAMS,
     MIN_BIGRAMS_LOW_CONFIDENCE,
@@ -224,6 +229,7 @@ def run(
     features: pd.DataFrame | None = None,
     save: Path | None = None,
     said: dict[str, str] | None = None,
+    reference: Path | None = None,
 ) -> dict[str, Any]:
     if features is None:
         print(f"{len(items)} recordings; extracting features (cached)...", flush=True)
@@ -337,9 +343,14 @@ def run(
 
     decay = pd.Series(dict(Parallel(n_jobs=jobs)(delayed(recording_decay)(it) for it in items)))
     dynamics = run_dynamics(feats, stats, meta, k, fpr, families, texts, decay)
-    out["default"] = dynamics["gated"]
-    out["default_four_descriptors_only"] = dynamics["four"]
-    for key in ("default", "default_four_descriptors_only"):
+    # "default" is what the shipped reference (or --reference) holds; the other model beside it
+    shipped = vtract.default_reference() if reference is None else Reference.load(reference)
+    if DRY_VOICE in shipped.calibration:
+        out["default"], other = dynamics["gated"], "default_four_descriptors_only"
+    else:
+        out["default"], other = dynamics["four"], "dry_voice_gated"
+    out[other] = dynamics["gated" if other == "dry_voice_gated" else "four"]
+    for key in ("default", other):
         lo = out[key]["leave_one_generator_out"]
         print(
             f"  {key}: leave-one-generator-out AUC mean {lo['auc_mean']:.3f}, "
@@ -799,6 +810,13 @@ def main() -> None:
         "as it was (implies --generated; writes detection_matched.json)",
     )
     ap.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="a reference whose calibrations stand for the shipped ones (default: the packaged "
+        "reference): with a dry-voice model, 'default' is the gated pair",
+    )
+    ap.add_argument(
         "--cached-only",
         action="store_true",
         help="skip recordings whose alignment is not cached yet (recognition is slow)",
@@ -843,7 +861,9 @@ def main() -> None:
         if "feature_code_version" in table.columns:
             feature_version = str(table["feature_code_version"].iloc[0])
             table = table.drop(columns=["feature_code_version"])
-    figures = run(items, folds, args.fpr, args.jobs, table, args.save_features, said)
+    figures = run(
+        items, folds, args.fpr, args.jobs, table, args.save_features, said, args.reference
+    )
     figures["seconds"] = round(time.time() - t0, 1)
     figures["corpus"]["n_listed"] = n_listed
     figures["corpus"]["skipped_not_cached"] = n_listed - len(items)
@@ -856,6 +876,7 @@ def main() -> None:
         "target_fpr": args.fpr,
         "generated": bool(args.generated),
         "matched": bool(args.matched),
+        "reference": None if args.reference is None else str(args.reference),
     }
     if args.no_json:
         import json

@@ -432,30 +432,22 @@ def test_default_reference_ships_with_provenance():
     assert info["path"] == str(default_reference_path()) and info["calibrated"] is True
 
 
-def test_default_reference_holds_the_gated_pair_and_routes_dry_evidence_to_the_voice_model():
-    """Since session 21 the shipped calibration is the four tract descriptors plus the
-    dry-voice model (``--with-shimmer``; docs/DETECTION.md). Dry evidence (the Piper
-    example: steepest level decay well above DRY_DECAY_DB) is decided by the latter."""
-    import vtract
-    from vtract.demo import example_recordings
+def test_default_reference_ships_the_four_descriptor_calibration_only():
+    """The packaged calibration is the four tract descriptors, without the dry-voice model:
+    session 21 scored that model in bench_detection's shipping protocol and it missed the 1 %
+    false-positive target (docs/DETECTION.md, "Session 21"). Shipping it must change the
+    documentation with this test."""
     from vtract.detect.calibration import Calibration
     from vtract.detect.default import DRY_VOICE, DefaultDetector
-    from vtract.detect.dynamics import DESCRIPTORS, WITH_SHIMMER
+    from vtract.detect.dynamics import DESCRIPTORS
     from vtract.reference import default_reference
-    from vtract.reverberation import DRY_DECAY_DB
 
     ref = default_reference()
     four = Calibration.from_dict(ref.calibration["default"])
-    voice = DefaultDetector(ref).resolved_voice_calibration()
-    assert voice is not None and voice.to_dict() == ref.calibration[DRY_VOICE]
-    assert four.model["names"] == list(DESCRIPTORS)
-    assert voice.model["names"] == list(WITH_SHIMMER)
-    assert four.keeps_target_fpr and voice.keeps_target_fpr
-    rec = next(r for r in example_recordings() if r.name == "piper_joe")
-    report = vtract.analyze(rec.path, transcript=rec.transcript)
-    decay = report.provenance["parameters"]["steepest_decay_db"]
-    assert decay >= DRY_DECAY_DB
-    assert "the voice-shimmer model decided" in report.reason
+    assert four.statistic == "dynamics" and four.model["names"] == list(DESCRIPTORS)
+    assert four.keeps_target_fpr
+    assert DRY_VOICE not in ref.calibration
+    assert DefaultDetector(ref).resolved_voice_calibration() is None
 
 
 def test_default_reference_matches_the_estimator_code():
