@@ -345,11 +345,10 @@ def run(
     dynamics = run_dynamics(feats, stats, meta, k, fpr, families, texts, decay)
     # "default" is what the shipped reference (or --reference) holds; the other model beside it
     shipped = vtract.default_reference() if reference is None else Reference.load(reference)
-    if DRY_VOICE in shipped.calibration:
-        out["default"], other = dynamics["gated"], "default_four_descriptors_only"
-    else:
-        out["default"], other = dynamics["four"], "dry_voice_gated"
-    out[other] = dynamics["gated" if other == "dry_voice_gated" else "four"]
+    gated_ships = DRY_VOICE in shipped.calibration
+    other = "default_four_descriptors_only" if gated_ships else "dry_voice_gated"
+    out["default"] = dynamics["gated" if gated_ships else "four"]
+    out[other] = dynamics["four" if gated_ships else "gated"]
     for key in ("default", other):
         lo = out[key]["leave_one_generator_out"]
         print(
