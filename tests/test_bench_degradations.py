@@ -8,6 +8,7 @@ is checked against an independent measurement.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from _scripts import load_script
@@ -179,3 +180,25 @@ def test_room_tone_is_added_at_its_donors_own_level_and_never_from_itself(bench,
     np.testing.assert_allclose(
         added[:3000] / scale, np.roll(tone, -start) / tone.std(), rtol=0.02, atol=0.02
     )
+
+
+def test_shipped_statistic_routes_each_copy_by_its_own_decay(bench) -> None:
+    """A copy whose room pulls the decay below the gate is scored by the four descriptors."""
+    from types import SimpleNamespace
+
+    from vtract.reverberation import DRY_DECAY_DB
+
+    four = SimpleNamespace(slope=1.0, threshold=2.0)
+    voice = SimpleNamespace(slope=3.0, threshold=0.0)
+    rows = pd.DataFrame(
+        {
+            "kind": ["original", "reverb_rt0.3"],
+            "statistic": [1.0, 1.0],
+            "statistic_dry_voice": [0.5, 0.5],
+            "steepest_decay_db": [DRY_DECAY_DB + 5.0, DRY_DECAY_DB - 5.0],
+        }
+    )
+    out = bench.shipped_statistic(rows, four, voice)
+    assert out["dry_voice"].tolist() == [True, False]
+    np.testing.assert_allclose(out["statistic"], [1.5, -1.0])  # 3 * 0.5; 1 * (1 - 2)
+    np.testing.assert_allclose(out["statistic_four"], [1.0, 1.0])
