@@ -413,7 +413,7 @@ def _scored(
     assert decay is not None
     v = DescriptorModel.from_dict(voice.model).statistic(desc.loc[files])
     log_odds, use = gated_log_odds(cal, voice, stat, v, decay.reindex(files))
-    score = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -500.0, 500.0)))
+    score = np.where(use, voice.score(v), cal.score(stat))
     return pd.DataFrame(
         {"statistic": log_odds, "score": score, "pred": log_odds >= 0, "dry_voice": use},
         index=files,

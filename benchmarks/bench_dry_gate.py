@@ -60,7 +60,6 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import vtract
 from _detection_corpus import (
     SHARED,
     Item,
@@ -68,9 +67,15 @@ from _detection_corpus import (
     recording_decay,
 )
 from _harness import write_result
-from bench_degradations import _gates, conditions, copy_features, degraded_copies
+from bench_degradations import (
+    _gates,
+    conditions,
+    copy_features,
+    degraded_copies,
+    shipped_calibrations,
+)
 from bench_descriptor_selection import Corpus, balanced_logistic, counted_recordings
-from bench_detection import SETTINGS, load_features
+from bench_detection import SETTINGS, gated_log_odds, load_features
 from vtract.detect.calibration import Calibration, roc_auc, threshold_at_fpr
 from vtract.detect.default import DRY_VOICE, MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from vtract.detect.dynamics import (
@@ -142,7 +147,9 @@ def choose_gate(rows: pd.DataFrame) -> dict[str, Any]:
 # --------------------------------------------------------------------------- logo
 
 
-def gated_log_odds(c: Corpus, train: np.ndarray, test: np.ndarray, dry: np.ndarray) -> np.ndarray:
+def fold_gated_log_odds(
+    c: Corpus, train: np.ndarray, test: np.ndarray, dry: np.ndarray
+) -> np.ndarray:
     """Fit the four and the five on ``train``; the five's log-odds where dry, else the four's."""
     four = [c.column[n] for n in DESCRIPTORS]
     five = [c.column[n] for n in WITH_SHIMMER]
@@ -157,7 +164,7 @@ def logo_figures(c: Corpus, dry: np.ndarray, mfa: np.ndarray) -> dict[str, Any]:
     families = c.families(np.ones(len(c.y), dtype=bool))
 
     def gated(train: np.ndarray, test: np.ndarray, _k: int = 0) -> np.ndarray:
-        return gated_log_odds(c, train, test, dry)
+        return fold_gated_log_odds(c, train, test, dry)
 
     everything = np.ones(len(c.y), dtype=bool)
     per_family = {
@@ -230,14 +237,12 @@ def logo_part(jobs: int) -> dict[str, Any]:
 @functools.cache
 def _models(reference: Path) -> tuple[Calibration, Calibration]:
     """The ``"default"`` (four descriptors) and ``"dry_voice"`` calibrations of ``reference``."""
-    stored = vtract.Reference.load(reference).calibration
-    if DRY_VOICE not in stored:
+    four, five = shipped_calibrations(reference)
+    if five is None:
         raise SystemExit(
             f"{reference} has no {DRY_VOICE} calibration; make one with "
             "scripts/calibrate_default_reference.py --with-shimmer --out PATH"
         )
-    four = Calibration.from_dict(stored["default"])
-    five = Calibration.from_dict(stored[DRY_VOICE])
     if list(four.model.get("names", [])) != list(DESCRIPTORS):
         raise SystemExit(f"{reference}'s default calibration is not the four descriptors")
     return four, five
@@ -272,14 +277,15 @@ def degraded_rows(item: Item, reference: Path) -> list[dict[str, Any]]:
 def summarise_degradations(rows: pd.DataFrame, four: Calibration, five: Calibration) -> dict:
     """Per condition: organic share above the gated detector's threshold, and its verdicts."""
     rows = _gates(rows)
-    dry = np.nan_to_num(rows["steepest_decay_db"].to_numpy(np.float64), nan=-np.inf)
-    dry = (dry >= DRY_DECAY_DB) & np.isfinite(rows["stat5"].to_numpy(np.float64))
+    log_odds, dry = gated_log_odds(
+        four, five, rows["stat4"], rows["stat5"], rows["steepest_decay_db"]
+    )
     rows = rows.assign(
         dry=dry,
         above_four=rows["stat4"] > four.threshold,
         above_five=rows["stat5"] > five.threshold,
+        above_gated=log_odds > 0,
     )
-    rows["above_gated"] = np.where(rows["dry"], rows["above_five"], rows["above_four"])
     blocked = rows["band_limited"] | rows["noisy"] | rows["reverberant"]
     rows["synthetic_verdict"] = rows["above_gated"] & ~blocked
     organic = rows[rows["label"] == "organic"]
