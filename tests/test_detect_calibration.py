@@ -15,6 +15,7 @@ from vtract.detect.calibration import (
     calibrate,
     equal_error_rate,
     fpr_bound,
+    grouped_fpr_bound,
     precision_recall_at,
     roc_auc,
     roc_curve,
@@ -173,6 +174,89 @@ def test_conformal_threshold_keeps_fpr_on_new_recordings():
     assert rates["conformal"] <= fpr
     assert 2 / 217 + 0.001 < rates["empirical"] < 3 / 217 - 0.001
     assert rates["empirical"] > fpr
+
+
+def test_speaker_rule_with_one_recording_per_speaker_is_the_recording_rule():
+    rng = np.random.default_rng(3)
+    for n in (50, 99, 216, 459):
+        org = rng.standard_normal(n)
+        speakers = [f"s{i}" for i in range(n)]
+        assert threshold_at_fpr(org, 0.01, groups=speakers) == threshold_at_fpr(org, 0.01)
+        assert grouped_fpr_bound(org, speakers, 0.01) == pytest.approx(fpr_bound(n, 0.01))
+        cal = calibrate(org, target_fpr=0.01, organic_groups=speakers)
+        assert cal.threshold == calibrate(org, target_fpr=0.01).threshold
+        assert cal.metrics["threshold_rule"] == "conformal-by-speaker"
+        assert cal.metrics["n_speakers"] == n
+
+
+def test_speaker_rule_counts_speakers_not_recordings():
+    # 199 speakers: 198 with one recording (statistics 1..198) and speaker "big"
+    # with ten recordings above all of them. fpr = 2 %: K + 1 = 200, so the
+    # statistics above the threshold may weigh fpr (K + 1) - 1 = 3 speakers.
+    single = np.arange(1.0, 199.0)
+    big = np.arange(301.0, 311.0)
+    org = np.r_[single, big]
+    groups = [f"s{i}" for i in range(198)] + ["big"] * 10
+    # "big" weighs 1 in all (0.1 per recording), then 198 and 197 reach 3
+    t = threshold_at_fpr(org, 0.02, groups=groups)
+    assert t == pytest.approx(196.5)
+    assert grouped_fpr_bound(org, groups, 0.02) == pytest.approx(4 / 200)
+    # counted per recording, three of the ten fill the floor(0.02 * 209) - 1 = 3 places
+    assert threshold_at_fpr(org, 0.02) == pytest.approx(307.5)
+    # with 98 speakers no threshold keeps 1 %: above everything, bound 1 / 99
+    few = np.arange(1.0, 99.0)
+    assert threshold_at_fpr(few, 0.01, groups=np.arange(98)) > 98
+    assert grouped_fpr_bound(few, np.arange(98), 0.01) == pytest.approx(1 / 99)
+    cal = calibrate(np.r_[few, few], target_fpr=0.01, organic_groups=np.tile(np.arange(98), 2))
+    assert not cal.keeps_target_fpr
+    assert cal.target_fpr_warning == (
+        "the calibration threshold was set on organic recordings of 98 speakers, too few to "
+        "keep the false-positive rate at 1.00%: the guaranteed rate is 1.01%"
+    )
+    # a cut never splits tied statistics
+    tied = np.r_[np.arange(1.0, 197.0), [500.0] * 4]
+    t_tied = threshold_at_fpr(tied, 0.02, groups=np.arange(200))
+    assert np.sum(tied >= t_tied) == 0
+    with pytest.raises(CalibrationError, match="one per statistic"):
+        threshold_at_fpr(org, 0.01, groups=groups[:-1])
+    with pytest.raises(CalibrationError, match="group"):
+        threshold_at_fpr([1.0, 2.0], 0.01, groups=["a", None])
+    with pytest.raises(CalibrationError, match="conformal"):
+        threshold_at_fpr(org, 0.01, rule="empirical", groups=groups)
+
+
+def test_speaker_rule_keeps_fpr_for_new_speakers_where_recording_rule_fails():
+    """Monte Carlo with speakers of two kinds (hierarchical exchangeability).
+
+    70 % of speakers read one recording, with statistics around 0; 30 % read
+    ten, around -1 (an audiobook reader with a steady voice, say). A new
+    speaker is drawn the same way. Counted per recording, the threshold is
+    set mostly on the ten-recording speakers and a new speaker's recording
+    reaches it far more often than 5 %; counted per speaker it stays below.
+    The false-positive rate of each threshold is exact (normal tails).
+    """
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(5)
+    fpr, n_speakers, trials = 0.05, 150, 400
+    speaker_sd, within_sd = 0.5, 0.5
+    total_sd = math.hypot(speaker_sd, within_sd)
+
+    def new_speaker_fpr(thr: float) -> float:
+        return 0.7 * norm.sf(thr / total_sd) + 0.3 * norm.sf((thr + 1.0) / total_sd)
+
+    rates = {"recording": [], "speaker": []}
+    for _ in range(trials):
+        many = rng.random(n_speakers) < 0.3
+        sizes = np.where(many, 10, 1)
+        centre = np.where(many, -1.0, 0.0) + speaker_sd * rng.standard_normal(n_speakers)
+        groups = np.repeat(np.arange(n_speakers), sizes)
+        stats = centre[groups] + within_sd * rng.standard_normal(groups.size)
+        rates["recording"].append(new_speaker_fpr(threshold_at_fpr(stats, fpr)))
+        rates["speaker"].append(new_speaker_fpr(threshold_at_fpr(stats, fpr, groups=groups)))
+    by_recording, by_speaker = np.mean(rates["recording"]), np.mean(rates["speaker"])
+    assert by_recording > 2 * fpr
+    assert 0.6 * fpr < by_speaker <= fpr
 
 
 def test_precision_recall_at_counts():

@@ -97,6 +97,15 @@ def test_small_calibration_warns_that_its_fpr_cannot_be_kept(reference):
     assert few.threshold > stats.max()
     (warning,) = DefaultDetector(reference, calibration=few).decide(feats).warnings
     assert "40 organic" in warning and "2.44%" in warning
+    assert "fpr_bound_speakers" not in ok.decide(feats).thresholds
+    # counted per speaker (10 of four recordings each: 1 / 11 = 9.1 %, too few for 5 %)
+    # the report says how many speakers
+    by_speaker = calibrate(stats, target_fpr=0.05, organic_groups=np.arange(40) // 4)
+    decision = DefaultDetector(reference, calibration=by_speaker).decide(feats)
+    assert decision.thresholds["fpr_bound_speakers"] == 10.0
+    assert decision.thresholds["fpr_bound"] == pytest.approx(1 / 11)
+    (warning,) = decision.warnings
+    assert "organic recordings of 10 speakers" in warning and "9.09%" in warning
 
 
 def test_inconclusive_on_too_few_bigrams(reference):

@@ -227,6 +227,11 @@ def test_html_states_the_calibrated_false_positive_rate():
     assert "set for a false-positive rate of 1%" in html
     assert "called synthetic with probability at most 0.974%" in html
     assert "calibrated to call" not in html
+    # a threshold that counts speakers says whose recording the bound is for
+    rep.thresholds["fpr_bound_speakers"] = 330.0
+    html = rep.to_html()
+    assert "counted over 330 organic calibration speakers rather than their recordings" in html
+    assert "a recording of a new speaker" in html and "at most 0.974%" in html
 
 
 def test_html_warns_that_an_organic_verdict_does_not_clear_a_recording():

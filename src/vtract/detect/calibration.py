@@ -33,6 +33,7 @@ __all__ = [
     "calibrate",
     "equal_error_rate",
     "fpr_bound",
+    "grouped_fpr_bound",
     "precision_recall_at",
     "roc_auc",
     "roc_curve",
@@ -154,7 +155,9 @@ def equal_error_rate(labels: Any, scores: Any) -> tuple[float, float]:
     return float(eer), float(threshold)
 
 
-def threshold_at_fpr(organic_scores: Any, fpr: float, *, rule: str = "conformal") -> float:
+def threshold_at_fpr(
+    organic_scores: Any, fpr: float, *, rule: str = "conformal", groups: Any | None = None
+) -> float:
     """Threshold that keeps the false-positive rate at or below ``fpr``.
 
     The ``n`` organic statistics are sorted in decreasing order and the
@@ -175,6 +178,20 @@ def threshold_at_fpr(organic_scores: Any, fpr: float, *, rule: str = "conformal"
       can exceed ``fpr`` (0.9-1.4 % for ``fpr = 0.01`` and ``n = 216``;
       1.1 % in the simulation of ``tests/test_detect_calibration.py``).
 
+    With ``groups`` (the speaker of each statistic; conformal rule only) the
+    rule counts *speakers*, not recordings: the guarantee is then for a new
+    recording of a *new* speaker, when speakers are exchangeable and the
+    recording is any one of its speaker's (hierarchical conformal prediction;
+    Lee, Barber & Willett 2023; Dunn, Wasserman & Ramdas 2023). Recordings of
+    one speaker are not exchangeable with each other's speakers' recordings:
+    a speaker with many recordings would otherwise weigh as many speakers.
+    Each of the ``K`` speakers weighs ``1 / (K + 1)``, spread evenly over its
+    recordings, and the largest statistics are called synthetic as long as
+    their summed weight ``W`` stays within ``fpr (K + 1) - 1``; the new
+    recording then reaches the threshold with probability at most
+    ``(W + 1) / (K + 1) <= fpr`` (:func:`grouped_fpr_bound`). With one
+    recording per speaker this is the rule above.
+
     Parameters
     ----------
     organic_scores : array_like of float
@@ -183,6 +200,9 @@ def threshold_at_fpr(organic_scores: Any, fpr: float, *, rule: str = "conformal"
         Target false-positive rate in [0, 1).
     rule : {"conformal", "empirical"}, default "conformal"
         Whether the target holds for new recordings or for these ones.
+    groups : array_like, optional
+        Speaker (or other group) label of every statistic, for the
+        speaker-level conformal rule.
 
     Returns
     -------
@@ -192,6 +212,10 @@ def threshold_at_fpr(organic_scores: Any, fpr: float, *, rule: str = "conformal"
     s = _as_scores(organic_scores, "organic_scores")
     if s.size == 0:
         raise CalibrationError("threshold_at_fpr needs at least one organic statistic, got none")
+    if groups is not None:
+        if rule != "conformal":
+            raise CalibrationError(f"groups need the conformal rule, got rule={rule!r}")
+        return _grouped_cut(s, fpr, _as_groups(groups, s))[0]
     k = _n_above(s.size, fpr, rule)
     desc = np.sort(s)[::-1]
     if k == 0:
@@ -212,6 +236,72 @@ def _n_above(n: int, fpr: float, rule: str) -> int:
     if rule == "empirical":
         return min(math.floor(fpr * n + 1e-9), n - 1)
     raise CalibrationError(f"rule must be 'conformal' or 'empirical', got {rule!r}")
+
+
+def _as_groups(groups: Any, scores: np.ndarray) -> np.ndarray:
+    """Integer group code of every statistic (validated against ``scores``)."""
+    g = np.asarray(groups, dtype=object).ravel()
+    if g.size != scores.size:
+        raise CalibrationError(
+            f"groups has {g.size} labels for {scores.size} organic statistics; give one per statistic"
+        )
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in g):
+        raise CalibrationError("every organic statistic needs a group (speaker) label; found None/NaN")
+    return np.unique(g.astype(str), return_inverse=True)[1].astype(np.int64)
+
+
+def _grouped_cut(s: np.ndarray, fpr: float, codes: np.ndarray) -> tuple[float, float, int]:
+    """Speaker-level conformal threshold, the weight ``W`` above it and the speaker count ``K``."""
+    if not 0.0 <= fpr < 1.0:
+        raise CalibrationError(f"fpr must be in [0, 1), got {fpr!r}")
+    counts = np.bincount(codes)
+    n_groups = int(counts.size)
+    allowed = fpr * (n_groups + 1) - 1.0
+    order = np.argsort(-s, kind="stable")
+    desc = s[order]
+    above = np.r_[0.0, np.cumsum(1.0 / counts[codes[order]])]  # weight of the m largest
+    # a cut after the m largest must not split tied statistics
+    cuttable = np.r_[True, desc[:-1] > desc[1:], False]
+    fits = above <= allowed + 1e-9
+    fits[0] = True  # above every statistic when even one speaker is too many
+    m = int(np.flatnonzero(cuttable & fits)[-1])
+    if m == 0:
+        top = float(desc[0])
+        thr = float(np.nextafter(top, np.inf)) if top != 0 else float(np.finfo(float).tiny)
+    else:
+        thr = (float(desc[m - 1]) + float(desc[m])) / 2.0
+    return thr, float(above[m]), n_groups
+
+
+def grouped_fpr_bound(organic_scores: Any, groups: Any, fpr: float) -> float:
+    """Guaranteed false-positive rate of the speaker-level conformal threshold.
+
+    An upper bound on the probability that a new organic recording of a new
+    speaker, the speakers being exchangeable, reaches the threshold that
+    :func:`threshold_at_fpr` sets with these ``groups``: ``(W + 1) / (K + 1)``,
+    ``W`` the summed speaker weight of the calibration statistics above it
+    (each speaker's recordings share a weight of one) and ``K`` the number of
+    speakers. At most ``fpr`` whenever ``K >= 1 / fpr - 1`` (99 speakers for
+    1 %), otherwise ``1 / (K + 1)``.
+
+    Parameters
+    ----------
+    organic_scores : array_like of float
+        Statistics of organic recordings.
+    groups : array_like
+        Speaker label of every statistic.
+    fpr : float
+        Target false-positive rate in [0, 1).
+
+    Returns
+    -------
+    float
+    """
+    s = _as_scores(organic_scores, "organic_scores")
+    if s.size == 0:
+        raise CalibrationError("grouped_fpr_bound needs at least one organic statistic, got none")
+    _, weight, n_groups = _grouped_cut(s, fpr, _as_groups(groups, s))
+    return (weight + 1.0) / (n_groups + 1)
 
 
 def fpr_bound(n_organic: int, fpr: float) -> float:
@@ -415,9 +505,15 @@ class Calibration:
         """
         if self.keeps_target_fpr:
             return None
+        n_speakers = self.metrics.get("n_speakers")
+        counted = (
+            f"{self.metrics.get('n_organic')} organic recordings"
+            if n_speakers is None
+            else f"organic recordings of {n_speakers} speakers"
+        )
         return (
-            f"the calibration threshold was set on {self.metrics.get('n_organic')} organic "
-            f"recordings, too few to keep the false-positive rate at {self.target_fpr:.2%}: "
+            f"the calibration threshold was set on {counted}, too few to keep the "
+            f"false-positive rate at {self.target_fpr:.2%}: "
             f"the guaranteed rate is {self.metrics['fpr_bound']:.2%}"
         )
 
@@ -471,6 +567,7 @@ def calibrate(
     synthetic: Any | None = None,
     *,
     target_fpr: float = 0.01,
+    organic_groups: Any | None = None,
 ) -> Calibration:
     """Set the decision threshold and score mapping from labelled statistics.
 
@@ -487,6 +584,12 @@ def calibrate(
         :func:`threshold_at_fpr`). ``metrics["fpr_bound"]`` records the
         guaranteed rate, which exceeds ``target_fpr`` when there are fewer
         than ``1 / target_fpr - 1`` organic statistics.
+    organic_groups : array_like, optional
+        Speaker of every organic statistic: the threshold then keeps
+        ``target_fpr`` for a recording of a new speaker (the speaker-level
+        conformal rule of :func:`threshold_at_fpr`; ``metrics["threshold_rule"]``
+        is ``"conformal-by-speaker"``, ``metrics["n_speakers"]`` the count,
+        and the guarantee needs ``1 / target_fpr - 1`` speakers).
 
     Returns
     -------
@@ -495,13 +598,17 @@ def calibrate(
     org = _as_scores(organic, "organic")
     if org.size < 2:
         raise CalibrationError(f"calibration needs at least 2 organic statistics, got {org.size}")
-    thr = threshold_at_fpr(org, target_fpr)
-    metrics: dict[str, Any] = {
-        "n_organic": int(org.size),
-        "organic_median": float(np.median(org)),
-        "threshold_rule": "conformal",
-        "fpr_bound": fpr_bound(int(org.size), target_fpr),
-    }
+    metrics: dict[str, Any] = {"n_organic": int(org.size), "organic_median": float(np.median(org))}
+    if organic_groups is None:
+        thr = threshold_at_fpr(org, target_fpr)
+        metrics.update(threshold_rule="conformal", fpr_bound=fpr_bound(int(org.size), target_fpr))
+    else:
+        thr, weight, n_speakers = _grouped_cut(org, target_fpr, _as_groups(organic_groups, org))
+        metrics.update(
+            threshold_rule="conformal-by-speaker",
+            n_speakers=n_speakers,
+            fpr_bound=(weight + 1.0) / (n_speakers + 1),
+        )
     syn = _as_scores(synthetic, "synthetic") if synthetic is not None else np.empty(0)
     if syn.size:
         stat = np.r_[org, syn]

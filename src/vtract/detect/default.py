@@ -361,6 +361,12 @@ class DefaultDetector:
             "slope": cal.slope,
             "target_fpr": cal.target_fpr,
             "fpr_bound": float(cal.metrics.get("fpr_bound") or math.nan),
+            # set when the guarantee counts speakers (threshold_at_fpr's groups)
+            **(
+                {"fpr_bound_speakers": float(cal.metrics["n_speakers"])}
+                if "n_speakers" in cal.metrics
+                else {}
+            ),
             "flag_baseline": cal.flag_baseline,
             "min_bigrams": float(self.min_bigrams),
             "min_bigrams_low_confidence": float(self.min_bigrams_low_confidence),
