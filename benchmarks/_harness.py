@@ -36,6 +36,7 @@ def write_result(name: str, figures: dict[str, Any], parameters: dict[str, Any])
         "provenance": provenance(parameters),
     }
     path = RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)  # e.g. results/dry_voice/
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)

@@ -22,7 +22,8 @@ The figures a user should quote are the leave-one-generator-out ones of
 ``benchmarks/bench_detection.py``, not the calibration's own.
 
 Run: ``python scripts/calibrate_default_reference.py [--fpr 0.01] [--libri N]
-[--statistic dynamics|deviation] [--no-fakes] [--with-shimmer] [--reference IN] [--out OUT]``
+[--statistic dynamics|deviation] [--no-fakes] [--with-shimmer] [--threshold-by
+recording|speaker] [--reference IN] [--out OUT]``
 (default: the packaged reference, in place).
 Alignments/features are cached like the benchmark
 (``$VTRACT_BENCH_CACHE``). Prints a JSON summary.
@@ -84,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also store the dry-voice calibration (the four descriptors and log_shimmer, "
         "used on recordings without a room; docs/DETECTION.md, session 20)",
     )
+    ap.add_argument(
+        "--threshold-by",
+        choices=["recording", "speaker"],
+        default="speaker",
+        help="what the threshold's conformal guarantee counts (vtract calibrate --threshold-by)",
+    )
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED}", file=sys.stderr)
@@ -127,18 +134,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.statistic == "dynamics":
         feats = feats[feats["file"].isin(set(stats["file"]))]
         descriptors = recording_descriptors(feats)  # once, for every model below
-        calibrations["default"] = dynamics_calibration(
-            feats, stats, target_fpr=args.fpr, descriptors=descriptors, names=DESCRIPTORS
-        )[0]
-        if args.with_shimmer:
-            calibrations[DRY_VOICE] = dynamics_calibration(
-                feats, stats, target_fpr=args.fpr, descriptors=descriptors, names=WITH_SHIMMER
-            )[0]
+        for key, names in (("default", DESCRIPTORS), (DRY_VOICE, WITH_SHIMMER)):
+            if key == "default" or args.with_shimmer:
+                calibrations[key] = dynamics_calibration(
+                    feats,
+                    stats,
+                    target_fpr=args.fpr,
+                    descriptors=descriptors,
+                    names=names,
+                    threshold_by=args.threshold_by,
+                )[0]
     else:
         baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
         statistic = combine(stats["deviation"], stats["flagged"], baseline)
+        speakers = feats.groupby("file")["speaker"].first().reindex(stats["file"]).to_numpy()
+        groups = speakers if args.threshold_by == "speaker" else None
         calibrations["default"] = replace(
-            calibrate(statistic, target_fpr=args.fpr), flag_baseline=baseline
+            calibrate(statistic, target_fpr=args.fpr, organic_groups=groups),
+            flag_baseline=baseline,
         )
     records, summary = {}, {}
     for key, cal in calibrations.items():
@@ -160,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 "libri": args.libri,
                 "statistic": args.statistic,
                 "with_shimmer": args.with_shimmer,
+                "threshold_by": args.threshold_by,
                 "fakes": args.statistic == "dynamics" and not args.no_fakes,
             },
             inputs={"reference": ref.sha256},

@@ -237,6 +237,38 @@ def test_dynamics_calibration_and_verdicts(with_fakes: bool) -> None:
         assert q50 == pytest.approx(float(np.median(organic_desc[name])), rel=1e-12)
 
 
+def test_dynamics_threshold_can_count_speakers() -> None:
+    from _detect import TableReference
+
+    from vtract.detect.default import file_statistics
+    from vtract.detect.fitting import dynamics_calibration
+
+    corpus = labelled_corpus()  # 30 organic files of 15 speakers, two each
+    ref = TableReference(corpus[corpus["label"] == "organic"])
+    stats = file_statistics(corpus, ref, None)
+    by_spk, s_org, _ = dynamics_calibration(corpus, stats, target_fpr=0.1)  # the default
+    by_rec, s_org2, _ = dynamics_calibration(
+        corpus, stats, target_fpr=0.1, threshold_by="recording"
+    )
+    np.testing.assert_array_equal(s_org, s_org2)  # the same out-of-fold statistics
+    organic = corpus[corpus["label"] == "organic"]
+    speakers = organic.groupby("file", sort=True)["speaker"].first().to_numpy()
+    assert by_spk.threshold == threshold_at_fpr(s_org, 0.1, groups=speakers)
+    assert by_rec.threshold == threshold_at_fpr(s_org, 0.1)
+    assert by_spk.metrics["threshold_rule"] == "conformal-by-speaker"
+    assert by_spk.metrics["n_speakers"] == 15
+    # 15 speakers allow 0.1 * 16 - 1 = 0.6 of a speaker above: one recording (half a
+    # speaker); 30 recordings allow floor(0.1 * 31) - 1 = 2
+    assert np.sum(s_org >= by_spk.threshold) == 1
+    assert by_spk.metrics["fpr_bound"] == pytest.approx(1.5 / 16)
+    assert np.sum(s_org >= by_rec.threshold) == 2
+    assert by_rec.metrics["fpr_bound"] == pytest.approx(3 / 31)
+    calibration, _ = fit_thresholds(ref, corpus, target_fpr=0.1, threshold_by="recording")
+    assert calibration["default"]["threshold"] == by_rec.threshold
+    with pytest.raises(VtractError, match="threshold_by"):
+        dynamics_calibration(corpus, stats, threshold_by="file")
+
+
 def test_dynamics_statistic_undefined_is_inconclusive() -> None:
     from _detect import TableReference
 
@@ -286,8 +318,8 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["default"]["statistic"] == "dynamics"
-    # 8 organic recordings guarantee at best 1/9, not 5 %: the command says so
-    assert "8 organic recordings, too few to keep the false-positive rate at 5.00%" in res.stderr
+    # 8 organic speakers guarantee at best 1/9, not 5 %: the command says so
+    assert "of 8 speakers, too few to keep the false-positive rate at 5.00%" in res.stderr
     assert "the guaranteed rate is 11.11%" in res.stderr
     stored = Calibration.from_dict(Reference.load(out).calibration["default"])
     assert stored.model["kind"] == "discriminative" and stored.model["info"]["n_organic"] == 8
@@ -306,6 +338,15 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     assert "dry_voice calibration (voice shimmer) was removed" in res.stderr
     assert "dry_voice" not in Reference.load(out).calibration
+    stored = Calibration.from_dict(Reference.load(out).calibration["default"])
+    assert stored.metrics["threshold_rule"] == "conformal-by-speaker"
+    assert stored.metrics["n_speakers"] == 8
+    # counted per recording: 8 recordings of one speaker each give the same guarantee
+    res = CliRunner().invoke(cli, [*args, "--out", str(out), "--threshold-by", "recording"])
+    assert res.exit_code == 0, res.output
+    stored = Calibration.from_dict(Reference.load(out).calibration["default"])
+    assert stored.metrics["threshold_rule"] == "conformal"
+    assert "8 organic recordings, too few" in res.stderr
 
 
 def test_descriptors_of_a_recording_do_not_depend_on_the_others_in_the_table() -> None:

@@ -450,6 +450,20 @@ def test_default_reference_ships_the_four_descriptor_calibration_only():
     assert DefaultDetector(ref).resolved_voice_calibration() is None
 
 
+def test_default_reference_threshold_counts_speakers():
+    """Since session 22 the packaged threshold's 1 % guarantee is for a new speaker's
+    recording: each of the calibration's organic speakers weighs one
+    (docs/DETECTION.md, "Session 22"), and there are enough of them to give it."""
+    from vtract.detect.calibration import Calibration
+    from vtract.reference import default_reference
+
+    four = Calibration.from_dict(default_reference().calibration["default"])
+    assert four.metrics["threshold_rule"] == "conformal-by-speaker"
+    assert four.metrics["n_speakers"] >= 1 / four.target_fpr - 1
+    assert four.metrics["n_speakers"] < four.metrics["n_organic"]
+    assert four.metrics["fpr_bound"] <= four.target_fpr
+
+
 def test_default_reference_matches_the_estimator_code():
     """Fails when vtract/tract changed after the shipped reference was built: rebuild it
     (scripts/build_default_reference.py, see src/vtract/data/reference/README.md)."""

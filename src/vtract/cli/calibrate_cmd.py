@@ -72,7 +72,8 @@ def _manifest_features(
     show_default=True,
     type=click.FloatRange(0, 1, max_open=True),
     help="False-positive rate the threshold must not exceed on new organic recordings "
-    "(split-conformal rule: needs at least 1/FPR - 1 organic recordings, 99 for 0.01).",
+    "(split-conformal rule: needs at least 1/FPR - 1 organic speakers, 99 for 0.01, or "
+    "recordings with --threshold-by recording).",
 )
 @click.option(
     "--statistic",
@@ -82,6 +83,16 @@ def _manifest_features(
     type=click.Choice(["dynamics", "deviation"]),
     help="Default-detector statistic: tract dynamics (descriptor model; needs at least 4 "
     "organic recordings) or the legacy reference deviation + flags.",
+)
+@click.option(
+    "--threshold-by",
+    "threshold_by",
+    default="speaker",
+    show_default=True,
+    type=click.Choice(["recording", "speaker"]),
+    help="What the --fpr guarantee counts: new recordings like the calibration ones, or "
+    "new speakers (each organic speaker weighs one however many recordings it has; "
+    "needs 1/FPR - 1 speakers and the manifest's speaker column).",
 )
 @click.option(
     "--no-flags", is_flag=True, help="Leave plausibility flags out of the deviation statistic."
@@ -102,6 +113,7 @@ def calibrate_command(
     statistic: str,
     no_flags: bool,
     with_shimmer: bool,
+    threshold_by: str,
 ) -> None:
     """Set detector thresholds from labelled INPUTS and store them with the reference.
 
@@ -110,7 +122,8 @@ def calibrate_command(
     batch``). The default detector's statistic is the tract dynamics of each
     recording: a one-class model of the organic recordings, or, when
     synthetic ones are given, an organic-vs-synthetic model; its threshold is
-    set for --fpr on out-of-fold organic statistics (ROC, EER and
+    set for --fpr on out-of-fold organic statistics, each speaker weighing
+    one (--threshold-by; ROC, EER and
     precision/recall are measured when synthetic ones are given). With
     synthetic recordings the published detector's ideal features are fitted
     too. Organic recordings should NOT be ones the
@@ -152,6 +165,7 @@ def calibrate_command(
         statistic=statistic,
         descriptors=DESCRIPTORS,
         voice_descriptors=WITH_SHIMMER if with_shimmer else None,
+        threshold_by=threshold_by,
     )
     if summary["in_reference"]:
         click.echo(

@@ -57,6 +57,7 @@ from .paper import PaperDetector, reference_ranges
 
 __all__ = [
     "CROSS_FIT_FOLDS",
+    "THRESHOLD_BY",
     "dynamics_calibration",
     "fit_thresholds",
     "flags_by_file",
@@ -65,6 +66,11 @@ __all__ = [
 
 #: Folds (grouped by speaker) for the out-of-fold organic statistics behind a threshold.
 CROSS_FIT_FOLDS = 5
+#: What the threshold's conformal false-positive guarantee counts
+#: (:func:`~vtract.detect.calibration.threshold_at_fpr`): ``"recording"`` (a new
+#: recording exchangeable with the calibration recordings) or ``"speaker"`` (a
+#: new recording of a new speaker; each calibration speaker weighs one).
+THRESHOLD_BY = ("recording", "speaker")
 
 
 def flags_by_file(features: pd.DataFrame) -> dict[str, list[Flag]]:
@@ -83,6 +89,7 @@ def fit_thresholds(
     statistic: str = "dynamics",
     descriptors: Sequence[str] = DESCRIPTORS,
     voice_descriptors: Sequence[str] | None = None,
+    threshold_by: str = "speaker",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Thresholds for both detectors from a labelled multi-file feature table.
 
@@ -113,6 +120,10 @@ def fit_thresholds(
         default detector uses on recordings without a room
         (:mod:`vtract.detect.default`). Needs ``statistic="dynamics"`` and
         feature tables with ``shimmer_local``.
+    threshold_by : {"recording", "speaker"}, default "speaker"
+        What the false-positive guarantee of the default (and dry-voice)
+        threshold counts (:data:`THRESHOLD_BY`; ``vtract calibrate
+        --threshold-by``).
 
     Returns
     -------
@@ -138,6 +149,7 @@ def fit_thresholds(
         )
     if statistic not in ("dynamics", "deviation"):
         raise VtractError(f"statistic must be 'dynamics' or 'deviation', got {statistic!r}")
+    _check_threshold_by(threshold_by)
     if voice_descriptors is not None and (
         statistic != "dynamics" or "log_shimmer" not in voice_descriptors
     ):
@@ -150,7 +162,7 @@ def fit_thresholds(
     stats = stats[np.isfinite(stats["statistic"])]
     if statistic == "dynamics":
         cal, s_org, s_syn = dynamics_calibration(
-            features, stats, target_fpr=target_fpr, names=descriptors
+            features, stats, target_fpr=target_fpr, names=descriptors, threshold_by=threshold_by
         )
     else:
         organic = stats["label"] == "organic"
@@ -158,8 +170,17 @@ def fit_thresholds(
         stats["statistic"] = combine(stats["deviation"], stats["flagged"], baseline)
         s_org = stats.loc[organic, "statistic"].to_numpy(np.float64)
         s_syn = stats.loc[~organic, "statistic"].to_numpy(np.float64)
+        groups = None
+        if threshold_by == "speaker":
+            meta = pd.DataFrame(index=pd.Index(stats.loc[organic, "file"].astype(str)))
+            if "speaker" in features.columns:
+                spk = features.groupby(features["file"].astype(str))["speaker"].first()
+                meta["speaker"] = spk.reindex(meta.index).fillna("")
+            groups = _speaker_groups(meta)
         cal = replace(
-            calibrate(s_org, s_syn if s_syn.size else None, target_fpr=target_fpr),
+            calibrate(
+                s_org, s_syn if s_syn.size else None, target_fpr=target_fpr, organic_groups=groups
+            ),
             flag_baseline=baseline,
         )
     result: dict[str, Any] = {"default": cal.to_dict()}
@@ -171,7 +192,11 @@ def fit_thresholds(
     }
     if voice_descriptors is not None:
         voice, v_org, v_syn = dynamics_calibration(
-            features, stats, target_fpr=target_fpr, names=voice_descriptors
+            features,
+            stats,
+            target_fpr=target_fpr,
+            names=voice_descriptors,
+            threshold_by=threshold_by,
         )
         result[DRY_VOICE] = voice.to_dict()
         summary[DRY_VOICE] = {
@@ -220,12 +245,22 @@ def _in_reference(reference: ReferenceLike, organic: pd.DataFrame) -> int:
     return int(organic.groupby("file")["sha256"].first().astype(str).isin(inside).sum())
 
 
+def _check_threshold_by(threshold_by: str) -> None:
+    if threshold_by not in THRESHOLD_BY:
+        raise VtractError(f"threshold_by must be one of {THRESHOLD_BY}, got {threshold_by!r}")
+
+
+def _speaker_groups(meta: pd.DataFrame) -> np.ndarray:
+    """Speaker of each file (the file itself when the speaker is unknown)."""
+    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
+    return np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+
+
 def _speaker_folds(meta: pd.DataFrame, k: int) -> np.ndarray:
     """Fold of each file, grouped by speaker (by file when the speaker is unknown)."""
     import zlib
 
-    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
-    group = np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+    group = _speaker_groups(meta)
     order = sorted(set(group), key=lambda g: (zlib.crc32(str(g).encode()), str(g)))
     fold_of = {g: i % k for i, g in enumerate(order)}
     return np.array([fold_of[g] for g in group], dtype=np.int64)
@@ -239,6 +274,7 @@ def dynamics_calibration(
     folds: int = CROSS_FIT_FOLDS,
     descriptors: pd.DataFrame | None = None,
     names: Sequence[str] = DESCRIPTORS,
+    threshold_by: str = "speaker",
 ) -> tuple[Calibration, np.ndarray, np.ndarray]:
     """Descriptor model + threshold for the ``"dynamics"`` statistic.
 
@@ -263,6 +299,11 @@ def dynamics_calibration(
         :data:`~vtract.detect.dynamics.WITH_SHIMMER` for the measured option
         with the voice shimmer (``docs/DETECTION.md``; it needs feature
         tables with ``shimmer_local``).
+    threshold_by : {"recording", "speaker"}, default "speaker"
+        What the threshold's false-positive guarantee counts
+        (:data:`THRESHOLD_BY`): with ``"speaker"`` each organic speaker
+        (the ``speaker`` column; a file whose speaker is unknown is its own)
+        weighs one, so the guarantee holds for a new speaker's recording.
 
     Returns
     -------
@@ -274,6 +315,7 @@ def dynamics_calibration(
         threshold and figures come from.
     """
     names = list(names)
+    _check_threshold_by(threshold_by)
     unknown = [n for n in names if n not in WITH_SHIMMER]
     if unknown or not names:
         raise VtractError(f"unknown descriptor(s) {unknown}; choose from {list(WITH_SHIMMER)}")
@@ -313,7 +355,10 @@ def dynamics_calibration(
             oof[test] = fit(~test).statistic(desc[test])
     model = fit(np.ones(len(meta), dtype=bool))
     s_org, s_syn = oof[~is_syn], oof[is_syn]
-    cal = calibrate(s_org, s_syn if s_syn.size >= 2 else None, target_fpr=target_fpr)
+    groups = _speaker_groups(meta[~is_syn]) if threshold_by == "speaker" else None
+    cal = calibrate(
+        s_org, s_syn if s_syn.size >= 2 else None, target_fpr=target_fpr, organic_groups=groups
+    )
     metrics = dict(cal.metrics)
     metrics.update(cross_fit_folds=folds, model_kind=model.kind)
     return replace(cal, statistic="dynamics", model=model.to_dict(), metrics=metrics), s_org, s_syn
