@@ -37,6 +37,15 @@ dry-voice model, the gated pair, with ``default_four_descriptors_only``
 beside it (``results/dry_voice/``: session 21, when the packaged reference
 briefly held one).
 
+Every threshold counts speakers (``--threshold-by speaker``, the shipped rule
+since session 22): its conformal 1 % guarantee is for a recording of a new
+speaker, each training speaker weighing one however many recordings it has
+(:func:`vtract.detect.calibration.threshold_at_fpr` with ``groups``).
+``--threshold-by recording`` counts recordings, the rule until session 21
+(``results/threshold_by_recording/``). ``fpr_speaker_mean`` is the organic
+false-positive rate with every speaker weighing one, the rate that guarantee
+bounds.
+
 Default detector, legacy reference-deviation statistic (no fakes used at
 all): the threshold for fold ``k`` is set at ``--fpr`` on the out-of-fold
 organic statistics of the OTHER folds (which are themselves
@@ -230,6 +239,7 @@ def run(
     save: Path | None = None,
     said: dict[str, str] | None = None,
     reference: Path | None = None,
+    threshold_by: str = "speaker",
 ) -> dict[str, Any]:
     if features is None:
         print(f"{len(items)} recordings; extracting features (cached)...", flush=True)
@@ -311,7 +321,11 @@ def run(
     for fold in range(k):
         other = stats[(stats["fold"] != fold) & (stats["label"] == "organic") & stats["conclusive"]]
         baseline = float(np.quantile(other["flagged"], FLAG_BASELINE_QUANTILE))
-        cal = calibrate(combine(other["deviation"], other["flagged"], baseline), target_fpr=fpr)
+        cal = calibrate(
+            combine(other["deviation"], other["flagged"], baseline),
+            target_fpr=fpr,
+            organic_groups=other["speaker"].to_numpy() if threshold_by == "speaker" else None,
+        )
         m = stats["fold"] == fold
         stat = combine(stats.loc[m, "deviation"], stats.loc[m, "flagged"], baseline)
         stats.loc[m, "statistic"] = stat
@@ -342,7 +356,7 @@ def run(
     from joblib import Parallel, delayed
 
     decay = pd.Series(dict(Parallel(n_jobs=jobs)(delayed(recording_decay)(it) for it in items)))
-    dynamics = run_dynamics(feats, stats, meta, k, fpr, families, texts, decay)
+    dynamics = run_dynamics(feats, stats, meta, k, fpr, families, texts, decay, threshold_by)
     # "default" is what the shipped reference (or --reference) holds; the other model beside it
     shipped = vtract.default_reference() if reference is None else Reference.load(reference)
     gated_ships = DRY_VOICE in shipped.calibration
@@ -493,6 +507,7 @@ def run_dynamics(
     families: list[str],
     texts: pd.Series | None = None,
     decay: pd.Series | None = None,
+    threshold_by: str = "speaker",
 ) -> dict[str, dict[str, Any]]:
     """Tract-dynamics statistic, exactly as ``dynamics_calibration`` fits it for shipping.
 
@@ -511,7 +526,8 @@ def run_dynamics(
     (per file: :func:`recording_decay`) also ``"gated"``: every model above fitted a second time on
     :data:`~vtract.detect.dynamics.WITH_SHIMMER` (the dry-voice model,
     ``vtract calibrate --with-shimmer``), the two scored as the default
-    detector routes them (:func:`_scored`).
+    detector routes them (:func:`_scored`). ``threshold_by`` is
+    ``dynamics_calibration``'s: what the thresholds' conformal guarantee counts.
     """
     desc = recording_descriptors(feats)
     counts = stats[["n_bigrams"]].reset_index()
@@ -529,11 +545,18 @@ def run_dynamics(
 
     def fitted(rows: pd.DataFrame, files: pd.Index) -> dict[str, tuple[pd.DataFrame, list]]:
         """Per model: ``files`` scored by the calibrations fitted on ``rows``, and their thresholds."""
-        cal, _, _ = dynamics_calibration(rows, counts, target_fpr=fpr, descriptors=desc)
+        cal, _, _ = dynamics_calibration(
+            rows, counts, target_fpr=fpr, descriptors=desc, threshold_by=threshold_by
+        )
         out = {"four": (_scored(cal, desc, files), [cal.threshold])}
         if decay is not None:
             voice, _, _ = dynamics_calibration(
-                rows, counts, target_fpr=fpr, descriptors=desc, names=WITH_SHIMMER
+                rows,
+                counts,
+                target_fpr=fpr,
+                descriptors=desc,
+                names=WITH_SHIMMER,
+                threshold_by=threshold_by,
             )
             gated = _scored(cal, desc, files, voice, decay)
             out["gated"] = (gated, [cal.threshold, voice.threshold])
@@ -623,6 +646,8 @@ def dynamics_figures(
             per_family[fam] = metrics(yy, both["statistic"].to_numpy(), both["pred"].to_numpy(bool))
         out[name] = {
             "pooled": metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool)),
+            # what the speaker-level guarantee bounds: each speaker's share, averaged
+            "organic_fpr_speaker_mean": speaker_mean_fpr(org),
             "per_family": per_family,
             "organic_fpr_by_source": {
                 f"{fam}/{sub}" if sub else fam: {"n": len(g), "fpr": float(g["pred"].mean())}
@@ -649,12 +674,14 @@ def dynamics_figures(
         out[name]["auc_mean"] = float(np.mean(aucs)) if aucs else None
     # each held-out family's (and toolkit's) scored files, gathered once for every figure below
     logo_scored = {
-        fam: pd.concat(parts).join(meta[["label", "low_confidence"]]) for fam, parts in logo.items()
+        fam: pd.concat(parts).join(meta[["label", "low_confidence", "speaker"]])
+        for fam, parts in logo.items()
     }
     fam_figs = {}
     for fam, sc in logo_scored.items():
         y = (sc["label"] == "synthetic").to_numpy()
         fam_figs[fam] = metrics(y, sc["statistic"].to_numpy(), sc["pred"].to_numpy(bool))
+        fam_figs[fam]["fpr_speaker_mean"] = speaker_mean_fpr(sc[sc["label"] == "organic"])
     out["leave_one_toolkit_out"] = {t: fam_figs.pop(t) for t in TOOLKITS}
     # alignment source (forced vs recognised) goes with the label in this corpus:
     # the ESPnet fakes, scored by models that never saw one, within each source
@@ -679,8 +706,15 @@ def dynamics_figures(
         "auc_mean": float(np.mean(aucs)) if aucs else None,
         "auc_min": min(aucs) if aucs else None,
         "fpr_max": max(v.get("fpr", 0.0) for v in fam_figs.values()),
+        "fpr_speaker_mean_max": max(v["fpr_speaker_mean"] for v in fam_figs.values()),
     }
     return out
+
+
+def speaker_mean_fpr(organic: pd.DataFrame) -> float:
+    """Organic false-positive rate with every speaker weighing one: the mean over
+    speakers of the share of their recordings called synthetic (``pred``)."""
+    return float(organic.groupby("speaker")["pred"].mean().mean())
 
 
 def summarise(stats, paper_range, paper_votes, meta, cal_info, fpr) -> dict[str, Any]:
@@ -816,6 +850,13 @@ def main() -> None:
         "reference): with a dry-voice model, 'default' is the gated pair",
     )
     ap.add_argument(
+        "--threshold-by",
+        choices=["recording", "speaker"],
+        default="speaker",
+        help="what every threshold's conformal guarantee counts (vtract calibrate "
+        "--threshold-by, default speaker); 'recording' writes results/threshold_by_recording/",
+    )
+    ap.add_argument(
         "--cached-only",
         action="store_true",
         help="skip recordings whose alignment is not cached yet (recognition is slow)",
@@ -861,7 +902,15 @@ def main() -> None:
             feature_version = str(table["feature_code_version"].iloc[0])
             table = table.drop(columns=["feature_code_version"])
     figures = run(
-        items, folds, args.fpr, args.jobs, table, args.save_features, said, args.reference
+        items,
+        folds,
+        args.fpr,
+        args.jobs,
+        table,
+        args.save_features,
+        said,
+        args.reference,
+        args.threshold_by,
     )
     figures["seconds"] = round(time.time() - t0, 1)
     figures["corpus"]["n_listed"] = n_listed
@@ -876,6 +925,7 @@ def main() -> None:
         "generated": bool(args.generated),
         "matched": bool(args.matched),
         "reference": None if args.reference is None else str(args.reference),
+        "threshold_by": args.threshold_by,
     }
     if args.no_json:
         import json
@@ -883,7 +933,10 @@ def main() -> None:
         print(json.dumps(figures, indent=2, default=float))
     else:
         name = "detection_matched" if args.matched else "detection_generated"
-        write_result(name if args.generated else "detection", figures, params)
+        name = name if args.generated else "detection"
+        if args.threshold_by != "speaker":
+            name = f"threshold_by_{args.threshold_by}/{name}"
+        write_result(name, figures, params)
 
 
 if __name__ == "__main__":
