@@ -103,3 +103,16 @@ def test_gated_log_odds_routes_like_the_default_detector(bench) -> None:
     assert used.tolist() == [True, False, False, False, True]
     # voice: 0.5 * (1 - -1) = 1; four: 2 * (3 - 1) = 4; voice: 0.5 * (5 + 1) = 3
     np.testing.assert_allclose(log_odds, [1.0, 4.0, 4.0, 4.0, 3.0])
+
+
+def test_speaker_mean_fpr_weighs_every_speaker_once(bench) -> None:
+    # speaker "a": 1 of 10 recordings called synthetic; "b": its only one; "c": none of 3
+    organic = pd.DataFrame(
+        {
+            "speaker": ["a"] * 10 + ["b"] + ["c"] * 3,
+            "pred": [True] + [False] * 9 + [True] + [False] * 3,
+        }
+    )
+    assert bench.speaker_mean_fpr(organic) == pytest.approx((0.1 + 1.0 + 0.0) / 3)
+    # counted per recording the same calls give 2 / 14
+    assert organic["pred"].mean() == pytest.approx(2 / 14)
