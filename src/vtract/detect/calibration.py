@@ -182,9 +182,9 @@ def threshold_at_fpr(
     rule counts *speakers*, not recordings: the guarantee is then for a new
     recording of a *new* speaker, when speakers are exchangeable and the
     recording is any one of its speaker's (hierarchical conformal prediction;
-    Lee, Barber & Willett 2023; Dunn, Wasserman & Ramdas 2023). Recordings of
-    one speaker are not exchangeable with each other's speakers' recordings:
-    a speaker with many recordings would otherwise weigh as many speakers.
+    Lee, Barber & Willett 2023; Dunn, Wasserman & Ramdas 2023). A speaker's
+    recordings resemble each other more than other speakers', so counted per
+    recording a speaker with many recordings would weigh as many speakers.
     Each of the ``K`` speakers weighs ``1 / (K + 1)``, spread evenly over its
     recordings, and the largest statistics are called synthetic as long as
     their summed weight ``W`` stays within ``fpr (K + 1) - 1``; the new
