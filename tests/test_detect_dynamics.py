@@ -239,7 +239,6 @@ def test_dynamics_calibration_and_verdicts(with_fakes: bool) -> None:
 
 def test_dynamics_threshold_can_count_speakers() -> None:
     from _detect import TableReference
-
     from vtract.detect.default import file_statistics
     from vtract.detect.fitting import dynamics_calibration
 

@@ -246,7 +246,9 @@ def _as_groups(groups: Any, scores: np.ndarray) -> np.ndarray:
             f"groups has {g.size} labels for {scores.size} organic statistics; give one per statistic"
         )
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in g):
-        raise CalibrationError("every organic statistic needs a group (speaker) label; found None/NaN")
+        raise CalibrationError(
+            "every organic statistic needs a group (speaker) label; found None/NaN"
+        )
     return np.unique(g.astype(str), return_inverse=True)[1].astype(np.int64)
 
 
