@@ -266,6 +266,17 @@ def test_dynamics_threshold_can_count_speakers() -> None:
     assert calibration["default"]["threshold"] == by_rec.threshold
     with pytest.raises(VtractError, match="threshold_by"):
         dynamics_calibration(corpus, stats, threshold_by="file")
+    # the legacy deviation statistic's threshold counts the same speakers
+    organic_only = corpus[corpus["label"] == "organic"]
+    dev, summary = fit_thresholds(ref, organic_only, target_fpr=0.1, statistic="deviation")
+    dev_cal = Calibration.from_dict(dev["default"])
+    assert dev_cal.metrics["threshold_rule"] == "conformal-by-speaker"
+    assert dev_cal.metrics["n_speakers"] == 15
+    dev_rec, _ = fit_thresholds(
+        ref, organic_only, target_fpr=0.1, statistic="deviation", threshold_by="recording"
+    )
+    assert dev_rec["default"]["metrics"]["threshold_rule"] == "conformal"
+    assert summary["n_organic_files"] == 30
 
 
 def test_dynamics_statistic_undefined_is_inconclusive() -> None:
