@@ -9,7 +9,10 @@ This is what ``vtract calibrate`` runs:
   target false-positive rate is set on *out-of-fold* organic statistics
   (:data:`CROSS_FIT_FOLDS` folds grouped by speaker: each file scored by a
   model that never saw its speaker), so it is not set on the model's own
-  training recordings; the stored model is then refitted on everything;
+  training recordings, and it counts speakers, each weighing one however
+  many recordings it has (``threshold_by``, :data:`THRESHOLD_BY`), so its
+  guarantee is for a new speaker's recording; the stored model is then
+  refitted on everything;
 - default detector, ``statistic="deviation"``: the statistic of every
   labelled file is computed exactly as :func:`vtract.analyze` computes it
   (reference deviations + plausibility flags), then
