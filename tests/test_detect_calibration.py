@@ -187,6 +187,11 @@ def test_speaker_rule_with_one_recording_per_speaker_is_the_recording_rule():
         assert cal.threshold == calibrate(org, target_fpr=0.01).threshold
         assert cal.metrics["threshold_rule"] == "conformal-by-speaker"
         assert cal.metrics["n_speakers"] == n
+    # ties at the cut too (both rules then go just above the tied value)
+    for n in (150, 216, 300):
+        tied = np.round(rng.standard_normal(n) * 3) / 3
+        speakers = np.arange(n)
+        assert threshold_at_fpr(tied, 0.02, groups=speakers) == threshold_at_fpr(tied, 0.02)
 
 
 def test_speaker_rule_counts_speakers_not_recordings():

@@ -262,14 +262,16 @@ def _grouped_cut(s: np.ndarray, fpr: float, codes: np.ndarray) -> tuple[float, f
     order = np.argsort(-s, kind="stable")
     desc = s[order]
     above = np.r_[0.0, np.cumsum(1.0 / counts[codes[order]])]  # weight of the m largest
-    # a cut after the m largest must not split tied statistics
-    cuttable = np.r_[True, desc[:-1] > desc[1:], False]
     fits = above <= allowed + 1e-9
     fits[0] = True  # above every statistic when even one speaker is too many
-    m = int(np.flatnonzero(cuttable & fits)[-1])
-    if m == 0:
-        top = float(desc[0])
-        thr = float(np.nextafter(top, np.inf)) if top != 0 else float(np.finfo(float).tiny)
+    most = int(np.flatnonzero(fits)[-1])
+    # a cut after the m largest must not split tied statistics: as the recording
+    # rule does, the threshold then goes just above the tied value
+    cuttable = np.r_[True, desc[:-1] > desc[1:], False]
+    m = int(np.flatnonzero(cuttable[: most + 1])[-1])
+    if m == 0 or m < most:
+        value = float(desc[m])
+        thr = float(np.nextafter(value, np.inf)) if value != 0 else float(np.finfo(float).tiny)
     else:
         thr = (float(desc[m - 1]) + float(desc[m])) / 2.0
     return thr, float(above[m]), n_groups
