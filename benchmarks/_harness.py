@@ -43,3 +43,13 @@ def write_result(name: str, figures: dict[str, Any], parameters: dict[str, Any])
     print(json.dumps(figures, indent=2, sort_keys=True))
     print(f"wrote {path}")
     return path
+
+
+def emit_result(
+    name: str, figures: dict[str, Any], parameters: dict[str, Any], *, write: bool = True
+) -> Path | None:
+    """:func:`write_result`, or (``write=False``, a script's ``--no-json``) only print the figures."""
+    if write:
+        return write_result(name, figures, parameters)
+    print(json.dumps(figures, indent=2, default=float))
+    return None

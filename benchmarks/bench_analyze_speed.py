@@ -48,7 +48,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import vtract
-from _harness import write_result
+from _harness import emit_result
 from vtract.analysis import analyze
 from vtract.errors import ReferenceError_
 
@@ -263,12 +263,7 @@ def main() -> None:
         "reference": ref_name,
         "threads": {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")},
     }
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2))
-    else:
-        write_result("analyze_speed", figures, params)
+    emit_result("analyze_speed", figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from _detection_corpus import (
     corpus_items,
     item_features,
 )
-from _harness import write_result
+from _harness import emit_result
 from bench_detection import SETTINGS
 from vtract.bandwidth import (
     EDGE_SEARCH_HZ,
@@ -212,14 +212,8 @@ def main() -> None:
         "high_band_hz": list(HIGH_BAND_HZ),
         "edge_search_hz": list(EDGE_SEARCH_HZ),
     }
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2))
-        return
-    write_result(
-        "band_limited" if args.rate == 8000 else f"band_limited_{args.rate}", figures, params
-    )
+    name = "band_limited" if args.rate == 8000 else f"band_limited_{args.rate}"
+    emit_result(name, figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ from _detection_corpus import (
     corpus_items,
     item_features,
 )
-from _harness import write_result
+from _harness import emit_result
 from bench_band_limited import ANALYSIS_RATE, scored_row
 from bench_detection import SETTINGS, gated_log_odds
 from vtract.alignment.model import Alignment
@@ -594,12 +594,7 @@ def main() -> None:
         "from_rows": None if args.from_rows is None else str(args.from_rows),
         "reference": None if args.reference is None else str(args.reference),
     }
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2))
-        return
-    write_result("degradations", figures, params)
+    emit_result("degradations", figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _detection_corpus import SHARED, code_version, corpus_items
-from _harness import write_result
+from _harness import emit_result
 from bench_detection import SETTINGS, file_meta, load_features
 from vtract.detect.calibration import roc_auc
 from vtract.detect.default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
@@ -466,14 +466,9 @@ def main() -> None:
         "matched": bool(args.matched),
         "evaluate": evaluate,
     }
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2, default=float))
-        return
     name = "descriptor_selection"
     name += "_matched" if args.matched else "_generated" if args.generated else ""
-    write_result(name, figures, params)
+    emit_result(name, figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ from _detection_corpus import (
     is_alignment_cached,
     recording_decay,
 )
-from _harness import write_result
+from _harness import emit_result
 from vtract.detect.calibration import (
     binomial_interval,
     calibrate,
@@ -927,16 +927,11 @@ def main() -> None:
         "reference": None if args.reference is None else str(args.reference),
         "threshold_by": args.threshold_by,
     }
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2, default=float))
-    else:
-        name = "detection_matched" if args.matched else "detection_generated"
-        name = name if args.generated else "detection"
-        if args.threshold_by != "speaker":
-            name = f"threshold_by_{args.threshold_by}/{name}"
-        write_result(name, figures, params)
+    name = "detection_matched" if args.matched else "detection_generated"
+    name = name if args.generated else "detection"
+    if args.threshold_by != "speaker":
+        name = f"threshold_by_{args.threshold_by}/{name}"
+    emit_result(name, figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ from _detection_corpus import (
     corpus_items,
     recording_decay,
 )
-from _harness import write_result
+from _harness import emit_result
 from bench_degradations import (
     _gates,
     conditions,
@@ -382,12 +382,7 @@ def main() -> None:
         ),
         "from_rows_dir": None if args.from_rows_dir is None else str(args.from_rows_dir),
     }
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2, default=float))
-        return
-    write_result("dry_gate", figures, params)
+    emit_result("dry_gate", figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":

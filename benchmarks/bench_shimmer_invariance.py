@@ -63,7 +63,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _detection_corpus import SHARED, Item, corpus_items
-from _harness import write_result
+from _harness import emit_result
 from bench_degradations import degraded_copies
 from vtract.alignment.labels import CLASS_VOWEL, phone_class
 from vtract.alignment.model import Alignment
@@ -251,12 +251,7 @@ def main() -> None:
         "librispeech_per_subset": args.libri,
         "from_rows": None if args.from_rows is None else str(args.from_rows),
     }
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2))
-        return
-    write_result("shimmer_invariance", figures, params)
+    emit_result("shimmer_invariance", figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import vtract
 from _detection_corpus import SHARED, cached_features, corpus_items
-from _harness import write_result
+from _harness import emit_result
 from vtract.detect.calibration import threshold_at_fpr
 from vtract.detect.default import MIN_BIGRAMS, MIN_REFERENCE_WEIGHT, file_statistics
 from vtract.detect.dynamics import DESCRIPTORS, recording_descriptors
@@ -178,12 +178,7 @@ def main() -> None:
         "seconds": round(time.time() - t0, 1),
     }
     params = {"boot": args.boot, "fpr": args.fpr, "seed": args.seed}
-    if args.no_json:
-        import json
-
-        print(json.dumps(figures, indent=2))
-    else:
-        write_result("threshold_stability", figures, params)
+    emit_result("threshold_stability", figures, params, write=not args.no_json)
 
 
 if __name__ == "__main__":
