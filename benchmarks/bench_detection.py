@@ -137,7 +137,7 @@ from vtract.detect.dynamics import (
     DescriptorModel,
     recording_descriptors,
 )
-from vtract.detect.fitting import dynamics_calibration, flags_by_file
+from vtract.detect.fitting import THRESHOLD_BY, dynamics_calibration, file_speakers, flags_by_file
 from vtract.detect.paper import (
     DEFAULT_SENTENCE_THRESHOLD,
     VOTE_THRESHOLD,
@@ -318,13 +318,16 @@ def run(
     stats["score"] = np.nan
     stats["pred"] = False
     cal_info = []
+    speakers = file_speakers(feats)
     for fold in range(k):
         other = stats[(stats["fold"] != fold) & (stats["label"] == "organic") & stats["conclusive"]]
         baseline = float(np.quantile(other["flagged"], FLAG_BASELINE_QUANTILE))
         cal = calibrate(
             combine(other["deviation"], other["flagged"], baseline),
             target_fpr=fpr,
-            organic_groups=other["speaker"].to_numpy() if threshold_by == "speaker" else None,
+            organic_groups=speakers.reindex(other.index).to_numpy()
+            if threshold_by == "speaker"
+            else None,
         )
         m = stats["fold"] == fold
         stat = combine(stats.loc[m, "deviation"], stats.loc[m, "flagged"], baseline)
@@ -851,7 +854,7 @@ def main() -> None:
     )
     ap.add_argument(
         "--threshold-by",
-        choices=["recording", "speaker"],
+        choices=THRESHOLD_BY,
         default="speaker",
         help="what every threshold's conformal guarantee counts (vtract calibrate "
         "--threshold-by, default speaker); 'recording' writes results/threshold_by_recording/",

@@ -59,7 +59,9 @@ from vtract.detect.dynamics import (  # noqa: E402
     recording_descriptors,
 )
 from vtract.detect.fitting import (  # noqa: E402
+    THRESHOLD_BY,
     dynamics_calibration,
+    file_speakers,
     flags_by_file,
     merged_calibrations,
 )
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--threshold-by",
-        choices=["recording", "speaker"],
+        choices=THRESHOLD_BY,
         default="speaker",
         help="what the threshold's conformal guarantee counts (vtract calibrate --threshold-by)",
     )
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         baseline = float(np.quantile(stats["flagged"], FLAG_BASELINE_QUANTILE))
         statistic = combine(stats["deviation"], stats["flagged"], baseline)
-        speakers = feats.groupby("file")["speaker"].first().reindex(stats["file"]).to_numpy()
+        speakers = file_speakers(feats).reindex(stats["file"]).to_numpy()
         groups = speakers if args.threshold_by == "speaker" else None
         calibrations["default"] = replace(
             calibrate(statistic, target_fpr=args.fpr, organic_groups=groups),

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import VtractError
+from ..features import speaker_key
 from ..report import Flag
 from .calibration import Calibration, calibrate
 from .default import (
@@ -62,6 +63,7 @@ __all__ = [
     "CROSS_FIT_FOLDS",
     "THRESHOLD_BY",
     "dynamics_calibration",
+    "file_speakers",
     "fit_thresholds",
     "flags_by_file",
     "merged_calibrations",
@@ -175,11 +177,7 @@ def fit_thresholds(
         s_syn = stats.loc[~organic, "statistic"].to_numpy(np.float64)
         groups = None
         if threshold_by == "speaker":
-            meta = pd.DataFrame(index=pd.Index(stats.loc[organic, "file"].astype(str)))
-            if "speaker" in features.columns:
-                spk = features.groupby(features["file"].astype(str))["speaker"].first()
-                meta["speaker"] = spk.reindex(meta.index).fillna("")
-            groups = _speaker_groups(meta)
+            groups = file_speakers(features).reindex(stats.loc[organic, "file"]).to_numpy()
         cal = replace(
             calibrate(
                 s_org, s_syn if s_syn.size else None, target_fpr=target_fpr, organic_groups=groups
@@ -253,17 +251,23 @@ def _check_threshold_by(threshold_by: str) -> None:
         raise VtractError(f"threshold_by must be one of {THRESHOLD_BY}, got {threshold_by!r}")
 
 
-def _speaker_groups(meta: pd.DataFrame) -> np.ndarray:
-    """Speaker of each file (the file itself when the speaker is unknown)."""
-    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
-    return np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+def file_speakers(features: pd.DataFrame) -> pd.Series:
+    """Who every file of a multi-file feature table belongs to, indexed by file.
+
+    The speaker id, or the file itself when the speaker is unknown
+    (:func:`vtract.features.speaker_key`): the groups a threshold counting
+    speakers weighs (``threshold_by="speaker"``).
+    """
+    rows = features if "speaker" in features.columns else features[["file"]].assign(speaker="")
+    return speaker_key(rows).groupby(rows["file"]).first()
 
 
 def _speaker_folds(meta: pd.DataFrame, k: int) -> np.ndarray:
     """Fold of each file, grouped by speaker (by file when the speaker is unknown)."""
     import zlib
 
-    group = _speaker_groups(meta)
+    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
+    group = np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
     order = sorted(set(group), key=lambda g: (zlib.crc32(str(g).encode()), str(g)))
     fold_of = {g: i % k for i, g in enumerate(order)}
     return np.array([fold_of[g] for g in group], dtype=np.int64)
@@ -358,7 +362,9 @@ def dynamics_calibration(
             oof[test] = fit(~test).statistic(desc[test])
     model = fit(np.ones(len(meta), dtype=bool))
     s_org, s_syn = oof[~is_syn], oof[is_syn]
-    groups = _speaker_groups(meta[~is_syn]) if threshold_by == "speaker" else None
+    groups = None
+    if threshold_by == "speaker":
+        groups = file_speakers(features).reindex(meta.index[~is_syn]).to_numpy()
     cal = calibrate(
         s_org, s_syn if s_syn.size >= 2 else None, target_fpr=target_fpr, organic_groups=groups
     )
