@@ -446,3 +446,30 @@ def cached_features(item: Item, settings: dict[str, Any]) -> pd.DataFrame:
         generator=item.generator,
         subset=item.subset,
     )
+
+
+def calibration_recordings(
+    reference: vtract.Reference, items: list[Item], *, flags: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features and file statistics of ``items`` as the packaged calibration takes them.
+
+    Features with the reference's extraction settings (cached), finite areas
+    only; statistics (:func:`vtract.detect.default.file_statistics`, with the
+    plausibility flags when ``flags``) of the files with at least
+    :data:`~vtract.detect.default.MIN_BIGRAMS` bigram occurrences, reference
+    weight :data:`~vtract.detect.default.MIN_REFERENCE_WEIGHT` and a finite
+    statistic. Used by ``scripts/calibrate_default_reference.py`` and
+    ``bench_threshold_stability.py``.
+    """
+    from vtract.detect.default import MIN_BIGRAMS, MIN_REFERENCE_WEIGHT, file_statistics
+    from vtract.detect.fitting import flags_by_file
+    from vtract.features import DETECTION_METHOD
+
+    settings = dict(reference.meta.get("settings", {}).get("extract_features", {}))
+    settings["method"] = reference.method or DETECTION_METHOD
+    tables = [t for t in (cached_features(it, settings) for it in items) if len(t)]
+    feats = pd.concat(tables, ignore_index=True)
+    feats = feats[np.isfinite(feats["area_cm2"])]
+    stats = file_statistics(feats, reference, flags_by_file(feats) if flags else None)
+    ok = (stats["n_bigrams"] >= MIN_BIGRAMS) & (stats["weight_sum"] >= MIN_REFERENCE_WEIGHT)
+    return feats, stats[ok & np.isfinite(stats["statistic"])]

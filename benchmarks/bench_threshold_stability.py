@@ -42,13 +42,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import vtract
-from _detection_corpus import SHARED, cached_features, corpus_items
+from _detection_corpus import SHARED, calibration_recordings, corpus_items
 from _harness import emit_result
 from vtract.detect.calibration import threshold_at_fpr
-from vtract.detect.default import MIN_BIGRAMS, MIN_REFERENCE_WEIGHT, file_statistics
+from vtract.detect.default import MIN_BIGRAMS
 from vtract.detect.dynamics import DESCRIPTORS, recording_descriptors
 from vtract.detect.fitting import dynamics_calibration
-from vtract.features import DETECTION_METHOD
 
 RULES = ("speaker", "recording")
 
@@ -60,22 +59,10 @@ def out_of_fold_statistics(
     full-sample thresholds of both rules, as ``scripts/calibrate_default_reference.py``
     computes them for the packaged reference."""
     ref = vtract.default_reference()
-    settings = dict(ref.meta.get("settings", {}).get("extract_features", {}))
-    settings["method"] = ref.method or DETECTION_METHOD
-    tables = [t for t in (cached_features(it, settings) for it in corpus_items()) if len(t)]
-    feats = pd.concat(tables, ignore_index=True)
-    feats = feats[np.isfinite(feats["area_cm2"])]
-    stats = file_statistics(feats, ref, None)
-    ok = (stats["n_bigrams"] >= MIN_BIGRAMS) & (stats["weight_sum"] >= MIN_REFERENCE_WEIGHT)
-    stats = stats[ok & np.isfinite(stats["statistic"])]
+    feats, stats = calibration_recordings(ref, corpus_items())
     feats = feats[feats["file"].isin(set(stats["file"]))]
     desc = recording_descriptors(feats)
-    full: dict[str, float] = {}
-    for rule in RULES:
-        cal, s_org, s_syn = dynamics_calibration(
-            feats, stats, target_fpr=fpr, descriptors=desc, threshold_by=rule
-        )
-        full[rule] = float(cal.threshold)
+    cal, s_org, s_syn = dynamics_calibration(feats, stats, target_fpr=fpr, descriptors=desc)
     # the organic files behind s_org, in dynamics_calibration's order (sorted by file,
     # at least MIN_BIGRAMS bigrams, every descriptor defined)
     meta = feats.groupby("file", sort=True).agg(
@@ -87,6 +74,13 @@ def out_of_fold_statistics(
     if len(organic) != s_org.size:
         raise RuntimeError(f"{len(organic)} organic files for {s_org.size} statistics")
     organic = organic.assign(statistic=s_org)
+    # the out-of-fold statistics do not depend on the rule, only the cut does
+    full = {
+        "speaker": float(cal.threshold),
+        "recording": threshold_at_fpr(s_org, fpr),
+    }
+    if threshold_at_fpr(s_org, fpr, groups=organic["speaker"].to_numpy()) != full["speaker"]:
+        raise RuntimeError("the speakers behind the statistics are not the calibration's")
     stored = ref.calibration.get("default", {})
     check = {
         "packaged_threshold": stored.get("threshold"),

@@ -38,20 +38,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from _detection_corpus import SHARED, cached_features, corpus_items  # noqa: E402
+from _detection_corpus import SHARED, calibration_recordings, corpus_items  # noqa: E402
 from vtract.detect.calibration import calibrate  # noqa: E402
 from vtract.detect.default import (  # noqa: E402
     DRY_VOICE,
     FLAG_BASELINE_QUANTILE,
-    MIN_BIGRAMS,
-    MIN_REFERENCE_WEIGHT,
     combine,
-    file_statistics,
 )
 from vtract.detect.dynamics import (  # noqa: E402
     DESCRIPTORS,
@@ -62,10 +58,8 @@ from vtract.detect.fitting import (  # noqa: E402
     THRESHOLD_BY,
     dynamics_calibration,
     file_speakers,
-    flags_by_file,
     merged_calibrations,
 )
-from vtract.features import DETECTION_METHOD  # noqa: E402
 from vtract.provenance import file_sha256, provenance  # noqa: E402
 from vtract.reference import Reference, default_reference_path  # noqa: E402
 
@@ -99,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     ref = Reference.load(args.reference)
     inside = set(ref.files["sha256"].astype(str))
-    settings = dict(ref.meta.get("settings", {}).get("extract_features", {}))
-    settings["method"] = ref.method or DETECTION_METHOD
     # the dynamics descriptors do not depend on the reference, so its own
     # organic files are as new to them as any other; the deviation statistic
     # must be calibrated on files the reference has not seen
@@ -115,16 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         from _detection_corpus import is_alignment_cached
 
         items = [it for it in items if is_alignment_cached(it)]
-    tables = [t for t in (cached_features(it, settings) for it in items) if len(t)]
-    feats = pd.concat(tables, ignore_index=True)
-    feats = feats[np.isfinite(feats["area_cm2"])]
-    if args.statistic == "dynamics":
-        flags = None
-    else:
-        flags = flags_by_file(feats)
-    stats = file_statistics(feats, ref, flags)
-    ok = (stats["n_bigrams"] >= MIN_BIGRAMS) & (stats["weight_sum"] >= MIN_REFERENCE_WEIGHT)
-    stats = stats[ok & np.isfinite(stats["statistic"])]
+    feats, stats = calibration_recordings(ref, items, flags=not dynamics)
     if args.with_shimmer and args.statistic != "dynamics":
         print("--with-shimmer needs --statistic dynamics", file=sys.stderr)
         return 1
