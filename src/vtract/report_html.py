@@ -424,21 +424,18 @@ def _calibration_sentence(thresholds: dict[str, Any]) -> str:
 
     fpr, bound = finite(thresholds.get("target_fpr")), finite(thresholds.get("fpr_bound"))
     speakers = finite(thresholds.get("fpr_bound_speakers"))
-    if fpr is not None and bound is not None and speakers is not None:
-        return (
-            f"The decision threshold was set for a false-positive rate of {100 * fpr:.3g}%, "
-            f"counted over {speakers:.0f} organic calibration speakers rather than their "
-            "recordings: a recording of a new speaker, organic and like the calibration "
-            f"speakers, is called synthetic with probability at most {100 * bound:.3g}%. "
-            "Organic speech unlike them (another channel, language or voice quality) can be "
-            "called synthetic more often. "
-        )
     if fpr is not None and bound is not None:
+        whose = (
+            ": an organic recording like the organic calibration recordings"
+            if speakers is None
+            else f", counted over {speakers:.0f} organic calibration speakers rather than their "
+            "recordings: a recording of a new speaker, organic and like the calibration speakers,"
+        )
         return (
-            f"The decision threshold was set for a false-positive rate of {100 * fpr:.3g}%: an "
-            "organic recording like the organic calibration recordings is called synthetic "
-            f"with probability at most {100 * bound:.3g}%. Organic speech unlike them (another "
-            "channel, language or voice quality) can be called synthetic more often. "
+            f"The decision threshold was set for a false-positive rate of {100 * fpr:.3g}%"
+            f"{whose} is called synthetic with probability at "
+            f"most {100 * bound:.3g}%. Organic speech unlike them (another channel, language or "
+            "voice quality) can be called synthetic more often. "
         )
     if fpr is not None:
         # calibrations made before the conformal rule kept the rate on their own recordings
