@@ -23,6 +23,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from .container import container_findings
 from .errors import (
     EmptyAudioError,
     InputFileError,
@@ -31,6 +32,7 @@ from .errors import (
     SilentAudioError,
     TooShortError,
     UnsupportedFormatError,
+    VtractError,
 )
 
 __all__ = [
@@ -93,7 +95,10 @@ class Evidence:
     channel : int or None
         Channel picked, or ``None`` when channels were averaged.
     warnings : tuple of str
-        Non-fatal findings (clipping, DC offset, resampling) a report must show.
+        Non-fatal findings a report must show: where the file's container
+        disagrees with its content (truncated, undeclared bytes, an
+        unfinalised header; :mod:`vtract.container`, each beginning with
+        ``"container: "``), clipping, DC offset, resampling.
     """
 
     samples: np.ndarray
@@ -230,14 +235,19 @@ def load(
     except OSError as exc:
         raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
     sha256 = hashlib.sha256(raw).hexdigest()
-    mono, n_channels, clipped, file_sr, fmt, subtype = _decode(raw, p.name, channel)
-    del raw  # only the decoded samples are needed from here on
-
+    mono, n_channels, clipped, file_sr, fmt, subtype, declared = _decode(raw, p.name, channel)
     if file_sr is None or not np.isfinite(file_sr):
         raise SampleRateError(f"{p.name}: file has no valid sample rate")
     file_sr = _check_rate(int(file_sr), what=f"{p.name}: sample rate in the file")
+    # Does the header agree with what decoded? (truncation, undeclared bytes)
+    container_notes = container_findings(
+        raw, declared_frames=declared, decoded_frames=mono.shape[0], sample_rate=file_sr
+    )
+    del raw  # only the decoded samples are needed from here on
     if mono.shape[0] == 0:
-        raise EmptyAudioError(f"{p.name}: file decodes to 0 samples")
+        raise EmptyAudioError(
+            "; ".join([f"{p.name}: file decodes to 0 samples", *container_notes])
+        )
     if mono.shape[0] / file_sr > MAX_DURATION_SECONDS:
         raise InputFileError(
             f"{p.name}: {mono.shape[0] / file_sr:.0f} s of audio, above the limit of "
@@ -247,7 +257,7 @@ def load(
         bad = int(np.count_nonzero(~np.isfinite(mono)))
         raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
 
-    notes = _signal_warnings(mono, clipped / (mono.shape[0] * n_channels))
+    notes = container_notes + _signal_warnings(mono, clipped / (mono.shape[0] * n_channels))
     mixed_down = n_channels > 1 and channel is None
     if mixed_down:
         notes.append(
@@ -265,11 +275,13 @@ def load(
         _check_signal(out, target, p.name)
     except SilentAudioError as exc:
         if not mixed_down:
-            raise
+            raise _with_findings(exc, container_notes) from None
         raise SilentAudioError(
             f"{exc} after averaging its {n_channels} channels; if they cancel out (one "
             "channel in opposite polarity), analyse a single channel (channel=..., --channel)"
         ) from None
+    except TooShortError as exc:
+        raise _with_findings(exc, container_notes) from None
     out.setflags(write=False)
     return Evidence(
         samples=out,
@@ -315,11 +327,12 @@ def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 def _decode(
     raw: bytes, name: str, channel: int | None
-) -> tuple[np.ndarray, int, int, float | None, str, str]:
+) -> tuple[np.ndarray, int, int, float | None, str, str, int | None]:
     """Decode to one float64 channel (mix-down or the picked one), block by block.
 
     Returns the samples, the file's channel count, how many samples (of any
-    channel) are at full scale, the file's rate, format and subtype. At most
+    channel) are at full scale, the file's rate, format and subtype, and the
+    frame count its header declares (``None`` if it declares none). At most
     :data:`MAX_DURATION_SECONDS` (+ 1 frame) are decoded; a file whose rate is
     outside the accepted range is not decoded at all (``load`` refuses it).
     The whole multichannel signal is never held in memory.
@@ -335,6 +348,7 @@ def _decode(
                     raise InputFileError(
                         f"{name}: channel {channel} requested, file has {n_channels} channel(s)"
                     )
+                declared = int(snd.frames) if snd.frames < _UNKNOWN_LENGTH else None
                 if not MIN_SAMPLE_RATE <= file_sr <= MAX_SAMPLE_RATE:
                     mono, clipped = np.zeros(0), 0
                 else:
@@ -355,7 +369,7 @@ def _decode(
         raise UnsupportedFormatError(
             f"{name}: header claims more audio than fits in memory"
         ) from None
-    return mono, n_channels, clipped, file_sr, fmt, subtype
+    return mono, n_channels, clipped, file_sr, fmt, subtype, declared
 
 
 #: libsndfile reports this many frames (SF_COUNT_MAX) when the header gives no length.
@@ -421,6 +435,11 @@ def _check_rate(rate: int, what: str = "sample rate") -> int:
             f"{what} is {rate} Hz; expected {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
         )
     return rate
+
+
+def _with_findings(exc: VtractError, findings: list[str]) -> VtractError:
+    """The same error, its message followed by the container's findings (which may explain it)."""
+    return type(exc)("; ".join([str(exc), *findings])) if findings else exc
 
 
 def _check_signal(x: np.ndarray, sr: int, name: str) -> None:

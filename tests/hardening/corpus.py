@@ -76,6 +76,10 @@ class Case:
         succeed (True), raise an AlignmentError (False) or either (None).
     note : str
         Why the case exists.
+    warns : str
+        For a case that loads: text one of :attr:`vtract.Evidence.warnings`
+        must contain (a container finding, :mod:`vtract.container`); empty
+        means the container is sound and no container finding may appear.
     """
 
     name: str
@@ -87,6 +91,7 @@ class Case:
     transcript: str | None = None
     alignment_reads: bool | None = None
     note: str = ""
+    warns: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     def cli_args(self) -> list[str]:
@@ -294,7 +299,11 @@ def _trunc_header(d: Path) -> Case:
 @case("truncated_wav", "audio")
 def _trunc_wav(d: Path) -> Case:
     p = truncate(write_wav_pcm16(d / "trunc.wav", music(SR), SR), 0.5)
-    return Case("truncated_wav", "audio", p, NOT_CONFIDENT, loads=True)
+    return Case(
+        "truncated_wav", "audio", p, NOT_CONFIDENT, loads=True,
+        warns="truncated: the WAV data chunk declares 3.000 s of audio (96000 bytes) but the "
+        "file holds 1.499 s (47978 bytes)",  # (96044 // 2 - 44) bytes at 32000 B/s
+    )  # fmt: skip
 
 
 @case("truncated_flac", "audio")
@@ -308,7 +317,10 @@ def _trunc_flac(d: Path) -> Case:
 def _trunc_mp3(d: Path) -> Case:
     p = d / "trunc.mp3"
     sf.write(p, music(SR), SR, format="MP3")
-    return Case("truncated_mp3", "audio", truncate(p, 0.5), NOT_CONFIDENT)
+    return Case(
+        "truncated_mp3", "audio", truncate(p, 0.5), NOT_CONFIDENT,
+        warns="truncated: the header declares 3.000 s of audio (48000 frames)",
+    )  # fmt: skip
 
 
 @case("wav_claims_more_data", "audio")
@@ -316,7 +328,11 @@ def _claims_more(d: Path) -> Case:
     p = write_wav_pcm16(d / "claims_more.wav", music(SR, 1.0), SR)
     patch_bytes(p, 4, 0x7FFF_FFF0)  # RIFF size
     patch_bytes(p, 40, 0x7FFF_FFC0)  # data size: ~2 GiB claimed, 32 kB present
-    return Case("wav_claims_more_data", "audio", p, NOT_CONFIDENT)
+    return Case(
+        "wav_claims_more_data", "audio", p, NOT_CONFIDENT,
+        warns="truncated: the WAV data chunk declares 67108.862 s of audio (2147483584 bytes) "
+        "but the file holds 1.000 s (32000 bytes)",
+    )  # fmt: skip
 
 
 @case("wav_absurd_channels", "audio")
@@ -487,11 +503,15 @@ def _speech_case(
     expect: str,
     writer: Callable[[Path, np.ndarray, int], Path],
     loads: bool | None = True,
+    warns: str = "",
 ) -> None:
     def build(d: Path, speech: Path) -> Case:
         x, sr = _speech(speech)
         # with its transcript: forced alignment is ~10x faster than phone recognition
-        return Case(name, "speech", writer(d, x, sr), expect, loads=loads, transcript=SPEECH_TEXT)
+        return Case(
+            name, "speech", writer(d, x, sr), expect, loads=loads, transcript=SPEECH_TEXT,
+            warns=warns,
+        )  # fmt: skip
 
     SPEECH_SPECS[name] = build
 
@@ -585,7 +605,10 @@ _speech_case("speech_reverberant_room", NOT_CONFIDENT, _reverberant_speech)  # s
 _speech_case("speech_hires_96k", ANALYSES, _hires_speech)
 # libsndfile gives up on a truncated FLAC ("lost sync") but reads a truncated MP3.
 _speech_case("speech_truncated_flac", CLEAN, _trunc_speech("FLAC", ".flac"), loads=None)
-_speech_case("speech_truncated_mp3", CLEAN, _trunc_speech("MP3", ".mp3"))
+_speech_case(
+    "speech_truncated_mp3", CLEAN, _trunc_speech("MP3", ".mp3"),
+    warns="truncated: the header declares 3.095 s of audio",
+)  # fmt: skip
 _speech_case("speech_odd_path", ANALYSES, _odd_path)
 
 

@@ -115,6 +115,8 @@ def check_outcome(case: Case, outcome: Outcome, record: dict | None, *, multi: b
     if not multi:
         assert outcome.exit_code == 0, outcome.stderr[-2000:]
     assert case.expect != REFUSE, f"{case.name} must be refused, got {record['verdict']}"
+    if case.warns:  # a container finding reaches the report
+        assert any(case.warns in w for w in record["warnings"]), record["warnings"]
     if case.expect == NOT_CONFIDENT:
         assert record["verdict"] == "inconclusive", (
             f"{case.name}: confident verdict {record['verdict']!r} (score {record.get('score')}) "
@@ -215,6 +217,8 @@ def test_batch_each_corpus_case(corpus, batched, name):
         return
     assert row["verdict"] in VERDICTS and row["reason"].strip()
     assert case.expect != REFUSE, f"{name} must be refused, got {row['verdict']}"
+    if case.warns:  # a container finding reaches the table
+        assert case.warns in row["warnings"], row["warnings"]
     # An empty manifest cell means "no transcript" (recognition), not an empty one.
     if case.expect == NOT_CONFIDENT and case.name != "transcript_empty":
         assert row["verdict"] == "inconclusive", (

@@ -8,6 +8,7 @@ import pytest
 
 import vtract
 from hardening.corpus import AUDIO_CASES, SPEECH_CASES, SPEECH_SPECS, Case, require
+from vtract.container import PREFIX
 from vtract.errors import AlignmentError, VtractError
 
 TEXTGRID_CASES = tuple(n for n in SPEECH_SPECS if n.startswith("textgrid_"))
@@ -30,6 +31,11 @@ def test_loader_refuses_clearly_or_returns_sound_evidence(corpus, name):
     assert np.isfinite(ev.samples).all()
     assert ev.duration == pytest.approx(ev.samples.size / 16000)
     assert len(ev.sha256) == 64 and len(ev.pcm_sha256) == 64
+    container = [w for w in ev.warnings if w.startswith(PREFIX)]
+    if case.warns:
+        assert any(case.warns in w for w in container), (name, ev.warnings)
+    else:
+        assert container == [], (name, container)
 
 
 def test_speech_in_awkward_containers_decodes_to_the_same_signal(corpus):

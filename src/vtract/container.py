@@ -1,0 +1,260 @@
+"""Does an audio file's container agree with the audio in it?
+
+A file whose header declares more audio than the file holds was cut short:
+copied incompletely, carved from a disk image, or edited without its header
+being rewritten. A file with bytes after its declared end, or a data chunk
+that declares less than follows it, carries data its header does not
+account for. libsndfile decodes what it can and says nothing: a truncated
+WAV or AIFF reports only the frames present, and an MP3 whose Xing/LAME
+header declares its length decodes fewer frames than it reports. For
+evidence each of these is a finding. :func:`vtract.load` analyses the part
+that decodes and puts the findings in :attr:`vtract.Evidence.warnings`, so
+every report says what the header declared and what the file holds.
+
+Checked (:func:`container_findings`):
+
+* RIFF / RIFX / RF64 WAV (``data`` chunk) and IFF AIFF / AIFC (``SSND``
+  chunk, the ``COMM`` frame count): the container's declared size against
+  the file's size (RF64: the 64-bit sizes of its ``ds64`` chunk), the audio
+  chunk's declared size against the bytes present, a chunk that runs past
+  the end of the file, a data size left at a placeholder (0 or
+  ``0xFFFFFFFF``: a header its writer never finalised), and bytes after the
+  audio chunk that are not a chunk;
+* MP3 with a Xing / Info / VBRI header, and any other format whose header
+  gives its length (FLAC, Ogg): the declared frame count against the
+  frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3 without such a
+  header declares no length (libsndfile estimates one), so it is not
+  compared.
+
+The checks read the bytes :func:`vtract.load` already holds; they never
+raise on malformed input (a container too damaged to walk is itself
+reported), and they walk at most :data:`MAX_CHUNKS` chunks.
+"""
+
+from __future__ import annotations
+
+import struct
+
+__all__ = ["FRAME_TOLERANCE", "MAX_CHUNKS", "PREFIX", "container_findings"]
+
+#: How every finding begins (in reports and batch tables, where the warnings stand together).
+PREFIX = "container: "
+#: Frames a decoder may fall short of a declared length before it is reported
+#: (one MPEG-1 Layer III frame: decoders differ in how they trim the last one).
+FRAME_TOLERANCE = 1152
+#: Chunks walked in a RIFF or IFF container before the walk gives up (and says so).
+MAX_CHUNKS = 4096
+
+_PLACEHOLDER = 0xFFFFFFFF
+_CUT_SHORT = "; the file was cut short or its header altered, and only the part present is analysed"
+
+
+def container_findings(
+    raw: bytes, *, declared_frames: int | None, decoded_frames: int, sample_rate: float
+) -> list[str]:
+    """Where a file's header and its content disagree, one sentence each.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file, as read.
+    declared_frames : int or None
+        Frames the decoder reports from the header (``soundfile.SoundFile.frames``),
+        or ``None`` when the header gives no length.
+    decoded_frames : int
+        Frames actually decoded.
+    sample_rate : float
+        The file's sample rate (Hz), to say lengths in seconds.
+
+    Returns
+    -------
+    list of str
+        Findings for :attr:`vtract.Evidence.warnings`, each beginning with
+        :data:`PREFIX`; empty when the
+        container is consistent (or of a kind not checked).
+
+    Examples
+    --------
+    >>> import io, numpy as np, soundfile as sf
+    >>> buf = io.BytesIO()
+    >>> sf.write(buf, np.zeros(16000), 16000, format="WAV", subtype="PCM_16")
+    >>> container_findings(buf.getvalue()[:20044], declared_frames=6000,
+    ...                    decoded_frames=6000, sample_rate=16000)  # doctest: +ELLIPSIS
+    ['container: truncated: the WAV data chunk declares 1.000 s of audio (32000 bytes) but the file holds 0.625 s ...']
+    """
+    magic = raw[:4]
+    if magic in (b"RIFF", b"RIFX", b"RF64", b"BW64") and raw[8:12] == b"WAVE":
+        findings = _riff_findings(raw)
+    elif magic == b"FORM" and raw[8:12] in (b"AIFF", b"AIFC"):
+        findings = _aiff_findings(raw, decoded_frames, sample_rate)
+    elif magic in (b"OggS", b"fLaC") or _has_mp3_length_header(raw):
+        findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
+    else:
+        findings = []
+    return [PREFIX + finding for finding in findings]
+
+
+def _frame_count_findings(declared: int | None, decoded: int, sample_rate: float) -> list[str]:
+    if declared is None or declared - decoded <= FRAME_TOLERANCE:
+        return []
+    return [
+        f"truncated: the header declares {declared / sample_rate:.3f} s of audio "
+        f"({declared} frames) but only {decoded / sample_rate:.3f} s decode{_CUT_SHORT}"
+    ]
+
+
+def _riff_findings(raw: bytes) -> list[str]:
+    order = ">" if raw[:4] == b"RIFX" else "<"
+    size = len(raw)
+    riff_size = _u32(raw, 4, order)
+    declared_total: int | None = riff_size + 8
+    data_size64: int | None = None
+    findings: list[str] = []
+    if raw[:4] in (b"RF64", b"BW64"):
+        # RF64 (EBU Tech 3306): 32-bit sizes of -1 defer to the ds64 chunk.
+        declared_total = None
+        if raw[12:16] == b"ds64" and size >= 36:
+            declared_total = struct.unpack_from("<Q", raw, 20)[0] + 8
+            data_size64 = struct.unpack_from("<Q", raw, 28)[0]
+    elif riff_size in (0, _PLACEHOLDER):
+        declared_total = None
+        findings.append(f"the WAV header was never finalised: its RIFF size is {riff_size:#x}")
+    walk = _walk_chunks(raw, 12, _walk_end(size, declared_total), order)
+    findings += walk.notes
+    byte_rate = next(
+        (
+            _u32(raw, start + 8, order)
+            for cid, start, n in walk.chunks
+            if cid == b"fmt " and n >= 12
+        ),
+        0,
+    )
+    data = next(((start, n) for cid, start, n in walk.chunks if cid == b"data"), None)
+    if data is not None:
+        start, declared = data
+        if declared == _PLACEHOLDER and data_size64 is not None:
+            declared = data_size64
+        present = size - start
+        if declared in (0, _PLACEHOLDER) and present > 0:
+            how = "read to the end of the file" if declared else "no audio is read from it"
+            return [
+                *findings,
+                f"the WAV header was never finalised: its data chunk declares a size of "
+                f"{declared:#x} with {present} bytes after it ({how})",
+            ]
+        if declared > present:
+            return [
+                *findings,
+                "truncated: the WAV data chunk declares "
+                f"{_seconds(declared, byte_rate)}of audio ({declared} bytes) but the file "
+                f"holds {_seconds(present, byte_rate)}({present} bytes){_CUT_SHORT}",
+            ]
+    return findings + _container_end(walk, declared_total, size, "RIFF")
+
+
+def _aiff_findings(raw: bytes, decoded_frames: int, sample_rate: float) -> list[str]:
+    size = len(raw)
+    declared_total = _u32(raw, 4, ">") + 8
+    walk = _walk_chunks(raw, 12, _walk_end(size, declared_total), ">")
+    findings = list(walk.notes)
+    for cid, start, chunk_size in walk.chunks:
+        if cid == b"COMM" and chunk_size >= 8 and start + 8 <= size:
+            declared_frames = _u32(raw, start + 2, ">")
+            if declared_frames > decoded_frames:
+                return [
+                    *findings,
+                    f"truncated: the AIFF header declares {declared_frames / sample_rate:.3f} s "
+                    f"of audio ({declared_frames} frames) but the file holds "
+                    f"{decoded_frames / sample_rate:.3f} s{_CUT_SHORT}",
+                ]
+    return findings + _container_end(walk, declared_total, size, "AIFF")
+
+
+def _container_end(walk: _Walk, declared_total: int | None, size: int, kind: str) -> list[str]:
+    """A chunk that runs past the end, a missing end, or bytes after the end."""
+    if walk.overrun is not None:
+        cid, at, chunk_size = walk.overrun
+        return [
+            f"the {size - at} bytes from offset {at} to the end of the file are not a valid "
+            f"chunk (a chunk {cid!r} of "
+            f"{chunk_size} bytes would run past the end of the {kind} container): data the "
+            "header does not declare, or a damaged container"
+        ]
+    if declared_total is None:
+        return []
+    if declared_total > size:
+        return [
+            f"truncated: the {kind} header declares {declared_total} bytes but the file has "
+            f"{size}; the end of the file (after the audio) is missing"
+        ]
+    if size > declared_total + 1:  # one pad byte is allowed
+        return [
+            f"{size - declared_total} bytes follow the end of the {kind} container "
+            f"({declared_total} bytes declared): data the header does not declare"
+        ]
+    return []
+
+
+class _Walk:
+    """Chunks of a RIFF/IFF body: ``(id, payload start, declared size)`` each."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[bytes, int, int]] = []
+        self.overrun: tuple[bytes, int, int] | None = None
+        self.notes: list[str] = []
+
+
+def _walk_chunks(raw: bytes, offset: int, size: int, order: str) -> _Walk:
+    walk = _Walk()
+    while offset + 8 <= size:
+        if len(walk.chunks) >= MAX_CHUNKS:
+            walk.notes.append(
+                f"the container has more than {MAX_CHUNKS} chunks; the rest was not checked"
+            )
+            break
+        cid = bytes(raw[offset : offset + 4])
+        chunk_size = _u32(raw, offset + 4, order)
+        start = offset + 8
+        walk.chunks.append((cid, start, chunk_size))
+        if chunk_size in (0, _PLACEHOLDER) and cid == b"data":
+            break  # a placeholder size: the caller reports it
+        if start + chunk_size > size:
+            if cid not in (b"data", b"SSND"):
+                walk.overrun = (cid, offset, chunk_size)
+            break
+        offset = start + chunk_size + (chunk_size & 1)
+    else:
+        if 0 < size - offset < 8 and not (size - offset == 1 and raw[offset] == 0):
+            walk.overrun = (bytes(raw[offset:]), offset, size - offset)
+    return walk
+
+
+def _walk_end(size: int, declared_total: int | None) -> int:
+    """Chunks are walked up to the container's declared end (bytes after it are reported)."""
+    return size if declared_total is None else min(size, declared_total)
+
+
+def _u32(raw: bytes, offset: int, order: str) -> int:
+    if offset + 4 > len(raw):
+        return 0
+    return int(struct.unpack_from(order + "I", raw, offset)[0])
+
+
+def _seconds(n_bytes: int, byte_rate: int) -> str:
+    return f"{n_bytes / byte_rate:.3f} s " if byte_rate > 0 else ""
+
+
+def _mpeg_sync(raw: bytes, offset: int) -> bool:
+    return offset + 2 <= len(raw) and raw[offset] == 0xFF and raw[offset + 1] & 0xE0 == 0xE0
+
+
+def _has_mp3_length_header(raw: bytes) -> bool:
+    """A Xing / Info (LAME) or VBRI header in the first MPEG audio frame."""
+    start = 0
+    if raw[:3] == b"ID3" and len(raw) >= 10:
+        tag = (raw[6] & 0x7F) << 21 | (raw[7] & 0x7F) << 14 | (raw[8] & 0x7F) << 7 | raw[9] & 0x7F
+        start = 10 + tag + (10 if raw[5] & 0x10 else 0)
+    if not _mpeg_sync(raw, start):
+        return False
+    head = raw[start : start + 200]
+    return b"Xing" in head or b"Info" in head or head[36:40] == b"VBRI"

@@ -1,0 +1,206 @@
+"""Container findings: a header that declares more (or less) than the file holds."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import vtract
+from vtract.container import MAX_CHUNKS, PREFIX, container_findings
+from vtract.errors import EmptyAudioError, TooShortError
+
+SR = 16000
+N = 32000  # 2 s
+
+
+def _signal() -> np.ndarray:
+    t = np.arange(N)
+    rng = np.random.default_rng(0)
+    return (0.3 * np.sin(0.05 * t) * np.hanning(N) + 0.01 * rng.standard_normal(N)).astype(
+        np.float32
+    )
+
+
+def _encode(fmt: str, subtype: str) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, _signal(), SR, format=fmt, subtype=subtype)
+    return buf.getvalue()
+
+
+def _findings(raw: bytes) -> list[str]:
+    """What vtract.load would find: the decoder's declared and decoded frame counts."""
+    with sf.SoundFile(io.BytesIO(raw)) as snd:
+        declared = snd.frames if snd.frames < 2**62 else None
+        decoded = snd.read(dtype="float64").shape[0]
+    return container_findings(raw, declared_frames=declared, decoded_frames=decoded, sample_rate=SR)
+
+
+def _patch(raw: bytes, offset: int, value: int, fmt: str = "<I") -> bytes:
+    out = bytearray(raw)
+    struct.pack_into(fmt, out, offset, value)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype"),
+    [
+        ("WAV", "PCM_16"),
+        ("WAV", "FLOAT"),
+        ("WAVEX", "PCM_24"),
+        ("RF64", "PCM_16"),
+        ("AIFF", "PCM_16"),
+        ("FLAC", "PCM_16"),
+        ("OGG", "VORBIS"),
+        ("MP3", "MPEG_LAYER_III"),
+        ("W64", "PCM_16"),
+        ("CAF", "PCM_16"),
+    ],
+)
+def test_intact_files_have_no_findings(fmt, subtype):
+    assert _findings(_encode(fmt, subtype)) == []
+
+
+def test_truncated_wav_says_what_the_header_declares_and_what_is_there():
+    raw = _encode("WAV", "PCM_16")  # 44-byte header + 64000 data bytes
+    assert len(raw) == 64044
+    cut = raw[:40044]
+    (finding,) = _findings(cut)
+    assert finding == (
+        PREFIX + "truncated: the WAV data chunk declares 2.000 s of audio (64000 bytes) but "
+        "the file holds 1.250 s (40000 bytes); the file was cut short or its header altered, "
+        "and only the part present is analysed"
+    )
+
+
+def test_truncated_big_endian_rifx_and_rf64():
+    raw = _encode("WAV", "PCM_16")
+    rifx = bytearray(raw)
+    rifx[:4] = b"RIFX"
+    for off, fmt in ((4, "I"), (16, "I"), (20, "H"), (22, "H"), (24, "I"), (28, "I"), (32, "H"),
+                     (34, "H"), (40, "I")):  # fmt: skip
+        value = struct.unpack_from("<" + fmt, raw, off)[0]
+        struct.pack_into(">" + fmt, rifx, off, value)
+    found = container_findings(
+        bytes(rifx[:40044]), declared_frames=None, decoded_frames=20000, sample_rate=SR
+    )
+    assert found and "declares 2.000 s of audio (64000 bytes)" in found[0]
+    rf64 = _encode("RF64", "PCM_16")
+    assert struct.unpack_from("<I", rf64, 4)[0] == 0xFFFFFFFF  # the 32-bit size defers to ds64
+    (finding,) = _findings(rf64[: len(rf64) - 24000])
+    assert "declares 2.000 s of audio (64000 bytes)" in finding and "(40000 bytes)" in finding
+
+
+def test_wav_claiming_two_gigabytes():
+    raw = _patch(_encode("WAV", "PCM_16"), 40, 0x7FFFFFC0)
+    (finding,) = _findings(raw)
+    assert f"declares {0x7FFFFFC0 / 32000:.3f} s of audio ({0x7FFFFFC0} bytes)" in finding
+    assert "holds 2.000 s (64000 bytes)" in finding
+
+
+def test_unfinalised_wav_headers():
+    raw = _encode("WAV", "PCM_16")
+    (ff,) = _findings(_patch(raw, 40, 0xFFFFFFFF))
+    assert ff == (
+        PREFIX + "the WAV header was never finalised: its data chunk declares a size of "
+        "0xffffffff with 64000 bytes after it (read to the end of the file)"
+    )
+    (riff,) = _findings(_patch(raw, 4, 0))
+    assert riff == PREFIX + "the WAV header was never finalised: its RIFF size is 0x0"
+
+
+def test_bytes_the_header_does_not_declare():
+    raw = _encode("WAV", "PCM_16")
+    (tail,) = _findings(raw + bytes(100))
+    assert tail == (
+        PREFIX + "100 bytes follow the end of the RIFF container (64044 bytes declared): data "
+        "the header does not declare"
+    )
+    # a data chunk that declares 20000 of its 64000 bytes: the rest is not a chunk
+    (rest,) = _findings(_patch(raw, 40, 20000))
+    assert rest.startswith(PREFIX + "the 44000 bytes from offset 20044 to the end of the file")
+    aiff = _encode("AIFF", "PCM_16")
+    (aiff_tail,) = _findings(aiff + b"x" * 10)
+    assert aiff_tail.startswith(PREFIX + "10 bytes follow the end of the AIFF container")
+
+
+def test_one_pad_byte_is_not_a_finding():
+    raw = _encode("WAV", "PCM_U8")[:-1]  # 44 + 31999 bytes: an odd data chunk
+    raw = _patch(_patch(raw, 40, 31999), 4, len(raw) + 1 - 8)  # RIFF counts the pad byte
+    assert _findings(raw + b"\x00") == []
+
+
+def test_truncated_aiff_and_mp3_compare_frame_counts():
+    aiff = _encode("AIFF", "PCM_16")
+    (finding,) = _findings(aiff[: len(aiff) - 24000])
+    assert finding == (
+        PREFIX + "truncated: the AIFF header declares 2.000 s of audio (32000 frames) but the "
+        "file holds 1.250 s; the file was cut short or its header altered, and only the part "
+        "present is analysed"
+    )
+    mp3 = _encode("MP3", "MPEG_LAYER_III")
+    (mp3_finding,) = _findings(mp3[: len(mp3) // 2])
+    assert mp3_finding.startswith(
+        PREFIX + "truncated: the header declares 2.000 s of audio (32000 frames) but only 0."
+    )
+    # an MP3 without a Xing/Info/VBRI header declares no length: nothing to compare
+    assert (
+        container_findings(
+            b"\xff\xfb\x90\x00" + bytes(400),
+            declared_frames=32000,
+            decoded_frames=1,
+            sample_rate=SR,
+        )
+        == []
+    )
+
+
+def test_chunk_walk_is_bounded():
+    body = b"".join(b"junk" + struct.pack("<I", 0) for _ in range(MAX_CHUNKS + 10))
+    raw = b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+    found = container_findings(raw, declared_frames=None, decoded_frames=0, sample_rate=SR)
+    assert found == [
+        PREFIX + f"the container has more than {MAX_CHUNKS} chunks; the rest was not checked"
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(
+        [b"RIFF", b"RIFX", b"RF64", b"FORM", b"OggS", b"fLaC", b"ID3\x04", b"\xff\xfb\x90\x00"]
+    ),
+    st.sampled_from([b"WAVE", b"AIFF", b"AIFC", b"xxxx"]),
+    st.binary(max_size=300),
+    st.one_of(st.none(), st.integers(0, 2**40)),
+    st.integers(0, 2**40),
+)
+def test_never_raises_on_garbage(magic, form, body, declared, decoded):
+    raw = magic + body[:4] + form + body[4:]
+    found = container_findings(
+        raw, declared_frames=declared, decoded_frames=decoded, sample_rate=SR
+    )
+    assert all(f.startswith(PREFIX) and "\n" not in f for f in found)
+
+
+def test_load_reports_findings_and_explains_refusals(tmp_path):
+    raw = _encode("WAV", "PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(raw[:40044])
+    ev = vtract.load(cut)
+    assert ev.duration == pytest.approx(1.25)
+    assert ev.warnings[0].startswith(PREFIX + "truncated: the WAV data chunk declares 2.000 s")
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(_patch(raw, 40, 0))
+    with pytest.raises(
+        EmptyAudioError, match="never finalised: its data chunk declares a size of 0x0"
+    ):
+        vtract.load(empty)
+    short = tmp_path / "short.wav"
+    short.write_bytes(_patch(raw, 40, 1000))
+    with pytest.raises(TooShortError, match=r"31\.2 ms of audio.*the 63000 bytes from offset 1044"):
+        vtract.load(short)
