@@ -16,6 +16,7 @@ from scipy.io import wavfile
 
 import vtract
 from _shared import SHARED_DATA, needs_shared
+from vtract.container import PREFIX as CONTAINER
 from vtract.errors import (
     EmptyAudioError,
     InputFileError,
@@ -26,7 +27,7 @@ from vtract.errors import (
     UnsupportedFormatError,
     VtractError,
 )
-from vtract.evidence import resample
+from vtract.evidence import MAX_METADATA_CHARS, resample
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".ogg", ".sph", ".nist"}
 
@@ -306,8 +307,27 @@ def test_truncated_wav_header_claims_more_data(tmp_path):
     sf.write(path, tone(16000, seconds=1.0), 16000, subtype="PCM_16")
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) // 2])
-    ev = vtract.load(path)  # libsndfile reads what is there
+    ev = vtract.load(path)  # libsndfile reads what is there, vtract says what is missing
     assert ev.duration == pytest.approx(0.5, abs=0.01)
+    assert ev.warnings[0].startswith(
+        CONTAINER + "truncated: the WAV data chunk declares 1.000 s of audio (32000 bytes) but "
+        "the file holds 0.499 s (15978 bytes)"
+    )
+
+
+def test_header_text_fields_are_kept_and_bounded(tmp_path):
+    path = tmp_path / "tagged.wav"
+    with sf.SoundFile(path, "w", 16000, 1, format="WAV", subtype="PCM_16") as snd:
+        snd.software = "Lavf58.29.100"
+        snd.comment = "x" * 2000
+        snd.write(tone(16000))
+    ev = vtract.load(path)
+    assert ev.metadata["software"].startswith("Lavf58.29.100")
+    assert ev.metadata["comment"] == "x" * MAX_METADATA_CHARS + "... (+1500 characters)"
+    assert ev.summary()["metadata"] == dict(ev.metadata)
+    with pytest.raises(TypeError):
+        ev.metadata["software"] = "edited"  # type: ignore[index]
+    assert vtract.Evidence.from_array(tone(16000), 16000).metadata == {}
 
 
 def test_from_array_validates():
@@ -340,7 +360,7 @@ def test_every_shared_audio_file_loads_with_sha256sum_hash():
         ["sha256sum", *files], cwd=SHARED_DATA, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     expected = {line.split(None, 1)[1].lstrip("*"): line.split()[0] for line in sums}
-    failures = []
+    failures, container, software = [], {}, {}
     for rel in files:
         try:
             ev = vtract.load(SHARED_DATA / rel)
@@ -349,7 +369,15 @@ def test_every_shared_audio_file_loads_with_sha256sum_hash():
             continue
         assert ev.sha256 == expected[rel], rel
         assert ev.sr == 16000 and ev.samples.ndim == 1 and np.isfinite(ev.samples).all()
+        if found := [w for w in ev.warnings if w.startswith(CONTAINER)]:
+            container[rel] = found
+        if "software" in ev.metadata:
+            software[rel] = ev.metadata["software"]
     assert not failures, failures
+    # real files from many writers: no container finding is a false alarm
+    assert container == {}
+    # the three Common Voice MP3s (organic/mfa) were written by FFmpeg (libavformat 57)
+    assert sorted(set(software.values())) == ["Lavf57.56.101"] and len(software) == 3
 
 
 @needs_shared

@@ -15,9 +15,12 @@ import os
 import re
 import stat
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 import soundfile as sf
@@ -64,6 +67,8 @@ CLIP_WARN_FRACTION = 1e-3
 DC_WARN_RATIO = 0.1
 #: Peak amplitude at or below which the audio is considered silent.
 SILENCE_PEAK = 1e-6
+#: Longest header text field kept in :attr:`Evidence.metadata` (characters).
+MAX_METADATA_CHARS = 500
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +104,12 @@ class Evidence:
         disagrees with its content (truncated, undeclared bytes, an
         unfinalised header; :mod:`vtract.container`, each beginning with
         ``"container: "``), clipping, DC offset, resampling.
+    metadata : Mapping of str to str
+        Text fields the file's header carries, as libsndfile reads them
+        (``title``, ``software``, ``comment``, ``date`` ...; e.g. ``software:
+        Lavf58.29.100`` for a file written by FFmpeg); empty when there are
+        none. Read-only; each value at most :data:`MAX_METADATA_CHARS`
+        characters (longer ones are cut and say by how much).
     """
 
     samples: np.ndarray
@@ -113,6 +124,7 @@ class Evidence:
     subtype: str = "FLOAT"
     channel: int | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    metadata: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_array(
@@ -166,6 +178,7 @@ class Evidence:
             "channel": self.channel,
             "duration": round(float(self.duration), 6),
             "warnings": list(self.warnings),
+            "metadata": dict(self.metadata),
         }
 
 
@@ -235,19 +248,21 @@ def load(
     except OSError as exc:
         raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
     sha256 = hashlib.sha256(raw).hexdigest()
-    mono, n_channels, clipped, file_sr, fmt, subtype, declared = _decode(raw, p.name, channel)
-    if file_sr is None or not np.isfinite(file_sr):
+    decoded = _decode(raw, p.name, channel)
+    mono, n_channels = decoded.mono, decoded.channels
+    if decoded.rate is None or not np.isfinite(decoded.rate):
         raise SampleRateError(f"{p.name}: file has no valid sample rate")
-    file_sr = _check_rate(int(file_sr), what=f"{p.name}: sample rate in the file")
+    file_sr = _check_rate(int(decoded.rate), what=f"{p.name}: sample rate in the file")
     # Does the header agree with what decoded? (truncation, undeclared bytes)
     container_notes = container_findings(
-        raw, declared_frames=declared, decoded_frames=mono.shape[0], sample_rate=file_sr
+        raw,
+        declared_frames=decoded.declared_frames,
+        decoded_frames=mono.shape[0],
+        sample_rate=file_sr,
     )
     del raw  # only the decoded samples are needed from here on
     if mono.shape[0] == 0:
-        raise EmptyAudioError(
-            "; ".join([f"{p.name}: file decodes to 0 samples", *container_notes])
-        )
+        raise EmptyAudioError("; ".join([f"{p.name}: file decodes to 0 samples", *container_notes]))
     if mono.shape[0] / file_sr > MAX_DURATION_SECONDS:
         raise InputFileError(
             f"{p.name}: {mono.shape[0] / file_sr:.0f} s of audio, above the limit of "
@@ -257,7 +272,7 @@ def load(
         bad = int(np.count_nonzero(~np.isfinite(mono)))
         raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
 
-    notes = container_notes + _signal_warnings(mono, clipped / (mono.shape[0] * n_channels))
+    notes = container_notes + _signal_warnings(mono, decoded.clipped / (mono.shape[0] * n_channels))
     mixed_down = n_channels > 1 and channel is None
     if mixed_down:
         notes.append(
@@ -292,10 +307,11 @@ def load(
         path=p.resolve(),
         sha256=sha256,
         pcm_sha256=_pcm_sha256(out),
-        format=fmt,
-        subtype=subtype,
+        format=decoded.format,
+        subtype=decoded.subtype,
         channel=channel,
         warnings=tuple(notes),
+        metadata=decoded.metadata,
     )
 
 
@@ -325,14 +341,23 @@ def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     )
 
 
-def _decode(
-    raw: bytes, name: str, channel: int | None
-) -> tuple[np.ndarray, int, int, float | None, str, str, int | None]:
+class _Decoded(NamedTuple):
+    """What :func:`_decode` got out of a file."""
+
+    mono: np.ndarray  #: one float64 channel (mix-down or the picked one)
+    channels: int  #: the file's channel count
+    clipped: int  #: samples (of any channel) at full scale
+    rate: float | None  #: the file's sample rate
+    format: str
+    subtype: str
+    declared_frames: int | None  #: frames the header declares (None: no length)
+    metadata: Mapping[str, str]  #: the header's text fields (read-only)
+
+
+def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     """Decode to one float64 channel (mix-down or the picked one), block by block.
 
-    Returns the samples, the file's channel count, how many samples (of any
-    channel) are at full scale, the file's rate, format and subtype, and the
-    frame count its header declares (``None`` if it declares none). At most
+    At most
     :data:`MAX_DURATION_SECONDS` (+ 1 frame) are decoded; a file whose rate is
     outside the accepted range is not decoded at all (``load`` refuses it).
     The whole multichannel signal is never held in memory.
@@ -349,6 +374,7 @@ def _decode(
                         f"{name}: channel {channel} requested, file has {n_channels} channel(s)"
                     )
                 declared = int(snd.frames) if snd.frames < _UNKNOWN_LENGTH else None
+                metadata = _header_text(snd)
                 if not MIN_SAMPLE_RATE <= file_sr <= MAX_SAMPLE_RATE:
                     mono, clipped = np.zeros(0), 0
                 else:
@@ -369,7 +395,18 @@ def _decode(
         raise UnsupportedFormatError(
             f"{name}: header claims more audio than fits in memory"
         ) from None
-    return mono, n_channels, clipped, file_sr, fmt, subtype, declared
+    return _Decoded(mono, n_channels, clipped, file_sr, fmt, subtype, declared, metadata)
+
+
+def _header_text(snd: sf.SoundFile) -> Mapping[str, str]:
+    """The header's text fields, without NULs, each cut to :data:`MAX_METADATA_CHARS`."""
+    out = {}
+    for key, value in sorted(snd.copy_metadata().items()):
+        text = str(value).replace("\x00", "")
+        if len(text) > MAX_METADATA_CHARS:
+            text = f"{text[:MAX_METADATA_CHARS]}... (+{len(text) - MAX_METADATA_CHARS} characters)"
+        out[str(key)] = text
+    return MappingProxyType(out)
 
 
 #: libsndfile reports this many frames (SF_COUNT_MAX) when the header gives no length.

@@ -257,6 +257,7 @@ class Report:
                 "analysis_sr": ev.get("sr"),
                 "channels": ev.get("channels"),
                 "duration_s": ev.get("duration"),
+                "metadata": dict(ev.get("metadata") or {}),
             },
             "software": {
                 "tool": prov.get("tool", "vtract"),
