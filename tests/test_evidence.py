@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import stat
 import subprocess
 import sys
@@ -327,6 +328,8 @@ def test_header_text_fields_are_kept_and_bounded(tmp_path):
     assert ev.summary()["metadata"] == dict(ev.metadata)
     with pytest.raises(TypeError):
         ev.metadata["software"] = "edited"  # type: ignore[index]
+    again = pickle.loads(pickle.dumps(ev))  # evidence still crosses process boundaries
+    assert again.metadata == ev.metadata and again.sha256 == ev.sha256
     assert vtract.Evidence.from_array(tone(16000), 16000).metadata == {}
 
 

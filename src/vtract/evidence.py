@@ -15,11 +15,10 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -42,9 +41,11 @@ __all__ = [
     "ANALYSIS_WINDOW_SECONDS",
     "MAX_DURATION_SECONDS",
     "MAX_FILE_BYTES",
+    "MAX_METADATA_CHARS",
     "MAX_SAMPLE_RATE",
     "MIN_SAMPLE_RATE",
     "Evidence",
+    "HeaderText",
     "load",
     "resample",
 ]
@@ -69,6 +70,25 @@ DC_WARN_RATIO = 0.1
 SILENCE_PEAK = 1e-6
 #: Longest header text field kept in :attr:`Evidence.metadata` (characters).
 MAX_METADATA_CHARS = 500
+
+
+class HeaderText(Mapping[str, str]):
+    """Read-only, picklable mapping of a file header's text fields (:attr:`Evidence.metadata`)."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self._fields = dict(fields)
+
+    def __getitem__(self, key: str) -> str:
+        return self._fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __repr__(self) -> str:
+        return f"HeaderText({self._fields!r})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +144,7 @@ class Evidence:
     subtype: str = "FLOAT"
     channel: int | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
-    metadata: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    metadata: Mapping[str, str] = field(default_factory=lambda: HeaderText({}))
 
     @classmethod
     def from_array(
@@ -357,8 +377,7 @@ class _Decoded(NamedTuple):
 def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     """Decode to one float64 channel (mix-down or the picked one), block by block.
 
-    At most
-    :data:`MAX_DURATION_SECONDS` (+ 1 frame) are decoded; a file whose rate is
+    At most :data:`MAX_DURATION_SECONDS` (+ 1 frame) are decoded; a file whose rate is
     outside the accepted range is not decoded at all (``load`` refuses it).
     The whole multichannel signal is never held in memory.
     """
@@ -406,7 +425,7 @@ def _header_text(snd: sf.SoundFile) -> Mapping[str, str]:
         if len(text) > MAX_METADATA_CHARS:
             text = f"{text[:MAX_METADATA_CHARS]}... (+{len(text) - MAX_METADATA_CHARS} characters)"
         out[str(key)] = text
-    return MappingProxyType(out)
+    return HeaderText(out)
 
 
 #: libsndfile reports this many frames (SF_COUNT_MAX) when the header gives no length.
