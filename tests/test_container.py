@@ -135,6 +135,16 @@ def test_one_pad_byte_is_not_a_finding():
     assert _findings(raw + b"\x00") == []
 
 
+def test_an_unpadded_odd_chunk_is_tolerated():
+    """Some writers leave out the pad byte after an odd-sized chunk; libsndfile reads on."""
+    raw = _encode("WAV", "PCM_16")
+    info = b"LIST" + struct.pack("<I", 9) + b"INFOabcde"  # 9 bytes
+    tail = b"junk" + struct.pack("<I", 2) + b"zz"
+    for pad in (b"\x00", b""):  # padded, and the writer's bug
+        odd = raw + info + pad + tail
+        assert _findings(_patch(odd, 4, len(odd) - 8)) == []
+
+
 def test_truncated_aiff_and_mp3_compare_frame_counts():
     aiff = _encode("AIFF", "PCM_16")
     (finding,) = _findings(aiff[: len(aiff) - 24000])

@@ -222,11 +222,20 @@ def _walk_chunks(raw: bytes, offset: int, size: int, order: str) -> _Walk:
             if cid not in (b"data", b"SSND"):
                 walk.overrun = (cid, offset, chunk_size)
             break
-        offset = start + chunk_size + (chunk_size & 1)
+        offset = start + chunk_size
+        # chunks are padded to even sizes; some writers forget the pad byte
+        if chunk_size & 1 and (_is_chunk_id(raw, offset + 1) or not _is_chunk_id(raw, offset)):
+            offset += 1
     else:
         if 0 < size - offset < 8 and not (size - offset == 1 and raw[offset] == 0):
             walk.overrun = (bytes(raw[offset:]), offset, size - offset)
     return walk
+
+
+def _is_chunk_id(raw: bytes, offset: int) -> bool:
+    """Four printable ASCII characters (a chunk identifier) at ``offset``."""
+    ident = raw[offset : offset + 4]
+    return len(ident) == 4 and all(32 <= c < 127 for c in ident)
 
 
 def _walk_end(size: int, declared_total: int | None) -> int:
