@@ -316,6 +316,20 @@ def test_truncated_wav_header_claims_more_data(tmp_path):
     )
 
 
+def test_truncated_flac_says_how_far_it_decoded(tmp_path):
+    path = tmp_path / "trunc.flac"
+    sf.write(path, tone(16000, seconds=10.0), 16000, format="FLAC")
+    raw = path.read_bytes()
+    path.write_bytes(raw[: int(len(raw) * 0.6)])
+    # libsndfile decodes in blocks of 65536 frames: the first 4.096 s come out whole
+    with pytest.raises(
+        UnsupportedFormatError,
+        match=r"trunc\.flac: decoding failed after 4\.096 s of the 10\.000 s it declares "
+        r"\(.*lost sync.*\); the file is truncated or damaged",
+    ):
+        vtract.load(path)
+
+
 def test_header_text_fields_are_kept_and_bounded(tmp_path):
     path = tmp_path / "tagged.wav"
     with sf.SoundFile(path, "w", 16000, 1, format="WAV", subtype="PCM_16") as snd:

@@ -405,6 +405,12 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
                             f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
                         )
                     mono, clipped = _read_mono(snd, limit + 1, channel)
+    except _DecodingStopped as stop:
+        declared_s = "" if declared is None else f" of the {declared / file_sr:.3f} s it declares"
+        raise UnsupportedFormatError(
+            f"{name}: decoding failed after {stop.frames / file_sr:.3f} s{declared_s} "
+            f"({stop}); the file is truncated or damaged"
+        ) from None
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
         raise UnsupportedFormatError(
@@ -434,6 +440,14 @@ _UNKNOWN_LENGTH = 2**62
 _BLOCK_FRAMES = 1 << 16
 
 
+class _DecodingStopped(Exception):
+    """The decoder failed part of the way through (``frames`` decoded before it)."""
+
+    def __init__(self, frames: int, reason: str) -> None:
+        super().__init__(reason)
+        self.frames = frames
+
+
 def _read_mono(snd: sf.SoundFile, max_frames: int, channel: int | None) -> tuple[np.ndarray, int]:
     """Decode at most ``max_frames`` frames; mix down (or pick ``channel``) per block.
 
@@ -450,7 +464,12 @@ def _read_mono(snd: sf.SoundFile, max_frames: int, channel: int | None) -> tuple
     parts: list[np.ndarray] = []
     n = clipped = 0
     while n < max_frames:
-        block = snd.read(frames=min(_BLOCK_FRAMES, max_frames - n), dtype="float64", always_2d=True)
+        try:
+            block = snd.read(
+                frames=min(_BLOCK_FRAMES, max_frames - n), dtype="float64", always_2d=True
+            )
+        except sf.LibsndfileError as exc:  # e.g. a truncated FLAC: "decoder lost sync"
+            raise _DecodingStopped(n, str(exc).strip()) from None
         if block.shape[0] == 0:
             break
         clipped += _count_clipped(block)
