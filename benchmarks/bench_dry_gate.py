@@ -70,22 +70,20 @@ from _harness import emit_result
 from bench_degradations import (
     _gates,
     conditions,
-    copy_features,
     degraded_copies,
+    recording_rows,
     shipped_calibrations,
 )
 from bench_descriptor_selection import Corpus, balanced_logistic, counted_recordings
 from bench_detection import SETTINGS, gated_log_odds, load_features
 from vtract.detect.calibration import Calibration, roc_auc, threshold_at_fpr
-from vtract.detect.default import DRY_VOICE, MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
+from vtract.detect.default import DRY_VOICE
 from vtract.detect.dynamics import (
     DESCRIPTORS,
     WITH_SHIMMER,
     DescriptorModel,
-    recording_descriptors,
 )
 from vtract.reverberation import DRY_DECAY_DB, steepest_decay_db
-from vtract.verdict_conditions import signal_measures
 from vtract.voice_source import voice_perturbation
 
 #: Candidate gates of the ``gate`` part (dB).
@@ -249,29 +247,28 @@ def _models(reference: Path) -> tuple[Calibration, Calibration]:
 
 
 def degraded_rows(item: Item, reference: Path) -> list[dict[str, Any]]:
-    """Both statistics and the signal measures of one recording, clean and degraded."""
+    """Both statistics and the signal measures of one recording, clean and degraded.
+
+    :func:`bench_degradations.recording_rows` with the four-descriptor model and
+    the dry-voice model; their statistics are kept as ``stat4`` and ``stat5``
+    (the columns of session 20's rows, which ``--from-rows-dir`` reads).
+    """
     four, five = _models(reference)
-    m4, m5 = DescriptorModel.from_dict(four.model), DescriptorModel.from_dict(five.model)
-    rows = []
-    for kind, samples, sr, alignment in degraded_copies(item, list(conditions())):
-        table = copy_features(item, kind, samples, sr, alignment)
-        need = MIN_BIGRAMS_LOW_CONFIDENCE if alignment.low_confidence else MIN_BIGRAMS
-        if table.empty or table["boundary_s"].nunique() < need:
-            continue
-        d = recording_descriptors(table.assign(file=item.key))
-        if d[list(DESCRIPTORS)].isna().any(axis=None):
-            continue
-        rows.append(
-            {
-                "file": item.key,
-                "label": item.label,
-                "kind": kind,
-                **signal_measures(samples, sr),
-                "stat4": float(m4.statistic(d)[0]),
-                "stat5": float(m5.statistic(d)[0]),
-            }
-        )
-    return rows
+    rows = recording_rows(
+        item,
+        DescriptorModel.from_dict(four.model),
+        list(conditions()),
+        DescriptorModel.from_dict(five.model),
+    )
+    dropped = {"statistic", "statistic_dry_voice", "log_shimmer", *DESCRIPTORS}
+    return [
+        {
+            **{k: v for k, v in row.items() if k not in dropped},
+            "stat4": row["statistic"],
+            "stat5": row["statistic_dry_voice"],
+        }
+        for row in rows
+    ]
 
 
 def summarise_degradations(rows: pd.DataFrame, four: Calibration, five: Calibration) -> dict:
