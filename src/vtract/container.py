@@ -70,8 +70,8 @@ def container_findings(
     -------
     list of str
         Findings for :attr:`vtract.Evidence.warnings`, each beginning with
-        :data:`PREFIX`; empty when the
-        container is consistent (or of a kind not checked).
+        :data:`PREFIX`; empty when the container is consistent (or of a kind
+        not checked).
 
     Examples
     --------
