@@ -61,6 +61,26 @@ def test_a_badly_fitting_transcript_is_reported_as_such(reference):
     assert not any("no transcript" in w for w in rep.warnings)
 
 
+def test_a_transcript_that_fails_on_a_truncated_file_says_the_file_is_truncated(tmp_path):
+    """The whole recording's transcript cannot fit a file cut to 70 %: the alignment error
+    carries the container finding that explains it."""
+    import soundfile as sf
+
+    from vtract.errors import AlignmentError
+
+    x, sr = sf.read(ARCTIC / "arctic_a0009.wav")
+    path = tmp_path / "a0009.mp3"
+    sf.write(path, x, sr, format="MP3")
+    raw = path.read_bytes()
+    path.write_bytes(raw[: int(len(raw) * 0.7)])
+    with pytest.raises(
+        AlignmentError,
+        match=r"no alignment of the transcript .*; container: truncated: the header declares "
+        r"3\.095 s of audio",
+    ):
+        analyze(path, transcript="He turned sharply, and faced Gregson across the table.")
+
+
 def test_telephone_band_evidence_gets_no_verdict(tmp_path):
     """Below MIN_CALIBRATED_RATE_HZ the detector's statistic no longer separates
     (benchmarks/bench_band_limited.py): the same speech at 8 kHz is inconclusive, with why."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .container import PREFIX as CONTAINER_PREFIX
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
@@ -91,7 +92,14 @@ def _get_alignment(
     if transcript is not None:
         if not isinstance(transcript, str) or not transcript.strip():
             raise VtractError(f"transcript must be non-empty text, got {transcript!r}")
-        return align(ev, transcript, pronunciations=pronunciations), inputs, None
+        try:
+            return align(ev, transcript, pronunciations=pronunciations), inputs, None
+        except AlignmentError as exc:
+            # a transcript of the whole recording cannot fit a file that was cut short
+            truncated = [w for w in ev.warnings if w.startswith(CONTAINER_PREFIX + "truncated")]
+            if not truncated:
+                raise
+            raise AlignmentError("; ".join([str(exc), *truncated])) from None
     try:
         recognised = align(ev, None)
     except AlignmentError as exc:
