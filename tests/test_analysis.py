@@ -66,13 +66,13 @@ def test_a_transcript_that_fails_on_a_truncated_file_says_the_file_is_truncated(
     carries the container finding that explains it."""
     import soundfile as sf
 
+    from hardening.corpus import truncate
     from vtract.errors import AlignmentError
 
     x, sr = sf.read(ARCTIC / "arctic_a0009.wav")
     path = tmp_path / "a0009.mp3"
     sf.write(path, x, sr, format="MP3")
-    raw = path.read_bytes()
-    path.write_bytes(raw[: int(len(raw) * 0.7)])
+    truncate(path, 0.7)
     with pytest.raises(
         AlignmentError,
         match=r"no alignment of the transcript .*; container: truncated: the header declares "

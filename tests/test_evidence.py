@@ -17,6 +17,7 @@ from scipy.io import wavfile
 
 import vtract
 from _shared import SHARED_DATA, needs_shared
+from hardening.corpus import truncate
 from vtract.container import PREFIX as CONTAINER
 from vtract.errors import (
     EmptyAudioError,
@@ -319,8 +320,7 @@ def test_truncated_wav_header_claims_more_data(tmp_path):
 def test_truncated_flac_says_how_far_it_decoded(tmp_path):
     path = tmp_path / "trunc.flac"
     sf.write(path, tone(16000, seconds=10.0), 16000, format="FLAC")
-    raw = path.read_bytes()
-    path.write_bytes(raw[: int(len(raw) * 0.6)])
+    truncate(path, 0.6)
     # libsndfile decodes in blocks of 65536 frames: the first 4.096 s come out whole
     with pytest.raises(
         UnsupportedFormatError,
