@@ -45,6 +45,15 @@ def _audio_seed(fmt: str, subtype: str | None, sr: int = 16000, channels: int = 
     return buf.getvalue()
 
 
+def _tagged_wav() -> bytes:
+    """A WAV with a LIST/INFO chunk (software, comment) after its data chunk."""
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", 16000, 1, format="WAV", subtype="PCM_16") as snd:
+        snd.software, snd.comment = "fuzz seed", "odd"
+        snd.write(0.3 * np.sin(np.arange(1280) * 0.1))
+    return buf.getvalue()
+
+
 def _pcm16_wav(sr: int = 16000) -> bytes:
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -133,6 +142,10 @@ def seeds(target: str) -> list[bytes]:
             _audio_seed("WAV", "FLOAT"),
             _audio_seed("WAV", "PCM_24", 8000, 2),
             _audio_seed("WAV", "PCM_U8"),
+            # containers whose chunk sizes vtract.container reads (content decides the format)
+            _audio_seed("RF64", "PCM_16"),
+            _audio_seed("AIFF", "PCM_16"),
+            _tagged_wav(),
         ]
         _SEEDS["flac"] = [_audio_seed("FLAC", "PCM_16"), _audio_seed("FLAC", "PCM_24", 22050, 2)]
         _SEEDS["mp3"] = [_audio_seed("MP3", "MPEG_LAYER_III")]
