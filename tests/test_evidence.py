@@ -317,14 +317,25 @@ def test_truncated_wav_header_claims_more_data(tmp_path):
     )
 
 
-def test_truncated_flac_says_how_far_it_decoded(tmp_path):
+def test_truncated_flac_keeps_what_decodes_and_says_where_it_stopped(tmp_path):
     path = tmp_path / "trunc.flac"
-    sf.write(path, tone(16000, seconds=10.0), 16000, format="FLAC")
-    truncate(path, 0.6)
-    # libsndfile decodes in blocks of 65536 frames: the first 4.096 s come out whole
+    sf.write(path, tone(16000, seconds=10.0), 16000, format="FLAC", subtype="PCM_16")
+    whole = sf.read(path, dtype="float32")[0]
+    truncate(path, 0.6)  # an even tone compresses evenly: about 6 s are left
+    ev = vtract.load(path)
+    # the blocks before the cut decode exactly (FLAC is lossless), in steps of 4096 frames
+    n = ev.samples.size
+    assert 5.5 < ev.duration <= 6.0 and n % 4096 == 0
+    np.testing.assert_array_equal(ev.samples, whole[:n])
+    assert ev.warnings[0] == (
+        f"{CONTAINER}truncated: decoding stopped after {n / 16000:.3f} s of the 10.000 s the "
+        "header declares (Error : flac decoder lost sync.); the file was cut short or damaged, "
+        "and only the part before that is analysed"
+    )
+    truncate(path, 0.03)  # nothing decodes: refused, saying so
     with pytest.raises(
         UnsupportedFormatError,
-        match=r"trunc\.flac: decoding failed after 4\.096 s of the 10\.000 s it declares "
+        match=r"trunc\.flac: decoding failed after 0\.000 s of the 10\.000 s it declares "
         r"\(.*lost sync.*\); the file is truncated or damaged",
     ):
         vtract.load(path)

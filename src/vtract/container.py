@@ -50,7 +50,12 @@ _CUT_SHORT = "; the file was cut short or its header altered, and only the part 
 
 
 def container_findings(
-    raw: bytes, *, declared_frames: int | None, decoded_frames: int, sample_rate: float
+    raw: bytes,
+    *,
+    declared_frames: int | None,
+    decoded_frames: int,
+    sample_rate: float,
+    decoder_error: str | None = None,
 ) -> list[str]:
     """Where a file's header and its content disagree, one sentence each.
 
@@ -65,6 +70,10 @@ def container_findings(
         Frames actually decoded.
     sample_rate : float
         The file's sample rate (Hz), to say lengths in seconds.
+    decoder_error : str, optional
+        Why the decoder stopped part of the way through, if it did (a
+        truncated FLAC: "flac decoder lost sync"); the frames before it were
+        kept.
 
     Returns
     -------
@@ -83,7 +92,9 @@ def container_findings(
     ['container: truncated: the WAV data chunk declares 1.000 s of audio (32000 bytes) but the file holds 0.625 s ...']
     """
     magic = raw[:4]
-    if magic in (b"RIFF", b"RIFX", b"RF64", b"BW64") and raw[8:12] == b"WAVE":
+    if decoder_error is not None:
+        findings = [_stopped_finding(decoder_error, declared_frames, decoded_frames, sample_rate)]
+    elif magic in (b"RIFF", b"RIFX", b"RF64", b"BW64") and raw[8:12] == b"WAVE":
         findings = _riff_findings(raw)
     elif magic == b"FORM" and raw[8:12] in (b"AIFF", b"AIFC"):
         findings = _aiff_findings(raw, decoded_frames, sample_rate)
@@ -92,6 +103,14 @@ def container_findings(
     else:
         findings = []
     return [PREFIX + finding for finding in findings]
+
+
+def _stopped_finding(reason: str, declared: int | None, decoded: int, sample_rate: float) -> str:
+    of = "" if declared is None else f" of the {declared / sample_rate:.3f} s the header declares"
+    return (
+        f"truncated: decoding stopped after {decoded / sample_rate:.3f} s{of} ({reason}); the "
+        "file was cut short or damaged, and only the part before that is analysed"
+    )
 
 
 def _frame_count_findings(declared: int | None, decoded: int, sample_rate: float) -> list[str]:

@@ -279,6 +279,7 @@ def load(
         declared_frames=decoded.declared_frames,
         decoded_frames=mono.shape[0],
         sample_rate=file_sr,
+        decoder_error=decoded.decoder_error,
     )
     del raw  # only the decoded samples are needed from here on
     if mono.shape[0] == 0:
@@ -372,6 +373,7 @@ class _Decoded(NamedTuple):
     subtype: str
     declared_frames: int | None  #: frames the header declares (None: no length)
     metadata: Mapping[str, str]  #: the header's text fields (read-only)
+    decoder_error: str | None  #: why decoding stopped part of the way through, if it did
 
 
 def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
@@ -394,6 +396,7 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
                     )
                 declared = int(snd.frames) if snd.frames < _UNKNOWN_LENGTH else None
                 metadata = _header_text(snd)
+                stopped = None
                 if not MIN_SAMPLE_RATE <= file_sr <= MAX_SAMPLE_RATE:
                     mono, clipped = np.zeros(0), 0
                 else:
@@ -404,7 +407,7 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
                             f"{name}: {snd.frames / file_sr:.0f} s of audio, above the limit of "
                             f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
                         )
-                    mono, clipped = _read_mono(snd, limit + 1, channel)
+                    mono, clipped, stopped = _read_mono(snd, limit + 1, channel)
     except _DecodingStopped as stop:
         declared_s = "" if declared is None else f" of the {declared / file_sr:.3f} s it declares"
         raise UnsupportedFormatError(
@@ -420,7 +423,7 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
         raise UnsupportedFormatError(
             f"{name}: header claims more audio than fits in memory"
         ) from None
-    return _Decoded(mono, n_channels, clipped, file_sr, fmt, subtype, declared, metadata)
+    return _Decoded(mono, n_channels, clipped, file_sr, fmt, subtype, declared, metadata, stopped)
 
 
 def _header_text(snd: sf.SoundFile) -> Mapping[str, str]:
@@ -438,6 +441,9 @@ def _header_text(snd: sf.SoundFile) -> Mapping[str, str]:
 _UNKNOWN_LENGTH = 2**62
 #: Frames decoded at a time.
 _BLOCK_FRAMES = 1 << 16
+#: Frames decoded at a time after a decoder failure, from the last whole block (a
+#: common FLAC frame size): at most this many decodable frames are lost.
+_RETRY_BLOCK_FRAMES = 4096
 
 
 class _DecodingStopped(Exception):
@@ -448,28 +454,46 @@ class _DecodingStopped(Exception):
         self.frames = frames
 
 
-def _read_mono(snd: sf.SoundFile, max_frames: int, channel: int | None) -> tuple[np.ndarray, int]:
+def _read_mono(
+    snd: sf.SoundFile, max_frames: int, channel: int | None
+) -> tuple[np.ndarray, int, str | None]:
     """Decode at most ``max_frames`` frames; mix down (or pick ``channel``) per block.
 
     Row-wise means do not depend on the blocking, so the result is bit-identical
-    to mixing down the whole decoded array.
+    to mixing down the whole decoded array. Returns the samples, the clipped
+    count and, when the decoder failed part of the way through (a truncated
+    FLAC: "decoder lost sync"), its reason: the blocks decoded before the
+    failure are kept (the decoder is taken back to the last whole block and
+    read on in blocks of :data:`_RETRY_BLOCK_FRAMES`, about one FLAC frame,
+    so little is lost). A failure before anything decoded raises
+    :class:`_DecodingStopped`.
     """
     known = snd.frames < _UNKNOWN_LENGTH
     if known and snd.format == "MP3":
         # libsndfile's MPEG decoder gives block-size-dependent samples (float32-rounding
         # differences after each block boundary): decode it in one piece, as always.
         data = snd.read(frames=min(snd.frames, max_frames), dtype="float64", always_2d=True)
-        return _mix(data, channel), _count_clipped(data)
+        return _mix(data, channel), _count_clipped(data), None
     out = np.empty(min(snd.frames, max_frames)) if known else None
     parts: list[np.ndarray] = []
     n = clipped = 0
+    block_frames, stopped = _BLOCK_FRAMES, None
     while n < max_frames:
         try:
             block = snd.read(
-                frames=min(_BLOCK_FRAMES, max_frames - n), dtype="float64", always_2d=True
+                frames=min(block_frames, max_frames - n), dtype="float64", always_2d=True
             )
         except sf.LibsndfileError as exc:  # e.g. a truncated FLAC: "decoder lost sync"
-            raise _DecodingStopped(n, str(exc).strip()) from None
+            stopped = stopped or str(exc).strip()
+            if block_frames == _RETRY_BLOCK_FRAMES:
+                break
+            # once more from the last whole block, in small blocks, to keep what decodes
+            block_frames = _RETRY_BLOCK_FRAMES
+            try:
+                snd.seek(n)
+            except (sf.LibsndfileError, RuntimeError):
+                break
+            continue
         if block.shape[0] == 0:
             break
         clipped += _count_clipped(block)
@@ -482,9 +506,11 @@ def _read_mono(snd: sf.SoundFile, max_frames: int, channel: int | None) -> tuple
                 out = None
             parts.append(np.array(m))
         n += m.size
+    if stopped is not None and n == 0:
+        raise _DecodingStopped(n, stopped)
     if out is not None:
-        return out[:n], clipped
-    return (np.concatenate(parts) if parts else np.zeros(0)), clipped
+        return out[:n], clipped, stopped
+    return (np.concatenate(parts) if parts else np.zeros(0)), clipped, stopped
 
 
 def _mix(frames: np.ndarray, channel: int | None) -> np.ndarray:
