@@ -129,6 +129,20 @@ def test_bytes_the_header_does_not_declare():
     assert aiff_tail.startswith(PREFIX + "10 bytes follow the end of the AIFF container")
 
 
+def test_a_file_cut_after_its_audio():
+    """The audio is whole, the LIST chunk after it is cut: the container, not the audio."""
+    raw = _encode("WAV", "PCM_16")
+    info = b"LIST" + struct.pack("<I", 20) + b"INFOISFT" + struct.pack("<I", 8) + b"software"
+    whole = _patch(raw + info, 4, len(raw) + len(info) - 8)
+    assert _findings(whole) == []
+    (finding,) = _findings(whole[:-6])
+    assert finding == (
+        PREFIX + "truncated: the RIFF header declares 64072 bytes but the file has 64066 and "
+        "ends after the audio, inside its b'LIST' chunk: the rest of the file is missing, or "
+        "the header miscounts it"
+    )
+
+
 def test_one_pad_byte_is_not_a_finding():
     raw = _encode("WAV", "PCM_U8")[:-1]  # 44 + 31999 bytes: an odd data chunk
     raw = _patch(_patch(raw, 40, 31999), 4, len(raw) + 1 - 8)  # RIFF counts the pad byte

@@ -190,23 +190,22 @@ def _aiff_findings(raw: bytes, decoded_frames: int, sample_rate: float) -> list[
 
 
 def _container_end(walk: _Walk, declared_total: int | None, size: int, kind: str) -> list[str]:
-    """A chunk that runs past the end, a missing end, or bytes after the end."""
+    """A missing end, a chunk that is not one, or bytes after the end (the audio is whole)."""
+    if declared_total is not None and declared_total > size:
+        inside = "" if walk.overrun is None else f", inside its {walk.overrun[0]!r} chunk"
+        return [
+            f"truncated: the {kind} header declares {declared_total} bytes but the file has "
+            f"{size} and ends after the audio{inside}: the rest of the file is missing, or "
+            "the header miscounts it"
+        ]
     if walk.overrun is not None:
         cid, at, chunk_size = walk.overrun
         return [
             f"the {size - at} bytes from offset {at} to the end of the file are not a valid "
-            f"chunk (a chunk {cid!r} of "
-            f"{chunk_size} bytes would run past the end of the {kind} container): data the "
-            "header does not declare, or a damaged container"
+            f"chunk (a chunk {cid!r} of {chunk_size} bytes would run past the end of the "
+            f"{kind} container): data the header does not declare, or a damaged container"
         ]
-    if declared_total is None:
-        return []
-    if declared_total > size:
-        return [
-            f"truncated: the {kind} header declares {declared_total} bytes but the file has "
-            f"{size}; the end of the file (after the audio) is missing"
-        ]
-    if size > declared_total + 1:  # one pad byte is allowed
+    if declared_total is not None and size > declared_total + 1:  # one pad byte is allowed
         return [
             f"{size - declared_total} bytes follow the end of the {kind} container "
             f"({declared_total} bytes declared): data the header does not declare"
