@@ -24,7 +24,10 @@ Checked (:func:`container_findings`):
   gives its length (FLAC, Ogg): the declared frame count against the
   frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3 without such a
   header declares no length (libsndfile estimates one), so it is not
-  compared.
+  compared;
+* a decoder that stopped part of the way through (a truncated FLAC: "flac
+  decoder lost sync"; :func:`vtract.load` keeps what decoded before it):
+  where it stopped, of how much the header declares, and why.
 
 The checks read the bytes :func:`vtract.load` already holds; they never
 raise on malformed input (a container too damaged to walk is itself
