@@ -234,6 +234,16 @@ def test_html_states_the_calibrated_false_positive_rate():
     assert "a recording of a new speaker" in html and "at most 0.974%" in html
 
 
+def test_html_header_points_to_container_findings():
+    rep = make_report()
+    assert "header disagrees with its content" not in rep.to_html()
+    rep.warnings.insert(0, "container: truncated: the WAV data chunk declares 3.000 s of audio")
+    html = rep.to_html()
+    header = html[html.index("<header") : html.index("</header>")]
+    assert "The file&#x27;s header disagrees with its content (1 finding(s)" in header
+    assert "container: truncated: the WAV data chunk declares 3.000 s" in html
+
+
 def test_html_warns_that_an_organic_verdict_does_not_clear_a_recording():
     text = make_report().to_html()
     start = text.index("What this method can and cannot show")

@@ -177,10 +177,25 @@ def _file_name(report: Any) -> str:
 
 
 def _header(report: Any) -> str:
+    from .container import PREFIX
+
+    n_container = sum(str(w).startswith(PREFIX) for w in report.warnings)
+    integrity = (
+        '<div class="warn">⚠ '
+        + _e(
+            f"The file's header disagrees with its content ({n_container} finding(s): "
+            "truncated, altered or never finalised); what it declares and what it holds "
+            "are under Warnings."
+        )
+        + "</div>"
+        if n_container
+        else ""
+    )
     return (
         '<header class="card"><h1>vtract forensic report</h1>'
         f'<div class="mono">{_e(_file_name(report))}</div>'
-        f'<div class="muted">SHA-256 <span class="mono">{_e(report.sha256)}</span></div></header>'
+        f'<div class="muted">SHA-256 <span class="mono">{_e(report.sha256)}</span></div>'
+        f"{integrity}</header>"
     )
 
 
