@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .container import PREFIX as CONTAINER_PREFIX
+from .container import with_findings
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
@@ -99,7 +100,7 @@ def _get_alignment(
             truncated = [w for w in ev.warnings if w.startswith(CONTAINER_PREFIX + "truncated")]
             if not truncated:
                 raise
-            raise AlignmentError("; ".join([str(exc), *truncated])) from None
+            raise with_findings(exc, truncated) from None
     try:
         recognised = align(ev, None)
     except AlignmentError as exc:

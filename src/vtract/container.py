@@ -37,8 +37,9 @@ reported), and they walk at most :data:`MAX_CHUNKS` chunks.
 from __future__ import annotations
 
 import struct
+from typing import TypeVar
 
-__all__ = ["FRAME_TOLERANCE", "MAX_CHUNKS", "PREFIX", "container_findings"]
+__all__ = ["FRAME_TOLERANCE", "MAX_CHUNKS", "PREFIX", "container_findings", "with_findings"]
 
 #: How every finding begins (in reports and batch tables, where the warnings stand together).
 PREFIX = "container: "
@@ -49,6 +50,7 @@ FRAME_TOLERANCE = 1152
 MAX_CHUNKS = 4096
 
 _PLACEHOLDER = 0xFFFFFFFF
+E = TypeVar("E", bound=Exception)
 _CUT_SHORT = "; the file was cut short or its header altered, and only the part present is analysed"
 
 
@@ -106,6 +108,16 @@ def container_findings(
     else:
         findings = []
     return [PREFIX + finding for finding in findings]
+
+
+def with_findings(exc: E, findings: list[str]) -> E:
+    """``exc`` again, its message followed by the findings that may explain it.
+
+    Returns ``exc`` itself when there are none. For the refusals of
+    :func:`vtract.load` (a file that decodes to nothing, or too little) and an
+    alignment that fails on a file that was cut short.
+    """
+    return type(exc)("; ".join([str(exc), *findings])) if findings else exc
 
 
 def _stopped_finding(reason: str, declared: int | None, decoded: int, sample_rate: float) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from .container import container_findings
+from .container import container_findings, with_findings
 from .errors import (
     EmptyAudioError,
     InputFileError,
@@ -34,7 +34,6 @@ from .errors import (
     SilentAudioError,
     TooShortError,
     UnsupportedFormatError,
-    VtractError,
 )
 
 __all__ = [
@@ -283,7 +282,9 @@ def load(
     )
     del raw  # only the decoded samples are needed from here on
     if mono.shape[0] == 0:
-        raise EmptyAudioError("; ".join([f"{p.name}: file decodes to 0 samples", *container_notes]))
+        raise with_findings(
+            EmptyAudioError(f"{p.name}: file decodes to 0 samples"), container_notes
+        )
     if mono.shape[0] / file_sr > MAX_DURATION_SECONDS:
         raise InputFileError(
             f"{p.name}: {mono.shape[0] / file_sr:.0f} s of audio, above the limit of "
@@ -311,13 +312,13 @@ def load(
         _check_signal(out, target, p.name)
     except SilentAudioError as exc:
         if not mixed_down:
-            raise _with_findings(exc, container_notes) from None
+            raise with_findings(exc, container_notes) from None
         raise SilentAudioError(
             f"{exc} after averaging its {n_channels} channels; if they cancel out (one "
             "channel in opposite polarity), analyse a single channel (channel=..., --channel)"
         ) from None
     except TooShortError as exc:
-        raise _with_findings(exc, container_notes) from None
+        raise with_findings(exc, container_notes) from None
     out.setflags(write=False)
     return Evidence(
         samples=out,
@@ -537,11 +538,6 @@ def _check_rate(rate: int, what: str = "sample rate") -> int:
             f"{what} is {rate} Hz; expected {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz"
         )
     return rate
-
-
-def _with_findings(exc: VtractError, findings: list[str]) -> VtractError:
-    """The same error, its message followed by the container's findings (which may explain it)."""
-    return type(exc)("; ".join([str(exc), *findings])) if findings else exc
 
 
 def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
