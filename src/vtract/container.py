@@ -20,11 +20,17 @@ Checked (:func:`container_findings`):
   the end of the file, a data size left at a placeholder (0 or
   ``0xFFFFFFFF``: a header its writer never finalised), and bytes after the
   audio chunk that are not a chunk;
-* MP3 with a Xing / Info / VBRI header, and any other format whose header
-  gives its length (FLAC, Ogg): the declared frame count against the
-  frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3 without such a
-  header declares no length (libsndfile estimates one), so it is not
-  compared;
+* Ogg (Vorbis, Opus; the pages walked by :func:`vtract.ogg.walk_pages`): a
+  file that ends inside a page (cut short), a stream without its
+  end-of-stream page (cut at a page boundary, or never finished), pages
+  that fail their CRC (damaged or altered: the decoder skips them), jumps
+  in the page sequence (pages missing), bytes that are not pages, more than
+  one logical stream (only the first is decoded), and the last granule
+  position against the frames decoded;
+* MP3 with a Xing / Info / VBRI header, and FLAC: the declared frame count
+  against the frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3
+  without such a header declares no length (libsndfile estimates one), so
+  it is not compared;
 * a decoder that stopped part of the way through (a truncated FLAC: "flac
   decoder lost sync"; :func:`vtract.load` keeps what decoded before it):
   where it stopped, of how much the header declares, and why.
@@ -36,8 +42,11 @@ reported), and they walk at most :data:`MAX_CHUNKS` chunks.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from typing import TypeVar
+
+from .ogg import MAX_PAGES, OggPage, walk_pages
 
 __all__ = ["FRAME_TOLERANCE", "MAX_CHUNKS", "PREFIX", "container_findings", "with_findings"]
 
@@ -103,7 +112,9 @@ def container_findings(
         findings = _riff_findings(raw)
     elif magic == b"FORM" and raw[8:12] in (b"AIFF", b"AIFC"):
         findings = _aiff_findings(raw, decoded_frames, sample_rate)
-    elif magic in (b"OggS", b"fLaC") or _has_mp3_length_header(raw):
+    elif magic == b"OggS":
+        findings = _ogg_findings(raw, declared_frames, decoded_frames, sample_rate)
+    elif magic == b"fLaC" or _has_mp3_length_header(raw):
         findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
     else:
         findings = []
@@ -135,6 +146,70 @@ def _frame_count_findings(declared: int | None, decoded: int, sample_rate: float
         f"truncated: the header declares {declared / sample_rate:.3f} s of audio "
         f"({declared} frames) but only {decoded / sample_rate:.3f} s decode{_CUT_SHORT}"
     ]
+
+
+def _ogg_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: float) -> list[str]:
+    """Pages that are cut, damaged, missing or not decoded (:mod:`vtract.ogg`), and the length."""
+    walk = walk_pages(raw)
+    findings = []
+    if len(walk.serials) > 1:
+        findings.append(
+            f"the file holds {len(walk.serials)} logical Ogg streams (chained recordings, or "
+            "audio multiplexed with other data): only the first is decoded and analysed"
+        )
+    damaged = [page for page in walk.pages if page.checksum_ok is False]
+    if damaged:
+        findings.append(
+            f"{_count(len(damaged), 'Ogg page')} {'fails its' if len(damaged) == 1 else 'fail their'}"
+            f" checksum ({_pages(damaged)}): damaged or altered after they were written; the "
+            "decoder skips such pages, so their audio is missing from the analysis"
+        )
+    for serial in walk.serials:
+        pages = [page for page in walk.pages if page.serial == serial]
+        for before, after in itertools.pairwise(pages):
+            if after.sequence != before.sequence + 1:
+                findings.append(
+                    f"the Ogg page sequence jumps from {before.sequence} to {after.sequence} at "
+                    f"byte {after.offset}: pages are missing (removed or lost), or out of order"
+                )
+        if pages[-1].whole and not pages[-1].is_last:
+            findings.append(
+                f"the Ogg stream has no end-of-stream page (its last page, {pages[-1].sequence} "
+                f"at byte {pages[-1].offset}, is whole): the file was cut short at a page "
+                "boundary, or its writer never finished it"
+            )
+    if walk.junk:
+        offset = walk.junk[0][0]
+        total = sum(length for _, length in walk.junk)
+        more = "" if len(walk.junk) == 1 else f" in {len(walk.junk)} stretches, the first"
+        findings.append(
+            f"{total} bytes{more} at byte {offset} are not Ogg pages: data the container "
+            "does not account for, or damage"
+        )
+    if walk.pages and not walk.pages[-1].whole:
+        last = walk.pages[-1]
+        findings.append(
+            f"truncated: the file ends inside Ogg page {last.sequence} (at byte {last.offset}, "
+            f"{last.present} of its {last.size} bytes are present): the file was cut short"
+        )
+    if walk.capped:
+        findings.append(f"the file has more than {MAX_PAGES} Ogg pages; the rest was not checked")
+    if findings and declared is not None and declared - decoded > FRAME_TOLERANCE:
+        findings.append(
+            f"the stream's last granule position declares {declared / sample_rate:.3f} s of "
+            f"audio ({declared} frames) but {decoded / sample_rate:.3f} s decode"
+        )
+        return findings
+    return findings or _frame_count_findings(declared, decoded, sample_rate)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _pages(pages: list[OggPage], shown: int = 5) -> str:
+    listed = ", ".join(f"page {page.sequence} at byte {page.offset}" for page in pages[:shown])
+    return listed + ("" if len(pages) <= shown else f" and {len(pages) - shown} more")
 
 
 def _riff_findings(raw: bytes) -> list[str]:

@@ -25,7 +25,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from .container import container_findings, with_findings
+from .container import PREFIX, container_findings, with_findings
 from .errors import (
     EmptyAudioError,
     InputFileError,
@@ -35,6 +35,7 @@ from .errors import (
     TooShortError,
     UnsupportedFormatError,
 )
+from .ogg import RepairedStream, repair_truncated
 
 __all__ = [
     "ANALYSIS_WINDOW_SECONDS",
@@ -267,7 +268,19 @@ def load(
     except OSError as exc:
         raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
     sha256 = hashlib.sha256(raw).hexdigest()
-    decoded = _decode(raw, p.name, channel)
+    # An Ogg file cut inside its last page: decode that page's whole packets too
+    repaired = repair_truncated(raw) if raw[:4] == b"OggS" else None
+    try:
+        if repaired is None:
+            decoded = _decode(raw, p.name, channel)
+        else:  # the copy's header is not evidence: its length is not compared
+            decoded = _decode(repaired.data, p.name, channel)._replace(declared_frames=None)
+    except UnsupportedFormatError as exc:
+        if raw[:4] != b"OggS":
+            raise
+        # e.g. cut inside its codec headers: the pages say so (no length is compared)
+        findings = container_findings(raw, declared_frames=None, decoded_frames=0, sample_rate=1)
+        raise with_findings(exc, findings) from None
     mono, n_channels = decoded.mono, decoded.channels
     if decoded.rate is None or not np.isfinite(decoded.rate):
         raise SampleRateError(f"{p.name}: file has no valid sample rate")
@@ -280,6 +293,8 @@ def load(
         sample_rate=file_sr,
         decoder_error=decoded.decoder_error,
     )
+    if repaired is not None:
+        container_notes.append(_repair_note(repaired, mono.shape[0] / file_sr))
     del raw  # only the decoded samples are needed from here on
     if mono.shape[0] == 0:
         raise with_findings(
@@ -425,6 +440,22 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
             f"{name}: header claims more audio than fits in memory"
         ) from None
     return _Decoded(mono, n_channels, clipped, file_sr, fmt, subtype, declared, metadata, stopped)
+
+
+def _repair_note(repaired: RepairedStream, decoded_seconds: float) -> str:
+    """What :func:`vtract.ogg.repair_truncated` did, for the evidence's warnings."""
+    packets = (
+        "1 whole audio packet; it is"
+        if repaired.packets == 1
+        else f"{repaired.packets} whole audio packets; they are"
+    )
+    return (
+        f"{PREFIX}the incomplete last Ogg page still holds {packets} decoded from "
+        "a repaired copy made in memory (the page cut to those packets and marked as the end "
+        f"of the stream, its granule position and checksum recomputed): {decoded_seconds:.3f} s "
+        f"decode, where the whole pages end at {repaired.whole_pages_seconds:.3f} s; the "
+        "evidence file is unchanged and its SHA-256 is of the file as read"
+    )
 
 
 def _header_text(snd: sf.SoundFile) -> Mapping[str, str]:

@@ -326,6 +326,16 @@ def _trunc_mp3(d: Path) -> Case:
     )  # fmt: skip
 
 
+@case("truncated_ogg", "audio")
+def _trunc_ogg(d: Path) -> Case:
+    p = d / "trunc.ogg"  # cut inside its first audio page: libsndfile alone refuses it
+    sf.write(p, music(48000), 48000, format="OGG", subtype="OPUS")
+    return Case(
+        "truncated_ogg", "audio", truncate(p, 0.2), NOT_CONFIDENT,
+        warns="the incomplete last Ogg page still holds",
+    )  # fmt: skip
+
+
 @case("wav_claims_more_data", "audio")
 def _claims_more(d: Path) -> Case:
     p = write_wav_pcm16(d / "claims_more.wav", music(SR, 1.0), SR)

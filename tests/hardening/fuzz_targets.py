@@ -26,6 +26,7 @@ TARGETS = {
     "wav": ".wav",
     "flac": ".flac",
     "mp3": ".mp3",
+    "ogg": ".ogg",
     "textgrid": ".TextGrid",
     "timit": ".PHN",
     "hts": ".lab",
@@ -36,8 +37,10 @@ TARGETS = {
 _SEEDS: dict[str, list[bytes]] = {}
 
 
-def _audio_seed(fmt: str, subtype: str | None, sr: int = 16000, channels: int = 1) -> bytes:
-    t = np.arange(int(0.08 * sr)) / sr
+def _audio_seed(
+    fmt: str, subtype: str | None, sr: int = 16000, channels: int = 1, seconds: float = 0.08
+) -> bytes:
+    t = np.arange(int(seconds * sr)) / sr
     x = 0.4 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 1700 * t)
     data = np.column_stack([x] * channels) if channels > 1 else x
     buf = io.BytesIO()
@@ -149,6 +152,10 @@ def seeds(target: str) -> list[bytes]:
         ]
         _SEEDS["flac"] = [_audio_seed("FLAC", "PCM_16"), _audio_seed("FLAC", "PCM_24", 22050, 2)]
         _SEEDS["mp3"] = [_audio_seed("MP3", "MPEG_LAYER_III")]
+        # Ogg pages: vtract.ogg walks them, checks their CRCs and rebuilds a cut last page
+        vorbis = _audio_seed("OGG", "VORBIS", seconds=0.3)
+        opus = _audio_seed("OGG", "OPUS", 48000, 2, seconds=0.3)
+        _SEEDS["ogg"] = [vorbis, opus, opus[: len(opus) * 3 // 4]]
         _SEEDS["textgrid"] = [
             _TEXTGRID_LONG.encode(),
             _TEXTGRID_SHORT.encode(),
@@ -207,7 +214,7 @@ def mutate(seed: bytes, ops: list[tuple[int, int, int]]) -> bytes:
 
 
 def _read(target: str, path: Path) -> object:
-    if target in ("wav", "flac", "mp3"):
+    if target in ("wav", "flac", "mp3", "ogg"):
         return vtract.load(path)
     return vtract.read_alignment(path)
 

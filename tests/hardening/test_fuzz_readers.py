@@ -19,6 +19,7 @@ EXAMPLES = {
     "wav": 40,
     "flac": 30,
     "mp3": 25,
+    "ogg": 30,
     "textgrid": 50,
     "timit": 30,
     "hts": 30,
