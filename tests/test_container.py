@@ -228,3 +228,38 @@ def test_load_reports_findings_and_explains_refusals(tmp_path):
     short.write_bytes(_patch(raw, 40, 1000))
     with pytest.raises(TooShortError, match=r"31\.2 ms of audio.*the 63000 bytes from offset 1044"):
         vtract.load(short)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=4, max_size=4), st.binary(max_size=300), st.integers(0, 2**40))
+def test_mp4_box_walk_never_raises_on_garbage(size, body, decoded):
+    raw = size + b"ftyp" + body
+    found = container_findings(raw, declared_frames=None, decoded_frames=decoded, sample_rate=SR)
+    assert all(f.startswith(PREFIX) and "\n" not in f for f in found)
+
+
+def test_mp4_boxes():
+    ftyp = struct.pack(">I4s8s", 16, b"ftyp", b"M4A \0\0\0\0")
+    moov = struct.pack(">I4s", 16, b"moov") + bytes(8)
+    mdat = struct.pack(">I4s", 1, b"mdat") + struct.pack(">Q", 16 + 100) + bytes(100)
+    assert container_findings(ftyp + moov + mdat, declared_frames=None, decoded_frames=0,
+                              sample_rate=SR) == []  # fmt: skip
+    (cut,) = container_findings(ftyp + moov + mdat[:60], declared_frames=None, decoded_frames=0,
+                                sample_rate=SR)  # fmt: skip
+    assert cut == (
+        PREFIX + "truncated: the MP4 'mdat' box at byte 32 declares 116 bytes but the file "
+        "holds 60 of them: the file was cut short"
+    )
+    (no_index,) = container_findings(ftyp + mdat, declared_frames=None, decoded_frames=0,
+                                     sample_rate=SR)  # fmt: skip
+    assert no_index == PREFIX + "the MP4 file has no 'moov' box (the index that locates the audio)"
+    (bad,) = container_findings(ftyp + struct.pack(">I4s", 3, b"free") + moov,
+                                declared_frames=None, decoded_frames=0, sample_rate=SR)  # fmt: skip
+    assert bad == PREFIX + (
+        "the MP4 box at byte 16 declares an impossible size (3): a damaged container"
+    )
+    # a declared track length the decoded audio falls short of
+    (short,) = container_findings(ftyp + moov + mdat, declared_frames=32000, decoded_frames=16000,
+                                  sample_rate=SR)  # fmt: skip
+    assert short.startswith(PREFIX + "truncated: the header declares 2.000 s of audio (32000 "
+                            "frames) but only 1.000 s decode")  # fmt: skip

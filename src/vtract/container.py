@@ -27,6 +27,9 @@ Checked (:func:`container_findings`):
   in the page sequence (pages missing), bytes that are not pages, more than
   one logical stream (only the first is decoded), and the last granule
   position against the frames decoded;
+* MP4 / M4A (decoded by FFmpeg, :mod:`vtract.ffmpeg_audio`): a top-level
+  box cut short, a missing ``moov`` box (the index), and the track's
+  declared length against the frames decoded;
 * MP3 with a Xing / Info / VBRI header, and FLAC: the declared frame count
   against the frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3
   without such a header declares no length (libsndfile estimates one), so
@@ -114,6 +117,10 @@ def container_findings(
         findings = _aiff_findings(raw, decoded_frames, sample_rate)
     elif magic == b"OggS":
         findings = _ogg_findings(raw, declared_frames, decoded_frames, sample_rate)
+    elif raw[4:8] == b"ftyp":
+        findings = _mp4_findings(raw) or _frame_count_findings(
+            declared_frames, decoded_frames, sample_rate
+        )
     elif magic == b"fLaC" or _has_mp3_length_header(raw):
         findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
     else:
@@ -201,6 +208,42 @@ def _ogg_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: f
         )
         return findings
     return findings or _frame_count_findings(declared, decoded, sample_rate)
+
+
+def _mp4_findings(raw: bytes) -> list[str]:
+    """Top-level MP4 boxes (ISO/IEC 14496-12): one cut short, and the index (``moov``) missing."""
+    offset, size = 0, len(raw)
+    boxes: list[bytes] = []
+    while offset + 8 <= size and len(boxes) < MAX_CHUNKS:
+        box_size, kind = struct.unpack_from(">I4s", raw, offset)
+        header = 8
+        if box_size == 1 and offset + 16 <= size:  # 64-bit size
+            box_size, header = struct.unpack_from(">Q", raw, offset + 8)[0], 16
+        elif box_size == 0:  # to the end of the file
+            box_size = size - offset
+        if box_size < header:
+            return [
+                f"the MP4 box at byte {offset} declares an impossible size ({box_size}): a damaged container"
+            ]
+        boxes.append(kind)
+        if offset + box_size > size:
+            name = kind.decode("latin-1")
+            missing = (
+                ""
+                if b"moov" in boxes
+                else (
+                    "; the file has no 'moov' box (the index that locates the audio), which "
+                    "this writer puts at the end, so nothing can be decoded"
+                )
+            )
+            return [
+                f"truncated: the MP4 {name!r} box at byte {offset} declares {box_size} bytes but "
+                f"the file holds {size - offset} of them: the file was cut short{missing}"
+            ]
+        offset += box_size
+    if b"moov" not in boxes:
+        return ["the MP4 file has no 'moov' box (the index that locates the audio)"]
+    return []
 
 
 def _count(n: int, noun: str) -> str:

@@ -25,6 +25,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from . import ffmpeg_audio
 from .container import PREFIX, container_findings, with_findings
 from .errors import (
     EmptyAudioError,
@@ -214,7 +215,10 @@ def load(
     ----------
     path : str or os.PathLike
         Audio file: WAV (8/16/24/32-bit int, 32/64-bit float), FLAC, OGG,
-        MP3, NIST SPHERE or anything else libsndfile decodes.
+        MP3, NIST SPHERE or anything else libsndfile decodes; with the
+        optional FFmpeg decoder (``pip install 'vtract[av]'``) also MP4 / M4A
+        / 3GP, Matroska / WebM, AMR, ADTS AAC and ASF / WMA
+        (:mod:`vtract.ffmpeg_audio`).
     sr : int or None, default 16000
         Target sample rate. ``None`` keeps the file's rate.
     channel : int, optional
@@ -276,9 +280,9 @@ def load(
         else:  # the copy's header is not evidence: its length is not compared
             decoded = _decode(repaired.data, p.name, channel)._replace(declared_frames=None)
     except UnsupportedFormatError as exc:
-        if raw[:4] != b"OggS":
+        if raw[:4] != b"OggS" and raw[4:8] != b"ftyp":
             raise
-        # e.g. cut inside its codec headers: the pages say so (no length is compared)
+        # e.g. cut inside its codec headers or before its index: the container says so
         findings = container_findings(raw, declared_frames=None, decoded_frames=0, sample_rate=1)
         raise with_findings(exc, findings) from None
     mono, n_channels = decoded.mono, decoded.channels
@@ -309,7 +313,11 @@ def load(
         bad = int(np.count_nonzero(~np.isfinite(mono)))
         raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
 
-    notes = container_notes + _signal_warnings(mono, decoded.clipped / (mono.shape[0] * n_channels))
+    notes = [
+        *decoded.notes,
+        *container_notes,
+        *_signal_warnings(mono, decoded.clipped / (mono.shape[0] * n_channels)),
+    ]
     mixed_down = n_channels > 1 and channel is None
     if mixed_down:
         notes.append(
@@ -390,6 +398,7 @@ class _Decoded(NamedTuple):
     declared_frames: int | None  #: frames the header declares (None: no length)
     metadata: Mapping[str, str]  #: the header's text fields (read-only)
     decoder_error: str | None  #: why decoding stopped part of the way through, if it did
+    notes: tuple[str, ...] = ()  #: what the decoder reports (FFmpeg: which decoder, other streams)
 
 
 def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
@@ -397,8 +406,13 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
 
     At most :data:`MAX_DURATION_SECONDS` (+ 1 frame) are decoded; a file whose rate is
     outside the accepted range is not decoded at all (``load`` refuses it).
-    The whole multichannel signal is never held in memory.
+    The whole multichannel signal is never held in memory. Containers libsndfile
+    does not read (MP4, Matroska, AMR, ADTS AAC, ASF) go to FFmpeg
+    (:mod:`vtract.ffmpeg_audio`).
     """
+    label = ffmpeg_audio.sniff(raw)
+    if label is not None:
+        return _decode_ffmpeg(raw, name, channel, label)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -433,13 +447,65 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
         raise UnsupportedFormatError(
-            f"{name}: not decodable audio (expected WAV, FLAC, OGG, MP3 or NIST SPHERE): {msg}"
+            f"{name}: not decodable audio (expected WAV, FLAC, OGG, MP3, NIST SPHERE, or with "
+            f"FFmpeg MP4/M4A, WebM, AMR, AAC or WMA): {msg}"
         ) from None
     except MemoryError:
         raise UnsupportedFormatError(
             f"{name}: header claims more audio than fits in memory"
         ) from None
     return _Decoded(mono, n_channels, clipped, file_sr, fmt, subtype, declared, metadata, stopped)
+
+
+def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _Decoded:
+    """:func:`_decode` for a container only FFmpeg reads (same limits, same mix-down)."""
+    parts: list[np.ndarray] = []
+    clipped = 0
+
+    def on_open(found: ffmpeg_audio.FFmpegAudio) -> None:
+        if channel is not None and not 0 <= channel < found.channels:
+            raise InputFileError(
+                f"{name}: channel {channel} requested, file has {found.channels} channel(s)"
+            )
+        declared = found.declared_frames
+        if declared is not None and declared > MAX_DURATION_SECONDS * found.rate > 0:
+            raise InputFileError(
+                f"{name}: {declared / found.rate:.0f} s of audio, above the limit of "
+                f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
+            )
+
+    def on_block(block: np.ndarray) -> None:
+        nonlocal clipped
+        clipped += _count_clipped(block)
+        parts.append(_mix(block, channel))
+
+    try:
+        found = ffmpeg_audio.read_audio(
+            raw,
+            name,
+            label,
+            max_seconds=MAX_DURATION_SECONDS,
+            min_rate=MIN_SAMPLE_RATE,
+            max_rate=MAX_SAMPLE_RATE,
+            on_open=on_open,
+            on_block=on_block,
+        )
+    except MemoryError:
+        raise UnsupportedFormatError(f"{name}: more audio than fits in memory") from None
+    mono = np.concatenate(parts) if parts else np.zeros(0)
+    metadata = {key: _bounded(value) for key, value in sorted(found.metadata.items())}
+    return _Decoded(
+        mono,
+        found.channels,
+        clipped,
+        found.rate,
+        found.container,
+        found.codec,
+        found.declared_frames,
+        HeaderText(metadata),
+        found.decoder_error,
+        tuple(found.notes),
+    )
 
 
 def _repair_note(repaired: RepairedStream, decoded_seconds: float) -> str:
@@ -460,13 +526,17 @@ def _repair_note(repaired: RepairedStream, decoded_seconds: float) -> str:
 
 def _header_text(snd: sf.SoundFile) -> Mapping[str, str]:
     """The header's text fields, without NULs, each cut to :data:`MAX_METADATA_CHARS`."""
-    out = {}
-    for key, value in sorted(snd.copy_metadata().items()):
-        text = str(value).replace("\x00", "")
-        if len(text) > MAX_METADATA_CHARS:
-            text = f"{text[:MAX_METADATA_CHARS]}... (+{len(text) - MAX_METADATA_CHARS} characters)"
-        out[str(key)] = text
-    return HeaderText(out)
+    return HeaderText(
+        {str(key): _bounded(value) for key, value in sorted(snd.copy_metadata().items())}
+    )
+
+
+def _bounded(value: object) -> str:
+    """A header text without NULs, cut to :data:`MAX_METADATA_CHARS`."""
+    text = str(value).replace("\x00", "")
+    if len(text) > MAX_METADATA_CHARS:
+        text = f"{text[:MAX_METADATA_CHARS]}... (+{len(text) - MAX_METADATA_CHARS} characters)"
+    return text
 
 
 #: libsndfile reports this many frames (SF_COUNT_MAX) when the header gives no length.

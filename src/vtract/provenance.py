@@ -35,6 +35,7 @@ DEPENDENCIES = (
     "pandas",
     "matplotlib",
     "joblib",
+    "av",
 )
 
 

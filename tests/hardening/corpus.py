@@ -336,6 +336,40 @@ def _trunc_ogg(d: Path) -> Case:
     )  # fmt: skip
 
 
+def _write_m4a(path: Path, x: np.ndarray, sr: int) -> Path:
+    """AAC in an M4A (index at the end, as most writers put it), with PyAV."""
+    import av  # the test extra installs it (vtract[av])
+
+    out = av.open(str(path), "w", format="ipod")
+    stream = out.add_stream("aac", rate=sr, layout="mono")
+    for i in range(0, x.size, 1024):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(x[None, i : i + 1024], dtype=np.float32), format="flt",
+            layout="mono",
+        )  # fmt: skip
+        frame.sample_rate, frame.pts = sr, i
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+    return path
+
+
+@case("m4a_music", "audio")
+def _m4a(d: Path) -> Case:
+    p = _write_m4a(d / "music.m4a", music(SR), SR)
+    return Case(
+        "m4a_music", "audio", p, NOT_CONFIDENT, loads=True, note="decoded by FFmpeg (PyAV)",
+    )  # fmt: skip
+
+
+@case("truncated_m4a", "audio")
+def _trunc_m4a(d: Path) -> Case:
+    p = truncate(_write_m4a(d / "trunc.m4a", music(SR), SR), 0.5)
+    return Case("truncated_m4a", "audio", p, REFUSE, loads=False, note="index (moov) cut off")
+
+
 @case("wav_claims_more_data", "audio")
 def _claims_more(d: Path) -> Case:
     p = write_wav_pcm16(d / "claims_more.wav", music(SR, 1.0), SR)

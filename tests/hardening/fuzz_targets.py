@@ -27,6 +27,7 @@ TARGETS = {
     "flac": ".flac",
     "mp3": ".mp3",
     "ogg": ".ogg",
+    "ffmpeg": ".m4a",
     "textgrid": ".TextGrid",
     "timit": ".PHN",
     "hts": ".lab",
@@ -55,6 +56,36 @@ def _tagged_wav() -> bytes:
         snd.software, snd.comment = "fuzz seed", "odd"
         snd.write(0.3 * np.sin(np.arange(1280) * 0.1))
     return buf.getvalue()
+
+
+def _ffmpeg_seeds() -> list[bytes]:
+    """M4A (AAC, index first), WebM (Opus) and AMR files, made with PyAV (vtract[av])."""
+    import av
+
+    seeds = []
+    for fmt, codec, sr, options in (
+        ("ipod", "aac", 16000, {"movflags": "faststart"}),
+        ("webm", "libopus", 48000, {}),
+        ("amr", "libopencore_amrnb", 8000, {}),
+    ):
+        fd, name = tempfile.mkstemp()  # faststart rewrites the file: a real one
+        os.close(fd)
+        out = av.open(name, "w", format=fmt, options=options)
+        stream = out.add_stream(codec, rate=sr, layout="mono")
+        t = np.arange(int(0.3 * sr)) / sr
+        x = (0.4 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+        for i in range(0, x.size, 960):
+            frame = av.AudioFrame.from_ndarray(x[None, i : i + 960].copy(), format="flt",
+                                               layout="mono")  # fmt: skip
+            frame.sample_rate, frame.pts = sr, i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+        out.close()
+        seeds.append(Path(name).read_bytes())
+        os.unlink(name)
+    return seeds
 
 
 def _pcm16_wav(sr: int = 16000) -> bytes:
@@ -156,6 +187,7 @@ def seeds(target: str) -> list[bytes]:
         vorbis = _audio_seed("OGG", "VORBIS", seconds=0.3)
         opus = _audio_seed("OGG", "OPUS", 48000, 2, seconds=0.3)
         _SEEDS["ogg"] = [vorbis, opus, opus[: len(opus) * 3 // 4]]
+        _SEEDS["ffmpeg"] = _ffmpeg_seeds()
         _SEEDS["textgrid"] = [
             _TEXTGRID_LONG.encode(),
             _TEXTGRID_SHORT.encode(),
@@ -214,7 +246,7 @@ def mutate(seed: bytes, ops: list[tuple[int, int, int]]) -> bytes:
 
 
 def _read(target: str, path: Path) -> object:
-    if target in ("wav", "flac", "mp3", "ogg"):
+    if target in ("wav", "flac", "mp3", "ogg", "ffmpeg"):
         return vtract.load(path)
     return vtract.read_alignment(path)
 

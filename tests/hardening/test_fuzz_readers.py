@@ -20,6 +20,7 @@ EXAMPLES = {
     "flac": 30,
     "mp3": 25,
     "ogg": 30,
+    "ffmpeg": 30,
     "textgrid": 50,
     "timit": 30,
     "hts": 30,

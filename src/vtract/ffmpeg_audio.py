@@ -1,0 +1,251 @@
+"""Decoding through FFmpeg (PyAV) for the containers libsndfile does not read.
+
+libsndfile (:mod:`soundfile`) reads WAV, AIFF, FLAC, Ogg, MP3, NIST SPHERE
+and more, but not the containers phones, messengers and browsers record
+into: MP4 / M4A / 3GP (AAC, ALAC, AMR; a phone's voice memo, a video's
+sound), Matroska / WebM (Opus, Vorbis; browser and messenger recordings),
+raw AMR (``#!AMR``), raw AAC (ADTS) and ASF (WMA). :func:`sniff` recognises
+them by their first bytes, and :func:`read_audio` decodes them with FFmpeg
+through PyAV, the optional dependency ``pip install 'vtract[av]'``. Without
+it :func:`vtract.load` refuses such a file and says how to install it.
+
+Only the recognised containers reach FFmpeg, each with its demuxer named
+(no probing across every format FFmpeg knows), and :func:`vtract.load` hands
+FFmpeg the same bytes it hashed. The samples are FFmpeg's decoder output as
+it is (the decoder drops the encoder delay a container marks - an MP4 edit
+list, an Opus pre-skip - as FFmpeg's own tools do), converted to float64;
+lossy codecs decode to floating point, so values beyond full scale count as
+clipped. Every evidence loaded this way says in its warnings which decoder
+(FFmpeg and PyAV versions) decoded it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import numpy as np
+
+from .errors import UnsupportedFormatError
+
+__all__ = ["CONTAINERS", "FFmpegAudio", "available", "decoder_version", "read_audio", "sniff"]
+
+#: Recognised containers: label -> (FFmpeg demuxer, what it holds).
+CONTAINERS = {
+    "MP4": ("mov", "MP4 / M4A / 3GP / MOV"),
+    "MATROSKA": ("matroska", "Matroska / WebM"),
+    "AMR": ("amr", "AMR"),
+    "AAC": ("aac", "AAC (ADTS)"),
+    "ASF": ("asf", "ASF / WMA"),
+}
+
+_ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+#: Sample formats FFmpeg decoders produce, and the scale to full-scale float.
+_SCALE = {"flt": 1.0, "dbl": 1.0, "s16": 2.0**15, "s32": 2.0**31, "u8": 2.0**7}
+
+
+@dataclass
+class FFmpegAudio:
+    """What :func:`read_audio` found in the container (the samples go to ``on_block``)."""
+
+    container: str  #: label in :data:`CONTAINERS`
+    codec: str  #: FFmpeg's codec name, upper case (``"AAC"``, ``"OPUS"``, ``"AMRNB"``)
+    rate: int  #: sample rate (Hz)
+    channels: int
+    declared_frames: int | None  #: length the container declares (``None``: none)
+    metadata: dict[str, str]  #: container and stream tags (``creation_time``, ``encoder``, ...)
+    notes: list[str] = field(default_factory=list)  #: other streams, the decoder used
+    frames: int = 0  #: frames decoded
+    decoder_error: str | None = None  #: why decoding stopped part of the way through
+
+
+def sniff(raw: bytes) -> str | None:
+    """The :data:`CONTAINERS` label of ``raw``'s container, from its first bytes, or ``None``.
+
+    Examples
+    --------
+    >>> sniff(b"\\x00\\x00\\x00\\x20ftypM4A \\x00\\x00\\x02\\x00")
+    'MP4'
+    >>> sniff(b"RIFF....WAVE") is None
+    True
+    """
+    if raw[4:8] == b"ftyp":
+        return "MP4"
+    if raw[:4] == b"\x1a\x45\xdf\xa3":
+        return "MATROSKA"
+    if raw[:6] == b"#!AMR\n" or raw[:9] == b"#!AMR-WB\n":
+        return "AMR"
+    if raw[:16] == _ASF_GUID:
+        return "ASF"
+    if len(raw) >= 7 and raw[0] == 0xFF and raw[1] & 0xF6 == 0xF0:  # ADTS: MPEG layer bits 00
+        return "AAC"
+    return None
+
+
+def available() -> bool:
+    """Is PyAV (FFmpeg) installed?"""
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def decoder_version() -> str:
+    """``"FFmpeg <version> (PyAV <version>)"``; raises ``ImportError`` without PyAV."""
+    import av
+
+    return f"FFmpeg {av.ffmpeg_version_info} (PyAV {metadata.version('av')})"
+
+
+def read_audio(
+    raw: bytes,
+    name: str,
+    label: str,
+    *,
+    max_seconds: float,
+    min_rate: int,
+    max_rate: int,
+    on_open: Callable[[FFmpegAudio], None],
+    on_block: Callable[[np.ndarray], None],
+) -> FFmpegAudio:
+    """Decode the first audio stream of ``raw`` (a ``label`` container) block by block.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file.
+    name : str
+        The file's name, for messages.
+    label : str
+        Its container, from :func:`sniff`.
+    max_seconds : float
+        Decode at most this much audio (+ 1 frame).
+    min_rate, max_rate : int
+        Accepted sample rates; outside them nothing is decoded (the caller refuses).
+    on_open : callable
+        Called with what the container declares before anything is decoded
+        (to refuse a channel the file lacks, or a declared length above a limit).
+    on_block : callable
+        Called with every decoded block, float64 of shape ``(frames, channels)``.
+
+    Returns
+    -------
+    FFmpegAudio
+
+    Raises
+    ------
+    UnsupportedFormatError
+        PyAV is not installed, the container cannot be opened, holds no audio
+        stream, or nothing of it decodes.
+    """
+    demuxer, kind = CONTAINERS[label]
+    try:
+        import av
+    except ImportError:
+        article = "a" if label == "MATROSKA" else "an"
+        raise UnsupportedFormatError(
+            f"{name}: {article} {kind} file, which libsndfile cannot decode; install the optional "
+            "FFmpeg decoder to analyse it: pip install 'vtract[av]'"
+        ) from None
+    try:
+        container = av.open(io.BytesIO(raw), mode="r", format=demuxer)
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        raise UnsupportedFormatError(f"{name}: not a decodable {kind} file: {exc}") from None
+    with container:
+        audio = list(container.streams.audio)
+        if not audio:
+            raise UnsupportedFormatError(f"{name}: the {kind} file holds no audio stream")
+        stream = audio[0]
+        context = stream.codec_context
+        context.thread_count = 1  # one decoding order, whatever the machine
+        rate = int(context.sample_rate or 0)
+        channels = int(context.layout.nb_channels) if context.layout else 0
+        result = FFmpegAudio(
+            container=label,
+            codec=str(context.name).upper(),
+            rate=rate,
+            channels=channels,
+            declared_frames=_declared_frames(stream, rate, label),
+            metadata={**_tags(container.metadata), **_tags(stream.metadata, "stream ")},
+        )
+        result.notes.append(
+            f"decoded with {decoder_version()}: libsndfile does not read {kind} files "
+            f"({result.codec} audio)"
+        )
+        others = [s.type for s in container.streams if s is not stream]
+        if others:
+            counts = {t: others.count(t) for t in sorted(set(others))}
+            listed = ", ".join(f"{n} {t}" for t, n in counts.items())
+            result.notes.append(
+                f"the {kind} file also holds {listed} stream(s); only its first audio stream "
+                "is analysed"
+            )
+        on_open(result)
+        if channels < 1 or not min_rate <= rate <= max_rate:
+            return result
+        max_frames = int(max_seconds * rate) + 1
+        try:
+            for frame in container.decode(stream):
+                block = _to_float(frame)
+                if block.shape[1] != channels:
+                    raise UnsupportedFormatError(
+                        f"{name}: the {kind} file's channel count changes while it decodes "
+                        f"({channels} -> {block.shape[1]})"
+                    )
+                if frame.sample_rate != rate:
+                    raise UnsupportedFormatError(
+                        f"{name}: the {kind} file's sample rate changes while it decodes "
+                        f"({rate} -> {frame.sample_rate} Hz)"
+                    )
+                block = block[: max_frames - result.frames]
+                on_block(block)
+                result.frames += block.shape[0]
+                if result.frames >= max_frames:
+                    break
+        except (av.error.FFmpegError, ValueError) as exc:
+            if result.frames == 0:
+                raise UnsupportedFormatError(
+                    f"{name}: decoding failed after 0.000 s ({exc}); the file is truncated "
+                    "or damaged"
+                ) from None
+            result.decoder_error = str(exc)
+    return result
+
+
+def _declared_frames(stream: object, rate: int, label: str) -> int | None:
+    """The audio's length as an MP4 declares it, in frames (``None``: not declared).
+
+    Only the MP4 family's length (the track's duration, after its edit list)
+    is taken as a declaration: raw AMR and ADTS AAC store none (FFmpeg
+    estimates one from the bit rate), and the lengths of Matroska (block
+    timestamps, the codec delay included) and ASF (packet times) run ahead
+    of the decoded audio by more than a frame in intact files.
+    """
+    if label != "MP4" or rate <= 0:
+        return None
+    duration, time_base = getattr(stream, "duration", None), getattr(stream, "time_base", None)
+    if not duration or time_base is None or duration <= 0:
+        return None
+    return round(float(duration * time_base) * rate)
+
+
+def _tags(tags: dict[str, str], prefix: str = "") -> dict[str, str]:
+    return {f"{prefix}{key}": str(value) for key, value in tags.items()}
+
+
+def _to_float(frame: object) -> np.ndarray:
+    """A decoded frame as float64 ``(frames, channels)``, full scale 1.0."""
+    data = frame.to_ndarray()  # type: ignore[attr-defined]
+    fmt = frame.format  # type: ignore[attr-defined]
+    base = fmt.name.rstrip("p")
+    if base not in _SCALE:
+        raise UnsupportedFormatError(f"decoder output in an unexpected sample format {fmt.name!r}")
+    n_channels = len(frame.layout.channels)  # type: ignore[attr-defined]
+    block = data.T if fmt.is_planar else data.reshape(-1, n_channels)
+    out = block.astype(np.float64)
+    if base == "u8":
+        out -= 128.0
+    return out / _SCALE[base]
