@@ -34,6 +34,13 @@ def test_folder_is_searched_recursively_for_audio_only(tree):
     assert all(i.path.is_absolute() for i in items)
 
 
+def test_phone_and_video_recordings_are_picked_up(tmp_path):
+    for name in ("memo.M4A", "call.webm", "clip.mp4", "voicemail.amr", "x.opus", "notes.md"):
+        (tmp_path / name).write_bytes(b"")  # discovery goes by name; loading checks content
+    found = [i.path.name for i in discover_inputs(tmp_path)]
+    assert found == ["call.webm", "clip.mp4", "memo.M4A", "voicemail.amr", "x.opus"]
+
+
 def test_arguments_keep_their_order_and_duplicates_are_dropped(tree):
     items = discover_inputs([tree / "b", str(tree / "a" / "x.wav"), tree / "a"])
     assert [i.path.name for i in items] == ["z.WAV", "x.wav", "ü y.flac"]

@@ -4,7 +4,8 @@ Used by ``vtract reference build`` and ``scripts/build_default_reference.py``.
 
 Where the phones of a recording come from, first match wins
 -----------------------------------------------------------
-For an audio file ``dir/x.ext`` (``.wav .flac .mp3 .ogg .aif .aiff .sph``):
+For an audio file ``dir/x.ext`` (any of :data:`AUDIO_SUFFIXES`: ``.wav .flac .mp3
+.ogg .m4a ...``):
 
 1. an alignment beside it: ``x.TextGrid``, ``x_phones.TextGrid``,
    ``x_phone.lab`` (HTS), ``x.PHN`` (TIMIT), or ``x.lab`` when it holds
@@ -35,6 +36,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from .errors import InputFileError, VtractError
+from .evidence import AUDIO_EXTENSIONS
 from .features import DETECTION_METHOD
 
 __all__ = [
@@ -47,8 +49,8 @@ __all__ = [
     "recording_features",
 ]
 
-#: Audio file suffixes picked up in folders (lower case).
-AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".sph")
+#: Audio file suffixes picked up in folders (lower case; :data:`vtract.evidence.AUDIO_EXTENSIONS`).
+AUDIO_SUFFIXES = tuple(sorted(AUDIO_EXTENSIONS))
 _HTS_LINE = re.compile(r"^\s*\d+\s+\d+\s+\S+")
 SpeakerRule = Literal["none", "parent", "prefix"]
 

@@ -40,6 +40,7 @@ from .ogg import RepairedStream, repair_truncated
 
 __all__ = [
     "ANALYSIS_WINDOW_SECONDS",
+    "AUDIO_EXTENSIONS",
     "MAX_DURATION_SECONDS",
     "MAX_FILE_BYTES",
     "MAX_METADATA_CHARS",
@@ -51,6 +52,14 @@ __all__ = [
     "resample",
 ]
 
+#: File name endings taken for audio when a folder is searched (lower case): libsndfile's
+#: formats, then those :mod:`vtract.ffmpeg_audio` decodes (video files for their sound).
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au",
+     ".snd", ".sph", ".nist", ".caf", ".w64", ".rf64"}
+    | {".m4a", ".mp4", ".m4v", ".mov", ".3gp", ".3g2", ".webm", ".mka", ".mkv", ".amr",
+       ".awb", ".aac", ".wma", ".asf"}
+)  # fmt: skip
 #: Lowest original sample rate accepted (Hz); below it no formant fits under Nyquist.
 MIN_SAMPLE_RATE = 4000
 #: Highest original sample rate accepted (Hz).

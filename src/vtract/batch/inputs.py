@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .. import evidence
 from ..errors import InputFileError
 from ..provenance import file_sha256
 
@@ -35,27 +36,8 @@ __all__ = [
     "read_transcript",
 ]
 
-#: File name endings picked up when a folder or glob is searched (lowercase).
-AUDIO_EXTENSIONS = frozenset(
-    {
-        ".wav",
-        ".flac",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".mp3",
-        ".aif",
-        ".aiff",
-        ".aifc",
-        ".au",
-        ".snd",
-        ".sph",
-        ".nist",
-        ".caf",
-        ".w64",
-        ".rf64",
-    }
-)
+#: File name endings picked up when a folder or glob is searched (lower case).
+AUDIO_EXTENSIONS = evidence.AUDIO_EXTENSIONS
 #: Sidecar transcript endings looked for beside an audio file when asked.
 TRANSCRIPT_SIDECARS = (".lab", ".txt")
 #: Sidecar alignment endings looked for beside an audio file when asked.
