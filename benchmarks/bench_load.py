@@ -4,7 +4,8 @@ Run: ``python benchmarks/bench_load.py [--minutes 10]``. Writes
 ``benchmarks/results/load.json``. The input is a speech-like signal (noise
 shaped by a moving formant filter, amplitude-modulated at a syllable rate)
 written as 16-bit FLAC at 44.1 kHz, then loaded with :func:`vtract.load`
-(decode, hash, mono, polyphase resample to 16 kHz) and at its own rate.
+(decode, hash, mono, polyphase resample to 16 kHz) and at its own rate; with
+PyAV installed (``vtract[av]``) also as AAC in an M4A (the FFmpeg path).
 """
 
 from __future__ import annotations
@@ -33,6 +34,26 @@ def speech_like(seconds: float, sr: int, seed: int = 0) -> np.ndarray:
     return (0.3 * x / np.max(np.abs(x))).astype(np.float32)
 
 
+def _write_m4a(path: Path, x: np.ndarray, rate: int) -> Path | None:
+    """``x`` as AAC (128 kbit/s) in an M4A, with PyAV; ``None`` without it."""
+    try:
+        import av
+    except ImportError:
+        return None
+    with av.open(str(path), "w", format="ipod") as out:
+        stream = out.add_stream("aac", rate=rate, layout="mono")
+        stream.codec_context.bit_rate = 128000
+        for i in range(0, x.size, 1024):
+            frame = av.AudioFrame.from_ndarray(x[None, i : i + 1024].copy(), format="flt",
+                                               layout="mono")  # fmt: skip
+            frame.sample_rate, frame.pts = rate, i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=10.0)
@@ -47,6 +68,9 @@ def main() -> None:
         t_resample, ev = best_of(lambda: vtract.load(path, sr=16000), args.repeats)
         t_native, _ = best_of(lambda: vtract.load(path, sr=None), args.repeats)
         t_decode, _ = best_of(lambda: sf.read(path, dtype="float64"), args.repeats)
+        m4a = _write_m4a(Path(tmp) / "long.m4a", speech_like(seconds, args.rate), args.rate)
+        if m4a is not None:  # the FFmpeg path (vtract[av]): AAC in an M4A
+            t_m4a, _ = best_of(lambda: vtract.load(m4a, sr=16000), args.repeats)
     figures = {
         "audio_seconds": seconds,
         "file_mb": round(size / 1e6, 2),
@@ -56,6 +80,8 @@ def main() -> None:
         "bare_soundfile_decode_audio_s_per_s": round(seconds / t_decode, 1),
         "output_samples": int(ev.samples.size),
     }
+    if m4a is not None:
+        figures["m4a_aac_load_resample_audio_s_per_s"] = round(seconds / t_m4a, 1)
     write_result(
         "load", figures, {"minutes": args.minutes, "rate": args.rate, "repeats": args.repeats}
     )
