@@ -44,6 +44,7 @@ CONTAINERS = {
 _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 #: Sample formats FFmpeg decoders produce, and the scale to full-scale float.
 _SCALE = {"flt": 1.0, "dbl": 1.0, "s16": 2.0**15, "s32": 2.0**31, "u8": 2.0**7}
+_DTYPE = {"flt": np.float32, "dbl": np.float64, "s16": np.int16, "s32": np.int32, "u8": np.uint8}
 
 
 @dataclass
@@ -189,18 +190,13 @@ def read_audio(
         max_frames = int(max_seconds * rate) + 1
         try:
             for frame in container.decode(stream):
-                block = _to_float(frame)
-                if block.shape[1] != channels:
-                    raise UnsupportedFormatError(
-                        f"{name}: the {kind} file's channel count changes while it decodes "
-                        f"({channels} -> {block.shape[1]})"
-                    )
-                if frame.sample_rate != rate:
-                    raise UnsupportedFormatError(
-                        f"{name}: the {kind} file's sample rate changes while it decodes "
-                        f"({rate} -> {frame.sample_rate} Hz)"
-                    )
-                block = block[: max_frames - result.frames]
+                changed = _changed(frame, channels, rate)
+                if changed is not None:  # a damaged stream (or one spliced from others)
+                    if result.frames == 0:
+                        raise UnsupportedFormatError(f"{name}: the {kind} file's {changed}")
+                    result.decoder_error = changed
+                    break
+                block = _to_float(frame, channels)[: max_frames - result.frames]
                 on_block(block)
                 result.frames += block.shape[0]
                 if result.frames >= max_frames:
@@ -236,15 +232,42 @@ def _tags(tags: dict[str, str], prefix: str = "") -> dict[str, str]:
     return {f"{prefix}{key}": str(value) for key, value in tags.items()}
 
 
-def _to_float(frame: object) -> np.ndarray:
-    """A decoded frame as float64 ``(frames, channels)``, full scale 1.0."""
-    data = frame.to_ndarray()  # type: ignore[attr-defined]
+def _changed(frame: object, channels: int, rate: int) -> str | None:
+    """How a decoded frame departs from the stream's channel count and rate, if it does."""
+    found = len(frame.layout.channels)  # type: ignore[attr-defined]
+    if found != channels:
+        return f"channel count changes from {channels} to {found} while it decodes"
+    if frame.sample_rate != rate:  # type: ignore[attr-defined]
+        return f"sample rate changes from {rate} to {frame.sample_rate} Hz while it decodes"  # type: ignore[attr-defined]
+    return None
+
+
+def _to_float(frame: object, channels: int) -> np.ndarray:
+    """A decoded frame as float64 ``(frames, channels)``, full scale 1.0.
+
+    Read from the frame's planes with their sizes checked (``np.frombuffer``
+    with a count refuses a plane too small), not with PyAV's ``to_ndarray``,
+    which a frame whose planes disagree with its layout crashes (found by
+    fuzzing: a mutated M4A whose AAC stream switched to 41 channels).
+    """
     fmt = frame.format  # type: ignore[attr-defined]
     base = fmt.name.rstrip("p")
     if base not in _SCALE:
         raise UnsupportedFormatError(f"decoder output in an unexpected sample format {fmt.name!r}")
-    n_channels = len(frame.layout.channels)  # type: ignore[attr-defined]
-    block = data.T if fmt.is_planar else data.reshape(-1, n_channels)
+    n = int(frame.samples)  # type: ignore[attr-defined]
+    planes = frame.planes  # type: ignore[attr-defined]
+    dtype = _DTYPE[base]
+    try:
+        if fmt.is_planar:
+            if len(planes) < channels:
+                raise ValueError(f"{len(planes)} planes for {channels} channels")
+            block = np.stack(
+                [np.frombuffer(plane, dtype=dtype, count=n) for plane in planes[:channels]], axis=1
+            )
+        else:
+            block = np.frombuffer(planes[0], dtype=dtype, count=n * channels).reshape(n, channels)
+    except ValueError as exc:
+        raise UnsupportedFormatError(f"a decoded frame does not hold its samples ({exc})") from None
     out = block.astype(np.float64)
     if base == "u8":
         out -= 128.0
