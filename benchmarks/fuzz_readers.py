@@ -94,6 +94,9 @@ def fuzz_mutate(targets: list[str], seconds: float, findings: Findings, seed: in
     rng = random.Random(seed)
     stop = time.monotonic() + seconds
     with tempfile.TemporaryDirectory() as folder:
+        # a crash of native code (libsndfile, FFmpeg) ends the process: its input is then
+        # the file left in this folder
+        print(f"inputs are written to {folder}", flush=True)
         while time.monotonic() < stop:
             target = rng.choice(targets)
             base = rng.choice(FT.seeds(target))
@@ -111,6 +114,7 @@ def fuzz_atheris(
     import atheris
 
     folder = tempfile.mkdtemp()
+    print(f"inputs are written to {folder}", flush=True)  # a native crash leaves its input there
     corpus = Path(tempfile.mkdtemp())
     for i, target in enumerate(targets):
         for j, data in enumerate(FT.seeds(target)):

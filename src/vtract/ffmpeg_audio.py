@@ -161,6 +161,10 @@ def read_audio(
             raise UnsupportedFormatError(f"{name}: the {kind} file holds no audio stream")
         stream = audio[0]
         context = stream.codec_context
+        if context is None:  # a codec this FFmpeg has no decoder for
+            raise UnsupportedFormatError(
+                f"{name}: the {kind} file's audio stream is in a codec FFmpeg cannot decode"
+            )
         context.thread_count = 1  # one decoding order, whatever the machine
         rate = int(context.sample_rate or 0)
         channels = int(context.layout.nb_channels) if context.layout else 0

@@ -35,6 +35,9 @@ TARGETS = {
     "csv": ".csv",
 }
 
+#: targets read by vtract.load (the others by vtract.read_alignment)
+AUDIO_TARGETS = ("wav", "flac", "mp3", "ogg", "ffmpeg")
+
 _SEEDS: dict[str, list[bytes]] = {}
 
 
@@ -246,7 +249,7 @@ def mutate(seed: bytes, ops: list[tuple[int, int, int]]) -> bytes:
 
 
 def _read(target: str, path: Path) -> object:
-    if target in ("wav", "flac", "mp3", "ogg", "ffmpeg"):
+    if target in AUDIO_TARGETS:
         return vtract.load(path)
     return vtract.read_alignment(path)
 
@@ -275,7 +278,7 @@ def reproducer(target: str, data: bytes) -> str:
     return (
         "import pathlib, vtract\n"
         f"p = pathlib.Path('crash{TARGETS[target]}'); p.write_bytes({data!r})\n"
-        f"vtract.{'load' if target in ('wav', 'flac', 'mp3') else 'read_alignment'}(p)\n"
+        f"vtract.{'load' if target in AUDIO_TARGETS else 'read_alignment'}(p)\n"
     )
 
 
