@@ -20,6 +20,7 @@ import soundfile as sf
 from scipy.signal import lfilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import vtract
 from _harness import best_of, write_result
 
@@ -37,21 +38,12 @@ def speech_like(seconds: float, sr: int, seed: int = 0) -> np.ndarray:
 def _write_m4a(path: Path, x: np.ndarray, rate: int) -> Path | None:
     """``x`` as AAC (128 kbit/s) in an M4A, with PyAV; ``None`` without it."""
     try:
-        import av
+        import av  # noqa: F401
     except ImportError:
         return None
-    with av.open(str(path), "w", format="ipod") as out:
-        stream = out.add_stream("aac", rate=rate, layout="mono")
-        stream.codec_context.bit_rate = 128000
-        for i in range(0, x.size, 1024):
-            frame = av.AudioFrame.from_ndarray(x[None, i : i + 1024].copy(), format="flt",
-                                               layout="mono")  # fmt: skip
-            frame.sample_rate, frame.pts = rate, i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
+    from _encoded_audio import encode  # tests/
+
+    return encode(path, x, rate, bit_rate=128000)
 
 
 def main() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import sys
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 import vtract
+from _encoded_audio import encode, speechlike
 from vtract.container import PREFIX
 from vtract.errors import InputFileError, UnsupportedFormatError
 from vtract.ffmpeg_audio import sniff
@@ -20,37 +20,6 @@ from vtract.ffmpeg_audio import sniff
 av = pytest.importorskip("av")
 
 SR = 16000
-
-
-def _speechlike(seconds: float = 2.0, sr: int = SR) -> np.ndarray:
-    t = np.arange(int(seconds * sr)) / sr
-    f0 = 120 + 30 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
-    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2
-    return (0.2 * voice * envelope).astype(np.float32)
-
-
-def _encode(path, fmt: str, codec: str, channels: np.ndarray, rate: int = SR, **opts) -> bytes:
-    """Encode ``channels`` (shape (n_channels, n)) with PyAV; timestamps set, as real writers do."""
-    layout = "mono" if channels.shape[0] == 1 else "stereo"
-    out = av.open(str(path), "w", format=fmt, options=opts.pop("options", {}))
-    stream = out.add_stream(codec, rate=rate, layout=layout)
-    stream.time_base = Fraction(1, rate)
-    for key, value in opts.items():
-        setattr(stream.codec_context, key, value)
-    step = 960
-    for i in range(0, channels.shape[1], step):
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(channels[:, i : i + step]), format="fltp", layout=layout
-        )
-        frame.sample_rate, frame.pts, frame.time_base = rate, i, Fraction(1, rate)
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
-    out.close()
-    return path.read_bytes()
 
 
 def _lag_and_snr(decoded: np.ndarray, original: np.ndarray) -> tuple[int, float]:
@@ -68,13 +37,15 @@ def _lag_and_snr(decoded: np.ndarray, original: np.ndarray) -> tuple[int, float]
 
 
 def test_sniff_recognises_the_containers_by_their_first_bytes(tmp_path):
-    x = _speechlike()[None, :]
-    assert sniff(_encode(tmp_path / "a.m4a", "ipod", "aac", x)) == "MP4"
-    assert sniff(_encode(tmp_path / "a.webm", "webm", "libopus", resample_poly(x, 3, 1, axis=1),
-                         48000)) == "MATROSKA"  # fmt: skip
+    x = speechlike()[None, :]
+    assert sniff(encode(tmp_path / "a.m4a", x, SR).read_bytes()) == "MP4"
+    webm = encode(tmp_path / "a.webm", resample_poly(x, 3, 1, axis=1), 48000, fmt="webm",
+                  codec="libopus")  # fmt: skip
+    assert sniff(webm.read_bytes()) == "MATROSKA"
     amr = resample_poly(x, 1, 2, axis=1).astype(np.float32)
-    assert sniff(_encode(tmp_path / "a.amr", "amr", "libopencore_amrnb", amr, 8000)) == "AMR"
-    assert sniff(_encode(tmp_path / "a.aac", "adts", "aac", x)) == "AAC"
+    amr_file = encode(tmp_path / "a.amr", amr, 8000, fmt="amr", codec="libopencore_amrnb")
+    assert sniff(amr_file.read_bytes()) == "AMR"
+    assert sniff(encode(tmp_path / "a.aac", x, SR, fmt="adts").read_bytes()) == "AAC"
     assert sniff(bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c") + bytes(20)) == "ASF"
     for fmt, subtype in (("WAV", "PCM_16"), ("FLAC", "PCM_16"), ("OGG", "OPUS"), ("MP3", None)):
         buf = io.BytesIO()
@@ -83,9 +54,9 @@ def test_sniff_recognises_the_containers_by_their_first_bytes(tmp_path):
 
 
 def test_m4a_decodes_the_recorded_signal(tmp_path):
-    x = _speechlike()
+    x = speechlike()
     path = tmp_path / "memo.m4a"
-    raw = _encode(path, "ipod", "aac", x[None, :], bit_rate=96000)
+    raw = encode(path, x, SR, bit_rate=96000).read_bytes()
     ev = vtract.load(path, sr=None)
     assert ev.sha256 == hashlib.sha256(raw).hexdigest() and path.read_bytes() == raw
     assert (ev.format, ev.subtype, ev.original_sr, ev.channels) == ("MP4", "AAC", SR, 1)
@@ -100,9 +71,9 @@ def test_m4a_decodes_the_recorded_signal(tmp_path):
 
 
 def test_webm_channels_are_picked_or_averaged(tmp_path):
-    x = resample_poly(_speechlike(), 3, 1).astype(np.float32)
+    x = resample_poly(speechlike(), 3, 1).astype(np.float32)
     path = tmp_path / "call.webm"
-    _encode(path, "webm", "libopus", np.stack([x, -0.5 * x]), 48000, bit_rate=128000)
+    encode(path, np.stack([x, -0.5 * x]), 48000, fmt="webm", codec="libopus", bit_rate=128000)
     left = vtract.load(path, sr=None, channel=0).samples.astype(np.float64)
     right = vtract.load(path, sr=None, channel=1).samples.astype(np.float64)
     mixed = vtract.load(path, sr=None)
@@ -120,9 +91,9 @@ def test_webm_channels_are_picked_or_averaged(tmp_path):
 
 
 def test_amr_is_telephone_band_audio_resampled(tmp_path):
-    x = resample_poly(_speechlike(), 1, 2).astype(np.float32)
+    x = resample_poly(speechlike(), 1, 2).astype(np.float32)
     path = tmp_path / "voicemail.amr"
-    _encode(path, "amr", "libopencore_amrnb", x[None, :], 8000)
+    encode(path, x, 8000, fmt="amr", codec="libopencore_amrnb")
     ev = vtract.load(path)
     assert (ev.format, ev.subtype, ev.original_sr, ev.sr) == ("AMR", "AMRNB", 8000, 16000)
     assert abs(ev.duration - 2.0) < 0.05
@@ -130,29 +101,7 @@ def test_amr_is_telephone_band_audio_resampled(tmp_path):
 
 
 def test_video_streams_are_named_and_left_out(tmp_path):
-    path = tmp_path / "clip.mp4"
-    out = av.open(str(path), "w", format="mp4")
-    audio = out.add_stream("aac", rate=SR, layout="mono")
-    video = out.add_stream("mpeg4", rate=10)
-    video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-    for i in range(20):
-        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 5 * i, np.uint8), format="rgb24")
-        frame.pts = i
-        for packet in video.encode(frame):
-            out.mux(packet)
-    for packet in video.encode(None):
-        out.mux(packet)
-    x = _speechlike()
-    for i in range(0, x.size, 1024):
-        frame = av.AudioFrame.from_ndarray(
-            x[None, i : i + 1024].copy(), format="flt", layout="mono"
-        )
-        frame.sample_rate, frame.pts, frame.time_base = SR, i, Fraction(1, SR)
-        for packet in audio.encode(frame):
-            out.mux(packet)
-    for packet in audio.encode(None):
-        out.mux(packet)
-    out.close()
+    path = encode(tmp_path / "clip.mp4", speechlike(), SR, fmt="mp4", video_frames=20)
     ev = vtract.load(path)
     assert (
         "the MP4 / M4A / 3GP / MOV file also holds 1 video stream(s); only its first audio "
@@ -161,9 +110,9 @@ def test_video_streams_are_named_and_left_out(tmp_path):
 
 
 def test_cut_mp4_files(tmp_path):
-    x = _speechlike()
-    indexed_first = _encode(tmp_path / "fs.m4a", "ipod", "aac", x[None, :],
-                            options={"movflags": "faststart"})  # fmt: skip
+    x = speechlike()
+    indexed_first = encode(tmp_path / "fs.m4a", x, SR, options={"movflags": "faststart"})
+    indexed_first = indexed_first.read_bytes()
     path = tmp_path / "cut.m4a"
     path.write_bytes(indexed_first[: len(indexed_first) // 2])
     ev = vtract.load(path)  # the index comes first: the part present decodes
@@ -173,7 +122,7 @@ def test_cut_mp4_files(tmp_path):
         f"{PREFIX}truncated: decoding stopped after {ev.duration:.3f} s of the 2.000 s the "
         "header declares"
     )
-    indexed_last = _encode(tmp_path / "end.m4a", "ipod", "aac", x[None, :])
+    indexed_last = encode(tmp_path / "end.m4a", x, SR).read_bytes()
     path.write_bytes(indexed_last[: len(indexed_last) // 2])
     with pytest.raises(
         UnsupportedFormatError,
@@ -186,7 +135,7 @@ def test_cut_mp4_files(tmp_path):
 
 def test_without_pyav_the_refusal_says_how_to_install_it(tmp_path, monkeypatch):
     path = tmp_path / "memo.m4a"
-    _encode(path, "ipod", "aac", _speechlike()[None, :])
+    encode(path, speechlike(), SR)
     monkeypatch.setitem(sys.modules, "av", None)  # import av -> ImportError
     with pytest.raises(
         UnsupportedFormatError,

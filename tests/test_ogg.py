@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 import vtract
+from _encoded_audio import speechlike
 from vtract.container import PREFIX, container_findings
 from vtract.errors import EmptyAudioError
 from vtract.ogg import page_checksum, repair_truncated, walk_pages
@@ -17,19 +18,8 @@ from vtract.ogg import page_checksum, repair_truncated, walk_pages
 SR = 16000
 
 
-def _speechlike(seconds: float = 2.5, sr: int = SR) -> np.ndarray:
-    """A gliding harmonic tone with a syllable envelope (deterministic)."""
-    t = np.arange(int(seconds * sr)) / sr
-    f0 = 120 + 30 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
-    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2
-    rng = np.random.default_rng(3)
-    return (0.2 * voice * envelope + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
-
-
 def _encode(subtype: str, sr: int = SR, channels: int = 1, **options: float) -> bytes:
-    x = _speechlike(sr=sr)
+    x = speechlike(2.5, sr=sr)
     data = x if channels == 1 else np.c_[x, -0.5 * x]
     buf = io.BytesIO()
     sf.write(buf, data, sr, format="OGG", subtype=subtype, **options)

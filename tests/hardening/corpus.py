@@ -337,23 +337,10 @@ def _trunc_ogg(d: Path) -> Case:
 
 
 def _write_m4a(path: Path, x: np.ndarray, sr: int) -> Path:
-    """AAC in an M4A (index at the end, as most writers put it), with PyAV."""
-    import av  # the test extra installs it (vtract[av])
+    """AAC in an M4A (index at the end, as most writers put it), with PyAV (vtract[av])."""
+    from _encoded_audio import encode
 
-    out = av.open(str(path), "w", format="ipod")
-    stream = out.add_stream("aac", rate=sr, layout="mono")
-    for i in range(0, x.size, 1024):
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(x[None, i : i + 1024], dtype=np.float32), format="flt",
-            layout="mono",
-        )  # fmt: skip
-        frame.sample_rate, frame.pts = sr, i
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
-    out.close()
-    return path
+    return encode(path, x, sr)
 
 
 @case("m4a_music", "audio")

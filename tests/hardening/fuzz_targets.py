@@ -63,7 +63,7 @@ def _tagged_wav() -> bytes:
 
 def _ffmpeg_seeds() -> list[bytes]:
     """M4A (AAC, index first), WebM (Opus) and AMR files, made with PyAV (vtract[av])."""
-    import av
+    from _encoded_audio import encode
 
     seeds = []
     for fmt, codec, sr, options in (
@@ -71,22 +71,12 @@ def _ffmpeg_seeds() -> list[bytes]:
         ("webm", "libopus", 48000, {}),
         ("amr", "libopencore_amrnb", 8000, {}),
     ):
+        t = np.arange(int(0.3 * sr)) / sr
         fd, name = tempfile.mkstemp()  # faststart rewrites the file: a real one
         os.close(fd)
-        out = av.open(name, "w", format=fmt, options=options)
-        stream = out.add_stream(codec, rate=sr, layout="mono")
-        t = np.arange(int(0.3 * sr)) / sr
-        x = (0.4 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-        for i in range(0, x.size, 960):
-            frame = av.AudioFrame.from_ndarray(x[None, i : i + 960].copy(), format="flt",
-                                               layout="mono")  # fmt: skip
-            frame.sample_rate, frame.pts = sr, i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-        out.close()
-        seeds.append(Path(name).read_bytes())
+        path = encode(name, 0.4 * np.sin(2 * np.pi * 220 * t), sr, fmt=fmt, codec=codec,
+                      options=options)  # fmt: skip
+        seeds.append(path.read_bytes())
         os.unlink(name)
     return seeds
 
