@@ -150,3 +150,16 @@ def test_garbage_after_a_recognised_signature_is_refused_clearly(tmp_path):
     path.write_bytes(b"\x00\x00\x00\x18ftypM4A " + bytes(range(256)) * 4)
     with pytest.raises(UnsupportedFormatError, match=r"fake\.m4a: "):
         vtract.load(path)
+
+
+def test_audio_beyond_the_declared_length_is_kept(tmp_path, monkeypatch):
+    """The buffer is sized from the MP4's declared length; more audio spills over, kept."""
+    path = encode(tmp_path / "memo.m4a", speechlike(), SR)
+    whole = vtract.load(path, sr=None)
+    with av.open(str(path)) as container:
+        declared = container.streams.audio[0].duration  # frames (time base 1 / SR)
+    assert whole.samples.size > declared  # the encoder's padding after the edit list's end
+    monkeypatch.setattr("vtract.evidence._PADDING_FRAMES", 0)  # no room: spill at once
+    spilled = vtract.load(path, sr=None)
+    np.testing.assert_array_equal(spilled.samples, whole.samples)
+    assert spilled.pcm_sha256 == whole.pcm_sha256

@@ -468,8 +468,11 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
 
 def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _Decoded:
     """:func:`_decode` for a container only FFmpeg reads (same limits, same mix-down)."""
+    # mono samples go into one buffer sized from the declared length (with room for
+    # the encoder's padding), or into a list of blocks when no length is declared
     parts: list[np.ndarray] = []
-    clipped = 0
+    state = {"clipped": 0, "n": 0}
+    buffer: list[np.ndarray] = []
 
     def on_open(found: ffmpeg_audio.FFmpegAudio) -> None:
         if channel is not None and not 0 <= channel < found.channels:
@@ -482,11 +485,20 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
                 f"{name}: {declared / found.rate:.0f} s of audio, above the limit of "
                 f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
             )
+        if declared is not None:
+            buffer.append(np.empty(declared + _PADDING_FRAMES))
 
     def on_block(block: np.ndarray) -> None:
-        nonlocal clipped
-        clipped += _count_clipped(block)
-        parts.append(_mix(block, channel))
+        state["clipped"] += _count_clipped(block)
+        m = _mix(block, channel)
+        n = state["n"]
+        if buffer and n + m.size <= buffer[0].size:
+            buffer[0][n : n + m.size] = m
+        else:  # no declared length, or more audio than it declares
+            if buffer:
+                parts.append(buffer.pop()[:n])
+            parts.append(np.array(m))
+        state["n"] = n + m.size
 
     try:
         found = ffmpeg_audio.read_audio(
@@ -501,12 +513,15 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
         )
     except MemoryError:
         raise UnsupportedFormatError(f"{name}: more audio than fits in memory") from None
-    mono = np.concatenate(parts) if parts else np.zeros(0)
+    if buffer:
+        mono = buffer[0][: state["n"]]
+    else:
+        mono = np.concatenate(parts) if parts else np.zeros(0)
     metadata = {key: _bounded(value) for key, value in sorted(found.metadata.items())}
     return _Decoded(
         mono,
         found.channels,
-        clipped,
+        state["clipped"],
         found.rate,
         found.container,
         found.codec,
@@ -552,6 +567,9 @@ def _bounded(value: object) -> str:
 _UNKNOWN_LENGTH = 2**62
 #: Frames decoded at a time.
 _BLOCK_FRAMES = 1 << 16
+#: Room left after an FFmpeg stream's declared length for the encoder's padding (an AAC
+#: stream decodes up to about two frames of 1024 more than its MP4 edit list declares).
+_PADDING_FRAMES = 8192
 #: Frames decoded at a time after a decoder failure, from the last whole block: the
 #: decoder gives what it decoded before the failure in reads of this size, so at most
 #: this many decodable frames are lost (a truncated FLAC of arctic_a0009 cut to 80 %:
