@@ -310,3 +310,29 @@ def test_a_file_cut_inside_its_codec_headers_is_refused_with_the_page_finding(tm
         "was cut short$",
     ):
         vtract.load(path)
+
+
+def test_many_streams_and_jumps_are_summed_up_not_listed():
+    """One finding per kind however many streams or gaps (walked in one pass, not per stream)."""
+    pages = []
+    for i in range(20000):  # 20,000 one-page streams, none ended
+        head = bytearray(struct.pack("<4sBBqIIIB", b"OggS", 0, 0x02, 0, i, 0, 0, 0))
+        struct.pack_into("<I", head, 22, page_checksum(bytes(head)))
+        pages.append(bytes(head))
+    found = container_findings(b"".join(pages), declared_frames=None, decoded_frames=0,
+                               sample_rate=SR)  # fmt: skip
+    assert found == [
+        PREFIX + "the file holds 20000 logical Ogg streams (chained recordings, or audio "
+        "multiplexed with other data): only the first is decoded and analysed",
+        PREFIX + "20000 Ogg streams have no end-of-stream page: the file was cut short at a "
+        "page boundary, or its writers never finished them",
+    ]
+    raw, _ = _repaginate(_encode("OPUS", sr=48000, compression_level=0.5), body_bytes=1000)
+    walk = walk_pages(raw).pages
+    gappy = raw[: walk[2].offset] + raw[walk[3].offset : walk[4].offset] + raw[walk[5].offset :]
+    jumps = _findings(gappy)[0]
+    assert jumps == (
+        f"{PREFIX}the Ogg page sequence jumps 2 times (from 1 to 3 at byte {walk[2].offset}, "
+        f"from 3 to 5 at byte {walk[2].offset + walk[3].size}): pages are missing (removed or "
+        "lost), or out of order"
+    )

@@ -171,20 +171,40 @@ def _ogg_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: f
             f" checksum ({_pages(damaged)}): damaged or altered after they were written; the "
             "decoder skips such pages, so their audio is missing from the analysis"
         )
-    for serial in walk.serials:
-        pages = [page for page in walk.pages if page.serial == serial]
-        for before, after in itertools.pairwise(pages):
-            if after.sequence != before.sequence + 1:
-                findings.append(
-                    f"the Ogg page sequence jumps from {before.sequence} to {after.sequence} at "
-                    f"byte {after.offset}: pages are missing (removed or lost), or out of order"
-                )
-        if pages[-1].whole and not pages[-1].is_last:
-            findings.append(
-                f"the Ogg stream has no end-of-stream page (its last page, {pages[-1].sequence} "
-                f"at byte {pages[-1].offset}, is whole): the file was cut short at a page "
-                "boundary, or its writer never finished it"
-            )
+    streams: dict[int, list[OggPage]] = {}
+    for page in walk.pages:
+        streams.setdefault(page.serial, []).append(page)
+    jumps = [
+        (before, after)
+        for pages in streams.values()
+        for before, after in itertools.pairwise(pages)
+        if after.sequence != before.sequence + 1
+    ]
+    if jumps:
+        listed = ", ".join(
+            f"from {before.sequence} to {after.sequence} at byte {after.offset}"
+            for before, after in jumps[:5]
+        )
+        more = "" if len(jumps) <= 5 else f" and {len(jumps) - 5} more"
+        where = listed if len(jumps) == 1 else f"{len(jumps)} times ({listed}{more})"
+        findings.append(
+            f"the Ogg page sequence jumps {where}: pages are missing (removed or lost), or "
+            "out of order"
+        )
+    unfinished = [pages[-1] for pages in streams.values() if pages[-1].whole]
+    unfinished = [page for page in unfinished if not page.is_last]
+    if len(unfinished) == 1:
+        last = unfinished[0]
+        findings.append(
+            f"the Ogg stream has no end-of-stream page (its last page, {last.sequence} "
+            f"at byte {last.offset}, is whole): the file was cut short at a page "
+            "boundary, or its writer never finished it"
+        )
+    elif unfinished:
+        findings.append(
+            f"{len(unfinished)} Ogg streams have no end-of-stream page: the file was cut "
+            "short at a page boundary, or its writers never finished them"
+        )
     if walk.junk:
         offset = walk.junk[0][0]
         total = sum(length for _, length in walk.junk)

@@ -188,8 +188,8 @@ def repair_truncated(raw: bytes, walk: OggWalk | None = None) -> RepairedStream 
     if not walk.pages or walk.pages[-1].whole or len(walk.serials) != 1 or walk.capped:
         return None
     last = walk.pages[-1]
-    packets, open_first_byte = _packets_before(raw, walk.pages[:-1])
-    codec = _codec(packets[0] if packets else b"")
+    ident, n_before, open_first_byte = _packets_before(raw, walk.pages[:-1])
+    codec = _codec(ident)
     if codec is None:
         return None
     n_headers = 3 if codec == "vorbis" else 2
@@ -210,12 +210,11 @@ def repair_truncated(raw: bytes, walk: OggWalk | None = None) -> RepairedStream 
         (open_first_byte if continued and k == 0 else body[start : start + 2])
         for k, start in enumerate(starts)
     ]
-    n_audio = sum(1 for k in range(len(ends)) if len(packets) + k >= n_headers)
+    n_audio = sum(1 for k in range(len(ends)) if n_before + k >= n_headers)
     if n_audio == 0:
         return None
     audio_heads = first_bytes[len(ends) - n_audio :]
     whole_granule = max((p.granule for p in walk.pages[:-1] if p.granule >= 0), default=0)
-    ident = packets[0]
     if codec == "opus":  # granule positions count 48 kHz samples, the pre-skip included
         added = sum(_opus_samples(head) for head in audio_heads)
         whole_seconds = max(whole_granule - struct.unpack_from("<H", ident, 10)[0], 0) / 48000
@@ -257,25 +256,44 @@ def _next_page_start(raw: bytes, offset: int) -> int:
         offset = found + 1
 
 
-def _packets_before(raw: bytes, pages: tuple[OggPage, ...]) -> tuple[list[bytes], bytes]:
-    """The first packet (whole) and the packet count of ``pages``; the open packet's first bytes.
+def _packets_before(raw: bytes, pages: tuple[OggPage, ...]) -> tuple[bytes, int, bytes]:
+    """The first packet, how many packets end on ``pages``, and the open packet's first bytes.
 
-    Returns the list of packets that end on ``pages`` - only the first one's
-    bytes are kept (the codec's identification header), the others are
-    ``b""`` - and the first two bytes of a packet still open at their end.
+    The first packet is the codec's identification header (``b""`` if it
+    never ends); the open packet is the one still unfinished at the end of
+    ``pages`` (``b""`` if none). Linear in the number of pages and segments.
     """
-    packets: list[bytes] = []
-    current = bytearray()
+    first = bytearray()
+    ended = False
     for page in pages:
         start = page.offset + page.header_size
         for lace in page.lacing:
-            if not packets or len(current) < 2:
-                current += raw[start : start + lace]
+            first += raw[start : start + lace]
             start += lace
             if lace < 255:
-                packets.append(bytes(current) if not packets else b"")
-                current = bytearray()
-    return packets, bytes(current[:2])
+                ended = True
+                break
+        if ended:
+            break
+    count = sum(len(page.lacing) - page.lacing.count(255) for page in pages)
+    # the open packet starts after the last segment shorter than 255 bytes
+    begin_page, begin_segment = 0, 0
+    for k in range(len(pages) - 1, -1, -1):
+        shorter = [i for i, lace in enumerate(pages[k].lacing) if lace < 255]
+        if shorter:
+            begin_page, begin_segment = k, shorter[-1] + 1
+            break
+    head = bytearray()
+    for k in range(begin_page, len(pages)):
+        page = pages[k]
+        segment = begin_segment if k == begin_page else 0
+        start = page.offset + page.header_size + sum(page.lacing[:segment])
+        for lace in page.lacing[segment:]:
+            head += raw[start : start + lace]
+            start += lace
+            if len(head) >= 2:
+                return (bytes(first) if ended else b""), count, bytes(head[:2])
+    return (bytes(first) if ended else b""), count, bytes(head[:2])
 
 
 def _codec(first_packet: bytes) -> str | None:
