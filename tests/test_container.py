@@ -196,7 +196,17 @@ def test_chunk_walk_is_bounded():
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(
-        [b"RIFF", b"RIFX", b"RF64", b"FORM", b"OggS", b"fLaC", b"ID3\x04", b"\xff\xfb\x90\x00"]
+        [
+            b"RIFF",
+            b"RIFX",
+            b"RF64",
+            b"FORM",
+            b"OggS",
+            b"fLaC",
+            b"ID3\x04",
+            b"\xff\xfb\x90\x00",
+            b"\x1a\x45\xdf\xa3",
+        ]
     ),
     st.sampled_from([b"WAVE", b"AIFF", b"AIFC", b"xxxx"]),
     st.binary(max_size=300),
@@ -263,3 +273,42 @@ def test_mp4_boxes():
                                   sample_rate=SR)  # fmt: skip
     assert short.startswith(PREFIX + "truncated: the header declares 2.000 s of audio (32000 "
                             "frames) but only 1.000 s decode")  # fmt: skip
+
+
+def _ebml(ident: int, payload: bytes, *, unknown_size: bool = False) -> bytes:
+    """An EBML element: its ID bytes, an 8-byte size (all ones: unknown), its payload."""
+    n = (ident.bit_length() + 7) // 8
+    declared = 0x01FFFFFFFFFFFFFF if unknown_size else (1 << 56) | len(payload)
+    return ident.to_bytes(n, "big") + declared.to_bytes(8, "big") + payload
+
+
+def test_matroska_elements():
+    header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
+    cluster = _ebml(0x1F43B675, bytes(1000))
+    tracks = _ebml(0x1654AE6B, bytes(40))
+    body = tracks + cluster
+    whole = header + _ebml(0x18538067, body)
+
+    def found(raw: bytes) -> list[str]:
+        return container_findings(raw, declared_frames=None, decoded_frames=0, sample_rate=SR)
+
+    assert found(whole) == []
+    cut = whole[:-400]
+    cluster_at = len(whole) - len(cluster)
+    assert found(cut) == [
+        PREFIX + f"truncated: the Matroska Cluster element at byte {cluster_at} declares 1012 "
+        "bytes but the file holds 612 of them: the file was cut short"
+    ]
+    assert found(whole + bytes(30)) == [
+        PREFIX + f"30 bytes follow the end of the Matroska Segment ({len(body)} bytes "
+        "declared): data the header does not declare, or a second recording appended (only "
+        "the first is decoded)"
+    ]
+    live_cluster = _ebml(0x1F43B675, bytes(1000), unknown_size=True)
+    live = header + _ebml(0x18538067, tracks + live_cluster, unknown_size=True)
+    assert found(live[:-400]) == []  # unknown sizes (a live recorder): nothing to compare
+    damaged = header + _ebml(0x18538067, b"\x00" * 50)
+    assert found(damaged) == [
+        PREFIX + f"the bytes at byte {len(header) + 12} of the Matroska Segment are not an "
+        "element: a damaged container"
+    ]

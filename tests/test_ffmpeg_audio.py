@@ -90,6 +90,18 @@ def test_webm_channels_are_picked_or_averaged(tmp_path):
         vtract.load(path, channel=2)
 
 
+def test_a_cut_webm_says_so(tmp_path):
+    x = resample_poly(speechlike(4.0), 3, 1)
+    raw = encode(tmp_path / "call.webm", x, 48000, fmt="webm", codec="libopus").read_bytes()
+    path = tmp_path / "cut.webm"
+    path.write_bytes(raw[: len(raw) // 2])
+    ev = vtract.load(path)  # FFmpeg decodes the part present without a word; vtract says why
+    assert 1.0 < ev.duration < 3.0
+    (cut,) = [w for w in ev.warnings if w.startswith(PREFIX)]
+    assert cut.startswith(PREFIX + "truncated: the Matroska Cluster element at byte ")
+    assert cut.endswith("of them: the file was cut short")
+
+
 def test_amr_is_telephone_band_audio_resampled(tmp_path):
     x = resample_poly(speechlike(), 1, 2).astype(np.float32)
     path = tmp_path / "voicemail.amr"

@@ -30,6 +30,9 @@ Checked (:func:`container_findings`):
 * MP4 / M4A (decoded by FFmpeg, :mod:`vtract.ffmpeg_audio`): a top-level
   box cut short, a missing ``moov`` box (the index), and the track's
   declared length against the frames decoded;
+* Matroska / WebM (decoded by FFmpeg): a Segment or one of its top-level
+  elements (a Cluster of audio) cut short, and bytes after the Segment (the
+  walk stops at an element of unknown size, as live recorders write them);
 * MP3 with a Xing / Info / VBRI header, and FLAC: the declared frame count
   against the frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3
   without such a header declares no length (libsndfile estimates one), so
@@ -62,6 +65,20 @@ FRAME_TOLERANCE = 1152
 MAX_CHUNKS = 4096
 
 _PLACEHOLDER = 0xFFFFFFFF
+_EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+#: Top-level Matroska elements walked before the walk stops (an hour holds about 700 clusters).
+_MAX_ELEMENTS = 1_000_000
+_EBML_NAMES = {
+    0x1F43B675: "Cluster",
+    0x1549A966: "Info",
+    0x1654AE6B: "Tracks",
+    0x114D9B74: "SeekHead",
+    0x1C53BB6B: "Cues",
+    0x1254C367: "Tags",
+    0x1043A770: "Chapters",
+    0x1941A469: "Attachments",
+    0xEC: "Void",
+}
 E = TypeVar("E", bound=Exception)
 _CUT_SHORT = "; the file was cut short or its header altered, and only the part present is analysed"
 
@@ -117,6 +134,8 @@ def container_findings(
         findings = _aiff_findings(raw, decoded_frames, sample_rate)
     elif magic == b"OggS":
         findings = _ogg_findings(raw, declared_frames, decoded_frames, sample_rate)
+    elif magic == _EBML_MAGIC:
+        findings = _matroska_findings(raw)
     elif raw[4:8] == b"ftyp":
         findings = _mp4_findings(raw) or _frame_count_findings(
             declared_frames, decoded_frames, sample_rate
@@ -264,6 +283,82 @@ def _mp4_findings(raw: bytes) -> list[str]:
     if b"moov" not in boxes:
         return ["the MP4 file has no 'moov' box (the index that locates the audio)"]
     return []
+
+
+def _matroska_findings(raw: bytes) -> list[str]:
+    """The Segment and its top-level elements (RFC 9559): one cut short, bytes after the end.
+
+    A live recording (a browser's MediaRecorder, a stream) may leave sizes
+    "unknown" (all ones): the walk stops there, as nothing can be compared.
+    """
+    size = len(raw)
+    header = _ebml_element(raw, 0)
+    if header is None or header[0] != 0x1A45DFA3 or header[2] is None:
+        return []
+    segment = _ebml_element(raw, header[1] + header[2])
+    if segment is None or segment[0] != 0x18538067:
+        return []
+    _, body, declared = segment
+    offset, end = body, size if declared is None else min(size, body + declared)
+    for _ in range(_MAX_ELEMENTS):
+        if offset >= end:
+            break
+        element = _ebml_element(raw, offset)
+        if element is None:
+            return [f"the bytes at byte {offset} of the Matroska Segment are not an element: "
+                    "a damaged container"]  # fmt: skip
+        ident, start, length = element
+        if length is None:  # unknown size: nothing more can be compared
+            return []
+        if start + length > size:
+            name = _EBML_NAMES.get(ident, f"0x{ident:X}")
+            return [
+                f"truncated: the Matroska {name} element at byte {offset} declares "
+                f"{start + length - offset} bytes but the file holds {size - offset} of them: "
+                "the file was cut short"
+            ]
+        offset = start + length
+    if declared is not None and body + declared > size:
+        return [
+            f"truncated: the Matroska Segment declares {declared} bytes but the file holds "
+            f"{size - body} of them: the file was cut short"
+        ]
+    if declared is not None and body + declared < size:
+        return [
+            f"{size - body - declared} bytes follow the end of the Matroska Segment "
+            f"({declared} bytes declared): data the header does not declare, or a second "
+            "recording appended (only the first is decoded)"
+        ]
+    return []
+
+
+def _ebml_element(raw: bytes, offset: int) -> tuple[int, int, int | None] | None:
+    """``(id, data start, data size or None when unknown)`` of the element at ``offset``."""
+    ident = _ebml_vint(raw, offset, keep_marker=True, max_length=4)
+    if ident is None:
+        return None
+    length = _ebml_vint(raw, offset + ident[1], keep_marker=False, max_length=8)
+    if length is None:
+        return None
+    value, n = length
+    unknown = value == (1 << (7 * n)) - 1
+    return ident[0], offset + ident[1] + n, None if unknown else value
+
+
+def _ebml_vint(
+    raw: bytes, offset: int, *, keep_marker: bool, max_length: int
+) -> tuple[int, int] | None:
+    """An EBML variable-length integer at ``offset``: ``(value, its length)``."""
+    if offset >= len(raw) or raw[offset] == 0:
+        return None
+    first = raw[offset]
+    n = 8 - first.bit_length() + 1
+    if n > max_length or offset + n > len(raw):
+        return None
+    value = first if keep_marker else first & ((1 << (8 - n)) - 1)
+    for byte in raw[offset + 1 : offset + n]:
+        value = value << 8 | byte
+    return value, n
 
 
 def _count(n: int, noun: str) -> str:

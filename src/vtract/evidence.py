@@ -289,7 +289,7 @@ def load(
         else:  # the copy's header is not evidence: its length is not compared
             decoded = _decode(repaired.data, p.name, channel)._replace(declared_frames=None)
     except UnsupportedFormatError as exc:
-        if raw[:4] != b"OggS" and raw[4:8] != b"ftyp":
+        if raw[:4] not in (b"OggS", b"\x1a\x45\xdf\xa3") and raw[4:8] != b"ftyp":
             raise
         # e.g. cut inside its codec headers or before its index: the container says so
         findings = container_findings(raw, declared_frames=None, decoded_frames=0, sample_rate=1)
