@@ -52,7 +52,7 @@ import itertools
 import struct
 from typing import TypeVar
 
-from .ogg import MAX_PAGES, OggPage, walk_pages
+from .ogg import MAX_PAGES, OggPage, OggWalk, walk_pages
 
 __all__ = ["FRAME_TOLERANCE", "MAX_CHUNKS", "PREFIX", "container_findings", "with_findings"]
 
@@ -90,6 +90,7 @@ def container_findings(
     decoded_frames: int,
     sample_rate: float,
     decoder_error: str | None = None,
+    ogg_pages: OggWalk | None = None,
 ) -> list[str]:
     """Where a file's header and its content disagree, one sentence each.
 
@@ -108,6 +109,9 @@ def container_findings(
         Why the decoder stopped part of the way through, if it did (a
         truncated FLAC: "flac decoder lost sync"); the frames before it were
         kept.
+    ogg_pages : OggWalk, optional
+        The pages of an Ogg file, when the caller has walked them already
+        (:func:`vtract.ogg.walk_pages`); walked here otherwise.
 
     Returns
     -------
@@ -133,7 +137,8 @@ def container_findings(
     elif magic == b"FORM" and raw[8:12] in (b"AIFF", b"AIFC"):
         findings = _aiff_findings(raw, decoded_frames, sample_rate)
     elif magic == b"OggS":
-        findings = _ogg_findings(raw, declared_frames, decoded_frames, sample_rate)
+        walk = walk_pages(raw) if ogg_pages is None else ogg_pages
+        findings = _ogg_findings(walk, declared_frames, decoded_frames, sample_rate)
     elif magic == _EBML_MAGIC:
         findings = _matroska_findings(raw)
     elif raw[4:8] == b"ftyp":
@@ -174,13 +179,15 @@ def _frame_count_findings(declared: int | None, decoded: int, sample_rate: float
     ]
 
 
-def _ogg_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: float) -> list[str]:
+def _ogg_findings(
+    walk: OggWalk, declared: int | None, decoded: int, sample_rate: float
+) -> list[str]:
     """Pages that are cut, damaged, missing or not decoded (:mod:`vtract.ogg`), and the length."""
-    walk = walk_pages(raw)
     findings = []
-    if len(walk.serials) > 1:
+    serials = walk.serials
+    if len(serials) > 1:
         findings.append(
-            f"the file holds {len(walk.serials)} logical Ogg streams (chained recordings, or "
+            f"the file holds {len(serials)} logical Ogg streams (chained recordings, or "
             "audio multiplexed with other data): only the first is decoded and analysed"
         )
     damaged = [page for page in walk.pages if page.checksum_ok is False]

@@ -36,7 +36,7 @@ from .errors import (
     TooShortError,
     UnsupportedFormatError,
 )
-from .ogg import RepairedStream, repair_truncated
+from .ogg import RepairedStream, repair_truncated, walk_pages
 
 __all__ = [
     "ANALYSIS_WINDOW_SECONDS",
@@ -282,7 +282,8 @@ def load(
         raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
     sha256 = hashlib.sha256(raw).hexdigest()
     # An Ogg file cut inside its last page: decode that page's whole packets too
-    repaired = repair_truncated(raw) if raw[:4] == b"OggS" else None
+    pages = walk_pages(raw) if raw[:4] == b"OggS" else None
+    repaired = None if pages is None else repair_truncated(raw, pages)
     try:
         if repaired is None:
             decoded = _decode(raw, p.name, channel)
@@ -292,7 +293,9 @@ def load(
         if raw[:4] not in (b"OggS", b"\x1a\x45\xdf\xa3") and raw[4:8] != b"ftyp":
             raise
         # e.g. cut inside its codec headers or before its index: the container says so
-        findings = container_findings(raw, declared_frames=None, decoded_frames=0, sample_rate=1)
+        findings = container_findings(
+            raw, declared_frames=None, decoded_frames=0, sample_rate=1, ogg_pages=pages
+        )
         raise with_findings(exc, findings) from None
     mono, n_channels = decoded.mono, decoded.channels
     if decoded.rate is None or not np.isfinite(decoded.rate):
@@ -305,6 +308,7 @@ def load(
         decoded_frames=mono.shape[0],
         sample_rate=file_sr,
         decoder_error=decoded.decoder_error,
+        ogg_pages=pages,
     )
     if repaired is not None:
         container_notes.append(_repair_note(repaired, mono.shape[0] / file_sr))
@@ -468,13 +472,11 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
 
 def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _Decoded:
     """:func:`_decode` for a container only FFmpeg reads (same limits, same mix-down)."""
-    # mono samples go into one buffer sized from the declared length (with room for
-    # the encoder's padding), or into a list of blocks when no length is declared
-    parts: list[np.ndarray] = []
-    state = {"clipped": 0, "n": 0}
-    buffer: list[np.ndarray] = []
+    mono = _MonoBuffer(None)
+    clipped = 0
 
     def on_open(found: ffmpeg_audio.FFmpegAudio) -> None:
+        nonlocal mono
         if channel is not None and not 0 <= channel < found.channels:
             raise InputFileError(
                 f"{name}: channel {channel} requested, file has {found.channels} channel(s)"
@@ -485,20 +487,13 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
                 f"{name}: {declared / found.rate:.0f} s of audio, above the limit of "
                 f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
             )
-        if declared is not None:
-            buffer.append(np.empty(declared + _PADDING_FRAMES))
+        if declared is not None:  # one buffer, with room for the encoder's padding
+            mono = _MonoBuffer(declared + _PADDING_FRAMES)
 
     def on_block(block: np.ndarray) -> None:
-        state["clipped"] += _count_clipped(block)
-        m = _mix(block, channel)
-        n = state["n"]
-        if buffer and n + m.size <= buffer[0].size:
-            buffer[0][n : n + m.size] = m
-        else:  # no declared length, or more audio than it declares
-            if buffer:
-                parts.append(buffer.pop()[:n])
-            parts.append(np.array(m))
-        state["n"] = n + m.size
+        nonlocal clipped
+        clipped += _count_clipped(block)
+        mono.add(_mix(block, channel))
 
     try:
         found = ffmpeg_audio.read_audio(
@@ -513,15 +508,11 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
         )
     except MemoryError:
         raise UnsupportedFormatError(f"{name}: more audio than fits in memory") from None
-    if buffer:
-        mono = buffer[0][: state["n"]]
-    else:
-        mono = np.concatenate(parts) if parts else np.zeros(0)
     metadata = {key: _bounded(value) for key, value in sorted(found.metadata.items())}
     return _Decoded(
-        mono,
+        mono.samples(),
         found.channels,
-        state["clipped"],
+        clipped,
         found.rate,
         found.container,
         found.codec,
@@ -604,11 +595,10 @@ def _read_mono(
         # differences after each block boundary): decode it in one piece, as always.
         data = snd.read(frames=min(snd.frames, max_frames), dtype="float64", always_2d=True)
         return _mix(data, channel), _count_clipped(data), None
-    out = np.empty(min(snd.frames, max_frames)) if known else None
-    parts: list[np.ndarray] = []
-    n = clipped = 0
+    mono = _MonoBuffer(min(snd.frames, max_frames) if known else None)
+    clipped = 0
     block_frames, stopped = _BLOCK_FRAMES, None
-    while n < max_frames:
+    while (n := mono.frames) < max_frames:
         try:
             block = snd.read(
                 frames=min(block_frames, max_frames - n), dtype="float64", always_2d=True
@@ -627,20 +617,39 @@ def _read_mono(
         if block.shape[0] == 0:
             break
         clipped += _count_clipped(block)
-        m = _mix(block, channel)
-        if out is not None and n + m.size <= out.size:
-            out[n : n + m.size] = m
-        else:  # unknown length, or more frames than the header said
-            if out is not None:
-                parts.append(out[:n].copy())
-                out = None
-            parts.append(np.array(m))
-        n += m.size
-    if stopped is not None and n == 0:
-        raise _DecodingStopped(n, stopped)
-    if out is not None:
-        return out[:n], clipped, stopped
-    return (np.concatenate(parts) if parts else np.zeros(0)), clipped, stopped
+        mono.add(_mix(block, channel))
+    if stopped is not None and mono.frames == 0:
+        raise _DecodingStopped(0, stopped)
+    return mono.samples(), clipped, stopped
+
+
+class _MonoBuffer:
+    """Mixed-down blocks gathered into one array, in one buffer when the length is known.
+
+    Blocks past the expected length (or all of them, when it is unknown) go to
+    a list joined at the end, so no audio is lost when a header miscounts.
+    """
+
+    def __init__(self, expected_frames: int | None) -> None:
+        self._out = None if expected_frames is None else np.empty(expected_frames)
+        self._parts: list[np.ndarray] = []
+        self.frames = 0  #: frames added so far
+
+    def add(self, block: np.ndarray) -> None:
+        n = self.frames
+        if self._out is not None and n + block.size <= self._out.size:
+            self._out[n : n + block.size] = block
+        else:  # unknown length, or more frames than expected
+            if self._out is not None:
+                self._parts.append(self._out[:n].copy())
+                self._out = None
+            self._parts.append(np.array(block))
+        self.frames = n + block.size
+
+    def samples(self) -> np.ndarray:
+        if self._out is not None:
+            return self._out[: self.frames]
+        return np.concatenate(self._parts) if self._parts else np.zeros(0)
 
 
 def _mix(frames: np.ndarray, channel: int | None) -> np.ndarray:
