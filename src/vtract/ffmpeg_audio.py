@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import UnsupportedFormatError
 
-__all__ = ["CONTAINERS", "FFmpegAudio", "available", "decoder_version", "read_audio", "sniff"]
+__all__ = ["CONTAINERS", "FFmpegAudio", "decoder_version", "read_audio", "sniff"]
 
 #: Recognised containers: label -> (FFmpeg demuxer, what it holds).
 CONTAINERS = {
@@ -83,15 +83,6 @@ def sniff(raw: bytes) -> str | None:
     if len(raw) >= 7 and raw[0] == 0xFF and raw[1] & 0xF6 == 0xF0:  # ADTS: MPEG layer bits 00
         return "AAC"
     return None
-
-
-def available() -> bool:
-    """Is PyAV (FFmpeg) installed?"""
-    try:
-        import av  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def decoder_version() -> str:

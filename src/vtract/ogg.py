@@ -49,7 +49,7 @@ __all__ = [
 MAX_PAGES = 1_000_000
 
 _HEADER = struct.Struct("<4sBBqIIIB")  # capture, version, flags, granule, serial, sequence, crc, n
-_CONTINUED, _FIRST, _LAST = 0x01, 0x02, 0x04
+_CONTINUED, _LAST = 0x01, 0x04
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
@@ -288,11 +288,9 @@ def _packets_before(raw: bytes, pages: tuple[OggPage, ...]) -> tuple[bytes, int,
         page = pages[k]
         segment = begin_segment if k == begin_page else 0
         start = page.offset + page.header_size + sum(page.lacing[:segment])
-        for lace in page.lacing[segment:]:
-            head += raw[start : start + lace]
-            start += lace
-            if len(head) >= 2:
-                return (bytes(first) if ended else b""), count, bytes(head[:2])
+        head += raw[start : start + sum(page.lacing[segment:])]
+        if len(head) >= 2:
+            break
     return (bytes(first) if ended else b""), count, bytes(head[:2])
 
 
