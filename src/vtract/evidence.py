@@ -137,8 +137,10 @@ class Evidence:
     metadata : Mapping of str to str
         Text fields the file's header carries, as libsndfile reads them
         (``title``, ``software``, ``comment``, ``date`` ...; e.g. ``software:
-        Lavf58.29.100`` for a file written by FFmpeg); empty when there are
-        none. Read-only; each value at most :data:`MAX_METADATA_CHARS`
+        Lavf58.29.100`` for a file written by FFmpeg), or for a container
+        FFmpeg decodes its tags and its audio stream's (``major_brand``,
+        ``encoder``, ``creation_time``, ``stream language`` ...); empty when
+        there are none. Read-only; each value at most :data:`MAX_METADATA_CHARS`
         characters (longer ones are cut and say by how much).
     """
 

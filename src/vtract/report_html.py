@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .container import PREFIX
 from .errors import VtractError
 from .plot._common import score_thresholds
 
@@ -177,8 +178,6 @@ def _file_name(report: Any) -> str:
 
 
 def _header(report: Any) -> str:
-    from .container import PREFIX
-
     n_container = sum(str(w).startswith(PREFIX) for w in report.warnings)
     integrity = (
         '<div class="warn">⚠ '
