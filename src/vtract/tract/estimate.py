@@ -193,8 +193,9 @@ def estimate_tracts(
         :func:`estimate_tract` on each window. Equal-length windows run in
         parallel (Numba ``prange`` over windows, ``NUMBA_NUM_THREADS``
         threads) for ``"default"``, ``"lpc-refined"``, ``"lpc"`` and the fast ``"paper"``
-        solver; windows of different lengths, and the published solver,
-        run one after another.
+        solver (``"paper"`` fits each group of equal-length windows in
+        parallel, never a zero-padded window); windows of different lengths
+        for the other methods, and the published solver, run one after another.
 
     Raises
     ------
@@ -306,15 +307,22 @@ def _estimate_paper(x: np.ndarray, rate: int, solver: str) -> TractEstimate:
 
 def _estimate_paper_batch(xs: list[np.ndarray], rate: int) -> list[TractEstimate]:
     ys = [_paper_input(x, rate) for x in xs]
-    n_max = max(y.size for y in ys)
-    frames = np.zeros((len(ys), n_max))
+    # The fit's LPC starting points are computed from the frame itself, so windows are
+    # fitted in groups of one length: a zero-padded window would start elsewhere and,
+    # with an L1 objective, can end in another minimum than estimate_tract's.
+    by_length: dict[int, list[int]] = {}
     for i, y in enumerate(ys):
-        frames[i, : y.size] = y
-    targets = np.stack([_paper.paper_target(y) for y in ys])
-    rs, es = _paper.fit_fast_batch(
-        frames, targets, _paper.paper_omega(), _paper.PAPER_N_SECTIONS, PAPER_FAST_ITERATIONS
-    )
-    return [_paper_result(rs[i], es[i], rate, "fast", ys[i]) for i in range(len(ys))]
+        by_length.setdefault(y.size, []).append(i)
+    results: list[TractEstimate | None] = [None] * len(ys)
+    for indices in by_length.values():
+        frames = np.stack([ys[i] for i in indices])
+        targets = np.stack([_paper.paper_target(ys[i]) for i in indices])
+        rs, es = _paper.fit_fast_batch(
+            frames, targets, _paper.paper_omega(), _paper.PAPER_N_SECTIONS, PAPER_FAST_ITERATIONS
+        )
+        for j, i in enumerate(indices):
+            results[i] = _paper_result(rs[j], es[j], rate, "fast", ys[i])
+    return [r for r in results if r is not None]
 
 
 # ---------------------------------------------------------------- lpc
