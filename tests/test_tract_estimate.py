@@ -294,13 +294,19 @@ def test_batch_names_the_bad_window(vowel16):
         estimate_tracts(np.zeros(565), 16000)
 
 
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"non-standard JSON constant {name}")
+
+
 def test_cli_estimate(tmp_path, vowel16):
     path = tmp_path / "a.wav"
     sf.write(path, 0.5 * vowel16 / np.abs(vowel16).max(), 48000)
     runner = CliRunner()
     res = runner.invoke(cli, ["estimate", str(path), "--start", "0.1", "--end", "0.135", "--json"])
     assert res.exit_code == 0, res.output
-    record = json.loads(res.output)
+    # strict JSON: the fit error of a method without a spectral fit is null, not NaN
+    record = json.loads(res.output, parse_constant=_refuse_constant)
+    assert record["fit_error_db"] is None
     assert record["method"] == "default" and len(record["areas_cm2"]) == len(record["reflection"])
     assert record["params"]["input_rate"] == 48000
     res = runner.invoke(
@@ -313,6 +319,8 @@ def test_cli_estimate(tmp_path, vowel16):
     assert json.loads(old_name.stdout)["areas_cm2"] == record["areas_cm2"]
     res = runner.invoke(cli, ["estimate", str(path), "--start", "0.2", "--end", "0.9"])
     assert res.exit_code == 1 and "past the end" in res.output
+    res = runner.invoke(cli, ["estimate", str(path), "--start", "0", "--end", "inf"])
+    assert res.exit_code == 1 and "expected finite times" in res.output
     # the estimate comes with its anatomical findings: a 5.5 cm tract is no human's
     assert record["flags"] == []
     res = runner.invoke(cli, [*args, "--length", "5.5", "--method", "lpc"])

@@ -9,12 +9,13 @@ function of its inputs and settings.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .json_values import finite_or_null
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -293,7 +294,7 @@ class Report:
         out["schema_version"] = SCHEMA_VERSION
         out["n_bigrams"] = self.n_bigrams
         out["chain_of_custody"] = self.custody()
-        return _finite(out)  # type: ignore[no-any-return]
+        return finite_or_null(out)  # type: ignore[no-any-return]
 
     def to_json(self, *, indent: int | None = None) -> str:
         """Serialise to JSON with sorted keys (stable across runs)."""
@@ -417,14 +418,3 @@ def _atomic_write(path: Path, payload: bytes) -> None:
 
     with atomic_path(path) as tmp:
         tmp.write_bytes(payload)
-
-
-def _finite(obj: Any) -> Any:
-    """Replace non-finite floats by ``None`` so the JSON stays standard."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

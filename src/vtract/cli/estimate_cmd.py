@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 
 from ..errors import EstimationError
+from ..json_values import finite_or_null
 from ._methods import METHODS, renamed_method
 
 
@@ -67,8 +69,10 @@ def estimate_command(
     from ..plausibility import check_plausibility
     from ..tract import estimate_tract
 
-    if not end > start >= 0.0:
-        raise EstimationError(f"--start {start} / --end {end}: expected 0 <= start < end")
+    if not (math.isfinite(end) and end > start >= 0.0):
+        raise EstimationError(
+            f"--start {start} / --end {end}: expected finite times with 0 <= start < end"
+        )
     ev = load(file, sr=None)
     i0, i1 = round(start * ev.sr), round(end * ev.sr)
     if i1 > ev.samples.size:
@@ -91,7 +95,7 @@ def estimate_command(
             **est.to_dict(),
             "flags": [asdict(f) for f in flags],
         }
-        click.echo(json.dumps(record))
+        click.echo(json.dumps(finite_or_null(record), allow_nan=False))
         return
     click.echo(f"{file} [{start:.3f}-{end:.3f} s] method={est.method}")
     click.echo(

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..json_values import finite_or_null
+
 __all__ = ["TractEstimate"]
 
 
@@ -90,8 +92,9 @@ class TractEstimate:
         return (np.arange(self.n_sections) + 0.5) * self.section_length_cm
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready representation (lists of floats)."""
-        return {
+        """JSON-ready representation (lists of floats; a value that does not exist,
+        such as the fit error of a method without a spectral fit, is ``None``)."""
+        record = {
             "method": self.method,
             "areas_cm2": [float(a) for a in self.areas],
             "section_length_cm": float(self.section_length_cm),
@@ -102,3 +105,4 @@ class TractEstimate:
             "fit_error_db": float(self.fit_error_db),
             "params": dict(self.params),
         }
+        return finite_or_null(record)  # type: ignore[no-any-return]
