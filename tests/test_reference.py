@@ -321,6 +321,78 @@ def test_fit_refuses_bad_tables(table):
         Reference.fit(table.drop(columns=["area_cm2"]), name="x")
 
 
+def test_edited_metadata_is_refused_at_load_naming_the_field(ref):
+    """meta.json is outside the statistics hash: a field of the wrong type must fail
+    at load with its name, not later inside .method, .lookup() or repr()."""
+    good = ref.to_bytes()
+
+    def edit(**fields):
+        def change(m):
+            meta = json.loads(m["meta.json"])
+            meta.update(fields)
+            m["meta.json"] = json.dumps(meta).encode()
+
+        return _rezip(good, change)
+
+    cases = [
+        (edit(estimator="lpc"), "field 'estimator' is \"lpc\", expected a JSON object"),
+        (edit(min_count=None), "field 'min_count' is null, expected a JSON integer"),
+        (edit(min_count=0), "min_count 0 is below 1"),
+        (edit(min_count=True), "field 'min_count' is true"),
+        (edit(calibration="x"), "field 'calibration'"),
+        (edit(files="abc"), "field 'files'"),
+        (edit(files=[1]), "file list holds non-objects"),
+        (edit(corpus=[1]), "field 'corpus'"),
+        (edit(provenance="x"), "field 'provenance'"),
+        (edit(n_sections=[15.5]), "n_sections holds"),
+        (edit(format_version=True), "format version True"),
+        (edit(format_version=1, settings={"extract_features": [1]}), "extract_features"),
+    ]
+    for data, message in cases:
+        with pytest.raises(ReferenceError_, match=message):
+            Reference.from_bytes(data)
+
+    def not_an_object(m):
+        m["meta.json"] = b"[]"
+
+    with pytest.raises(ReferenceError_, match="meta.json holds \\[\\], not an object"):
+        Reference.from_bytes(_rezip(good, not_an_object))
+
+
+def test_fit_handles_missing_values(table):
+    # an unknown (null) speaker is the file, as an empty one is
+    nulls = table.assign(speaker=None)
+    empty = table.assign(speaker="")
+    a, b = Reference.fit(nulls, name="x"), Reference.fit(empty, name="x")
+    assert a.meta["n_speakers"] == b.meta["n_speakers"] == table["file"].nunique() == 3
+    pd.testing.assert_frame_equal(a.stats, b.stats)
+    assert {f["speaker"] for f in a.meta["files"]} == {""}
+    partly = table.copy()
+    partly.loc[partly["speaker"] == "a", "speaker"] = None
+    assert Reference.fit(partly, name="x").meta["n_speakers"] == 3
+    # rows that cannot be placed are refused with the column named
+    no_bigram = table.copy()
+    no_bigram.loc[no_bigram["bigram"] == "T-IY", "bigram"] = None
+    with pytest.raises(ReferenceError_, match="without a 'bigram'"):
+        Reference.fit(no_bigram, name="x")
+    with pytest.raises(ReferenceError_, match="n_sections is missing"):
+        Reference.fit(table.assign(n_sections=np.nan), name="x")
+    for bad in (np.nan, 0, True, "10", 2.5):
+        with pytest.raises(ReferenceError_, match="min_count must be an integer"):
+            Reference.fit(table, name="x", min_count=bad)
+    with pytest.raises(ReferenceError_, match="estimator must be a mapping"):
+        Reference.fit(table, name="x", estimator=["x"])
+
+
+def test_lookup_refuses_counts_that_are_not_whole(ref):
+    assert ref.lookup("AH-N", 5.0)[1] == ref.lookup("AH-N", 5)[1]
+    for bad in (15.7, np.nan, True):
+        with pytest.raises(ReferenceError_, match="n_sections must be a positive integer"):
+            ref.lookup("AH-N", bad)
+    with pytest.raises(ReferenceError_, match="min_count must be an integer"):
+        ref.lookup("AH-N", 5, min_count=np.nan)
+
+
 def test_stat_columns_present(ref):
     assert set(STAT_COLUMNS) <= set(ref.stats.columns)
     assert set(ref.stats["level"]) == {"bigram", "phone", "class", "global"}

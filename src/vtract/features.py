@@ -628,7 +628,8 @@ def extract_features(
 
 def speaker_key(df: pd.DataFrame) -> pd.Series:
     """Who a row belongs to: the speaker id, or the file when the speaker is unknown."""
-    spk = df["speaker"].astype(str)
+    known = df["speaker"].notna()
+    spk = df["speaker"].astype(object).where(known, "").astype(str)
     return spk.where(spk != "", "file:" + df["file"].astype(str))
 
 

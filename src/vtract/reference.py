@@ -235,15 +235,29 @@ class Reference:
             raise ReferenceError_(
                 f"features come from several estimator methods {methods}; fit one at a time"
             )
+        for column in ("file", "bigram", "phone1", "phone2", "class1", "class2"):
+            if features[column].isna().any():
+                raise ReferenceError_(
+                    f"feature table has {int(features[column].isna().sum())} row(s) without a "
+                    f"{column!r}; every row needs one (an unknown speaker may be empty)"
+                )
+        sections = pd.to_numeric(features["n_sections"], errors="coerce")
+        if not np.isfinite(sections.to_numpy(dtype=np.float64)).all():
+            raise ReferenceError_("feature table has rows whose n_sections is missing or not a number")
+        if estimator is not None and not isinstance(estimator, Mapping):
+            raise ReferenceError_(
+                f"estimator must be a mapping (a dict), got {type(estimator).__name__}"
+            )
+        if not _is_count(min_count, 1):
+            raise ReferenceError_(f"min_count must be an integer >= 1, got {min_count!r}")
         given = (estimator or {}).get("method")
         if given is not None and given != methods[0]:
             raise ReferenceError_(
                 f"estimator method {given!r} differs from the table's {methods[0]!r}"
             )
-        if int(min_count) < 1:
-            raise ReferenceError_(f"min_count must be >= 1, got {min_count}")
         df = normalise_by_speaker(features.reset_index(drop=True))
         df["_speaker"] = speaker_key(df)
+        df["speaker"] = df["speaker"].astype(object).where(df["speaker"].notna(), "")
         stats = _compute_stats(df)
         files = (
             df[df["section"] == 0]
@@ -436,6 +450,10 @@ class Reference:
         if len(parts) != 2 or not all(parts):
             raise ReferenceError_(f"bigram must look like 'AH-N', got {bigram!r}")
         p1, p2 = parts
+        if min_count is not None and not _is_count(min_count, 1):
+            raise ReferenceError_(f"min_count must be an integer >= 1, got {min_count!r}")
+        if not _is_count(n_sections, 1):
+            raise ReferenceError_(f"n_sections must be a positive integer, got {n_sections!r}")
         need = self.min_count if min_count is None else int(min_count)
         n = int(n_sections)
         for level in levels:
@@ -507,16 +525,27 @@ class Reference:
             meta = json.loads(meta_bytes.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ReferenceError_(f"{where} is corrupt: {_META} is not valid JSON ({exc})") from exc
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        if not isinstance(meta, dict):
+            raise ReferenceError_(
+                f"{where} is not a vtract reference ({_META} holds "
+                f"{json.dumps(meta)[:40]}, not an object)"
+            )
+        if meta.get("format") != FORMAT_NAME:
             raise ReferenceError_(
                 f"{where} is not a vtract reference (format {meta.get('format')!r})"
             )
         version = meta.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+        if (
+            isinstance(version, bool)
+            or not isinstance(version, int)
+            or version > FORMAT_VERSION
+            or version < 1
+        ):
             raise ReferenceError_(
                 f"{where} has reference format version {version!r}; this vtract ({__version__}) "
                 f"reads versions 1 to {FORMAT_VERSION}: upgrade vtract or rebuild the reference"
             )
+        _check_meta_types(meta, where)
         meta = _upgrade_meta(meta, version)
         expected = meta.pop("stats_sha256", None)
         actual = hashlib.sha256(stats_bytes).hexdigest()
@@ -622,6 +651,15 @@ def default_reference() -> Reference:
 
 
 # ---------------------------------------------------------------- internals
+def _is_count(value: Any, least: int) -> bool:
+    """An integer (Python or NumPy, not bool; a float only if whole) of at least ``least``."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isfinite(value)) and float(value).is_integer() and value >= least
+    return isinstance(value, (int, np.integer)) and value >= least
+
+
 def _candidate_keys(
     level: str, p1: str, p2: str, ref: Reference, variable: str, n: int
 ) -> list[str]:
@@ -769,6 +807,67 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, (str, int, float, bool)) or obj is None:
         return obj
     return str(obj)
+
+
+#: Types of the metadata fields a reference file may hold (a field may be absent).
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "vtract_version": (str,),
+    "estimator": (dict,),
+    "settings": (dict,),
+    "corpus": (dict,),
+    "files": (list,),
+    "calibration": (dict,),
+    "provenance": (dict,),
+    "n_sections": (list,),
+    "levels": (list,),
+    "quantiles": (dict,),
+    "section_variables": (list,),
+    "window_variables": (list,),
+    "n_files": (int,),
+    "n_speakers": (int,),
+    "n_windows": (int,),
+    "n_bigrams": (int,),
+    "min_count": (int,),
+    "stats_sha256": (str,),
+}
+
+
+def _check_meta_types(meta: dict[str, Any], where: str) -> None:
+    """Refuse metadata whose fields have the wrong JSON type (an edited or forged file).
+
+    ``meta.json`` is not covered by the statistics hash, so a file can load
+    with, say, ``"min_count": "x"`` and fail much later with an obscure error;
+    this names the field at load time instead.
+    """
+    for key, types in _META_TYPES.items():
+        if key not in meta:
+            continue
+        value = meta[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ReferenceError_(
+                f"{where} is corrupt: {_META} field {key!r} is {json.dumps(value)[:60]}, "
+                f"expected a JSON {_JSON_TYPE_NAMES[types[0]]}"
+            )
+    if "min_count" in meta and meta["min_count"] < 1:
+        raise ReferenceError_(f"{where} is corrupt: min_count {meta['min_count']} is below 1")
+    if "estimator" in meta and not isinstance(meta["estimator"].get("method", ""), str):
+        raise ReferenceError_(f"{where} is corrupt: the estimator method is not a string")
+    if "settings" in meta and not isinstance(
+        meta["settings"].get("extract_features") or {}, dict
+    ):
+        raise ReferenceError_(f"{where} is corrupt: settings.extract_features is not an object")
+    bad_sections = [n for n in meta.get("n_sections", []) if type(n) is not int]
+    if bad_sections:
+        raise ReferenceError_(f"{where} is corrupt: n_sections holds {bad_sections[:3]}")
+    bad_files = [f for f in meta.get("files", []) if not isinstance(f, dict)]
+    if bad_files:
+        raise ReferenceError_(f"{where} is corrupt: its file list holds non-objects")
+    if "corpus" in meta and not isinstance(meta["corpus"].get("recordings", []), list):
+        raise ReferenceError_(f"{where} is corrupt: corpus recordings is not a list")
+
+
+_JSON_TYPE_NAMES = {str: "string", dict: "object", list: "array", int: "integer"}
 
 
 def _upgrade_meta(meta: dict[str, Any], version: int) -> dict[str, Any]:
