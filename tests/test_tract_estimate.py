@@ -225,6 +225,21 @@ def test_deterministic(vowel16):
             {"method": "lpc", "solver": "fast"},
             "solver",
         ),
+        (np.random.default_rng(0).standard_normal(565), float("inf"), {}, "finite number"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": np.nan}, "n_sections"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": np.inf}, "n_sections"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": [10]}, "n_sections"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": True}, "n_sections"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"length_cm": "17"}, "length_cm"),
+        (np.random.default_rng(0).standard_normal(565), 16000, {"length_cm": True}, "length_cm"),
+        (
+            np.random.default_rng(0).standard_normal(565),
+            16000,
+            {"method": "paper", "length_cm": 12.0},
+            "fixed length",
+        ),
+        # squared samples overflow from about 1e154: refused, not a silently wrong tract
+        (1e160 * np.random.default_rng(0).standard_normal(565), 16000, {}, "scale the audio down"),
     ],
 )
 def test_bad_input_raises_estimation_error(frame, sr, kwargs, match):

@@ -98,9 +98,11 @@ def _check_options(
 ) -> None:
     if method not in METHODS:
         raise EstimationError(f"method is {method!r}; expected one of {', '.join(METHODS)}")
-    if n_sections is not None and (int(n_sections) != n_sections or not 2 <= int(n_sections) <= 64):
+    if n_sections is not None and not _whole_number_in(n_sections, 2, 64):
         raise EstimationError(f"n_sections is {n_sections!r}; expected an integer from 2 to 64")
-    if length_cm is not None and not (np.isfinite(length_cm) and 5.0 <= length_cm <= 30.0):
+    if length_cm is not None and not (
+        _real_number(length_cm) and np.isfinite(length_cm) and 5.0 <= length_cm <= 30.0
+    ):
         raise EstimationError(f"length_cm is {length_cm!r}; expected 5 to 30 cm")
     if solver is not None and (method != "paper" or solver not in SOLVERS):
         raise EstimationError(
@@ -110,6 +112,24 @@ def _check_options(
         raise EstimationError(
             f"method='paper' uses {_paper.PAPER_N_SECTIONS} sections; got n_sections={n_sections}"
         )
+    if method == "paper" and length_cm is not None:
+        raise EstimationError(
+            f"method='paper' uses the published tube of fixed length ({_paper.PAPER_N_SECTIONS} "
+            f"sections at 16 kHz); got length_cm={length_cm}, which it cannot honour"
+        )
+
+
+def _real_number(value: object) -> bool:
+    """A Python or NumPy real number, not a bool (``True`` is not a length)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _whole_number_in(value: object, low: int, high: int) -> bool:
+    if not _real_number(value) or not np.isfinite(value):  # type: ignore[call-overload]
+        return False
+    return float(value).is_integer() and low <= value <= high  # type: ignore[arg-type, operator]
 
 
 def estimate_tract(

@@ -36,6 +36,10 @@ MAX_RATE = 48000
 #: Peak amplitude at or below which a frame counts as silent.
 SILENCE_PEAK = 1e-7
 
+#: Largest accepted sample magnitude: the estimators' autocorrelations and power
+#: spectra sum squared samples, which overflow float64 from about 1e154.
+MAX_PEAK = 1e150
+
 #: Estimators that take their input as published: no straight line is removed
 #: from their frames (:func:`estimator_input`) and the feature extraction does
 #: not high-pass the recording for them (:mod:`vtract.tract.highpass`).
@@ -52,8 +56,8 @@ def validate_rate(sr: float) -> int:
     """
     try:
         rate = int(sr)
-    except (TypeError, ValueError):
-        raise EstimationError(f"sample rate must be a number of Hz, got {sr!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise EstimationError(f"sample rate must be a finite number of Hz, got {sr!r}") from None
     if rate != sr or not MIN_RATE <= rate <= MAX_RATE:
         raise EstimationError(
             f"sample rate is {sr!r} Hz; expected an integer from {MIN_RATE} to {MAX_RATE} Hz"
@@ -76,7 +80,8 @@ def validate_frame(frame: object, sr: int, *, min_ms: float = 10.0) -> np.ndarra
     Raises
     ------
     EstimationError
-        Not 1-D, non-finite samples, shorter than ``min_ms``, or silent.
+        Not 1-D, non-finite samples, shorter than ``min_ms``, silent, or
+        samples beyond :data:`MAX_PEAK` (from the mean).
     """
     x = np.ascontiguousarray(frame, dtype=np.float64)
     if x.ndim != 1:
@@ -93,6 +98,11 @@ def validate_frame(frame: object, sr: int, *, min_ms: float = 10.0) -> np.ndarra
     if spread <= SILENCE_PEAK:
         raise EstimationError(
             "frame is silent (digital silence or constant); no vocal tract can be estimated"
+        )
+    if spread > MAX_PEAK:
+        raise EstimationError(
+            f"frame samples reach {spread:.3g}; expected at most {MAX_PEAK:g} in magnitude "
+            "(the squared samples of the analysis would overflow): scale the audio down"
         )
     return x
 
