@@ -355,7 +355,7 @@ def test_edited_metadata_is_refused_at_load_naming_the_field(ref):
     def not_an_object(m):
         m["meta.json"] = b"[]"
 
-    with pytest.raises(ReferenceError_, match="meta.json holds \\[\\], not an object"):
+    with pytest.raises(ReferenceError_, match=r"meta.json holds \[\], not an object"):
         Reference.from_bytes(_rezip(good, not_an_object))
 
 

@@ -17,6 +17,7 @@ from _tract_reference import (
     tube_response_ref,
     window_ref,
 )
+from vtract.errors import EstimationError
 from vtract.synth import tube_resonances, tube_vowel
 from vtract.tract.formants import lpc_formants, praat_formants_burg, praat_formants_path
 from vtract.tract.length import SPEED_OF_SOUND_CM_S, length_from_formants, sections_for_length
@@ -151,6 +152,24 @@ def test_lpc_formants_of_known_poles():
     f, b = lpc_formants(a, sr, 1000.0)
     np.testing.assert_allclose(f, list(poles), rtol=1e-9)
     np.testing.assert_allclose(b, list(poles.values()), rtol=1e-9)
+
+
+def test_formant_functions_refuse_what_has_no_formants(vowel):
+    # a_0 = 0 or a non-finite coefficient: no polynomial to root, so no formants (was NaN)
+    for a in (np.array([0.0, 1.0, 0.5]), np.array([1.0, np.nan, 0.5]), np.empty(0)):
+        f, b = lpc_formants(a, 16000.0, 700.0)
+        assert f.size == 0 and b.size == 0
+    # Praat's wrappers refuse the frames the estimators refuse, with EstimationError
+    for frame, sr, match in [
+        (vowel[:10], 16000, "at least 160"),
+        (np.zeros(0), 16000, "at least 160"),
+        (np.r_[vowel[:-1], np.nan], 16000, "NaN or infinite"),
+        (np.stack([vowel, vowel]), 16000, "1-D"),
+        (vowel, 0, "8000 to 48000"),
+    ]:
+        for func in (praat_formants_burg, praat_formants_path):
+            with pytest.raises(EstimationError, match=match):
+                func(frame, sr)
 
 
 def test_formants_near_true_resonances(vowel):

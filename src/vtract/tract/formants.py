@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import EstimationError
+from .preprocess import validate_frame, validate_rate
 
 __all__ = [
     "MIN_FORMANT_HZ",
@@ -91,8 +92,14 @@ def lpc_formants(
     Roots below :data:`MIN_FORMANT_HZ`, within 50 Hz of Nyquist, or wider than
     ``max_bandwidth_hz`` are dropped.
 
+    A Numba kernel: ``a`` must be a 1-D float64 array (other types raise
+    Numba's typing error). A polynomial with ``a_0 = 0`` or non-finite
+    coefficients has no defined roots and gives no formants.
+
     Returns ``(frequencies_hz, bandwidths_hz)``, ascending in frequency.
     """
+    if a.shape[0] == 0 or a[0] == 0.0 or not np.all(np.isfinite(a)):
+        return np.empty(0), np.empty(0)
     roots = roots_of_predictor(a)
     nyq = 0.5 * sr
     freqs = np.empty(roots.shape[0])
@@ -118,7 +125,9 @@ def lpc_formants(
 def _praat_sound(frame: np.ndarray, sr: int):  # type: ignore[no-untyped-def]
     import parselmouth
 
-    return parselmouth.Sound(np.asarray(frame, dtype=np.float64), sampling_frequency=float(sr))
+    rate = validate_rate(sr)
+    x = validate_frame(frame, rate)
+    return parselmouth.Sound(x, sampling_frequency=float(rate))
 
 
 def _formant_values(formant, t: float, n: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -149,16 +158,27 @@ def praat_formants_burg(
     -------
     (frequencies_hz, bandwidths_hz) : tuple of numpy.ndarray
         Defined formants at the frame centre, ascending.
+
+    Raises
+    ------
+    EstimationError
+        A frame or rate the estimators would refuse
+        (:func:`~vtract.tract.preprocess.validate_frame`), or Praat's refusal.
     """
+    import parselmouth
+
     snd = _praat_sound(frame, sr)
     dur = snd.get_total_duration()
-    formant = snd.to_formant_burg(
-        time_step=dur / 4,
-        max_number_of_formants=max_formants,
-        maximum_formant=max_formant_hz,
-        window_length=dur / 2,
-        pre_emphasis_from=pre_emphasis_hz,
-    )
+    try:
+        formant = snd.to_formant_burg(
+            time_step=dur / 4,
+            max_number_of_formants=max_formants,
+            maximum_formant=max_formant_hz,
+            window_length=dur / 2,
+            pre_emphasis_from=pre_emphasis_hz,
+        )
+    except parselmouth.PraatError as exc:
+        raise EstimationError(f"Praat To Formant (burg) failed: {exc}".splitlines()[0]) from None
     return _formant_values(formant, dur / 2, int(np.ceil(max_formants)))
 
 
@@ -182,7 +202,9 @@ def praat_formants_path(
     Raises
     ------
     EstimationError
-        When the installed Praat has no FormantPath.
+        A frame or rate the estimators would refuse
+        (:func:`~vtract.tract.preprocess.validate_frame`), Praat's refusal,
+        or an installed Praat without FormantPath.
     """
     import parselmouth
     from parselmouth.praat import call
