@@ -224,6 +224,30 @@ def test_spectrum_fit_without_target_and_errors():
         vplot.spectrum_fit(make_report().bigrams[0])
 
 
+def test_plot_inputs_that_cannot_be_drawn_are_refused():
+    est = make_estimate(AREAS)
+    frame = np.sin(np.arange(400) * 0.3)
+    paper_est = dataclasses.replace(est, method="paper")
+    for bad in (np.stack([frame, frame]), np.r_[frame[:-1], np.nan], np.zeros(0)):
+        for e in (est, paper_est):  # the published target is checked too (it was not)
+            with pytest.raises(vplot.PlotInputError, match="frame must"):
+                vplot.spectrum_fit(e, bad, 16000)
+    for fmax in (np.nan, np.inf, 0.0):
+        with pytest.raises(vplot.PlotInputError, match="fmax_hz"):
+            vplot.spectrum_fit(est, frame, 16000, fmax_hz=fmax)
+    for width in (0.0, -1.0, np.nan):
+        with pytest.raises(vplot.PlotInputError, match="smooth_bins"):
+            vplot.target_spectrum_db(frame, 16000, smooth_bins=width)
+    for top in (np.nan, np.inf, -1.0, 0.0):
+        with pytest.raises(vplot.PlotInputError, match="max_hz"):
+            vplot.timeline(make_evidence(), max_hz=top)
+    with pytest.raises(vplot.PlotInputError, match="Report"):
+        vplot.report_overview(object())
+    # any iterable of estimates, a generator too
+    ax = vplot.tract_sequence(e for e in [est, est])
+    assert ax.collections[0].get_array().shape[-1] == 2
+
+
 # --- bigram_distribution -----------------------------------------------------------------
 
 
@@ -238,6 +262,18 @@ def test_bigram_distribution_reference_bands_and_recording():
     np.testing.assert_allclose(mine[0].get_ydata(), rep.bigrams[1].areas_cm2)
     assert "phone level" in ax.get_title()
     assert len(ax.collections) == 3  # min-max, 5-95, 25-75 bands
+
+
+def test_bigram_distribution_uses_the_reference_section_count():
+    """Without occurrences the section count comes from the reference's metadata
+    (Reference has no n_sections attribute; 15 was assumed for every reference)."""
+    ref = FakeReference()
+    ref.meta = {"n_sections": [5]}
+    vplot.bigram_distribution(ref, make_report(empty=True), "AH-N")
+    assert ref.calls == [("AH-N", 5)]
+    ref.meta = {"n_sections": [5, 9]}
+    with pytest.raises(vplot.PlotInputError, match="give occurrences"):
+        vplot.bigram_distribution(ref, make_report(empty=True), "AH-N")
 
 
 def test_bigram_distribution_edge_cases():

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import new_axes, score_thresholds
+from ._common import PlotInputError, new_axes, score_thresholds
 
 __all__ = ["report_overview"]
 
@@ -31,6 +31,8 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
     matplotlib.axes.Axes
         A scatter whose points are ``(boundary, score)`` of ``report.bigrams``.
     """
+    if not hasattr(report, "bigrams"):
+        raise PlotInputError(f"expected a vtract Report, got {type(report).__name__}")
     ax = new_axes(ax, figsize=(8.0, 3.2))
     bigrams = list(report.bigrams)
     x = np.array([b.boundary for b in bigrams], dtype=float)

@@ -108,7 +108,13 @@ def _stats(reference: Any, bigram: str, n_sections: int | None) -> tuple[Any, st
         return None, None
     if hasattr(reference, "lookup"):
         if n_sections is None:
-            n_sections = int(getattr(reference, "n_sections", 15))
+            held = (getattr(reference, "meta", None) or {}).get("n_sections") or [15]
+            if len(held) != 1:
+                raise PlotInputError(
+                    f"the reference holds statistics for {held} sections; give occurrences "
+                    "so that their section count chooses"
+                )
+            n_sections = int(held[0])
         stats, level = reference.lookup(bigram, n_sections)
         return stats, str(level)
     if hasattr(reference, "columns"):

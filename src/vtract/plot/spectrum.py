@@ -91,11 +91,11 @@ def target_spectrum_db(
     -------
     freqs_hz, level_db : numpy.ndarray
     """
-    x = np.asarray(frame, dtype=float).ravel()
-    if x.size < 2 or not np.all(np.isfinite(x)):
-        raise PlotInputError(f"frame must hold at least 2 finite samples, got {x.size}")
-    if sr <= 0:
+    x = _frame_samples(frame)
+    if not (np.isfinite(sr) and sr > 0):
         raise PlotInputError(f"sample rate must be positive, got {sr!r}")
+    if not (np.isfinite(smooth_bins) and smooth_bins > 0):
+        raise PlotInputError(f"smooth_bins must be a positive width, got {smooth_bins!r}")
     if pre_emphasis:
         x = np.concatenate([x[:1], x[1:] - pre_emphasis * x[:-1]])
     mag = np.abs(np.fft.rfft(x, n=max(n_fft, x.size)))
@@ -144,8 +144,8 @@ def spectrum_fit(
     matplotlib.axes.Axes
         Lines labelled ``"target"`` (when given) and ``"tube model"``.
     """
-    if fmax_hz <= 0:
-        raise PlotInputError(f"fmax_hz must be positive, got {fmax_hz!r}")
+    if not (np.isfinite(fmax_hz) and fmax_hz > 0):
+        raise PlotInputError(f"fmax_hz must be a positive frequency, got {fmax_hz!r}")
     if not hasattr(estimate, "reflection") or not hasattr(estimate, "section_length_cm"):
         raise PlotInputError(
             f"expected a TractEstimate (reflection, section_length_cm), got {type(estimate).__name__}"
@@ -192,7 +192,25 @@ def _estimator_target(estimate: Any, frame: ArrayLike, sr: int) -> tuple[np.ndar
     from ..tract import paper
 
     if getattr(estimate, "method", "") == "paper" and sr == paper.PAPER_RATE:
+        x = _frame_samples(frame)
+        if x.size > paper.PAPER_N_FFT:
+            raise PlotInputError(
+                f"the published target takes at most {paper.PAPER_N_FFT} samples, got {x.size}"
+            )
         freqs = paper.paper_omega() * sr / (2.0 * np.pi)
-        return freqs, paper.paper_target(np.asarray(frame, dtype=np.float64))
+        return freqs, paper.paper_target(x)
     params = getattr(estimate, "params", None) or {}
     return target_spectrum_db(frame, sr, pre_emphasis=float(params.get("pre_emphasis", 0.0)))
+
+
+def _frame_samples(frame: ArrayLike) -> np.ndarray:
+    """A window as 1-D contiguous float64, or :class:`PlotInputError`."""
+    try:
+        x = np.ascontiguousarray(frame, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise PlotInputError(f"frame must be numeric samples: {exc}") from None
+    if x.ndim != 1:
+        raise PlotInputError(f"frame must be 1-D samples, got an array of shape {x.shape}")
+    if x.size < 2 or not np.all(np.isfinite(x)):
+        raise PlotInputError(f"frame must hold at least 2 samples, all finite, got {x.size}")
+    return x

@@ -53,6 +53,8 @@ def timeline(
 
     if kind not in ("spectrogram", "waveform"):
         raise PlotInputError(f"kind must be 'spectrogram' or 'waveform', got {kind!r}")
+    if not (np.isfinite(max_hz) and max_hz > 0):
+        raise PlotInputError(f"max_hz must be a positive frequency, got {max_hz!r}")
     try:
         x = np.asarray(evidence.samples, dtype=float)
         sr = int(evidence.sr)

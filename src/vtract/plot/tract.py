@@ -148,6 +148,7 @@ def tract_sequence(
     PlotInputError
         Empty input, or ``times`` of the wrong length or not increasing.
     """
+    estimates = list(estimates)  # any iterable, a generator too
     if len(estimates) == 0:
         raise PlotInputError("tract_sequence needs at least one estimate")
     profiles = [as_profile(e) for e in estimates]
