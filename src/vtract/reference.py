@@ -656,8 +656,8 @@ def _is_count(value: Any, least: int) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (float, np.floating)):
-        return bool(np.isfinite(value)) and float(value).is_integer() and value >= least
-    return isinstance(value, (int, np.integer)) and value >= least
+        return bool(np.isfinite(value) and float(value).is_integer() and value >= least)
+    return bool(isinstance(value, (int, np.integer)) and value >= least)
 
 
 def _candidate_keys(
