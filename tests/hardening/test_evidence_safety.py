@@ -187,6 +187,24 @@ def test_output_over_an_input_is_refused(corpus, tmp_path, option, target):
     _assert_refused_and_intact(proc, before)
 
 
+@needs_analyze
+@pytest.mark.parametrize("target", ["audio", "audio_other_spelling", "audio_symlink"])
+def test_align_out_over_the_evidence_is_refused(corpus, tmp_path, target):
+    """vtract align --out wrote its TextGrid over the evidence (session 25 probe)."""
+    audio, grid = _writable_copy(corpus, tmp_path)
+    before = {audio: audio.read_bytes()}
+    out = {
+        "audio": audio,
+        "audio_other_spelling": audio.parent / ".." / audio.parent.name / audio.name,
+        "audio_symlink": tmp_path / "link.TextGrid",
+    }[target]
+    if target == "audio_symlink":
+        out.symlink_to(audio)
+    proc = _run("align", str(audio), "--recognize", "allphone", "--out", str(out))
+    _assert_refused_and_intact(proc, before)
+    assert "refusing to overwrite evidence" in proc.stderr
+
+
 @needs_batch
 @pytest.mark.parametrize("option", ["--out", "--per-bigram"])
 def test_batch_table_over_an_input_is_refused(corpus, tmp_path, option):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..output_files import atomic_path, prepare_output, refuse_output_over_inputs
 from ._pronunciations import parse_pronunciations, pronunciation_option
 
 
@@ -53,8 +54,13 @@ def align_command(
             "give exactly one of --transcript TEXT or --recognize [words|allphone]"
         )
     prons = parse_pronunciations(pronunciation)
+    # --out over the evidence (same path, another spelling, a symlink to it) is refused
+    # before any work, and the TextGrid replaces --out only once it is whole
+    refuse_output_over_inputs([out], [file])
+    prepare_output(out)
     ev = load(file)
     alignment = align(ev, transcript, pronunciations=prons, recognize=recognize or "words")
-    written = alignment.to_textgrid(out, xmax=ev.duration)
-    record = {"file": file, "sha256": ev.sha256, "out": str(Path(written)), **alignment.summary()}
+    with atomic_path(out) as tmp:
+        alignment.to_textgrid(tmp, xmax=ev.duration)
+    record = {"file": file, "sha256": ev.sha256, "out": str(Path(out)), **alignment.summary()}
     click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))
