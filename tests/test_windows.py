@@ -222,3 +222,63 @@ def test_iter_bigram_windows_cuts_the_same_frames_one_bigram_at_a_time():
         np.testing.assert_array_equal(bw.frames, want)
     with pytest.raises(ValueError, match="policy"):
         iter_bigram_windows(ev, 16000, CAT, policy="paper")  # type: ignore[arg-type]
+
+
+def _window_starts_stepwise(*, b, s1, e2, n, hop, total, policy):
+    """The hop-by-hop loops the range computation replaced (plain reference)."""
+    c0 = b - n // 2
+    inside = lambda s: s >= 0 and s + n <= total  # noqa: E731
+    before, after = [], []
+    if policy == "published":
+        k, s = 0, c0
+        while s1 < s:
+            if inside(s):
+                before.append((k, s))
+            k, s = k - 1, s - hop
+        k, s = 1, c0 + hop
+        while e2 - n > s:
+            if inside(s):
+                after.append((k, s))
+            k, s = k + 1, s + hop
+    else:
+        if inside(c0):
+            before.append((0, c0))
+        k, s = -1, c0 - hop
+        while s >= s1:
+            if inside(s) and s + n <= e2:
+                before.append((k, s))
+            k, s = k - 1, s - hop
+        k, s = 1, c0 + hop
+        while s + n <= e2:
+            if inside(s) and s >= s1:
+                after.append((k, s))
+            k, s = k + 1, s + hop
+    return before[::-1] + after
+
+
+@pytest.mark.parametrize("policy", ["centred", "published"])
+def test_window_ranges_equal_the_stepwise_loops(policy):
+    from vtract.windows import _window_starts
+
+    rng = np.random.default_rng(7)
+    for _ in range(4000):
+        n = int(rng.integers(20, 120))
+        hop = int(rng.integers(5, n))
+        total = int(rng.integers(0, 2000))
+        s1 = int(rng.integers(0, 2200))
+        b = s1 + int(rng.integers(0, 400))
+        e2 = b + int(rng.integers(0, 900))
+        args = {"b": b, "s1": s1, "e2": e2, "n": n, "hop": hop, "total": total, "policy": policy}
+        assert _window_starts(**args) == _window_starts_stepwise(**args), args
+
+
+def test_a_phone_ending_far_past_the_audio_costs_nothing():
+    """A phone ending at 1e12 s (an alignment in 100 ns units) made the loop step hop
+    by hop to it: minutes. The windows are those inside the audio, at once."""
+    far = make_alignment(
+        [(0.0, 0.1, "K", "cat"), (0.1, 1e12, "AE", "cat")], [(0.0, 1e12, "cat")]
+    )
+    x = np.random.default_rng(0).standard_normal(16000)
+    (bw,) = bigram_windows(x, 16000, far)
+    assert bw.start_samples[-1] + 565 <= x.size
+    assert bw.start_samples.size == 1 + (x.size - 565 - bw.start_samples[0]) // 450

@@ -451,36 +451,42 @@ def _cut_windows(
 def _window_starts(
     *, b: int, s1: int, e2: int, n: int, hop: int, total: int, policy: Policy
 ) -> list[tuple[int, int]]:
-    """``(k, start_sample)`` of the windows kept, ascending in time."""
+    """``(k, start_sample)`` of the windows kept, ascending in time.
+
+    Window ``k`` starts at ``c0 + k hop`` (``c0``: the window centred on the
+    boundary). The kept ``k`` form one range on each side of the boundary,
+    computed directly rather than by stepping hop by hop, so a phone that
+    ends far past the audio (an alignment in the wrong time unit) costs
+    nothing (it took minutes). ``tests/test_windows.py`` checks the ranges
+    against the step-by-step loops they replace.
+    """
     c0 = b - n // 2
-    inside_audio = lambda s: s >= 0 and s + n <= total  # noqa: E731
-    before: list[tuple[int, int]] = []
-    after: list[tuple[int, int]] = []
+    last = total - n  # latest start inside the audio
     if policy == "published":
-        k, s = 0, c0
-        while s1 < s:  # authors: ``while start < curr_front``
-            if inside_audio(s):
-                before.append((k, s))
-            k, s = k - 1, s - hop
-        k, s = 1, c0 + hop
-        while e2 - n > s:  # authors: ``while end - WINDOW_SIZE > curr_front``
-            if inside_audio(s):
-                after.append((k, s))
-            k, s = k + 1, s + hop
+        # authors: ``while start < curr_front`` going back from k = 0, ``while end -
+        # WINDOW_SIZE > curr_front`` going on from k = 1; windows outside the audio dropped
+        before = _k_range(max(s1 + 1, 0), last, c0, hop, k_max=0)
+        after = _k_range(0, min(e2 - n - 1, last), c0, hop, k_min=1)
     else:
-        if inside_audio(c0):
-            before.append((0, c0))
-        k, s = -1, c0 - hop
-        while s >= s1:
-            if inside_audio(s) and s + n <= e2:
-                before.append((k, s))
-            k, s = k - 1, s - hop
-        k, s = 1, c0 + hop
-        while s + n <= e2:
-            if inside_audio(s) and s >= s1:
-                after.append((k, s))
-            k, s = k + 1, s + hop
-    return before[::-1] + after
+        centre = [0] if 0 <= c0 <= last else []
+        lo, hi = max(s1, 0), min(e2, total) - n  # inside both phones and the audio
+        before = centre + [k for k in _k_range(lo, hi, c0, hop, k_max=-1)]
+        before.sort()
+        after = _k_range(lo, hi, c0, hop, k_min=1)
+    return [(k, c0 + k * hop) for k in (*before, *after)]
+
+
+def _k_range(
+    lo: int, hi: int, c0: int, hop: int, *, k_min: int | None = None, k_max: int | None = None
+) -> list[int]:
+    """The ``k`` (ascending) with ``lo <= c0 + k hop <= hi``, within ``[k_min, k_max]``."""
+    first = -((c0 - lo) // hop)  # ceil((lo - c0) / hop)
+    stop = (hi - c0) // hop  # floor((hi - c0) / hop)
+    if k_min is not None:
+        first = max(first, k_min)
+    if k_max is not None:
+        stop = min(stop, k_max)
+    return list(range(first, stop + 1))
 
 
 def samples_at(
