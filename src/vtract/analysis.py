@@ -33,6 +33,7 @@ from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
 from .tract.highpass import analysis_highpass_hz
 from .verdict_conditions import MIN_CALIBRATED_RATE_HZ, signal_measures, verdict_conditions
+from .windows import SILENCE_LABELS
 
 if TYPE_CHECKING:
     from .alignment.model import Alignment
@@ -143,26 +144,75 @@ def _low_confidence_warning(aln: Alignment) -> str:
 RECOGNITION_MIN_SCORE_PER_FRAME = -30.0
 
 
-def check_alignment(aln: Alignment) -> None:
-    """Refuse an alignment whose phone intervals overlap (it cannot be trusted).
+#: An alignment may run this far past the end of the audio (s, or this share of
+#: its duration if larger) before it is refused as not this recording's: decoders
+#: differ by tens of ms in the padding they keep, and a TextGrid's last silence
+#: often ends at its own ``xmax``.
+ALIGNMENT_OVERRUN_S = 0.25
+ALIGNMENT_OVERRUN_SHARE = 0.02
 
-    Alignments read from files or made by the aligner are checked when they
-    are built; this covers :class:`Alignment` objects assembled by hand.
+#: Below this share of the recording covered by the alignment's phones the report
+#: warns (an annotation of part of a recording is legitimate; a TIMIT file at twice
+#: the audio's rate, or another recording's shorter alignment, looks the same).
+ALIGNMENT_MIN_COVERAGE = 0.5
+
+
+def check_alignment(aln: Alignment, duration_s: float | None = None) -> list[str]:
+    """Check an alignment against itself and against the recording it is used with.
+
+    Phone intervals must not overlap (alignments read from files or made by
+    the aligner are checked when they are built; this covers
+    :class:`Alignment` objects assembled by hand). With ``duration_s``, the
+    phones must end within :data:`ALIGNMENT_OVERRUN_S` (or
+    :data:`ALIGNMENT_OVERRUN_SHARE` of the duration) of the audio's end: an
+    alignment that runs further belongs to another recording, or has its
+    times in other units or at another sample rate, and its bigrams would be
+    cut from the wrong sounds.
+
+    Parameters
+    ----------
+    aln : Alignment
+        The alignment.
+    duration_s : float, optional
+        Duration of the recording it is used with (s).
+
+    Returns
+    -------
+    list of str
+        Warnings for the report: the phones cover less than
+        :data:`ALIGNMENT_MIN_COVERAGE` of the recording.
 
     Raises
     ------
     AlignmentError
-        Naming the first overlap found.
+        Naming the first overlap found, or how far the phones run past the audio.
     """
     from .alignment.model import refuse_overlaps
 
     ph = aln.phones
-    refuse_overlaps(
-        ph["start"].to_numpy(np.float64),
-        ph["end"].to_numpy(np.float64),
-        ph["label"].astype(str).tolist(),
-        "phone",
-    )
+    starts = ph["start"].to_numpy(np.float64)
+    ends = ph["end"].to_numpy(np.float64)
+    refuse_overlaps(starts, ends, ph["label"].astype(str).tolist(), "phone")
+    if duration_s is None or ends.size == 0:
+        return []
+    last = float(ends.max())
+    allowed = duration_s + max(ALIGNMENT_OVERRUN_S, ALIGNMENT_OVERRUN_SHARE * duration_s)
+    if last > allowed:
+        raise AlignmentError(
+            f"the alignment's phones run to {last:.3f} s but the audio lasts {duration_s:.3f} s: "
+            "it belongs to another recording, or its times are in other units or at another "
+            "sample rate (a TIMIT file's sample counts must be at the audio's rate)"
+        )
+    speech = ~ph["label"].astype(str).str.lower().isin(list(SILENCE_LABELS))
+    if duration_s > 0 and speech.any():
+        covered = float(ends[speech].max() - starts[speech].min())
+        if covered < ALIGNMENT_MIN_COVERAGE * duration_s:
+            return [
+                f"the alignment's phones cover {covered:.2f} s of the {duration_s:.2f} s "
+                f"recording ({100 * covered / duration_s:.0f} %): if it was made for this "
+                "recording at another rate or in other time units, its bigrams are wrong"
+            ]
+    return []
 
 
 def _get_reference(reference: Any) -> Any:
@@ -443,8 +493,7 @@ def analyze(
     if pronunciations and transcript is None:
         raise VtractError("pronunciations are for aligning a transcript; no transcript was given")
     aln, aln_inputs, no_speech = _get_alignment(ev, transcript, alignment, pronunciations)
-    if aln is not None:
-        check_alignment(aln)
+    alignment_warnings = [] if aln is None else check_alignment(aln, ev.duration)
 
     # what the conditions for a verdict judge: the lower of the file's rate and the rate
     # it was decoded to, and the signal's band limits, noise floor and level decay
@@ -468,6 +517,7 @@ def analyze(
         warnings.append(_low_confidence_warning(aln))
     if aln is not None:
         warnings.extend(str(w) for w in aln.meta.get("warnings", ()))
+    warnings.extend(alignment_warnings)
     if aln is not None and aln.unknown_labels:
         warnings.append(f"alignment labels not understood and skipped: {list(aln.unknown_labels)}")
 

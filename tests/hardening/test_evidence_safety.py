@@ -191,7 +191,7 @@ def test_output_over_an_input_is_refused(corpus, tmp_path, option, target):
 @pytest.mark.parametrize("target", ["audio", "audio_other_spelling", "audio_symlink"])
 def test_align_out_over_the_evidence_is_refused(corpus, tmp_path, target):
     """vtract align --out wrote its TextGrid over the evidence (session 25 probe)."""
-    audio, grid = _writable_copy(corpus, tmp_path)
+    audio, _grid = _writable_copy(corpus, tmp_path)
     before = {audio: audio.read_bytes()}
     out = {
         "audio": audio,
