@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import numpy as np
 import pytest
@@ -453,3 +454,62 @@ def test_malformed_textgrids_are_refused_with_the_reason(tmp_path, damage, reaso
     assert "index" not in str(err.value) and "Expected field" not in str(
         err.value
     )  # no parser text
+
+
+def _long_tg(phones, xmax="1"):
+    """A long-format TextGrid with one ``phones`` tier, times written exactly as given."""
+    head = (
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n'
+        f"xmin = 0\nxmax = {xmax}\ntiers? <exists>\nsize = 1\nitem []:\n"
+        f'    item [1]:\n        class = "IntervalTier"\n        name = "phones"\n'
+        f"        xmin = 0\n        xmax = {xmax}\n        intervals: size = {len(phones)}\n"
+    )
+    body = "".join(
+        f"        intervals [{i}]:\n            xmin = {s}\n            xmax = {e}\n"
+        f'            text = "{lab}"\n'
+        for i, (s, e, lab) in enumerate(phones, 1)
+    )
+    return head + body
+
+
+def test_long_textgrid_negative_time_is_refused_as_written(tmp_path):
+    # praatio's pattern -?([\d.]+) dropped the minus sign: -0.1 was read as 0.1
+    f = tmp_path / "neg.TextGrid"
+    f.write_text(_long_tg([("-0.1", "0.1", "sil"), ("0.1", "0.2", "HH")]), encoding="utf-8")
+    with pytest.raises(AlignmentError, match=r"line 16: xmin = -0\.1 is a negative time"):
+        read_alignment(f)
+    f.write_text(_long_tg([("0", "0.1", "sil"), ("0.1", "-2.5e-1", "HH")]), encoding="utf-8")
+    with pytest.raises(AlignmentError, match=r"xmax = -2\.5e-1 is a negative time"):
+        read_alignment(f)
+
+
+def test_long_textgrid_exponent_times_are_read(tmp_path):
+    # Praat writes times under 1e-4 s in exponent form; praatio's parser refused them
+    f = tmp_path / "exp.TextGrid"
+    phones = [("0", "6.25e-05", "sil"), ("6.25e-05", "2.5E-1", "HH"), ("2.5E-1", "3e-1", "IY1")]
+    f.write_text(_long_tg(phones, xmax="1e0"), encoding="utf-8")
+    al = read_alignment(f)
+    assert _intervals(al.phones) == [
+        (0.0, 6.25e-05, "sil"),
+        (6.25e-05, 0.25, "HH"),
+        (0.25, 0.3, "IY"),
+    ]
+    assert al.meta["duration"] == 1.0
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+Infinity"])
+def test_long_textgrid_non_finite_time_names_the_field(tmp_path, value):
+    f = tmp_path / "nan.TextGrid"
+    f.write_text(_long_tg([("0", value, "sil"), ("0.1", "0.2", "HH")]), encoding="utf-8")
+    with pytest.raises(
+        AlignmentError, match=rf"line 17: xmax = '{re.escape(value)}' is not a finite number"
+    ):
+        read_alignment(f)
+
+
+def test_long_textgrid_with_cr_only_line_ends(tmp_path):
+    f = tmp_path / "mac.TextGrid"
+    text = _long_tg([("0", "0.1", "sil"), ("0.1", "0.2", "HH"), ("0.2", "0.3", "AY1")])
+    f.write_bytes(text.replace("\n", "\r").encode("utf-8"))
+    al = read_alignment(f)
+    assert _intervals(al.phones) == [(0.0, 0.1, "sil"), (0.1, 0.2, "HH"), (0.2, 0.3, "AY")]

@@ -11,10 +11,13 @@ found automatically; pass ``phone_tier`` / ``word_tier`` otherwise.
 from __future__ import annotations
 
 import codecs
+import math
 import os
 import re
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import AlignmentError
 from .model import Alignment
@@ -70,6 +73,8 @@ def decode_text(raw: bytes, name: str) -> str:
 _NUMERIC_FIELD = re.compile(
     r"^\s*(?:intervals:\s*|points:\s*)?(xmin|xmax|size|number)\s*=\s*(.*?)\s*$"
 )
+_TIME_FIELD = re.compile(r"^(\s*(?:xmin|xmax|number)\s*=\s*)(\S*?)(\s*)$")
+_PLAIN_NUMBER = re.compile(r"^\d+(?:\.\d*)?$|^\.\d+$")
 _ITEM = re.compile(r"^\s*item\s*\[(\d+)\]\s*:\s*$")
 _INTERVAL = re.compile(r"^\s*(?:intervals|points)\s*\[(\d+)\]\s*:?\s*$")
 _COUNT = re.compile(r"^\s*(?:intervals|points):\s*size\s*=\s*(\d+)\s*$")
@@ -92,6 +97,67 @@ def _malformed_reason(lines: list[str]) -> str:
             except ValueError:
                 return f"line {number}: {name} = {value[:20]!r} is not a number"
     return _count_mismatch(lines) or "the file is cut short, or a field is missing or malformed"
+
+
+def is_long_format(text: str) -> bool:
+    """True when praatio parses ``text`` as a long-format TextGrid (as its parser decides)."""
+    return "ooTextFile short" not in text and "item [" in text
+
+
+def plain_time(value: float) -> str:
+    """A time written as praatio's long-format parser reads it: digits, no sign or exponent.
+
+    Parameters
+    ----------
+    value : float
+        A finite time >= 0 (s).
+
+    Returns
+    -------
+    str
+        The shortest decimal that reads back as the same float
+        (``6.25e-05`` -> ``"0.0000625"``, ``1.0`` -> ``"1"``).
+    """
+    return np.format_float_positional(float(value) + 0.0, trim="-")
+
+
+def _plain_time_fields(lines: list[str], file_name: str) -> list[str]:
+    """Check the times of a long-format TextGrid and write each as praatio can parse it.
+
+    praatio reads a long-format time with the pattern ``-?[\\d.]+``: it drops a
+    minus sign and refuses exponent notation (``6.25e-05``, which Praat itself
+    writes). Every ``xmin`` / ``xmax`` / ``number`` value is therefore parsed
+    here and rewritten in plain decimal form.
+
+    Raises
+    ------
+    AlignmentError
+        A value is not a number (naming the line and field), not finite, or
+        negative (the value as written).
+    """
+    out = list(lines)
+    for number, line in enumerate(lines, 1):
+        field = _TIME_FIELD.match(line)
+        if field is None:
+            continue
+        before, value, after = field.groups()
+        if _PLAIN_NUMBER.match(value):
+            continue
+        name = before.split("=")[0].strip()
+        unreadable = f"{file_name}: not a readable Praat TextGrid: line {number}: {name} ="
+        try:
+            time = float(value)
+        except ValueError:
+            raise AlignmentError(f"{unreadable} {value[:20]!r} is not a number") from None
+        if not math.isfinite(time):
+            raise AlignmentError(f"{unreadable} {value[:20]!r} is not a finite number")
+        if time < 0:
+            raise AlignmentError(
+                f"{file_name}: line {number}: {name} = {value[:20]} is a negative time; "
+                "TextGrid times must be 0 s or later"
+            )
+        out[number - 1] = before + plain_time(time) + after
+    return out
 
 
 def _header_problem(lines: list[str]) -> str | None:
@@ -195,11 +261,15 @@ def read_textgrid(
         raw = p.read_bytes()
     except OSError as exc:
         raise AlignmentError(f"cannot read TextGrid {str(p)!r}: {exc.strerror}") from None
-    text = decode_text(raw, p.name)
-    lines = text.splitlines()
+    # praatio splits on "\n" only: old Mac files end their lines with a bare "\r"
+    text = decode_text(raw, p.name).replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     header = _header_problem(lines)
     if header is not None:
         raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {header}")
+    if is_long_format(text):
+        lines = _plain_time_fields(lines, p.name)
+        text = "\n".join(lines)
     try:
         tg: dict[str, Any] = textgrid_io.parseTextgridStr(text, includeEmptyIntervals=False)
     except Exception:  # praatio raises bare exceptions (IndexError...) on malformed text
