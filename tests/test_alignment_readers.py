@@ -513,3 +513,34 @@ def test_long_textgrid_with_cr_only_line_ends(tmp_path):
     f.write_bytes(text.replace("\n", "\r").encode("utf-8"))
     al = read_alignment(f)
     assert _intervals(al.phones) == [(0.0, 0.1, "sil"), (0.1, 0.2, "HH"), (0.2, 0.3, "AY")]
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (
+            lambda t: t[: t.index('"IY1"')],
+            r"tier 2 declares 4 interval\(s\) but holds 1 and 2 value",
+        ),
+        (
+            lambda t: t[: t.index("0.5\n0.6\n")],
+            r"tier 2 declares 4 interval\(s\) but holds 2 \(cut",
+        ),
+        (
+            lambda t: t.replace("<exists>\n2\n", "<exists>\n3\n"),
+            r"declares 3 tier\(s\) but holds 2",
+        ),
+        (
+            lambda t: t.replace('"words"\n0\n1.5\n2\n', '"words"\n0\n1.5\n1\n'),
+            r"tier 1 declares 1 interval\(s\) but holds 2$",
+        ),
+    ],
+    ids=["cut-in-interval", "cut-between-intervals", "tiers", "extra-interval"],
+)
+def test_short_textgrid_counts_are_checked(tmp_path, damage, reason):
+    # the short format's declared counts were never compared: a cut file read as fewer phones
+    f = tmp_path / "short.TextGrid"
+    f.write_text(damage(SHORT_TG), encoding="utf-8")
+    with pytest.raises(AlignmentError, match="not a readable Praat TextGrid") as err:
+        read_alignment(f)
+    assert err.match(reason)

@@ -212,6 +212,53 @@ def _count_mismatch(lines: list[str]) -> str | None:
     return None
 
 
+_SHORT_TOKEN = re.compile(r'"(?:[^"]|"")*"|\S+')
+_TIER_CLASSES = ('"IntervalTier"', '"TextTier"')
+
+
+def _short_count_mismatch(lines: list[str]) -> str | None:
+    """Declared tier or interval counts that differ from what a short-format TextGrid holds.
+
+    The short text format is a sequence of values (numbers, quoted texts,
+    ``<exists>``) after the two header lines: the file's xmin and xmax,
+    ``<exists>``, the tier count, then per tier its class, name, xmin, xmax,
+    interval count and three values per interval (two per point).
+
+    Returns
+    -------
+    str or None
+        The first mismatch, ``None`` when the counts agree.
+    """
+    tokens = _SHORT_TOKEN.findall("\n".join(lines[2:]))
+    if len(tokens) < 3 or tokens[2] == "<absent>":
+        return None
+    if len(tokens) < 4 or not tokens[3].isdigit():
+        return "the tier count is missing (cut short?)"
+    declared_tiers, pos, tier = int(tokens[3]), 4, 0
+    while pos < len(tokens):
+        if tokens[pos] not in _TIER_CLASSES:
+            return (
+                f"it declares {declared_tiers} tier(s) but value {tokens[pos][:20]!r} follows "
+                f"tier {tier} where a tier class was expected"
+            )
+        tier += 1
+        size = tokens[pos + 4] if pos + 4 < len(tokens) else ""
+        if not size.isdigit():
+            return f"tier {tier} has no interval count (cut short?)"
+        per = 3 if tokens[pos] == '"IntervalTier"' else 2
+        start = pos = pos + 5
+        while pos < len(tokens) and tokens[pos] not in _TIER_CLASSES:
+            pos += per
+        found, partial = divmod(min(pos, len(tokens)) - start, per)
+        if found != int(size) or partial:
+            cut = f" and {partial} value(s) of another" if partial else ""
+            short = " (cut short?)" if found < int(size) else ""
+            return f"tier {tier} declares {size} interval(s) but holds {found}{cut}{short}"
+    if tier != declared_tiers:
+        return f"it declares {declared_tiers} tier(s) but holds {tier} (cut short?)"
+    return None
+
+
 def _find_tier(names: list[str], wanted: tuple[str, ...]) -> str | None:
     for cand in wanted:
         for n in names:
@@ -276,7 +323,8 @@ def read_textgrid(
         raise AlignmentError(
             f"{p.name}: not a readable Praat TextGrid: {_malformed_reason(lines)}"
         ) from None
-    mismatch = _count_mismatch(lines)  # praatio may stop early without failing
+    # praatio may stop early without failing
+    mismatch = _count_mismatch(lines) if is_long_format(text) else _short_count_mismatch(lines)
     if mismatch is not None:
         raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {mismatch}")
     tiers = {t["name"]: t for t in tg["tiers"] if t["class"] == "IntervalTier"}
