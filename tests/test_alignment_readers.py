@@ -544,3 +544,37 @@ def test_short_textgrid_counts_are_checked(tmp_path, damage, reason):
     with pytest.raises(AlignmentError, match="not a readable Praat TextGrid") as err:
         read_alignment(f)
     assert err.match(reason)
+
+
+def test_to_textgrid_times_under_a_tenth_of_a_millisecond_read_back(tmp_path):
+    # praatio wrote 6.25e-05 (TIMIT sample 1) in exponent form, which the reader refused
+    al = _alignment([(0.0, 6.25e-05, "sil"), (6.25e-05, 0.2, "HH"), (0.2, 0.25, "IY")], [])
+    f = tmp_path / "tiny.TextGrid"
+    al.to_textgrid(f, xmax=0.5)
+    text = f.read_text(encoding="utf-8")
+    assert "xmax = 0.0000625 " in text and "e-05" not in text
+    back = read_alignment(f)
+    assert _intervals(back.phones) == [
+        (0.0, 6.25e-05, "sil"),
+        (6.25e-05, 0.2, "HH"),
+        (0.2, 0.25, "IY"),
+    ]
+    assert back.phones["start"].iloc[1] == 6.25e-05  # exactly, not rounded
+
+
+def test_to_textgrid_leaves_out_zero_length_intervals(tmp_path):
+    # documented: a TextGrid interval needs a positive duration
+    al = _alignment([(0.1, 0.2, "B"), (0.2, 0.2, "AA"), (0.2, 0.3, "T")], [(0.1, 0.3, "bat")])
+    f = tmp_path / "zero.TextGrid"
+    al.to_textgrid(f)
+    back = read_alignment(f)
+    assert _intervals(back.phones) == [(0.1, 0.2, "B"), (0.2, 0.3, "T")]
+    assert back.words["label"].tolist() == ["bat"]
+
+
+@pytest.mark.parametrize("xmax", [float("nan"), float("inf"), -float("inf"), "soon"])
+def test_to_textgrid_refuses_a_non_finite_xmax(tmp_path, xmax):
+    al = _alignment([(0.0, 0.1, "AA")], [])
+    with pytest.raises(AlignmentError, match=r"xmax=.*expected .*end of the TextGrid in s"):
+        al.to_textgrid(tmp_path / "x.TextGrid", xmax=xmax)
+    assert not (tmp_path / "x.TextGrid").exists()
