@@ -578,3 +578,17 @@ def test_to_textgrid_refuses_a_non_finite_xmax(tmp_path, xmax):
     with pytest.raises(AlignmentError, match=r"xmax=.*expected .*end of the TextGrid in s"):
         al.to_textgrid(tmp_path / "x.TextGrid", xmax=xmax)
     assert not (tmp_path / "x.TextGrid").exists()
+
+
+def test_textgrid_arpabet_tier_with_a_question_mark_keeps_its_phones(tmp_path):
+    f = tmp_path / "q.TextGrid"
+    labels = ["sil", "D", "AH0", "?", "S", "T"]
+    f.write_text(_long_tg([(i / 10, (i + 1) / 10, lab) for i, lab in enumerate(labels)]), "utf-8")
+    al = read_alignment(f)
+    assert al.meta["label_scheme"] == "arpabet"
+    assert al.phones["label"].tolist() == ["sil", "D", "AH", "?", "S", "T"]
+    assert al.unknown_labels == ("?",)
+    assert len(al.meta["warnings"]) == 1
+    assert al.meta["warnings"][0].startswith(
+        "ambiguous phone labelling: the tier was read as arpabet"
+    )

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AlignmentError
-from .labels import NOISE, SILENCE, normalize_labels
+from .labels import NOISE, SILENCE, normalize_labels, scheme_warning
 
 __all__ = ["PHONE_COLUMNS", "WORD_COLUMNS", "Alignment", "clean_word"]
 
@@ -117,7 +117,9 @@ class Alignment:
         low_confidence : bool, default False
             Value of :attr:`low_confidence`.
         meta : dict, optional
-            Value of :attr:`meta`; ``label_scheme`` is added.
+            Value of :attr:`meta`; ``label_scheme`` is added, and with
+            ``scheme="auto"`` a :func:`~vtract.alignment.labels.scheme_warning`
+            is appended to ``meta["warnings"]`` when the scheme was ambiguous.
         extra_phone_columns : dict, optional
             Further per-phone columns (e.g. acoustic ``score``).
 
@@ -165,6 +167,9 @@ class Alignment:
         )
         info = dict(meta or {})
         info.setdefault("label_scheme", used)
+        ambiguous = scheme_warning(p_raw) if scheme == "auto" else None
+        if ambiguous is not None:
+            info["warnings"] = [*info.get("warnings", ()), ambiguous]
         return cls(
             phones=phone_df.sort_values("start", kind="stable").reset_index(drop=True),
             words=word_df.sort_values("start", kind="stable").reset_index(drop=True),
