@@ -592,3 +592,18 @@ def test_textgrid_arpabet_tier_with_a_question_mark_keeps_its_phones(tmp_path):
     assert al.meta["warnings"][0].startswith(
         "ambiguous phone labelling: the tier was read as arpabet"
     )
+
+
+@pytest.mark.parametrize("stem", ["s[1]", "s*", "s?"])
+def test_timit_sibling_is_found_by_its_exact_stem(tmp_path, stem):
+    # the .WRD / .PHN beside the file was looked up with glob(stem + ".*")
+    (tmp_path / f"{stem}.PHN").write_text("0 3050 h#\n3050 4559 sh\n4559 5723 iy\n5723 6000 h#\n")
+    (tmp_path / f"{stem}.WRD").write_text("3050 5723 she\n")
+    (tmp_path / "s1.WRD").write_text("3050 5723 wrongword\n")
+    (tmp_path / "s1.PHN").write_text("0 100 h#\n100 200 aa\n")
+    al = read_alignment(tmp_path / f"{stem}.PHN")
+    assert al.words["label"].tolist() == ["she"]
+    assert al.meta["words_path"] == str(tmp_path / f"{stem}.WRD")
+    back = read_alignment(tmp_path / f"{stem}.WRD")
+    assert back.meta["path"] == str(tmp_path / f"{stem}.PHN")
+    assert back.phones["label"].tolist() == ["sil", "SH", "IY", "sil"]

@@ -112,8 +112,11 @@ def read_timit(
     p = Path(path)
     if sr <= 0:
         raise AlignmentError(f"sample rate {sr} Hz; expected a positive rate")
+    # compare stems: glob(stem + ".*") took "[", "*", "?" in a name as patterns
     stem_files = (
-        {f.suffix.lower(): f for f in p.parent.glob(p.stem + ".*")} if p.parent.is_dir() else {}
+        {f.suffix.lower(): f for f in sorted(p.parent.iterdir()) if f.stem == p.stem}
+        if p.parent.is_dir()
+        else {}
     )
     phn = p if p.suffix.lower() == ".phn" else stem_files.get(".phn")
     wrd = p if p.suffix.lower() == ".wrd" else stem_files.get(".wrd")
