@@ -607,3 +607,25 @@ def test_timit_sibling_is_found_by_its_exact_stem(tmp_path, stem):
     back = read_alignment(tmp_path / f"{stem}.WRD")
     assert back.meta["path"] == str(tmp_path / f"{stem}.PHN")
     assert back.phones["label"].tolist() == ["sil", "SH", "IY", "sil"]
+
+
+def test_csv_without_word_times_keeps_repeated_words_apart(tmp_path):
+    # word intervals were keyed by text: the second "hi" merged with the first across "the"
+    f = tmp_path / "wordonly.csv"
+    f.write_text(
+        "start,end,label,word\n0,0.1,HH,hi\n0.1,0.2,AY,hi\n0.2,0.3,DH,the\n0.3,0.4,AH,the\n"
+        "0.4,0.5,sil,\n0.5,0.6,HH,hi\n0.6,0.7,AY,hi\n"
+    )
+    al = read_alignment(f)
+    assert _intervals(al.words) == [(0.0, 0.2, "hi"), (0.2, 0.4, "the"), (0.5, 0.7, "hi")]
+    assert al.phones["word"].tolist() == ["hi", "hi", "the", "the", "", "hi", "hi"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "latin-1"])
+def test_csv_in_utf16_or_latin1_reads_like_utf8(tmp_path, encoding):
+    text = "start,end,label,word\n0,0.1,K,café\n0.1,0.2,AE,café\n0.2,0.3,F,café\n"
+    f = tmp_path / "enc.csv"
+    f.write_bytes(text.encode(encoding))
+    al = read_alignment(f)
+    assert _intervals(al.phones) == [(0.0, 0.1, "K"), (0.1, 0.2, "AE"), (0.2, 0.3, "F")]
+    assert al.words["label"].tolist() == ["café"]
