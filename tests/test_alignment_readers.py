@@ -629,3 +629,23 @@ def test_csv_in_utf16_or_latin1_reads_like_utf8(tmp_path, encoding):
     al = read_alignment(f)
     assert _intervals(al.phones) == [(0.0, 0.1, "K"), (0.1, 0.2, "AE"), (0.2, 0.3, "F")]
     assert al.words["label"].tolist() == ["café"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.PHN", ""),
+        ("empty.TextGrid", None),
+        ("header.segs", "separator ;\nnfields 1\n#\n"),
+        ("header.csv", "start,end,label\n"),
+        ("empty.lab", "\n"),
+    ],
+)
+def test_every_reader_refuses_an_alignment_without_phones(tmp_path, name, content):
+    # all but HTS accepted an empty alignment, which analyze then called "too short"
+    f = tmp_path / name
+    if content is None:  # a phone tier whose only interval is unlabelled
+        content = _long_tg([("0", "1", "")])
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(AlignmentError, match=rf"^{re.escape(name)}: no phones: "):
+        read_alignment(f)

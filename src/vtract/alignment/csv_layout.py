@@ -79,8 +79,8 @@ def read_published_csv(
     Raises
     ------
     AlignmentError
-        Required columns are missing, several utterances and none chosen, or
-        the chosen one is absent.
+        Required columns are missing, several utterances and none chosen,
+        the chosen one is absent, or there are no rows (no phones).
     """
     p = Path(path)
     try:
@@ -147,6 +147,8 @@ def read_published_csv(
     except ValueError:
         raise AlignmentError(f"{p.name}: non-numeric values in {pair[0]}/{pair[1]}") from None
     phones = list(zip(starts, ends, df[label_col]))
+    if not phones:
+        raise AlignmentError(f"{p.name}: no phones: the CSV has a header but no rows")
     phones.sort(key=lambda r: r[0])
 
     words: list[tuple[float, float, str]] = []

@@ -74,7 +74,8 @@ def read_alignment(
     InputFileError
         The path does not exist or is not a file.
     AlignmentError
-        Unknown format or a malformed file.
+        Unknown format, a malformed file, or a file without phones (every
+        reader refuses an empty alignment: "no phones").
 
     Examples
     --------

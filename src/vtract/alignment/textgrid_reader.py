@@ -299,7 +299,8 @@ def read_textgrid(
     Raises
     ------
     AlignmentError
-        The file cannot be parsed, or no phone tier is found.
+        The file cannot be parsed, no phone tier is found, or it holds no
+        labelled interval (no phones).
     """
     from praatio.utilities import textgrid_io
 
@@ -347,6 +348,10 @@ def read_textgrid(
         )
     except (TypeError, ValueError) as exc:
         raise AlignmentError(f"{p.name}: an interval time is not a number: {exc}") from None
+    if not phones:
+        raise AlignmentError(
+            f"{p.name}: no phones: the phone tier {p_name!r} holds no labelled interval"
+        )
     flavour = "praat"
     if (
         w_name is not None

@@ -108,6 +108,11 @@ def read_timit(
     -------
     Alignment
         ``source="timit"``; ``raw_label`` of a merged stop is ``"bcl+b"``.
+
+    Raises
+    ------
+    AlignmentError
+        No ``.PHN`` file, a malformed line, or a ``.PHN`` without phones.
     """
     p = Path(path)
     if sr <= 0:
@@ -123,6 +128,8 @@ def read_timit(
     if phn is None:
         raise AlignmentError(f"{p.name}: no .PHN file beside it; TIMIT phones are needed")
     phones = _read_lines(phn, sr)
+    if not phones:
+        raise AlignmentError(f"{phn.name}: no phones: the file holds no labelled intervals")
     if merge:
         phones = merge_closures(phones)
     words = _read_lines(wrd, sr) if wrd is not None else []
