@@ -649,3 +649,23 @@ def test_every_reader_refuses_an_alignment_without_phones(tmp_path, name, conten
     f.write_text(content, encoding="utf-8")
     with pytest.raises(AlignmentError, match=rf"^{re.escape(name)}: no phones: "):
         read_alignment(f)
+
+
+def test_extensionless_file_is_sniffed_from_its_first_bytes_only(tmp_path):
+    # the whole file was read into memory to look at 512 bytes
+    import tracemalloc
+
+    f = tmp_path / "alignment"
+    with f.open("wb") as fh:
+        fh.truncate(64 * 2**20)  # 64 MiB of zeros (sparse), not a known format
+    tracemalloc.start()
+    try:
+        with pytest.raises(AlignmentError, match="unknown alignment format"):
+            read_alignment(f)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+    g = tmp_path / "grid"
+    g.write_text(_long_tg([("0", "0.1", "sil"), ("0.1", "0.2", "HH")]), encoding="utf-8")
+    assert _intervals(read_alignment(g).phones) == [(0.0, 0.1, "sil"), (0.1, 0.2, "HH")]
