@@ -11,6 +11,7 @@ from vtract.alignment.labels import (
     normalize_label,
     normalize_labels,
     phone_class,
+    scheme_warning,
     to_ipa,
 )
 from vtract.alignment.transcript import (
@@ -189,3 +190,33 @@ def test_normalize_transcript():
         "the", "commission", "also", "recommends", "adif",
     ]  # fmt: skip
     assert normalize_transcript("  ...  ") == []
+
+
+@pytest.mark.parametrize("odd", ["?", "@", "3", "{", "4", "5"])
+def test_one_sampa_symbol_does_not_turn_an_arpabet_tier_into_sampa(odd):
+    # one SAMPA-only label switched the whole tier: D -> DH, S -> SH, T -> TH, N -> NG
+    raw = ["sil", "D", "AH0", odd, "S", "T", "N", "Z", "IY1"]
+    assert detect_scheme(raw) == "arpabet"
+    out, unknown, scheme = normalize_labels(raw)
+    assert scheme == "arpabet"
+    assert out == ["sil", "D", "AH", odd, "S", "T", "N", "Z", "IY"]
+    assert unknown == (odd,)
+    warning = scheme_warning(raw)
+    assert warning is not None
+    # ARPAbet maps all but the odd label; X-SAMPA maps D, odd, S, T, N, Z (not AH0, IY1)
+    assert "read as arpabet (7 of 8 phone labels map as arpabet, 6 as X-SAMPA)" in warning
+    assert repr(odd) in warning
+
+
+def test_sampa_tier_is_still_sampa_and_a_close_call_is_reported():
+    the_cat_sits = ["sil", "D", "@", "k", "{", "t", "s", "I", "t", "s", "sil"]
+    assert detect_scheme(the_cat_sits) == "sampa"
+    out, unknown, _ = normalize_labels(the_cat_sits)
+    assert out == ["sil", "DH", "AH", "K", "AE", "T", "S", "IH", "T", "S", "sil"]
+    assert unknown == ()
+    assert scheme_warning(the_cat_sits) is None  # 9 of 9 as X-SAMPA, 6 as ARPAbet
+    close = ["D", "@", "S", "T", "N"]  # 5 as X-SAMPA, 4 as ARPAbet
+    assert detect_scheme(close) == "sampa"
+    warning = scheme_warning(close)
+    assert warning is not None and "read as X-SAMPA" in warning and "'@'" in warning
+    assert scheme_warning(["AH0", "B", "sil"]) is None

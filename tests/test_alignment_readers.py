@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import numpy as np
 import pytest
@@ -453,3 +454,218 @@ def test_malformed_textgrids_are_refused_with_the_reason(tmp_path, damage, reaso
     assert "index" not in str(err.value) and "Expected field" not in str(
         err.value
     )  # no parser text
+
+
+def _long_tg(phones, xmax="1"):
+    """A long-format TextGrid with one ``phones`` tier, times written exactly as given."""
+    head = (
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n'
+        f"xmin = 0\nxmax = {xmax}\ntiers? <exists>\nsize = 1\nitem []:\n"
+        f'    item [1]:\n        class = "IntervalTier"\n        name = "phones"\n'
+        f"        xmin = 0\n        xmax = {xmax}\n        intervals: size = {len(phones)}\n"
+    )
+    body = "".join(
+        f"        intervals [{i}]:\n            xmin = {s}\n            xmax = {e}\n"
+        f'            text = "{lab}"\n'
+        for i, (s, e, lab) in enumerate(phones, 1)
+    )
+    return head + body
+
+
+def test_long_textgrid_negative_time_is_refused_as_written(tmp_path):
+    # praatio's pattern -?([\d.]+) dropped the minus sign: -0.1 was read as 0.1
+    f = tmp_path / "neg.TextGrid"
+    f.write_text(_long_tg([("-0.1", "0.1", "sil"), ("0.1", "0.2", "HH")]), encoding="utf-8")
+    with pytest.raises(AlignmentError, match=r"line 16: xmin = -0\.1 is a negative time"):
+        read_alignment(f)
+    f.write_text(_long_tg([("0", "0.1", "sil"), ("0.1", "-2.5e-1", "HH")]), encoding="utf-8")
+    with pytest.raises(AlignmentError, match=r"xmax = -2\.5e-1 is a negative time"):
+        read_alignment(f)
+
+
+def test_long_textgrid_exponent_times_are_read(tmp_path):
+    # Praat writes times under 1e-4 s in exponent form; praatio's parser refused them
+    f = tmp_path / "exp.TextGrid"
+    phones = [("0", "6.25e-05", "sil"), ("6.25e-05", "2.5E-1", "HH"), ("2.5E-1", "3e-1", "IY1")]
+    f.write_text(_long_tg(phones, xmax="1e0"), encoding="utf-8")
+    al = read_alignment(f)
+    assert _intervals(al.phones) == [
+        (0.0, 6.25e-05, "sil"),
+        (6.25e-05, 0.25, "HH"),
+        (0.25, 0.3, "IY"),
+    ]
+    assert al.meta["duration"] == 1.0
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+Infinity"])
+def test_long_textgrid_non_finite_time_names_the_field(tmp_path, value):
+    f = tmp_path / "nan.TextGrid"
+    f.write_text(_long_tg([("0", value, "sil"), ("0.1", "0.2", "HH")]), encoding="utf-8")
+    with pytest.raises(
+        AlignmentError, match=rf"line 17: xmax = '{re.escape(value)}' is not a finite number"
+    ):
+        read_alignment(f)
+
+
+def test_long_textgrid_with_cr_only_line_ends(tmp_path):
+    f = tmp_path / "mac.TextGrid"
+    text = _long_tg([("0", "0.1", "sil"), ("0.1", "0.2", "HH"), ("0.2", "0.3", "AY1")])
+    f.write_bytes(text.replace("\n", "\r").encode("utf-8"))
+    al = read_alignment(f)
+    assert _intervals(al.phones) == [(0.0, 0.1, "sil"), (0.1, 0.2, "HH"), (0.2, 0.3, "AY")]
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (
+            lambda t: t[: t.index('"IY1"')],
+            r"tier 2 declares 4 interval\(s\) but holds 1 and 2 value",
+        ),
+        (
+            lambda t: t[: t.index("0.5\n0.6\n")],
+            r"tier 2 declares 4 interval\(s\) but holds 2 \(cut",
+        ),
+        (
+            lambda t: t.replace("<exists>\n2\n", "<exists>\n3\n"),
+            r"declares 3 tier\(s\) but holds 2",
+        ),
+        (
+            lambda t: t.replace('"words"\n0\n1.5\n2\n', '"words"\n0\n1.5\n1\n'),
+            r"tier 1 declares 1 interval\(s\) but holds 2$",
+        ),
+    ],
+    ids=["cut-in-interval", "cut-between-intervals", "tiers", "extra-interval"],
+)
+def test_short_textgrid_counts_are_checked(tmp_path, damage, reason):
+    # the short format's declared counts were never compared: a cut file read as fewer phones
+    f = tmp_path / "short.TextGrid"
+    f.write_text(damage(SHORT_TG), encoding="utf-8")
+    with pytest.raises(AlignmentError, match="not a readable Praat TextGrid") as err:
+        read_alignment(f)
+    assert err.match(reason)
+
+
+def test_to_textgrid_times_under_a_tenth_of_a_millisecond_read_back(tmp_path):
+    # praatio wrote 6.25e-05 (TIMIT sample 1) in exponent form, which the reader refused
+    al = _alignment([(0.0, 6.25e-05, "sil"), (6.25e-05, 0.2, "HH"), (0.2, 0.25, "IY")], [])
+    f = tmp_path / "tiny.TextGrid"
+    al.to_textgrid(f, xmax=0.5)
+    text = f.read_text(encoding="utf-8")
+    assert "xmax = 0.0000625 " in text and "e-05" not in text
+    back = read_alignment(f)
+    assert _intervals(back.phones) == [
+        (0.0, 6.25e-05, "sil"),
+        (6.25e-05, 0.2, "HH"),
+        (0.2, 0.25, "IY"),
+    ]
+    assert back.phones["start"].iloc[1] == 6.25e-05  # exactly, not rounded
+
+
+def test_to_textgrid_leaves_out_zero_length_intervals(tmp_path):
+    # documented: a TextGrid interval needs a positive duration
+    al = _alignment([(0.1, 0.2, "B"), (0.2, 0.2, "AA"), (0.2, 0.3, "T")], [(0.1, 0.3, "bat")])
+    f = tmp_path / "zero.TextGrid"
+    al.to_textgrid(f)
+    back = read_alignment(f)
+    assert _intervals(back.phones) == [(0.1, 0.2, "B"), (0.2, 0.3, "T")]
+    assert back.words["label"].tolist() == ["bat"]
+
+
+@pytest.mark.parametrize("xmax", [float("nan"), float("inf"), -float("inf"), "soon"])
+def test_to_textgrid_refuses_a_non_finite_xmax(tmp_path, xmax):
+    al = _alignment([(0.0, 0.1, "AA")], [])
+    with pytest.raises(AlignmentError, match=r"xmax=.*expected .*end of the TextGrid in s"):
+        al.to_textgrid(tmp_path / "x.TextGrid", xmax=xmax)
+    assert not (tmp_path / "x.TextGrid").exists()
+
+
+def test_textgrid_arpabet_tier_with_a_question_mark_keeps_its_phones(tmp_path):
+    f = tmp_path / "q.TextGrid"
+    labels = ["sil", "D", "AH0", "?", "S", "T"]
+    f.write_text(_long_tg([(i / 10, (i + 1) / 10, lab) for i, lab in enumerate(labels)]), "utf-8")
+    al = read_alignment(f)
+    assert al.meta["label_scheme"] == "arpabet"
+    assert al.phones["label"].tolist() == ["sil", "D", "AH", "?", "S", "T"]
+    assert al.unknown_labels == ("?",)
+    assert len(al.meta["warnings"]) == 1
+    assert al.meta["warnings"][0].startswith(
+        "ambiguous phone labelling: the tier was read as arpabet"
+    )
+
+
+@pytest.mark.parametrize("stem", ["s[1]", "s*", "s?"])
+def test_timit_sibling_is_found_by_its_exact_stem(tmp_path, stem):
+    # the .WRD / .PHN beside the file was looked up with glob(stem + ".*")
+    (tmp_path / f"{stem}.PHN").write_text("0 3050 h#\n3050 4559 sh\n4559 5723 iy\n5723 6000 h#\n")
+    (tmp_path / f"{stem}.WRD").write_text("3050 5723 she\n")
+    (tmp_path / "s1.WRD").write_text("3050 5723 wrongword\n")
+    (tmp_path / "s1.PHN").write_text("0 100 h#\n100 200 aa\n")
+    al = read_alignment(tmp_path / f"{stem}.PHN")
+    assert al.words["label"].tolist() == ["she"]
+    assert al.meta["words_path"] == str(tmp_path / f"{stem}.WRD")
+    back = read_alignment(tmp_path / f"{stem}.WRD")
+    assert back.meta["path"] == str(tmp_path / f"{stem}.PHN")
+    assert back.phones["label"].tolist() == ["sil", "SH", "IY", "sil"]
+
+
+def test_csv_without_word_times_keeps_repeated_words_apart(tmp_path):
+    # word intervals were keyed by text: the second "hi" merged with the first across "the"
+    f = tmp_path / "wordonly.csv"
+    f.write_text(
+        "start,end,label,word\n0,0.1,HH,hi\n0.1,0.2,AY,hi\n0.2,0.3,DH,the\n0.3,0.4,AH,the\n"
+        "0.4,0.5,sil,\n0.5,0.6,HH,hi\n0.6,0.7,AY,hi\n"
+    )
+    al = read_alignment(f)
+    assert _intervals(al.words) == [(0.0, 0.2, "hi"), (0.2, 0.4, "the"), (0.5, 0.7, "hi")]
+    assert al.phones["word"].tolist() == ["hi", "hi", "the", "the", "", "hi", "hi"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "latin-1"])
+def test_csv_in_utf16_or_latin1_reads_like_utf8(tmp_path, encoding):
+    text = "start,end,label,word\n0,0.1,K,café\n0.1,0.2,AE,café\n0.2,0.3,F,café\n"
+    f = tmp_path / "enc.csv"
+    f.write_bytes(text.encode(encoding))
+    al = read_alignment(f)
+    assert _intervals(al.phones) == [(0.0, 0.1, "K"), (0.1, 0.2, "AE"), (0.2, 0.3, "F")]
+    assert al.words["label"].tolist() == ["café"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.PHN", ""),
+        ("empty.TextGrid", None),
+        ("header.segs", "separator ;\nnfields 1\n#\n"),
+        ("header.csv", "start,end,label\n"),
+        ("empty.lab", "\n"),
+    ],
+)
+def test_every_reader_refuses_an_alignment_without_phones(tmp_path, name, content):
+    # all but HTS accepted an empty alignment, which analyze then called "too short"
+    f = tmp_path / name
+    if content is None:  # a phone tier whose only interval is unlabelled
+        content = _long_tg([("0", "1", "")])
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(AlignmentError, match=rf"^{re.escape(name)}: no phones: "):
+        read_alignment(f)
+
+
+def test_extensionless_file_is_sniffed_from_its_first_bytes_only(tmp_path):
+    # the whole file was read into memory to look at 512 bytes
+    import tracemalloc
+
+    f = tmp_path / "alignment"
+    with f.open("wb") as fh:
+        fh.truncate(64 * 2**20)  # 64 MiB of zeros (sparse), not a known format
+    tracemalloc.start()
+    try:
+        with pytest.raises(AlignmentError, match="unknown alignment format"):
+            read_alignment(f)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+    g = tmp_path / "grid"
+    g.write_text(_long_tg([("0", "0.1", "sil"), ("0.1", "0.2", "HH")]), encoding="utf-8")
+    assert _intervals(read_alignment(g).phones) == [(0.0, 0.1, "sil"), (0.1, 0.2, "HH")]

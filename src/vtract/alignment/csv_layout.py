@@ -16,7 +16,9 @@ Accepted here (column names case-insensitive):
   ``ipa`` (IPA labels are normalised with the ``ipa`` scheme);
 - words, optional: ``word`` with ``start_word``/``end_word`` (samples) -- one
   word interval per distinct (start, end, word); without word times, each
-  phone's ``word`` is kept and word intervals span their phones;
+  phone's ``word`` is kept and each run of consecutive phones (in time order)
+  with the same word is one word interval (a word said twice in a row with no
+  phone between is one interval);
 - utterance, optional: ``filepath``, ``filename`` or ``sample_id`` (with
   ``speaker_id``) -- a CSV holding several utterances needs ``utterance=``;
 - ``sample_rate`` or ``fs`` column overrides ``sr``.
@@ -24,6 +26,7 @@ Accepted here (column names case-insensitive):
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -31,6 +34,7 @@ import pandas as pd
 
 from ..errors import AlignmentError
 from .model import Alignment
+from .textgrid_reader import decode_text
 
 __all__ = ["read_published_csv"]
 
@@ -58,7 +62,8 @@ def read_published_csv(
     Parameters
     ----------
     path : str or os.PathLike
-        CSV file (comma separated, header row).
+        CSV file (comma separated, header row); UTF-8, UTF-16 (with BOM) or
+        Latin-1, decoded as the other readers do.
     sr : int, default 16000
         Sample rate of sample-index columns.
     utterance : str, optional
@@ -74,13 +79,17 @@ def read_published_csv(
     Raises
     ------
     AlignmentError
-        Required columns are missing, several utterances and none chosen, or
-        the chosen one is absent.
+        Required columns are missing, several utterances and none chosen,
+        the chosen one is absent, or there are no rows (no phones).
     """
     p = Path(path)
     try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        text = decode_text(p.read_bytes(), p.name)  # UTF-8, UTF-16, Latin-1 as the other readers
+    except OSError as exc:
+        raise AlignmentError(f"cannot read {str(p)!r}: {exc.strerror}") from None
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise AlignmentError(f"{p.name}: not a readable CSV: {exc}") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     key = _utterance_key(df)
@@ -138,6 +147,8 @@ def read_published_csv(
     except ValueError:
         raise AlignmentError(f"{p.name}: non-numeric values in {pair[0]}/{pair[1]}") from None
     phones = list(zip(starts, ends, df[label_col]))
+    if not phones:
+        raise AlignmentError(f"{p.name}: no phones: the CSV has a header but no rows")
     phones.sort(key=lambda r: r[0])
 
     words: list[tuple[float, float, str]] = []
@@ -150,15 +161,13 @@ def read_published_csv(
         except ValueError:
             raise AlignmentError(f"{p.name}: non-numeric values in start_word/end_word") from None
     elif "word" in df.columns:
-        spans: dict[str, list[float]] = {}
-        order: list[str] = []
-        for s, e, word in zip(starts, ends, df["word"]):
-            if word not in spans:
-                spans[word] = [s, e]
-                order.append(word)
-            spans[word][0] = min(spans[word][0], s)
-            spans[word][1] = max(spans[word][1], e)
-        words = [(spans[t][0], spans[t][1], t) for t in order]
+        # one word interval per run of consecutive phones with the same word: keyed by
+        # the word's text, a repeated word ("the ... the") spanned everything between
+        for s, e, word in sorted(zip(starts, ends, df["word"]), key=lambda r: r[0]):
+            if words and words[-1][2] == word:
+                words[-1] = (words[-1][0], max(words[-1][1], e), word)
+            else:
+                words.append((s, e, word))
     words.sort(key=lambda r: r[0])
     return Alignment.from_intervals(
         phones,

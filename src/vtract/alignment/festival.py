@@ -33,7 +33,8 @@ def read_festival_segs(path: str | os.PathLike[str]) -> Alignment:
     Raises
     ------
     AlignmentError
-        No ``#`` header separator, or a line is not ``end colour label``.
+        No ``#`` header separator, a line is not ``end colour label``, or no
+        segment follows the header (no phones).
     """
     p = Path(path)
     try:
@@ -61,6 +62,8 @@ def read_festival_segs(path: str | os.PathLike[str]) -> Alignment:
             raise AlignmentError(f"{p.name}: segment {n} ends at {end} s, before the previous one")
         phones.append((prev, end, label))
         prev = end
+    if not phones:
+        raise AlignmentError(f"{p.name}: no phones: no segment after the '#' header line")
     return Alignment.from_intervals(
         phones,
         [],

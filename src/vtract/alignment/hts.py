@@ -48,7 +48,8 @@ def read_hts(path: str | os.PathLike[str]) -> Alignment:
     Raises
     ------
     AlignmentError
-        A line is not ``start end label`` with integer times.
+        A line is not ``start end label`` with integer times, or there is
+        no line at all (no phones).
     """
     p = Path(path)
     try:
@@ -77,7 +78,7 @@ def read_hts(path: str | os.PathLike[str]) -> Alignment:
         full_context = full_context or phone != parts[2]
         phones.append((s * HTK_TIME_UNIT, e * HTK_TIME_UNIT, phone))
     if not phones:
-        raise AlignmentError(f"{p.name}: no labels")
+        raise AlignmentError(f"{p.name}: no phones: the file holds no labelled intervals")
     return Alignment.from_intervals(
         phones,
         [],

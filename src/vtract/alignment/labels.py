@@ -26,7 +26,7 @@ anything non-phonetic). Source labelling schemes understood:
 
 Upper-case ARPAbet ``D`` and X-SAMPA ``D`` differ (d vs ð), so a tier's
 scheme is detected once from all its labels (:func:`detect_scheme`) rather
-than label by label. A label that does not map is kept unchanged and reported
+than label by label (ambiguous tiers are reported by :func:`scheme_warning`). A label that does not map is kept unchanged and reported
 by :func:`normalize_labels`; it is never dropped.
 """
 
@@ -60,6 +60,7 @@ __all__ = [
     "normalize_label",
     "normalize_labels",
     "phone_class",
+    "scheme_warning",
     "to_ipa",
 ]
 
@@ -237,6 +238,28 @@ def _ipa(label: str) -> str | None:
     return _IPA.get(label)
 
 
+def _mapped(items: list[str], scheme: str) -> int:
+    """How many of ``items`` (special tokens removed) ``scheme`` maps to a phone."""
+    return sum(normalize_label(x, scheme) is not None for x in items)
+
+
+def _choose(labels: Iterable[str]) -> tuple[Scheme, Scheme, list[str], list[str]]:
+    """The scheme of a tier, the best scheme other than X-SAMPA, X-SAMPA-only labels, the labels."""
+    every = [_clean(x) for x in labels]
+    items = [x for x in every if _special(x) is None]
+    if any(not x.isascii() for x in items):
+        return "ipa", "ipa", [], items
+    other: Scheme = "arpabet"
+    if any(x.lower() in _TIMIT_ONLY for x in every):
+        other = "timit"
+    elif any(_arpabet(x) is None and x in _IPA for x in items):
+        other = "ipa"
+    sampa_only = list(dict.fromkeys(x for x in items if x in _SAMPA_ONLY))
+    if sampa_only and _mapped(items, "sampa") > _mapped(items, other):
+        return "sampa", other, sampa_only, items
+    return other, other, sampa_only, items
+
+
 def detect_scheme(labels: Iterable[str]) -> Scheme:
     """Guess the labelling scheme of one tier or file from all its labels.
 
@@ -248,22 +271,61 @@ def detect_scheme(labels: Iterable[str]) -> Scheme:
     Returns
     -------
     {"arpabet", "timit", "ipa", "sampa"}
-        ``ipa`` when any label has a non-ASCII character or an ASCII label is
-        IPA-only (``aj``, ``i``); ``sampa`` when a SAMPA-only token appears
-        (``@``, ``eI``, ``{`` ...); ``timit`` when a TIMIT / festival token
-        appears (``h#``, ``pau``, ``ax``, closures); ``arpabet`` otherwise.
+        ``ipa`` when any label has a non-ASCII character. Otherwise ``timit``
+        when a TIMIT / festival token appears (``h#``, ``pau``, ``ax``,
+        closures), ``ipa`` when an ASCII label is IPA-only (``aj``, ``i``),
+        else ``arpabet``; but ``sampa`` instead when a SAMPA-only token
+        appears (``@``, ``eI``, ``{`` ...) AND X-SAMPA maps more of the labels
+        to phones than that scheme does. One ``?`` (an annotator's "unsure")
+        in an ARPAbet tier therefore does not turn ``D``, ``S``, ``T`` into
+        X-SAMPA's DH, SH, TH: the tier stays ARPAbet and ``?`` is unknown
+        (:func:`scheme_warning` says so).
+
+    Examples
+    --------
+    >>> detect_scheme(["sil", "D", "AH0", "?", "S", "T"])
+    'arpabet'
+    >>> detect_scheme(["d", "eI", "D", "V"])
+    'sampa'
     """
-    every = [_clean(x) for x in labels]
-    items = [x for x in every if _special(x) is None]
-    if any(not x.isascii() for x in items):
-        return "ipa"
-    if any(x in _SAMPA_ONLY for x in items):
-        return "sampa"
-    if any(x.lower() in _TIMIT_ONLY for x in every):
-        return "timit"
-    if any(_arpabet(x) is None and x in _IPA for x in items):
-        return "ipa"
-    return "arpabet"
+    return _choose(labels)[0]
+
+
+def scheme_warning(labels: Iterable[str]) -> str | None:
+    """A warning when :func:`detect_scheme` had to choose between X-SAMPA and another scheme.
+
+    Parameters
+    ----------
+    labels : iterable of str
+        Raw labels of one tier.
+
+    Returns
+    -------
+    str or None
+        ``None`` when no label is X-SAMPA-only, or when X-SAMPA maps clearly
+        more labels (at least 2, and at least 10 % of them) than the other
+        scheme; else a
+        sentence naming the X-SAMPA-only labels, the scheme chosen and how
+        many labels each scheme maps.
+    """
+    used, other, sampa_only, items = _choose(labels)
+    if not sampa_only:
+        return None
+    n_sampa, n_other = _mapped(items, "sampa"), _mapped(items, other)
+    shown = ", ".join(repr(x) for x in sampa_only[:5]) + (", ..." if len(sampa_only) > 5 else "")
+    counts = f"{n_other} of {len(items)} phone labels map as {other}, {n_sampa} as X-SAMPA"
+    if used != "sampa":
+        return (
+            f"ambiguous phone labelling: the tier was read as {other} ({counts}), so the "
+            f"X-SAMPA symbol(s) {shown} are unknown labels; pass scheme= if the tier is X-SAMPA"
+        )
+    if n_sampa - n_other < max(2, 0.1 * len(items)):
+        return (
+            f"ambiguous phone labelling: the tier was read as X-SAMPA ({counts}; X-SAMPA "
+            f"symbols {shown}), which maps D, S, T, Z, N to DH, SH, TH, ZH, NG; pass scheme= "
+            f"if the tier is {other}"
+        )
+    return None
 
 
 def normalize_label(label: str, scheme: Scheme | str = "arpabet") -> str | None:

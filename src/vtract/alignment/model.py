@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AlignmentError
-from .labels import NOISE, SILENCE, normalize_labels
+from .labels import NOISE, SILENCE, normalize_labels, scheme_warning
 
 __all__ = ["PHONE_COLUMNS", "WORD_COLUMNS", "Alignment", "clean_word"]
 
@@ -34,6 +34,8 @@ _NON_WORDS = frozenset(
     {"", "<sil>", "sil", "sp", "<s>", "</s>", "<eps>", "[sil]", "#", "pau", "h#"}
 )
 _VARIANT = re.compile(r"\(\d+\)$")
+# A time line of a long-format TextGrid whose value has an exponent.
+_TIME_LINE = re.compile(r"^(\s*(?:xmin|xmax|number) = )(\S*[eE]\S*)(?=\s*$)", re.MULTILINE)
 
 
 def clean_word(word: str) -> str:
@@ -115,7 +117,9 @@ class Alignment:
         low_confidence : bool, default False
             Value of :attr:`low_confidence`.
         meta : dict, optional
-            Value of :attr:`meta`; ``label_scheme`` is added.
+            Value of :attr:`meta`; ``label_scheme`` is added, and with
+            ``scheme="auto"`` a :func:`~vtract.alignment.labels.scheme_warning`
+            is appended to ``meta["warnings"]`` when the scheme was ambiguous.
         extra_phone_columns : dict, optional
             Further per-phone columns (e.g. acoustic ``score``).
 
@@ -163,6 +167,9 @@ class Alignment:
         )
         info = dict(meta or {})
         info.setdefault("label_scheme", used)
+        ambiguous = scheme_warning(p_raw) if scheme == "auto" else None
+        if ambiguous is not None:
+            info["warnings"] = [*info.get("warnings", ()), ambiguous]
         return cls(
             phones=phone_df.sort_values("start", kind="stable").reset_index(drop=True),
             words=word_df.sort_values("start", kind="stable").reset_index(drop=True),
@@ -176,8 +183,12 @@ class Alignment:
         """Write a Praat TextGrid (long text format, UTF-8) with ``words`` and ``phones`` tiers.
 
         Phone intervals carry the normalised labels; gaps are written as empty
-        intervals, as Praat expects. Reading the file back with
-        :func:`vtract.read_alignment` gives the same intervals and labels.
+        intervals, as Praat expects. Times are written in plain decimal form
+        (``0.0000625``, not ``6.25e-05``), which every TextGrid reader parses.
+        Reading the file back with :func:`vtract.read_alignment` gives the
+        same intervals and labels, except zero-length intervals (start ==
+        end): a TextGrid interval must have a positive duration (Praat and
+        praatio refuse one that has none), so they are left out.
 
         Parameters
         ----------
@@ -195,18 +206,29 @@ class Alignment:
         Raises
         ------
         AlignmentError
-            Intervals of one tier overlap, or ``xmax`` is before the last interval.
+            Intervals of one tier overlap, ``xmax`` is not a finite number or
+            is before the last interval, or the file cannot be written.
         """
         from praatio import textgrid
+        from praatio.utilities import textgrid_io
         from praatio.utilities.constants import Interval
+
+        from .textgrid_reader import plain_time
 
         end = self.duration
         if xmax is None:
             xmax = max(float(self.meta.get("duration", 0.0) or 0.0), end)
+        try:
+            xmax = float(xmax)
+        except (TypeError, ValueError):
+            raise AlignmentError(f"xmax={xmax!r}; expected the end of the TextGrid in s") from None
+        if not math.isfinite(xmax):
+            raise AlignmentError(f"xmax={xmax} s; expected a finite end of the TextGrid in s")
         if xmax < end - 1e-9:
             raise AlignmentError(f"xmax={xmax} s is before the last interval ending at {end} s")
-        xmax = max(float(xmax), end, 1e-3)
+        xmax = max(xmax, end, 1e-3)
         tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=xmax)
+        tiers = []
         for name, df in (("words", self.words), ("phones", self.phones)):
             entries = [
                 Interval(float(s), float(e), str(lab))
@@ -220,15 +242,22 @@ class Alignment:
                         f"{a.label!r} ending at {a.end} s; a TextGrid tier cannot hold overlaps"
                     )
             tg.addTier(textgrid.IntervalTier(name, entries, 0.0, xmax))
+            tiers.append(
+                {"class": "IntervalTier", "name": name, "xmin": 0.0, "xmax": xmax,
+                 "entries": entries}
+            )  # fmt: skip
+        tg.validate("error")
+        text = textgrid_io.getTextgridAsStr(
+            {"xmin": 0.0, "xmax": xmax, "tiers": tiers},
+            "long_textgrid",
+            includeBlankSpaces=True,
+            minimumIntervalLength=None,
+        )
+        # praatio writes repr(): exponent form below 1e-4 s, which its own parser refuses
+        text = _TIME_LINE.sub(lambda m: m.group(1) + plain_time(float(m.group(2))), text)
         out = Path(path)
         try:
-            tg.save(
-                str(out),
-                format="long_textgrid",
-                includeBlankSpaces=True,
-                minimumIntervalLength=None,
-                reportingMode="error",
-            )
+            out.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise AlignmentError(f"cannot write TextGrid {str(out)!r}: {exc.strerror}") from None
         return out

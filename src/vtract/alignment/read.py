@@ -37,7 +37,12 @@ _BY_SUFFIX = {
 
 
 def _sniff(p: Path) -> str | None:
-    head = p.read_bytes()[:512]
+    """The format of a file without a known extension, from its first 512 bytes only."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        raise AlignmentError(f"cannot read {str(p)!r}: {exc.strerror}") from None
     text = head.replace(b"\x00", b"").decode("latin-1").lstrip("\ufeff\xef\xbb\xbf\xff\xfe")
     if "ooTextFile" in text or "TextGrid" in text:
         return "textgrid"
@@ -74,7 +79,8 @@ def read_alignment(
     InputFileError
         The path does not exist or is not a file.
     AlignmentError
-        Unknown format or a malformed file.
+        Unknown format, a malformed file, or a file without phones (every
+        reader refuses an empty alignment: "no phones").
 
     Examples
     --------

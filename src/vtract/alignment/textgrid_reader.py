@@ -11,10 +11,13 @@ found automatically; pass ``phone_tier`` / ``word_tier`` otherwise.
 from __future__ import annotations
 
 import codecs
+import math
 import os
 import re
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import AlignmentError
 from .model import Alignment
@@ -70,6 +73,8 @@ def decode_text(raw: bytes, name: str) -> str:
 _NUMERIC_FIELD = re.compile(
     r"^\s*(?:intervals:\s*|points:\s*)?(xmin|xmax|size|number)\s*=\s*(.*?)\s*$"
 )
+_TIME_FIELD = re.compile(r"^(\s*(?:xmin|xmax|number)\s*=\s*)(\S*?)(\s*)$")
+_PLAIN_NUMBER = re.compile(r"^\d+(?:\.\d*)?$|^\.\d+$")
 _ITEM = re.compile(r"^\s*item\s*\[(\d+)\]\s*:\s*$")
 _INTERVAL = re.compile(r"^\s*(?:intervals|points)\s*\[(\d+)\]\s*:?\s*$")
 _COUNT = re.compile(r"^\s*(?:intervals|points):\s*size\s*=\s*(\d+)\s*$")
@@ -92,6 +97,67 @@ def _malformed_reason(lines: list[str]) -> str:
             except ValueError:
                 return f"line {number}: {name} = {value[:20]!r} is not a number"
     return _count_mismatch(lines) or "the file is cut short, or a field is missing or malformed"
+
+
+def is_long_format(text: str) -> bool:
+    """True when praatio parses ``text`` as a long-format TextGrid (as its parser decides)."""
+    return "ooTextFile short" not in text and "item [" in text
+
+
+def plain_time(value: float) -> str:
+    """A time written as praatio's long-format parser reads it: digits, no sign or exponent.
+
+    Parameters
+    ----------
+    value : float
+        A finite time >= 0 (s).
+
+    Returns
+    -------
+    str
+        The shortest decimal that reads back as the same float
+        (``6.25e-05`` -> ``"0.0000625"``, ``1.0`` -> ``"1"``).
+    """
+    return np.format_float_positional(float(value) + 0.0, trim="-")
+
+
+def _plain_time_fields(lines: list[str], file_name: str) -> list[str]:
+    """Check the times of a long-format TextGrid and write each as praatio can parse it.
+
+    praatio reads a long-format time with the pattern ``-?[\\d.]+``: it drops a
+    minus sign and refuses exponent notation (``6.25e-05``, which Praat itself
+    writes). Every ``xmin`` / ``xmax`` / ``number`` value is therefore parsed
+    here and rewritten in plain decimal form.
+
+    Raises
+    ------
+    AlignmentError
+        A value is not a number (naming the line and field), not finite, or
+        negative (the value as written).
+    """
+    out = list(lines)
+    for number, line in enumerate(lines, 1):
+        field = _TIME_FIELD.match(line)
+        if field is None:
+            continue
+        before, value, after = field.groups()
+        if _PLAIN_NUMBER.match(value):
+            continue
+        name = before.split("=")[0].strip()
+        unreadable = f"{file_name}: not a readable Praat TextGrid: line {number}: {name} ="
+        try:
+            time = float(value)
+        except ValueError:
+            raise AlignmentError(f"{unreadable} {value[:20]!r} is not a number") from None
+        if not math.isfinite(time):
+            raise AlignmentError(f"{unreadable} {value[:20]!r} is not a finite number")
+        if time < 0:
+            raise AlignmentError(
+                f"{file_name}: line {number}: {name} = {value[:20]} is a negative time; "
+                "TextGrid times must be 0 s or later"
+            )
+        out[number - 1] = before + plain_time(time) + after
+    return out
 
 
 def _header_problem(lines: list[str]) -> str | None:
@@ -146,6 +212,53 @@ def _count_mismatch(lines: list[str]) -> str | None:
     return None
 
 
+_SHORT_TOKEN = re.compile(r'"(?:[^"]|"")*"|\S+')
+_TIER_CLASSES = ('"IntervalTier"', '"TextTier"')
+
+
+def _short_count_mismatch(lines: list[str]) -> str | None:
+    """Declared tier or interval counts that differ from what a short-format TextGrid holds.
+
+    The short text format is a sequence of values (numbers, quoted texts,
+    ``<exists>``) after the two header lines: the file's xmin and xmax,
+    ``<exists>``, the tier count, then per tier its class, name, xmin, xmax,
+    interval count and three values per interval (two per point).
+
+    Returns
+    -------
+    str or None
+        The first mismatch, ``None`` when the counts agree.
+    """
+    tokens = _SHORT_TOKEN.findall("\n".join(lines[2:]))
+    if len(tokens) < 3 or tokens[2] == "<absent>":
+        return None
+    if len(tokens) < 4 or not tokens[3].isdigit():
+        return "the tier count is missing (cut short?)"
+    declared_tiers, pos, tier = int(tokens[3]), 4, 0
+    while pos < len(tokens):
+        if tokens[pos] not in _TIER_CLASSES:
+            return (
+                f"it declares {declared_tiers} tier(s) but value {tokens[pos][:20]!r} follows "
+                f"tier {tier} where a tier class was expected"
+            )
+        tier += 1
+        size = tokens[pos + 4] if pos + 4 < len(tokens) else ""
+        if not size.isdigit():
+            return f"tier {tier} has no interval count (cut short?)"
+        per = 3 if tokens[pos] == '"IntervalTier"' else 2
+        start = pos = pos + 5
+        while pos < len(tokens) and tokens[pos] not in _TIER_CLASSES:
+            pos += per
+        found, partial = divmod(min(pos, len(tokens)) - start, per)
+        if found != int(size) or partial:
+            cut = f" and {partial} value(s) of another" if partial else ""
+            short = " (cut short?)" if found < int(size) else ""
+            return f"tier {tier} declares {size} interval(s) but holds {found}{cut}{short}"
+    if tier != declared_tiers:
+        return f"it declares {declared_tiers} tier(s) but holds {tier} (cut short?)"
+    return None
+
+
 def _find_tier(names: list[str], wanted: tuple[str, ...]) -> str | None:
     for cand in wanted:
         for n in names:
@@ -186,7 +299,8 @@ def read_textgrid(
     Raises
     ------
     AlignmentError
-        The file cannot be parsed, or no phone tier is found.
+        The file cannot be parsed, no phone tier is found, or it holds no
+        labelled interval (no phones).
     """
     from praatio.utilities import textgrid_io
 
@@ -195,18 +309,23 @@ def read_textgrid(
         raw = p.read_bytes()
     except OSError as exc:
         raise AlignmentError(f"cannot read TextGrid {str(p)!r}: {exc.strerror}") from None
-    text = decode_text(raw, p.name)
-    lines = text.splitlines()
+    # praatio splits on "\n" only: old Mac files end their lines with a bare "\r"
+    text = decode_text(raw, p.name).replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     header = _header_problem(lines)
     if header is not None:
         raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {header}")
+    if is_long_format(text):
+        lines = _plain_time_fields(lines, p.name)
+        text = "\n".join(lines)
     try:
         tg: dict[str, Any] = textgrid_io.parseTextgridStr(text, includeEmptyIntervals=False)
     except Exception:  # praatio raises bare exceptions (IndexError...) on malformed text
         raise AlignmentError(
             f"{p.name}: not a readable Praat TextGrid: {_malformed_reason(lines)}"
         ) from None
-    mismatch = _count_mismatch(lines)  # praatio may stop early without failing
+    # praatio may stop early without failing
+    mismatch = _count_mismatch(lines) if is_long_format(text) else _short_count_mismatch(lines)
     if mismatch is not None:
         raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {mismatch}")
     tiers = {t["name"]: t for t in tg["tiers"] if t["class"] == "IntervalTier"}
@@ -229,6 +348,10 @@ def read_textgrid(
         )
     except (TypeError, ValueError) as exc:
         raise AlignmentError(f"{p.name}: an interval time is not a number: {exc}") from None
+    if not phones:
+        raise AlignmentError(
+            f"{p.name}: no phones: the phone tier {p_name!r} holds no labelled interval"
+        )
     flavour = "praat"
     if (
         w_name is not None

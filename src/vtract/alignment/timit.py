@@ -108,18 +108,28 @@ def read_timit(
     -------
     Alignment
         ``source="timit"``; ``raw_label`` of a merged stop is ``"bcl+b"``.
+
+    Raises
+    ------
+    AlignmentError
+        No ``.PHN`` file, a malformed line, or a ``.PHN`` without phones.
     """
     p = Path(path)
     if sr <= 0:
         raise AlignmentError(f"sample rate {sr} Hz; expected a positive rate")
+    # compare stems: glob(stem + ".*") took "[", "*", "?" in a name as patterns
     stem_files = (
-        {f.suffix.lower(): f for f in p.parent.glob(p.stem + ".*")} if p.parent.is_dir() else {}
+        {f.suffix.lower(): f for f in sorted(p.parent.iterdir()) if f.stem == p.stem}
+        if p.parent.is_dir()
+        else {}
     )
     phn = p if p.suffix.lower() == ".phn" else stem_files.get(".phn")
     wrd = p if p.suffix.lower() == ".wrd" else stem_files.get(".wrd")
     if phn is None:
         raise AlignmentError(f"{p.name}: no .PHN file beside it; TIMIT phones are needed")
     phones = _read_lines(phn, sr)
+    if not phones:
+        raise AlignmentError(f"{phn.name}: no phones: the file holds no labelled intervals")
     if merge:
         phones = merge_closures(phones)
     words = _read_lines(wrd, sr) if wrd is not None else []
