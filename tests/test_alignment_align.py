@@ -166,6 +166,21 @@ def test_cli_align(tmp_path, aligned):
     assert res.exit_code == 1
 
 
+def test_transcript_number_too_large_is_a_clear_error(tmp_path, evidence):
+    from vtract.cli import cli
+
+    with pytest.raises(AlignmentError, match="too large to read as words"):
+        vtract.align(evidence, "1,000,000,000,000,000")
+    for args in (
+        ["align", str(A0009), "--out", str(tmp_path / "o.TextGrid")],
+        ["analyze", str(A0009)],
+    ):
+        res = CliRunner().invoke(cli, [*args, "--transcript", "1,000,000,000,000,000"])
+        assert res.exit_code == 1 and isinstance(res.exception, SystemExit)
+        assert "too large to read as words" in res.output
+        assert "Traceback" not in res.output
+
+
 def test_possessive_rule_and_derivation(evidence):
     from vtract.alignment.align import possessive_pronunciation
 
