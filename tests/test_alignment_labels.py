@@ -253,3 +253,47 @@ def test_normalize_transcript_refuses_only_with_alignment_error():
     assert normalize_transcript("1234567890123") == (
         "one two three four five six seven eight nine zero one two three".split()
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # Unicode fractions, alone and after a whole number (NFKD made "3½" "31/2")
+        ("\u00bd", "one half"),
+        ("3\u00bd cups", "three and a half cups"),
+        ("2\u00be miles", "two and three quarters miles"),
+        ("1\u215b inch", "one and an eighth inch"),
+        ("\u2154 of them", "two thirds of them"),
+        # clock times
+        ("at 10:30", "at ten thirty"),
+        ("at 10:05", "at ten oh five"),
+        ("at 10:00", "at ten o'clock"),
+        ("at 14:00", "at fourteen hundred"),
+        ("9:00 p.m.", "nine p m"),
+        # ranges: a hyphen or en dash between numbers that go up reads "to"
+        ("1990-1995", "nineteen ninety to nineteen ninety five"),
+        ("1990\u20131995", "nineteen ninety to nineteen ninety five"),
+        ("1990-95", "nineteen ninety to ninety five"),
+        ("the 1960s\u201370s", "the nineteen sixties to seventies"),
+        ("5-10%", "five to ten percent"),
+        ("$5-$10", "five dollars to ten dollars"),
+        ("21st-23rd", "twenty first to twenty third"),
+        # ... not a score, a chain or a date
+        ("won 3-2", "won three two"),
+        ("2020-01-15", "twenty twenty zero one fifteen"),
+        # thousands grouped with a no-break or thin space
+        ("10\u00a0000 people", "ten thousand people"),
+        ("5\u202f000\u202f000", "five million"),
+        ("2\u2009500.5", "two thousand five hundred point five"),
+        # ordinals
+        (
+            "21st 22nd 23rd 101st 111th 112th",
+            (
+                "twenty first twenty second twenty third one hundred first one hundred eleventh "
+                "one hundred twelfth"
+            ),
+        ),
+    ],
+)
+def test_normalize_transcript_fractions_times_ranges(text, words):
+    assert normalize_transcript(text) == words.split()

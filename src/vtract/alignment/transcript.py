@@ -24,6 +24,16 @@ commas, decimals and suffix together):
   -> "nineteen nineties", "nineties", "sixes"; "1984's" -> "nineteen eighty
   four's" (the aligner derives "four's" from "four", as for any possessive);
 - a minus sign before a number ("-5", "−5") -> "minus five";
+- thousands grouped with a no-break or thin space ("10 000") as with commas;
+  plain spaces are not (" 1 000" is two numbers);
+- a hyphen or en dash between two numbers that go up is a range: "1990-1995",
+  "1990-95", "5-10%" -> "nineteen ninety to nineteen ninety five", "nineteen
+  ninety to ninety five", "five to ten percent" (not "3-2", "2020-01-15" or a
+  longer chain such as a phone number, which are read number by number);
+- clock times H:MM: "10:30", "10:05", "10:00", "14:00", "9:00 pm" -> "ten
+  thirty", "ten oh five", "ten o'clock", "fourteen hundred", "nine pm";
+- Unicode fractions: "½", "3½", "2¾" -> "one half", "three and a half", "two
+  and three quarters" (a fraction typed with "/" is read as two numbers);
 
 then lowercase and drop punctuation except word-internal apostrophes and
 hyphens (hyphenated words are split). Anything else a reader would say
@@ -137,6 +147,20 @@ _TRANSLATE = str.maketrans(
     }
 )
 _TAG = re.compile(r"<[^<>]*>")
+# Unicode vulgar fractions (NFKD would make "3½" "31⁄2"), after an optional digit.
+_VULGAR = re.compile(r"(\d?)([\u00bc-\u00be\u2150-\u215e\u2189])")
+# Thousands grouped with a no-break or thin space: "10 000" -> "10,000".
+_SPACE_GROUP = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
+# Two numbers joined by a hyphen or en dash, not part of a longer chain ("1990-1995").
+_RANGE_PART = r"[$\u00a3\u20ac]?(\d[\d,]*)(?:\.\d+)?(?:st|nd|rd|th|s)?"
+_RANGE = re.compile(
+    rf"(?<![\w.,\-\u2013/:]){_RANGE_PART}(-|\s?\u2013\s?)(?={_RANGE_PART}(?![\w\-\u2013/:]|[.,]\d))",
+    re.IGNORECASE,
+)
+# A clock time: "10:30", "9:05 pm" (hours 0-23, two-digit minutes).
+_TIME = re.compile(
+    r"(?<![\w:.,])([01]?\d|2[0-3]):([0-5]\d)(?![\w:]|[.,]\d)(\s*[ap]\.?\s?m\b)?", re.I
+)
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*'?")
 # One pass reads a whole number token: sign, currency symbol, integer (grouped
 # with commas or not) or leading-point decimal, decimals, then a suffix
@@ -160,6 +184,51 @@ _CURRENCIES = {
 }
 #: Longest digit string read as one number (ungrouped); longer ones are read digit by digit.
 _MAX_CARDINAL_DIGITS = 12
+
+
+def _fraction(m: re.Match[str]) -> str:
+    """ "½" -> "one half", "¾" -> "three quarters", "3½" -> "three and a half"."""
+    num, _, den = unicodedata.normalize("NFKD", m.group(2)).partition("\u2044")
+    n, d = int(num), int(den)
+    if d == 2:
+        part = "half" if n == 1 else "halves"
+    elif d == 4:
+        part = "quarter" if n == 1 else "quarters"
+    else:
+        part = ordinal_to_words(d) + ("" if n == 1 else "s")
+    if not m.group(1):
+        return f" {number_to_words(n)} {part} "
+    if n == 1:
+        return f"{m.group(1)} and {'an' if part[0] in 'aeiou' else 'a'} {part} "
+    return f"{m.group(1)} and {number_to_words(n)} {part} "
+
+
+def _range(m: re.Match[str]) -> str:
+    """ "1990-1995" -> "1990 to 1995" when the numbers go up; "1990-95" and
+    "1960s-70s" (the second number's leading digits left out) count as going up."""
+    first, second = m.group(1).replace(",", ""), m.group(3).replace(",", "")
+    if len(first) > 15 or len(second) > 15:
+        return m.group(0)
+    if 2 <= len(second) < len(first):
+        second = first[: len(first) - len(second)] + second
+    if int(first) >= int(second):
+        return m.group(0)
+    return m.group(0)[: -len(m.group(2))] + " to "
+
+
+def _time(m: re.Match[str]) -> str:
+    """ "10:30" -> "ten thirty", "10:05" -> "ten oh five", "10:00" -> "ten o'clock",
+    "14:00" -> "fourteen hundred", "9:00 pm" -> "nine pm"."""
+    hour, minute = int(m.group(1)), int(m.group(2))
+    words = number_to_words(hour)
+    if minute == 0:
+        if not m.group(3):
+            words += " o'clock" if 1 <= hour <= 12 else " hundred"
+    elif minute < 10:
+        words += f" oh {number_to_words(minute)}"
+    else:
+        words += f" {number_to_words(minute)}"
+    return f" {words}{m.group(3) or ''} "
 
 
 def _shorten(text: str, limit: int = 40) -> str:
@@ -281,9 +350,13 @@ def normalize_transcript(text: str) -> list[str]:
     ['in', 'nineteen', 'eighty', 'four', 'the', 'second', 'of', 'three', 'cost', 'five', 'dollars']
     """
     t = _TAG.sub(" ", str(text)).replace("[", " ").replace("]", " ")
+    t = _VULGAR.sub(_fraction, t)
+    t = _SPACE_GROUP.sub(",", t)
+    t = _RANGE.sub(_range, t)
     t = t.translate(_TRANSLATE)
     t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = t.replace("&", " and ").replace("%", " percent ")
+    t = _TIME.sub(_time, t)
     t = _NUMBER.sub(_number, t)
     t = t.lower().replace("-", " ")
     words = []
