@@ -231,8 +231,21 @@ def _time(m: re.Match[str]) -> str:
     return f" {words}{m.group(3) or ''} "
 
 
-def _shorten(text: str, limit: int = 40) -> str:
-    """`text` cut to `limit` characters with "..." when longer (for error messages)."""
+def shorten(text: str, limit: int = 40) -> str:
+    """A word or text quoted in an error message, cut to `limit` characters.
+
+    Parameters
+    ----------
+    text : str
+        What to quote (a transcript word can be a megabyte long).
+    limit : int, optional
+        Characters kept.
+
+    Returns
+    -------
+    str
+        `text` itself when short enough, else its first `limit` characters and "...".
+    """
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -246,7 +259,7 @@ def _whole(text: str, *, as_year: bool) -> str:
         digits = text.replace(",", "")
         if len(digits.lstrip("0")) > len(str(_MAX_NUMBER - 1)):
             raise AlignmentError(
-                f"number {_shorten(text)!r} in the transcript is too large to read as words "
+                f"number {shorten(text)!r} in the transcript is too large to read as words "
                 "(the limit is 999,999,999,999,999); write it in words"
             )
         return number_to_words(int(digits))
@@ -264,7 +277,7 @@ def _ordinal(text: str) -> str:
     digits = text.replace(",", "").lstrip("0") or "0"
     if len(digits) > len(str(_MAX_NUMBER - 1)):
         raise AlignmentError(
-            f"ordinal {_shorten(text)!r} in the transcript is too large to read as words; "
+            f"ordinal {shorten(text)!r} in the transcript is too large to read as words; "
             "write it in words"
         )
     return ordinal_to_words(int(digits))
@@ -345,7 +358,7 @@ def normalize_transcript(text: str) -> list[str]:
     Examples
     --------
     >>> normalize_transcript("Don't ask me to carry an oily rag like that.")
-    ['don't', 'ask', 'me', 'to', 'carry', 'an', 'oily', 'rag', 'like', 'that']
+    ["don't", 'ask', 'me', 'to', 'carry', 'an', 'oily', 'rag', 'like', 'that']
     >>> normalize_transcript("In 1984, the 2nd of 3 cost $5.")
     ['in', 'nineteen', 'eighty', 'four', 'the', 'second', 'of', 'three', 'cost', 'five', 'dollars']
     """
