@@ -166,6 +166,21 @@ def test_cli_align(tmp_path, aligned):
     assert res.exit_code == 1
 
 
+def test_transcript_number_too_large_is_a_clear_error(tmp_path, evidence):
+    from vtract.cli import cli
+
+    with pytest.raises(AlignmentError, match="too large to read as words"):
+        vtract.align(evidence, "1,000,000,000,000,000")
+    for args in (
+        ["align", str(A0009), "--out", str(tmp_path / "o.TextGrid")],
+        ["analyze", str(A0009)],
+    ):
+        res = CliRunner().invoke(cli, [*args, "--transcript", "1,000,000,000,000,000"])
+        assert res.exit_code == 1 and isinstance(res.exception, SystemExit)
+        assert "too large to read as words" in res.output
+        assert "Traceback" not in res.output
+
+
 def test_possessive_rule_and_derivation(evidence):
     from vtract.alignment.align import possessive_pronunciation
 
@@ -229,3 +244,18 @@ def test_analyze_command_takes_pronunciations_for_unknown_words():
     assert bad.exit_code == 2 and "expected WORD=PHONES" in bad.stderr
     with pytest.raises(VtractError, match="no transcript was given"):
         vtract.analyze(wav, pronunciations={"zorblax": "SH AA1 R P L IY0"})
+
+
+def test_oov_error_message_is_cut_short(evidence):
+    long_word = "zorblax" * 150_000  # about 1 MB
+    with pytest.raises(AlignmentError) as info:
+        vtract.align(evidence, f"he turned {long_word} and faced")
+    message = str(info.value)
+    assert f"dictionary: {long_word[:40]}...;" in message and len(message) < 400
+    many = " ".join(f"zorb{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(100))
+    with pytest.raises(AlignmentError) as info:
+        vtract.align(evidence, many)
+    assert "zorbat and 80 more;" in str(info.value)
+    with pytest.raises(AlignmentError) as info:
+        vtract.align(evidence, "." * 1_000_000)
+    assert len(str(info.value)) < 200

@@ -151,6 +151,12 @@ def test_module_exports_names_other_modules_import():
         (2024, "two thousand twenty four"),
         (9999, "nine thousand nine hundred ninety nine"),
         (1_000_001, "one million one"),
+        (
+            10**15 - 1,
+            "nine hundred ninety nine trillion nine hundred ninety nine billion "
+            "nine hundred ninety nine million nine hundred ninety nine thousand "
+            "nine hundred ninety nine",
+        ),
     ],
 )
 def test_number_to_words(n, words):
@@ -220,3 +226,105 @@ def test_sampa_tier_is_still_sampa_and_a_close_call_is_reported():
     warning = scheme_warning(close)
     assert warning is not None and "read as X-SAMPA" in warning and "'@'" in warning
     assert scheme_warning(["AH0", "B", "sil"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # grouped numbers with decimals, ordinals and currency read as one number
+        ("1,234.5", "one thousand two hundred thirty four point five"),
+        ("2,000th", "two thousandth"),
+        ("1,000,000th", "one millionth"),
+        ("the 1,001st night", "the one thousand first night"),
+        ("$1,000.50", "one thousand dollars and fifty cents"),
+        ("1,000,000,000,000", "one trillion"),
+        ("1,500,000,000,000.25", "one trillion five hundred billion point two five"),
+        # money: dollars and cents, singular, scale words after the amount
+        ("$3.50", "three dollars and fifty cents"),
+        ("$1", "one dollar"),
+        ("$1.01", "one dollar and one cent"),
+        ("$0.50 or $.75", "fifty cents or seventy five cents"),
+        ("$2.00", "two dollars"),
+        ("$1.5 million", "one point five million dollars"),
+        ("$2 Billion", "two billion dollars"),
+        ("$2.125", "two point one two five dollars"),
+        ("\u00a32.50 and \u20ac1", "two pounds and fifty pence and one euro"),
+        # plural and possessive numbers: the suffix goes on the last word
+        ("1984's", "nineteen eighty four's"),
+        ("the 1990s and '60s", "the nineteen nineties and sixties"),
+        ("THE 1900S", "the nineteen hundreds"),
+        ("in 6s and 2s", "in sixes and twos"),
+        ("2,000's", "two thousand's"),
+        # a minus sign
+        ("-5 or \u22123.5 but x-5", "minus five or minus three point five but x five"),
+        # a decimal without a leading digit
+        (".5 of it", "point five of it"),
+    ],
+)
+def test_normalize_transcript_numbers(text, words):
+    assert normalize_transcript(text) == words.split()
+
+
+def test_normalize_transcript_refuses_only_with_alignment_error():
+    from vtract.errors import AlignmentError
+
+    # grouped numbers beyond the trillions: a clear error naming the number (cut short)
+    big = "1" + ",000" * 5
+    with pytest.raises(AlignmentError, match=r"number '1,000,000,000,000,000' .*too large"):
+        normalize_transcript(f"about {big} stars")
+    with pytest.raises(AlignmentError, match="too large"):
+        normalize_transcript(big + "th")
+    huge = "1" + ",000" * 5000
+    with pytest.raises(AlignmentError) as info:
+        normalize_transcript(huge)
+    assert len(str(info.value)) < 200
+    # long digit strings (beyond Python's int-conversion limit too) are read digit by digit
+    assert normalize_transcript("1" * 5000) == ["one"] * 5000
+    assert normalize_transcript("0" * 5000 + "7th") == ["seventh"]
+    assert normalize_transcript("1234567890123") == (
+        "one two three four five six seven eight nine zero one two three".split()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # Unicode fractions, alone and after a whole number (NFKD made "3½" "31/2")
+        ("\u00bd", "one half"),
+        ("3\u00bd cups", "three and a half cups"),
+        ("2\u00be miles", "two and three quarters miles"),
+        ("1\u215b inch", "one and an eighth inch"),
+        ("\u2154 of them", "two thirds of them"),
+        # clock times
+        ("at 10:30", "at ten thirty"),
+        ("at 10:05", "at ten oh five"),
+        ("at 10:00", "at ten o'clock"),
+        ("at 14:00", "at fourteen hundred"),
+        ("9:00 p.m.", "nine p m"),
+        # ranges: a hyphen or en dash between numbers that go up reads "to"
+        ("1990-1995", "nineteen ninety to nineteen ninety five"),
+        ("1990\u20131995", "nineteen ninety to nineteen ninety five"),
+        ("1990-95", "nineteen ninety to ninety five"),
+        ("the 1960s\u201370s", "the nineteen sixties to seventies"),
+        ("5-10%", "five to ten percent"),
+        ("$5-$10", "five dollars to ten dollars"),
+        ("21st-23rd", "twenty first to twenty third"),
+        # ... not a score, a chain or a date
+        ("won 3-2", "won three two"),
+        ("2020-01-15", "twenty twenty zero one fifteen"),
+        # thousands grouped with a no-break or thin space
+        ("10\u00a0000 people", "ten thousand people"),
+        ("5\u202f000\u202f000", "five million"),
+        ("2\u2009500.5", "two thousand five hundred point five"),
+        # ordinals
+        (
+            "21st 22nd 23rd 101st 111th 112th",
+            (
+                "twenty first twenty second twenty third one hundred first one hundred eleventh "
+                "one hundred twelfth"
+            ),
+        ),
+    ],
+)
+def test_normalize_transcript_fractions_times_ranges(text, words):
+    assert normalize_transcript(text) == words.split()

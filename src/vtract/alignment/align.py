@@ -50,7 +50,7 @@ from .sphinx import (
     aligner_model_info,
     decoder,
 )
-from .transcript import normalize_transcript
+from .transcript import normalize_transcript, shorten
 
 __all__ = ["MISMATCH_SCORE_PER_FRAME", "align", "possessive_pronunciation"]
 
@@ -211,8 +211,12 @@ def _force_align(
         dec = decoder("align", beams=beams, pronunciations=entries)
         oov = [w for w in dict.fromkeys(words) if dec.lookup_word(w) is None]
         if oov:
+            # each word cut short, at most 20 listed: a transcript can be megabytes
+            listed = ", ".join(shorten(w) for w in oov[:20])
+            if len(oov) > 20:
+                listed += f" and {len(oov) - 20} more"
             raise AlignmentError(
-                f"word(s) not in the pronunciation dictionary: {', '.join(oov)}; "
+                f"word(s) not in the pronunciation dictionary: {listed}; "
                 "give them with pronunciations={'word': 'ARPABET PHONES'} (on the command line: "
                 "--pronunciation 'word=ARPABET PHONES') or rewrite the transcript"
             )
@@ -393,7 +397,9 @@ def align(
             raise AlignmentError(f"transcript must be text, got {type(transcript).__name__}")
         words = normalize_transcript(transcript)
         if not words:
-            raise AlignmentError(f"transcript {transcript!r} has no words after normalisation")
+            raise AlignmentError(
+                f"transcript {shorten(transcript)!r} has no words after normalisation"
+            )
         meta["transcript"] = transcript
     meta["transcript_words"] = words
     derived = _derived(words, prons)

@@ -4,21 +4,50 @@ Steps: annotation tags in angle brackets (``<VOCNOISE>``, ``<laugh>``) are
 removed and square brackets around a word (``[adif]``, a cut-off word in MFA
 transcripts) are dropped, keeping the word; Unicode quotes and dashes to ASCII,
 accents removed ("café" -> "cafe"); ``&`` -> "and", ``%`` -> "percent";
-``$N`` -> "N dollars"; numbers to words (:func:`number_to_words`): integers
-0-999,999,999 in cardinal form, four-digit numbers 1100-2099 not written with
-a thousands separator read as years ("1984" -> "nineteen eighty four",
-"2005" -> "two thousand five"), ordinals "1st", "22nd" -> "first",
-"twenty second", decimals "3.5" -> "three point five"; then lowercase and
-drop punctuation except word-internal apostrophes and hyphens (hyphenated
-words are split). Anything else a reader would say differently (dates,
-abbreviations such as "etc.", Roman numerals) is left as written: the aligner
-then reports it as out of vocabulary, and a pronunciation can be supplied.
+numbers to words, each number read whole (sign, currency symbol, thousands
+commas, decimals and suffix together):
+
+- integers in cardinal form (:func:`number_to_words`), with thousands commas
+  up to 999,999,999,999,999 ("1,000,000,000,000" -> "one trillion"; a larger
+  one is refused with :class:`~vtract.errors.AlignmentError`), without commas
+  up to 12 digits; a longer digit string, or one with a leading zero, is read
+  digit by digit ("007" -> "zero zero seven");
+- four-digit numbers 1100-2099 not written with a thousands separator read as
+  years ("1984" -> "nineteen eighty four", "2005" -> "two thousand five");
+- ordinals "1st", "22nd", "2,000th" -> "first", "twenty second", "two thousandth";
+- decimals "3.5", "1,234.5", ".5" -> "three point five", "one thousand two
+  hundred thirty four point five", "point five";
+- money with ``$``, ``£``, ``€``: "$1" -> "one dollar", "$3.50" -> "three
+  dollars and fifty cents" (two decimals are cents or pence), "$2.125" -> "two
+  point one two five dollars", "$1.5 million" -> "one point five million dollars";
+- a plural "s" or an "'s" applies to the last word: "1990s", "'90s", "6s"
+  -> "nineteen nineties", "nineties", "sixes"; "1984's" -> "nineteen eighty
+  four's" (the aligner derives "four's" from "four", as for any possessive);
+- a minus sign before a number ("-5", "−5") -> "minus five";
+- thousands grouped with a no-break or thin space ("10 000") as with commas;
+  plain spaces are not (" 1 000" is two numbers);
+- a hyphen or en dash between two numbers that go up is a range: "1990-1995",
+  "1990-95", "5-10%" -> "nineteen ninety to nineteen ninety five", "nineteen
+  ninety to ninety five", "five to ten percent" (not "3-2", "2020-01-15" or a
+  longer chain such as a phone number, which are read number by number);
+- clock times H:MM: "10:30", "10:05", "10:00", "14:00", "9:00 pm" -> "ten
+  thirty", "ten oh five", "ten o'clock", "fourteen hundred", "nine pm";
+- Unicode fractions: "½", "3½", "2¾" -> "one half", "three and a half", "two
+  and three quarters" (a fraction typed with "/" is read as two numbers);
+
+then lowercase and drop punctuation except word-internal apostrophes and
+hyphens (hyphenated words are split). Anything else a reader would say
+differently (dates, abbreviations such as "etc.", Roman numerals) is left as
+written: the aligner then reports it as out of vocabulary, and a pronunciation
+can be supplied.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from ..errors import AlignmentError
 
 __all__ = ["normalize_transcript", "number_to_words", "ordinal_to_words", "year_to_words"]
 
@@ -27,23 +56,45 @@ _ONES = (
     "fourteen fifteen sixteen seventeen eighteen nineteen"
 ).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1000, "thousand"), (100, "hundred"))
+_SCALES = (
+    (1_000_000_000_000, "trillion"),
+    (1_000_000_000, "billion"),
+    (1_000_000, "million"),
+    (1000, "thousand"),
+    (100, "hundred"),
+)
 _ORDINAL_IRREGULAR = {
     "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
     "nine": "ninth", "twelve": "twelfth",
 }  # fmt: skip
+_MAX_NUMBER = 10**15
 
 
 def number_to_words(n: int) -> str:
-    """Cardinal English words for a non-negative integer below 10**12.
+    """Cardinal English words for a non-negative integer below 10**15.
+
+    Parameters
+    ----------
+    n : int
+        The number, 0 .. 10**15 - 1 (up to "nine hundred ninety nine trillion ...").
+
+    Returns
+    -------
+    str
+        Space-separated lowercase words, without "and".
+
+    Raises
+    ------
+    ValueError
+        `n` is negative or 10**15 or more.
 
     Examples
     --------
     >>> number_to_words(0), number_to_words(115), number_to_words(2024)
     ('zero', 'one hundred fifteen', 'two thousand twenty four')
     """
-    if n < 0 or n >= 10**12:
-        raise ValueError(f"number {n} outside 0 .. 10**12 - 1")
+    if n < 0 or n >= _MAX_NUMBER:
+        raise ValueError(f"number {n} outside 0 .. 10**15 - 1")
     if n < 20:
         return _ONES[n]
     if n < 100:
@@ -91,27 +142,198 @@ _TRANSLATE = str.maketrans(
         "\u201d": '"',
         "\u2013": " ",
         "\u2014": " ",
+        "\u2212": "-",
         "\u00a0": " ",
     }
 )
-_MONEY = re.compile(r"\$(\d[\d,]*(?:\.\d+)?)")
-_ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
-_DECIMAL = re.compile(r"\b(\d+)\.(\d+)\b")
-_GROUPED = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
-_INTEGER = re.compile(r"\b\d+\b")
 _TAG = re.compile(r"<[^<>]*>")
+# Unicode vulgar fractions (NFKD would make "3½" "31⁄2"), after an optional digit.
+_VULGAR = re.compile(r"(\d?)([\u00bc-\u00be\u2150-\u215e\u2189])")
+# Thousands grouped with a no-break or thin space: "10 000" -> "10,000".
+_SPACE_GROUP = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
+# Two numbers joined by a hyphen or en dash, not part of a longer chain ("1990-1995").
+_RANGE_PART = r"[$\u00a3\u20ac]?(\d[\d,]*)(?:\.\d+)?(?:st|nd|rd|th|s)?"
+_RANGE = re.compile(
+    rf"(?<![\w.,\-\u2013/:]){_RANGE_PART}(-|\s?\u2013\s?)(?={_RANGE_PART}(?![\w\-\u2013/:]|[.,]\d))",
+    re.IGNORECASE,
+)
+# A clock time: "10:30", "9:05 pm" (hours 0-23, two-digit minutes).
+_TIME = re.compile(
+    r"(?<![\w:.,])([01]?\d|2[0-3]):([0-5]\d)(?![\w:]|[.,]\d)(\s*[ap]\.?\s?m\b)?", re.I
+)
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*'?")
+# One pass reads a whole number token: sign, currency symbol, integer (grouped
+# with commas or not) or leading-point decimal, decimals, then a suffix
+# (ordinal, plural, 's), then for money a scale word ("$1.5 million").
+_NUMBER = re.compile(
+    r"(?<!\w)"
+    r"(?P<sign>-(?=[$\u00a3\u20ac]?\.?\d))?"
+    r"(?P<cur>[$\u00a3\u20ac])?"
+    r"(?:(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?|\.(?P<frac0>\d+))"
+    r"(?P<suffix>st|nd|rd|th|'s|s)?"
+    r"(?!\w)"
+    r"(?P<scale>\s+(?:hundred|thousand|million|billion|trillion)\b)?",
+    re.IGNORECASE,
+)
+_ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
+#: Currency symbol -> unit (singular, plural) and hundredth (singular, plural).
+_CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "\u00a3": ("pound", "pounds", "penny", "pence"),
+    "\u20ac": ("euro", "euros", "cent", "cents"),
+}
+#: Longest digit string read as one number (ungrouped); longer ones are read digit by digit.
+_MAX_CARDINAL_DIGITS = 12
 
 
-def _integer(text: str, *, as_year: bool) -> str:
+def _fraction(m: re.Match[str]) -> str:
+    """ "½" -> "one half", "¾" -> "three quarters", "3½" -> "three and a half"."""
+    num, _, den = unicodedata.normalize("NFKD", m.group(2)).partition("\u2044")
+    n, d = int(num), int(den)
+    if d == 2:
+        part = "half" if n == 1 else "halves"
+    elif d == 4:
+        part = "quarter" if n == 1 else "quarters"
+    else:
+        part = ordinal_to_words(d) + ("" if n == 1 else "s")
+    if not m.group(1):
+        return f" {number_to_words(n)} {part} "
+    if n == 1:
+        return f"{m.group(1)} and {'an' if part[0] in 'aeiou' else 'a'} {part} "
+    return f"{m.group(1)} and {number_to_words(n)} {part} "
+
+
+def _range(m: re.Match[str]) -> str:
+    """ "1990-1995" -> "1990 to 1995" when the numbers go up; "1990-95" and
+    "1960s-70s" (the second number's leading digits left out) count as going up."""
+    first, second = m.group(1).replace(",", ""), m.group(3).replace(",", "")
+    if len(first) > 15 or len(second) > 15:
+        return m.group(0)
+    if 2 <= len(second) < len(first):
+        second = first[: len(first) - len(second)] + second
+    if int(first) >= int(second):
+        return m.group(0)
+    return m.group(0)[: -len(m.group(2))] + " to "
+
+
+def _time(m: re.Match[str]) -> str:
+    """ "10:30" -> "ten thirty", "10:05" -> "ten oh five", "10:00" -> "ten o'clock",
+    "14:00" -> "fourteen hundred", "9:00 pm" -> "nine pm"."""
+    hour, minute = int(m.group(1)), int(m.group(2))
+    words = number_to_words(hour)
+    if minute == 0:
+        if not m.group(3):
+            words += " o'clock" if 1 <= hour <= 12 else " hundred"
+    elif minute < 10:
+        words += f" oh {number_to_words(minute)}"
+    else:
+        words += f" {number_to_words(minute)}"
+    return f" {words}{m.group(3) or ''} "
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """A word or text quoted in an error message, cut to `limit` characters.
+
+    Parameters
+    ----------
+    text : str
+        What to quote (a transcript word can be a megabyte long).
+    limit : int, optional
+        Characters kept.
+
+    Returns
+    -------
+    str
+        `text` itself when short enough, else its first `limit` characters and "...".
+    """
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _digits(text: str) -> str:
+    return " ".join(_ONES[int(d)] for d in text)
+
+
+def _whole(text: str, *, as_year: bool) -> str:
+    """Words for a string of digits, with or without thousands commas."""
+    if "," in text:
+        digits = text.replace(",", "")
+        if len(digits.lstrip("0")) > len(str(_MAX_NUMBER - 1)):
+            raise AlignmentError(
+                f"number {shorten(text)!r} in the transcript is too large to read as words "
+                "(the limit is 999,999,999,999,999); write it in words"
+            )
+        return number_to_words(int(digits))
+    if len(text) > 1 and text.startswith("0"):
+        return _digits(text)
+    if len(text) > _MAX_CARDINAL_DIGITS:
+        return _digits(text)
     n = int(text)
-    if n >= 10**12:
-        return " ".join(_ONES[int(d)] for d in text)
     if as_year and len(text) == 4 and 1100 <= n <= 2099 and n % 1000 != 0:
         return year_to_words(n)
-    if len(text) > 1 and text.startswith("0"):
-        return " ".join(_ONES[int(d)] for d in text)
     return number_to_words(n)
+
+
+def _ordinal(text: str) -> str:
+    digits = text.replace(",", "").lstrip("0") or "0"
+    if len(digits) > len(str(_MAX_NUMBER - 1)):
+        raise AlignmentError(
+            f"ordinal {shorten(text)!r} in the transcript is too large to read as words; "
+            "write it in words"
+        )
+    return ordinal_to_words(int(digits))
+
+
+def _plural(words: str) -> str:
+    """Plural of the last word: "nineteen ninety" -> "nineteen nineties", "six" -> "sixes"."""
+    head, _, last = words.rpartition(" ")
+    if last.endswith("y"):
+        last = last[:-1] + "ies"
+    elif last.endswith("x"):
+        last += "es"
+    else:
+        last += "s"
+    return f"{head} {last}" if head else last
+
+
+def _money(symbol: str, integer: str | None, frac: str | None, words: str, scale: str) -> str:
+    """An amount the way it is said: "$1.5 million" -> "one point five million dollars",
+    "$3.50" -> "three dollars and fifty cents", "$1" -> "one dollar"."""
+    one, many, sub_one, sub_many = _CURRENCIES[symbol]
+    units = (integer or "").replace(",", "").lstrip("0")
+    if scale:
+        return f"{words} {scale} {many}"
+    if frac is not None and len(frac) == 2:
+        cents = int(frac)
+        parts = []
+        if units or not cents:
+            parts.append(f"{_whole(integer or '0', as_year=False)} {one if units == '1' else many}")
+        if cents:
+            parts.append(f"{number_to_words(cents)} {sub_one if cents == 1 else sub_many}")
+        return " and ".join(parts)
+    return f"{words} {one if units == '1' and not frac else many}"
+
+
+def _number(m: re.Match[str]) -> str:
+    """Words for one :data:`_NUMBER` match."""
+    integer, frac = m.group("int"), m.group("frac") or m.group("frac0")
+    suffix = (m.group("suffix") or "").lower()
+    scale = (m.group("scale") or "").strip().lower()
+    plain = not (m.group("sign") or m.group("cur") or frac)
+    if suffix in _ORDINAL_SUFFIXES and integer is not None and not frac:
+        words, suffix = _ordinal(integer), ""
+    else:
+        words = _whole(integer, as_year=plain) if integer is not None else ""
+        if frac:
+            words = f"{words} point {_digits(frac)}".strip()
+    if suffix == "s" and not frac:
+        words, suffix = _plural(words), ""
+    elif suffix == "'s":
+        words, suffix = words + "'s", ""
+    if m.group("cur"):
+        words, scale = _money(m.group("cur"), integer, frac, words, scale), ""
+    if m.group("sign"):
+        words = "minus " + words
+    return f" {words} {suffix} {scale} "
 
 
 def normalize_transcript(text: str) -> list[str]:
@@ -127,29 +349,28 @@ def normalize_transcript(text: str) -> list[str]:
     list of str
         Words in order (lowercase, apostrophes kept: "don't", "steels'").
 
+    Raises
+    ------
+    vtract.errors.AlignmentError
+        A number with thousands separators too large to read as words
+        (10**15 or more).
+
     Examples
     --------
     >>> normalize_transcript("Don't ask me to carry an oily rag like that.")
-    ['don't', 'ask', 'me', 'to', 'carry', 'an', 'oily', 'rag', 'like', 'that']
+    ["don't", 'ask', 'me', 'to', 'carry', 'an', 'oily', 'rag', 'like', 'that']
     >>> normalize_transcript("In 1984, the 2nd of 3 cost $5.")
     ['in', 'nineteen', 'eighty', 'four', 'the', 'second', 'of', 'three', 'cost', 'five', 'dollars']
     """
     t = _TAG.sub(" ", str(text)).replace("[", " ").replace("]", " ")
+    t = _VULGAR.sub(_fraction, t)
+    t = _SPACE_GROUP.sub(",", t)
+    t = _RANGE.sub(_range, t)
     t = t.translate(_TRANSLATE)
     t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = t.replace("&", " and ").replace("%", " percent ")
-    t = _MONEY.sub(lambda m: f" {m.group(1)} dollars ", t)
-    t = _ORDINAL.sub(lambda m: f" {ordinal_to_words(int(m.group(1)))} ", t)
-    t = _GROUPED.sub(lambda m: f" {number_to_words(int(m.group(0).replace(',', '')))} ", t)
-    t = _DECIMAL.sub(
-        lambda m: (
-            f" {_integer(m.group(1), as_year=False)} point "
-            + " ".join(_ONES[int(d)] for d in m.group(2))
-            + " "
-        ),
-        t,
-    )
-    t = _INTEGER.sub(lambda m: f" {_integer(m.group(0), as_year=True)} ", t)
+    t = _TIME.sub(_time, t)
+    t = _NUMBER.sub(_number, t)
     t = t.lower().replace("-", " ")
     words = []
     for tok in _TOKEN.findall(t):
