@@ -90,6 +90,24 @@ def test_analyze_empty_textgrid_holds_the_place_of_a_file_without_one():
     )
 
 
+def test_a_folder_among_the_files_is_an_error_record_not_a_usage_error(tmp_path):
+    """A folder made the whole run a usage error (exit 2, no JSON, the good files' results
+    lost); it is one more file that cannot be analysed, like a missing one."""
+    from vtract.demo import example_recordings
+
+    rec = next(r for r in example_recordings() if r.alignment is not None)
+    res = CliRunner().invoke(
+        cli,
+        ["analyze", str(rec.path), str(tmp_path), "--textgrid", str(rec.alignment),
+         "--textgrid", ""],
+    )  # fmt: skip
+    assert res.exit_code == 1, res.stderr
+    good, folder = (json.loads(x) for x in res.stdout.strip().splitlines())
+    assert good["verdict"] in ("organic", "synthetic", "inconclusive") and "error" not in good
+    assert folder["file"] == str(tmp_path) and folder["error"]["type"] == "InputFileError"
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
 def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
     from vtract.demo import example_recordings
 

@@ -32,10 +32,28 @@ def _per_file(values: tuple[str, ...], n_files: int, option: str) -> list[str | 
 
 
 def _html_path(html: str, file: str, n_files: int) -> Path:
+    """The page of ``file``: ``html`` itself for one file (unless it is a folder), else a
+    placeholder in the folder ``html``, named once the evidence's hash is known
+    (:func:`_page_in_folder`)."""
     out = Path(html)
     if n_files == 1 and not out.is_dir():
         return prepare_output(out)
     return prepare_output(out / f"{Path(file).stem}.html")
+
+
+def _page_in_folder(folder: Path, file: str, sha256: str, taken: set[Path]) -> Path:
+    """``<safe stem>-<sha256[:16]>.html`` in ``folder``, as ``vtract batch --reports``
+    names its reports: two files of one name in two folders get two pages (the
+    second replaced the first), and an adversarial name cannot leave the folder."""
+    from ..batch.reports import report_path
+
+    page = report_path(folder, file, sha256).with_suffix(".html")
+    n = 2
+    while page in taken:  # the same recording twice (another alignment or transcript)
+        page = page.with_name(f"{page.stem.rsplit('~', 1)[0]}~{n}.html")
+        n += 1
+    taken.add(page)
+    return page
 
 
 def _write_html(report: Any, path: Path, evidence: Any, reference: Any) -> None:
@@ -48,7 +66,7 @@ def _write_html(report: Any, path: Path, evidence: Any, reference: Any) -> None:
 
 
 @click.command("analyze")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--transcript",
     "transcripts",
@@ -96,7 +114,8 @@ def _write_html(report: Any, path: Path, evidence: Any, reference: Any) -> None:
     "html",
     default=None,
     metavar="OUT",
-    help="Write an HTML report (a folder of <stem>.html for several files).",
+    help="Write an HTML report: OUT for one file, else a folder OUT of "
+    "<stem>-<first 16 hex digits of the SHA-256>.html (the path is in each record's html).",
 )
 def analyze_command(
     files: tuple[str, ...],
@@ -116,7 +135,8 @@ def analyze_command(
     n_bigrams and provenance. Without --transcript or --textgrid the phones
     are recognised (low confidence). A file that cannot be analysed gets an
     ``error`` object, a one-line reason on stderr, and the command exits 1
-    after the other files are done.
+    after the other files are done (a folder among FILES too). With --html
+    each record's ``html`` names the page written.
     """
     from ..analysis import ANALYSIS_RATE, analyze
     from ..evidence import load
@@ -139,6 +159,8 @@ def analyze_command(
     refuse_output_over_inputs(outputs, [*files, *(a for a in per_a if a is not None)])
 
     status = EXIT_OK
+    pages_taken: set[Path] = set()
+    html_folder = len(files) > 1 or (html is not None and Path(html).is_dir())
     with contextlib.ExitStack() as stack:
         out: IO[str] = (
             sys.stdout if json_out == "-" else stack.enter_context(atomic_text_file(json_out))
@@ -152,6 +174,11 @@ def analyze_command(
                 if html_path is not None:
                     source = load(f, sr=ANALYSIS_RATE, channel=channel)
                     file_channel = None
+                    if html_folder:
+                        html_path = _page_in_folder(
+                            html_path.parent, f, source.sha256, pages_taken
+                        )
+                        refuse_output_over_inputs([html_path], [*files, *(a for a in per_a if a)])
                 report = analyze(
                     source,
                     channel=file_channel,
@@ -169,6 +196,7 @@ def analyze_command(
 
                         ref_obj = default_reference()
                     _write_html(report, html_path, source, ref_obj)
+                    record["html"] = str(html_path)
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
                 named = Path(f).name in reason  # most messages already name the file
