@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import AlignmentError
+from ..provenance import path_text
 from .model import Alignment
 
 __all__ = ["read_published_csv"]
@@ -166,7 +167,7 @@ def read_published_csv(
         source="csv",
         scheme="ipa" if label_col == "ipa" else "auto",
         meta={
-            "path": str(p),
+            "path": path_text(p),
             "format": "csv",
             "time_columns": list(pair),
             "label_column": label_col,
