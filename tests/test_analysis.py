@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 import vtract
-from _shared import SHARED_DATA, needs_shared
+from _shared import SHARED_DATA, needs_shared, non_utf8_copy
 from vtract.analysis import analyze
 from vtract.errors import ReferenceError_, VtractError
+from vtract.provenance import path_text
 
 pytestmark = needs_shared
 
@@ -469,3 +470,33 @@ def test_overlapping_phones_are_refused(reference):
     aln.phones.loc[5, "start"] = aln.phones.loc[4, "end"] - 0.03
     with pytest.raises(AlignmentError, match="overlap"):
         analyze(ARCTIC / "arctic_a0009.wav", alignment=aln, reference=ref)
+
+
+def test_a_file_name_that_is_not_utf8_is_analysed_and_named_with_a_visible_escape(
+    reference, tmp_path
+):
+    """A name with the byte 0xFF raised UnicodeEncodeError from the feature table
+    (session 25 probe): the file is opened by its real name and named as ``\\xff``."""
+    ref, ref_path = reference
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    odd = non_utf8_copy(wav, tmp_path)
+    shown = str(tmp_path / "bad\\xff_good.wav")
+    assert path_text(odd) == shown
+    rep = analyze(odd, alignment=lab, reference=ref)
+    assert rep.file == rep.evidence["path"] == shown
+    assert rep.sha256 == _sha256(wav) and rep.n_bigrams >= 20
+    json.dumps(rep.to_dict(), ensure_ascii=False).encode("utf-8")  # valid text throughout
+    assert json.loads(rep.to_json())["file"] == shown
+    assert shown in rep.to_html()
+
+    # several files with the odd one in the middle: all analysed, exit 0, one line each
+    from vtract.cli import cli
+
+    args = ["analyze", str(wav), str(odd), str(wav), *(["--textgrid", str(lab)] * 3)]
+    res = CliRunner().invoke(cli, [*args, "--reference", str(ref_path)])
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.stderr
+    lines = [json.loads(x) for x in res.stdout.strip().splitlines()]
+    assert [x["file"] for x in lines] == [str(wav), shown, str(wav)]
+    assert all("error" not in x for x in lines)
+    assert lines[1]["score"] == lines[0]["score"] and lines[1]["sha256"] == lines[0]["sha256"]

@@ -28,6 +28,7 @@ from _batch_fakes import (
     rms_score,
     write_tone,
 )
+from _shared import non_utf8_copy
 from vtract.batch import (
     RESULT_COLUMNS,
     AnalyzeTask,
@@ -42,6 +43,7 @@ from vtract.batch import (
 from vtract.batch.settings import analysis_settings
 from vtract.cli import cli
 from vtract.evidence import load
+from vtract.provenance import path_text
 
 
 def _expected(path):
@@ -547,3 +549,28 @@ def test_pronunciations_reach_only_inputs_aligned_from_a_transcript(corpus, tmp_
     res = _run(manifest, None, pronunciations={"deep": "D IY P"})
     options = [r.warnings[-1] for r in res.reports]
     assert options == ["options={}", 'options={"pronunciations": {"deep": "D IY P"}}']
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_name_that_is_not_utf8_gets_its_row(corpus, tmp_path, suffix):
+    """A name with the byte 0xFF crashed the CSV and Parquet writers (session 25 probe)."""
+    _, paths, _ = corpus
+    folder = tmp_path / "names"
+    odd = non_utf8_copy(paths[0], folder)
+    shutil.copy(paths[1], folder / "good.wav")
+    out, reports = tmp_path / f"r{suffix}", tmp_path / "reports"
+    args = ["batch", str(folder), "--out", str(out), "--per-bigram", str(tmp_path / f"b{suffix}")]
+    args += ["--reports", str(reports), "--backend", "serial", "-q"]
+    r = CliRunner().invoke(cli, [*args, "--per-file", "_batch_fakes:fake_analyze"])
+    assert r.exit_code == 0, r.output
+    assert "Traceback" not in r.output
+    df = (pd.read_csv if suffix == ".csv" else pd.read_parquet)(out).set_index("file")
+    shown = path_text(odd)
+    assert shown == str(folder / "bad\\xff_good.wav")  # the byte stays visible
+    assert sorted(df.index) == sorted([shown, str(folder / "good.wav")])
+    assert df.loc[shown, "path"] == shown
+    assert df.loc[shown, "sha256"] == hashlib.sha256(paths[0].read_bytes()).hexdigest()
+    assert df["error_type"].isna().all()
+    bigrams = (pd.read_csv if suffix == ".csv" else pd.read_parquet)(tmp_path / f"b{suffix}")
+    assert set(bigrams["path"]) == set(df.index)
+    assert len(os.listdir(reports)) == 2

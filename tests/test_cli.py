@@ -207,3 +207,17 @@ def test_both_spellings_of_recognise_are_accepted(tmp_path):
         res = runner.invoke(cli, ["reference", "build", missing, "--out", "x.vtref", spelling])
         assert res.exit_code == 2 and "does not exist" in res.stderr  # click checks the input
         assert "no such option" not in res.stderr.lower()
+
+
+def test_inspect_names_a_file_that_is_not_utf8_as_the_other_outputs_do(tmp_path):
+    from _shared import non_utf8_copy
+    from vtract.provenance import path_text
+
+    tone = tmp_path / "tone.wav"
+    sf.write(tone, 0.3 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000), 16000)
+    odd = non_utf8_copy(tone, tmp_path / "odd")
+    res = CliRunner().invoke(cli, ["inspect", str(odd)])
+    assert res.exit_code == 0, res.output
+    record = json.loads(res.stdout)
+    assert record["file"] == record["path"] == path_text(odd)
+    assert record["file"].endswith("bad\\xff_good.wav")

@@ -6,9 +6,10 @@ import hashlib
 import json
 import re
 from importlib import metadata
+from pathlib import Path
 
 import vtract
-from vtract.provenance import dependency_versions, file_sha256, provenance
+from vtract.provenance import dependency_versions, file_sha256, path_text, provenance
 
 
 def test_provenance_fields_and_versions():
@@ -47,3 +48,13 @@ def test_file_sha256_matches_hashlib(tmp_path):
 
 def test_libsndfile_version_recorded():
     assert dependency_versions()["libsndfile"]
+
+
+def test_path_text_writes_bytes_that_are_not_utf8_as_visible_escapes():
+    name = "/data/bad\udcff_good.wav"  # how Python hands over the byte 0xFF of a name
+    assert path_text(name) == path_text(b"/data/bad\xff_good.wav") == "/data/bad\\xff_good.wav"
+    assert path_text(Path(name)) == "/data/bad\\xff_good.wav"
+    for text in (path_text(name), path_text("x\ud800.wav")):  # even a surrogate no name holds
+        text.encode("utf-8")  # valid text for Parquet, CSV, JSON and HTML
+    assert path_text("x\ud800.wav") == "x\\ud800.wav"
+    assert path_text("/data/café tone.wav") == "/data/café tone.wav"  # UTF-8 names unchanged

@@ -399,7 +399,7 @@ def test_stat_columns_present(ref):
 
 
 # ------------------------------------------------------------- corpus and CLI
-from _shared import SHARED_DATA, needs_shared  # noqa: E402
+from _shared import SHARED_DATA, needs_shared, non_utf8_copy  # noqa: E402
 
 
 @needs_shared
@@ -422,6 +422,27 @@ def test_find_recordings_and_manifest(tmp_path):
     manifest.write_text(f"path,alignment,speaker\n{mary},{mary.with_suffix('.TextGrid')},spk1\n")
     (rec,) = find_recordings([manifest])
     assert rec.speaker == "spk1" and rec.alignments == (mary.with_suffix(".TextGrid"),)
+
+
+@needs_shared
+def test_a_file_name_that_is_not_utf8_reaches_the_feature_table(tmp_path):
+    """A name with the byte 0xFF crashed the text columns (session 25 probe): the file and
+    the speaker taken from its name are written with a visible ``\\xff``."""
+    from vtract.corpus import corpus_features, find_recordings
+    from vtract.features import read_features, write_features
+
+    arctic = SHARED_DATA / "organic/arctic"
+    odd = non_utf8_copy(arctic / "arctic_a0009.wav", tmp_path / "in", b"bad\xff-a0009")
+    non_utf8_copy(arctic / "arctic_a0009_phone.lab", tmp_path / "in", b"bad\xff-a0009_phone")
+    (rec,) = find_recordings([tmp_path / "in"], speaker_from="prefix")
+    assert rec.audio == odd  # opened by its real name
+    df, (record,) = corpus_features([rec], sections=12)
+    shown = str(tmp_path / "in" / "bad\\xff-a0009.wav")
+    assert record["file"] == shown and not record["skipped"] and record["n_bigrams"] >= 20
+    assert set(df["file"]) == {shown} and set(df["speaker"]) == {"bad\\xff"}
+    assert set(df["sha256"]) == {file_sha256(arctic / "arctic_a0009.wav")}
+    write_features(df, tmp_path / "f.parquet")
+    assert set(read_features(tmp_path / "f.parquet")["file"]) == {shown}
 
 
 @needs_shared

@@ -28,7 +28,7 @@ from .container import with_findings
 from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
-from .provenance import file_sha256, provenance
+from .provenance import file_sha256, path_text, provenance
 from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
 from .tract.highpass import analysis_highpass_hz
@@ -522,7 +522,7 @@ def analyze(
         warnings.append(f"alignment labels not understood and skipped: {list(aln.unknown_labels)}")
 
     # what the report needs of the evidence, so its samples can be freed after the features
-    ev_file = None if ev.path is None else str(ev.path)
+    ev_file = None if ev.path is None else path_text(ev.path)
     ev_summary = ev.summary()
     inputs = {"evidence": ev.sha256, "evidence_pcm": ev.pcm_sha256}
     sha256, pcm_sha256 = ev.sha256, ev.pcm_sha256

@@ -38,6 +38,7 @@ import pandas as pd
 from .errors import InputFileError, VtractError
 from .evidence import AUDIO_EXTENSIONS
 from .features import DETECTION_METHOD
+from .provenance import path_text
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -76,7 +77,8 @@ class Recording:
     recognise : bool
         Allow recognition when nothing else works.
     name : str
-        Identifier written into feature tables (default: the audio path).
+        Identifier written into feature tables (default: the audio path, as
+        :func:`vtract.provenance.path_text` writes it).
     """
 
     audio: Path
@@ -90,9 +92,9 @@ class Recording:
 
 def _speaker(audio: Path, rule: SpeakerRule) -> str:
     if rule == "parent":
-        return audio.parent.name
+        return path_text(audio.parent.name)
     if rule == "prefix":
-        return re.split(r"[-_]", audio.stem, maxsplit=1)[0]
+        return path_text(re.split(r"[-_]", audio.stem, maxsplit=1)[0])
     return ""
 
 
@@ -156,7 +158,7 @@ def _describe(
         alignments=tuple(alignments),
         transcript=transcript,
         recognise=recognise,
-        name=str(audio),
+        name=path_text(audio),
     )
 
 
@@ -242,7 +244,7 @@ def read_manifest(path: str | os.PathLike[str], *, recognise: bool = False) -> l
                 alignments=alignments,
                 transcript=text,
                 recognise=recognise,
-                name=str(audio),
+                name=path_text(audio),
             )
         )
     return out
@@ -271,7 +273,7 @@ def recording_features(
     from .features import empty_features, extract_features
 
     record: dict[str, Any] = {
-        "file": rec.name or str(rec.audio),
+        "file": rec.name or path_text(rec.audio),
         "sha256": "",
         "speaker": rec.speaker,
         "phones_from": "",
@@ -294,10 +296,10 @@ def recording_features(
     for ali_path in rec.alignments:
         try:
             alignment = read_alignment(ali_path)
-            record["phones_from"] = f"alignment file {ali_path.name}"
+            record["phones_from"] = f"alignment file {path_text(ali_path.name)}"
             break
         except VtractError as exc:
-            record["notes"].append(f"{ali_path.name} not usable: {exc}")
+            record["notes"].append(f"{path_text(ali_path.name)} not usable: {exc}")
     if alignment is None and rec.transcript:
         try:
             alignment = align(ev, transcript=rec.transcript)
@@ -320,7 +322,7 @@ def recording_features(
         method=method,
         speaker=rec.speaker,
         label=label,
-        file=rec.name or str(rec.audio),
+        file=rec.name or path_text(rec.audio),
         sections=sections,
         cross_word=cross_word,
     )

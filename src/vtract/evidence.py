@@ -37,6 +37,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .ogg import RepairedStream, repair_truncated, walk_pages
+from .provenance import path_text
 
 __all__ = [
     "ANALYSIS_WINDOW_SECONDS",
@@ -199,7 +200,7 @@ class Evidence:
     def summary(self) -> dict[str, object]:
         """JSON-ready description of the evidence (no samples)."""
         return {
-            "path": None if self.path is None else str(self.path),
+            "path": None if self.path is None else path_text(self.path),
             "sha256": self.sha256,
             "pcm_sha256": self.pcm_sha256,
             "format": self.format,
@@ -259,19 +260,20 @@ def load(
     (16000, 22050, '3f1c9a0b2e4d')
     """
     p = Path(path).expanduser()
+    name = path_text(p.name)  # in messages: a name that is not UTF-8 as \xNN escapes
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise InputFileError(f"no such file: {str(p)!r}") from None
+        raise InputFileError(f"no such file: {path_text(p)!r}") from None
     except OSError as exc:
-        raise InputFileError(f"cannot access {str(p)!r}: {exc.strerror}") from None
+        raise InputFileError(f"cannot access {path_text(p)!r}: {exc.strerror}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise InputFileError(f"not a regular file: {str(p)!r}")
+        raise InputFileError(f"not a regular file: {path_text(p)!r}")
     if st.st_size == 0:
-        raise EmptyAudioError(f"{p.name}: file is empty (0 bytes)")
+        raise EmptyAudioError(f"{name}: file is empty (0 bytes)")
     if st.st_size > MAX_FILE_BYTES:
         raise InputFileError(
-            f"{p.name}: file is {st.st_size} bytes, above the limit of {MAX_FILE_BYTES} bytes"
+            f"{name}: file is {st.st_size} bytes, above the limit of {MAX_FILE_BYTES} bytes"
         )
     if sr is not None:
         sr = _check_rate(int(sr), what="requested sample rate")
@@ -281,16 +283,16 @@ def load(
         with open(p, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        raise InputFileError(f"cannot read {str(p)!r}: {exc.strerror}") from None
+        raise InputFileError(f"cannot read {path_text(p)!r}: {exc.strerror}") from None
     sha256 = hashlib.sha256(raw).hexdigest()
     # An Ogg file cut inside its last page: decode that page's whole packets too
     pages = walk_pages(raw) if raw[:4] == b"OggS" else None
     repaired = None if pages is None else repair_truncated(raw, pages)
     try:
         if repaired is None:
-            decoded = _decode(raw, p.name, channel)
+            decoded = _decode(raw, name, channel)
         else:  # the copy's header is not evidence: its length is not compared
-            decoded = _decode(repaired.data, p.name, channel)._replace(declared_frames=None)
+            decoded = _decode(repaired.data, name, channel)._replace(declared_frames=None)
     except UnsupportedFormatError as exc:
         if raw[:4] not in (b"OggS", b"\x1a\x45\xdf\xa3") and raw[4:8] != b"ftyp":
             raise
@@ -301,8 +303,8 @@ def load(
         raise with_findings(exc, findings) from None
     mono, n_channels = decoded.mono, decoded.channels
     if decoded.rate is None or not np.isfinite(decoded.rate):
-        raise SampleRateError(f"{p.name}: file has no valid sample rate")
-    file_sr = _check_rate(int(decoded.rate), what=f"{p.name}: sample rate in the file")
+        raise SampleRateError(f"{name}: file has no valid sample rate")
+    file_sr = _check_rate(int(decoded.rate), what=f"{name}: sample rate in the file")
     # Does the header agree with what decoded? (truncation, undeclared bytes)
     container_notes = container_findings(
         raw,
@@ -317,16 +319,16 @@ def load(
     del raw  # only the decoded samples are needed from here on
     if mono.shape[0] == 0:
         raise with_findings(
-            EmptyAudioError(f"{p.name}: file decodes to 0 samples"), container_notes
+            EmptyAudioError(f"{name}: file decodes to 0 samples"), container_notes
         )
     if mono.shape[0] / file_sr > MAX_DURATION_SECONDS:
         raise InputFileError(
-            f"{p.name}: {mono.shape[0] / file_sr:.0f} s of audio, above the limit of "
+            f"{name}: {mono.shape[0] / file_sr:.0f} s of audio, above the limit of "
             f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
         )
     if not np.all(np.isfinite(mono)):
         bad = int(np.count_nonzero(~np.isfinite(mono)))
-        raise InvalidAudioError(f"{p.name}: {bad} sample(s) are NaN or infinite")
+        raise InvalidAudioError(f"{name}: {bad} sample(s) are NaN or infinite")
 
     notes = [
         *decoded.notes,
@@ -347,7 +349,7 @@ def load(
         out = mono
     out = np.ascontiguousarray(out, dtype=np.float32)
     try:
-        _check_signal(out, target, p.name)
+        _check_signal(out, target, name)
     except SilentAudioError as exc:
         if not mixed_down:
             raise with_findings(exc, container_notes) from None

@@ -84,6 +84,7 @@ from .alignment.labels import phone_class, to_ipa
 from .alignment.model import Alignment
 from .errors import EstimationError, InputFileError, VtractError
 from .evidence import Evidence
+from .provenance import path_text
 from .tract.highpass import analysis_highpass_hz, highpass
 from .tract.result import TractEstimate
 from .voice_source import voice_perturbation
@@ -466,6 +467,8 @@ def _table(
     n = int(rows.size)
     first = np.cumsum(counts) - counts
     data: dict[str, Any] = {}
+    # a name that is not UTF-8 goes into the text column with visible \xNN escapes
+    file = path_text(file)
     for c, value in (("file", file), ("sha256", sha256), ("speaker", speaker), ("label", label)):
         data[c] = pd.array([value], dtype=FEATURE_DTYPES[c]).take(np.zeros(n, dtype=np.intp))
     for c in _WINDOW_COLUMNS:
@@ -558,7 +561,8 @@ def extract_features(
     label : {"", "organic", "synthetic"}
         Ground-truth label, if known.
     file : str, optional
-        Value of the ``file`` column (default: the evidence path).
+        Value of the ``file`` column (default: the evidence path); a name that
+        is not UTF-8 is written as :func:`vtract.provenance.path_text` does.
     sr : int or None, default 16000
         Working rate; the evidence is resampled to it (``None`` keeps its
         rate). Window sizes scale with it (:func:`vtract.windows.window_geometry`).
@@ -612,7 +616,7 @@ def extract_features(
             chunk, estimate_windows(chunk, method=method, **estimator_options), strict=True
         )
     )
-    name = file if file is not None else (str(evidence.path) if evidence.path is not None else "")
+    name = file if file is not None else ("" if evidence.path is None else str(evidence.path))
     df = _table(
         estimated,
         file=name,

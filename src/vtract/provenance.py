@@ -21,7 +21,14 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["DEPENDENCIES", "dependency_versions", "file_sha256", "git_commit", "provenance"]
+__all__ = [
+    "DEPENDENCIES",
+    "dependency_versions",
+    "file_sha256",
+    "git_commit",
+    "path_text",
+    "provenance",
+]
 
 #: Distributions whose versions are recorded in every provenance block.
 DEPENDENCIES = (
@@ -86,6 +93,51 @@ def file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def path_text(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
+    r"""The text that names a file in vtract's outputs (tables, JSON, HTML, messages).
+
+    A file name is bytes on Linux and need not be UTF-8 (old media, Windows
+    shares). Python hands such a name over with its stray bytes as lone
+    surrogates (``"bad\udcff.wav"``), which UTF-8 writers (Parquet, CSV,
+    JSON with ``ensure_ascii=False``, HTML) refuse. Here every byte that is
+    not UTF-8 is written as a visible ``\xNN`` escape instead: the name can
+    be read, is the same in every output, and its bytes can be read off it.
+    The file itself is still opened by its real name.
+
+    Parameters
+    ----------
+    path : str, bytes or path-like
+        The path as given (or as found in a folder).
+
+    Returns
+    -------
+    str
+        Valid Unicode text: the path itself when it is valid UTF-8, otherwise
+        with each offending byte as ``\xNN`` (the name ``bad<0xFF>.wav`` gives
+        ``bad\xff.wav``); a lone surrogate that no file name decodes to is
+        written as ``\udNNN``.
+
+    Notes
+    -----
+    The escape is not reversible by itself: a name that really contains the
+    four characters ``\xff`` is written the same way. The file's SHA-256,
+    recorded beside every name, tells such files apart.
+
+    Examples
+    --------
+    >>> path_text(b"bad\xff.wav")
+    'bad\\xff.wav'
+    >>> path_text("caf\u00e9.wav")
+    'café.wav'
+    """
+    raw = os.fspath(path)
+    try:
+        data = os.fsencode(raw)
+    except UnicodeEncodeError:  # a surrogate that no file-system name decodes to
+        data = str(raw).encode("utf-8", "backslashreplace")
+    return data.decode("utf-8", "backslashreplace")
 
 
 def provenance(

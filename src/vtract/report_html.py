@@ -20,6 +20,7 @@ import numpy as np
 from .container import PREFIX
 from .errors import VtractError
 from .plot._common import score_thresholds
+from .provenance import path_text
 
 __all__ = ["LIMITATIONS", "check_evidence_matches", "render_html"]
 
@@ -174,7 +175,7 @@ def _num(value: Any, fmt: str = ".3g") -> str:
 
 
 def _file_name(report: Any) -> str:
-    return str(report.file) if report.file else "(in-memory audio)"
+    return path_text(report.file) if report.file else "(in-memory audio)"
 
 
 def _header(report: Any) -> str:

@@ -40,6 +40,7 @@ import numpy as np
 
 from ..errors import AlignmentError
 from ..evidence import Evidence, load, resample
+from ..provenance import path_text
 from .labels import ARPABET
 from .model import Alignment, clean_word
 from .sphinx import (
@@ -371,7 +372,7 @@ def align(
         **rate_info,
     }
     if ev.path is not None:
-        meta["path"] = str(ev.path)
+        meta["path"] = path_text(ev.path)
     prons = _pronunciations(pronunciations)
 
     if transcript is None and recognize == "allphone":

@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import AlignmentError
+from ..provenance import path_text
 from .model import Alignment
 from .textgrid_reader import decode_text
 
@@ -175,7 +176,7 @@ def read_published_csv(
         source="csv",
         scheme="ipa" if label_col == "ipa" else "auto",
         meta={
-            "path": str(p),
+            "path": path_text(p),
             "format": "csv",
             "time_columns": list(pair),
             "label_column": label_col,

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from ..errors import AlignmentError
+from ..provenance import path_text
 from .model import Alignment
 from .textgrid_reader import decode_text
 
@@ -69,5 +70,5 @@ def read_festival_segs(path: str | os.PathLike[str]) -> Alignment:
         [],
         source="festival",
         scheme="timit",
-        meta={"path": str(p), "format": "festival-segs"},
+        meta={"path": path_text(p), "format": "festival-segs"},
     )

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from ..errors import AlignmentError
+from ..provenance import path_text
 from .model import Alignment
 from .textgrid_reader import decode_text
 
@@ -84,5 +85,5 @@ def read_hts(path: str | os.PathLike[str]) -> Alignment:
         [],
         source="hts",
         scheme="timit",
-        meta={"path": str(p), "format": "hts", "full_context": full_context},
+        meta={"path": path_text(p), "format": "hts", "full_context": full_context},
     )

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AlignmentError
+from ..provenance import path_text
 from .model import Alignment
 
 __all__ = ["PHONE_TIER_NAMES", "WORD_TIER_NAMES", "decode_text", "read_textgrid"]
@@ -365,7 +366,7 @@ def read_textgrid(
         source="textgrid",
         scheme=scheme,
         meta={
-            "path": str(p),
+            "path": path_text(p),
             "format": "textgrid",
             "flavour": flavour,
             "phone_tier": p_name,

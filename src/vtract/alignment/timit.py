@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from ..errors import AlignmentError
+from ..provenance import path_text
 from .model import Alignment
 from .textgrid_reader import decode_text
 
@@ -141,7 +142,7 @@ def read_timit(
         source="timit",
         scheme="timit",
         meta={
-            "path": str(phn),
+            "path": path_text(phn),
             "words_path": None if wrd is None else str(wrd),
             "format": "timit",
             "sample_rate": sr,

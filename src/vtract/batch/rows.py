@@ -15,6 +15,10 @@ row's JSON report inside the ``--reports`` folder (empty without one).
 ``analysis_settings`` is the JSON of what the answer depends on besides the
 input (:mod:`vtract.batch.settings`); a table is only resumed with the same.
 
+File names (``path``, ``file``, ``alignment_file``) are written by
+:func:`vtract.provenance.path_text`: bytes that are not UTF-8 appear as
+``\\xNN`` escapes, as in the JSON reports.
+
 Lists of flag codes and warnings are joined with ``";"`` and ``" | "``;
 ``areas_cm2`` is a list column in Parquet and a JSON array in CSV.
 """
@@ -25,6 +29,7 @@ import math
 from typing import Any
 
 from .._version import __version__
+from ..provenance import path_text
 from .inputs import BatchInput
 
 __all__ = [
@@ -99,11 +104,11 @@ def _float(x: Any) -> float | None:
 def _input_fields(item: BatchInput) -> dict[str, Any]:
     return {
         "input_key": item.key,
-        "path": str(item.path),
+        "path": path_text(item.path),
         "speaker": item.speaker,
         "label": item.label,
         "transcript": item.transcript,
-        "alignment_file": None if item.textgrid is None else str(item.textgrid),
+        "alignment_file": None if item.textgrid is None else path_text(item.textgrid),
         "alignment_sha256": item.alignment_sha256,
     }
 
@@ -121,7 +126,7 @@ def report_row(item: BatchInput, report: Any) -> dict[str, Any]:
     flags = [f.code for f in report.flags]
     row = {
         **_input_fields(item),
-        "file": str(item.path),  # as given, like error rows (the report has the resolved path)
+        "file": path_text(item.path),  # as given, like error rows (the report: resolved path)
         "sha256": report.sha256,
         "pcm_sha256": report.pcm_sha256,
         "duration_s": _float(report.evidence.get("duration")),
@@ -147,12 +152,12 @@ def error_row(item: BatchInput, error_type: str, error_message: str) -> dict[str
     """Results row for a file that could not be analysed."""
     return {
         **_input_fields(item),
-        "file": str(item.path),
+        "file": path_text(item.path),
         "sha256": item.sha256,
         "n_bigrams": 0,
         "n_flags": 0,
         "error_type": error_type,
-        "error_message": error_message,
+        "error_message": path_text(error_message),  # it may quote a name that is not UTF-8
         "vtract_version": __version__,
     }
 
@@ -162,7 +167,7 @@ def bigram_rows(item: BatchInput, report: Any) -> list[dict[str, Any]]:
     return [
         {
             "input_key": item.key,
-            "path": str(item.path),
+            "path": path_text(item.path),
             "sha256": report.sha256,
             "bigram": b.bigram,
             "ipa": b.ipa,

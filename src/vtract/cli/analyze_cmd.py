@@ -140,6 +140,7 @@ def analyze_command(
     """
     from ..analysis import ANALYSIS_RATE, analyze
     from ..evidence import load
+    from ..provenance import path_text
 
     if transcripts and alignments:
         raise click.UsageError("give --transcript or --textgrid, not both")
@@ -189,7 +190,7 @@ def analyze_command(
                     detector=detector,
                     method=method,
                 )
-                record: dict[str, Any] = {**report.to_dict(), "file": f}
+                record: dict[str, Any] = {**report.to_dict(), "file": path_text(f)}
                 if html_path is not None:
                     if ref_obj is None:
                         from ..reference import default_reference
@@ -199,9 +200,10 @@ def analyze_command(
                     record["html"] = str(html_path)
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
-                named = Path(f).name in reason  # most messages already name the file
-                click.echo(f"vtract: error: {'' if named else f + ': '}{reason}", err=True)
-                record = {"file": f, "error": {"type": type(exc).__name__, "message": reason}}
+                named = path_text(Path(f).name) in reason  # most messages already name the file
+                shown = path_text(f)
+                click.echo(f"vtract: error: {'' if named else shown + ': '}{reason}", err=True)
+                record = {"file": shown, "error": {"type": type(exc).__name__, "message": reason}}
                 status = EXIT_INPUT
             out.write(json.dumps(record, sort_keys=True, allow_nan=False) + "\n")
             out.flush()

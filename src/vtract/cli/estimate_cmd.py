@@ -67,6 +67,7 @@ def estimate_command(
 
     from ..evidence import load
     from ..plausibility import check_plausibility
+    from ..provenance import path_text
     from ..tract import estimate_tract
 
     if not (math.isfinite(end) and end > start >= 0.0):
@@ -88,7 +89,7 @@ def estimate_command(
     flags = check_plausibility(est)
     if as_json:
         record = {
-            "file": file,
+            "file": path_text(file),
             "sha256": ev.sha256,
             "start": start,
             "end": end,
@@ -97,7 +98,7 @@ def estimate_command(
         }
         click.echo(json.dumps(finite_or_null(record), allow_nan=False))
         return
-    click.echo(f"{file} [{start:.3f}-{end:.3f} s] method={est.method}")
+    click.echo(f"{path_text(file)} [{start:.3f}-{end:.3f} s] method={est.method}")
     click.echo(
         f"length {est.length_cm:.2f} cm, {est.n_sections} sections of "
         f"{est.section_length_cm:.3f} cm"

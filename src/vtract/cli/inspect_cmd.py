@@ -8,6 +8,7 @@ import click
 
 from ..errors import VtractError
 from ..evidence import load
+from ..provenance import path_text
 from . import EXIT_INPUT
 
 
@@ -38,9 +39,9 @@ def inspect_command(files: tuple[str, ...], sr: int, channel: int | None) -> Non
     for f in files:
         try:
             ev = load(f, sr=sr, channel=channel)
-            record: dict[str, object] = {"file": f, **ev.summary()}
+            record: dict[str, object] = {"file": path_text(f), **ev.summary()}
         except VtractError as exc:
-            record = {"file": f, "error": {"type": type(exc).__name__, "message": str(exc)}}
+            record = {"file": path_text(f), "error": {"type": type(exc).__name__, "message": str(exc)}}
             click.echo(f"vtract: error: {exc}", err=True)
             status = EXIT_INPUT
         click.echo(json.dumps(record, sort_keys=True))

@@ -99,6 +99,7 @@ def build_command(
     """
     from ..corpus import corpus_features, find_recordings
     from ..features import write_features
+    from ..provenance import path_text
     from ..reference import Reference, estimator_fingerprint
     from ..tract.highpass import analysis_highpass_hz
     from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
@@ -142,7 +143,7 @@ def build_command(
     )
     ref.save(out)
     summary = {
-        "out": str(out),
+        "out": path_text(out),
         "sha256": ref.sha256,
         "method": method,
         "recordings": len(records),
@@ -166,11 +167,12 @@ def info_command(ref: str | None, show_files: bool) -> None:
     Without REF, the reference shipped with vtract (the one analyze and
     batch use by default), with its path.
     """
+    from ..provenance import path_text
     from ..reference import Reference, default_reference_path
 
     path = Path(ref) if ref is not None else default_reference_path()
     r = Reference.load(path)
-    info = {**r.info(), "path": str(path), "shipped_default": ref is None}
+    info = {**r.info(), "path": path_text(path), "shipped_default": ref is None}
     if show_files:
         info["files"] = r.meta.get("files", [])
     click.echo(json.dumps(info, sort_keys=True, indent=1))
