@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from ..output_files import atomic_path, prepare_output, refuse_output_over_inputs
+from ..provenance import path_text
 from ._pronunciations import parse_pronunciations, pronunciation_option
 
 
@@ -62,5 +62,10 @@ def align_command(
     alignment = align(ev, transcript, pronunciations=prons, recognize=recognize or "words")
     with atomic_path(out) as tmp:
         alignment.to_textgrid(tmp, xmax=ev.duration)
-    record = {"file": file, "sha256": ev.sha256, "out": str(Path(out)), **alignment.summary()}
+    record = {
+        "file": path_text(file),
+        "sha256": ev.sha256,
+        "out": path_text(out),
+        **alignment.summary(),
+    }
     click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))

@@ -197,7 +197,7 @@ def analyze_command(
 
                         ref_obj = default_reference()
                     _write_html(report, html_path, source, ref_obj)
-                    record["html"] = str(html_path)
+                    record["html"] = path_text(html_path)
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
                 named = path_text(Path(f).name) in reason  # most messages already name the file
