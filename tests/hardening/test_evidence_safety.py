@@ -224,6 +224,58 @@ def test_batch_table_over_an_input_is_refused(corpus, tmp_path, option):
 # ------------------------------------------------------- unwritable outputs
 
 
+def _corpus_folder(corpus, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """An organic folder as ``reference build`` finds it: audio, its TextGrid and transcripts."""
+    audio, grid = _writable_copy(corpus, tmp_path)
+    folder = audio.parent
+    grid = grid.rename(folder / f"{audio.stem}.TextGrid")
+    txt = folder / f"{audio.stem}.txt"
+    txt.write_text("author of the danger trail\n", encoding="utf-8")
+    psv = folder / "transcripts.psv"
+    psv.write_text(f"{audio.stem}|author of the danger trail\n", encoding="utf-8")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"path,alignment\n{audio},{grid}\n", encoding="utf-8")
+    return folder, {"audio": audio, "textgrid": grid, "txt": txt, "psv": psv, "manifest": manifest}
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["audio", "textgrid", "txt", "psv", "manifest", "audio_other_spelling", "audio_symlink"],
+)
+@pytest.mark.parametrize("option", ["--out", "--features-out"])
+def test_reference_build_output_over_an_input_is_refused(corpus, tmp_path, option, target):
+    """reference build wrote its .vtref / Parquet over the evidence (session 25 probe)."""
+    folder, files = _corpus_folder(corpus, tmp_path)
+    before = {p: p.read_bytes() for p in files.values()}
+    audio = files["audio"]
+    victim = {
+        **files,
+        "audio_other_spelling": folder / ".." / folder.name / audio.name,
+        "audio_symlink": tmp_path / "link.vtref",
+    }[target]
+    if target == "audio_symlink":
+        victim.symlink_to(audio)
+    source = str(files["manifest"] if target == "manifest" else folder)
+    args = ["reference", "build", source, "--out", str(tmp_path / "r.vtref")]
+    if option == "--out":
+        args[-1] = str(victim)
+    else:
+        args += ["--features-out", str(victim)]
+    proc = _run(*args)
+    _assert_refused_and_intact(proc, before)
+    assert "refusing to overwrite evidence" in proc.stderr
+    assert not (tmp_path / "r.vtref").exists(), "refused before building"
+
+
+def test_reference_build_refuses_one_file_for_both_outputs(corpus, tmp_path):
+    folder, _ = _corpus_folder(corpus, tmp_path)
+    out = tmp_path / "r.vtref"
+    proc = _run("reference", "build", str(folder), "--out", str(out), "--features-out",
+                str(tmp_path / "." / "r.vtref"))  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "same file" in proc.stderr and not out.exists()
+
+
 @needs_analyze
 @pytest.mark.parametrize(
     "command", ["analyze --json", "analyze --html", "batch --out", "demo --out"]
