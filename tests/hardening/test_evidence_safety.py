@@ -276,6 +276,58 @@ def test_reference_build_refuses_one_file_for_both_outputs(corpus, tmp_path):
     assert "same file" in proc.stderr and not out.exists()
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["audio", "textgrid", "manifest", "table", "audio_other_spelling", "audio_symlink", "shipped"],
+)
+def test_calibrate_out_over_an_input_is_refused(corpus, tmp_path, monkeypatch, target):
+    """calibrate --out wrote the .vtref over a recording its manifest listed (session 25 probe);
+    without --reference, the shipped reference is an input too."""
+    import shutil
+
+    import vtract.reference as reference
+
+    shipped = tmp_path / "shipped.vtref"
+    shutil.copyfile(reference.default_reference_path(), shipped)
+    monkeypatch.setattr(reference, "default_reference_path", lambda: shipped)
+    audio, grid = _writable_copy(corpus, tmp_path)
+    manifest = tmp_path / "ev" / "labelled.csv"
+    manifest.write_text(f"path,label,textgrid\n{audio.name},organic,{grid.name}\n", "utf-8")
+    table = tmp_path / "ev" / "features.parquet"
+    table.write_bytes(b"PAR1 not really")
+    victim = {
+        "audio": audio,
+        "textgrid": grid,
+        "manifest": manifest,
+        "table": table,
+        "audio_other_spelling": audio.parent / ".." / audio.parent.name / audio.name,
+        "audio_symlink": tmp_path / "link.vtref",
+        "shipped": shipped,
+    }[target]
+    if target == "audio_symlink":
+        victim.symlink_to(audio)
+    before = {p: p.read_bytes() for p in (audio, grid, manifest, table, shipped)}
+    inputs = [str(table)] if target == "table" else [str(manifest)]
+    proc = _run("calibrate", *inputs, "--out", str(victim), "--threshold-by", "recording")
+    _assert_refused_and_intact(proc, before)
+    assert "refusing to overwrite evidence" in proc.stderr
+
+
+def test_calibrate_may_update_its_reference_in_place(corpus, tmp_path):
+    """--out equal to --reference is the documented in-place update: not refused as an input."""
+    import shutil
+
+    from vtract.reference import default_reference_path
+
+    ref = tmp_path / "mine.vtref"
+    shutil.copyfile(default_reference_path(), ref)
+    manifest = tmp_path / "labelled.csv"
+    manifest.write_text("path,label\nmissing.wav,organic\n", "utf-8")
+    proc = _run("calibrate", str(manifest), "--reference", str(ref), "--out", str(ref))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "refusing" not in proc.stderr and "nothing to calibrate" in proc.stderr
+
+
 @needs_analyze
 @pytest.mark.parametrize(
     "command", ["analyze --json", "analyze --html", "batch --out", "demo --out"]
