@@ -328,6 +328,21 @@ def test_calibrate_may_update_its_reference_in_place(corpus, tmp_path):
     assert "refusing" not in proc.stderr and "nothing to calibrate" in proc.stderr
 
 
+def test_demo_does_not_write_a_report_over_its_reference(tmp_path):
+    import shutil
+
+    from vtract.reference import default_reference_path
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    ref = out / "summary.json"  # a reference under the name of a demo output
+    shutil.copyfile(default_reference_path(), ref)
+    before = {ref: ref.read_bytes()}
+    proc = _run("demo", "--out", str(out), "--reference", str(ref))
+    _assert_refused_and_intact(proc, before)
+    assert "refusing to overwrite evidence" in proc.stderr
+
+
 @needs_analyze
 @pytest.mark.parametrize(
     "command", ["analyze --json", "analyze --html", "batch --out", "demo --out"]
