@@ -267,6 +267,54 @@ def test_evidence_of_another_recording_is_refused(tmp_path):
     assert not (tmp_path / "x.html").exists()
 
 
+@pytest.mark.parametrize("spelling", ["same", "other_spelling", "symlink", "evidence_object"])
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_report_is_never_written_over_its_evidence(tmp_path, kind, spelling):
+    """Report.to_html(evidence path) replaced the evidence with HTML (session 25 probe)."""
+    from vtract.output_files import OutputOverInputError
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    audio = folder / "call.wav"
+    audio.write_bytes(b"RIFF evidence bytes")
+    rep = make_report(file=None if spelling == "evidence_object" else str(audio))
+    evidence = None
+    if spelling == "evidence_object":  # the report does not know its file; the Evidence does
+        evidence = make_evidence()
+        object.__setattr__(evidence, "path", audio)
+    out = {
+        "same": audio,
+        "other_spelling": folder / ".." / "ev" / "call.wav",
+        "symlink": tmp_path / "report.html",
+        "evidence_object": audio,
+    }[spelling]
+    if spelling == "symlink":
+        out.symlink_to(audio)
+    write = rep.to_html if kind == "html" else rep.to_pdf
+    with pytest.raises(OutputOverInputError, match="refusing to overwrite evidence"):
+        write(out, evidence=evidence)
+    assert audio.read_bytes() == b"RIFF evidence bytes"
+    assert sorted(p.name for p in folder.iterdir()) == ["call.wav"]
+
+
+def test_pdf_is_written_atomically(tmp_path, monkeypatch):
+    """to_pdf wrote straight into the destination: a failure left half a PDF over the old one."""
+    import vtract.report_pdf as report_pdf
+
+    out = tmp_path / "r.pdf"
+    out.write_bytes(b"previous report")
+
+    def failing(report, path, **kwargs):
+        path.write_bytes(b"%PDF half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_pdf, "write_pdf", failing)
+    with pytest.raises(KeyboardInterrupt):
+        make_report().to_pdf(out)
+    assert out.read_bytes() == b"previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.pdf"]
+
+
 def test_pdf_has_summary_and_figure_pages(tmp_path):
     out = make_report().to_pdf(tmp_path / "r.pdf")
     raw = out.read_bytes()

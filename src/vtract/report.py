@@ -317,8 +317,9 @@ class Report:
         Parameters
         ----------
         path : str or os.PathLike, optional
-            Where to write the file (UTF-8). Only the text is returned when
-            omitted.
+            Where to write the file (UTF-8), atomically (see
+            :func:`vtract.output_files.atomic_path`). Only the text is
+            returned when omitted.
         evidence : Evidence, optional
             The analysed audio; adds the spectrogram timeline.
         reference : Reference, optional
@@ -328,9 +329,20 @@ class Report:
         -------
         str
             The HTML text.
+
+        Raises
+        ------
+        vtract.output_files.OutputOverInputError
+            ``path`` is the evidence file the report records (:attr:`file`)
+            or ``evidence``'s file: another spelling, a symbolic link or a
+            hard link to it. Checked before anything is rendered.
+        vtract.output_files.OutputFileError
+            ``path`` cannot be written.
         """
         from .report_html import render_html
 
+        if path is not None:
+            self._check_output(path, evidence)
         text = render_html(self, evidence=evidence, reference=reference)
         if path is not None:
             _atomic_write(Path(path), text.encode("utf-8"))
@@ -348,7 +360,8 @@ class Report:
         Parameters
         ----------
         path : str or os.PathLike
-            Output file.
+            Output file, written atomically (see
+            :func:`vtract.output_files.atomic_path`).
         evidence, reference : optional
             As for :meth:`to_html`.
 
@@ -356,10 +369,32 @@ class Report:
         -------
         pathlib.Path
             The file written.
+
+        Raises
+        ------
+        vtract.output_files.OutputOverInputError, vtract.output_files.OutputFileError
+            As for :meth:`to_html`.
         """
+        import tempfile
+
         from .report_pdf import write_pdf
 
-        return write_pdf(self, Path(path), evidence=evidence, reference=reference)
+        dest = Path(path)
+        self._check_output(dest, evidence)
+        with tempfile.TemporaryDirectory(prefix="vtract-pdf-") as folder:
+            pdf = write_pdf(
+                self, Path(folder) / "report.pdf", evidence=evidence, reference=reference
+            )
+            _atomic_write(dest, pdf.read_bytes())
+        return dest
+
+    def _check_output(self, path: str | os.PathLike[str], evidence: Any) -> None:
+        """Refuse an output over the report's evidence; create the output's folder."""
+        from .output_files import prepare_output, refuse_output_over_inputs
+
+        inputs = [self.file, self.evidence.get("path"), getattr(evidence, "path", None)]
+        refuse_output_over_inputs([path], [p for p in inputs if isinstance(p, (str, Path))])
+        prepare_output(path)
 
     def plot(self, *, kind: str = "overview", ax: Any = None) -> Any:
         """Plot the report: ``"overview"`` (per-bigram scores over time) or

@@ -224,6 +224,125 @@ def test_batch_table_over_an_input_is_refused(corpus, tmp_path, option):
 # ------------------------------------------------------- unwritable outputs
 
 
+def _corpus_folder(corpus, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """An organic folder as ``reference build`` finds it: audio, its TextGrid and transcripts."""
+    audio, grid = _writable_copy(corpus, tmp_path)
+    folder = audio.parent
+    grid = grid.rename(folder / f"{audio.stem}.TextGrid")
+    txt = folder / f"{audio.stem}.txt"
+    txt.write_text("author of the danger trail\n", encoding="utf-8")
+    psv = folder / "transcripts.psv"
+    psv.write_text(f"{audio.stem}|author of the danger trail\n", encoding="utf-8")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"path,alignment\n{audio},{grid}\n", encoding="utf-8")
+    return folder, {"audio": audio, "textgrid": grid, "txt": txt, "psv": psv, "manifest": manifest}
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["audio", "textgrid", "txt", "psv", "manifest", "audio_other_spelling", "audio_symlink"],
+)
+@pytest.mark.parametrize("option", ["--out", "--features-out"])
+def test_reference_build_output_over_an_input_is_refused(corpus, tmp_path, option, target):
+    """reference build wrote its .vtref / Parquet over the evidence (session 25 probe)."""
+    folder, files = _corpus_folder(corpus, tmp_path)
+    before = {p: p.read_bytes() for p in files.values()}
+    audio = files["audio"]
+    victim = {
+        **files,
+        "audio_other_spelling": folder / ".." / folder.name / audio.name,
+        "audio_symlink": tmp_path / "link.vtref",
+    }[target]
+    if target == "audio_symlink":
+        victim.symlink_to(audio)
+    source = str(files["manifest"] if target == "manifest" else folder)
+    args = ["reference", "build", source, "--out", str(tmp_path / "r.vtref")]
+    if option == "--out":
+        args[-1] = str(victim)
+    else:
+        args += ["--features-out", str(victim)]
+    proc = _run(*args)
+    _assert_refused_and_intact(proc, before)
+    assert "refusing to overwrite evidence" in proc.stderr
+    assert not (tmp_path / "r.vtref").exists(), "refused before building"
+
+
+def test_reference_build_refuses_one_file_for_both_outputs(corpus, tmp_path):
+    folder, _ = _corpus_folder(corpus, tmp_path)
+    out = tmp_path / "r.vtref"
+    proc = _run("reference", "build", str(folder), "--out", str(out), "--features-out",
+                str(tmp_path / "." / "r.vtref"))  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "same file" in proc.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["audio", "textgrid", "manifest", "table", "audio_other_spelling", "audio_symlink", "shipped"],
+)
+def test_calibrate_out_over_an_input_is_refused(corpus, tmp_path, monkeypatch, target):
+    """calibrate --out wrote the .vtref over a recording its manifest listed (session 25 probe);
+    without --reference, the shipped reference is an input too."""
+    import shutil
+
+    import vtract.reference as reference
+
+    shipped = tmp_path / "shipped.vtref"
+    shutil.copyfile(reference.default_reference_path(), shipped)
+    monkeypatch.setattr(reference, "default_reference_path", lambda: shipped)
+    audio, grid = _writable_copy(corpus, tmp_path)
+    manifest = tmp_path / "ev" / "labelled.csv"
+    manifest.write_text(f"path,label,textgrid\n{audio.name},organic,{grid.name}\n", "utf-8")
+    table = tmp_path / "ev" / "features.parquet"
+    table.write_bytes(b"PAR1 not really")
+    victim = {
+        "audio": audio,
+        "textgrid": grid,
+        "manifest": manifest,
+        "table": table,
+        "audio_other_spelling": audio.parent / ".." / audio.parent.name / audio.name,
+        "audio_symlink": tmp_path / "link.vtref",
+        "shipped": shipped,
+    }[target]
+    if target == "audio_symlink":
+        victim.symlink_to(audio)
+    before = {p: p.read_bytes() for p in (audio, grid, manifest, table, shipped)}
+    inputs = [str(table)] if target == "table" else [str(manifest)]
+    proc = _run("calibrate", *inputs, "--out", str(victim), "--threshold-by", "recording")
+    _assert_refused_and_intact(proc, before)
+    assert "refusing to overwrite evidence" in proc.stderr
+
+
+def test_calibrate_may_update_its_reference_in_place(corpus, tmp_path):
+    """--out equal to --reference is the documented in-place update: not refused as an input."""
+    import shutil
+
+    from vtract.reference import default_reference_path
+
+    ref = tmp_path / "mine.vtref"
+    shutil.copyfile(default_reference_path(), ref)
+    manifest = tmp_path / "labelled.csv"
+    manifest.write_text("path,label\nmissing.wav,organic\n", "utf-8")
+    proc = _run("calibrate", str(manifest), "--reference", str(ref), "--out", str(ref))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "refusing" not in proc.stderr and "nothing to calibrate" in proc.stderr
+
+
+def test_demo_does_not_write_a_report_over_its_reference(tmp_path):
+    import shutil
+
+    from vtract.reference import default_reference_path
+
+    out = tmp_path / "demo"
+    out.mkdir()
+    ref = out / "summary.json"  # a reference under the name of a demo output
+    shutil.copyfile(default_reference_path(), ref)
+    before = {ref: ref.read_bytes()}
+    proc = _run("demo", "--out", str(out), "--reference", str(ref))
+    _assert_refused_and_intact(proc, before)
+    assert "refusing to overwrite evidence" in proc.stderr
+
+
 @needs_analyze
 @pytest.mark.parametrize(
     "command", ["analyze --json", "analyze --html", "batch --out", "demo --out"]
@@ -422,3 +541,120 @@ def test_batch_does_not_follow_a_planted_symlink_in_the_reports_folder(corpus, t
                 str(reports), "--backend", "serial", "-q")  # fmt: skip
     assert "Traceback" not in proc.stderr, proc.stderr
     assert victim.read_text() == "DO NOT TOUCH\n"
+
+
+# ------------------------------------------ links, FIFOs and devices as outputs
+
+
+def test_an_output_through_a_symlink_updates_its_target_and_keeps_the_link(tmp_path):
+    """The link was replaced by a regular file and its target kept the old text (probe 2)."""
+    from vtract.output_files import atomic_text_file
+
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "target.json"
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.json"
+    link.symlink_to(Path("real") / "target.json")
+    with atomic_text_file(link) as fh:
+        fh.write("new")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("real", "target.json")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["link.json", "real", "target.json"]
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "made" / "later.json")
+    with atomic_text_file(dangling) as fh:
+        fh.write("created")
+    assert dangling.is_symlink()
+    assert (tmp_path / "made" / "later.json").read_text(encoding="utf-8") == "created"
+
+
+def test_an_output_that_is_a_fifo_is_written_to_and_stays_a_fifo(tmp_path):
+    """A FIFO output was replaced by a regular file; its reader got nothing (probe 2)."""
+    import threading
+
+    from vtract.output_files import atomic_text_file
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "to_fifo.json"  # as /dev/stdout -> /proc/self/fd/1 -> pipe
+    link.symlink_to(fifo)
+    for path in (fifo, link):
+        got: list[str] = []
+        reader = threading.Thread(target=lambda got=got: got.append(fifo.read_text("utf-8")))
+        reader.start()
+        try:
+            with atomic_text_file(path) as fh:
+                fh.write('{"verdict": "organic"}\n')
+        finally:
+            if reader.is_alive():  # unblock the reader if the writer never opened the FIFO
+                with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "w"):
+                    pass
+            reader.join(10)
+        assert got == ['{"verdict": "organic"}\n']
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.fifo", "to_fifo.json"]
+
+
+@pytest.mark.parametrize("kind", ["character", "block", "socket"])
+def test_a_device_output_is_written_directly_never_replaced(tmp_path, monkeypatch, kind):
+    """`--json /dev/full` replaced the device node with a regular file as root (probe 2).
+
+    A regular file stands in for the device; ``os.stat`` says what it is. A
+    character device is written in place (same inode, no temporary file); a
+    block device or a socket is refused.
+    """
+    from vtract import output_files
+    from vtract.output_files import OutputFileError, atomic_path
+
+    stand_in = tmp_path / "device"
+    stand_in.write_text("device", encoding="utf-8")
+    inode = stand_in.stat().st_ino
+    fmt = {"character": stat.S_IFCHR, "block": stat.S_IFBLK, "socket": stat.S_IFSOCK}[kind]
+    real_stat = os.stat
+
+    def fake_stat(path, *args, **kwargs):
+        st = real_stat(path, *args, **kwargs)
+        if os.fspath(path) == os.fspath(stand_in):
+            return os.stat_result((fmt | 0o666, *tuple(st)[1:]))
+        return st
+
+    monkeypatch.setattr(output_files.os, "stat", fake_stat)
+    if kind != "character":
+        with pytest.raises(OutputFileError, match=f"it is a {kind}"), atomic_path(stand_in):
+            pass
+    else:
+        with atomic_path(stand_in) as where:
+            assert where == stand_in
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["device"]
+            with open(where, "w", encoding="utf-8") as fh:
+                fh.write("written")
+        monkeypatch.undo()
+        assert stand_in.read_text(encoding="utf-8") == "written"
+        assert stand_in.stat().st_ino == inode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["device"]
+
+
+def test_a_planted_link_under_a_made_up_name_is_replaced_not_followed(tmp_path):
+    from vtract.output_files import atomic_path
+
+    victim = tmp_path / "victim.json"
+    victim.write_text("DO NOT TOUCH", encoding="utf-8")
+    name = tmp_path / "report-0123.json"
+    name.symlink_to(victim)
+    with atomic_path(name, follow_symlinks=False) as tmp:
+        tmp.write_text("report", encoding="utf-8")
+    assert not name.is_symlink() and name.read_text(encoding="utf-8") == "report"
+    assert victim.read_text(encoding="utf-8") == "DO NOT TOUCH"
+
+
+def test_a_hard_link_to_an_input_is_refused_as_an_output(tmp_path):
+    from vtract.output_files import OutputOverInputError, refuse_output_over_inputs
+
+    evidence = tmp_path / "evidence.wav"
+    evidence.write_bytes(b"RIFF")
+    other = tmp_path / "other name.json"
+    os.link(evidence, other)
+    with pytest.raises(OutputOverInputError, match="refusing to overwrite evidence"):
+        refuse_output_over_inputs([other], [evidence])
+    refuse_output_over_inputs([tmp_path / "new.json"], [evidence])

@@ -106,7 +106,8 @@ def write_report_json(
     """
     target = report_path(folder, report.file or "evidence", report.sha256, analysis)
     try:
-        with atomic_path(target) as tmp:
+        # the name is ours: a link planted under it is replaced, never followed
+        with atomic_path(target, follow_symlinks=False) as tmp:
             tmp.write_text(report.to_json(indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"cannot write report {str(target)!r}: {exc.strerror or exc}") from None

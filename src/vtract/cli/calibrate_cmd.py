@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import VtractError
+from ..output_files import prepare_output, refuse_output_over_inputs
 
 
 def _manifest_features(
@@ -49,6 +51,19 @@ def _manifest_features(
     return tables, problems
 
 
+def _input_files(inputs: tuple[str, ...]) -> list[Path]:
+    """The feature tables and manifests given, and the audio and alignments the manifests list."""
+    from ..batch.manifest import read_manifest
+
+    given = [Path(name) for name in inputs]
+    files = list(given)
+    for p in given:
+        if p.suffix.lower() == ".csv":
+            for item in read_manifest(p):
+                files += [f for f in (item.path, item.textgrid, item.transcript_path) if f]
+    return files
+
+
 @click.command("calibrate")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -63,7 +78,8 @@ def _manifest_features(
     "out",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Where to write the calibrated reference (.vtref).",
+    help="Where to write the calibrated reference (.vtref); may be the --reference file, "
+    "which is then updated in place (atomically). Never one of INPUTS or the files they list.",
 )
 @click.option(
     "--fpr",
@@ -136,8 +152,16 @@ def calibrate_command(
     from ..detect.dynamics import DESCRIPTORS, WITH_SHIMMER
     from ..detect.fitting import fit_thresholds, merged_calibrations
     from ..features import read_features
-    from ..reference import Reference, default_reference
+    from ..reference import Reference, default_reference, default_reference_path
 
+    # before any measuring: --out must not replace an input. The --reference file may be
+    # updated in place; the shipped reference is kept unless it is the --reference given.
+    shipped = default_reference_path()
+    if reference is not None and os.path.realpath(reference) == os.path.realpath(shipped):
+        refuse_output_over_inputs([out], _input_files(inputs))
+    else:
+        refuse_output_over_inputs([out], [*_input_files(inputs), shipped])
+    prepare_output(out)
     ref = Reference.load(reference) if reference is not None else default_reference()
     tables: list[Any] = []
     problems: list[str] = []

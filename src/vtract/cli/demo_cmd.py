@@ -35,8 +35,16 @@ def demo_command(out_dir: str, reference: str | None, detector: str, pdf: bool) 
     TTS, espeak-ng, VocalTractLab articulatory synthesis); none is a human
     recording. Open the printed report.html in a browser.
     """
-    from ..demo import run_demo
+    from pathlib import Path
 
+    from ..demo import example_recordings, run_demo
+    from ..output_files import refuse_output_over_inputs
+
+    if reference is not None:  # the bundled examples never share a name with an output
+        out = Path(out_dir)
+        names = ["report", "index", "summary", *(r.name for r in example_recordings())]
+        outputs = [out / f"{n}.{ext}" for n in names for ext in ("html", "json")]
+        refuse_output_over_inputs([*outputs, out / "report.pdf"], [reference])
     result = run_demo(out_dir, reference=reference, detector=detector, pdf=pdf)
     hits = 0
     for name, report in result.reports.items():

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import ReferenceError_
+from ..output_files import OutputFileError, prepare_output, refuse_output_over_inputs
 from ._methods import METHODS, renamed_method
+
+#: Transcript files :mod:`vtract.corpus` reads beside ``x.wav`` (``{}`` is the stem).
+_SIDECARS = ("{}.lab", "{}.txt", "{}.normalized.txt", "transcripts.psv")
+
+
+def _input_files(inputs: Iterable[str], recordings: Sequence[Any]) -> list[Path]:
+    """Every file a reference build reads: manifests and audio given, and per recording its
+    audio, alignments and the transcript files beside it (:func:`vtract.corpus.find_recordings`).
+    """
+    files = [Path(i) for i in inputs if Path(i).is_file()]
+    for rec in recordings:
+        files += [rec.audio, *rec.alignments]
+        folder, stem = rec.audio.parent, rec.audio.stem
+        files += [p for name in _SIDECARS if (p := folder / name.format(stem)).is_file()]
+    return files
 
 
 @click.group("reference")
@@ -107,6 +126,13 @@ def build_command(
     recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
     if not recordings:
         raise ReferenceError_(f"no audio found in {', '.join(inputs)}")
+    # before any measuring: neither output may replace an input, nor the other output
+    refuse_output_over_inputs([out, features_out], _input_files(inputs, recordings))
+    if features_out is not None and os.path.realpath(features_out) == os.path.realpath(out):
+        raise OutputFileError(f"--out and --features-out are the same file: {out!r}")
+    for path in (out, features_out):
+        if path is not None:
+            prepare_output(path)
     table, records = corpus_features(
         recordings, method=method, sections=sections, cross_word=cross_word, jobs=jobs
     )
