@@ -574,3 +574,23 @@ def test_a_file_name_that_is_not_utf8_gets_its_row(corpus, tmp_path, suffix):
     bigrams = (pd.read_csv if suffix == ".csv" else pd.read_parquet)(tmp_path / f"b{suffix}")
     assert set(bigrams["path"]) == set(df.index)
     assert len(os.listdir(reports)) == 2
+
+
+def test_results_table_follows_a_symlink_and_refuses_a_fifo(tmp_path):
+    """A symlinked table updates its target and keeps the link; a FIFO (or a device) is
+    refused, never replaced by a regular file (os.replace put one where the pipe was)."""
+    from vtract.batch.errors import OutputError
+    from vtract.batch.sinks import open_writer
+
+    target = tmp_path / "real.csv"
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    w = open_writer(link, {"a": "int"})
+    w.write([{"a": 1}])
+    w.commit()
+    assert link.is_symlink() and target.read_text().splitlines() == ["a", "1"]
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="not a regular file"):
+        open_writer(fifo, {"a": "int"})
+    assert fifo.is_fifo()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ class TableWriter:
         row_group_size: int = 64,
         metadata: dict[str, str] | None = None,
     ) -> None:
-        self.path = Path(path)
+        self.path = _table_destination(Path(path))
         self.format = table_format(self.path)
         self.columns = dict(columns)
         self.row_group_size = max(1, int(row_group_size))
@@ -148,6 +149,28 @@ class TableWriter:
         except Exception:  # closing a broken writer: nothing more to save
             pass
         self.tmp.unlink(missing_ok=True)
+
+
+def _table_destination(path: Path) -> Path:
+    """Where a results table is published: a symlink's final target (the link is kept).
+
+    A table is read back to resume a run, so it must be a regular file: a FIFO, a
+    device or a socket at ``path`` is refused rather than replaced (``os.replace``
+    of the temporary file would put a regular file where ``/dev/null`` or a pipe was).
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputError(f"cannot write table {os.fspath(path)!r}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise OutputError(
+            f"cannot write table {os.fspath(path)!r}: it is not a regular file (a results "
+            "table is read back to resume a run); give a file path"
+        )
+    return target
 
 
 def open_writer(
