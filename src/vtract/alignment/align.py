@@ -175,11 +175,68 @@ MISMATCH_SCORE_PER_FRAME = -40.0
 MIN_SILENCE_CHECK_S = 0.5
 
 
+#: Speech the transcript leaves out lands in intervals aligned to silence, at the
+#: level of speech. Frames aligned to silence count as *loud* when their power
+#: (80 Hz-7 kHz, 25 ms frames every 10 ms) is within this many dB of the median
+#: power of the frames aligned to phones.
+LOUD_SILENCE_WITHIN_DB = 9.0
+#: ... and the alignment is flagged when they add up to at least this many seconds.
+MIN_LOUD_SILENCE_S = 0.5
+#: The loudness check needs pauses that are quieter than speech: it is skipped
+#: when the median speech frame is less than this many dB above the recording's
+#: 10th-percentile frame (a recording that noisy has pauses as loud as speech).
+MIN_SPEECH_CONTRAST_DB = 15.0
+
+
+def loud_silence(
+    samples: np.ndarray, sr: int, phones: list[tuple[float, float, str]]
+) -> tuple[float, float]:
+    """Seconds aligned to silence at the level of speech, and the speech-to-floor contrast.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        The aligned recording.
+    sr : int
+        Its rate (Hz).
+    phones : list of (start, end, label)
+        The alignment's phones; ``SIL`` (any case) is silence, and so is
+        whatever no interval covers.
+
+    Returns
+    -------
+    (loud_s, contrast_db) : (float, float)
+        Seconds of frames aligned to silence within
+        :data:`LOUD_SILENCE_WITHIN_DB` of the median phone frame, and how
+        far (dB) that median is above the 10th-percentile frame of the
+        recording. ``(0.0, nan)`` when no frame is aligned to a phone.
+    """
+    from ..frame_power import frame_band_powers
+
+    hop = 0.010
+    power = frame_band_powers(samples, sr, [(80.0, 7000.0)], 0.025, hop)[0]
+    if power.size == 0:
+        return 0.0, float("nan")
+    level = 10.0 * np.log10(np.maximum(power, 1e-20))
+    centre = np.arange(level.size) * hop + 0.0125
+    silent = np.ones(level.size, dtype=bool)
+    for start, end, label in phones:
+        if label.upper() != "SIL":
+            silent[(centre >= start) & (centre < end)] = False
+    if silent.all():
+        return 0.0, float("nan")
+    speech = float(np.median(level[~silent]))
+    contrast = speech - float(np.percentile(level, 10))
+    loud = silent & (level > speech - LOUD_SILENCE_WITHIN_DB)
+    return float(loud.sum() * hop), contrast
+
+
 def _fit_warnings(
     phones: list[tuple[float, float, str]],
     scores: list[float],
     score_per_frame: float,
     meta: dict[str, Any],
+    loudness: tuple[float, float] = (0.0, float("nan")),
 ) -> list[str]:
     """Warnings when the forced alignment fits the audio badly (see MISMATCH_SCORE_PER_FRAME)."""
     out = []
@@ -199,6 +256,15 @@ def _fit_warnings(
             f"{sil_s:.2f} s aligned to silence fit the silence model badly (score per frame "
             f"{sil_score:.1f} < {MISMATCH_SCORE_PER_FRAME:.0f}): probably speech or noise that "
             "the transcript does not cover"
+        )
+    loud_s, contrast = loudness
+    meta["loud_silence_seconds"] = round(loud_s, 3)
+    meta["speech_contrast_db"] = round(contrast, 1) if np.isfinite(contrast) else None
+    if contrast >= MIN_SPEECH_CONTRAST_DB and loud_s >= MIN_LOUD_SILENCE_S:
+        out.append(
+            f"{loud_s:.2f} s aligned to silence are as loud as the speech (within "
+            f"{LOUD_SILENCE_WITHIN_DB:.0f} dB of its median): probably speech that the "
+            "transcript does not cover (a truncated transcript?)"
         )
     return out
 
@@ -414,7 +480,9 @@ def align(
     scores = beam_info.pop("phone_scores")
     meta.update(beam_info)
     meta["aligner"] = aligner_model_info()
-    warnings = _fit_warnings(phones, scores, beam_info["score_per_frame"], meta)
+    warnings = _fit_warnings(
+        phones, scores, beam_info["score_per_frame"], meta, loud_silence(ev.samples, ev.sr, phones)
+    )
     mismatch = bool(warnings)
     if warnings:
         meta["warnings"] = warnings
