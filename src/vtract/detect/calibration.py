@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import VtractError
+from ..json_values import finite_or_null
 
 __all__ = [
     "Calibration",
@@ -534,7 +535,7 @@ class Calibration:
         Undefined figures (``nan``, e.g. precision with no positive call)
         become ``None``.
         """
-        return _json_safe(asdict(self))  # type: ignore[no-any-return]
+        return finite_or_null(asdict(self))  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
@@ -554,16 +555,6 @@ class Calibration:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
 
 
 def calibrate(
