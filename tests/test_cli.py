@@ -221,3 +221,15 @@ def test_inspect_names_a_file_that_is_not_utf8_as_the_other_outputs_do(tmp_path)
     record = json.loads(res.stdout)
     assert record["file"] == record["path"] == path_text(odd)
     assert record["file"].endswith("bad\\xff_good.wav")
+
+
+def test_ctrl_c_exits_130_not_the_input_error_code(monkeypatch):
+    """Ctrl-C exited 1 ("Aborted!"), the code of an input that could not be analysed."""
+    import vtract.analysis
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vtract.analysis, "analyze", interrupted)
+    res = CliRunner().invoke(cli, ["analyze", "x.wav"])
+    assert res.exit_code == 130 and "interrupted" in res.stderr

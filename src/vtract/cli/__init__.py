@@ -3,7 +3,7 @@
 Each subcommand lives in its own module of this package and is imported only
 when it is run, so ``vtract --help`` stays fast. Exit codes (DESIGN.md):
 0 = ran, whatever the verdict; 1 = the input could not be analysed (one-line
-reason on stderr); 2 = usage error. A :class:`~vtract.errors.VtractError`
+reason on stderr); 2 = usage error; 130 = interrupted (Ctrl-C). A :class:`~vtract.errors.VtractError`
 or an :class:`OSError` (an output that cannot be written) never reaches the
 user as a traceback.
 """
@@ -20,11 +20,13 @@ import click
 from .._version import __version__
 from ..errors import VtractError
 
-__all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
+__all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
 
 EXIT_OK = 0
 EXIT_INPUT = 1
 EXIT_USAGE = 2
+#: Ctrl-C (SIGINT): 128 + 2, as shells report a command killed by it.
+EXIT_INTERRUPTED = 130
 
 #: subcommand name -> (module in vtract.cli, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -90,6 +92,11 @@ class LazyGroup(click.Group):
             from ..output_files import os_error_reason
 
             fail(os_error_reason(exc))
+        except KeyboardInterrupt:
+            # Ctrl-C: the shell's convention (128 + SIGINT), not the exit code of an
+            # input that could not be analysed; outputs were left as they were
+            click.echo("vtract: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 def _module_exists(mod: str) -> bool:
