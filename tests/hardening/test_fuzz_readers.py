@@ -91,6 +91,18 @@ KNOWN_FINDINGS = {
         b'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n1.2\n<exists>\n1\n'
         b'"IntervalTier"\n"phones"\n0\n1.2\n1\n0\n0\xae4\n"s"\n',
     ),
+    # session 25: str.isdigit accepts superscripts, which int() refuses (the new
+    # short-format count check; atheris, tier and interval counts)
+    "short_format_superscript_tier_count": (
+        "textgrid",
+        b'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n1.2\n<exists>\n\xc2\xb2\n'
+        b'"IntervalTier"\n"phones"\n0\n1.2\n1\n0\n0.4\n"s"\n',
+    ),
+    "short_format_superscript_interval_count": (
+        "textgrid",
+        b'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n1.2\n<exists>\n1\n'
+        b'"IntervalTier"\n"phones"\n0\n1.2\n\xc2\xb3\n0\n0.4\n"s"\n',
+    ),
     "hts_utf16_bom_odd_length": ("hts", b"\xff\xfe0 1"),
     "timit_utf16_bom_odd_length": ("timit", b"\xff\xfe0 3R50(050 4559 sh\n"),
     "festival_utf16_bom_odd_length": ("festival", b"\xff\xfe#"),

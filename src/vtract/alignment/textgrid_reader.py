@@ -217,6 +217,12 @@ _SHORT_TOKEN = re.compile(r'"(?:[^"]|"")*"|\S+')
 _TIER_CLASSES = ('"IntervalTier"', '"TextTier"')
 
 
+def _is_count(token: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts superscripts (``'²'``), which
+    ``int`` refuses (atheris found it)."""
+    return token.isascii() and token.isdigit()
+
+
 def _short_count_mismatch(lines: list[str]) -> str | None:
     """Declared tier or interval counts that differ from what a short-format TextGrid holds.
 
@@ -233,7 +239,7 @@ def _short_count_mismatch(lines: list[str]) -> str | None:
     tokens = _SHORT_TOKEN.findall("\n".join(lines[2:]))
     if len(tokens) < 3 or tokens[2] == "<absent>":
         return None
-    if len(tokens) < 4 or not tokens[3].isdigit():
+    if len(tokens) < 4 or not _is_count(tokens[3]):
         return "the tier count is missing (cut short?)"
     declared_tiers, pos, tier = int(tokens[3]), 4, 0
     while pos < len(tokens):
@@ -244,7 +250,7 @@ def _short_count_mismatch(lines: list[str]) -> str | None:
             )
         tier += 1
         size = tokens[pos + 4] if pos + 4 < len(tokens) else ""
-        if not size.isdigit():
+        if not _is_count(size):
             return f"tier {tier} has no interval count (cut short?)"
         per = 3 if tokens[pos] == '"IntervalTier"' else 2
         start = pos = pos + 5
