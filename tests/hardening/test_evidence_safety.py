@@ -169,20 +169,23 @@ def _assert_refused_and_intact(proc, paths: dict[Path, bytes]) -> None:
         assert p.read_bytes() == data, f"{p.name} was modified"
 
 
+def _spelling_of(audio: Path, target: str, link: Path) -> Path:
+    """``audio`` itself, another spelling of its path, or ``link`` made a symlink to it."""
+    if target == "audio_symlink":
+        link.symlink_to(audio)
+        return link
+    if target == "audio_other_spelling":
+        return audio.parent / ".." / audio.parent.name / audio.name
+    return audio
+
+
 @needs_analyze
 @pytest.mark.parametrize("target", ["audio", "textgrid", "audio_other_spelling", "audio_symlink"])
 @pytest.mark.parametrize("option", ["--json", "--html"])
 def test_output_over_an_input_is_refused(corpus, tmp_path, option, target):
     audio, grid = _writable_copy(corpus, tmp_path)
     before = {audio: audio.read_bytes(), grid: grid.read_bytes()}
-    out = {
-        "audio": audio,
-        "textgrid": grid,
-        "audio_other_spelling": audio.parent / ".." / audio.parent.name / audio.name,
-        "audio_symlink": tmp_path / "link.json",
-    }[target]
-    if target == "audio_symlink":
-        out.symlink_to(audio)
+    out = grid if target == "textgrid" else _spelling_of(audio, target, tmp_path / "link.json")
     proc = _run("analyze", str(audio), "--textgrid", str(grid), option, str(out))
     _assert_refused_and_intact(proc, before)
 
@@ -193,13 +196,7 @@ def test_align_out_over_the_evidence_is_refused(corpus, tmp_path, target):
     """vtract align --out wrote its TextGrid over the evidence (session 25 probe)."""
     audio, _grid = _writable_copy(corpus, tmp_path)
     before = {audio: audio.read_bytes()}
-    out = {
-        "audio": audio,
-        "audio_other_spelling": audio.parent / ".." / audio.parent.name / audio.name,
-        "audio_symlink": tmp_path / "link.TextGrid",
-    }[target]
-    if target == "audio_symlink":
-        out.symlink_to(audio)
+    out = _spelling_of(audio, target, tmp_path / "link.TextGrid")
     proc = _run("align", str(audio), "--recognize", "allphone", "--out", str(out))
     _assert_refused_and_intact(proc, before)
     assert "refusing to overwrite evidence" in proc.stderr
