@@ -328,3 +328,15 @@ def test_normalize_transcript_refuses_only_with_alignment_error():
 )
 def test_normalize_transcript_fractions_times_ranges(text, words):
     assert normalize_transcript(text) == words.split()
+
+
+def test_words_in_other_scripts_are_refused_not_dropped():
+    """'Straße' became 'stra e' and 'привет world' became 'world': the dropped words'
+    audio was squeezed into the others'. Accents still fold (café -> cafe)."""
+    from vtract.errors import AlignmentError
+
+    assert normalize_transcript("Café naïve résumé") == ["cafe", "naive", "resume"]
+    for text, word in [("Straße", "straße"), ("привет world", "привет"), ("东京 Tokyo", "东京")]:
+        with pytest.raises(AlignmentError, match=f"outside English: '{word}'"):
+            normalize_transcript(text)
+

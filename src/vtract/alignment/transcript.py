@@ -162,6 +162,8 @@ _TIME = re.compile(
     r"(?<![\w:.,])([01]?\d|2[0-3]):([0-5]\d)(?![\w:]|[.,]\d)(\s*[ap]\.?\s?m\b)?", re.I
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*'?")
+# Any run of letters or digits, in any script (to find words the tokens would drop).
+_WORD = re.compile(r"[^\W_]+")
 # One pass reads a whole number token: sign, currency symbol, integer (grouped
 # with commas or not) or leading-point decimal, decimals, then a suffix
 # (ordinal, plural, 's), then for money a scale word ("$1.5 million").
@@ -353,7 +355,10 @@ def normalize_transcript(text: str) -> list[str]:
     ------
     vtract.errors.AlignmentError
         A number with thousands separators too large to read as words
-        (10**15 or more).
+        (10**15 or more), or a word with letters outside English spelling
+        after accents are removed (``Straße``, ``привет``): the English
+        dictionary cannot align it, and leaving it out (as before session 25)
+        squeezed the other words into its audio.
 
     Examples
     --------
@@ -372,6 +377,15 @@ def normalize_transcript(text: str) -> list[str]:
     t = _TIME.sub(_time, t)
     t = _NUMBER.sub(_number, t)
     t = t.lower().replace("-", " ")
+    foreign = list(dict.fromkeys(w for w in _WORD.findall(t) if not w.isascii()))
+    if foreign:
+        listed = ", ".join(repr(shorten(w)) for w in foreign[:10])
+        more = f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
+        raise AlignmentError(
+            f"transcript word(s) spelled with letters outside English: {listed}{more}; the "
+            "aligner's dictionary is English, and dropping them would squeeze the other words "
+            "into their audio: rewrite them in English letters (with --pronunciation if needed)"
+        )
     words = []
     for tok in _TOKEN.findall(t):
         tok = tok.strip("'") if not tok.endswith("s'") else tok
