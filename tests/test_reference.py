@@ -472,6 +472,9 @@ def test_cli_build_and_info(tmp_path):
     assert summary["sha256"] == ref.sha256 == file_sha256(out)
     assert summary["used"] == 3 and ref.meta["n_files"] == 3 and ref.method == "lpc-refined"
     assert ref.meta["settings"]["extract_features"]["window"] == 565 and ref.meta["min_count"] == 2
+    # three recordings are too few voices for organic ranges: said on stderr and in the summary
+    (few,) = summary["warnings"]
+    assert f"come from {ref.meta['n_speakers']} speaker(s)" in few and few in res.stderr
     from vtract.reference import estimator_fingerprint
 
     assert ref.meta["estimator"]["code_sha256"] == estimator_fingerprint()

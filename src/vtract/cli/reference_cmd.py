@@ -179,7 +179,20 @@ def build_command(
         "n_bigrams": ref.meta["n_bigrams"],
         "n_speakers": ref.meta["n_speakers"],
     }
+    if ref.meta["n_speakers"] < FEW_SPEAKERS:
+        few = (
+            f"the reference's organic statistics come from {ref.meta['n_speakers']} speaker(s) "
+            f"(fewer than {FEW_SPEAKERS}; a speaker is a recording when none is given): other "
+            "voices will deviate from them by who speaks, not by how the audio was made"
+        )
+        summary["warnings"] = [few]
+        click.echo(f"vtract: warning: {few}", err=True)
     click.echo(json.dumps(summary, sort_keys=True))
+
+
+#: ``vtract reference build`` warns below this many organic speakers (the shipped
+#: reference has 92): per-bigram ranges of a handful of voices describe those voices.
+FEW_SPEAKERS = 10
 
 
 @reference_group.command("info")
