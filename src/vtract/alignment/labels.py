@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..errors import LabelError
 
@@ -243,21 +243,36 @@ def _mapped(items: list[str], scheme: str) -> int:
     return sum(normalize_label(x, scheme) is not None for x in items)
 
 
-def _choose(labels: Iterable[str]) -> tuple[Scheme, Scheme, list[str], list[str]]:
-    """The scheme of a tier, the best scheme other than X-SAMPA, X-SAMPA-only labels, the labels."""
+class _Choice(NamedTuple):
+    """How :func:`detect_scheme` chose: the scheme, the best one other than X-SAMPA,
+    the X-SAMPA-only labels, how many phone labels there are and how many each of
+    the two schemes maps (the counts only when X-SAMPA-only labels exist, else 0)."""
+
+    scheme: Scheme
+    other: Scheme
+    sampa_only: list[str]
+    n_labels: int
+    n_sampa: int
+    n_other: int
+
+
+def _choose(labels: Iterable[str]) -> _Choice:
+    """The scheme of a tier and what the choice rested on."""
     every = [_clean(x) for x in labels]
     items = [x for x in every if _special(x) is None]
     if any(not x.isascii() for x in items):
-        return "ipa", "ipa", [], items
+        return _Choice("ipa", "ipa", [], len(items), 0, 0)
     other: Scheme = "arpabet"
     if any(x.lower() in _TIMIT_ONLY for x in every):
         other = "timit"
     elif any(_arpabet(x) is None and x in _IPA for x in items):
         other = "ipa"
     sampa_only = list(dict.fromkeys(x for x in items if x in _SAMPA_ONLY))
-    if sampa_only and _mapped(items, "sampa") > _mapped(items, other):
-        return "sampa", other, sampa_only, items
-    return other, other, sampa_only, items
+    if not sampa_only:
+        return _Choice(other, other, [], len(items), 0, 0)
+    n_sampa, n_other = _mapped(items, "sampa"), _mapped(items, other)
+    scheme: Scheme = "sampa" if n_sampa > n_other else other
+    return _Choice(scheme, other, sampa_only, len(items), n_sampa, n_other)
 
 
 def detect_scheme(labels: Iterable[str]) -> Scheme:
@@ -288,7 +303,7 @@ def detect_scheme(labels: Iterable[str]) -> Scheme:
     >>> detect_scheme(["d", "eI", "D", "V"])
     'sampa'
     """
-    return _choose(labels)[0]
+    return _choose(labels).scheme
 
 
 def scheme_warning(labels: Iterable[str]) -> str | None:
@@ -308,18 +323,17 @@ def scheme_warning(labels: Iterable[str]) -> str | None:
         sentence naming the X-SAMPA-only labels, the scheme chosen and how
         many labels each scheme maps.
     """
-    used, other, sampa_only, items = _choose(labels)
+    used, other, sampa_only, n_labels, n_sampa, n_other = _choose(labels)
     if not sampa_only:
         return None
-    n_sampa, n_other = _mapped(items, "sampa"), _mapped(items, other)
     shown = ", ".join(repr(x) for x in sampa_only[:5]) + (", ..." if len(sampa_only) > 5 else "")
-    counts = f"{n_other} of {len(items)} phone labels map as {other}, {n_sampa} as X-SAMPA"
+    counts = f"{n_other} of {n_labels} phone labels map as {other}, {n_sampa} as X-SAMPA"
     if used != "sampa":
         return (
             f"ambiguous phone labelling: the tier was read as {other} ({counts}), so the "
             f"X-SAMPA symbol(s) {shown} are unknown labels; pass scheme= if the tier is X-SAMPA"
         )
-    if n_sampa - n_other < max(2, 0.1 * len(items)):
+    if n_sampa - n_other < max(2, 0.1 * n_labels):
         return (
             f"ambiguous phone labelling: the tier was read as X-SAMPA ({counts}; X-SAMPA "
             f"symbols {shown}), which maps D, S, T, Z, N to DH, SH, TH, ZH, NG; pass scheme= "
