@@ -228,7 +228,6 @@ class Alignment:
             raise AlignmentError(f"xmax={xmax} s is before the last interval ending at {end} s")
         xmax = max(xmax, end, 1e-3)
         tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=xmax)
-        tiers = []
         for name, df in (("words", self.words), ("phones", self.phones)):
             entries = [
                 Interval(float(s), float(e), str(lab))
@@ -242,13 +241,15 @@ class Alignment:
                         f"{a.label!r} ending at {a.end} s; a TextGrid tier cannot hold overlaps"
                     )
             tg.addTier(textgrid.IntervalTier(name, entries, 0.0, xmax))
-            tiers.append(
-                {"class": "IntervalTier", "name": name, "xmin": 0.0, "xmax": xmax,
-                 "entries": entries}
-            )  # fmt: skip
         tg.validate("error")
+        # the dictionary praatio's own save() writes from (its _tgToDictionary is private)
+        tiers = [
+            {"class": t.tierType, "name": t.name, "xmin": t.minTimestamp,
+             "xmax": t.maxTimestamp, "entries": t.entries}
+            for t in tg.tiers
+        ]  # fmt: skip
         text = textgrid_io.getTextgridAsStr(
-            {"xmin": 0.0, "xmax": xmax, "tiers": tiers},
+            {"xmin": tg.minTimestamp, "xmax": tg.maxTimestamp, "tiers": tiers},
             "long_textgrid",
             includeBlankSpaces=True,
             minimumIntervalLength=None,
