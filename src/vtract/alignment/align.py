@@ -220,9 +220,9 @@ def loud_silence(
     level = 10.0 * np.log10(np.maximum(power, 1e-20))
     centre = np.arange(level.size) * hop + 0.0125
     silent = np.ones(level.size, dtype=bool)
-    for start, end, label in phones:
+    for start, end, label in phones:  # frames with start <= centre < end, by index
         if label.upper() != "SIL":
-            silent[(centre >= start) & (centre < end)] = False
+            silent[np.searchsorted(centre, start) : np.searchsorted(centre, end)] = False
     if silent.all():
         return 0.0, float("nan")
     speech = float(np.median(level[~silent]))
