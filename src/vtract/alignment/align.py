@@ -51,7 +51,7 @@ from .sphinx import (
     aligner_model_info,
     decoder,
 )
-from .transcript import normalize_transcript, shorten
+from .transcript import normalize_transcript, shorten, shortened_list
 
 __all__ = ["MISMATCH_SCORE_PER_FRAME", "align", "possessive_pronunciation"]
 
@@ -278,12 +278,8 @@ def _force_align(
         dec = decoder("align", beams=beams, pronunciations=entries)
         oov = [w for w in dict.fromkeys(words) if dec.lookup_word(w) is None]
         if oov:
-            # each word cut short, at most 20 listed: a transcript can be megabytes
-            listed = ", ".join(shorten(w) for w in oov[:20])
-            if len(oov) > 20:
-                listed += f" and {len(oov) - 20} more"
             raise AlignmentError(
-                f"word(s) not in the pronunciation dictionary: {listed}; "
+                f"word(s) not in the pronunciation dictionary: {shortened_list(oov, 20)}; "
                 "give them with pronunciations={'word': 'ARPABET PHONES'} (on the command line: "
                 "--pronunciation 'word=ARPABET PHONES') or rewrite the transcript"
             )

@@ -251,6 +251,36 @@ def shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def shortened_list(words: list[str], most: int, *, quote: bool = False) -> str:
+    """Words for an error message: at most `most`, each cut by :func:`shorten`.
+
+    Parameters
+    ----------
+    words : list of str
+        The words to name (a transcript can hold thousands, each megabytes long).
+    most : int
+        How many to list; the rest are counted ("and 3 more").
+    quote : bool, default False
+        Quote each word (``repr``).
+
+    Returns
+    -------
+    str
+        The words joined by ", ".
+    """
+    listed = ", ".join(repr(shorten(w)) if quote else shorten(w) for w in words[:most])
+    return listed + (f" and {len(words) - most} more" if len(words) > most else "")
+
+
+def _refuse_too_large(digits: str, text: str, what: str) -> None:
+    """Refuse a number above :func:`number_to_words`' range (``digits``: no commas)."""
+    if len(digits.lstrip("0")) > len(str(_MAX_NUMBER - 1)):
+        raise AlignmentError(
+            f"{what} {shorten(text)!r} in the transcript is too large to read as words "
+            "(the limit is 999,999,999,999,999); write it in words"
+        )
+
+
 def _digits(text: str) -> str:
     return " ".join(_ONES[int(d)] for d in text)
 
@@ -259,11 +289,7 @@ def _whole(text: str, *, as_year: bool) -> str:
     """Words for a string of digits, with or without thousands commas."""
     if "," in text:
         digits = text.replace(",", "")
-        if len(digits.lstrip("0")) > len(str(_MAX_NUMBER - 1)):
-            raise AlignmentError(
-                f"number {shorten(text)!r} in the transcript is too large to read as words "
-                "(the limit is 999,999,999,999,999); write it in words"
-            )
+        _refuse_too_large(digits, text, "number")
         return number_to_words(int(digits))
     if len(text) > 1 and text.startswith("0"):
         return _digits(text)
@@ -277,11 +303,7 @@ def _whole(text: str, *, as_year: bool) -> str:
 
 def _ordinal(text: str) -> str:
     digits = text.replace(",", "").lstrip("0") or "0"
-    if len(digits) > len(str(_MAX_NUMBER - 1)):
-        raise AlignmentError(
-            f"ordinal {shorten(text)!r} in the transcript is too large to read as words; "
-            "write it in words"
-        )
+    _refuse_too_large(digits, text, "ordinal")
     return ordinal_to_words(int(digits))
 
 
@@ -379,10 +401,9 @@ def normalize_transcript(text: str) -> list[str]:
     t = t.lower().replace("-", " ")
     foreign = list(dict.fromkeys(w for w in _WORD.findall(t) if not w.isascii()))
     if foreign:
-        listed = ", ".join(repr(shorten(w)) for w in foreign[:10])
-        more = f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
         raise AlignmentError(
-            f"transcript word(s) spelled with letters outside English: {listed}{more}; the "
+            "transcript word(s) spelled with letters outside English: "
+            f"{shortened_list(foreign, 10, quote=True)}; the "
             "aligner's dictionary is English, and dropping them would squeeze the other words "
             "into their audio: rewrite them in English letters (with --pronunciation if needed)"
         )
