@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..output_files import OutputFileError, prepare_output
 from .errors import OutputError
 
 __all__ = ["FORMATS", "TableWriter", "iter_table", "open_writer", "table_format"]
@@ -154,18 +154,16 @@ class TableWriter:
 def _table_destination(path: Path) -> Path:
     """Where a results table is published: a symlink's final target (the link is kept).
 
-    A table is read back to resume a run, so it must be a regular file: a FIFO, a
-    device or a socket at ``path`` is refused rather than replaced (``os.replace``
-    of the temporary file would put a regular file where ``/dev/null`` or a pipe was).
+    :func:`vtract.output_files.prepare_output` follows the links and creates
+    the folder. A table is read back to resume a run, so it must be a regular
+    file: a FIFO or device at ``path`` (which ``prepare_output`` would have an
+    output written into directly) is refused rather than replaced.
     """
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
-        mode = os.stat(target).st_mode
-    except FileNotFoundError:
-        return target
-    except OSError as exc:
-        raise OutputError(f"cannot write table {os.fspath(path)!r}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
+        target = prepare_output(path)
+    except OutputFileError as exc:
+        raise OutputError(str(exc)) from None
+    if target.exists() and not target.is_file():
         raise OutputError(
             f"cannot write table {os.fspath(path)!r}: it is not a regular file (a results "
             "table is read back to resume a run); give a file path"
