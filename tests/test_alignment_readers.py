@@ -204,6 +204,59 @@ def test_published_csv_layout(tmp_path):
         read_alignment(f, utterance="SX9")
 
 
+def test_published_csv_is_narrowed_to_the_recording_it_is_read_for(tmp_path):
+    f = tmp_path / "timit.csv"
+    f.write_text(PUBLISHED_CSV, encoding="utf-8")
+    sa2 = read_alignment(f, for_audio=tmp_path / "evidence" / "SA2.WAV")
+    assert sa2.phones["label"].tolist() == ["N", "OW"]
+    assert sa2.meta["utterance"] == "FAEM0/SA2.WAV"
+    # another container of the same recording: matched by stem
+    assert read_alignment(f, for_audio="SA1.flac").phones["label"].tolist()[:2] == ["SH", "IY"]
+    # an explicit utterance wins over the recording's name
+    assert read_alignment(f, utterance="SA1", for_audio="SA2.WAV").meta["utterance"] == (
+        "FAEM0/SA1.WAV"
+    )
+    with pytest.raises(AlignmentError, match="no utterance for recording 'SX9.wav'"):
+        read_alignment(f, for_audio="SX9.wav")
+    # a one-utterance CSV is read whatever the recording is called
+    one = tmp_path / "one.csv"
+    one.write_text("".join(PUBLISHED_CSV.splitlines(keepends=True)[:6]), encoding="utf-8")
+    assert len(read_alignment(one, for_audio="anything.wav").phones) == 5
+    # the other formats ignore it
+    lab = tmp_path / "a.lab"
+    lab.write_text("0 1500000 pau\n1500000 2000000 hh\n")
+    assert len(read_alignment(lab, for_audio="SX9.wav").phones) == 2
+
+
+def test_a_csv_name_matching_two_utterances_is_refused_not_resolved_to_the_first(tmp_path):
+    two_speakers = PUBLISHED_CSV.replace("FAEM0/SA2.WAV", "FBCG1/SA1.WAV")
+    two_speakers = two_speakers.replace("SA2,FAEM0", "SA1,FBCG1")
+    f = tmp_path / "timit.csv"
+    f.write_text(two_speakers, encoding="utf-8")
+    with pytest.raises(AlignmentError, match="matches 2 utterances"):
+        read_alignment(f, utterance="SA1")
+    with pytest.raises(AlignmentError, match="matches 2 utterances"):
+        read_alignment(f, for_audio="SA1.WAV")
+    assert read_alignment(f, utterance="FBCG1/SA1.WAV").phones["label"].tolist() == ["N", "OW"]
+
+
+def test_csv_rows_disagreeing_on_the_sample_rate_are_refused(tmp_path):
+    rows = PUBLISHED_CSV.splitlines()[:6]
+    header = rows[0] + ",fs"
+    body = [r + (",16000" if i < 3 else ",8000") for i, r in enumerate(rows[1:])]
+    f = tmp_path / "rates.csv"
+    f.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    with pytest.raises(AlignmentError, match="disagree on the sample rate"):
+        read_alignment(f)
+    agreeing = [r + (",16000" if i % 2 else ",16000.0") for i, r in enumerate(rows[1:])]
+    f.write_text("\n".join([header, *agreeing]) + "\n", encoding="utf-8")
+    assert read_alignment(f).meta["sample_rate"] == 16000.0
+    both = [r + ",16000,8000" for r in rows[1:]]
+    f.write_text("\n".join([rows[0] + ",fs,sample_rate", *both]) + "\n", encoding="utf-8")
+    with pytest.raises(AlignmentError, match="disagree on the sample rate"):
+        read_alignment(f)
+
+
 def test_csv_missing_columns(tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("a,b\n1,2\n")

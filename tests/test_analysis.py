@@ -280,6 +280,29 @@ def test_arctic_a0009_with_hts_labels_gives_valid_report(reference):
     assert again.score == rep.score and again.bigrams == rep.bigrams
 
 
+def test_a_csv_of_several_utterances_is_read_for_the_evidence_it_names(reference, tmp_path):
+    ref, _ = reference
+    wav = ARCTIC / "arctic_a0009.wav"
+    phones = vtract.read_alignment(ARCTIC / "arctic_a0009_phone.lab").phones
+    rows = ["filename,start,end,phone"]
+    for name in ("arctic_a0001.wav", "arctic_a0009.wav"):  # another utterance first
+        shift = 0.05 if name == "arctic_a0001.wav" else 0.0
+        rows += [
+            f"{name},{r.start + shift:.5f},{r.end + shift:.5f},{r.label}"
+            for r in phones.itertuples()
+        ]
+    table = tmp_path / "corpus.csv"
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    rep = analyze(wav, alignment=table, reference=ref)
+    direct = analyze(wav, alignment=ARCTIC / "arctic_a0009_phone.lab", reference=ref)
+    assert rep.alignment["meta"]["utterance"] == "arctic_a0009.wav"
+    assert [b.boundary for b in rep.bigrams] == pytest.approx(
+        [b.boundary for b in direct.bigrams], abs=1e-4
+    )
+    with pytest.raises(vtract.errors.AlignmentError, match="no utterance for recording"):
+        analyze(ARCTIC / "arctic_a0007.wav", alignment=table, reference=ref)
+
+
 def test_paper_detector_end_to_end(reference):
     from vtract.report import validate_report_dict
 

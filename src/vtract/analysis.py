@@ -87,7 +87,7 @@ def _get_alignment(
             return alignment, inputs, None
         if isinstance(alignment, (str, os.PathLike)):
             inputs["alignment"] = file_sha256(alignment) if Path(alignment).is_file() else None
-            return read_alignment(alignment), inputs, None
+            return read_alignment(alignment, for_audio=ev.path), inputs, None
         raise VtractError(
             f"alignment must be an Alignment or a file path, got {type(alignment).__name__}"
         )

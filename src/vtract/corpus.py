@@ -295,7 +295,7 @@ def recording_features(
     alignment = None
     for ali_path in rec.alignments:
         try:
-            alignment = read_alignment(ali_path)
+            alignment = read_alignment(ali_path, for_audio=rec.audio)
             record["phones_from"] = f"alignment file {path_text(ali_path.name)}"
             break
         except VtractError as exc:

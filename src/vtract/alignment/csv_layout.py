@@ -20,8 +20,13 @@ Accepted here (column names case-insensitive):
   with the same word is one word interval (a word said twice in a row with no
   phone between is one interval);
 - utterance, optional: ``filepath``, ``filename`` or ``sample_id`` (with
-  ``speaker_id``) -- a CSV holding several utterances needs ``utterance=``;
-- ``sample_rate`` or ``fs`` column overrides ``sr``.
+  ``speaker_id``) -- a CSV holding several utterances needs ``utterance=``,
+  or ``for_audio=`` naming the recording (``vtract.analyze``, ``vtract
+  batch`` and the corpus readers pass the evidence's path), and a name that
+  matches more than one utterance is refused rather than resolved to the
+  first;
+- ``sample_rate`` or ``fs`` column overrides ``sr``; the chosen utterance's
+  rows must agree on it (and on both columns when both are present).
 """
 
 from __future__ import annotations
@@ -55,8 +60,39 @@ def _utterance_key(df: pd.DataFrame) -> pd.Series | None:
     return None
 
 
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _choose_utterance(p: Path, values: list[str], want: str, what: str) -> str:
+    """The one utterance named ``want`` (full value, base name or stem), or an error."""
+    stem = Path(want).stem
+    match = [v for v in values if want in (v, Path(v).name, Path(v).stem)]
+    if not match and what == "recording":
+        match = [v for v in values if stem in (Path(v).name, Path(v).stem)]
+    if not match:
+        raise AlignmentError(
+            f"{p.name}: no utterance for {what} {want!r} among its {len(values)} "
+            f"({', '.join(values[:5])}{', ...' if len(values) > 5 else ''})"
+        )
+    if len(match) > 1:
+        raise AlignmentError(
+            f"{p.name}: {what} {want!r} matches {len(match)} utterances "
+            f"({', '.join(match[:5])}); name it by its full filepath"
+        )
+    return match[0]
+
+
 def read_published_csv(
-    path: str | os.PathLike[str], *, sr: int = 16000, utterance: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    sr: int = 16000,
+    utterance: str | None = None,
+    for_audio: str | os.PathLike[str] | None = None,
 ) -> Alignment:
     """Read one utterance from a CSV in the published code's layout.
 
@@ -71,6 +107,11 @@ def read_published_csv(
         Which utterance to read when the CSV holds several: a value of
         ``filepath`` / ``filename`` (full value, base name or stem) or
         ``speaker_id/sample_id``.
+    for_audio : str or os.PathLike, optional
+        The recording this alignment is for. When the CSV holds several
+        utterances and ``utterance`` is not given, the one whose
+        ``filepath`` / ``filename`` has this recording's base name (or
+        stem) is read. Ignored for a CSV of one utterance.
 
     Returns
     -------
@@ -81,7 +122,8 @@ def read_published_csv(
     ------
     AlignmentError
         Required columns are missing, several utterances and none chosen,
-        the chosen one is absent, or there are no rows (no phones).
+        the chosen one is absent or ambiguous, its rows disagree on the
+        sample rate, or there are no rows (no phones).
     """
     p = Path(path)
     try:
@@ -94,34 +136,43 @@ def read_published_csv(
         raise AlignmentError(f"{p.name}: not a readable CSV: {exc}") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     key = _utterance_key(df)
+    chosen: str | None = None
     if key is not None:
         values = list(dict.fromkeys(key))
-        if utterance is None:
-            if len(values) > 1:
+        if utterance is not None:
+            chosen = _choose_utterance(p, values, str(utterance), "utterance")
+        elif len(values) > 1:
+            if for_audio is None:
                 raise AlignmentError(
                     f"{p.name} holds {len(values)} utterances ({', '.join(values[:3])}, ...); "
                     "pass utterance= to choose one"
                 )
-        else:
-            want = str(utterance)
-            match = [v for v in values if want in (v, Path(v).name, Path(v).stem)]
-            if not match:
-                raise AlignmentError(f"{p.name}: no utterance {want!r}; it has {values[:5]}")
-            df = df[key == match[0]]
+            chosen = _choose_utterance(p, values, Path(for_audio).name, "recording")
+        if chosen is not None:
+            df = df[key == chosen]
     elif utterance is not None:
         raise AlignmentError(
             f"{p.name}: no filepath/filename/sample_id column to select {utterance!r}"
         )
 
     rate = float(sr)
-    for col in ("sample_rate", "fs"):
-        if col in df.columns and len(df):
-            try:
-                rate = float(df[col].iloc[0])
-            except (TypeError, ValueError):
-                raise AlignmentError(
-                    f"{p.name}: {col} column holds {df[col].iloc[0]!r}; expected a rate in Hz"
-                ) from None
+    rate_columns = [c for c in ("sample_rate", "fs") if c in df.columns]
+    if rate_columns and len(df):
+        stated = {str(v).strip() for c in rate_columns for v in df[c]}
+        try:
+            rates = {float(v) for v in stated}
+        except ValueError:
+            bad = next(v for v in stated if not _is_float(v))
+            raise AlignmentError(
+                f"{p.name}: {'/'.join(rate_columns)} column holds {bad!r}; expected a rate in Hz"
+            ) from None
+        if len(rates) > 1:
+            raise AlignmentError(
+                f"{p.name}: the rows disagree on the sample rate "
+                f"({', '.join(sorted(stated)[:5])} in {'/'.join(rate_columns)}); "
+                "the sample-index times cannot be read with one rate"
+            )
+        rate = rates.pop()
     if not rate > 0 or rate == float("inf"):
         raise AlignmentError(f"{p.name}: sample rate {rate}; expected a positive rate")
 
@@ -181,6 +232,6 @@ def read_published_csv(
             "time_columns": list(pair),
             "label_column": label_col,
             "sample_rate": rate if scale != 1.0 else None,
-            "utterance": utterance,
+            "utterance": chosen,
         },
     )

@@ -50,7 +50,11 @@ def _sniff(p: Path) -> str | None:
 
 
 def read_alignment(
-    path: str | os.PathLike[str], *, format: str | None = None, **options: Any
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    for_audio: str | os.PathLike[str] | None = None,
+    **options: Any,
 ) -> Alignment:
     """Read a phonetic alignment file into an :class:`Alignment`.
 
@@ -63,6 +67,11 @@ def read_alignment(
         in the published code's layout.
     format : {"textgrid", "timit", "hts", "festival", "csv"}, optional
         Override detection by extension / content.
+    for_audio : str or os.PathLike, optional
+        The recording the alignment is for. A CSV holding several utterances
+        is narrowed to the one named like this recording (its base name or
+        stem; see :func:`~vtract.alignment.csv_layout.read_published_csv`);
+        the other formats hold one utterance and ignore it.
     **options
         Passed to the reader: ``phone_tier``, ``word_tier``, ``scheme``
         (TextGrid); ``sr``, ``merge`` (TIMIT); ``sr``, ``utterance`` (CSV).
@@ -98,6 +107,8 @@ def read_alignment(
             f"{p.name}: unknown alignment format {fmt or p.suffix!r}; expected one of "
             f"{', '.join(FORMATS)} (extensions {', '.join(_BY_SUFFIX)})"
         )
+    if fmt == "csv" and for_audio is not None:
+        options["for_audio"] = for_audio
     try:
         alignment = FORMATS[fmt](p, **options)
     except TypeError as exc:

@@ -12,7 +12,7 @@ reference::
 
     def features_of(item):                       # module-level: picklable
         ev = vtract.load(item.path)
-        al = vtract.read_alignment(item.textgrid) if item.textgrid else vtract.align(ev, item.transcript)
+        al = vtract.read_alignment(item.textgrid, for_audio=item.path) if item.textgrid else vtract.align(ev, item.transcript)
         return extract_features(ev, al, speaker=item.speaker, label=item.label)
 
     for outcome in map_files(features_of, discover_inputs("corpus.csv"), n_jobs=2):

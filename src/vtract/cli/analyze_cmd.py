@@ -82,7 +82,8 @@ def _write_html(report: Any, path: Path, evidence: Any, reference: Any) -> None:
     type=click.Path(dir_okay=False),
     metavar="F",
     help="Alignment of FILE: TextGrid, HTS .lab, TIMIT .PHN or CSV (once per file; "
-    "'' for a file without one, whose phones are then recognised).",
+    "'' for a file without one, whose phones are then recognised). A CSV of several "
+    "utterances gives FILE the rows whose filepath/filename names it.",
 )
 @pronunciation_option
 @click.option(

@@ -33,7 +33,7 @@ def _manifest_features(
         try:
             ev = load(item.path)
             if item.textgrid is not None:
-                aln = read_alignment(item.textgrid)
+                aln = read_alignment(item.textgrid, for_audio=item.path)
             else:
                 aln = align(ev, item.transcript)
             feats, _, _ = reference_features(
