@@ -312,6 +312,15 @@ def test_normalize_transcript_refuses_only_with_alignment_error():
         # ... not a score, a chain or a date
         ("won 3-2", "won three two"),
         ("2020-01-15", "twenty twenty zero one fifteen"),
+        # telephone numbers, digit by digit (a range when they could be one)
+        ("call 555-1234", "call five five five one two three four"),
+        ("555-123-4567", "five five five one two three four five six seven"),
+        ("(555) 123-4567.", "five five five one two three four five six seven"),
+        ("1-800-555-1234", "one eight zero zero five five five one two three four"),
+        ("+1 202-555-0100", "one two zero two five five five zero one zero zero"),
+        ("200-1000 people", "two hundred to one thousand people"),
+        ("300-1500", "three hundred to fifteen hundred"),
+        ("123-4567", "one hundred twenty three to four thousand five hundred sixty seven"),
         # thousands grouped with a no-break or thin space
         ("10\u00a0000 people", "ten thousand people"),
         ("5\u202f000\u202f000", "five million"),

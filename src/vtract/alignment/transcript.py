@@ -29,7 +29,13 @@ commas, decimals and suffix together):
 - a hyphen or en dash between two numbers that go up is a range: "1990-1995",
   "1990-95", "5-10%" -> "nineteen ninety to nineteen ninety five", "nineteen
   ninety to ninety five", "five to ten percent" (not "3-2", "2020-01-15" or a
-  longer chain such as a phone number, which are read number by number);
+  longer chain, which are read number by number);
+- a North American telephone number is read digit by digit: "555-1234",
+  "555-123-4567", "(555) 123-4567", "1-800-555-1234" -> "five five five one
+  two three four", ...; seven digits written NNN-NNNN without an area code
+  count as one only when the first three start with 2-9 and the last four do
+  not end in "00" ("123-4567", "200-1000" and "300-1500" stay ranges, and so
+  "555-1200" is read as a range too);
 - clock times H:MM: "10:30", "10:05", "10:00", "14:00", "9:00 pm" -> "ten
   thirty", "ten oh five", "ten o'clock", "fourteen hundred", "nine pm";
 - Unicode fractions: "½", "3½", "2¾" -> "one half", "three and a half", "two
@@ -157,6 +163,15 @@ _RANGE = re.compile(
     rf"(?<![\w.,\-\u2013/:]){_RANGE_PART}(-|\s?\u2013\s?)(?={_RANGE_PART}(?![\w\-\u2013/:]|[.,]\d))",
     re.IGNORECASE,
 )
+# A North American telephone number: optional "1-" / "+1 ", optional area code
+# ("555-", "(555) "), then exchange-line NNN-NNNN.
+_PHONE_NUMBER = re.compile(
+    r"(?<![\w.,\-\u2013/:$\u00a3\u20ac(])"
+    r"(?P<country>\+?1[-\s])?"
+    r"(?:(?P<area>\([2-9]\d{2}\)\s?|[2-9]\d{2}-))?"
+    r"(?P<exchange>\d{3})-(?P<line>\d{4})"
+    r"(?![\w\-\u2013/:]|[.,]\d)"
+)
 # A clock time: "10:30", "9:05 pm" (hours 0-23, two-digit minutes).
 _TIME = re.compile(
     r"(?<![\w:.,])([01]?\d|2[0-3]):([0-5]\d)(?![\w:]|[.,]\d)(\s*[ap]\.?\s?m\b)?", re.I
@@ -216,6 +231,18 @@ def _range(m: re.Match[str]) -> str:
     if int(first) >= int(second):
         return m.group(0)
     return m.group(0)[: -len(m.group(2))] + " to "
+
+
+def _phone_number(m: re.Match[str]) -> str:
+    """ "555-1234" -> "five five five one two three four". Without an area code or
+    country code, an exchange starting 0 or 1 ("123-4567") or a line ending in "00"
+    ("200-1000") is left to the range rule."""
+    if not (m.group("area") or m.group("country")) and (
+        m.group("exchange")[0] in "01" or m.group("line").endswith("00")
+    ):
+        return m.group(0)
+    digits = "".join(c for c in m.group(0) if c.isdigit())
+    return f" {_digits(digits)} "
 
 
 def _time(m: re.Match[str]) -> str:
@@ -392,6 +419,7 @@ def normalize_transcript(text: str) -> list[str]:
     t = _TAG.sub(" ", str(text)).replace("[", " ").replace("]", " ")
     t = _VULGAR.sub(_fraction, t)
     t = _SPACE_GROUP.sub(",", t)
+    t = _PHONE_NUMBER.sub(_phone_number, t)
     t = _RANGE.sub(_range, t)
     t = t.translate(_TRANSLATE)
     t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
