@@ -215,6 +215,37 @@ def test_reverberant_evidence_gets_no_verdict(tmp_path):
     assert "within 30 ms" in rep.reason and "reverberant room" in rep.reason
 
 
+def test_evidence_too_short_to_measure_its_noise_and_room_gets_no_verdict(tmp_path):
+    """Under about 1 s the noise floor and the level decay cannot be measured; noise or a
+    room is then not ruled out, and the detector's verdict must not stand (it did until
+    session 26: 0.97 s of speech in white noise at 10 dB SNR came out organic)."""
+    import soundfile as sf
+
+    from vtract.alignment.model import Alignment
+    from vtract.detect.default import MIN_BIGRAMS
+
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    x, sr = sf.read(wav)
+    phones = vtract.read_alignment(lab).phones
+    t0, t1 = float(phones["start"].iloc[1]), float(phones["start"].iloc[1]) + 0.97
+    inside = phones[(phones["start"] >= t0) & (phones["end"] <= t1)]
+    short = Alignment.from_intervals(
+        [(r.start - t0, r.end - t0, r.label) for r in inside.itertuples()], [], source="test"
+    )
+    clip = x[int(t0 * sr) : int(t1 * sr)]
+    noise = np.random.default_rng(5).standard_normal(clip.size) * np.sqrt(np.mean(clip**2) / 10)
+    for name, signal in (("clean", clip), ("noisy", clip + noise)):
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, 0.5 * signal / np.max(np.abs(signal)), sr, "PCM_16")
+        rep = analyze(path, alignment=short)
+        params = rep.provenance["parameters"]
+        assert rep.n_bigrams >= MIN_BIGRAMS
+        assert params["speech_to_floor_db"] is None and params["steepest_decay_db"] is None
+        assert rep.verdict == "inconclusive" and rep.score is None, name
+        assert "noise floor of the evidence could not be measured" in rep.reason
+        assert "at least 1 s of audio" in rep.reason
+
+
 def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
     """The reference records the estimator fingerprint that measured it; compared with
     areas from other tract-estimator code its statistics mean nothing, so no verdict."""

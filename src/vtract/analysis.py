@@ -32,7 +32,12 @@ from .provenance import file_sha256, path_text, provenance
 from .reference import estimator_fingerprint, recorded_estimator_fingerprint
 from .report import BigramEvidence, Flag, Report
 from .tract.highpass import analysis_highpass_hz
-from .verdict_conditions import MIN_CALIBRATED_RATE_HZ, signal_measures, verdict_conditions
+from .verdict_conditions import (
+    BLOCKING_WHEN_NOT_MEASURED,
+    MIN_CALIBRATED_RATE_HZ,
+    signal_measures,
+    verdict_conditions,
+)
 from .windows import SILENCE_LABELS
 
 if TYPE_CHECKING:
@@ -475,8 +480,11 @@ def analyze(
         (:func:`vtract.reference.estimator_fingerprint`: its statistics come
         from other tract-estimator code); a reference that records none
         gets a warning. The running fingerprint is in the provenance
-        parameters as ``estimator_code_sha256``. These conditions are stated
-        once, in :mod:`vtract.verdict_conditions`.
+        parameters as ``estimator_code_sha256``. A noise floor, level decay
+        or high-band level that cannot be measured (evidence shorter than
+        about 1 s) also gives ``inconclusive``: noise or a room is then not
+        ruled out. These conditions are stated once, in
+        :mod:`vtract.verdict_conditions`.
 
     Raises
     ------
@@ -552,7 +560,15 @@ def analyze(
             bool(aln.low_confidence),
             measures["steepest_decay_db"],
         )
-        unmet = next((c for c in conditions if c.status == "not met"), None)
+        unmet = next(
+            (
+                c
+                for c in conditions
+                if c.status == "not met"
+                or (c.status == "not measured" and c.key in BLOCKING_WHEN_NOT_MEASURED)
+            ),
+            None,
+        )
         if unmet is not None and decision.verdict != "inconclusive":
             decision = dataclasses.replace(
                 decision, verdict="inconclusive", score=None, reason=unmet.reason

@@ -50,10 +50,25 @@ from .bandwidth import (
     SPEECH_BAND_HZ,
     band_limit_measures,
 )
-from .noise_floor import FLOOR_BANDS_HZ, FLOOR_TOP_HZ, MIN_SPEECH_TO_FLOOR_DB, speech_to_floor_db
-from .reverberation import DECAY_BAND_HZ, MIN_STEEPEST_DECAY_DB, steepest_decay_db
+from .noise_floor import (
+    FLOOR_BANDS_HZ,
+    FLOOR_FRAME_SECONDS,
+    FLOOR_TOP_HZ,
+    MIN_FLOOR_FRAMES,
+    MIN_SPEECH_TO_FLOOR_DB,
+    speech_to_floor_db,
+)
+from .reverberation import (
+    DECAY_BAND_HZ,
+    DECAY_FRAME_SECONDS,
+    DECAY_HOP_SECONDS,
+    MIN_DECAY_FRAMES,
+    MIN_STEEPEST_DECAY_DB,
+    steepest_decay_db,
+)
 
 __all__ = [
+    "BLOCKING_WHEN_NOT_MEASURED",
     "MIN_CALIBRATED_RATE_HZ",
     "SIGNAL_MEASURES",
     "VerdictCondition",
@@ -82,6 +97,19 @@ SIGNAL_MEASURES: tuple[str, ...] = (
 
 _NOT_MEASURED = "not measured"
 
+#: Conditions on the evidence's signal that must be *measured*, not merely
+#: not failed, before a verdict: a noise floor or a room that could not be
+#: measured (evidence shorter than about 1 s: :data:`vtract.noise_floor.MIN_FLOOR_FRAMES`
+#: 20 ms frames, :data:`vtract.reverberation.MIN_DECAY_FRAMES` 10 ms hops) has
+#: not been ruled out. :func:`vtract.analyze` gives ``inconclusive`` with the
+#: condition's reason when one of them is ``not measured`` on the evidence it
+#: measures (a report read back from an older vtract keeps its verdict).
+BLOCKING_WHEN_NOT_MEASURED: tuple[str, ...] = (
+    "high_band_level",
+    "noise_floor",
+    "reverberation",
+)
+
 
 @dataclass(frozen=True)
 class VerdictCondition:
@@ -102,7 +130,9 @@ class VerdictCondition:
         ``"met"``, ``"not met"``, ``"not measured"`` or ``"not checked"``
         (the reference records no estimator fingerprint).
     reason : str
-        Why there is no verdict, when the status is ``"not met"`` (else ``""``).
+        Why there is no verdict, when the status is ``"not met"``, or
+        ``"not measured"`` for a condition of :data:`BLOCKING_WHEN_NOT_MEASURED`
+        (else ``""``).
     """
 
     key: str
@@ -181,10 +211,15 @@ def _measured_condition(
     required: str,
     holds: Callable[[float], bool],
     reason: Callable[[float], str],
+    unmeasured: str = "",
 ) -> VerdictCondition:
-    """A condition on a measured value: ``not measured`` without one, else whether it holds."""
+    """A condition on a measured value: ``not measured`` without one, else whether it holds.
+
+    ``unmeasured`` is the reason a verdict cannot be given when the value could
+    not be measured on the evidence (see :data:`BLOCKING_WHEN_NOT_MEASURED`).
+    """
     if value is None:
-        return VerdictCondition(key, what, "–", required, _NOT_MEASURED)
+        return VerdictCondition(key, what, "–", required, _NOT_MEASURED, unmeasured)
     if holds(value):
         return VerdictCondition(key, what, shown(value), required, "met")
     return VerdictCondition(key, what, shown(value), required, "not met", reason(value))
@@ -277,6 +312,11 @@ def verdict_conditions(
                 f"below its speech band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} dB), "
                 f"as in telephone audio converted to a higher rate; {why}"
             ),
+            (
+                f"the level of the evidence's {lo / 1000:g}-{hi / 1000:g} kHz band could not "
+                f"be measured (no power in its {s_lo / 1000:g}-{s_hi / 1000:g} kHz speech "
+                f"band), so band-limited audio is not ruled out; {why}"
+            ),
         ),
         _measured_condition(
             "spectral_edge",
@@ -309,6 +349,12 @@ def verdict_conditions(
                 "20 dB SNR no synthetic recording of its benchmark corpus stays above the "
                 "threshold), so an organic verdict would say little"
             ),
+            (
+                "the noise floor of the evidence could not be measured (it needs at least "
+                f"{MIN_FLOOR_FRAMES * FLOOR_FRAME_SECONDS:g} s of audio, and power in its "
+                f"{FLOOR_BANDS_HZ[0][0] / 1000:g}-{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz bands), "
+                "so noise that hides synthetic speech from the detector is not ruled out"
+            ),
         ),
         _measured_condition(
             "reverberation",
@@ -325,6 +371,13 @@ def verdict_conditions(
                 "from the detector (in a simulated room with a 0.3 s reverberation time 19 % of "
                 "the synthetic recordings of its benchmark corpus stay above the threshold, "
                 "54 % clean), so an organic verdict would say little"
+            ),
+            (
+                "the level decay of the evidence could not be measured (it needs at least "
+                f"{(MIN_DECAY_FRAMES - 1) * DECAY_HOP_SECONDS + DECAY_FRAME_SECONDS:.2f} s of "
+                f"audio, and power in its {DECAY_BAND_HZ[0] / 1000:g}-"
+                f"{DECAY_BAND_HZ[1] / 1000:g} kHz band), so a room whose echoes hide synthetic "
+                "speech from the detector is not ruled out"
             ),
         ),
     ]
