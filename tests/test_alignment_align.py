@@ -259,3 +259,23 @@ def test_oov_error_message_is_cut_short(evidence):
     with pytest.raises(AlignmentError) as info:
         vtract.align(evidence, "." * 1_000_000)
     assert len(str(info.value)) < 200
+
+
+def test_alignment_does_not_depend_on_the_recording_level(evidence, aligned):
+    """The aligner hears the evidence at a fixed peak level: the same float samples at
+    -60 dB, or 24 dB above full scale (not clipped in a float file), align exactly as
+    recorded. Before session 26 pocketsphinx got them as they were, clipped to int16:
+    quiet audio aligned differently or not at all, loud audio was clipped."""
+    from vtract.alignment.align import ALIGNER_PEAK_DBFS
+
+    x = np.asarray(evidence.samples, dtype=np.float64)
+    peak_db = 20 * np.log10(np.max(np.abs(x)))
+    assert aligned.meta["aligner_gain_db"] == pytest.approx(ALIGNER_PEAK_DBFS - peak_db, abs=0.01)
+    for gain in (2.0**-10, 2.0**4):  # powers of two: the scaled samples are exact
+        scaled = vtract.Evidence.from_array(x * gain, evidence.sr)
+        other = vtract.align(scaled, A0009_TEXT)
+        assert other.meta["aligner_gain_db"] == pytest.approx(
+            aligned.meta["aligner_gain_db"] - 20 * np.log10(gain), abs=0.01
+        )
+        for column in ("start", "end", "label"):
+            assert other.phones[column].tolist() == aligned.phones[column].tolist()

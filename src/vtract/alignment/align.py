@@ -23,7 +23,9 @@ recordings of ``../shared/data``, 0.40 on the organic ones,
 confidence = recogniser posterior); ``recognize="allphone"`` is phone recognition with the phone LM
 (faster, no words, ~45% phone error). Both set ``low_confidence=True``.
 
-Audio not at 16 kHz is resampled to 16 kHz for the aligner (polyphase, as
+The aligner hears the audio scaled so that its peak is at
+:data:`ALIGNER_PEAK_DBFS` (``meta["aligner_gain_db"]``), so an alignment does
+not depend on the recording's level. Audio not at 16 kHz is resampled to 16 kHz for the aligner (polyphase, as
 :func:`vtract.evidence.resample`) and ``meta["aligner_resampled_from"]``
 records the rate; ``meta["evidence_original_sr"]`` keeps the file's own rate
 (8 kHz telephone audio stays band-limited to 4 kHz after upsampling).
@@ -53,14 +55,25 @@ from .sphinx import (
 )
 from .transcript import normalize_transcript, shorten, shortened_list
 
-__all__ = ["MISMATCH_SCORE_PER_FRAME", "align", "possessive_pronunciation"]
+__all__ = ["ALIGNER_PEAK_DBFS", "MISMATCH_SCORE_PER_FRAME", "align", "possessive_pronunciation"]
 
 _METHODS = ("words",)
 _RECOGNIZERS = ("words", "allphone")
 _WORD_RE = re.compile(r"^[a-z0-9][a-z0-9'\-.]*$")
 
 
+#: The aligner hears the evidence scaled so that its peak is at this level (dBFS).
+#: pocketsphinx's features are not level-invariant (its live cepstral mean
+#: starts from a fixed estimate, and 16-bit quantisation swamps quiet audio),
+#: so before session 26, when the samples went in as they were, the same
+#: float recording at another gain aligned differently (piper_joe at gain 1,
+#: 0.3 and 0.1: statistic -3.00, -3.16 and -2.38), quiet audio (peak -86
+#: dBFS) failed to align, and float audio above full scale was clipped.
+ALIGNER_PEAK_DBFS = -1.0
+
+
 def _pcm16(ev: Evidence) -> tuple[bytes, dict[str, Any]]:
+    """The evidence as the aligner hears it: 16 kHz, peak at :data:`ALIGNER_PEAK_DBFS`, int16."""
     info: dict[str, Any] = {
         "evidence_sr": int(ev.sr),
         "evidence_original_sr": int(ev.original_sr),
@@ -72,6 +85,11 @@ def _pcm16(ev: Evidence) -> tuple[bytes, dict[str, Any]]:
         info["aligner_resampled_from"] = int(ev.sr)
     elif ev.original_sr != SAMPLE_RATE:
         info["aligner_resampled_from"] = int(ev.original_sr)
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak > 0.0:  # load() refuses silence; an Evidence built otherwise may hold it
+        gain = 10.0 ** (ALIGNER_PEAK_DBFS / 20.0) / peak
+        x = x * gain
+        info["aligner_gain_db"] = round(20.0 * np.log10(gain), 2)
     pcm = np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2")
     return pcm.tobytes(), info
 
