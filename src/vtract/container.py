@@ -42,7 +42,8 @@ Checked (:func:`container_findings`):
 * MP3 with a Xing / Info / VBRI header, and FLAC: the declared frame count
   against the frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3
   without such a header declares no length (libsndfile estimates one), so
-  it is not compared;
+  it is not compared; a FLAC whose STREAMINFO gives no length (written to a
+  pipe) is said to be unchecked;
 * a decoder that stopped part of the way through (a truncated FLAC: "flac
   decoder lost sync"; :func:`vtract.load` keeps what decoded before it):
   where it stopped, of how much the header declares, and why.
@@ -92,6 +93,11 @@ _W64_DATA = bytes.fromhex("64617461f3acd3118cd100c04f8edb8a")
 _W64_FMT = bytes.fromhex("666d7420f3acd3118cd100c04f8edb8a")
 #: Bytes per sample of the Sun / NeXT AU encodings libsndfile writes (by encoding number).
 _AU_SAMPLE_BYTES = {1: 1, 2: 1, 3: 2, 4: 3, 5: 4, 6: 4, 7: 8, 27: 1}
+_NO_FLAC_LENGTH = (
+    "the FLAC header declares no length (STREAMINFO total samples 0, as FFmpeg writes "
+    "to a pipe): the stream is decoded to its end, but a cut at a frame boundary cannot be "
+    "told from the end of the recording"
+)
 E = TypeVar("E", bound=Exception)
 _CUT_SHORT = "; the file was cut short or its header altered, and only the part present is analysed"
 
@@ -160,6 +166,8 @@ def container_findings(
         )
     elif magic == b"fLaC" or _has_mp3_length_header(raw):
         findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
+        if magic == b"fLaC" and declared_frames is None:
+            findings.append(_NO_FLAC_LENGTH)
     elif raw[:16] == _W64_RIFF:
         findings = _w64_findings(raw)
     elif magic in (b".snd", b"dns."):
