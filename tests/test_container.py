@@ -60,6 +60,9 @@ def _patch(raw: bytes, offset: int, value: int, fmt: str = "<I") -> bytes:
         ("MP3", "MPEG_LAYER_III"),
         ("W64", "PCM_16"),
         ("CAF", "PCM_16"),
+        ("AU", "PCM_16"),
+        ("AU", "ULAW"),
+        ("NIST", "PCM_24"),
     ],
 )
 def test_intact_files_have_no_findings(fmt, subtype):
@@ -184,6 +187,58 @@ def test_truncated_aiff_and_mp3_compare_frame_counts():
     )
 
 
+@pytest.mark.parametrize(
+    ("fmt", "what"),
+    [
+        ("W64", "the W64 data chunk declares 2.000 s of audio (64000 bytes) but the file holds"),
+        ("AU", "the AU header declares 2.000 s of audio (64000 bytes) but the file holds"),
+        ("NIST", "the NIST SPHERE header declares 2.000 s of audio (32000 frames) but only"),
+    ],
+)
+def test_truncated_w64_au_and_nist_say_what_the_header_declares(fmt, what):
+    # libsndfile reports only the frames present for these, as for WAV: the header is read here
+    raw = _encode(fmt, "PCM_16")
+    cut = raw[: len(raw) - 24000]  # 12000 of 32000 frames missing: 1.250 s left
+    (finding,) = _findings(cut)
+    assert finding.startswith(f"{PREFIX}truncated: {what}")
+    assert "1.250 s" in finding and finding.endswith(
+        "the file was cut short or its header altered, and only the part present is analysed"
+    )
+
+
+def test_rf64_audio_after_the_ds64_data_size_is_reported():
+    raw = _encode("RF64", "PCM_16")
+    assert raw[:4] == b"RF64" and raw[12:16] == b"ds64"
+    data_size = struct.unpack_from("<Q", raw, 28)[0]
+    half = _patch(raw, 28, data_size // 2, "<Q")  # the ds64 data size, halved
+    found = _findings(half)
+    data_start = raw.index(b"data") + 8
+    after = data_start + data_size // 2
+    assert len(found) == 1 and found[0].startswith(
+        f"{PREFIX}the {len(raw) - after} bytes from offset {after} to the end of the file are "
+        "not a valid chunk"
+    )
+    # the 32-bit path says the same of a plain WAV
+    wav = _encode("WAV", "PCM_16")
+    assert _findings(_patch(wav, 40, 32000))[0].startswith(
+        f"{PREFIX}the 32000 bytes from offset 32044 to the end of the file are not a valid chunk"
+    )
+
+
+def test_aiff_comm_declaring_fewer_frames_than_its_ssnd_holds():
+    raw = _encode("AIFF", "PCM_16")
+    comm = raw.index(b"COMM") + 8
+    assert struct.unpack_from(">I", raw, comm + 2)[0] == N
+    half = _patch(raw, comm + 2, N // 2, ">I")
+    with sf.SoundFile(io.BytesIO(half)) as snd:  # libsndfile decodes the whole SSND
+        assert snd.frames == N
+    assert _findings(half) == [
+        f"{PREFIX}the AIFF COMM chunk declares 1.000 s of audio (16000 frames) but 2.000 s "
+        "(32000 frames) decode from its SSND chunk: audio the header does not count (the header "
+        "altered, or a faulty writer); all of it is analysed"
+    ]
+
+
 def test_chunk_walk_is_bounded():
     body = b"".join(b"junk" + struct.pack("<I", 0) for _ in range(MAX_CHUNKS + 10))
     raw = b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
@@ -206,6 +261,10 @@ def test_chunk_walk_is_bounded():
             b"ID3\x04",
             b"\xff\xfb\x90\x00",
             b"\x1a\x45\xdf\xa3",
+            b".snd",
+            b"dns.",
+            bytes.fromhex("726966662e91cf11"),  # Wave64, with the next 8 bytes of its GUID
+            b"NIST_1A\n",
         ]
     ),
     st.sampled_from([b"WAVE", b"AIFF", b"AIFC", b"xxxx"]),

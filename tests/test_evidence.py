@@ -322,16 +322,30 @@ def test_truncated_flac_keeps_what_decodes_and_says_where_it_stopped(tmp_path):
     sf.write(path, tone(16000, seconds=10.0), 16000, format="FLAC", subtype="PCM_16")
     whole = sf.read(path, dtype="float32")[0]
     truncate(path, 0.6)  # an even tone compresses evenly: about 6 s are left
+    cut = path.read_bytes()
     ev = vtract.load(path)
-    # what decodes before the cut is exact (FLAC is lossless), read in steps of 64 frames
+    # what decodes before the cut is exact (FLAC is lossless), to the frame: the decoder
+    # is reopened where it failed and read on in steps of 64 frames, then of 1
     n = ev.samples.size
-    assert 5.5 < ev.duration <= 6.0 and n % 64 == 0
+    assert 5.5 < ev.duration <= 6.0
     np.testing.assert_array_equal(ev.samples, whole[:n])
+    with sf.SoundFile(path) as snd:  # libsndfile alone, one frame at a time: no more than that
+        one_by_one = 0
+        with pytest.raises(sf.LibsndfileError):
+            while snd.read(1).size:
+                one_by_one += 1
+    assert n == one_by_one
     assert ev.warnings[0] == (
         f"{CONTAINER}truncated: decoding stopped after {n / 16000:.3f} s of the 10.000 s the "
         "header declares (Error : flac decoder lost sync.); the file was cut short or damaged, "
         "and only the part before that is analysed"
     )
+    # a cut followed by zeros (a carved or preallocated file): the same, not refused
+    path.write_bytes(cut + bytes(30000))
+    padded = vtract.load(path)
+    np.testing.assert_array_equal(padded.samples, ev.samples)
+    assert padded.warnings == ev.warnings
+    path.write_bytes(cut)
     truncate(path, 0.03)  # nothing decodes: refused, saying so
     with pytest.raises(
         UnsupportedFormatError,
@@ -339,6 +353,171 @@ def test_truncated_flac_keeps_what_decodes_and_says_where_it_stopped(tmp_path):
         r"\(.*lost sync.*\); the file is truncated or damaged",
     ):
         vtract.load(path)
+
+
+def _flac_total_samples(raw: bytes, total: int) -> bytes:
+    """``raw`` (a FLAC file) with its STREAMINFO total-samples field set to ``total``."""
+    out = bytearray(raw)
+    out[21] = (out[21] & 0xF0) | (total >> 32 & 0x0F)
+    out[22:26] = (total & 0xFFFFFFFF).to_bytes(4, "big")
+    return bytes(out)
+
+
+@pytest.mark.parametrize("seconds", [2.0, 10.0])  # shorter and longer than one read (65536)
+def test_flac_without_a_length_decodes_to_its_end(tmp_path, seconds):
+    # STREAMINFO total samples 0 ("unknown"), as FFmpeg writes FLAC to a pipe: libsndfile
+    # fails on the read that passes the end, and cannot seek back after that
+    path = tmp_path / "pipe.flac"
+    x = tone(16000, seconds=seconds, freq=330.0)
+    sf.write(path, x, 16000, format="FLAC", subtype="PCM_16")
+    whole = sf.read(path, dtype="float32")[0]
+    path.write_bytes(_flac_total_samples(path.read_bytes(), 0))
+    ev = vtract.load(path)
+    # all of it but the last frame, which libsndfile never returns from such a stream
+    assert ev.samples.size == x.size - 1
+    np.testing.assert_array_equal(ev.samples, whole[:-1])
+    assert not any("truncated" in w for w in ev.warnings)
+    assert ev.warnings == (
+        f"{CONTAINER}the FLAC header declares no length (STREAMINFO total samples 0, as FFmpeg "
+        "writes to a pipe): the stream is decoded to its end, but a cut at a frame boundary "
+        "cannot be told from the end of the recording",
+    )
+
+
+def test_flac_whose_header_overstates_its_length(tmp_path):
+    path = tmp_path / "double.flac"
+    x = tone(16000, seconds=2.0, freq=330.0)
+    sf.write(path, x, 16000, format="FLAC", subtype="PCM_16")
+    whole = sf.read(path, dtype="float32")[0]
+    path.write_bytes(_flac_total_samples(path.read_bytes(), 2 * x.size))
+    ev = vtract.load(path)  # was refused: "decoding failed after 0.000 s"
+    np.testing.assert_array_equal(ev.samples, whole[:-1])
+    assert ev.warnings == (
+        f"{CONTAINER}truncated: decoding stopped after 2.000 s of the 4.000 s the header "
+        "declares (the stream ends there; libsndfile: Internal psf_fseek() failed.); the file "
+        "was cut short or damaged, and only the part before that is analysed",
+    )
+
+
+def test_decoded_frames_are_bounded_as_well_as_the_duration(tmp_path, monkeypatch):
+    from vtract import evidence
+
+    assert evidence.MAX_DECODED_FRAMES == 2 * 3600 * 48000
+    # a 384 kHz FLAC declaring 15 min + 1 frame: within the 2-hour limit, but about 3 GB
+    # of float64 before resampling; refused from its header, before decoding
+    path = tmp_path / "rate384.flac"
+    sf.write(path, tone(384000, seconds=0.1), 384000, format="FLAC", subtype="PCM_16")
+    path.write_bytes(_flac_total_samples(path.read_bytes(), evidence.MAX_DECODED_FRAMES + 1))
+    with pytest.raises(
+        InputFileError,
+        match=r"rate384\.flac: 345600001 sample frames \(900 s at 384000 Hz\), above the limit "
+        r"of 345600000 frames \(2 hours at 48 kHz\)",
+    ):
+        vtract.load(path)
+    # a stream without a length is decoded only up to the limit (lowered here to 20000)
+    monkeypatch.setattr(evidence, "MAX_DECODED_FRAMES", 20000)
+    pipe = tmp_path / "pipe.flac"
+    sf.write(pipe, tone(16000, seconds=2.0), 16000, format="FLAC", subtype="PCM_16")
+    pipe.write_bytes(_flac_total_samples(pipe.read_bytes(), 0))
+    with pytest.raises(InputFileError, match=r"more than 20001 sample frames \(1 s at 16000 Hz\)"):
+        vtract.load(pipe)
+
+
+@pytest.mark.parametrize(
+    ("subtype", "top"), [("PCM_U8", 127 / 128), ("ULAW", 32124 / 32768), ("ALAW", 32256 / 32768)]
+)
+def test_clipping_is_counted_at_each_encodings_full_scale(tmp_path, subtype, top):
+    # u-law and A-law decode to at most 0.9803 and 0.9844, 8-bit PCM to +127/128: below
+    # CLIP_LEVEL (0.999), so clipping went unreported (u-law, A-law) or half counted (8-bit)
+    x = np.clip(tone(16000, seconds=1.0, amp=1.25), -1.0, 1.0)  # 41 % of samples clipped
+    path = tmp_path / f"clipped_{subtype}.wav"
+    sf.write(path, x, 16000, subtype=subtype)
+    decoded = sf.read(path)[0]
+    assert decoded.max() == pytest.approx(top)  # the encoding's largest code
+    at_top = np.mean(np.abs(decoded) >= top * 0.999)  # all samples at its largest codes
+    assert at_top >= np.mean(np.abs(x) >= 1.0) > 0.4
+    (clipping,) = [w for w in vtract.load(path).warnings if w.startswith("clipping")]
+    assert clipping.startswith(f"clipping: {at_top * 100:.2f}% of samples at full scale")
+    quiet = tmp_path / f"quiet_{subtype}.wav"
+    sf.write(quiet, 0.9 * x, 16000, subtype=subtype)  # 1 dB below full scale: not clipped
+    assert not any(w.startswith("clipping") for w in vtract.load(quiet).warnings)
+
+
+def test_float_samples_beyond_full_scale_are_not_called_clipping(tmp_path):
+    x = tone(16000, seconds=1.0, amp=1.0)
+    loud = tmp_path / "loud.wav"
+    sf.write(loud, 1000 * x, 16000, subtype="FLOAT")  # lossless: nothing in it is clipped
+    warnings_ = vtract.load(loud).warnings
+    assert not any(w.startswith("clipping") for w in warnings_)
+    share = np.mean(np.abs(1000 * x.astype(np.float32)) > 1.0) * 100
+    assert (
+        f"float samples exceed full scale: {share:.2f}% of samples beyond +-1.0 " in (warnings_[0])
+    )
+    assert "(peak +60.0 dBFS)" in warnings_[0] and "not clipping" in warnings_[0]
+    # a clipped source stored as float (samples at exactly +-1.0) is clipping
+    clipped = tmp_path / "clipped.wav"
+    sf.write(clipped, np.clip(2 * x, -1.0, 1.0), 16000, subtype="DOUBLE")
+    (warning,) = vtract.load(clipped).warnings
+    assert warning.startswith("clipping: ")
+
+
+def test_channels_that_nearly_cancel_are_flagged(tmp_path):
+    voice = tone(16000, seconds=1.0, freq=300.0, amp=0.4) * np.hanning(16000)
+    pair = tmp_path / "inverted_late.wav"  # right = left inverted and 1 sample late
+    sf.write(pair, np.column_stack([voice, -np.r_[0.0, voice[:-1]]]), 16000, subtype="FLOAT")
+    ev = vtract.load(pair)
+    mix = (voice - np.r_[0.0, voice[:-1]]) / 2
+    expected_db = -10 * np.log10(np.sum(mix**2) / np.mean([np.sum(voice**2)] * 2))
+    (cancel,) = [w for w in ev.warnings if w.startswith("the channels cancel")]
+    assert cancel.startswith(
+        f"the channels cancel when averaged: the mix holds {expected_db:.1f} dB less energy "
+        "than its 2 channels on average"
+    )
+    assert expected_db > 20 and "--channel" in cancel
+    # channels of one source in phase, and unrelated channels: no such warning
+    other = tone(16000, seconds=1.0, freq=700.0, amp=0.4)
+    for name, right in [("same", voice), ("unrelated", other)]:
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, np.column_stack([voice, right]), 16000, subtype="FLOAT")
+        assert not any("cancel" in w for w in vtract.load(path).warnings)
+
+
+def test_messages_say_what_is_wrong(tmp_path):
+    # finite float64 samples far beyond the float32 range: not "NaN or infinite"
+    huge = tmp_path / "huge.wav"
+    sf.write(huge, tone(16000) * 1e300, 16000, subtype="DOUBLE")
+    with pytest.raises(
+        InvalidAudioError, match=r"sample\(s\) exceed the float32 range \(peak 5e\+299"
+    ):
+        vtract.load(huge)
+    stereo = tmp_path / "huge_stereo.wav"  # the channel mean must not overflow either
+    sf.write(
+        stereo,
+        np.full((16000, 2), 1e308) * np.sign(tone(16000, seconds=1.0))[:, None],
+        16000,
+        subtype="DOUBLE",
+    )
+    with pytest.raises(InvalidAudioError, match=r"exceed the float32 range \(peak 1e\+308"):
+        vtract.load(stereo)
+    # a faint recording is not "digital silence"
+    faint = tmp_path / "faint.wav"
+    sf.write(faint, tone(16000, amp=5e-7), 16000, subtype="FLOAT")
+    with pytest.raises(
+        SilentAudioError,
+        match=r"audio is below the silence threshold: its peak is 5e-07, at or below 1e-06",
+    ):
+        vtract.load(faint)
+    # libsndfile's "SF_INFO struct incomplete" for a sample rate of 0
+    rate0 = tmp_path / "rate0.wav"
+    sf.write(rate0, tone(16000), 16000, subtype="PCM_16")
+    raw = bytearray(rate0.read_bytes())
+    raw[24:32] = bytes(8)
+    rate0.write_bytes(bytes(raw))
+    with pytest.raises(
+        UnsupportedFormatError,
+        match=r"the header is inconsistent \(a sample rate of 0, or several data chunks",
+    ):
+        vtract.load(rate0)
 
 
 def test_header_text_fields_are_kept_and_bounded(tmp_path):

@@ -18,8 +18,14 @@ Checked (:func:`container_findings`):
   the file's size (RF64: the 64-bit sizes of its ``ds64`` chunk), the audio
   chunk's declared size against the bytes present, a chunk that runs past
   the end of the file, a data size left at a placeholder (0 or
-  ``0xFFFFFFFF``: a header its writer never finalised), and bytes after the
-  audio chunk that are not a chunk;
+  ``0xFFFFFFFF``: a header its writer never finalised), bytes after the
+  audio chunk that are not a chunk, and an AIFF ``COMM`` frame count below
+  what its ``SSND`` chunk decodes to;
+* Sony Wave64 (the ``data`` chunk's 64-bit size), Sun / NeXT AU (the
+  header's data size) and NIST SPHERE (``sample_count``): the declared
+  length against the bytes present or the frames decoded (libsndfile
+  reports only the frames present for these, as for WAV); for any other
+  format libsndfile reads, the length the decoder takes from its header;
 * Ogg (Vorbis, Opus; the pages walked by :func:`vtract.ogg.walk_pages`): a
   file that ends inside a page (cut short), a stream without its
   end-of-stream page (cut at a page boundary, or never finished), pages
@@ -36,7 +42,8 @@ Checked (:func:`container_findings`):
 * MP3 with a Xing / Info / VBRI header, and FLAC: the declared frame count
   against the frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3
   without such a header declares no length (libsndfile estimates one), so
-  it is not compared;
+  it is not compared; a FLAC whose STREAMINFO gives no length (written to a
+  pipe) is said to be unchecked;
 * a decoder that stopped part of the way through (a truncated FLAC: "flac
   decoder lost sync"; :func:`vtract.load` keeps what decoded before it):
   where it stopped, of how much the header declares, and why.
@@ -49,6 +56,7 @@ reported), and they walk at most :data:`MAX_CHUNKS` chunks.
 from __future__ import annotations
 
 import itertools
+import re
 import struct
 from typing import TypeVar
 
@@ -79,6 +87,17 @@ _EBML_NAMES = {
     0x1941A469: "Attachments",
     0xEC: "Void",
 }
+#: The GUIDs that open a Sony Wave64 file ("riff") and its audio chunk ("data").
+_W64_RIFF = bytes.fromhex("726966662e91cf11a5d628db04c10000")
+_W64_DATA = bytes.fromhex("64617461f3acd3118cd100c04f8edb8a")
+_W64_FMT = bytes.fromhex("666d7420f3acd3118cd100c04f8edb8a")
+#: Bytes per sample of the Sun / NeXT AU encodings libsndfile writes (by encoding number).
+_AU_SAMPLE_BYTES = {1: 1, 2: 1, 3: 2, 4: 3, 5: 4, 6: 4, 7: 8, 27: 1}
+_NO_FLAC_LENGTH = (
+    "the FLAC header declares no length (STREAMINFO total samples 0, as FFmpeg writes "
+    "to a pipe): the stream is decoded to its end, but a cut at a frame boundary cannot be "
+    "told from the end of the recording"
+)
 E = TypeVar("E", bound=Exception)
 _CUT_SHORT = "; the file was cut short or its header altered, and only the part present is analysed"
 
@@ -147,7 +166,18 @@ def container_findings(
         )
     elif magic == b"fLaC" or _has_mp3_length_header(raw):
         findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
-    else:
+        if magic == b"fLaC" and declared_frames is None:
+            findings.append(_NO_FLAC_LENGTH)
+    elif raw[:16] == _W64_RIFF:
+        findings = _w64_findings(raw)
+    elif magic in (b".snd", b"dns."):
+        findings = _au_findings(raw)
+    elif raw[:8] == b"NIST_1A\n":
+        findings = _nist_findings(raw, decoded_frames, sample_rate)
+    elif not _looks_like_mpeg(raw):
+        # any other format: the length its header declares, as the decoder reads it
+        findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
+    else:  # an MP3 without a length header: libsndfile's length is an estimate
         findings = []
     return [PREFIX + finding for finding in findings]
 
@@ -417,13 +447,81 @@ def _riff_findings(raw: bytes) -> list[str]:
                 f"{declared:#x} with {present} bytes after it ({how})",
             ]
         if declared > present:
-            return [
-                *findings,
-                "truncated: the WAV data chunk declares "
-                f"{_seconds(declared, byte_rate)}of audio ({declared} bytes) but the file "
-                f"holds {_seconds(present, byte_rate)}({present} bytes){_CUT_SHORT}",
-            ]
+            return [*findings, _data_cut("the WAV data chunk", declared, present, byte_rate)]
+        if data_size64 is not None and declared == data_size64:
+            # RF64: the walk stopped at the data chunk's placeholder size; walk on from
+            # where its 64-bit size ends, as for a 32-bit size
+            tail = _walk_chunks(
+                raw, start + declared + (declared & 1), _walk_end(size, declared_total), order
+            )
+            walk.overrun = tail.overrun
+            findings += tail.notes
     return findings + _container_end(walk, declared_total, size, "RIFF")
+
+
+def _data_cut(what: str, declared: int, present: int, byte_rate: int) -> str:
+    """``what`` declares ``declared`` bytes of audio, and only ``present`` follow it."""
+    return (
+        f"truncated: {what} declares {_seconds(declared, byte_rate)}of audio ({declared} "
+        f"bytes) but the file holds {_seconds(present, byte_rate)}({present} bytes){_CUT_SHORT}"
+    )
+
+
+def _w64_findings(raw: bytes) -> list[str]:
+    """Sony Wave64: its ``data`` chunk's 64-bit size against the bytes that follow it.
+
+    Chunks are a 16-byte GUID and a 64-bit little-endian size that counts the
+    24-byte chunk header, aligned to 8 bytes.
+    """
+    size, offset, byte_rate = len(raw), 40, 0
+    for _ in range(MAX_CHUNKS):
+        if offset + 24 > size:
+            break
+        guid = raw[offset : offset + 16]
+        chunk_size = struct.unpack_from("<Q", raw, offset + 16)[0]
+        if guid == _W64_FMT and offset + 36 <= size:
+            byte_rate = _u32(raw, offset + 32, "<")
+        if guid == _W64_DATA:
+            declared, present = max(chunk_size - 24, 0), size - offset - 24
+            if declared > present:
+                return [_data_cut("the W64 data chunk", declared, present, byte_rate)]
+            return []
+        if chunk_size < 24:
+            break
+        offset += (chunk_size + 7) & ~7
+    return []
+
+
+def _au_findings(raw: bytes) -> list[str]:
+    """Sun / NeXT AU: the data size its header declares against the bytes after the header."""
+    if len(raw) < 24:
+        return []
+    order = ">" if raw[:4] == b".snd" else "<"
+    offset, declared, encoding, rate, channels = struct.unpack_from(order + "5I", raw, 4)
+    present = len(raw) - offset
+    if declared == _PLACEHOLDER or offset > len(raw) or declared <= present:
+        return []  # 0xFFFFFFFF: "unknown", the audio runs to the end of the file
+    byte_rate = rate * channels * _AU_SAMPLE_BYTES.get(encoding, 0)
+    return [_data_cut("the AU header", declared, present, byte_rate)]
+
+
+def _nist_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
+    """NIST SPHERE: the header's ``sample_count`` (frames) against the frames that decode."""
+    match = re.search(rb"\nsample_count -i (\d{1,15})\s", raw[:4096])
+    if match is None:
+        return []
+    declared = int(match.group(1))
+    if declared <= decoded:
+        return []
+    return [
+        f"truncated: the NIST SPHERE header declares {declared / sample_rate:.3f} s of audio "
+        f"({declared} frames) but only {decoded / sample_rate:.3f} s decode{_CUT_SHORT}"
+    ]
+
+
+def _looks_like_mpeg(raw: bytes) -> bool:
+    """An ID3 tag or an MPEG audio frame sync at the start (an MP3, whatever its name)."""
+    return raw[:3] == b"ID3" or _mpeg_sync(raw, 0)
 
 
 def _aiff_findings(raw: bytes, decoded_frames: int, sample_rate: float) -> list[str]:
@@ -441,6 +539,13 @@ def _aiff_findings(raw: bytes, decoded_frames: int, sample_rate: float) -> list[
                     f"of audio ({declared_frames} frames) but the file holds "
                     f"{decoded_frames / sample_rate:.3f} s{_CUT_SHORT}",
                 ]
+            if declared_frames < decoded_frames:
+                findings.append(
+                    f"the AIFF COMM chunk declares {declared_frames / sample_rate:.3f} s of "
+                    f"audio ({declared_frames} frames) but {decoded_frames / sample_rate:.3f} s "
+                    f"({decoded_frames} frames) decode from its SSND chunk: audio the header "
+                    "does not count (the header altered, or a faulty writer); all of it is analysed"
+                )
     return findings + _container_end(walk, declared_total, size, "AIFF")
 
 

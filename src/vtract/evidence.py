@@ -9,6 +9,7 @@ again as decoded PCM (``pcm_sha256``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -42,6 +43,7 @@ from .provenance import path_text
 __all__ = [
     "ANALYSIS_WINDOW_SECONDS",
     "AUDIO_EXTENSIONS",
+    "MAX_DECODED_FRAMES",
     "MAX_DURATION_SECONDS",
     "MAX_FILE_BYTES",
     "MAX_METADATA_CHARS",
@@ -71,8 +73,22 @@ ANALYSIS_WINDOW_SECONDS = 565 / 16000
 MAX_DURATION_SECONDS = 2 * 3600.0
 #: Largest evidence file accepted (bytes): 2 GiB.
 MAX_FILE_BYTES = 2 * 1024**3
-#: A sample this close to full scale counts as clipped.
+#: Most sample frames decoded from one file: 2 hours at 48 kHz. The decoded channel is held
+#: as float64 at the file's rate before it is resampled (8 bytes a frame, and the
+#: resampler's copies), so memory follows the frame count, not the duration: a 2-hour
+#: 384 kHz file (about 10 MB of FLAC silence) would otherwise need about 24 GB. A header
+#: that declares more is refused before decoding; a stream without a length stops here.
+MAX_DECODED_FRAMES = int(MAX_DURATION_SECONDS * 48_000)
+#: A sample this close to full scale counts as clipped (full scale: the largest
+#: magnitude the encoding decodes to, see ``_FULL_SCALE``).
 CLIP_LEVEL = 0.999
+#: Energy of a mix-down below the mean energy of its channels (dB, for two channels;
+#: for N channels the limit is lowered by 10*log10(N/2) dB) at which the channels are
+#: said to cancel. Channels of one source in phase mix to about 0 dB, uncorrelated
+#: channels to -10*log10(N) dB (-3 dB for stereo), so those stay at least 7 dB clear of
+#: it; a polarity-inverted copy one sample late mixes to -16.6 dB and two samples late to
+#: -11.5 dB (the bundled 16 kHz example), and an inverted copy 2 % weaker to -40 dB.
+MIX_CANCEL_DB = 10.0
 #: Share of clipped samples above which a warning is issued.
 CLIP_WARN_FRACTION = 1e-3
 #: |mean| / rms above which a DC-offset warning is issued.
@@ -81,6 +97,17 @@ DC_WARN_RATIO = 0.1
 SILENCE_PEAK = 1e-6
 #: Longest header text field kept in :attr:`Evidence.metadata` (characters).
 MAX_METADATA_CHARS = 500
+#: Largest magnitude an encoding decodes to, as libsndfile converts it to float (u-law's
+#: largest code 32124/32768, A-law's 32256/32768, 8-bit PCM's 127/128): a clipped signal
+#: stored in it never reaches :data:`CLIP_LEVEL`, so its clip level is scaled by this.
+_FULL_SCALE = {
+    "ULAW": 32124 / 32768,
+    "ALAW": 32256 / 32768,
+    "PCM_U8": 127 / 128,
+    "PCM_S8": 127 / 128,
+}
+#: Float encodings: samples beyond full scale are stored as they are, not clipped.
+_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
 
 
 class HeaderText(Mapping[str, str]):
@@ -194,7 +221,7 @@ class Evidence:
             path=None,
             sha256=digest,
             pcm_sha256=digest,
-            warnings=tuple(_signal_warnings(x, _count_clipped(x) / x.size)),
+            warnings=tuple(_signal_warnings(x, _Levels.of(x, "FLOAT"))),
         )
 
     def summary(self) -> dict[str, object]:
@@ -318,29 +345,30 @@ def load(
         container_notes.append(_repair_note(repaired, mono.shape[0] / file_sr))
     del raw  # only the decoded samples are needed from here on
     if mono.shape[0] == 0:
-        raise with_findings(
-            EmptyAudioError(f"{name}: file decodes to 0 samples"), container_notes
-        )
-    if mono.shape[0] / file_sr > MAX_DURATION_SECONDS:
-        raise InputFileError(
-            f"{name}: {mono.shape[0] / file_sr:.0f} s of audio, above the limit of "
-            f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
-        )
+        raise with_findings(EmptyAudioError(f"{name}: file decodes to 0 samples"), container_notes)
+    if mono.shape[0] / file_sr > MAX_DURATION_SECONDS or mono.shape[0] > MAX_DECODED_FRAMES:
+        # only a stream without a declared length gets here: it was decoded to the limit
+        raise _too_long(name, mono.shape[0], file_sr, at_least=True)
     if not np.all(np.isfinite(mono)):
         bad = int(np.count_nonzero(~np.isfinite(mono)))
         raise InvalidAudioError(f"{name}: {bad} sample(s) are NaN or infinite")
+    _check_float32_range(mono, name)
 
-    notes = [
-        *decoded.notes,
-        *container_notes,
-        *_signal_warnings(mono, decoded.clipped / (mono.shape[0] * n_channels)),
-    ]
+    notes = [*decoded.notes, *container_notes, *_signal_warnings(mono, decoded.levels)]
     mixed_down = n_channels > 1 and channel is None
     if mixed_down:
         notes.append(
             f"{n_channels} channels averaged to one; to analyse a single channel pick it "
             "(channel=..., --channel)"
         )
+        cancel = decoded.levels.cancellation_db(n_channels)
+        if cancel is not None:
+            notes.append(
+                f"the channels cancel when averaged: the mix holds {cancel:.1f} dB less energy "
+                f"than its {n_channels} channels on average (a channel in opposite polarity, "
+                "or delayed against the others), which distorts its spectrum; analyse a single "
+                "channel (channel=..., --channel)"
+            )
     target = file_sr if sr is None else sr
     if target != file_sr:
         out = resample(mono, file_sr, target)
@@ -408,7 +436,7 @@ class _Decoded(NamedTuple):
 
     mono: np.ndarray  #: one float64 channel (mix-down or the picked one)
     channels: int  #: the file's channel count
-    clipped: int  #: samples (of any channel) at full scale
+    levels: _Levels  #: clipping, float samples beyond full scale, channel and mix energies
     rate: float | None  #: the file's sample rate
     format: str
     subtype: str
@@ -444,17 +472,16 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
                 declared = int(snd.frames) if snd.frames < _UNKNOWN_LENGTH else None
                 metadata = _header_text(snd)
                 stopped = None
+                levels = _Levels(subtype)
                 if not MIN_SAMPLE_RATE <= file_sr <= MAX_SAMPLE_RATE:
-                    mono, clipped = np.zeros(0), 0
+                    mono = np.zeros(0)
                 else:
-                    # bounded decode: a small compressed file may expand to days of audio
-                    limit = int(MAX_DURATION_SECONDS * file_sr)
+                    # bounded decode: a small compressed file may expand to days of audio,
+                    # or to hours at a rate that takes more memory than the duration says
+                    limit = min(int(MAX_DURATION_SECONDS * file_sr), MAX_DECODED_FRAMES)
                     if limit < snd.frames < _UNKNOWN_LENGTH:
-                        raise InputFileError(
-                            f"{name}: {snd.frames / file_sr:.0f} s of audio, above the limit of "
-                            f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
-                        )
-                    mono, clipped, stopped = _read_mono(snd, limit + 1, channel)
+                        raise _too_long(name, snd.frames, file_sr)
+                    mono, stopped = _read_mono(snd, raw, limit + 1, channel, levels)
     except _DecodingStopped as stop:
         declared_s = "" if declared is None else f" of the {declared / file_sr:.3f} s it declares"
         raise UnsupportedFormatError(
@@ -463,6 +490,11 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
         ) from None
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
+        if "SF_INFO struct incomplete" in msg:
+            msg = (
+                "the header is inconsistent (a sample rate of 0, or several data chunks; "
+                f"libsndfile: {msg})"
+            )
         raise UnsupportedFormatError(
             f"{name}: not decodable audio (expected WAV, FLAC, OGG, MP3, NIST SPHERE, or with "
             f"FFmpeg MP4/M4A, WebM, AMR, AAC or WMA): {msg}"
@@ -471,13 +503,13 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
         raise UnsupportedFormatError(
             f"{name}: header claims more audio than fits in memory"
         ) from None
-    return _Decoded(mono, n_channels, clipped, file_sr, fmt, subtype, declared, metadata, stopped)
+    return _Decoded(mono, n_channels, levels, file_sr, fmt, subtype, declared, metadata, stopped)
 
 
 def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _Decoded:
     """:func:`_decode` for a container only FFmpeg reads (same limits, same mix-down)."""
     mono = _MonoBuffer(None)
-    clipped = 0
+    levels = _Levels("")  # lossy codecs: full scale is 1.0
 
     def on_open(found: ffmpeg_audio.FFmpegAudio) -> None:
         nonlocal mono
@@ -486,18 +518,19 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
                 f"{name}: channel {channel} requested, file has {found.channels} channel(s)"
             )
         declared = found.declared_frames
-        if declared is not None and declared > MAX_DURATION_SECONDS * found.rate > 0:
-            raise InputFileError(
-                f"{name}: {declared / found.rate:.0f} s of audio, above the limit of "
-                f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
-            )
+        if (
+            declared is not None
+            and found.rate > 0
+            and (declared > MAX_DURATION_SECONDS * found.rate or declared > MAX_DECODED_FRAMES)
+        ):
+            raise _too_long(name, declared, found.rate)
         if declared is not None:  # one buffer, with room for the encoder's padding
             mono = _MonoBuffer(declared + _PADDING_FRAMES)
 
     def on_block(block: np.ndarray) -> None:
-        nonlocal clipped
-        clipped += _count_clipped(block)
-        mono.add(_mix(block, channel))
+        mixed = _mix(block, channel)
+        levels.add(block, mixed if channel is None else None)
+        mono.add(mixed)
 
     try:
         found = ffmpeg_audio.read_audio(
@@ -505,6 +538,7 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
             name,
             label,
             max_seconds=MAX_DURATION_SECONDS,
+            max_frames=MAX_DECODED_FRAMES,
             min_rate=MIN_SAMPLE_RATE,
             max_rate=MAX_SAMPLE_RATE,
             on_open=on_open,
@@ -516,7 +550,7 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
     return _Decoded(
         mono.samples(),
         found.channels,
-        clipped,
+        levels,
         found.rate,
         found.container,
         found.codec,
@@ -565,11 +599,17 @@ _BLOCK_FRAMES = 1 << 16
 #: Room left after an FFmpeg stream's declared length for the encoder's padding (an AAC
 #: stream decodes up to about two frames of 1024 more than its MP4 edit list declares).
 _PADDING_FRAMES = 8192
-#: Frames decoded at a time after a decoder failure, from the last whole block: the
-#: decoder gives what it decoded before the failure in reads of this size, so at most
-#: this many decodable frames are lost (a truncated FLAC of arctic_a0009 cut to 80 %:
-#: 2.048 s in reads of 4096 frames, 2.288 s in reads of 256, 2.300 s in reads of 64).
-_RETRY_BLOCK_FRAMES = 64
+#: Frames decoded at a time after a decoder failure, one size after another: the decoder
+#: is reopened at the last frame that decoded and read on in reads of the next size, so
+#: what decoded before the failure is kept to the frame (a truncated FLAC of arctic_a0009
+#: cut to 80 %: 2.048 s in reads of 4096 frames, 2.288 s in reads of 256, 2.300 s in
+#: reads of 64). libsndfile never returns the last frame of a FLAC stream whose read
+#: runs into its end (STREAMINFO without a length, or one that overstates it).
+_RETRY_BLOCK_FRAMES = (64, 1)
+#: How libsndfile's FLAC decoder fails at the clean end of a stream whose length it does
+#: not know (libsndfile 1.2.2: the read past the last frame tries to seek). A stream cut
+#: inside a frame, or followed by other bytes, fails with "flac decoder lost sync" first.
+_END_OF_STREAM_ERROR = "psf_fseek() failed"
 
 
 class _DecodingStopped(Exception):
@@ -581,50 +621,104 @@ class _DecodingStopped(Exception):
 
 
 def _read_mono(
-    snd: sf.SoundFile, max_frames: int, channel: int | None
-) -> tuple[np.ndarray, int, str | None]:
+    snd: sf.SoundFile, raw: bytes, max_frames: int, channel: int | None, levels: _Levels
+) -> tuple[np.ndarray, str | None]:
     """Decode at most ``max_frames`` frames; mix down (or pick ``channel``) per block.
 
     Row-wise means do not depend on the blocking, so the result is bit-identical
-    to mixing down the whole decoded array. Returns the samples, the clipped
-    count and, when the decoder failed part of the way through (a truncated
-    FLAC: "decoder lost sync"), its reason: the blocks decoded before the
-    failure are kept (the decoder is taken back to the last whole block and
-    read on in blocks of :data:`_RETRY_BLOCK_FRAMES`, so little is lost). A
-    failure before anything decoded raises :class:`_DecodingStopped`.
+    to mixing down the whole decoded array. ``levels`` counts clipping and the
+    energies as the blocks go by. Returns the samples and, when the decoder failed
+    part of the way through (a truncated FLAC: "decoder lost sync"), its reason:
+    the frames decoded before the failure are kept. A failed read returns
+    nothing and leaves libsndfile's decoder unusable (not even ``seek`` works), so
+    a new decoder is opened on ``raw`` at the last frame that decoded and read on
+    in blocks of each of :data:`_RETRY_BLOCK_FRAMES` in turn. A stream whose
+    header gives no length (FLAC written to a pipe) fails this way at its end:
+    that is its end, not a failure (``None``). A failure before anything decoded
+    raises :class:`_DecodingStopped`.
     """
     known = snd.frames < _UNKNOWN_LENGTH
     if known and snd.format == "MP3":
         # libsndfile's MPEG decoder gives block-size-dependent samples (float32-rounding
         # differences after each block boundary): decode it in one piece, as always.
         data = snd.read(frames=min(snd.frames, max_frames), dtype="float64", always_2d=True)
-        return _mix(data, channel), _count_clipped(data), None
+        mixed = _mix(data, channel)
+        levels.add(data, mixed if channel is None else None)
+        return mixed, None
     mono = _MonoBuffer(min(snd.frames, max_frames) if known else None)
-    clipped = 0
+    retries = iter(_RETRY_BLOCK_FRAMES)
     block_frames, stopped = _BLOCK_FRAMES, None
-    while (n := mono.frames) < max_frames:
-        try:
-            block = snd.read(
-                frames=min(block_frames, max_frames - n), dtype="float64", always_2d=True
-            )
-        except sf.LibsndfileError as exc:  # e.g. a truncated FLAC: "decoder lost sync"
-            stopped = stopped or str(exc).strip()
-            if block_frames == _RETRY_BLOCK_FRAMES:
-                break
-            # once more from the last whole block, in small blocks, to keep what decodes
-            block_frames = _RETRY_BLOCK_FRAMES
+    with contextlib.ExitStack() as reopened:
+        reader = snd
+        while (n := mono.frames) < max_frames:
             try:
-                snd.seek(n)
-            except (sf.LibsndfileError, RuntimeError):
+                block = reader.read(
+                    frames=min(block_frames, max_frames - n), dtype="float64", always_2d=True
+                )
+            except sf.LibsndfileError as exc:  # e.g. a truncated FLAC: "decoder lost sync"
+                stopped = stopped or _decoder_reason(str(exc).strip())
+                next_size = next(retries, None)
+                if next_size is None:
+                    break
+                block_frames = next_size
+                fresh = _reopen_at(raw, n)
+                if fresh is None:
+                    break
+                reader = reopened.enter_context(fresh)
+                continue
+            if block.shape[0] == 0:
                 break
-            continue
-        if block.shape[0] == 0:
-            break
-        clipped += _count_clipped(block)
-        mono.add(_mix(block, channel))
+            mixed = _mix(block, channel)
+            levels.add(block, mixed if channel is None else None)
+            mono.add(mixed)
+    if stopped is not None and not known and stopped.startswith(_END_OF_STREAM):
+        stopped = None  # the end of a stream of unknown length
     if stopped is not None and mono.frames == 0:
         raise _DecodingStopped(0, stopped)
-    return mono.samples(), clipped, stopped
+    return mono.samples(), stopped
+
+
+#: How :func:`_decoder_reason` begins for :data:`_END_OF_STREAM_ERROR`.
+_END_OF_STREAM = "the stream ends there"
+
+
+def _decoder_reason(message: str) -> str:
+    """libsndfile's error, put in words where it is cryptic."""
+    if _END_OF_STREAM_ERROR in message:
+        return f"{_END_OF_STREAM}; libsndfile: {message}"
+    return message
+
+
+def _reopen_at(raw: bytes, frame: int) -> sf.SoundFile | None:
+    """A new decoder on ``raw``, at ``frame`` (``None`` when even that fails).
+
+    ``seek`` is tried first; where it fails (a truncated FLAC whose seek table or
+    length points past the cut) the frames before ``frame`` are decoded again.
+    """
+    try:
+        snd = sf.SoundFile(io.BytesIO(raw))
+    except (sf.LibsndfileError, RuntimeError):
+        return None
+    try:
+        snd.seek(frame)
+        return snd
+    except (sf.LibsndfileError, RuntimeError):
+        snd.close()
+    try:
+        snd = sf.SoundFile(io.BytesIO(raw))
+        left = frame
+        while left > 0:
+            got = snd.read(frames=min(_BLOCK_FRAMES, left), dtype="float64").shape[0]
+            if got == 0:
+                break
+            left -= got
+    except (sf.LibsndfileError, RuntimeError):
+        snd.close()
+        return None
+    if left > 0:
+        snd.close()
+        return None
+    return snd
 
 
 class _MonoBuffer:
@@ -660,17 +754,109 @@ def _mix(frames: np.ndarray, channel: int | None) -> np.ndarray:
     """One channel of a (frames, channels) block: the picked one or the mean."""
     if channel is not None:
         return frames[:, channel]
-    return frames.mean(axis=1) if frames.shape[1] > 1 else frames[:, 0]
+    if frames.shape[1] == 1:
+        return frames[:, 0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        mixed = frames.mean(axis=1)
+    overflowed = np.isinf(mixed) & np.all(np.isfinite(frames), axis=1)
+    if np.any(overflowed):  # finite samples near the float64 limit: their sum overflowed
+        mixed[overflowed] = (frames[overflowed] / frames.shape[1]).sum(axis=1)
+    return mixed
 
 
-def _count_clipped(x: np.ndarray) -> int:
-    """Samples with ``|x| >= CLIP_LEVEL``, counted in blocks (no full-size temporaries)."""
-    flat = x.reshape(-1)
-    step = _BLOCK_FRAMES * 16
-    return sum(
-        int(np.count_nonzero(np.abs(flat[i : i + step]) >= CLIP_LEVEL))
-        for i in range(0, flat.size, step)
+class _Levels:
+    """What is counted while blocks decode, for the signal warnings.
+
+    Samples at full scale (clipped), where full scale is the largest magnitude
+    ``subtype`` decodes to (:data:`_FULL_SCALE`); for float encodings, samples
+    beyond full scale, which the file stores unclipped, and the peak; and for a
+    mix-down, the energy of the mix and the mean energy of the channels.
+    """
+
+    def __init__(self, subtype: str) -> None:
+        self.clip_level = CLIP_LEVEL * _FULL_SCALE.get(subtype, 1.0)
+        self.is_float = subtype in _FLOAT_SUBTYPES
+        self.samples = 0  #: samples counted (of every channel)
+        self.clipped = 0  #: samples at full scale
+        self.over = 0  #: float samples beyond full scale (|x| > 1)
+        self.peak = 0.0  #: largest |x|
+        self.channel_energy = 0.0  #: sum of squares, averaged over the channels
+        self.mix_energy = 0.0  #: sum of squares of the mix
+
+    @classmethod
+    def of(cls, x: np.ndarray, subtype: str) -> _Levels:
+        """The levels of a mono array."""
+        levels = cls(subtype)
+        levels.add(x.reshape(-1, 1))
+        return levels
+
+    def add(self, block: np.ndarray, mixed: np.ndarray | None = None) -> None:
+        """Count a (frames, channels) block, and its mix-down when channels were averaged."""
+        flat = block.reshape(-1)
+        step = _BLOCK_FRAMES * 16  # in blocks: no full-size temporaries
+        for i in range(0, flat.size, step):
+            part = np.abs(flat[i : i + step])
+            if part.size:
+                self.peak = max(self.peak, float(np.max(part)))
+            at_full_scale = part >= self.clip_level
+            if self.is_float:
+                beyond = part > 1.0
+                self.over += int(np.count_nonzero(beyond))
+                at_full_scale &= ~beyond
+            self.clipped += int(np.count_nonzero(at_full_scale))
+        self.samples += flat.size
+        if mixed is not None and block.shape[1] > 1:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.channel_energy += float(np.einsum("ij,ij->", block, block)) / block.shape[1]
+                self.mix_energy += float(np.dot(mixed, mixed))
+
+    def cancellation_db(self, channels: int) -> float | None:
+        """How far below the channels' mean energy the mix lies (dB), if they cancel.
+
+        ``None`` unless the mix lies more than :data:`MIX_CANCEL_DB` (lowered by
+        ``10*log10(channels / 2)`` dB) below it.
+        """
+        if not (np.isfinite(self.channel_energy) and self.channel_energy > 0):
+            return None
+        if not np.isfinite(self.mix_energy):
+            return None
+        limit = 10 ** (-MIX_CANCEL_DB / 10) * 2 / channels
+        if self.mix_energy >= limit * self.channel_energy:
+            return None
+        if self.mix_energy == 0:
+            return float("inf")
+        return float(-10 * np.log10(self.mix_energy / self.channel_energy))
+
+
+def _too_long(name: str, frames: int, rate: float, *, at_least: bool = False) -> InputFileError:
+    """The refusal of audio above :data:`MAX_DURATION_SECONDS` or :data:`MAX_DECODED_FRAMES`."""
+    more = "more than " if at_least else ""
+    if frames / rate > MAX_DURATION_SECONDS:
+        return InputFileError(
+            f"{name}: {more}{frames / rate:.0f} s of audio, above the limit of "
+            f"{MAX_DURATION_SECONDS:.0f} s; split the evidence first"
+        )
+    return InputFileError(
+        f"{name}: {more}{frames} sample frames ({frames / rate:.0f} s at {rate:.0f} Hz), above "
+        f"the limit of {MAX_DECODED_FRAMES} frames (2 hours at 48 kHz) that bounds the memory "
+        "a decode takes; split the evidence, or resample it to 48 kHz or less, first"
     )
+
+
+def _check_float32_range(x: np.ndarray, name: str) -> None:
+    """Refuse finite samples too large for float32 (the analysis's precision)."""
+    limit = float(np.finfo(np.float32).max)
+    step = _BLOCK_FRAMES * 16
+    beyond = sum(
+        int(np.count_nonzero(np.abs(x[i : i + step]) > limit)) for i in range(0, x.size, step)
+    )
+    if beyond:
+        peak = max(float(np.max(np.abs(x[i : i + step]))) for i in range(0, x.size, step))
+        raise InvalidAudioError(
+            f"{name}: {beyond} sample(s) exceed the float32 range (peak {peak:.3g}, largest "
+            f"float32 {limit:.3g}); the float64 samples are not audio at any usable level, "
+            "so they are not analysed"
+        )
 
 
 def _check_rate(rate: int, what: str = "sample rate") -> int:
@@ -693,17 +879,35 @@ def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
             f"{ANALYSIS_WINDOW_SECONDS * 1000:.1f} ms (one analysis window) is needed"
         )
     first = float(x[0])
-    if max(float(np.max(x)) - first, first - float(np.min(x))) <= SILENCE_PEAK:
-        level = "digital silence" if abs(first) <= SILENCE_PEAK else "a constant (pure DC)"
+    deviation = max(float(np.max(x)) - first, first - float(np.min(x)))
+    if deviation <= SILENCE_PEAK:
+        if abs(first) > SILENCE_PEAK:
+            level = "a constant (pure DC)"
+        elif deviation == 0 and first == 0:
+            level = "digital silence"
+        else:
+            peak = max(abs(float(np.max(x))), abs(float(np.min(x))))
+            level = (
+                f"below the silence threshold: its peak is {peak:.2g}, at or below "
+                f"{SILENCE_PEAK:g} (SILENCE_PEAK)"
+            )
         raise SilentAudioError(f"{name}: audio is {level}; there is no speech to analyse")
 
 
-def _signal_warnings(mono: np.ndarray, clipped_share: float) -> list[str]:
+def _signal_warnings(mono: np.ndarray, levels: _Levels) -> list[str]:
     notes: list[str] = []
-    if clipped_share > CLIP_WARN_FRACTION:
+    total = max(levels.samples, 1)
+    if levels.clipped / total > CLIP_WARN_FRACTION:
         notes.append(
-            f"clipping: {clipped_share * 100:.2f}% of samples at full scale; "
+            f"clipping: {levels.clipped / total * 100:.2f}% of samples at full scale; "
             "spectral estimates near clipped regions are distorted"
+        )
+    if levels.over / total > CLIP_WARN_FRACTION:
+        notes.append(
+            f"float samples exceed full scale: {levels.over / total * 100:.2f}% of samples "
+            f"beyond +-1.0 (peak {20 * np.log10(levels.peak):+.1f} dBFS); the file stores them "
+            "unclipped, so they are not clipping, but a conversion to integer PCM or a player "
+            "would clip them"
         )
     if mono.size:
         step = _BLOCK_FRAMES * 16  # sums in blocks: no full-size temporaries

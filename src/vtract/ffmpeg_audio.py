@@ -98,6 +98,7 @@ def read_audio(
     label: str,
     *,
     max_seconds: float,
+    max_frames: int | None = None,
     min_rate: int,
     max_rate: int,
     on_open: Callable[[FFmpegAudio], None],
@@ -115,6 +116,8 @@ def read_audio(
         Its container, from :func:`sniff`.
     max_seconds : float
         Decode at most this much audio (+ 1 frame).
+    max_frames : int, optional
+        Decode at most this many frames (+ 1), whichever of the two limits is lower.
     min_rate, max_rate : int
         Accepted sample rates; outside them nothing is decoded (the caller refuses).
     on_open : callable
@@ -182,7 +185,9 @@ def read_audio(
         on_open(result)
         if channels < 1 or not min_rate <= rate <= max_rate:
             return result
-        max_frames = int(max_seconds * rate) + 1
+        limit = int(max_seconds * rate) + 1
+        if max_frames is not None:
+            limit = min(limit, max_frames + 1)
         try:
             for frame in container.decode(stream):
                 changed = _changed(frame, channels, rate)
@@ -191,10 +196,10 @@ def read_audio(
                         raise UnsupportedFormatError(f"{name}: the {kind} file's {changed}")
                     result.decoder_error = changed
                     break
-                block = _to_float(frame, channels)[: max_frames - result.frames]
+                block = _to_float(frame, channels)[: limit - result.frames]
                 on_block(block)
                 result.frames += block.shape[0]
-                if result.frames >= max_frames:
+                if result.frames >= limit:
                     break
         except (av.error.FFmpegError, ValueError) as exc:
             if result.frames == 0:
