@@ -344,3 +344,36 @@ def test_cli_estimate(tmp_path, vowel16):
     assert length["measured"] == pytest.approx(5.5) and length["expected_min"] == 6.0
     res = runner.invoke(cli, [*args[:-1], "--length", "5.5", "--method", "lpc"])
     assert "critical tract_length_out_of_range: median vocal tract length 5.5 cm" in res.stdout
+
+
+def test_cli_estimate_reports_the_evidence_it_read(tmp_path, vowel16):
+    """What loading noted is printed with the estimate; a channel can be picked; a rate
+    above the estimators' 48 kHz is resampled (they were refused before session 26)."""
+    y = 0.5 * vowel16 / np.abs(vowel16).max()
+    runner = CliRunner()
+    args = ["--start", "0.1", "--end", "0.135", "--json"]
+    stereo = tmp_path / "stereo.wav"
+    sf.write(stereo, np.stack([y, np.zeros_like(y)], axis=1), 48000)
+    mixed = json.loads(runner.invoke(cli, ["estimate", str(stereo), *args]).stdout)
+    assert any("2 channels averaged" in w for w in mixed["evidence_warnings"])
+    picked = runner.invoke(cli, ["estimate", str(stereo), *args, "--channel", "0"])
+    alone = json.loads(picked.stdout)
+    assert alone["evidence_warnings"] == []
+    mono = tmp_path / "mono.wav"
+    sf.write(mono, y, 48000)
+    assert alone["areas_cm2"] == json.loads(
+        runner.invoke(cli, ["estimate", str(mono), *args]).stdout
+    )["areas_cm2"]
+    text = runner.invoke(cli, ["estimate", str(stereo), "--start", "0.1", "--end", "0.135"])
+    assert "evidence: 2 channels averaged to one" in text.stdout
+    high = tmp_path / "high.wav"
+    sf.write(high, resample(y, 48000, 96000), 96000)
+    res = runner.invoke(cli, ["estimate", str(high), *args])
+    assert res.exit_code == 0, res.output
+    record = json.loads(res.stdout)
+    assert record["params"]["input_rate"] == 48000
+    assert any("96000" in w for w in record["evidence_warnings"])
+    low = tmp_path / "low.wav"
+    sf.write(low, resample(y, 48000, 6000), 6000)
+    res = runner.invoke(cli, ["estimate", str(low), *args])
+    assert res.exit_code == 1 and "8000 Hz or more" in res.output

@@ -9,6 +9,7 @@ import click
 
 from ..errors import EstimationError
 from ..json_values import finite_or_null
+from ._channel import channel_option
 from ._methods import METHODS, renamed_method
 
 
@@ -45,6 +46,7 @@ from ._methods import METHODS, renamed_method
     default=None,
     help="Known tract length (cm); default: estimated from formants.",
 )
+@channel_option
 @click.option("--json", "as_json", is_flag=True, help="Print the estimate as one JSON object.")
 def estimate_command(
     file: str,
@@ -54,14 +56,19 @@ def estimate_command(
     solver: str | None,
     n_sections: int | None,
     length_cm: float | None,
+    channel: int | None,
     as_json: bool,
 ) -> None:
     """Estimate the vocal-tract areas of FILE between --start and --end seconds.
 
-    The file is analysed at its own sample rate (8-48 kHz); each method
-    resamples as documented in ``vtract.tract.estimate``. The estimate is
-    checked against human anatomy (``vtract.plausibility.check_plausibility``: areas,
-    their ratio, length, straw-like shape) and the findings are printed with it.
+    The file is analysed at its own sample rate when it is 8-48 kHz (each
+    method resamples as documented in ``vtract.tract.estimate``); a file above
+    48 kHz is resampled to 48 kHz first, and one below 8 kHz is refused. The
+    estimate is checked against human anatomy
+    (``vtract.plausibility.check_plausibility``: areas, their ratio, length,
+    straw-like shape) and the findings are printed with it, after what loading
+    the evidence noted (clipping, channels averaged, resampling, container
+    findings).
     """
     from dataclasses import asdict
 
@@ -69,12 +76,20 @@ def estimate_command(
     from ..plausibility import check_plausibility
     from ..provenance import path_text
     from ..tract import estimate_tract
+    from ..tract.preprocess import MAX_RATE, MIN_RATE
 
     if not (math.isfinite(end) and end > start >= 0.0):
         raise EstimationError(
             f"--start {start} / --end {end}: expected finite times with 0 <= start < end"
         )
-    ev = load(file, sr=None)
+    ev = load(file, sr=None, channel=channel)
+    if ev.sr > MAX_RATE:
+        ev = load(file, sr=MAX_RATE, channel=channel)
+    elif ev.sr < MIN_RATE:
+        raise EstimationError(
+            f"{path_text(file)} is sampled at {ev.sr} Hz; the estimators need "
+            f"{MIN_RATE} Hz or more"
+        )
     i0, i1 = round(start * ev.sr), round(end * ev.sr)
     if i1 > ev.samples.size:
         raise EstimationError(f"--end {end} s is past the end of {file} ({ev.duration:.3f} s)")
@@ -93,12 +108,15 @@ def estimate_command(
             "sha256": ev.sha256,
             "start": start,
             "end": end,
+            "evidence_warnings": list(ev.warnings),
             **est.to_dict(),
             "flags": [asdict(f) for f in flags],
         }
         click.echo(json.dumps(finite_or_null(record), allow_nan=False))
         return
     click.echo(f"{path_text(file)} [{start:.3f}-{end:.3f} s] method={est.method}")
+    for warning in ev.warnings:
+        click.echo(f"evidence: {warning}")
     click.echo(
         f"length {est.length_cm:.2f} cm, {est.n_sections} sections of "
         f"{est.section_length_cm:.3f} cm"
