@@ -336,3 +336,31 @@ def test_many_streams_and_jumps_are_summed_up_not_listed():
         f"from 3 to 5 at byte {walk[2].offset + walk[3].size}): pages are missing (removed or "
         "lost), or out of order"
     )
+
+
+def test_an_opus_header_without_an_input_rate_is_decoded_at_opus_48_khz(tmp_path):
+    """RFC 7845: the OpusHead input sample rate is informational and 0 means unspecified,
+    yet libsndfile decodes at it: a 16 kHz stream whose field is 0 came out at 8 kHz
+    (band-limited to 4 kHz, so inconclusive) and its original rate was recorded as 8 kHz."""
+    pytest.importorskip("av")
+    from vtract.ffmpeg_audio import opus_input_rate, sniff
+
+    raw = bytearray(_encode("OPUS"))
+    assert opus_input_rate(bytes(raw)) == SR and sniff(bytes(raw)) is None  # libsndfile, as before
+    start = 27 + raw[26]
+    struct.pack_into("<I", raw, start + 12, 0)
+    first = 27 + raw[26] + sum(raw[27 : 27 + raw[26]])
+    struct.pack_into("<I", raw, 22, 0)
+    struct.pack_into("<I", raw, 22, page_checksum(bytes(raw[:first])))
+    assert opus_input_rate(bytes(raw)) == 0 and sniff(bytes(raw)) == "OGG_OPUS"
+    assert sf.info(io.BytesIO(bytes(raw))).samplerate == 8000  # what libsndfile would do
+    path = tmp_path / "unspecified.opus"
+    path.write_bytes(bytes(raw))
+    ev = vtract.load(path, sr=None)
+    assert ev.original_sr == 48000 and ev.duration == pytest.approx(2.5, abs=0.03)
+    assert any("input sample rate of 0 Hz" in w for w in ev.warnings)
+    # the 4-8 kHz band holds the stream's content, not the silence of an 8 kHz decode
+    spectrum = np.abs(np.fft.rfft(ev.samples)) ** 2
+    freqs = np.fft.rfftfreq(ev.samples.size, 1 / ev.sr)
+    above = spectrum[(freqs > 4500) & (freqs < 7500)].sum() / spectrum.sum()
+    assert above > 1e-4

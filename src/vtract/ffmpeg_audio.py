@@ -30,7 +30,15 @@ import numpy as np
 
 from .errors import UnsupportedFormatError
 
-__all__ = ["CONTAINERS", "FFmpegAudio", "decoder_version", "read_audio", "sniff"]
+__all__ = [
+    "CONTAINERS",
+    "MIN_OPUS_INPUT_RATE",
+    "FFmpegAudio",
+    "decoder_version",
+    "opus_input_rate",
+    "read_audio",
+    "sniff",
+]
 
 #: Recognised containers: label -> (FFmpeg demuxer, what it holds).
 CONTAINERS = {
@@ -39,7 +47,13 @@ CONTAINERS = {
     "AMR": ("amr", "AMR"),
     "AAC": ("aac", "AAC (ADTS)"),
     "ASF": ("asf", "ASF / WMA"),
+    "OGG_OPUS": ("ogg", "Ogg Opus"),
 }
+#: Below this, an Ogg Opus header's informational input sample rate says nothing
+#: about the stream (RFC 7845: 0 is "unspecified"), yet libsndfile decodes at it
+#: (a wideband stream whose field is 0 came out at 8 kHz, band-limited to 4 kHz):
+#: such a file goes to FFmpeg, which decodes Opus at its own 48 kHz.
+MIN_OPUS_INPUT_RATE = 8000
 
 _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 #: Sample formats FFmpeg decoders produce, and the scale to full-scale float.
@@ -82,7 +96,32 @@ def sniff(raw: bytes) -> str | None:
         return "ASF"
     if len(raw) >= 7 and raw[0] == 0xFF and raw[1] & 0xF6 == 0xF0:  # ADTS: MPEG layer bits 00
         return "AAC"
+    rate = opus_input_rate(raw)
+    if rate is not None and rate < MIN_OPUS_INPUT_RATE:
+        return "OGG_OPUS"
     return None
+
+
+def opus_input_rate(raw: bytes) -> int | None:
+    """The input sample rate an Ogg Opus file's header states, or ``None`` for other files.
+
+    The field (bytes 12-15 of the ``OpusHead`` packet, little-endian) is
+    informational: the rate of the audio before it was encoded, 0 when
+    unspecified (RFC 7845, section 5.1). It is read from the first page only.
+
+    Examples
+    --------
+    >>> page = b"OggS" + bytes(22) + b"\\x01\\x13" + b"OpusHead\\x01\\x01\\x38\\x01" + bytes(7)
+    >>> opus_input_rate(page)
+    0
+    """
+    if raw[:4] != b"OggS" or len(raw) < 27:
+        return None
+    start = 27 + raw[26]
+    head = raw[start : start + 19]
+    if len(head) < 16 or not head.startswith(b"OpusHead"):
+        return None
+    return int.from_bytes(head[12:16], "little")
 
 
 def decoder_version() -> str:
@@ -170,10 +209,17 @@ def read_audio(
             declared_frames=_declared_frames(stream, rate, label),
             metadata={**_tags(container.metadata), **_tags(stream.metadata, "stream ")},
         )
-        result.notes.append(
-            f"decoded with {decoder_version()}: libsndfile does not read {kind} files "
-            f"({result.codec} audio)"
-        )
+        if label == "OGG_OPUS":
+            result.notes.append(
+                f"decoded with {decoder_version()} at Opus's own {rate} Hz: the Opus header "
+                f"states an input sample rate of {opus_input_rate(raw)} Hz (0: unspecified), "
+                "at which libsndfile would decode it"
+            )
+        else:
+            result.notes.append(
+                f"decoded with {decoder_version()}: libsndfile does not read {kind} files "
+                f"({result.codec} audio)"
+            )
         others = [s.type for s in container.streams if s is not stream]
         if others:
             counts = {t: others.count(t) for t in sorted(set(others))}
