@@ -440,3 +440,49 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
     assert rows[3][1] == "12.4 dB"
     assert rows[4][1] == "8.25 dB"
     assert rows[5][1] == "the same"
+
+
+def _non_utf8_evidence(tmp_path):
+    from _shared import non_utf8_copy
+
+    audio = tmp_path / "src.flac"
+    audio.write_bytes(b"fLaC evidence bytes")
+    return non_utf8_copy(audio, tmp_path / "case")
+
+
+@pytest.mark.parametrize("reloaded", [False, True])
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_evidence_whose_name_is_not_utf8_is_never_overwritten(tmp_path, kind, reloaded):
+    """The guard compared the output with the report's display name ('bad\\xff...'), not
+    the file's name, so to_pdf(evidence) replaced the evidence with a PDF (probe F2)."""
+    from vtract.output_files import OutputOverInputError
+    from vtract.provenance import path_text
+
+    odd = _non_utf8_evidence(tmp_path)
+    rep = make_report(file=path_text(odd.resolve()))
+    assert rep.file.endswith("bad\\xff_good.flac")
+    if reloaded:  # a report read back from its JSON knows only the text
+        rep = Report.from_json(rep.to_json())
+    write = rep.to_html if kind == "html" else rep.to_pdf
+    link = tmp_path / "link.out"
+    link.symlink_to(odd)
+    for out in (odd, str(odd), tmp_path / "case" / ".." / "case" / odd.name, link):
+        with pytest.raises(OutputOverInputError, match="refusing to overwrite evidence"):
+            write(out)
+    assert odd.read_bytes() == b"fLaC evidence bytes"
+    assert sorted(p.name for p in (tmp_path / "case").iterdir()) == [odd.name]
+
+
+def test_output_named_like_the_evidence_text_is_refused(tmp_path):
+    """A name that really holds the four characters '\\xff' reads like the escaped byte:
+    the report cannot tell which file it means, so neither is written over."""
+    from vtract.output_files import OutputOverInputError
+    from vtract.provenance import path_text
+
+    odd = _non_utf8_evidence(tmp_path)
+    rep = make_report(file=path_text(odd.resolve()))
+    literal = tmp_path / "case" / "bad\\xff_good.flac"  # backslash, x, f, f
+    with pytest.raises(OutputOverInputError, match="refusing to overwrite evidence"):
+        rep.to_html(literal)
+    assert not literal.exists()
+    rep.to_html(tmp_path / "case" / "report.html")  # any other name is written

@@ -389,11 +389,27 @@ class Report:
         return dest
 
     def _check_output(self, path: str | os.PathLike[str], evidence: Any) -> None:
-        """Refuse an output over the report's evidence; create the output's folder."""
-        from .output_files import prepare_output, refuse_output_over_inputs
+        """Refuse an output over the report's evidence; create the output's folder.
 
-        inputs = [self.file, self.evidence.get("path"), getattr(evidence, "path", None)]
-        refuse_output_over_inputs([path], [p for p in inputs if isinstance(p, (str, Path))])
+        The report names its evidence as display text (:func:`vtract.provenance.path_text`:
+        a byte that is not UTF-8 is written ``\\xNN``), which is not the file's name when
+        the name is not UTF-8. The check therefore uses both that text and the name it
+        stands for (:func:`vtract.provenance.path_from_text`), by path and by inode: a
+        file whose name really holds the characters ``\\xff`` is refused too, since the
+        report cannot tell which of the two it is about.
+        """
+        from .output_files import prepare_output, refuse_output_over_inputs
+        from .provenance import path_from_text
+
+        recorded = [p for p in (self.file, self.evidence.get("path")) if isinstance(p, str)]
+        inputs: list[str | os.PathLike[str]] = [
+            *recorded,
+            *(path_from_text(p) for p in recorded),
+        ]
+        given = getattr(evidence, "path", None)
+        if isinstance(given, (str, Path)):
+            inputs.append(given)
+        refuse_output_over_inputs([path], inputs)
         prepare_output(path)
 
     def plot(self, *, kind: str = "overview", ax: Any = None) -> Any:
