@@ -486,3 +486,19 @@ def test_output_named_like_the_evidence_text_is_refused(tmp_path):
         rep.to_html(literal)
     assert not literal.exists()
     rep.to_html(tmp_path / "case" / "report.html")  # any other name is written
+
+
+def test_report_plot_areas_leaves_out_bigrams_without_a_length():
+    """One bigram with length_cm null (schema-valid) made Report.plot(kind='areas') raise
+    PlotInputError for the whole report (probe F9)."""
+    data = json.loads(make_report().to_json())
+    data["bigrams"][0]["length_cm"] = None
+    rep = Report.from_dict(data)
+    ax = rep.plot(kind="areas")
+    drawn = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert drawn == ["human area range", "AH-N @ 0.90 s", "AH-N @ 0.50 s"]
+    assert ax.get_title().endswith("; 1 bigram without a tract length not drawn")
+    for b in data["bigrams"]:
+        b["length_cm"] = None
+    with pytest.raises(VtractError, match=r"no bigram area functions to plot \(3 without"):
+        Report.from_dict(data).plot(kind="areas")

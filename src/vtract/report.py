@@ -9,6 +9,7 @@ function of its inputs and settings.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -414,7 +415,8 @@ class Report:
 
     def plot(self, *, kind: str = "overview", ax: Any = None) -> Any:
         """Plot the report: ``"overview"`` (per-bigram scores over time) or
-        ``"areas"`` (area functions of every bigram).
+        ``"areas"`` (area functions of every bigram with a tract length; the
+        title counts those left out because their length is not finite).
 
         Returns
         -------
@@ -425,11 +427,27 @@ class Report:
         if kind == "overview":
             return vplot.report_overview(self, ax=ax)
         if kind == "areas":
-            usable = [b for b in self.bigrams if b.areas_cm2]
+            # a bigram without a usable tract length (null in the JSON) has no section
+            # length to draw its areas against: it is left out and counted in the title
+            usable = [
+                b
+                for b in self.bigrams
+                if b.areas_cm2 and math.isfinite(b.length_cm) and b.length_cm > 0
+            ]
+            skipped = sum(1 for b in self.bigrams if b.areas_cm2) - len(usable)
             if not usable:
-                raise vplot.PlotInputError("the report has no bigram area functions to plot")
+                raise vplot.PlotInputError(
+                    "the report has no bigram area functions to plot"
+                    + (f" ({skipped} without a tract length)" if skipped else "")
+                )
             labels = [f"{b.bigram} @ {b.boundary:.2f} s" for b in usable]
-            return vplot.area_function(*usable, ax=ax, labels=labels)
+            ax = vplot.area_function(*usable, ax=ax, labels=labels)
+            if skipped:
+                ax.set_title(
+                    f"{ax.get_title()}; {skipped} bigram{'s' if skipped != 1 else ''} "
+                    "without a tract length not drawn"
+                )
+            return ax
         raise vplot.PlotInputError(f"kind must be 'overview' or 'areas', got {kind!r}")
 
 
