@@ -502,3 +502,20 @@ def test_report_plot_areas_leaves_out_bigrams_without_a_length():
         b["length_cm"] = None
     with pytest.raises(VtractError, match=r"no bigram area functions to plot \(3 without"):
         Report.from_dict(data).plot(kind="areas")
+
+
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_reference_other_than_the_analysed_one_is_refused(tmp_path, kind):
+    """Figures of another reference were drawn under a custody block naming the one the
+    report was analysed with (probe F3)."""
+    rep = make_report()
+    write = rep.to_html if kind == "html" else rep.to_pdf
+    other = FakeReference(sha256="ab" * 32)
+    with pytest.raises(VtractError, match=f"reference given \\(sha256 {'ab' * 32}\\) is not"):
+        write(tmp_path / f"r.{kind}", reference=other)
+    no_hash = FakeReference()
+    del no_hash.sha256
+    with pytest.raises(VtractError, match="reference given has no sha256"):
+        write(tmp_path / f"r.{kind}", reference=no_hash)
+    assert not (tmp_path / f"r.{kind}").exists()
+    write(tmp_path / f"r.{kind}", reference=FakeReference())  # the analysed reference draws

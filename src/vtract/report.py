@@ -324,7 +324,9 @@ class Report:
         evidence : Evidence, optional
             The analysed audio; adds the spectrogram timeline.
         reference : Reference, optional
-            The organic reference used; adds per-bigram distributions.
+            The organic reference the report was analysed with (its
+            :attr:`~vtract.Reference.sha256` must be the one the report
+            records); adds per-bigram distributions.
 
         Returns
         -------
@@ -339,6 +341,9 @@ class Report:
             hard link to it. Checked before anything is rendered.
         vtract.output_files.OutputFileError
             ``path`` cannot be written.
+        VtractError
+            ``evidence`` is not the analysed recording, or ``reference`` not
+            the reference the report records.
         """
         from .report_html import render_html
 
@@ -373,7 +378,7 @@ class Report:
 
         Raises
         ------
-        vtract.output_files.OutputOverInputError, vtract.output_files.OutputFileError
+        vtract.output_files.OutputOverInputError, vtract.output_files.OutputFileError, VtractError
             As for :meth:`to_html`.
         """
         import tempfile

@@ -22,7 +22,7 @@ from .errors import VtractError
 from .plot._common import score_thresholds
 from .provenance import path_text
 
-__all__ = ["LIMITATIONS", "check_evidence_matches", "render_html"]
+__all__ = ["LIMITATIONS", "check_evidence_matches", "check_reference_matches", "render_html"]
 
 #: Plain-language notes on what the method can and cannot show.
 LIMITATIONS = (
@@ -117,9 +117,12 @@ def render_html(
     Raises
     ------
     VtractError
-        ``evidence`` is not the recording the report is about (hash mismatch).
+        ``evidence`` is not the recording the report is about, or
+        ``reference`` is not the reference it was analysed with (hash
+        mismatch).
     """
     check_evidence_matches(report, evidence)
+    check_reference_matches(report, reference)
     data = report.to_dict()
     parts = [
         "<!DOCTYPE html>",
@@ -158,6 +161,37 @@ def check_evidence_matches(report: Any, evidence: Any) -> None:
         raise VtractError(
             f"the evidence given (decoded PCM sha256 {pcm}) is not the recording this report is "
             f"about (pcm_sha256 {report.pcm_sha256}); load the same file at the same rate"
+        )
+
+
+def check_reference_matches(report: Any, reference: Any) -> None:
+    """Refuse to draw another reference's distributions under a report.
+
+    The report's figures compare the recording with the organic reference;
+    its custody block names the reference the analysis used. A reference
+    whose SHA-256 (:attr:`vtract.Reference.sha256`) is not the one the report
+    records would put one reference's figures under another's name.
+
+    Raises
+    ------
+    VtractError
+        The hashes differ, ``reference`` has no ``sha256``, or the report
+        records no reference hash to compare with.
+    """
+    if reference is None:
+        return
+    recorded = (report.reference or {}).get("sha256")
+    given = getattr(reference, "sha256", None)
+    if given is None or recorded is None:
+        what = "the reference given has no sha256" if given is None else "the report records none"
+        raise VtractError(
+            "cannot check that the reference given is the one this report was analysed with "
+            f"({what}); pass the vtract.Reference used for the analysis, or no reference"
+        )
+    if given != recorded:
+        raise VtractError(
+            f"the reference given (sha256 {given}) is not the one this report was analysed "
+            f"with (sha256 {recorded}); load that reference, or render without one"
         )
 
 

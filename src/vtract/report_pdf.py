@@ -21,9 +21,10 @@ def write_pdf(report: Any, path: Path, *, evidence: Any = None, reference: Any =
     from matplotlib.figure import Figure
 
     from .plot.figures import report_figures
-    from .report_html import LIMITATIONS, check_evidence_matches
+    from .report_html import LIMITATIONS, check_evidence_matches, check_reference_matches
 
     check_evidence_matches(report, evidence)
+    check_reference_matches(report, reference)
     path.parent.mkdir(parents=True, exist_ok=True)
     custody = report.custody()
     lines = [
