@@ -519,3 +519,118 @@ def test_reference_other_than_the_analysed_one_is_refused(tmp_path, kind):
         write(tmp_path / f"r.{kind}", reference=no_hash)
     assert not (tmp_path / f"r.{kind}").exists()
     write(tmp_path / f"r.{kind}", reference=FakeReference())  # the analysed reference draws
+
+
+def _long_report():
+    rep = make_report()
+    rep.file = "/evidence/" + "/".join(f"folder{i:03d}" for i in range(40)) + "/call.wav"
+    rep.thresholds = {
+        "score_synthetic_above": 0.5,
+        "score_organic_below": 0.3,
+        "target_fpr": 0.01,
+        "fpr_bound": 0.009504641419535036,
+        "slope": 0.902287409948849,
+        "threshold": 1.5129216401617835,
+        **{f"extra_setting_{i}": float(i) for i in range(20)},
+    }
+    unknown = [f"UNK{i:03d}_verylonglabel" for i in range(400)]
+    rep.warnings = [
+        f"alignment labels not understood and skipped: {unknown}",
+        "second warning: the channel is band-limited",
+    ]
+    return rep
+
+
+def test_pdf_summary_wraps_every_line_and_continues_on_further_pages():
+    """The summary was one unwrapped block on one page: the thresholds line ran off the
+    right edge (the decision threshold was never visible), and a long warning pushed
+    the other warnings and the custody lines off the bottom (probe F4)."""
+    from vtract.report_pdf import LINE_WIDTH, LINES_PER_PAGE, paginate, summary_lines
+
+    rep = _long_report()
+    lines = summary_lines(rep)
+    assert max(len(ln) for ln in lines) <= LINE_WIDTH
+    flat = "".join("".join(ln.split()) for ln in lines)  # the text without the wrapping
+    custody = rep.custody()
+    for must in [
+        f"File:{rep.file}",
+        *[f"{k}:{v}" for k, v in rep.thresholds.items()],
+        *["Warning:" + "".join(w.split()) for w in rep.warnings],
+        f"(commit{custody['software']['git_commit']})",
+        f"Referencesha256:{rep.reference['sha256']}",
+        f"Analysed:{custody['created_utc']}",
+        f"Platform:{custody['platform']['platform']}",
+    ]:
+        assert must in flat, must[:60]
+    pages = paginate(lines)
+    assert len(pages) >= 2 and all(len(p) <= LINES_PER_PAGE for p in pages)
+    assert [ln for p in pages for ln in p if not ln.startswith("(continued, page")] == lines
+    assert pages[1][0] == "(continued, page 2)"
+
+
+def test_pdf_has_every_summary_page_and_draws_each_line_inside_the_page(tmp_path):
+    import re
+
+    from vtract.report_pdf import _text_page, paginate, summary_lines
+
+    rep = _long_report()
+    n_summary = len(paginate(summary_lines(rep)))
+    raw = rep.to_pdf(tmp_path / "long.pdf").read_bytes()
+    n_pages = len(re.findall(rb"/Type /Page\b(?!s)", raw))
+    # summary pages + overview, areas and tube figures + at least one limitations page
+    assert n_pages >= n_summary + 3 + 1
+    page = _text_page(paginate(summary_lines(rep))[0])
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(page).get_renderer()
+    box = page.bbox
+    for text in page.texts:
+        ext = text.get_window_extent(renderer)
+        assert box.x0 <= ext.x0 and ext.x1 <= box.x1 and box.y0 <= ext.y0 and ext.y1 <= box.y1
+
+
+@pytest.mark.parametrize("name", ["take$$2.flac", "take$1$.flac", "/mnt/D$/case$17/rec.wav"])
+def test_pdf_prints_a_file_name_with_dollars_exactly(tmp_path, name):
+    """'$$' in the file name crashed to_pdf (ParseException); 'take$1$.flac' was printed
+    as 'take1.flac' in math italics, a file that does not exist (probe F1)."""
+    from vtract.report_pdf import _text_page, summary_lines
+
+    rep = make_report(file=name)
+    rep.to_pdf(tmp_path / "r.pdf")
+    (line,) = [t for t in _text_page(summary_lines(rep)).texts if t.get_text().startswith("File")]
+    assert line.get_text() == f"File: {name}"
+    assert line._preprocess_math(line.get_text()) == (f"File: {name}", False)
+
+
+def test_pdf_escapes_characters_its_font_cannot_draw(tmp_path):
+    """CJK and Hebrew names were drawn as empty boxes (missing glyphs) on the summary page,
+    and an RLO would reorder the name (probe F8): they are printed as \\u escapes."""
+    import warnings
+
+    from vtract.report_pdf import _text_page, summary_lines
+
+    rep = make_report(file="/case/\u5f55\u97f3_\u05e9.flac")
+    rep.warnings = ["spoofed suspect_\u202ecalf.wav"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph 24405 missing from font(s)" was a warning
+        rep.to_pdf(tmp_path / "cjk.pdf")
+        page = _text_page(summary_lines(rep))
+        page.savefig(tmp_path / "p.png")
+    drawn = [t.get_text() for t in page.texts]
+    assert "File: /case/\\u5f55\\u97f3_\\u05e9.flac" in drawn
+    assert "Warning: spoofed suspect_\\u202ecalf.wav" in drawn
+    assert "\u202e" not in "".join(drawn)
+
+
+def test_html_shows_bidi_controls_in_names_as_escapes():
+    """'suspect_<U+202E>calf.wav' was written raw; a browser shows it as 'suspect_vaw.flac'
+    (probe F8). Every text in the HTML shows such characters as escapes; the JSON keeps them."""
+    name = "/case/suspect_\u202ecalf.wav"
+    rep = make_report(file=name)
+    rep.warnings = ["zero\u200bwidth"]
+    text = rep.to_html()
+    for char in ("\u202e", "\u200b"):
+        assert char not in text
+    assert text.count("suspect_\\u202ecalf.wav") >= 3  # title, header, custody table
+    assert "zero\\u200bwidth" in text
+    assert Report.from_json(rep.to_json()).file == name

@@ -3,7 +3,10 @@
 Plots are embedded as base64 PNG, the style sheet is inline and the full JSON
 report rides along in a ``<script type="application/json">`` element, so the
 file can be mailed, archived or opened offline. Every piece of text that
-comes from the input (file names, labels, messages) is HTML-escaped.
+comes from the input (file names, labels, messages) is HTML-escaped, and
+characters that would hide or disguise it (bidi controls such as U+202E,
+zero-width and control characters) are shown as ``\\uNNNN`` escapes
+(:func:`vtract.provenance.visible_text`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from .container import PREFIX
 from .errors import VtractError
 from .plot._common import score_thresholds
-from .provenance import path_text
+from .provenance import path_text, visible_text
 
 __all__ = ["LIMITATIONS", "check_evidence_matches", "check_reference_matches", "render_html"]
 
@@ -196,7 +199,8 @@ def check_reference_matches(report: Any, reference: Any) -> None:
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    # visible_text: a bidi override or zero-width character in a name is shown, not obeyed
+    return html.escape(visible_text("" if value is None else str(value)), quote=True)
 
 
 def _num(value: Any, fmt: str = ".3g") -> str:
