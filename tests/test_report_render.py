@@ -634,3 +634,70 @@ def test_html_shows_bidi_controls_in_names_as_escapes():
     assert text.count("suspect_\\u202ecalf.wav") >= 3  # title, header, custody table
     assert "zero\\u200bwidth" in text
     assert Report.from_json(rep.to_json()).file == name
+
+
+def _tampered_custody(d):
+    d["chain_of_custody"]["evidence"]["sha256"] = "0" * 64
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d.update(verdict="maybe"), "verdict must be one of"),
+        (lambda d: d.update(score=5.0), r"score must be a number in \[0, 1\] or null, got 5.0"),
+        (lambda d: d.update(score="0.9"), "score must be a number in"),
+        (lambda d: d.update(score=None), "verdict 'synthetic' without a score"),
+        (lambda d: d.update(sha256="not-a-hash"), "sha256 must be a SHA-256"),
+        (lambda d: d.update(pcm_sha256="AB" * 32), "pcm_sha256 must be a SHA-256"),
+        (lambda d: d.update(warnings="check the channel"), "warnings must be a list"),
+        (lambda d: d.update(warnings=[1]), r"warnings\[0\] must be text"),
+        (lambda d: d.update(file=5), "file must be text or null"),
+        (lambda d: d.update(alignment="x"), "alignment must be an object"),
+        (lambda d: d.update(provenance="abc"), "provenance must be an object"),
+        (lambda d: d.update(thresholds={"t": "high"}), "thresholds.t must be a number"),
+        (lambda d: d["bigrams"][0].update(flags=None), r"bigrams\[0\].flags must be a list"),
+        (lambda d: d["bigrams"][0].update(length_cm="16"), r"bigrams\[0\].length_cm"),
+        (lambda d: d["bigrams"][0]["areas_cm2"].__setitem__(1, "x"), r"areas_cm2\[1\]"),
+        (lambda d: d["bigrams"][0].update(score=2.0), r"bigrams\[0\].score must be"),
+        (lambda d: d["bigrams"][0].pop("ipa"), r"bigrams\[0\] must be an object with exactly"),
+        (lambda d: d["flags"][0].update(severity="fatal"), r"flags\[0\].severity"),
+        (lambda d: d["evidence"].update(metadata=["a"]), "evidence.metadata must be an object"),
+        (
+            lambda d: d["provenance"]["parameters"].update(descriptors={"shape_spread": "wide"}),
+            "descriptors.shape_spread must be a number",
+        ),
+        (
+            lambda d: d["provenance"]["parameters"].update(descriptors=[1, 2]),
+            "descriptors must be an object",
+        ),
+        (lambda d: d.update(n_bigrams=999), "n_bigrams is 999 but it holds 3 bigrams"),
+        (_tampered_custody, r"chain_of_custody.evidence.sha256: the report was edited"),
+        (lambda d: d["chain_of_custody"].pop("detector"), "chain_of_custody.detector"),
+        (lambda d: d.update(surprise=1), r"unknown keys \['surprise'\]"),
+        (lambda d: d.pop("reason"), "missing reason"),
+    ],
+)
+def test_from_dict_refuses_malformed_or_edited_reports(mutate, message):
+    """from_dict accepted verdict 'maybe', score 5, a string of warnings (split into
+    characters), a tampered custody block (silently recomputed), and raised AttributeError,
+    TypeError or ValueError on other junk (probe F5)."""
+    from vtract.report import InvalidReportError
+
+    data = json.loads(make_report().to_json())
+    mutate(data)
+    with pytest.raises(InvalidReportError, match=message):
+        Report.from_dict(data)
+
+
+@pytest.mark.parametrize("junk", [[], None, "text", 5])
+def test_from_dict_and_from_json_refuse_what_is_not_a_report_object(junk):
+    from vtract.report import InvalidReportError
+
+    with pytest.raises(InvalidReportError, match="expected a JSON object"):
+        Report.from_dict(junk)
+    with pytest.raises(InvalidReportError, match="expected a JSON object"):
+        Report.from_json(json.dumps(junk))
+    with pytest.raises(InvalidReportError, match="not a vtract JSON report"):
+        Report.from_json("{not json")
+    with pytest.raises(InvalidReportError, match="not a vtract JSON report"):
+        Report.from_json(b"\xff\xfe{")
