@@ -15,6 +15,7 @@ import pytest
 from _reports import FakeReference, make_evidence, make_report
 from vtract.errors import VtractError
 from vtract.report import (
+    CLI_RECORD_KEYS,
     SCHEMA_VERSION,
     Report,
     report_schema,
@@ -65,7 +66,7 @@ def test_schema_rejects_broken_reports(mutate, message):
 def test_schema_documents_every_field_to_dict_writes():
     data = make_report().to_dict()
     props = report_schema()["properties"]
-    assert set(data) == set(props)
+    assert set(data) == set(props) - set(CLI_RECORD_KEYS)  # html*: vtract analyze's own keys
     for key, _spec in report_schema()["$defs"]["bigram"]["properties"].items():
         assert key in data["bigrams"][0], key
 
@@ -442,6 +443,9 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
     assert rows[5][1] == "the same"
 
 
+# --- session-26 report probe -------------------------------------------------------------
+
+
 def _non_utf8_evidence(tmp_path):
     from _shared import non_utf8_copy
 
@@ -486,22 +490,6 @@ def test_output_named_like_the_evidence_text_is_refused(tmp_path):
         rep.to_html(literal)
     assert not literal.exists()
     rep.to_html(tmp_path / "case" / "report.html")  # any other name is written
-
-
-def test_report_plot_areas_leaves_out_bigrams_without_a_length():
-    """One bigram with length_cm null (schema-valid) made Report.plot(kind='areas') raise
-    PlotInputError for the whole report (probe F9)."""
-    data = json.loads(make_report().to_json())
-    data["bigrams"][0]["length_cm"] = None
-    rep = Report.from_dict(data)
-    ax = rep.plot(kind="areas")
-    drawn = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert drawn == ["human area range", "AH-N @ 0.90 s", "AH-N @ 0.50 s"]
-    assert ax.get_title().endswith("; 1 bigram without a tract length not drawn")
-    for b in data["bigrams"]:
-        b["length_cm"] = None
-    with pytest.raises(VtractError, match=r"no bigram area functions to plot \(3 without"):
-        Report.from_dict(data).plot(kind="areas")
 
 
 @pytest.mark.parametrize("kind", ["html", "pdf"])
@@ -636,6 +624,22 @@ def test_html_shows_bidi_controls_in_names_as_escapes():
     assert Report.from_json(rep.to_json()).file == name
 
 
+def test_report_plot_areas_leaves_out_bigrams_without_a_length():
+    """One bigram with length_cm null (schema-valid) made Report.plot(kind='areas') raise
+    PlotInputError for the whole report (probe F9)."""
+    data = json.loads(make_report().to_json())
+    data["bigrams"][0]["length_cm"] = None
+    rep = Report.from_dict(data)
+    ax = rep.plot(kind="areas")
+    drawn = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert drawn == ["human area range", "AH-N @ 0.90 s", "AH-N @ 0.50 s"]
+    assert ax.get_title().endswith("; 1 bigram without a tract length not drawn")
+    for b in data["bigrams"]:
+        b["length_cm"] = None
+    with pytest.raises(VtractError, match=r"no bigram area functions to plot \(3 without"):
+        Report.from_dict(data).plot(kind="areas")
+
+
 def _tampered_custody(d):
     d["chain_of_custody"]["evidence"]["sha256"] = "0" * 64
 
@@ -701,3 +705,18 @@ def test_from_dict_and_from_json_refuse_what_is_not_a_report_object(junk):
         Report.from_json("{not json")
     with pytest.raises(InvalidReportError, match="not a vtract JSON report"):
         Report.from_json(b"\xff\xfe{")
+
+
+def test_old_cli_record_with_the_file_as_typed_reloads_with_its_custody_unchanged():
+    """vtract analyze wrote the file as typed ('piper.flac') while the custody block held the
+    absolute path; reading such a record takes the custody's path, so nothing is recomputed
+    differently, and the html key of the record is accepted."""
+    data = json.loads(make_report(file="/case/day 1/piper.flac").to_json())
+    record = {**data, "file": "day 1/piper.flac", "html": "out/piper.html"}
+    again = Report.from_dict(record)
+    assert again.file == "/case/day 1/piper.flac"
+    assert again.to_dict()["chain_of_custody"] == data["chain_of_custody"]
+    validate_report_dict(record)
+    # another file's name is not taken for it
+    with pytest.raises(VtractError, match=r"chain_of_custody\.evidence\.file"):
+        Report.from_dict({**data, "file": "other.flac"})
