@@ -212,10 +212,12 @@ def reference_stats(n_sections: int = 5) -> pd.DataFrame:
 
 
 class FakeReference:
-    """Minimal object with the Reference.lookup interface."""
+    """Minimal object with the Reference.lookup interface, and the hash that
+    :func:`make_report` records as its reference (renderers check it)."""
 
-    def __init__(self, level: str = "phone") -> None:
+    def __init__(self, level: str = "phone", sha256: str | None = None) -> None:
         self.level = level
+        self.sha256 = sha("ref") if sha256 is None else sha256
         self.calls: list[tuple[str, int]] = []
 
     def lookup(self, bigram: str, n_sections: int):

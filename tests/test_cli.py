@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -233,3 +234,56 @@ def test_ctrl_c_exits_130_not_the_input_error_code(monkeypatch):
     monkeypatch.setattr(vtract.analysis, "analyze", interrupted)
     res = CliRunner().invoke(cli, ["analyze", "x.wav"])
     assert res.exit_code == 130 and "interrupted" in res.stderr
+
+
+def test_analyze_html_keeps_every_record_when_one_page_fails(tmp_path, monkeypatch):
+    """A page that could not be drawn ('$$' in a word label raised matplotlib's ValueError)
+    aborted the run with a traceback: the JSON already written for the other files was
+    discarded and later files were never analysed (session-26 report probe, F1). Now the
+    failed page is that record's html_error, the other records are complete, and the
+    records validate against the schema and reload with the same custody block (F6)."""
+    import shutil
+
+    from vtract.demo import example_recordings
+    from vtract.report import Report, validate_report_dict
+
+    rec = next(r for r in example_recordings() if r.alignment is not None)
+    first, second = tmp_path / "one.flac", tmp_path / "two.flac"
+    shutil.copy(rec.path, first)
+    x, sr = sf.read(rec.path)
+    sf.write(second, 0.5 * x, sr, subtype="PCM_24")  # another recording of the same speech
+    real_to_html = Report.to_html
+
+    def to_html(self, path, **kwargs):
+        if self.file.endswith("one.flac"):
+            raise ValueError("$$ ^ ParseException: Expected end of text, found '$'")
+        return real_to_html(self, path, **kwargs)
+
+    monkeypatch.setattr(Report, "to_html", to_html)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(
+        cli,
+        ["analyze", "one.flac", "two.flac", "--textgrid", str(rec.alignment),
+         "--textgrid", str(rec.alignment), "--html", "pages", "--json", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "one.flac: HTML page not written (an error in vtract's renderer): $$" in res.stderr
+    one, two = (json.loads(line) for line in out.read_text().splitlines())
+    assert one["html_error"] == {
+        "type": "ValueError",
+        "message": "HTML page not written (an error in vtract's renderer): "
+        "$$ ^ ParseException: Expected end of text, found '$'",
+    }
+    assert "html" not in one and one["verdict"] in ("organic", "synthetic", "inconclusive")
+    assert (tmp_path / two["html"]).stat().st_size > 10_000
+    assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == [Path(two["html"]).name]
+    for record, name in ((one, first), (two, second)):
+        # one spelling of the file: absolute, as in evidence.path and the custody block
+        assert record["file"] == str(name.resolve()) == record["evidence"]["path"]
+        assert record["chain_of_custody"]["evidence"]["file"] == record["file"]
+        validate_report_dict(record)
+        again = Report.from_dict(record).to_dict()
+        assert again["chain_of_custody"] == record["chain_of_custody"]
+        assert again == {k: v for k, v in record.items() if k not in ("html", "html_error")}

@@ -264,6 +264,69 @@ def test_bigram_distribution_reference_bands_and_recording():
     assert len(ax.collections) == 3  # min-max, 5-95, 25-75 bands
 
 
+def test_bigram_distribution_legend_has_one_entry_for_many_occurrences():
+    """40 occurrences gave 40 legend entries that covered the data (session-26 probe, F7)."""
+    rep = make_report()
+    many = [dataclasses.replace(rep.bigrams[1], boundary=0.9 + 0.01 * k) for k in range(40)]
+    rep = dataclasses.replace(rep, bigrams=many)
+    ax = vplot.bigram_distribution(FakeReference(), rep, "AH-N")
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [e for e in entries if e.startswith("this recording")] == [
+        "this recording: 40 occurrences"
+    ]
+    assert len(entries) == 5  # 3 organic bands, organic median, this recording
+    assert len([ln for ln in ax.lines if ln.get_label() != "organic median"]) == 40  # all drawn
+    # up to MAX_OCCURRENCE_ENTRIES, each occurrence keeps its own entry
+    few = dataclasses.replace(rep, bigrams=many[: vplot.reference.MAX_OCCURRENCE_ENTRIES])
+    ax = vplot.bigram_distribution(FakeReference(), few, "AH-N")
+    mine = [t for t in ax.get_legend().get_texts() if t.get_text().startswith("this recording")]
+    assert len(mine) == vplot.reference.MAX_OCCURRENCE_ENTRIES == 4
+
+
+def _drawn_as(text):
+    """What matplotlib draws for a Text: (string, whether it is mathtext/TeX)."""
+    return text._preprocess_math(text.get_text())  # the step that parses "$...$"
+
+
+@pytest.mark.parametrize("name", ["$$", "take$1$.flac", "D$/case$17", "C:\\$x\\$y", "a$b"])
+def test_text_from_the_input_is_drawn_as_written_not_as_mathtext(name, tmp_path):
+    """A word "$$" raised ParseException and aborted the report; "take$1$" was drawn as
+    "take1" in math italics (session-26 probe, F1). Words, labels, titles and legend
+    entries that come from the input are drawn literally, also with text.usetex set."""
+    import io
+
+    rep = make_report()
+    rep.bigrams[1] = dataclasses.replace(rep.bigrams[1], word=name)
+    aln = {"words": [{"start": 0.1, "end": 0.6, "label": name}],
+           "phones": [{"start": 0.1, "end": 0.6, "label": name}]}  # fmt: skip
+    fig = plt.figure(figsize=(12, 9))
+    axes = fig.subplots(2, 3).ravel()
+    vplot.timeline(make_evidence(), aln, rep, ax=axes[0])
+    vplot.bigram_distribution(FakeReference(), rep, "AH-N", ax=axes[1])
+    vplot.area_function(make_estimate(AREAS), ax=axes[2], labels=[name])
+    vplot.tract(make_estimate(AREAS), ax=axes[3], label=name)
+    vplot.tract_sequence([make_estimate(AREAS)] * 3, ax=axes[4], title=name)
+    rep.thresholds = {f"score_{name}": 0.5}
+    vplot.report_overview(rep, ax=axes[5])
+    fig.savefig(io.BytesIO(), format="png")  # the old code raised ValueError here for "$$"
+
+    texts = [t for a in fig.axes for t in a.texts]
+    texts += [t for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+    texts += [a.title for a in fig.axes]
+    drawn = [_drawn_as(t) for t in texts if name in t.get_text() or "\\$" in t.get_text()]
+    expect = {
+        name,  # tier labels, title of tract_sequence
+        f"this recording: {name!r} at 0.90 s",  # legend entry of the distribution
+        f" score_{name}",  # threshold name on the overview
+    }
+    assert {s for s, _ in drawn} >= expect
+    assert all(math is False for _, math in drawn)
+    with matplotlib.rc_context({"text.usetex": True}):  # no LaTeX for the input either
+        ax = vplot.area_function(make_estimate(AREAS), labels=[name])
+        (entry,) = [t for t in ax.get_legend().get_texts() if t.get_text() != "human area range"]
+        assert _drawn_as(entry) == (name, False)
+
+
 def test_bigram_distribution_uses_the_reference_section_count():
     """Without occurrences the section count comes from the reference's metadata
     (Reference has no n_sections attribute; 15 was assumed for every reference)."""

@@ -15,6 +15,7 @@ import pytest
 from _reports import FakeReference, make_evidence, make_report
 from vtract.errors import VtractError
 from vtract.report import (
+    CLI_RECORD_KEYS,
     SCHEMA_VERSION,
     Report,
     report_schema,
@@ -65,7 +66,7 @@ def test_schema_rejects_broken_reports(mutate, message):
 def test_schema_documents_every_field_to_dict_writes():
     data = make_report().to_dict()
     props = report_schema()["properties"]
-    assert set(data) == set(props)
+    assert set(data) == set(props) - set(CLI_RECORD_KEYS)  # html*: vtract analyze's own keys
     for key, _spec in report_schema()["$defs"]["bigram"]["properties"].items():
         assert key in data["bigrams"][0], key
 
@@ -440,3 +441,282 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
     assert rows[3][1] == "12.4 dB"
     assert rows[4][1] == "8.25 dB"
     assert rows[5][1] == "the same"
+
+
+# --- session-26 report probe -------------------------------------------------------------
+
+
+def _non_utf8_evidence(tmp_path):
+    from _shared import non_utf8_copy
+
+    audio = tmp_path / "src.flac"
+    audio.write_bytes(b"fLaC evidence bytes")
+    return non_utf8_copy(audio, tmp_path / "case")
+
+
+@pytest.mark.parametrize("reloaded", [False, True])
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_evidence_whose_name_is_not_utf8_is_never_overwritten(tmp_path, kind, reloaded):
+    """The guard compared the output with the report's display name ('bad\\xff...'), not
+    the file's name, so to_pdf(evidence) replaced the evidence with a PDF (probe F2)."""
+    from vtract.output_files import OutputOverInputError
+    from vtract.provenance import path_text
+
+    odd = _non_utf8_evidence(tmp_path)
+    rep = make_report(file=path_text(odd.resolve()))
+    assert rep.file.endswith("bad\\xff_good.flac")
+    if reloaded:  # a report read back from its JSON knows only the text
+        rep = Report.from_json(rep.to_json())
+    write = rep.to_html if kind == "html" else rep.to_pdf
+    link = tmp_path / "link.out"
+    link.symlink_to(odd)
+    for out in (odd, str(odd), tmp_path / "case" / ".." / "case" / odd.name, link):
+        with pytest.raises(OutputOverInputError, match="refusing to overwrite evidence"):
+            write(out)
+    assert odd.read_bytes() == b"fLaC evidence bytes"
+    assert sorted(p.name for p in (tmp_path / "case").iterdir()) == [odd.name]
+
+
+def test_output_named_like_the_evidence_text_is_refused(tmp_path):
+    """A name that really holds the four characters '\\xff' reads like the escaped byte:
+    the report cannot tell which file it means, so neither is written over."""
+    from vtract.output_files import OutputOverInputError
+    from vtract.provenance import path_text
+
+    odd = _non_utf8_evidence(tmp_path)
+    rep = make_report(file=path_text(odd.resolve()))
+    literal = tmp_path / "case" / "bad\\xff_good.flac"  # backslash, x, f, f
+    with pytest.raises(OutputOverInputError, match="refusing to overwrite evidence"):
+        rep.to_html(literal)
+    assert not literal.exists()
+    rep.to_html(tmp_path / "case" / "report.html")  # any other name is written
+
+
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_reference_other_than_the_analysed_one_is_refused(tmp_path, kind):
+    """Figures of another reference were drawn under a custody block naming the one the
+    report was analysed with (probe F3)."""
+    rep = make_report()
+    write = rep.to_html if kind == "html" else rep.to_pdf
+    other = FakeReference(sha256="ab" * 32)
+    with pytest.raises(VtractError, match=f"reference given \\(sha256 {'ab' * 32}\\) is not"):
+        write(tmp_path / f"r.{kind}", reference=other)
+    no_hash = FakeReference()
+    del no_hash.sha256
+    with pytest.raises(VtractError, match="reference given has no sha256"):
+        write(tmp_path / f"r.{kind}", reference=no_hash)
+    assert not (tmp_path / f"r.{kind}").exists()
+    write(tmp_path / f"r.{kind}", reference=FakeReference())  # the analysed reference draws
+
+
+def _long_report():
+    rep = make_report()
+    rep.file = "/evidence/" + "/".join(f"folder{i:03d}" for i in range(40)) + "/call.wav"
+    rep.thresholds = {
+        "score_synthetic_above": 0.5,
+        "score_organic_below": 0.3,
+        "target_fpr": 0.01,
+        "fpr_bound": 0.009504641419535036,
+        "slope": 0.902287409948849,
+        "threshold": 1.5129216401617835,
+        **{f"extra_setting_{i}": float(i) for i in range(20)},
+    }
+    unknown = [f"UNK{i:03d}_verylonglabel" for i in range(400)]
+    rep.warnings = [
+        f"alignment labels not understood and skipped: {unknown}",
+        "second warning: the channel is band-limited",
+    ]
+    return rep
+
+
+def test_pdf_summary_wraps_every_line_and_continues_on_further_pages():
+    """The summary was one unwrapped block on one page: the thresholds line ran off the
+    right edge (the decision threshold was never visible), and a long warning pushed
+    the other warnings and the custody lines off the bottom (probe F4)."""
+    from vtract.report_pdf import LINE_WIDTH, LINES_PER_PAGE, paginate, summary_lines
+
+    rep = _long_report()
+    lines = summary_lines(rep)
+    assert max(len(ln) for ln in lines) <= LINE_WIDTH
+    flat = "".join("".join(ln.split()) for ln in lines)  # the text without the wrapping
+    custody = rep.custody()
+    for must in [
+        f"File:{rep.file}",
+        *[f"{k}:{v}" for k, v in rep.thresholds.items()],
+        *["Warning:" + "".join(w.split()) for w in rep.warnings],
+        f"(commit{custody['software']['git_commit']})",
+        f"Referencesha256:{rep.reference['sha256']}",
+        f"Analysed:{custody['created_utc']}",
+        f"Platform:{custody['platform']['platform']}",
+    ]:
+        assert must in flat, must[:60]
+    pages = paginate(lines)
+    assert len(pages) >= 2 and all(len(p) <= LINES_PER_PAGE for p in pages)
+    assert [ln for p in pages for ln in p if not ln.startswith("(continued, page")] == lines
+    assert pages[1][0] == "(continued, page 2)"
+
+
+def test_pdf_has_every_summary_page_and_draws_each_line_inside_the_page(tmp_path):
+    import re
+
+    from vtract.report_pdf import _text_page, paginate, summary_lines
+
+    rep = _long_report()
+    n_summary = len(paginate(summary_lines(rep)))
+    raw = rep.to_pdf(tmp_path / "long.pdf").read_bytes()
+    n_pages = len(re.findall(rb"/Type /Page\b(?!s)", raw))
+    # summary pages + overview, areas and tube figures + at least one limitations page
+    assert n_pages >= n_summary + 3 + 1
+    page = _text_page(paginate(summary_lines(rep))[0])
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(page).get_renderer()
+    box = page.bbox
+    for text in page.texts:
+        ext = text.get_window_extent(renderer)
+        assert box.x0 <= ext.x0 and ext.x1 <= box.x1 and box.y0 <= ext.y0 and ext.y1 <= box.y1
+
+
+@pytest.mark.parametrize("name", ["take$$2.flac", "take$1$.flac", "/mnt/D$/case$17/rec.wav"])
+def test_pdf_prints_a_file_name_with_dollars_exactly(tmp_path, name):
+    """'$$' in the file name crashed to_pdf (ParseException); 'take$1$.flac' was printed
+    as 'take1.flac' in math italics, a file that does not exist (probe F1)."""
+    from vtract.report_pdf import _text_page, summary_lines
+
+    rep = make_report(file=name)
+    rep.to_pdf(tmp_path / "r.pdf")
+    (line,) = [t for t in _text_page(summary_lines(rep)).texts if t.get_text().startswith("File")]
+    assert line.get_text() == f"File: {name}"
+    assert line._preprocess_math(line.get_text()) == (f"File: {name}", False)
+
+
+def test_pdf_escapes_characters_its_font_cannot_draw(tmp_path):
+    """CJK and Hebrew names were drawn as empty boxes (missing glyphs) on the summary page,
+    and an RLO would reorder the name (probe F8): they are printed as \\u escapes."""
+    import warnings
+
+    from vtract.report_pdf import _text_page, summary_lines
+
+    rep = make_report(file="/case/\u5f55\u97f3_\u05e9.flac")
+    rep.warnings = ["spoofed suspect_\u202ecalf.wav"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph 24405 missing from font(s)" was a warning
+        rep.to_pdf(tmp_path / "cjk.pdf")
+        page = _text_page(summary_lines(rep))
+        page.savefig(tmp_path / "p.png")
+    drawn = [t.get_text() for t in page.texts]
+    assert "File: /case/\\u5f55\\u97f3_\\u05e9.flac" in drawn
+    assert "Warning: spoofed suspect_\\u202ecalf.wav" in drawn
+    assert "\u202e" not in "".join(drawn)
+
+
+def test_html_shows_bidi_controls_in_names_as_escapes():
+    """'suspect_<U+202E>calf.wav' was written raw; a browser shows it as 'suspect_vaw.flac'
+    (probe F8). Every text in the HTML shows such characters as escapes; the JSON keeps them."""
+    name = "/case/suspect_\u202ecalf.wav"
+    rep = make_report(file=name)
+    rep.warnings = ["zero\u200bwidth"]
+    text = rep.to_html()
+    for char in ("\u202e", "\u200b"):
+        assert char not in text
+    assert text.count("suspect_\\u202ecalf.wav") >= 3  # title, header, custody table
+    assert "zero\\u200bwidth" in text
+    assert Report.from_json(rep.to_json()).file == name
+
+
+def test_report_plot_areas_leaves_out_bigrams_without_a_length():
+    """One bigram with length_cm null (schema-valid) made Report.plot(kind='areas') raise
+    PlotInputError for the whole report (probe F9)."""
+    data = json.loads(make_report().to_json())
+    data["bigrams"][0]["length_cm"] = None
+    rep = Report.from_dict(data)
+    ax = rep.plot(kind="areas")
+    drawn = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert drawn == ["human area range", "AH-N @ 0.90 s", "AH-N @ 0.50 s"]
+    assert ax.get_title().endswith("; 1 bigram without a tract length not drawn")
+    for b in data["bigrams"]:
+        b["length_cm"] = None
+    with pytest.raises(VtractError, match=r"no bigram area functions to plot \(3 without"):
+        Report.from_dict(data).plot(kind="areas")
+
+
+def _tampered_custody(d):
+    d["chain_of_custody"]["evidence"]["sha256"] = "0" * 64
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d.update(verdict="maybe"), "verdict must be one of"),
+        (lambda d: d.update(score=5.0), r"score must be a number in \[0, 1\] or null, got 5.0"),
+        (lambda d: d.update(score="0.9"), "score must be a number in"),
+        (lambda d: d.update(score=None), "verdict 'synthetic' without a score"),
+        (lambda d: d.update(sha256="not-a-hash"), "sha256 must be a SHA-256"),
+        (lambda d: d.update(pcm_sha256="AB" * 32), "pcm_sha256 must be a SHA-256"),
+        (lambda d: d.update(warnings="check the channel"), "warnings must be a list"),
+        (lambda d: d.update(warnings=[1]), r"warnings\[0\] must be text"),
+        (lambda d: d.update(file=5), "file must be text or null"),
+        (lambda d: d.update(alignment="x"), "alignment must be an object"),
+        (lambda d: d.update(provenance="abc"), "provenance must be an object"),
+        (lambda d: d.update(thresholds={"t": "high"}), "thresholds.t must be a number"),
+        (lambda d: d["bigrams"][0].update(flags=None), r"bigrams\[0\].flags must be a list"),
+        (lambda d: d["bigrams"][0].update(length_cm="16"), r"bigrams\[0\].length_cm"),
+        (lambda d: d["bigrams"][0]["areas_cm2"].__setitem__(1, "x"), r"areas_cm2\[1\]"),
+        (lambda d: d["bigrams"][0].update(score=2.0), r"bigrams\[0\].score must be"),
+        (lambda d: d["bigrams"][0].pop("ipa"), r"bigrams\[0\] must be an object with exactly"),
+        (lambda d: d["flags"][0].update(severity="fatal"), r"flags\[0\].severity"),
+        (lambda d: d["evidence"].update(metadata=["a"]), "evidence.metadata must be an object"),
+        (
+            lambda d: d["provenance"]["parameters"].update(descriptors={"shape_spread": "wide"}),
+            "descriptors.shape_spread must be a number",
+        ),
+        (
+            lambda d: d["provenance"]["parameters"].update(descriptors=[1, 2]),
+            "descriptors must be an object",
+        ),
+        (lambda d: d.update(n_bigrams=999), "n_bigrams is 999 but it holds 3 bigrams"),
+        (_tampered_custody, r"chain_of_custody.evidence.sha256: the report was edited"),
+        (lambda d: d["chain_of_custody"].pop("detector"), "chain_of_custody.detector"),
+        (lambda d: d.update(surprise=1), r"unknown keys \['surprise'\]"),
+        (lambda d: d.pop("reason"), "missing reason"),
+    ],
+)
+def test_from_dict_refuses_malformed_or_edited_reports(mutate, message):
+    """from_dict accepted verdict 'maybe', score 5, a string of warnings (split into
+    characters), a tampered custody block (silently recomputed), and raised AttributeError,
+    TypeError or ValueError on other junk (probe F5)."""
+    from vtract.report import InvalidReportError
+
+    data = json.loads(make_report().to_json())
+    mutate(data)
+    with pytest.raises(InvalidReportError, match=message):
+        Report.from_dict(data)
+
+
+@pytest.mark.parametrize("junk", [[], None, "text", 5])
+def test_from_dict_and_from_json_refuse_what_is_not_a_report_object(junk):
+    from vtract.report import InvalidReportError
+
+    with pytest.raises(InvalidReportError, match="expected a JSON object"):
+        Report.from_dict(junk)
+    with pytest.raises(InvalidReportError, match="expected a JSON object"):
+        Report.from_json(json.dumps(junk))
+    with pytest.raises(InvalidReportError, match="not a vtract JSON report"):
+        Report.from_json("{not json")
+    with pytest.raises(InvalidReportError, match="not a vtract JSON report"):
+        Report.from_json(b"\xff\xfe{")
+
+
+def test_old_cli_record_with_the_file_as_typed_reloads_with_its_custody_unchanged():
+    """vtract analyze wrote the file as typed ('piper.flac') while the custody block held the
+    absolute path; reading such a record takes the custody's path, so nothing is recomputed
+    differently, and the html key of the record is accepted."""
+    data = json.loads(make_report(file="/case/day 1/piper.flac").to_json())
+    record = {**data, "file": "day 1/piper.flac", "html": "out/piper.html"}
+    again = Report.from_dict(record)
+    assert again.file == "/case/day 1/piper.flac"
+    assert again.to_dict()["chain_of_custody"] == data["chain_of_custody"]
+    validate_report_dict(record)
+    # another file's name is not taken for it
+    with pytest.raises(VtractError, match=r"chain_of_custody\.evidence\.file"):
+        Report.from_dict({**data, "file": "other.flac"})

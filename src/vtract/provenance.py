@@ -13,8 +13,11 @@ import functools
 import hashlib
 import os
 import platform
+import re
 import subprocess
 import sys
+import unicodedata
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,8 +29,10 @@ __all__ = [
     "dependency_versions",
     "file_sha256",
     "git_commit",
+    "path_from_text",
     "path_text",
     "provenance",
+    "visible_text",
 ]
 
 #: Distributions whose versions are recorded in every provenance block.
@@ -138,6 +143,105 @@ def path_text(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
     except UnicodeEncodeError:  # a surrogate that no file-system name decodes to
         data = str(raw).encode("utf-8", "backslashreplace")
     return data.decode("utf-8", "backslashreplace")
+
+
+#: ``\xNN`` escapes that :func:`path_text` writes for a byte that is not UTF-8
+#: (always 0x80 or above: ASCII bytes are valid UTF-8).
+_BYTE_ESCAPE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def path_from_text(text: str) -> str:
+    r"""The file-system name that :func:`path_text` wrote as ``text``.
+
+    Each ``\xNN`` escape of a byte 0x80-0xFF becomes that byte again, and the
+    bytes are decoded as Python decodes file names (:func:`os.fsdecode`), so
+    the result opens, stats and compares like the original name.
+
+    Parameters
+    ----------
+    text : str
+        A path as written in a report (``Report.file``, ``evidence["path"]``).
+
+    Returns
+    -------
+    str
+        The name with its stray bytes restored (``"bad\xff.wav"`` gives
+        ``"bad\udcff.wav"``, the name of the file ``bad<0xFF>.wav``); ``text``
+        itself when it holds no such escape.
+
+    Notes
+    -----
+    Like :func:`path_text`, not unambiguous: a name that really contains the
+    four characters ``\xff`` is read as the byte. Callers that guard a file
+    (:meth:`vtract.report.Report.to_html`) check both readings.
+    """
+    if not _BYTE_ESCAPE.search(text):
+        return text
+    parts = _BYTE_ESCAPE.split(text)  # text, hex, text, hex, ..., text
+    raw = b"".join(
+        bytes([int(part, 16)]) if i % 2 else os.fsencode(part) for i, part in enumerate(parts)
+    )
+    return os.fsdecode(raw)
+
+
+#: Unicode categories escaped by :func:`visible_text`: control, format (bidi
+#: controls, zero-width characters), surrogate, private use, unassigned, and
+#: the line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code < 0x80:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def visible_text(text: str, drawable: Callable[[str], bool] | None = None) -> str:
+    r"""``text`` with every character that could hide or disguise what it says escaped.
+
+    A file name or label is shown to an examiner as evidence. Characters that
+    are invisible or change how the rest is displayed -- bidirectional
+    controls (U+202E RIGHT-TO-LEFT OVERRIDE makes ``suspect_<U+202E>calf.wav``
+    read as ``suspect_vaw.flac``), zero-width and other format characters,
+    control characters, unassigned code points and lone surrogates -- are
+    written as visible escapes: ``\x07`` below U+0080, else ``\uNNNN`` or
+    ``\UNNNNNNNN``. Newlines and tabs are kept.
+
+    Parameters
+    ----------
+    text : str
+        The text to show.
+    drawable : callable, optional
+        ``drawable(char)`` is false for a character the output cannot draw
+        (a glyph missing from the PDF font); such characters are escaped too.
+
+    Returns
+    -------
+    str
+        ``text`` unchanged when nothing needed escaping.
+
+    Notes
+    -----
+    A name that really contains the six characters ``\u202e`` is shown the
+    same way; the JSON report keeps the exact text.
+
+    Examples
+    --------
+    >>> visible_text("suspect_\u202ecalf.wav")
+    'suspect_\\u202ecalf.wav'
+    """
+    out = []
+    for char in text:
+        if char in "\n\t":
+            out.append(char)
+        elif unicodedata.category(char) in _HIDDEN_CATEGORIES or (
+            drawable is not None and not drawable(char)
+        ):
+            out.append(_escape_char(char))
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def provenance(

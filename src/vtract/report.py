@@ -9,18 +9,23 @@ function of its inputs and settings.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .errors import VtractError
 from .json_values import finite_or_null
 
 __all__ = [
+    "CLI_RECORD_KEYS",
     "SCHEMA_VERSION",
     "BigramEvidence",
     "Flag",
+    "InvalidReportError",
     "Report",
     "report_schema",
     "strip_timestamps",
@@ -29,6 +34,14 @@ __all__ = [
 
 #: Version of the JSON layout written by :meth:`Report.to_json`.
 SCHEMA_VERSION = "1.0"
+
+#: Keys that ``vtract analyze --html`` adds to a report's JSON record (the page
+#: written, or why it could not be written); :meth:`Report.from_dict` ignores them.
+CLI_RECORD_KEYS = ("html", "html_error")
+
+
+class InvalidReportError(VtractError, ValueError):
+    """A report dictionary or JSON text is malformed, inconsistent or tampered with."""
 
 
 @dataclass(frozen=True)
@@ -177,61 +190,95 @@ class Report:
     def from_dict(cls, data: dict[str, Any]) -> Report:
         """Rebuild a report from :meth:`to_dict` output (e.g. a saved JSON report).
 
-        Derived keys (``schema_version``, ``n_bigrams``, ``chain_of_custody``)
-        are recomputed; ``null`` numbers of the bigram evidence become NaN.
+        The dictionary is checked before anything is built: every key the
+        schema (:func:`report_schema`) requires, and no other (apart from the
+        ``html`` / ``html_error`` keys of a ``vtract analyze --html`` record);
+        the type of every field the renderers use; ``verdict`` one of
+        ``organic``, ``synthetic``, ``inconclusive``; ``score`` a number in
+        [0, 1], or null, which only an inconclusive verdict may have; hashes
+        64 lowercase hex digits; ``warnings`` a list of strings. The derived
+        keys must agree with the fields: ``n_bigrams`` with the bigrams, and
+        ``chain_of_custody`` with :meth:`custody` recomputed from the rest --
+        a custody block that disagrees means the report was edited, and is
+        refused rather than silently replaced. ``null`` numbers of the bigram
+        evidence become NaN.
+
+        A ``vtract analyze`` record written before the CLI kept the absolute
+        path named the file as typed (relative) in ``file`` while its custody
+        block and ``evidence.path`` hold the absolute path; such a record is
+        read with that absolute path as :attr:`file`, so its custody block
+        is unchanged.
 
         Raises
         ------
-        VtractError
-            Another schema version, or a required field is missing.
+        InvalidReportError
+            Not a dictionary, another ``schema_version``, a missing, unknown
+            or malformed field, or derived keys that disagree with the fields.
         """
-        from .errors import VtractError
-
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise VtractError(
-                f"report schema_version is {version!r}; this vtract reads {SCHEMA_VERSION!r}"
-            )
+        _check_report_dict(data)
         nan = float("nan")
-        try:
-            flags = [Flag(**f) for f in data.get("flags", [])]
-            bigrams = [
-                BigramEvidence(
+        flags = [Flag(**f) for f in data["flags"]]
+        bigrams = [
+            BigramEvidence(
+                **{
+                    **b,
+                    "areas_cm2": [nan if a is None else float(a) for a in b["areas_cm2"]],
+                    "flags": list(b["flags"]),
                     **{
-                        **b,
-                        "areas_cm2": [nan if a is None else float(a) for a in b["areas_cm2"]],
-                        **{
-                            k: nan if b[k] is None else float(b[k])
-                            for k in ("boundary", "start", "end", "length_cm", "deviation", "score")
-                        },
-                    }
-                )
-                for b in data.get("bigrams", [])
-            ]
-            return cls(
-                file=data["file"],
-                sha256=data["sha256"],
-                pcm_sha256=data["pcm_sha256"],
-                score=data["score"],
-                verdict=data["verdict"],
-                reason=data["reason"],
-                detector=data.get("detector", "default"),
-                thresholds=dict(data.get("thresholds", {})),
-                flags=flags,
-                bigrams=bigrams,
-                evidence=dict(data.get("evidence", {})),
-                alignment=dict(data.get("alignment", {})),
-                reference=dict(data.get("reference", {})),
-                provenance=dict(data.get("provenance", {})),
-                warnings=list(data.get("warnings", [])),
+                        k: nan if b[k] is None else float(b[k])
+                        for k in ("boundary", "start", "end", "length_cm", "deviation", "score")
+                    },
+                }
             )
-        except (KeyError, TypeError) as exc:
-            raise VtractError(f"not a vtract report dictionary: {exc}") from None
+            for b in data["bigrams"]
+        ]
+        report = cls(
+            file=_recorded_file(data),
+            sha256=data["sha256"],
+            pcm_sha256=data["pcm_sha256"],
+            score=None if data["score"] is None else float(data["score"]),
+            verdict=data["verdict"],
+            reason=data["reason"],
+            detector=data["detector"],
+            thresholds=dict(data["thresholds"]),
+            flags=flags,
+            bigrams=bigrams,
+            evidence=dict(data["evidence"]),
+            alignment=dict(data["alignment"]),
+            reference=dict(data["reference"]),
+            provenance=dict(data["provenance"]),
+            warnings=list(data["warnings"]),
+        )
+        if data["n_bigrams"] != report.n_bigrams:
+            raise InvalidReportError(
+                f"report n_bigrams is {data['n_bigrams']!r} but it holds {report.n_bigrams} "
+                "bigrams: the report was edited"
+            )
+        stored = data["chain_of_custody"]
+        recomputed = finite_or_null(report.custody())
+        if stored != recomputed:
+            differ = _differences(stored, recomputed)
+            raise InvalidReportError(
+                "report chain_of_custody disagrees with the report's own fields at "
+                f"{', '.join(differ[:5])}{' ...' if len(differ) > 5 else ''}: "
+                "the report was edited (tampering, or a hand-made report)"
+            )
+        return report
 
     @classmethod
-    def from_json(cls, text: str) -> Report:
-        """Rebuild a report from :meth:`to_json` text."""
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str | bytes) -> Report:
+        """Rebuild a report from :meth:`to_json` text (checked as by :meth:`from_dict`).
+
+        Raises
+        ------
+        InvalidReportError
+            The text is not JSON, or not a valid report (see :meth:`from_dict`).
+        """
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError) as exc:  # JSONDecodeError, bad UTF-8 bytes, not text
+            raise InvalidReportError(f"not a vtract JSON report: {exc}") from None
+        return cls.from_dict(data)
 
     def custody(self) -> dict[str, Any]:
         """Chain-of-custody block: what is needed to verify the input and re-run.
@@ -323,7 +370,9 @@ class Report:
         evidence : Evidence, optional
             The analysed audio; adds the spectrogram timeline.
         reference : Reference, optional
-            The organic reference used; adds per-bigram distributions.
+            The organic reference the report was analysed with (its
+            :attr:`~vtract.Reference.sha256` must be the one the report
+            records); adds per-bigram distributions.
 
         Returns
         -------
@@ -338,6 +387,9 @@ class Report:
             hard link to it. Checked before anything is rendered.
         vtract.output_files.OutputFileError
             ``path`` cannot be written.
+        VtractError
+            ``evidence`` is not the analysed recording, or ``reference`` not
+            the reference the report records.
         """
         from .report_html import render_html
 
@@ -372,7 +424,7 @@ class Report:
 
         Raises
         ------
-        vtract.output_files.OutputOverInputError, vtract.output_files.OutputFileError
+        vtract.output_files.OutputOverInputError, vtract.output_files.OutputFileError, VtractError
             As for :meth:`to_html`.
         """
         import tempfile
@@ -389,16 +441,33 @@ class Report:
         return dest
 
     def _check_output(self, path: str | os.PathLike[str], evidence: Any) -> None:
-        """Refuse an output over the report's evidence; create the output's folder."""
-        from .output_files import prepare_output, refuse_output_over_inputs
+        """Refuse an output over the report's evidence; create the output's folder.
 
-        inputs = [self.file, self.evidence.get("path"), getattr(evidence, "path", None)]
-        refuse_output_over_inputs([path], [p for p in inputs if isinstance(p, (str, Path))])
+        The report names its evidence as display text (:func:`vtract.provenance.path_text`:
+        a byte that is not UTF-8 is written ``\\xNN``), which is not the file's name when
+        the name is not UTF-8. The check therefore uses both that text and the name it
+        stands for (:func:`vtract.provenance.path_from_text`), by path and by inode: a
+        file whose name really holds the characters ``\\xff`` is refused too, since the
+        report cannot tell which of the two it is about.
+        """
+        from .output_files import prepare_output, refuse_output_over_inputs
+        from .provenance import path_from_text
+
+        recorded = [p for p in (self.file, self.evidence.get("path")) if isinstance(p, str)]
+        inputs: list[str | os.PathLike[str]] = [
+            *recorded,
+            *(path_from_text(p) for p in recorded),
+        ]
+        given = getattr(evidence, "path", None)
+        if isinstance(given, (str, Path)):
+            inputs.append(given)
+        refuse_output_over_inputs([path], inputs)
         prepare_output(path)
 
     def plot(self, *, kind: str = "overview", ax: Any = None) -> Any:
         """Plot the report: ``"overview"`` (per-bigram scores over time) or
-        ``"areas"`` (area functions of every bigram).
+        ``"areas"`` (area functions of every bigram with a tract length; the
+        title counts those left out because their length is not finite).
 
         Returns
         -------
@@ -409,11 +478,27 @@ class Report:
         if kind == "overview":
             return vplot.report_overview(self, ax=ax)
         if kind == "areas":
-            usable = [b for b in self.bigrams if b.areas_cm2]
+            # a bigram without a usable tract length (null in the JSON) has no section
+            # length to draw its areas against: it is left out and counted in the title
+            usable = [
+                b
+                for b in self.bigrams
+                if b.areas_cm2 and math.isfinite(b.length_cm) and b.length_cm > 0
+            ]
+            skipped = sum(1 for b in self.bigrams if b.areas_cm2) - len(usable)
             if not usable:
-                raise vplot.PlotInputError("the report has no bigram area functions to plot")
+                raise vplot.PlotInputError(
+                    "the report has no bigram area functions to plot"
+                    + (f" ({skipped} without a tract length)" if skipped else "")
+                )
             labels = [f"{b.bigram} @ {b.boundary:.2f} s" for b in usable]
-            return vplot.area_function(*usable, ax=ax, labels=labels)
+            ax = vplot.area_function(*usable, ax=ax, labels=labels)
+            if skipped:
+                ax.set_title(
+                    f"{ax.get_title()}; {skipped} bigram{'s' if skipped != 1 else ''} "
+                    "without a tract length not drawn"
+                )
+            return ax
         raise vplot.PlotInputError(f"kind must be 'overview' or 'areas', got {kind!r}")
 
 
@@ -453,3 +538,234 @@ def _atomic_write(path: Path, payload: bytes) -> None:
 
     with atomic_path(path) as tmp:
         tmp.write_bytes(payload)
+
+
+# --- checking a report dictionary (Report.from_dict) ---------------------------------------
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_VERDICTS = ("organic", "synthetic", "inconclusive")
+_SEVERITIES = ("info", "warning", "critical")
+_BIGRAM_NUMBERS = ("boundary", "start", "end", "length_cm", "deviation", "score")
+_FLAG_NUMBERS = ("measured", "expected_min", "expected_max", "start", "end")
+
+
+def _invalid(where: str, what: str, value: Any) -> InvalidReportError:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return InvalidReportError(f"not a valid vtract report: {where} must be {what}, got {shown}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _need(ok: bool, where: str, what: str, value: Any) -> None:
+    if not ok:
+        raise _invalid(where, what, value)
+
+
+def _need_dict(value: Any, where: str) -> dict[str, Any]:
+    _need(isinstance(value, dict), where, "an object", value)
+    return value  # type: ignore[no-any-return]
+
+
+def _need_list(value: Any, where: str) -> list[Any]:
+    _need(isinstance(value, list), where, "a list", value)
+    return value  # type: ignore[no-any-return]
+
+
+def _need_text(value: Any, where: str, *, null: bool = False) -> None:
+    _need(
+        isinstance(value, str) or (null and value is None),
+        where,
+        "text" + (" or null" if null else ""),
+        value,
+    )
+
+
+def _need_number(
+    value: Any, where: str, *, low: float | None = None, high: float | None = None
+) -> None:
+    """``value`` is a number (or null); a finite one lies in [low, high]."""
+    what = "a number or null" if low is None else f"a number in [{low:g}, {high:g}] or null"
+    _need(value is None or _is_number(value), where, what, value)
+    if value is not None and math.isfinite(value):
+        _need((low is None or value >= low) and (high is None or value <= high), where, what, value)
+
+
+def _need_hash(value: Any, where: str, *, null: bool = False) -> None:
+    ok = (isinstance(value, str) and _HEX64.fullmatch(value) is not None) or (
+        null and value is None
+    )
+    _need(ok, where, "a SHA-256 of 64 lowercase hex digits" + (" or null" if null else ""), value)
+
+
+def _need_text_list(value: Any, where: str) -> None:
+    for i, item in enumerate(_need_list(value, where)):
+        _need_text(item, f"{where}[{i}]")
+
+
+def _need_mapping_of(value: Any, where: str, check: Any) -> None:
+    """``value`` is an object (or null) whose every value passes ``check(v, where)``."""
+    if value is None:
+        return
+    for key, item in _need_dict(value, where).items():
+        check(item, f"{where}.{key}")
+
+
+def _check_report_dict(data: Any) -> None:
+    """Raise :class:`InvalidReportError` unless ``data`` is a well-formed report dictionary."""
+    if not isinstance(data, dict):
+        raise InvalidReportError(
+            f"not a vtract report: expected a JSON object, got {type(data).__name__}"
+        )
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InvalidReportError(
+            f"report schema_version is {version!r}; this vtract reads {SCHEMA_VERSION!r}"
+        )
+    schema = report_schema()
+    missing = [k for k in schema["required"] if k not in data]
+    if missing:
+        raise InvalidReportError(f"not a vtract report dictionary: missing {', '.join(missing)}")
+    unknown = sorted(set(data) - set(schema["properties"]))
+    if unknown:
+        raise InvalidReportError(f"not a vtract report dictionary: unknown keys {unknown}")
+
+    _need_text(data["file"], "file", null=True)
+    _need_hash(data["sha256"], "sha256")
+    _need_hash(data["pcm_sha256"], "pcm_sha256")
+    _need(data["verdict"] in _VERDICTS, "verdict", f"one of {list(_VERDICTS)}", data["verdict"])
+    score = data["score"]
+    _need(
+        score is None or (_is_number(score) and math.isfinite(score) and 0 <= score <= 1),
+        "score",
+        "a number in [0, 1] or null",
+        score,
+    )
+    if score is None and data["verdict"] != "inconclusive":
+        raise InvalidReportError(
+            f"not a valid vtract report: verdict {data['verdict']!r} without a score "
+            "(only an inconclusive report may have score null)"
+        )
+    _need_text(data["reason"], "reason")
+    _need_text(data["detector"], "detector")
+    _need_mapping_of(_need_dict(data["thresholds"], "thresholds"), "thresholds", _need_number)
+    _need_text_list(data["warnings"], "warnings")
+    _need(
+        _is_number(data["n_bigrams"]) and data["n_bigrams"] == int(data["n_bigrams"]),
+        "n_bigrams",
+        "an integer",
+        data["n_bigrams"],
+    )
+    _need_dict(data["chain_of_custody"], "chain_of_custody")
+
+    for i, flag in enumerate(_need_list(data["flags"], "flags")):
+        where = f"flags[{i}]"
+        _need_dict(flag, where)
+        fields = set(Flag.__dataclass_fields__)
+        _need(
+            set(flag) <= fields and {"code", "message"} <= set(flag),
+            where,
+            f"an object with code, message and only {sorted(fields)}",
+            flag,
+        )
+        for key in ("code", "message", "unit", "source"):
+            if key in flag:
+                _need_text(flag[key], f"{where}.{key}")
+        if "severity" in flag:
+            _need(
+                flag["severity"] in _SEVERITIES,
+                f"{where}.severity",
+                f"one of {list(_SEVERITIES)}",
+                flag["severity"],
+            )
+        if "bigram" in flag:
+            _need_text(flag["bigram"], f"{where}.bigram", null=True)
+        for key in _FLAG_NUMBERS:
+            if key in flag:
+                _need_number(flag[key], f"{where}.{key}")
+
+    fields = set(BigramEvidence.__dataclass_fields__)
+    for i, big in enumerate(_need_list(data["bigrams"], "bigrams")):
+        where = f"bigrams[{i}]"
+        _need_dict(big, where)
+        _need(set(big) == fields, where, f"an object with exactly {sorted(fields)}", big)
+        for key in ("bigram", "ipa", "word", "reference_level"):
+            _need_text(big[key], f"{where}.{key}")
+        for key in _BIGRAM_NUMBERS:
+            _need_number(big[key], f"{where}.{key}")
+        _need_number(big["score"], f"{where}.score", low=0.0, high=1.0)
+        for j, area in enumerate(_need_list(big["areas_cm2"], f"{where}.areas_cm2")):
+            _need_number(area, f"{where}.areas_cm2[{j}]")
+        _need_text_list(big["flags"], f"{where}.flags")
+
+    evidence = _need_dict(data["evidence"], "evidence")
+    _need_text(evidence.get("path"), "evidence.path", null=True)
+    _need_mapping_of(evidence.get("metadata"), "evidence.metadata", _need_text)
+    alignment = _need_dict(data["alignment"], "alignment")
+    for key in ("words", "phones"):
+        if alignment.get(key) is not None:
+            for j, row in enumerate(_need_list(alignment[key], f"alignment.{key}")):
+                _need_dict(row, f"alignment.{key}[{j}]")
+    meta = alignment.get("meta")
+    if meta is not None:
+        aligner = _need_dict(meta, "alignment.meta").get("aligner")
+        if aligner is not None:
+            files = _need_dict(aligner, "alignment.meta.aligner").get("files")
+            _need_mapping_of(files, "alignment.meta.aligner.files", _need_hash)
+    reference = _need_dict(data["reference"], "reference")
+    _need_text(reference.get("name"), "reference.name", null=True)
+    _need_hash(reference.get("sha256"), "reference.sha256", null=True)
+    prov = _need_dict(data["provenance"], "provenance")
+    for key in ("dependencies", "inputs"):
+        _need_mapping_of(prov.get(key), f"provenance.{key}", lambda v, w: None)
+    params = prov.get("parameters")
+    if params is not None:
+        params = _need_dict(params, "provenance.parameters")
+        _need_mapping_of(
+            params.get("descriptors"), "provenance.parameters.descriptors", _need_number
+        )
+
+        def _range(value: Any, where: str) -> None:
+            for j, item in enumerate(_need_list(value, where)):
+                _need_number(item, f"{where}[{j}]")
+
+        _need_mapping_of(
+            params.get("descriptor_organic_ranges"),
+            "provenance.parameters.descriptor_organic_ranges",
+            _range,
+        )
+
+
+def _recorded_file(data: dict[str, Any]) -> str | None:
+    """``data["file"]``, or for a ``vtract analyze`` record that named the file as typed
+    (relative) the absolute path its custody block and ``evidence.path`` record."""
+    file = data["file"]
+    custody_ev = data["chain_of_custody"].get("evidence")
+    held = custody_ev.get("file") if isinstance(custody_ev, dict) else None
+    if (
+        isinstance(file, str)
+        and isinstance(held, str)
+        and file != held
+        and not os.path.isabs(file)
+        and held == data["evidence"].get("path")
+        and os.path.isabs(held)
+        and os.path.basename(os.path.normpath(file)) == os.path.basename(held)
+    ):
+        return held
+    return file  # type: ignore[no-any-return]
+
+
+def _differences(a: Any, b: Any, where: str = "chain_of_custody") -> list[str]:
+    """Where two JSON values differ (dotted keys)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in sorted(set(a) | set(b), key=str):
+            if (key in a) != (key in b):
+                out.append(f"{where}.{key}")
+            else:
+                out += _differences(a[key], b[key], f"{where}.{key}")
+        return out
+    return [] if a == b else [where]

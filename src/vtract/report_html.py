@@ -3,7 +3,10 @@
 Plots are embedded as base64 PNG, the style sheet is inline and the full JSON
 report rides along in a ``<script type="application/json">`` element, so the
 file can be mailed, archived or opened offline. Every piece of text that
-comes from the input (file names, labels, messages) is HTML-escaped.
+comes from the input (file names, labels, messages) is HTML-escaped, and
+characters that would hide or disguise it (bidi controls such as U+202E,
+zero-width and control characters) are shown as ``\\uNNNN`` escapes
+(:func:`vtract.provenance.visible_text`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ import numpy as np
 from .container import PREFIX
 from .errors import VtractError
 from .plot._common import score_thresholds
-from .provenance import path_text
+from .provenance import path_text, visible_text
 
-__all__ = ["LIMITATIONS", "check_evidence_matches", "render_html"]
+__all__ = ["LIMITATIONS", "check_evidence_matches", "check_reference_matches", "render_html"]
 
 #: Plain-language notes on what the method can and cannot show.
 LIMITATIONS = (
@@ -117,9 +120,12 @@ def render_html(
     Raises
     ------
     VtractError
-        ``evidence`` is not the recording the report is about (hash mismatch).
+        ``evidence`` is not the recording the report is about, or
+        ``reference`` is not the reference it was analysed with (hash
+        mismatch).
     """
     check_evidence_matches(report, evidence)
+    check_reference_matches(report, reference)
     data = report.to_dict()
     parts = [
         "<!DOCTYPE html>",
@@ -161,8 +167,40 @@ def check_evidence_matches(report: Any, evidence: Any) -> None:
         )
 
 
+def check_reference_matches(report: Any, reference: Any) -> None:
+    """Refuse to draw another reference's distributions under a report.
+
+    The report's figures compare the recording with the organic reference;
+    its custody block names the reference the analysis used. A reference
+    whose SHA-256 (:attr:`vtract.Reference.sha256`) is not the one the report
+    records would put one reference's figures under another's name.
+
+    Raises
+    ------
+    VtractError
+        The hashes differ, ``reference`` has no ``sha256``, or the report
+        records no reference hash to compare with.
+    """
+    if reference is None:
+        return
+    recorded = (report.reference or {}).get("sha256")
+    given = getattr(reference, "sha256", None)
+    if given is None or recorded is None:
+        what = "the reference given has no sha256" if given is None else "the report records none"
+        raise VtractError(
+            "cannot check that the reference given is the one this report was analysed with "
+            f"({what}); pass the vtract.Reference used for the analysis, or no reference"
+        )
+    if given != recorded:
+        raise VtractError(
+            f"the reference given (sha256 {given}) is not the one this report was analysed "
+            f"with (sha256 {recorded}); load that reference, or render without one"
+        )
+
+
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    # visible_text: a bidi override or zero-width character in a name is shown, not obeyed
+    return html.escape(visible_text("" if value is None else str(value)), quote=True)
 
 
 def _num(value: Any, fmt: str = ".3g") -> str:

@@ -65,6 +65,28 @@ def _write_html(report: Any, path: Path, evidence: Any, reference: Any) -> None:
     to_html(path, evidence=evidence, reference=reference)
 
 
+def _page_failure(report: Any, path: Path, evidence: Any, reference: Any) -> dict[str, str] | None:
+    """Write the HTML page of one report; what went wrong, or ``None``.
+
+    A page that fails must not take the other files' records with it: the
+    JSON lines go to an atomic file that is discarded when the command
+    dies. A :class:`VtractError` (output not writable, ...) is reported as
+    it is; any other exception is a bug in the renderer and says so.
+    """
+    try:
+        _write_html(report, path, evidence, reference)
+    except VtractError as exc:
+        reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
+        return {"type": type(exc).__name__, "message": f"HTML page not written: {reason}"}
+    except Exception as exc:  # kept as this record's error, see the docstring
+        reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
+        return {
+            "type": type(exc).__name__,
+            "message": f"HTML page not written (an error in vtract's renderer): {reason}",
+        }
+    return None
+
+
 @click.command("analyze")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -116,7 +138,8 @@ def _write_html(report: Any, path: Path, evidence: Any, reference: Any) -> None:
     default=None,
     metavar="OUT",
     help="Write an HTML report: OUT for one file, else a folder OUT of "
-    "<stem>-<first 16 hex digits of the SHA-256>.html (the path is in each record's html).",
+    "<stem>-<first 16 hex digits of the SHA-256>.html (the path is in each record's html; "
+    "a page that cannot be written is in its html_error, and the command exits 1).",
 )
 def analyze_command(
     files: tuple[str, ...],
@@ -132,12 +155,16 @@ def analyze_command(
 ) -> None:
     """Analyse FILES and print one JSON report per line.
 
-    Each object holds at least file, sha256, score, verdict, reason, flags,
-    n_bigrams and provenance. Without --transcript or --textgrid the phones
-    are recognised (low confidence). A file that cannot be analysed gets an
-    ``error`` object, a one-line reason on stderr, and the command exits 1
-    after the other files are done (a folder among FILES too). With --html
-    each record's ``html`` names the page written.
+    Each object is the report (schema vtract/schemas/report.schema.json): at
+    least file (the evidence's absolute path, as in the custody block),
+    sha256, score, verdict, reason, flags, n_bigrams and provenance. Without
+    --transcript or --textgrid the phones are recognised (low confidence). A
+    file that cannot be analysed gets an ``error`` object, a one-line reason
+    on stderr, and the command exits 1 after the other files are done (a
+    folder among FILES too). With --html each record's ``html`` names the
+    page written; a page that cannot be rendered or written leaves the
+    report in the record with an ``html_error`` object instead, a reason on
+    stderr, and exit code 1, and the other files are still analysed.
     """
     from ..analysis import ANALYSIS_RATE, analyze
     from ..evidence import load
@@ -177,9 +204,7 @@ def analyze_command(
                     source = load(f, sr=ANALYSIS_RATE, channel=channel)
                     file_channel = None
                     if html_folder:
-                        html_path = _page_in_folder(
-                            html_path.parent, f, source.sha256, pages_taken
-                        )
+                        html_path = _page_in_folder(html_path.parent, f, source.sha256, pages_taken)
                         refuse_output_over_inputs([html_path], [*files, *(a for a in per_a if a)])
                 report = analyze(
                     source,
@@ -191,20 +216,30 @@ def analyze_command(
                     detector=detector,
                     method=method,
                 )
-                record: dict[str, Any] = {**report.to_dict(), "file": path_text(f)}
+                # the record names the file as the report and its custody block do (the
+                # absolute path), so that Report.from_dict(record) gives the same custody
+                record: dict[str, Any] = report.to_dict()
                 if html_path is not None:
                     if ref_obj is None:
                         from ..reference import default_reference
 
                         ref_obj = default_reference()
-                    _write_html(report, html_path, source, ref_obj)
-                    record["html"] = path_text(html_path)
+                    failed = _page_failure(report, html_path, source, ref_obj)
+                    if failed is None:
+                        record["html"] = path_text(html_path)
+                    else:
+                        record["html_error"] = failed
+                        click.echo(f"vtract: error: {path_text(f)}: {failed['message']}", err=True)
+                        status = EXIT_INPUT
             except VtractError as exc:
                 reason = str(exc).replace("\n", " ").strip() or type(exc).__name__
                 named = path_text(Path(f).name) in reason  # most messages already name the file
                 shown = path_text(f)
                 click.echo(f"vtract: error: {'' if named else shown + ': '}{reason}", err=True)
-                record = {"file": shown, "error": {"type": type(exc).__name__, "message": reason}}
+                record = {
+                    "file": path_text(Path(f).resolve()),  # as a report names its file
+                    "error": {"type": type(exc).__name__, "message": reason},
+                }
                 status = EXIT_INPUT
             out.write(json.dumps(record, sort_keys=True, allow_nan=False) + "\n")
             out.flush()

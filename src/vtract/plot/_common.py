@@ -13,10 +13,13 @@ from ..errors import VtractError
 __all__ = [
     "HUMAN_AREA_CM2",
     "HUMAN_LENGTH_CM",
+    "LITERAL_TEXT",
     "SCORE_THRESHOLD_PREFIX",
     "PlotInputError",
     "Profile",
     "as_profile",
+    "literal_label",
+    "literal_legend",
     "new_axes",
     "score_thresholds",
 ]
@@ -47,6 +50,50 @@ def score_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
         ):
             out[str(name)] = float(value)
     return out
+
+
+#: Keyword arguments that make a matplotlib ``Text`` draw its string exactly as
+#: given: no mathtext (a ``$`` in a file name or label is not the start of a
+#: formula) and no LaTeX even when ``rcParams["text.usetex"]`` is set. Every
+#: text that comes from the input (labels, words, names) is drawn with them.
+LITERAL_TEXT: dict[str, Any] = {"usetex": False, "parse_math": False}
+
+
+def literal_label(text: Any) -> str:
+    r"""A legend label that a legend draws exactly as given.
+
+    Legend entries take their text from the artists' labels and are drawn
+    with mathtext on, so an even number of ``$`` would turn the label into a
+    formula (or raise on invalid mathtext). Escaping each ``$`` as ``\$`` makes
+    matplotlib draw a plain ``$``; a backslash already before a ``$`` stays
+    visible. :func:`literal_legend` also turns LaTeX off for the entries.
+
+    Parameters
+    ----------
+    text : object
+        The label (converted with ``str``).
+
+    Returns
+    -------
+    str
+        The label with every ``$`` escaped.
+    """
+    return str(text).replace("$", "\\$")
+
+
+def literal_legend(ax: Any, **kwargs: Any) -> Any:
+    """``ax.legend(**kwargs)`` with its entries drawn without LaTeX.
+
+    The labels themselves must come through :func:`literal_label`.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    legend = ax.legend(**kwargs)
+    for text in legend.get_texts():
+        text.set_usetex(False)
+    return legend
 
 
 class PlotInputError(VtractError, ValueError):

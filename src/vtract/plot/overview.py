@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from ._common import PlotInputError, new_axes, score_thresholds
+from ._common import (
+    LITERAL_TEXT,
+    PlotInputError,
+    literal_legend,
+    new_axes,
+    score_thresholds,
+)
 
 __all__ = ["report_overview"]
 
@@ -54,11 +60,12 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
                 fontsize=6,
                 xytext=(2, 3),
                 textcoords="offset points",
+                **LITERAL_TEXT,
             )
     for name, value in score_thresholds(report.thresholds).items():
         ax.axhline(value, color="0.4", linestyle="--", linewidth=0.8)
         ax.text(1.0, value, f" {name}", transform=ax.get_yaxis_transform(), fontsize=6,
-                va="center", ha="left", clip_on=False)  # fmt: skip
+                va="center", ha="left", clip_on=False, **LITERAL_TEXT)  # fmt: skip
     if report.score is not None and np.isfinite(report.score):
         ax.axhline(
             report.score,
@@ -74,6 +81,10 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("synthetic score")
-    ax.set_title(f"Verdict: {report.verdict}", color=_VERDICT_COLOURS.get(report.verdict, "k"))
-    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(
+        f"Verdict: {report.verdict}",
+        color=_VERDICT_COLOURS.get(report.verdict, "k"),
+        **LITERAL_TEXT,
+    )
+    literal_legend(ax, fontsize=7, loc="upper left")
     return ax

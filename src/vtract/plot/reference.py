@@ -6,9 +6,22 @@ from typing import Any
 
 import numpy as np
 
-from ._common import HUMAN_AREA_CM2, PlotInputError, as_profile, new_axes
+from ._common import (
+    HUMAN_AREA_CM2,
+    LITERAL_TEXT,
+    PlotInputError,
+    as_profile,
+    literal_label,
+    literal_legend,
+    new_axes,
+)
 
-__all__ = ["bigram_distribution"]
+__all__ = ["MAX_OCCURRENCE_ENTRIES", "bigram_distribution"]
+
+#: Up to this many occurrences of the bigram get their own colour and legend
+#: entry; more are drawn in one colour under a single entry, so that a
+#: frequent bigram does not bury the plot under its legend.
+MAX_OCCURRENCE_ENTRIES = 4
 
 # (low column, high column, alpha, label) bands drawn from widest to narrowest
 _BANDS = (
@@ -37,7 +50,10 @@ def bigram_distribution(
         ``q05``, ``q25``, ``median``, ``q75``, ``q95``).
     report : Report
         The analysed recording; every occurrence of ``bigram`` in
-        ``report.bigrams`` is drawn as a line with markers.
+        ``report.bigrams`` is drawn as a line with markers. Up to
+        :data:`MAX_OCCURRENCE_ENTRIES` occurrences get one colour and legend
+        entry each (word and time, drawn as given: a ``$`` is not mathtext);
+        more share one colour and one entry that counts them.
     bigram : str
         ARPAbet bigram such as ``"AH-N"``.
     ax : matplotlib.axes.Axes, optional
@@ -82,24 +98,26 @@ def bigram_distribution(
         ax.plot(
             sections, np.asarray(stats["median"], dtype=float), color="C0", label="organic median"
         )
+    each = len(occurrences) <= MAX_OCCURRENCE_ENTRIES
     for i, occ in enumerate(occurrences):
         prof = as_profile(occ)
-        where = f"{occ.word!r} at {occ.boundary:.2f} s" if occ.word else f"{occ.boundary:.2f} s"
-        ax.plot(
-            np.arange(prof.areas.size),
-            prof.areas,
-            marker="o",
-            color=f"C{(i % 8) + 1}",
-            linewidth=1.4,
-            label=f"this recording: {where}",
-        )
+        if each:
+            where = f"{occ.word!r} at {occ.boundary:.2f} s" if occ.word else f"{occ.boundary:.2f} s"
+            style = {"color": f"C{i + 1}", "linewidth": 1.4, "markersize": 6.0}
+            label = literal_label(f"this recording: {where}")
+        else:  # one entry for all of them, drawn once
+            style = {"color": "C1", "linewidth": 0.9, "markersize": 3.0, "alpha": 0.6}
+            label = f"this recording: {len(occurrences)} occurrences" if i == 0 else "_nolegend_"
+        ax.plot(np.arange(prof.areas.size), prof.areas, marker="o", label=label, **style)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("section (0 = glottis)")
     ax.set_ylabel("area (cm²)")
     level_note = "" if level in (None, "bigram") else f", reference backed off to {level} level"
-    ax.set_title(f"{bigram}: organic reference vs this recording{level_note}", fontsize=9)
-    ax.legend(fontsize=6)
+    ax.set_title(
+        f"{bigram}: organic reference vs this recording{level_note}", fontsize=9, **LITERAL_TEXT
+    )
+    literal_legend(ax, fontsize=6)
     return ax
 
 

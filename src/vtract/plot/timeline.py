@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import PlotInputError, new_axes
+from ._common import LITERAL_TEXT, PlotInputError, new_axes
 
 __all__ = ["DYNAMIC_RANGE_DB", "timeline"]
 
@@ -155,7 +155,14 @@ def _draw_tier(ax: Any, rows: list[tuple[float, float, str]], duration: float) -
         )
         if not silent:
             ax.text(
-                (start + end) / 2, 0.5, label, ha="center", va="center", fontsize=7, clip_on=True
+                (start + end) / 2,
+                0.5,
+                label,
+                ha="center",
+                va="center",
+                fontsize=7,
+                clip_on=True,
+                **LITERAL_TEXT,  # a label is drawn as written: "$" is not mathtext
             )
     ax.set_ylim(0, 1)
     ax.set_yticks([])

@@ -7,7 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from ._common import HUMAN_AREA_CM2, HUMAN_LENGTH_CM, PlotInputError, as_profile, new_axes
+from ._common import (
+    HUMAN_AREA_CM2,
+    HUMAN_LENGTH_CM,
+    LITERAL_TEXT,
+    PlotInputError,
+    as_profile,
+    literal_label,
+    literal_legend,
+    new_axes,
+)
 
 __all__ = ["area_function", "tract", "tract_sequence"]
 
@@ -30,7 +39,8 @@ def tract(estimate: Any, *, ax: Any = None, color: str = "C0", label: str | None
     color : str, default "C0"
         Colour of the tube.
     label : str, optional
-        Legend label (defaults to the method or bigram name).
+        Legend label (defaults to the method or bigram name), drawn as given
+        (a ``$`` is not mathtext).
 
     Returns
     -------
@@ -44,7 +54,9 @@ def tract(estimate: Any, *, ax: Any = None, color: str = "C0", label: str | None
     ax.axhspan(r_lo, r_hi, color="0.85", zorder=0, label="human radius range")
     ax.axhspan(-r_hi, -r_lo, color="0.85", zorder=0)
     ax.axvspan(*HUMAN_LENGTH_CM, color="C2", alpha=0.12, zorder=0, label="human lips position")
-    ax.stairs(radius, edges, baseline=None, color=color, linewidth=2, label=prof.label)
+    ax.stairs(
+        radius, edges, baseline=None, color=color, linewidth=2, label=literal_label(prof.label)
+    )
     ax.stairs(-radius, edges, baseline=None, color=color, linewidth=2)
     ax.stairs(radius, edges, baseline=-radius, fill=True, color=color, alpha=0.25)
     ax.axhline(0.0, color="0.4", linewidth=0.6, linestyle=":")
@@ -57,7 +69,7 @@ def tract(estimate: Any, *, ax: Any = None, color: str = "C0", label: str | None
     ax.set_title(f"Vocal tract profile ({prof.areas.size} sections, {edges[-1]:.1f} cm)")
     ax.text(0.0, -top * 0.95, " glottis", ha="left", va="bottom", fontsize=8)
     ax.text(float(edges[-1]), -top * 0.95, "lips ", ha="right", va="bottom", fontsize=8)
-    ax.legend(loc="upper left", fontsize=7)
+    literal_legend(ax, loc="upper left", fontsize=7)
     return ax
 
 
@@ -76,7 +88,7 @@ def area_function(
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
     labels : sequence of str, optional
-        One legend label per estimate.
+        One legend label per estimate, drawn as given (a ``$`` is not mathtext).
     log : bool, default True
         Logarithmic area axis (areas span two decades in humans).
 
@@ -97,13 +109,15 @@ def area_function(
     ax.axhspan(*HUMAN_AREA_CM2, color="0.9", zorder=0, label="human area range")
     for i, est in enumerate(estimates):
         prof = as_profile(est, None if labels is None else labels[i])
-        ax.stairs(prof.areas, prof.edges_cm, baseline=None, linewidth=1.8, label=prof.label)
+        ax.stairs(
+            prof.areas, prof.edges_cm, baseline=None, linewidth=1.8, label=literal_label(prof.label)
+        )
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("distance from glottis (cm)")
     ax.set_ylabel("area (cm²)")
     ax.set_title("Area function (glottis → lips)")
-    ax.legend(fontsize=7)
+    literal_legend(ax, fontsize=7)
     return ax
 
 
@@ -134,7 +148,7 @@ def tract_sequence(
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
     title : str, optional
-        Axes title.
+        Axes title, drawn as given (a ``$`` is not mathtext).
 
     Returns
     -------
@@ -176,7 +190,7 @@ def tract_sequence(
         ax.axvline(float(boundary), color="w", linestyle="--", linewidth=1.2, label="boundary")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("distance from glottis (cm)")
-    ax.set_title(title or "Area function over time")
+    ax.set_title(title or "Area function over time", **LITERAL_TEXT)
     return ax
 
 
