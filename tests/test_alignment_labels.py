@@ -348,4 +348,3 @@ def test_words_in_other_scripts_are_refused_not_dropped():
     for text, word in [("Straße", "straße"), ("привет world", "привет"), ("东京 Tokyo", "东京")]:
         with pytest.raises(AlignmentError, match=f"outside English: '{word}'"):
             normalize_transcript(text)
-

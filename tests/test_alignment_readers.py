@@ -216,7 +216,7 @@ def test_published_csv_is_narrowed_to_the_recording_it_is_read_for(tmp_path):
     assert read_alignment(f, utterance="SA1", for_audio="SA2.WAV").meta["utterance"] == (
         "FAEM0/SA1.WAV"
     )
-    with pytest.raises(AlignmentError, match="no utterance for recording 'SX9.wav'"):
+    with pytest.raises(AlignmentError, match=r"no utterance for recording 'SX9\.wav'"):
         read_alignment(f, for_audio="SX9.wav")
     # a one-utterance CSV is read whatever the recording is called
     one = tmp_path / "one.csv"

@@ -226,8 +226,18 @@ def test_deterministic(vowel16):
             "solver",
         ),
         (np.random.default_rng(0).standard_normal(565), float("inf"), {}, "finite number"),
-        (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": np.nan}, "n_sections"),
-        (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": np.inf}, "n_sections"),
+        (
+            np.random.default_rng(0).standard_normal(565),
+            16000,
+            {"n_sections": np.nan},
+            "n_sections",
+        ),
+        (
+            np.random.default_rng(0).standard_normal(565),
+            16000,
+            {"n_sections": np.inf},
+            "n_sections",
+        ),
         (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": [10]}, "n_sections"),
         (np.random.default_rng(0).standard_normal(565), 16000, {"n_sections": True}, "n_sections"),
         (np.random.default_rng(0).standard_normal(565), 16000, {"length_cm": "17"}, "length_cm"),
@@ -361,9 +371,10 @@ def test_cli_estimate_reports_the_evidence_it_read(tmp_path, vowel16):
     assert alone["evidence_warnings"] == []
     mono = tmp_path / "mono.wav"
     sf.write(mono, y, 48000)
-    assert alone["areas_cm2"] == json.loads(
-        runner.invoke(cli, ["estimate", str(mono), *args]).stdout
-    )["areas_cm2"]
+    assert (
+        alone["areas_cm2"]
+        == json.loads(runner.invoke(cli, ["estimate", str(mono), *args]).stdout)["areas_cm2"]
+    )
     text = runner.invoke(cli, ["estimate", str(stereo), "--start", "0.1", "--end", "0.135"])
     assert "evidence: 2 channels averaged to one" in text.stdout
     high = tmp_path / "high.wav"

@@ -275,9 +275,7 @@ def test_window_ranges_equal_the_stepwise_loops(policy):
 def test_a_phone_ending_far_past_the_audio_costs_nothing():
     """A phone ending at 1e12 s (an alignment in 100 ns units) made the loop step hop
     by hop to it: minutes. The windows are those inside the audio, at once."""
-    far = make_alignment(
-        [(0.0, 0.1, "K", "cat"), (0.1, 1e12, "AE", "cat")], [(0.0, 1e12, "cat")]
-    )
+    far = make_alignment([(0.0, 0.1, "K", "cat"), (0.1, 1e12, "AE", "cat")], [(0.0, 1e12, "cat")])
     x = np.random.default_rng(0).standard_normal(16000)
     (bw,) = bigram_windows(x, 16000, far)
     assert bw.start_samples[-1] + 565 <= x.size

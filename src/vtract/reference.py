@@ -243,7 +243,9 @@ class Reference:
                 )
         sections = pd.to_numeric(features["n_sections"], errors="coerce")
         if not np.isfinite(sections.to_numpy(dtype=np.float64)).all():
-            raise ReferenceError_("feature table has rows whose n_sections is missing or not a number")
+            raise ReferenceError_(
+                "feature table has rows whose n_sections is missing or not a number"
+            )
         if estimator is not None and not isinstance(estimator, Mapping):
             raise ReferenceError_(
                 f"estimator must be a mapping (a dict), got {type(estimator).__name__}"
@@ -853,9 +855,7 @@ def _check_meta_types(meta: dict[str, Any], where: str) -> None:
         raise ReferenceError_(f"{where} is corrupt: min_count {meta['min_count']} is below 1")
     if "estimator" in meta and not isinstance(meta["estimator"].get("method", ""), str):
         raise ReferenceError_(f"{where} is corrupt: the estimator method is not a string")
-    if "settings" in meta and not isinstance(
-        meta["settings"].get("extract_features") or {}, dict
-    ):
+    if "settings" in meta and not isinstance(meta["settings"].get("extract_features") or {}, dict):
         raise ReferenceError_(f"{where} is corrupt: settings.extract_features is not an object")
     bad_sections = [n for n in meta.get("n_sections", []) if type(n) is not int]
     if bad_sections:

@@ -87,8 +87,7 @@ def estimate_command(
         ev = load(file, sr=MAX_RATE, channel=channel)
     elif ev.sr < MIN_RATE:
         raise EstimationError(
-            f"{path_text(file)} is sampled at {ev.sr} Hz; the estimators need "
-            f"{MIN_RATE} Hz or more"
+            f"{path_text(file)} is sampled at {ev.sr} Hz; the estimators need {MIN_RATE} Hz or more"
         )
     i0, i1 = round(start * ev.sr), round(end * ev.sr)
     if i1 > ev.samples.size:

@@ -41,7 +41,10 @@ def inspect_command(files: tuple[str, ...], sr: int, channel: int | None) -> Non
             ev = load(f, sr=sr, channel=channel)
             record: dict[str, object] = {"file": path_text(f), **ev.summary()}
         except VtractError as exc:
-            record = {"file": path_text(f), "error": {"type": type(exc).__name__, "message": str(exc)}}
+            record = {
+                "file": path_text(f),
+                "error": {"type": type(exc).__name__, "message": str(exc)},
+            }
             click.echo(f"vtract: error: {exc}", err=True)
             status = EXIT_INPUT
         click.echo(json.dumps(record, sort_keys=True))
