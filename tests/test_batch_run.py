@@ -235,6 +235,47 @@ def test_manifest_rows_run_per_alignment_and_bad_rows_become_error_rows(corpus, 
     assert manifest.read_bytes() == before
 
 
+def test_a_bad_manifest_row_never_hides_or_blocks_the_good_row_for_the_same_file(
+    corpus, tmp_path
+):
+    folder, paths, _ = corpus
+    x, y = paths[0], paths[1]
+    manifest = folder / "m.csv"
+    manifest.write_text(
+        "path,label,transcript\n"
+        f"{x.name},orgnic,\n"  # bad label
+        f"{x.name},organic,\n"  # good row for the same file
+        f"{y.name},,missing.txt\n"  # transcript file missing
+        f"{y.name},,\n"  # good plain row for the same file
+        ",,\n"  # two empty paths: one error row each
+        ",,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r.csv"
+    res = _run(manifest, out)
+    assert (res.total, res.done, res.failed, res.skipped) == (6, 2, 4, 0)
+    df = pd.read_csv(out, keep_default_na=False)
+    assert len(df) == 6 and df["input_key"].is_unique
+    good = df[df["error_type"] == ""]
+    assert good["path"].tolist() == [str(x), str(y)]
+    assert good["label"].tolist() == ["organic", ""]
+    assert good["score"].astype(float).tolist() == pytest.approx(
+        [_expected(x)["score"], _expected(y)["score"]], abs=1e-12
+    )
+    errors = df[df["error_type"] != ""]["error_message"].tolist()
+    assert "line 2" in errors[0] and "'orgnic'" in errors[0]
+    assert "line 4" in errors[1] and "missing.txt" in errors[1]
+    assert "line 6: empty path" in errors[2] and "line 7: empty path" in errors[3]
+    # with --keep-failed the error rows stay, but never stand for the plain analysis of y
+    res = _run(manifest, out, retry_failed=False)
+    assert (res.done, res.skipped, res.failed) == (0, 6, 0)
+    res = _run(y, tmp_path / "plain.csv")
+    assert res.done == 1
+    plain_key = pd.read_csv(tmp_path / "plain.csv")["input_key"][0]
+    assert plain_key == good["input_key"].tolist()[1]
+    assert plain_key not in set(df[df["error_type"] != ""]["input_key"])
+
+
 def test_a_live_lock_refuses_a_second_writer(tmp_path):
     out = tmp_path / "r.csv"
     first = BatchOutput(out).open()
