@@ -26,6 +26,7 @@ from _batch_fakes import (
     item_duration,
     make_corpus,
     rms_score,
+    slow_first_analyze,
     write_tone,
 )
 from _shared import non_utf8_copy
@@ -635,3 +636,57 @@ def test_results_table_follows_a_symlink_and_refuses_a_fifo(tmp_path):
     with pytest.raises(OutputError, match="not a regular file"):
         open_writer(fifo, {"a": "int"})
     assert fifo.is_fifo()
+
+
+def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp_path):
+    import signal
+    import threading
+    import time
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_tone(folder / "slow.wav", 0.3)
+    for i in range(3):
+        write_tone(folder / f"t{i}.wav", 0.05 * (i + 1))
+    (folder / "SLOW").write_text("")
+    out = tmp_path / "r.csv"
+    journal = tmp_path / ".r.csv.journal.jsonl"
+
+    sent = []
+
+    def interrupt_when_two_are_journaled():
+        deadline = time.monotonic() + 100
+        while time.monotonic() < deadline:
+            running = any(folder.glob("pid-*"))  # the slow file is being analysed
+            if running and journal.exists() and journal.read_text().count("\n") >= 2:
+                break
+            time.sleep(0.05)
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_two_are_journaled, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        analyze_many(
+            folder, out=out, per_file=slow_first_analyze, backend="loky", n_jobs=2, quiet=True
+        )
+    stopped = time.monotonic() - sent[0]
+    assert stopped < 20  # the slow file sleeps 120 s: its worker was killed, not waited for
+    lines = [json.loads(x) for x in journal.read_text().splitlines()]
+    journaled = sorted(e["row"]["file"] for e in lines)
+    assert len(journaled) >= 2  # finished behind the slow first file, journaled all the same
+    assert set(journaled) <= {str(folder / f"t{i}.wav") for i in range(3)}
+    assert not out.exists()
+    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
+    for _ in range(50):  # the worker is gone (killed, not left computing)
+        try:
+            os.kill(slow_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {slow_pid} still runs after the interrupt")
+    # the re-run carries the journaled files and analyses the others
+    (folder / "SLOW").unlink()
+    res = analyze_many(folder, out=out, per_file=slow_first_analyze, backend="serial", quiet=True)
+    assert (res.done, res.skipped, res.failed) == (4 - len(journaled), len(journaled), 0)
+    assert len(pd.read_csv(out)) == 4

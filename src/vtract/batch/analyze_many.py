@@ -21,7 +21,7 @@ from .inputs import BatchInput, discover_inputs, hash_inputs
 from .output import BatchOutput
 from .reports import analysis_id, write_report_json
 from .rows import bigram_rows, error_row, report_row
-from .runners import map_files
+from .runners import FileOutcome, map_files
 from .settings import analysis_settings, describe_setting
 
 __all__ = ["AnalyzeTask", "BatchResult", "analyze_many"]
@@ -370,6 +370,16 @@ def analyze_many(
             if key is not None:
                 seen.add(key)
             todo.append(item)
+        made: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+
+        def finished(outcome: FileOutcome) -> None:
+            # Runs as each file finishes (completion order): journal it now, so an
+            # interrupt or crash while it waits for earlier files loses nothing.
+            row, bigrams = _outcome_rows(outcome, settings)
+            made[outcome.index] = (row, bigrams)
+            if output is not None:
+                output.journal(row, bigrams)
+
         for outcome in map_files(
             task,
             todo,
@@ -380,34 +390,23 @@ def analyze_many(
             threads_per_worker=threads_per_worker,
             progress=False if quiet else progress,
             desc="vtract batch",
+            on_outcome=finished,
         ):
-            meta = {
-                "elapsed_s": outcome.elapsed_s,
-                "cpu_s": outcome.cpu_s,
-                "worker": outcome.worker,
-                "worker_maxrss_mb": _finite_or_none(outcome.worker_maxrss_mb),
-                "analysis_settings": settings,  # what BatchOutput checks on resume
-            }
+            row, bigrams = made.pop(outcome.index)
             if outcome.ok:
-                row, bigrams, report = outcome.value
-                row.update(meta)
                 result.done += 1
                 verdicts[row["verdict"]] += 1
                 result.audio_s += row.get("duration_s") or 0.0
+                report = outcome.value[2]
                 if result.reports is not None and report is not None:
                     result.reports.append(report)
             else:
-                row = error_row(
-                    outcome.item, outcome.error_type or "Error", outcome.error_message or ""
-                )
-                row.update(meta)
-                bigrams = []
                 result.failed += 1
                 result.errors.append(
                     (str(outcome.item.path), row["error_type"], row["error_message"])
                 )
             if output is not None:
-                output.record(row, bigrams)
+                output.write(row, bigrams)
             elif result.rows is not None:
                 result.rows.append(row)
     except BaseException:
@@ -430,6 +429,26 @@ def analyze_many(
                 file=sys.stderr,
             )
     return result
+
+
+def _outcome_rows(
+    outcome: FileOutcome, settings: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The results row and bigram rows of one outcome, with the run's bookkeeping columns."""
+    meta = {
+        "elapsed_s": outcome.elapsed_s,
+        "cpu_s": outcome.cpu_s,
+        "worker": outcome.worker,
+        "worker_maxrss_mb": _finite_or_none(outcome.worker_maxrss_mb),
+        "analysis_settings": settings,  # what BatchOutput checks on resume
+    }
+    if outcome.ok:
+        row, bigrams, _report = outcome.value
+    else:
+        row = error_row(outcome.item, outcome.error_type or "Error", outcome.error_message or "")
+        bigrams = []
+    row.update(meta)
+    return row, bigrams
 
 
 def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None]) -> None:

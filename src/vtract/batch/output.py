@@ -142,13 +142,28 @@ class BatchOutput:
 
     def record(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
         """Write one file's results row (and its bigram rows), journal first."""
-        if self._results is None or self._journal is None:
-            raise OutputError("BatchOutput.record called before open()")
         bigrams = list(bigrams)
-        self._journal.write(json.dumps({"row": row, "bigrams": bigrams}) + "\n")
+        self.journal(row, bigrams)
+        self.write(row, bigrams)
+
+    def journal(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
+        """Append one finished file to the journal (flushed and fsync'ed).
+
+        An ordered run journals each file as it finishes and writes it to the
+        table (:meth:`write`) later, in input order: an interrupt or crash
+        in between loses nothing, the next run carries it over.
+        """
+        if self._journal is None:
+            raise OutputError("BatchOutput.journal called before open()")
+        self._journal.write(json.dumps({"row": row, "bigrams": list(bigrams)}) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
-        self._write(row, bigrams)
+
+    def write(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
+        """Write one file's rows to the tables (already journaled by :meth:`journal`)."""
+        if self._results is None:
+            raise OutputError("BatchOutput.write called before open()")
+        self._write(row, list(bigrams))
 
     def commit(self) -> None:
         """Publish the tables atomically, then drop the journal and the lock."""
