@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -236,9 +237,7 @@ def test_manifest_rows_run_per_alignment_and_bad_rows_become_error_rows(corpus, 
     assert manifest.read_bytes() == before
 
 
-def test_a_bad_manifest_row_never_hides_or_blocks_the_good_row_for_the_same_file(
-    corpus, tmp_path
-):
+def test_a_bad_manifest_row_never_hides_or_blocks_the_good_row_for_the_same_file(corpus, tmp_path):
     folder, paths, _ = corpus
     x, y = paths[0], paths[1]
     manifest = folder / "m.csv"
@@ -536,22 +535,48 @@ def test_analysis_settings_ignore_spelled_out_defaults_and_name_the_reference(tm
         analysis_settings(None, tmp_path / "missing.vtref", {})
 
 
-def test_resume_after_an_estimator_code_change_is_refused(corpus, tmp_path, monkeypatch):
-    """The version string stays 0.1.0 between development builds; the estimator code
-    fingerprint does not, and a table measured by other estimator code is not resumed."""
+def test_resume_after_a_code_or_library_change_is_refused(corpus, tmp_path, monkeypatch):
+    """The version string stays 0.1.0 between development builds; the digest of the whole
+    package source does not, and a table made by other code (aligner, detector, features,
+    not only the estimator) or other library versions is not resumed."""
     from vtract.batch import settings as batch_settings
-    from vtract.reference import estimator_fingerprint
 
     folder, _paths, _ = corpus
     out = tmp_path / "r.csv"
     _run(folder, out)
-    recorded = {
-        json.loads(s)["estimator_code_sha256"] for s in pd.read_csv(out)["analysis_settings"]
-    }
-    assert recorded == {estimator_fingerprint()}
+    settings = [json.loads(s) for s in pd.read_csv(out)["analysis_settings"]]
+    # independent digest: every file of the package except caches, docs and examples
+    root = Path(vtract.__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(
+        (p for p in root.rglob("*") if p.is_file()),
+        key=lambda p: p.relative_to(root).as_posix(),
+    ):
+        rel = p.relative_to(root)
+        if {"__pycache__", "examples"} & set(rel.parts[:-1]) or p.suffix in (
+            ".pyc",
+            ".md",
+            ".typed",
+        ):
+            continue
+        h.update(rel.as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes().replace(b"\r\n", b"\n")).digest())
+    assert {s["code_sha256"] for s in settings} == {h.hexdigest()}
+    assert settings[0]["libraries"]["numpy"] == np.__version__
+    assert settings[0]["libraries"]["soundfile"] == sf.__version__
     before = out.read_bytes()
-    monkeypatch.setattr(batch_settings, "estimator_fingerprint", lambda: "f" * 64)
-    with pytest.raises(OutputError, match=r'estimator_code_sha256: "[0-9a-f]{64}" -> "f{64}"'):
+    # a change anywhere in the package (say, the aligner) changes the digest
+    monkeypatch.setattr(batch_settings, "code_fingerprint", lambda: "f" * 64)
+    with pytest.raises(
+        OutputError, match=r'other analysis code \(code_sha256: "[0-9a-f]{64}" -> "f{64}"\)'
+    ):
+        _run(folder, out)
+    monkeypatch.undo()
+    real = batch_settings.library_versions()
+    monkeypatch.setattr(
+        batch_settings, "library_versions", lambda: {**real, "pocketsphinx": "0.0.1"}
+    )
+    with pytest.raises(OutputError, match=r"libraries\.pocketsphinx: .* -> \"0\.0\.1\""):
         _run(folder, out)
     assert out.read_bytes() == before
 

@@ -210,11 +210,19 @@ class BatchOutput:
         before = row.get("analysis_settings") or ""
         if before == self.settings:
             return
-        what = (
-            f"made with other analysis settings ({settings_difference(before, self.settings)})"
-            if before
-            else "without recorded analysis settings (written by an older vtract)"
-        )
+        diff = settings_difference(before, self.settings)
+        if not before:
+            what = (
+                "without recorded analysis settings (a row cut short, a damaged table, or "
+                "one written by an older vtract)"
+            )
+        elif "code_sha256" in diff or "libraries." in diff:
+            what = (
+                f"made by other analysis code ({diff}): the vtract source or a library it "
+                "uses changed since those rows were written"
+            )
+        else:
+            what = f"made with other analysis settings ({diff})"
         raise OutputError(
             f"{str(self.out)!r} holds results {what}; resuming would mix them. "
             "Write to another file, or replace it (--no-resume, resume=False)"
