@@ -168,11 +168,39 @@ def test_resume_skips_files_already_in_the_output(corpus, tmp_path):
     assert len(pd.read_parquet(out)) == 7
 
 
-def test_identical_content_under_two_names_runs_once(corpus, tmp_path):
+def test_every_path_gets_its_row_and_report_even_with_identical_content(corpus, tmp_path):
+    """Copies, renamed exhibits and several empty files: one row (and report) per path."""
     folder, paths, _ = corpus
-    shutil.copy(paths[0], folder / "copy.wav")
-    res = _run(folder, tmp_path / "r.csv")
-    assert (res.done, res.skipped) == (5, 1)
+    (folder / "y").mkdir()
+    copy = folder / "y" / paths[0].name
+    shutil.copy(paths[0], copy)
+    out, reports = tmp_path / "r.csv", tmp_path / "reps"
+    res = _run(folder, out, reports_dir=reports)
+    assert (res.total, res.done, res.skipped, res.failed) == (7, 6, 0, 1)
+    df = pd.read_csv(out, keep_default_na=False)
+    rows = df.set_index("path")
+    assert rows.loc[str(copy), "sha256"] == rows.loc[str(paths[0]), "sha256"]
+    assert float(rows.loc[str(copy), "score"]) == pytest.approx(_expected(paths[0])["score"])
+    assert rows.loc[str(copy), "report_file"] != rows.loc[str(paths[0]), "report_file"]
+    for name in df["report_file"][df["error_type"] == ""]:
+        assert json.loads((reports / name).read_text())["sha256"] in set(df["sha256"])
+    assert len(list(reports.glob("*.json"))) == 6
+    # a renamed exhibit is a new row, not "already done"
+    renamed = folder / "y" / "renamed.wav"
+    copy.rename(renamed)
+    res = _run(renamed, out)
+    assert (res.done, res.skipped) == (1, 0)
+    assert str(renamed) in set(pd.read_csv(out)["path"])
+    # three empty files: three error rows
+    empty = tmp_path / "emp"
+    empty.mkdir()
+    for i in range(3):
+        (empty / f"e{i}.wav").write_bytes(b"")
+    res = _run(empty, tmp_path / "e.csv")
+    assert (res.total, res.failed, res.skipped) == (3, 3, 0)
+    assert pd.read_csv(tmp_path / "e.csv")["path"].tolist() == [
+        str(empty / f"e{i}.wav") for i in range(3)
+    ]
 
 
 def test_journal_left_by_a_crash_is_recovered(corpus, tmp_path):

@@ -122,8 +122,8 @@ class BatchResult:
     done : int
         Files analysed in this run (successfully).
     skipped : int
-        Inputs already in the output (same audio and alignment SHA-256 and
-        transcript) or repeated in the inputs.
+        Inputs already in the output (same path, audio and alignment SHA-256,
+        transcript, speaker and label) or repeated in the inputs.
     failed : int
         Files that could not be analysed (error rows).
     verdicts : dict
@@ -242,8 +242,9 @@ def analyze_many(
     """Analyse many evidence files in parallel; stream the results to a table.
 
     Inputs are discovered (:func:`~vtract.batch.inputs.discover_inputs`),
-    hashed, and those already in ``out`` are skipped (same audio SHA-256,
-    same alignment SHA-256 and same transcript); the
+    hashed, and those already in ``out`` are skipped (same path, audio
+    SHA-256, alignment SHA-256, transcript, speaker and label: every path is
+    a row of its own, copies of one recording included); the
     rest run through :func:`vtract.analyze` on the chosen backend
     (:func:`~vtract.batch.runners.map_files`). Every finished file is written
     at once; a file that fails becomes an error row and the run goes on.

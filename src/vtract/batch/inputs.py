@@ -11,8 +11,10 @@ and returns :class:`BatchInput` items in a deterministic order: the order of
 the arguments, each expanded in sorted path order (manifests keep their row
 order). :func:`hash_inputs` then adds the SHA-256 of each audio (and
 alignment) file; :attr:`BatchInput.key` (audio hash + alignment hash +
-transcript + speaker + label + any problem) is what a resumed run uses to
-skip work already in the output.
+transcript + speaker + label + any problem + the file's path) is what a
+resumed run uses to skip work already in the output: every path gets its
+own row, so two copies of one recording (or a renamed exhibit) each get a
+row and a report of their own.
 """
 
 from __future__ import annotations
@@ -91,9 +93,11 @@ class BatchInput:
 
     @property
     def key(self) -> str | None:
-        """Identity of this row: audio bytes + alignment bytes + transcript + speaker + label + problem.
+        """Identity of this row: path + audio bytes + alignment bytes + transcript + speaker + label + problem.
 
-        The same recording analysed with another alignment, transcript or
+        Each path is its own row: copies of one recording under other names
+        (or a renamed exhibit) are analysed and reported each in their own
+        row. The same recording analysed with another alignment, transcript or
         speaker is another analysis; with another ground-truth label it is
         another row. An input with a :attr:`problem` has a key of its own
         (the problem text is part of it), so an error row never takes the
@@ -110,6 +114,7 @@ class BatchInput:
             speaker=self.speaker,
             label=self.label,
             problem=self.problem,
+            path=self.path,
         )
 
 
@@ -121,6 +126,7 @@ def input_key(
     speaker: str = "",
     label: str = "",
     problem: str | None = None,
+    path: str | os.PathLike[str] | None = None,
 ) -> str:
     """Key of one results row (32 hex digits).
 
@@ -138,6 +144,8 @@ def input_key(
     problem : str or None
         Why the input cannot be analysed; a problem row never shares the key
         of the analysis it failed to describe.
+    path : path-like, optional
+        The evidence file (absolute): every path is a row of its own.
     """
     fields = (
         sha256,
@@ -146,6 +154,7 @@ def input_key(
         speaker,
         label,
         "" if problem is None else "problem:" + problem,
+        "" if path is None else os.fspath(path),
     )
     text = "\x1f".join(fields)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
