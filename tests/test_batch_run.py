@@ -313,6 +313,82 @@ def test_a_live_lock_refuses_a_second_writer(tmp_path):
     BatchOutput(out).open().commit()
 
 
+def test_two_spellings_of_one_output_share_one_lock(tmp_path):
+    real = tmp_path / "real.csv"
+    alias = tmp_path / "alias.csv"
+    alias.symlink_to(real)
+    (tmp_path / "linkdir").symlink_to(tmp_path, target_is_directory=True)
+    first = BatchOutput(real).open()
+    for spelling in (alias, tmp_path / "linkdir" / "real.csv", tmp_path / "x" / ".." / "real.csv"):
+        with pytest.raises(OutputError, match="another 'vtract batch' is writing"):
+            BatchOutput(spelling).open()
+    first.commit()
+    # the per-bigram table is locked too: a second run cannot share it
+    first = BatchOutput(tmp_path / "a.csv", per_bigram=tmp_path / "pb.csv").open()
+    with pytest.raises(OutputError, match="pb.csv"):
+        BatchOutput(tmp_path / "b.csv", per_bigram=tmp_path / "pb.csv").open()
+    first.commit()
+
+
+def test_temporary_tables_of_dead_runs_are_removed(corpus, tmp_path):
+    folder, _, _ = corpus
+    out = tmp_path / "r.csv"
+    stale = [tmp_path / ".r.csv.999999999.tmp", tmp_path / ".pb.csv.999999998.tmp"]
+    for p in stale:
+        p.write_text("left by a run killed with SIGKILL")
+    alive = tmp_path / f".r.csv.{os.getppid()}.tmp"  # a live process: not ours to remove
+    alive.write_text("")
+    other = tmp_path / ".other.csv.999999999.tmp"  # another output's: left alone
+    other.write_text("")
+    _run(folder, out, per_bigram=tmp_path / "pb.csv")
+    assert not any(p.exists() for p in stale)
+    assert alive.exists() and other.exists()
+
+
+def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_tone(folder / "slow.wav", 0.3)
+    write_tone(folder / "t0.wav", 0.1)
+    (folder / "SLOW").write_text("")
+    out = tmp_path / "r.csv"
+    tests = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtract", "batch", str(folder), "--out", str(out), "-j", "2",
+         "-q", "--per-file", "_batch_fakes:slow_first_analyze"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    journal = tmp_path / ".r.csv.journal.jsonl"
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline and not (
+        any(folder.glob("pid-*")) and journal.exists() and journal.read_text().count("\n") >= 1
+    ):
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 20
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".r.csv.journal.jsonl", "ev"]  # no temporary table, no lock
+    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
+    for _ in range(50):
+        try:
+            os.kill(slow_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {slow_pid} still runs after SIGTERM")
+
+
 def test_foreign_existing_output_is_refused(corpus, tmp_path):
     folder, _, _ = corpus
     out = tmp_path / "r.csv"

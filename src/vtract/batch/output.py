@@ -14,6 +14,13 @@
   the rows it would carry over is refused, so a table never mixes answers
   made in different ways;
 - a lock file (``.<out>.lock``) stops two runs writing the same output.
+  The lock and the journal are named after the *resolved* output (symlinks
+  followed, as the table writer does), so two spellings of one file (a
+  symlink, a symlinked folder, ``dir/../``) share one lock; the per-bigram
+  table is locked the same way;
+- once the lock is held, temporary tables (``.<out>.<pid>.tmp``) left by
+  runs of this output whose process is gone (SIGKILL, power loss) are
+  removed.
 """
 
 from __future__ import annotations
@@ -92,8 +99,14 @@ class BatchOutput:
         self.retry_failed = retry_failed
         self.settings = settings
         self.row_group_size = row_group_size
-        self.journal_path = self.out.with_name(f".{self.out.name}.journal.jsonl")
-        self.lock_path = self.out.with_name(f".{self.out.name}.lock")
+        # Named after the resolved destination: every spelling of one file shares them.
+        real = Path(os.path.realpath(self.out))
+        self.journal_path = real.with_name(f".{real.name}.journal.jsonl")
+        self.lock_path = real.with_name(f".{real.name}.lock")
+        self._lock_paths = [self.lock_path]
+        if self.per_bigram is not None:
+            real_bigram = Path(os.path.realpath(self.per_bigram))
+            self._lock_paths.append(real_bigram.with_name(f".{real_bigram.name}.lock"))
         #: Input keys already in the output (successful, or failed when not retried).
         self.done: set[str] = set()
         #: Rows carried over from earlier runs.
@@ -103,7 +116,7 @@ class BatchOutput:
         self._results: TableWriter | None = None
         self._bigrams: TableWriter | None = None
         self._journal: Any = None
-        self._locked = False
+        self._held: list[Path] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -111,6 +124,7 @@ class BatchOutput:
         """Take the lock, carry over earlier rows and open the writers."""
         self._lock()
         try:
+            self._remove_stale_temporaries()
             self._results = open_writer(
                 self.out, RESULT_COLUMNS, row_group_size=self.row_group_size, metadata=self.metadata
             )
@@ -260,47 +274,83 @@ class BatchOutput:
             _drop_partial_line(self.journal_path)
 
     def _lock(self) -> None:
-        me = f"{socket.gethostname()} {os.getpid()}"
+        """Take the lock of the results table (and of the per-bigram table)."""
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            for path in self._lock_paths:
+                self._lock_one(path)
+        except BaseException:
+            self._unlock()
+            raise
+
+    def _lock_one(self, lock_path: Path) -> None:
+        me = f"{socket.gethostname()} {os.getpid()}"
+        table = lock_path.with_name(lock_path.name[1 : -len(".lock")])
         for _ in range(2):
             try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                lock_path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                if self._stale_lock():
-                    self.lock_path.unlink(missing_ok=True)
+                if _stale_lock(lock_path):
+                    lock_path.unlink(missing_ok=True)
                     continue
                 raise OutputError(
-                    f"another 'vtract batch' is writing {str(self.out)!r} (lock file "
-                    f"{str(self.lock_path)!r}); wait for it or remove the lock if it is stale"
+                    f"another 'vtract batch' is writing {str(table)!r} (lock file "
+                    f"{str(lock_path)!r}); wait for it or remove the lock if it is stale"
                 ) from None
             except OSError as exc:
-                raise OutputError(
-                    f"cannot write beside {str(self.out)!r}: {exc.strerror}"
-                ) from None
+                raise OutputError(f"cannot write beside {str(table)!r}: {exc.strerror}") from None
             with os.fdopen(fd, "w") as fh:
                 fh.write(me)
-            self._locked = True
+            self._held.append(lock_path)
             return
 
-    def _stale_lock(self) -> bool:
-        try:
-            host, pid = self.lock_path.read_text().split()
-        except (OSError, ValueError):
-            return False
-        if host != socket.gethostname():
-            return False
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except (PermissionError, ValueError):
-            return False
-        return False
+    def _remove_stale_temporaries(self) -> None:
+        """Remove ``.<table>.<pid>.tmp`` files of this run's tables left by dead processes.
+
+        Called with the locks held, so no live run is writing these tables.
+        A temporary of a process still alive on this host is left alone.
+        """
+        for table in (self.out, self.per_bigram):
+            if table is None:
+                continue
+            real = Path(os.path.realpath(table))
+            prefix = f".{real.name}."
+            try:
+                names = os.listdir(real.parent)
+            except OSError:
+                continue
+            for name in names:
+                pid = name[len(prefix) : -len(".tmp")]
+                if not (name.startswith(prefix) and name.endswith(".tmp") and pid.isdigit()):
+                    continue
+                if int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                    (real.parent / name).unlink(missing_ok=True)
 
     def _unlock(self) -> None:
-        if self._locked:
-            self.lock_path.unlink(missing_ok=True)
-            self._locked = False
+        while self._held:
+            self._held.pop().unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, OverflowError):
+        return True
+    return True
+
+
+def _stale_lock(lock_path: Path) -> bool:
+    """The lock was taken on this host by a process that is gone."""
+    try:
+        host, pid = lock_path.read_text().split()
+    except (OSError, ValueError):
+        return False
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return not _pid_alive(int(pid))
 
 
 def _drop_partial_line(path: Path) -> None:
