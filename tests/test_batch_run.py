@@ -819,3 +819,112 @@ def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp
     res = analyze_many(folder, out=out, per_file=slow_first_analyze, backend="serial", quiet=True)
     assert (res.done, res.skipped, res.failed) == (4 - len(journaled), len(journaled), 0)
     assert len(pd.read_csv(out)) == 4
+
+
+def test_per_bigram_table_of_another_results_table_is_refused(corpus, tmp_path):
+    folder, paths, _ = corpus
+    pb = tmp_path / "pb.csv"
+    _run(paths[0], tmp_path / "a.csv", per_bigram=pb)
+    before = pb.read_bytes()
+    with pytest.raises(OutputError, match="belongs to another results table"):
+        _run(paths[1], tmp_path / "b.csv", per_bigram=pb)
+    assert pb.read_bytes() == before  # run A's bigram rows are not wiped
+
+
+def test_resume_with_a_new_per_bigram_or_reports_analyses_the_carried_files_again(corpus, tmp_path):
+    folder, paths, _ = corpus
+    out = tmp_path / "c.csv"
+    _run(paths[0], out)
+    res = _run([paths[0], paths[1]], out, per_bigram=tmp_path / "pc.csv")
+    assert (res.done, res.skipped) == (2, 0)
+    assert any("analysed again" in n for n in res.notes)
+    pc = pd.read_csv(tmp_path / "pc.csv")
+    assert sorted(set(pc["path"])) == sorted({str(paths[0]), str(paths[1])})
+    assert len(pc) == _expected(paths[0])["n_bigrams"] + _expected(paths[1])["n_bigrams"]
+    assert len(pd.read_csv(out)) == 2
+    # same for a reports folder added on resume: every row gets its report
+    reps = tmp_path / "reps"
+    res = _run([paths[0], paths[1]], out, per_bigram=tmp_path / "pc.csv", reports_dir=reps)
+    assert res.done == 2
+    df = pd.read_csv(out)
+    assert all((reps / name).is_file() for name in df["report_file"])
+    res = _run([paths[0], paths[1]], out, per_bigram=tmp_path / "pc.csv", reports_dir=reps)
+    assert (res.done, res.skipped, res.notes) == (0, 2, [])
+
+
+def test_csv_text_cells_never_start_a_formula(tmp_path):
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    evil = folder / '=HYPERLINK("http:,,example.com","open").wav'
+    evil.write_bytes(b"")
+    write_tone(folder / "-minus.wav", 0.1)
+    out = tmp_path / "r.csv"
+    _run(folder, out)
+    df = pd.read_csv(out, keep_default_na=False)
+    cells = [c for col in df.columns for c in df[col].astype(str)]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+    assert set(df["path"]) == {str(evil), str(folder / "-minus.wav")}  # absolute: start with /
+    bad = df[df["error_type"] != ""].iloc[0]
+    assert bad["error_message"].startswith("'=HYPERLINK(")
+    # numbers are numbers: a negative number is not quoted (the scores here are >= 0)
+    assert float(df[df["error_type"] == ""]["score"].iloc[0]) >= 0
+    # resuming the CSV keeps the cells as they are (no second quote)
+    _run(folder, out, retry_failed=False)
+    again = pd.read_csv(out, keep_default_na=False)
+    assert again["path"].tolist() == df["path"].tolist()
+
+
+def test_names_on_stderr_have_control_characters_escaped(tmp_path, capsys):
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    (folder / "x\x1b[2J\x1b[31mFAKE\x1b[0m\nsecond line.wav").write_bytes(b"")
+    analyze_many(folder, out=tmp_path / "r.csv", per_file=fake_analyze, backend="serial")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "x\\x1b[2J\\x1b[31mFAKE\\x1b[0m\\x0asecond line.wav" in err
+    assert all(line.startswith("vtract batch: ") for line in err.splitlines())
+
+
+def test_a_damaged_journal_line_is_skipped_with_a_note(corpus, tmp_path):
+    folder, paths, _ = corpus
+    out = tmp_path / "r.csv"
+    journal = tmp_path / ".r.csv.journal.jsonl"
+    journal.write_bytes(b'null\n[1, 2]\n\xff\n{"row": 3}\n')
+    res = _run(paths[0], out)
+    assert (res.done, res.failed) == (1, 0)
+    assert [n.split("line ")[1][:1] for n in res.notes] == ["1", "2", "3", "4"]
+    assert all(str(journal) in n and "damaged" in n for n in res.notes)
+    assert not journal.exists()
+
+
+def test_an_unusable_reports_folder_is_refused_before_any_analysis(corpus, tmp_path):
+    folder, paths, _ = corpus
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(OutputError, match="cannot write reports into .*afile"):
+        analyze_many(
+            paths[0],
+            out=tmp_path / "r.csv",
+            reports_dir=tmp_path / "afile" / "sub",
+            per_file=crashing_analyze,  # never called
+            backend="serial",
+            quiet=True,
+        )
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_rows_of_a_file_whose_content_changed_are_replaced(corpus, tmp_path):
+    folder, paths, _ = corpus
+    out = tmp_path / "r.csv"
+    _run(paths[0], out)
+    old = pd.read_csv(out)["sha256"][0]
+    write_tone(paths[0], 0.5)  # same path, new bytes
+    res = _run([paths[0], paths[1]], out)
+    assert (res.done, res.skipped) == (2, 0)
+    assert any("other content" in n for n in res.notes)
+    df = pd.read_csv(out)
+    assert len(df) == 2 and old not in set(df["sha256"])
+    assert df.set_index("path").loc[str(paths[0]), "sha256"] == _expected(paths[0])["sha256"]
+    # a file that is gone keeps its row (the table accumulates what was analysed)
+    paths[1].unlink()
+    res = _run(paths[2], out)
+    assert str(paths[1]) in set(pd.read_csv(out)["path"])

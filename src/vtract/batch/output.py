@@ -29,7 +29,7 @@ import json
 import os
 import socket
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,23 @@ class BatchOutput:
         :func:`~vtract.batch.settings.analysis_settings` of this run. On
         resume every carried row must have the same ``analysis_settings``,
         or :meth:`open` raises :class:`OutputError`.
+    reports_dir : path-like, optional
+        The run's reports folder: on resume a successful row whose report is
+        not in it is analysed again (so every row has its report).
+    listed : mapping, optional
+        ``path`` (as written in the table) -> SHA-256 of the files this run
+        lists. On resume a carried row for one of these paths with another
+        SHA-256 is dropped (the file changed; its new content gets the row)
+        and counted in :attr:`superseded`.
+
+    Notes
+    -----
+    On resume with ``per_bigram``, an existing per-bigram table holding rows
+    of files that are not in the results table (it belongs to another
+    results table) is refused, and a carried successful row without bigram
+    rows (the earlier run had no ``--per-bigram``) is analysed again. A
+    journal line that is not a JSON object (damaged) is skipped with a note
+    naming the journal: that file is analysed again.
     """
 
     def __init__(
@@ -76,7 +93,17 @@ class BatchOutput:
         row_group_size: int = 64,
         provenance: dict[str, Any] | None = None,
         settings: str | None = None,
+        reports_dir: str | os.PathLike[str] | None = None,
+        listed: Mapping[str, str] | None = None,
     ) -> None:
+        self.reports_dir = None if reports_dir is None else Path(os.path.abspath(reports_dir))
+        self.listed = dict(listed or {})
+        #: Things the caller should tell the user (damaged journal lines, replaced rows...).
+        self.notes: list[str] = []
+        #: Carried rows left out because the file at their path now has other content.
+        self.superseded = 0
+        #: Carried rows left out to be analysed again (no bigram rows / report for them).
+        self.incomplete = 0
         self.metadata = (
             None
             if provenance is None
@@ -216,7 +243,32 @@ class BatchOutput:
         key = row.get("input_key")
         if not key or key in self.done:
             return False
-        return not (self.retry_failed and row.get("error_type"))
+        if self.retry_failed and row.get("error_type"):
+            return False
+        path, sha = row.get("path"), row.get("sha256")
+        if sha and path in self.listed and self.listed[path] != sha:
+            self.superseded += 1  # the file at this path changed: its new content gets the row
+            return False
+        return True
+
+    def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
+        """A carried successful row has what this run writes for it (bigram rows, report)."""
+        if row.get("error_type"):
+            return True
+        n_bigrams = row.get("n_bigrams")
+        try:
+            n = int(float(n_bigrams)) if n_bigrams not in (None, "") else 0
+        except (TypeError, ValueError):
+            n = 0
+        if self._bigrams is not None and n > 0 and row.get("input_key") not in bigram_keys:
+            self.incomplete += 1
+            return False
+        if self.reports_dir is not None:
+            name = row.get("report_file")
+            if not name or not (self.reports_dir / str(name)).is_file():
+                self.incomplete += 1
+                return False
+        return True
 
     def _check_settings(self, row: dict[str, Any]) -> None:
         if self.settings is None:
@@ -247,10 +299,51 @@ class BatchOutput:
         if row.get("verdict"):
             self.carried_verdicts[str(row["verdict"])] += 1
 
+    def _journal_entries(self, *, note: bool = False) -> Iterator[dict[str, Any]]:
+        """The journal's entries; damaged lines are skipped (noted once when ``note``)."""
+        if not self.journal_path.exists():
+            return
+        with open(self.journal_path, "rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
+                    continue  # a line cut short by the crash: that file runs again
+                try:
+                    entry = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    entry = None
+                row = entry.get("row") if isinstance(entry, dict) else None
+                if not isinstance(row, dict) or not isinstance(entry.get("bigrams", []), list):
+                    if note:
+                        self.notes.append(
+                            f"journal {str(self.journal_path)!r} line {number} is damaged "
+                            "(not a journal entry); skipped, that file is analysed again"
+                        )
+                    continue
+                yield entry
+
     def _carry_over(self) -> None:
+        known: set[str] = set()  # every key of the results table and the journal
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
-                kept = [r for r in rows if self._keep(r)]
+                known.update(str(r["input_key"]) for r in rows if r.get("input_key"))
+        for entry in self._journal_entries(note=True):
+            if entry["row"].get("input_key"):
+                known.add(str(entry["row"]["input_key"]))
+        bigram_keys: set[str] = set()
+        if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
+            for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
+                keys = {str(r.get("input_key") or "") for r in rows}
+                foreign = keys - known
+                if foreign:
+                    raise OutputError(
+                        f"per-bigram table {str(self.per_bigram)!r} holds rows of files that are "
+                        f"not in {str(self.out)!r} (it belongs to another results table); "
+                        "give another --per-bigram file, or replace both (--no-resume)"
+                    )
+                bigram_keys |= keys
+        if self.out.exists():
+            for rows in iter_table(self.out, RESULT_COLUMNS):
+                kept = [r for r in rows if self._keep(r) and self._complete(r, bigram_keys)]
                 self.done.update(r["input_key"] for r in kept)
                 assert self._results is not None
                 self._results.write(kept)
@@ -259,19 +352,25 @@ class BatchOutput:
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
+        for entry in self._journal_entries():
+            row, bigrams = entry["row"], entry.get("bigrams") or []
+            keys = bigram_keys | ({str(row.get("input_key"))} if bigrams else set())
+            if self._keep(row) and self._complete(row, keys):
+                self.done.add(row["input_key"])
+                self._write(row, bigrams)
+                self._count(row)
         if self.journal_path.exists():
-            with open(self.journal_path, encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        entry = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue  # a line cut short by the crash: that file runs again
-                    row = entry.get("row") or {}
-                    if self._keep(row):
-                        self.done.add(row["input_key"])
-                        self._write(row, entry.get("bigrams") or [])
-                        self._count(row)
             _drop_partial_line(self.journal_path)
+        if self.superseded:
+            self.notes.append(
+                f"{self.superseded} earlier row(s) dropped: the file at that path now has other "
+                "content (its new content gets the row)"
+            )
+        if self.incomplete:
+            self.notes.append(
+                f"{self.incomplete} earlier row(s) analysed again: they had no bigram rows or "
+                "report for this run's --per-bigram / --reports"
+            )
 
     def _lock(self) -> None:
         """Take the lock of the results table (and of the per-bigram table)."""
