@@ -325,7 +325,7 @@ def test_two_spellings_of_one_output_share_one_lock(tmp_path):
     first.commit()
     # the per-bigram table is locked too: a second run cannot share it
     first = BatchOutput(tmp_path / "a.csv", per_bigram=tmp_path / "pb.csv").open()
-    with pytest.raises(OutputError, match="pb.csv"):
+    with pytest.raises(OutputError, match=r"pb\.csv"):
         BatchOutput(tmp_path / "b.csv", per_bigram=tmp_path / "pb.csv").open()
     first.commit()
 
@@ -822,7 +822,7 @@ def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp
 
 
 def test_per_bigram_table_of_another_results_table_is_refused(corpus, tmp_path):
-    folder, paths, _ = corpus
+    _folder, paths, _ = corpus
     pb = tmp_path / "pb.csv"
     _run(paths[0], tmp_path / "a.csv", per_bigram=pb)
     before = pb.read_bytes()
@@ -832,7 +832,7 @@ def test_per_bigram_table_of_another_results_table_is_refused(corpus, tmp_path):
 
 
 def test_resume_with_a_new_per_bigram_or_reports_analyses_the_carried_files_again(corpus, tmp_path):
-    folder, paths, _ = corpus
+    _folder, paths, _ = corpus
     out = tmp_path / "c.csv"
     _run(paths[0], out)
     res = _run([paths[0], paths[1]], out, per_bigram=tmp_path / "pc.csv")
@@ -886,7 +886,7 @@ def test_names_on_stderr_have_control_characters_escaped(tmp_path, capsys):
 
 
 def test_a_damaged_journal_line_is_skipped_with_a_note(corpus, tmp_path):
-    folder, paths, _ = corpus
+    _folder, paths, _ = corpus
     out = tmp_path / "r.csv"
     journal = tmp_path / ".r.csv.journal.jsonl"
     journal.write_bytes(b'null\n[1, 2]\n\xff\n{"row": 3}\n')
@@ -898,9 +898,9 @@ def test_a_damaged_journal_line_is_skipped_with_a_note(corpus, tmp_path):
 
 
 def test_an_unusable_reports_folder_is_refused_before_any_analysis(corpus, tmp_path):
-    folder, paths, _ = corpus
+    _folder, paths, _ = corpus
     (tmp_path / "afile").write_text("")
-    with pytest.raises(OutputError, match="cannot write reports into .*afile"):
+    with pytest.raises(OutputError, match=r"cannot write reports into .*afile"):
         analyze_many(
             paths[0],
             out=tmp_path / "r.csv",
@@ -913,7 +913,7 @@ def test_an_unusable_reports_folder_is_refused_before_any_analysis(corpus, tmp_p
 
 
 def test_rows_of_a_file_whose_content_changed_are_replaced(corpus, tmp_path):
-    folder, paths, _ = corpus
+    _folder, paths, _ = corpus
     out = tmp_path / "r.csv"
     _run(paths[0], out)
     old = pd.read_csv(out)["sha256"][0]
