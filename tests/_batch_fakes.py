@@ -109,3 +109,16 @@ def make_corpus(folder, n=5, *, bad=True):
         bad_path = folder / "bad.wav"
         bad_path.write_text("this is not audio")
     return paths, bad_path
+
+
+def slow_first_analyze(path, **kwargs) -> Report:
+    """Like :func:`fake_analyze`, but files named ``slow*`` sleep 120 s while a ``SLOW`` file
+    sits beside them (the same function, so a resumed run has the same settings)."""
+    import time
+    from pathlib import Path
+
+    p = Path(str(path))
+    if p.name.startswith("slow") and (p.parent / "SLOW").exists():
+        (p.parent / f"pid-{os.getpid()}").write_text("")
+        time.sleep(120)
+    return fake_analyze(path, **kwargs)

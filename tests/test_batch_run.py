@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from _batch_fakes import (
     item_duration,
     make_corpus,
     rms_score,
+    slow_first_analyze,
     write_tone,
 )
 from _shared import non_utf8_copy
@@ -166,11 +168,39 @@ def test_resume_skips_files_already_in_the_output(corpus, tmp_path):
     assert len(pd.read_parquet(out)) == 7
 
 
-def test_identical_content_under_two_names_runs_once(corpus, tmp_path):
+def test_every_path_gets_its_row_and_report_even_with_identical_content(corpus, tmp_path):
+    """Copies, renamed exhibits and several empty files: one row (and report) per path."""
     folder, paths, _ = corpus
-    shutil.copy(paths[0], folder / "copy.wav")
-    res = _run(folder, tmp_path / "r.csv")
-    assert (res.done, res.skipped) == (5, 1)
+    (folder / "y").mkdir()
+    copy = folder / "y" / paths[0].name
+    shutil.copy(paths[0], copy)
+    out, reports = tmp_path / "r.csv", tmp_path / "reps"
+    res = _run(folder, out, reports_dir=reports)
+    assert (res.total, res.done, res.skipped, res.failed) == (7, 6, 0, 1)
+    df = pd.read_csv(out, keep_default_na=False)
+    rows = df.set_index("path")
+    assert rows.loc[str(copy), "sha256"] == rows.loc[str(paths[0]), "sha256"]
+    assert float(rows.loc[str(copy), "score"]) == pytest.approx(_expected(paths[0])["score"])
+    assert rows.loc[str(copy), "report_file"] != rows.loc[str(paths[0]), "report_file"]
+    for name in df["report_file"][df["error_type"] == ""]:
+        assert json.loads((reports / name).read_text())["sha256"] in set(df["sha256"])
+    assert len(list(reports.glob("*.json"))) == 6
+    # a renamed exhibit is a new row, not "already done"
+    renamed = folder / "y" / "renamed.wav"
+    copy.rename(renamed)
+    res = _run(renamed, out)
+    assert (res.done, res.skipped) == (1, 0)
+    assert str(renamed) in set(pd.read_csv(out)["path"])
+    # three empty files: three error rows
+    empty = tmp_path / "emp"
+    empty.mkdir()
+    for i in range(3):
+        (empty / f"e{i}.wav").write_bytes(b"")
+    res = _run(empty, tmp_path / "e.csv")
+    assert (res.total, res.failed, res.skipped) == (3, 3, 0)
+    assert pd.read_csv(tmp_path / "e.csv")["path"].tolist() == [
+        str(empty / f"e{i}.wav") for i in range(3)
+    ]
 
 
 def test_journal_left_by_a_crash_is_recovered(corpus, tmp_path):
@@ -235,6 +265,45 @@ def test_manifest_rows_run_per_alignment_and_bad_rows_become_error_rows(corpus, 
     assert manifest.read_bytes() == before
 
 
+def test_a_bad_manifest_row_never_hides_or_blocks_the_good_row_for_the_same_file(corpus, tmp_path):
+    folder, paths, _ = corpus
+    x, y = paths[0], paths[1]
+    manifest = folder / "m.csv"
+    manifest.write_text(
+        "path,label,transcript\n"
+        f"{x.name},orgnic,\n"  # bad label
+        f"{x.name},organic,\n"  # good row for the same file
+        f"{y.name},,missing.txt\n"  # transcript file missing
+        f"{y.name},,\n"  # good plain row for the same file
+        ",,\n"  # two empty paths: one error row each
+        ",,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r.csv"
+    res = _run(manifest, out)
+    assert (res.total, res.done, res.failed, res.skipped) == (6, 2, 4, 0)
+    df = pd.read_csv(out, keep_default_na=False)
+    assert len(df) == 6 and df["input_key"].is_unique
+    good = df[df["error_type"] == ""]
+    assert good["path"].tolist() == [str(x), str(y)]
+    assert good["label"].tolist() == ["organic", ""]
+    assert good["score"].astype(float).tolist() == pytest.approx(
+        [_expected(x)["score"], _expected(y)["score"]], abs=1e-12
+    )
+    errors = df[df["error_type"] != ""]["error_message"].tolist()
+    assert "line 2" in errors[0] and "'orgnic'" in errors[0]
+    assert "line 4" in errors[1] and "missing.txt" in errors[1]
+    assert "line 6: empty path" in errors[2] and "line 7: empty path" in errors[3]
+    # with --keep-failed the error rows stay, but never stand for the plain analysis of y
+    res = _run(manifest, out, retry_failed=False)
+    assert (res.done, res.skipped, res.failed) == (0, 6, 0)
+    res = _run(y, tmp_path / "plain.csv")
+    assert res.done == 1
+    plain_key = pd.read_csv(tmp_path / "plain.csv")["input_key"][0]
+    assert plain_key == good["input_key"].tolist()[1]
+    assert plain_key not in set(df[df["error_type"] != ""]["input_key"])
+
+
 def test_a_live_lock_refuses_a_second_writer(tmp_path):
     out = tmp_path / "r.csv"
     first = BatchOutput(out).open()
@@ -242,6 +311,82 @@ def test_a_live_lock_refuses_a_second_writer(tmp_path):
         BatchOutput(out).open()
     first.commit()
     BatchOutput(out).open().commit()
+
+
+def test_two_spellings_of_one_output_share_one_lock(tmp_path):
+    real = tmp_path / "real.csv"
+    alias = tmp_path / "alias.csv"
+    alias.symlink_to(real)
+    (tmp_path / "linkdir").symlink_to(tmp_path, target_is_directory=True)
+    first = BatchOutput(real).open()
+    for spelling in (alias, tmp_path / "linkdir" / "real.csv", tmp_path / "x" / ".." / "real.csv"):
+        with pytest.raises(OutputError, match="another 'vtract batch' is writing"):
+            BatchOutput(spelling).open()
+    first.commit()
+    # the per-bigram table is locked too: a second run cannot share it
+    first = BatchOutput(tmp_path / "a.csv", per_bigram=tmp_path / "pb.csv").open()
+    with pytest.raises(OutputError, match=r"pb\.csv"):
+        BatchOutput(tmp_path / "b.csv", per_bigram=tmp_path / "pb.csv").open()
+    first.commit()
+
+
+def test_temporary_tables_of_dead_runs_are_removed(corpus, tmp_path):
+    folder, _, _ = corpus
+    out = tmp_path / "r.csv"
+    stale = [tmp_path / ".r.csv.999999999.tmp", tmp_path / ".pb.csv.999999998.tmp"]
+    for p in stale:
+        p.write_text("left by a run killed with SIGKILL")
+    alive = tmp_path / f".r.csv.{os.getppid()}.tmp"  # a live process: not ours to remove
+    alive.write_text("")
+    other = tmp_path / ".other.csv.999999999.tmp"  # another output's: left alone
+    other.write_text("")
+    _run(folder, out, per_bigram=tmp_path / "pb.csv")
+    assert not any(p.exists() for p in stale)
+    assert alive.exists() and other.exists()
+
+
+def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_tone(folder / "slow.wav", 0.3)
+    write_tone(folder / "t0.wav", 0.1)
+    (folder / "SLOW").write_text("")
+    out = tmp_path / "r.csv"
+    tests = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtract", "batch", str(folder), "--out", str(out), "-j", "2",
+         "-q", "--per-file", "_batch_fakes:slow_first_analyze"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    journal = tmp_path / ".r.csv.journal.jsonl"
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline and not (
+        any(folder.glob("pid-*")) and journal.exists() and journal.read_text().count("\n") >= 1
+    ):
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 20
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".r.csv.journal.jsonl", "ev"]  # no temporary table, no lock
+    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
+    for _ in range(50):
+        try:
+            os.kill(slow_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {slow_pid} still runs after SIGTERM")
 
 
 def test_foreign_existing_output_is_refused(corpus, tmp_path):
@@ -494,22 +639,48 @@ def test_analysis_settings_ignore_spelled_out_defaults_and_name_the_reference(tm
         analysis_settings(None, tmp_path / "missing.vtref", {})
 
 
-def test_resume_after_an_estimator_code_change_is_refused(corpus, tmp_path, monkeypatch):
-    """The version string stays 0.1.0 between development builds; the estimator code
-    fingerprint does not, and a table measured by other estimator code is not resumed."""
+def test_resume_after_a_code_or_library_change_is_refused(corpus, tmp_path, monkeypatch):
+    """The version string stays 0.1.0 between development builds; the digest of the whole
+    package source does not, and a table made by other code (aligner, detector, features,
+    not only the estimator) or other library versions is not resumed."""
     from vtract.batch import settings as batch_settings
-    from vtract.reference import estimator_fingerprint
 
     folder, _paths, _ = corpus
     out = tmp_path / "r.csv"
     _run(folder, out)
-    recorded = {
-        json.loads(s)["estimator_code_sha256"] for s in pd.read_csv(out)["analysis_settings"]
-    }
-    assert recorded == {estimator_fingerprint()}
+    settings = [json.loads(s) for s in pd.read_csv(out)["analysis_settings"]]
+    # independent digest: every file of the package except caches, docs and examples
+    root = Path(vtract.__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(
+        (p for p in root.rglob("*") if p.is_file()),
+        key=lambda p: p.relative_to(root).as_posix(),
+    ):
+        rel = p.relative_to(root)
+        if {"__pycache__", "examples"} & set(rel.parts[:-1]) or p.suffix in (
+            ".pyc",
+            ".md",
+            ".typed",
+        ):
+            continue
+        h.update(rel.as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes().replace(b"\r\n", b"\n")).digest())
+    assert {s["code_sha256"] for s in settings} == {h.hexdigest()}
+    assert settings[0]["libraries"]["numpy"] == np.__version__
+    assert settings[0]["libraries"]["soundfile"] == sf.__version__
     before = out.read_bytes()
-    monkeypatch.setattr(batch_settings, "estimator_fingerprint", lambda: "f" * 64)
-    with pytest.raises(OutputError, match=r'estimator_code_sha256: "[0-9a-f]{64}" -> "f{64}"'):
+    # a change anywhere in the package (say, the aligner) changes the digest
+    monkeypatch.setattr(batch_settings, "code_fingerprint", lambda: "f" * 64)
+    with pytest.raises(
+        OutputError, match=r'other analysis code \(code_sha256: "[0-9a-f]{64}" -> "f{64}"\)'
+    ):
+        _run(folder, out)
+    monkeypatch.undo()
+    real = batch_settings.library_versions()
+    monkeypatch.setattr(
+        batch_settings, "library_versions", lambda: {**real, "pocketsphinx": "0.0.1"}
+    )
+    with pytest.raises(OutputError, match=r"libraries\.pocketsphinx: .* -> \"0\.0\.1\""):
         _run(folder, out)
     assert out.read_bytes() == before
 
@@ -594,3 +765,166 @@ def test_results_table_follows_a_symlink_and_refuses_a_fifo(tmp_path):
     with pytest.raises(OutputError, match="not a regular file"):
         open_writer(fifo, {"a": "int"})
     assert fifo.is_fifo()
+
+
+def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp_path):
+    import signal
+    import threading
+    import time
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_tone(folder / "slow.wav", 0.3)
+    for i in range(3):
+        write_tone(folder / f"t{i}.wav", 0.05 * (i + 1))
+    (folder / "SLOW").write_text("")
+    out = tmp_path / "r.csv"
+    journal = tmp_path / ".r.csv.journal.jsonl"
+
+    sent = []
+
+    def interrupt_when_two_are_journaled():
+        deadline = time.monotonic() + 100
+        while time.monotonic() < deadline:
+            running = any(folder.glob("pid-*"))  # the slow file is being analysed
+            if running and journal.exists() and journal.read_text().count("\n") >= 2:
+                break
+            time.sleep(0.05)
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_two_are_journaled, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        analyze_many(
+            folder, out=out, per_file=slow_first_analyze, backend="loky", n_jobs=2, quiet=True
+        )
+    stopped = time.monotonic() - sent[0]
+    assert stopped < 20  # the slow file sleeps 120 s: its worker was killed, not waited for
+    lines = [json.loads(x) for x in journal.read_text().splitlines()]
+    journaled = sorted(e["row"]["file"] for e in lines)
+    assert len(journaled) >= 2  # finished behind the slow first file, journaled all the same
+    assert set(journaled) <= {str(folder / f"t{i}.wav") for i in range(3)}
+    assert not out.exists()
+    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
+    for _ in range(50):  # the worker is gone (killed, not left computing)
+        try:
+            os.kill(slow_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {slow_pid} still runs after the interrupt")
+    # the re-run carries the journaled files and analyses the others
+    (folder / "SLOW").unlink()
+    res = analyze_many(folder, out=out, per_file=slow_first_analyze, backend="serial", quiet=True)
+    assert (res.done, res.skipped, res.failed) == (4 - len(journaled), len(journaled), 0)
+    assert len(pd.read_csv(out)) == 4
+
+
+def test_per_bigram_table_of_another_results_table_is_refused(corpus, tmp_path):
+    _folder, paths, _ = corpus
+    pb = tmp_path / "pb.csv"
+    _run(paths[0], tmp_path / "a.csv", per_bigram=pb)
+    before = pb.read_bytes()
+    with pytest.raises(OutputError, match="belongs to another results table"):
+        _run(paths[1], tmp_path / "b.csv", per_bigram=pb)
+    assert pb.read_bytes() == before  # run A's bigram rows are not wiped
+
+
+def test_resume_with_a_new_per_bigram_or_reports_analyses_the_carried_files_again(corpus, tmp_path):
+    _folder, paths, _ = corpus
+    out = tmp_path / "c.csv"
+    _run(paths[0], out)
+    res = _run([paths[0], paths[1]], out, per_bigram=tmp_path / "pc.csv")
+    assert (res.done, res.skipped) == (2, 0)
+    assert any("analysed again" in n for n in res.notes)
+    pc = pd.read_csv(tmp_path / "pc.csv")
+    assert sorted(set(pc["path"])) == sorted({str(paths[0]), str(paths[1])})
+    assert len(pc) == _expected(paths[0])["n_bigrams"] + _expected(paths[1])["n_bigrams"]
+    assert len(pd.read_csv(out)) == 2
+    # same for a reports folder added on resume: every row gets its report
+    reps = tmp_path / "reps"
+    res = _run([paths[0], paths[1]], out, per_bigram=tmp_path / "pc.csv", reports_dir=reps)
+    assert res.done == 2
+    df = pd.read_csv(out)
+    assert all((reps / name).is_file() for name in df["report_file"])
+    res = _run([paths[0], paths[1]], out, per_bigram=tmp_path / "pc.csv", reports_dir=reps)
+    assert (res.done, res.skipped, res.notes) == (0, 2, [])
+
+
+def test_csv_text_cells_never_start_a_formula(tmp_path):
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    evil = folder / '=HYPERLINK("http:,,example.com","open").wav'
+    evil.write_bytes(b"")
+    write_tone(folder / "-minus.wav", 0.1)
+    out = tmp_path / "r.csv"
+    _run(folder, out)
+    df = pd.read_csv(out, keep_default_na=False)
+    cells = [c for col in df.columns for c in df[col].astype(str)]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+    assert set(df["path"]) == {str(evil), str(folder / "-minus.wav")}  # absolute: start with /
+    bad = df[df["error_type"] != ""].iloc[0]
+    assert bad["error_message"].startswith("'=HYPERLINK(")
+    # numbers are numbers: a negative number is not quoted (the scores here are >= 0)
+    assert float(df[df["error_type"] == ""]["score"].iloc[0]) >= 0
+    # resuming the CSV keeps the cells as they are (no second quote)
+    _run(folder, out, retry_failed=False)
+    again = pd.read_csv(out, keep_default_na=False)
+    assert again["path"].tolist() == df["path"].tolist()
+
+
+def test_names_on_stderr_have_control_characters_escaped(tmp_path, capsys):
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    (folder / "x\x1b[2J\x1b[31mFAKE\x1b[0m\nsecond line.wav").write_bytes(b"")
+    analyze_many(folder, out=tmp_path / "r.csv", per_file=fake_analyze, backend="serial")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "x\\x1b[2J\\x1b[31mFAKE\\x1b[0m\\x0asecond line.wav" in err
+    assert all(line.startswith("vtract batch: ") for line in err.splitlines())
+
+
+def test_a_damaged_journal_line_is_skipped_with_a_note(corpus, tmp_path):
+    _folder, paths, _ = corpus
+    out = tmp_path / "r.csv"
+    journal = tmp_path / ".r.csv.journal.jsonl"
+    journal.write_bytes(b'null\n[1, 2]\n\xff\n{"row": 3}\n')
+    res = _run(paths[0], out)
+    assert (res.done, res.failed) == (1, 0)
+    assert [n.split("line ")[1][:1] for n in res.notes] == ["1", "2", "3", "4"]
+    assert all(str(journal) in n and "damaged" in n for n in res.notes)
+    assert not journal.exists()
+
+
+def test_an_unusable_reports_folder_is_refused_before_any_analysis(corpus, tmp_path):
+    _folder, paths, _ = corpus
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(OutputError, match=r"cannot write reports into .*afile"):
+        analyze_many(
+            paths[0],
+            out=tmp_path / "r.csv",
+            reports_dir=tmp_path / "afile" / "sub",
+            per_file=crashing_analyze,  # never called
+            backend="serial",
+            quiet=True,
+        )
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_rows_of_a_file_whose_content_changed_are_replaced(corpus, tmp_path):
+    _folder, paths, _ = corpus
+    out = tmp_path / "r.csv"
+    _run(paths[0], out)
+    old = pd.read_csv(out)["sha256"][0]
+    write_tone(paths[0], 0.5)  # same path, new bytes
+    res = _run([paths[0], paths[1]], out)
+    assert (res.done, res.skipped) == (2, 0)
+    assert any("other content" in n for n in res.notes)
+    df = pd.read_csv(out)
+    assert len(df) == 2 and old not in set(df["sha256"])
+    assert df.set_index("path").loc[str(paths[0]), "sha256"] == _expected(paths[0])["sha256"]
+    # a file that is gone keeps its row (the table accumulates what was analysed)
+    paths[1].unlink()
+    res = _run(paths[2], out)
+    assert str(paths[1]) in set(pd.read_csv(out)["path"])

@@ -587,3 +587,72 @@ def test_estimator_fingerprint_ignores_line_endings_but_not_code(tmp_path):
     edited = crlf / sources[0].name
     edited.write_bytes(edited.read_bytes() + b"# a comment\r\n")
     assert _source_fingerprint(crlf) != estimator_fingerprint()
+
+
+def test_duplicate_recordings_are_left_out_with_a_note(tmp_path):
+    """The same path twice, or the same bytes under another name, is one recording."""
+    from vtract.corpus import Recording, drop_duplicate_recordings
+
+    a = tmp_path / "a.wav"
+    a.write_bytes(b"RIFF one")
+    copy = tmp_path / "sub" / "copy.wav"
+    copy.parent.mkdir()
+    copy.write_bytes(b"RIFF one")
+    other = tmp_path / "b.wav"
+    other.write_bytes(b"RIFF two")
+    link = tmp_path / "link.wav"
+    link.symlink_to(other)
+    missing = tmp_path / "missing.wav"  # unreadable: kept, its processing says why
+    recs = [Recording(audio=p) for p in (a, other, a, copy, link, missing)]
+    kept, dropped = drop_duplicate_recordings(recs)
+    assert [r.audio for r in kept] == [a, other, missing]
+    sha = hashlib.sha256(b"RIFF one").hexdigest()
+    assert dropped == [
+        {"file": str(a), "reason": f"same file as {a}"},
+        {"file": str(copy), "reason": f"same content (SHA-256 {sha[:16]}...) as {a}"},
+        {"file": str(link), "reason": f"same file as {other}"},
+    ]
+
+
+@needs_shared
+@pytest.mark.slow
+def test_cli_build_counts_one_recording_once(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+
+    arctic = SHARED_DATA / "organic/arctic"
+    c = tmp_path / "c"
+    c.mkdir()
+    for i in (1, 2, 3):
+        shutil.copy(arctic / "arctic_a0009.wav", c / f"c{i}.wav")
+        shutil.copy(arctic / "arctic_a0009_phone.lab", c / f"c{i}_phone.lab")
+    res = CliRunner().invoke(
+        cli, ["reference", "build", str(c), str(c / "c1.wav"), "--out", str(tmp_path / "r.vtref")]
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output.strip().splitlines()[-1])
+    assert summary["recordings"] == 1 and summary["n_speakers"] == 1
+    assert [d["file"] for d in summary["duplicates_left_out"]] == [
+        str(c / "c2.wav"),
+        str(c / "c3.wav"),
+        str(c / "c1.wav"),
+    ]
+    assert "1 speaker(s)" in summary["warnings"][0]
+    assert "left out" in res.stderr
+    ref = Reference.load(tmp_path / "r.vtref")
+    assert ref.meta["n_files"] == 1
+    assert len(ref.meta["corpus"]["duplicates_left_out"]) == 3
+
+
+def test_reference_manifest_may_start_with_a_bom(tmp_path):
+    """As for 'vtract batch' manifests (F14): a spreadsheet's UTF-8 BOM is not part of 'path'."""
+    from vtract.corpus import read_manifest
+
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    m = tmp_path / "m.csv"
+    m.write_bytes("\ufeffpath,speaker\na.wav,s1\n".encode())
+    (rec,) = read_manifest(m)
+    assert rec.audio == tmp_path / "a.wav" and rec.speaker == "s1"

@@ -38,13 +38,14 @@ import pandas as pd
 from .errors import InputFileError, VtractError
 from .evidence import AUDIO_EXTENSIONS
 from .features import DETECTION_METHOD
-from .provenance import path_text
+from .provenance import file_sha256, path_text
 
 __all__ = [
     "AUDIO_SUFFIXES",
     "CorpusError",
     "Recording",
     "corpus_features",
+    "drop_duplicate_recordings",
     "find_recordings",
     "read_manifest",
     "recording_features",
@@ -211,6 +212,62 @@ def find_recordings(
     return out
 
 
+def drop_duplicate_recordings(
+    recordings: Sequence[Recording],
+) -> tuple[list[Recording], list[dict[str, str]]]:
+    """Keep one of each recording: the same file twice, or the same bytes under two names.
+
+    A reference counts windows and speakers; a recording listed twice (the same
+    path given twice, overlapping folders, copies under other names) would
+    count its windows twice, meet ``min_count`` by repetition and, with no
+    speaker given, count as several speakers (hiding the few-speakers
+    warning). The first occurrence is kept.
+
+    Parameters
+    ----------
+    recordings : sequence of Recording
+        As :func:`find_recordings` returns them.
+
+    Returns
+    -------
+    kept : list of Recording
+        In the original order.
+    dropped : list of dict
+        ``{"file", "reason"}`` for each recording left out, naming the one kept.
+        A file that cannot be read is kept (its processing reports why).
+    """
+    kept: list[Recording] = []
+    dropped: list[dict[str, str]] = []
+    by_path: dict[str, Recording] = {}
+    by_sha: dict[str, Recording] = {}
+    for rec in recordings:
+        real = os.path.realpath(rec.audio)
+        if real in by_path:
+            first = by_path[real]
+            dropped.append(
+                {"file": path_text(rec.audio), "reason": f"same file as {path_text(first.audio)}"}
+            )
+            continue
+        try:
+            sha = file_sha256(rec.audio)
+        except OSError:
+            sha = None
+        if sha is not None and sha in by_sha:
+            first = by_sha[sha]
+            dropped.append(
+                {
+                    "file": path_text(rec.audio),
+                    "reason": f"same content (SHA-256 {sha[:16]}...) as {path_text(first.audio)}",
+                }
+            )
+            continue
+        by_path[real] = rec
+        if sha is not None:
+            by_sha[sha] = rec
+        kept.append(rec)
+    return kept, dropped
+
+
 def read_manifest(path: str | os.PathLike[str], *, recognise: bool = False) -> list[Recording]:
     """Recordings listed in a manifest (header with ``path`` [, ``transcript``, ``alignment``, ``speaker``]).
 
@@ -219,7 +276,7 @@ def read_manifest(path: str | os.PathLike[str], *, recognise: bool = False) -> l
     p = Path(path)
     delimiter = {".csv": ",", ".tsv": "\t", ".psv": "|"}.get(p.suffix.lower(), ",")
     try:
-        with open(p, encoding="utf-8", newline="") as fh:
+        with open(p, encoding="utf-8-sig", newline="") as fh:  # a BOM is allowed
             rows = list(csv.DictReader(fh, delimiter=delimiter))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CorpusError(f"cannot read manifest {p}: {exc}") from exc

@@ -6,6 +6,7 @@ import functools
 import math
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -14,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError
-from ..output_files import OutputOverInputError, refuse_output_over_inputs
-from ..provenance import provenance
+from ..output_files import OutputOverInputError, os_error_reason, refuse_output_over_inputs
+from ..provenance import path_text, provenance
 from .errors import BatchError, OutputError
 from .inputs import BatchInput, discover_inputs, hash_inputs
 from .output import BatchOutput
 from .reports import analysis_id, write_report_json
 from .rows import bigram_rows, error_row, report_row
-from .runners import map_files
+from .runners import FileOutcome, map_files
 from .settings import analysis_settings, describe_setting
 
 __all__ = ["AnalyzeTask", "BatchResult", "analyze_many"]
@@ -122,8 +123,8 @@ class BatchResult:
     done : int
         Files analysed in this run (successfully).
     skipped : int
-        Inputs already in the output (same audio and alignment SHA-256 and
-        transcript) or repeated in the inputs.
+        Inputs already in the output (same path, audio and alignment SHA-256,
+        transcript, speaker and label) or repeated in the inputs.
     failed : int
         Files that could not be analysed (error rows).
     verdicts : dict
@@ -143,6 +144,10 @@ class BatchResult:
         The reports in input order when no ``out`` was given.
     rows : list of dict or None
         The results rows when no ``out`` was given.
+    notes : list of str
+        What the resume did besides skipping (damaged journal lines skipped,
+        rows of changed files dropped, rows analysed again for a new
+        ``--per-bigram`` / ``--reports``); printed on stderr unless quiet.
     """
 
     total: int = 0
@@ -158,6 +163,7 @@ class BatchResult:
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     reports: list[Any] | None = None
     rows: list[dict[str, Any]] | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def files_per_s(self) -> float:
@@ -242,8 +248,9 @@ def analyze_many(
     """Analyse many evidence files in parallel; stream the results to a table.
 
     Inputs are discovered (:func:`~vtract.batch.inputs.discover_inputs`),
-    hashed, and those already in ``out`` are skipped (same audio SHA-256,
-    same alignment SHA-256 and same transcript); the
+    hashed, and those already in ``out`` are skipped (same path, audio
+    SHA-256, alignment SHA-256, transcript, speaker and label: every path is
+    a row of its own, copies of one recording included); the
     rest run through :func:`vtract.analyze` on the chosen backend
     (:func:`~vtract.batch.runners.map_files`). Every finished file is written
     at once; a file that fails becomes an error row and the run goes on.
@@ -321,6 +328,8 @@ def analyze_many(
     settings = analysis_settings(per_file, reference, options)
     items = hash_inputs(discover_inputs(inputs, sidecars=sidecars))
     result = BatchResult(total=len(items))
+    if reports_dir is not None:
+        _check_reports_dir(reports_dir)  # before any analysis, as for --out
     output = None
     if out is not None:
         output = BatchOutput(
@@ -329,6 +338,12 @@ def analyze_many(
             resume=resume,
             retry_failed=retry_failed,
             settings=settings,
+            reports_dir=reports_dir,
+            listed={
+                path_text(i.path): i.sha256
+                for i in items
+                if i.sha256 is not None and i.problem is None
+            },
             provenance=provenance(
                 {
                     "backend": "dask" if scheduler is not None else backend,
@@ -359,6 +374,7 @@ def analyze_many(
     verdicts: Counter[str] = Counter()
     if output is not None:
         output.open()
+        result.notes = list(output.notes)
     try:
         seen = set(output.done) if output is not None else set()
         todo = []
@@ -370,6 +386,16 @@ def analyze_many(
             if key is not None:
                 seen.add(key)
             todo.append(item)
+        made: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+
+        def finished(outcome: FileOutcome) -> None:
+            # Runs as each file finishes (completion order): journal it now, so an
+            # interrupt or crash while it waits for earlier files loses nothing.
+            row, bigrams = _outcome_rows(outcome, settings)
+            made[outcome.index] = (row, bigrams)
+            if output is not None:
+                output.journal(row, bigrams)
+
         for outcome in map_files(
             task,
             todo,
@@ -380,34 +406,23 @@ def analyze_many(
             threads_per_worker=threads_per_worker,
             progress=False if quiet else progress,
             desc="vtract batch",
+            on_outcome=finished,
         ):
-            meta = {
-                "elapsed_s": outcome.elapsed_s,
-                "cpu_s": outcome.cpu_s,
-                "worker": outcome.worker,
-                "worker_maxrss_mb": _finite_or_none(outcome.worker_maxrss_mb),
-                "analysis_settings": settings,  # what BatchOutput checks on resume
-            }
+            row, bigrams = made.pop(outcome.index)
             if outcome.ok:
-                row, bigrams, report = outcome.value
-                row.update(meta)
                 result.done += 1
                 verdicts[row["verdict"]] += 1
                 result.audio_s += row.get("duration_s") or 0.0
+                report = outcome.value[2]
                 if result.reports is not None and report is not None:
                     result.reports.append(report)
             else:
-                row = error_row(
-                    outcome.item, outcome.error_type or "Error", outcome.error_message or ""
-                )
-                row.update(meta)
-                bigrams = []
                 result.failed += 1
                 result.errors.append(
-                    (str(outcome.item.path), row["error_type"], row["error_message"])
+                    (path_text(outcome.item.path), row["error_type"], row["error_message"])
                 )
             if output is not None:
-                output.record(row, bigrams)
+                output.write(row, bigrams)
             elif result.rows is not None:
                 result.rows.append(row)
     except BaseException:
@@ -421,15 +436,40 @@ def analyze_many(
         result.table_verdicts = dict(output.carried_verdicts + verdicts)
     result.elapsed_s = time.perf_counter() - t0
     if not quiet:
-        print(f"vtract batch: {result}", file=sys.stderr)
+        for note in result.notes:
+            print(f"vtract batch: note: {terminal_text(note)}", file=sys.stderr)
+        print(f"vtract batch: {terminal_text(str(result))}", file=sys.stderr)
         for path, etype, message in result.errors[:20]:
-            print(f"vtract batch: failed: {path}: {etype}: {message}", file=sys.stderr)
+            print(
+                f"vtract batch: failed: {terminal_text(path)}: {etype}: {terminal_text(message)}",
+                file=sys.stderr,
+            )
         if len(result.errors) > 20:
             print(
                 f"vtract batch: ... and {len(result.errors) - 20} more failures (see error_type in the table)",
                 file=sys.stderr,
             )
     return result
+
+
+def _outcome_rows(
+    outcome: FileOutcome, settings: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The results row and bigram rows of one outcome, with the run's bookkeeping columns."""
+    meta = {
+        "elapsed_s": outcome.elapsed_s,
+        "cpu_s": outcome.cpu_s,
+        "worker": outcome.worker,
+        "worker_maxrss_mb": _finite_or_none(outcome.worker_maxrss_mb),
+        "analysis_settings": settings,  # what BatchOutput checks on resume
+    }
+    if outcome.ok:
+        row, bigrams, _report = outcome.value
+    else:
+        row = error_row(outcome.item, outcome.error_type or "Error", outcome.error_message or "")
+        bigrams = []
+    row.update(meta)
+    return row, bigrams
 
 
 def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None]) -> None:
@@ -443,6 +483,33 @@ def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None
         refuse_output_over_inputs(outputs, inputs)
     except OutputOverInputError as exc:
         raise OutputError(str(exc)) from None
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal or log: control characters become escapes.
+
+    Evidence names are adversary-controlled; an escape sequence in a name
+    would otherwise reach the terminal, and a newline would forge log lines.
+    """
+    return "".join(
+        ch
+        if ch.isprintable() or ch == " "
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in text
+    )
+
+
+def _check_reports_dir(reports_dir: str | os.PathLike[str]) -> None:
+    """Create the reports folder and check a file can be written in it, before any analysis."""
+    folder = Path(os.path.abspath(Path(reports_dir).expanduser()))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".vtract-check-"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write reports into {str(folder)!r}: {os_error_reason(exc)}"
+        ) from None
 
 
 def _finite_or_none(x: float) -> float | None:

@@ -11,7 +11,10 @@ and returns :class:`BatchInput` items in a deterministic order: the order of
 the arguments, each expanded in sorted path order (manifests keep their row
 order). :func:`hash_inputs` then adds the SHA-256 of each audio (and
 alignment) file; :attr:`BatchInput.key` (audio hash + alignment hash +
-transcript) is what a resumed run uses to skip work already in the output.
+transcript + speaker + label + any problem + the file's path) is what a
+resumed run uses to skip work already in the output: every path gets its
+own row, so two copies of one recording (or a renamed exhibit) each get a
+row and a report of their own.
 """
 
 from __future__ import annotations
@@ -90,20 +93,70 @@ class BatchInput:
 
     @property
     def key(self) -> str | None:
-        """Identity of this analysis: audio bytes + alignment bytes + transcript.
+        """Identity of this row: path + audio bytes + alignment bytes + transcript + speaker + label + problem.
 
-        The same recording analysed with another alignment or transcript is
-        another analysis. ``None`` until :func:`hash_inputs` has run (or when
-        a file could not be read).
+        Each path is its own row: copies of one recording under other names
+        (or a renamed exhibit) are analysed and reported each in their own
+        row. The same recording analysed with another alignment, transcript or
+        speaker is another analysis; with another ground-truth label it is
+        another row. An input with a :attr:`problem` has a key of its own
+        (the problem text is part of it), so an error row never takes the
+        key of a valid row for the same audio and never makes a resumed run
+        skip it. ``None`` until :func:`hash_inputs` has run (or when a file
+        could not be read).
         """
         if self.sha256 is None or (self.textgrid is not None and self.alignment_sha256 is None):
             return None
-        return input_key(self.sha256, self.alignment_sha256, self.transcript)
+        return input_key(
+            self.sha256,
+            self.alignment_sha256,
+            self.transcript,
+            speaker=self.speaker,
+            label=self.label,
+            problem=self.problem,
+            path=self.path,
+        )
 
 
-def input_key(sha256: str, alignment_sha256: str | None, transcript: str | None) -> str:
-    """Key of one analysis (32 hex digits) from the audio hash, alignment hash and transcript."""
-    text = "\x1f".join((sha256, alignment_sha256 or "", transcript or ""))
+def input_key(
+    sha256: str,
+    alignment_sha256: str | None,
+    transcript: str | None,
+    *,
+    speaker: str = "",
+    label: str = "",
+    problem: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> str:
+    """Key of one results row (32 hex digits).
+
+    Parameters
+    ----------
+    sha256 : str
+        SHA-256 of the audio file.
+    alignment_sha256 : str or None
+        SHA-256 of the alignment file, if any.
+    transcript : str or None
+        Transcript text, if any.
+    speaker, label : str, default ""
+        Speaker identifier (passed to the analysis) and ground-truth label
+        (carried into the row).
+    problem : str or None
+        Why the input cannot be analysed; a problem row never shares the key
+        of the analysis it failed to describe.
+    path : path-like, optional
+        The evidence file (absolute): every path is a row of its own.
+    """
+    fields = (
+        sha256,
+        alignment_sha256 or "",
+        transcript or "",
+        speaker,
+        label,
+        "" if problem is None else "problem:" + problem,
+        "" if path is None else os.fspath(path),
+    )
+    text = "\x1f".join(fields)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
@@ -133,8 +186,8 @@ def discover_inputs(
     -------
     list of BatchInput
         In argument order, each argument expanded in sorted order; the same
-        file reached twice with the same alignment and transcript is kept
-        once (first occurrence).
+        file reached twice with the same alignment, transcript, speaker and
+        label (and no problem) is kept once (first occurrence).
 
     Raises
     ------
@@ -263,11 +316,25 @@ def read_transcript(path: Path) -> str:
 
 
 def _dedupe(items: list[BatchInput]) -> list[BatchInput]:
-    """Drop repeats of the same file with the same alignment and transcript."""
-    seen: set[tuple[Path, Path | None, str | None]] = set()
+    """Drop exact repeats: the same file with the same alignment, transcript, speaker and label.
+
+    Everything that makes a row differ is compared, so a manifest row with a
+    problem (a missing transcript file, a bad label) never hides a valid row
+    for the same audio, and every such row gets its own error row (the
+    problem text names its manifest line).
+    """
+    seen: set[tuple[object, ...]] = set()
     out = []
     for item in items:
-        ident = (item.path, item.textgrid, item.transcript)
+        ident = (
+            item.path,
+            item.textgrid,
+            item.transcript,
+            item.transcript_path,
+            item.speaker,
+            item.label,
+            item.problem,
+        )
         if ident in seen:
             continue
         seen.add(ident)

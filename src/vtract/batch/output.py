@@ -14,6 +14,13 @@
   the rows it would carry over is refused, so a table never mixes answers
   made in different ways;
 - a lock file (``.<out>.lock``) stops two runs writing the same output.
+  The lock and the journal are named after the *resolved* output (symlinks
+  followed, as the table writer does), so two spellings of one file (a
+  symlink, a symlinked folder, ``dir/../``) share one lock; the per-bigram
+  table is locked the same way;
+- once the lock is held, temporary tables (``.<out>.<pid>.tmp``) left by
+  runs of this output whose process is gone (SIGKILL, power loss) are
+  removed.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import json
 import os
 import socket
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +64,23 @@ class BatchOutput:
         :func:`~vtract.batch.settings.analysis_settings` of this run. On
         resume every carried row must have the same ``analysis_settings``,
         or :meth:`open` raises :class:`OutputError`.
+    reports_dir : path-like, optional
+        The run's reports folder: on resume a successful row whose report is
+        not in it is analysed again (so every row has its report).
+    listed : mapping, optional
+        ``path`` (as written in the table) -> SHA-256 of the files this run
+        lists. On resume a carried row for one of these paths with another
+        SHA-256 is dropped (the file changed; its new content gets the row)
+        and counted in :attr:`superseded`.
+
+    Notes
+    -----
+    On resume with ``per_bigram``, an existing per-bigram table holding rows
+    of files that are not in the results table (it belongs to another
+    results table) is refused, and a carried successful row without bigram
+    rows (the earlier run had no ``--per-bigram``) is analysed again. A
+    journal line that is not a JSON object (damaged) is skipped with a note
+    naming the journal: that file is analysed again.
     """
 
     def __init__(
@@ -69,7 +93,17 @@ class BatchOutput:
         row_group_size: int = 64,
         provenance: dict[str, Any] | None = None,
         settings: str | None = None,
+        reports_dir: str | os.PathLike[str] | None = None,
+        listed: Mapping[str, str] | None = None,
     ) -> None:
+        self.reports_dir = None if reports_dir is None else Path(os.path.abspath(reports_dir))
+        self.listed = dict(listed or {})
+        #: Things the caller should tell the user (damaged journal lines, replaced rows...).
+        self.notes: list[str] = []
+        #: Carried rows left out because the file at their path now has other content.
+        self.superseded = 0
+        #: Carried rows left out to be analysed again (no bigram rows / report for them).
+        self.incomplete = 0
         self.metadata = (
             None
             if provenance is None
@@ -92,8 +126,14 @@ class BatchOutput:
         self.retry_failed = retry_failed
         self.settings = settings
         self.row_group_size = row_group_size
-        self.journal_path = self.out.with_name(f".{self.out.name}.journal.jsonl")
-        self.lock_path = self.out.with_name(f".{self.out.name}.lock")
+        # Named after the resolved destination: every spelling of one file shares them.
+        real = Path(os.path.realpath(self.out))
+        self.journal_path = real.with_name(f".{real.name}.journal.jsonl")
+        self.lock_path = real.with_name(f".{real.name}.lock")
+        self._lock_paths = [self.lock_path]
+        if self.per_bigram is not None:
+            real_bigram = Path(os.path.realpath(self.per_bigram))
+            self._lock_paths.append(real_bigram.with_name(f".{real_bigram.name}.lock"))
         #: Input keys already in the output (successful, or failed when not retried).
         self.done: set[str] = set()
         #: Rows carried over from earlier runs.
@@ -103,7 +143,7 @@ class BatchOutput:
         self._results: TableWriter | None = None
         self._bigrams: TableWriter | None = None
         self._journal: Any = None
-        self._locked = False
+        self._held: list[Path] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -111,6 +151,7 @@ class BatchOutput:
         """Take the lock, carry over earlier rows and open the writers."""
         self._lock()
         try:
+            self._remove_stale_temporaries()
             self._results = open_writer(
                 self.out, RESULT_COLUMNS, row_group_size=self.row_group_size, metadata=self.metadata
             )
@@ -142,13 +183,28 @@ class BatchOutput:
 
     def record(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
         """Write one file's results row (and its bigram rows), journal first."""
-        if self._results is None or self._journal is None:
-            raise OutputError("BatchOutput.record called before open()")
         bigrams = list(bigrams)
-        self._journal.write(json.dumps({"row": row, "bigrams": bigrams}) + "\n")
+        self.journal(row, bigrams)
+        self.write(row, bigrams)
+
+    def journal(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
+        """Append one finished file to the journal (flushed and fsync'ed).
+
+        An ordered run journals each file as it finishes and writes it to the
+        table (:meth:`write`) later, in input order: an interrupt or crash
+        in between loses nothing, the next run carries it over.
+        """
+        if self._journal is None:
+            raise OutputError("BatchOutput.journal called before open()")
+        self._journal.write(json.dumps({"row": row, "bigrams": list(bigrams)}) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
-        self._write(row, bigrams)
+
+    def write(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
+        """Write one file's rows to the tables (already journaled by :meth:`journal`)."""
+        if self._results is None:
+            raise OutputError("BatchOutput.write called before open()")
+        self._write(row, list(bigrams))
 
     def commit(self) -> None:
         """Publish the tables atomically, then drop the journal and the lock."""
@@ -187,7 +243,32 @@ class BatchOutput:
         key = row.get("input_key")
         if not key or key in self.done:
             return False
-        return not (self.retry_failed and row.get("error_type"))
+        if self.retry_failed and row.get("error_type"):
+            return False
+        path, sha = row.get("path"), row.get("sha256")
+        if sha and path in self.listed and self.listed[path] != sha:
+            self.superseded += 1  # the file at this path changed: its new content gets the row
+            return False
+        return True
+
+    def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
+        """A carried successful row has what this run writes for it (bigram rows, report)."""
+        if row.get("error_type"):
+            return True
+        n_bigrams = row.get("n_bigrams")
+        try:
+            n = int(float(n_bigrams)) if n_bigrams not in (None, "") else 0
+        except (TypeError, ValueError):
+            n = 0
+        if self._bigrams is not None and n > 0 and row.get("input_key") not in bigram_keys:
+            self.incomplete += 1
+            return False
+        if self.reports_dir is not None:
+            name = row.get("report_file")
+            if not name or not (self.reports_dir / str(name)).is_file():
+                self.incomplete += 1
+                return False
+        return True
 
     def _check_settings(self, row: dict[str, Any]) -> None:
         if self.settings is None:
@@ -195,11 +276,19 @@ class BatchOutput:
         before = row.get("analysis_settings") or ""
         if before == self.settings:
             return
-        what = (
-            f"made with other analysis settings ({settings_difference(before, self.settings)})"
-            if before
-            else "without recorded analysis settings (written by an older vtract)"
-        )
+        diff = settings_difference(before, self.settings)
+        if not before:
+            what = (
+                "without recorded analysis settings (a row cut short, a damaged table, or "
+                "one written by an older vtract)"
+            )
+        elif "code_sha256" in diff or "libraries." in diff:
+            what = (
+                f"made by other analysis code ({diff}): the vtract source or a library it "
+                "uses changed since those rows were written"
+            )
+        else:
+            what = f"made with other analysis settings ({diff})"
         raise OutputError(
             f"{str(self.out)!r} holds results {what}; resuming would mix them. "
             "Write to another file, or replace it (--no-resume, resume=False)"
@@ -210,10 +299,51 @@ class BatchOutput:
         if row.get("verdict"):
             self.carried_verdicts[str(row["verdict"])] += 1
 
+    def _journal_entries(self, *, note: bool = False) -> Iterator[dict[str, Any]]:
+        """The journal's entries; damaged lines are skipped (noted once when ``note``)."""
+        if not self.journal_path.exists():
+            return
+        with open(self.journal_path, "rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
+                    continue  # a line cut short by the crash: that file runs again
+                try:
+                    entry = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    entry = None
+                row = entry.get("row") if isinstance(entry, dict) else None
+                if not isinstance(row, dict) or not isinstance(entry.get("bigrams", []), list):
+                    if note:
+                        self.notes.append(
+                            f"journal {str(self.journal_path)!r} line {number} is damaged "
+                            "(not a journal entry); skipped, that file is analysed again"
+                        )
+                    continue
+                yield entry
+
     def _carry_over(self) -> None:
+        known: set[str] = set()  # every key of the results table and the journal
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
-                kept = [r for r in rows if self._keep(r)]
+                known.update(str(r["input_key"]) for r in rows if r.get("input_key"))
+        for entry in self._journal_entries(note=True):
+            if entry["row"].get("input_key"):
+                known.add(str(entry["row"]["input_key"]))
+        bigram_keys: set[str] = set()
+        if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
+            for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
+                keys = {str(r.get("input_key") or "") for r in rows}
+                foreign = keys - known
+                if foreign:
+                    raise OutputError(
+                        f"per-bigram table {str(self.per_bigram)!r} holds rows of files that are "
+                        f"not in {str(self.out)!r} (it belongs to another results table); "
+                        "give another --per-bigram file, or replace both (--no-resume)"
+                    )
+                bigram_keys |= keys
+        if self.out.exists():
+            for rows in iter_table(self.out, RESULT_COLUMNS):
+                kept = [r for r in rows if self._keep(r) and self._complete(r, bigram_keys)]
                 self.done.update(r["input_key"] for r in kept)
                 assert self._results is not None
                 self._results.write(kept)
@@ -222,62 +352,104 @@ class BatchOutput:
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
+        for entry in self._journal_entries():
+            row, bigrams = entry["row"], entry.get("bigrams") or []
+            keys = bigram_keys | ({str(row.get("input_key"))} if bigrams else set())
+            if self._keep(row) and self._complete(row, keys):
+                self.done.add(row["input_key"])
+                self._write(row, bigrams)
+                self._count(row)
         if self.journal_path.exists():
-            with open(self.journal_path, encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        entry = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue  # a line cut short by the crash: that file runs again
-                    row = entry.get("row") or {}
-                    if self._keep(row):
-                        self.done.add(row["input_key"])
-                        self._write(row, entry.get("bigrams") or [])
-                        self._count(row)
             _drop_partial_line(self.journal_path)
+        if self.superseded:
+            self.notes.append(
+                f"{self.superseded} earlier row(s) dropped: the file at that path now has other "
+                "content (its new content gets the row)"
+            )
+        if self.incomplete:
+            self.notes.append(
+                f"{self.incomplete} earlier row(s) analysed again: they had no bigram rows or "
+                "report for this run's --per-bigram / --reports"
+            )
 
     def _lock(self) -> None:
-        me = f"{socket.gethostname()} {os.getpid()}"
+        """Take the lock of the results table (and of the per-bigram table)."""
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            for path in self._lock_paths:
+                self._lock_one(path)
+        except BaseException:
+            self._unlock()
+            raise
+
+    def _lock_one(self, lock_path: Path) -> None:
+        me = f"{socket.gethostname()} {os.getpid()}"
+        table = lock_path.with_name(lock_path.name[1 : -len(".lock")])
         for _ in range(2):
             try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                lock_path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                if self._stale_lock():
-                    self.lock_path.unlink(missing_ok=True)
+                if _stale_lock(lock_path):
+                    lock_path.unlink(missing_ok=True)
                     continue
                 raise OutputError(
-                    f"another 'vtract batch' is writing {str(self.out)!r} (lock file "
-                    f"{str(self.lock_path)!r}); wait for it or remove the lock if it is stale"
+                    f"another 'vtract batch' is writing {str(table)!r} (lock file "
+                    f"{str(lock_path)!r}); wait for it or remove the lock if it is stale"
                 ) from None
             except OSError as exc:
-                raise OutputError(
-                    f"cannot write beside {str(self.out)!r}: {exc.strerror}"
-                ) from None
+                raise OutputError(f"cannot write beside {str(table)!r}: {exc.strerror}") from None
             with os.fdopen(fd, "w") as fh:
                 fh.write(me)
-            self._locked = True
+            self._held.append(lock_path)
             return
 
-    def _stale_lock(self) -> bool:
-        try:
-            host, pid = self.lock_path.read_text().split()
-        except (OSError, ValueError):
-            return False
-        if host != socket.gethostname():
-            return False
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except (PermissionError, ValueError):
-            return False
-        return False
+    def _remove_stale_temporaries(self) -> None:
+        """Remove ``.<table>.<pid>.tmp`` files of this run's tables left by dead processes.
+
+        Called with the locks held, so no live run is writing these tables.
+        A temporary of a process still alive on this host is left alone.
+        """
+        for table in (self.out, self.per_bigram):
+            if table is None:
+                continue
+            real = Path(os.path.realpath(table))
+            prefix = f".{real.name}."
+            try:
+                names = os.listdir(real.parent)
+            except OSError:
+                continue
+            for name in names:
+                pid = name[len(prefix) : -len(".tmp")]
+                if not (name.startswith(prefix) and name.endswith(".tmp") and pid.isdigit()):
+                    continue
+                if int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                    (real.parent / name).unlink(missing_ok=True)
 
     def _unlock(self) -> None:
-        if self._locked:
-            self.lock_path.unlink(missing_ok=True)
-            self._locked = False
+        while self._held:
+            self._held.pop().unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, OverflowError):
+        return True
+    return True
+
+
+def _stale_lock(lock_path: Path) -> bool:
+    """The lock was taken on this host by a process that is gone."""
+    try:
+        host, pid = lock_path.read_text().split()
+    except (OSError, ValueError):
+        return False
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return not _pid_alive(int(pid))
 
 
 def _drop_partial_line(path: Path) -> None:

@@ -45,6 +45,17 @@ Order
 With ``ordered=True`` outcomes come in input order whatever the backend, so
 two backends give identical tables. The pool still runs ahead by a bounded
 window (``max_pending``), so memory stays constant with the number of files.
+``on_outcome`` sees every outcome the moment it is known (completion order),
+so a caller can make it durable (:func:`vtract.analyze_many` journals it)
+even while it waits in the window for an earlier, slower file.
+
+Interruption
+------------
+When the consumer stops early (an exception such as ``KeyboardInterrupt``
+in this process, or closing the generator), pending work is cancelled and
+the workers are stopped at once: the loky executor is shut down with
+``kill_workers=True``, Dask futures are cancelled and a local cluster is
+closed, and Dask's shutdown log lines are silenced.
 """
 
 from __future__ import annotations
@@ -151,6 +162,7 @@ def map_files(
     desc: str = "files",
     max_pending: int | None = None,
     allow_threaded_workers: bool = False,
+    on_outcome: Callable[[FileOutcome], None] | None = None,
 ) -> Iterator[FileOutcome]:
     """Apply ``func`` to every input in parallel, yielding outcomes as they finish.
 
@@ -189,6 +201,10 @@ def map_files(
     allow_threaded_workers : bool, default False
         Accept Dask workers running several tasks at once (only for
         thread-safe ``func``; vtract's aligner is not).
+    on_outcome : callable, optional
+        Called in this process with each outcome as soon as it is known (in
+        completion order, before it is yielded), e.g. to journal it so that
+        an interrupted ordered run loses nothing that finished.
 
     Yields
     ------
@@ -232,6 +248,7 @@ def map_files(
         desc,
         window,
         allow_threaded_workers,
+        on_outcome,
     )
 
 
@@ -332,7 +349,7 @@ class _SerialPool:
     def is_crash(self, exc: BaseException) -> bool:
         return False
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
 
@@ -364,8 +381,15 @@ class _LokyPool:
             return True
         return False
 
-    def close(self) -> None:
-        pass  # the reusable executor's idle workers exit after `timeout` seconds
+    def close(self, abort: bool = False) -> None:
+        """Keep the reusable executor (idle workers exit after ``timeout`` s) unless aborting.
+
+        On abort (Ctrl-C, SIGTERM, an error in the consumer) the workers are
+        killed at once: a running analysis would otherwise go on for its full
+        duration (tens of seconds) and its result be thrown away.
+        """
+        if abort:
+            self.executor.shutdown(wait=False, kill_workers=True)
 
 
 class _DaskPool:
@@ -442,7 +466,13 @@ class _DaskPool:
     def is_crash(self, exc: BaseException) -> bool:
         return False  # the scheduler already retries tasks on lost workers (KilledWorker)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        if abort:
+            import logging
+
+            # the scheduler and nannies log each worker they lose while shutting down
+            for name in ("distributed", "distributed.scheduler", "distributed.nanny"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
         if self._own_client:
             self.client.close()
         if self.cluster is not None:
@@ -464,6 +494,7 @@ def _drive(
     desc: str,
     window: int,
     allow_threaded: bool,
+    on_outcome: Callable[[FileOutcome], None] | None,
 ) -> Iterator[FileOutcome]:
     if not items:
         return  # start no pool for nothing
@@ -481,6 +512,7 @@ def _drive(
     next_new = 0
     next_out = 0
     failed = 0
+    finished = False
     try:
         while True:
             # Fill: suspects of a worker crash run alone so the culprit is known.
@@ -510,6 +542,8 @@ def _drive(
                             f"the worker process died or failed while processing this file: {exc}"
                         ),
                     )
+                if on_outcome is not None:
+                    on_outcome(outcome)
                 if not outcome.ok:
                     failed += 1
                 bar.update(1)
@@ -521,8 +555,9 @@ def _drive(
             while next_out in buffered:
                 yield buffered.pop(next_out)
                 next_out += 1
+        finished = True
     finally:
         bar.close()
         for fut in pending:
             fut.cancel()
-        pool.close()
+        pool.close(abort=not finished)

@@ -1,7 +1,10 @@
 """What a batch table's answers depend on besides the input files.
 
 A results table may only be resumed by a run that would give the same
-answers: the same vtract version and tract-estimator code, per-file
+answers: the same vtract version and code (a digest of the whole vtract
+package source, :func:`code_fingerprint`: aligner, evidence decoding,
+features, tract estimator, detectors, verdict conditions...), the same
+versions of the numerical and audio libraries (:data:`LIBRARIES`), per-file
 function, organic reference and analysis options (detector, estimator
 method, channel, pronunciations...).
 :func:`analysis_settings` states these as canonical JSON, which every row
@@ -12,18 +15,79 @@ silently keeping answers made another way.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import inspect
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .._version import __version__
 from ..provenance import file_sha256
-from ..reference import estimator_fingerprint
 from .errors import BatchError
 
-__all__ = ["analysis_settings", "describe_setting", "settings_difference"]
+__all__ = [
+    "LIBRARIES",
+    "analysis_settings",
+    "code_fingerprint",
+    "describe_setting",
+    "library_versions",
+    "settings_difference",
+]
+
+#: Distributions whose version can change a row (decoding, alignment, numerics).
+LIBRARIES = ("numpy", "scipy", "numba", "soundfile", "pocketsphinx")
+
+#: Package folders and file endings left out of :func:`code_fingerprint` (not analysis code).
+_NOT_CODE_DIRS = ("__pycache__", "examples")
+_NOT_CODE_SUFFIXES = (".pyc", ".pyo", ".md", ".typed")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 over the whole vtract package as installed (names and bytes, sorted).
+
+    Every source file (and shipped schema and reference) below the package
+    folder counts, so any change to the aligner, evidence decoding,
+    features, estimator, detectors or verdict conditions, committed or not,
+    changes it, even while the version string stays the same. Caches,
+    documentation and example audio are left out. Line endings are read as
+    ``\\n`` so a Windows checkout gives the same digest.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file()
+        and not set(p.relative_to(root).parts[:-1]) & set(_NOT_CODE_DIRS)
+        and not p.name.endswith(_NOT_CODE_SUFFIXES)
+    )
+    h = hashlib.sha256()
+    for name in files:
+        data = (root / name).read_bytes().replace(b"\r\n", b"\n")
+        h.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of :data:`LIBRARIES` (``"not installed"`` when absent)."""
+    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    for dist in LIBRARIES:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return versions
 
 
 def describe_setting(value: Any) -> Any:
@@ -104,10 +168,11 @@ def analysis_settings(
     Returns
     -------
     str
-        JSON with sorted keys: ``vtract_version``, ``estimator_code_sha256``
-        (:func:`vtract.reference.estimator_fingerprint`: the version string
-        does not change between development builds, the estimator code
-        may), ``per_file``, ``reference_sha256``, ``options`` and
+        JSON with sorted keys: ``vtract_version``, ``code_sha256``
+        (:func:`code_fingerprint`: the version string does not change
+        between development builds, the code may), ``libraries``
+        (:func:`library_versions`), ``per_file``, ``reference_sha256``,
+        ``options`` and
         ``verdict_thresholds`` (with :func:`vtract.analyze`:
         :func:`vtract.verdict_conditions.verdict_thresholds`, so a resumed
         run does not mix verdicts made under different rules; else ``null``).
@@ -136,7 +201,8 @@ def analysis_settings(
     return json.dumps(
         {
             "vtract_version": __version__,
-            "estimator_code_sha256": estimator_fingerprint(),
+            "code_sha256": code_fingerprint(),
+            "libraries": library_versions(),
             "per_file": name,
             "reference_sha256": _reference_sha256(reference),
             "options": kept,
@@ -173,7 +239,7 @@ def settings_difference(before: str, now: str) -> str:
     def flat(d: dict[str, Any]) -> dict[str, Any]:
         items: dict[str, Any] = {}
         for key, value in d.items():
-            if key in ("options", "verdict_thresholds") and isinstance(value, dict):
+            if key in ("options", "verdict_thresholds", "libraries") and isinstance(value, dict):
                 items.update({f"{key}.{k}": v for k, v in value.items()})
             elif key != "options":
                 items[key] = value

@@ -109,7 +109,7 @@ class TableWriter:
         self.n_rows += len(rows)
         if self.format == "csv":
             for row in rows:
-                self._csv.writerow([_csv_cell(row.get(c)) for c in self.columns])
+                self._csv.writerow([_csv_cell(row.get(c), k) for c, k in self.columns.items()])
             self._fh.flush()
             return
         self._buffer.extend(rows)
@@ -182,11 +182,26 @@ def open_writer(
     return TableWriter(path, columns, row_group_size=row_group_size, metadata=metadata)
 
 
-def _csv_cell(value: Any) -> Any:
+#: A text cell starting with one of these is read as a formula by spreadsheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any, kind: str = "str") -> Any:
+    """One CSV cell; text that a spreadsheet would run as a formula gets a leading ``'``.
+
+    Evidence names and error messages quoting them are adversary-controlled:
+    a name like ``=HYPERLINK(...).wav`` would become a live formula when the
+    table is opened in Excel or LibreOffice (CWE-1236). Text cells starting
+    with ``=``, ``+``, ``-``, ``@``, tab or carriage return are written with
+    a single quote in front (the usual neutralisation); numeric columns are
+    left alone. Parquet tables hold the exact text.
+    """
     if value is None:
         return ""
     if isinstance(value, list):
         return json.dumps(value)
+    if kind == "str" and isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 

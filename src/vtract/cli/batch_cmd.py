@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,17 @@ from . import EXIT_INPUT
 from ._channel import channel_option
 from ._methods import analysis_method_option
 from ._pronunciations import parse_pronunciations, pronunciation_option
+
+#: Exit code after SIGTERM (the shell's 128 + 15).
+EXIT_TERMINATED = 143
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM received: unwound like Ctrl-C (temporary tables removed, workers stopped)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
 
 
 def _check_table_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -168,17 +182,16 @@ def batch_command(
     'path' column and optional 'transcript', 'textgrid', 'speaker' and
     'label' columns; relative paths are resolved against the manifest's
     folder. Rows are written as files finish; the table appears atomically
-    at the end. Re-running skips inputs already in the output (same audio
-    SHA-256, alignment and transcript). A file that cannot be analysed
+    at the end. Re-running skips inputs already in the output (same path,
+    audio SHA-256, alignment and transcript); every path gets its own row. A file that cannot be analysed
     becomes a row with 'error_type' and 'error_message'; the others go on.
     Progress and the summary go to stderr. Exit code 1 when any file failed.
     A table is only resumed with the same analysis settings (detector,
     method, reference, channel, pronunciations, vtract version); otherwise
     the run is refused. --pronunciation entries serve the files aligned from
-    a transcript.
+    a transcript. Ctrl-C (exit 130) and SIGTERM (exit 143) stop the workers at
+    once and keep every finished file in the journal for the next run.
     """
-    from ..batch import analyze_many
-
     options: dict[str, Any] = {}
     if detector is not None:
         options["detector"] = detector
@@ -189,7 +202,62 @@ def batch_command(
     prons = parse_pronunciations(pronunciation)
     if prons is not None:
         options["pronunciations"] = prons
-    result = analyze_many(
+    # SIGTERM (timeout, systemd, docker stop, Slurm, kill) takes the Ctrl-C path: the
+    # temporary tables are removed, the journal kept and the workers killed, instead
+    # of the process dying with its temporary copy and orphaned workers left behind.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    try:
+        result = _run(
+            inputs,
+            jobs,
+            backend,
+            scheduler,
+            out,
+            per_bigram,
+            reference,
+            per_file,
+            unordered,
+            no_resume,
+            keep_failed,
+            reports_dir,
+            sidecars,
+            threads_per_worker,
+            quiet,
+            options,
+        )
+    except _Terminated:
+        click.echo("vtract: terminated (SIGTERM); finished files are kept in the journal", err=True)
+        sys.exit(EXIT_TERMINATED)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    if summary_json:
+        click.echo(json.dumps(result.summary(), sort_keys=True))
+    raise SystemExit(EXIT_INPUT if result.failed else 0)
+
+
+def _run(
+    inputs: tuple[str, ...],
+    jobs: int | None,
+    backend: str,
+    scheduler: str | None,
+    out: str,
+    per_bigram: str | None,
+    reference: str | None,
+    per_file: Callable[..., Any] | None,
+    unordered: bool,
+    no_resume: bool,
+    keep_failed: bool,
+    reports_dir: str | None,
+    sidecars: bool,
+    threads_per_worker: int | None,
+    quiet: bool,
+    options: dict[str, Any],
+) -> Any:
+    from ..batch import analyze_many
+
+    return analyze_many(
         list(inputs),
         n_jobs=jobs,
         backend=backend,
@@ -208,6 +276,3 @@ def batch_command(
         quiet=quiet,
         **options,
     )
-    if summary_json:
-        click.echo(json.dumps(result.summary(), sort_keys=True))
-    raise SystemExit(EXIT_INPUT if result.failed else 0)

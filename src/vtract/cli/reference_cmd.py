@@ -116,7 +116,7 @@ def build_command(
     speech recognition. Prints a JSON summary; recordings that could not be
     used are listed with the reason.
     """
-    from ..corpus import corpus_features, find_recordings
+    from ..corpus import corpus_features, drop_duplicate_recordings, find_recordings
     from ..features import write_features
     from ..provenance import path_text
     from ..reference import Reference, estimator_fingerprint
@@ -126,6 +126,10 @@ def build_command(
     recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
     if not recordings:
         raise ReferenceError_(f"no audio found in {', '.join(inputs)}")
+    # one recording counted twice would inflate windows and speakers
+    recordings, duplicates = drop_duplicate_recordings(recordings)
+    for d in duplicates:
+        click.echo(f"vtract: note: left out {d['file']!a}: {d['reason']}", err=True)
     # before any measuring: neither output may replace an input, nor the other output
     refuse_output_over_inputs([out, features_out], _input_files(inputs, recordings))
     if features_out is not None and os.path.realpath(features_out) == os.path.realpath(out):
@@ -152,6 +156,7 @@ def build_command(
             "speaker_from": speaker_from,
             "recognition_allowed": recognise,
             "recordings": records,
+            "duplicates_left_out": duplicates,
         },
         estimator={"method": method, "code_sha256": estimator_fingerprint()},
         settings={
@@ -175,6 +180,7 @@ def build_command(
         "recordings": len(records),
         "used": len(used),
         "skipped": [{"file": r["file"], "reason": r["skipped"]} for r in records if r["skipped"]],
+        "duplicates_left_out": duplicates,
         "n_windows": ref.meta["n_windows"],
         "n_bigrams": ref.meta["n_bigrams"],
         "n_speakers": ref.meta["n_speakers"],
