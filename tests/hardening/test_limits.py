@@ -85,16 +85,15 @@ def test_duration_limit_after_decoding(tmp_path, monkeypatch):
     assert vtract.load(path).duration == pytest.approx(2.0)
 
 
-def test_stream_without_length_is_refused_clearly(tmp_path):
-    """libsndfile cannot decode a FLAC whose header gives no length: a clear refusal."""
+def test_stream_without_length_is_decoded_to_its_end(tmp_path):
+    """A FLAC whose header gives no length (total samples 0: FFmpeg writing to a pipe) is
+    decoded to its end (refused until session 26); libsndfile never returns the last
+    frame of such a stream, so one frame at most is lost, and it is not called truncated."""
     path = tmp_path / "nolength.flac"
     path.write_bytes(bytes(_set_flac_total_samples(_flac(), 0)))
-    try:
-        ev = vtract.load(path)
-    except UnsupportedFormatError as exc:
-        assert "nolength.flac" in str(exc) and "\n" not in str(exc)
-    else:  # a libsndfile that streams it must give the whole second
-        assert ev.duration == pytest.approx(1.0)
+    ev = vtract.load(path)
+    assert 1.0 - 1.5 / ev.sr < ev.duration <= 1.0
+    assert not any("truncated" in w for w in ev.warnings)
 
 
 @pytest.mark.parametrize("rate", [evidence.MIN_SAMPLE_RATE - 1, evidence.MAX_SAMPLE_RATE + 1])
