@@ -13,7 +13,7 @@ import soundfile as sf
 
 import vtract
 from vtract import evidence
-from vtract.errors import InputFileError, SampleRateError, UnsupportedFormatError
+from vtract.errors import InputFileError, SampleRateError
 
 
 def _flac(seconds: float = 1.0, sr: int = 16000) -> bytearray:
