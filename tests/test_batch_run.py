@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -349,7 +350,6 @@ def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     folder = tmp_path / "ev"
     folder.mkdir()
@@ -378,15 +378,7 @@ def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
     assert "terminated" in err and "Traceback" not in err
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == [".r.csv.journal.jsonl", "ev"]  # no temporary table, no lock
-    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
-    for _ in range(50):
-        try:
-            os.kill(slow_pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"worker {slow_pid} still runs after SIGTERM")
+    _assert_slow_worker_gone(folder, "SIGTERM")
 
 
 def test_foreign_existing_output_is_refused(corpus, tmp_path):
@@ -770,7 +762,6 @@ def test_results_table_follows_a_symlink_and_refuses_a_fifo(tmp_path):
 def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp_path):
     import signal
     import threading
-    import time
 
     folder = tmp_path / "ev"
     folder.mkdir()
@@ -805,15 +796,7 @@ def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp
     assert len(journaled) >= 2  # finished behind the slow first file, journaled all the same
     assert set(journaled) <= {str(folder / f"t{i}.wav") for i in range(3)}
     assert not out.exists()
-    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
-    for _ in range(50):  # the worker is gone (killed, not left computing)
-        try:
-            os.kill(slow_pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"worker {slow_pid} still runs after the interrupt")
+    _assert_slow_worker_gone(folder, "the interrupt")
     # the re-run carries the journaled files and analyses the others
     (folder / "SLOW").unlink()
     res = analyze_many(folder, out=out, per_file=slow_first_analyze, backend="serial", quiet=True)
@@ -928,3 +911,15 @@ def test_rows_of_a_file_whose_content_changed_are_replaced(corpus, tmp_path):
     paths[1].unlink()
     res = _run(paths[2], out)
     assert str(paths[1]) in set(pd.read_csv(out)["path"])
+
+
+def _assert_slow_worker_gone(folder, after: str) -> None:
+    """The worker that ran the slow file (it wrote ``pid-<pid>``) was killed, not left computing."""
+    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
+    for _ in range(50):
+        try:
+            os.kill(slow_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"worker {slow_pid} still runs after {after}")
