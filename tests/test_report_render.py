@@ -676,7 +676,10 @@ def _tampered_custody(d):
         ),
         (lambda d: d.update(n_bigrams=999), "n_bigrams is 999 but it holds 3 bigrams"),
         (_tampered_custody, r"chain_of_custody.evidence.sha256: the report was edited"),
-        (lambda d: d["chain_of_custody"].pop("detector"), "chain_of_custody.detector"),
+        (
+            lambda d: d["chain_of_custody"].update(detector="paper"),
+            "chain_of_custody.detector: the report was edited",
+        ),
         (lambda d: d.update(surprise=1), r"unknown keys \['surprise'\]"),
         (lambda d: d.pop("reason"), "missing reason"),
     ],
@@ -691,6 +694,27 @@ def test_from_dict_refuses_malformed_or_edited_reports(mutate, message):
     mutate(data)
     with pytest.raises(InvalidReportError, match=message):
         Report.from_dict(data)
+
+
+def test_a_custody_block_of_an_earlier_layout_is_not_called_edited():
+    """The custody block grew over vtract's history (evidence.metadata on 27 Nov 2026,
+    under the same schema version): a genuine report written before lacks the key and was
+    refused as tampered by the first strict from_dict (review R1); so was the output of
+    strip_timestamps (no created_utc). A key one side lacks is recomputed; a value that
+    disagrees is still an edit."""
+    from vtract.report import InvalidReportError, strip_timestamps
+
+    data = json.loads(make_report().to_json())
+    old_layout = json.loads(json.dumps(data))
+    del old_layout["chain_of_custody"]["evidence"]["metadata"]
+    again = Report.from_dict(old_layout)
+    assert again.to_dict()["chain_of_custody"] == data["chain_of_custody"]
+    stripped = strip_timestamps(data)
+    assert "created_utc" not in stripped["chain_of_custody"]
+    assert strip_timestamps(Report.from_dict(stripped).to_dict()) == stripped
+    old_layout["chain_of_custody"]["evidence"]["pcm_sha256"] = "1" * 64
+    with pytest.raises(InvalidReportError, match=r"evidence\.pcm_sha256: the report was edited"):
+        Report.from_dict(old_layout)
 
 
 @pytest.mark.parametrize("junk", [[], None, "text", 5])

@@ -199,9 +199,12 @@ class Report:
         64 lowercase hex digits; ``warnings`` a list of strings. The derived
         keys must agree with the fields: ``n_bigrams`` with the bigrams, and
         ``chain_of_custody`` with :meth:`custody` recomputed from the rest --
-        a custody block that disagrees means the report was edited, and is
-        refused rather than silently replaced. ``null`` numbers of the bigram
-        evidence become NaN.
+        a custody block whose values disagree means the report was edited,
+        and is refused rather than silently replaced. A key only one of them
+        holds is not a disagreement (a report written by an earlier vtract,
+        whose custody block had fewer keys, or one passed through
+        :func:`strip_timestamps`); the loaded report's custody block is the
+        recomputed one. ``null`` numbers of the bigram evidence become NaN.
 
         A ``vtract analyze`` record written before the CLI kept the absolute
         path named the file as typed (relative) in ``file`` while its custody
@@ -256,8 +259,8 @@ class Report:
             )
         stored = data["chain_of_custody"]
         recomputed = finite_or_null(report.custody())
-        if stored != recomputed:
-            differ = _differences(stored, recomputed)
+        differ = _differences(stored, recomputed)
+        if differ:
             raise InvalidReportError(
                 "report chain_of_custody disagrees with the report's own fields at "
                 f"{', '.join(differ[:5])}{' ...' if len(differ) > 5 else ''}: "
@@ -759,13 +762,19 @@ def _recorded_file(data: dict[str, Any]) -> str | None:
 
 
 def _differences(a: Any, b: Any, where: str = "chain_of_custody") -> list[str]:
-    """Where two JSON values differ (dotted keys)."""
+    """Where two JSON values disagree (dotted keys), over the keys both hold.
+
+    A key that only one side holds is not a disagreement: the custody block's
+    layout grew over vtract's history (``evidence.metadata`` was added on 27
+    Nov 2026 without a schema change), so a genuine report written by an
+    earlier vtract lacks keys today's :meth:`Report.custody` has, and a
+    report passed through :func:`strip_timestamps` lacks ``created_utc``.
+    Such a key is recomputed from the report's own fields on loading; what
+    an edit leaves behind is a value that disagrees with them.
+    """
     if isinstance(a, dict) and isinstance(b, dict):
         out: list[str] = []
-        for key in sorted(set(a) | set(b), key=str):
-            if (key in a) != (key in b):
-                out.append(f"{where}.{key}")
-            else:
-                out += _differences(a[key], b[key], f"{where}.{key}")
+        for key in sorted(set(a) & set(b), key=str):
+            out += _differences(a[key], b[key], f"{where}.{key}")
         return out
     return [] if a == b else [where]
