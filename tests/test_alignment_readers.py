@@ -240,6 +240,45 @@ def test_a_csv_name_matching_two_utterances_is_refused_not_resolved_to_the_first
     assert read_alignment(f, utterance="FBCG1/SA1.WAV").phones["label"].tolist() == ["N", "OW"]
 
 
+def test_a_csv_name_shared_by_two_speakers_is_chosen_by_the_recordings_path(tmp_path):
+    """TIMIT's layout: SA1 in every speaker folder. The recording's path picks the row
+    whose filepath is that path, or a tail of it (review R4: refused as ambiguous)."""
+    two_speakers = PUBLISHED_CSV.replace("FAEM0/SA2.WAV", "FBCG1/SA1.WAV")
+    two_speakers = two_speakers.replace("SA2,FAEM0", "SA1,FBCG1")
+    f = tmp_path / "timit.csv"
+    f.write_text(two_speakers, encoding="utf-8")
+    evidence = tmp_path / "TIMIT" / "TRAIN" / "DR1" / "FBCG1" / "SA1.WAV"
+    assert read_alignment(f, for_audio=evidence).phones["label"].tolist() == ["N", "OW"]
+    assert (
+        read_alignment(f, for_audio=evidence.parent.parent / "FAEM0" / "SA1.WAV").meta["utterance"]
+        == "FAEM0/SA1.WAV"
+    )
+    absolute = tmp_path / "abs.csv"
+    rows = ["filepath,start,end,phone"]
+    for spk, label in (("spk1", "HH"), ("spk2", "L")):
+        rows += [f"/data/{spk}/sa1.wav,0.0,0.1,{label}", f"/data/{spk}/sa1.wav,0.1,0.3,AH"]
+    absolute.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert read_alignment(absolute, for_audio="/data/spk2/sa1.wav").phones["label"].tolist() == [
+        "L",
+        "AH",
+    ]
+    with pytest.raises(AlignmentError, match="matches 2 utterances"):  # neither path
+        read_alignment(absolute, for_audio="/elsewhere/sa1.wav")
+
+
+def test_a_csv_rate_given_on_the_first_row_only_holds_for_all(tmp_path):
+    """Empty rate cells are left out (review R9: refused since the rows-agree check)."""
+    f = tmp_path / "sparse.csv"
+    f.write_text(
+        "filename,start_phoneme,end_phoneme,phone,fs\n"
+        "u.wav,0,1600,HH,8000\nu.wav,1600,4800,AH,\nu.wav,4800,8000,L,\n",
+        encoding="utf-8",
+    )
+    al = read_alignment(f)
+    assert al.meta["sample_rate"] == 8000.0
+    assert al.phones["end"].tolist() == pytest.approx([0.2, 0.6, 1.0])
+
+
 def test_csv_rows_disagreeing_on_the_sample_rate_are_refused(tmp_path):
     rows = PUBLISHED_CSV.splitlines()[:6]
     header = rows[0] + ",fs"

@@ -22,11 +22,14 @@ Accepted here (column names case-insensitive):
 - utterance, optional: ``filepath``, ``filename`` or ``sample_id`` (with
   ``speaker_id``) -- a CSV holding several utterances needs ``utterance=``,
   or ``for_audio=`` naming the recording (``vtract.analyze``, ``vtract
-  batch`` and the corpus readers pass the evidence's path), and a name that
-  matches more than one utterance is refused rather than resolved to the
-  first;
+  batch`` and the corpus readers pass the evidence's path): by its base name
+  or stem, and among several of that name by its path (a ``filepath`` equal
+  to it, or a relative one its path ends with: ``FAEM0/SA1.WAV``); a name
+  that still matches more than one utterance is refused rather than resolved
+  to the first;
 - ``sample_rate`` or ``fs`` column overrides ``sr``; the chosen utterance's
-  rows must agree on it (and on both columns when both are present).
+  rows must agree on it (and on both columns when both are present; empty
+  cells are left out, so a rate given on the first row only holds for all).
 """
 
 from __future__ import annotations
@@ -68,12 +71,31 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _choose_utterance(p: Path, values: list[str], want: str, what: str) -> str:
-    """The one utterance named ``want`` (full value, base name or stem), or an error."""
+def _path_tail_matches(value: str, recording: Path) -> bool:
+    """Whether ``value`` names ``recording``: the same absolute path, or a relative path
+    (``FAEM0/SA1.WAV``) that the recording's path ends with."""
+    named = Path(value.replace("\\", "/"))
+    if named.is_absolute():
+        return os.path.normpath(named) == os.path.normpath(recording.absolute())
+    parts = [q for q in named.parts if q not in (".", "")]
+    return bool(parts) and list(recording.absolute().parts[-len(parts) :]) == parts
+
+
+def _choose_utterance(
+    p: Path, values: list[str], want: str, what: str, recording: Path | None = None
+) -> str:
+    """The one utterance named ``want`` (full value, base name or stem), or an error.
+
+    When several have that name, ``recording`` (the recording's path) picks the one
+    whose value is its path or a tail of it (TIMIT's ``FAEM0/SA1.WAV`` beside
+    ``FBCG1/SA1.WAV``).
+    """
     stem = Path(want).stem
     match = [v for v in values if want in (v, Path(v).name, Path(v).stem)]
     if not match and what == "recording":
         match = [v for v in values if stem in (Path(v).name, Path(v).stem)]
+    if len(match) > 1 and recording is not None:
+        match = [v for v in match if _path_tail_matches(v, recording)] or match
     if not match:
         raise AlignmentError(
             f"{p.name}: no utterance for {what} {want!r} among its {len(values)} "
@@ -147,7 +169,9 @@ def read_published_csv(
                     f"{p.name} holds {len(values)} utterances ({', '.join(values[:3])}, ...); "
                     "pass utterance= to choose one"
                 )
-            chosen = _choose_utterance(p, values, Path(for_audio).name, "recording")
+            chosen = _choose_utterance(
+                p, values, Path(for_audio).name, "recording", Path(for_audio)
+            )
         if chosen is not None:
             df = df[key == chosen]
     elif utterance is not None:
@@ -158,7 +182,8 @@ def read_published_csv(
     rate = float(sr)
     rate_columns = [c for c in ("sample_rate", "fs") if c in df.columns]
     if rate_columns and len(df):
-        stated = {str(v).strip() for c in rate_columns for v in df[c]}
+        # a rate given on some rows only (the first, say) holds for the others
+        stated = {str(v).strip() for c in rate_columns for v in df[c]} - {""}
         try:
             rates = {float(v) for v in stated}
         except ValueError:
@@ -172,7 +197,8 @@ def read_published_csv(
                 f"({', '.join(sorted(stated)[:5])} in {'/'.join(rate_columns)}); "
                 "the sample-index times cannot be read with one rate"
             )
-        rate = rates.pop()
+        if rates:
+            rate = rates.pop()
     if not rate > 0 or rate == float("inf"):
         raise AlignmentError(f"{p.name}: sample rate {rate}; expected a positive rate")
 
