@@ -314,13 +314,19 @@ def test_normalize_transcript_refuses_only_with_alignment_error():
         ("2020-01-15", "twenty twenty zero one fifteen"),
         # telephone numbers, digit by digit (a range when they could be one)
         ("call 555-1234", "call five five five one two three four"),
+        ("phone: 555-1200", "phone five five five one two zero zero"),
+        ("555-0199", "five five five zero one nine nine"),  # 199 < 555: not a range
+        ("867-5309", "eight hundred sixty seven to five thousand three hundred nine"),
         ("555-123-4567", "five five five one two three four five six seven"),
         ("(555) 123-4567.", "five five five one two three four five six seven"),
-        ("1-800-555-1234", "one eight zero zero five five five one two three four"),
+        ("1-800-555-1234", "one eight hundred five five five one two three four"),
         ("+1 202-555-0100", "one two zero two five five five zero one zero zero"),
         ("200-1000 people", "two hundred to one thousand people"),
         ("300-1500", "three hundred to fifteen hundred"),
         ("123-4567", "one hundred twenty three to four thousand five hundred sixty seven"),
+        ("the years 476-1453", "the years four hundred seventy six to fourteen fifty three"),
+        ("in 700-1066 AD", "in seven hundred to one thousand sixty six ad"),
+        ("pages 250-1999", "pages two hundred fifty to nineteen ninety nine"),
         # thousands grouped with a no-break or thin space
         ("10\u00a0000 people", "ten thousand people"),
         ("5\u202f000\u202f000", "five million"),

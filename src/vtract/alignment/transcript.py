@@ -30,12 +30,14 @@ commas, decimals and suffix together):
   "1990-95", "5-10%" -> "nineteen ninety to nineteen ninety five", "nineteen
   ninety to ninety five", "five to ten percent" (not "3-2", "2020-01-15" or a
   longer chain, which are read number by number);
-- a North American telephone number is read digit by digit: "555-1234",
-  "555-123-4567", "(555) 123-4567", "1-800-555-1234" -> "five five five one
-  two three four", ...; seven digits written NNN-NNNN without an area code
-  count as one only when the first three start with 2-9 and the last four do
-  not end in "00" ("123-4567", "200-1000" and "300-1500" stay ranges, and so
-  "555-1200" is read as a range too);
+- a North American telephone number is read digit by digit: "555-123-4567",
+  "(555) 123-4567", "call 555-1234" -> "five five five one two three four
+  ...", "1-800-555-1234" -> "one eight hundred five five five ..."; seven
+  digits written NNN-NNNN without an area code count as one only after a
+  word that says so ("call", "phone", "tel", "fax", "dial", "number") or
+  when they cannot be a range (the four-digit part is the smaller:
+  "555-0199"), so "476-1453", "700-1066 AD" and a bare "555-1234" or
+  "867-5309" are read as ranges;
 - clock times H:MM: "10:30", "10:05", "10:00", "14:00", "9:00 pm" -> "ten
   thirty", "ten oh five", "ten o'clock", "fourteen hundred", "nine pm";
 - Unicode fractions: "½", "3½", "2¾" -> "one half", "three and a half", "two
@@ -172,6 +174,10 @@ _PHONE_NUMBER = re.compile(
     r"(?P<exchange>\d{3})-(?P<line>\d{4})"
     r"(?![\w\-\u2013/:]|[.,]\d)"
 )
+# Words that say a telephone number follows (within a few characters).
+_PHONE_CUE = re.compile(
+    r"\b(?:call|calling|phone|telephone|tel|fax|dial|number|no)\b[\s.:#]*(?:is\s+)?$", re.I
+)
 # A clock time: "10:30", "9:05 pm" (hours 0-23, two-digit minutes).
 _TIME = re.compile(
     r"(?<![\w:.,])([01]?\d|2[0-3]):([0-5]\d)(?![\w:]|[.,]\d)(\s*[ap]\.?\s?m\b)?", re.I
@@ -234,15 +240,24 @@ def _range(m: re.Match[str]) -> str:
 
 
 def _phone_number(m: re.Match[str]) -> str:
-    """ "555-1234" -> "five five five one two three four". Without an area code or
-    country code, an exchange starting 0 or 1 ("123-4567") or a line ending in "00"
-    ("200-1000") is left to the range rule."""
-    if not (m.group("area") or m.group("country")) and (
-        m.group("exchange")[0] in "01" or m.group("line").endswith("00")
-    ):
-        return m.group(0)
-    digits = "".join(c for c in m.group(0) if c.isdigit())
-    return f" {_digits(digits)} "
+    """ "call 555-1234" -> "call five five five one two three four", "1-800-..." -> "one
+    eight hundred ...". Without an area or country code, NNN-NNNN is a telephone number
+    only after a word that says so ("call", "phone", "tel", "fax", "dial", "number") or
+    when it cannot be a range (the numbers do not go up: "555-0199"); otherwise it is
+    left to the range rule ("476-1453", "700-1066 AD", "pages 250-1999")."""
+    exchange, line = m.group("exchange"), m.group("line")
+    if not (m.group("area") or m.group("country")):
+        told = _PHONE_CUE.search(m.string[max(0, m.start() - 24) : m.start()])
+        if told is None and (exchange[0] in "01" or int(exchange) < int(line)):
+            return m.group(0)
+    words = []
+    if m.group("country"):
+        words.append("one")
+    area = "".join(c for c in (m.group("area") or "") if c.isdigit())
+    if area:  # toll-free "800" is said "eight hundred"; other area codes digit by digit
+        words.append("eight hundred" if area == "800" else _digits(area))
+    words.append(_digits(exchange + line))
+    return f" {' '.join(words)} "
 
 
 def _time(m: re.Match[str]) -> str:
