@@ -581,7 +581,7 @@ def test_resume_with_other_analysis_settings_is_refused(corpus, tmp_path):
     out = tmp_path / "r.csv"
     _run(folder, out)
     before = out.read_bytes()
-    with pytest.raises(OutputError, match=r'options\.detector: "\(default\)" -> "paper"'):
+    with pytest.raises(OutputError, match=r'options\.detector: \(default\) -> "paper"'):
         _run(folder, out, detector="paper")
     assert out.read_bytes() == before  # nothing carried, nothing replaced
     assert sorted(os.listdir(tmp_path)) == ["in put é", "r.csv"]  # no lock or journal left
@@ -625,7 +625,7 @@ def test_analysis_settings_ignore_spelled_out_defaults_and_name_the_reference(tm
     diff = settings_difference(plain, paper)
     assert (
         diff
-        == 'options.detector: "(default)" -> "paper"; options.pronunciations: "(default)" -> {"a": "A", "b": "B"}'
+        == 'options.detector: (default) -> "paper"; options.pronunciations: (default) -> {"a": "A", "b": "B"}'
     )
     with pytest.raises(BatchError, match="cannot read the reference"):
         analysis_settings(None, tmp_path / "missing.vtref", {})
@@ -696,7 +696,7 @@ def test_analysis_settings_hold_the_verdict_thresholds(monkeypatch):
         "verdict_thresholds.min_speech_to_floor_db: 32.0 -> 40.0"
     )
     old = json.dumps({k: v for k, v in json.loads(plain).items() if k != "verdict_thresholds"})
-    assert 'verdict_thresholds.min_speech_to_floor_db: "(default)" -> 40.0' in (
+    assert "verdict_thresholds.min_speech_to_floor_db: (not recorded) -> 40.0" in (
         settings_difference(old, stricter)
     )
 
