@@ -923,3 +923,25 @@ def _assert_slow_worker_gone(folder, after: str) -> None:
             return
         time.sleep(0.1)
     pytest.fail(f"worker {slow_pid} still runs after {after}")
+
+
+def test_reports_folder_with_a_tilde_is_checked_and_written_in_one_place(
+    corpus, tmp_path, monkeypatch
+):
+    """R8: --reports='~/x' (bash leaves the ~ after '=') was test-written at $HOME/x and
+    the reports went to ./~/x."""
+    _folder, paths, _ = corpus
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    args = ["batch", str(paths[0]), "--out", "r.csv", "--reports=~/reps", "--backend", "serial"]
+    r = CliRunner().invoke(cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "-q"])
+    assert r.exit_code == 0, r.stderr
+    (name,) = pd.read_csv(cwd / "r.csv")["report_file"]
+    assert sorted(p.name for p in (home / "reps").iterdir()) == [name]
+    assert sorted(os.listdir(cwd)) == ["r.csv"]  # no ./~ folder
+    # the resume finds the report where it was written (not analysed again)
+    r = CliRunner().invoke(cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "-q"])
+    assert r.exit_code == 0 and pd.read_csv(cwd / "r.csv")["report_file"].tolist() == [name]

@@ -290,6 +290,8 @@ def analyze_many(
     reports_dir : path-like, optional
         Also write each file's full JSON report into this folder (names are
         sanitised and cannot leave it; see :mod:`vtract.batch.reports`).
+        A leading ``~`` is expanded, as for ``out``, ``per_bigram`` and the
+        inputs (also when the shell left it, as in ``--reports=~/x``).
     sidecars : bool, default False
         Use ``<stem>.TextGrid`` / ``<stem>.lab`` / ``<stem>.txt`` beside
         audio files found directly or in folders as alignment / transcript.
@@ -329,6 +331,8 @@ def analyze_many(
     items = hash_inputs(discover_inputs(inputs, sidecars=sidecars))
     result = BatchResult(total=len(items))
     if reports_dir is not None:
+        # One resolution (``~`` expanded, as for out) for the check, the workers and resume.
+        reports_dir = _resolve_folder(reports_dir)
         _check_reports_dir(reports_dir)  # before any analysis, as for --out
     output = None
     if out is not None:
@@ -369,7 +373,7 @@ def analyze_many(
         options=dict(options),
         with_bigrams=per_bigram is not None,
         keep_report=out is None,
-        reports_dir=None if reports_dir is None else os.path.abspath(os.fspath(reports_dir)),
+        reports_dir=None if reports_dir is None else os.fspath(reports_dir),
     )
     verdicts: Counter[str] = Counter()
     if output is not None:
@@ -499,9 +503,13 @@ def terminal_text(text: str) -> str:
     )
 
 
-def _check_reports_dir(reports_dir: str | os.PathLike[str]) -> None:
+def _resolve_folder(folder: str | os.PathLike[str]) -> Path:
+    """``folder`` as an absolute path, ``~`` expanded (the one spelling a run uses)."""
+    return Path(os.path.abspath(Path(folder).expanduser()))
+
+
+def _check_reports_dir(folder: Path) -> None:
     """Create the reports folder and check a file can be written in it, before any analysis."""
-    folder = Path(os.path.abspath(Path(reports_dir).expanduser()))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".vtract-check-"):

@@ -96,7 +96,9 @@ class BatchOutput:
         reports_dir: str | os.PathLike[str] | None = None,
         listed: Mapping[str, str] | None = None,
     ) -> None:
-        self.reports_dir = None if reports_dir is None else Path(os.path.abspath(reports_dir))
+        self.reports_dir = (
+            None if reports_dir is None else Path(os.path.abspath(Path(reports_dir).expanduser()))
+        )
         self.listed = dict(listed or {})
         #: Things the caller should tell the user (damaged journal lines, replaced rows...).
         self.notes: list[str] = []
