@@ -283,8 +283,13 @@ def analyze_many(
         backends.
     ordered : bool, default True
         Write rows in input order (identical tables from every backend).
+        Rows already in ``out`` stay first; rows carried from the journal of
+        an interrupted run are written at their input's place, so a resumed
+        run gives the table of an uninterrupted one.
     resume : bool, default True
-        Keep the rows already in ``out`` and skip those files.
+        Keep the rows already in ``out`` and skip those files. A carried row
+        for a path listed again with other content, label, speaker,
+        transcript or alignment is replaced by this run's (with a note).
     retry_failed : bool, default True
         On resume, run files that failed before again.
     reports_dir : path-like, optional
@@ -343,11 +348,7 @@ def analyze_many(
             retry_failed=retry_failed,
             settings=settings,
             reports_dir=reports_dir,
-            listed={
-                path_text(i.path): i.sha256
-                for i in items
-                if i.sha256 is not None and i.problem is None
-            },
+            inputs=items,
             provenance=provenance(
                 {
                     "backend": "dask" if scheduler is not None else backend,
@@ -381,8 +382,8 @@ def analyze_many(
         result.notes = list(output.notes)
     try:
         seen = set(output.done) if output is not None else set()
-        todo = []
-        for item in items:
+        todo, places = [], []  # places[i]: todo[i]'s place in the inputs (input order)
+        for place, item in enumerate(items):
             key = item.key
             if key is not None and key in seen:
                 result.skipped += 1
@@ -390,6 +391,7 @@ def analyze_many(
             if key is not None:
                 seen.add(key)
             todo.append(item)
+            places.append(place)
         made: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
 
         def finished(outcome: FileOutcome) -> None:
@@ -398,7 +400,7 @@ def analyze_many(
             row, bigrams = _outcome_rows(outcome, settings)
             made[outcome.index] = (row, bigrams)
             if output is not None:
-                output.journal(row, bigrams)
+                output.journal(row, bigrams, position=places[outcome.index])
 
         for outcome in map_files(
             task,
@@ -426,7 +428,8 @@ def analyze_many(
                     (path_text(outcome.item.path), row["error_type"], row["error_message"])
                 )
             if output is not None:
-                output.write(row, bigrams)
+                # rows carried from an interrupted run's journal go in at their place
+                output.write(row, bigrams, position=places[outcome.index])
             elif result.rows is not None:
                 result.rows.append(row)
     except BaseException:
