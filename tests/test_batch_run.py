@@ -581,7 +581,7 @@ def test_resume_with_other_analysis_settings_is_refused(corpus, tmp_path):
     out = tmp_path / "r.csv"
     _run(folder, out)
     before = out.read_bytes()
-    with pytest.raises(OutputError, match=r'options\.detector: "\(default\)" -> "paper"'):
+    with pytest.raises(OutputError, match=r'options\.detector: \(default\) -> "paper"'):
         _run(folder, out, detector="paper")
     assert out.read_bytes() == before  # nothing carried, nothing replaced
     assert sorted(os.listdir(tmp_path)) == ["in put é", "r.csv"]  # no lock or journal left
@@ -625,7 +625,7 @@ def test_analysis_settings_ignore_spelled_out_defaults_and_name_the_reference(tm
     diff = settings_difference(plain, paper)
     assert (
         diff
-        == 'options.detector: "(default)" -> "paper"; options.pronunciations: "(default)" -> {"a": "A", "b": "B"}'
+        == 'options.detector: (default) -> "paper"; options.pronunciations: (default) -> {"a": "A", "b": "B"}'
     )
     with pytest.raises(BatchError, match="cannot read the reference"):
         analysis_settings(None, tmp_path / "missing.vtref", {})
@@ -696,7 +696,7 @@ def test_analysis_settings_hold_the_verdict_thresholds(monkeypatch):
         "verdict_thresholds.min_speech_to_floor_db: 32.0 -> 40.0"
     )
     old = json.dumps({k: v for k, v in json.loads(plain).items() if k != "verdict_thresholds"})
-    assert 'verdict_thresholds.min_speech_to_floor_db: "(default)" -> 40.0' in (
+    assert "verdict_thresholds.min_speech_to_floor_db: (not recorded) -> 40.0" in (
         settings_difference(old, stricter)
     )
 
@@ -801,7 +801,10 @@ def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp
     (folder / "SLOW").unlink()
     res = analyze_many(folder, out=out, per_file=slow_first_analyze, backend="serial", quiet=True)
     assert (res.done, res.skipped, res.failed) == (4 - len(journaled), len(journaled), 0)
-    assert len(pd.read_csv(out)) == 4
+    # in input order, as an uninterrupted run (R2: the journaled files used to come first)
+    assert pd.read_csv(out)["file"].tolist() == [
+        str(folder / n) for n in ("slow.wav", "t0.wav", "t1.wav", "t2.wav")
+    ]
 
 
 def test_per_bigram_table_of_another_results_table_is_refused(corpus, tmp_path):
@@ -923,3 +926,220 @@ def _assert_slow_worker_gone(folder, after: str) -> None:
             return
         time.sleep(0.1)
     pytest.fail(f"worker {slow_pid} still runs after {after}")
+
+
+# ---------------------------------------------------------------- session 26, second review
+
+BOOKKEEPING = ["elapsed_s", "cpu_s", "worker", "worker_maxrss_mb"]
+
+
+def _interrupted(out, items, journaled, *, per_bigram=None):
+    """Leave what an interrupted run leaves: ``journaled`` (indices into ``items``, in the
+    order they finished) in the journal, no table."""
+    settings = analysis_settings(fake_analyze, None, {})
+    task = AnalyzeTask(per_file=fake_analyze, with_bigrams=per_bigram is not None)
+    output = BatchOutput(out, per_bigram=per_bigram, settings=settings, inputs=items).open()
+    for i in journaled:
+        row, bigrams, _ = task(items[i])
+        row["analysis_settings"] = settings
+        output.journal(row, bigrams, position=i)
+    output.abort()
+    assert not out.exists() and output.journal_path.exists()
+
+
+def test_a_resumed_table_is_in_input_order_whatever_order_the_journal_holds(corpus, tmp_path):
+    """R2: journal rows (completion order) were carried first, so the resumed table's
+    order differed from an uninterrupted run's and depended on timing."""
+    folder, _paths, _ = corpus
+    _run(folder, tmp_path / "full.csv", per_bigram=tmp_path / "full_pb.csv")
+    full = pd.read_csv(tmp_path / "full.csv").drop(columns=BOOKKEEPING)
+    full_pb = pd.read_csv(tmp_path / "full_pb.csv")
+    items = hash_inputs(discover_inputs(folder))
+    assert len(items) == 6
+    out, pb = tmp_path / "res.csv", tmp_path / "res_pb.csv"
+    _interrupted(out, items, [4, 2, 1], per_bigram=pb)  # finished out of order
+    res = _run(folder, out, per_bigram=pb)
+    assert (res.done, res.skipped, res.failed) == (2, 3, 1)
+    resumed = pd.read_csv(out)
+    assert resumed["path"].tolist() == [path_text(i.path) for i in items]
+    pd.testing.assert_frame_equal(resumed.drop(columns=BOOKKEEPING), full)
+    pd.testing.assert_frame_equal(pd.read_csv(pb), full_pb)
+    # Parquet, and journal rows of inputs this run does not list: written first, in
+    # their own run's input order (not the order they finished in)
+    out2 = tmp_path / "other.parquet"
+    _interrupted(out2, items, [3, 1, 2])
+    _run(items[0].path, out2)
+    assert pd.read_parquet(out2)["path"].tolist() == [
+        path_text(items[i].path) for i in (1, 2, 3, 0)
+    ]
+
+
+def test_per_bigram_rows_of_a_replaced_results_row_are_dropped_not_refused(corpus, tmp_path):
+    """R3: after a run without --per-bigram replaced a row (F12), the per-bigram table
+    written with the results table was refused as belonging to another table."""
+    _folder, paths, _ = corpus
+    out, pb = tmp_path / "r.csv", tmp_path / "pb.csv"
+    _run(paths[:2], out, per_bigram=pb)
+    old_key = pd.read_csv(out)["input_key"][0]
+    write_tone(paths[0], 0.5, seconds=0.6)  # the exhibit is replaced
+    res = _run(paths[:2], out)  # no --per-bigram: pb.csv keeps the old content's rows
+    assert any("other content" in n for n in res.notes)
+    res = _run(paths[:2], out, per_bigram=pb)
+    assert (res.done, res.skipped) == (1, 1)  # A analysed again for its bigram rows, B carried
+    assert any("per-bigram rows of 1 earlier analysis(es) dropped" in n for n in res.notes)
+    table, bigrams = pd.read_csv(out), pd.read_csv(pb)
+    assert old_key not in set(bigrams["input_key"])
+    assert set(bigrams["input_key"]) == set(table["input_key"])
+    assert len(bigrams) == sum(_expected(p)["n_bigrams"] for p in paths[:2])
+    # a per-bigram table with rows of a file the results table never had is still refused
+    _run(paths[2], tmp_path / "other.csv", per_bigram=tmp_path / "other_pb.csv")
+    mixed = pd.concat([pd.read_csv(pb), pd.read_csv(tmp_path / "other_pb.csv")])
+    mixed.to_csv(tmp_path / "mixed_pb.csv", index=False)
+    with pytest.raises(OutputError, match="belongs to another results table"):
+        _run(paths[:2], out, per_bigram=tmp_path / "mixed_pb.csv")
+
+
+def test_a_corrected_label_or_speaker_replaces_the_row(corpus, tmp_path):
+    """R5: a label corrected in the manifest added a second row (two rows, opposite labels,
+    for one file)."""
+    _folder, paths, _ = corpus
+    manifest, out = tmp_path / "m.csv", tmp_path / "r.csv"
+    manifest.write_text(f"path,label,speaker\n{paths[0]},organic,s1\n{paths[1]},organic,s2\n")
+    _run(manifest, out)
+    manifest.write_text(f"path,label,speaker\n{paths[0]},synthetic,s1\n{paths[1]},organic,s9\n")
+    res = _run(manifest, out)
+    assert (res.done, res.skipped) == (2, 0)
+    assert sorted(res.notes) == [
+        "1 earlier row(s) replaced: the file at that path is listed again with another "
+        "label (this run's analysis gets the row)",
+        "1 earlier row(s) replaced: the file at that path is listed again with another "
+        "speaker (this run's analysis gets the row)",
+    ]
+    df = pd.read_csv(out, keep_default_na=False)
+    assert df[["path", "label", "speaker"]].values.tolist() == [
+        [str(paths[0]), "synthetic", "s1"],
+        [str(paths[1]), "organic", "s9"],
+    ]
+    assert sum(res.table_verdicts.values()) == 2
+    # one path analysed two ways in one run keeps both rows; a later run listing one
+    # of them again replaces nothing
+    manifest.write_text(f"path,transcript\n{paths[2]},one\n{paths[2]},two\n", encoding="utf-8")
+    _run(manifest, out)
+    manifest.write_text(f"path,transcript\n{paths[2]},one\n{paths[2]},two\n")
+    res = _run(manifest, out)
+    assert (res.done, res.skipped, res.notes) == (0, 2, [])
+    assert len(pd.read_csv(out)) == 4
+
+
+def test_a_moved_case_folder_keeps_the_old_rows_with_a_note(tmp_path):
+    """R5 (decided): a new path is a new exhibit, so both rows are kept; the run says so."""
+    old, new = tmp_path / "case", tmp_path / "case_moved"
+    old.mkdir()
+    write_tone(old / "a.wav", 0.1)
+    write_tone(old / "b.wav", 0.2)
+    out = tmp_path / "r.csv"
+    _run(old, out)
+    old.rename(new)
+    res = _run(new, out)
+    assert (res.done, res.skipped) == (2, 0)
+    assert any(n.startswith("2 earlier row(s) name files that are gone") for n in res.notes)
+    assert sorted(pd.read_csv(out)["path"]) == sorted(
+        str(d / n) for d in (old, new) for n in ("a.wav", "b.wav")
+    )
+    # a copy (old path still there) is not called a move
+    shutil.copytree(new, old)
+    res = _run(old, out)
+    assert not any("gone" in n for n in res.notes)
+
+
+def test_journal_entries_with_malformed_fields_are_skipped_with_a_note(corpus, tmp_path):
+    """R6: a journal entry whose key is a list, or whose bigrams are not rows, crashed
+    every later run with a traceback."""
+    _folder, paths, _ = corpus
+    out, pb = tmp_path / "r.csv", tmp_path / "pb.csv"
+    items = hash_inputs(discover_inputs(paths[0]))
+    settings = analysis_settings(fake_analyze, None, {})
+    row, bigrams, _ = AnalyzeTask(per_file=fake_analyze, with_bigrams=True)(items[0])
+    row["analysis_settings"] = settings
+
+    def entry(**changes):
+        r = {**row, **changes.pop("row", {})}
+        return json.dumps({"row": r, "bigrams": bigrams, **changes})
+
+    lines = [
+        entry(row={"input_key": [row["input_key"]]}),
+        entry(bigrams=[1, 2]),
+        entry(bigrams=[{**bigrams[0], "input_key": "0" * 32}]),
+        entry(row={"score": "high"}),
+        entry(bigrams=[{**bigrams[0], "areas_cm2": "1,2"}]),
+        entry(row={"analysis_settings": None}),
+        entry(position=-1),
+    ]
+    journal = tmp_path / ".r.csv.journal.jsonl"
+    journal.write_text("\n".join(lines) + "\n")
+    res = _run(paths[0], out, per_bigram=pb)
+    assert (res.done, res.skipped, res.failed) == (1, 0, 0)
+    assert [n.split(" is damaged (")[1].split(")")[0] for n in res.notes] == [
+        "its input_key is not a key of 32 hex digits",
+        "its bigrams are not a list of rows",
+        "its bigram rows are not rows of its file",
+        "its score value (str",
+        "its bigram areas_cm2 value (str",
+        "it has no analysis settings",
+        "its position is not a place in the inputs",
+    ]
+    assert [n.split("line ")[1].split(" ")[0] for n in res.notes] == list("1234567")
+    assert all(n.startswith(f"journal {str(journal)!r} line ") for n in res.notes)
+    assert len(pd.read_csv(out)) == 1
+    assert len(pd.read_csv(pb)) == _expected(paths[0])["n_bigrams"]
+    assert not journal.exists()
+
+
+def test_a_journal_of_other_code_is_named_in_the_refusal(corpus, tmp_path):
+    """R7: with only an older vtract's journal, the refusal said the (missing) table held
+    the rows and showed keys missing on one side as "(default)"."""
+    _folder, paths, _ = corpus
+    out = tmp_path / "t.csv"
+    items = hash_inputs(discover_inputs(paths[0]))
+    older = json.loads(analysis_settings(fake_analyze, None, {}))
+    del older["code_sha256"], older["libraries"]
+    older = json.dumps(older, sort_keys=True)
+    output = BatchOutput(out).open()
+    row, bigrams, _ = AnalyzeTask(per_file=fake_analyze)(items[0])
+    output.journal({**row, "analysis_settings": older}, bigrams)
+    output.abort()
+    with pytest.raises(OutputError) as refused:
+        _run(paths[0], out)
+    message = str(refused.value)
+    journal = str(tmp_path / ".t.csv.journal.jsonl")
+    assert message.startswith(
+        f"the journal {journal!r} (rows of an interrupted run of {str(out)!r}, not yet in "
+        "that table) holds results made by other analysis code (code_sha256: (not recorded) -> "
+    )
+    assert "libraries.numpy: (not recorded) -> " in message
+    assert '"(default)"' not in message and "(default)" not in message
+    assert not out.exists()
+    res = _run(paths[0], out, resume=False)  # the advice works
+    assert res.done == 1
+
+
+def test_reports_folder_with_a_tilde_is_checked_and_written_in_one_place(
+    corpus, tmp_path, monkeypatch
+):
+    """R8: --reports='~/x' (bash leaves the ~ after '=') was test-written at $HOME/x and
+    the reports went to ./~/x."""
+    _folder, paths, _ = corpus
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    args = ["batch", str(paths[0]), "--out", "r.csv", "--reports=~/reps", "--backend", "serial"]
+    r = CliRunner().invoke(cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "-q"])
+    assert r.exit_code == 0, r.stderr
+    (name,) = pd.read_csv(cwd / "r.csv")["report_file"]
+    assert sorted(p.name for p in (home / "reps").iterdir()) == [name]
+    assert sorted(os.listdir(cwd)) == ["r.csv"]  # no ./~ folder
+    # the resume finds the report where it was written (not analysed again)
+    r = CliRunner().invoke(cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "-q"])
+    assert r.exit_code == 0 and pd.read_csv(cwd / "r.csv")["report_file"].tolist() == [name]

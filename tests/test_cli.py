@@ -143,7 +143,7 @@ def test_analyze_channel_option_reaches_channels_that_cancel_out(tmp_path):
     assert "SilentAudioError" in pd.read_csv(out)["error_type"].tolist()
     refused = runner.invoke(cli, [*base, "--channel", "0"])  # the table holds other settings
     assert refused.exit_code == 1 and "other analysis settings" in refused.stderr
-    assert 'options.channel: "(default)" -> 0' in refused.stderr
+    assert "options.channel: (default) -> 0" in refused.stderr
     picked = runner.invoke(cli, [*base, "--channel", "0", "--no-resume"])
     assert picked.exit_code == 0, picked.stderr
     row = pd.read_csv(out).iloc[0]

@@ -283,13 +283,20 @@ def analyze_many(
         backends.
     ordered : bool, default True
         Write rows in input order (identical tables from every backend).
+        Rows already in ``out`` stay first; rows carried from the journal of
+        an interrupted run are written at their input's place, so a resumed
+        run gives the table of an uninterrupted one.
     resume : bool, default True
-        Keep the rows already in ``out`` and skip those files.
+        Keep the rows already in ``out`` and skip those files. A carried row
+        for a path listed again with other content, label, speaker,
+        transcript or alignment is replaced by this run's (with a note).
     retry_failed : bool, default True
         On resume, run files that failed before again.
     reports_dir : path-like, optional
         Also write each file's full JSON report into this folder (names are
         sanitised and cannot leave it; see :mod:`vtract.batch.reports`).
+        A leading ``~`` is expanded, as for ``out``, ``per_bigram`` and the
+        inputs (also when the shell left it, as in ``--reports=~/x``).
     sidecars : bool, default False
         Use ``<stem>.TextGrid`` / ``<stem>.lab`` / ``<stem>.txt`` beside
         audio files found directly or in folders as alignment / transcript.
@@ -329,6 +336,8 @@ def analyze_many(
     items = hash_inputs(discover_inputs(inputs, sidecars=sidecars))
     result = BatchResult(total=len(items))
     if reports_dir is not None:
+        # One resolution (``~`` expanded, as for out) for the check, the workers and resume.
+        reports_dir = _resolve_folder(reports_dir)
         _check_reports_dir(reports_dir)  # before any analysis, as for --out
     output = None
     if out is not None:
@@ -339,11 +348,7 @@ def analyze_many(
             retry_failed=retry_failed,
             settings=settings,
             reports_dir=reports_dir,
-            listed={
-                path_text(i.path): i.sha256
-                for i in items
-                if i.sha256 is not None and i.problem is None
-            },
+            inputs=items,
             provenance=provenance(
                 {
                     "backend": "dask" if scheduler is not None else backend,
@@ -369,7 +374,7 @@ def analyze_many(
         options=dict(options),
         with_bigrams=per_bigram is not None,
         keep_report=out is None,
-        reports_dir=None if reports_dir is None else os.path.abspath(os.fspath(reports_dir)),
+        reports_dir=None if reports_dir is None else os.fspath(reports_dir),
     )
     verdicts: Counter[str] = Counter()
     if output is not None:
@@ -377,8 +382,8 @@ def analyze_many(
         result.notes = list(output.notes)
     try:
         seen = set(output.done) if output is not None else set()
-        todo = []
-        for item in items:
+        todo, places = [], []  # places[i]: todo[i]'s place in the inputs (input order)
+        for place, item in enumerate(items):
             key = item.key
             if key is not None and key in seen:
                 result.skipped += 1
@@ -386,6 +391,7 @@ def analyze_many(
             if key is not None:
                 seen.add(key)
             todo.append(item)
+            places.append(place)
         made: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
 
         def finished(outcome: FileOutcome) -> None:
@@ -394,7 +400,7 @@ def analyze_many(
             row, bigrams = _outcome_rows(outcome, settings)
             made[outcome.index] = (row, bigrams)
             if output is not None:
-                output.journal(row, bigrams)
+                output.journal(row, bigrams, position=places[outcome.index])
 
         for outcome in map_files(
             task,
@@ -422,7 +428,8 @@ def analyze_many(
                     (path_text(outcome.item.path), row["error_type"], row["error_message"])
                 )
             if output is not None:
-                output.write(row, bigrams)
+                # rows carried from an interrupted run's journal go in at their place
+                output.write(row, bigrams, position=places[outcome.index])
             elif result.rows is not None:
                 result.rows.append(row)
     except BaseException:
@@ -499,9 +506,13 @@ def terminal_text(text: str) -> str:
     )
 
 
-def _check_reports_dir(reports_dir: str | os.PathLike[str]) -> None:
+def _resolve_folder(folder: str | os.PathLike[str]) -> Path:
+    """``folder`` as an absolute path, ``~`` expanded (the one spelling a run uses)."""
+    return Path(os.path.abspath(Path(folder).expanduser()))
+
+
+def _check_reports_dir(folder: Path) -> None:
     """Create the reports folder and check a file can be written in it, before any analysis."""
-    folder = Path(os.path.abspath(Path(reports_dir).expanduser()))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".vtract-check-"):

@@ -8,8 +8,16 @@
 - :meth:`BatchOutput.commit` publishes the tables atomically and removes the
   journal;
 - on start, rows of an existing output and of a journal left by a crash are
-  carried over, and their input keys (audio SHA-256 + alignment SHA-256 +
-  transcript) are reported as done so the caller skips those inputs (files that failed before are retried unless asked not to);
+  carried over, and their input keys (path + audio SHA-256 + alignment
+  SHA-256 + transcript + speaker + label) are reported as done so the caller
+  skips those inputs (files that failed before are retried unless asked
+  not to). Rows of the existing table keep their place at the top; rows
+  carried from the journal wait for their input's turn, so a resumed table
+  is in input order, as an uninterrupted run's, whatever order the files
+  finished (and were journaled) in;
+- a carried row for a path this run lists again, but not with that row's
+  key (the file's content, label, speaker, transcript or alignment
+  changed), is replaced by this run's row, with a note;
 - a run with other analysis settings (:mod:`vtract.batch.settings`) than
   the rows it would carry over is refused, so a table never mixes answers
   made in different ways;
@@ -25,15 +33,19 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
+import re
 import socket
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..provenance import path_from_text, path_text
 from .errors import OutputError
+from .inputs import BatchInput
 from .rows import BIGRAM_COLUMNS, RESULT_COLUMNS
 from .settings import settings_difference
 from .sinks import TableWriter, iter_table, open_writer, table_format
@@ -67,20 +79,28 @@ class BatchOutput:
     reports_dir : path-like, optional
         The run's reports folder: on resume a successful row whose report is
         not in it is analysed again (so every row has its report).
-    listed : mapping, optional
-        ``path`` (as written in the table) -> SHA-256 of the files this run
-        lists. On resume a carried row for one of these paths with another
-        SHA-256 is dropped (the file changed; its new content gets the row)
-        and counted in :attr:`superseded`.
+    inputs : sequence of BatchInput, optional
+        This run's inputs (hashed), in input order. They give the place of
+        each row carried from the journal (it is written when its input's
+        turn comes, see :meth:`write`), and the analyses this run lists per
+        path: on resume a carried row for a listed path whose ``input_key``
+        is not among this run's keys for that path (other content, label,
+        speaker, transcript or alignment) is dropped, this run's analysis
+        gets the row, and it is counted in :attr:`superseded` with a note.
+        Inputs with a problem do not replace anything.
 
     Notes
     -----
     On resume with ``per_bigram``, an existing per-bigram table holding rows
-    of files that are not in the results table (it belongs to another
-    results table) is refused, and a carried successful row without bigram
-    rows (the earlier run had no ``--per-bigram``) is analysed again. A
-    journal line that is not a JSON object (damaged) is skipped with a note
-    naming the journal: that file is analysed again.
+    of files (paths) that are not in the results table (it belongs to
+    another results table) is refused. Its rows of a file whose results row
+    was replaced by a run without ``--per-bigram`` (same path, another key)
+    are dropped with a note. A carried successful row without bigram rows
+    (the earlier run had no ``--per-bigram``) is analysed again. A journal
+    line that is not a well-formed entry (not a JSON object, a key that is
+    not 32 hex digits, bigram rows that are not rows of that key, values of
+    the wrong type, no analysis settings) is skipped with a note naming the
+    journal and the line: that file is analysed again.
     """
 
     def __init__(
@@ -94,14 +114,35 @@ class BatchOutput:
         provenance: dict[str, Any] | None = None,
         settings: str | None = None,
         reports_dir: str | os.PathLike[str] | None = None,
-        listed: Mapping[str, str] | None = None,
+        inputs: Sequence[BatchInput] | None = None,
     ) -> None:
-        self.reports_dir = None if reports_dir is None else Path(os.path.abspath(reports_dir))
-        self.listed = dict(listed or {})
+        self.reports_dir = (
+            None if reports_dir is None else Path(os.path.abspath(Path(reports_dir).expanduser()))
+        )
+        items = list(inputs or ())
+        # Input order: key -> place of its first listing (where a journaled row goes).
+        self._position: dict[str, int] = {}
+        # Path (as in the table) -> the keys this run lists for it, and its analyses.
+        self._path_keys: dict[str, set[str]] = {}
+        self._listed: dict[str, list[BatchInput]] = {}
+        for i, item in enumerate(items):
+            key = item.key
+            if key is None:
+                continue
+            self._position.setdefault(key, i)
+            self._path_keys.setdefault(path_text(item.path), set()).add(key)
+            if item.problem is None:
+                self._listed.setdefault(path_text(item.path), []).append(item)
+        self._listed_sha = {i.sha256 for v in self._listed.values() for i in v}
         #: Things the caller should tell the user (damaged journal lines, replaced rows...).
         self.notes: list[str] = []
-        #: Carried rows left out because the file at their path now has other content.
+        #: Carried rows left out because their path is listed again with another key.
         self.superseded = 0
+        self._replaced: Counter[str] = Counter()  # why -> rows replaced
+        self._moved = 0  # kept rows of gone files whose content is listed under another path
+        # Journal entries waiting for their input's turn: (place, line offset), sorted.
+        self._waiting: list[tuple[int, int]] = []
+        self._journal_reader: Any = None
         #: Carried rows left out to be analysed again (no bigram rows / report for them).
         self.incomplete = 0
         self.metadata = (
@@ -167,6 +208,8 @@ class BatchOutput:
             elif self.journal_path.exists():
                 self.journal_path.unlink()
             self._journal = open(self.journal_path, "a", encoding="utf-8")
+            if self._waiting:
+                self._journal_reader = open(self.journal_path, "rb")
         except BaseException:
             self.abort()
             raise
@@ -181,35 +224,90 @@ class BatchOutput:
         else:
             self.abort()
 
-    def record(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
-        """Write one file's results row (and its bigram rows), journal first."""
-        bigrams = list(bigrams)
-        self.journal(row, bigrams)
-        self.write(row, bigrams)
+    def record(
+        self,
+        row: dict[str, Any],
+        bigrams: Iterable[dict[str, Any]] = (),
+        *,
+        position: int | None = None,
+    ) -> None:
+        """Write one file's results row (and its bigram rows), journal first.
 
-    def journal(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
+        ``position`` is as for :meth:`journal` and :meth:`write`.
+        """
+        bigrams = list(bigrams)
+        self.journal(row, bigrams, position=position)
+        self.write(row, bigrams, position=position)
+
+    def journal(
+        self,
+        row: dict[str, Any],
+        bigrams: Iterable[dict[str, Any]] = (),
+        *,
+        position: int | None = None,
+    ) -> None:
         """Append one finished file to the journal (flushed and fsync'ed).
 
         An ordered run journals each file as it finishes and writes it to the
         table (:meth:`write`) later, in input order: an interrupt or crash
         in between loses nothing, the next run carries it over.
+
+        Parameters
+        ----------
+        row : dict
+            The results row.
+        bigrams : iterable of dict, optional
+            Its per-bigram rows.
+        position : int, optional
+            The input's place in this run's inputs, kept in the entry: a
+            later run that no longer lists the input writes such carried
+            rows in this order (not in the order the files finished).
         """
         if self._journal is None:
             raise OutputError("BatchOutput.journal called before open()")
-        self._journal.write(json.dumps({"row": row, "bigrams": list(bigrams)}) + "\n")
+        entry: dict[str, Any] = {"row": row, "bigrams": list(bigrams)}
+        if position is not None:
+            entry["position"] = int(position)
+        self._journal.write(json.dumps(entry) + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
 
-    def write(self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]] = ()) -> None:
-        """Write one file's rows to the tables (already journaled by :meth:`journal`)."""
+    def write(
+        self,
+        row: dict[str, Any],
+        bigrams: Iterable[dict[str, Any]] = (),
+        *,
+        position: int | None = None,
+    ) -> None:
+        """Write one file's rows to the tables (already journaled by :meth:`journal`).
+
+        Rows carried from a journal whose inputs come before this one are
+        written first, so a table written in input order stays in input
+        order after a resume.
+
+        Parameters
+        ----------
+        row : dict
+            The results row.
+        bigrams : iterable of dict, optional
+            Its per-bigram rows.
+        position : int, optional
+            The input's place in this run's inputs (default: the place of
+            the row's ``input_key`` among the ``inputs`` given, if any).
+        """
         if self._results is None:
             raise OutputError("BatchOutput.write called before open()")
+        if position is None:
+            position = self._position.get(str(row.get("input_key") or ""))
+        if position is not None:
+            self._write_waiting(before=position)
         self._write(row, list(bigrams))
 
     def commit(self) -> None:
         """Publish the tables atomically, then drop the journal and the lock."""
         try:
             if self._results is not None:
+                self._write_waiting(before=None)
                 self._results.commit()
             if self._bigrams is not None:
                 self._bigrams.commit()
@@ -217,6 +315,7 @@ class BatchOutput:
                 self._journal.close()
             self.journal_path.unlink(missing_ok=True)
         finally:
+            self._close_reader()
             self._results = self._bigrams = self._journal = None
             self._unlock()
 
@@ -227,10 +326,29 @@ class BatchOutput:
                 w.discard()
         if self._journal is not None:
             self._journal.close()
+        self._close_reader()
         self._results = self._bigrams = self._journal = None
         self._unlock()
 
     # ------------------------------------------------------------------ internals
+
+    def _close_reader(self) -> None:
+        if self._journal_reader is not None:
+            self._journal_reader.close()
+        self._journal_reader = None
+        self._waiting = []
+
+    def _write_waiting(self, *, before: int | None) -> None:
+        """Write the journaled rows whose input comes before ``before`` (all when ``None``)."""
+        if not self._waiting:
+            return
+        end = len(self._waiting) if before is None else bisect.bisect_left(self._waiting, (before,))
+        due, self._waiting = self._waiting[:end], self._waiting[end:]
+        for _place, offset in due:
+            assert self._journal_reader is not None
+            self._journal_reader.seek(offset)
+            entry = json.loads(self._journal_reader.readline().decode("utf-8"))
+            self._write(entry["row"], list(entry.get("bigrams") or []))
 
     def _write(self, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
         assert self._results is not None
@@ -238,17 +356,25 @@ class BatchOutput:
         if self._bigrams is not None and bigrams:
             self._bigrams.write(bigrams)
 
-    def _keep(self, row: dict[str, Any]) -> bool:
-        self._check_settings(row)
+    def _keep(self, row: dict[str, Any], source: str) -> bool:
+        self._check_settings(row, source)
         key = row.get("input_key")
         if not key or key in self.done:
             return False
         if self.retry_failed and row.get("error_type"):
             return False
-        path, sha = row.get("path"), row.get("sha256")
-        if sha and path in self.listed and self.listed[path] != sha:
-            self.superseded += 1  # the file at this path changed: its new content gets the row
+        path = str(row.get("path") or "")
+        if path in self._listed and key not in self._path_keys.get(path, ()):
+            # listed again, but not this analysis: this run's row replaces it
+            self.superseded += 1
+            self._replaced[_replaced_because(row, self._listed[path])] += 1
             return False
+        if path not in self._path_keys and row.get("sha256") in self._listed_sha:
+            try:
+                gone = not os.path.lexists(path_from_text(path))
+            except (TypeError, ValueError):
+                gone = False
+            self._moved += gone
         return True
 
     def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
@@ -270,7 +396,8 @@ class BatchOutput:
                 return False
         return True
 
-    def _check_settings(self, row: dict[str, Any]) -> None:
+    def _check_settings(self, row: dict[str, Any], source: str) -> None:
+        """Refuse a carried row made with other settings; ``source`` names where it is."""
         if self.settings is None:
             return
         before = row.get("analysis_settings") or ""
@@ -289,61 +416,111 @@ class BatchOutput:
             )
         else:
             what = f"made with other analysis settings ({diff})"
-        raise OutputError(
-            f"{str(self.out)!r} holds results {what}; resuming would mix them. "
-            "Write to another file, or replace it (--no-resume, resume=False)"
-        )
+        if source == "journal":
+            where = (
+                f"the journal {str(self.journal_path)!r} (rows of an interrupted run of "
+                f"{str(self.out)!r}, not yet in that table)"
+            )
+            advice = "Write to another file, or start afresh (--no-resume, resume=False)"
+        else:
+            where = repr(str(self.out))
+            advice = "Write to another file, or replace it (--no-resume, resume=False)"
+        raise OutputError(f"{where} holds results {what}; resuming would mix them. {advice}")
 
     def _count(self, row: dict[str, Any]) -> None:
         self.carried += 1
         if row.get("verdict"):
             self.carried_verdicts[str(row["verdict"])] += 1
 
-    def _journal_entries(self, *, note: bool = False) -> Iterator[dict[str, Any]]:
-        """The journal's entries; damaged lines are skipped (noted once when ``note``)."""
+    def _journal_entries(self, *, note: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(offset, entry)`` of the journal's well-formed entries.
+
+        A damaged line (see :meth:`_entry_problem`) is skipped, with a note
+        naming the journal and the line when ``note``.
+        """
         if not self.journal_path.exists():
             return
         with open(self.journal_path, "rb") as fh:
-            for number, raw in enumerate(fh, start=1):
+            number, offset = 0, 0
+            for raw in fh:
+                number, start, offset = number + 1, offset, offset + len(raw)
                 if not raw.endswith(b"\n"):
                     continue  # a line cut short by the crash: that file runs again
                 try:
                     entry = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError):
+                except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
                     entry = None
-                row = entry.get("row") if isinstance(entry, dict) else None
-                if not isinstance(row, dict) or not isinstance(entry.get("bigrams", []), list):
+                problem = self._entry_problem(entry)
+                if problem is not None:
                     if note:
                         self.notes.append(
                             f"journal {str(self.journal_path)!r} line {number} is damaged "
-                            "(not a journal entry); skipped, that file is analysed again"
+                            f"({problem}); skipped, that file is analysed again"
                         )
                     continue
-                yield entry
+                yield start, entry
+
+    def _entry_problem(self, entry: Any) -> str | None:
+        """Why a journal entry is damaged, or ``None`` when it is well formed."""
+        row = entry.get("row") if isinstance(entry, dict) else None
+        if not isinstance(row, dict):
+            return "not a journal entry"
+        key = row.get("input_key")
+        if key not in (None, "") and not (isinstance(key, str) and _KEY.fullmatch(key)):
+            return "its input_key is not a key of 32 hex digits"
+        bad = _wrong_type(row, RESULT_COLUMNS)
+        if bad is not None:
+            return f"its {bad} has the wrong type"
+        if self.settings is not None and not row.get("analysis_settings"):
+            return "it has no analysis settings"
+        bigrams = entry.get("bigrams", [])
+        if not isinstance(bigrams, list) or not all(isinstance(b, dict) for b in bigrams):
+            return "its bigrams are not a list of rows"
+        for b in bigrams:
+            if b.get("input_key") != key:
+                return "its bigram rows are not rows of its file"
+            bad = _wrong_type(b, BIGRAM_COLUMNS)
+            if bad is not None:
+                return f"its bigram {bad} has the wrong type"
+        position = entry.get("position")
+        if position is not None and (type(position) is not int or position < 0):
+            return "its position is not a place in the inputs"
+        return None
 
     def _carry_over(self) -> None:
-        known: set[str] = set()  # every key of the results table and the journal
+        journal = list(self._journal_entries(note=True))
+        # Every key and path of the results table and the journal.
+        known: set[str] = set()
+        known_paths: set[str] = set()
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
                 known.update(str(r["input_key"]) for r in rows if r.get("input_key"))
-        for entry in self._journal_entries(note=True):
+                known_paths.update(str(r.get("path") or "") for r in rows)
+        for _offset, entry in journal:
             if entry["row"].get("input_key"):
                 known.add(str(entry["row"]["input_key"]))
+            known_paths.add(str(entry["row"].get("path") or ""))
         bigram_keys: set[str] = set()
+        orphans: set[str] = set()  # keys of results rows replaced by a run without --per-bigram
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
-                keys = {str(r.get("input_key") or "") for r in rows}
-                foreign = keys - known
-                if foreign:
-                    raise OutputError(
-                        f"per-bigram table {str(self.per_bigram)!r} holds rows of files that are "
-                        f"not in {str(self.out)!r} (it belongs to another results table); "
-                        "give another --per-bigram file, or replace both (--no-resume)"
-                    )
-                bigram_keys |= keys
+                for r in rows:
+                    key = str(r.get("input_key") or "")
+                    if key in known:
+                        bigram_keys.add(key)
+                    elif str(r.get("path") or "") in known_paths:
+                        orphans.add(key)
+                    else:
+                        raise OutputError(
+                            f"per-bigram table {str(self.per_bigram)!r} holds rows of files that "
+                            f"are not in {str(self.out)!r} (it belongs to another results "
+                            "table); give another --per-bigram file, or replace both (--no-resume)"
+                        )
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
-                kept = [r for r in rows if self._keep(r) and self._complete(r, bigram_keys)]
+                kept = [
+                    r for r in rows if self._keep(r, "table") and self._complete(r, bigram_keys)
+                ]
                 self.done.update(r["input_key"] for r in kept)
                 assert self._results is not None
                 self._results.write(kept)
@@ -352,19 +529,44 @@ class BatchOutput:
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
-        for entry in self._journal_entries():
+        # Journal rows of this run's inputs wait for their turn (input order, not the
+        # order the files finished in); the others are written now, in their own run's order.
+        now: list[tuple[int, int, dict[str, Any]]] = []
+        for number, (offset, entry) in enumerate(journal):
             row, bigrams = entry["row"], entry.get("bigrams") or []
             keys = bigram_keys | ({str(row.get("input_key"))} if bigrams else set())
-            if self._keep(row) and self._complete(row, keys):
+            if self._keep(row, "journal") and self._complete(row, keys):
                 self.done.add(row["input_key"])
-                self._write(row, bigrams)
                 self._count(row)
+                place = self._position.get(row["input_key"])
+                if place is not None:
+                    self._waiting.append((place, offset))
+                else:
+                    stored = entry.get("position")
+                    now.append((number if stored is None else stored, number, entry))
+        for _place, _number, entry in sorted(now, key=lambda t: (t[0], t[1])):
+            self._write(entry["row"], list(entry.get("bigrams") or []))
+        self._waiting.sort()
         if self.journal_path.exists():
             _drop_partial_line(self.journal_path)
-        if self.superseded:
+        for why, n in sorted(self._replaced.items()):
             self.notes.append(
-                f"{self.superseded} earlier row(s) dropped: the file at that path now has other "
-                "content (its new content gets the row)"
+                f"{n} earlier row(s) replaced: the file at that path is listed again with "
+                f"{why} (this run's analysis gets the row)"
+            )
+        if orphans:
+            self.notes.append(
+                f"per-bigram rows of {len(orphans)} earlier analysis(es) dropped from "
+                f"{str(self.per_bigram)!r}: their results rows were replaced (same path, "
+                "other content, label, speaker, transcript or alignment) by a run without "
+                "--per-bigram"
+            )
+        if self._moved:
+            self.notes.append(
+                f"{self._moved} earlier row(s) name files that are gone from their path while "
+                "this run lists the same content under another path (a moved or renamed "
+                "folder?): every path is an exhibit of its own, so both rows are kept; drop "
+                "the old rows yourself or start a new table (--no-resume)"
             )
         if self.incomplete:
             self.notes.append(
@@ -429,6 +631,54 @@ class BatchOutput:
     def _unlock(self) -> None:
         while self._held:
             self._held.pop().unlink(missing_ok=True)
+
+
+_KEY = re.compile(r"[0-9a-f]{32}")
+
+#: Row fields that make one analysis of a path differ from another (besides content).
+_KEY_FIELDS = (
+    ("label", "label"),
+    ("speaker", "speaker"),
+    ("transcript", "transcript"),
+    ("alignment_sha256", "alignment"),
+)
+
+
+def _replaced_because(row: dict[str, Any], listed: list[BatchInput]) -> str:
+    """What a carried row differs in from this run's analyses of its path, for a note."""
+    if row.get("sha256") not in {i.sha256 for i in listed}:
+        return "other content"
+    same = [i for i in listed if i.sha256 == row.get("sha256")]
+    differ = [
+        name
+        for field, name in _KEY_FIELDS
+        if all(str(row.get(field) or "") != str(getattr(i, field) or "") for i in same)
+    ]
+    if not differ:
+        return "another label, speaker, transcript or alignment"
+    return "another " + " and ".join(differ)
+
+
+def _wrong_type(row: dict[str, Any], columns: dict[str, str]) -> str | None:
+    """The first column of ``row`` whose value cannot go into a table column of its kind."""
+    for name, kind in columns.items():
+        value = row.get(name)
+        if value is None:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if kind == "str":
+            ok = isinstance(value, str)
+        elif kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind == "float":
+            ok = number
+        else:  # "floats"
+            ok = isinstance(value, list) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+            )
+        if not ok:
+            return f"{name} value ({type(value).__name__})"
+    return None
 
 
 def _pid_alive(pid: int) -> bool:

@@ -227,7 +227,9 @@ def settings_difference(before: str, now: str) -> str:
     str
         ``"key: before -> now"`` items joined with ``"; "`` (option keys as
         ``options.<name>``, thresholds as ``verdict_thresholds.<name>``); the
-        whole strings when one is not valid JSON.
+        whole strings when one is not valid JSON. An option missing on one
+        side shows as ``(default)`` (options equal to their default are left
+        out); any other missing key as ``(not recorded)``.
     """
     try:
         old, new = json.loads(before), json.loads(now)
@@ -246,10 +248,17 @@ def settings_difference(before: str, now: str) -> str:
         return items
 
     a, b = flat(old), flat(new)
-    unset = "(default)"
+    missing = object()
+
+    def shown(d: dict[str, Any], k: str) -> str:
+        if k in d:
+            return json.dumps(d[k], ensure_ascii=False)
+        # An option left out is its default; any other key was not recorded at all
+        # (settings written by another vtract version).
+        return "(default)" if k.startswith("options.") else "(not recorded)"
+
     return "; ".join(
-        f"{k}: {json.dumps(a.get(k, unset), ensure_ascii=False)} -> "
-        f"{json.dumps(b.get(k, unset), ensure_ascii=False)}"
+        f"{k}: {shown(a, k)} -> {shown(b, k)}"
         for k in sorted(set(a) | set(b))
-        if a.get(k, unset) != b.get(k, unset)
+        if a.get(k, missing) != b.get(k, missing)
     )

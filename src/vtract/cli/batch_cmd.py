@@ -110,7 +110,7 @@ def _import_callable(
     type=click.Path(file_okay=False),
     default=None,
     help="Also write each analysis's JSON report into this folder (named in the "
-    "'report_file' column).",
+    "'report_file' column); a leading ~ is expanded, also in --reports=~/x.",
 )
 @click.option(
     "--sidecars",
@@ -183,8 +183,12 @@ def batch_command(
     'label' columns; relative paths are resolved against the manifest's
     folder. Rows are written as files finish; the table appears atomically
     at the end. Re-running skips inputs already in the output (same path,
-    audio SHA-256, alignment and transcript); every path gets its own row. A file that cannot be analysed
-    becomes a row with 'error_type' and 'error_message'; the others go on.
+    audio SHA-256, alignment, transcript, speaker and label); every path gets
+    its own row, in input order also after an interrupted run. A path listed
+    again with other content, label, speaker, transcript or alignment gets a
+    new row that replaces its old one (a note says so). A file that cannot be
+    analysed becomes a row with 'error_type' and 'error_message'; the others
+    go on.
     Progress and the summary go to stderr. Exit code 1 when any file failed.
     A table is only resumed with the same analysis settings (detector,
     method, reference, channel, pronunciations, vtract version); otherwise
