@@ -414,7 +414,7 @@ def test_cli_analyze_json_lines_and_errors(reference, tmp_path):
     for key in ("file", "sha256", "score", "verdict", "flags", "n_bigrams", "provenance"):
         assert key in ok
     assert ok["verdict"] in ("organic", "synthetic", "inconclusive")
-    assert err["file"] == str(bad) and err["error"]["type"] == "UnsupportedFormatError"
+    assert err["file"] == str(bad.resolve()) and err["error"]["type"] == "UnsupportedFormatError"
     assert "not_audio.wav" in res.stderr and res.stderr.count("\n") == 1
 
     usage = runner.invoke(cli, ["analyze", "a.wav", "b.wav", "--transcript", "x"])
@@ -551,6 +551,7 @@ def test_a_file_name_that_is_not_utf8_is_analysed_and_named_with_a_visible_escap
     assert res.exit_code == 0, res.output
     assert "Traceback" not in res.stderr
     lines = [json.loads(x) for x in res.stdout.strip().splitlines()]
-    assert [x["file"] for x in lines] == [str(wav), shown, str(wav)]
+    # a record names the file as its report and custody block do: the resolved path
+    assert [x["file"] for x in lines] == [str(wav.resolve()), shown, str(wav.resolve())]
     assert all("error" not in x for x in lines)
     assert lines[1]["score"] == lines[0]["score"] and lines[1]["sha256"] == lines[0]["sha256"]

@@ -105,7 +105,7 @@ def test_a_folder_among_the_files_is_an_error_record_not_a_usage_error(tmp_path)
     assert res.exit_code == 1, res.stderr
     good, folder = (json.loads(x) for x in res.stdout.strip().splitlines())
     assert good["verdict"] in ("organic", "synthetic", "inconclusive") and "error" not in good
-    assert folder["file"] == str(tmp_path) and folder["error"]["type"] == "InputFileError"
+    assert folder["file"] == str(tmp_path.resolve()) and folder["error"]["type"] == "InputFileError"
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
 
 
