@@ -197,7 +197,9 @@ def _escape_char(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def visible_text(text: str, drawable: Callable[[str], bool] | None = None) -> str:
+def visible_text(
+    text: str, drawable: Callable[[str], bool] | None = None, *, keep: str = "\n\t"
+) -> str:
     r"""``text`` with every character that could hide or disguise what it says escaped.
 
     A file name or label is shown to an examiner as evidence. Characters that
@@ -215,6 +217,9 @@ def visible_text(text: str, drawable: Callable[[str], bool] | None = None) -> st
     drawable : callable, optional
         ``drawable(char)`` is false for a character the output cannot draw
         (a glyph missing from the PDF font); such characters are escaped too.
+    keep : str, default "\\n\\t"
+        Characters never escaped (a one-line terminal message passes ``""``,
+        so that a newline cannot forge a second line).
 
     Returns
     -------
@@ -233,7 +238,7 @@ def visible_text(text: str, drawable: Callable[[str], bool] | None = None) -> st
     """
     out = []
     for char in text:
-        if char in "\n\t":
+        if char in keep:
             out.append(char)
         elif unicodedata.category(char) in _HIDDEN_CATEGORIES or (
             drawable is not None and not drawable(char)

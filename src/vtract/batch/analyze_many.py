@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import InputFileError
 from ..output_files import OutputOverInputError, os_error_reason, refuse_output_over_inputs
-from ..provenance import path_text, provenance
+from ..provenance import path_text, provenance, visible_text
 from .errors import BatchError, OutputError
 from .inputs import BatchInput, discover_inputs, hash_inputs
 from .output import BatchOutput
@@ -493,17 +493,15 @@ def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None
 
 
 def terminal_text(text: str) -> str:
-    """``text`` safe to print on a terminal or log: control characters become escapes.
+    """``text`` safe to print on a terminal or log: every character that does not print
+    (control, bidi and other format characters, newlines) becomes an escape.
 
     Evidence names are adversary-controlled; an escape sequence in a name
     would otherwise reach the terminal, and a newline would forge log lines.
+    :func:`vtract.provenance.visible_text` with nothing kept and only printable
+    characters (and the space) drawn.
     """
-    return "".join(
-        ch
-        if ch.isprintable() or ch == " "
-        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-        for ch in text
-    )
+    return visible_text(text, lambda ch: ch.isprintable() or ch == " ", keep="")
 
 
 def _resolve_folder(folder: str | os.PathLike[str]) -> Path:
