@@ -315,9 +315,7 @@ class BatchOutput:
                 self._journal.close()
             self.journal_path.unlink(missing_ok=True)
         finally:
-            self._close_reader()
-            self._results = self._bigrams = self._journal = None
-            self._unlock()
+            self._release()
 
     def abort(self) -> None:
         """Drop the temporary tables; keep the journal so a re-run resumes."""
@@ -326,11 +324,15 @@ class BatchOutput:
                 w.discard()
         if self._journal is not None:
             self._journal.close()
+        self._release()
+
+    # ------------------------------------------------------------------ internals
+
+    def _release(self) -> None:
+        """Forget the tables and the journal of this run and give up its locks."""
         self._close_reader()
         self._results = self._bigrams = self._journal = None
         self._unlock()
-
-    # ------------------------------------------------------------------ internals
 
     def _close_reader(self) -> None:
         if self._journal_reader is not None:
