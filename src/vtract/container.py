@@ -200,11 +200,19 @@ def _stopped_finding(reason: str, declared: int | None, decoded: int, sample_rat
     )
 
 
-def _frame_count_findings(declared: int | None, decoded: int, sample_rate: float) -> list[str]:
-    if declared is None or declared - decoded <= FRAME_TOLERANCE:
+def _frame_count_findings(
+    declared: int | None,
+    decoded: int,
+    sample_rate: float,
+    *,
+    header: str = "the header",
+    tolerance: int = FRAME_TOLERANCE,
+) -> list[str]:
+    """``header`` declares more frames than decode (by more than ``tolerance``)."""
+    if declared is None or declared - decoded <= tolerance:
         return []
     return [
-        f"truncated: the header declares {declared / sample_rate:.3f} s of audio "
+        f"truncated: {header} declares {declared / sample_rate:.3f} s of audio "
         f"({declared} frames) but only {decoded / sample_rate:.3f} s decode{_CUT_SHORT}"
     ]
 
@@ -510,13 +518,9 @@ def _nist_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
     match = re.search(rb"\nsample_count -i (\d{1,15})\s", raw[:4096])
     if match is None:
         return []
-    declared = int(match.group(1))
-    if declared <= decoded:
-        return []
-    return [
-        f"truncated: the NIST SPHERE header declares {declared / sample_rate:.3f} s of audio "
-        f"({declared} frames) but only {decoded / sample_rate:.3f} s decode{_CUT_SHORT}"
-    ]
+    return _frame_count_findings(
+        int(match.group(1)), decoded, sample_rate, header="the NIST SPHERE header", tolerance=0
+    )
 
 
 def _looks_like_mpeg(raw: bytes) -> bool:
