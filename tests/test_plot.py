@@ -327,6 +327,47 @@ def test_text_from_the_input_is_drawn_as_written_not_as_mathtext(name, tmp_path)
         assert _drawn_as(entry) == (name, False)
 
 
+def test_text_from_the_input_is_never_drawn_as_boxes_or_reordered(tmp_path):
+    """Non-Latin words (CJK, Hebrew) were drawn as empty boxes in the figures ("Glyph ...
+    missing from font(s) DejaVu Sans") and a right-to-left override reordered a label
+    (session-26 note, left): such characters are drawn as \\u escapes, as in the PDF text."""
+    import io
+    import warnings
+
+    word, spoof = "\u5f55\u97f3\u05e9", "take_\u202ecalf"
+    rep = make_report()
+    rep.bigrams[1] = dataclasses.replace(rep.bigrams[1], word=word)
+    aln = {"words": [{"start": 0.1, "end": 0.6, "label": word}],
+           "phones": [{"start": 0.1, "end": 0.6, "label": spoof}]}  # fmt: skip
+    fig = plt.figure(figsize=(12, 9))
+    axes = fig.subplots(2, 3).ravel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is a UserWarning at draw time
+        vplot.timeline(make_evidence(), aln, rep, ax=axes[0])
+        vplot.bigram_distribution(FakeReference(), rep, "AH-N", ax=axes[1])
+        vplot.area_function(make_estimate(AREAS), ax=axes[2], labels=[word])
+        vplot.tract(make_estimate(AREAS), ax=axes[3], label=spoof)
+        vplot.tract_sequence([make_estimate(AREAS)] * 3, ax=axes[4], title=word)
+        rep.thresholds = {f"score_{spoof}": 0.5}
+        vplot.report_overview(rep, ax=axes[5])
+        fig.savefig(io.BytesIO(), format="png")
+    texts = [t for a in fig.axes for t in a.texts]
+    texts += [t for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+    texts += [a.title for a in fig.axes]
+    drawn = [t.get_text() for t in texts]
+    # DejaVu Sans has Hebrew letters (DejaVu Sans Mono, of the PDF text pages, has not)
+    shown_word, shown_spoof = "\\u5f55\\u97f3\u05e9", "take_\\u202ecalf"
+    assert shown_word in drawn  # word tier, title of tract_sequence
+    assert shown_spoof in drawn  # phone tier
+    assert f"this recording: '{shown_word}' at 0.90 s" in drawn  # escaped before repr
+    assert f" score_{shown_spoof}" in drawn
+    assert not any(c in "".join(drawn) for c in "\u5f55\u97f3\u202e")
+    # Latin, Greek and IPA letters are in DejaVu Sans and stay as they are
+    assert (
+        vplot._common.shown_text("\u0283\u00e6 \u03b1 caf\u00e9") == "\u0283\u00e6 \u03b1 caf\u00e9"
+    )
+
+
 def test_bigram_distribution_uses_the_reference_section_count():
     """Without occurrences the section count comes from the reference's metadata
     (Reference has no n_sections attribute; 15 was assumed for every reference)."""

@@ -14,9 +14,7 @@ the text (bidi controls) is printed as a ``\\uNNNN`` escape
 
 from __future__ import annotations
 
-import functools
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +117,7 @@ def write_pdf(report: Any, path: Path, *, evidence: Any = None, reference: Any =
     """
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from .plot._common import LITERAL_TEXT
+    from .plot._common import LITERAL_TEXT, shown_text
     from .plot.figures import report_figures
     from .report_html import LIMITATIONS, check_evidence_matches, check_reference_matches
 
@@ -134,7 +132,7 @@ def write_pdf(report: Any, path: Path, *, evidence: Any = None, reference: Any =
         for lines in paginate(summary_lines(report)):
             pdf.savefig(_text_page(lines))
         for spec in report_figures(report, evidence=evidence, reference=reference):
-            spec.figure.suptitle(spec.title, fontsize=10, **LITERAL_TEXT)
+            spec.figure.suptitle(shown_text(spec.title), fontsize=10, **LITERAL_TEXT)
             pdf.savefig(spec.figure)
         for lines in paginate(notes):
             pdf.savefig(_text_page(lines))
@@ -145,11 +143,11 @@ def _text_page(lines: list[str]) -> Any:
     """An A4 figure with ``lines`` drawn one by one, 10 pt apart, as written."""
     from matplotlib.figure import Figure
 
-    from .plot._common import LITERAL_TEXT
+    from .plot._common import LITERAL_TEXT, font_can_draw
 
     page = Figure(figsize=_PAGE_SIZE)
     step = _LINE_STEP_PT / (_PAGE_SIZE[1] * 72.0)
-    drawable = _drawable()
+    drawable = font_can_draw("monospace")
     for i, line in enumerate(lines):
         if line:
             page.text(
@@ -163,14 +161,3 @@ def _text_page(lines: list[str]) -> Any:
                 **LITERAL_TEXT,
             )
     return page
-
-
-@functools.cache
-def _drawable() -> Callable[[str], bool]:
-    """Whether the monospace font of the text pages has a glyph for a character."""
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font
-
-    font = FT2Font(font_manager.findfont(font_manager.FontProperties(family="monospace")))
-    charmap = frozenset(font.get_charmap())
-    return lambda char: ord(char) in charmap

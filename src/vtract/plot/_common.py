@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +11,7 @@ import numpy as np
 
 from .. import anatomy
 from ..errors import VtractError
+from ..provenance import visible_text
 
 __all__ = [
     "HUMAN_AREA_CM2",
@@ -18,10 +21,12 @@ __all__ = [
     "PlotInputError",
     "Profile",
     "as_profile",
+    "font_can_draw",
     "literal_label",
     "literal_legend",
     "new_axes",
     "score_thresholds",
+    "shown_text",
 ]
 
 #: Cross-sectional areas of human vocal tracts (cm^2), shaded on plots
@@ -59,6 +64,89 @@ def score_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
 LITERAL_TEXT: dict[str, Any] = {"usetex": False, "parse_math": False}
 
 
+_GENERIC_FAMILIES = ("sans-serif", "serif", "monospace", "cursive", "fantasy")
+
+
+def font_can_draw(family: str | None = None) -> Callable[[str], bool]:
+    """Whether the fonts matplotlib would use for ``family`` have a glyph for a character.
+
+    Parameters
+    ----------
+    family : str, optional
+        A font family or generic family (``"monospace"``); by default
+        ``rcParams["font.family"]``. Generic families are expanded through
+        their ``rcParams`` lists, as matplotlib's own font fallback does, and
+        every installed font of the list counts.
+
+    Returns
+    -------
+    callable
+        ``can_draw(char) -> bool``.
+    """
+    import matplotlib
+
+    families = [family] if family else list(matplotlib.rcParams["font.family"])
+    names: list[str] = []
+    for name in families:
+        if name in _GENERIC_FAMILIES:
+            names += list(matplotlib.rcParams[f"font.{name}"])
+        else:
+            names.append(name)
+    charmap = _charmap(tuple(names))
+    return lambda char: ord(char) in charmap
+
+
+@functools.cache
+def _charmap(names: tuple[str, ...]) -> frozenset[int]:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    paths = []
+    for name in names:
+        try:
+            path = font_manager.findfont(
+                font_manager.FontProperties(family=name), fallback_to_default=False
+            )
+        except ValueError:  # not installed
+            continue
+        if path not in paths:
+            paths.append(path)
+    if not paths:  # matplotlib draws with its default font then
+        paths.append(font_manager.findfont(font_manager.FontProperties()))
+    codes: set[int] = set()
+    for path in paths:
+        codes.update(FT2Font(path).get_charmap())
+    return frozenset(codes)
+
+
+def shown_text(text: Any, family: str | None = None) -> str:
+    r"""Text from the input as a figure shows it: nothing hidden, nothing drawn as a box.
+
+    Characters that would disguise the text (bidirectional controls, zero-width
+    and control characters) and characters the figure's fonts have no glyph
+    for (CJK or Hebrew words under matplotlib's default DejaVu Sans) are
+    written as ``\uNNNN`` escapes (:func:`vtract.provenance.visible_text`);
+    the JSON report keeps the exact text.
+
+    Parameters
+    ----------
+    text : object
+        The text (converted with ``str``).
+    family : str, optional
+        The font family it is drawn with (see :func:`font_can_draw`).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> shown_text("x\u202ey")
+    'x\\u202ey'
+    """
+    return visible_text(str(text), font_can_draw(family))
+
+
 def literal_label(text: Any) -> str:
     r"""A legend label that a legend draws exactly as given.
 
@@ -67,6 +155,8 @@ def literal_label(text: Any) -> str:
     formula (or raise on invalid mathtext). Escaping each ``$`` as ``\$`` makes
     matplotlib draw a plain ``$``; a backslash already before a ``$`` stays
     visible. :func:`literal_legend` also turns LaTeX off for the entries.
+    Characters that would be hidden or drawn as boxes are escaped first
+    (:func:`shown_text`).
 
     Parameters
     ----------
@@ -78,7 +168,7 @@ def literal_label(text: Any) -> str:
     str
         The label with every ``$`` escaped.
     """
-    return str(text).replace("$", "\\$")
+    return shown_text(text).replace("$", "\\$")
 
 
 def literal_legend(ax: Any, **kwargs: Any) -> Any:

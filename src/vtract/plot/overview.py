@@ -12,6 +12,7 @@ from ._common import (
     literal_legend,
     new_axes,
     score_thresholds,
+    shown_text,
 )
 
 __all__ = ["report_overview"]
@@ -55,7 +56,7 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
     for b in bigrams:
         if np.isfinite(b.boundary) and np.isfinite(b.score):
             ax.annotate(
-                b.bigram,
+                shown_text(b.bigram),
                 (b.boundary, b.score),
                 fontsize=6,
                 xytext=(2, 3),
@@ -64,7 +65,7 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
             )
     for name, value in score_thresholds(report.thresholds).items():
         ax.axhline(value, color="0.4", linestyle="--", linewidth=0.8)
-        ax.text(1.0, value, f" {name}", transform=ax.get_yaxis_transform(), fontsize=6,
+        ax.text(1.0, value, shown_text(f" {name}"), transform=ax.get_yaxis_transform(), fontsize=6,
                 va="center", ha="left", clip_on=False, **LITERAL_TEXT)  # fmt: skip
     if report.score is not None and np.isfinite(report.score):
         ax.axhline(

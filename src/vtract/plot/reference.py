@@ -14,6 +14,7 @@ from ._common import (
     literal_label,
     literal_legend,
     new_axes,
+    shown_text,
 )
 
 __all__ = ["MAX_OCCURRENCE_ENTRIES", "bigram_distribution"]
@@ -115,7 +116,9 @@ def bigram_distribution(
     ax.set_ylabel("area (cm²)")
     level_note = "" if level in (None, "bigram") else f", reference backed off to {level} level"
     ax.set_title(
-        f"{bigram}: organic reference vs this recording{level_note}", fontsize=9, **LITERAL_TEXT
+        shown_text(f"{bigram}: organic reference vs this recording{level_note}"),
+        fontsize=9,
+        **LITERAL_TEXT,
     )
     literal_legend(ax, fontsize=6)
     return ax

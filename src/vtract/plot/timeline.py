@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import LITERAL_TEXT, PlotInputError, new_axes
+from ._common import LITERAL_TEXT, PlotInputError, new_axes, shown_text
 
 __all__ = ["DYNAMIC_RANGE_DB", "timeline"]
 
@@ -157,7 +157,7 @@ def _draw_tier(ax: Any, rows: list[tuple[float, float, str]], duration: float) -
             ax.text(
                 (start + end) / 2,
                 0.5,
-                label,
+                shown_text(label),
                 ha="center",
                 va="center",
                 fontsize=7,

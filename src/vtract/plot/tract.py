@@ -16,6 +16,7 @@ from ._common import (
     literal_label,
     literal_legend,
     new_axes,
+    shown_text,
 )
 
 __all__ = ["area_function", "tract", "tract_sequence"]
@@ -190,7 +191,7 @@ def tract_sequence(
         ax.axvline(float(boundary), color="w", linestyle="--", linewidth=1.2, label="boundary")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("distance from glottis (cm)")
-    ax.set_title(title or "Area function over time", **LITERAL_TEXT)
+    ax.set_title(shown_text(title or "Area function over time"), **LITERAL_TEXT)
     return ax
 
 
