@@ -85,11 +85,12 @@ def font_can_draw(family: str | None = None) -> Callable[[str], bool]:
     """
     import matplotlib
 
-    families = [family] if family else list(matplotlib.rcParams["font.family"])
+    rc: dict[str, Any] = dict(matplotlib.rcParams)
+    families = [family] if family else list(rc["font.family"])
     names: list[str] = []
     for name in families:
         if name in _GENERIC_FAMILIES:
-            names += list(matplotlib.rcParams[f"font.{name}"])
+            names += list(rc[f"font.{name}"])
         else:
             names.append(name)
     charmap = _charmap(tuple(names))
