@@ -18,7 +18,7 @@ from ..errors import InputFileError
 from ..output_files import OutputOverInputError, os_error_reason, refuse_output_over_inputs
 from ..provenance import path_text, provenance, visible_text
 from .errors import BatchError, OutputError
-from .inputs import BatchInput, discover_inputs, hash_inputs
+from .inputs import BatchInput, LeftOut, discover_inputs, hash_inputs
 from .output import BatchOutput
 from .reports import analysis_id, write_report_json
 from .rows import bigram_rows, error_row, report_row
@@ -144,6 +144,14 @@ class BatchResult:
         The reports in input order when no ``out`` was given.
     rows : list of dict or None
         The results rows when no ``out`` was given.
+    left_out : list of tuple
+        ``(path, reason)`` of entries of searched folders and globs that were
+        not analysed although they might hold evidence: broken symbolic
+        links, folders, FIFOs or devices named like audio, links to folders
+        (not followed), folders that cannot be listed
+        (:func:`~vtract.batch.inputs.discover_inputs`). Printed on stderr
+        unless quiet and listed in :meth:`summary`; not counted in ``total``
+        (they are not inputs) and not rows of the table.
     notes : list of str
         What the resume did besides skipping (damaged journal lines skipped,
         rows of changed files dropped, rows analysed again for a new
@@ -163,6 +171,7 @@ class BatchResult:
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     reports: list[Any] | None = None
     rows: list[dict[str, Any]] | None = None
+    left_out: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -201,6 +210,8 @@ class BatchResult:
             "audio_s": round(self.audio_s, 3),
             "out": None if self.out is None else str(self.out),
             "per_bigram": None if self.per_bigram is None else str(self.per_bigram),
+            "left_out": [{"path": p, "reason": r} for p, r in self.left_out],
+            "notes": list(self.notes),
         }
 
     def __str__(self) -> str:
@@ -211,6 +222,10 @@ class BatchResult:
             f"{self.total} file(s): {self.done} analysed, {self.skipped} skipped, "
             f"{self.failed} failed; verdicts: {counts(self.verdicts)}"
         )
+        if self.left_out:
+            text += (
+                f"; {len(self.left_out)} entr{'y' if len(self.left_out) == 1 else 'ies'} left out"
+            )
         if self.table_verdicts is not None and self.table_verdicts != self.verdicts:
             text += f" (whole table: {counts(self.table_verdicts)})"
         text += (
@@ -333,8 +348,11 @@ def analyze_many(
     if per_file is not None and not callable(per_file):
         raise BatchError(f"per_file must be callable, got {type(per_file).__name__}")
     settings = analysis_settings(per_file, reference, options)
-    items = hash_inputs(discover_inputs(inputs, sidecars=sidecars))
-    result = BatchResult(total=len(items))
+    left_out: list[LeftOut] = []
+    items = hash_inputs(discover_inputs(inputs, sidecars=sidecars, left_out=left_out))
+    result = BatchResult(
+        total=len(items), left_out=[(path_text(e.path), e.reason) for e in left_out]
+    )
     if reports_dir is not None:
         # One resolution (``~`` expanded, as for out) for the check, the workers and resume.
         reports_dir = _resolve_folder(reports_dir)
@@ -443,6 +461,17 @@ def analyze_many(
         result.table_verdicts = dict(output.carried_verdicts + verdicts)
     result.elapsed_s = time.perf_counter() - t0
     if not quiet:
+        for path, reason in result.left_out[:20]:
+            print(
+                f"vtract batch: left out: {terminal_text(path)}: {reason}, not analysed",
+                file=sys.stderr,
+            )
+        if len(result.left_out) > 20:
+            print(
+                f"vtract batch: ... and {len(result.left_out) - 20} more left out "
+                "(see left_out in --summary-json)",
+                file=sys.stderr,
+            )
         for note in result.notes:
             print(f"vtract batch: note: {terminal_text(note)}", file=sys.stderr)
         print(f"vtract batch: {terminal_text(str(result))}", file=sys.stderr)
