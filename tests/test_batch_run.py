@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -1179,3 +1180,64 @@ def test_entries_not_analysed_in_a_searched_folder_are_reported(corpus, tmp_path
         "a folder named like audio (its files are searched)",
         "a broken symbolic link",
     ]
+
+
+def test_a_per_file_plugin_is_fingerprinted_by_its_source(corpus, tmp_path, monkeypatch):
+    """Item 2: a --per-file plugin was identified by its name only, so a table made by an
+    earlier version of the plugin's code was resumed as if nothing had changed."""
+    import functools
+    import importlib
+    import sys
+    import types
+
+    folder, _paths, _ = corpus
+    plugins = tmp_path / "plugins"
+    (plugins / "s27plug").mkdir(parents=True)
+    (plugins / "s27plug" / "__init__.py").write_text("")
+    (plugins / "s27plug" / "helper.py").write_text("FACTOR = 1\n")
+    (plugins / "s27plug" / "main.py").write_text(
+        "from _batch_fakes import fake_analyze\n\n\n"
+        "def analyze(path, **kw):\n    return fake_analyze(path, **kw)\n"
+    )
+    monkeypatch.syspath_prepend(str(plugins))
+    plug = importlib.import_module("s27plug.main")
+    out = tmp_path / "r.csv"
+
+    def run(func, **kw):
+        return analyze_many(folder, out=out, per_file=func, backend="serial", quiet=True, **kw)
+
+    assert run(plug.analyze).done == 5
+    settings = json.loads(pd.read_csv(out)["analysis_settings"][0])
+    assert settings["per_file"] == "s27plug.main.analyze"
+    assert re.fullmatch(r"[0-9a-f]{64}", settings["per_file_sha256"])
+    assert run(plug.analyze).skipped == 5  # the same source resumes (the bad file is retried)
+    before = out.read_bytes()
+    # the source of a module of the plugin's package changes (not the function's own file)
+    (plugins / "s27plug" / "helper.py").write_text("FACTOR = 2\n")
+    with pytest.raises(OutputError, match=r"another version of the per-file function \("):
+        run(plug.analyze)
+    assert out.read_bytes() == before
+    assert run(plug.analyze, resume=False).done == 5
+    # the same function with other bound arguments is another analysis
+    bound = functools.partial(fake_analyze, detector="x")
+    analyze_many(folder, out=tmp_path / "p.csv", per_file=bound, backend="serial", quiet=True)
+    with pytest.raises(OutputError, match="per_file_sha256"):
+        analyze_many(
+            folder,
+            out=tmp_path / "p.csv",
+            per_file=functools.partial(fake_analyze, detector="y"),
+            backend="serial",
+            quiet=True,
+        )
+    # fallback: no source to read -> written, but never resumed
+    module = types.ModuleType("s27_nofile")
+    exec("def analyze(path, **kw):\n    return FAKE(path, **kw)\n", module.__dict__)
+    module.FAKE = fake_analyze
+    monkeypatch.setitem(sys.modules, "s27_nofile", module)
+    nofile = tmp_path / "n.csv"
+    res = analyze_many(folder, out=nofile, per_file=module.analyze, backend="serial", quiet=True)
+    assert res.done == 5
+    recorded = json.loads(pd.read_csv(nofile)["analysis_settings"][0])["per_file_sha256"]
+    assert recorded.startswith("unreadable (no source found for s27_nofile.analyze) ")
+    with pytest.raises(OutputError, match="source could not be read"):
+        analyze_many(folder, out=nofile, per_file=module.analyze, backend="serial", quiet=True)

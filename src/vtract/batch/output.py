@@ -411,6 +411,18 @@ class BatchOutput:
                 "without recorded analysis settings (a row cut short, a damaged table, or "
                 "one written by an older vtract)"
             )
+        elif "per_file_sha256" in diff and '"unreadable' in diff:
+            what = (
+                f"made by a per-file function whose source could not be read ({diff}): "
+                "without its source a resume cannot show the code is the same, so tables "
+                "written with it are never resumed"
+            )
+        elif "per_file_sha256" in diff:
+            what = (
+                f"made by another version of the per-file function ({diff}): the source "
+                "(or the bound state) of the --per-file plugin changed since those rows were "
+                "written"
+            )
         elif "code_sha256" in diff or "libraries." in diff:
             what = (
                 f"made by other analysis code ({diff}): the vtract source or a library it "
