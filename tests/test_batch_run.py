@@ -931,7 +931,7 @@ def _assert_slow_worker_gone(folder, after: str) -> None:
 
 # ---------------------------------------------------------------- session 26, second review
 
-BOOKKEEPING = ["elapsed_s", "cpu_s", "worker", "worker_maxrss_mb"]
+BOOKKEEPING = ["elapsed_s", "cpu_s", "worker", "worker_maxrss_mb", "table_id"]
 
 
 def _interrupted(out, items, journaled, *, per_bigram=None):
@@ -964,7 +964,10 @@ def test_a_resumed_table_is_in_input_order_whatever_order_the_journal_holds(corp
     resumed = pd.read_csv(out)
     assert resumed["path"].tolist() == [path_text(i.path) for i in items]
     pd.testing.assert_frame_equal(resumed.drop(columns=BOOKKEEPING), full)
-    pd.testing.assert_frame_equal(pd.read_csv(pb), full_pb)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(pb).drop(columns=["table_id"]), full_pb.drop(columns=["table_id"])
+    )
+    assert set(pd.read_csv(pb)["table_id"]) == set(resumed["table_id"])  # the journal's id
     # Parquet, and journal rows of inputs this run does not list: written first, in
     # their own run's input order (not the order they finished in)
     out2 = tmp_path / "other.parquet"
@@ -1241,3 +1244,40 @@ def test_a_per_file_plugin_is_fingerprinted_by_its_source(corpus, tmp_path, monk
     assert recorded.startswith("unreadable (no source found for s27_nofile.analyze) ")
     with pytest.raises(OutputError, match="source could not be read"):
         analyze_many(folder, out=nofile, per_file=module.analyze, backend="serial", quiet=True)
+
+
+def test_a_per_bigram_table_of_another_results_table_over_the_same_files_is_refused(
+    corpus, tmp_path
+):
+    """Item 3 (R3 residual): a per-bigram table written beside *another* results table
+    over exactly the same files was carried (same keys: its rows mixed in) or dropped
+    (other keys: taken for this table's leftovers). Each table now has a table_id,
+    stamped on its per-bigram rows."""
+    _folder, paths, _ = corpus
+    a, pa, b = tmp_path / "a.csv", tmp_path / "pa.csv", tmp_path / "b.csv"
+    _run(paths[:2], a, per_bigram=pa)
+    # same files, same keys: A's rows were mixed into B's per-bigram table
+    _run(paths[:2], b)
+    before = pa.read_bytes()
+    with pytest.raises(OutputError, match="belongs to another results table"):
+        _run(paths[:2], b, per_bigram=pa)
+    assert pa.read_bytes() == before
+    # same paths, other keys (labelled in a manifest): A's rows were dropped as leftovers
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,label\n" + "".join(f"{p},organic\n" for p in paths[:2]))
+    c = tmp_path / "c.csv"
+    _run(manifest, c)
+    with pytest.raises(OutputError, match=r"another results table \(table_id [0-9a-f]{32}"):
+        _run(manifest, c, per_bigram=pa)
+    assert pa.read_bytes() == before
+    ids = set(pd.read_csv(a)["table_id"])
+    assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{32}", ids.pop())
+    assert set(pd.read_csv(pa)["table_id"]) == set(pd.read_csv(a)["table_id"])
+    # the id survives every resume, and a table replaced with --no-resume gets a new one
+    first = pd.read_csv(a)["table_id"][0]
+    _run(paths[:3], a, per_bigram=pa)
+    assert set(pd.read_csv(a)["table_id"]) == set(pd.read_csv(pa)["table_id"]) == {first}
+    _run(paths[:3], a, resume=False)
+    assert set(pd.read_csv(a)["table_id"]) != {first}
+    with pytest.raises(OutputError, match="or the results table was replaced since"):
+        _run(paths[:3], a, per_bigram=pa)

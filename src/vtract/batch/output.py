@@ -18,6 +18,11 @@
 - a carried row for a path this run lists again, but not with that row's
   key (the file's content, label, speaker, transcript or alignment
   changed), is replaced by this run's row, with a note;
+- the table has an identity, ``table_id`` (drawn when it is first
+  written, kept by every resume, stamped on every results and per-bigram
+  row): a per-bigram table is only carried beside the results table it was
+  written with, so another table's per-bigram rows are never mixed in or
+  silently dropped;
 - a run with other analysis settings (:mod:`vtract.batch.settings`) than
   the rows it would carry over is refused, so a table never mixes answers
   made in different ways;
@@ -38,6 +43,7 @@ import json
 import os
 import re
 import socket
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -92,10 +98,12 @@ class BatchOutput:
     Notes
     -----
     On resume with ``per_bigram``, an existing per-bigram table holding rows
-    of files (paths) that are not in the results table (it belongs to
-    another results table) is refused. Its rows of a file whose results row
-    was replaced by a run without ``--per-bigram`` (same path, another key)
-    are dropped with a note. A carried successful row without bigram rows
+    whose ``table_id`` is not the results table's (it was written beside
+    another results table, or the results table was replaced since) is
+    refused, even when it covers exactly the same files. Its rows of this
+    table whose analysis is no longer in it (a results row replaced by a
+    run without ``--per-bigram``: same path, another key) are dropped with
+    a note. A carried successful row without bigram rows
     (the earlier run had no ``--per-bigram``) is analysed again. A journal
     line that is not a well-formed entry (not a JSON object, a key that is
     not 32 hex digits, bigram rows that are not rows of that key, values of
@@ -177,6 +185,9 @@ class BatchOutput:
             self._lock_paths.append(real_bigram.with_name(f".{real_bigram.name}.lock"))
         #: Input keys already in the output (successful, or failed when not retried).
         self.done: set[str] = set()
+        #: Identity of the results table (32 hex digits), known once :meth:`open` ran:
+        #: the existing table's (or its journal's), or a new one.
+        self.table_id: str | None = None
         #: Rows carried over from earlier runs.
         self.carried = 0
         #: Verdict -> count over the carried rows.
@@ -207,6 +218,8 @@ class BatchOutput:
                 self._carry_over()
             elif self.journal_path.exists():
                 self.journal_path.unlink()
+            if self.table_id is None:
+                self.table_id = uuid.uuid4().hex
             self._journal = open(self.journal_path, "a", encoding="utf-8")
             if self._waiting:
                 self._journal_reader = open(self.journal_path, "rb")
@@ -265,7 +278,8 @@ class BatchOutput:
         """
         if self._journal is None:
             raise OutputError("BatchOutput.journal called before open()")
-        entry: dict[str, Any] = {"row": row, "bigrams": list(bigrams)}
+        bigrams = self._stamp(row, bigrams)
+        entry: dict[str, Any] = {"row": row, "bigrams": bigrams}
         if position is not None:
             entry["position"] = int(position)
         self._journal.write(json.dumps(entry) + "\n")
@@ -297,11 +311,12 @@ class BatchOutput:
         """
         if self._results is None:
             raise OutputError("BatchOutput.write called before open()")
+        bigrams = self._stamp(row, bigrams)
         if position is None:
             position = self._position.get(str(row.get("input_key") or ""))
         if position is not None:
             self._write_waiting(before=position)
-        self._write(row, list(bigrams))
+        self._write(row, bigrams)
 
     def commit(self) -> None:
         """Publish the tables atomically, then drop the journal and the lock."""
@@ -351,6 +366,15 @@ class BatchOutput:
             self._journal_reader.seek(offset)
             entry = json.loads(self._journal_reader.readline().decode("utf-8"))
             self._write(entry["row"], list(entry.get("bigrams") or []))
+
+    def _stamp(
+        self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Put this table's ``table_id`` on a new row and its bigram rows (in place)."""
+        bigrams = list(bigrams)
+        for r in (row, *bigrams):
+            r["table_id"] = self.table_id
+        return bigrams
 
     def _write(self, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
         assert self._results is not None
@@ -491,7 +515,7 @@ class BatchOutput:
         if not isinstance(bigrams, list) or not all(isinstance(b, dict) for b in bigrams):
             return "its bigrams are not a list of rows"
         for b in bigrams:
-            if b.get("input_key") != key:
+            if b.get("input_key") != key or b.get("table_id") != row.get("table_id"):
                 return "its bigram rows are not rows of its file"
             bad = _wrong_type(b, BIGRAM_COLUMNS)
             if bad is not None:
@@ -503,33 +527,41 @@ class BatchOutput:
 
     def _carry_over(self) -> None:
         journal = list(self._journal_entries(note=True))
-        # Every key and path of the results table and the journal.
+        # Every key and table id of the results table and the journal.
         known: set[str] = set()
-        known_paths: set[str] = set()
+        ids: list[str] = []
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
                 known.update(str(r["input_key"]) for r in rows if r.get("input_key"))
-                known_paths.update(str(r.get("path") or "") for r in rows)
+                ids += [str(r["table_id"]) for r in rows if r.get("table_id")]
         for _offset, entry in journal:
             if entry["row"].get("input_key"):
                 known.add(str(entry["row"]["input_key"]))
-            known_paths.add(str(entry["row"].get("path") or ""))
+            if entry["row"].get("table_id"):
+                ids.append(str(entry["row"]["table_id"]))
+        # The table keeps the identity it was first written with (a journal left by its
+        # first, interrupted run holds it when there is no table yet).
+        self.table_id = ids[0] if ids else uuid.uuid4().hex
+        own_ids = set(ids) | {self.table_id}
         bigram_keys: set[str] = set()
-        orphans: set[str] = set()  # keys of results rows replaced by a run without --per-bigram
+        orphans: set[str] = set()  # this table's analyses no longer in it (replaced rows)
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
                 for r in rows:
                     key = str(r.get("input_key") or "")
+                    if str(r.get("table_id") or "") not in own_ids:
+                        theirs = str(r.get("table_id") or "") or "none recorded"
+                        raise OutputError(
+                            f"per-bigram table {str(self.per_bigram)!r} holds rows written "
+                            f"beside another results table (table_id {theirs}; "
+                            f"{str(self.out)!r} is {self.table_id}): it belongs to another "
+                            "results table, or the results table was replaced since; give "
+                            "another --per-bigram file, or replace both (--no-resume)"
+                        )
                     if key in known:
                         bigram_keys.add(key)
-                    elif str(r.get("path") or "") in known_paths:
-                        orphans.add(key)
                     else:
-                        raise OutputError(
-                            f"per-bigram table {str(self.per_bigram)!r} holds rows of files that "
-                            f"are not in {str(self.out)!r} (it belongs to another results "
-                            "table); give another --per-bigram file, or replace both (--no-resume)"
-                        )
+                        orphans.add(key)
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
                 kept = [
@@ -570,9 +602,10 @@ class BatchOutput:
             )
         if orphans:
             self.notes.append(
-                f"per-bigram rows of {len(orphans)} earlier analysis(es) dropped from "
-                f"{str(self.per_bigram)!r}: their results rows were replaced (same path, "
-                "other content, label, speaker, transcript or alignment) by a run without "
+                f"per-bigram rows of {len(orphans)} earlier analysis(es) dropped "
+                f"from {str(self.per_bigram)!r} (rows of this table): their results rows were "
+                "replaced (same path, other content, label, speaker, transcript or alignment) "
+                "by a run without "
                 "--per-bigram"
             )
         if self._moved:

@@ -14,6 +14,11 @@ a resumed run skips the keys already present. ``report_file`` names the
 row's JSON report inside the ``--reports`` folder (empty without one).
 ``analysis_settings`` is the JSON of what the answer depends on besides the
 input (:mod:`vtract.batch.settings`); a table is only resumed with the same.
+``table_id`` (32 hex digits) names the results table a row was written for:
+it is drawn when the table is first written, kept by every resume, and
+stamped on its per-bigram rows too, so a per-bigram table is only ever
+resumed beside the results table it was written with
+(:class:`~vtract.batch.output.BatchOutput`). It is empty for in-memory runs.
 
 File names (``path``, ``file``, ``alignment_file``) are written by
 :func:`vtract.provenance.path_text`: bytes that are not UTF-8 appear as
@@ -72,6 +77,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "worker_maxrss_mb": "float",
     "vtract_version": "str",
     "analysis_settings": "str",
+    "table_id": "str",
 }
 
 #: Per-bigram table: column -> kind.
@@ -91,6 +97,7 @@ BIGRAM_COLUMNS: dict[str, str] = {
     "reference_level": "str",
     "flags": "str",
     "areas_cm2": "floats",
+    "table_id": "str",
 }
 
 
