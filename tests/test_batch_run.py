@@ -1012,10 +1012,12 @@ def test_a_corrected_label_or_speaker_replaces_the_row(corpus, tmp_path):
     _run(manifest, out)
     manifest.write_text(f"path,label,speaker\n{paths[0]},synthetic,s1\n{paths[1]},organic,s9\n")
     res = _run(manifest, out)
-    assert (res.done, res.skipped) == (2, 0)
+    # session 27: the label-only correction reuses the analysis (relabelled, not analysed)
+    assert (res.done, res.skipped) == (1, 1)
     assert sorted(res.notes) == [
-        "1 earlier row(s) replaced: the file at that path is listed again with another "
-        "label (this run's analysis gets the row)",
+        "1 earlier row(s) relabelled: the file at that path is listed again with only "
+        "another label (the label is not an input of the analysis, so its analysis, bigram "
+        "rows and report are kept, not made again)",
         "1 earlier row(s) replaced: the file at that path is listed again with another "
         "speaker (this run's analysis gets the row)",
     ]
@@ -1281,3 +1283,59 @@ def test_a_per_bigram_table_of_another_results_table_over_the_same_files_is_refu
     assert set(pd.read_csv(a)["table_id"]) != {first}
     with pytest.raises(OutputError, match="or the results table was replaced since"):
         _run(paths[:3], a, per_bigram=pa)
+
+
+def test_a_label_only_correction_reuses_the_analysis(corpus, tmp_path):
+    """Item 4 (R5): a label corrected in the manifest analysed the file again, though the
+    label is never an input of the analysis. Now the carried row (from the table or from
+    an interrupted run's journal) gets the new key and label, its bigram rows the new key,
+    and its report is kept; a speaker change is still analysed again (the speaker is
+    passed to the per-file function)."""
+    from vtract.batch.inputs import input_key
+
+    _folder, paths, _ = corpus
+    manifest, out, pb = tmp_path / "m.csv", tmp_path / "r.csv", tmp_path / "pb.csv"
+    reps = tmp_path / "reps"
+
+    def listing(*rows):
+        manifest.write_text("path,label,speaker\n" + "".join(f"{r}\n" for r in rows))
+
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},,s2")
+    _run(manifest, out, per_bigram=pb, reports_dir=reps)
+    first = pd.read_csv(out, keep_default_na=False)
+    reports = sorted(os.listdir(reps))
+    listing(f"{paths[0]},synthetic,s1", f"{paths[1]},organic,s2")
+    res = _run(manifest, out, per_bigram=pb, reports_dir=reps)
+    assert (res.done, res.skipped) == (0, 2)
+    assert any("2 earlier row(s) relabelled" in n for n in res.notes)
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table["label"].tolist() == ["synthetic", "organic"]
+    sha = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[:2]]
+    want = [
+        input_key(sha[0], None, None, speaker="s1", label="synthetic", path=paths[0]),
+        input_key(sha[1], None, None, speaker="s2", label="organic", path=paths[1]),
+    ]
+    assert table["input_key"].tolist() == want
+    unchanged = ["score", "verdict", "elapsed_s", "worker", "report_file", "table_id"]
+    assert table[unchanged].equals(first[unchanged])  # the same analysis, not a new one
+    bigrams = pd.read_csv(pb)
+    assert set(bigrams["input_key"]) == set(want)
+    assert len(bigrams) == sum(_expected(p)["n_bigrams"] for p in paths[:2])
+    assert sorted(os.listdir(reps)) == reports
+    assert all((reps / name).is_file() for name in table["report_file"])
+    # ... also for rows carried from the journal of an interrupted run
+    items = hash_inputs(discover_inputs(manifest))
+    out2, pb2 = tmp_path / "j.csv", tmp_path / "j_pb.csv"
+    _interrupted(out2, items, [1, 0], per_bigram=pb2)
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},synthetic,s2")
+    res = _run(manifest, out2, per_bigram=pb2)
+    assert (res.done, res.skipped) == (0, 2)
+    table = pd.read_csv(out2, keep_default_na=False)
+    assert table["label"].tolist() == ["organic", "synthetic"]
+    keys = [i.key for i in hash_inputs(discover_inputs(manifest))]
+    assert table["input_key"].tolist() == keys
+    assert set(pd.read_csv(pb2)["input_key"]) == set(keys)
+    # a speaker change is another analysis: analysed again
+    listing(f"{paths[0]},organic,s7", f"{paths[1]},synthetic,s2")
+    res = _run(manifest, out2, per_bigram=pb2)
+    assert (res.done, res.skipped) == (1, 1)

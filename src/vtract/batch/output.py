@@ -51,7 +51,7 @@ from typing import Any
 
 from ..provenance import path_from_text, path_text
 from .errors import OutputError
-from .inputs import BatchInput
+from .inputs import BatchInput, input_key
 from .rows import BIGRAM_COLUMNS, RESULT_COLUMNS
 from .settings import settings_difference
 from .sinks import TableWriter, iter_table, open_writer, table_format
@@ -153,6 +153,11 @@ class BatchOutput:
         self._journal_reader: Any = None
         #: Carried rows left out to be analysed again (no bigram rows / report for them).
         self.incomplete = 0
+        #: Carried rows reused with a corrected ground-truth label (not analysed again).
+        self.relabelled = 0
+        self._rekeyed: dict[str, tuple[str, str]] = {}  # old key -> (new key, new label)
+        self._rekeyed_to: dict[str, str] = {}  # new key -> old key
+        self._known: set[str] = set()  # every key of the results table and the journal
         self.metadata = (
             None
             if provenance is None
@@ -365,7 +370,9 @@ class BatchOutput:
             assert self._journal_reader is not None
             self._journal_reader.seek(offset)
             entry = json.loads(self._journal_reader.readline().decode("utf-8"))
-            self._write(entry["row"], list(entry.get("bigrams") or []))
+            row, bigrams = entry["row"], list(entry.get("bigrams") or [])
+            self._rekey(row, bigrams)  # a label corrected by this run (see _relabel)
+            self._write(row, bigrams)
 
     def _stamp(
         self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]]
@@ -391,6 +398,8 @@ class BatchOutput:
             return False
         path = str(row.get("path") or "")
         if path in self._listed and key not in self._path_keys.get(path, ()):
+            if self._relabel(row, self._listed[path]):
+                return True  # the same analysis, only its ground-truth label corrected
             # listed again, but not this analysis: this run's row replaces it
             self.superseded += 1
             self._replaced[_replaced_because(row, self._listed[path])] += 1
@@ -403,6 +412,60 @@ class BatchOutput:
             self._moved += gone
         return True
 
+    def _relabel(self, row: dict[str, Any], listed: list[BatchInput]) -> bool:
+        """Give a carried row the key and label of this run's listing of the same analysis.
+
+        The ground-truth label is never passed to the per-file function: it
+        is only written into the results row. A carried successful row whose
+        path, audio, alignment, transcript and speaker are those of an input
+        of this run that differs only in its label is that input's analysis;
+        its ``input_key`` and ``label`` are rewritten (its per-bigram rows
+        get the new key as they are carried) instead of analysing the file
+        again. Returns whether it was.
+        """
+        if row.get("error_type"):
+            return False
+        old = str(row.get("input_key") or "")
+        for item in listed:
+            new = item.key
+            if (
+                new is None
+                or item.sha256 is None
+                or new in self._known
+                or new in self._rekeyed_to
+                or item.sha256 != row.get("sha256")
+                or (item.alignment_sha256 or "") != (row.get("alignment_sha256") or "")
+                or (item.transcript or "") != (row.get("transcript") or "")
+                or item.speaker != (row.get("speaker") or "")
+                or ("" if item.textgrid is None else path_text(item.textgrid))
+                != (row.get("alignment_file") or "")
+            ):
+                continue
+            was = input_key(
+                item.sha256,
+                item.alignment_sha256,
+                item.transcript,
+                speaker=item.speaker,
+                label=str(row.get("label") or ""),
+                path=item.path,
+            )
+            if was != old:  # the row's key does not describe its own fields: not reused
+                continue
+            row["input_key"], row["label"] = new, item.label
+            self._rekeyed[old] = (new, item.label)
+            self._rekeyed_to[new] = old
+            self.relabelled += 1
+            return True
+        return False
+
+    def _rekey(self, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
+        """Apply a :meth:`_relabel` of the carried row ``row`` (and its bigram rows), in place."""
+        change = self._rekeyed.get(str(row.get("input_key") or ""))
+        if change is not None:
+            row["input_key"], row["label"] = change
+            for b in bigrams:
+                b["input_key"] = change[0]
+
     def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
         """A carried successful row has what this run writes for it (bigram rows, report)."""
         if row.get("error_type"):
@@ -412,7 +475,13 @@ class BatchOutput:
             n = int(float(n_bigrams)) if n_bigrams not in (None, "") else 0
         except (TypeError, ValueError):
             n = 0
-        if self._bigrams is not None and n > 0 and row.get("input_key") not in bigram_keys:
+        key = str(row.get("input_key") or "")
+        if (
+            self._bigrams is not None
+            and n > 0
+            and key not in bigram_keys
+            and self._rekeyed_to.get(key) not in bigram_keys
+        ):
             self.incomplete += 1
             return False
         if self.reports_dir is not None:
@@ -541,6 +610,7 @@ class BatchOutput:
                 ids.append(str(entry["row"]["table_id"]))
         # The table keeps the identity it was first written with (a journal left by its
         # first, interrupted run holds it when there is no table yet).
+        self._known = known
         self.table_id = ids[0] if ids else uuid.uuid4().hex
         own_ids = set(ids) | {self.table_id}
         bigram_keys: set[str] = set()
@@ -574,6 +644,10 @@ class BatchOutput:
                     self._count(r)
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
+                for r in rows:
+                    change = self._rekeyed.get(str(r.get("input_key") or ""))
+                    if change is not None:
+                        r["input_key"] = change[0]
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
         # Journal rows of this run's inputs wait for their turn (input order, not the
         # order the files finished in); the others are written now, in their own run's order.
@@ -614,6 +688,12 @@ class BatchOutput:
                 "this run lists the same content under another path (a moved or renamed "
                 "folder?): every path is an exhibit of its own, so both rows are kept; drop "
                 "the old rows yourself or start a new table (--no-resume)"
+            )
+        if self.relabelled:
+            self.notes.append(
+                f"{self.relabelled} earlier row(s) relabelled: the file at that path is listed "
+                "again with only another label (the label is not an input of the analysis, "
+                "so its analysis, bigram rows and report are kept, not made again)"
             )
         if self.incomplete:
             self.notes.append(
