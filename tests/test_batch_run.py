@@ -1339,3 +1339,49 @@ def test_a_label_only_correction_reuses_the_analysis(corpus, tmp_path):
     listing(f"{paths[0]},organic,s7", f"{paths[1]},synthetic,s2")
     res = _run(manifest, out2, per_bigram=pb2)
     assert (res.done, res.skipped) == (1, 1)
+
+
+@pytest.mark.parametrize("backend", ["serial", "loky"])
+def test_identical_content_under_several_paths_is_analysed_once(corpus, tmp_path, backend):
+    """Item 5: copies were analysed once per path. Now one analysis serves them all: each
+    path keeps its own row (path, file, key, label), with copy_of naming the analysed path,
+    in input order, journaled, with its own per-bigram rows; with --reports every path is
+    still analysed (a report's custody block names the file it analysed)."""
+    folder, paths, _ = corpus
+    (folder / "y").mkdir()
+    copy = folder / "y" / paths[0].name
+    shutil.copy(paths[0], copy)
+    other_end = folder / "y" / "same bytes.flac"  # another ending: read by another decoder
+    shutil.copy(paths[0], other_end)
+    empties = [folder / f"z{i}.wav" for i in range(2)]
+    for e in empties:
+        e.write_bytes(b"")
+    out, pb = tmp_path / "r.csv", tmp_path / "pb.csv"
+    kw = {"backend": backend, "n_jobs": 2} if backend == "loky" else {}
+    res = _run(folder, out, per_bigram=pb, **kw)
+    df = pd.read_csv(out, keep_default_na=False)
+    assert df["path"].tolist() == [path_text(i.path) for i in discover_inputs(folder)]
+    assert res.copies == 2 and (res.total, res.done, res.failed) == (10, 7, 3)
+    assert res.summary()["copies"] == 2 and "2 of them copies" in str(res)
+    rows = df.set_index("path")
+    assert rows.loc[str(copy), "copy_of"] == str(paths[0])
+    assert rows.loc[str(empties[1]), "copy_of"] == str(empties[0])
+    assert rows.loc[str(empties[1]), "error_type"] == "EmptyAudioError"
+    assert set(df["copy_of"]) == {"", str(paths[0]), str(empties[0])}
+    assert rows.loc[str(other_end), "copy_of"] == ""  # analysed itself
+    for col in ("sha256", "score", "verdict", "n_bigrams", "warnings"):
+        assert rows.loc[str(copy), col] == rows.loc[str(paths[0]), col]
+    assert rows.loc[str(copy), "file"] == str(copy)
+    assert rows.loc[str(copy), "worker"] == "" and float(rows.loc[str(copy), "elapsed_s"]) == 0
+    key = hash_inputs(discover_inputs(copy))[0].key
+    assert rows.loc[str(copy), "input_key"] == key
+    bigrams = pd.read_csv(pb)
+    mine = bigrams[bigrams["input_key"] == key]
+    assert len(mine) == _expected(paths[0])["n_bigrams"] and set(mine["path"]) == {str(copy)}
+    # a resume carries the copies like any row
+    res = _run(folder, out, per_bigram=pb, retry_failed=False)
+    assert (res.done, res.skipped, res.copies) == (0, 10, 0)
+    # with --reports each path is analysed for its own report
+    res = _run(folder, tmp_path / "rep.csv", reports_dir=tmp_path / "reps")
+    assert res.copies == 0 and res.done == 7
+    assert set(pd.read_csv(tmp_path / "rep.csv", keep_default_na=False)["copy_of"]) == {""}
