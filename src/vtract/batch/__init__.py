@@ -11,7 +11,8 @@
 Modules: :mod:`~vtract.batch.inputs`, :mod:`~vtract.batch.manifest`,
 :mod:`~vtract.batch.runners`, :mod:`~vtract.batch.sinks`,
 :mod:`~vtract.batch.output`, :mod:`~vtract.batch.rows`,
-:mod:`~vtract.batch.reports`, :mod:`~vtract.batch.analyze_many`.
+:mod:`~vtract.batch.reports`, :mod:`~vtract.batch.analyze_many`,
+:mod:`~vtract.batch.dask_worker`.
 Heavy libraries (joblib, dask, pyarrow, tqdm) are imported when used.
 """
 
