@@ -312,7 +312,10 @@ def analyze_many(
     per_file : callable, optional
         Replacement for :func:`vtract.analyze` (same signature, returns a
         :class:`~vtract.report.Report`); must be picklable for process
-        backends.
+        backends. Its source (and bound state) is fingerprinted
+        (:func:`~vtract.batch.settings.per_file_fingerprint`): a table made
+        by another version of it is not resumed, nor one made by a function
+        whose source cannot be read.
     ordered : bool, default True
         Write rows in input order (identical tables from every backend).
         Rows already in ``out`` stay first; rows carried from the journal of
@@ -320,8 +323,9 @@ def analyze_many(
         run gives the table of an uninterrupted one.
     resume : bool, default True
         Keep the rows already in ``out`` and skip those files. A carried row
-        for a path listed again with other content, label, speaker,
-        transcript or alignment is replaced by this run's (with a note).
+        for a path listed again with other content, speaker, transcript or
+        alignment is replaced by this run's (with a note); listed again with
+        only another label, it is relabelled without a new analysis.
     retry_failed : bool, default True
         On resume, run files that failed before again.
     reports_dir : path-like, optional

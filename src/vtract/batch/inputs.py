@@ -14,7 +14,9 @@ alignment) file; :attr:`BatchInput.key` (audio hash + alignment hash +
 transcript + speaker + label + any problem + the file's path) is what a
 resumed run uses to skip work already in the output: every path gets its
 own row, so two copies of one recording (or a renamed exhibit) each get a
-row and a report of their own.
+row of their own (within one run :func:`vtract.analyze_many` analyses the
+copies once and gives each copy's row that analysis, see ``copy_of`` in
+:mod:`vtract.batch.rows`; with ``--reports`` each gets a report of its own).
 
 Nothing found in a searched folder or glob is dropped silently: an entry
 named like audio that is not a readable regular file (a broken symbolic
@@ -126,10 +128,11 @@ class BatchInput:
         """Identity of this row: path + audio bytes + alignment bytes + transcript + speaker + label + problem.
 
         Each path is its own row: copies of one recording under other names
-        (or a renamed exhibit) are analysed and reported each in their own
-        row. The same recording analysed with another alignment, transcript or
-        speaker is another analysis; with another ground-truth label it is
-        another row. An input with a :attr:`problem` has a key of its own
+        (or a renamed exhibit) each have their own row. The same recording
+        analysed with another alignment, transcript or speaker is another
+        analysis; with another ground-truth label it is another row (a
+        resumed run relabels such a carried row instead of analysing again,
+        see :class:`~vtract.batch.output.BatchOutput`). An input with a :attr:`problem` has a key of its own
         (the problem text is part of it), so an error row never takes the
         key of a valid row for the same audio and never makes a resumed run
         skip it. ``None`` until :func:`hash_inputs` has run (or when a file

@@ -17,7 +17,12 @@
   finished (and were journaled) in;
 - a carried row for a path this run lists again, but not with that row's
   key (the file's content, label, speaker, transcript or alignment
-  changed), is replaced by this run's row, with a note;
+  changed), is replaced by this run's row, with a note; when only the
+  ground-truth label changed (the label is never an input of the analysis)
+  the carried row is relabelled instead: its ``input_key`` and ``label``
+  are rewritten, its per-bigram rows get the new key, its report is kept,
+  and the file is not analysed again (a speaker is passed to the per-file
+  function, so a speaker change is analysed again);
 - the table has an identity, ``table_id`` (drawn when it is first
   written, kept by every resume, stamped on every results and per-bigram
   row): a per-bigram table is only carried beside the results table it was
@@ -92,8 +97,10 @@ class BatchOutput:
         path: on resume a carried row for a listed path whose ``input_key``
         is not among this run's keys for that path (other content, label,
         speaker, transcript or alignment) is dropped, this run's analysis
-        gets the row, and it is counted in :attr:`superseded` with a note.
-        Inputs with a problem do not replace anything.
+        gets the row, and it is counted in :attr:`superseded` with a note;
+        if it differs from one of them only in its label it is relabelled
+        instead (counted in :attr:`relabelled`, with a note). Inputs with a
+        problem do not replace anything.
 
     Notes
     -----
