@@ -1339,6 +1339,15 @@ def test_a_label_only_correction_reuses_the_analysis(corpus, tmp_path):
     listing(f"{paths[0]},organic,s7", f"{paths[1]},synthetic,s2")
     res = _run(manifest, out2, per_bigram=pb2)
     assert (res.done, res.skipped) == (1, 1)
+    # a relabelled row that lacks what this run writes (bigram rows) is analysed again,
+    # and only counted as such
+    out3 = tmp_path / "k.csv"
+    _run(manifest, out3)
+    listing(f"{paths[0]},synthetic,s7", f"{paths[1]},synthetic,s2")
+    res = _run(manifest, out3, per_bigram=tmp_path / "k_pb.csv")
+    assert (res.done, res.skipped) == (2, 0)
+    assert not any("relabelled" in n for n in res.notes)
+    assert any("2 earlier row(s) analysed again" in n for n in res.notes)
 
 
 @pytest.mark.parametrize("backend", ["serial", "loky"])

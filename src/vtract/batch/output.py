@@ -489,14 +489,19 @@ class BatchOutput:
             and key not in bigram_keys
             and self._rekeyed_to.get(key) not in bigram_keys
         ):
-            self.incomplete += 1
-            return False
+            return self._incomplete(key)
         if self.reports_dir is not None:
             name = row.get("report_file")
             if not name or not (self.reports_dir / str(name)).is_file():
-                self.incomplete += 1
-                return False
+                return self._incomplete(key)
         return True
+
+    def _incomplete(self, key: str) -> bool:
+        """Count a carried row analysed again for its missing parts (it is then not relabelled)."""
+        self.incomplete += 1
+        if key in self._rekeyed_to:
+            self.relabelled -= 1
+        return False
 
     def _check_settings(self, row: dict[str, Any], source: str) -> None:
         """Refuse a carried row made with other settings; ``source`` names where it is."""
