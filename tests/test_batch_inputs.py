@@ -225,3 +225,55 @@ def test_report_path_rejects_a_symlink_escape_and_bad_hash(tmp_path):
         report_path(folder, "x.wav", sha)
     with pytest.raises(OutputError, match="hex digest"):
         report_path(folder, "x.wav", "../../x")
+
+
+def test_entries_named_like_audio_that_are_not_files_are_left_out_with_a_reason(tree):
+    """Session 27: a broken link, a folder called ``*.wav``, a FIFO, a link to a folder
+    and an unlistable folder inside a searched folder were skipped without a word."""
+    a = tree / "a"
+    (a / "gone.wav").symlink_to(tree / "nowhere.wav")
+    (a / "folder.wav").mkdir()
+    write_tone(a / "folder.wav" / "inside.wav", 0.1)
+    os.mkfifo(a / "pipe.wav")
+    (a / "linked").symlink_to(tree / "b", target_is_directory=True)
+    left: list = []
+    items = discover_inputs(a, left_out=left)
+    assert [i.path.name for i in items] == ["inside.wav", "ü y.flac", "x.wav"]
+    assert [(e.path, e.reason) for e in left] == [
+        (a / "folder.wav", "a folder named like audio (its files are searched)"),
+        (a / "gone.wav", "a broken symbolic link"),
+        (a / "linked", "a link to a folder (not followed)"),
+        (a / "pipe.wav", "not a regular file (a FIFO, socket or device)"),
+    ]
+    assert {e.source for e in left} == {str(a)}
+    # a glob says the same of what it matches
+    left = []
+    items = discover_inputs(str(a / "*.wav"), left_out=left)
+    assert [i.path.name for i in items] == ["x.wav"]
+    assert [e.path.name for e in left] == ["folder.wav", "gone.wav", "pipe.wav"]
+    assert left[0].reason == "a folder named like audio"
+    # a folder holding nothing else names what it left out in its refusal
+    (tree / "only").mkdir()
+    (tree / "only" / "gone.wav").symlink_to(tree / "nowhere.wav")
+    with pytest.raises(InputFileError, match=r"holds no audio.*left out: .*gone\.wav.*broken"):
+        discover_inputs(tree / "only")
+
+
+def test_a_folder_that_cannot_be_listed_is_left_out_with_a_reason(tree, monkeypatch):
+    locked = tree / "a" / "locked"
+    locked.mkdir()
+    write_tone(locked / "hidden.wav", 0.1)
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # what a folder without read permission does (even for root)
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    left: list = []
+    items = discover_inputs(tree / "a", left_out=left)
+    assert "hidden.wav" not in [i.path.name for i in items]
+    assert [(e.path, e.reason) for e in left] == [
+        (locked, "a folder that cannot be listed (Permission denied)")
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -930,7 +931,7 @@ def _assert_slow_worker_gone(folder, after: str) -> None:
 
 # ---------------------------------------------------------------- session 26, second review
 
-BOOKKEEPING = ["elapsed_s", "cpu_s", "worker", "worker_maxrss_mb"]
+BOOKKEEPING = ["elapsed_s", "cpu_s", "worker", "worker_maxrss_mb", "table_id"]
 
 
 def _interrupted(out, items, journaled, *, per_bigram=None):
@@ -963,7 +964,10 @@ def test_a_resumed_table_is_in_input_order_whatever_order_the_journal_holds(corp
     resumed = pd.read_csv(out)
     assert resumed["path"].tolist() == [path_text(i.path) for i in items]
     pd.testing.assert_frame_equal(resumed.drop(columns=BOOKKEEPING), full)
-    pd.testing.assert_frame_equal(pd.read_csv(pb), full_pb)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(pb).drop(columns=["table_id"]), full_pb.drop(columns=["table_id"])
+    )
+    assert set(pd.read_csv(pb)["table_id"]) == set(resumed["table_id"])  # the journal's id
     # Parquet, and journal rows of inputs this run does not list: written first, in
     # their own run's input order (not the order they finished in)
     out2 = tmp_path / "other.parquet"
@@ -1008,10 +1012,12 @@ def test_a_corrected_label_or_speaker_replaces_the_row(corpus, tmp_path):
     _run(manifest, out)
     manifest.write_text(f"path,label,speaker\n{paths[0]},synthetic,s1\n{paths[1]},organic,s9\n")
     res = _run(manifest, out)
-    assert (res.done, res.skipped) == (2, 0)
+    # session 27: the label-only correction reuses the analysis (relabelled, not analysed)
+    assert (res.done, res.skipped) == (1, 1)
     assert sorted(res.notes) == [
-        "1 earlier row(s) replaced: the file at that path is listed again with another "
-        "label (this run's analysis gets the row)",
+        "1 earlier row(s) relabelled: the file at that path is listed again with only "
+        "another label (the label is not an input of the analysis, so its analysis, bigram "
+        "rows and report are kept, not made again)",
         "1 earlier row(s) replaced: the file at that path is listed again with another "
         "speaker (this run's analysis gets the row)",
     ]
@@ -1143,3 +1149,248 @@ def test_reports_folder_with_a_tilde_is_checked_and_written_in_one_place(
     # the resume finds the report where it was written (not analysed again)
     r = CliRunner().invoke(cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "-q"])
     assert r.exit_code == 0 and pd.read_csv(cwd / "r.csv")["report_file"].tolist() == [name]
+
+
+# ---------------------------------------------------------------- session 27
+
+
+def test_entries_not_analysed_in_a_searched_folder_are_reported(corpus, tmp_path, capsys):
+    """Item 1: a broken link and a folder named like audio were skipped silently; now each
+    is named on stderr and under ``left_out`` in the summary (not rows, not counted)."""
+    folder, _paths, _ = corpus
+    (folder / "gone.wav").symlink_to(tmp_path / "nowhere.wav")
+    (folder / "dir.wav").mkdir()
+    res = _run(folder, tmp_path / "r.csv", quiet=False)
+    err = capsys.readouterr().err
+    assert res.total == 6 and len(pd.read_csv(tmp_path / "r.csv")) == 6
+    gone, folder_wav = path_text(folder / "gone.wav"), path_text(folder / "dir.wav")
+    assert res.left_out == [
+        (folder_wav, "a folder named like audio (its files are searched)"),
+        (gone, "a broken symbolic link"),
+    ]
+    assert f"vtract batch: left out: {gone}: a broken symbolic link, not analysed" in err
+    assert f"vtract batch: left out: {folder_wav}: a folder named like audio" in err
+    assert "2 entries left out" in err
+    summary = res.summary()
+    assert summary["left_out"] == [
+        {"path": folder_wav, "reason": "a folder named like audio (its files are searched)"},
+        {"path": gone, "reason": "a broken symbolic link"},
+    ]
+    # the CLI's --summary-json carries it too
+    args = ["batch", str(folder), "--out", str(tmp_path / "c.csv"), "--backend", "serial"]
+    r = CliRunner().invoke(
+        cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "--summary-json", "-q"]
+    )
+    assert [e["reason"] for e in json.loads(r.stdout)["left_out"]] == [
+        "a folder named like audio (its files are searched)",
+        "a broken symbolic link",
+    ]
+
+
+def test_a_per_file_plugin_is_fingerprinted_by_its_source(corpus, tmp_path, monkeypatch):
+    """Item 2: a --per-file plugin was identified by its name only, so a table made by an
+    earlier version of the plugin's code was resumed as if nothing had changed."""
+    import functools
+    import importlib
+    import sys
+    import types
+
+    folder, _paths, _ = corpus
+    plugins = tmp_path / "plugins"
+    (plugins / "s27plug").mkdir(parents=True)
+    (plugins / "s27plug" / "__init__.py").write_text("")
+    (plugins / "s27plug" / "helper.py").write_text("FACTOR = 1\n")
+    (plugins / "s27plug" / "main.py").write_text(
+        "from _batch_fakes import fake_analyze\n\n\n"
+        "def analyze(path, **kw):\n    return fake_analyze(path, **kw)\n"
+    )
+    monkeypatch.syspath_prepend(str(plugins))
+    plug = importlib.import_module("s27plug.main")
+    out = tmp_path / "r.csv"
+
+    def run(func, **kw):
+        return analyze_many(folder, out=out, per_file=func, backend="serial", quiet=True, **kw)
+
+    assert run(plug.analyze).done == 5
+    settings = json.loads(pd.read_csv(out)["analysis_settings"][0])
+    assert settings["per_file"] == "s27plug.main.analyze"
+    assert re.fullmatch(r"[0-9a-f]{64}", settings["per_file_sha256"])
+    assert run(plug.analyze).skipped == 5  # the same source resumes (the bad file is retried)
+    before = out.read_bytes()
+    # the source of a module of the plugin's package changes (not the function's own file)
+    (plugins / "s27plug" / "helper.py").write_text("FACTOR = 2\n")
+    with pytest.raises(OutputError, match=r"another version of the per-file function \("):
+        run(plug.analyze)
+    assert out.read_bytes() == before
+    assert run(plug.analyze, resume=False).done == 5
+    # the same function with other bound arguments is another analysis
+    bound = functools.partial(fake_analyze, detector="x")
+    analyze_many(folder, out=tmp_path / "p.csv", per_file=bound, backend="serial", quiet=True)
+    with pytest.raises(OutputError, match="per_file_sha256"):
+        analyze_many(
+            folder,
+            out=tmp_path / "p.csv",
+            per_file=functools.partial(fake_analyze, detector="y"),
+            backend="serial",
+            quiet=True,
+        )
+    # fallback: no source to read -> written, but never resumed
+    module = types.ModuleType("s27_nofile")
+    exec("def analyze(path, **kw):\n    return FAKE(path, **kw)\n", module.__dict__)
+    module.FAKE = fake_analyze
+    monkeypatch.setitem(sys.modules, "s27_nofile", module)
+    nofile = tmp_path / "n.csv"
+    res = analyze_many(folder, out=nofile, per_file=module.analyze, backend="serial", quiet=True)
+    assert res.done == 5
+    recorded = json.loads(pd.read_csv(nofile)["analysis_settings"][0])["per_file_sha256"]
+    assert recorded.startswith("unreadable (no source found for s27_nofile.analyze) ")
+    with pytest.raises(OutputError, match="source could not be read"):
+        analyze_many(folder, out=nofile, per_file=module.analyze, backend="serial", quiet=True)
+
+
+def test_a_per_bigram_table_of_another_results_table_over_the_same_files_is_refused(
+    corpus, tmp_path
+):
+    """Item 3 (R3 residual): a per-bigram table written beside *another* results table
+    over exactly the same files was carried (same keys: its rows mixed in) or dropped
+    (other keys: taken for this table's leftovers). Each table now has a table_id,
+    stamped on its per-bigram rows."""
+    _folder, paths, _ = corpus
+    a, pa, b = tmp_path / "a.csv", tmp_path / "pa.csv", tmp_path / "b.csv"
+    _run(paths[:2], a, per_bigram=pa)
+    # same files, same keys: A's rows were mixed into B's per-bigram table
+    _run(paths[:2], b)
+    before = pa.read_bytes()
+    with pytest.raises(OutputError, match="belongs to another results table"):
+        _run(paths[:2], b, per_bigram=pa)
+    assert pa.read_bytes() == before
+    # same paths, other keys (labelled in a manifest): A's rows were dropped as leftovers
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,label\n" + "".join(f"{p},organic\n" for p in paths[:2]))
+    c = tmp_path / "c.csv"
+    _run(manifest, c)
+    with pytest.raises(OutputError, match=r"another results table \(table_id [0-9a-f]{32}"):
+        _run(manifest, c, per_bigram=pa)
+    assert pa.read_bytes() == before
+    ids = set(pd.read_csv(a)["table_id"])
+    assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{32}", ids.pop())
+    assert set(pd.read_csv(pa)["table_id"]) == set(pd.read_csv(a)["table_id"])
+    # the id survives every resume, and a table replaced with --no-resume gets a new one
+    first = pd.read_csv(a)["table_id"][0]
+    _run(paths[:3], a, per_bigram=pa)
+    assert set(pd.read_csv(a)["table_id"]) == set(pd.read_csv(pa)["table_id"]) == {first}
+    _run(paths[:3], a, resume=False)
+    assert set(pd.read_csv(a)["table_id"]) != {first}
+    with pytest.raises(OutputError, match="or the results table was replaced since"):
+        _run(paths[:3], a, per_bigram=pa)
+
+
+def test_a_label_only_correction_reuses_the_analysis(corpus, tmp_path):
+    """Item 4 (R5): a label corrected in the manifest analysed the file again, though the
+    label is never an input of the analysis. Now the carried row (from the table or from
+    an interrupted run's journal) gets the new key and label, its bigram rows the new key,
+    and its report is kept; a speaker change is still analysed again (the speaker is
+    passed to the per-file function)."""
+    from vtract.batch.inputs import input_key
+
+    _folder, paths, _ = corpus
+    manifest, out, pb = tmp_path / "m.csv", tmp_path / "r.csv", tmp_path / "pb.csv"
+    reps = tmp_path / "reps"
+
+    def listing(*rows):
+        manifest.write_text("path,label,speaker\n" + "".join(f"{r}\n" for r in rows))
+
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},,s2")
+    _run(manifest, out, per_bigram=pb, reports_dir=reps)
+    first = pd.read_csv(out, keep_default_na=False)
+    reports = sorted(os.listdir(reps))
+    listing(f"{paths[0]},synthetic,s1", f"{paths[1]},organic,s2")
+    res = _run(manifest, out, per_bigram=pb, reports_dir=reps)
+    assert (res.done, res.skipped) == (0, 2)
+    assert any("2 earlier row(s) relabelled" in n for n in res.notes)
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table["label"].tolist() == ["synthetic", "organic"]
+    sha = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[:2]]
+    want = [
+        input_key(sha[0], None, None, speaker="s1", label="synthetic", path=paths[0]),
+        input_key(sha[1], None, None, speaker="s2", label="organic", path=paths[1]),
+    ]
+    assert table["input_key"].tolist() == want
+    unchanged = ["score", "verdict", "elapsed_s", "worker", "report_file", "table_id"]
+    assert table[unchanged].equals(first[unchanged])  # the same analysis, not a new one
+    bigrams = pd.read_csv(pb)
+    assert set(bigrams["input_key"]) == set(want)
+    assert len(bigrams) == sum(_expected(p)["n_bigrams"] for p in paths[:2])
+    assert sorted(os.listdir(reps)) == reports
+    assert all((reps / name).is_file() for name in table["report_file"])
+    # ... also for rows carried from the journal of an interrupted run
+    items = hash_inputs(discover_inputs(manifest))
+    out2, pb2 = tmp_path / "j.csv", tmp_path / "j_pb.csv"
+    _interrupted(out2, items, [1, 0], per_bigram=pb2)
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},synthetic,s2")
+    res = _run(manifest, out2, per_bigram=pb2)
+    assert (res.done, res.skipped) == (0, 2)
+    table = pd.read_csv(out2, keep_default_na=False)
+    assert table["label"].tolist() == ["organic", "synthetic"]
+    keys = [i.key for i in hash_inputs(discover_inputs(manifest))]
+    assert table["input_key"].tolist() == keys
+    assert set(pd.read_csv(pb2)["input_key"]) == set(keys)
+    # a speaker change is another analysis: analysed again
+    listing(f"{paths[0]},organic,s7", f"{paths[1]},synthetic,s2")
+    res = _run(manifest, out2, per_bigram=pb2)
+    assert (res.done, res.skipped) == (1, 1)
+    # a relabelled row that lacks what this run writes (bigram rows) is analysed again,
+    # and only counted as such
+    out3 = tmp_path / "k.csv"
+    _run(manifest, out3)
+    listing(f"{paths[0]},synthetic,s7", f"{paths[1]},synthetic,s2")
+    res = _run(manifest, out3, per_bigram=tmp_path / "k_pb.csv")
+    assert (res.done, res.skipped) == (2, 0)
+    assert not any("relabelled" in n for n in res.notes)
+    assert any("2 earlier row(s) analysed again" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("backend", ["serial", "loky"])
+def test_identical_content_under_several_paths_is_analysed_once(corpus, tmp_path, backend):
+    """Item 5: copies were analysed once per path. Now one analysis serves them all: each
+    path keeps its own row (path, file, key, label), with copy_of naming the analysed path,
+    in input order, journaled, with its own per-bigram rows; with --reports every path is
+    still analysed (a report's custody block names the file it analysed)."""
+    folder, paths, _ = corpus
+    (folder / "y").mkdir()
+    copy = folder / "y" / paths[0].name
+    shutil.copy(paths[0], copy)
+    other_end = folder / "y" / "same bytes.flac"  # another ending: read by another decoder
+    shutil.copy(paths[0], other_end)
+    empties = [folder / f"z{i}.wav" for i in range(2)]
+    for e in empties:
+        e.write_bytes(b"")
+    out, pb = tmp_path / "r.csv", tmp_path / "pb.csv"
+    kw = {"backend": backend, "n_jobs": 2} if backend == "loky" else {}
+    res = _run(folder, out, per_bigram=pb, **kw)
+    df = pd.read_csv(out, keep_default_na=False)
+    assert df["path"].tolist() == [path_text(i.path) for i in discover_inputs(folder)]
+    assert res.copies == 2 and (res.total, res.done, res.failed) == (10, 7, 3)
+    assert res.summary()["copies"] == 2 and "2 of them copies" in str(res)
+    rows = df.set_index("path")
+    assert rows.loc[str(copy), "copy_of"] == str(paths[0])
+    assert rows.loc[str(empties[1]), "copy_of"] == str(empties[0])
+    assert rows.loc[str(empties[1]), "error_type"] == "EmptyAudioError"
+    assert set(df["copy_of"]) == {"", str(paths[0]), str(empties[0])}
+    assert rows.loc[str(other_end), "copy_of"] == ""  # analysed itself
+    for col in ("sha256", "score", "verdict", "n_bigrams", "warnings"):
+        assert rows.loc[str(copy), col] == rows.loc[str(paths[0]), col]
+    assert rows.loc[str(copy), "file"] == str(copy)
+    assert rows.loc[str(copy), "worker"] == "" and float(rows.loc[str(copy), "elapsed_s"]) == 0
+    key = hash_inputs(discover_inputs(copy))[0].key
+    assert rows.loc[str(copy), "input_key"] == key
+    bigrams = pd.read_csv(pb)
+    mine = bigrams[bigrams["input_key"] == key]
+    assert len(mine) == _expected(paths[0])["n_bigrams"] and set(mine["path"]) == {str(copy)}
+    # a resume carries the copies like any row
+    res = _run(folder, out, per_bigram=pb, retry_failed=False)
+    assert (res.done, res.skipped, res.copies) == (0, 10, 0)
+    # with --reports each path is analysed for its own report
+    res = _run(folder, tmp_path / "rep.csv", reports_dir=tmp_path / "reps")
+    assert res.copies == 0 and res.done == 7
+    assert set(pd.read_csv(tmp_path / "rep.csv", keep_default_na=False)["copy_of"]) == {""}

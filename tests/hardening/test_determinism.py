@@ -18,7 +18,7 @@ from hardening.cli_runner import has_subcommand, run_invocations
 from hardening.corpus import SPEECH_TEXT, require
 
 #: Keys whose values legitimately change from run to run.
-VOLATILE = {"created_utc", "elapsed_s", "cpu_s", "worker", "worker_maxrss_mb"}
+VOLATILE = {"created_utc", "elapsed_s", "cpu_s", "worker", "worker_maxrss_mb", "table_id"}
 
 #: Two very different process set-ups that must not change a result.
 ENVIRONMENTS = (

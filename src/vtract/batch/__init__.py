@@ -11,7 +11,8 @@
 Modules: :mod:`~vtract.batch.inputs`, :mod:`~vtract.batch.manifest`,
 :mod:`~vtract.batch.runners`, :mod:`~vtract.batch.sinks`,
 :mod:`~vtract.batch.output`, :mod:`~vtract.batch.rows`,
-:mod:`~vtract.batch.reports`, :mod:`~vtract.batch.analyze_many`.
+:mod:`~vtract.batch.reports`, :mod:`~vtract.batch.analyze_many`,
+:mod:`~vtract.batch.dask_worker`.
 Heavy libraries (joblib, dask, pyarrow, tqdm) are imported when used.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from .analyze_many import AnalyzeTask, BatchResult, analyze_many
 from .errors import BackendError, BatchError, OutputError
-from .inputs import AUDIO_EXTENSIONS, BatchInput, discover_inputs, hash_inputs
+from .inputs import AUDIO_EXTENSIONS, BatchInput, LeftOut, discover_inputs, hash_inputs
 from .manifest import read_manifest
 from .output import BatchOutput
 from .rows import BIGRAM_COLUMNS, RESULT_COLUMNS
@@ -37,6 +38,7 @@ __all__ = [
     "BatchOutput",
     "BatchResult",
     "FileOutcome",
+    "LeftOut",
     "OutputError",
     "analyze_many",
     "discover_inputs",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 import os
 import sys
@@ -18,10 +19,10 @@ from ..errors import InputFileError
 from ..output_files import OutputOverInputError, os_error_reason, refuse_output_over_inputs
 from ..provenance import path_text, provenance, visible_text
 from .errors import BatchError, OutputError
-from .inputs import BatchInput, discover_inputs, hash_inputs
+from .inputs import BatchInput, LeftOut, discover_inputs, hash_inputs
 from .output import BatchOutput
 from .reports import analysis_id, write_report_json
-from .rows import bigram_rows, error_row, report_row
+from .rows import bigram_rows, copy_rows, error_row, report_row
 from .runners import FileOutcome, map_files
 from .settings import analysis_settings, describe_setting
 
@@ -125,6 +126,14 @@ class BatchResult:
     skipped : int
         Inputs already in the output (same path, audio and alignment SHA-256,
         transcript, speaker and label) or repeated in the inputs.
+    copies : int
+        Inputs of this run that are copies of another input of this run
+        (same bytes, alignment, transcript, speaker and file ending under
+        another path): not analysed again, their rows carry that analysis's
+        results with ``copy_of`` naming the analysed path. Counted in
+        ``done`` (or ``failed``) and ``verdicts`` like their original. Always
+        0 with ``reports_dir``: a report names the file it analysed in its
+        custody block, so every path is then analysed for its own report.
     failed : int
         Files that could not be analysed (error rows).
     verdicts : dict
@@ -144,6 +153,14 @@ class BatchResult:
         The reports in input order when no ``out`` was given.
     rows : list of dict or None
         The results rows when no ``out`` was given.
+    left_out : list of tuple
+        ``(path, reason)`` of entries of searched folders and globs that were
+        not analysed although they might hold evidence: broken symbolic
+        links, folders, FIFOs or devices named like audio, links to folders
+        (not followed), folders that cannot be listed
+        (:func:`~vtract.batch.inputs.discover_inputs`). Printed on stderr
+        unless quiet and listed in :meth:`summary`; not counted in ``total``
+        (they are not inputs) and not rows of the table.
     notes : list of str
         What the resume did besides skipping (damaged journal lines skipped,
         rows of changed files dropped, rows analysed again for a new
@@ -154,6 +171,7 @@ class BatchResult:
     done: int = 0
     skipped: int = 0
     failed: int = 0
+    copies: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     table_verdicts: dict[str, int] | None = None
     elapsed_s: float = 0.0
@@ -163,6 +181,7 @@ class BatchResult:
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     reports: list[Any] | None = None
     rows: list[dict[str, Any]] | None = None
+    left_out: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -195,12 +214,15 @@ class BatchResult:
             "done": self.done,
             "skipped": self.skipped,
             "failed": self.failed,
+            "copies": self.copies,
             "verdicts": dict(self.verdicts),
             "table_verdicts": None if self.table_verdicts is None else dict(self.table_verdicts),
             "elapsed_s": round(self.elapsed_s, 3),
             "audio_s": round(self.audio_s, 3),
             "out": None if self.out is None else str(self.out),
             "per_bigram": None if self.per_bigram is None else str(self.per_bigram),
+            "left_out": [{"path": p, "reason": r} for p, r in self.left_out],
+            "notes": list(self.notes),
         }
 
     def __str__(self) -> str:
@@ -211,6 +233,12 @@ class BatchResult:
             f"{self.total} file(s): {self.done} analysed, {self.skipped} skipped, "
             f"{self.failed} failed; verdicts: {counts(self.verdicts)}"
         )
+        if self.copies:
+            text += f" ({self.copies} of them copies of another input, not analysed again)"
+        if self.left_out:
+            text += (
+                f"; {len(self.left_out)} entr{'y' if len(self.left_out) == 1 else 'ies'} left out"
+            )
         if self.table_verdicts is not None and self.table_verdicts != self.verdicts:
             text += f" (whole table: {counts(self.table_verdicts)})"
         text += (
@@ -250,7 +278,11 @@ def analyze_many(
     Inputs are discovered (:func:`~vtract.batch.inputs.discover_inputs`),
     hashed, and those already in ``out`` are skipped (same path, audio
     SHA-256, alignment SHA-256, transcript, speaker and label: every path is
-    a row of its own, copies of one recording included); the
+    a row of its own, copies of one recording included). A copy of another
+    input of this run (same bytes, alignment, transcript, speaker and file
+    ending under another path) is not analysed again unless ``reports_dir``
+    is given: its row carries that analysis's results, with ``copy_of``
+    naming the analysed path. The
     rest run through :func:`vtract.analyze` on the chosen backend
     (:func:`~vtract.batch.runners.map_files`). Every finished file is written
     at once; a file that fails becomes an error row and the run goes on.
@@ -280,7 +312,10 @@ def analyze_many(
     per_file : callable, optional
         Replacement for :func:`vtract.analyze` (same signature, returns a
         :class:`~vtract.report.Report`); must be picklable for process
-        backends.
+        backends. Its source (and bound state) is fingerprinted
+        (:func:`~vtract.batch.settings.per_file_fingerprint`): a table made
+        by another version of it is not resumed, nor one made by a function
+        whose source cannot be read.
     ordered : bool, default True
         Write rows in input order (identical tables from every backend).
         Rows already in ``out`` stay first; rows carried from the journal of
@@ -288,8 +323,9 @@ def analyze_many(
         run gives the table of an uninterrupted one.
     resume : bool, default True
         Keep the rows already in ``out`` and skip those files. A carried row
-        for a path listed again with other content, label, speaker,
-        transcript or alignment is replaced by this run's (with a note).
+        for a path listed again with other content, speaker, transcript or
+        alignment is replaced by this run's (with a note); listed again with
+        only another label, it is relabelled without a new analysis.
     retry_failed : bool, default True
         On resume, run files that failed before again.
     reports_dir : path-like, optional
@@ -333,8 +369,11 @@ def analyze_many(
     if per_file is not None and not callable(per_file):
         raise BatchError(f"per_file must be callable, got {type(per_file).__name__}")
     settings = analysis_settings(per_file, reference, options)
-    items = hash_inputs(discover_inputs(inputs, sidecars=sidecars))
-    result = BatchResult(total=len(items))
+    left_out: list[LeftOut] = []
+    items = hash_inputs(discover_inputs(inputs, sidecars=sidecars, left_out=left_out))
+    result = BatchResult(
+        total=len(items), left_out=[(path_text(e.path), e.reason) for e in left_out]
+    )
     if reports_dir is not None:
         # One resolution (``~`` expanded, as for out) for the check, the workers and resume.
         reports_dir = _resolve_folder(reports_dir)
@@ -382,7 +421,11 @@ def analyze_many(
         result.notes = list(output.notes)
     try:
         seen = set(output.done) if output is not None else set()
-        todo, places = [], []  # places[i]: todo[i]'s place in the inputs (input order)
+        todo: list[BatchInput] = []
+        places: list[int] = []  # places[i]: todo[i]'s place in the inputs (input order)
+        # Copies: todo index of the analysed input -> [(place, copy)]; one analysis serves all.
+        copies: dict[int, list[tuple[int, BatchInput]]] = {}
+        first: dict[tuple[object, ...], int] = {}
         for place, item in enumerate(items):
             key = item.key
             if key is not None and key in seen:
@@ -390,9 +433,20 @@ def analyze_many(
                 continue
             if key is not None:
                 seen.add(key)
+            # With --reports every path is analysed: a report names the file it analysed in
+            # its custody block, so a copy's report must come from the copy itself.
+            same = _analysis_identity(item) if reports_dir is None else None
+            if same is not None and same in first:
+                copies.setdefault(first[same], []).append((place, item))
+                result.copies += 1
+                continue
+            if same is not None:
+                first[same] = len(todo)
             todo.append(item)
             places.append(place)
         made: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        # Rows of copies, waiting for their place: (place, row, bigrams, ok).
+        held: list[tuple[int, int, dict[str, Any], list[dict[str, Any]], bool]] = []
 
         def finished(outcome: FileOutcome) -> None:
             # Runs as each file finishes (completion order): journal it now, so an
@@ -401,6 +455,32 @@ def analyze_many(
             made[outcome.index] = (row, bigrams)
             if output is not None:
                 output.journal(row, bigrams, position=places[outcome.index])
+            for place, item in copies.get(outcome.index, ()):
+                copy, copy_bigrams = copy_rows(item, outcome.item, row, bigrams)
+                if output is not None:
+                    output.journal(copy, copy_bigrams, position=place)
+                heapq.heappush(held, (place, id(copy), copy, copy_bigrams, outcome.ok))
+
+        def emit(place: int, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
+            if output is not None:
+                # rows carried from an interrupted run's journal go in at their place
+                output.write(row, bigrams, position=place)
+            elif result.rows is not None:
+                result.rows.append(row)
+
+        def count(row: dict[str, Any], ok: bool, path: Any) -> None:
+            if ok:
+                result.done += 1
+                verdicts[row["verdict"]] += 1
+            else:
+                result.failed += 1
+                result.errors.append((path_text(path), row["error_type"], row["error_message"]))
+
+        def emit_copies(before: int | None) -> None:
+            while held and (before is None or held[0][0] < before):
+                place, _, row, bigrams, ok = heapq.heappop(held)
+                count(row, ok, items[place].path)
+                emit(place, row, bigrams)
 
         for outcome in map_files(
             task,
@@ -415,23 +495,19 @@ def analyze_many(
             on_outcome=finished,
         ):
             row, bigrams = made.pop(outcome.index)
+            place = places[outcome.index]
+            if ordered:
+                emit_copies(before=place)  # copies whose turn came (their original is earlier)
+            count(row, outcome.ok, outcome.item.path)
             if outcome.ok:
-                result.done += 1
-                verdicts[row["verdict"]] += 1
                 result.audio_s += row.get("duration_s") or 0.0
                 report = outcome.value[2]
                 if result.reports is not None and report is not None:
                     result.reports.append(report)
-            else:
-                result.failed += 1
-                result.errors.append(
-                    (path_text(outcome.item.path), row["error_type"], row["error_message"])
-                )
-            if output is not None:
-                # rows carried from an interrupted run's journal go in at their place
-                output.write(row, bigrams, position=places[outcome.index])
-            elif result.rows is not None:
-                result.rows.append(row)
+            emit(place, row, bigrams)
+            if not ordered:
+                emit_copies(before=None)  # this file's copies, right after it
+        emit_copies(before=None)
     except BaseException:
         if output is not None:
             output.abort()
@@ -443,6 +519,17 @@ def analyze_many(
         result.table_verdicts = dict(output.carried_verdicts + verdicts)
     result.elapsed_s = time.perf_counter() - t0
     if not quiet:
+        for path, reason in result.left_out[:20]:
+            print(
+                f"vtract batch: left out: {terminal_text(path)}: {reason}, not analysed",
+                file=sys.stderr,
+            )
+        if len(result.left_out) > 20:
+            print(
+                f"vtract batch: ... and {len(result.left_out) - 20} more left out "
+                "(see left_out in --summary-json)",
+                file=sys.stderr,
+            )
         for note in result.notes:
             print(f"vtract batch: note: {terminal_text(note)}", file=sys.stderr)
         print(f"vtract batch: {terminal_text(str(result))}", file=sys.stderr)
@@ -477,6 +564,29 @@ def _outcome_rows(
         bigrams = []
     row.update(meta)
     return row, bigrams
+
+
+def _analysis_identity(item: BatchInput) -> tuple[object, ...] | None:
+    """What one analysis of ``item`` depends on besides its path (``None``: never shared).
+
+    Inputs with equal identities give the same analysis: the same audio
+    bytes, read by the same file ending (the decoder may go by it), the same
+    alignment bytes and ending (its reader goes by it), transcript and
+    speaker. The label is not an input of the analysis. Inputs with a
+    problem, or not hashed, are not shared.
+    """
+    if item.problem is not None or item.sha256 is None:
+        return None
+    if item.textgrid is not None and item.alignment_sha256 is None:
+        return None
+    return (
+        item.sha256,
+        item.path.suffix.lower(),
+        item.alignment_sha256,
+        None if item.textgrid is None else item.textgrid.suffix.lower(),
+        item.transcript,
+        item.speaker,
+    )
 
 
 def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None]) -> None:

@@ -14,7 +14,18 @@ alignment) file; :attr:`BatchInput.key` (audio hash + alignment hash +
 transcript + speaker + label + any problem + the file's path) is what a
 resumed run uses to skip work already in the output: every path gets its
 own row, so two copies of one recording (or a renamed exhibit) each get a
-row and a report of their own.
+row of their own (within one run :func:`vtract.analyze_many` analyses the
+copies once and gives each copy's row that analysis, see ``copy_of`` in
+:mod:`vtract.batch.rows`; with ``--reports`` each gets a report of its own).
+
+Nothing found in a searched folder or glob is dropped silently: an entry
+named like audio that is not a readable regular file (a broken symbolic
+link, a folder called ``x.wav``, a FIFO or device), a link to a folder
+(folders are searched without following links, so the search cannot loop
+or leave the tree) and a sub-folder that cannot be listed are returned
+through ``left_out`` with the reason (:func:`discover_inputs`);
+:func:`vtract.analyze_many` prints them and lists them under ``left_out``
+in its summary.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from ..provenance import file_sha256
 __all__ = [
     "AUDIO_EXTENSIONS",
     "BatchInput",
+    "LeftOut",
     "discover_inputs",
     "hash_inputs",
     "input_key",
@@ -47,6 +59,26 @@ TRANSCRIPT_SIDECARS = (".lab", ".txt")
 TEXTGRID_SIDECARS = (".TextGrid", ".textgrid")
 
 _GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An entry of a searched folder or glob that is not analysed, and why.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The entry (absolute, links not followed).
+    reason : str
+        Why it is not analysed (``"a broken symbolic link"``, ``"a folder
+        named like audio (its files are searched)"``, ...).
+    source : str
+        The argument (folder or glob) it was found through.
+    """
+
+    path: Path
+    reason: str
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,10 +128,11 @@ class BatchInput:
         """Identity of this row: path + audio bytes + alignment bytes + transcript + speaker + label + problem.
 
         Each path is its own row: copies of one recording under other names
-        (or a renamed exhibit) are analysed and reported each in their own
-        row. The same recording analysed with another alignment, transcript or
-        speaker is another analysis; with another ground-truth label it is
-        another row. An input with a :attr:`problem` has a key of its own
+        (or a renamed exhibit) each have their own row. The same recording
+        analysed with another alignment, transcript or speaker is another
+        analysis; with another ground-truth label it is another row (a
+        resumed run relabels such a carried row instead of analysing again,
+        see :class:`~vtract.batch.output.BatchOutput`). An input with a :attr:`problem` has a key of its own
         (the problem text is part of it), so an error row never takes the
         key of a valid row for the same audio and never makes a resumed run
         skip it. ``None`` until :func:`hash_inputs` has run (or when a file
@@ -165,6 +198,7 @@ def discover_inputs(
     *,
     extensions: Iterable[str] = AUDIO_EXTENSIONS,
     sidecars: bool = False,
+    left_out: list[LeftOut] | None = None,
 ) -> list[BatchInput]:
     """Expand files, folders, globs and CSV manifests into :class:`BatchInput` items.
 
@@ -181,6 +215,12 @@ def discover_inputs(
         For files found directly, through folders or globs, use
         ``<stem>.TextGrid`` beside the audio as its alignment and ``<stem>.lab``
         or ``<stem>.txt`` as its transcript when present.
+    left_out : list, optional
+        Receives a :class:`LeftOut` for every entry of a searched folder or
+        glob that is not analysed although it might hold evidence: an entry
+        named like audio that is a broken symbolic link, a folder, a FIFO,
+        socket or device; a link to a folder (not followed); a sub-folder
+        that cannot be listed. Without it they are still left out, silently.
 
     Returns
     -------
@@ -218,21 +258,33 @@ def discover_inputs(
         elif p.is_file():
             items.append(_item(p, text, sidecars))
         elif p.is_dir():
-            found = [f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in exts]
+            skipped: list[LeftOut] = []
+            found = _search_folder(p, exts, text, skipped)
             if not found:
                 raise InputFileError(
                     f"folder {text!r} holds no audio file (looked for {', '.join(sorted(exts))})"
+                    + _left_out_text(skipped)
                 )
             items.extend(_item(f, text, sidecars) for f in sorted(found, key=_sort_key))
+            if left_out is not None:
+                left_out.extend(sorted(skipped, key=lambda e: _sort_key(e.path)))
         elif _GLOB_CHARS & set(text):
-            matches = [
-                Path(m)
-                for m in glob.glob(os.path.expanduser(text), recursive=True)
-                if Path(m).is_file() and Path(m).suffix.lower() in exts
-            ]
+            matches, skipped = [], []
+            for m in glob.glob(os.path.expanduser(text), recursive=True):
+                entry = Path(m)
+                if entry.suffix.lower() not in exts:
+                    continue
+                if entry.is_file():
+                    matches.append(entry)
+                else:
+                    skipped.append(LeftOut(_absolute(entry), _not_a_file(entry), text))
             if not matches:
-                raise InputFileError(f"glob {text!r} matches no audio file")
+                raise InputFileError(
+                    f"glob {text!r} matches no audio file" + _left_out_text(skipped)
+                )
             items.extend(_item(m, text, sidecars) for m in sorted(matches, key=_sort_key))
+            if left_out is not None:
+                left_out.extend(sorted(skipped, key=lambda e: _sort_key(e.path)))
         elif p.exists():
             raise InputFileError(f"batch input {text!r} is neither a file nor a folder")
         else:
@@ -269,6 +321,63 @@ def _absolute(path: str | os.PathLike[str]) -> Path:
 
 def _sort_key(p: Path) -> str:
     return os.fspath(p)
+
+
+def _search_folder(
+    folder: Path, exts: frozenset[str], source: str, left_out: list[LeftOut]
+) -> list[Path]:
+    """Regular files with an audio ending below ``folder`` (links to folders not followed).
+
+    Everything that might hold evidence but is not searched or analysed goes
+    into ``left_out`` with its reason.
+    """
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        left_out.append(
+            LeftOut(_absolute(where), f"a folder that cannot be listed ({exc.strerror})", source)
+        )
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=False):
+        base = Path(root)
+        for name in dirs:
+            d = base / name
+            if d.is_symlink():
+                left_out.append(LeftOut(_absolute(d), "a link to a folder (not followed)", source))
+            elif d.suffix.lower() in exts:
+                reason = "a folder named like audio (its files are searched)"
+                left_out.append(LeftOut(_absolute(d), reason, source))
+        for name in files:
+            f = base / name
+            if f.suffix.lower() not in exts:
+                continue
+            if f.is_file():
+                found.append(f)
+            else:
+                left_out.append(LeftOut(_absolute(f), _not_a_file(f), source))
+    return found
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path``, named like audio, is not analysed."""
+    if path.is_symlink() and not path.exists():
+        return "a broken symbolic link"
+    if path.is_dir():
+        return (
+            "a link to a folder named like audio"
+            if path.is_symlink()
+            else "a folder named like audio"
+        )
+    return "not a regular file (a FIFO, socket or device)"
+
+
+def _left_out_text(left_out: list[LeftOut]) -> str:
+    if not left_out:
+        return ""
+    first = left_out[0]
+    more = f" and {len(left_out) - 1} more" if len(left_out) > 1 else ""
+    return f"; left out: {str(first.path)!r} ({first.reason}){more}"
 
 
 def _item(path: Path, source: str, sidecars: bool) -> BatchInput:

@@ -17,7 +17,17 @@
   finished (and were journaled) in;
 - a carried row for a path this run lists again, but not with that row's
   key (the file's content, label, speaker, transcript or alignment
-  changed), is replaced by this run's row, with a note;
+  changed), is replaced by this run's row, with a note; when only the
+  ground-truth label changed (the label is never an input of the analysis)
+  the carried row is relabelled instead: its ``input_key`` and ``label``
+  are rewritten, its per-bigram rows get the new key, its report is kept,
+  and the file is not analysed again (a speaker is passed to the per-file
+  function, so a speaker change is analysed again);
+- the table has an identity, ``table_id`` (drawn when it is first
+  written, kept by every resume, stamped on every results and per-bigram
+  row): a per-bigram table is only carried beside the results table it was
+  written with, so another table's per-bigram rows are never mixed in or
+  silently dropped;
 - a run with other analysis settings (:mod:`vtract.batch.settings`) than
   the rows it would carry over is refused, so a table never mixes answers
   made in different ways;
@@ -38,6 +48,7 @@ import json
 import os
 import re
 import socket
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -45,7 +56,7 @@ from typing import Any
 
 from ..provenance import path_from_text, path_text
 from .errors import OutputError
-from .inputs import BatchInput
+from .inputs import BatchInput, input_key
 from .rows import BIGRAM_COLUMNS, RESULT_COLUMNS
 from .settings import settings_difference
 from .sinks import TableWriter, iter_table, open_writer, table_format
@@ -86,16 +97,20 @@ class BatchOutput:
         path: on resume a carried row for a listed path whose ``input_key``
         is not among this run's keys for that path (other content, label,
         speaker, transcript or alignment) is dropped, this run's analysis
-        gets the row, and it is counted in :attr:`superseded` with a note.
-        Inputs with a problem do not replace anything.
+        gets the row, and it is counted in :attr:`superseded` with a note;
+        if it differs from one of them only in its label it is relabelled
+        instead (counted in :attr:`relabelled`, with a note). Inputs with a
+        problem do not replace anything.
 
     Notes
     -----
     On resume with ``per_bigram``, an existing per-bigram table holding rows
-    of files (paths) that are not in the results table (it belongs to
-    another results table) is refused. Its rows of a file whose results row
-    was replaced by a run without ``--per-bigram`` (same path, another key)
-    are dropped with a note. A carried successful row without bigram rows
+    whose ``table_id`` is not the results table's (it was written beside
+    another results table, or the results table was replaced since) is
+    refused, even when it covers exactly the same files. Its rows of this
+    table whose analysis is no longer in it (a results row replaced by a
+    run without ``--per-bigram``: same path, another key) are dropped with
+    a note. A carried successful row without bigram rows
     (the earlier run had no ``--per-bigram``) is analysed again. A journal
     line that is not a well-formed entry (not a JSON object, a key that is
     not 32 hex digits, bigram rows that are not rows of that key, values of
@@ -145,6 +160,11 @@ class BatchOutput:
         self._journal_reader: Any = None
         #: Carried rows left out to be analysed again (no bigram rows / report for them).
         self.incomplete = 0
+        #: Carried rows reused with a corrected ground-truth label (not analysed again).
+        self.relabelled = 0
+        self._rekeyed: dict[str, tuple[str, str]] = {}  # old key -> (new key, new label)
+        self._rekeyed_to: dict[str, str] = {}  # new key -> old key
+        self._known: set[str] = set()  # every key of the results table and the journal
         self.metadata = (
             None
             if provenance is None
@@ -177,6 +197,9 @@ class BatchOutput:
             self._lock_paths.append(real_bigram.with_name(f".{real_bigram.name}.lock"))
         #: Input keys already in the output (successful, or failed when not retried).
         self.done: set[str] = set()
+        #: Identity of the results table (32 hex digits), known once :meth:`open` ran:
+        #: the existing table's (or its journal's), or a new one.
+        self.table_id: str | None = None
         #: Rows carried over from earlier runs.
         self.carried = 0
         #: Verdict -> count over the carried rows.
@@ -207,6 +230,8 @@ class BatchOutput:
                 self._carry_over()
             elif self.journal_path.exists():
                 self.journal_path.unlink()
+            if self.table_id is None:
+                self.table_id = uuid.uuid4().hex
             self._journal = open(self.journal_path, "a", encoding="utf-8")
             if self._waiting:
                 self._journal_reader = open(self.journal_path, "rb")
@@ -265,7 +290,8 @@ class BatchOutput:
         """
         if self._journal is None:
             raise OutputError("BatchOutput.journal called before open()")
-        entry: dict[str, Any] = {"row": row, "bigrams": list(bigrams)}
+        bigrams = self._stamp(row, bigrams)
+        entry: dict[str, Any] = {"row": row, "bigrams": bigrams}
         if position is not None:
             entry["position"] = int(position)
         self._journal.write(json.dumps(entry) + "\n")
@@ -297,11 +323,12 @@ class BatchOutput:
         """
         if self._results is None:
             raise OutputError("BatchOutput.write called before open()")
+        bigrams = self._stamp(row, bigrams)
         if position is None:
             position = self._position.get(str(row.get("input_key") or ""))
         if position is not None:
             self._write_waiting(before=position)
-        self._write(row, list(bigrams))
+        self._write(row, bigrams)
 
     def commit(self) -> None:
         """Publish the tables atomically, then drop the journal and the lock."""
@@ -350,7 +377,18 @@ class BatchOutput:
             assert self._journal_reader is not None
             self._journal_reader.seek(offset)
             entry = json.loads(self._journal_reader.readline().decode("utf-8"))
-            self._write(entry["row"], list(entry.get("bigrams") or []))
+            row, bigrams = entry["row"], list(entry.get("bigrams") or [])
+            self._rekey(row, bigrams)  # a label corrected by this run (see _relabel)
+            self._write(row, bigrams)
+
+    def _stamp(
+        self, row: dict[str, Any], bigrams: Iterable[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Put this table's ``table_id`` on a new row and its bigram rows (in place)."""
+        bigrams = list(bigrams)
+        for r in (row, *bigrams):
+            r["table_id"] = self.table_id
+        return bigrams
 
     def _write(self, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
         assert self._results is not None
@@ -367,6 +405,8 @@ class BatchOutput:
             return False
         path = str(row.get("path") or "")
         if path in self._listed and key not in self._path_keys.get(path, ()):
+            if self._relabel(row, self._listed[path]):
+                return True  # the same analysis, only its ground-truth label corrected
             # listed again, but not this analysis: this run's row replaces it
             self.superseded += 1
             self._replaced[_replaced_because(row, self._listed[path])] += 1
@@ -379,6 +419,60 @@ class BatchOutput:
             self._moved += gone
         return True
 
+    def _relabel(self, row: dict[str, Any], listed: list[BatchInput]) -> bool:
+        """Give a carried row the key and label of this run's listing of the same analysis.
+
+        The ground-truth label is never passed to the per-file function: it
+        is only written into the results row. A carried successful row whose
+        path, audio, alignment, transcript and speaker are those of an input
+        of this run that differs only in its label is that input's analysis;
+        its ``input_key`` and ``label`` are rewritten (its per-bigram rows
+        get the new key as they are carried) instead of analysing the file
+        again. Returns whether it was.
+        """
+        if row.get("error_type"):
+            return False
+        old = str(row.get("input_key") or "")
+        for item in listed:
+            new = item.key
+            if (
+                new is None
+                or item.sha256 is None
+                or new in self._known
+                or new in self._rekeyed_to
+                or item.sha256 != row.get("sha256")
+                or (item.alignment_sha256 or "") != (row.get("alignment_sha256") or "")
+                or (item.transcript or "") != (row.get("transcript") or "")
+                or item.speaker != (row.get("speaker") or "")
+                or ("" if item.textgrid is None else path_text(item.textgrid))
+                != (row.get("alignment_file") or "")
+            ):
+                continue
+            was = input_key(
+                item.sha256,
+                item.alignment_sha256,
+                item.transcript,
+                speaker=item.speaker,
+                label=str(row.get("label") or ""),
+                path=item.path,
+            )
+            if was != old:  # the row's key does not describe its own fields: not reused
+                continue
+            row["input_key"], row["label"] = new, item.label
+            self._rekeyed[old] = (new, item.label)
+            self._rekeyed_to[new] = old
+            self.relabelled += 1
+            return True
+        return False
+
+    def _rekey(self, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
+        """Apply a :meth:`_relabel` of the carried row ``row`` (and its bigram rows), in place."""
+        change = self._rekeyed.get(str(row.get("input_key") or ""))
+        if change is not None:
+            row["input_key"], row["label"] = change
+            for b in bigrams:
+                b["input_key"] = change[0]
+
     def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
         """A carried successful row has what this run writes for it (bigram rows, report)."""
         if row.get("error_type"):
@@ -388,15 +482,26 @@ class BatchOutput:
             n = int(float(n_bigrams)) if n_bigrams not in (None, "") else 0
         except (TypeError, ValueError):
             n = 0
-        if self._bigrams is not None and n > 0 and row.get("input_key") not in bigram_keys:
-            self.incomplete += 1
-            return False
+        key = str(row.get("input_key") or "")
+        if (
+            self._bigrams is not None
+            and n > 0
+            and key not in bigram_keys
+            and self._rekeyed_to.get(key) not in bigram_keys
+        ):
+            return self._incomplete(key)
         if self.reports_dir is not None:
             name = row.get("report_file")
             if not name or not (self.reports_dir / str(name)).is_file():
-                self.incomplete += 1
-                return False
+                return self._incomplete(key)
         return True
+
+    def _incomplete(self, key: str) -> bool:
+        """Count a carried row analysed again for its missing parts (it is then not relabelled)."""
+        self.incomplete += 1
+        if key in self._rekeyed_to:
+            self.relabelled -= 1
+        return False
 
     def _check_settings(self, row: dict[str, Any], source: str) -> None:
         """Refuse a carried row made with other settings; ``source`` names where it is."""
@@ -410,6 +515,18 @@ class BatchOutput:
             what = (
                 "without recorded analysis settings (a row cut short, a damaged table, or "
                 "one written by an older vtract)"
+            )
+        elif "per_file_sha256" in diff and '"unreadable' in diff:
+            what = (
+                f"made by a per-file function whose source could not be read ({diff}): "
+                "without its source a resume cannot show the code is the same, so tables "
+                "written with it are never resumed"
+            )
+        elif "per_file_sha256" in diff:
+            what = (
+                f"made by another version of the per-file function ({diff}): the source "
+                "(or the bound state) of the --per-file plugin changed since those rows were "
+                "written"
             )
         elif "code_sha256" in diff or "libraries." in diff:
             what = (
@@ -479,7 +596,7 @@ class BatchOutput:
         if not isinstance(bigrams, list) or not all(isinstance(b, dict) for b in bigrams):
             return "its bigrams are not a list of rows"
         for b in bigrams:
-            if b.get("input_key") != key:
+            if b.get("input_key") != key or b.get("table_id") != row.get("table_id"):
                 return "its bigram rows are not rows of its file"
             bad = _wrong_type(b, BIGRAM_COLUMNS)
             if bad is not None:
@@ -491,33 +608,42 @@ class BatchOutput:
 
     def _carry_over(self) -> None:
         journal = list(self._journal_entries(note=True))
-        # Every key and path of the results table and the journal.
+        # Every key and table id of the results table and the journal.
         known: set[str] = set()
-        known_paths: set[str] = set()
+        ids: list[str] = []
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
                 known.update(str(r["input_key"]) for r in rows if r.get("input_key"))
-                known_paths.update(str(r.get("path") or "") for r in rows)
+                ids += [str(r["table_id"]) for r in rows if r.get("table_id")]
         for _offset, entry in journal:
             if entry["row"].get("input_key"):
                 known.add(str(entry["row"]["input_key"]))
-            known_paths.add(str(entry["row"].get("path") or ""))
+            if entry["row"].get("table_id"):
+                ids.append(str(entry["row"]["table_id"]))
+        # The table keeps the identity it was first written with (a journal left by its
+        # first, interrupted run holds it when there is no table yet).
+        self._known = known
+        self.table_id = ids[0] if ids else uuid.uuid4().hex
+        own_ids = set(ids) | {self.table_id}
         bigram_keys: set[str] = set()
-        orphans: set[str] = set()  # keys of results rows replaced by a run without --per-bigram
+        orphans: set[str] = set()  # this table's analyses no longer in it (replaced rows)
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
                 for r in rows:
                     key = str(r.get("input_key") or "")
+                    if str(r.get("table_id") or "") not in own_ids:
+                        theirs = str(r.get("table_id") or "") or "none recorded"
+                        raise OutputError(
+                            f"per-bigram table {str(self.per_bigram)!r} holds rows written "
+                            f"beside another results table (table_id {theirs}; "
+                            f"{str(self.out)!r} is {self.table_id}): it belongs to another "
+                            "results table, or the results table was replaced since; give "
+                            "another --per-bigram file, or replace both (--no-resume)"
+                        )
                     if key in known:
                         bigram_keys.add(key)
-                    elif str(r.get("path") or "") in known_paths:
-                        orphans.add(key)
                     else:
-                        raise OutputError(
-                            f"per-bigram table {str(self.per_bigram)!r} holds rows of files that "
-                            f"are not in {str(self.out)!r} (it belongs to another results "
-                            "table); give another --per-bigram file, or replace both (--no-resume)"
-                        )
+                        orphans.add(key)
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
                 kept = [
@@ -530,6 +656,10 @@ class BatchOutput:
                     self._count(r)
         if self._bigrams is not None and self.per_bigram is not None and self.per_bigram.exists():
             for rows in iter_table(self.per_bigram, BIGRAM_COLUMNS):
+                for r in rows:
+                    change = self._rekeyed.get(str(r.get("input_key") or ""))
+                    if change is not None:
+                        r["input_key"] = change[0]
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
         # Journal rows of this run's inputs wait for their turn (input order, not the
         # order the files finished in); the others are written now, in their own run's order.
@@ -558,9 +688,10 @@ class BatchOutput:
             )
         if orphans:
             self.notes.append(
-                f"per-bigram rows of {len(orphans)} earlier analysis(es) dropped from "
-                f"{str(self.per_bigram)!r}: their results rows were replaced (same path, "
-                "other content, label, speaker, transcript or alignment) by a run without "
+                f"per-bigram rows of {len(orphans)} earlier analysis(es) dropped "
+                f"from {str(self.per_bigram)!r} (rows of this table): their results rows were "
+                "replaced (same path, other content, label, speaker, transcript or alignment) "
+                "by a run without "
                 "--per-bigram"
             )
         if self._moved:
@@ -569,6 +700,12 @@ class BatchOutput:
                 "this run lists the same content under another path (a moved or renamed "
                 "folder?): every path is an exhibit of its own, so both rows are kept; drop "
                 "the old rows yourself or start a new table (--no-resume)"
+            )
+        if self.relabelled:
+            self.notes.append(
+                f"{self.relabelled} earlier row(s) relabelled: the file at that path is listed "
+                "again with only another label (the label is not an input of the analysis, "
+                "so its analysis, bigram rows and report are kept, not made again)"
             )
         if self.incomplete:
             self.notes.append(

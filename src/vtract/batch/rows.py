@@ -12,8 +12,20 @@ Two tables with fixed columns (the same in Parquet and CSV):
 file's SHA-256 and the transcript (:attr:`vtract.batch.inputs.BatchInput.key`);
 a resumed run skips the keys already present. ``report_file`` names the
 row's JSON report inside the ``--reports`` folder (empty without one).
+``copy_of`` is empty for a file that was analysed; for a file whose bytes
+(and alignment, transcript, speaker and file ending) are those of another
+input of the same run, it names that input's path: the copy's row (its own
+``path``, ``file``, ``input_key``, label) carries that analysis's results
+without a second analysis (:func:`copy_rows`). Runs with ``--reports``
+analyse every path (a report's custody block names the file it analysed),
+so ``copy_of`` is then empty.
 ``analysis_settings`` is the JSON of what the answer depends on besides the
 input (:mod:`vtract.batch.settings`); a table is only resumed with the same.
+``table_id`` (32 hex digits) names the results table a row was written for:
+it is drawn when the table is first written, kept by every resume, and
+stamped on its per-bigram rows too, so a per-bigram table is only ever
+resumed beside the results table it was written with
+(:class:`~vtract.batch.output.BatchOutput`). It is empty for in-memory runs.
 
 File names (``path``, ``file``, ``alignment_file``) are written by
 :func:`vtract.provenance.path_text`: bytes that are not UTF-8 appear as
@@ -36,6 +48,7 @@ __all__ = [
     "BIGRAM_COLUMNS",
     "RESULT_COLUMNS",
     "bigram_rows",
+    "copy_rows",
     "error_row",
     "report_row",
 ]
@@ -64,6 +77,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "reference_sha256": "str",
     "warnings": "str",
     "report_file": "str",
+    "copy_of": "str",
     "error_type": "str",
     "error_message": "str",
     "elapsed_s": "float",
@@ -72,6 +86,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "worker_maxrss_mb": "float",
     "vtract_version": "str",
     "analysis_settings": "str",
+    "table_id": "str",
 }
 
 #: Per-bigram table: column -> kind.
@@ -91,6 +106,7 @@ BIGRAM_COLUMNS: dict[str, str] = {
     "reference_level": "str",
     "flags": "str",
     "areas_cm2": "floats",
+    "table_id": "str",
 }
 
 
@@ -141,6 +157,7 @@ def report_row(item: BatchInput, report: Any) -> dict[str, Any]:
         "reference_sha256": report.reference.get("sha256"),
         "warnings": " | ".join(report.warnings),
         "report_file": None,  # set by the batch when it writes the report
+        "copy_of": None,
         "error_type": None,
         "error_message": None,
         "vtract_version": __version__,
@@ -184,3 +201,25 @@ def bigram_rows(item: BatchInput, report: Any) -> list[dict[str, Any]]:
         }
         for b in report.bigrams
     ]
+
+
+def copy_rows(
+    item: BatchInput, original: BatchInput, row: dict[str, Any], bigrams: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The rows of ``item``, a copy of ``original``, from the rows of ``original``'s analysis.
+
+    The copy keeps its own input fields (key, path, file, speaker, label,
+    alignment file) and the analysis's results; ``copy_of`` names the
+    analysed path and the run's bookkeeping (time, worker) is empty, since
+    nothing ran for it.
+    """
+    copy = {**row, **_input_fields(item), "file": path_text(item.path)}
+    copy.update(
+        copy_of=path_text(original.path),
+        elapsed_s=0.0,
+        cpu_s=0.0,
+        worker=None,
+        worker_maxrss_mb=None,
+    )
+    copies = [{**b, "input_key": item.key, "path": path_text(item.path)} for b in bigrams]
+    return copy, copies

@@ -55,7 +55,10 @@ When the consumer stops early (an exception such as ``KeyboardInterrupt``
 in this process, or closing the generator), pending work is cancelled and
 the workers are stopped at once: the loky executor is shut down with
 ``kill_workers=True``, Dask futures are cancelled and a local cluster is
-closed, and Dask's shutdown log lines are silenced.
+closed, and Dask's shutdown log lines are silenced. The worker processes of
+a local cluster ignore SIGINT (:mod:`vtract.batch.dask_worker`), so a
+terminal's Ctrl-C, which reaches them too, no longer makes each print its
+own traceback: this process stops them.
 """
 
 from __future__ import annotations
@@ -420,6 +423,8 @@ class _DaskPool:
                 dashboard_address=":0",  # random port: never clashes with another cluster
                 env=thread_limit_env(threads),
                 silence_logs=40,
+                # its workers ignore the terminal's Ctrl-C: this process stops them
+                preload=["vtract.batch.dask_worker"],
             )
             self.client = distributed.Client(self.cluster)
         elif isinstance(scheduler, distributed.Client):

@@ -5,8 +5,9 @@ answers: the same vtract version and code (a digest of the whole vtract
 package source, :func:`code_fingerprint`: aligner, evidence decoding,
 features, tract estimator, detectors, verdict conditions...), the same
 versions of the numerical and audio libraries (:data:`LIBRARIES`), per-file
-function, organic reference and analysis options (detector, estimator
-method, channel, pronunciations...).
+function (for a ``--per-file`` plugin: its name *and* the SHA-256 of its
+source, :func:`per_file_fingerprint`), organic reference and analysis
+options (detector, estimator method, channel, pronunciations...).
 :func:`analysis_settings` states these as canonical JSON, which every row
 carries in its ``analysis_settings`` column; a resumed run whose settings
 differ is refused (:class:`~vtract.batch.output.BatchOutput`) instead of
@@ -21,7 +22,10 @@ import importlib.metadata
 import inspect
 import json
 import os
+import pickle
 import sys
+import types
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,7 @@ __all__ = [
     "code_fingerprint",
     "describe_setting",
     "library_versions",
+    "per_file_fingerprint",
     "settings_difference",
 ]
 
@@ -77,6 +82,124 @@ def code_fingerprint() -> str:
         h.update(name.encode("utf-8", "surrogateescape") + b"\0")
         h.update(hashlib.sha256(data).digest())
     return h.hexdigest()
+
+
+#: Prefix of :func:`per_file_fingerprint` when the source cannot be read (never resumed).
+UNREADABLE = "unreadable"
+
+
+def per_file_fingerprint(func: Callable[..., Any]) -> str:
+    """SHA-256 of what a per-file function runs: its source, and its state if it has any.
+
+    The source is the file of the module that defines the function (for a
+    :func:`functools.partial`, the wrapped function; for a callable object,
+    its class); when that module belongs to a package, every ``*.py`` file
+    of the top-level package (so a helper module it imports counts too).
+    Line endings are read as ``\n``. A function that is not a plain
+    module-level function (a partial, a bound method, a callable object, a
+    closure) also has state that can change its answers (bound arguments,
+    attributes, captured values): its pickle (cloudpickle for closures) is
+    hashed as well.
+
+    Fallback: when the source cannot be read (a function typed at an
+    interactive prompt with no source, a built-in, a module without a file)
+    and :func:`inspect.getsource` cannot find it either, or the state cannot
+    be pickled, the result is ``"unreadable (<why>) <random id>"``. The
+    random id differs in every run, so a table written with such a function
+    is never resumed (refused, see
+    :class:`~vtract.batch.output.BatchOutput`): a resume that cannot show
+    the code is the same is not made.
+
+    Not covered: modules outside the function's own top-level package that
+    it imports (other than :data:`LIBRARIES` and vtract itself, which
+    :func:`analysis_settings` covers), data files it reads, and, on a remote
+    Dask cluster, a different copy of the module on the workers.
+
+    Parameters
+    ----------
+    func : callable
+        The per-file function.
+
+    Returns
+    -------
+    str
+        64 hex digits, or ``"unreadable (...) <32 hex digits>"``.
+    """
+    h = hashlib.sha256()
+    target: Any = func
+    stateful = False
+    while isinstance(target, functools.partial):
+        target, stateful = target.func, True
+    if isinstance(target, types.MethodType):
+        target, stateful = target.__func__, True
+    if isinstance(target, types.FunctionType):
+        stateful = stateful or bool(target.__closure__) or "<locals>" in target.__qualname__
+        owner: Any = target
+    elif isinstance(target, types.BuiltinFunctionType):
+        owner = target
+    else:  # a callable object: its class's source, its attributes as state
+        owner, stateful = type(target), True
+    try:
+        for name, data in _source_files(owner):
+            h.update(name.encode("utf-8", "surrogateescape") + b"\0")
+            h.update(hashlib.sha256(data.replace(b"\r\n", b"\n")).digest())
+        if stateful:
+            h.update(b"state\0" + hashlib.sha256(_pickled(func)).digest())
+    except _Unreadable as exc:
+        return f"{UNREADABLE} ({exc}) {uuid.uuid4().hex}"
+    return h.hexdigest()
+
+
+class _Unreadable(Exception):
+    """The source or state of a per-file function cannot be read."""
+
+
+def _source_files(owner: Any) -> list[tuple[str, bytes]]:
+    """``(name, bytes)`` of the source files of the module defining ``owner``."""
+    modname = getattr(owner, "__module__", None)
+    module = sys.modules.get(modname) if isinstance(modname, str) else None
+    top = sys.modules.get(modname.split(".")[0]) if isinstance(modname, str) else None
+    folders = list(getattr(top, "__path__", None) or [])
+    try:
+        if folders:  # a package: all of its Python files
+            files = []
+            for folder in folders:
+                root = Path(folder)
+                files += [
+                    (f"{root.name}/{p.relative_to(root).as_posix()}", p.read_bytes())
+                    for p in root.rglob("*.py")
+                    if "__pycache__" not in p.parts
+                ]
+            if files:
+                return sorted(files)
+        path = getattr(module, "__file__", None)
+        if path and os.path.isfile(path) and path.endswith(".py"):
+            return [(Path(path).name, Path(path).read_bytes())]
+    except OSError as exc:
+        raise _Unreadable(f"cannot read the source of {modname}: {exc.strerror}") from None
+    try:  # no module file (an interactive session, a notebook cell): the object's own source
+        return [
+            (
+                f"<source of {getattr(owner, '__qualname__', '?')}>",
+                inspect.getsource(owner).encode(),
+            )
+        ]
+    except (OSError, TypeError):
+        raise _Unreadable(f"no source found for {describe_setting(owner)}") from None
+
+
+def _pickled(func: Callable[..., Any]) -> bytes:
+    """The pickle of ``func`` (cloudpickle when plain pickle cannot: closures, lambdas)."""
+    try:
+        return pickle.dumps(func, protocol=4)
+    except Exception:
+        pass
+    try:
+        from joblib.externals import cloudpickle
+
+        return bytes(cloudpickle.dumps(func, protocol=4))
+    except Exception as exc:
+        raise _Unreadable(f"its state cannot be pickled: {type(exc).__name__}") from None
 
 
 def library_versions() -> dict[str, str]:
@@ -171,7 +294,10 @@ def analysis_settings(
         JSON with sorted keys: ``vtract_version``, ``code_sha256``
         (:func:`code_fingerprint`: the version string does not change
         between development builds, the code may), ``libraries``
-        (:func:`library_versions`), ``per_file``, ``reference_sha256``,
+        (:func:`library_versions`), ``per_file``, ``per_file_sha256``
+        (:func:`per_file_fingerprint` of a per-file function other than
+        :func:`vtract.analyze`, whose code ``code_sha256`` covers; else
+        ``null``), ``reference_sha256``,
         ``options`` and
         ``verdict_thresholds`` (with :func:`vtract.analyze`:
         :func:`vtract.verdict_conditions.verdict_thresholds`, so a resumed
@@ -190,8 +316,10 @@ def analysis_settings(
         func: Callable[..., Any] = analyze
         name = "vtract.analyze"
         rules = verdict_thresholds()
+        source = None
     else:
         func, name = per_file, describe_setting(per_file)
+        source = per_file_fingerprint(per_file)
     defaults = _own_defaults(func)
     kept = {
         k: describe_setting(v)
@@ -204,6 +332,7 @@ def analysis_settings(
             "code_sha256": code_fingerprint(),
             "libraries": library_versions(),
             "per_file": name,
+            "per_file_sha256": source,
             "reference_sha256": _reference_sha256(reference),
             "options": kept,
             "verdict_thresholds": rules,
