@@ -85,7 +85,7 @@ def font_can_draw(family: str | None = None) -> Callable[[str], bool]:
     """
     import matplotlib
 
-    rc: dict[str, Any] = dict(matplotlib.rcParams)
+    rc: Any = matplotlib.rcParams  # typed for literal keys only
     families = [family] if family else list(rc["font.family"])
     names: list[str] = []
     for name in families:
