@@ -60,6 +60,7 @@ import re
 import struct
 from typing import TypeVar
 
+from . import flac, mpeg_audio
 from .ogg import MAX_PAGES, OggPage, OggWalk, walk_pages
 
 __all__ = ["FRAME_TOLERANCE", "MAX_CHUNKS", "PREFIX", "container_findings", "with_findings"]
@@ -149,7 +150,12 @@ def container_findings(
     ['container: truncated: the WAV data chunk declares 1.000 s of audio (32000 bytes) but the file holds 0.625 s ...']
     """
     magic = raw[:4]
-    if decoder_error is not None:
+    flac_at = _flac_start(raw)
+    if flac_at is not None:
+        findings = _flac_findings(
+            raw, flac_at, declared_frames, decoded_frames, sample_rate, decoder_error
+        )
+    elif decoder_error is not None:
         findings = [_stopped_finding(decoder_error, declared_frames, decoded_frames, sample_rate)]
     elif magic in (b"RIFF", b"RIFX", b"RF64", b"BW64") and raw[8:12] == b"WAVE":
         findings = _riff_findings(raw)
@@ -164,21 +170,16 @@ def container_findings(
         findings = _mp4_findings(raw) or _frame_count_findings(
             declared_frames, decoded_frames, sample_rate
         )
-    elif magic == b"fLaC" or _has_mp3_length_header(raw):
-        findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
-        if magic == b"fLaC" and declared_frames is None:
-            findings.append(_NO_FLAC_LENGTH)
     elif raw[:16] == _W64_RIFF:
         findings = _w64_findings(raw)
     elif magic in (b".snd", b"dns."):
         findings = _au_findings(raw)
     elif raw[:8] == b"NIST_1A\n":
         findings = _nist_findings(raw, decoded_frames, sample_rate)
-    elif not _looks_like_mpeg(raw):
-        # any other format: the length its header declares, as the decoder reads it
+    elif _looks_like_mpeg(raw):
+        findings = _mp3_findings(raw, declared_frames, decoded_frames, sample_rate)
+    else:  # any other format: the length its header declares, as the decoder reads it
         findings = _frame_count_findings(declared_frames, decoded_frames, sample_rate)
-    else:  # an MP3 without a length header: libsndfile's length is an estimate
-        findings = []
     return [PREFIX + finding for finding in findings]
 
 
@@ -215,6 +216,161 @@ def _frame_count_findings(
         f"truncated: {header} declares {declared / sample_rate:.3f} s of audio "
         f"({declared} frames) but only {decoded / sample_rate:.3f} s decode{_CUT_SHORT}"
     ]
+
+
+def _flac_start(raw: bytes) -> int | None:
+    """Where a FLAC file's ``fLaC`` marker is: at the start, or after an ID3v2 tag."""
+    if raw[:4] == b"fLaC":
+        return 0
+    tag_end = mpeg_audio.id3v2_end(raw, 0)
+    if tag_end is not None and raw[tag_end : tag_end + 4] == b"fLaC":
+        return tag_end
+    return None
+
+
+def _flac_findings(
+    raw: bytes,
+    start: int,
+    declared: int | None,
+    decoded: int,
+    sample_rate: float,
+    decoder_error: str | None,
+) -> list[str]:
+    """The declared length, and what follows the stream's last frame (:mod:`vtract.flac`)."""
+    walk = flac.walk_frames(raw, start)
+    end = None if walk is None else walk.end
+    streams = []
+    if walk is not None:
+        streams = flac.find_streams(raw, end if end is not None else walk.stream.audio_start or 4)
+    gap = [] if end is None else _flac_gap(raw, end, streams)
+    joined = [_joined_flac(streams, decoded / sample_rate)] if streams else []
+    if decoder_error is not None:
+        if (
+            walk is not None
+            and end is not None
+            and end < len(raw)
+            and decoded >= walk.samples - walk.last_block
+        ):
+            # the decoder stopped where the stream ends, at the bytes that follow it
+            (gap or joined)[0] += f" (the decoder stops there: {decoder_error})"
+            return gap + joined + ([_NO_FLAC_LENGTH] if declared is None else [])
+        return [_stopped_finding(decoder_error, declared, decoded, sample_rate), *joined]
+    findings = _frame_count_findings(declared, decoded, sample_rate)
+    if walk is not None and walk.samples - decoded > FRAME_TOLERANCE:
+        findings.append(
+            f"the FLAC frames hold {walk.samples / sample_rate:.3f} s of audio "
+            f"({walk.samples} samples) but only {decoded / sample_rate:.3f} s decode (STREAMINFO "
+            f"declares {walk.stream.total_samples} samples): audio the header does not count "
+            "(the header altered, or a faulty writer); the rest is not analysed"
+        )
+    findings += gap + joined
+    if walk is not None and walk.capped:
+        findings.append(
+            f"the FLAC stream has more than {flac.MAX_FRAMES} frames; what follows them was "
+            "not checked"
+        )
+    if declared is None:
+        findings.append(_NO_FLAC_LENGTH)
+    return findings
+
+
+def _flac_gap(raw: bytes, end: int, streams: list[flac.FlacStream]) -> list[str]:
+    """The bytes between the stream's last frame (ending at ``end``) and the next stream or EOF."""
+    gap = raw[end : streams[0].offset if streams else len(raw)]
+    last = f"the FLAC stream's last frame (which ends at byte {end})"
+    if not gap:
+        return []
+    if len(gap) == 128 and gap[:3] == b"TAG":
+        return [
+            f"an ID3v1 tag (128 bytes) follows {last}: written by a tagging tool; it holds no audio"
+        ]
+    if gap.count(0) == len(gap):
+        return [
+            f"{len(gap)} zero bytes follow {last}: padding (a preallocated file, or one carved "
+            "from a disk), not audio"
+        ]
+    return [
+        f"{len(gap)} bytes follow {last} and are not decoded: data the stream does not account "
+        "for (appended, or hidden after the audio), or damage"
+    ]
+
+
+def _joined_flac(streams: list[flac.FlacStream], decoded_seconds: float) -> str:
+    """Further FLAC streams in the file, which are not decoded."""
+
+    def length(stream: flac.FlacStream) -> str:
+        if stream.total_samples == 0:
+            return f"its STREAMINFO declares no length, at {stream.rate} Hz"
+        return (
+            f"its STREAMINFO declares {stream.total_samples / stream.rate:.3f} s at "
+            f"{stream.rate} Hz"
+        )
+
+    if len(streams) == 1:
+        begins = f"a second FLAC stream begins at byte {streams[0].offset} ({length(streams[0])})"
+    else:
+        at = ", ".join(str(stream.offset) for stream in streams)
+        begins = f"{len(streams)} further FLAC streams begin, at bytes {at}"
+    return (
+        f"{begins}: FLAC files joined end to end; only the first stream "
+        f"({decoded_seconds:.3f} s) is decoded and analysed"
+    )
+
+
+def _mp3_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: float) -> list[str]:
+    """The declared length, further recordings joined on, frames that do not decode."""
+    findings = []
+    if _has_mp3_length_header(raw):  # without one, libsndfile's length is an estimate
+        findings = _frame_count_findings(declared, decoded, sample_rate)
+    walk = mpeg_audio.walk_frames(raw)
+    if walk is None:
+        return findings
+    joins: list[mpeg_audio.MpegJoin] = []
+    for join in walk.joins:  # an ID3v2 tag then a Xing header: one join
+        if joins and joins[-1].samples_before == join.samples_before:
+            joins[-1] = mpeg_audio.MpegJoin(
+                joins[-1].offset, join.samples_before, f"{joins[-1].what}, then {join.what}"
+            )
+        else:
+            joins.append(join)
+    rate = walk.first.rate
+    extra = walk.samples - decoded
+    beyond = extra > FRAME_TOLERANCE + 2 * walk.first.samples
+    if joins:
+        listed = "; ".join(
+            f"at byte {join.offset}, after {join.samples_before / rate:.3f} s ({join.what})"
+            for join in joins[:5]
+        )
+        more = "" if len(joins) <= 5 else f"; and {len(joins) - 5} more"
+        count = (
+            "a second MP3 recording" if len(joins) == 1 else f"{len(joins)} further MP3 recordings"
+        )
+        decodes = "" if beyond else "; all of it decodes and is analysed as one recording"
+        findings.append(
+            f"{count} begin{'s' if len(joins) == 1 else ''} {listed}{more}: MP3 files joined end to end{decodes}"
+        )
+    if beyond:
+        first = walk.first
+        if first.length_header is not None and first.declared_frames is not None:
+            why = (
+                f"the {first.length_header} header in the first frame declares "
+                f"{first.declared_frames} frames, and {walk.audio_frames} follow it"
+            )
+        else:
+            why = (
+                "the file has no length header, and libsndfile estimates the length from the "
+                "file's size and its first frames' bit rate"
+            )
+        findings.append(
+            f"the MPEG audio frames hold {walk.samples / rate:.3f} s of audio "
+            f"({walk.audio_frames} frames) but only {decoded / sample_rate:.3f} s decode ({why}): "
+            f"the remaining {extra / rate:.3f} s are not analysed"
+        )
+    if walk.capped:
+        findings.append(
+            f"the MP3 file has more than {mpeg_audio.MAX_FRAMES} frames; the rest was not checked"
+        )
+    return findings
 
 
 def _ogg_findings(
