@@ -60,7 +60,7 @@ import re
 import struct
 from typing import TypeVar
 
-from . import flac, mpeg_audio
+from . import flac, mpeg_audio, ogg
 from .ogg import MAX_PAGES, OggPage, OggWalk, walk_pages
 
 __all__ = ["FRAME_TOLERANCE", "MAX_CHUNKS", "PREFIX", "container_findings", "with_findings"]
@@ -163,7 +163,7 @@ def container_findings(
         findings = _aiff_findings(raw, decoded_frames, sample_rate)
     elif magic == b"OggS":
         walk = walk_pages(raw) if ogg_pages is None else ogg_pages
-        findings = _ogg_findings(walk, declared_frames, decoded_frames, sample_rate)
+        findings = _ogg_findings(raw, walk, declared_frames, decoded_frames, sample_rate)
     elif magic == _EBML_MAGIC:
         findings = _matroska_findings(raw)
     elif raw[4:8] == b"ftyp":
@@ -374,7 +374,7 @@ def _mp3_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: f
 
 
 def _ogg_findings(
-    walk: OggWalk, declared: int | None, decoded: int, sample_rate: float
+    raw: bytes, walk: OggWalk, declared: int | None, decoded: int, sample_rate: float
 ) -> list[str]:
     """Pages that are cut, damaged, missing or not decoded (:mod:`vtract.ogg`), and the length."""
     findings = []
@@ -400,16 +400,27 @@ def _ogg_findings(
         for before, after in itertools.pairwise(pages)
         if after.sequence != before.sequence + 1
     ]
-    if jumps:
-        listed = ", ".join(
-            f"from {before.sequence} to {after.sequence} at byte {after.offset}"
-            for before, after in jumps[:5]
-        )
-        more = "" if len(jumps) <= 5 else f" and {len(jumps) - 5} more"
-        where = listed if len(jumps) == 1 else f"{len(jumps)} times ({listed}{more})"
+    restarts: list[tuple[OggPage, OggPage]] = []  # a new stream under the same serial
+    backward: list[tuple[OggPage, OggPage]] = []
+    missing: list[tuple[OggPage, OggPage]] = []
+    for before, after in jumps:
+        if after.is_first:
+            restarts.append((before, after))
+        elif after.sequence < before.sequence or 0 <= after.granule < before.granule:
+            backward.append((before, after))
+        else:
+            missing.append((before, after))
+    if restarts:
+        findings.append(_ogg_restart(raw, streams, restarts, decoded / sample_rate))
+    if backward:
         findings.append(
-            f"the Ogg page sequence jumps {where}: pages are missing (removed or lost), or "
-            "out of order"
+            f"the Ogg page sequence goes back {_jumps(backward)}: pages out of order, or "
+            "spliced in from another recording of the same stream"
+        )
+    if missing:
+        findings.append(
+            f"the Ogg page sequence jumps {_jumps(missing)}: pages are missing (removed or "
+            "lost), or out of order"
         )
     unfinished = [pages[-1] for pages in streams.values() if pages[-1].whole]
     unfinished = [page for page in unfinished if not page.is_last]
@@ -441,6 +452,8 @@ def _ogg_findings(
         )
     if walk.capped:
         findings.append(f"the file has more than {MAX_PAGES} Ogg pages; the rest was not checked")
+    if restarts:  # the last granule position is the last recording's, not the decoded one's
+        return findings
     if findings and declared is not None and declared - decoded > FRAME_TOLERANCE:
         findings.append(
             f"the stream's last granule position declares {declared / sample_rate:.3f} s of "
@@ -448,6 +461,54 @@ def _ogg_findings(
         )
         return findings
     return findings or _frame_count_findings(declared, decoded, sample_rate)
+
+
+def _jumps(jumps: list[tuple[OggPage, OggPage]]) -> str:
+    """Where the page sequence jumps: ``from 4 to 0 at byte 12537`` (five listed)."""
+    listed = ", ".join(
+        f"from {before.sequence} to {after.sequence} at byte {after.offset}"
+        for before, after in jumps[:5]
+    )
+    more = "" if len(jumps) <= 5 else f" and {len(jumps) - 5} more"
+    return listed if len(jumps) == 1 else f"{len(jumps)} times ({listed}{more})"
+
+
+def _ogg_restart(
+    raw: bytes,
+    streams: dict[int, list[OggPage]],
+    restarts: list[tuple[OggPage, OggPage]],
+    decoded_seconds: float,
+) -> str:
+    """A stream that begins again under the same serial number: Ogg files joined end to end."""
+    before, after = restarts[0]
+    end = "its end-of-stream page" if before.is_last else f"its page {before.sequence}"
+    granule = (
+        f", its granule position going back from {before.granule} to {after.granule}"
+        if 0 <= after.granule < before.granule
+        else ""
+    )
+    where = (
+        f"at byte {after.offset}, after {end} (the page sequence starting again at "
+        f"{after.sequence}{granule})"
+    )
+    if len(restarts) > 1:
+        where += f", and {len(restarts) - 1} more time{'s' if len(restarts) > 2 else ''}"
+    pages = streams[before.serial]
+    first = ogg.stream_seconds(raw, pages[0], before) if pages[0].is_first else None
+    if first is None:
+        decodes = f"{decoded_seconds:.3f} s decode"
+    elif decoded_seconds <= first + 0.1:  # Vorbis and Opus packets are at most 0.06 s
+        decodes = f"only the first ({first:.3f} s) is decoded and analysed"
+    else:
+        decodes = (
+            f"the decoder runs on into the next: {decoded_seconds:.3f} s decode, where the "
+            f"first recording ends at {first:.3f} s, and are analysed as one recording"
+        )
+    return (
+        f"the Ogg stream begins again {where}: a new beginning-of-stream page with the same "
+        f"serial number ({before.serial:#010x}), so Ogg files were joined end to end, not "
+        f"pages lost; {decodes}"
+    )
 
 
 def _mp4_findings(raw: bytes) -> list[str]:
