@@ -106,6 +106,19 @@ _FULL_SCALE = {
     "PCM_U8": 127 / 128,
     "PCM_S8": 127 / 128,
 }
+#: Quantisation step of integer encodings (full scale 1.0): channels that cancel to within
+#: it leave a mix-down of rounding alone (one channel the other inverted, each rounded).
+_ROUNDING_STEP = {
+    "PCM_S8": 2.0**-7,
+    "PCM_U8": 2.0**-7,
+    "PCM_16": 2.0**-15,
+    "PCM_24": 2.0**-23,
+    "PCM_32": 2.0**-31,
+    "ALAC_16": 2.0**-15,
+    "ALAC_20": 2.0**-19,
+    "ALAC_24": 2.0**-23,
+    "ALAC_32": 2.0**-31,
+}
 #: Float encodings: samples beyond full scale are stored as they are, not clipped.
 _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
 
@@ -354,14 +367,21 @@ def load(
         raise InvalidAudioError(f"{name}: {bad} sample(s) are NaN or infinite")
     _check_float32_range(mono, name)
 
-    notes = [*decoded.notes, *container_notes, *_signal_warnings(mono, decoded.levels)]
     mixed_down = n_channels > 1 and channel is None
+    levels = decoded.levels
+    cancel = levels.cancellation_db(n_channels) if mixed_down else None
+    if cancel is not None and levels.mix_is_rounding():
+        raise with_findings(_rounding_only(name, n_channels, cancel, levels), container_notes)
+    notes = [
+        *decoded.notes,
+        *container_notes,
+        *_signal_warnings(mono, levels, cancelled=cancel is not None),
+    ]
     if mixed_down:
         notes.append(
             f"{n_channels} channels averaged to one; to analyse a single channel pick it "
             "(channel=..., --channel)"
         )
-        cancel = decoded.levels.cancellation_db(n_channels)
         if cancel is not None:
             notes.append(
                 f"the channels cancel when averaged: the mix holds {cancel:.1f} dB less energy "
@@ -774,8 +794,11 @@ class _Levels:
     """
 
     def __init__(self, subtype: str) -> None:
+        self.subtype = subtype
         self.clip_level = CLIP_LEVEL * _FULL_SCALE.get(subtype, 1.0)
         self.is_float = subtype in _FLOAT_SUBTYPES
+        self.step = _ROUNDING_STEP.get(subtype)  #: quantisation step (None: not integer PCM)
+        self.mix_frames = 0  #: frames of the mix-down counted
         self.samples = 0  #: samples counted (of every channel)
         self.clipped = 0  #: samples at full scale
         self.over = 0  #: float samples beyond full scale (|x| > 1)
@@ -809,6 +832,26 @@ class _Levels:
             with np.errstate(over="ignore", invalid="ignore"):
                 self.channel_energy += float(np.einsum("ij,ij->", block, block)) / block.shape[1]
                 self.mix_energy += float(np.dot(mixed, mixed))
+            self.mix_frames += block.shape[0]
+
+    def channel_rms(self) -> float:
+        """RMS of the channels of a mix-down (their mean energy); 0 when nothing was mixed."""
+        if self.mix_frames == 0 or not np.isfinite(self.channel_energy):
+            return 0.0
+        return float(np.sqrt(self.channel_energy / self.mix_frames))
+
+    def mix_rms(self) -> float:
+        """RMS of the mix-down; 0 when nothing was mixed."""
+        if self.mix_frames == 0 or not np.isfinite(self.mix_energy):
+            return 0.0
+        return float(np.sqrt(self.mix_energy / self.mix_frames))
+
+    def mix_is_rounding(self) -> bool:
+        """Is the mix-down nothing but the integer encoding's rounding (RMS within one step)?
+
+        An exactly silent mix is not (:func:`load` refuses it as silent).
+        """
+        return self.step is not None and 0 < self.mix_rms() <= self.step
 
     def cancellation_db(self, channels: int) -> float | None:
         """How far below the channels' mean energy the mix lies (dB), if they cancel.
@@ -894,7 +937,25 @@ def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
         raise SilentAudioError(f"{name}: audio is {level}; there is no speech to analyse")
 
 
-def _signal_warnings(mono: np.ndarray, levels: _Levels) -> list[str]:
+def _rounding_only(name: str, channels: int, cancel: float, levels: _Levels) -> SilentAudioError:
+    """The refusal of a mix-down that holds nothing but the encoding's rounding."""
+    return SilentAudioError(
+        f"{name}: audio is only rounding noise after averaging its {channels} channels: they "
+        f"cancel to within the {levels.subtype} rounding step (what is left has an RMS of "
+        f"{levels.mix_rms():.2g}, at most the step of {levels.step:.2g}, and {cancel:.1f} dB "
+        "less energy than the channels): one channel is the other in opposite polarity, so "
+        "there is no speech in the mix to analyse; analyse a single channel (channel=..., "
+        "--channel)"
+    )
+
+
+def _signal_warnings(mono: np.ndarray, levels: _Levels, *, cancelled: bool = False) -> list[str]:
+    """Clipping, float samples beyond full scale, and a DC offset.
+
+    When the channels of a mix-down cancel (``cancelled``), the DC offset is
+    measured against the channels' RMS, not the mix's: what is left of a
+    cancelling mix is small, and its mean says nothing about the recording.
+    """
     notes: list[str] = []
     total = max(levels.samples, 1)
     if levels.clipped / total > CLIP_WARN_FRACTION:
@@ -916,9 +977,13 @@ def _signal_warnings(mono: np.ndarray, levels: _Levels) -> list[str]:
             for i in range(0, mono.size, step)
         )
         rms = float(np.sqrt(power / mono.size))
+        against = "RMS"
+        if cancelled:
+            rms, against = levels.channel_rms(), "the channels' RMS (their mix cancels)"
         mean = float(np.mean(mono, dtype=np.float64))
         if rms > 0 and abs(mean) / rms > DC_WARN_RATIO:
-            notes.append(f"DC offset: mean {mean:+.4f} is {abs(mean) / rms:.0%} of RMS")
+            level = f"{mean:+.4f}" if abs(mean) >= 1e-3 else f"{mean:+.2e}"
+            notes.append(f"DC offset: mean {level} is {abs(mean) / rms:.0%} of {against}")
     return notes
 
 
