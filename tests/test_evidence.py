@@ -648,3 +648,18 @@ def test_dc_offset_of_a_cancelling_mix_is_measured_against_the_channels(tmp_path
     (dc,) = [w for w in vtract.load(faint).warnings if w.startswith("DC offset")]
     assert dc.startswith("DC offset: mean +5.00e-05 is ")
 
+
+def test_from_array_says_what_is_wrong_with_the_values():
+    signs = np.sign(tone(16000, seconds=1.0))
+    with pytest.raises(
+        InvalidAudioError,
+        match=r"^array: 16000 sample\(s\) exceed the float32 range \(peak 1e\+300: the largest "
+        r"magnitude; float32 holds at most 3\.4e\+38\)",
+    ):
+        vtract.Evidence.from_array(np.where(signs >= 0, 1e300, -1e300), 16000)
+    nan = tone(16000, seconds=1.0)
+    nan[[3, 70, 900]] = [np.nan, np.inf, -np.inf]
+    with pytest.raises(InvalidAudioError, match=r"^array: 3 sample\(s\) are NaN or infinite$"):
+        vtract.Evidence.from_array(nan, 16000)
+    ev = vtract.Evidence.from_array(tone(16000).astype(np.float64), 16000)  # in range: as before
+    assert ev.samples.dtype == np.float32

@@ -212,16 +212,23 @@ class Evidence:
         Parameters
         ----------
         samples : array_like
-            1-D mono samples in [-1, 1].
+            1-D mono samples in [-1, 1]; stored as float32, so finite values
+            beyond its range (about 3.4e38) are refused.
         sr : int
             Sample rate in Hz.
         name : str, optional
             Unused label kept for reports.
         """
-        x = np.ascontiguousarray(np.asarray(samples, dtype=np.float32))
-        if x.ndim != 1:
-            raise InvalidAudioError(f"expected 1-D mono samples, got shape {x.shape}")
+        values = np.asarray(samples)
+        if values.ndim != 1:
+            raise InvalidAudioError(f"expected 1-D mono samples, got shape {values.shape}")
+        if values.dtype.kind not in "biuf":
+            values = values.astype(np.float64)
         sr = _check_rate(int(sr))
+        # checked in the given precision: float64 beyond float32's range is not "infinite"
+        _check_finite(values, "array")
+        _check_float32_range(values, "array")
+        x = np.ascontiguousarray(values, dtype=np.float32)
         _check_signal(x, sr, "array")
         digest = _pcm_sha256(x)
         x.setflags(write=False)
@@ -362,9 +369,7 @@ def load(
     if mono.shape[0] / file_sr > MAX_DURATION_SECONDS or mono.shape[0] > MAX_DECODED_FRAMES:
         # only a stream without a declared length gets here: it was decoded to the limit
         raise _too_long(name, mono.shape[0], file_sr, at_least=True)
-    if not np.all(np.isfinite(mono)):
-        bad = int(np.count_nonzero(~np.isfinite(mono)))
-        raise InvalidAudioError(f"{name}: {bad} sample(s) are NaN or infinite")
+    _check_finite(mono, name)
     _check_float32_range(mono, name)
 
     mixed_down = n_channels > 1 and channel is None
@@ -886,6 +891,16 @@ def _too_long(name: str, frames: int, rate: float, *, at_least: bool = False) ->
     )
 
 
+def _check_finite(x: np.ndarray, name: str) -> None:
+    """Refuse NaN and infinite samples, saying how many there are."""
+    if x.dtype.kind != "f":
+        return
+    step = _BLOCK_FRAMES * 16
+    bad = sum(int(np.count_nonzero(~np.isfinite(x[i : i + step]))) for i in range(0, x.size, step))
+    if bad:
+        raise InvalidAudioError(f"{name}: {bad} sample(s) are NaN or infinite")
+
+
 def _check_float32_range(x: np.ndarray, name: str) -> None:
     """Refuse finite samples too large for float32 (the analysis's precision)."""
     limit = float(np.finfo(np.float32).max)
@@ -896,9 +911,9 @@ def _check_float32_range(x: np.ndarray, name: str) -> None:
     if beyond:
         peak = max(float(np.max(np.abs(x[i : i + step]))) for i in range(0, x.size, step))
         raise InvalidAudioError(
-            f"{name}: {beyond} sample(s) exceed the float32 range (peak {peak:.3g}, largest "
-            f"float32 {limit:.3g}); the float64 samples are not audio at any usable level, "
-            "so they are not analysed"
+            f"{name}: {beyond} sample(s) exceed the float32 range (peak {peak:.3g}: the "
+            f"largest magnitude; float32 holds at most {limit:.3g}); such values are not audio "
+            "at any usable level, so they are not analysed"
         )
 
 
@@ -913,8 +928,7 @@ def _check_rate(rate: int, what: str = "sample rate") -> int:
 def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
     if x.size == 0:
         raise EmptyAudioError(f"{name}: no samples")
-    if not np.all(np.isfinite(x)):
-        raise InvalidAudioError(f"{name}: samples are NaN or infinite")
+    _check_finite(x, name)
     min_samples = int(np.ceil(ANALYSIS_WINDOW_SECONDS * sr))
     if x.size < min_samples:
         raise TooShortError(
