@@ -265,6 +265,7 @@ def test_chunk_walk_is_bounded():
             b"dns.",
             bytes.fromhex("726966662e91cf11"),  # Wave64, with the next 8 bytes of its GUID
             b"NIST_1A\n",
+            b"caff",
         ]
     ),
     st.sampled_from([b"WAVE", b"AIFF", b"AIFC", b"xxxx"]),

@@ -176,6 +176,8 @@ def container_findings(
         findings = _au_findings(raw)
     elif raw[:8] == b"NIST_1A\n":
         findings = _nist_findings(raw, decoded_frames, sample_rate)
+    elif magic == b"caff":
+        findings = _caf_findings(raw, declared_frames, decoded_frames, sample_rate)
     elif _looks_like_mpeg(raw):
         findings = _mp3_findings(raw, declared_frames, decoded_frames, sample_rate)
     else:  # any other format: the length its header declares, as the decoder reads it
@@ -737,6 +739,25 @@ def _nist_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
         return []
     return _frame_count_findings(
         int(match.group(1)), decoded, sample_rate, header="the NIST SPHERE header", tolerance=0
+    )
+
+
+def _caf_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: float) -> list[str]:
+    """CAF: the declared length against the frames decoded, within one packet.
+
+    A decoder may end up to a packet short (FFmpeg 8.1 decodes the last ALAC
+    packet of a CAF file short of the frames its packet table declares:
+    2560 of 3328, in files written by libsndfile and by FFmpeg), so a
+    shortfall is reported only beyond a packet's frames (the ``desc``
+    chunk's frames per packet) or :data:`FRAME_TOLERANCE`.
+    """
+    per_packet = _u32(raw, 40, ">") if raw[8:12] == b"desc" else 0
+    return _frame_count_findings(
+        declared,
+        decoded,
+        sample_rate,
+        header="the CAF header",
+        tolerance=max(FRAME_TOLERANCE, per_packet),
     )
 
 

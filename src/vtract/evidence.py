@@ -483,10 +483,12 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     label = ffmpeg_audio.sniff(raw)
     if label is not None:
         return _decode_ffmpeg(raw, name, channel, label)
+    opened = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with sf.SoundFile(io.BytesIO(raw)) as snd:
+                opened = True
                 fmt, subtype = snd.format, snd.subtype
                 file_sr = snd.samplerate
                 n_channels = int(snd.channels)
@@ -515,6 +517,9 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
         ) from None
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
+        foreign = None if opened else ffmpeg_audio.foreign_codec(raw)
+        if foreign is not None:  # a container libsndfile reads, in an encoding it does not
+            return _decode_ffmpeg(raw, name, channel, foreign.label, foreign, msg)
         if "SF_INFO struct incomplete" in msg:
             msg = (
                 "the header is inconsistent (a sample rate of 0, or several data chunks; "
@@ -531,8 +536,19 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     return _Decoded(mono, n_channels, levels, file_sr, fmt, subtype, declared, metadata, stopped)
 
 
-def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _Decoded:
-    """:func:`_decode` for a container only FFmpeg reads (same limits, same mix-down)."""
+def _decode_ffmpeg(
+    raw: bytes,
+    name: str,
+    channel: int | None,
+    label: str,
+    foreign: ffmpeg_audio.ForeignCodec | None = None,
+    refused: str | None = None,
+) -> _Decoded:
+    """:func:`_decode` for a container or encoding only FFmpeg reads (same limits, same mix-down).
+
+    ``foreign`` and ``refused``: the encoding of a container libsndfile reads but
+    refused to decode (:func:`vtract.ffmpeg_audio.foreign_codec`), and its reason.
+    """
     mono = _MonoBuffer(None)
     levels = _Levels("")  # lossy codecs: full scale is 1.0
 
@@ -568,6 +584,8 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
             max_rate=MAX_SAMPLE_RATE,
             on_open=on_open,
             on_block=on_block,
+            foreign=foreign,
+            refused=refused,
         )
     except MemoryError:
         raise UnsupportedFormatError(f"{name}: more audio than fits in memory") from None
