@@ -513,3 +513,54 @@ def test_mp3_files_without_a_length_header_joined_end_to_end(tmp_path):
         f"size and its first frames' bit rate): the remaining {4.176 - seconds:.3f} s are not "
         "analysed"
     )
+
+
+def test_matroska_and_asf_durations_against_the_decoded_audio():
+    header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
+    scale = _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))  # 1 ms
+    cluster = _ebml(0x1F43B675, bytes(1000))
+
+    def matroska(duration: bytes) -> bytes:
+        return header + _ebml(0x18538067, _ebml(0x1549A966, scale + duration) + cluster)
+
+    def found(raw: bytes, decoded: int) -> list[str]:
+        return container_findings(raw, declared_frames=None, decoded_frames=decoded, sample_rate=SR)
+
+    for duration in (struct.pack(">d", 2000.0), struct.pack(">f", 2000.0)):
+        raw = matroska(_ebml(0x4489, duration))
+        assert found(raw, 32000) == found(raw, 32000 - 1952) == []  # the codec delay's room
+        assert found(raw, 16000) == [
+            PREFIX + "truncated: the Matroska header (Info Duration) declares 2.000 s of audio "
+            "but only 1.000 s decode; the file was cut short or its header altered, and only "
+            "the part present is analysed"
+        ]
+    assert found(matroska(b""), 16000) == []  # no Duration (a live recording): not compared
+
+    def asf(play: int, preroll: int, flags: int = 2) -> bytes:
+        properties = (
+            bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
+            + struct.pack("<Q", 104)
+            + bytes(40)
+            + struct.pack("<QQQI", play, play, preroll, flags)
+            + bytes(12)
+        )
+        objects = properties
+        size = 30 + len(objects)
+        guid = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+        return guid + struct.pack("<QIBB", size, 1, 1, 2) + objects + bytes(500)
+
+    assert found(asf(51_160_000, 3100), 31744) == []  # 5.116 s less 3.1 s of preroll
+    assert found(asf(51_160_000, 3100), 16000) == [
+        PREFIX + "truncated: the ASF header (play duration less preroll) declares 2.016 s of "
+        "audio but only 1.000 s decode; the file was cut short or its header altered, and "
+        "only the part present is analysed"
+    ]
+    assert found(asf(51_160_000, 3100, flags=1), 16000) == []  # broadcast: no duration
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 2**40))
+def test_asf_header_walk_never_raises_on_garbage(body, decoded):
+    raw = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c") + body
+    found = container_findings(raw, declared_frames=None, decoded_frames=decoded, sample_rate=SR)
+    assert all(f.startswith(PREFIX) and "\n" not in f for f in found)

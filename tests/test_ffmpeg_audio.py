@@ -234,3 +234,31 @@ def test_without_pyav_a_caf_refusal_names_its_codec(tmp_path, monkeypatch):
     ):
         vtract.load(path)
 
+
+def test_a_matroska_file_missing_its_last_cluster_falls_short_of_its_duration(tmp_path):
+    from vtract.container import _ebml_element
+
+    path = encode(tmp_path / "a.webm", speechlike(7.3, 48000), 48000, fmt="webm", codec="libopus")
+    raw = path.read_bytes()
+    ev = vtract.load(path, sr=None)
+    assert ev.duration == pytest.approx(7.3) and not ev.warnings[1:]
+    header = _ebml_element(raw, 0)
+    segment_at = header[1] + header[2]
+    _, body, size = _ebml_element(raw, segment_at)
+    offset, clusters = body, []
+    while offset < len(raw):  # the Segment's top-level elements
+        ident, start, length = _ebml_element(raw, offset)
+        if ident == 0x1F43B675:
+            clusters.append((offset, start + length))
+        offset = start + length
+    first, last = clusters[-1]
+    cut = bytearray(raw[:first] + raw[last:])  # the last Cluster removed, the Segment resized
+    cut[segment_at + 4 : body] = ((1 << 56) | (size - (last - first))).to_bytes(8, "big")
+    path.write_bytes(bytes(cut))
+    ev = vtract.load(path, sr=None)
+    assert ev.duration < 6.0
+    assert ev.warnings[1:] == (
+        PREFIX + "truncated: the Matroska header (Info Duration) declares 7.308 s of audio but "
+        f"only {ev.duration:.3f} s decode; the file was cut short or its header altered, and "
+        "only the part present is analysed",
+    )

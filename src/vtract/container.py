@@ -88,6 +88,12 @@ _EBML_NAMES = {
     0x1941A469: "Attachments",
     0xEC: "Void",
 }
+#: Shortfall of the decoded audio below a duration declared in time (Matroska, ASF) that is
+#: not reported, beyond :data:`FRAME_TOLERANCE` frames (see :func:`_duration_findings`).
+_DURATION_TOLERANCE_SECONDS = 0.05
+#: The GUIDs of an ASF file's header object and its File Properties object (as stored).
+_ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+_ASF_FILE_PROPERTIES = bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
 #: The GUIDs that open a Sony Wave64 file ("riff") and its audio chunk ("data").
 _W64_RIFF = bytes.fromhex("726966662e91cf11a5d628db04c10000")
 _W64_DATA = bytes.fromhex("64617461f3acd3118cd100c04f8edb8a")
@@ -165,7 +171,9 @@ def container_findings(
         walk = walk_pages(raw) if ogg_pages is None else ogg_pages
         findings = _ogg_findings(raw, walk, declared_frames, decoded_frames, sample_rate)
     elif magic == _EBML_MAGIC:
-        findings = _matroska_findings(raw)
+        findings = _matroska_findings(raw, decoded_frames, sample_rate)
+    elif raw[:16] == _ASF_GUID:
+        findings = _asf_findings(raw, decoded_frames, sample_rate)
     elif raw[4:8] == b"ftyp":
         findings = _mp4_findings(raw) or _frame_count_findings(
             declared_frames, decoded_frames, sample_rate
@@ -549,11 +557,13 @@ def _mp4_findings(raw: bytes) -> list[str]:
     return []
 
 
-def _matroska_findings(raw: bytes) -> list[str]:
+def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
     """The Segment and its top-level elements (RFC 9559): one cut short, bytes after the end.
 
     A live recording (a browser's MediaRecorder, a stream) may leave sizes
-    "unknown" (all ones): the walk stops there, as nothing can be compared.
+    "unknown" (all ones): the walk stops there, as nothing more can be
+    compared. When the structure holds, the Info element's Duration (if it
+    has one) is compared with the audio decoded (:func:`_duration_findings`).
     """
     size = len(raw)
     header = _ebml_element(raw, 0)
@@ -564,6 +574,7 @@ def _matroska_findings(raw: bytes) -> list[str]:
         return []
     _, body, declared = segment
     offset, end = body, size if declared is None else min(size, body + declared)
+    seconds: float | None = None
     for _ in range(_MAX_ELEMENTS):
         if offset >= end:
             break
@@ -573,7 +584,11 @@ def _matroska_findings(raw: bytes) -> list[str]:
                     "a damaged container"]  # fmt: skip
         ident, start, length = element
         if length is None:  # unknown size: nothing more can be compared
-            return []
+            return _duration_findings(
+                "Matroska header (Info Duration)", seconds, decoded, sample_rate
+            )
+        if ident == 0x1549A966 and start + length <= size:  # Info
+            seconds = _matroska_duration(raw, start, start + length)
         if start + length > size:
             name = _EBML_NAMES.get(ident, f"0x{ident:X}")
             return [
@@ -593,7 +608,79 @@ def _matroska_findings(raw: bytes) -> list[str]:
             f"({declared} bytes declared): data the header does not declare, or a second "
             "recording appended (only the first is decoded)"
         ]
+    return _duration_findings("Matroska header (Info Duration)", seconds, decoded, sample_rate)
+
+
+def _matroska_duration(raw: bytes, start: int, end: int) -> float | None:
+    """Seconds the Info element's Duration declares (scaled by its TimestampScale), if given."""
+    scale, duration = 1_000_000, None  # TimestampScale defaults to 1 ms
+    offset = start
+    for _ in range(64):
+        element = _ebml_element(raw, offset)
+        if element is None:
+            break
+        ident, data, length = element
+        if length is None or data + length > end:
+            break
+        if ident == 0x2AD7B1 and 1 <= length <= 8:  # TimestampScale (ns)
+            scale = int.from_bytes(raw[data : data + length], "big")
+        elif ident == 0x4489 and length in (4, 8):  # Duration (float, in TimestampScale units)
+            duration = struct.unpack_from(">f" if length == 4 else ">d", raw, data)[0]
+        offset = data + length
+        if offset >= end:
+            break
+    if duration is None or not 0 < duration * scale < 1e18:  # finite, positive
+        return None
+    return float(duration * scale / 1e9)
+
+
+def _asf_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
+    """ASF / WMA: the File Properties object's play duration (less its preroll) against the decode.
+
+    A broadcast file (flag bit 0) leaves its durations unset, and is not compared.
+    """
+    if len(raw) < 30:
+        return []
+    offset, end = 30, min(len(raw), int.from_bytes(raw[16:24], "little"))
+    for _ in range(int.from_bytes(raw[24:28], "little")):
+        if offset + 24 > end:
+            break
+        size = int.from_bytes(raw[offset + 16 : offset + 24], "little")
+        if raw[offset : offset + 16] == _ASF_FILE_PROPERTIES and offset + 92 <= len(raw):
+            play, _send, preroll, flags = struct.unpack_from("<QQQI", raw, offset + 64)
+            if flags & 1:
+                return []
+            seconds = play / 1e7 - preroll / 1000
+            return _duration_findings(
+                "ASF header (play duration less preroll)", seconds, decoded, sample_rate
+            )
+        if size < 24:
+            break
+        offset += size
     return []
+
+
+def _duration_findings(
+    kind: str, seconds: float | None, decoded: int, sample_rate: float
+) -> list[str]:
+    """A container that declares a duration (in time, not frames) longer than what decodes.
+
+    The declaration runs ahead of the decoded audio in intact files by the
+    codec's delay and the last packet's length (measured with FFmpeg 8.1:
+    Opus 8 ms, MP3 25 ms, AAC 16 ms in Matroska; WMA 32 to 45 ms in ASF), so
+    the shortfall must exceed :data:`_DURATION_TOLERANCE_SECONDS` and
+    :data:`FRAME_TOLERANCE` frames together.
+    """
+    if seconds is None or sample_rate <= 0:
+        return []
+    declared = round(seconds * sample_rate)
+    tolerance = FRAME_TOLERANCE + round(_DURATION_TOLERANCE_SECONDS * sample_rate)
+    if declared - decoded <= tolerance:
+        return []
+    return [
+        f"truncated: the {kind} declares {seconds:.3f} s of audio but only "
+        f"{decoded / sample_rate:.3f} s decode{_CUT_SHORT}"
+    ]
 
 
 def _ebml_element(raw: bytes, offset: int) -> tuple[int, int, int | None] | None:
