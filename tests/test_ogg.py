@@ -411,3 +411,25 @@ def test_pages_out_of_order_go_back():
         f"{PREFIX}the Ogg page sequence jumps from 2 to 4 at byte {pages[3].offset}: pages "
         "are missing (removed or lost), or out of order",
     ]
+
+
+def test_a_join_that_ffmpeg_decodes_on_through_says_so(tmp_path):
+    """An Opus file without an input rate goes to FFmpeg, which decodes the joined file on."""
+    pytest.importorskip("av")
+    first = bytearray(_encode("OPUS"))
+    page = walk_pages(bytes(first)).pages[0]
+    start = page.offset + page.header_size
+    first[start + 12 : start + 16] = bytes(4)  # OpusHead input sample rate 0: unspecified
+    struct.pack_into("<I", first, 22, 0)
+    struct.pack_into("<I", first, 22, page_checksum(bytes(first[: page.size])))
+    second = _with_serial(_encode("OPUS"), page.serial)
+    path = tmp_path / "joined.opus"
+    path.write_bytes(bytes(first) + second)
+    ev = vtract.load(path, sr=None)
+    assert ev.duration == pytest.approx(5.0, abs=0.01)
+    (found,) = [w for w in ev.warnings if w.startswith(PREFIX)]
+    assert found.endswith(
+        "so Ogg files were joined end to end, not pages lost; the decoder runs on into the "
+        f"next recording: {ev.duration:.3f} s decode (the first ends at 2.500 s) and are "
+        "analysed as one recording"
+    )

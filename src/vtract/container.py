@@ -511,8 +511,8 @@ def _ogg_restart(
         decodes = f"only the first ({first:.3f} s) is decoded and analysed"
     else:
         decodes = (
-            f"the decoder runs on into the next: {decoded_seconds:.3f} s decode, where the "
-            f"first recording ends at {first:.3f} s, and are analysed as one recording"
+            f"the decoder runs on into the next recording: {decoded_seconds:.3f} s decode (the "
+            f"first ends at {first:.3f} s) and are analysed as one recording"
         )
     return (
         f"the Ogg stream begins again {where}: a new beginning-of-stream page with the same "
