@@ -30,23 +30,38 @@ Checked (:func:`container_findings`):
   file that ends inside a page (cut short), a stream without its
   end-of-stream page (cut at a page boundary, or never finished), pages
   that fail their CRC (damaged or altered: the decoder skips them), jumps
-  in the page sequence (pages missing), bytes that are not pages, more than
-  one logical stream (only the first is decoded), and the last granule
-  position against the frames decoded;
+  in the page sequence (forward: pages missing; back: out of order or
+  spliced), a stream that begins again under the same serial number (Ogg
+  files joined end to end, not pages missing), bytes that are not pages,
+  more than one logical stream (only the first is decoded), and the last
+  granule position against the frames decoded;
 * MP4 / M4A (decoded by FFmpeg, :mod:`vtract.ffmpeg_audio`): a top-level
   box cut short, a missing ``moov`` box (the index), and the track's
-  declared length against the frames decoded;
+  declared length against the frames decoded; CAF: the declared length
+  against the frames decoded, within one packet;
 * Matroska / WebM (decoded by FFmpeg): a Segment or one of its top-level
   elements (a Cluster of audio) cut short, and bytes after the Segment (the
   walk stops at an element of unknown size, as live recorders write them);
-* MP3 with a Xing / Info / VBRI header, and FLAC: the declared frame count
-  against the frames decoded (tolerance :data:`FRAME_TOLERANCE`). An MP3
-  without such a header declares no length (libsndfile estimates one), so
-  it is not compared; a FLAC whose STREAMINFO gives no length (written to a
+  then the Info element's Duration against the audio decoded; ASF / WMA:
+  the play duration (less its preroll) against the audio decoded (both
+  with :data:`_DURATION_TOLERANCE_SECONDS` to spare);
+* FLAC (the frames walked by :func:`vtract.flac.walk_frames`): the
+  declared frame count against the frames decoded (tolerance
+  :data:`FRAME_TOLERANCE`), frames beyond a STREAMINFO length, bytes after
+  the last frame, and a second FLAC stream joined to the first (only the
+  first is decoded); a FLAC whose STREAMINFO gives no length (written to a
   pipe) is said to be unchecked;
+* MP3 (the frames walked by :func:`vtract.mpeg_audio.walk_frames`): with a
+  Xing / Info / VBRI header, the declared frame count against the frames
+  decoded (an MP3 without one declares no length: libsndfile estimates
+  one); MP3 files joined end to end (an ID3v2 tag or a length header after
+  the audio has begun, a change of sample rate), and audio frames beyond
+  what decodes;
 * a decoder that stopped part of the way through (a truncated FLAC: "flac
   decoder lost sync"; :func:`vtract.load` keeps what decoded before it):
-  where it stopped, of how much the header declares, and why.
+  where it stopped, of how much the header declares, and why (a FLAC that
+  stops where its last frame ends, at bytes that follow it, is reported as
+  those bytes, not as truncated).
 
 The checks read the bytes :func:`vtract.load` already holds; they never
 raise on malformed input (a container too damaged to walk is itself

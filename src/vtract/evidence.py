@@ -276,8 +276,9 @@ def load(
         Audio file: WAV (8/16/24/32-bit int, 32/64-bit float), FLAC, OGG,
         MP3, NIST SPHERE or anything else libsndfile decodes; with the
         optional FFmpeg decoder (``pip install 'vtract[av]'``) also MP4 / M4A
-        / 3GP, Matroska / WebM, AMR, ADTS AAC and ASF / WMA
-        (:mod:`vtract.ffmpeg_audio`).
+        / 3GP, Matroska / WebM, AMR, ADTS AAC and ASF / WMA, and CAF or WAV
+        files in encodings libsndfile does not decode (ALAC in CAF, G.722 in
+        WAV ...; :mod:`vtract.ffmpeg_audio`).
     sr : int or None, default 16000
         Target sample rate. ``None`` keeps the file's rate.
     channel : int, optional
@@ -478,7 +479,8 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     outside the accepted range is not decoded at all (``load`` refuses it).
     The whole multichannel signal is never held in memory. Containers libsndfile
     does not read (MP4, Matroska, AMR, ADTS AAC, ASF) go to FFmpeg
-    (:mod:`vtract.ffmpeg_audio`).
+    (:mod:`vtract.ffmpeg_audio`), and so do CAF and WAV files libsndfile
+    refuses whose header names an encoding it does not decode.
     """
     label = ffmpeg_audio.sniff(raw)
     if label is not None:

@@ -7,7 +7,12 @@ sound), Matroska / WebM (Opus, Vorbis; browser and messenger recordings),
 raw AMR (``#!AMR``), raw AAC (ADTS) and ASF (WMA). :func:`sniff` recognises
 them by their first bytes, and :func:`read_audio` decodes them with FFmpeg
 through PyAV, the optional dependency ``pip install 'vtract[av]'``. Without
-it :func:`vtract.load` refuses such a file and says how to install it.
+it :func:`vtract.load` refuses such a file and says how to install it. A
+CAF or WAV file in an encoding libsndfile does not decode (ALAC in a CAF
+whose format flags libsndfile refuses, FLAC in CAF, G.722 or G.726 in WAV;
+:func:`foreign_codec` reads it from the header) goes to FFmpeg too,
+after libsndfile has refused it; the refusal without PyAV names the
+encoding.
 
 Only the recognised containers reach FFmpeg, each with its demuxer named
 (no probing across every format FFmpeg knows), and :func:`vtract.load` hands
