@@ -265,6 +265,7 @@ def test_chunk_walk_is_bounded():
             b"dns.",
             bytes.fromhex("726966662e91cf11"),  # Wave64, with the next 8 bytes of its GUID
             b"NIST_1A\n",
+            b"caff",
         ]
     ),
     st.sampled_from([b"WAVE", b"AIFF", b"AIFC", b"xxxx"]),
@@ -371,3 +372,195 @@ def test_matroska_elements():
         PREFIX + f"the bytes at byte {len(header) + 12} of the Matroska Segment are not an "
         "element: a damaged container"
     ]
+
+
+# ------------------------------------------------ what follows a FLAC or MP3 stream
+
+
+def _loaded(tmp_path, name: str, raw: bytes) -> tuple[float, list[str]]:
+    """The duration vtract.load decodes from ``raw``, and its container findings."""
+    path = tmp_path / name
+    path.write_bytes(raw)
+    ev = vtract.load(path, sr=None)
+    return ev.duration, [w for w in ev.warnings if w.startswith(PREFIX)]
+
+
+def _without_flac_length(raw: bytes) -> bytes:
+    """The FLAC with STREAMINFO's total samples set to 0 (unknown, as FFmpeg writes to a pipe)."""
+    out = bytearray(raw)
+    packed = int.from_bytes(out[18:26], "big") & ~0xFFFFFFFFF
+    out[18:26] = packed.to_bytes(8, "big")
+    return bytes(out)
+
+
+def test_bytes_after_a_flac_stream_are_reported(tmp_path):
+    raw = _encode("FLAC", "PCM_16")
+    end = f"follow the FLAC stream's last frame (which ends at byte {len(raw)})"
+    junk = bytes(range(256)) * 8
+    seconds, found = _loaded(tmp_path, "junk.flac", raw + junk)
+    assert seconds == 2.0
+    assert found == [
+        PREFIX + f"2048 bytes {end} and are not decoded: data the stream does not account for "
+        "(appended, or hidden after the audio), or damage"
+    ]
+    _, found = _loaded(tmp_path, "zeros.flac", raw + bytes(5000))
+    assert found == [
+        PREFIX + f"5000 zero bytes {end}: padding (a preallocated file, or one carved from a "
+        "disk), not audio"
+    ]
+    _, found = _loaded(tmp_path, "id3v1.flac", raw + b"TAG" + bytes(125))
+    assert found == [
+        PREFIX + f"an ID3v1 tag (128 bytes) follows the FLAC stream's last frame (which ends at "
+        f"byte {len(raw)}): written by a tagging tool; it holds no audio"
+    ]
+    # behind an ID3v2 tag (some taggers write one before the fLaC marker; libsndfile skips it)
+    tag = b"ID3\x04\x00\x00\x00\x00\x00\x20" + bytes(32)
+    _, found = _loaded(tmp_path, "tagged.flac", tag + raw + junk)
+    assert found == [
+        PREFIX + f"2048 bytes follow the FLAC stream's last frame (which ends at byte "
+        f"{len(tag) + len(raw)}) and are not decoded: data the stream does not account for "
+        "(appended, or hidden after the audio), or damage"
+    ]
+    # a stream without a length: libsndfile stops at the junk ("lost sync"), which is its end
+    seconds, found = _loaded(tmp_path, "pipe.flac", _without_flac_length(raw) + junk)
+    assert seconds == pytest.approx(2.0, abs=1e-3)
+    (after, no_length) = found
+    assert after.startswith(PREFIX + f"2048 bytes {end} and are not decoded")
+    assert after.endswith("(the decoder stops there: Error : flac decoder lost sync.)")
+    assert no_length.startswith(PREFIX + "the FLAC header declares no length")
+    assert not any("truncated" in finding for finding in found)
+
+
+def test_two_flac_files_joined_end_to_end(tmp_path):
+    first = _encode("FLAC", "PCM_16")
+    buf = io.BytesIO()
+    sf.write(buf, np.c_[_signal(), _signal()][:22050], 22050, format="FLAC", subtype="PCM_24")
+    second = buf.getvalue()
+    joined = (
+        PREFIX + f"a second FLAC stream begins at byte {len(first)} (its STREAMINFO declares "
+        "1.000 s at 22050 Hz): FLAC files joined end to end; only the first stream (2.000 s) "
+        "is decoded and analysed"
+    )
+    seconds, found = _loaded(tmp_path, "joined.flac", first + second)
+    assert (seconds, found) == (2.0, [joined])
+    _, found = _loaded(tmp_path, "pipe_joined.flac", _without_flac_length(first) + second)
+    assert found[0].startswith(joined)
+    assert "(the decoder stops there: " in found[0] and "truncated" not in found[0]
+    _, found = _loaded(tmp_path, "gap.flac", first + bytes(100) + second)
+    assert found == [
+        PREFIX + f"100 zero bytes follow the FLAC stream's last frame (which ends at byte "
+        f"{len(first)}): padding (a preallocated file, or one carved from a disk), not audio",
+        joined.replace(f"byte {len(first)}", f"byte {len(first) + 100}"),
+    ]
+
+
+def test_flac_frames_beyond_the_declared_length(tmp_path):
+    raw = bytearray(_encode("FLAC", "PCM_16"))
+    packed = int.from_bytes(raw[18:26], "big") & ~0xFFFFFFFFF | N // 2
+    raw[18:26] = packed.to_bytes(8, "big")  # STREAMINFO edited to half the length
+    seconds, found = _loaded(tmp_path, "half.flac", bytes(raw))
+    assert (seconds, found) == (
+        1.0,
+        [
+            PREFIX + "the FLAC frames hold 2.000 s of audio (32000 samples) but only 1.000 s "
+            "decode (STREAMINFO declares 16000 samples): audio the header does not count (the "
+            "header altered, or a faulty writer); the rest is not analysed"
+        ],
+    )
+
+
+def test_two_mp3_files_joined_end_to_end(tmp_path):
+    raw = _encode("MP3", "MPEG_LAYER_III")
+    seconds, found = _loaded(tmp_path, "joined.mp3", raw + raw)
+    assert seconds == 2.0
+    assert found == [
+        PREFIX + f"a second MP3 recording begins at byte {len(raw)}, after 2.088 s (a Xing "
+        "header): MP3 files joined end to end",
+        PREFIX + "the MPEG audio frames hold 4.176 s of audio (116 frames) but only 2.000 s "
+        "decode (the Xing header in the first frame declares 58 frames, and 116 follow it): "
+        "the remaining 2.176 s are not analysed",
+    ]
+
+
+def test_mp3_files_without_a_length_header_joined_end_to_end(tmp_path):
+    pytest.importorskip("av")
+    from _encoded_audio import encode
+
+    x = _signal()
+    tagged = encode(tmp_path / "a.mp3", x, SR, fmt="mp3", codec="libmp3lame",
+                    options={"write_xing": "0"}).read_bytes()  # fmt: skip
+    seconds, found = _loaded(tmp_path, "joined.mp3", tagged + tagged)
+    assert seconds == pytest.approx(4.176)  # libsndfile's estimate covers both: both decode
+    assert found == [
+        PREFIX + f"a second MP3 recording begins at byte {len(tagged)}, after 2.088 s (an "
+        "ID3v2 tag): MP3 files joined end to end; all of it decodes and is analysed as one "
+        "recording"
+    ]
+    # a quiet 8 kbit/s recording after a 160 kbit/s one: libsndfile's length estimate, from
+    # the first frames' bit rate, ends long before the file does
+    plain = {"write_xing": "0", "id3v2_version": "0"}
+    loud = encode(tmp_path / "b.mp3", x, SR, fmt="mp3", codec="libmp3lame", bit_rate=160000,
+                  options=plain).read_bytes()  # fmt: skip
+    quiet = encode(tmp_path / "c.mp3", x, SR, fmt="mp3", codec="libmp3lame", bit_rate=8000,
+                   options=plain).read_bytes()  # fmt: skip
+    seconds, (found,) = _loaded(tmp_path, "vbr.mp3", loud + quiet)
+    assert seconds < 2.5
+    assert found.startswith(
+        PREFIX + "the MPEG audio frames hold 4.176 s of audio (116 frames) but only "
+    )
+    assert found.endswith(
+        "(the file has no length header, and libsndfile estimates the length from the file's "
+        f"size and its first frames' bit rate): the remaining {4.176 - seconds:.3f} s are not "
+        "analysed"
+    )
+
+
+def test_matroska_and_asf_durations_against_the_decoded_audio():
+    header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
+    scale = _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))  # 1 ms
+    cluster = _ebml(0x1F43B675, bytes(1000))
+
+    def matroska(duration: bytes) -> bytes:
+        return header + _ebml(0x18538067, _ebml(0x1549A966, scale + duration) + cluster)
+
+    def found(raw: bytes, decoded: int) -> list[str]:
+        return container_findings(raw, declared_frames=None, decoded_frames=decoded, sample_rate=SR)
+
+    for duration in (struct.pack(">d", 2000.0), struct.pack(">f", 2000.0)):
+        raw = matroska(_ebml(0x4489, duration))
+        assert found(raw, 32000) == found(raw, 32000 - 1952) == []  # the codec delay's room
+        assert found(raw, 16000) == [
+            PREFIX + "truncated: the Matroska header (Info Duration) declares 2.000 s of audio "
+            "but only 1.000 s decode; the file was cut short or its header altered, and only "
+            "the part present is analysed"
+        ]
+    assert found(matroska(b""), 16000) == []  # no Duration (a live recording): not compared
+
+    def asf(play: int, preroll: int, flags: int = 2) -> bytes:
+        properties = (
+            bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
+            + struct.pack("<Q", 104)
+            + bytes(40)
+            + struct.pack("<QQQI", play, play, preroll, flags)
+            + bytes(12)
+        )
+        objects = properties
+        size = 30 + len(objects)
+        guid = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+        return guid + struct.pack("<QIBB", size, 1, 1, 2) + objects + bytes(500)
+
+    assert found(asf(51_160_000, 3100), 31744) == []  # 5.116 s less 3.1 s of preroll
+    assert found(asf(51_160_000, 3100), 16000) == [
+        PREFIX + "truncated: the ASF header (play duration less preroll) declares 2.016 s of "
+        "audio but only 1.000 s decode; the file was cut short or its header altered, and "
+        "only the part present is analysed"
+    ]
+    assert found(asf(51_160_000, 3100, flags=1), 16000) == []  # broadcast: no duration
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 2**40))
+def test_asf_header_walk_never_raises_on_garbage(body, decoded):
+    raw = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c") + body
+    found = container_findings(raw, declared_frames=None, decoded_frames=decoded, sample_rate=SR)
+    assert all(f.startswith(PREFIX) and "\n" not in f for f in found)

@@ -612,3 +612,54 @@ def test_cli_inspect_reports_error_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 2 and '"error"' in lines[1] and '"sha256"' in lines[0]
+
+
+def test_channels_that_cancel_to_their_rounding_are_refused_as_rounding_noise(tmp_path):
+    rng = np.random.default_rng(0)
+    left = np.round(tone(16000, seconds=1.0, amp=0.4) * 32767).astype(np.int16)
+    right = (-left.astype(np.int32) + rng.integers(-1, 2, left.size)).astype(np.int16)
+    path = tmp_path / "inverted_copy.wav"
+    wavfile.write(path, 16000, np.column_stack([left, right]))
+    with pytest.raises(SilentAudioError) as refused:
+        vtract.load(path)
+    message = str(refused.value)
+    assert message.startswith(
+        "inverted_copy.wav: audio is only rounding noise after averaging its 2 channels: they "
+        "cancel to within the PCM_16 rounding step (what is left has an RMS of "
+    )
+    assert "analyse a single channel" in message and "DC offset" not in message
+    np.testing.assert_allclose(vtract.load(path, channel=0).samples, left / 32768, atol=1e-6)
+
+
+def test_dc_offset_of_a_cancelling_mix_is_measured_against_the_channels(tmp_path):
+    # the residual is above the rounding (so analysed, with the cancellation warning), and
+    # biased by 2 LSB: 53 % of its own RMS, a negligible part of the channels'
+    rng = np.random.default_rng(1)
+    left = np.round(tone(16000, seconds=1.0, amp=0.4) * 32767).astype(np.int32)
+    right = -left + rng.integers(-3, 8, left.size)
+    path = tmp_path / "inverted_biased.wav"
+    wavfile.write(path, 16000, np.column_stack([left, right]).astype(np.int16))
+    ev = vtract.load(path)
+    assert not any(w.startswith("DC offset") for w in ev.warnings)
+    assert any(w.startswith("the channels cancel when averaged") for w in ev.warnings)
+    # a small offset is written with its digits, not as "+0.0000"
+    faint = tmp_path / "faint_dc.wav"
+    sf.write(faint, tone(16000, amp=1e-4) + 5e-5, 16000, subtype="FLOAT")
+    (dc,) = [w for w in vtract.load(faint).warnings if w.startswith("DC offset")]
+    assert dc.startswith("DC offset: mean +5.00e-05 is ")
+
+
+def test_from_array_says_what_is_wrong_with_the_values():
+    signs = np.sign(tone(16000, seconds=1.0))
+    with pytest.raises(
+        InvalidAudioError,
+        match=r"^array: 16000 sample\(s\) exceed the float32 range \(peak 1e\+300: the largest "
+        r"magnitude; float32 holds at most 3\.4e\+38\)",
+    ):
+        vtract.Evidence.from_array(np.where(signs >= 0, 1e300, -1e300), 16000)
+    nan = tone(16000, seconds=1.0)
+    nan[[3, 70, 900]] = [np.nan, np.inf, -np.inf]
+    with pytest.raises(InvalidAudioError, match=r"^array: 3 sample\(s\) are NaN or infinite$"):
+        vtract.Evidence.from_array(nan, 16000)
+    ev = vtract.Evidence.from_array(tone(16000).astype(np.float64), 16000)  # in range: as before
+    assert ev.samples.dtype == np.float32

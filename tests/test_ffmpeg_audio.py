@@ -175,3 +175,90 @@ def test_audio_beyond_the_declared_length_is_kept(tmp_path, monkeypatch):
     spilled = vtract.load(path, sr=None)
     np.testing.assert_array_equal(spilled.samples, whole.samples)
     assert spilled.pcm_sha256 == whole.pcm_sha256
+
+
+def test_caf_holding_alac_that_libsndfile_refuses_goes_to_ffmpeg(tmp_path):
+    x = speechlike()
+    path = encode(tmp_path / "memo.caf", x, SR, fmt="caf", codec="alac")
+    with pytest.raises(sf.LibsndfileError, match="unsupported encoding"):
+        sf.info(path)  # FFmpeg's writer leaves ALAC's format flags 0, which libsndfile refuses
+    ev = vtract.load(path, sr=None)
+    assert (ev.format, ev.subtype, ev.original_sr) == ("CAF", "ALAC", SR)
+    assert ev.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    (note,) = ev.warnings
+    assert note.startswith("decoded with FFmpeg ")
+    assert note.endswith(
+        "libsndfile reads CAF files but not this one's ALAC ('alac') audio (libsndfile: "
+        "Supported file format but unsupported encoding.)"
+    )
+    # lossless, to the last ALAC packet (which FFmpeg 8.1 decodes 768 samples short: within
+    # one packet of the length the CAF declares, so not a finding)
+    pcm = np.round(x * 32767) / 32768
+    assert x.size - 4096 < ev.samples.size <= x.size
+    np.testing.assert_allclose(ev.samples, pcm[: ev.samples.size], atol=1.5 / 32768)
+    # the ALAC CAF libsndfile writes (its format flags set) stays with libsndfile
+    own = tmp_path / "own.caf"
+    sf.write(own, x, SR, format="CAF", subtype="ALAC_16")
+    ev = vtract.load(own, sr=None)
+    assert (ev.format, ev.subtype, ev.warnings) == ("CAF", "ALAC_16", ())
+
+
+def test_wav_in_an_encoding_libsndfile_lacks_goes_to_ffmpeg(tmp_path):
+    path = encode(tmp_path / "call.wav", speechlike(), SR, fmt="wav", codec="g722")
+    with pytest.raises(sf.LibsndfileError):
+        sf.info(path)
+    ev = vtract.load(path, sr=None)
+    assert (ev.format, ev.subtype, ev.duration) == ("WAV", "G722", 2.0)
+    assert ev.warnings[0].endswith(
+        "libsndfile reads WAV files but not this one's G.722 ADPCM (format tag 0x028F) audio "
+        "(libsndfile: Error in WAV/W64/RF64 file. Malformed 'fmt ' chunk.)"
+    )
+    assert len(ev.warnings) == 1  # the RIFF checks hold: no container finding
+    # a WAV libsndfile refuses in an encoding it does read is damaged: still refused
+    rate0 = tmp_path / "rate0.wav"
+    sf.write(rate0, speechlike(), SR, subtype="PCM_16")
+    raw = bytearray(rate0.read_bytes())
+    raw[24:32] = bytes(8)
+    rate0.write_bytes(bytes(raw))
+    with pytest.raises(UnsupportedFormatError, match="the header is inconsistent"):
+        vtract.load(rate0)
+
+
+def test_without_pyav_a_caf_refusal_names_its_codec(tmp_path, monkeypatch):
+    path = encode(tmp_path / "memo.caf", speechlike(), SR, fmt="caf", codec="alac")
+    monkeypatch.setitem(sys.modules, "av", None)  # import av -> ImportError
+    with pytest.raises(
+        UnsupportedFormatError,
+        match=r"memo\.caf: a CAF file holding ALAC \('alac'\) audio, which libsndfile cannot "
+        r"decode; install the optional FFmpeg decoder to analyse it: pip install 'vtract\[av\]'",
+    ):
+        vtract.load(path)
+
+
+def test_a_matroska_file_missing_its_last_cluster_falls_short_of_its_duration(tmp_path):
+    from vtract.container import _ebml_element
+
+    path = encode(tmp_path / "a.webm", speechlike(7.3, 48000), 48000, fmt="webm", codec="libopus")
+    raw = path.read_bytes()
+    ev = vtract.load(path, sr=None)
+    assert ev.duration == pytest.approx(7.3) and not ev.warnings[1:]
+    header = _ebml_element(raw, 0)
+    segment_at = header[1] + header[2]
+    _, body, size = _ebml_element(raw, segment_at)
+    offset, clusters = body, []
+    while offset < len(raw):  # the Segment's top-level elements
+        ident, start, length = _ebml_element(raw, offset)
+        if ident == 0x1F43B675:
+            clusters.append((offset, start + length))
+        offset = start + length
+    first, last = clusters[-1]
+    cut = bytearray(raw[:first] + raw[last:])  # the last Cluster removed, the Segment resized
+    cut[segment_at + 4 : body] = ((1 << 56) | (size - (last - first))).to_bytes(8, "big")
+    path.write_bytes(bytes(cut))
+    ev = vtract.load(path, sr=None)
+    assert ev.duration < 6.0
+    assert ev.warnings[1:] == (
+        PREFIX + "truncated: the Matroska header (Info Duration) declares 7.308 s of audio but "
+        f"only {ev.duration:.3f} s decode; the file was cut short or its header altered, and "
+        "only the part present is analysed",
+    )

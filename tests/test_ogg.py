@@ -364,3 +364,72 @@ def test_an_opus_header_without_an_input_rate_is_decoded_at_opus_48_khz(tmp_path
     freqs = np.fft.rfftfreq(ev.samples.size, 1 / ev.sr)
     above = spectrum[(freqs > 4500) & (freqs < 7500)].sum() / spectrum.sum()
     assert above > 1e-4
+
+
+def _with_serial(raw: bytes, serial: int) -> bytes:
+    """``raw`` with every page's serial number set to ``serial`` (checksums recomputed)."""
+    out = bytearray(raw)
+    for page in walk_pages(raw).pages:
+        struct.pack_into("<I", out, page.offset + 14, serial)
+        struct.pack_into("<I", out, page.offset + 22, 0)
+        crc = page_checksum(bytes(out[page.offset : page.offset + page.size]))
+        struct.pack_into("<I", out, page.offset + 22, crc)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(("subtype", "granule"), [("VORBIS", 40000), ("OPUS", 120312)])
+def test_files_joined_under_one_serial_number_are_a_join_not_missing_pages(
+    tmp_path, subtype, granule
+):
+    first = _encode(subtype)
+    second = _with_serial(_encode(subtype, sr=SR), walk_pages(first).serials[0])
+    end = walk_pages(first).pages[-1]
+    path = tmp_path / "joined.ogg"
+    path.write_bytes(first + second)
+    ev = vtract.load(path, sr=None)
+    assert ev.duration == pytest.approx(2.5, abs=0.01)  # libsndfile decodes the first only
+    (found,) = [w for w in ev.warnings if w.startswith(PREFIX)]
+    assert found == (
+        f"{PREFIX}the Ogg stream begins again at byte {len(first)}, after its end-of-stream "
+        f"page (the page sequence starting again at 0, its granule position going back from "
+        f"{granule} to 0): a new beginning-of-stream page with the same serial number "
+        f"({end.serial:#010x}), so Ogg files were joined end to end, not pages lost; only the "
+        "first (2.500 s) is decoded and analysed"
+    )
+    assert "missing" not in found
+
+
+def test_pages_out_of_order_go_back():
+    raw = _encode("VORBIS")
+    pages = walk_pages(raw).pages
+    a, b = (raw[p.offset : p.offset + p.size] for p in pages[3:5])
+    swapped = raw[: pages[3].offset] + b + a + raw[pages[4].offset + pages[4].size :]
+    found = [f for f in _findings(swapped) if "sequence" in f]
+    assert found == [
+        f"{PREFIX}the Ogg page sequence goes back from 4 to 3 at byte {pages[3].offset + len(b)}"
+        ": pages out of order, or spliced in from another recording of the same stream",
+        f"{PREFIX}the Ogg page sequence jumps from 2 to 4 at byte {pages[3].offset}: pages "
+        "are missing (removed or lost), or out of order",
+    ]
+
+
+def test_a_join_that_ffmpeg_decodes_on_through_says_so(tmp_path):
+    """An Opus file without an input rate goes to FFmpeg, which decodes the joined file on."""
+    pytest.importorskip("av")
+    first = bytearray(_encode("OPUS"))
+    page = walk_pages(bytes(first)).pages[0]
+    start = page.offset + page.header_size
+    first[start + 12 : start + 16] = bytes(4)  # OpusHead input sample rate 0: unspecified
+    struct.pack_into("<I", first, 22, 0)
+    struct.pack_into("<I", first, 22, page_checksum(bytes(first[: page.size])))
+    second = _with_serial(_encode("OPUS"), page.serial)
+    path = tmp_path / "joined.opus"
+    path.write_bytes(bytes(first) + second)
+    ev = vtract.load(path, sr=None)
+    assert ev.duration == pytest.approx(5.0, abs=0.01)
+    (found,) = [w for w in ev.warnings if w.startswith(PREFIX)]
+    assert found.endswith(
+        "so Ogg files were joined end to end, not pages lost; the decoder runs on into the "
+        f"next recording: {ev.duration:.3f} s decode (the first ends at 2.500 s) and are "
+        "analysed as one recording"
+    )

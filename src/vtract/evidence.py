@@ -106,6 +106,19 @@ _FULL_SCALE = {
     "PCM_U8": 127 / 128,
     "PCM_S8": 127 / 128,
 }
+#: Quantisation step of integer encodings (full scale 1.0): channels that cancel to within
+#: it leave a mix-down of rounding alone (one channel the other inverted, each rounded).
+_ROUNDING_STEP = {
+    "PCM_S8": 2.0**-7,
+    "PCM_U8": 2.0**-7,
+    "PCM_16": 2.0**-15,
+    "PCM_24": 2.0**-23,
+    "PCM_32": 2.0**-31,
+    "ALAC_16": 2.0**-15,
+    "ALAC_20": 2.0**-19,
+    "ALAC_24": 2.0**-23,
+    "ALAC_32": 2.0**-31,
+}
 #: Float encodings: samples beyond full scale are stored as they are, not clipped.
 _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
 
@@ -199,16 +212,23 @@ class Evidence:
         Parameters
         ----------
         samples : array_like
-            1-D mono samples in [-1, 1].
+            1-D mono samples in [-1, 1]; stored as float32, so finite values
+            beyond its range (about 3.4e38) are refused.
         sr : int
             Sample rate in Hz.
         name : str, optional
             Unused label kept for reports.
         """
-        x = np.ascontiguousarray(np.asarray(samples, dtype=np.float32))
-        if x.ndim != 1:
-            raise InvalidAudioError(f"expected 1-D mono samples, got shape {x.shape}")
+        values = np.asarray(samples)
+        if values.ndim != 1:
+            raise InvalidAudioError(f"expected 1-D mono samples, got shape {values.shape}")
+        if values.dtype.kind not in "biuf":
+            values = values.astype(np.float64)
         sr = _check_rate(int(sr))
+        # checked in the given precision: float64 beyond float32's range is not "infinite"
+        _check_finite(values, "array")
+        _check_float32_range(values, "array")
+        x = np.ascontiguousarray(values, dtype=np.float32)
         _check_signal(x, sr, "array")
         digest = _pcm_sha256(x)
         x.setflags(write=False)
@@ -256,8 +276,9 @@ def load(
         Audio file: WAV (8/16/24/32-bit int, 32/64-bit float), FLAC, OGG,
         MP3, NIST SPHERE or anything else libsndfile decodes; with the
         optional FFmpeg decoder (``pip install 'vtract[av]'``) also MP4 / M4A
-        / 3GP, Matroska / WebM, AMR, ADTS AAC and ASF / WMA
-        (:mod:`vtract.ffmpeg_audio`).
+        / 3GP, Matroska / WebM, AMR, ADTS AAC and ASF / WMA, and CAF or WAV
+        files in encodings libsndfile does not decode (ALAC in CAF, G.722 in
+        WAV ...; :mod:`vtract.ffmpeg_audio`).
     sr : int or None, default 16000
         Target sample rate. ``None`` keeps the file's rate.
     channel : int, optional
@@ -349,19 +370,24 @@ def load(
     if mono.shape[0] / file_sr > MAX_DURATION_SECONDS or mono.shape[0] > MAX_DECODED_FRAMES:
         # only a stream without a declared length gets here: it was decoded to the limit
         raise _too_long(name, mono.shape[0], file_sr, at_least=True)
-    if not np.all(np.isfinite(mono)):
-        bad = int(np.count_nonzero(~np.isfinite(mono)))
-        raise InvalidAudioError(f"{name}: {bad} sample(s) are NaN or infinite")
+    _check_finite(mono, name)
     _check_float32_range(mono, name)
 
-    notes = [*decoded.notes, *container_notes, *_signal_warnings(mono, decoded.levels)]
     mixed_down = n_channels > 1 and channel is None
+    levels = decoded.levels
+    cancel = levels.cancellation_db(n_channels) if mixed_down else None
+    if cancel is not None and levels.mix_is_rounding():
+        raise with_findings(_rounding_only(name, n_channels, cancel, levels), container_notes)
+    notes = [
+        *decoded.notes,
+        *container_notes,
+        *_signal_warnings(mono, levels, cancelled=cancel is not None),
+    ]
     if mixed_down:
         notes.append(
             f"{n_channels} channels averaged to one; to analyse a single channel pick it "
             "(channel=..., --channel)"
         )
-        cancel = decoded.levels.cancellation_db(n_channels)
         if cancel is not None:
             notes.append(
                 f"the channels cancel when averaged: the mix holds {cancel:.1f} dB less energy "
@@ -453,15 +479,18 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     outside the accepted range is not decoded at all (``load`` refuses it).
     The whole multichannel signal is never held in memory. Containers libsndfile
     does not read (MP4, Matroska, AMR, ADTS AAC, ASF) go to FFmpeg
-    (:mod:`vtract.ffmpeg_audio`).
+    (:mod:`vtract.ffmpeg_audio`), and so do CAF and WAV files libsndfile
+    refuses whose header names an encoding it does not decode.
     """
     label = ffmpeg_audio.sniff(raw)
     if label is not None:
         return _decode_ffmpeg(raw, name, channel, label)
+    opened = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with sf.SoundFile(io.BytesIO(raw)) as snd:
+                opened = True
                 fmt, subtype = snd.format, snd.subtype
                 file_sr = snd.samplerate
                 n_channels = int(snd.channels)
@@ -490,6 +519,9 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
         ) from None
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         msg = re.sub(r"^Error opening .*?: ", "", str(exc).split("\n")[0])
+        foreign = None if opened else ffmpeg_audio.foreign_codec(raw)
+        if foreign is not None:  # a container libsndfile reads, in an encoding it does not
+            return _decode_ffmpeg(raw, name, channel, foreign.label, foreign, msg)
         if "SF_INFO struct incomplete" in msg:
             msg = (
                 "the header is inconsistent (a sample rate of 0, or several data chunks; "
@@ -506,8 +538,19 @@ def _decode(raw: bytes, name: str, channel: int | None) -> _Decoded:
     return _Decoded(mono, n_channels, levels, file_sr, fmt, subtype, declared, metadata, stopped)
 
 
-def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _Decoded:
-    """:func:`_decode` for a container only FFmpeg reads (same limits, same mix-down)."""
+def _decode_ffmpeg(
+    raw: bytes,
+    name: str,
+    channel: int | None,
+    label: str,
+    foreign: ffmpeg_audio.ForeignCodec | None = None,
+    refused: str | None = None,
+) -> _Decoded:
+    """:func:`_decode` for a container or encoding only FFmpeg reads (same limits, same mix-down).
+
+    ``foreign`` and ``refused``: the encoding of a container libsndfile reads but
+    refused to decode (:func:`vtract.ffmpeg_audio.foreign_codec`), and its reason.
+    """
     mono = _MonoBuffer(None)
     levels = _Levels("")  # lossy codecs: full scale is 1.0
 
@@ -543,6 +586,8 @@ def _decode_ffmpeg(raw: bytes, name: str, channel: int | None, label: str) -> _D
             max_rate=MAX_SAMPLE_RATE,
             on_open=on_open,
             on_block=on_block,
+            foreign=foreign,
+            refused=refused,
         )
     except MemoryError:
         raise UnsupportedFormatError(f"{name}: more audio than fits in memory") from None
@@ -774,8 +819,11 @@ class _Levels:
     """
 
     def __init__(self, subtype: str) -> None:
+        self.subtype = subtype
         self.clip_level = CLIP_LEVEL * _FULL_SCALE.get(subtype, 1.0)
         self.is_float = subtype in _FLOAT_SUBTYPES
+        self.step = _ROUNDING_STEP.get(subtype)  #: quantisation step (None: not integer PCM)
+        self.mix_frames = 0  #: frames of the mix-down counted
         self.samples = 0  #: samples counted (of every channel)
         self.clipped = 0  #: samples at full scale
         self.over = 0  #: float samples beyond full scale (|x| > 1)
@@ -809,6 +857,26 @@ class _Levels:
             with np.errstate(over="ignore", invalid="ignore"):
                 self.channel_energy += float(np.einsum("ij,ij->", block, block)) / block.shape[1]
                 self.mix_energy += float(np.dot(mixed, mixed))
+            self.mix_frames += block.shape[0]
+
+    def channel_rms(self) -> float:
+        """RMS of the channels of a mix-down (their mean energy); 0 when nothing was mixed."""
+        if self.mix_frames == 0 or not np.isfinite(self.channel_energy):
+            return 0.0
+        return float(np.sqrt(self.channel_energy / self.mix_frames))
+
+    def mix_rms(self) -> float:
+        """RMS of the mix-down; 0 when nothing was mixed."""
+        if self.mix_frames == 0 or not np.isfinite(self.mix_energy):
+            return 0.0
+        return float(np.sqrt(self.mix_energy / self.mix_frames))
+
+    def mix_is_rounding(self) -> bool:
+        """Is the mix-down nothing but the integer encoding's rounding (RMS within one step)?
+
+        An exactly silent mix is not (:func:`load` refuses it as silent).
+        """
+        return self.step is not None and 0 < self.mix_rms() <= self.step
 
     def cancellation_db(self, channels: int) -> float | None:
         """How far below the channels' mean energy the mix lies (dB), if they cancel.
@@ -843,6 +911,16 @@ def _too_long(name: str, frames: int, rate: float, *, at_least: bool = False) ->
     )
 
 
+def _check_finite(x: np.ndarray, name: str) -> None:
+    """Refuse NaN and infinite samples, saying how many there are."""
+    if x.dtype.kind != "f":
+        return
+    step = _BLOCK_FRAMES * 16
+    bad = sum(int(np.count_nonzero(~np.isfinite(x[i : i + step]))) for i in range(0, x.size, step))
+    if bad:
+        raise InvalidAudioError(f"{name}: {bad} sample(s) are NaN or infinite")
+
+
 def _check_float32_range(x: np.ndarray, name: str) -> None:
     """Refuse finite samples too large for float32 (the analysis's precision)."""
     limit = float(np.finfo(np.float32).max)
@@ -853,9 +931,9 @@ def _check_float32_range(x: np.ndarray, name: str) -> None:
     if beyond:
         peak = max(float(np.max(np.abs(x[i : i + step]))) for i in range(0, x.size, step))
         raise InvalidAudioError(
-            f"{name}: {beyond} sample(s) exceed the float32 range (peak {peak:.3g}, largest "
-            f"float32 {limit:.3g}); the float64 samples are not audio at any usable level, "
-            "so they are not analysed"
+            f"{name}: {beyond} sample(s) exceed the float32 range (peak {peak:.3g}: the "
+            f"largest magnitude; float32 holds at most {limit:.3g}); such values are not audio "
+            "at any usable level, so they are not analysed"
         )
 
 
@@ -870,8 +948,7 @@ def _check_rate(rate: int, what: str = "sample rate") -> int:
 def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
     if x.size == 0:
         raise EmptyAudioError(f"{name}: no samples")
-    if not np.all(np.isfinite(x)):
-        raise InvalidAudioError(f"{name}: samples are NaN or infinite")
+    _check_finite(x, name)
     min_samples = int(np.ceil(ANALYSIS_WINDOW_SECONDS * sr))
     if x.size < min_samples:
         raise TooShortError(
@@ -894,7 +971,25 @@ def _check_signal(x: np.ndarray, sr: int, name: str) -> None:
         raise SilentAudioError(f"{name}: audio is {level}; there is no speech to analyse")
 
 
-def _signal_warnings(mono: np.ndarray, levels: _Levels) -> list[str]:
+def _rounding_only(name: str, channels: int, cancel: float, levels: _Levels) -> SilentAudioError:
+    """The refusal of a mix-down that holds nothing but the encoding's rounding."""
+    return SilentAudioError(
+        f"{name}: audio is only rounding noise after averaging its {channels} channels: they "
+        f"cancel to within the {levels.subtype} rounding step (what is left has an RMS of "
+        f"{levels.mix_rms():.2g}, at most the step of {levels.step:.2g}, and {cancel:.1f} dB "
+        "less energy than the channels): one channel is the other in opposite polarity, so "
+        "there is no speech in the mix to analyse; analyse a single channel (channel=..., "
+        "--channel)"
+    )
+
+
+def _signal_warnings(mono: np.ndarray, levels: _Levels, *, cancelled: bool = False) -> list[str]:
+    """Clipping, float samples beyond full scale, and a DC offset.
+
+    When the channels of a mix-down cancel (``cancelled``), the DC offset is
+    measured against the channels' RMS, not the mix's: what is left of a
+    cancelling mix is small, and its mean says nothing about the recording.
+    """
     notes: list[str] = []
     total = max(levels.samples, 1)
     if levels.clipped / total > CLIP_WARN_FRACTION:
@@ -916,9 +1011,13 @@ def _signal_warnings(mono: np.ndarray, levels: _Levels) -> list[str]:
             for i in range(0, mono.size, step)
         )
         rms = float(np.sqrt(power / mono.size))
+        against = "RMS"
+        if cancelled:
+            rms, against = levels.channel_rms(), "the channels' RMS (their mix cancels)"
         mean = float(np.mean(mono, dtype=np.float64))
         if rms > 0 and abs(mean) / rms > DC_WARN_RATIO:
-            notes.append(f"DC offset: mean {mean:+.4f} is {abs(mean) / rms:.0%} of RMS")
+            level = f"{mean:+.4f}" if abs(mean) >= 1e-3 else f"{mean:+.2e}"
+            notes.append(f"DC offset: mean {level} is {abs(mean) / rms:.0%} of {against}")
     return notes
 
 

@@ -7,7 +7,12 @@ sound), Matroska / WebM (Opus, Vorbis; browser and messenger recordings),
 raw AMR (``#!AMR``), raw AAC (ADTS) and ASF (WMA). :func:`sniff` recognises
 them by their first bytes, and :func:`read_audio` decodes them with FFmpeg
 through PyAV, the optional dependency ``pip install 'vtract[av]'``. Without
-it :func:`vtract.load` refuses such a file and says how to install it.
+it :func:`vtract.load` refuses such a file and says how to install it. A
+CAF or WAV file in an encoding libsndfile does not decode (ALAC in a CAF
+whose format flags libsndfile refuses, FLAC in CAF, G.722 or G.726 in WAV;
+:func:`foreign_codec` reads it from the header) goes to FFmpeg too,
+after libsndfile has refused it; the refusal without PyAV names the
+encoding.
 
 Only the recognised containers reach FFmpeg, each with its demuxer named
 (no probing across every format FFmpeg knows), and :func:`vtract.load` hands
@@ -32,9 +37,12 @@ from .errors import UnsupportedFormatError
 
 __all__ = [
     "CONTAINERS",
+    "LIBSNDFILE_CONTAINERS",
     "MIN_OPUS_INPUT_RATE",
     "FFmpegAudio",
+    "ForeignCodec",
     "decoder_version",
+    "foreign_codec",
     "opus_input_rate",
     "read_audio",
     "sniff",
@@ -48,7 +56,12 @@ CONTAINERS = {
     "AAC": ("aac", "AAC (ADTS)"),
     "ASF": ("asf", "ASF / WMA"),
     "OGG_OPUS": ("ogg", "Ogg Opus"),
+    "CAF": ("caf", "CAF"),
+    "WAV": ("wav", "WAV"),
 }
+#: Containers libsndfile reads, some of whose encodings it cannot decode (found by
+#: :func:`foreign_codec` after libsndfile has refused the file).
+LIBSNDFILE_CONTAINERS = frozenset({"CAF", "WAV"})
 #: Below this, an Ogg Opus header's informational input sample rate says nothing
 #: about the stream (RFC 7845: 0 is "unspecified"), yet libsndfile decodes at it
 #: (a wideband stream whose field is 0 came out at 8 kHz, band-limited to 4 kHz):
@@ -56,6 +69,25 @@ CONTAINERS = {
 MIN_OPUS_INPUT_RATE = 8000
 
 _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
+#: CAF encodings (``desc`` format IDs) libsndfile decodes; others go to FFmpeg. ALAC is one
+#: of them, but libsndfile 1.2 refuses ALAC whose format flags do not give its bit depth
+#: (FFmpeg's CAF writer leaves them 0), so a refused ALAC file goes to FFmpeg too.
+_CAF_LIBSNDFILE = frozenset({b"lpcm", b"ulaw", b"alaw"})
+_CAF_NAMES = {
+    b"alac": "ALAC", b"aac ": "AAC", b"opus": "Opus", b"flac": "FLAC", b".mp3": "MP3",
+    b"ima4": "IMA ADPCM", b"samr": "AMR", b"ilbc": "iLBC", b"QDM2": "QDesign",
+}  # fmt: skip
+#: WAV format tags libsndfile decodes (PCM, MS ADPCM, IEEE float, A-law, u-law, IMA ADPCM,
+#: GSM 6.10, G.721, MPEG layer III, and the extensible format, read by its sub-format).
+_WAV_LIBSNDFILE = frozenset(
+    {0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0040, 0x0055}
+)
+_WAV_EXTENSIBLE = 0xFFFE
+_WAV_NAMES = {
+    0x0045: "G.726 ADPCM", 0x0050: "MPEG audio layer I/II", 0x0064: "G.726 ADPCM",
+    0x00FF: "AAC", 0x0161: "WMA", 0x0162: "WMA", 0x0163: "WMA", 0x028F: "G.722 ADPCM",
+    0x1610: "AAC", 0x2000: "AC-3",
+}  # fmt: skip
 #: Sample formats FFmpeg decoders produce, and the scale to full-scale float.
 _SCALE = {"flt": 1.0, "dbl": 1.0, "s16": 2.0**15, "s32": 2.0**31, "u8": 2.0**7}
 _DTYPE = {"flt": np.float32, "dbl": np.float64, "s16": np.int16, "s32": np.int32, "u8": np.uint8}
@@ -102,6 +134,66 @@ def sniff(raw: bytes) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ForeignCodec:
+    """A container libsndfile reads, holding an encoding it does not decode."""
+
+    label: str  #: the container's label in :data:`CONTAINERS`
+    codec: str  #: the encoding as the header names it (``"ALAC ('alac')"``)
+
+
+def foreign_codec(raw: bytes) -> ForeignCodec | None:
+    """The encoding of a CAF or WAV file that libsndfile cannot decode, from its header.
+
+    ``None`` for other files, and for encodings libsndfile decodes (a file
+    of those that libsndfile refuses is damaged, and stays refused).
+
+    Examples
+    --------
+    >>> desc = b"desc" + (32).to_bytes(8, "big") + bytes(8) + b"alac" + bytes(20)
+    >>> foreign_codec(b"caff" + bytes([0, 1, 0, 0]) + desc)
+    ForeignCodec(label='CAF', codec="ALAC ('alac')")
+    >>> pcm = b"fmt " + (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + bytes(14)
+    >>> foreign_codec(b"RIFF" + bytes(4) + b"WAVE" + pcm) is None
+    True
+    """
+    if raw[:4] == b"caff" and raw[8:12] == b"desc" and len(raw) >= 32:
+        fourcc = raw[28:32]  # after the chunk's size and the sample rate (float64)
+        if fourcc in _CAF_LIBSNDFILE:
+            return None
+        name = _CAF_NAMES.get(fourcc)
+        quoted = repr(fourcc.decode("latin-1"))
+        return ForeignCodec("CAF", quoted if name is None else f"{name} ({quoted})")
+    if raw[:4] in (b"RIFF", b"RF64", b"BW64") and raw[8:12] == b"WAVE":
+        tag = _wav_format_tag(raw)
+        if tag is None or tag in _WAV_LIBSNDFILE:
+            return None
+        name = _WAV_NAMES.get(tag)
+        number = f"format tag 0x{tag:04X}"
+        return ForeignCodec("WAV", number if name is None else f"{name} ({number})")
+    return None
+
+
+def _wav_format_tag(raw: bytes) -> int | None:
+    """The ``fmt `` chunk's format tag (an extensible format's sub-format), if there is one."""
+    offset = 12
+    for _ in range(64):
+        if offset + 8 > len(raw):
+            return None
+        size = int.from_bytes(raw[offset + 4 : offset + 8], "little")
+        if raw[offset : offset + 4] == b"fmt ":
+            if size < 16 or offset + 10 > len(raw):
+                return None
+            tag = int.from_bytes(raw[offset + 8 : offset + 10], "little")
+            if tag == _WAV_EXTENSIBLE:
+                if size < 40 or offset + 34 > len(raw):
+                    return None
+                tag = int.from_bytes(raw[offset + 32 : offset + 34], "little")
+            return tag
+        offset += 8 + size + (size & 1)
+    return None
+
+
 def opus_input_rate(raw: bytes) -> int | None:
     """The input sample rate an Ogg Opus file's header states, or ``None`` for other files.
 
@@ -142,6 +234,8 @@ def read_audio(
     max_rate: int,
     on_open: Callable[[FFmpegAudio], None],
     on_block: Callable[[np.ndarray], None],
+    foreign: ForeignCodec | None = None,
+    refused: str | None = None,
 ) -> FFmpegAudio:
     """Decode the first audio stream of ``raw`` (a ``label`` container) block by block.
 
@@ -164,6 +258,11 @@ def read_audio(
         (to refuse a channel the file lacks, or a declared length above a limit).
     on_block : callable
         Called with every decoded block, float64 of shape ``(frames, channels)``.
+    foreign : ForeignCodec, optional
+        For a container libsndfile reads (:data:`LIBSNDFILE_CONTAINERS`): the
+        encoding its header names, which libsndfile does not decode.
+    refused : str, optional
+        libsndfile's reason for refusing that file, for the notes.
 
     Returns
     -------
@@ -179,15 +278,19 @@ def read_audio(
     try:
         import av
     except ImportError:
-        article = "a" if label == "MATROSKA" else "an"
+        article = "a" if label in ("MATROSKA", "CAF", "WAV") else "an"
+        what = f"{article} {kind} file"
+        if foreign is not None:
+            what += f" holding {foreign.codec} audio"
         raise UnsupportedFormatError(
-            f"{name}: {article} {kind} file, which libsndfile cannot decode; install the optional "
-            "FFmpeg decoder to analyse it: pip install 'vtract[av]'"
+            f"{name}: {what}, which libsndfile cannot decode; install the optional FFmpeg "
+            "decoder to analyse it: pip install 'vtract[av]'"
         ) from None
     try:
         container = av.open(io.BytesIO(raw), mode="r", format=demuxer)
     except (av.error.FFmpegError, ValueError, OSError) as exc:
-        raise UnsupportedFormatError(f"{name}: not a decodable {kind} file: {exc}") from None
+        codec = "" if foreign is None else f" holding {foreign.codec} audio"
+        raise UnsupportedFormatError(f"{name}: not a decodable {kind} file{codec}: {exc}") from None
     with container:
         audio = list(container.streams.audio)
         if not audio:
@@ -195,8 +298,9 @@ def read_audio(
         stream = audio[0]
         context = stream.codec_context
         if context is None:  # a codec this FFmpeg has no decoder for
+            codec = "" if foreign is None else f" ({foreign.codec})"
             raise UnsupportedFormatError(
-                f"{name}: the {kind} file's audio stream is in a codec FFmpeg cannot decode"
+                f"{name}: the {kind} file's audio stream is in a codec{codec} FFmpeg cannot decode"
             )
         context.thread_count = 1  # one decoding order, whatever the machine
         rate = int(context.sample_rate or 0)
@@ -214,6 +318,12 @@ def read_audio(
                 f"decoded with {decoder_version()} at Opus's own {rate} Hz: the Opus header "
                 f"states an input sample rate of {opus_input_rate(raw)} Hz (0: unspecified), "
                 "at which libsndfile would decode it"
+            )
+        elif foreign is not None:
+            why = "" if refused is None else f" (libsndfile: {refused})"
+            result.notes.append(
+                f"decoded with {decoder_version()}: libsndfile reads {kind} files but not this "
+                f"one's {foreign.codec} audio{why}"
             )
         else:
             result.notes.append(
@@ -258,15 +368,16 @@ def read_audio(
 
 
 def _declared_frames(stream: object, rate: int, label: str) -> int | None:
-    """The audio's length as an MP4 declares it, in frames (``None``: not declared).
+    """The audio's length as an MP4 or CAF declares it, in frames (``None``: not declared).
 
     Only the MP4 family's length (the track's duration, after its edit list)
-    is taken as a declaration: raw AMR and ADTS AAC store none (FFmpeg
-    estimates one from the bit rate), and the lengths of Matroska (block
-    timestamps, the codec delay included) and ASF (packet times) run ahead
-    of the decoded audio by more than a frame in intact files.
+    and CAF's (its packet table's valid frames) are taken as a declaration:
+    raw AMR and ADTS AAC store none (FFmpeg estimates one from the bit rate),
+    and the lengths of Matroska (block timestamps, the codec delay included)
+    and ASF (packet times) run ahead of the decoded audio by more than a
+    frame in intact files.
     """
-    if label != "MP4" or rate <= 0:
+    if label not in ("MP4", "CAF") or rate <= 0:
         return None
     duration, time_base = getattr(stream, "duration", None), getattr(stream, "time_base", None)
     if not duration or time_base is None or duration <= 0:

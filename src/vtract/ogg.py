@@ -42,6 +42,7 @@ __all__ = [
     "RepairedStream",
     "page_checksum",
     "repair_truncated",
+    "stream_seconds",
     "walk_pages",
 ]
 
@@ -49,7 +50,7 @@ __all__ = [
 MAX_PAGES = 1_000_000
 
 _HEADER = struct.Struct("<4sBBqIIIB")  # capture, version, flags, granule, serial, sequence, crc, n
-_CONTINUED, _LAST = 0x01, 0x04
+_CONTINUED, _FIRST, _LAST = 0x01, 0x02, 0x04
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
@@ -81,6 +82,11 @@ class OggPage:
     def is_last(self) -> bool:
         """Does the page carry the end-of-stream flag?"""
         return bool(self.flags & _LAST)
+
+    @property
+    def is_first(self) -> bool:
+        """Does the page carry the beginning-of-stream flag?"""
+        return bool(self.flags & _FIRST)
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,24 @@ def page_checksum(page: bytes) -> int:
     body = page[:22] + b"\0\0\0\0" + page[26:]
     reflected = zlib.crc32(body.translate(_BIT_REVERSED), 0xFFFFFFFF) ^ 0xFFFFFFFF
     return int(f"{reflected:032b}"[::-1], 2)
+
+
+def stream_seconds(raw: bytes, first: OggPage, last: OggPage) -> float | None:
+    """Seconds of audio from a stream's beginning-of-stream page ``first`` to ``last``.
+
+    From ``last``'s granule position and the codec header on ``first``:
+    Vorbis counts samples at its rate, Opus 48 kHz samples with the pre-skip
+    included. ``None`` when the codec is neither, or ``last`` has no granule
+    position.
+    """
+    start = first.offset + first.header_size
+    ident = raw[start : start + (first.lacing[0] if first.lacing else 0)]
+    codec = _codec(ident)
+    if codec is None or last.granule < 0:
+        return None
+    if codec == "opus":
+        return max(last.granule - struct.unpack_from("<H", ident, 10)[0], 0) / 48000
+    return last.granule / max(struct.unpack_from("<I", ident, 12)[0], 1)
 
 
 def walk_pages(raw: bytes, *, max_pages: int = MAX_PAGES) -> OggWalk:

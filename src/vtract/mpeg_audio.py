@@ -1,0 +1,266 @@
+"""MPEG audio frames: how much audio an MP3 file holds, and where a second one begins.
+
+An MP3 file is a run of MPEG audio frames, each with a 4-byte header (sync
+code, version, layer, bit rate, sample rate, padding) from which its length
+follows, often behind an ID3v2 tag and followed by ID3v1 / APEv2 / Lyrics3
+tags. Nothing marks the end of a recording, so two MP3 files joined end to
+end are still a valid MP3. A LAME encoder's first frame holds no audio but a
+Xing / Info header (VBRI for Fraunhofer's) that declares the number of
+frames, and libsndfile decodes that many: a second recording appended to
+the first is never decoded. Without such a header libsndfile estimates the
+length from the file size and the first frames' bit rate, and decodes no
+further than its estimate. Neither is reported.
+
+:func:`walk_frames` steps from frame header to frame header (a header at the
+expected place, or, after bytes that are not a frame, a header followed by a
+second one), and notes what marks a join: an ID3v2 tag after the audio has
+begun, a second Xing / Info / VBRI header, a change of sample rate or MPEG
+version. :mod:`vtract.container` turns the walk into findings. The walk
+reads only the bytes it is given and never raises on malformed input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "MAX_FRAMES",
+    "MpegFrame",
+    "MpegJoin",
+    "MpegWalk",
+    "frame_at",
+    "id3v2_end",
+    "walk_frames",
+]
+
+#: Frames walked before the walk stops (about 7 hours at 44.1 kHz).
+MAX_FRAMES = 1_000_000
+#: Consecutive frames of one version, layer and rate on each side of a change before it
+#: counts as a join (a header found in damaged bytes is one frame, not a run).
+_RUN = 3
+
+_BITRATES = {  # kbit/s by (MPEG-1?, layer), index 1..14
+    (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_BITRATES[False, 3] = _BITRATES[False, 2]
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+_VERSION_NAMES = {3: "MPEG-1", 2: "MPEG-2", 0: "MPEG-2.5"}
+
+
+@dataclass(frozen=True)
+class MpegFrame:
+    """One frame header, where it is, and the length header it carries, if any."""
+
+    offset: int  #: byte offset of the frame
+    version: int  #: 3 MPEG-1, 2 MPEG-2, 0 MPEG-2.5
+    layer: int  #: 1, 2 or 3
+    rate: int  #: sample rate (Hz)
+    samples: int  #: samples per channel in the frame
+    length: int  #: bytes
+    length_header: str | None  #: ``"Xing"``, ``"Info"`` or ``"VBRI"``: a frame without audio
+    declared_frames: int | None  #: frames its length header declares (``None``: none)
+
+    @property
+    def stream(self) -> tuple[int, int, int]:
+        """What stays the same through one encoding: version, layer, rate."""
+        return self.version, self.layer, self.rate
+
+    @property
+    def kind(self) -> str:
+        """``"MPEG-1 Layer III, 44100 Hz"``."""
+        return f"{_VERSION_NAMES[self.version]} Layer {'I' * self.layer}, {self.rate} Hz"
+
+
+@dataclass(frozen=True)
+class MpegJoin:
+    """A place where another recording begins inside the file."""
+
+    offset: int  #: byte offset
+    samples_before: int  #: samples per channel in the audio frames before it
+    what: str  #: what marks it (``"an ID3v2 tag"``, ``"a Xing header"``, a change of rate)
+
+
+@dataclass(frozen=True)
+class MpegWalk:
+    """The frames of an MPEG audio file, and the places where another recording begins."""
+
+    first: MpegFrame  #: the first frame
+    audio_frames: int  #: frames holding audio (length-header frames left out)
+    samples: int  #: samples per channel in them, at the first frame's rate where it changes
+    joins: tuple[MpegJoin, ...]  #: where further recordings begin (audio follows each)
+    end: int  #: byte offset just after the last frame
+    capped: bool  #: the walk stopped at :data:`MAX_FRAMES`
+    free_format: bool  #: a free-format frame (no length in its header) stopped the walk
+
+
+def frame_at(raw: bytes, offset: int) -> MpegFrame | None:
+    """The MPEG audio frame whose header is at ``offset``, if a valid one is."""
+    if offset + 4 > len(raw) or raw[offset] != 0xFF or raw[offset + 1] & 0xE0 != 0xE0:
+        return None
+    b1, b2, b3 = raw[offset + 1], raw[offset + 2], raw[offset + 3]
+    version, layer_code = b1 >> 3 & 3, b1 >> 1 & 3
+    bitrate_index, rate_index = b2 >> 4, b2 >> 2 & 3
+    if version == 1 or layer_code == 0 or bitrate_index == 15 or rate_index == 3:
+        return None
+    if b3 & 3 == 2:  # reserved emphasis
+        return None
+    layer, mpeg1 = 4 - layer_code, version == 3
+    rate, padding = _RATES[version][rate_index], b2 >> 1 & 1
+    samples = 384 if layer == 1 else 1152 if layer == 2 or mpeg1 else 576
+    if bitrate_index == 0:  # free format: the header gives no length
+        return MpegFrame(offset, version, layer, rate, samples, 0, None, None)
+    bitrate = _BITRATES[mpeg1, layer][bitrate_index - 1] * 1000
+    if layer == 1:
+        length = (12 * bitrate // rate + padding) * 4
+    else:
+        length = samples // 8 * bitrate // rate + padding
+    mono = b3 >> 6 == 3
+    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    crc = 0 if b1 & 1 else 2
+    tag_at = offset + 4 + crc + side_info
+    name, declared = None, None
+    if layer == 3 and raw[tag_at : tag_at + 4] in (b"Xing", b"Info"):
+        name = raw[tag_at : tag_at + 4].decode()
+        if tag_at + 12 <= len(raw) and raw[tag_at + 7] & 1:
+            declared = int.from_bytes(raw[tag_at + 8 : tag_at + 12], "big")
+    elif raw[offset + 36 : offset + 40] == b"VBRI" and offset + 54 <= len(raw):
+        name, declared = "VBRI", int.from_bytes(raw[offset + 50 : offset + 54], "big")
+    return MpegFrame(offset, version, layer, rate, samples, length, name, declared)
+
+
+def walk_frames(raw: bytes, *, max_frames: int = MAX_FRAMES) -> MpegWalk | None:
+    """Walk the MPEG audio frames of ``raw``; ``None`` when no frame follows its ID3v2 tag.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file.
+    max_frames : int, default :data:`MAX_FRAMES`
+        Stop after this many frames (``capped`` is then true).
+
+    Returns
+    -------
+    MpegWalk or None
+    """
+    audio_end = _audio_end(raw)
+    offset = id3v2_end(raw, 0) or 0
+    if frame_at(raw, offset) is None:
+        found = _resync(raw, offset, audio_end)
+        if found is None or id3v2_end(raw, found) is not None:
+            return None
+        offset = found
+    first = frame_at(raw, offset)
+    if first is None:
+        return None
+    frames = samples = 0
+    joins: list[MpegJoin] = []
+    previous, capped, free_format, end = first, False, False, offset
+    walked = run = 0
+    pending: MpegJoin | None = None
+    while offset < audio_end:
+        if walked >= max_frames:
+            capped = True
+            break
+        tag_end = id3v2_end(raw, offset)
+        if tag_end is not None:
+            if frames:
+                joins.append(MpegJoin(offset, samples, "an ID3v2 tag"))
+            offset = tag_end
+            continue
+        frame = frame_at(raw, offset)
+        if frame is None or frame.length == 0 or offset + frame.length > audio_end:
+            if frame is not None and frame.length == 0:
+                free_format = True
+                break
+            resync = _resync(raw, offset + 1, audio_end)
+            if resync is None:
+                break
+            offset = resync
+            continue
+        walked += 1
+        if frame.stream != previous.stream:  # a join once both sides are runs of frames
+            change = f"the audio changes from {previous.kind} to {frame.kind}"
+            pending = MpegJoin(offset, samples, change) if run >= _RUN else None
+            run = 1
+        else:
+            run += 1
+            if pending is not None and run >= _RUN:
+                joins.append(pending)
+                pending = None
+        if frame.length_header is not None:
+            if frames:
+                article = "an" if frame.length_header == "Info" else "a"
+                joins.append(MpegJoin(offset, samples, f"{article} {frame.length_header} header"))
+        else:
+            frames += 1
+            samples += frame.samples * first.rate // frame.rate
+        previous, offset = frame, offset + frame.length
+        end = offset
+    return MpegWalk(
+        first=first,
+        audio_frames=frames,
+        samples=samples,
+        joins=tuple(join for join in joins if join.samples_before < samples),
+        end=end,
+        capped=capped,
+        free_format=free_format,
+    )
+
+
+def _resync(raw: bytes, offset: int, limit: int) -> int | None:
+    """The next place, from ``offset``, where a frame or an ID3v2 tag begins.
+
+    A frame counts when a second frame (or an ID3v2 tag) follows it, or it
+    ends where the audio does.
+    """
+    tag = raw.find(b"ID3", offset, limit)
+    while tag >= 0 and id3v2_end(raw, tag) is None:
+        tag = raw.find(b"ID3", tag + 1, limit)
+    stop = limit if tag < 0 else tag
+    while (offset := raw.find(b"\xff", offset, stop)) >= 0:
+        frame = frame_at(raw, offset)
+        if frame is not None and frame.length > 0 and offset + frame.length <= limit:
+            after = offset + frame.length
+            if after == limit or frame_at(raw, after) is not None or id3v2_end(raw, after):
+                return offset
+        offset += 1
+    return tag if tag >= 0 else None
+
+
+def id3v2_end(raw: bytes, offset: int) -> int | None:
+    """Where the ID3v2 tag at ``offset`` ends, if a well-formed tag header is there.
+
+    Examples
+    --------
+    >>> id3v2_end(b"ID3" + bytes([4, 0, 0, 0, 0, 1, 0]) + bytes(128), 0)
+    138
+    """
+    head = raw[offset : offset + 10]
+    if len(head) < 10 or head[:3] != b"ID3" or head[3] == 0xFF or head[4] == 0xFF:
+        return None
+    if any(byte & 0x80 for byte in head[6:10]):
+        return None
+    size = head[6] << 21 | head[7] << 14 | head[8] << 7 | head[9]
+    return offset + 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def _audio_end(raw: bytes) -> int:
+    """Where the tags at the end of the file (ID3v1, Lyrics3 v2, APEv2) begin."""
+    end = len(raw)
+    for _ in range(3):
+        if end >= 128 and raw[end - 128 : end - 125] == b"TAG":
+            end -= 128
+        elif end >= 15 and raw[end - 9 : end] == b"LYRICS200" and raw[end - 15 : end - 9].isdigit():
+            end -= 15 + int(raw[end - 15 : end - 9])
+        elif end >= 32 and raw[end - 32 : end - 24] == b"APETAGEX":
+            size = int.from_bytes(raw[end - 20 : end - 16], "little")
+            has_header = raw[end - 9] & 0x80
+            end -= size + (32 if has_header else 0)
+        else:
+            break
+        end = max(end, 0)
+    return end
