@@ -294,7 +294,7 @@ def test_corrupt_and_incompatible_files(tmp_path, ref):
     expected = {
         "missing.vtref": "not found",
         "text.vtref": "not a readable ZIP",
-        "truncated.vtref": "not a readable ZIP",
+        "truncated.vtref": "is damaged: it starts as a ZIP archive",
         "newer.vtref": "format version",
         "tampered.vtref": "does not match",
         "foreign.vtref": "not a vtract reference",
@@ -656,3 +656,132 @@ def test_reference_manifest_may_start_with_a_bom(tmp_path):
     m.write_bytes("\ufeffpath,speaker\na.wav,s1\n".encode())
     (rec,) = read_manifest(m)
     assert rec.audio == tmp_path / "a.wav" and rec.speaker == "s1"
+
+
+# ------------------------------------------------- session 27 probe (reference surface)
+def test_calibration_is_a_deep_copy_and_meta_is_read_only():
+    """Editing ``default_reference().calibration`` changed the cached shipped reference, so
+    later analyses used the edited threshold while reports kept the shipped hash (F6)."""
+    import copy
+    import pickle
+
+    from vtract.reference import default_reference
+
+    shipped = default_reference()
+    threshold = shipped.calibration["default"]["threshold"]
+    speakers = shipped.calibration["default"]["metrics"]["n_speakers"]
+    edited = shipped.calibration
+    edited["default"]["threshold"] = -100.0
+    edited["default"]["metrics"]["n_speakers"] = 1
+    assert shipped.calibration["default"]["threshold"] == threshold > 1.0
+    assert default_reference().calibration["default"]["metrics"]["n_speakers"] == speakers > 1
+    with pytest.raises(TypeError, match="read-only"):
+        shipped.meta["calibration"]["default"]["threshold"] = -100.0
+    with pytest.raises(TypeError, match="read-only"):
+        shipped.meta["files"].append({})
+    with pytest.raises(TypeError, match="read-only"):
+        shipped.meta.update(name="x")
+    assert shipped.meta["calibration"]["default"]["threshold"] == threshold
+    # still a dict for every reader, and an editable copy on request
+    assert isinstance(shipped.meta, dict) and isinstance(shipped.meta["files"], list)
+    free = copy.deepcopy(shipped.meta)
+    free["name"] = "x"
+    assert type(free) is dict and shipped.name != "x"
+    again = pickle.loads(pickle.dumps(shipped))
+    assert again.meta == shipped.meta and again.sha256 == shipped.sha256
+    with pytest.raises(TypeError, match="read-only"):
+        again.meta["name"] = "x"
+
+
+def _meta_edit(data: bytes, **fields) -> bytes:
+    def change(m):
+        meta = json.loads(m["meta.json"])
+        meta.update(fields)
+        m["meta.json"] = json.dumps(meta).encode()
+
+    return _rezip(data, change)
+
+
+def test_damaged_or_edited_files_are_refused_naming_the_field(ref):
+    """A flipped byte in the deflated meta.json, calibration records and extraction settings
+    of the wrong shape crashed analyze with zlib/TypeError/ValueError tracebacks (F7)."""
+    good = ref.to_bytes()
+    # one byte flipped inside meta.json's deflated data (it is the first member)
+    flipped = bytearray(good)
+    flipped[200] ^= 0xFF
+    with pytest.raises(ReferenceError_, match="is damaged: a member cannot be decompressed"):
+        Reference.from_bytes(bytes(flipped))
+    with pytest.raises(ReferenceError_, match="is damaged: it starts as a ZIP archive"):
+        Reference.from_bytes(good[:-10])
+    with pytest.raises(ReferenceError_, match="not a vtract reference"):
+        Reference.from_bytes(b"RIFF" + good[4:])
+    cases = [
+        ({"calibration": {"default": [1, 2]}}, "calibration.default is a JSON array"),
+        ({"calibration": {"default": {"threshold": "q", "slope": 1}}}, "calibration.default"),
+        (
+            {"calibration": {"default": {"threshold": 1, "slope": 1, "statistic": "dynamics"}}},
+            "calibration.default: .*descriptor model",
+        ),
+        (
+            {"calibration": {"paper": {"sentence_threshold": "x"}}},
+            "calibration.paper.sentence_threshold is 'x'",
+        ),
+        ({"calibration": {"paper": {"sentence_threshold": None}}}, "sentence_threshold is None"),
+        ({"calibration": {"paper": {"ideal": [{"foo": 1}]}}}, r"calibration.paper.ideal\[0\]"),
+        (
+            {"calibration": {"paper": {"ideal": [{"bigram": "AH-N", "threshold": "q"}]}}},
+            r"calibration.paper.ideal\[0\]",
+        ),
+        (
+            {"settings": {"extract_features": {"sections": "x"}}},
+            'extract_features.sections is "x"',
+        ),
+        ({"settings": {"extract_features": {"window": -5}}}, "extract_features.window is -5"),
+        (
+            {"settings": {"extract_features": {"window": 100, "overlap": 100}}},
+            "overlap 100 is not below its window 100",
+        ),
+        ({"settings": {"extract_features": {"hop": 3}}}, r"unknown key\(s\) \['hop'\]"),
+    ]
+    for fields, message in cases:
+        with pytest.raises(ReferenceError_, match=message):
+            Reference.from_bytes(_meta_edit(good, **fields))
+    # a calibration given in memory is checked the same way
+    with pytest.raises(ReferenceError_, match="calibration.default is a JSON array"):
+        ref.with_calibration({"default": [1, 2]})
+    # the recorded settings of real references still load (estimator options included)
+    kept = {"window": 565, "overlap": 115, "sections": 15, "n_sections": 12, "highpass_hz": 0}
+    loaded = Reference.from_bytes(_meta_edit(good, settings={"extract_features": kept}))
+    assert loaded.meta["settings"]["extract_features"] == kept
+
+
+def test_a_file_in_an_older_format_is_named_by_its_own_hash(table):
+    """A format-2 file's reports recorded the hash of a format-3 re-serialisation that exists
+    nowhere on disk (F14): the hash is the file's own, and reports say it was upgraded."""
+    from vtract.analysis import _reference_summary
+
+    built = Reference.fit(table, name="old")
+
+    def to_format_2(m):
+        meta = json.loads(m["meta.json"])
+        meta["format_version"] = 2
+        m["meta.json"] = json.dumps(meta).encode()
+
+    data = _rezip(built.to_bytes(), to_format_2)
+    old = Reference.from_bytes(data)
+    assert old.sha256 == hashlib.sha256(data).hexdigest()
+    assert old.sha256 != hashlib.sha256(old.to_bytes()).hexdigest()
+    summary = _reference_summary(old, old.sha256)
+    assert summary["sha256"] == hashlib.sha256(data).hexdigest()
+    assert summary["version"] == "2" and summary["upgraded_from_format"] == 2
+    assert "upgraded_from_format" not in _reference_summary(built, built.sha256)
+
+
+def test_a_reference_of_few_speakers_warns_when_fitted(table):
+    """Reference.fit made a one-speaker reference without a word (F16)."""
+    from vtract.reference import SmallReferenceWarning, default_reference, few_speakers_warning
+
+    with pytest.warns(SmallReferenceWarning, match=r"come from 1 speaker\(s\) \(fewer than 10"):
+        one = Reference.fit(table[table["speaker"] == "a"], name="one")
+    assert "come from 1 speaker(s)" in few_speakers_warning(one)
+    assert few_speakers_warning(default_reference()) is None

@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReferenceError_, VtractError
+from .calibration import CalibrationError
 from .decision import Decision
 from .deviation import FEATURE_COLUMNS, ReferenceLike, bigram_deviations
 
@@ -78,6 +79,7 @@ __all__ = [
     "organic_ranges",
     "outside_share_threshold",
     "reference_ranges",
+    "stored_paper_calibration",
 ]
 
 #: Thresholds tried per (bigram, section) between the organic min and max.
@@ -281,6 +283,66 @@ def reference_ranges(reference: ReferenceLike, features: pd.DataFrame) -> pd.Dat
     return pd.concat(parts, ignore_index=True)
 
 
+def stored_paper_calibration(record: Any) -> tuple[pd.DataFrame, float]:
+    """The ideal features and sentence threshold of a stored ``"paper"`` calibration.
+
+    Parameters
+    ----------
+    record : mapping
+        ``Reference.calibration["paper"]`` (:meth:`PaperDetector.to_dict`):
+        ``ideal`` (records of ``bigram``, ``n_sections``, ``section``,
+        ``threshold``) and ``sentence_threshold`` (a share in [0, 1]).
+
+    Returns
+    -------
+    ideal : pandas.DataFrame
+        Columns ``bigram, n_sections, section, threshold``.
+    sentence_threshold : float
+
+    Raises
+    ------
+    CalibrationError
+        A field missing or of the wrong type, naming it.
+    """
+    where = "calibration.paper"
+    if not isinstance(record, Mapping):
+        raise CalibrationError(f"{where} is {type(record).__name__}, expected an object")
+    thr = record.get("sentence_threshold", DEFAULT_SENTENCE_THRESHOLD)
+    if not (_is_number(thr) and 0.0 <= thr <= 1.0):
+        raise CalibrationError(
+            f"{where}.sentence_threshold is {thr!r}, expected a share between 0 and 1"
+        )
+    ideal = record.get("ideal", [])
+    if not isinstance(ideal, list):
+        raise CalibrationError(f"{where}.ideal is {type(ideal).__name__}, expected a list")
+    rows = []
+    for i, item in enumerate(ideal):
+        field_ok = isinstance(item, Mapping) and (
+            isinstance(item.get("bigram"), str)
+            and len(str(item["bigram"]).split("-")) == 2
+            and all(_is_count(item.get(k)) for k in ("n_sections", "section"))
+            and _is_number(item.get("threshold"))
+        )
+        if not field_ok:
+            raise CalibrationError(
+                f"{where}.ideal[{i}] is {item!r}, expected a bigram ('AH-N'), integer "
+                "n_sections and section, and a finite threshold"
+            )
+        rows.append({k: item[k] for k in (*_KEY, "threshold")})
+    frame = pd.DataFrame(rows, columns=[*_KEY, "threshold"]).astype(
+        {"bigram": str, "n_sections": "int64", "section": "int64", "threshold": "float64"}
+    )
+    return frame, float(thr)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 @dataclass
 class PaperDetector:
     """The published detector (see the module notes for code-vs-text details).
@@ -371,12 +433,14 @@ class PaperDetector:
         ``sentence_threshold``.
         """
         stored = getattr(reference, "calibration", None) or {}
-        paper = dict(stored.get("paper", {})) if isinstance(stored, Mapping) else {}
-        ideal = pd.DataFrame(paper.get("ideal", []), columns=[*_KEY, "threshold"])
+        record = stored.get("paper") if isinstance(stored, Mapping) else None
+        if record is None:
+            return cls(ranges=None, reference=reference)
+        ideal, sentence_threshold = stored_paper_calibration(record)
         return cls(
             ranges=None,
             ideal=ideal,
-            sentence_threshold=float(paper.get("sentence_threshold", DEFAULT_SENTENCE_THRESHOLD)),
+            sentence_threshold=sentence_threshold,
             reference=reference,
             fitted_with_fakes=bool(len(ideal)),
         )
