@@ -66,6 +66,7 @@ import pandas as pd
 from ..errors import ReferenceError_, VtractError
 from .calibration import CalibrationError
 from .decision import Decision
+from .default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from .deviation import FEATURE_COLUMNS, ReferenceLike, bigram_deviations
 
 __all__ = [
@@ -361,6 +362,20 @@ class PaperDetector:
         Source of ranges when :attr:`ranges` is ``None``.
     fitted_with_fakes : bool
         Whether labelled fakes were used (then the ideal-vote rule applies).
+    notes : list of str
+        What the fit could not do as published (copied into every decision's warnings).
+    calibrated : bool
+        False when the range rule's :attr:`sentence_threshold` is
+        :data:`DEFAULT_SENTENCE_THRESHOLD` because nothing set it (no labelled
+        fakes, no stored ``"paper"`` calibration, no value given): decisions
+        then warn that the threshold is a vtract choice, not a published or
+        calibrated value.
+    min_bigrams, min_bigrams_low_confidence : int
+        Evidence minimums for a verdict, as the default detector's
+        (:data:`vtract.detect.default.MIN_BIGRAMS`,
+        :data:`~vtract.detect.default.MIN_BIGRAMS_LOW_CONFIDENCE`); the range
+        rule also needs ``min_bigrams`` occurrences whose bigram has organic
+        ranges (:meth:`decide`).
     """
 
     ranges: pd.DataFrame | None = None
@@ -369,6 +384,9 @@ class PaperDetector:
     reference: ReferenceLike | None = None
     fitted_with_fakes: bool = False
     notes: list[str] = field(default_factory=list)
+    calibrated: bool = True
+    min_bigrams: int = MIN_BIGRAMS
+    min_bigrams_low_confidence: int = MIN_BIGRAMS_LOW_CONFIDENCE
 
     @classmethod
     def fit(
@@ -405,7 +423,13 @@ class PaperDetector:
                 if sentence_threshold is None
                 else float(sentence_threshold)
             )
-            return cls(ranges=ranges, sentence_threshold=thr, fitted_with_fakes=False, notes=notes)
+            return cls(
+                ranges=ranges,
+                sentence_threshold=thr,
+                fitted_with_fakes=False,
+                notes=notes,
+                calibrated=sentence_threshold is not None,
+            )
         ideal = ideal_features(organic, synthetic, ranges=ranges)
         if sentence_threshold is None:
             found = outside_share_threshold(organic, synthetic, ranges)
@@ -435,7 +459,7 @@ class PaperDetector:
         stored = getattr(reference, "calibration", None) or {}
         record = stored.get("paper") if isinstance(stored, Mapping) else None
         if record is None:
-            return cls(ranges=None, reference=reference)
+            return cls(ranges=None, reference=reference, calibrated=False)
         ideal, sentence_threshold = stored_paper_calibration(record)
         return cls(
             ranges=None,
@@ -443,6 +467,7 @@ class PaperDetector:
             sentence_threshold=sentence_threshold,
             reference=reference,
             fitted_with_fakes=bool(len(ideal)),
+            calibrated="sentence_threshold" in record,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -482,7 +507,19 @@ class PaperDetector:
         return (float(rows["outside"].mean()) if len(rows) else math.nan), "organic-range"
 
     def decide(self, features: pd.DataFrame, *, low_confidence: bool = False) -> Decision:
-        """Published sentence verdict for one recording's features."""
+        """Published sentence verdict for one recording's features.
+
+        ``"inconclusive"`` (score ``None``, with the reason) when the
+        evidence is too thin, as with the default detector: no bigram
+        window; fewer than :attr:`min_bigrams` bigram occurrences (fewer
+        than :attr:`min_bigrams_low_confidence` with ``low_confidence``);
+        for the range rule, fewer than :attr:`min_bigrams` occurrences
+        whose bigram has organic ranges (an unseen bigram's values count as
+        inside, as published, so they cannot show anything); for the
+        ideal-vote rule, no ideal-feature value. The default detector's
+        low-confidence score margin does not apply: this score is the
+        published share, not a calibrated score around 0.5.
+        """
         _check(features, "features")
         stat, rule = self.statistic(features)
         ranges = self._ranges_for(features)
@@ -501,26 +538,45 @@ class PaperDetector:
                 "score_synthetic_above": float(self.sentence_threshold),
             }
         )
+        thresholds.update(
+            min_bigrams=float(self.min_bigrams),
+            min_bigrams_low_confidence=float(self.min_bigrams_low_confidence),
+        )
         warnings = list(self.notes)
         if low_confidence:
             warnings.append(
                 "paper detector on recognised (low-confidence) phones: the published "
                 "method assumes correct transcripts"
             )
-        if len(features) == 0:
-            return Decision(
-                "inconclusive", None, stat, "no usable bigram windows", big, thresholds, warnings
+        if rule == "organic-range" and not self.calibrated:
+            warnings.append(
+                f"the paper detector's range-rule threshold ({self.sentence_threshold:.0%} of "
+                "area values outside the organic ranges) is a vtract choice, not a published or "
+                "calibrated value: its false-positive rate is unknown (`vtract calibrate` with "
+                "labelled fakes fits the published rules)"
+            )
+
+        def inconclusive(reason: str) -> Decision:
+            return Decision("inconclusive", None, stat, reason, big, thresholds, warnings)
+
+        n = len(big)
+        if len(features) == 0 or n == 0:
+            return inconclusive("no usable bigram windows")
+        if n < self.min_bigrams:
+            return inconclusive(
+                f"only {n} usable bigram occurrence(s); at least {self.min_bigrams} are needed "
+                "for a verdict"
+            )
+        if low_confidence and n < self.min_bigrams_low_confidence:
+            return inconclusive(
+                f"phones were recognised without a transcript (low confidence) and only {n} "
+                f"bigram occurrences were found; at least {self.min_bigrams_low_confidence} "
+                "are needed then"
             )
         if not math.isfinite(stat):
-            return Decision(
-                "inconclusive",
-                None,
-                stat,
+            return inconclusive(
                 "none of the ideal features (bigram, section) occurs in this recording; the "
-                "published detector gives no prediction",
-                big,
-                thresholds,
-                warnings,
+                "published detector gives no prediction"
             )
         if rule == "ideal-vote":
             fake = stat >= VOTE_THRESHOLD
@@ -528,10 +584,19 @@ class PaperDetector:
                 f"{stat:.1%} of ideal-feature values vote deepfake (threshold {VOTE_THRESHOLD:.0%})"
             )
         else:
+            seen = int((big["level"] == "bigram").sum())
+            if seen < self.min_bigrams:
+                return inconclusive(
+                    f"only {seen} of the {n} bigram occurrences have organic ranges in the "
+                    f"reference (at bigram level); at least {self.min_bigrams} are needed for a "
+                    "verdict: the values of unseen bigrams count as inside the ranges (as "
+                    "published), so they cannot show a deepfake"
+                )
             fake = stat > self.sentence_threshold
             reason = (
                 f"{stat:.1%} of area values fall outside the organic ranges "
-                f"(threshold {self.sentence_threshold:.1%})"
+                f"(threshold {self.sentence_threshold:.1%}; {seen} of {n} bigram occurrences "
+                "have organic ranges, the others count as inside)"
             )
         return Decision(
             "synthetic" if fake else "organic", stat, stat, reason, big, thresholds, warnings
