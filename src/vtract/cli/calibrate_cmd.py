@@ -111,7 +111,10 @@ def _input_files(inputs: tuple[str, ...]) -> list[Path]:
     "needs 1/FPR - 1 speakers and the manifest's speaker column).",
 )
 @click.option(
-    "--no-flags", is_flag=True, help="Leave plausibility flags out of the deviation statistic."
+    "--no-flags",
+    is_flag=True,
+    help="Leave plausibility flags out of the deviation statistic (--statistic deviation "
+    "only); the choice is stored with the calibration and analyze follows it.",
 )
 @click.option(
     "--with-shimmer",
@@ -154,6 +157,11 @@ def calibrate_command(
     from ..features import read_features
     from ..reference import Reference, default_reference, default_reference_path
 
+    if no_flags and statistic != "deviation":
+        raise click.UsageError(
+            "--no-flags leaves the plausibility flags out of the deviation statistic; give "
+            "--statistic deviation with it (the dynamics statistic has no flags)"
+        )
     # before any measuring: --out must not replace an input. The --reference file may be
     # updated in place; the shipped reference is kept unless it is the --reference given.
     shipped = default_reference_path()

@@ -462,6 +462,10 @@ class Calibration:
     model : dict
         For ``"dynamics"``: the :class:`~vtract.detect.dynamics.DescriptorModel`
         as a dict.
+    use_flags : bool
+        For ``"deviation"``: whether the statistic includes the plausibility
+        flags (``vtract calibrate --no-flags`` sets False). The default
+        detector computes the statistic the way its threshold was set.
     """
 
     threshold: float
@@ -472,8 +476,16 @@ class Calibration:
     flag_baseline: float = 0.0
     statistic: str = "deviation"
     model: dict[str, Any] = field(default_factory=dict)
+    use_flags: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.use_flags, bool):
+            raise CalibrationError(f"use_flags must be true or false, got {self.use_flags!r}")
+        if self.statistic == "dynamics" and not self.use_flags:
+            raise CalibrationError(
+                "use_flags=False is for the 'deviation' statistic; the 'dynamics' statistic "
+                "has no flags to leave out"
+            )
         if self.statistic not in ("deviation", "dynamics"):
             raise CalibrationError(
                 f"calibration statistic must be 'deviation' or 'dynamics', got {self.statistic!r}"
@@ -552,6 +564,7 @@ class Calibration:
                 flag_baseline=float(data.get("flag_baseline", 0.0)),
                 statistic=str(data.get("statistic", "deviation")),
                 model=dict(data.get("model") or {}),
+                use_flags=data.get("use_flags", True),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None

@@ -109,8 +109,10 @@ def fit_thresholds(
         False-positive rate the default threshold must not exceed on the
         organic files.
     use_flags : bool, default True
-        Include plausibility flags in the statistic (as ``analyze`` does;
-        ``statistic="deviation"`` only).
+        Include plausibility flags in the statistic (``statistic="deviation"``
+        only; False is refused with ``"dynamics"``). The choice is stored
+        with the calibration (``use_flags``), so that ``analyze`` computes
+        the statistic the way the threshold was set.
     statistic : {"dynamics", "deviation"}
         Which default-detector statistic to calibrate (module docstring).
     descriptors : sequence of str, default :data:`~vtract.detect.dynamics.DESCRIPTORS`
@@ -155,6 +157,11 @@ def fit_thresholds(
     if statistic not in ("dynamics", "deviation"):
         raise VtractError(f"statistic must be 'dynamics' or 'deviation', got {statistic!r}")
     _check_threshold_by(threshold_by)
+    if not use_flags and statistic != "deviation":
+        raise VtractError(
+            "leaving the plausibility flags out (use_flags=False, --no-flags) is for the "
+            "deviation statistic; the dynamics statistic has no flags"
+        )
     if voice_descriptors is not None and (
         statistic != "dynamics" or "log_shimmer" not in voice_descriptors
     ):
@@ -183,6 +190,7 @@ def fit_thresholds(
                 s_org, s_syn if s_syn.size else None, target_fpr=target_fpr, organic_groups=groups
             ),
             flag_baseline=baseline,
+            use_flags=bool(use_flags),
         )
     result: dict[str, Any] = {"default": cal.to_dict()}
     summary: dict[str, Any] = {
