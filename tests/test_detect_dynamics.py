@@ -319,6 +319,7 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
         window_start_s=full["boundary_s"] + full["offset_s"] - 0.0177,
         window_end_s=full["boundary_s"] + full["offset_s"] + 0.0177,
         n_sections_native=15,
+        method="lpc-refined",  # the shipped reference's estimator (another one is refused)
     )
     table = tmp_path / "labelled.parquet"
     write_features(full, table)

@@ -14,15 +14,31 @@ from ..output_files import prepare_output, refuse_output_over_inputs
 
 
 def _manifest_features(
-    path: Path, reference: Any, voice_source: bool = False
-) -> tuple[list[Any], list[str]]:
-    """Feature tables of the labelled recordings listed in a CSV manifest."""
+    path: Path, reference: Any, seen: dict[str, tuple[str, str]], voice_source: bool = False
+) -> tuple[list[Any], list[str], list[str]]:
+    """Feature tables of the labelled recordings listed in a CSV manifest.
+
+    ``seen`` maps the real path of every recording already taken (from any
+    manifest) to its label and where it was listed: a recording listed again
+    is measured once (a note), or refused when its label differs. Alignments
+    are checked against their recording as ``analyze`` checks them
+    (:func:`vtract.analysis.check_alignment`).
+
+    Returns
+    -------
+    tables : list of pandas.DataFrame
+    problems : list of str
+        Recordings skipped, with the reason.
+    notes : list of str
+        Recordings listed again, and alignment coverage warnings.
+    """
     from ..alignment import align, read_alignment
-    from ..analysis import reference_features
+    from ..analysis import check_alignment, reference_features
     from ..batch.manifest import read_manifest
+    from ..detect.labelled import LabelConflictError
     from ..evidence import load
 
-    tables, problems = [], []
+    tables, problems, notes = [], [], []
     for item in read_manifest(path):
         if item.problem:
             problems.append(f"{item.path}: {item.problem}")
@@ -30,12 +46,25 @@ def _manifest_features(
         if item.label not in ("organic", "synthetic"):
             problems.append(f"{item.path}: no label (expected organic or synthetic)")
             continue
+        real = os.path.realpath(item.path)
+        if real in seen:
+            label, where = seen[real]
+            if label != item.label:
+                raise LabelConflictError(
+                    f"{str(item.path)!r} is labelled {label!r} in {where} and "
+                    f"{item.label!r} in {path}; give each recording one label"
+                )
+            notes.append(f"left out {str(item.path)!r}: listed again (measured once)")
+            continue
+        seen[real] = (item.label, str(path))
         try:
             ev = load(item.path)
             if item.textgrid is not None:
                 aln = read_alignment(item.textgrid, for_audio=item.path)
             else:
                 aln = align(ev, item.transcript)
+            # an alignment of another recording (or in other time units) is refused, as analyze does
+            notes += [f"{item.path}: {w}" for w in check_alignment(aln, ev.duration)]
             feats, _, _ = reference_features(
                 ev,
                 aln,
@@ -48,7 +77,7 @@ def _manifest_features(
             problems.append(f"{item.path}: {exc}")
             continue
         tables.append(feats.assign(file=str(item.path)))
-    return tables, problems
+    return tables, problems, notes
 
 
 def _input_files(inputs: tuple[str, ...]) -> list[Path]:
@@ -154,6 +183,7 @@ def calibrate_command(
     from ..detect.default import DRY_VOICE
     from ..detect.dynamics import DESCRIPTORS, WITH_SHIMMER
     from ..detect.fitting import fit_thresholds, merged_calibrations
+    from ..detect.labelled import combine_tables
     from ..features import read_features
     from ..reference import Reference, default_reference, default_reference_path
 
@@ -173,22 +203,29 @@ def calibrate_command(
     ref = Reference.load(reference) if reference is not None else default_reference()
     tables: list[Any] = []
     problems: list[str] = []
+    notes: list[str] = []
+    seen: dict[str, tuple[str, str]] = {}
     for name in inputs:
         p = Path(name)
         if p.suffix.lower() == ".csv":
-            t, pr = _manifest_features(p, ref, voice_source=with_shimmer)
+            t, pr, nt = _manifest_features(p, ref, seen, voice_source=with_shimmer)
             tables += t
             problems += pr
+            notes += nt
         elif p.suffix.lower() in (".parquet", ".pq"):
             tables.append(read_features(p))
         else:
             raise click.UsageError(f"{name}: expected a .parquet feature table or a .csv manifest")
     for msg in problems:
         click.echo(f"vtract: warning: skipped {msg}", err=True)
+    for msg in notes:
+        click.echo(f"vtract: note: {msg}", err=True)
     tables = [t for t in tables if len(t)]
     if not tables:
         raise VtractError("no labelled recording could be measured; nothing to calibrate")
-    features = pd.concat(tables, ignore_index=True)
+    features, given_again = combine_tables(tables)
+    for d in given_again:
+        click.echo(f"vtract: note: left out {d['file']!r} from a later input: {d['reason']}", err=True)
     calibration, summary = fit_thresholds(
         ref,
         features,
@@ -199,6 +236,10 @@ def calibrate_command(
         voice_descriptors=WITH_SHIMMER if with_shimmer else None,
         threshold_by=threshold_by,
     )
+    for d in summary["duplicates_left_out"]:
+        click.echo(f"vtract: note: left out {d['file']!r}: {d['reason']}", err=True)
+    for msg in summary["warnings"]:
+        click.echo(f"vtract: warning: {msg}", err=True)
     if summary["in_reference"]:
         click.echo(
             f"vtract: warning: {summary['in_reference']} organic recording(s) are inside the "
@@ -216,5 +257,9 @@ def calibrate_command(
             err=True,
         )
     written = ref.with_calibration(merged).save(out)
-    summary.update(out=str(written), skipped=len(problems))
+    summary.update(
+        out=str(written),
+        skipped=len(problems),
+        duplicates_left_out=[*given_again, *summary["duplicates_left_out"]],
+    )
     click.echo(json.dumps(summary, sort_keys=True, default=float))

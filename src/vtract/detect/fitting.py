@@ -22,6 +22,10 @@ This is what ``vtract calibrate`` runs:
 - paper detector (only with labelled fakes): ideal features searched against
   the Reference's organic ranges, and the range-rule sentence threshold.
 
+The labelled recordings are checked first (:mod:`vtract.detect.labelled`):
+one label per recording, copies of a recording (same SHA-256) counted once,
+and tables measured with the reference's estimator and sections.
+
 Organic files that went into the reference deviate less than new organic
 speech, so calibrating on them sets a threshold that is too low; they are
 reported (``in_reference``) and should be held out.
@@ -57,6 +61,7 @@ from .dynamics import (
     recording_descriptors,
 )
 from .estimates import plausibility_flags
+from .labelled import check_labels, check_measured_like, drop_duplicate_recordings
 from .paper import PaperDetector, reference_ranges
 
 __all__ = [
@@ -139,7 +144,18 @@ def fit_thresholds(
         ``Reference.with_calibration`` (``"paper"`` only with fakes;
         ``"dry_voice"`` with ``voice_descriptors``).
     summary : dict
-        Counts, statistics per file, and the measured figures.
+        Counts, statistics per file, and the measured figures;
+        ``duplicates_left_out`` (``{"file", "reason"}`` for each copy of a
+        recording left out) and ``warnings``.
+
+    Raises
+    ------
+    VtractError
+        Bad labels, a recording labelled both organic and synthetic
+        (:class:`~vtract.detect.labelled.LabelConflictError`), a table
+        measured with another estimator or number of sections than the
+        reference, or a reference measured with other estimator code
+        (:func:`~vtract.detect.labelled.check_measured_like`).
     """
     if "label" not in features.columns or "file" not in features.columns:
         raise VtractError("calibration features need 'file' and 'label' columns")
@@ -148,6 +164,10 @@ def fit_thresholds(
         raise VtractError(
             f"every calibration row must be labelled 'organic' or 'synthetic'; found {sorted(labels)}"
         )
+    # one label per recording, each recording once, measured as analyze will measure evidence
+    check_labels(features)
+    features, duplicates = drop_duplicate_recordings(features)
+    warnings = check_measured_like(reference, features)
     org = features[features["label"] == "organic"]
     syn = features[features["label"] == "synthetic"]
     if org["file"].nunique() < 2:
@@ -198,6 +218,8 @@ def fit_thresholds(
         "n_synthetic_files": int(s_syn.size),
         "default": cal.to_dict(),
         "in_reference": _in_reference(reference, org),
+        "duplicates_left_out": duplicates,
+        "warnings": warnings,
     }
     if voice_descriptors is not None:
         voice, v_org, v_syn = dynamics_calibration(
