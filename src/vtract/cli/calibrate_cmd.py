@@ -127,7 +127,9 @@ def _input_files(inputs: tuple[str, ...]) -> list[Path]:
     show_default=True,
     type=click.Choice(["dynamics", "deviation"]),
     help="Default-detector statistic: tract dynamics (descriptor model; needs at least 4 "
-    "organic recordings) or the legacy reference deviation + flags.",
+    "organic recordings of at least 2 speakers: each is scored out-of-fold by a model that "
+    "never saw its speaker, whatever --threshold-by counts) or the legacy reference "
+    "deviation + flags.",
 )
 @click.option(
     "--threshold-by",

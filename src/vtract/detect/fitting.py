@@ -303,6 +303,38 @@ def _speaker_folds(meta: pd.DataFrame, k: int) -> np.ndarray:
     return np.array([fold_of[g] for g in group], dtype=np.int64)
 
 
+def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> None:
+    """Refuse folds whose training split keeps fewer than 2 organic recordings, saying why.
+
+    The out-of-fold statistics are grouped by speaker whatever the threshold
+    counts (a model that saw a recording's speaker scores it optimistically
+    low), so one speaker holding all but one of the organic recordings
+    leaves its fold nothing to train on.
+    """
+    organic = ~is_syn
+    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
+    group = np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+    for k in np.unique(fold[organic]):
+        left = int((organic & (fold != k)).sum())
+        if left >= 2:
+            continue
+        held = sorted(set(group[organic & (fold == k)]))
+        raise VtractError(
+            f"dynamics calibration scores each organic recording with a model that never saw "
+            f"its speaker (out-of-fold, folds grouped by speaker, whatever --threshold-by "
+            f"counts); the fold of speaker(s) {_short(held)} holds "
+            f"{int((organic & (fold == k)).sum())} of the {int(organic.sum())} organic "
+            f"recordings and leaves {left} to train on, fewer than 2: give organic recordings "
+            f"of more speakers (these come from {len(set(group[organic]))} speaker(s); a "
+            "recording without a speaker counts as its own)"
+        )
+
+
+def _short(names: list[str], most: int = 3) -> str:
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def dynamics_calibration(
     features: pd.DataFrame,
     stats: pd.DataFrame,
@@ -327,7 +359,10 @@ def dynamics_calibration(
         False-positive rate for the threshold.
     folds : int
         Speaker-grouped cross-fitting folds for the out-of-fold statistics
-        (fewer with fewer than ``folds + 2`` organic files; at least 4 are needed).
+        (fewer with fewer than ``folds + 2`` organic files; at least 4 are
+        needed, and leaving out any fold's speakers must leave at least 2
+        organic files to train on: organic files of one speaker only are
+        refused, whatever ``threshold_by`` counts).
     descriptors : pandas.DataFrame, optional
         :func:`~vtract.detect.dynamics.recording_descriptors` of (at least)
         these files, when the caller already has them; computed otherwise.
@@ -385,6 +420,7 @@ def dynamics_calibration(
         return fit_discriminative(org, syn, names) if len(syn) >= 2 else fit_one_class(org, names)
 
     fold = _speaker_folds(meta, folds)
+    _check_folds(meta, fold, is_syn)
     oof = np.full(len(meta), np.nan)
     for k in range(folds):
         test = fold == k
