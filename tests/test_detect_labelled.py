@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from _detect import BIGRAMS, TableReference, make_features
+from _shared import SHARED_DATA, needs_shared
 from vtract.detect.calibration import Calibration
 from vtract.detect.fitting import fit_thresholds
 from vtract.detect.labelled import (
@@ -161,3 +162,21 @@ def test_a_manifest_listing_a_recording_twice(tmp_path):
     res = CliRunner().invoke(cli, ["calibrate", str(one), str(one), *out])
     assert f"note: left out {str(wav)!r}: listed again (measured once)" in res.stderr
     assert res.stderr.count("skipped") == 1  # measured (and skipped: silence) once
+
+
+@needs_shared
+def test_a_calibrate_manifest_alignment_of_another_recording_is_refused(tmp_path):
+    """calibrate's manifest path cut a 3.1 s ARCTIC alignment over a 1.87 s recording (F9)."""
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+
+    m = tmp_path / "m.csv"
+    m.write_text(
+        "path,textgrid,label\n"
+        f"{SHARED_DATA / 'organic/praatio/mary.wav'},"
+        f"{SHARED_DATA / 'organic/arctic/arctic_a0009_phone.lab'},organic\n"
+    )
+    res = CliRunner().invoke(cli, ["calibrate", str(m), "--out", str(tmp_path / "o.vtref")])
+    assert res.exit_code == 1 and "nothing to calibrate" in res.output
+    assert "skipped" in res.stderr and "it belongs to another recording" in res.stderr

@@ -785,3 +785,81 @@ def test_a_reference_of_few_speakers_warns_when_fitted(table):
         one = Reference.fit(table[table["speaker"] == "a"], name="one")
     assert "come from 1 speaker(s)" in few_speakers_warning(one)
     assert few_speakers_warning(default_reference()) is None
+
+
+def test_reference_manifest_reads_a_labelled_calibrate_manifest(tmp_path):
+    """``reference build`` ignored a calibrate/batch manifest's 'textgrid' and 'label' columns,
+    refused 'file'/'audio'/'Path' headers and aligned a transcript file's *name* (F3)."""
+    from vtract.corpus import CorpusError, organic_recordings, read_manifest
+
+    for name in ("a.wav", "b.wav", "c.wav", "a.TextGrid"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "b.txt").write_text("the words  of b\n")
+    m = tmp_path / "m.csv"
+    m.write_text(
+        "Audio,TextGrid,Transcript,Speaker,Label,Notes\n"
+        "a.wav,a.TextGrid,,s1,organic,fine\n"
+        "b.wav,,b.txt,s2,Organic,\n"
+        "c.wav,,words of c,s3,synthetic,\n"
+    )
+    notes: list[str] = []
+    a, b, c = read_manifest(m, notes=notes)
+    assert a.audio == tmp_path / "a.wav" and a.alignments == (tmp_path / "a.TextGrid",)
+    assert b.transcript == "the words of b" and b.transcript_file == tmp_path / "b.txt"
+    assert c.transcript == "words of c" and [r.label for r in (a, b, c)] == [
+        "organic",
+        "organic",
+        "synthetic",
+    ]
+    (note,) = notes
+    assert "column(s) ['Notes'] not used by a reference build" in note
+    kept, left_out = organic_recordings([a, b, c])
+    assert kept == [a, b]
+    assert left_out == [
+        {"file": str(tmp_path / "c.wav"), "reason": "labelled synthetic (a reference is organic)"}
+    ]
+    # the path column's synonyms, and a transcript file that is missing or holds timed labels
+    (tmp_path / "t.lab").write_text("0 100000 sil\n100000 200000 a\n")
+    m.write_text("file,transcript\na.wav,missing.txt\nb.wav,t.lab\n")
+    first, second = read_manifest(m)
+    assert first.transcript is None and "missing.txt not found" in first.notes[0]
+    assert second.transcript is None and "holds timed labels" in second.notes[0]
+    m.write_text("path,label\na.wav,fake\n")
+    with pytest.raises(CorpusError, match="line 2: label 'fake' is not 'organic', 'synthetic'"):
+        read_manifest(m)
+
+
+@needs_shared
+def test_reference_build_leaves_out_labelled_fakes_and_reads_textgrids(tmp_path):
+    """The probe's labelled manifest built an "organic" reference from two Piper fakes only
+    (F3); a wrong alignment was cut over another recording without a note (F9)."""
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+    from vtract.corpus import Recording, recording_features
+
+    praatio, piper = SHARED_DATA / "organic/praatio", SHARED_DATA / "synthetic/piper"
+    m = tmp_path / "m.csv"
+    m.write_text(
+        "path,transcript,textgrid,speaker,label\n"
+        f"{praatio / 'bobby.wav'},,{praatio / 'bobby_phones.TextGrid'},bobby,organic\n"
+        f"{praatio / 'mary.wav'},,{praatio / 'mary.TextGrid'},mary,organic\n"
+        f"{piper / 'joe_0.wav'},She had your dark suit in greasy wash water all year.,,joe,synthetic\n"
+    )
+    out = tmp_path / "r.vtref"
+    res = CliRunner().invoke(cli, ["reference", "build", str(m), "--out", str(out), "--min-count", "2"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["used"] == 2 and summary["skipped"] == []
+    assert summary["labelled_synthetic_left_out"] == [
+        {"file": str(piper / "joe_0.wav"), "reason": "labelled synthetic (a reference is organic)"}
+    ]
+    assert "left out" in res.stderr and "labelled synthetic" in res.stderr
+    assert sorted(Path(f).name for f in Reference.load(out).files["file"]) == ["bobby.wav", "mary.wav"]
+    # an alignment of another (longer) recording is refused, as analyze refuses it
+    wrong = Recording(
+        audio=praatio / "mary.wav", alignments=(SHARED_DATA / "organic/arctic/arctic_a0009_phone.lab",)
+    )
+    table, record = recording_features(wrong)
+    assert table.empty and record["skipped"] == "no usable alignment, transcript or recognition"
+    assert "it belongs to another recording" in record["notes"][0]
