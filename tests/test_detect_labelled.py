@@ -180,3 +180,59 @@ def test_a_calibrate_manifest_alignment_of_another_recording_is_refused(tmp_path
     res = CliRunner().invoke(cli, ["calibrate", str(m), "--out", str(tmp_path / "o.vtref")])
     assert res.exit_code == 1 and "nothing to calibrate" in res.output
     assert "skipped" in res.stderr and "it belongs to another recording" in res.stderr
+
+
+def test_calibrate_stores_its_provenance(tmp_path):
+    """A reference written by `vtract calibrate` carried no record of when, with what or from
+    what its thresholds were set (session 27 probe, F13)."""
+    from click.testing import CliRunner
+
+    from vtract import __version__
+    from vtract.cli import cli
+    from vtract.features import FEATURE_DTYPES, write_features
+    from vtract.provenance import file_sha256
+    from vtract.reference import Reference, estimator_fingerprint
+
+    table = labelled(10, 4).assign(
+        window_start_s=0.0, window_end_s=0.0, n_sections_native=4, class1="vowel", class2="nasal"
+    )[list(FEATURE_DTYPES)]
+    ref = Reference.fit(
+        table[table["file"].isin(["o0", "o1"])],
+        name="t",
+        estimator={"method": "test", "code_sha256": estimator_fingerprint()},
+    )
+    ref.save(tmp_path / "r.vtref")
+    write_features(table, tmp_path / "t.parquet")
+    out = tmp_path / "cal.vtref"
+    args = ["calibrate", str(tmp_path / "t.parquet"), "--reference", str(tmp_path / "r.vtref")]
+    res = CliRunner().invoke(
+        cli, [*args, "--out", str(out), "--statistic", "deviation", "--no-flags", "--fpr", "0.2"]
+    )
+    assert res.exit_code == 0, res.output
+    calibrated = Reference.load(out)
+    metrics = calibrated.calibration["default"]["metrics"]
+    block = metrics["provenance"]
+    assert block["version"] == __version__ and block["created_utc"]
+    assert block["parameters"] == {
+        "command": "vtract calibrate",
+        "fpr": 0.2,
+        "statistic": "deviation",
+        "use_flags": False,
+        "threshold_by": "speaker",
+        "with_shimmer": False,
+        "fakes": True,
+    }
+    assert block["inputs"] == {
+        "reference": ref.sha256,
+        f"input:{tmp_path / 't.parquet'}": file_sha256(tmp_path / "t.parquet"),
+    }
+    assert metrics["calibration_files"] == {
+        "organic": [f"o{i}" for i in range(10)],
+        "synthetic": [f"x{i}" for i in range(4)],
+    }
+    assert metrics["calibration_file_sha256"]["x3"] == f"{103:064x}"
+    assert metrics["in_reference"] == 2 and metrics["duplicates_left_out"] == []
+    paper = calibrated.calibration["paper"]
+    assert paper["provenance"]["created_utc"] == block["created_utc"]
+    info = calibrated.info()
+    assert info["calibrated_utc"] == {"default": block["created_utc"], "paper": block["created_utc"]}

@@ -448,7 +448,9 @@ class Reference:
         ``estimator_code_sha256`` is the estimator fingerprint the reference
         records (``None``: none recorded) and ``estimator_code_matches``
         whether it is this vtract's (:func:`estimator_fingerprint`; ``None``
-        when nothing is recorded).
+        when nothing is recorded). ``created_utc`` is when the reference was
+        built; ``calibrated_utc`` when each stored calibration was made
+        (``None`` for one that records no provenance).
         """
         code = recorded_estimator_fingerprint(self)
         return {
@@ -467,6 +469,7 @@ class Reference:
             "corpus": {k: v for k, v in self.meta.get("corpus", {}).items() if k != "recordings"},
             "n_recordings": len(self.meta.get("corpus", {}).get("recordings", [])),
             "calibrated": bool(self.meta.get("calibration")),
+            "calibrated_utc": _calibration_times(self.meta.get("calibration") or {}),
             "created_utc": self.meta.get("provenance", {}).get("created_utc"),
             "sha256": self.sha256,
         }
@@ -694,6 +697,21 @@ def recorded_estimator_fingerprint(reference: Any) -> str | None:
     estimator = meta.get("estimator") if isinstance(meta, dict) else None
     code = estimator.get("code_sha256") if isinstance(estimator, dict) else None
     return str(code) if code else None
+
+
+def _calibration_times(calibration: Mapping[str, Any]) -> dict[str, str | None]:
+    """When each stored calibration was made (its provenance's ``created_utc``), by key."""
+    out: dict[str, str | None] = {}
+    for key, record in calibration.items():
+        if not isinstance(record, Mapping):
+            continue
+        metrics = record.get("metrics")
+        block = metrics.get("provenance") if isinstance(metrics, Mapping) else None
+        if not isinstance(block, Mapping):
+            block = record.get("provenance")
+        created = block.get("created_utc") if isinstance(block, Mapping) else None
+        out[str(key)] = str(created) if created is not None else None
+    return out
 
 
 def _source_fingerprint(root: Any) -> str:

@@ -93,6 +93,37 @@ def _input_files(inputs: tuple[str, ...]) -> list[Path]:
     return files
 
 
+def _input_hashes(inputs: tuple[str, ...]) -> dict[str, str]:
+    """SHA-256 of every feature table and manifest given, keyed ``input:<path>``."""
+    from ..provenance import file_sha256, path_text
+
+    return {f"input:{path_text(Path(name))}": file_sha256(name) for name in inputs}
+
+
+def _record_provenance(
+    calibration: dict[str, Any],
+    *,
+    parameters: dict[str, Any],
+    inputs: dict[str, str],
+    extra: dict[str, Any],
+) -> None:
+    """Store how and from what each new calibration was made, inside it (as the shipped one).
+
+    The default and dry-voice records get ``metrics["provenance"]`` (time,
+    vtract version and commit, dependencies, the command's parameters, the
+    hashes of the reference and inputs) and the ``extra`` figures; the paper
+    record, which has no metrics, gets ``provenance``.
+    """
+    from ..provenance import provenance
+
+    block = provenance(parameters=parameters, inputs=inputs)
+    for key, record in calibration.items():
+        if isinstance(record.get("metrics"), dict):
+            record["metrics"].update(provenance=block, **extra)
+        else:
+            record["provenance"] = block
+
+
 @click.command("calibrate")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -248,6 +279,26 @@ def calibrate_command(
             "reference; their statistics are optimistically low, so the threshold is too low",
             err=True,
         )
+    hashes = summary.pop("file_sha256")
+    _record_provenance(
+        calibration,
+        parameters={
+            "command": "vtract calibrate",
+            "fpr": fpr,
+            "statistic": statistic,
+            "use_flags": not no_flags,
+            "threshold_by": threshold_by,
+            "with_shimmer": with_shimmer,
+            "fakes": summary["n_synthetic_files"] > 0,
+        },
+        inputs={"reference": ref.sha256, **_input_hashes(inputs)},
+        extra={
+            "calibration_file_sha256": hashes,
+            "in_reference": summary["in_reference"],
+            "duplicates_left_out": [*given_again, *summary["duplicates_left_out"]],
+            "skipped": problems,
+        },
+    )
     default = Calibration.from_dict(calibration["default"])
     if default.target_fpr_warning is not None:
         click.echo(f"vtract: warning: {default.target_fpr_warning}", err=True)

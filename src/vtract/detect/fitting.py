@@ -146,7 +146,10 @@ def fit_thresholds(
     summary : dict
         Counts, statistics per file, and the measured figures;
         ``duplicates_left_out`` (``{"file", "reason"}`` for each copy of a
-        recording left out) and ``warnings``.
+        recording left out), ``warnings`` and ``file_sha256`` (every
+        labelled file's hash, as its table records it). Each calibration's
+        ``metrics["calibration_files"]`` lists the organic and synthetic
+        files its threshold was set on.
 
     Raises
     ------
@@ -212,6 +215,8 @@ def fit_thresholds(
             flag_baseline=baseline,
             use_flags=bool(use_flags),
         )
+        files = _files_by_label(stats["file"], ~organic.to_numpy())
+        cal = replace(cal, metrics={**cal.metrics, "calibration_files": files})
     result: dict[str, Any] = {"default": cal.to_dict()}
     summary: dict[str, Any] = {
         "n_organic_files": int(s_org.size),
@@ -220,6 +225,7 @@ def fit_thresholds(
         "in_reference": _in_reference(reference, org),
         "duplicates_left_out": duplicates,
         "warnings": warnings,
+        "file_sha256": _file_hashes(features),
     }
     if voice_descriptors is not None:
         voice, v_org, v_syn = dynamics_calibration(
@@ -245,6 +251,14 @@ def fit_thresholds(
             "notes": list(paper.notes),
         }
     return result, summary
+
+
+def _file_hashes(features: pd.DataFrame) -> dict[str, str]:
+    """SHA-256 of every labelled file (as its feature table records it; unknown ones left out)."""
+    if "sha256" not in features.columns:
+        return {}
+    first = features.groupby("file", sort=True)["sha256"].first().astype(str)
+    return {str(f): h for f, h in first.items() if h}
 
 
 def merged_calibrations(
@@ -435,5 +449,19 @@ def dynamics_calibration(
         s_org, s_syn if s_syn.size >= 2 else None, target_fpr=target_fpr, organic_groups=groups
     )
     metrics = dict(cal.metrics)
-    metrics.update(cross_fit_folds=folds, model_kind=model.kind)
+    metrics.update(
+        cross_fit_folds=folds,
+        model_kind=model.kind,
+        calibration_files=_files_by_label(meta.index, is_syn),
+    )
     return replace(cal, statistic="dynamics", model=model.to_dict(), metrics=metrics), s_org, s_syn
+
+
+def _files_by_label(files: Any, synthetic: Any) -> dict[str, list[str]]:
+    """The files a threshold was set on, sorted, per label (``metrics["calibration_files"]``)."""
+    names = np.asarray([str(f) for f in files], dtype=object)
+    fake = np.asarray(synthetic, dtype=bool)
+    return {
+        "organic": sorted(names[~fake].tolist()),
+        "synthetic": sorted(names[fake].tolist()),
+    }
