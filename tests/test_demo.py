@@ -220,6 +220,7 @@ def test_demo_says_what_a_paper_score_is_and_claims_no_miss_it_did_not_make(
     index = (tmp_path / "d" / "index.html").read_text("utf-8")
     assert "0.08 (synthetic above 0.05)" in index and "published statistic itself" in index
     assert json.loads((tmp_path / "d" / "summary.json").read_text())[0]["synthetic_above"] == 0.05
+
     # a miss is named
     def missed_analyze(path, **kwargs):
         report = paper_analyze(path)

@@ -259,5 +259,7 @@ def test_a_calibration_without_flags_is_applied_without_flags(organic, reference
         Calibration(threshold=1.0, slope=1.0, statistic="dynamics", model={"x": 1}, use_flags=False)
     dummy = tmp_path / "t.parquet"
     dummy.write_bytes(b"")
-    res = CliRunner().invoke(cli, ["calibrate", str(dummy), "--out", str(tmp_path / "o.vtref"), "--no-flags"])
+    res = CliRunner().invoke(
+        cli, ["calibrate", str(dummy), "--out", str(tmp_path / "o.vtref"), "--no-flags"]
+    )
     assert res.exit_code == 2 and "give --statistic deviation with it" in res.output

@@ -487,8 +487,14 @@ def test_dynamics_calibration_says_it_needs_other_speakers() -> None:
     from vtract.detect.fitting import dynamics_calibration
 
     rng = np.random.default_rng(12)
-    one = [dynamic_features(f"lj{i}", rng, spread=0.15, label="organic", speaker="LJ") for i in range(7)]
-    fakes = [dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker="tts") for i in range(3)]
+    one = [
+        dynamic_features(f"lj{i}", rng, spread=0.15, label="organic", speaker="LJ")
+        for i in range(7)
+    ]
+    fakes = [
+        dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker="tts")
+        for i in range(3)
+    ]
     corpus = pd.concat(one + fakes, ignore_index=True)
     stats = file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
     for by in ("recording", "speaker"):

@@ -63,7 +63,9 @@ def test_copies_of_a_recording_count_once():
         stored.target_fpr_warning
     )
     # speakers unknown: each copy would have been its own "speaker"
-    cal, _ = fit_thresholds(ref, with_copies.assign(speaker=""), target_fpr=0.1, statistic="deviation")
+    cal, _ = fit_thresholds(
+        ref, with_copies.assign(speaker=""), target_fpr=0.1, statistic="deviation"
+    )
     assert cal["default"]["metrics"]["n_speakers"] == 5
     # files without a hash are not merged
     kept, dropped = drop_duplicate_recordings(with_copies.assign(sha256=""))
@@ -235,4 +237,7 @@ def test_calibrate_stores_its_provenance(tmp_path):
     paper = calibrated.calibration["paper"]
     assert paper["provenance"]["created_utc"] == block["created_utc"]
     info = calibrated.info()
-    assert info["calibrated_utc"] == {"default": block["created_utc"], "paper": block["created_utc"]}
+    assert info["calibrated_utc"] == {
+        "default": block["created_utc"],
+        "paper": block["created_utc"],
+    }

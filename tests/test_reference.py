@@ -747,7 +747,7 @@ def test_damaged_or_edited_files_are_refused_naming_the_field(ref):
         with pytest.raises(ReferenceError_, match=message):
             Reference.from_bytes(_meta_edit(good, **fields))
     # a calibration given in memory is checked the same way
-    with pytest.raises(ReferenceError_, match="calibration.default is a JSON array"):
+    with pytest.raises(ReferenceError_, match=r"calibration\.default is a JSON array"):
         ref.with_calibration({"default": [1, 2]})
     # the recorded settings of real references still load (estimator options included)
     kept = {"window": 565, "overlap": 115, "sections": 15, "n_sections": 12, "highpass_hz": 0}
@@ -847,7 +847,9 @@ def test_reference_build_leaves_out_labelled_fakes_and_reads_textgrids(tmp_path)
         f"{piper / 'joe_0.wav'},She had your dark suit in greasy wash water all year.,,joe,synthetic\n"
     )
     out = tmp_path / "r.vtref"
-    res = CliRunner().invoke(cli, ["reference", "build", str(m), "--out", str(out), "--min-count", "2"])
+    res = CliRunner().invoke(
+        cli, ["reference", "build", str(m), "--out", str(out), "--min-count", "2"]
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["used"] == 2 and summary["skipped"] == []
@@ -855,10 +857,14 @@ def test_reference_build_leaves_out_labelled_fakes_and_reads_textgrids(tmp_path)
         {"file": str(piper / "joe_0.wav"), "reason": "labelled synthetic (a reference is organic)"}
     ]
     assert "left out" in res.stderr and "labelled synthetic" in res.stderr
-    assert sorted(Path(f).name for f in Reference.load(out).files["file"]) == ["bobby.wav", "mary.wav"]
+    assert sorted(Path(f).name for f in Reference.load(out).files["file"]) == [
+        "bobby.wav",
+        "mary.wav",
+    ]
     # an alignment of another (longer) recording is refused, as analyze refuses it
     wrong = Recording(
-        audio=praatio / "mary.wav", alignments=(SHARED_DATA / "organic/arctic/arctic_a0009_phone.lab",)
+        audio=praatio / "mary.wav",
+        alignments=(SHARED_DATA / "organic/arctic/arctic_a0009_phone.lab",),
     )
     table, record = recording_features(wrong)
     assert table.empty and record["skipped"] == "no usable alignment, transcript or recognition"

@@ -394,9 +394,7 @@ def read_manifest(
     return out
 
 
-def _manifest_transcript(
-    value: str, resolve: Any
-) -> tuple[str | None, Path | None, list[str]]:
+def _manifest_transcript(value: str, resolve: Any) -> tuple[str | None, Path | None, list[str]]:
     """The words of a manifest's ``transcript`` cell: the text, or the file it names."""
     if not value:
         return None, None, []
@@ -408,10 +406,14 @@ def _manifest_transcript(
     if not file.is_file():
         return None, file, [f"transcript file {path_text(file)} not found"]
     if _is_timed_labels(file):
-        return None, file, [
-            f"transcript file {path_text(file)} holds timed labels (an alignment): give it "
-            "in the alignment column"
-        ]
+        return (
+            None,
+            file,
+            [
+                f"transcript file {path_text(file)} holds timed labels (an alignment): give it "
+                "in the alignment column"
+            ],
+        )
     try:
         return read_transcript(file), file, []
     except VtractError as exc:

@@ -123,9 +123,7 @@ def scale_note(method: str, what: str) -> str:
             "a measured area"
         )
     if method in MEAN_NORMALISED_METHODS and what == "length":
-        return (
-            f"; the {method} estimator clips lengths to {LENGTH_MIN_CM:g}-{LENGTH_MAX_CM:g} cm"
-        )
+        return f"; the {method} estimator clips lengths to {LENGTH_MIN_CM:g}-{LENGTH_MAX_CM:g} cm"
     if method == "paper" and what == "area":
         return (
             f"; the paper estimator fixes the glottal area at {PAPER_FIRST_AREA_CM2:g} cm^2, so "

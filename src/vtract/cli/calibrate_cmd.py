@@ -117,7 +117,7 @@ def _record_provenance(
     from ..provenance import provenance
 
     block = provenance(parameters=parameters, inputs=inputs)
-    for key, record in calibration.items():
+    for record in calibration.values():
         if isinstance(record.get("metrics"), dict):
             record["metrics"].update(provenance=block, **extra)
         else:
@@ -208,10 +208,13 @@ def calibrate_command(
     precision/recall are measured when synthetic ones are given). With
     synthetic recordings the published detector's ideal features are fitted
     too. Organic recordings should NOT be ones the
-    reference was built from. Prints a JSON summary.
+    reference was built from. A recording labelled both organic and
+    synthetic is refused, copies of one recording (same SHA-256) count once,
+    and tables measured with another estimator or section count than the
+    reference, or a reference from other estimator code, are refused. The
+    calibration stores its settings, inputs and their hashes. Prints a JSON
+    summary.
     """
-    import pandas as pd
-
     from ..detect.calibration import Calibration
     from ..detect.default import DRY_VOICE
     from ..detect.dynamics import DESCRIPTORS, WITH_SHIMMER
@@ -258,7 +261,9 @@ def calibrate_command(
         raise VtractError("no labelled recording could be measured; nothing to calibrate")
     features, given_again = combine_tables(tables)
     for d in given_again:
-        click.echo(f"vtract: note: left out {d['file']!r} from a later input: {d['reason']}", err=True)
+        click.echo(
+            f"vtract: note: left out {d['file']!r} from a later input: {d['reason']}", err=True
+        )
     calibration, summary = fit_thresholds(
         ref,
         features,

@@ -228,7 +228,6 @@ def build_command(
     click.echo(json.dumps(summary, sort_keys=True))
 
 
-
 @reference_group.command("info")
 @click.argument("ref", type=click.Path(dir_okay=False), required=False)
 @click.option(

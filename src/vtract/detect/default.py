@@ -442,9 +442,9 @@ class DefaultDetector:
             if route:
                 reason += f"; {route}"
         else:
-            flags = "" if cal.use_flags else " (plausibility flags left out, as calibrated)"
+            left_out = "" if cal.use_flags else " (plausibility flags left out, as calibrated)"
             reason = (
-                f"statistic {stat:.3f}{flags} is {side} the threshold {cal.threshold:.3f} "
+                f"statistic {stat:.3f}{left_out} is {side} the threshold {cal.threshold:.3f} "
                 f"({cal.method}); {n} bigram occurrences, most deviant: {', '.join(worst)}"
             )
         return decision(verdict, score, reason)
