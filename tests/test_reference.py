@@ -706,9 +706,10 @@ def test_damaged_or_edited_files_are_refused_naming_the_field(ref):
     """A flipped byte in the deflated meta.json, calibration records and extraction settings
     of the wrong shape crashed analyze with zlib/TypeError/ValueError tracebacks (F7)."""
     good = ref.to_bytes()
-    # one byte flipped inside meta.json's deflated data (it is the first member)
+    # meta.json's deflated data (the first member, after its 30-byte header and name)
+    # starting with a reserved block type: zlib cannot decompress it
     flipped = bytearray(good)
-    flipped[200] ^= 0xFF
+    flipped[30 + len("meta.json")] = 0xFF
     with pytest.raises(ReferenceError_, match="is damaged: a member cannot be decompressed"):
         Reference.from_bytes(bytes(flipped))
     with pytest.raises(ReferenceError_, match="is damaged: it starts as a ZIP archive"):
