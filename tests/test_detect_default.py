@@ -263,3 +263,12 @@ def test_a_calibration_without_flags_is_applied_without_flags(organic, reference
         cli, ["calibrate", str(dummy), "--out", str(tmp_path / "o.vtref"), "--no-flags"]
     )
     assert res.exit_code == 2 and "give --statistic deviation with it" in res.output
+
+
+def test_a_malformed_calibration_of_a_duck_typed_reference_is_a_vtract_error(organic):
+    """A ``Reference`` is checked when read (F7); a duck-typed one is checked when used."""
+    from vtract.errors import VtractError
+
+    ref = TableReference(organic, calibration={"default": [1, 2]})
+    with pytest.raises(VtractError, match="malformed default calibration: a list, not a record"):
+        DefaultDetector(ref).resolved_calibration()

@@ -227,6 +227,11 @@ class DefaultDetector:
         stored = getattr(self.reference, "calibration", None) or {}
         if not (isinstance(stored, Mapping) and key in stored):
             return None
+        if not isinstance(stored[key], Mapping):
+            raise VtractError(
+                f"reference carries a malformed {key} calibration: a "
+                f"{type(stored[key]).__name__}, not a record"
+            )
         try:
             return Calibration.from_dict(dict(stored[key]))
         except CalibrationError as exc:
