@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -259,16 +260,22 @@ def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
     assert same.reference["estimator_code_sha256"] == running
     assert not any("estimator code" in w for w in same.warnings)
 
-    other = Reference.from_bytes(default_reference_path().read_bytes())
-    other.meta["estimator"]["code_sha256"] = "0" * 64
+    shipped = Reference.from_bytes(default_reference_path().read_bytes())
+
+    def edited(edit) -> Reference:
+        """A reference with edited metadata (a Reference's own cannot change, session 27)."""
+        meta = copy.deepcopy(shipped.meta)
+        edit(meta["estimator"])
+        return Reference(shipped.stats, meta)
+
+    other = edited(lambda estimator: estimator.update(code_sha256="0" * 64))
     rep = analyze(wav, alignment=lab, reference=other)
     assert rep.verdict == "inconclusive" and rep.score is None
     assert "other tract-estimator code" in rep.reason and "000000000000..." in rep.reason
     assert running[:12] in rep.reason and rep.reason in rep.warnings
     assert rep.bigrams == same.bigrams  # measured all the same, and shown
 
-    unrecorded = Reference.from_bytes(default_reference_path().read_bytes())
-    del unrecorded.meta["estimator"]["code_sha256"]
+    unrecorded = edited(lambda estimator: estimator.pop("code_sha256"))
     rep = analyze(wav, alignment=lab, reference=unrecorded)
     assert rep.verdict == same.verdict and rep.score == same.score
     assert rep.reference["estimator_code_sha256"] is None

@@ -189,3 +189,61 @@ def test_demo_command_says_when_a_synthetic_example_is_missed(tmp_path, fake_pip
     lines = [ln for ln in res.output.splitlines() if " truth " in ln]
     assert len(lines) == 3 and all(ln.rstrip().endswith("MISSED") for ln in lines), lines
     assert "0 of 3 verdicts are right" in res.output
+
+
+def test_demo_says_what_a_paper_score_is_and_claims_no_miss_it_did_not_make(
+    tmp_path, fake_pipeline, monkeypatch
+):
+    """`vtract demo --detector paper` said "it misses clean synthetic speech like these
+    examples" after catching both, and showed "synthetic" beside "score 0.08" with no word
+    that the paper score's threshold is 0.05 (session 27 probe, F17.3)."""
+    import dataclasses
+
+    def paper_analyze(path, **kwargs):
+        report = make_report(file=str(path), pcm_sha256=vtract.load(path).pcm_sha256)
+        return dataclasses.replace(
+            report,
+            verdict="synthetic",
+            score=0.08,
+            detector="paper",
+            thresholds={"sentence_threshold": 0.05, "score_synthetic_above": 0.05},
+        )
+
+    monkeypatch.setattr(vtract, "analyze", paper_analyze, raising=False)
+    res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "d"), "--detector", "paper"])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.output.splitlines() if " truth " in ln]
+    assert all("score  0.08 (synthetic above 0.05)" in ln for ln in lines), lines
+    assert "the share of area values outside the organic ranges" in res.output
+    assert "3 of 3 verdicts are right" in res.output and "misses" not in res.output
+    assert "A few examples do not measure a detector" in res.output
+    index = (tmp_path / "d" / "index.html").read_text("utf-8")
+    assert "0.08 (synthetic above 0.05)" in index and "published statistic itself" in index
+    assert json.loads((tmp_path / "d" / "summary.json").read_text())[0]["synthetic_above"] == 0.05
+
+    # a miss is named
+    def missed_analyze(path, **kwargs):
+        report = paper_analyze(path)
+        return dataclasses.replace(report, verdict="organic", score=0.01)
+
+    monkeypatch.setattr(vtract, "analyze", missed_analyze, raising=False)
+    res = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "e"), "--detector", "paper"])
+    assert "It missed piper_joe, espeak_en_us, vtl_articulatory: the detector misses" in res.output
+
+
+def test_a_modified_bundled_example_is_refused(tmp_path, monkeypatch):
+    """example_recordings() read each example's SHA-256 but never checked it (F17.4)."""
+    import shutil
+
+    from vtract.errors import VtractError
+
+    root = tmp_path / "vtract"
+    shutil.copytree(EXAMPLES, root / "data" / "examples")
+    monkeypatch.setattr("vtract.demo.resources.files", lambda package: root)
+    assert [r.name for r in example_recordings()] == [
+        e["name"] for e in json.loads((EXAMPLES / "manifest.json").read_text())
+    ]
+    target = root / "data" / "examples" / "piper_joe.flac"
+    target.write_bytes(target.read_bytes()[:-1] + b"\0")
+    with pytest.raises(VtractError, match=r"piper_joe.flac has SHA-256 .* but its manifest"):
+        example_recordings()

@@ -351,3 +351,29 @@ def test_calibration_rejects_bad_parameters():
         Calibration(threshold=1.0, slope=0.0)
     with pytest.raises(CalibrationError):
         calibrate([1.0])
+
+
+def test_degenerate_organic_statistics_and_labels_are_refused():
+    """All-tied organic statistics gave a slope of 1/ulp (1.3e16; 1.3e308 at zero), and
+    precision_recall_at cast every string label to True = synthetic (session 27 probe, F15)."""
+    for value in (1.0, 0.0):
+        with pytest.raises(CalibrationError, match=r"10 organic statistics do not spread"):
+            calibrate([value] * 10)
+    # ties at the top: the threshold sits one step above them, so the organic spread sets
+    # the slope (finite, and the score of the median stays 0.05 only when the gap is real)
+    org = np.r_[np.zeros(5), np.ones(15)]
+    cal = calibrate(org, target_fpr=0.05)
+    assert cal.threshold == np.nextafter(1.0, 2.0)
+    assert cal.slope == pytest.approx(math.log(19.0) / np.std(org))
+    assert cal.score(1.0 + 1e-12) == pytest.approx(0.5, abs=1e-9)
+    # with labelled fakes the slope comes from them, tied organic statistics or not
+    assert calibrate([1.0] * 10, [2.0, 3.0, 4.0]).method == "logistic-ml"
+    with pytest.raises(CalibrationError, match="booleans or 0/1"):
+        precision_recall_at(["organic", "synthetic", "organic"], [1, 2, 3], 2)
+    with pytest.raises(CalibrationError, match="booleans or 0/1"):
+        precision_recall_at([0, 1, 2], [1, 2, 3], 2)
+    with pytest.raises(CalibrationError, match="one label per score"):
+        precision_recall_at([0, 1], [1, 2, 3], 2)
+    # one class is fine here (an FPR on organic recordings alone)
+    assert precision_recall_at([0, 0, 0], [1, 2, 3], 2)["fp"] == 2
+    assert precision_recall_at([False, True, True], [1, 2, 3], 2)["tp"] == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -206,3 +208,67 @@ def test_low_confidence_needs_a_margin(reference):
     assert d.verdict == "inconclusive" and "within" in d.reason
     far = DefaultDetector(reference, calibration=Calibration(threshold=base - 10, slope=1.0))
     assert far.decide(feats, low_confidence=True).verdict == "synthetic"
+
+
+def test_a_calibration_without_flags_is_applied_without_flags(organic, reference, tmp_path):
+    """``calibrate --statistic deviation --no-flags`` set the threshold on flag-free
+    statistics, but analyze added the flags back (each statistic gaining up to 1.0) and
+    called 9 of 10 organic calibration recordings synthetic (session 27 probe, F1)."""
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+    from vtract.detect.calibration import CalibrationError
+    from vtract.detect.fitting import fit_thresholds
+    from vtract.errors import VtractError
+
+    rng = np.random.default_rng(31)
+    table = pd.concat(
+        [make_features(f"o{i}", BIGRAMS, rng=rng, label="organic") for i in range(12)],
+        ignore_index=True,
+    )
+    calibration, _ = fit_thresholds(
+        reference, table, target_fpr=0.2, statistic="deviation", use_flags=False
+    )
+    cal = Calibration.from_dict(calibration["default"])
+    assert cal.use_flags is False and calibration["default"]["use_flags"] is False
+    assert cal.flag_baseline == 0.0
+    stats = file_statistics(table, reference).set_index("file")["statistic"]
+    with_flags = DefaultDetector(reference, calibration=dataclasses.replace(cal, use_flags=True))
+    det = DefaultDetector(reference, calibration=cal)
+    for name, feats in table.groupby("file"):
+        big = det.evaluate(feats)[1]
+        # a critical flag on every occurrence: the statistic the threshold was set on ignores it
+        flags = [
+            Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
+            for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
+        ]
+        decision = det.decide(feats, flags)
+        assert decision.statistic == pytest.approx(stats[name], rel=1e-12)
+        assert "plausibility flags left out, as calibrated" in decision.reason
+        assert with_flags.decide(feats, flags).statistic == pytest.approx(stats[name] + 1.0)
+        assert decision.bigrams["flags"].iloc[0] == ["c"]  # still shown as evidence
+    # organic recordings below the threshold at calibration stay below it in analysis
+    below = [n for n, s in stats.items() if s < cal.threshold]
+    assert len(below) >= 10
+    for name in below:
+        assert det.decide(table[table["file"] == name]).verdict == "organic"
+    # the dynamics statistic has no flags to leave out
+    with pytest.raises(VtractError, match="deviation statistic"):
+        fit_thresholds(reference, table, use_flags=False)
+    with pytest.raises(CalibrationError, match="use_flags"):
+        Calibration(threshold=1.0, slope=1.0, statistic="dynamics", model={"x": 1}, use_flags=False)
+    dummy = tmp_path / "t.parquet"
+    dummy.write_bytes(b"")
+    res = CliRunner().invoke(
+        cli, ["calibrate", str(dummy), "--out", str(tmp_path / "o.vtref"), "--no-flags"]
+    )
+    assert res.exit_code == 2 and "give --statistic deviation with it" in res.output
+
+
+def test_a_malformed_calibration_of_a_duck_typed_reference_is_a_vtract_error(organic):
+    """A ``Reference`` is checked when read (F7); a duck-typed one is checked when used."""
+    from vtract.errors import VtractError
+
+    ref = TableReference(organic, calibration={"default": [1, 2]})
+    with pytest.raises(VtractError, match="malformed default calibration: a list, not a record"):
+        DefaultDetector(ref).resolved_calibration()

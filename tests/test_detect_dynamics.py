@@ -319,6 +319,7 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
         window_start_s=full["boundary_s"] + full["offset_s"] - 0.0177,
         window_end_s=full["boundary_s"] + full["offset_s"] + 0.0177,
         n_sections_native=15,
+        method="lpc-refined",  # the shipped reference's estimator (another one is refused)
     )
     table = tmp_path / "labelled.parquet"
     write_features(full, table)
@@ -476,3 +477,35 @@ def test_a_bad_dry_voice_calibration_is_refused() -> None:
     broken = {**calibration, "dry_voice": {"threshold": "x"}}
     with pytest.raises(VtractError, match="malformed dry_voice"):
         DefaultDetector(TableReference(organic, broken)).decide(fake, steepest_decay_db=30.0)
+
+
+def test_dynamics_calibration_says_it_needs_other_speakers() -> None:
+    """Seven organic LJSpeech recordings (one speaker) failed with "need at least 2 organic
+    recordings ..., got 0", with --threshold-by recording too (session 27 probe, F10)."""
+    from _detect import TableReference
+    from vtract.detect.default import file_statistics
+    from vtract.detect.fitting import dynamics_calibration
+
+    rng = np.random.default_rng(12)
+    one = [
+        dynamic_features(f"lj{i}", rng, spread=0.15, label="organic", speaker="LJ")
+        for i in range(7)
+    ]
+    fakes = [
+        dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker="tts")
+        for i in range(3)
+    ]
+    corpus = pd.concat(one + fakes, ignore_index=True)
+    stats = file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
+    for by in ("recording", "speaker"):
+        with pytest.raises(VtractError) as err:
+            dynamics_calibration(corpus, stats, threshold_by=by)
+        message = str(err.value)
+        assert "the fold of speaker(s) 'LJ' holds 7 of the 7 organic recordings" in message
+        assert "leaves 0 to train on" in message and "come from 1 speaker(s)" in message
+    # one dominant speaker and one other: the dominant speaker's fold leaves one
+    other = dynamic_features("m0", rng, spread=0.15, label="organic", speaker="mary")
+    corpus2 = pd.concat([corpus, other], ignore_index=True)
+    stats2 = file_statistics(corpus2, TableReference(corpus2[corpus2["label"] == "organic"]), None)
+    with pytest.raises(VtractError, match=r"'LJ' holds 7 of the 8 organic recordings and leaves 1"):
+        dynamics_calibration(corpus2, stats2, threshold_by="recording")

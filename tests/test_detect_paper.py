@@ -35,6 +35,21 @@ def rows(file: str, bigram: str, section: int, values, *, boundary: float = 0.5)
     )
 
 
+def lenient(det: PaperDetector) -> PaperDetector:
+    """The detector with the one-occurrence evidence minimum the hand-computed rules below use
+    (the minimums themselves: ``test_thin_evidence_is_inconclusive_as_with_the_default``)."""
+    det.min_bigrams = det.min_bigrams_low_confidence = 1
+    return det
+
+
+def spread(file: str, bigram: str, section: int, values, n: int) -> pd.DataFrame:
+    """``n`` occurrences of ``bigram`` (boundaries 0.5 s apart), each with ``values``."""
+    return pd.concat(
+        [rows(file, bigram, section, values, boundary=0.5 * (i + 1)) for i in range(n)],
+        ignore_index=True,
+    )
+
+
 @pytest.fixture()
 def labelled():
     organic = pd.concat(
@@ -76,7 +91,7 @@ def test_ideal_feature_selection_hand_computed(labelled):
 
 def test_ideal_vote_sentence_rule(labelled):
     organic, fakes = labelled
-    det = PaperDetector.fit(organic, fakes)
+    det = lenient(PaperDetector.fit(organic, fakes))
     assert det.fitted_with_fakes
     # 3 of 4 ideal values above 9.25 -> share 0.75 >= 0.5 -> synthetic
     d = det.decide(rows("x", "AH-N", 0, [10.0, 11.0, 12.0, 3.0]))
@@ -96,7 +111,7 @@ def test_ideal_vote_sentence_rule(labelled):
 
 def test_range_rule_without_fakes_counts_unseen_as_inside(labelled):
     organic, _ = labelled
-    det = PaperDetector.fit(organic)
+    det = lenient(PaperDetector.fit(organic))
     assert not det.fitted_with_fakes and det.sentence_threshold == DEFAULT_SENTENCE_THRESHOLD
     # 2 of 10 values outside [1, 10] -> 0.2 > 0.05 -> synthetic
     vals = [0.5, 11.0] + [5.0] * 8
@@ -124,13 +139,67 @@ def test_from_reference_uses_bigram_level_only_and_stored_thresholds(labelled):
     organic, fakes = labelled
     fitted = PaperDetector.fit(organic, fakes)
     ref = TableReference(organic.assign(n_sections=4), calibration={"paper": fitted.to_dict()})
-    det = PaperDetector.from_reference(ref)
+    det = lenient(PaperDetector.from_reference(ref))
     assert det.fitted_with_fakes and det.ideal["threshold"].iloc[0] == pytest.approx(9.25)
     d = det.decide(rows("x", "AH-N", 0, [10.0, 11.0, 3.0]))
     assert d.verdict == "synthetic"
-    plain = PaperDetector.from_reference(TableReference(organic))
+    plain = lenient(PaperDetector.from_reference(TableReference(organic)))
     d = plain.decide(
         pd.concat([rows("x", "AH-N", 0, [5.0] * 9 + [50.0]), rows("x", "S-T", 0, [99.0] * 10)])
     )
     # S-T is only at "global" level in the reference: unseen for the paper -> share 1/20
     assert d.score == pytest.approx(0.05)
+
+
+def test_thin_evidence_is_inconclusive_as_with_the_default(labelled):
+    """The paper detector said "organic", score 0, on one bigram occurrence, and on a
+    recording none of whose bigrams the reference had ranges for (session 27 probe, F5)."""
+    organic, _ = labelled
+    det = PaperDetector.fit(organic)
+    assert det.min_bigrams == 5 and det.min_bigrams_low_confidence == 15
+    d = det.decide(rows("x", "AH-N", 0, [5.0] * 4))
+    assert d.verdict == "inconclusive" and d.score is None
+    assert "only 1 usable bigram occurrence(s); at least 5" in d.reason
+    # six occurrences, none of whose bigrams has organic ranges: nothing can fall outside
+    unseen = spread("x", "ZH-OY", 0, [99.0] * 3, 6)
+    d = det.decide(unseen)
+    assert d.statistic == 0.0 and d.verdict == "inconclusive"
+    assert "only 0 of the 6 bigram occurrences have organic ranges" in d.reason
+    # four seen and two unseen: still too few seen
+    d = det.decide(pd.concat([spread("x", "AH-N", 0, [5.0] * 3, 4), unseen.iloc[:6]]))
+    assert "only 4 of the 6 bigram occurrences" in d.reason
+    # six seen occurrences: a verdict, and the reason says how many had ranges
+    seen = spread("x", "AH-N", 0, [5.0] * 3, 6)
+    d = det.decide(seen)
+    assert d.verdict == "organic" and d.score == 0.0
+    assert "6 of 6 bigram occurrences have organic ranges" in d.reason
+    assert d.thresholds["min_bigrams"] == 5.0
+    # recognised phones need 15 occurrences
+    d = det.decide(seen, low_confidence=True)
+    assert d.verdict == "inconclusive" and "at least 15 are needed then" in d.reason
+    assert det.decide(spread("x", "AH-N", 0, [5.0] * 3, 15), low_confidence=True).verdict == (
+        "organic"
+    )
+
+
+def test_the_uncalibrated_range_threshold_is_reported(labelled):
+    """Every --detector paper run on the shipped reference used the 5 % sentence threshold,
+    "a vtract choice, not a published value", without saying so (F5)."""
+    organic, fakes = labelled
+    seen = spread("x", "AH-N", 0, [5.0] * 3, 6)
+    plain = PaperDetector.from_reference(TableReference(organic))
+    assert not plain.calibrated
+    (warning,) = plain.decide(seen).warnings
+    assert "range-rule threshold (5% of area values outside the organic ranges) is a vtract " in (
+        warning
+    )
+    assert "not a published or calibrated value" in warning
+    assert not PaperDetector.fit(organic).calibrated
+    given = PaperDetector.fit(organic, sentence_threshold=0.1)
+    assert given.calibrated and given.decide(seen).warnings == []
+    stored = {"paper": {"ideal": [], "sentence_threshold": 0.08}}
+    det = PaperDetector.from_reference(TableReference(organic, calibration=stored))
+    assert det.calibrated and det.sentence_threshold == 0.08 and det.decide(seen).warnings == []
+    # the ideal-vote rule has no such threshold to warn about
+    voting = PaperDetector.fit(organic, fakes)
+    assert voting.decide(spread("x", "AH-N", 0, [10.0, 3.0], 6)).warnings == []

@@ -158,3 +158,70 @@ def test_bad_inputs():
     with pytest.raises(PlausibilityError, match="TractEstimate"):
         check_plausibility([np.ones(5)])  # type: ignore[list-item]
     assert set(anatomy.SOURCES) == set(CHECKS)
+
+
+def lpc_like(areas, formants=(500.0, 1500.0, 2500.0), length_cm=16.0, method="lpc-refined"):
+    """An estimate as the LPC-family estimators make it (geometric mean 3 cm^2)."""
+    a = np.asarray(areas, dtype=np.float64)
+    return TractEstimate.from_length(
+        a.copy(),
+        length_cm,
+        (a[1:] - a[:-1]) / (a[1:] + a[:-1]),
+        np.asarray(formants, dtype=np.float64),
+        np.empty(0),
+        method,
+        fit_error_db=0.0,
+    )
+
+
+def test_a_flags_measured_value_breaks_the_range_it_states():
+    """A speed flag reported the median 37.3 cm/s against 0-60 cm/s (half the pairs fast,
+    the median between them), and an F3 flag reported 0 % of the F1/F2 distance (F11)."""
+    base = 3.0 * np.exp(np.linspace(-0.5, 0.5, 15))
+    wide = base.copy()
+    wide[5] = 12.0
+    pair = [lpc_like(base), lpc_like(wide), lpc_like(wide)]
+    (flag,) = check_plausibility(pair, bigram="AA-N", times=[0.0, 0.028, 0.056])
+    assert flag.code == "articulator_speed"
+    jump = 2 * (np.sqrt(12.0 / np.pi) - np.sqrt(base[5] / np.pi)) / 0.028
+    assert flag.measured == pytest.approx(jump) and flag.measured > flag.expected_max
+    assert "1 of 2 window-to-window changes exceed 60 cm/s" in flag.message
+    assert f"at least half reach {jump:.3g} cm/s" in flag.message
+    # an F3 far outside Peterson & Barney's F3 range, F1/F2 inside the hull
+    f3 = [lpc_like(base, formants=(500.0, 1500.0, 6000.0))] * 2
+    (flag,) = check_plausibility(f3, bigram="AA-IY")
+    assert flag.code == "formants_outside_vowel_space"
+    assert flag.measured == pytest.approx(100 * (6000.0 / 4380.0 - 1))
+    assert flag.measured > flag.expected_max
+    assert "furthest: F3 6000 Hz, 37 % above the F3 range 1400-4380 Hz" in flag.message
+    # with F1/F2 outside, the hull distance is named as before
+    odd = [lpc_like(base, formants=(1800.0, 2000.0, 2800.0))] * 2
+    (flag,) = check_plausibility(odd, bigram="AA-IY")
+    assert "beyond the nearest edge of the (F1, F2) vowel space" in flag.message
+
+
+def test_flags_say_what_the_estimator_scale_lets_them_see():
+    """Area and length flags compared normalised areas and clipped lengths with anatomical
+    ranges in cm^2 and cm without saying so (F12)."""
+    from vtract.plausibility import scale_note
+    from vtract.tract.wakita import LENGTH_MAX_CM
+
+    narrow = 3.0 * np.exp(np.r_[np.full(7, 2.0), -6.0, np.full(7, 0.0)])
+    narrow *= 3.0 / np.exp(np.mean(np.log(narrow)))  # geometric mean 3 cm^2, as the estimator
+    flags = {f.code: f for f in check_plausibility([lpc_like(narrow)] * 3)}
+    assert "scales every window's areas to a geometric mean of 3 cm^2" in (
+        flags["area_out_of_range"].message
+    )
+    at_ceiling = lpc_like(np.full(15, 3.0), length_cm=LENGTH_MAX_CM)
+    (flag,) = check_plausibility([at_ceiling] * 3)
+    assert flag.code == "tract_length_out_of_range" and flag.measured == 22.0
+    assert "clips lengths to 10-22 cm, and 22 cm is its ceiling: the formant fit ran" in (
+        flag.message
+    )
+    at_floor = lpc_like(np.full(15, 3.0), length_cm=10.0)
+    (flag,) = check_plausibility([at_floor] * 3)
+    assert flag.code == "tract_length_child_range" and "10 cm is its floor" in flag.message
+    # a hand-made estimate of an unknown estimator gets no such note
+    assert scale_note("test", "area") == "" and "paper estimator fixes the glottal" in (
+        scale_note("paper", "area")
+    )

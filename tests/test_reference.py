@@ -294,7 +294,7 @@ def test_corrupt_and_incompatible_files(tmp_path, ref):
     expected = {
         "missing.vtref": "not found",
         "text.vtref": "not a readable ZIP",
-        "truncated.vtref": "not a readable ZIP",
+        "truncated.vtref": "is damaged: it starts as a ZIP archive",
         "newer.vtref": "format version",
         "tampered.vtref": "does not match",
         "foreign.vtref": "not a vtract reference",
@@ -656,3 +656,217 @@ def test_reference_manifest_may_start_with_a_bom(tmp_path):
     m.write_bytes("\ufeffpath,speaker\na.wav,s1\n".encode())
     (rec,) = read_manifest(m)
     assert rec.audio == tmp_path / "a.wav" and rec.speaker == "s1"
+
+
+# ------------------------------------------------- session 27 probe (reference surface)
+def test_calibration_is_a_deep_copy_and_meta_is_read_only():
+    """Editing ``default_reference().calibration`` changed the cached shipped reference, so
+    later analyses used the edited threshold while reports kept the shipped hash (F6)."""
+    import copy
+    import pickle
+
+    from vtract.reference import default_reference
+
+    shipped = default_reference()
+    threshold = shipped.calibration["default"]["threshold"]
+    speakers = shipped.calibration["default"]["metrics"]["n_speakers"]
+    edited = shipped.calibration
+    edited["default"]["threshold"] = -100.0
+    edited["default"]["metrics"]["n_speakers"] = 1
+    assert shipped.calibration["default"]["threshold"] == threshold > 1.0
+    assert default_reference().calibration["default"]["metrics"]["n_speakers"] == speakers > 1
+    with pytest.raises(TypeError, match="read-only"):
+        shipped.meta["calibration"]["default"]["threshold"] = -100.0
+    with pytest.raises(TypeError, match="read-only"):
+        shipped.meta["files"].append({})
+    with pytest.raises(TypeError, match="read-only"):
+        shipped.meta.update(name="x")
+    assert shipped.meta["calibration"]["default"]["threshold"] == threshold
+    # still a dict for every reader, and an editable copy on request
+    assert isinstance(shipped.meta, dict) and isinstance(shipped.meta["files"], list)
+    free = copy.deepcopy(shipped.meta)
+    free["name"] = "x"
+    assert type(free) is dict and shipped.name != "x"
+    again = pickle.loads(pickle.dumps(shipped))
+    assert again.meta == shipped.meta and again.sha256 == shipped.sha256
+    with pytest.raises(TypeError, match="read-only"):
+        again.meta["name"] = "x"
+
+
+def _meta_edit(data: bytes, **fields) -> bytes:
+    def change(m):
+        meta = json.loads(m["meta.json"])
+        meta.update(fields)
+        m["meta.json"] = json.dumps(meta).encode()
+
+    return _rezip(data, change)
+
+
+def test_damaged_or_edited_files_are_refused_naming_the_field(ref):
+    """A flipped byte in the deflated meta.json, calibration records and extraction settings
+    of the wrong shape crashed analyze with zlib/TypeError/ValueError tracebacks (F7)."""
+    good = ref.to_bytes()
+    # meta.json's deflated data (the first member, after its 30-byte header and name)
+    # starting with a reserved block type: zlib cannot decompress it
+    flipped = bytearray(good)
+    flipped[30 + len("meta.json")] = 0xFF
+    with pytest.raises(ReferenceError_, match="is damaged: a member cannot be decompressed"):
+        Reference.from_bytes(bytes(flipped))
+    with pytest.raises(ReferenceError_, match="is damaged: it starts as a ZIP archive"):
+        Reference.from_bytes(good[:-10])
+    with pytest.raises(ReferenceError_, match="not a vtract reference"):
+        Reference.from_bytes(b"RIFF" + good[4:])
+    cases = [
+        ({"calibration": {"default": [1, 2]}}, "calibration.default is a JSON array"),
+        ({"calibration": {"default": {"threshold": "q", "slope": 1}}}, "calibration.default"),
+        (
+            {"calibration": {"default": {"threshold": 1, "slope": 1, "statistic": "dynamics"}}},
+            "calibration.default: .*descriptor model",
+        ),
+        (
+            {"calibration": {"paper": {"sentence_threshold": "x"}}},
+            "calibration.paper.sentence_threshold is 'x'",
+        ),
+        ({"calibration": {"paper": {"sentence_threshold": None}}}, "sentence_threshold is None"),
+        ({"calibration": {"paper": {"ideal": [{"foo": 1}]}}}, r"calibration.paper.ideal\[0\]"),
+        (
+            {"calibration": {"paper": {"ideal": [{"bigram": "AH-N", "threshold": "q"}]}}},
+            r"calibration.paper.ideal\[0\]",
+        ),
+        (
+            {"settings": {"extract_features": {"sections": "x"}}},
+            'extract_features.sections is "x"',
+        ),
+        ({"settings": {"extract_features": {"window": -5}}}, "extract_features.window is -5"),
+        (
+            {"settings": {"extract_features": {"window": 100, "overlap": 100}}},
+            "overlap 100 is not below its window 100",
+        ),
+        ({"settings": {"extract_features": {"hop": 3}}}, r"unknown key\(s\) \['hop'\]"),
+    ]
+    for fields, message in cases:
+        with pytest.raises(ReferenceError_, match=message):
+            Reference.from_bytes(_meta_edit(good, **fields))
+    # a calibration given in memory is checked the same way
+    with pytest.raises(ReferenceError_, match=r"calibration\.default is a JSON array"):
+        ref.with_calibration({"default": [1, 2]})
+    # the recorded settings of real references still load (estimator options included)
+    kept = {"window": 565, "overlap": 115, "sections": 15, "n_sections": 12, "highpass_hz": 0}
+    loaded = Reference.from_bytes(_meta_edit(good, settings={"extract_features": kept}))
+    assert loaded.meta["settings"]["extract_features"] == kept
+
+
+def test_a_file_in_an_older_format_is_named_by_its_own_hash(table):
+    """A format-2 file's reports recorded the hash of a format-3 re-serialisation that exists
+    nowhere on disk (F14): the hash is the file's own, and reports say it was upgraded."""
+    from vtract.analysis import _reference_summary
+
+    built = Reference.fit(table, name="old")
+
+    def to_format_2(m):
+        meta = json.loads(m["meta.json"])
+        meta["format_version"] = 2
+        m["meta.json"] = json.dumps(meta).encode()
+
+    data = _rezip(built.to_bytes(), to_format_2)
+    old = Reference.from_bytes(data)
+    assert old.sha256 == hashlib.sha256(data).hexdigest()
+    assert old.sha256 != hashlib.sha256(old.to_bytes()).hexdigest()
+    summary = _reference_summary(old, old.sha256)
+    assert summary["sha256"] == hashlib.sha256(data).hexdigest()
+    assert summary["version"] == "2" and summary["upgraded_from_format"] == 2
+    assert "upgraded_from_format" not in _reference_summary(built, built.sha256)
+
+
+def test_a_reference_of_few_speakers_warns_when_fitted(table):
+    """Reference.fit made a one-speaker reference without a word (F16)."""
+    from vtract.reference import SmallReferenceWarning, default_reference, few_speakers_warning
+
+    with pytest.warns(SmallReferenceWarning, match=r"come from 1 speaker\(s\) \(fewer than 10"):
+        one = Reference.fit(table[table["speaker"] == "a"], name="one")
+    assert "come from 1 speaker(s)" in few_speakers_warning(one)
+    assert few_speakers_warning(default_reference()) is None
+
+
+def test_reference_manifest_reads_a_labelled_calibrate_manifest(tmp_path):
+    """``reference build`` ignored a calibrate/batch manifest's 'textgrid' and 'label' columns,
+    refused 'file'/'audio'/'Path' headers and aligned a transcript file's *name* (F3)."""
+    from vtract.corpus import CorpusError, organic_recordings, read_manifest
+
+    for name in ("a.wav", "b.wav", "c.wav", "a.TextGrid"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "b.txt").write_text("the words  of b\n")
+    m = tmp_path / "m.csv"
+    m.write_text(
+        "Audio,TextGrid,Transcript,Speaker,Label,Notes\n"
+        "a.wav,a.TextGrid,,s1,organic,fine\n"
+        "b.wav,,b.txt,s2,Organic,\n"
+        "c.wav,,words of c,s3,synthetic,\n"
+    )
+    notes: list[str] = []
+    a, b, c = read_manifest(m, notes=notes)
+    assert a.audio == tmp_path / "a.wav" and a.alignments == (tmp_path / "a.TextGrid",)
+    assert b.transcript == "the words of b" and b.transcript_file == tmp_path / "b.txt"
+    assert c.transcript == "words of c" and [r.label for r in (a, b, c)] == [
+        "organic",
+        "organic",
+        "synthetic",
+    ]
+    (note,) = notes
+    assert "column(s) ['Notes'] not used by a reference build" in note
+    kept, left_out = organic_recordings([a, b, c])
+    assert kept == [a, b]
+    assert left_out == [
+        {"file": str(tmp_path / "c.wav"), "reason": "labelled synthetic (a reference is organic)"}
+    ]
+    # the path column's synonyms, and a transcript file that is missing or holds timed labels
+    (tmp_path / "t.lab").write_text("0 100000 sil\n100000 200000 a\n")
+    m.write_text("file,transcript\na.wav,missing.txt\nb.wav,t.lab\n")
+    first, second = read_manifest(m)
+    assert first.transcript is None and "missing.txt not found" in first.notes[0]
+    assert second.transcript is None and "holds timed labels" in second.notes[0]
+    m.write_text("path,label\na.wav,fake\n")
+    with pytest.raises(CorpusError, match="line 2: label 'fake' is not 'organic', 'synthetic'"):
+        read_manifest(m)
+
+
+@needs_shared
+def test_reference_build_leaves_out_labelled_fakes_and_reads_textgrids(tmp_path):
+    """The probe's labelled manifest built an "organic" reference from two Piper fakes only
+    (F3); a wrong alignment was cut over another recording without a note (F9)."""
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+    from vtract.corpus import Recording, recording_features
+
+    praatio, piper = SHARED_DATA / "organic/praatio", SHARED_DATA / "synthetic/piper"
+    m = tmp_path / "m.csv"
+    m.write_text(
+        "path,transcript,textgrid,speaker,label\n"
+        f"{praatio / 'bobby.wav'},,{praatio / 'bobby_phones.TextGrid'},bobby,organic\n"
+        f"{praatio / 'mary.wav'},,{praatio / 'mary.TextGrid'},mary,organic\n"
+        f"{piper / 'joe_0.wav'},She had your dark suit in greasy wash water all year.,,joe,synthetic\n"
+    )
+    out = tmp_path / "r.vtref"
+    res = CliRunner().invoke(
+        cli, ["reference", "build", str(m), "--out", str(out), "--min-count", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["used"] == 2 and summary["skipped"] == []
+    assert summary["labelled_synthetic_left_out"] == [
+        {"file": str(piper / "joe_0.wav"), "reason": "labelled synthetic (a reference is organic)"}
+    ]
+    assert "left out" in res.stderr and "labelled synthetic" in res.stderr
+    assert sorted(Path(f).name for f in Reference.load(out).files["file"]) == [
+        "bobby.wav",
+        "mary.wav",
+    ]
+    # an alignment of another (longer) recording is refused, as analyze refuses it
+    wrong = Recording(
+        audio=praatio / "mary.wav",
+        alignments=(SHARED_DATA / "organic/arctic/arctic_a0009_phone.lab",),
+    )
+    table, record = recording_features(wrong)
+    assert table.empty and record["skipped"] == "no usable alignment, transcript or recognition"
+    assert "it belongs to another recording" in record["notes"][0]

@@ -29,7 +29,12 @@ from .errors import AlignmentError, ReferenceError_, VtractError
 from .evidence import Evidence, load
 from .features import DETECTION_METHOD
 from .provenance import file_sha256, path_text, provenance
-from .reference import estimator_fingerprint, recorded_estimator_fingerprint
+from .reference import (
+    FORMAT_VERSION,
+    estimator_fingerprint,
+    few_speakers_warning,
+    recorded_estimator_fingerprint,
+)
 from .report import BigramEvidence, Flag, Report
 from .tract.highpass import analysis_highpass_hz
 from .verdict_conditions import (
@@ -294,7 +299,7 @@ def _reference_summary(ref: Any, sha256: str | None) -> dict[str, Any]:
     meta = getattr(ref, "meta", {}) or {}
     version = meta.get("format_version")
     calibration = getattr(ref, "calibration", None) or {}
-    return {
+    summary: dict[str, Any] = {
         "name": str(getattr(ref, "name", "") or ""),
         "version": None if version is None else str(version),
         "vtract_version": meta.get("vtract_version"),
@@ -305,6 +310,10 @@ def _reference_summary(ref: Any, sha256: str | None) -> dict[str, Any]:
         "n_speakers": meta.get("n_speakers"),
         "calibrated": sorted(calibration) if isinstance(calibration, dict) else [],
     }
+    if isinstance(version, int) and version < FORMAT_VERSION:
+        # the file is in an older format, read in today's terms; sha256 is the file's own
+        summary["upgraded_from_format"] = version
+    return summary
 
 
 def _extract_settings(ref: Any, method: str | None) -> dict[str, Any]:
@@ -513,6 +522,9 @@ def analyze(
     )
 
     warnings = list(ev.warnings)
+    few_speakers = few_speakers_warning(ref)
+    if few_speakers is not None:
+        warnings.append(few_speakers)
     code_condition = next(c for c in conditions if c.key == "estimator_code")
     if code_condition.status == "not met":
         warnings.append(code_condition.reason)

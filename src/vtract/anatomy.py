@@ -87,11 +87,13 @@ ADULT_LENGTH_CM: tuple[float, float] = (13.0, 21.0)
 HUMAN_LENGTH_CM: tuple[float, float] = (6.0, ADULT_LENGTH_CM[1])
 
 #: "Straw" tract: geometric-mean area below this (cm^2) ... [Fant1960] [Story1996]
-#: (human vowel tracts average 3-5 cm^2: Fant's vowels 3.2-4.9 cm^2) ...
+#: (human vowel tracts average 3-5 cm^2: Fant's five vowels /a e i o u/ 3.2-4.9 cm^2,
+#: 2.7-4.9 cm^2 with Praat's other Fant vowels, y1-y3 and jery) ...
 STRAW_GEOMETRIC_MEAN_CM2: float = 1.0
 #: ... and standard deviation of ln(area) across sections below this: a
 #: narrow, uniform pipe. Human shapes vary far more along the tract (Fant's
-#: vowels 0.57-1.03 on 0.5 cm sections); a uniform neutral tube is wide
+#: five vowels 0.57-1.03 on 0.5 cm sections, 0.57-1.14 with y1-y3 and jery); a
+#: uniform neutral tube is wide
 #: (about 3-4 cm^2), not narrow. [Fant1960] [Story1996]
 STRAW_LOG_AREA_STD: float = 0.25
 

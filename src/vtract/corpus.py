@@ -19,8 +19,15 @@ For an audio file ``dir/x.ext`` (any of :data:`AUDIO_SUFFIXES`: ``.wav .flac .mp
    (``phones_from = "recognition"``, alignment marked low-confidence).
 
 A manifest (``.csv``, ``.tsv`` or ``.psv`` with a header) lists recordings
-explicitly: column ``path`` (audio, relative to the manifest) and optional
-``transcript``, ``alignment`` (path) and ``speaker``.
+explicitly, with the columns of a ``vtract batch`` / ``vtract calibrate``
+manifest (:mod:`vtract.batch.manifest`), so one labelled manifest serves all
+three: headers are case-insensitive; ``path`` (``file`` and ``audio`` are
+synonyms: the audio, relative to the manifest); optional ``transcript`` (the
+words, or a ``.txt``/``.lab`` file holding them), ``alignment`` (``textgrid``
+is a synonym: an alignment file), ``speaker`` and ``label``. A reference is
+organic: rows labelled ``synthetic`` are left out with a note
+(:func:`organic_recordings`), a label other than ``organic``, ``synthetic``
+or empty is refused, and columns it does not use are named in a note.
 """
 
 from __future__ import annotations
@@ -42,11 +49,13 @@ from .provenance import file_sha256, path_text
 
 __all__ = [
     "AUDIO_SUFFIXES",
+    "MANIFEST_COLUMNS",
     "CorpusError",
     "Recording",
     "corpus_features",
     "drop_duplicate_recordings",
     "find_recordings",
+    "organic_recordings",
     "read_manifest",
     "recording_features",
 ]
@@ -80,6 +89,12 @@ class Recording:
     name : str
         Identifier written into feature tables (default: the audio path, as
         :func:`vtract.provenance.path_text` writes it).
+    notes : tuple of str
+        What the examiner should know about how it was listed.
+    label : str
+        Label a manifest gives (``""``, ``"organic"`` or ``"synthetic"``).
+    transcript_file : pathlib.Path or None
+        The file a manifest's ``transcript`` cell named, if it named one.
     """
 
     audio: Path
@@ -89,6 +104,8 @@ class Recording:
     recognise: bool = False
     name: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    label: str = ""
+    transcript_file: Path | None = None
 
 
 def _speaker(audio: Path, rule: SpeakerRule) -> str:
@@ -168,6 +185,7 @@ def find_recordings(
     *,
     speaker_from: SpeakerRule = "none",
     recognise: bool = False,
+    notes: list[str] | None = None,
 ) -> list[Recording]:
     """Recordings under folders, manifests or single audio files.
 
@@ -181,6 +199,9 @@ def find_recordings(
         the file name up to the first ``-``/``_`` (LibriSpeech ``61-70968-0000``).
     recognise : bool, default False
         Allow recognition for recordings without alignment or transcript.
+    notes : list of str, optional
+        Receives what the examiner should know about the manifests read
+        (:func:`read_manifest`: columns not used).
 
     Returns
     -------
@@ -202,7 +223,7 @@ def find_recordings(
             )
             out += [_describe(f, _speaker(f, speaker_from), recognise, cache) for f in files]
         elif p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".psv"):
-            out += read_manifest(p, recognise=recognise)
+            out += read_manifest(p, recognise=recognise, notes=notes)
         elif p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
             out.append(_describe(p, _speaker(p, speaker_from), recognise, cache))
         elif p.exists():
@@ -268,43 +289,159 @@ def drop_duplicate_recordings(
     return kept, dropped
 
 
-def read_manifest(path: str | os.PathLike[str], *, recognise: bool = False) -> list[Recording]:
-    """Recordings listed in a manifest (header with ``path`` [, ``transcript``, ``alignment``, ``speaker``]).
+#: Manifest columns a reference build reads, with their synonyms (as a batch manifest's).
+MANIFEST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "path": ("path", "file", "audio"),
+    "transcript": ("transcript",),
+    "alignment": ("alignment", "textgrid"),
+    "speaker": ("speaker",),
+    "label": ("label",),
+}
+#: A ``transcript`` cell ending so names a file holding the words (as in a batch manifest).
+_TRANSCRIPT_FILE_SUFFIXES = (".txt", ".lab")
 
-    Relative paths are taken relative to the manifest's folder.
+
+def read_manifest(
+    path: str | os.PathLike[str], *, recognise: bool = False, notes: list[str] | None = None
+) -> list[Recording]:
+    """Recordings listed in a manifest (see the module docstring for the columns).
+
+    Relative paths are taken relative to the manifest's folder. Headers are
+    case-insensitive and the synonyms of :data:`MANIFEST_COLUMNS` are
+    accepted, as in a ``vtract batch`` / ``vtract calibrate`` manifest.
+
+    Parameters
+    ----------
+    path : path-like
+        The manifest (``.csv``, ``.tsv`` or ``.psv``).
+    recognise : bool, default False
+        Allow recognition for its recordings.
+    notes : list of str, optional
+        Receives a note naming the columns the build does not use.
+
+    Returns
+    -------
+    list of Recording
+        With :attr:`Recording.label` as given (lower case).
+
+    Raises
+    ------
+    CorpusError
+        Unreadable manifest, no path column, an empty path, or a label other
+        than ``organic``, ``synthetic`` or empty.
     """
     p = Path(path)
     delimiter = {".csv": ",", ".tsv": "\t", ".psv": "|"}.get(p.suffix.lower(), ",")
     try:
         with open(p, encoding="utf-8-sig", newline="") as fh:  # a BOM is allowed
-            rows = list(csv.DictReader(fh, delimiter=delimiter))
+            reader = csv.DictReader(fh, delimiter=delimiter)
+            header = {(h or "").strip().lower(): h for h in (reader.fieldnames or [])}
+            rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CorpusError(f"cannot read manifest {p}: {exc}") from exc
-    if not rows or "path" not in rows[0]:
-        raise CorpusError(f"manifest {p} needs a header with a 'path' column")
+    cols = {
+        name: next((header[s] for s in synonyms if s in header), None)
+        for name, synonyms in MANIFEST_COLUMNS.items()
+    }
+    if not rows or cols["path"] is None:
+        raise CorpusError(
+            f"manifest {p} needs a header with a 'path' column ('file' and 'audio' are synonyms)"
+        )
+    used = {c for c in cols.values() if c is not None}
+    ignored = [h for h in (reader.fieldnames or []) if h not in used]
+    if ignored and notes is not None:
+        notes.append(
+            f"manifest {p}: column(s) {ignored} not used by a reference build (it reads "
+            f"{', '.join('/'.join(s) for s in MANIFEST_COLUMNS.values())})"
+        )
     base = p.parent
+
+    def cell(row: dict[str, str | None], name: str) -> str:
+        col = cols[name]
+        value = row.get(col) if col is not None else None
+        return value.strip() if isinstance(value, str) else ""
+
+    def resolve(value: str) -> Path:
+        return (base / value) if not Path(value).is_absolute() else Path(value)
+
     out = []
     for i, row in enumerate(rows, start=2):
-        audio_s = (row.get("path") or "").strip()
+        audio_s = cell(row, "path")
         if not audio_s:
             raise CorpusError(f"manifest {p} line {i}: empty path")
-        audio = (base / audio_s) if not Path(audio_s).is_absolute() else Path(audio_s)
-        ali_s = (row.get("alignment") or "").strip()
-        alignments = (
-            ((base / ali_s) if not Path(ali_s).is_absolute() else Path(ali_s),) if ali_s else ()
-        )
-        text = (row.get("transcript") or "").strip() or None
+        audio = resolve(audio_s)
+        ali_s = cell(row, "alignment")
+        alignments = (resolve(ali_s),) if ali_s else ()
+        label = cell(row, "label").lower()
+        if label not in ("", "organic", "synthetic"):
+            raise CorpusError(
+                f"manifest {p} line {i}: label {label!r} is not 'organic', 'synthetic' or empty"
+            )
+        text, text_file, row_notes = _manifest_transcript(cell(row, "transcript"), resolve)
         out.append(
             Recording(
                 audio=audio,
-                speaker=(row.get("speaker") or "").strip(),
+                speaker=cell(row, "speaker"),
                 alignments=alignments,
                 transcript=text,
                 recognise=recognise,
                 name=path_text(audio),
+                notes=tuple(f"manifest {p.name} line {i}: {n}" for n in row_notes),
+                label=label,
+                transcript_file=text_file,
             )
         )
     return out
+
+
+def _manifest_transcript(value: str, resolve: Any) -> tuple[str | None, Path | None, list[str]]:
+    """The words of a manifest's ``transcript`` cell: the text, or the file it names."""
+    if not value:
+        return None, None, []
+    if not value.lower().endswith(_TRANSCRIPT_FILE_SUFFIXES):
+        return " ".join(value.split()), None, []
+    from .batch.inputs import read_transcript
+
+    file = resolve(value)
+    if not file.is_file():
+        return None, file, [f"transcript file {path_text(file)} not found"]
+    if _is_timed_labels(file):
+        return (
+            None,
+            file,
+            [
+                f"transcript file {path_text(file)} holds timed labels (an alignment): give it "
+                "in the alignment column"
+            ],
+        )
+    try:
+        return read_transcript(file), file, []
+    except VtractError as exc:
+        return None, file, [str(exc)]
+
+
+def organic_recordings(
+    recordings: Sequence[Recording],
+) -> tuple[list[Recording], list[dict[str, str]]]:
+    """The recordings a reference may be built from: those not labelled synthetic.
+
+    A labelled manifest (``vtract calibrate``'s) may be given to ``vtract
+    reference build``; its fakes must not become organic statistics.
+
+    Returns
+    -------
+    kept : list of Recording
+        Labelled ``organic`` or not labelled, in order.
+    left_out : list of dict
+        ``{"file", "reason"}`` for each recording labelled ``synthetic``.
+    """
+    kept = [r for r in recordings if r.label != "synthetic"]
+    left_out = [
+        {"file": path_text(r.audio), "reason": "labelled synthetic (a reference is organic)"}
+        for r in recordings
+        if r.label == "synthetic"
+    ]
+    return kept, left_out
 
 
 def recording_features(
@@ -325,6 +462,7 @@ def recording_features(
         failed_windows, skipped, notes``.
     """
     from .alignment import align, read_alignment
+    from .analysis import check_alignment
     from .errors import AlignmentError
     from .evidence import load
     from .features import empty_features, extract_features
@@ -353,15 +491,20 @@ def recording_features(
     for ali_path in rec.alignments:
         try:
             alignment = read_alignment(ali_path, for_audio=rec.audio)
+            # as analyze does: an alignment of another recording is refused, low coverage noted
+            record["notes"] += check_alignment(alignment, ev.duration)
             record["phones_from"] = f"alignment file {path_text(ali_path.name)}"
             break
         except VtractError as exc:
+            alignment = None
             record["notes"].append(f"{path_text(ali_path.name)} not usable: {exc}")
     if alignment is None and rec.transcript:
         try:
             alignment = align(ev, transcript=rec.transcript)
+            record["notes"] += check_alignment(alignment, ev.duration)
             record["phones_from"] = "transcript (forced alignment)"
         except AlignmentError as exc:
+            alignment = None
             record["notes"].append(f"forced alignment failed: {exc}")
     if alignment is None and rec.recognise:
         try:

@@ -24,7 +24,14 @@ from typing import Any
 from .errors import VtractError
 from .output_files import prepare_output
 
-__all__ = ["MAIN_EXAMPLE", "DemoResult", "ExampleRecording", "example_recordings", "run_demo"]
+__all__ = [
+    "MAIN_EXAMPLE",
+    "DemoResult",
+    "ExampleRecording",
+    "example_recordings",
+    "run_demo",
+    "score_meaning",
+]
 
 #: The example whose report becomes ``report.html``.
 MAIN_EXAMPLE = "piper_joe"
@@ -65,8 +72,11 @@ def example_recordings() -> list[ExampleRecording]:
     Raises
     ------
     VtractError
-        The manifest or one of its files is missing (a broken installation).
+        The manifest or one of its files is missing, or a file's SHA-256 is
+        not the one its manifest records (a broken or modified installation).
     """
+    from .provenance import file_sha256
+
     root = Path(str(resources.files("vtract").joinpath("data/examples")))
     manifest = root / "manifest.json"
     if not manifest.is_file():
@@ -76,6 +86,11 @@ def example_recordings() -> list[ExampleRecording]:
         path = root / entry["file"]
         if not path.is_file():
             raise VtractError(f"bundled example missing: {path}")
+        if file_sha256(path) != entry["sha256"]:
+            raise VtractError(
+                f"bundled example {path} has SHA-256 {file_sha256(path)}, but its manifest "
+                f"records {entry['sha256']}: the installation was modified (reinstall vtract)"
+            )
         aln = root / entry["alignment"] if entry.get("alignment") else None
         out.append(
             ExampleRecording(
@@ -165,6 +180,7 @@ def run_demo(
             "transcript": rec.transcript,
             "verdict": result.reports[rec.name].verdict,
             "score": result.reports[rec.name].score,
+            "synthetic_above": result.reports[rec.name].thresholds.get("score_synthetic_above"),
             "n_bigrams": result.reports[rec.name].n_bigrams,
             "html": f"{rec.name}.html",
             "json": f"{rec.name}.json",
@@ -172,16 +188,39 @@ def run_demo(
         for rec in recs
     ]
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
-    result.index_html.write_text(_index(summary), "utf-8")
+    result.index_html.write_text(_index(summary, detector), "utf-8")
     return result
 
 
-def _index(summary: list[dict[str, Any]]) -> str:
+def score_meaning(detector: str) -> str:
+    """What a report's score is, for the demo's table and index (plain words)."""
+    if detector == "paper":
+        return (
+            "The paper detector's score is the published statistic itself, not a probability: "
+            "the share of area values outside the organic ranges (range rule) or of "
+            "ideal-feature votes for deepfake (ideal-vote rule). A recording is called "
+            "synthetic when it exceeds the threshold shown (reaches it, for the ideal-vote "
+            "rule's 0.5), so a score of 0.08 against 0.05 is a synthetic verdict."
+        )
+    return (
+        "The default detector's score maps its statistic to [0, 1] with 0.5 at the threshold "
+        "set for the calibration's false-positive rate: synthetic at or above 0.5. It is not a "
+        "probability of synthesis."
+    )
+
+
+def _score_cell(score: float | None, above: float | None) -> str:
+    if score is None:
+        return "–"
+    return f"{score:.2f}" if above is None else f"{score:.2f} (synthetic above {above:.2f})"
+
+
+def _index(summary: list[dict[str, Any]], detector: str = "default") -> str:
     e = html.escape
     rows = "".join(
         f"<tr><td><a href='{e(s['html'])}'>{e(s['name'])}</a></td><td>{e(s['kind'])}</td>"
         f"<td>{e(s['transcript'])}</td><td><b>{e(s['verdict'])}</b></td>"
-        f"<td>{'–' if s['score'] is None else format(s['score'], '.2f')}</td>"
+        f"<td>{e(_score_cell(s['score'], s.get('synthetic_above')))}</td>"
         f"<td>{s['n_bigrams']}</td><td><a href='{e(s['json'])}'>JSON</a></td></tr>"
         for s in summary
     )
@@ -193,7 +232,7 @@ def _index(summary: list[dict[str, Any]]) -> str:
         "speech synthesisers: none of them is a human recording (see the kind column). "
         "The kind column is the truth and the verdict is vtract's: where a synthetic file is "
         "called organic, vtract missed it. Open a report to see the evidence behind each "
-        "verdict.</p>"
+        f"verdict.</p><p>{e(score_meaning(detector))}</p>"
         "<table><thead><tr><th>example</th><th>kind</th><th>transcript</th><th>verdict</th>"
         f"<th>score</th><th>bigrams</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
         "</body></html>\n"

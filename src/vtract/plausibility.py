@@ -36,9 +36,37 @@ Checks (flag codes)
 Robustness: the per-shape checks (area, ratio, length, straw) use the
 *median* shape of the windows given (section-wise median of the areas, when
 all have the same number of sections; median length), so one badly
-estimated window does not raise a flag; the speed check needs the jump to
-exceed the limit in at least half of the consecutive pairs. Each flag
+estimated window does not raise a flag; the speed and vowel-space checks
+need at least half of the consecutive pairs (windows) to break the limit,
+and their ``measured`` value is the one at least half of them reach, so it
+lies outside the stated range whenever the flag is raised. Each flag
 reports how many windows or pairs broke the limit in its message.
+
+What the estimators let these checks see
+----------------------------------------
+No estimator measures absolute areas or lengths, and the checks compare
+their numbers with anatomical ranges in cm^2 and cm; the flag messages say
+so (:func:`scale_note`):
+
+- ``"lpc"``, ``"lpc-refined"`` (the detector's) and ``"default"`` scale every
+  window's areas to a geometric mean of
+  :data:`~vtract.tract.wakita.LPC_MEAN_AREA_CM2` (3 cm^2) and clip lengths to
+  :data:`~vtract.tract.wakita.LENGTH_MIN_CM`-:data:`~vtract.tract.wakita.LENGTH_MAX_CM`
+  (10-22 cm). So ``area_out_of_range`` compares a section's size *relative to
+  the tract's mean* with the anatomical range; ``straw_tract`` (geometric
+  mean below 1 cm^2) can fire only when the windows' shapes differ so much
+  that their section-wise median has a much smaller geometric mean, which
+  practically never happens; ``tract_length_out_of_range`` can fire only at
+  the 22 cm clip ceiling (above 21 cm), never below 6 cm (the floor is
+  10 cm), and ``tract_length_child_range`` mostly at the 10 cm floor: a
+  length at a clip limit says the formant fit ran to it, not what the
+  length is. ``area_ratio_out_of_range``, ``articulator_speed`` (per-window
+  scale: the speed mixes shape change with the fixed mean) and
+  ``formants_outside_vowel_space`` are not affected by the scale.
+- ``"paper"`` (the published estimator) fixes the glottal area at
+  :data:`~vtract.tract.paper.PAPER_FIRST_AREA_CM2` (3.7 cm^2) and the tube
+  length at 15 sections (16.4 cm at 16 kHz): its areas are relative to that
+  glottal area, and the length checks cannot fire.
 """
 
 from __future__ import annotations
@@ -52,9 +80,18 @@ from . import anatomy
 from .alignment.labels import CLASS_DIPHTHONG, CLASS_VOWEL, phone_class
 from .errors import VtractError
 from .report import Flag
+from .tract.paper import PAPER_FIRST_AREA_CM2
 from .tract.result import TractEstimate
+from .tract.wakita import LENGTH_MAX_CM, LENGTH_MIN_CM, LPC_MEAN_AREA_CM2
 
-__all__ = ["CHECKS", "PlausibilityError", "check_plausibility", "vowel_space_distance"]
+__all__ = [
+    "CHECKS",
+    "MEAN_NORMALISED_METHODS",
+    "PlausibilityError",
+    "check_plausibility",
+    "scale_note",
+    "vowel_space_distance",
+]
 
 #: Flag codes this module can raise.
 CHECKS: tuple[str, ...] = (
@@ -67,6 +104,32 @@ CHECKS: tuple[str, ...] = (
     "formants_outside_vowel_space",
 )
 _VOWEL_CLASSES = (CLASS_VOWEL, CLASS_DIPHTHONG)
+#: Estimators that scale every window's areas to a geometric mean of
+#: :data:`~vtract.tract.wakita.LPC_MEAN_AREA_CM2` and clip lengths to
+#: :data:`~vtract.tract.wakita.LENGTH_MIN_CM`-:data:`~vtract.tract.wakita.LENGTH_MAX_CM`.
+MEAN_NORMALISED_METHODS = ("lpc", "lpc-refined", "default")
+
+
+def scale_note(method: str, what: str) -> str:
+    """What the estimator ``method`` lets a check on ``what`` (``"area"``, ``"length"``) see.
+
+    Appended to the flag messages (module docstring); ``""`` for an estimator
+    this module knows nothing about.
+    """
+    if method in MEAN_NORMALISED_METHODS and what == "area":
+        return (
+            f"; the {method} estimator scales every window's areas to a geometric mean of "
+            f"{LPC_MEAN_AREA_CM2:g} cm^2, so this is a size relative to the tract's mean, not "
+            "a measured area"
+        )
+    if method in MEAN_NORMALISED_METHODS and what == "length":
+        return f"; the {method} estimator clips lengths to {LENGTH_MIN_CM:g}-{LENGTH_MAX_CM:g} cm"
+    if method == "paper" and what == "area":
+        return (
+            f"; the paper estimator fixes the glottal area at {PAPER_FIRST_AREA_CM2:g} cm^2, so "
+            "this is a size relative to it, not a measured area"
+        )
+    return ""
 
 
 class PlausibilityError(VtractError):
@@ -149,6 +212,7 @@ def _median_shape(ests: list[TractEstimate]) -> np.ndarray | None:
 def _shape_flags(ests: list[TractEstimate], ctx: dict) -> list[Flag]:
     flags: list[Flag] = []
     n = len(ests)
+    method = str(ests[0].method)
     shape = _median_shape(ests)
     if shape is None:  # different resolutions: medians of per-window summaries
         mins = np.median([np.min(e.areas) for e in ests])
@@ -170,6 +234,7 @@ def _shape_flags(ests: list[TractEstimate], ctx: dict) -> list[Flag]:
                 message=(
                     f"the {which} section of the median tract shape is {measured:.3g} cm^2, outside "
                     f"the human range {lo:g}-{hi:g} cm^2 ({bad_windows} of {n} windows outside)"
+                    + scale_note(method, "area")
                 ),
                 measured=measured,
                 expected_min=lo,
@@ -208,6 +273,7 @@ def _shape_flags(ests: list[TractEstimate], ctx: dict) -> list[Flag]:
                 message=(
                     f"median vocal tract length {length:.3g} cm is outside the human range "
                     f"{hlo:g}-{hhi:g} cm ({outside} of {n} windows outside)"
+                    + _clip_note(method, length)
                 ),
                 measured=length,
                 expected_min=hlo,
@@ -225,6 +291,7 @@ def _shape_flags(ests: list[TractEstimate], ctx: dict) -> list[Flag]:
                 message=(
                     f"median vocal tract length {length:.3g} cm is shorter than an adult's "
                     f"({alo:g}-{ahi:g} cm): a child's tract, or a mis-estimate"
+                    + _clip_note(method, length)
                 ),
                 measured=length,
                 expected_min=alo,
@@ -243,6 +310,7 @@ def _shape_flags(ests: list[TractEstimate], ctx: dict) -> list[Flag]:
                     f"straw-like tract: narrow (geometric-mean area {gmean:.3g} cm^2 < "
                     f"{anatomy.STRAW_GEOMETRIC_MEAN_CM2:g}) and uniform (std of ln area {lstd:.3g} < "
                     f"{anatomy.STRAW_LOG_AREA_STD:g}); human tracts vary along their length"
+                    + scale_note(method, "area")
                 ),
                 measured=float(lstd),
                 expected_min=anatomy.STRAW_LOG_AREA_STD,
@@ -253,6 +321,31 @@ def _shape_flags(ests: list[TractEstimate], ctx: dict) -> list[Flag]:
             )
         )
     return flags
+
+
+def _clip_note(method: str, length: float) -> str:
+    """The length note of :func:`scale_note`, saying when the length sits at a clip limit."""
+    note = scale_note(method, "length")
+    if not note:
+        return ""
+    for limit, side in ((LENGTH_MAX_CM, "ceiling"), (LENGTH_MIN_CM, "floor")):
+        if abs(length - limit) <= 1e-6 * limit:
+            return (
+                f"{note}, and {length:.3g} cm is its {side}: the formant fit ran to that limit, "
+                "so the length is not measured"
+            )
+    return note
+
+
+def _at_least_half(values: np.ndarray) -> float:
+    """The value at least half of ``values`` reach (the ceil(n/2)-th largest).
+
+    A flag raised when at least half of the pairs or windows break a limit
+    reports this value, which then breaks the limit too (a median of an even
+    count can lie inside the range).
+    """
+    ordered = np.sort(np.asarray(values, dtype=np.float64))[::-1]
+    return float(ordered[(ordered.size + 1) // 2 - 1])
 
 
 def _speed_flags(ests: list[TractEstimate], t: np.ndarray, ctx: dict) -> list[Flag]:
@@ -272,15 +365,17 @@ def _speed_flags(ests: list[TractEstimate], t: np.ndarray, ctx: dict) -> list[Fl
     fast = int(np.sum(v > limit))
     if fast == 0 or fast * 2 < v.size:
         return []
+    reached = _at_least_half(v)
     return [
         Flag(
             code="articulator_speed",
             message=(
                 f"the tract changes shape faster than articulators move: {fast} of {v.size} "
-                f"window-to-window changes exceed {limit:g} cm/s (fastest {v.max():.3g} cm/s) "
-                f"in a section's equivalent diameter"
+                f"window-to-window changes exceed {limit:g} cm/s in a section's equivalent "
+                f"diameter (at least half reach {reached:.3g} cm/s, the fastest "
+                f"{v.max():.3g} cm/s)"
             ),
-            measured=float(np.median(v)),
+            measured=reached,
             expected_min=0.0,
             expected_max=limit,
             unit="cm/s",
@@ -335,33 +430,46 @@ def _vowel_flags(
         return []
     margin = float(np.log1p(anatomy.FORMANT_MARGIN))
     _, (f3_lo, f3_hi) = _vowel_hull()
-    f3_lo, f3_hi = f3_lo / (1 + anatomy.FORMANT_MARGIN), f3_hi * (1 + anatomy.FORMANT_MARGIN)
-    checked, outside, worst = 0, 0, -np.inf
-    worst_f: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    # per window, how far (natural log) it lies beyond the (F1, F2) hull or the F3 range;
+    # a window is outside when either exceeds the margin
+    excess: list[float] = []
+    worst = -np.inf
+    worst_text = ""
     for e, u in zip(ests, use):
         f = np.asarray(e.formants_hz, dtype=np.float64)
         if not u or f.size < 2 or not (f[0] > 0 and f[1] > 0):
             continue
-        checked += 1
         d = vowel_space_distance(f[0], f[1])
         f3 = float(f[2]) if f.size > 2 else np.nan
-        bad_f3 = np.isfinite(f3) and not f3_lo <= f3 <= f3_hi
-        if d > margin or bad_f3:
-            outside += 1
-        if d > worst:
-            worst, worst_f = d, (float(f[0]), float(f[1]), f3)
+        d3 = max(np.log(f3_lo / f3), np.log(f3 / f3_hi)) if np.isfinite(f3) and f3 > 0 else -np.inf
+        excess.append(max(d, d3))
+        if max(d, d3) > worst:
+            worst = max(d, d3)
+            if d3 > d:
+                side = "above" if f3 > f3_hi else "below"
+                worst_text = (
+                    f"F3 {f3:.0f} Hz, {100 * np.expm1(d3):.0f} % {side} the F3 range "
+                    f"{f3_lo:.0f}-{f3_hi:.0f} Hz"
+                )
+            else:
+                worst_text = (
+                    f"F1 {f[0]:.0f} Hz, F2 {f[1]:.0f} Hz, {100 * np.expm1(max(d, 0.0)):.0f} % "
+                    "beyond the nearest edge of the (F1, F2) vowel space"
+                )
+    checked = len(excess)
+    outside = int(np.sum(np.asarray(excess) > margin)) if checked else 0
     if checked == 0 or outside * 2 < checked or outside == 0:
         return []
-    pct = 100.0 * (np.expm1(max(worst, 0.0)))
+    pct = 100.0 * float(np.expm1(max(_at_least_half(np.asarray(excess)), 0.0)))
     return [
         Flag(
             code="formants_outside_vowel_space",
             message=(
                 f"{outside} of {checked} vowel windows have formants outside the human vowel space "
-                f"(Peterson & Barney 1952, +{100 * anatomy.FORMANT_MARGIN:g} %); furthest F1 "
-                f"{worst_f[0]:.0f} Hz, F2 {worst_f[1]:.0f} Hz, {pct:.0f} % beyond the nearest edge"
+                f"(Peterson & Barney 1952, +{100 * anatomy.FORMANT_MARGIN:g} %): at least half lie "
+                f"{pct:.0f} % or more beyond it; furthest: {worst_text}"
             ),
-            measured=float(pct),
+            measured=pct,
             expected_min=None,
             expected_max=100.0 * anatomy.FORMANT_MARGIN,
             unit="% outside vowel space",

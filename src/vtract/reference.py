@@ -38,12 +38,16 @@ saving again reproduces the file byte for byte.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import io
 import json
+import math
 import os
+import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -54,12 +58,13 @@ import pandas as pd
 
 from ._version import __version__
 from .alignment.labels import phone_class
-from .errors import ReferenceError_
+from .errors import ReferenceError_, VtractError
 from .features import FEATURE_COLUMNS, normalise_by_speaker, speaker_key
 from .provenance import provenance
 
 __all__ = [
     "DEFAULT_MIN_COUNT",
+    "FEW_SPEAKERS",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "LEVELS",
@@ -68,9 +73,11 @@ __all__ = [
     "STAT_COLUMNS",
     "WINDOW_VARIABLES",
     "Reference",
+    "SmallReferenceWarning",
     "default_reference",
     "default_reference_path",
     "estimator_fingerprint",
+    "few_speakers_warning",
     "recorded_estimator_fingerprint",
 ]
 
@@ -129,10 +136,40 @@ _STATS_DTYPES: dict[str, str] = {
 }
 #: Fewest windows a level needs before :meth:`Reference.lookup` uses it.
 DEFAULT_MIN_COUNT = 10
+#: Below this many organic speakers a reference is called small: :meth:`Reference.fit`
+#: and ``vtract reference build`` warn, and so does every report made with it
+#: (:func:`few_speakers_warning`). The shipped reference has 92: per-bigram ranges of
+#: a handful of voices describe those voices.
+FEW_SPEAKERS = 10
 _META = "meta.json"
 _STATS = "stats.parquet"
+#: First bytes of a ZIP archive (a local file header): a .vtref that starts so but
+#: cannot be read is a damaged reference, not a foreign file.
+_ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 DEFAULT_REFERENCE_RESOURCE = "data/reference/default.vtref"
+
+
+class SmallReferenceWarning(UserWarning):
+    """A reference fitted to fewer than :data:`FEW_SPEAKERS` organic speakers."""
+
+
+def few_speakers_warning(reference: Any) -> str | None:
+    """Why a reference's organic statistics are too narrow to judge other voices, or None.
+
+    Set when its metadata counts fewer than :data:`FEW_SPEAKERS` speakers (a
+    recording counts as a speaker when none is given). Any object with a
+    ``meta`` mapping is read; one without a speaker count gives None.
+    """
+    meta = getattr(reference, "meta", None)
+    n = meta.get("n_speakers") if isinstance(meta, Mapping) else None
+    if not isinstance(n, int) or isinstance(n, bool) or n >= FEW_SPEAKERS:
+        return None
+    return (
+        f"the reference's organic statistics come from {n} speaker(s) (fewer than "
+        f"{FEW_SPEAKERS}; a speaker is a recording when none is given): other voices "
+        "deviate from them by who speaks, not by how the audio was made"
+    )
 
 
 class Reference:
@@ -142,9 +179,11 @@ class Reference:
     :func:`default_reference`.
 
     A reference does not change once made (:meth:`with_calibration` returns a
-    new one): :attr:`stats` and :attr:`meta` cannot be reassigned, and they
-    are not to be edited in place, because :attr:`sha256`, which every report
-    records, is computed once and kept.
+    new one): :attr:`stats` and :attr:`meta` cannot be reassigned, :attr:`meta`
+    is read-only all the way down (editing it raises :class:`TypeError`) and
+    :attr:`calibration` is a copy, because :attr:`sha256`, which every report
+    records, is computed once and kept. :attr:`stats` is not to be edited in
+    place either.
 
     Attributes
     ----------
@@ -152,7 +191,7 @@ class Reference:
         Columns ``level, key, variable, n_sections, section`` then
         :data:`STAT_COLUMNS`, sorted by the key columns.
     meta : dict
-        Everything else in the file (see the module docstring).
+        Everything else in the file (see the module docstring); read-only.
     """
 
     def __init__(self, stats: pd.DataFrame, meta: Mapping[str, Any]) -> None:
@@ -167,7 +206,7 @@ class Reference:
             raise ReferenceError_(
                 f"reference statistics have columns of the wrong type: {exc}"
             ) from exc
-        self._meta = dict(meta)
+        self._meta: dict[str, Any] = _frozen(dict(meta))
         self._sha256: str | None = None
         self._index = {
             (lvl, key, var, int(n)): grp
@@ -217,6 +256,12 @@ class Reference:
         Returns
         -------
         Reference
+
+        Warns
+        -----
+        SmallReferenceWarning
+            Fewer than :data:`FEW_SPEAKERS` speakers (:func:`few_speakers_warning`);
+            reports made with the reference repeat it.
         """
         if not isinstance(features, pd.DataFrame):
             raise ReferenceError_(f"expected a feature DataFrame, got {type(features).__name__}")
@@ -304,7 +349,11 @@ class Reference:
                 parameters={"name": str(name), "method": methods[0], "min_count": int(min_count)},
             ),
         }
-        return cls(stats, meta)
+        ref = cls(stats, meta)
+        few = few_speakers_warning(ref)
+        if few is not None:
+            warnings.warn(few, SmallReferenceWarning, stacklevel=2)
+        return ref
 
     # ------------------------------------------------------------ properties
     @property
@@ -324,8 +373,12 @@ class Reference:
 
     @property
     def calibration(self) -> dict[str, Any]:
-        """Detector thresholds stored with the reference (``{}`` when uncalibrated)."""
-        return dict(self.meta.get("calibration", {}))
+        """Detector thresholds stored with the reference (``{}`` when uncalibrated).
+
+        A deep copy: editing it does not change the reference (use
+        :meth:`with_calibration` for a reference with other thresholds).
+        """
+        return copy.deepcopy(dict(self.meta.get("calibration", {})))
 
     @property
     def files(self) -> pd.DataFrame:
@@ -348,29 +401,45 @@ class Reference:
 
     @property
     def meta(self) -> dict[str, Any]:
-        """Metadata (see the module docstring); read-only."""
+        """Metadata (see the module docstring); read-only.
+
+        Its dicts and lists refuse to be changed (:class:`TypeError`);
+        ``copy.deepcopy`` gives an editable copy.
+        """
         return self._meta
 
     @property
     def sha256(self) -> str:
         """SHA-256 of the reference's file.
 
-        For a reference read from a file in the current format
-        (:meth:`load`, :meth:`from_bytes`, :func:`default_reference`), the
-        hash of the bytes read: what ``sha256sum`` gives for that file. For
-        one fitted in memory, or upgraded from an older format, the hash of
-        the bytes :meth:`save` writes, computed on first use and kept
-        (serialising takes a good part of a second for the shipped
-        reference; a reference does not change, see the class docstring).
+        For a reference read from a file (:meth:`load`, :meth:`from_bytes`,
+        :func:`default_reference`), in any format version, the hash of the
+        bytes read: what ``sha256sum`` gives for that file, so that a report's
+        custody record names the file that was used. A file in an older
+        format is read in today's terms (``meta["upgraded_from_format"]``);
+        :meth:`save` then writes today's format, whose bytes have another
+        hash. For a reference fitted in memory (or made by
+        :meth:`with_calibration`), the hash of the bytes :meth:`save` writes,
+        computed on first use and kept (serialising takes a good part of a
+        second for the shipped reference; a reference does not change, see
+        the class docstring).
         """
         if self._sha256 is None:
             self._sha256 = hashlib.sha256(self.to_bytes()).hexdigest()
         return self._sha256
 
     def with_calibration(self, calibration: Mapping[str, Any]) -> Reference:
-        """A copy carrying detector thresholds (saved in ``meta.json``)."""
+        """A copy carrying detector thresholds (saved in ``meta.json``).
+
+        Raises
+        ------
+        ReferenceError_
+            A calibration record that the detectors could not use
+            (:func:`vtract.detect.stored.check_calibrations`).
+        """
         meta = dict(self.meta)
         meta["calibration"] = _jsonable(dict(calibration))
+        _check_calibrations(meta["calibration"], "the calibration given")
         return Reference(self.stats, meta)
 
     def info(self) -> dict[str, Any]:
@@ -379,7 +448,9 @@ class Reference:
         ``estimator_code_sha256`` is the estimator fingerprint the reference
         records (``None``: none recorded) and ``estimator_code_matches``
         whether it is this vtract's (:func:`estimator_fingerprint`; ``None``
-        when nothing is recorded).
+        when nothing is recorded). ``created_utc`` is when the reference was
+        built; ``calibrated_utc`` when each stored calibration was made
+        (``None`` for one that records no provenance).
         """
         code = recorded_estimator_fingerprint(self)
         return {
@@ -398,6 +469,7 @@ class Reference:
             "corpus": {k: v for k, v in self.meta.get("corpus", {}).items() if k != "recordings"},
             "n_recordings": len(self.meta.get("corpus", {}).get("recordings", [])),
             "calibrated": bool(self.meta.get("calibration")),
+            "calibrated_utc": _calibration_times(self.meta.get("calibration") or {}),
             "created_utc": self.meta.get("provenance", {}).get("created_utc"),
             "sha256": self.sha256,
         }
@@ -518,11 +590,20 @@ class Reference:
                 meta_bytes = zf.read(_META)
                 stats_bytes = zf.read(_STATS)
         except zipfile.BadZipFile as exc:
+            if data.startswith(_ZIP_MAGIC):
+                raise ReferenceError_(
+                    f"{where} is damaged: it starts as a ZIP archive (the .vtref layout) but "
+                    f"cannot be read as one ({exc}); it was truncated or corrupted in transfer "
+                    "or storage: compare its SHA-256 with the original's"
+                ) from exc
             raise ReferenceError_(
                 f"{where} is not a vtract reference (not a readable ZIP archive: {exc})"
             ) from exc
-        except (OSError, EOFError, zipfile.LargeZipFile) as exc:
-            raise ReferenceError_(f"{where} is corrupt: {exc}") from exc
+        except (OSError, EOFError, zipfile.LargeZipFile, zlib.error) as exc:
+            raise ReferenceError_(
+                f"{where} is damaged: a member cannot be decompressed ({exc}); compare its "
+                "SHA-256 with the original's"
+            ) from exc
         try:
             meta = json.loads(meta_bytes.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -549,6 +630,8 @@ class Reference:
             )
         _check_meta_types(meta, where)
         meta = _upgrade_meta(meta, version)
+        _check_extract_settings(meta, where)
+        _check_calibrations(meta.get("calibration") or {}, where)
         expected = meta.pop("stats_sha256", None)
         actual = hashlib.sha256(stats_bytes).hexdigest()
         if expected != actual:
@@ -560,9 +643,9 @@ class Reference:
         except Exception as exc:  # pyarrow raises several unrelated types
             raise ReferenceError_(f"{where} is corrupt: cannot read {_STATS} ({exc})") from exc
         ref = cls(stats, meta)
-        if version == FORMAT_VERSION:
-            # the hash names the very bytes read (and costs no re-serialisation)
-            ref._sha256 = hashlib.sha256(data).hexdigest()
+        # the hash names the very bytes read, in any format version (custody: what
+        # sha256sum gives for the file), and costs no re-serialisation
+        ref._sha256 = hashlib.sha256(data).hexdigest()
         return ref
 
     @classmethod
@@ -614,6 +697,21 @@ def recorded_estimator_fingerprint(reference: Any) -> str | None:
     estimator = meta.get("estimator") if isinstance(meta, dict) else None
     code = estimator.get("code_sha256") if isinstance(estimator, dict) else None
     return str(code) if code else None
+
+
+def _calibration_times(calibration: Mapping[str, Any]) -> dict[str, str | None]:
+    """When each stored calibration was made (its provenance's ``created_utc``), by key."""
+    out: dict[str, str | None] = {}
+    for key, record in calibration.items():
+        if not isinstance(record, Mapping):
+            continue
+        metrics = record.get("metrics")
+        block = metrics.get("provenance") if isinstance(metrics, Mapping) else None
+        if not isinstance(block, Mapping):
+            block = record.get("provenance")
+        created = block.get("created_utc") if isinstance(block, Mapping) else None
+        out[str(key)] = str(created) if created is not None else None
+    return out
 
 
 def _source_fingerprint(root: Any) -> str:
@@ -868,6 +966,137 @@ def _check_meta_types(meta: dict[str, Any], where: str) -> None:
 
 
 _JSON_TYPE_NAMES = {str: "string", dict: "object", list: "array", int: "integer"}
+
+
+def _is_number(value: Any) -> bool:
+    """A finite JSON number (not a bool)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def _whole(value: Any, least: int) -> bool:
+    """A JSON integer (not a bool) of at least ``least``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+#: What each recorded extraction setting must be (:func:`vtract.features.extract_features`'s
+#: keyword arguments and the estimator options it passes on), with the words of the refusal.
+_EXTRACT_SETTINGS: dict[str, tuple[Any, str]] = {
+    "method": (lambda v: isinstance(v, str), "an estimator name"),
+    "sr": (lambda v: v is None or _whole(v, 1), "a positive integer rate (Hz) or null"),
+    "window": (lambda v: _whole(v, 2), "an integer of at least 2 samples"),
+    "overlap": (lambda v: _whole(v, 0), "an integer of at least 0 samples"),
+    "policy": (lambda v: v in ("centred", "published"), "'centred' or 'published'"),
+    "sections": (lambda v: v is None or _whole(v, 2), "an integer of at least 2, or null"),
+    "cross_word": (lambda v: isinstance(v, bool), "true or false"),
+    "highpass_hz": (lambda v: _is_number(v) and v >= 0, "a number of at least 0 (Hz)"),
+    "voice_source": (lambda v: isinstance(v, bool), "true or false"),
+    "n_sections": (lambda v: v is None or _whole(v, 1), "a positive integer or null"),
+    "length_cm": (lambda v: v is None or (_is_number(v) and v > 0), "a positive number or null"),
+    "solver": (lambda v: v is None or isinstance(v, str), "a solver name or null"),
+}
+
+
+def _check_extract_settings(meta: Mapping[str, Any], where: str) -> None:
+    """Refuse recorded extraction settings an analysis could not measure evidence with.
+
+    :func:`vtract.analyze` passes ``settings["extract_features"]`` to
+    :func:`vtract.features.extract_features`; an edited value (``"sections":
+    "x"``, ``"window": -5``, an unknown key) would otherwise fail deep inside
+    the measurement with a Python error instead of naming the field.
+    """
+    extract = (meta.get("settings") or {}).get("extract_features") or {}
+    unknown = sorted(str(k) for k in extract if k not in _EXTRACT_SETTINGS)
+    if unknown:
+        raise ReferenceError_(
+            f"{where} is corrupt: settings.extract_features holds unknown key(s) {unknown}; "
+            f"known: {sorted(_EXTRACT_SETTINGS)}"
+        )
+    for key, value in extract.items():
+        ok, expected = _EXTRACT_SETTINGS[key]
+        if not ok(value):
+            raise ReferenceError_(
+                f"{where} is corrupt: settings.extract_features.{key} is "
+                f"{json.dumps(value)[:60]}, expected {expected}"
+            )
+    window, overlap = extract.get("window"), extract.get("overlap")
+    if window is not None and overlap is not None and overlap >= window:
+        raise ReferenceError_(
+            f"{where} is corrupt: settings.extract_features.overlap {overlap} is not below "
+            f"its window {window}"
+        )
+
+
+def _check_calibrations(calibration: Mapping[str, Any], where: str) -> None:
+    """Refuse calibration records the detectors could not use, naming the record and field."""
+    from .detect.stored import check_calibrations
+
+    try:
+        check_calibrations(calibration)
+    except VtractError as exc:
+        raise ReferenceError_(f"{where} is corrupt: {exc}") from None
+
+
+class _FrozenDict(dict[str, Any]):
+    """A dict that refuses to change: the metadata of a :class:`Reference`.
+
+    It is still a ``dict`` (``isinstance``, ``json.dumps``, ``==``); ``copy``
+    and ``copy.deepcopy`` give plain, editable dicts, and pickling keeps it
+    read-only.
+    """
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenDict, (dict(self),))
+
+
+class _FrozenList(list[Any]):
+    """A list that refuses to change (see :class:`_FrozenDict`)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return [copy.deepcopy(v, memo) for v in self]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenList, (list(self),))
+
+
+_READ_ONLY = (
+    "a Reference's metadata is read-only (its SHA-256 is recorded in every report); "
+    "copy.deepcopy(reference.meta) gives an editable copy, and Reference.with_calibration "
+    "a reference with other thresholds"
+)
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with every dict and list in it made read-only (:class:`_FrozenDict`)."""
+    if isinstance(value, Mapping):
+        return _FrozenDict({str(k): _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return _FrozenList(_frozen(v) for v in value)
+    return value
 
 
 def _upgrade_meta(meta: dict[str, Any], version: int) -> dict[str, Any]:

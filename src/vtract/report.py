@@ -2,7 +2,8 @@
 
 The analysis (:func:`vtract.analyze`) builds a Report; this module turns it
 into JSON (a versioned schema shipped as ``vtract/schemas/report.schema.json``)
-and HTML. Apart from ``provenance["created_utc"]`` a Report is a pure
+and HTML. Apart from ``provenance["created_utc"]`` (repeated in the JSON's
+``chain_of_custody``) a Report is a pure
 function of its inputs and settings.
 """
 

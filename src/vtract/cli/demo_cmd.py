@@ -37,7 +37,7 @@ def demo_command(out_dir: str, reference: str | None, detector: str, pdf: bool) 
     """
     from pathlib import Path
 
-    from ..demo import example_recordings, run_demo
+    from ..demo import example_recordings, run_demo, score_meaning
     from ..output_files import refuse_output_over_inputs
 
     if reference is not None:  # the bundled examples never share a name with an output
@@ -47,27 +47,39 @@ def demo_command(out_dir: str, reference: str | None, detector: str, pdf: bool) 
         refuse_output_over_inputs([*outputs, out / "report.pdf"], [reference])
     result = run_demo(out_dir, reference=reference, detector=detector, pdf=pdf)
     hits = 0
+    missed: list[str] = []
     for name, report in result.reports.items():
         label = result.labels.get(name, "?")
         # every non-human example (TTS or simulated tract) should be called synthetic
         expected = "organic" if label == "organic" else "synthetic"
         score = "–" if report.score is None else f"{report.score:.2f}"
+        above = report.thresholds.get("score_synthetic_above")
+        cut = "" if above is None or report.score is None else f" (synthetic above {above:.2f})"
         if report.verdict == "inconclusive":
             outcome = "inconclusive"
         elif report.verdict == expected:
             outcome = "correct"
         else:
             outcome = "MISSED" if expected == "synthetic" else "FALSE ALARM"
+            if expected == "synthetic":
+                missed.append(name)
         hits += report.verdict == expected
         click.echo(
-            f"{name:18s} truth {label:12s} verdict {report.verdict:12s} score {score:>5s}  "
+            f"{name:18s} truth {label:12s} verdict {report.verdict:12s} score {score:>5s}{cut}  "
             f"{report.n_bigrams:3d} bigrams  {outcome}"
         )
-    click.echo(
-        f"{hits} of {len(result.reports)} verdicts are right. The detector's measured limits "
-        "(it misses clean synthetic speech like these examples) are in the README, "
-        "'Measured figures'."
-    )
+    click.echo(score_meaning(detector))
+    if missed:
+        limits = (
+            f"It missed {', '.join(missed)}: the detector misses clean synthetic speech like "
+            "these examples; its measured limits are in the README, 'Measured figures'."
+        )
+    else:
+        limits = (
+            "A few examples do not measure a detector: its measured limits (AUC, "
+            "false-positive rate) are in the README, 'Measured figures'."
+        )
+    click.echo(f"{hits} of {len(result.reports)} verdicts are right. {limits}")
     click.echo(f"report: {result.main_html.resolve()}")
     click.echo(f"json:   {result.main_json.resolve()}")
     if result.main_pdf is not None:

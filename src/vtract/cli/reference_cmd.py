@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ def _input_files(inputs: Iterable[str], recordings: Sequence[Any]) -> list[Path]
     files = [Path(i) for i in inputs if Path(i).is_file()]
     for rec in recordings:
         files += [rec.audio, *rec.alignments]
+        if rec.transcript_file is not None:
+            files.append(rec.transcript_file)
         folder, stem = rec.audio.parent, rec.audio.stem
         files += [p for name in _SIDECARS if (p := folder / name.format(stem)).is_file()]
     return files
@@ -109,23 +112,51 @@ def build_command(
     """Build a reference from organic recordings in INPUTS.
 
     INPUTS are folders (searched recursively), manifests (.csv/.tsv/.psv with
-    a 'path' column and optional 'transcript', 'alignment', 'speaker') or
-    audio files. Phones come from an alignment beside the audio (TextGrid,
-    HTS .lab, TIMIT .PHN), else from a transcript (.lab/.txt beside the audio
-    or transcripts.psv) by forced alignment, else, with --recognise, from
-    speech recognition. Prints a JSON summary; recordings that could not be
-    used are listed with the reason.
+    a 'path' column and optional 'transcript', 'alignment', 'speaker',
+    'label': the columns of a batch or calibrate manifest, case-insensitive,
+    with their synonyms 'file'/'audio' and 'textgrid'; a transcript ending in
+    .txt/.lab is a file holding the words) or audio files. Rows labelled
+    synthetic are left out with a note. Phones come from an alignment beside
+    the audio (TextGrid, HTS .lab, TIMIT .PHN), else from a transcript
+    (.lab/.txt beside the audio or transcripts.psv) by forced alignment,
+    else, with --recognise, from speech recognition. An alignment that runs
+    past its recording's end is refused as analyze refuses it. Prints a JSON
+    summary; recordings that could not be used are listed with the reason.
     """
-    from ..corpus import corpus_features, drop_duplicate_recordings, find_recordings
+    from ..corpus import (
+        corpus_features,
+        drop_duplicate_recordings,
+        find_recordings,
+        organic_recordings,
+    )
     from ..features import write_features
     from ..provenance import path_text
-    from ..reference import Reference, estimator_fingerprint
+    from ..reference import (
+        Reference,
+        SmallReferenceWarning,
+        estimator_fingerprint,
+        few_speakers_warning,
+    )
     from ..tract.highpass import analysis_highpass_hz
     from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
 
-    recordings = find_recordings(inputs, speaker_from=speaker_from, recognise=recognise)  # type: ignore[arg-type]
+    manifest_notes: list[str] = []
+    recordings = find_recordings(
+        inputs,
+        speaker_from=speaker_from,  # type: ignore[arg-type]
+        recognise=recognise,
+        notes=manifest_notes,
+    )
+    for note in manifest_notes:
+        click.echo(f"vtract: note: {note}", err=True)
     if not recordings:
         raise ReferenceError_(f"no audio found in {', '.join(inputs)}")
+    # a labelled (calibrate) manifest: its fakes must not become organic statistics
+    recordings, labelled_synthetic = organic_recordings(recordings)
+    for d in labelled_synthetic:
+        click.echo(f"vtract: note: left out {d['file']!a}: {d['reason']}", err=True)
+    if not recordings:
+        raise ReferenceError_("every recording given is labelled synthetic; a reference is organic")
     # one recording counted twice would inflate windows and speakers
     recordings, duplicates = drop_duplicate_recordings(recordings)
     for d in duplicates:
@@ -148,30 +179,34 @@ def build_command(
         )
     if features_out:
         write_features(table, features_out)
-    ref = Reference.fit(
-        table,
-        name=name or Path(out).stem,
-        corpus_info={
-            "inputs": [str(Path(i)) for i in inputs],
-            "speaker_from": speaker_from,
-            "recognition_allowed": recognise,
-            "recordings": records,
-            "duplicates_left_out": duplicates,
-        },
-        estimator={"method": method, "code_sha256": estimator_fingerprint()},
-        settings={
-            "extract_features": {
-                "sr": 16000,
-                "window": PUBLISHED_WINDOW,
-                "overlap": PUBLISHED_OVERLAP,
-                "policy": "centred",
-                "sections": sections,
-                "cross_word": cross_word,
-                "highpass_hz": analysis_highpass_hz(method),
-            }
-        },
-        min_count=min_count,
-    )
+    with warnings.catch_warnings():  # said below, on stderr and in the summary
+        warnings.simplefilter("ignore", SmallReferenceWarning)
+        ref = Reference.fit(
+            table,
+            name=name or Path(out).stem,
+            corpus_info={
+                "inputs": [str(Path(i)) for i in inputs],
+                "speaker_from": speaker_from,
+                "recognition_allowed": recognise,
+                "recordings": records,
+                "duplicates_left_out": duplicates,
+                "labelled_synthetic_left_out": labelled_synthetic,
+                "manifest_notes": manifest_notes,
+            },
+            estimator={"method": method, "code_sha256": estimator_fingerprint()},
+            settings={
+                "extract_features": {
+                    "sr": 16000,
+                    "window": PUBLISHED_WINDOW,
+                    "overlap": PUBLISHED_OVERLAP,
+                    "policy": "centred",
+                    "sections": sections,
+                    "cross_word": cross_word,
+                    "highpass_hz": analysis_highpass_hz(method),
+                }
+            },
+            min_count=min_count,
+        )
     ref.save(out)
     summary = {
         "out": path_text(out),
@@ -181,24 +216,16 @@ def build_command(
         "used": len(used),
         "skipped": [{"file": r["file"], "reason": r["skipped"]} for r in records if r["skipped"]],
         "duplicates_left_out": duplicates,
+        "labelled_synthetic_left_out": labelled_synthetic,
         "n_windows": ref.meta["n_windows"],
         "n_bigrams": ref.meta["n_bigrams"],
         "n_speakers": ref.meta["n_speakers"],
     }
-    if ref.meta["n_speakers"] < FEW_SPEAKERS:
-        few = (
-            f"the reference's organic statistics come from {ref.meta['n_speakers']} speaker(s) "
-            f"(fewer than {FEW_SPEAKERS}; a speaker is a recording when none is given): other "
-            "voices will deviate from them by who speaks, not by how the audio was made"
-        )
+    few = few_speakers_warning(ref)
+    if few is not None:
         summary["warnings"] = [few]
         click.echo(f"vtract: warning: {few}", err=True)
     click.echo(json.dumps(summary, sort_keys=True))
-
-
-#: ``vtract reference build`` warns below this many organic speakers (the shipped
-#: reference has 92): per-bigram ranges of a handful of voices describe those voices.
-FEW_SPEAKERS = 10
 
 
 @reference_group.command("info")

@@ -56,7 +56,12 @@ def _as_scores(values: Any, name: str) -> np.ndarray:
     return x
 
 
-def _as_labels(labels: Any, scores: np.ndarray) -> np.ndarray:
+def _as_labels(labels: Any, scores: np.ndarray, *, both_classes: bool = True) -> np.ndarray:
+    """Boolean labels (True = synthetic) from booleans or 0/1, one per score.
+
+    Strings ("organic", "synthetic") and other numbers are refused: cast to
+    bool they would all be True.
+    """
     y = np.asarray(labels).ravel()
     if y.shape != scores.shape:
         raise CalibrationError(
@@ -69,7 +74,7 @@ def _as_labels(labels: Any, scores: np.ndarray) -> np.ndarray:
                 f"labels must be booleans or 0/1 (True = synthetic), got {sorted(uniq)!r}"
             )
         y = y.astype(bool)
-    if y.all() or not y.any():
+    if both_classes and (y.all() or not y.any()):
         raise CalibrationError(
             "ROC analysis needs both classes; got "
             f"{int(y.sum())} synthetic and {int((~y).sum())} organic recordings"
@@ -379,6 +384,16 @@ def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float
 def precision_recall_at(labels: Any, scores: Any, threshold: float) -> dict[str, Any]:
     """Confusion counts and rates when ``score >= threshold`` is called synthetic.
 
+    Parameters
+    ----------
+    labels : array_like of bool
+        ``True`` (or 1) for synthetic recordings, ``False`` (or 0) for
+        organic ones; anything else is refused.
+    scores : array_like of float
+        Statistic per recording.
+    threshold : float
+        Decision threshold.
+
     Returns
     -------
     dict
@@ -386,11 +401,14 @@ def precision_recall_at(labels: Any, scores: Any, threshold: float) -> dict[str,
         call), ``recall`` (= TPR), ``fpr``, ``accuracy``, and the exact 95 %
         intervals ``fpr_ci95`` and ``recall_ci95`` (:func:`binomial_interval`;
         ``None`` without recordings of that class).
+
+    Raises
+    ------
+    CalibrationError
+        Labels that are not booleans or 0/1, or not one per score.
     """
     s = _as_scores(scores, "scores")
-    y = np.asarray(labels).ravel().astype(bool)
-    if y.shape != s.shape:
-        raise CalibrationError(f"labels have {y.size} entries but scores have {s.size}")
+    y = _as_labels(labels, s, both_classes=False)
     pred = s >= threshold
     tp = int(np.sum(pred & y))
     fp = int(np.sum(pred & ~y))
@@ -462,6 +480,10 @@ class Calibration:
     model : dict
         For ``"dynamics"``: the :class:`~vtract.detect.dynamics.DescriptorModel`
         as a dict.
+    use_flags : bool
+        For ``"deviation"``: whether the statistic includes the plausibility
+        flags (``vtract calibrate --no-flags`` sets False). The default
+        detector computes the statistic the way its threshold was set.
     """
 
     threshold: float
@@ -472,8 +494,16 @@ class Calibration:
     flag_baseline: float = 0.0
     statistic: str = "deviation"
     model: dict[str, Any] = field(default_factory=dict)
+    use_flags: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.use_flags, bool):
+            raise CalibrationError(f"use_flags must be true or false, got {self.use_flags!r}")
+        if self.statistic == "dynamics" and not self.use_flags:
+            raise CalibrationError(
+                "use_flags=False is for the 'deviation' statistic; the 'dynamics' statistic "
+                "has no flags to leave out"
+            )
         if self.statistic not in ("deviation", "dynamics"):
             raise CalibrationError(
                 f"calibration statistic must be 'deviation' or 'dynamics', got {self.statistic!r}"
@@ -552,9 +582,39 @@ class Calibration:
                 flag_baseline=float(data.get("flag_baseline", 0.0)),
                 statistic=str(data.get("statistic", "deviation")),
                 model=dict(data.get("model") or {}),
+                use_flags=data.get("use_flags", True),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None
+
+
+#: A threshold this close to the organic median (relative to the statistics' size) is
+#: the median itself: with tied organic statistics the conformal threshold sits one
+#: floating-point step above them, which would give a slope of 1 / ulp.
+_RELATIVE_GAP = 1e-9
+
+
+def _organic_gap(org: np.ndarray, threshold: float) -> float:
+    """The statistic distance the organic-spread slope spans (median to threshold).
+
+    When the threshold is not meaningfully above the organic median (a target
+    FPR of one half or more, or tied statistics) the standard deviation of the
+    organic statistics is used instead; statistics that do not spread at all
+    are refused.
+    """
+    median = float(np.median(org))
+    size = float(np.max(np.abs(org)))  # the statistics' own scale (0: all zero)
+    gap = threshold - median
+    if size > 0 and gap > _RELATIVE_GAP * size:
+        return gap
+    spread = float(np.std(org))
+    if not (size > 0 and spread > _RELATIVE_GAP * size):
+        raise CalibrationError(
+            f"the {org.size} organic statistics do not spread (all about {median:.6g}): no score "
+            "slope can be set from them; give organic recordings that differ, or labelled "
+            "synthetic ones (their statistics fit the slope)"
+        )
+    return spread
 
 
 def calibrate(
@@ -589,6 +649,13 @@ def calibrate(
     Returns
     -------
     Calibration
+
+    Raises
+    ------
+    CalibrationError
+        Fewer than 2 organic statistics, non-finite values, a bad
+        ``target_fpr``, or (without synthetic statistics) organic statistics
+        that do not spread, so that no slope can be set from them.
     """
     org = _as_scores(organic, "organic")
     if org.size < 2:
@@ -619,9 +686,7 @@ def calibrate(
             at_threshold=precision_recall_at(y, stat, thr),
         )
     else:
-        gap = thr - float(np.median(org))
-        if gap <= 0:
-            gap = float(np.std(org)) or 1.0
+        gap = _organic_gap(org, thr)
         slope = math.log((1 - ORGANIC_MEDIAN_SCORE) / ORGANIC_MEDIAN_SCORE) / gap
         method = "organic-spread"
         n_fp = int(np.sum(org >= thr))

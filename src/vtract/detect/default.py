@@ -30,7 +30,9 @@ of two, chosen by the calibration stored with the reference
     flags (critical = 1, warning = 0.5; recording-level flags count once
     each) and ``flag_baseline`` (stored in the calibration) is the flagged
     share organic recordings reach anyway: :data:`FLAG_BASELINE_QUANTILE`
-    of the organic calibration recordings. On the benchmark corpus this
+    of the organic calibration recordings. A calibration made with
+    ``--no-flags`` (``Calibration.use_flags`` False) sets ``flagged`` to 0,
+    as its threshold was set; the flags stay in the evidence. On the benchmark corpus this
     statistic is *lower* for synthetic speech than for unseen organic
     speakers (AUC below 0.5, ``docs/DETECTION.md``).
 
@@ -225,6 +227,11 @@ class DefaultDetector:
         stored = getattr(self.reference, "calibration", None) or {}
         if not (isinstance(stored, Mapping) and key in stored):
             return None
+        if not isinstance(stored[key], Mapping):
+            raise VtractError(
+                f"reference carries a malformed {key} calibration: a "
+                f"{type(stored[key]).__name__}, not a record"
+            )
         try:
             return Calibration.from_dict(dict(stored[key]))
         except CalibrationError as exc:
@@ -263,6 +270,8 @@ class DefaultDetector:
         share, codes, rec_level = _flag_shares(big, list(flags))
         big = big.assign(flag_share=share, flags=codes)
         if cal.statistic != "dynamics":
+            if not cal.use_flags:  # calibrated without flags: the statistic leaves them out
+                share, rec_level = np.zeros_like(share), 0.0
             dev, flagged = _components(big, share, rec_level)
             return combine(dev, flagged, cal.flag_baseline), big, {}
         stat, values = dynamics if dynamics is not None else _dynamics_statistic(cal, features)
@@ -348,8 +357,9 @@ class DefaultDetector:
         stat, big, descriptors = self._evaluate(cal, features, flags, dynamics)
         n = len(big)
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
+        counted = big["flag_share"] if bigram_cal.use_flags else 0.0
         per_bigram = (
-            bigram_cal.score(combine(big["deviation"], big["flag_share"], bigram_cal.flag_baseline))
+            bigram_cal.score(combine(big["deviation"], counted, bigram_cal.flag_baseline))
             if n
             else np.empty(0)
         )
@@ -437,8 +447,9 @@ class DefaultDetector:
             if route:
                 reason += f"; {route}"
         else:
+            left_out = "" if cal.use_flags else " (plausibility flags left out, as calibrated)"
             reason = (
-                f"statistic {stat:.3f} is {side} the threshold {cal.threshold:.3f} "
+                f"statistic {stat:.3f}{left_out} is {side} the threshold {cal.threshold:.3f} "
                 f"({cal.method}); {n} bigram occurrences, most deviant: {', '.join(worst)}"
             )
         return decision(verdict, score, reason)

@@ -22,6 +22,10 @@ This is what ``vtract calibrate`` runs:
 - paper detector (only with labelled fakes): ideal features searched against
   the Reference's organic ranges, and the range-rule sentence threshold.
 
+The labelled recordings are checked first (:mod:`vtract.detect.labelled`):
+one label per recording, copies of a recording (same SHA-256) counted once,
+and tables measured with the reference's estimator and sections.
+
 Organic files that went into the reference deviate less than new organic
 speech, so calibrating on them sets a threshold that is too low; they are
 reported (``in_reference``) and should be held out.
@@ -57,6 +61,7 @@ from .dynamics import (
     recording_descriptors,
 )
 from .estimates import plausibility_flags
+from .labelled import check_labels, check_measured_like, drop_duplicate_recordings
 from .paper import PaperDetector, reference_ranges
 
 __all__ = [
@@ -109,8 +114,10 @@ def fit_thresholds(
         False-positive rate the default threshold must not exceed on the
         organic files.
     use_flags : bool, default True
-        Include plausibility flags in the statistic (as ``analyze`` does;
-        ``statistic="deviation"`` only).
+        Include plausibility flags in the statistic (``statistic="deviation"``
+        only; False is refused with ``"dynamics"``). The choice is stored
+        with the calibration (``use_flags``), so that ``analyze`` computes
+        the statistic the way the threshold was set.
     statistic : {"dynamics", "deviation"}
         Which default-detector statistic to calibrate (module docstring).
     descriptors : sequence of str, default :data:`~vtract.detect.dynamics.DESCRIPTORS`
@@ -137,7 +144,21 @@ def fit_thresholds(
         ``Reference.with_calibration`` (``"paper"`` only with fakes;
         ``"dry_voice"`` with ``voice_descriptors``).
     summary : dict
-        Counts, statistics per file, and the measured figures.
+        Counts, statistics per file, and the measured figures;
+        ``duplicates_left_out`` (``{"file", "reason"}`` for each copy of a
+        recording left out), ``warnings`` and ``file_sha256`` (every
+        labelled file's hash, as its table records it). Each calibration's
+        ``metrics["calibration_files"]`` lists the organic and synthetic
+        files its threshold was set on.
+
+    Raises
+    ------
+    VtractError
+        Bad labels, a recording labelled both organic and synthetic
+        (:class:`~vtract.detect.labelled.LabelConflictError`), a table
+        measured with another estimator or number of sections than the
+        reference, or a reference measured with other estimator code
+        (:func:`~vtract.detect.labelled.check_measured_like`).
     """
     if "label" not in features.columns or "file" not in features.columns:
         raise VtractError("calibration features need 'file' and 'label' columns")
@@ -146,6 +167,10 @@ def fit_thresholds(
         raise VtractError(
             f"every calibration row must be labelled 'organic' or 'synthetic'; found {sorted(labels)}"
         )
+    # one label per recording, each recording once, measured as analyze will measure evidence
+    check_labels(features)
+    features, duplicates = drop_duplicate_recordings(features)
+    warnings = check_measured_like(reference, features)
     org = features[features["label"] == "organic"]
     syn = features[features["label"] == "synthetic"]
     if org["file"].nunique() < 2:
@@ -155,6 +180,11 @@ def fit_thresholds(
     if statistic not in ("dynamics", "deviation"):
         raise VtractError(f"statistic must be 'dynamics' or 'deviation', got {statistic!r}")
     _check_threshold_by(threshold_by)
+    if not use_flags and statistic != "deviation":
+        raise VtractError(
+            "leaving the plausibility flags out (use_flags=False, --no-flags) is for the "
+            "deviation statistic; the dynamics statistic has no flags"
+        )
     if voice_descriptors is not None and (
         statistic != "dynamics" or "log_shimmer" not in voice_descriptors
     ):
@@ -183,13 +213,19 @@ def fit_thresholds(
                 s_org, s_syn if s_syn.size else None, target_fpr=target_fpr, organic_groups=groups
             ),
             flag_baseline=baseline,
+            use_flags=bool(use_flags),
         )
+        files = _files_by_label(stats["file"], ~organic.to_numpy())
+        cal = replace(cal, metrics={**cal.metrics, "calibration_files": files})
     result: dict[str, Any] = {"default": cal.to_dict()}
     summary: dict[str, Any] = {
         "n_organic_files": int(s_org.size),
         "n_synthetic_files": int(s_syn.size),
         "default": cal.to_dict(),
         "in_reference": _in_reference(reference, org),
+        "duplicates_left_out": duplicates,
+        "warnings": warnings,
+        "file_sha256": _file_hashes(features),
     }
     if voice_descriptors is not None:
         voice, v_org, v_syn = dynamics_calibration(
@@ -215,6 +251,14 @@ def fit_thresholds(
             "notes": list(paper.notes),
         }
     return result, summary
+
+
+def _file_hashes(features: pd.DataFrame) -> dict[str, str]:
+    """SHA-256 of every labelled file (as its feature table records it; unknown ones left out)."""
+    if "sha256" not in features.columns:
+        return {}
+    first = features.groupby("file", sort=True)["sha256"].first().astype(str)
+    return {str(f): h for f, h in first.items() if h}
 
 
 def merged_calibrations(
@@ -273,6 +317,38 @@ def _speaker_folds(meta: pd.DataFrame, k: int) -> np.ndarray:
     return np.array([fold_of[g] for g in group], dtype=np.int64)
 
 
+def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> None:
+    """Refuse folds whose training split keeps fewer than 2 organic recordings, saying why.
+
+    The out-of-fold statistics are grouped by speaker whatever the threshold
+    counts (a model that saw a recording's speaker scores it optimistically
+    low), so one speaker holding all but one of the organic recordings
+    leaves its fold nothing to train on.
+    """
+    organic = ~is_syn
+    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
+    group = np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+    for k in np.unique(fold[organic]):
+        left = int((organic & (fold != k)).sum())
+        if left >= 2:
+            continue
+        held = sorted(set(group[organic & (fold == k)]))
+        raise VtractError(
+            f"dynamics calibration scores each organic recording with a model that never saw "
+            f"its speaker (out-of-fold, folds grouped by speaker, whatever --threshold-by "
+            f"counts); the fold of speaker(s) {_short(held)} holds "
+            f"{int((organic & (fold == k)).sum())} of the {int(organic.sum())} organic "
+            f"recordings and leaves {left} to train on, fewer than 2: give organic recordings "
+            f"of more speakers (these come from {len(set(group[organic]))} speaker(s); a "
+            "recording without a speaker counts as its own)"
+        )
+
+
+def _short(names: list[str], most: int = 3) -> str:
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def dynamics_calibration(
     features: pd.DataFrame,
     stats: pd.DataFrame,
@@ -297,7 +373,10 @@ def dynamics_calibration(
         False-positive rate for the threshold.
     folds : int
         Speaker-grouped cross-fitting folds for the out-of-fold statistics
-        (fewer with fewer than ``folds + 2`` organic files; at least 4 are needed).
+        (fewer with fewer than ``folds + 2`` organic files; at least 4 are
+        needed, and leaving out any fold's speakers must leave at least 2
+        organic files to train on: organic files of one speaker only are
+        refused, whatever ``threshold_by`` counts).
     descriptors : pandas.DataFrame, optional
         :func:`~vtract.detect.dynamics.recording_descriptors` of (at least)
         these files, when the caller already has them; computed otherwise.
@@ -355,6 +434,7 @@ def dynamics_calibration(
         return fit_discriminative(org, syn, names) if len(syn) >= 2 else fit_one_class(org, names)
 
     fold = _speaker_folds(meta, folds)
+    _check_folds(meta, fold, is_syn)
     oof = np.full(len(meta), np.nan)
     for k in range(folds):
         test = fold == k
@@ -369,5 +449,19 @@ def dynamics_calibration(
         s_org, s_syn if s_syn.size >= 2 else None, target_fpr=target_fpr, organic_groups=groups
     )
     metrics = dict(cal.metrics)
-    metrics.update(cross_fit_folds=folds, model_kind=model.kind)
+    metrics.update(
+        cross_fit_folds=folds,
+        model_kind=model.kind,
+        calibration_files=_files_by_label(meta.index, is_syn),
+    )
     return replace(cal, statistic="dynamics", model=model.to_dict(), metrics=metrics), s_org, s_syn
+
+
+def _files_by_label(files: Any, synthetic: Any) -> dict[str, list[str]]:
+    """The files a threshold was set on, sorted, per label (``metrics["calibration_files"]``)."""
+    names = np.asarray([str(f) for f in files], dtype=object)
+    fake = np.asarray(synthetic, dtype=bool)
+    return {
+        "organic": sorted(names[~fake].tolist()),
+        "synthetic": sorted(names[fake].tolist()),
+    }

@@ -64,7 +64,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReferenceError_, VtractError
+from .calibration import CalibrationError
 from .decision import Decision
+from .default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
 from .deviation import FEATURE_COLUMNS, ReferenceLike, bigram_deviations
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "organic_ranges",
     "outside_share_threshold",
     "reference_ranges",
+    "stored_paper_calibration",
 ]
 
 #: Thresholds tried per (bigram, section) between the organic min and max.
@@ -281,6 +284,66 @@ def reference_ranges(reference: ReferenceLike, features: pd.DataFrame) -> pd.Dat
     return pd.concat(parts, ignore_index=True)
 
 
+def stored_paper_calibration(record: Any) -> tuple[pd.DataFrame, float]:
+    """The ideal features and sentence threshold of a stored ``"paper"`` calibration.
+
+    Parameters
+    ----------
+    record : mapping
+        ``Reference.calibration["paper"]`` (:meth:`PaperDetector.to_dict`):
+        ``ideal`` (records of ``bigram``, ``n_sections``, ``section``,
+        ``threshold``) and ``sentence_threshold`` (a share in [0, 1]).
+
+    Returns
+    -------
+    ideal : pandas.DataFrame
+        Columns ``bigram, n_sections, section, threshold``.
+    sentence_threshold : float
+
+    Raises
+    ------
+    CalibrationError
+        A field missing or of the wrong type, naming it.
+    """
+    where = "calibration.paper"
+    if not isinstance(record, Mapping):
+        raise CalibrationError(f"{where} is {type(record).__name__}, expected an object")
+    thr = record.get("sentence_threshold", DEFAULT_SENTENCE_THRESHOLD)
+    if not (_is_number(thr) and 0.0 <= thr <= 1.0):
+        raise CalibrationError(
+            f"{where}.sentence_threshold is {thr!r}, expected a share between 0 and 1"
+        )
+    ideal = record.get("ideal", [])
+    if not isinstance(ideal, list):
+        raise CalibrationError(f"{where}.ideal is {type(ideal).__name__}, expected a list")
+    rows = []
+    for i, item in enumerate(ideal):
+        field_ok = isinstance(item, Mapping) and (
+            isinstance(item.get("bigram"), str)
+            and len(str(item["bigram"]).split("-")) == 2
+            and all(_is_count(item.get(k)) for k in ("n_sections", "section"))
+            and _is_number(item.get("threshold"))
+        )
+        if not field_ok:
+            raise CalibrationError(
+                f"{where}.ideal[{i}] is {item!r}, expected a bigram ('AH-N'), integer "
+                "n_sections and section, and a finite threshold"
+            )
+        rows.append({k: item[k] for k in (*_KEY, "threshold")})
+    frame = pd.DataFrame(rows, columns=[*_KEY, "threshold"]).astype(
+        {"bigram": str, "n_sections": "int64", "section": "int64", "threshold": "float64"}
+    )
+    return frame, float(thr)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 @dataclass
 class PaperDetector:
     """The published detector (see the module notes for code-vs-text details).
@@ -299,6 +362,20 @@ class PaperDetector:
         Source of ranges when :attr:`ranges` is ``None``.
     fitted_with_fakes : bool
         Whether labelled fakes were used (then the ideal-vote rule applies).
+    notes : list of str
+        What the fit could not do as published (copied into every decision's warnings).
+    calibrated : bool
+        False when the range rule's :attr:`sentence_threshold` is
+        :data:`DEFAULT_SENTENCE_THRESHOLD` because nothing set it (no labelled
+        fakes, no stored ``"paper"`` calibration, no value given): decisions
+        then warn that the threshold is a vtract choice, not a published or
+        calibrated value.
+    min_bigrams, min_bigrams_low_confidence : int
+        Evidence minimums for a verdict, as the default detector's
+        (:data:`vtract.detect.default.MIN_BIGRAMS`,
+        :data:`~vtract.detect.default.MIN_BIGRAMS_LOW_CONFIDENCE`); the range
+        rule also needs ``min_bigrams`` occurrences whose bigram has organic
+        ranges (:meth:`decide`).
     """
 
     ranges: pd.DataFrame | None = None
@@ -307,6 +384,9 @@ class PaperDetector:
     reference: ReferenceLike | None = None
     fitted_with_fakes: bool = False
     notes: list[str] = field(default_factory=list)
+    calibrated: bool = True
+    min_bigrams: int = MIN_BIGRAMS
+    min_bigrams_low_confidence: int = MIN_BIGRAMS_LOW_CONFIDENCE
 
     @classmethod
     def fit(
@@ -343,7 +423,13 @@ class PaperDetector:
                 if sentence_threshold is None
                 else float(sentence_threshold)
             )
-            return cls(ranges=ranges, sentence_threshold=thr, fitted_with_fakes=False, notes=notes)
+            return cls(
+                ranges=ranges,
+                sentence_threshold=thr,
+                fitted_with_fakes=False,
+                notes=notes,
+                calibrated=sentence_threshold is not None,
+            )
         ideal = ideal_features(organic, synthetic, ranges=ranges)
         if sentence_threshold is None:
             found = outside_share_threshold(organic, synthetic, ranges)
@@ -371,14 +457,17 @@ class PaperDetector:
         ``sentence_threshold``.
         """
         stored = getattr(reference, "calibration", None) or {}
-        paper = dict(stored.get("paper", {})) if isinstance(stored, Mapping) else {}
-        ideal = pd.DataFrame(paper.get("ideal", []), columns=[*_KEY, "threshold"])
+        record = stored.get("paper") if isinstance(stored, Mapping) else None
+        if record is None:
+            return cls(ranges=None, reference=reference, calibrated=False)
+        ideal, sentence_threshold = stored_paper_calibration(record)
         return cls(
             ranges=None,
             ideal=ideal,
-            sentence_threshold=float(paper.get("sentence_threshold", DEFAULT_SENTENCE_THRESHOLD)),
+            sentence_threshold=sentence_threshold,
             reference=reference,
             fitted_with_fakes=bool(len(ideal)),
+            calibrated="sentence_threshold" in record,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -418,7 +507,19 @@ class PaperDetector:
         return (float(rows["outside"].mean()) if len(rows) else math.nan), "organic-range"
 
     def decide(self, features: pd.DataFrame, *, low_confidence: bool = False) -> Decision:
-        """Published sentence verdict for one recording's features."""
+        """Published sentence verdict for one recording's features.
+
+        ``"inconclusive"`` (score ``None``, with the reason) when the
+        evidence is too thin, as with the default detector: no bigram
+        window; fewer than :attr:`min_bigrams` bigram occurrences (fewer
+        than :attr:`min_bigrams_low_confidence` with ``low_confidence``);
+        for the range rule, fewer than :attr:`min_bigrams` occurrences
+        whose bigram has organic ranges (an unseen bigram's values count as
+        inside, as published, so they cannot show anything); for the
+        ideal-vote rule, no ideal-feature value. The default detector's
+        low-confidence score margin does not apply: this score is the
+        published share, not a calibrated score around 0.5.
+        """
         _check(features, "features")
         stat, rule = self.statistic(features)
         ranges = self._ranges_for(features)
@@ -437,26 +538,45 @@ class PaperDetector:
                 "score_synthetic_above": float(self.sentence_threshold),
             }
         )
+        thresholds.update(
+            min_bigrams=float(self.min_bigrams),
+            min_bigrams_low_confidence=float(self.min_bigrams_low_confidence),
+        )
         warnings = list(self.notes)
         if low_confidence:
             warnings.append(
                 "paper detector on recognised (low-confidence) phones: the published "
                 "method assumes correct transcripts"
             )
-        if len(features) == 0:
-            return Decision(
-                "inconclusive", None, stat, "no usable bigram windows", big, thresholds, warnings
+        if rule == "organic-range" and not self.calibrated:
+            warnings.append(
+                f"the paper detector's range-rule threshold ({self.sentence_threshold:.0%} of "
+                "area values outside the organic ranges) is a vtract choice, not a published or "
+                "calibrated value: its false-positive rate is unknown (`vtract calibrate` with "
+                "labelled fakes fits the published rules)"
+            )
+
+        def inconclusive(reason: str) -> Decision:
+            return Decision("inconclusive", None, stat, reason, big, thresholds, warnings)
+
+        n = len(big)
+        if len(features) == 0 or n == 0:
+            return inconclusive("no usable bigram windows")
+        if n < self.min_bigrams:
+            return inconclusive(
+                f"only {n} usable bigram occurrence(s); at least {self.min_bigrams} are needed "
+                "for a verdict"
+            )
+        if low_confidence and n < self.min_bigrams_low_confidence:
+            return inconclusive(
+                f"phones were recognised without a transcript (low confidence) and only {n} "
+                f"bigram occurrences were found; at least {self.min_bigrams_low_confidence} "
+                "are needed then"
             )
         if not math.isfinite(stat):
-            return Decision(
-                "inconclusive",
-                None,
-                stat,
+            return inconclusive(
                 "none of the ideal features (bigram, section) occurs in this recording; the "
-                "published detector gives no prediction",
-                big,
-                thresholds,
-                warnings,
+                "published detector gives no prediction"
             )
         if rule == "ideal-vote":
             fake = stat >= VOTE_THRESHOLD
@@ -464,10 +584,19 @@ class PaperDetector:
                 f"{stat:.1%} of ideal-feature values vote deepfake (threshold {VOTE_THRESHOLD:.0%})"
             )
         else:
+            seen = int((big["level"] == "bigram").sum())
+            if seen < self.min_bigrams:
+                return inconclusive(
+                    f"only {seen} of the {n} bigram occurrences have organic ranges in the "
+                    f"reference (at bigram level); at least {self.min_bigrams} are needed for a "
+                    "verdict: the values of unseen bigrams count as inside the ranges (as "
+                    "published), so they cannot show a deepfake"
+                )
             fake = stat > self.sentence_threshold
             reason = (
                 f"{stat:.1%} of area values fall outside the organic ranges "
-                f"(threshold {self.sentence_threshold:.1%})"
+                f"(threshold {self.sentence_threshold:.1%}; {seen} of {n} bigram occurrences "
+                "have organic ranges, the others count as inside)"
             )
         return Decision(
             "synthetic" if fake else "organic", stat, stat, reason, big, thresholds, warnings
