@@ -210,6 +210,47 @@ def test_low_confidence_needs_a_margin(reference):
     assert far.decide(feats, low_confidence=True).verdict == "synthetic"
 
 
+def test_a_deviation_calibration_that_does_not_record_its_flag_choice_is_warned(reference):
+    """A record from before use_flags was stored (made with or without --no-flags, which
+    cannot be told) was read as 'with flags' without a word; the probe's --no-flags
+    reference then called its own organic calibration recording synthetic (session-27
+    review, R5). It is still computed with the flags (what that vtract did), with a
+    warning on every report and in `reference info`."""
+    from vtract.detect.fitting import fit_thresholds
+    from vtract.detect.stored import calibration_warnings
+
+    rng = np.random.default_rng(31)
+    table = pd.concat(
+        [make_features(f"o{i}", BIGRAMS, rng=rng, label="organic") for i in range(12)],
+        ignore_index=True,
+    )
+    calibration, _ = fit_thresholds(
+        reference, table, target_fpr=0.2, statistic="deviation", use_flags=False
+    )
+    old = {k: v for k, v in calibration["default"].items() if k != "use_flags"}
+    cal = Calibration.from_dict(old)
+    assert cal.use_flags is None and cal.flags_in_statistic
+    assert Calibration.from_dict(cal.to_dict()).use_flags is None  # kept through a re-save
+    det = DefaultDetector(reference, calibration=cal)
+    _, warnings = det.resolved_calibration()
+    assert any("did not record whether the plausibility flags" in w for w in warnings)
+    feats = table[table["file"] == "o0"]
+    big = det.evaluate(feats)[1]
+    flags = [
+        Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
+        for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
+    ]
+    recorded = DefaultDetector(reference, calibration=dataclasses.replace(cal, use_flags=False))
+    without = recorded.decide(feats, flags).statistic
+    assert det.decide(feats, flags).statistic == pytest.approx(without + 1.0)
+    assert calibration_warnings({"default": old})["default"] == [cal.use_flags_warning]
+    # recorded choices, and dynamics records (no flags to choose), give no such warning
+    assert calibration_warnings(calibration) == {}
+    dyn = Calibration(threshold=1.0, slope=1.0, statistic="dynamics", model={"x": 1})
+    dyn_old = {k: v for k, v in dyn.to_dict().items() if k != "use_flags"}
+    assert Calibration.from_dict(dyn_old).use_flags is True
+
+
 def test_a_calibration_without_flags_is_applied_without_flags(organic, reference, tmp_path):
     """``calibrate --statistic deviation --no-flags`` set the threshold on flag-free
     statistics, but analyze added the flags back (each statistic gaining up to 1.0) and

@@ -450,8 +450,12 @@ class Reference:
         whether it is this vtract's (:func:`estimator_fingerprint`; ``None``
         when nothing is recorded). ``created_utc`` is when the reference was
         built; ``calibrated_utc`` when each stored calibration was made
-        (``None`` for one that records no provenance).
+        (``None`` for one that records no provenance); ``calibration_warnings``
+        what the stored default-detector calibrations warn on every report
+        (:func:`vtract.detect.stored.calibration_warnings`).
         """
+        from .detect.stored import calibration_warnings
+
         code = recorded_estimator_fingerprint(self)
         return {
             "name": self.name,
@@ -470,6 +474,7 @@ class Reference:
             "n_recordings": len(self.meta.get("corpus", {}).get("recordings", [])),
             "calibrated": bool(self.meta.get("calibration")),
             "calibrated_utc": _calibration_times(self.meta.get("calibration") or {}),
+            "calibration_warnings": calibration_warnings(self.meta.get("calibration") or {}),
             "created_utc": self.meta.get("provenance", {}).get("created_utc"),
             "sha256": self.sha256,
         }

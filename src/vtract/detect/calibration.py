@@ -480,10 +480,14 @@ class Calibration:
     model : dict
         For ``"dynamics"``: the :class:`~vtract.detect.dynamics.DescriptorModel`
         as a dict.
-    use_flags : bool
+    use_flags : bool or None
         For ``"deviation"``: whether the statistic includes the plausibility
         flags (``vtract calibrate --no-flags`` sets False). The default
         detector computes the statistic the way its threshold was set.
+        ``None``: not recorded (a ``"deviation"`` calibration made before
+        vtract recorded it, 28 Nov 2026); the statistic then includes the
+        flags, as that vtract computed it, and every report carries
+        :attr:`use_flags_warning`.
     """
 
     threshold: float
@@ -494,12 +498,12 @@ class Calibration:
     flag_baseline: float = 0.0
     statistic: str = "deviation"
     model: dict[str, Any] = field(default_factory=dict)
-    use_flags: bool = True
+    use_flags: bool | None = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.use_flags, bool):
-            raise CalibrationError(f"use_flags must be true or false, got {self.use_flags!r}")
-        if self.statistic == "dynamics" and not self.use_flags:
+        if not (isinstance(self.use_flags, bool) or self.use_flags is None):
+            raise CalibrationError(f"use_flags must be true, false or null, got {self.use_flags!r}")
+        if self.statistic == "dynamics" and self.use_flags is not True:
             raise CalibrationError(
                 "use_flags=False is for the 'deviation' statistic; the 'dynamics' statistic "
                 "has no flags to leave out"
@@ -515,6 +519,33 @@ class Calibration:
                 f"calibration needs a finite threshold and a positive slope, got "
                 f"threshold={self.threshold!r}, slope={self.slope!r}"
             )
+
+    @property
+    def flags_in_statistic(self) -> bool:
+        """Whether the default detector adds the plausibility flags to the statistic.
+
+        False only for a calibration recorded as made without them
+        (``use_flags`` False); an unrecorded choice (``None``) is read the way
+        the vtract that made it computed the statistic: with the flags.
+        """
+        return self.use_flags is not False
+
+    @property
+    def use_flags_warning(self) -> str | None:
+        """The warning for a ``"deviation"`` calibration that does not record ``use_flags``.
+
+        vtract before 28 Nov 2026 did not store whether ``vtract calibrate
+        --no-flags`` was used, and always added the flags in analysis. A
+        threshold set without them then calls organic recordings synthetic;
+        which one it was cannot be told from the file.
+        """
+        if self.use_flags is not None:
+            return None
+        return (
+            "the calibration was made by an older vtract that did not record whether the "
+            "plausibility flags were in its statistic; they are counted here. If it was made "
+            "with 'vtract calibrate --no-flags', calibrate again: the threshold is then too low"
+        )
 
     @property
     def keeps_target_fpr(self) -> bool:
@@ -582,7 +613,10 @@ class Calibration:
                 flag_baseline=float(data.get("flag_baseline", 0.0)),
                 statistic=str(data.get("statistic", "deviation")),
                 model=dict(data.get("model") or {}),
-                use_flags=data.get("use_flags", True),
+                use_flags=data.get(
+                    "use_flags",
+                    None if str(data.get("statistic", "deviation")) == "deviation" else True,
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"malformed calibration record {data!r}: {exc}") from None

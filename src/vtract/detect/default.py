@@ -270,7 +270,9 @@ class DefaultDetector:
         share, codes, rec_level = _flag_shares(big, list(flags))
         big = big.assign(flag_share=share, flags=codes)
         if cal.statistic != "dynamics":
-            if not cal.use_flags:  # calibrated without flags: the statistic leaves them out
+            if (
+                not cal.flags_in_statistic
+            ):  # calibrated without flags: the statistic leaves them out
                 share, rec_level = np.zeros_like(share), 0.0
             dev, flagged = _components(big, share, rec_level)
             return combine(dev, flagged, cal.flag_baseline), big, {}
@@ -357,7 +359,7 @@ class DefaultDetector:
         stat, big, descriptors = self._evaluate(cal, features, flags, dynamics)
         n = len(big)
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
-        counted = big["flag_share"] if bigram_cal.use_flags else 0.0
+        counted = big["flag_share"] if bigram_cal.flags_in_statistic else 0.0
         per_bigram = (
             bigram_cal.score(combine(big["deviation"], counted, bigram_cal.flag_baseline))
             if n
@@ -447,7 +449,9 @@ class DefaultDetector:
             if route:
                 reason += f"; {route}"
         else:
-            left_out = "" if cal.use_flags else " (plausibility flags left out, as calibrated)"
+            left_out = (
+                "" if cal.flags_in_statistic else " (plausibility flags left out, as calibrated)"
+            )
             reason = (
                 f"statistic {stat:.3f}{left_out} is {side} the threshold {cal.threshold:.3f} "
                 f"({cal.method}); {n} bigram occurrences, most deviant: {', '.join(worst)}"
@@ -464,9 +468,8 @@ def _dynamics_statistic(cal: Calibration, features: pd.DataFrame) -> tuple[float
 
 
 def _calibration_warnings(cal: Calibration) -> list[str]:
-    """Warnings about a calibration whose threshold cannot keep its target FPR."""
-    warning = cal.target_fpr_warning
-    return [] if warning is None else [warning]
+    """Warnings about a calibration: a target FPR it cannot keep, an unrecorded flag choice."""
+    return [w for w in (cal.target_fpr_warning, cal.use_flags_warning) if w]
 
 
 def _inconclusive_reason(

@@ -67,6 +67,35 @@ def check_calibrations(calibration: Mapping[str, Any]) -> None:
         stored_paper_calibration(calibration["paper"])
 
 
+def calibration_warnings(calibration: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The warnings each stored default-detector record puts on every report.
+
+    Parameters
+    ----------
+    calibration : mapping
+        ``Reference.calibration`` (checked by :func:`check_calibrations`).
+
+    Returns
+    -------
+    dict
+        Record name (``"default"``, the dry-voice record) -> its warnings
+        (:attr:`Calibration.target_fpr_warning`,
+        :attr:`Calibration.use_flags_warning`); records without any are left
+        out.
+    """
+    from .default import DRY_VOICE
+
+    out = {}
+    for key in ("default", DRY_VOICE):
+        record = calibration.get(key)
+        if isinstance(record, Mapping):
+            cal = Calibration.from_dict(dict(record))
+            found = [w for w in (cal.target_fpr_warning, cal.use_flags_warning) if w]
+            if found:
+                out[key] = found
+    return out
+
+
 def _check_record(key: str, record: Mapping[str, Any]) -> None:
     """One default-detector record, read as :class:`~vtract.detect.default.DefaultDetector` reads it."""
     from .default import DRY_VOICE
