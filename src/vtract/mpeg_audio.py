@@ -16,7 +16,10 @@ expected place, or, after bytes that are not a frame, a header followed by a
 second one), and notes what marks a join: an ID3v2 tag after the audio has
 begun, a second Xing / Info / VBRI header, a change of sample rate or MPEG
 version. :mod:`vtract.container` turns the walk into findings. The walk
-reads only the bytes it is given and never raises on malformed input.
+reads only the bytes it is given, never raises on malformed input, and
+takes time linear in the file's size however often it loses sync (each
+byte is scanned a bounded number of times; the next ID3v2 tag is found once
+and kept until the walk passes it).
 """
 
 from __future__ import annotations
@@ -147,9 +150,10 @@ def walk_frames(raw: bytes, *, max_frames: int = MAX_FRAMES) -> MpegWalk | None:
     MpegWalk or None
     """
     audio_end = _audio_end(raw)
+    tags = _TagFinder(raw, audio_end)
     offset = id3v2_end(raw, 0) or 0
     if frame_at(raw, offset) is None:
-        found = _resync(raw, offset, audio_end)
+        found = _resync(raw, offset, audio_end, tags)
         if found is None or id3v2_end(raw, found) is not None:
             return None
         offset = found
@@ -176,7 +180,7 @@ def walk_frames(raw: bytes, *, max_frames: int = MAX_FRAMES) -> MpegWalk | None:
             if frame is not None and frame.length == 0:
                 free_format = True
                 break
-            resync = _resync(raw, offset + 1, audio_end)
+            resync = _resync(raw, offset + 1, audio_end, tags)
             if resync is None:
                 break
             offset = resync
@@ -211,15 +215,39 @@ def walk_frames(raw: bytes, *, max_frames: int = MAX_FRAMES) -> MpegWalk | None:
     )
 
 
-def _resync(raw: bytes, offset: int, limit: int) -> int | None:
+class _TagFinder:
+    """The next well-formed ID3v2 tag header at or after an offset, found by one forward scan.
+
+    The walk asks with offsets that only grow, so each ``ID3`` in the file is
+    looked at once: the answer is kept until the walk passes it, and the next
+    search starts after it. (Searching to the end of the file at every lost
+    sync made a file that loses sync every few frames cost its size squared.)
+    """
+
+    def __init__(self, raw: bytes, limit: int) -> None:
+        self._raw, self._limit = raw, limit
+        self._searched = 0  #: no tag header begins in ``[_searched, _found)``
+        self._found = -1  #: the tag found last (-1: none yet; ``limit``: none left)
+
+    def next_at(self, offset: int) -> int:
+        """Where the first tag at or after ``offset`` begins (``-1``: none before the limit)."""
+        if not self._searched <= offset <= self._found:  # past the tag found last: look on
+            at = self._raw.find(b"ID3", offset, self._limit)
+            while at >= 0 and id3v2_end(self._raw, at) is None:
+                at = self._raw.find(b"ID3", at + 1, self._limit)
+            self._searched, self._found = offset, self._limit if at < 0 else at
+        return -1 if self._found >= self._limit else self._found
+
+
+def _resync(raw: bytes, offset: int, limit: int, tags: _TagFinder) -> int | None:
     """The next place, from ``offset``, where a frame or an ID3v2 tag begins.
 
     A frame counts when a second frame (or an ID3v2 tag) follows it, or it
-    ends where the audio does.
+    ends where the audio does. The scan stops at the frame (or the tag) it
+    finds and the walk goes on from there, so the scans of successive
+    resyncs do not overlap.
     """
-    tag = raw.find(b"ID3", offset, limit)
-    while tag >= 0 and id3v2_end(raw, tag) is None:
-        tag = raw.find(b"ID3", tag + 1, limit)
+    tag = tags.next_at(offset)
     stop = limit if tag < 0 else tag
     while (offset := raw.find(b"\xff", offset, stop)) >= 0:
         frame = frame_at(raw, offset)
