@@ -431,6 +431,64 @@ def test_bytes_after_a_flac_stream_are_reported(tmp_path):
     assert not any("truncated" in finding for finding in found)
 
 
+def _apev2(items: bytes = b"") -> bytes:
+    """An APEv2 tag with a header and a footer (as foobar2000 and Mp3tag write it)."""
+
+    def frame(flags: int) -> bytes:
+        size = len(items) + 32  # items and footer
+        return b"APETAGEX" + struct.pack("<IIII", 2000, size, 0, flags) + bytes(8)
+
+    return frame(0xA0000000) + items + frame(0x80000000)
+
+
+def test_tags_after_a_flac_stream_are_named_as_for_mp3(tmp_path):
+    """Session 27 review R4: an intact FLAC with an APEv2 tag and an ID3v1 tag at its end was
+    reported as 160 bytes of undeclared data; the same tags on an MP3 were taken off without
+    a word. Both paths now read the tags with mpeg_audio.end_tags."""
+    raw = _encode("FLAC", "PCM_16")
+    last = f"the FLAC stream's last frame (which ends at byte {len(raw)})"
+    item = struct.pack("<II", 5, 0) + b"Title\x00hello"
+    ape, id3v1 = _apev2(item), b"TAG" + b"title".ljust(125, b"\x00")
+    seconds, found = _loaded(tmp_path, "ape.flac", raw + ape + id3v1)
+    assert seconds == 2.0
+    assert found == [
+        PREFIX + f"an APEv2 tag ({len(ape)} bytes), then an ID3v1 tag (128 bytes) follow {last}: "
+        "written by a tagging tool; they hold no audio"
+    ]
+    junk = bytes(range(1, 101))  # bytes that are not a tag stay a finding, before the tags
+    _, found = _loaded(tmp_path, "junk_ape.flac", raw + junk + ape)
+    assert found == [
+        PREFIX + f"100 bytes follow {last} and are not decoded: data the stream does not "
+        "account for (appended, or hidden after the audio), or damage",
+        PREFIX + f"an APEv2 tag ({len(ape)} bytes) follows them (from byte {len(raw) + 100}): "
+        "written by a tagging tool; it holds no audio",
+    ]
+    mp3 = _encode("MP3", "MPEG_LAYER_III")
+    assert _loaded(tmp_path, "ape.mp3", mp3 + ape + id3v1)[1] == []
+
+
+def test_an_mp3_length_header_is_read_where_the_frame_holds_it():
+    """Session 27 review R4: container kept its own looser reading (an ID3v2 size masked to
+    7 bits, 'Xing' or 'Info' anywhere in the first 200 bytes). A CBR MP3 whose first frame
+    holds 'Xing' in its audio data has no length header, so libsndfile's length is its
+    estimate and is not called truncated; mpeg_audio.frame_at reads it at its side-info
+    offset."""
+    header = bytes([0xFF, 0xFB, 0x90, 0x64])  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417 bytes
+    frame = header + bytes(413)
+    first = header + bytes(60) + b"Xing" + bytes(349)  # not at the side-info offset (36)
+    raw = first + frame * 49
+    assert container_findings(raw, declared_frames=50 * 1152 + 20000, decoded_frames=50 * 1152,
+                              sample_rate=44100) == []  # fmt: skip
+    tagged = b"ID3\x04\x00\x00\x00\x00\x00\x00" + raw  # an empty ID3v2 tag before it
+    assert container_findings(tagged, declared_frames=50 * 1152 + 20000,
+                              decoded_frames=50 * 1152, sample_rate=44100) == []  # fmt: skip
+    xing = header + bytes(32) + b"Xing" + b"\x00\x00\x00\x01" + (49).to_bytes(4, "big")
+    with_header = xing + bytes(417 - len(xing)) + frame * 49  # a Xing header where it belongs
+    (cut, *_) = container_findings(with_header, declared_frames=49 * 1152,
+                                   decoded_frames=20 * 1152, sample_rate=44100)  # fmt: skip
+    assert cut.startswith(PREFIX + "truncated: the header declares 1.280 s of audio")
+
+
 def test_two_flac_files_joined_end_to_end(tmp_path):
     first = _encode("FLAC", "PCM_16")
     buf = io.BytesIO()

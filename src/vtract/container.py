@@ -48,11 +48,14 @@ Checked (:func:`container_findings`):
 * FLAC (the frames walked by :func:`vtract.flac.walk_frames`): the
   declared frame count against the frames decoded (tolerance
   :data:`FRAME_TOLERANCE`), frames beyond a STREAMINFO length, bytes after
-  the last frame, and a second FLAC stream joined to the first (only the
+  the last frame (ID3v1 / APEv2 / Lyrics3 v2 tags there are named, read by
+  :func:`vtract.mpeg_audio.end_tags` as for MP3), and a second FLAC stream
+  joined to the first (only the
   first is decoded); a FLAC whose STREAMINFO gives no length (written to a
   pipe) is said to be unchecked;
 * MP3 (the frames walked by :func:`vtract.mpeg_audio.walk_frames`): with a
-  Xing / Info / VBRI header, the declared frame count against the frames
+  Xing / Info / VBRI header in the first frame (read by
+  :func:`vtract.mpeg_audio.frame_at`), the declared frame count against the frames
   decoded (an MP3 without one declares no length: libsndfile estimates
   one); MP3 files joined end to end (an ID3v2 tag or a length header after
   the audio has begun, a change of sample rate), and audio frames beyond
@@ -300,24 +303,37 @@ def _flac_findings(
 
 
 def _flac_gap(raw: bytes, end: int, streams: list[flac.FlacStream]) -> list[str]:
-    """The bytes between the stream's last frame (ending at ``end``) and the next stream or EOF."""
-    gap = raw[end : streams[0].offset if streams else len(raw)]
+    """The bytes between the stream's last frame (ending at ``end``) and the next stream or EOF.
+
+    Tags a tagging tool appended (ID3v1, APEv2, Lyrics3 v2: read by
+    :func:`vtract.mpeg_audio.end_tags`, as for MP3) are named, not called
+    undeclared data.
+    """
+    stop = streams[0].offset if streams else len(raw)
+    tags = mpeg_audio.end_tags(raw, floor=end, end=stop)
+    before = tags[0].offset if tags else stop
+    gap = raw[end:before]
     last = f"the FLAC stream's last frame (which ends at byte {end})"
-    if not gap:
-        return []
-    if len(gap) == 128 and gap[:3] == b"TAG":
-        return [
-            f"an ID3v1 tag (128 bytes) follows {last}: written by a tagging tool; it holds no audio"
-        ]
-    if gap.count(0) == len(gap):
-        return [
+    findings = []
+    if gap.count(0) == len(gap) > 0:
+        findings.append(
             f"{len(gap)} zero bytes follow {last}: padding (a preallocated file, or one carved "
             "from a disk), not audio"
-        ]
-    return [
-        f"{len(gap)} bytes follow {last} and are not decoded: data the stream does not account "
-        "for (appended, or hidden after the audio), or damage"
-    ]
+        )
+    elif gap:
+        findings.append(
+            f"{len(gap)} bytes follow {last} and are not decoded: data the stream does not "
+            "account for (appended, or hidden after the audio), or damage"
+        )
+    if tags:
+        named = ", then ".join(f"{tag.name} ({tag.length} bytes)" for tag in tags)
+        where = last if not gap else f"them (from byte {before})"
+        one = len(tags) == 1
+        findings.append(
+            f"{named} follow{'s' if one else ''} {where}: written by a tagging tool; "
+            f"{'it holds' if one else 'they hold'} no audio"
+        )
+    return findings
 
 
 def _joined_flac(streams: list[flac.FlacStream], decoded_seconds: float) -> str:
@@ -344,12 +360,12 @@ def _joined_flac(streams: list[flac.FlacStream], decoded_seconds: float) -> str:
 
 def _mp3_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: float) -> list[str]:
     """The declared length, further recordings joined on, frames that do not decode."""
-    findings = []
-    if _has_mp3_length_header(raw):  # without one, libsndfile's length is an estimate
-        findings = _frame_count_findings(declared, decoded, sample_rate)
     walk = mpeg_audio.walk_frames(raw)
     if walk is None:
-        return findings
+        return []
+    findings = []
+    if walk.first.length_header is not None:  # without one, libsndfile's length is an estimate
+        findings = _frame_count_findings(declared, decoded, sample_rate)
     joins: list[mpeg_audio.MpegJoin] = []
     for join in walk.joins:  # an ID3v2 tag then a Xing header: one join
         if joins and joins[-1].samples_before == join.samples_before:
@@ -977,15 +993,3 @@ def _seconds(n_bytes: int, byte_rate: int) -> str:
 
 def _mpeg_sync(raw: bytes, offset: int) -> bool:
     return offset + 2 <= len(raw) and raw[offset] == 0xFF and raw[offset + 1] & 0xE0 == 0xE0
-
-
-def _has_mp3_length_header(raw: bytes) -> bool:
-    """A Xing / Info (LAME) or VBRI header in the first MPEG audio frame."""
-    start = 0
-    if raw[:3] == b"ID3" and len(raw) >= 10:
-        tag = (raw[6] & 0x7F) << 21 | (raw[7] & 0x7F) << 14 | (raw[8] & 0x7F) << 7 | raw[9] & 0x7F
-        start = 10 + tag + (10 if raw[5] & 0x10 else 0)
-    if not _mpeg_sync(raw, start):
-        return False
-    head = raw[start : start + 200]
-    return b"Xing" in head or b"Info" in head or head[36:40] == b"VBRI"
