@@ -578,8 +578,17 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
     scale = _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))  # 1 ms
     cluster = _ebml(0x1F43B675, bytes(1000))
 
-    def matroska(duration: bytes) -> bytes:
-        return header + _ebml(0x18538067, _ebml(0x1549A966, scale + duration) + cluster)
+    def tracks(*types: int) -> bytes:
+        entries = b"".join(
+            _ebml(0xAE, _ebml(0xD7, bytes([n + 1])) + _ebml(0x83, bytes([kind])))
+            for n, kind in enumerate(types)
+        )
+        return _ebml(0x1654AE6B, entries)
+
+    def matroska(duration: bytes, track_list: bytes | None = None) -> bytes:
+        listed = tracks(2) if track_list is None else track_list
+        body = _ebml(0x1549A966, scale + duration) + listed + cluster
+        return header + _ebml(0x18538067, body)
 
     def found(raw: bytes, decoded: int) -> list[str]:
         return container_findings(raw, declared_frames=None, decoded_frames=decoded, sample_rate=SR)
@@ -593,8 +602,15 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
             "the part present is analysed"
         ]
     assert found(matroska(b""), 16000) == []  # no Duration (a live recording): not compared
+    # the Duration spans every track: with a video (or a second audio track) it is not the
+    # audio's, and an audio track that ends before the picture is no sign of a cut (review R2)
+    for track_list in (tracks(1, 2), tracks(2, 1), tracks(2, 2), b""):
+        assert found(matroska(_ebml(0x4489, struct.pack(">d", 2000.0)), track_list), 16000) == []
 
-    def asf(play: int, preroll: int, flags: int = 2) -> bytes:
+    audio_media = bytes.fromhex("409e69f84d5bcf11a8fd00805f5c442b")
+    video_media = bytes.fromhex("c0ef19bc4d5bcf11a8fd00805f5c442b")
+
+    def asf(play: int, preroll: int, flags: int = 2, streams: tuple[bytes, ...] = ()) -> bytes:
         properties = (
             bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
             + struct.pack("<Q", 104)
@@ -602,10 +618,15 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
             + struct.pack("<QQQI", play, play, preroll, flags)
             + bytes(12)
         )
-        objects = properties
+        objects = properties + b"".join(
+            bytes.fromhex("9107dcb7b7a9cf118ee600c00c205365") + struct.pack("<Q", 78) + kind
+            + bytes(38)
+            for kind in streams or (audio_media,)
+        )  # fmt: skip
         size = 30 + len(objects)
         guid = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
-        return guid + struct.pack("<QIBB", size, 1, 1, 2) + objects + bytes(500)
+        count = 1 + len(streams or (audio_media,))
+        return guid + struct.pack("<QIBB", size, count, 1, 2) + objects + bytes(500)
 
     assert found(asf(51_160_000, 3100), 31744) == []  # 5.116 s less 3.1 s of preroll
     assert found(asf(51_160_000, 3100), 16000) == [
@@ -614,6 +635,8 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
         "only the part present is analysed"
     ]
     assert found(asf(51_160_000, 3100, flags=1), 16000) == []  # broadcast: no duration
+    for streams in ((video_media, audio_media), (audio_media, audio_media)):  # a WMV, or two
+        assert found(asf(51_160_000, 3100, streams=streams), 16000) == []
 
 
 @settings(max_examples=300, deadline=None)

@@ -44,7 +44,9 @@ Checked (:func:`container_findings`):
   walk stops at an element of unknown size, as live recorders write them);
   then the Info element's Duration against the audio decoded; ASF / WMA:
   the play duration (less its preroll) against the audio decoded (both
-  with :data:`_DURATION_TOLERANCE_SECONDS` to spare);
+  with :data:`_DURATION_TOLERANCE_SECONDS` to spare, and only when the
+  file's one track is audio: the durations span every track, and a video's
+  audio may end before its picture in an intact file);
 * FLAC (the frames walked by :func:`vtract.flac.walk_frames`): the
   declared frame count against the frames decoded (tolerance
   :data:`FRAME_TOLERANCE`), frames beyond a STREAMINFO length, bytes after
@@ -112,6 +114,10 @@ _DURATION_TOLERANCE_SECONDS = 0.05
 #: The GUIDs of an ASF file's header object and its File Properties object (as stored).
 _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 _ASF_FILE_PROPERTIES = bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
+#: ASF's Stream Properties object, and the stream type it gives to audio (as stored).
+_ASF_STREAM_PROPERTIES = bytes.fromhex("9107dcb7b7a9cf118ee600c00c205365")
+_ASF_AUDIO_MEDIA = bytes.fromhex("409e69f84d5bcf11a8fd00805f5c442b")
+_MATROSKA_DURATION = "Matroska header (Info Duration)"
 #: The GUIDs that open a Sony Wave64 file ("riff") and its audio chunk ("data").
 _W64_RIFF = bytes.fromhex("726966662e91cf11a5d628db04c10000")
 _W64_DATA = bytes.fromhex("64617461f3acd3118cd100c04f8edb8a")
@@ -594,7 +600,11 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
     A live recording (a browser's MediaRecorder, a stream) may leave sizes
     "unknown" (all ones): the walk stops there, as nothing more can be
     compared. When the structure holds, the Info element's Duration (if it
-    has one) is compared with the audio decoded (:func:`_duration_findings`).
+    has one) is compared with the audio decoded (:func:`_duration_findings`),
+    but only when the Tracks element lists a single track, of audio: the
+    Duration spans every track, and a video's audio may end before its
+    picture (a microphone started late or stopped early, an edit) in an
+    intact file.
     """
     size = len(raw)
     header = _ebml_element(raw, 0)
@@ -606,6 +616,7 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
     _, body, declared = segment
     offset, end = body, size if declared is None else min(size, body + declared)
     seconds: float | None = None
+    tracks: list[int] | None = None
     for _ in range(_MAX_ELEMENTS):
         if offset >= end:
             break
@@ -616,10 +627,12 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
         ident, start, length = element
         if length is None:  # unknown size: nothing more can be compared
             return _duration_findings(
-                "Matroska header (Info Duration)", seconds, decoded, sample_rate
+                _MATROSKA_DURATION, _audio_only(seconds, tracks), decoded, sample_rate
             )
         if ident == 0x1549A966 and start + length <= size:  # Info
             seconds = _matroska_duration(raw, start, start + length)
+        if ident == 0x1654AE6B and start + length <= size:  # Tracks
+            tracks = _matroska_track_types(raw, start, start + length)
         if start + length > size:
             name = _EBML_NAMES.get(ident, f"0x{ident:X}")
             return [
@@ -639,7 +652,57 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
             f"({declared} bytes declared): data the header does not declare, or a second "
             "recording appended (only the first is decoded)"
         ]
-    return _duration_findings("Matroska header (Info Duration)", seconds, decoded, sample_rate)
+    return _duration_findings(
+        _MATROSKA_DURATION, _audio_only(seconds, tracks), decoded, sample_rate
+    )
+
+
+def _audio_only(seconds: float | None, track_types: list[int] | None) -> float | None:
+    """A container's duration, when it is the audio's: the file's one track is audio.
+
+    Matroska's Duration and ASF's play duration span every track; with a
+    video (or a second audio track) in the file they say nothing about how
+    long the audio decoded should be. ``track_types`` uses Matroska's codes
+    (1 video, 2 audio); ``None`` when the tracks could not be read.
+    """
+    return seconds if track_types == [2] else None
+
+
+def _matroska_track_types(raw: bytes, start: int, end: int) -> list[int] | None:
+    """The TrackType of each TrackEntry in the Tracks element (1 video, 2 audio, 17 subtitle)."""
+    types: list[int] = []
+    for ident, data, length in _ebml_children(raw, start, end):
+        if length is None:
+            return None
+        if ident == 0xAE:  # TrackEntry
+            kind = 0
+            for child, at, size in _ebml_children(raw, data, data + length):
+                if child == 0x83 and size is not None and 1 <= size <= 8:  # TrackType
+                    kind = int.from_bytes(raw[at : at + size], "big")
+            types.append(kind)
+    return types if len(types) < 256 else None
+
+
+def _ebml_children(raw: bytes, start: int, end: int) -> list[tuple[int, int, int | None]]:
+    """The elements from ``start`` to ``end`` (at most 256).
+
+    The list stops at an element of unknown size, one that runs past ``end``,
+    or bytes that are not an element: the last entry then has a size of ``None``.
+    """
+    children: list[tuple[int, int, int | None]] = []
+    offset = start
+    while offset < end and len(children) < 256:
+        element = _ebml_element(raw, offset)
+        if element is None:
+            children.append((0, offset, None))
+            break
+        children.append(element)
+        ident, data, length = element
+        if length is None or data + length > end:
+            children[-1] = (ident, data, None)
+            break
+        offset = data + length
+    return children
 
 
 def _matroska_duration(raw: bytes, start: int, end: int) -> float | None:
@@ -668,7 +731,10 @@ def _matroska_duration(raw: bytes, start: int, end: int) -> float | None:
 def _asf_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
     """ASF / WMA: the File Properties object's play duration (less its preroll) against the decode.
 
-    A broadcast file (flag bit 0) leaves its durations unset, and is not compared.
+    A broadcast file (flag bit 0) leaves its durations unset, and is not
+    compared. The play duration spans every stream, so it is compared only
+    when the header describes a single stream, of audio (a WMA file; not a
+    WMV, whose audio may end before its video in an intact file).
     """
     if len(raw) < 30:
         return []
@@ -683,12 +749,29 @@ def _asf_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
                 return []
             seconds = play / 1e7 - preroll / 1000
             return _duration_findings(
-                "ASF header (play duration less preroll)", seconds, decoded, sample_rate
+                "ASF header (play duration less preroll)",
+                _audio_only(seconds, _asf_stream_types(raw, end)),
+                decoded,
+                sample_rate,
             )
         if size < 24:
             break
         offset += size
     return []
+
+
+def _asf_stream_types(raw: bytes, end: int) -> list[int]:
+    """The type of each Stream Properties object in the header (2 audio, 1 anything else).
+
+    Searched for by GUID in the whole header object, so that one nested in
+    the Header Extension object (an extended stream) counts too.
+    """
+    types: list[int] = []
+    at = raw.find(_ASF_STREAM_PROPERTIES, 30, end)
+    while at >= 0 and len(types) < 128:
+        types.append(2 if raw[at + 24 : at + 40] == _ASF_AUDIO_MEDIA else 1)
+        at = raw.find(_ASF_STREAM_PROPERTIES, at + 16, end)
+    return types
 
 
 def _duration_findings(
