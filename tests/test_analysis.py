@@ -77,8 +77,9 @@ def test_a_transcript_that_fails_on_a_truncated_file_says_the_file_is_truncated(
     truncate(path, 0.7)
     with pytest.raises(
         AlignmentError,
-        match=r"no alignment of the transcript .*; container: truncated: the header declares "
-        r"3\.095 s of audio",
+        match=r"no alignment of the transcript .*; less audio decodes than the file's header "
+        r"declares, so the transcript may cover speech that is not in the part analysed; "
+        r"container: truncated: the header declares 3\.095 s of audio",
     ):
         analyze(path, transcript="He turned sharply, and faced Gregson across the table.")
 

@@ -431,6 +431,64 @@ def test_bytes_after_a_flac_stream_are_reported(tmp_path):
     assert not any("truncated" in finding for finding in found)
 
 
+def _apev2(items: bytes = b"") -> bytes:
+    """An APEv2 tag with a header and a footer (as foobar2000 and Mp3tag write it)."""
+
+    def frame(flags: int) -> bytes:
+        size = len(items) + 32  # items and footer
+        return b"APETAGEX" + struct.pack("<IIII", 2000, size, 0, flags) + bytes(8)
+
+    return frame(0xA0000000) + items + frame(0x80000000)
+
+
+def test_tags_after_a_flac_stream_are_named_as_for_mp3(tmp_path):
+    """Session 27 review R4: an intact FLAC with an APEv2 tag and an ID3v1 tag at its end was
+    reported as 160 bytes of undeclared data; the same tags on an MP3 were taken off without
+    a word. Both paths now read the tags with mpeg_audio.end_tags."""
+    raw = _encode("FLAC", "PCM_16")
+    last = f"the FLAC stream's last frame (which ends at byte {len(raw)})"
+    item = struct.pack("<II", 5, 0) + b"Title\x00hello"
+    ape, id3v1 = _apev2(item), b"TAG" + b"title".ljust(125, b"\x00")
+    seconds, found = _loaded(tmp_path, "ape.flac", raw + ape + id3v1)
+    assert seconds == 2.0
+    assert found == [
+        PREFIX + f"an APEv2 tag ({len(ape)} bytes), then an ID3v1 tag (128 bytes) follow {last}: "
+        "written by a tagging tool; they hold no audio"
+    ]
+    junk = bytes(range(1, 101))  # bytes that are not a tag stay a finding, before the tags
+    _, found = _loaded(tmp_path, "junk_ape.flac", raw + junk + ape)
+    assert found == [
+        PREFIX + f"100 bytes follow {last} and are not decoded: data the stream does not "
+        "account for (appended, or hidden after the audio), or damage",
+        PREFIX + f"an APEv2 tag ({len(ape)} bytes) follows them (from byte {len(raw) + 100}): "
+        "written by a tagging tool; it holds no audio",
+    ]
+    mp3 = _encode("MP3", "MPEG_LAYER_III")
+    assert _loaded(tmp_path, "ape.mp3", mp3 + ape + id3v1)[1] == []
+
+
+def test_an_mp3_length_header_is_read_where_the_frame_holds_it():
+    """Session 27 review R4: container kept its own looser reading (an ID3v2 size masked to
+    7 bits, 'Xing' or 'Info' anywhere in the first 200 bytes). A CBR MP3 whose first frame
+    holds 'Xing' in its audio data has no length header, so libsndfile's length is its
+    estimate and is not called truncated; mpeg_audio.frame_at reads it at its side-info
+    offset."""
+    header = bytes([0xFF, 0xFB, 0x90, 0x64])  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417 bytes
+    frame = header + bytes(413)
+    first = header + bytes(60) + b"Xing" + bytes(349)  # not at the side-info offset (36)
+    raw = first + frame * 49
+    assert container_findings(raw, declared_frames=50 * 1152 + 20000, decoded_frames=50 * 1152,
+                              sample_rate=44100) == []  # fmt: skip
+    tagged = b"ID3\x04\x00\x00\x00\x00\x00\x00" + raw  # an empty ID3v2 tag before it
+    assert container_findings(tagged, declared_frames=50 * 1152 + 20000,
+                              decoded_frames=50 * 1152, sample_rate=44100) == []  # fmt: skip
+    xing = header + bytes(32) + b"Xing" + b"\x00\x00\x00\x01" + (49).to_bytes(4, "big")
+    with_header = xing + bytes(417 - len(xing)) + frame * 49  # a Xing header where it belongs
+    (cut, *_) = container_findings(with_header, declared_frames=49 * 1152,
+                                   decoded_frames=20 * 1152, sample_rate=44100)  # fmt: skip
+    assert cut.startswith(PREFIX + "truncated: the header declares 1.280 s of audio")
+
+
 def test_two_flac_files_joined_end_to_end(tmp_path):
     first = _encode("FLAC", "PCM_16")
     buf = io.BytesIO()
@@ -520,8 +578,17 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
     scale = _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))  # 1 ms
     cluster = _ebml(0x1F43B675, bytes(1000))
 
-    def matroska(duration: bytes) -> bytes:
-        return header + _ebml(0x18538067, _ebml(0x1549A966, scale + duration) + cluster)
+    def tracks(*types: int) -> bytes:
+        entries = b"".join(
+            _ebml(0xAE, _ebml(0xD7, bytes([n + 1])) + _ebml(0x83, bytes([kind])))
+            for n, kind in enumerate(types)
+        )
+        return _ebml(0x1654AE6B, entries)
+
+    def matroska(duration: bytes, track_list: bytes | None = None) -> bytes:
+        listed = tracks(2) if track_list is None else track_list
+        body = _ebml(0x1549A966, scale + duration) + listed + cluster
+        return header + _ebml(0x18538067, body)
 
     def found(raw: bytes, decoded: int) -> list[str]:
         return container_findings(raw, declared_frames=None, decoded_frames=decoded, sample_rate=SR)
@@ -535,8 +602,15 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
             "the part present is analysed"
         ]
     assert found(matroska(b""), 16000) == []  # no Duration (a live recording): not compared
+    # the Duration spans every track: with a video (or a second audio track) it is not the
+    # audio's, and an audio track that ends before the picture is no sign of a cut (review R2)
+    for track_list in (tracks(1, 2), tracks(2, 1), tracks(2, 2), b""):
+        assert found(matroska(_ebml(0x4489, struct.pack(">d", 2000.0)), track_list), 16000) == []
 
-    def asf(play: int, preroll: int, flags: int = 2) -> bytes:
+    audio_media = bytes.fromhex("409e69f84d5bcf11a8fd00805f5c442b")
+    video_media = bytes.fromhex("c0ef19bc4d5bcf11a8fd00805f5c442b")
+
+    def asf(play: int, preroll: int, flags: int = 2, streams: tuple[bytes, ...] = ()) -> bytes:
         properties = (
             bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
             + struct.pack("<Q", 104)
@@ -544,10 +618,15 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
             + struct.pack("<QQQI", play, play, preroll, flags)
             + bytes(12)
         )
-        objects = properties
+        objects = properties + b"".join(
+            bytes.fromhex("9107dcb7b7a9cf118ee600c00c205365") + struct.pack("<Q", 78) + kind
+            + bytes(38)
+            for kind in streams or (audio_media,)
+        )  # fmt: skip
         size = 30 + len(objects)
         guid = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
-        return guid + struct.pack("<QIBB", size, 1, 1, 2) + objects + bytes(500)
+        count = 1 + len(streams or (audio_media,))
+        return guid + struct.pack("<QIBB", size, count, 1, 2) + objects + bytes(500)
 
     assert found(asf(51_160_000, 3100), 31744) == []  # 5.116 s less 3.1 s of preroll
     assert found(asf(51_160_000, 3100), 16000) == [
@@ -556,6 +635,8 @@ def test_matroska_and_asf_durations_against_the_decoded_audio():
         "only the part present is analysed"
     ]
     assert found(asf(51_160_000, 3100, flags=1), 16000) == []  # broadcast: no duration
+    for streams in ((video_media, audio_media), (audio_media, audio_media)):  # a WMV, or two
+        assert found(asf(51_160_000, 3100, streams=streams), 16000) == []
 
 
 @settings(max_examples=300, deadline=None)

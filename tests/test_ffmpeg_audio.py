@@ -235,6 +235,29 @@ def test_without_pyav_a_caf_refusal_names_its_codec(tmp_path, monkeypatch):
         vtract.load(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "fmt", "codec", "sr", "options"),
+    [
+        ("v.mkv", "matroska", "aac", 16000, {}),
+        ("v.asf", "asf", "wmav2", 22050, {"bit_rate": 64000}),
+    ],
+)
+def test_a_video_whose_audio_ends_first_is_not_called_truncated(
+    tmp_path, name, fmt, codec, sr, options
+):
+    """Session 27 review R2: Matroska's Duration and ASF's play duration span every track, so
+    an intact video (3 s) whose audio stops after 0.5 s (a microphone stopped early, an edit)
+    was reported as 'truncated ... cut short or its header altered'. The durations are now
+    compared only when the audio is the file's one track (test_container checks that they
+    still are then)."""
+    audio = speechlike(0.5, sr)
+    video = encode(tmp_path / name, audio, sr, fmt=fmt, codec=codec, video_frames=30, **options)
+    ev = vtract.load(video, sr=None)
+    assert ev.duration == pytest.approx(0.5, abs=0.05)
+    assert not [w for w in ev.warnings if w.startswith(PREFIX)]
+    assert any("also holds 1 video stream(s)" in w for w in ev.warnings)
+
+
 def test_a_matroska_file_missing_its_last_cluster_falls_short_of_its_duration(tmp_path):
     from vtract.container import _ebml_element
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -77,3 +78,45 @@ def test_never_raises_on_damaged_streams(edits, cut):
     walk = walk_frames(damaged)
     assert walk is None or walk.end is None or walk.end <= len(damaged)
     find_streams(damaged, 4)
+
+
+class _CountingBytes(bytes):
+    """Bytes that count the reads made of them one index or slice at a time."""
+
+    reads = 0
+
+    def __getitem__(self, key):  # type: ignore[override]
+        self.reads += 1
+        return super().__getitem__(key)
+
+
+def _markers_then(raw: bytes, tail: int) -> bytes:
+    """The review's file (R3): 64 appended ``fLaC`` markers, each with ``raw``'s STREAMINFO
+    (marked "not last") and a padding block that leads to the next, then ``tail`` zero bytes:
+    empty block headers, 4 bytes each, that never say "last"."""
+    info = bytes([raw[4] & 0x7F]) + raw[5:42]
+    markers = b"".join(
+        b"fLaC" + info + bytes([1]) + ((63 - k) * 46).to_bytes(3, "big") for k in range(64)
+    )
+    return raw + markers + bytes(tail)
+
+
+def test_appended_markers_cost_the_same_however_long_the_file_runs_on():
+    """Session 27 review R3: each marker's metadata was read 4 bytes at a time to the end of
+    the file, 64 times over (4 MB took 21.7 s to load). Now at most MAX_METADATA_BLOCKS block
+    headers are read per marker: the work does not grow with the bytes after them."""
+    raw, _ = _flac(1.0)
+    end = walk_frames(raw).end
+    reads = []
+    for tail in (40_000, 160_000):
+        crafted = _CountingBytes(_markers_then(raw, tail))
+        streams = find_streams(crafted, end)
+        assert len(streams) == 64 and all(s.audio_start is None for s in streams)
+        reads.append(crafted.reads)
+    assert reads[0] == reads[1], reads
+    crafted = _markers_then(raw, 4_000_000)  # the review's 4 MB file
+    started = time.perf_counter()
+    walk = walk_frames(crafted)
+    assert walk is not None and walk.end == len(raw)
+    assert len(find_streams(crafted, walk.end)) == 64
+    assert time.perf_counter() - started < 2.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 import soundfile as sf
@@ -75,3 +76,40 @@ def test_never_raises_on_damaged_streams(edits, cut):
     damaged = bytes(data[: cut % (len(data) + 1)])
     walk = walk_frames(damaged)
     assert walk is None or walk.end <= len(damaged)
+
+
+class _CountingBytes(bytes):
+    """Bytes that count how many of them ``find`` examines (the walk's scans run in C)."""
+
+    examined = 0
+
+    def find(self, sub, start=None, end=None):  # type: ignore[override]
+        start = 0 if start is None else start
+        end = len(self) if end is None else min(end, len(self))
+        at = super().find(sub, start, end)
+        self.examined += max(0, (end if at < 0 else at + len(sub)) - start)
+        return at
+
+
+def _losing_sync(units: int, payload: bytes) -> bytes:
+    """Two 72-byte MPEG-2.5 frames and a stray byte, ``units`` times: sync is lost every 145 bytes."""
+    frame = bytes([0xFF, 0xE3, 0x18, 0xC4]) + (payload * 68)[:68]
+    return (frame + frame + b"\x00") * units
+
+
+@pytest.mark.parametrize("payload", [b"\x00", b"ID3\xff"], ids=["plain", "fake-ID3"])
+def test_the_walk_is_linear_in_the_file_size_however_often_sync_is_lost(payload):
+    """Session 27 review R1: every lost sync searched on to the end of the file (for an ID3v2
+    tag, and once more per 'ID3' that is not one), so a file that loses sync every few frames
+    cost its size squared: 464 KB took 78 s. Each byte is now examined a bounded number of
+    times, and the walk finds the same frames."""
+    for units in (200, 800):
+        raw = _CountingBytes(_losing_sync(units, payload))
+        walk = walk_frames(raw)
+        assert walk is not None and walk.audio_frames == 2 * units and walk.joins == ()
+        assert raw.examined <= 3 * len(raw), (units, raw.examined, len(raw))
+    raw = _losing_sync(3200, payload)  # the review's 464 KB file
+    started = time.perf_counter()
+    walk = walk_frames(raw)
+    assert time.perf_counter() - started < 2.0
+    assert walk is not None and walk.audio_frames == 6400

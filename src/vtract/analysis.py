@@ -107,11 +107,17 @@ def _get_alignment(
         try:
             return align(ev, transcript, pronunciations=pronunciations), inputs, None
         except AlignmentError as exc:
-            # a transcript of the whole recording cannot fit a file that was cut short
+            # less audio decodes than the header declares (each finding says by how much
+            # and what may explain it), so the transcript may cover speech that is not there;
+            # durations shared with a video track are not compared (container._audio_only)
             truncated = [w for w in ev.warnings if w.startswith(CONTAINER_PREFIX + "truncated")]
             if not truncated:
                 raise
-            raise with_findings(exc, truncated) from None
+            hint = (
+                "less audio decodes than the file's header declares, so the transcript may "
+                "cover speech that is not in the part analysed"
+            )
+            raise with_findings(exc, [hint, *truncated]) from None
     try:
         recognised = align(ev, None)
     except AlignmentError as exc:

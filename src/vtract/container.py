@@ -44,15 +44,20 @@ Checked (:func:`container_findings`):
   walk stops at an element of unknown size, as live recorders write them);
   then the Info element's Duration against the audio decoded; ASF / WMA:
   the play duration (less its preroll) against the audio decoded (both
-  with :data:`_DURATION_TOLERANCE_SECONDS` to spare);
+  with :data:`_DURATION_TOLERANCE_SECONDS` to spare, and only when the
+  file's one track is audio: the durations span every track, and a video's
+  audio may end before its picture in an intact file);
 * FLAC (the frames walked by :func:`vtract.flac.walk_frames`): the
   declared frame count against the frames decoded (tolerance
   :data:`FRAME_TOLERANCE`), frames beyond a STREAMINFO length, bytes after
-  the last frame, and a second FLAC stream joined to the first (only the
+  the last frame (ID3v1 / APEv2 / Lyrics3 v2 tags there are named, read by
+  :func:`vtract.mpeg_audio.end_tags` as for MP3), and a second FLAC stream
+  joined to the first (only the
   first is decoded); a FLAC whose STREAMINFO gives no length (written to a
   pipe) is said to be unchecked;
 * MP3 (the frames walked by :func:`vtract.mpeg_audio.walk_frames`): with a
-  Xing / Info / VBRI header, the declared frame count against the frames
+  Xing / Info / VBRI header in the first frame (read by
+  :func:`vtract.mpeg_audio.frame_at`), the declared frame count against the frames
   decoded (an MP3 without one declares no length: libsndfile estimates
   one); MP3 files joined end to end (an ID3v2 tag or a length header after
   the audio has begun, a change of sample rate), and audio frames beyond
@@ -109,6 +114,10 @@ _DURATION_TOLERANCE_SECONDS = 0.05
 #: The GUIDs of an ASF file's header object and its File Properties object (as stored).
 _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 _ASF_FILE_PROPERTIES = bytes.fromhex("a1dcab8c47a9cf118ee400c00c205365")
+#: ASF's Stream Properties object, and the stream type it gives to audio (as stored).
+_ASF_STREAM_PROPERTIES = bytes.fromhex("9107dcb7b7a9cf118ee600c00c205365")
+_ASF_AUDIO_MEDIA = bytes.fromhex("409e69f84d5bcf11a8fd00805f5c442b")
+_MATROSKA_DURATION = "Matroska header (Info Duration)"
 #: The GUIDs that open a Sony Wave64 file ("riff") and its audio chunk ("data").
 _W64_RIFF = bytes.fromhex("726966662e91cf11a5d628db04c10000")
 _W64_DATA = bytes.fromhex("64617461f3acd3118cd100c04f8edb8a")
@@ -300,24 +309,37 @@ def _flac_findings(
 
 
 def _flac_gap(raw: bytes, end: int, streams: list[flac.FlacStream]) -> list[str]:
-    """The bytes between the stream's last frame (ending at ``end``) and the next stream or EOF."""
-    gap = raw[end : streams[0].offset if streams else len(raw)]
+    """The bytes between the stream's last frame (ending at ``end``) and the next stream or EOF.
+
+    Tags a tagging tool appended (ID3v1, APEv2, Lyrics3 v2: read by
+    :func:`vtract.mpeg_audio.end_tags`, as for MP3) are named, not called
+    undeclared data.
+    """
+    stop = streams[0].offset if streams else len(raw)
+    tags = mpeg_audio.end_tags(raw, floor=end, end=stop)
+    before = tags[0].offset if tags else stop
+    gap = raw[end:before]
     last = f"the FLAC stream's last frame (which ends at byte {end})"
-    if not gap:
-        return []
-    if len(gap) == 128 and gap[:3] == b"TAG":
-        return [
-            f"an ID3v1 tag (128 bytes) follows {last}: written by a tagging tool; it holds no audio"
-        ]
-    if gap.count(0) == len(gap):
-        return [
+    findings = []
+    if gap.count(0) == len(gap) > 0:
+        findings.append(
             f"{len(gap)} zero bytes follow {last}: padding (a preallocated file, or one carved "
             "from a disk), not audio"
-        ]
-    return [
-        f"{len(gap)} bytes follow {last} and are not decoded: data the stream does not account "
-        "for (appended, or hidden after the audio), or damage"
-    ]
+        )
+    elif gap:
+        findings.append(
+            f"{len(gap)} bytes follow {last} and are not decoded: data the stream does not "
+            "account for (appended, or hidden after the audio), or damage"
+        )
+    if tags:
+        named = ", then ".join(f"{tag.name} ({tag.length} bytes)" for tag in tags)
+        where = last if not gap else f"them (from byte {before})"
+        one = len(tags) == 1
+        findings.append(
+            f"{named} follow{'s' if one else ''} {where}: written by a tagging tool; "
+            f"{'it holds' if one else 'they hold'} no audio"
+        )
+    return findings
 
 
 def _joined_flac(streams: list[flac.FlacStream], decoded_seconds: float) -> str:
@@ -344,12 +366,12 @@ def _joined_flac(streams: list[flac.FlacStream], decoded_seconds: float) -> str:
 
 def _mp3_findings(raw: bytes, declared: int | None, decoded: int, sample_rate: float) -> list[str]:
     """The declared length, further recordings joined on, frames that do not decode."""
-    findings = []
-    if _has_mp3_length_header(raw):  # without one, libsndfile's length is an estimate
-        findings = _frame_count_findings(declared, decoded, sample_rate)
     walk = mpeg_audio.walk_frames(raw)
     if walk is None:
-        return findings
+        return []
+    findings = []
+    if walk.first.length_header is not None:  # without one, libsndfile's length is an estimate
+        findings = _frame_count_findings(declared, decoded, sample_rate)
     joins: list[mpeg_audio.MpegJoin] = []
     for join in walk.joins:  # an ID3v2 tag then a Xing header: one join
         if joins and joins[-1].samples_before == join.samples_before:
@@ -578,7 +600,11 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
     A live recording (a browser's MediaRecorder, a stream) may leave sizes
     "unknown" (all ones): the walk stops there, as nothing more can be
     compared. When the structure holds, the Info element's Duration (if it
-    has one) is compared with the audio decoded (:func:`_duration_findings`).
+    has one) is compared with the audio decoded (:func:`_duration_findings`),
+    but only when the Tracks element lists a single track, of audio: the
+    Duration spans every track, and a video's audio may end before its
+    picture (a microphone started late or stopped early, an edit) in an
+    intact file.
     """
     size = len(raw)
     header = _ebml_element(raw, 0)
@@ -590,6 +616,7 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
     _, body, declared = segment
     offset, end = body, size if declared is None else min(size, body + declared)
     seconds: float | None = None
+    tracks: list[int] | None = None
     for _ in range(_MAX_ELEMENTS):
         if offset >= end:
             break
@@ -600,10 +627,12 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
         ident, start, length = element
         if length is None:  # unknown size: nothing more can be compared
             return _duration_findings(
-                "Matroska header (Info Duration)", seconds, decoded, sample_rate
+                _MATROSKA_DURATION, _audio_only(seconds, tracks), decoded, sample_rate
             )
         if ident == 0x1549A966 and start + length <= size:  # Info
             seconds = _matroska_duration(raw, start, start + length)
+        if ident == 0x1654AE6B and start + length <= size:  # Tracks
+            tracks = _matroska_track_types(raw, start, start + length)
         if start + length > size:
             name = _EBML_NAMES.get(ident, f"0x{ident:X}")
             return [
@@ -623,7 +652,57 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
             f"({declared} bytes declared): data the header does not declare, or a second "
             "recording appended (only the first is decoded)"
         ]
-    return _duration_findings("Matroska header (Info Duration)", seconds, decoded, sample_rate)
+    return _duration_findings(
+        _MATROSKA_DURATION, _audio_only(seconds, tracks), decoded, sample_rate
+    )
+
+
+def _audio_only(seconds: float | None, track_types: list[int] | None) -> float | None:
+    """A container's duration, when it is the audio's: the file's one track is audio.
+
+    Matroska's Duration and ASF's play duration span every track; with a
+    video (or a second audio track) in the file they say nothing about how
+    long the audio decoded should be. ``track_types`` uses Matroska's codes
+    (1 video, 2 audio); ``None`` when the tracks could not be read.
+    """
+    return seconds if track_types == [2] else None
+
+
+def _matroska_track_types(raw: bytes, start: int, end: int) -> list[int] | None:
+    """The TrackType of each TrackEntry in the Tracks element (1 video, 2 audio, 17 subtitle)."""
+    types: list[int] = []
+    for ident, data, length in _ebml_children(raw, start, end):
+        if length is None:
+            return None
+        if ident == 0xAE:  # TrackEntry
+            kind = 0
+            for child, at, size in _ebml_children(raw, data, data + length):
+                if child == 0x83 and size is not None and 1 <= size <= 8:  # TrackType
+                    kind = int.from_bytes(raw[at : at + size], "big")
+            types.append(kind)
+    return types if len(types) < 256 else None
+
+
+def _ebml_children(raw: bytes, start: int, end: int) -> list[tuple[int, int, int | None]]:
+    """The elements from ``start`` to ``end`` (at most 256).
+
+    The list stops at an element of unknown size, one that runs past ``end``,
+    or bytes that are not an element: the last entry then has a size of ``None``.
+    """
+    children: list[tuple[int, int, int | None]] = []
+    offset = start
+    while offset < end and len(children) < 256:
+        element = _ebml_element(raw, offset)
+        if element is None:
+            children.append((0, offset, None))
+            break
+        children.append(element)
+        ident, data, length = element
+        if length is None or data + length > end:
+            children[-1] = (ident, data, None)
+            break
+        offset = data + length
+    return children
 
 
 def _matroska_duration(raw: bytes, start: int, end: int) -> float | None:
@@ -652,7 +731,10 @@ def _matroska_duration(raw: bytes, start: int, end: int) -> float | None:
 def _asf_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
     """ASF / WMA: the File Properties object's play duration (less its preroll) against the decode.
 
-    A broadcast file (flag bit 0) leaves its durations unset, and is not compared.
+    A broadcast file (flag bit 0) leaves its durations unset, and is not
+    compared. The play duration spans every stream, so it is compared only
+    when the header describes a single stream, of audio (a WMA file; not a
+    WMV, whose audio may end before its video in an intact file).
     """
     if len(raw) < 30:
         return []
@@ -667,12 +749,29 @@ def _asf_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
                 return []
             seconds = play / 1e7 - preroll / 1000
             return _duration_findings(
-                "ASF header (play duration less preroll)", seconds, decoded, sample_rate
+                "ASF header (play duration less preroll)",
+                _audio_only(seconds, _asf_stream_types(raw, end)),
+                decoded,
+                sample_rate,
             )
         if size < 24:
             break
         offset += size
     return []
+
+
+def _asf_stream_types(raw: bytes, end: int) -> list[int]:
+    """The type of each Stream Properties object in the header (2 audio, 1 anything else).
+
+    Searched for by GUID in the whole header object, so that one nested in
+    the Header Extension object (an extended stream) counts too.
+    """
+    types: list[int] = []
+    at = raw.find(_ASF_STREAM_PROPERTIES, 30, end)
+    while at >= 0 and len(types) < 128:
+        types.append(2 if raw[at + 24 : at + 40] == _ASF_AUDIO_MEDIA else 1)
+        at = raw.find(_ASF_STREAM_PROPERTIES, at + 16, end)
+    return types
 
 
 def _duration_findings(
@@ -977,15 +1076,3 @@ def _seconds(n_bytes: int, byte_rate: int) -> str:
 
 def _mpeg_sync(raw: bytes, offset: int) -> bool:
     return offset + 2 <= len(raw) and raw[offset] == 0xFF and raw[offset + 1] & 0xE0 == 0xE0
-
-
-def _has_mp3_length_header(raw: bytes) -> bool:
-    """A Xing / Info (LAME) or VBRI header in the first MPEG audio frame."""
-    start = 0
-    if raw[:3] == b"ID3" and len(raw) >= 10:
-        tag = (raw[6] & 0x7F) << 21 | (raw[7] & 0x7F) << 14 | (raw[8] & 0x7F) << 7 | raw[9] & 0x7F
-        start = 10 + tag + (10 if raw[5] & 0x10 else 0)
-    if not _mpeg_sync(raw, start):
-        return False
-    head = raw[start : start + 200]
-    return b"Xing" in head or b"Info" in head or head[36:40] == b"VBRI"

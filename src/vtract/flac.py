@@ -19,10 +19,12 @@ length STREAMINFO declares, and says nothing about the bytes that follow:
 passes its CRC-8, and the frame number that follows the one before), reads
 the last frame's subframes bit by bit to find where it ends, and checks that
 end against the frame's CRC-16. :func:`find_streams` finds further
-``fLaC`` markers followed by a STREAMINFO block. :mod:`vtract.container`
-turns both into findings. The walk reads only the bytes it is given and
-never raises on malformed input: a stream it cannot follow gives an end of
-``None``.
+``fLaC`` markers followed by a STREAMINFO block (at most ``_MAX_MARKERS``,
+64, each reading at most :data:`MAX_METADATA_BLOCKS` block headers, so
+markers appended in bulk cost a bounded amount of work).
+:mod:`vtract.container` turns both into findings. The walk reads only the
+bytes it is given and never raises on malformed input: a stream it cannot
+follow gives an end of ``None``.
 """
 
 from __future__ import annotations
@@ -30,12 +32,24 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-__all__ = ["MAX_FRAMES", "FlacStream", "FlacWalk", "find_streams", "read_stream", "walk_frames"]
+__all__ = [
+    "MAX_FRAMES",
+    "MAX_METADATA_BLOCKS",
+    "FlacStream",
+    "FlacWalk",
+    "find_streams",
+    "read_stream",
+    "walk_frames",
+]
 
 #: Frames walked before the walk gives up (about 26 hours at 44.1 kHz in blocks of 4096).
 MAX_FRAMES = 1_000_000
 #: Further ``fLaC`` markers examined after the first stream (each is checked for a STREAMINFO).
 _MAX_MARKERS = 64
+#: Metadata blocks read before the first frame; a stream with more is taken as unreadable.
+#: Real files hold a handful (STREAMINFO, SEEKTABLE, VORBIS_COMMENT, PICTUREs, PADDING); without
+#: a bound, a chain of empty 4-byte block headers made each marker a walk to the end of the file.
+MAX_METADATA_BLOCKS = 1024
 
 _MAGIC = b"fLaC"
 _STREAMINFO = 0
@@ -86,7 +100,9 @@ class FlacStream:
     bits: int  #: bits per sample
     total_samples: int  #: samples per channel (0: not declared)
     max_block: int  #: largest block size (samples)
-    audio_start: int | None  #: byte offset of the first frame (``None``: the metadata is cut)
+    #: byte offset of the first frame (``None``: the metadata is cut, or runs on for more than
+    #: :data:`MAX_METADATA_BLOCKS` blocks)
+    audio_start: int | None
 
 
 @dataclass(frozen=True)
@@ -105,7 +121,8 @@ def read_stream(raw: bytes, offset: int = 0) -> FlacStream | None:
     """The stream whose ``fLaC`` marker is at ``offset``, or ``None`` when it is not one.
 
     A marker counts only when a well-formed STREAMINFO block (34 bytes, a
-    sample rate, a block size) follows it.
+    sample rate, a block size) follows it. At most :data:`MAX_METADATA_BLOCKS`
+    block headers are read, so the time taken does not grow with the file.
     """
     if raw[offset : offset + 4] != _MAGIC or offset + 42 > len(raw):
         return None
@@ -119,13 +136,15 @@ def read_stream(raw: bytes, offset: int = 0) -> FlacStream | None:
     bits, total = (packed >> 36 & 0x1F) + 1, packed & 0xFFFFFFFFF
     if rate == 0 or max_block < 16:
         return None
-    cursor, last = offset + 4, False
-    while not last:  # the metadata blocks, to the first frame
+    cursor, start = offset + 4, None
+    for _ in range(MAX_METADATA_BLOCKS):  # the metadata blocks, to the first frame
         if cursor + 4 > len(raw):
-            return FlacStream(offset, rate, channels, bits, total, max_block, None)
+            break
         last = bool(raw[cursor] & 0x80)
         cursor += 4 + int.from_bytes(raw[cursor + 1 : cursor + 4], "big")
-    start = cursor if cursor <= len(raw) else None
+        if last:
+            start = cursor if cursor <= len(raw) else None
+            break
     return FlacStream(offset, rate, channels, bits, total, max_block, start)
 
 

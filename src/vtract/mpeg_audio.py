@@ -16,7 +16,11 @@ expected place, or, after bytes that are not a frame, a header followed by a
 second one), and notes what marks a join: an ID3v2 tag after the audio has
 begun, a second Xing / Info / VBRI header, a change of sample rate or MPEG
 version. :mod:`vtract.container` turns the walk into findings. The walk
-reads only the bytes it is given and never raises on malformed input.
+reads only the bytes it is given, never raises on malformed input, and
+takes time linear in the file's size however often it loses sync (each
+byte is scanned a bounded number of times; the next ID3v2 tag is found once
+and kept until the walk passes it). :func:`end_tags` reads the tags at the
+end of a file, for the MP3 and the FLAC checks alike.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from dataclasses import dataclass
 
 __all__ = [
     "MAX_FRAMES",
+    "EndTag",
     "MpegFrame",
     "MpegJoin",
     "MpegWalk",
+    "end_tags",
     "frame_at",
     "id3v2_end",
     "walk_frames",
@@ -147,9 +153,10 @@ def walk_frames(raw: bytes, *, max_frames: int = MAX_FRAMES) -> MpegWalk | None:
     MpegWalk or None
     """
     audio_end = _audio_end(raw)
+    tags = _TagFinder(raw, audio_end)
     offset = id3v2_end(raw, 0) or 0
     if frame_at(raw, offset) is None:
-        found = _resync(raw, offset, audio_end)
+        found = _resync(raw, offset, audio_end, tags)
         if found is None or id3v2_end(raw, found) is not None:
             return None
         offset = found
@@ -176,7 +183,7 @@ def walk_frames(raw: bytes, *, max_frames: int = MAX_FRAMES) -> MpegWalk | None:
             if frame is not None and frame.length == 0:
                 free_format = True
                 break
-            resync = _resync(raw, offset + 1, audio_end)
+            resync = _resync(raw, offset + 1, audio_end, tags)
             if resync is None:
                 break
             offset = resync
@@ -211,15 +218,39 @@ def walk_frames(raw: bytes, *, max_frames: int = MAX_FRAMES) -> MpegWalk | None:
     )
 
 
-def _resync(raw: bytes, offset: int, limit: int) -> int | None:
+class _TagFinder:
+    """The next well-formed ID3v2 tag header at or after an offset, found by one forward scan.
+
+    The walk asks with offsets that only grow, so each ``ID3`` in the file is
+    looked at once: the answer is kept until the walk passes it, and the next
+    search starts after it. (Searching to the end of the file at every lost
+    sync made a file that loses sync every few frames cost its size squared.)
+    """
+
+    def __init__(self, raw: bytes, limit: int) -> None:
+        self._raw, self._limit = raw, limit
+        self._searched = 0  #: no tag header begins in ``[_searched, _found)``
+        self._found = -1  #: the tag found last (-1: none yet; ``limit``: none left)
+
+    def next_at(self, offset: int) -> int:
+        """Where the first tag at or after ``offset`` begins (``-1``: none before the limit)."""
+        if not self._searched <= offset <= self._found:  # past the tag found last: look on
+            at = self._raw.find(b"ID3", offset, self._limit)
+            while at >= 0 and id3v2_end(self._raw, at) is None:
+                at = self._raw.find(b"ID3", at + 1, self._limit)
+            self._searched, self._found = offset, self._limit if at < 0 else at
+        return -1 if self._found >= self._limit else self._found
+
+
+def _resync(raw: bytes, offset: int, limit: int, tags: _TagFinder) -> int | None:
     """The next place, from ``offset``, where a frame or an ID3v2 tag begins.
 
     A frame counts when a second frame (or an ID3v2 tag) follows it, or it
-    ends where the audio does.
+    ends where the audio does. The scan stops at the frame (or the tag) it
+    finds and the walk goes on from there, so the scans of successive
+    resyncs do not overlap.
     """
-    tag = raw.find(b"ID3", offset, limit)
-    while tag >= 0 and id3v2_end(raw, tag) is None:
-        tag = raw.find(b"ID3", tag + 1, limit)
+    tag = tags.next_at(offset)
     stop = limit if tag < 0 else tag
     while (offset := raw.find(b"\xff", offset, stop)) >= 0:
         frame = frame_at(raw, offset)
@@ -248,19 +279,59 @@ def id3v2_end(raw: bytes, offset: int) -> int | None:
     return offset + 10 + size + (10 if head[5] & 0x10 else 0)
 
 
-def _audio_end(raw: bytes) -> int:
-    """Where the tags at the end of the file (ID3v1, Lyrics3 v2, APEv2) begin."""
-    end = len(raw)
+@dataclass(frozen=True)
+class EndTag:
+    """A tag at the end of a file: metadata a tagging tool appended, not audio."""
+
+    name: str  #: ``"an ID3v1 tag"``, ``"an APEv2 tag"`` or ``"a Lyrics3 v2 tag"``
+    offset: int  #: byte offset where it begins
+    length: int  #: bytes
+
+
+def end_tags(raw: bytes, floor: int = 0, end: int | None = None) -> tuple[EndTag, ...]:
+    """The ID3v1, APEv2 and Lyrics3 v2 tags that end ``raw`` (or end at ``end``), in file order.
+
+    Taggers put these after the audio of MP3 files, and some (foobar2000,
+    Mp3tag, MusicBrainz Picard with APE tags) after FLAC and other files
+    too; no decoder reads them as audio. A tag is taken only when its frame
+    is well formed and it begins at or after ``floor`` (where the audio is
+    known to end). Both the MP3 and the FLAC checks use this one reading.
+
+    Examples
+    --------
+    >>> ape = b"APETAGEX" + (2000).to_bytes(4, "little") + (32).to_bytes(4, "little") + bytes(16)
+    >>> [(t.name, t.offset, t.length) for t in end_tags(bytes(100) + ape + b"TAG" + bytes(125))]
+    [('an APEv2 tag', 100, 32), ('an ID3v1 tag', 132, 128)]
+    """
+    found: list[EndTag] = []
+    end = len(raw) if end is None else min(end, len(raw))
     for _ in range(3):
-        if end >= 128 and raw[end - 128 : end - 125] == b"TAG":
-            end -= 128
-        elif end >= 15 and raw[end - 9 : end] == b"LYRICS200" and raw[end - 15 : end - 9].isdigit():
-            end -= 15 + int(raw[end - 15 : end - 9])
-        elif end >= 32 and raw[end - 32 : end - 24] == b"APETAGEX":
-            size = int.from_bytes(raw[end - 20 : end - 16], "little")
-            has_header = raw[end - 9] & 0x80
-            end -= size + (32 if has_header else 0)
-        else:
+        tag = _end_tag(raw, end)
+        if tag is None or tag.offset < floor:
             break
-        end = max(end, 0)
-    return end
+        found.append(tag)
+        end = tag.offset
+    return tuple(reversed(found))
+
+
+def _end_tag(raw: bytes, end: int) -> EndTag | None:
+    """The ID3v1, Lyrics3 v2 or APEv2 tag that ends at ``end``, if one does."""
+    if end >= 128 and raw[end - 128 : end - 125] == b"TAG":
+        return EndTag("an ID3v1 tag", end - 128, 128)
+    if end >= 15 and raw[end - 9 : end] == b"LYRICS200" and raw[end - 15 : end - 9].isdigit():
+        length = 15 + int(raw[end - 15 : end - 9])
+        if length <= end and raw[end - length : end - length + 11] == b"LYRICSBEGIN":
+            return EndTag("a Lyrics3 v2 tag", end - length, length)
+        return None
+    if end >= 32 and raw[end - 32 : end - 24] == b"APETAGEX":
+        size = int.from_bytes(raw[end - 20 : end - 16], "little")  # items and footer
+        length = size + (32 if raw[end - 9] & 0x80 else 0)  # and the header, if it has one
+        if 32 <= size and length <= end:
+            return EndTag("an APEv2 tag", end - length, length)
+    return None
+
+
+def _audio_end(raw: bytes) -> int:
+    """Where the tags at the end of the file (:func:`end_tags`) begin."""
+    tags = end_tags(raw)
+    return tags[0].offset if tags else len(raw)
