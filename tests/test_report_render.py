@@ -236,12 +236,19 @@ def test_html_states_the_calibrated_false_positive_rate():
 
 
 def test_html_header_points_to_container_findings():
+    """The banner called every container finding a disagreement ("truncated, altered or
+    never finalised"), also a note that tags follow a FLAC stream (session-27 review):
+    it counts the findings and says how many of them are a cut."""
     rep = make_report()
-    assert "header disagrees with its content" not in rep.to_html()
+    assert "container has" not in rep.to_html()
+    rep.warnings.insert(0, "container: an APEv2 tag follows the FLAC stream: written by a tool")
+    header = rep.to_html()[: rep.to_html().index("</header>")]
+    assert "The file&#x27;s container has 1 finding(s) under Warnings: where" in header
+    assert "cut short" not in header
     rep.warnings.insert(0, "container: truncated: the WAV data chunk declares 3.000 s of audio")
     html = rep.to_html()
     header = html[html.index("<header") : html.index("</header>")]
-    assert "The file&#x27;s header disagrees with its content (1 finding(s)" in header
+    assert "has 2 finding(s) under Warnings, 1 saying the file was cut short" in header
     assert "container: truncated: the WAV data chunk declares 3.000 s" in html
 
 

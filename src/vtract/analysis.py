@@ -109,7 +109,8 @@ def _get_alignment(
         except AlignmentError as exc:
             # less audio decodes than the header declares (each finding says by how much
             # and what may explain it), so the transcript may cover speech that is not there;
-            # durations shared with a video track are not compared (container._audio_only)
+            # a duration shared with a video track is only noted, not a "truncated" finding
+            # (container._duration_findings)
             truncated = [w for w in ev.warnings if w.startswith(CONTAINER_PREFIX + "truncated")]
             if not truncated:
                 raise

@@ -44,9 +44,10 @@ Checked (:func:`container_findings`):
   walk stops at an element of unknown size, as live recorders write them);
   then the Info element's Duration against the audio decoded; ASF / WMA:
   the play duration (less its preroll) against the audio decoded (both
-  with :data:`_DURATION_TOLERANCE_SECONDS` to spare, and only when the
-  file's one track is audio: the durations span every track, and a video's
-  audio may end before its picture in an intact file);
+  with :data:`_DURATION_TOLERANCE_SECONDS` to spare; a shortfall is a cut
+  only when the file's one track is audio: the durations span every track,
+  and a video's audio may end before its picture in an intact file, so
+  there it is a note);
 * FLAC (the frames walked by :func:`vtract.flac.walk_frames`): the
   declared frame count against the frames decoded (tolerance
   :data:`FRAME_TOLERANCE`), frames beyond a STREAMINFO length, bytes after
@@ -600,11 +601,11 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
     A live recording (a browser's MediaRecorder, a stream) may leave sizes
     "unknown" (all ones): the walk stops there, as nothing more can be
     compared. When the structure holds, the Info element's Duration (if it
-    has one) is compared with the audio decoded (:func:`_duration_findings`),
-    but only when the Tracks element lists a single track, of audio: the
-    Duration spans every track, and a video's audio may end before its
-    picture (a microphone started late or stopped early, an edit) in an
-    intact file.
+    has one) is compared with the audio decoded (:func:`_duration_findings`):
+    a shortfall is a cut only when the Tracks element lists a single track,
+    of audio; the Duration spans every track, and a video's audio may end
+    before its picture (a microphone started late or stopped early, an
+    edit) in an intact file, so with other tracks it is a note.
     """
     size = len(raw)
     header = _ebml_element(raw, 0)
@@ -626,9 +627,7 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
                     "a damaged container"]  # fmt: skip
         ident, start, length = element
         if length is None:  # unknown size: nothing more can be compared
-            return _duration_findings(
-                _MATROSKA_DURATION, _audio_only(seconds, tracks), decoded, sample_rate
-            )
+            return _duration_findings(_MATROSKA_DURATION, seconds, decoded, sample_rate, tracks)
         if ident == 0x1549A966 and start + length <= size:  # Info
             seconds = _matroska_duration(raw, start, start + length)
         if ident == 0x1654AE6B and start + length <= size:  # Tracks
@@ -652,20 +651,7 @@ def _matroska_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str
             f"({declared} bytes declared): data the header does not declare, or a second "
             "recording appended (only the first is decoded)"
         ]
-    return _duration_findings(
-        _MATROSKA_DURATION, _audio_only(seconds, tracks), decoded, sample_rate
-    )
-
-
-def _audio_only(seconds: float | None, track_types: list[int] | None) -> float | None:
-    """A container's duration, when it is the audio's: the file's one track is audio.
-
-    Matroska's Duration and ASF's play duration span every track; with a
-    video (or a second audio track) in the file they say nothing about how
-    long the audio decoded should be. ``track_types`` uses Matroska's codes
-    (1 video, 2 audio); ``None`` when the tracks could not be read.
-    """
-    return seconds if track_types == [2] else None
+    return _duration_findings(_MATROSKA_DURATION, seconds, decoded, sample_rate, tracks)
 
 
 def _matroska_track_types(raw: bytes, start: int, end: int) -> list[int] | None:
@@ -732,9 +718,10 @@ def _asf_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
     """ASF / WMA: the File Properties object's play duration (less its preroll) against the decode.
 
     A broadcast file (flag bit 0) leaves its durations unset, and is not
-    compared. The play duration spans every stream, so it is compared only
-    when the header describes a single stream, of audio (a WMA file; not a
-    WMV, whose audio may end before its video in an intact file).
+    compared. The play duration spans every stream, so a shortfall is a cut
+    only when the header describes a single stream, of audio (a WMA file);
+    in a WMV, whose audio may end before its video in an intact file, it is
+    a note.
     """
     if len(raw) < 30:
         return []
@@ -750,9 +737,10 @@ def _asf_findings(raw: bytes, decoded: int, sample_rate: float) -> list[str]:
             seconds = play / 1e7 - preroll / 1000
             return _duration_findings(
                 "ASF header (play duration less preroll)",
-                _audio_only(seconds, _asf_stream_types(raw, end)),
+                seconds,
                 decoded,
                 sample_rate,
+                _asf_stream_types(raw, end),
             )
         if size < 24:
             break
@@ -775,7 +763,11 @@ def _asf_stream_types(raw: bytes, end: int) -> list[int]:
 
 
 def _duration_findings(
-    kind: str, seconds: float | None, decoded: int, sample_rate: float
+    kind: str,
+    seconds: float | None,
+    decoded: int,
+    sample_rate: float,
+    track_types: list[int] | None,
 ) -> list[str]:
     """A container that declares a duration (in time, not frames) longer than what decodes.
 
@@ -784,13 +776,30 @@ def _duration_findings(
     Opus 8 ms, MP3 25 ms, AAC 16 ms in Matroska; WMA 32 to 45 ms in ASF), so
     the shortfall must exceed :data:`_DURATION_TOLERANCE_SECONDS` and
     :data:`FRAME_TOLERANCE` frames together.
+
+    Matroska's Duration and ASF's play duration span every track
+    (``track_types``, Matroska's codes: 1 video, 2 audio; ``None`` when the
+    tracks could not be read). Only when the file's one track is audio is a
+    shortfall a cut ("truncated"); with a video or a second audio track the
+    audio may end before the file in an intact recording (a microphone
+    started late or stopped early, an edit), so the shortfall is only noted.
     """
-    if seconds is None or sample_rate <= 0:
+    if seconds is None or sample_rate <= 0 or track_types is None:
         return []
     declared = round(seconds * sample_rate)
     tolerance = FRAME_TOLERANCE + round(_DURATION_TOLERANCE_SECONDS * sample_rate)
     if declared - decoded <= tolerance:
         return []
+    if track_types != [2]:
+        others = sum(kind != 2 for kind in track_types)
+        which = "all audio" if others == 0 else f"{others} of them not audio"
+        return [
+            f"the {kind} declares {seconds:.3f} s for the file's {_count(len(track_types), 'track')}"
+            f" ({which}), and the audio analysed decodes "
+            f"{decoded / sample_rate:.3f} s: the sound ends before the file does, as in an "
+            "intact video whose microphone stopped early, or the audio was cut and the header "
+            "rewritten (a note, not a finding of a cut)"
+        ]
     return [
         f"truncated: the {kind} declares {seconds:.3f} s of audio but only "
         f"{decoded / sample_rate:.3f} s decode{_CUT_SHORT}"

@@ -217,16 +217,18 @@ def _file_name(report: Any) -> str:
 
 
 def _header(report: Any) -> str:
-    n_container = sum(str(w).startswith(PREFIX) for w in report.warnings)
+    found = [str(w) for w in report.warnings if str(w).startswith(PREFIX)]
+    cut = sum(w.startswith(PREFIX + "truncated") for w in found)
     integrity = (
         '<div class="warn">⚠ '
         + _e(
-            f"The file's header disagrees with its content ({n_container} finding(s): "
-            "truncated, altered or never finalised); what it declares and what it holds "
-            "are under Warnings."
+            f"The file's container has {len(found)} finding(s) under Warnings"
+            + (f", {cut} saying the file was cut short or its header altered" if cut else "")
+            + ": where what its header declares and what it holds disagree, or what it "
+            "holds beyond the audio (undeclared bytes, joined or chained streams, tags)."
         )
         + "</div>"
-        if n_container
+        if found
         else ""
     )
     return (
