@@ -1394,3 +1394,56 @@ def test_identical_content_under_several_paths_is_analysed_once(corpus, tmp_path
     res = _run(folder, tmp_path / "rep.csv", reports_dir=tmp_path / "reps")
     assert res.copies == 0 and res.done == 7
     assert set(pd.read_csv(tmp_path / "rep.csv", keep_default_na=False)["copy_of"]) == {""}
+
+
+def test_copies_with_an_alignment_file_are_each_analysed(corpus, tmp_path):
+    """Session-27 review B1: two copies of one recording with one multi-utterance CSV (read
+    for the row naming each audio file) shared one analysis, so the second got the first's
+    bigrams. Inputs with an alignment file are never treated as copies; without one they are."""
+    folder, paths, _ = corpus
+    for name in ("a.wav", "b.wav"):
+        shutil.copy(paths[0], folder / name)
+    (folder / "align.csv").write_text("filename,start,end,phone\na.wav,0,1,AH\nb.wav,0,1,N\n")
+    manifest = folder / "list.csv"
+    manifest.write_text("path,textgrid\na.wav,align.csv\nb.wav,align.csv\n", encoding="utf-8")
+    res = _run(manifest, tmp_path / "r.csv")
+    assert (res.copies, res.done) == (0, 2)
+    assert set(pd.read_csv(tmp_path / "r.csv", keep_default_na=False)["copy_of"]) == {""}
+    manifest.write_text("path\na.wav\nb.wav\n", encoding="utf-8")
+    assert _run(manifest, tmp_path / "s.csv").copies == 1
+
+
+def test_a_failed_copy_says_whose_analysis_failed(corpus, tmp_path):
+    """Session-27 review B4: the copy of a file that failed got the row word for word, its
+    message naming the other file as if it were this one."""
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "first.wav").write_bytes(b"RIFF" + bytes(3000))
+    shutil.copy(folder / "first.wav", folder / "second.wav")
+    res = _run(folder, tmp_path / "r.csv")
+    assert (res.copies, res.failed) == (1, 2)
+    rows = pd.read_csv(tmp_path / "r.csv", keep_default_na=False).set_index("file")
+    first, second = rows.loc[str(folder / "first.wav")], rows.loc[str(folder / "second.wav")]
+    assert second["error_message"] == (
+        f"not analysed itself: the analysis of its copy {folder / 'first.wav'} failed: "
+        + first["error_message"]
+    )
+    assert second["error_type"] == first["error_type"]
+
+
+def test_a_closure_plugin_is_fingerprinted_by_its_source_and_captured_values():
+    """Session-27 review B2: the pickle of a closure came from joblib.externals.cloudpickle,
+    which joblib >= 1.5 no longer vendors, so every closure plugin was 'unreadable' and its
+    tables could never be resumed. The fingerprint is stable and follows the captured value."""
+    from vtract.batch.settings import UNREADABLE, per_file_fingerprint
+
+    def make(scale):
+        def analyze(path, **kw):
+            return scale
+
+        return analyze
+
+    first, again = per_file_fingerprint(make(1)), per_file_fingerprint(make(1))
+    other = per_file_fingerprint(make(2))
+    assert not first.startswith(UNREADABLE) and len(first) == 64
+    assert first == again and first != other

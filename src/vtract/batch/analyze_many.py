@@ -128,8 +128,8 @@ class BatchResult:
         transcript, speaker and label) or repeated in the inputs.
     copies : int
         Inputs of this run that are copies of another input of this run
-        (same bytes, alignment, transcript, speaker and file ending under
-        another path): not analysed again, their rows carry that analysis's
+        (same bytes, transcript, speaker and file ending under another path,
+        no alignment file): not analysed again, their rows carry that analysis's
         results with ``copy_of`` naming the analysed path. Counted in
         ``done`` (or ``failed``) and ``verdicts`` like their original. Always
         0 with ``reports_dir``: a report names the file it analysed in its
@@ -279,9 +279,9 @@ def analyze_many(
     hashed, and those already in ``out`` are skipped (same path, audio
     SHA-256, alignment SHA-256, transcript, speaker and label: every path is
     a row of its own, copies of one recording included). A copy of another
-    input of this run (same bytes, alignment, transcript, speaker and file
-    ending under another path) is not analysed again unless ``reports_dir``
-    is given: its row carries that analysis's results, with ``copy_of``
+    input of this run (same bytes, transcript, speaker and file ending under
+    another path, and no alignment file) is not analysed again unless
+    ``reports_dir`` is given: its row carries that analysis's results, with ``copy_of``
     naming the analysed path. The
     rest run through :func:`vtract.analyze` on the chosen backend
     (:func:`~vtract.batch.runners.map_files`). Every finished file is written
@@ -570,23 +570,17 @@ def _analysis_identity(item: BatchInput) -> tuple[object, ...] | None:
     """What one analysis of ``item`` depends on besides its path (``None``: never shared).
 
     Inputs with equal identities give the same analysis: the same audio
-    bytes, read by the same file ending (the decoder may go by it), the same
-    alignment bytes and ending (its reader goes by it), transcript and
-    speaker. The label is not an input of the analysis. Inputs with a
-    problem, or not hashed, are not shared.
+    bytes, read by the same file ending (the decoder may go by it),
+    transcript and speaker. The label is not an input of the analysis.
+    Inputs with a problem, or not hashed, are not shared, and neither are
+    inputs with an alignment file: what is read from it depends on more than
+    its bytes (a CSV of several utterances is read for the row naming the
+    audio file, a TIMIT ``.WRD`` brings the ``.PHN`` beside it), so two
+    copies of one recording may be aligned differently (session-27 review, B1).
     """
-    if item.problem is not None or item.sha256 is None:
+    if item.problem is not None or item.sha256 is None or item.textgrid is not None:
         return None
-    if item.textgrid is not None and item.alignment_sha256 is None:
-        return None
-    return (
-        item.sha256,
-        item.path.suffix.lower(),
-        item.alignment_sha256,
-        None if item.textgrid is None else item.textgrid.suffix.lower(),
-        item.transcript,
-        item.speaker,
-    )
+    return (item.sha256, item.path.suffix.lower(), item.transcript, item.speaker)
 
 
 def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None]) -> None:

@@ -214,6 +214,11 @@ def copy_rows(
     nothing ran for it.
     """
     copy = {**row, **_input_fields(item), "file": path_text(item.path)}
+    if copy.get("error_message"):  # the message names the analysed file, not this one
+        copy["error_message"] = (
+            f"not analysed itself: the analysis of its copy {path_text(original.path)} "
+            f"failed: {copy['error_message']}"
+        )
     copy.update(
         copy_of=path_text(original.path),
         elapsed_s=0.0,

@@ -195,7 +195,10 @@ def _pickled(func: Callable[..., Any]) -> bytes:
     except Exception:
         pass
     try:
-        from joblib.externals import cloudpickle
+        try:  # joblib >= 1.5 depends on cloudpickle and no longer vendors it
+            import cloudpickle
+        except ImportError:
+            from joblib.externals import cloudpickle  # type: ignore[no-redef]
 
         return bytes(cloudpickle.dumps(func, protocol=4))
     except Exception as exc:

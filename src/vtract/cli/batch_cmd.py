@@ -191,7 +191,7 @@ def batch_command(
     again with other content, speaker, transcript or alignment gets a new
     row that replaces its old one (a note says so); with only another label
     its row is relabelled, not analysed again. Copies (same bytes under
-    several paths) are analysed once per run, each keeping its own row with
+    several paths, no alignment file) are analysed once per run, each keeping its own row with
     'copy_of' naming the analysed path (without --reports; with it every
     path is analysed for its own report). A file that cannot be
     analysed becomes a row with 'error_type' and 'error_message'; the others
