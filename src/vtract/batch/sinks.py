@@ -248,7 +248,18 @@ def iter_table(
 
 def _check_columns(path: Path, found: Sequence[str], expected: list[str]) -> None:
     if list(found) != expected:
+        missing = [c for c in expected if c not in found]
+        extra = [c for c in found if c not in expected]
+        differ = "; ".join(
+            part
+            for part in (
+                f"it lacks {missing}" if missing else "",
+                f"it has {extra} besides" if extra else "",
+                "" if missing or extra else f"its columns are in another order: {list(found)}",
+            )
+            if part
+        )
         raise OutputError(
-            f"existing output {str(path)!r} has columns {list(found)}, expected {expected}: "
-            "it was not written by this version of 'vtract batch'; choose another output"
+            f"existing output {str(path)!r} was not written by this version of 'vtract "
+            f"batch' ({differ}); choose another output, or start afresh with --no-resume"
         )
