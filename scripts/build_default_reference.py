@@ -45,11 +45,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from vtract.corpus import Recording, corpus_features, find_recordings  # noqa: E402
+from vtract.corpus import (  # noqa: E402
+    Recording,
+    corpus_features,
+    extraction_settings,
+    find_recordings,
+)
 from vtract.features import DEFAULT_SECTIONS, DETECTION_METHOD, write_features  # noqa: E402
 from vtract.reference import Reference, estimator_fingerprint  # noqa: E402
-from vtract.tract.highpass import analysis_highpass_hz  # noqa: E402
-from vtract.windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW  # noqa: E402
 
 METHOD = DETECTION_METHOD
 ATTRIBUTION = {
@@ -222,17 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             + " ".join(argv or sys.argv[1:]),
         },
         estimator={"method": METHOD, "code_sha256": code_before},
-        settings={
-            "extract_features": {
-                "sr": 16000,
-                "window": PUBLISHED_WINDOW,
-                "overlap": PUBLISHED_OVERLAP,
-                "policy": "centred",
-                "sections": DEFAULT_SECTIONS,
-                "cross_word": False,
-                "highpass_hz": analysis_highpass_hz(METHOD),
-            }
-        },
+        settings={"extract_features": extraction_settings(METHOD, DEFAULT_SECTIONS, False)},
     )
     ref.save(args.out)
     skipped = [(r["file"], r["skipped"]) for r in records if r["skipped"]]

@@ -539,6 +539,37 @@ def _one(args: tuple[Recording, dict[str, Any]]) -> tuple[pd.DataFrame, dict[str
     return recording_features(rec, **options)
 
 
+def extraction_settings(method: str, sections: int | None, cross_word: bool) -> dict[str, Any]:
+    """The ``settings["extract_features"]`` record of what :func:`corpus_features` measures.
+
+    Stored with a reference built from its tables (``vtract reference build``,
+    ``scripts/build_default_reference.py``), so that evidence is later
+    measured the same way: 16 kHz, the published window and overlap,
+    centred windows, and the analysis high-pass of ``method``.
+
+    Parameters
+    ----------
+    method, sections, cross_word
+        As given to :func:`corpus_features`.
+
+    Returns
+    -------
+    dict
+    """
+    from .tract.highpass import analysis_highpass_hz
+    from .windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
+
+    return {
+        "sr": 16000,
+        "window": PUBLISHED_WINDOW,
+        "overlap": PUBLISHED_OVERLAP,
+        "policy": "centred",
+        "sections": sections,
+        "cross_word": cross_word,
+        "highpass_hz": analysis_highpass_hz(method),
+    }
+
+
 def corpus_features(
     recordings: Sequence[Recording],
     *,

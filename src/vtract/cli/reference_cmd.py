@@ -126,6 +126,7 @@ def build_command(
     from ..corpus import (
         corpus_features,
         drop_duplicate_recordings,
+        extraction_settings,
         find_recordings,
         organic_recordings,
     )
@@ -137,8 +138,6 @@ def build_command(
         estimator_fingerprint,
         few_speakers_warning,
     )
-    from ..tract.highpass import analysis_highpass_hz
-    from ..windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
 
     manifest_notes: list[str] = []
     recordings = find_recordings(
@@ -194,17 +193,7 @@ def build_command(
                 "manifest_notes": manifest_notes,
             },
             estimator={"method": method, "code_sha256": estimator_fingerprint()},
-            settings={
-                "extract_features": {
-                    "sr": 16000,
-                    "window": PUBLISHED_WINDOW,
-                    "overlap": PUBLISHED_OVERLAP,
-                    "policy": "centred",
-                    "sections": sections,
-                    "cross_word": cross_word,
-                    "highpass_hz": analysis_highpass_hz(method),
-                }
-            },
+            settings={"extract_features": extraction_settings(method, sections, cross_word)},
             min_count=min_count,
         )
     ref.save(out)
