@@ -164,10 +164,7 @@ def test_flags_raise_statistic_by_flag_weight(reference):
     stat_far, _ = det.evaluate(feats, [far])
     assert stat_far == pytest.approx(base)
     # only the flagged share above the organic baseline counts
-    all_flagged = [
-        Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
-        for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
-    ]
+    all_flagged = _critical_flags(big)
     with_baseline = DefaultDetector(
         reference, calibration=Calibration(threshold=2.0, slope=1.0, flag_baseline=0.75)
     )
@@ -210,14 +207,9 @@ def test_low_confidence_needs_a_margin(reference):
     assert far.decide(feats, low_confidence=True).verdict == "synthetic"
 
 
-def test_a_deviation_calibration_that_does_not_record_its_flag_choice_is_warned(reference):
-    """A record from before use_flags was stored (made with or without --no-flags, which
-    cannot be told) was read as 'with flags' without a word; the probe's --no-flags
-    reference then called its own organic calibration recording synthetic (session-27
-    review, R5). It is still computed with the flags (what that vtract did), with a
-    warning on every report and in `reference info`."""
+def _calibrated_without_flags(reference):
+    """Twelve organic recordings and the deviation calibration set on them with --no-flags."""
     from vtract.detect.fitting import fit_thresholds
-    from vtract.detect.stored import calibration_warnings
 
     rng = np.random.default_rng(31)
     table = pd.concat(
@@ -227,6 +219,26 @@ def test_a_deviation_calibration_that_does_not_record_its_flag_choice_is_warned(
     calibration, _ = fit_thresholds(
         reference, table, target_fpr=0.2, statistic="deviation", use_flags=False
     )
+    return table, calibration
+
+
+def _critical_flags(big):
+    """A critical flag on every bigram occurrence of ``big``."""
+    return [
+        Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
+        for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
+    ]
+
+
+def test_a_deviation_calibration_that_does_not_record_its_flag_choice_is_warned(reference):
+    """A record from before use_flags was stored (made with or without --no-flags, which
+    cannot be told) was read as 'with flags' without a word; the probe's --no-flags
+    reference then called its own organic calibration recording synthetic (session-27
+    review, R5). It is still computed with the flags (what that vtract did), with a
+    warning on every report and in `reference info`."""
+    from vtract.detect.stored import calibration_warnings
+
+    table, calibration = _calibrated_without_flags(reference)
     old = {k: v for k, v in calibration["default"].items() if k != "use_flags"}
     cal = Calibration.from_dict(old)
     assert cal.use_flags is None and cal.flags_in_statistic
@@ -236,10 +248,7 @@ def test_a_deviation_calibration_that_does_not_record_its_flag_choice_is_warned(
     assert any("did not record whether the plausibility flags" in w for w in warnings)
     feats = table[table["file"] == "o0"]
     big = det.evaluate(feats)[1]
-    flags = [
-        Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
-        for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
-    ]
+    flags = _critical_flags(big)
     recorded = DefaultDetector(reference, calibration=dataclasses.replace(cal, use_flags=False))
     without = recorded.decide(feats, flags).statistic
     assert det.decide(feats, flags).statistic == pytest.approx(without + 1.0)
@@ -262,14 +271,7 @@ def test_a_calibration_without_flags_is_applied_without_flags(organic, reference
     from vtract.detect.fitting import fit_thresholds
     from vtract.errors import VtractError
 
-    rng = np.random.default_rng(31)
-    table = pd.concat(
-        [make_features(f"o{i}", BIGRAMS, rng=rng, label="organic") for i in range(12)],
-        ignore_index=True,
-    )
-    calibration, _ = fit_thresholds(
-        reference, table, target_fpr=0.2, statistic="deviation", use_flags=False
-    )
+    table, calibration = _calibrated_without_flags(reference)
     cal = Calibration.from_dict(calibration["default"])
     assert cal.use_flags is False and calibration["default"]["use_flags"] is False
     assert cal.flag_baseline == 0.0
@@ -279,10 +281,7 @@ def test_a_calibration_without_flags_is_applied_without_flags(organic, reference
     for name, feats in table.groupby("file"):
         big = det.evaluate(feats)[1]
         # a critical flag on every occurrence: the statistic the threshold was set on ignores it
-        flags = [
-            Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
-            for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
-        ]
+        flags = _critical_flags(big)
         decision = det.decide(feats, flags)
         assert decision.statistic == pytest.approx(stats[name], rel=1e-12)
         assert "plausibility flags left out, as calibrated" in decision.reason
