@@ -122,3 +122,50 @@ def slow_first_analyze(path, **kwargs) -> Report:
         (p.parent / f"pid-{os.getpid()}").write_text("")
         time.sleep(120)
     return fake_analyze(path, **kwargs)
+
+
+def start_slow_batch(tmp_path, *options, wait_s: float = 100.0, **popen):
+    """Start ``vtract batch`` on a slow file and a quick one, and wait until the slow one is
+    being analysed and the quick one is journaled.
+
+    Returns ``(process, folder, journal)``; ``options`` are added to the command line and
+    ``popen`` to :class:`subprocess.Popen`.
+    """
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_tone(folder / "slow.wav", 0.3)
+    write_tone(folder / "t0.wav", 0.1)
+    (folder / "SLOW").write_text("")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtract", "batch", str(folder), "--out", str(tmp_path / "r.csv"),
+         "-j", "2", "-q", *options, "--per-file", "_batch_fakes:slow_first_analyze"],
+        env=env, stderr=subprocess.PIPE, text=True, **popen,
+    )  # fmt: skip
+    journal = tmp_path / ".r.csv.journal.jsonl"
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and not (
+        any(folder.glob("pid-*")) and journal.exists() and journal.read_text().count("\n") >= 1
+    ):
+        time.sleep(0.05)
+    return proc, folder, journal
+
+
+def slow_worker_gone(folder, *, wait_s: float = 5.0) -> bool:
+    """Whether the worker that ran the slow file (it wrote ``pid-<pid>``) is gone within
+    ``wait_s`` seconds."""
+    import time
+
+    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
+    for _ in range(round(wait_s / 0.1)):
+        try:
+            os.kill(slow_pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False

@@ -60,43 +60,17 @@ def test_a_terminal_ctrl_c_prints_no_worker_traceback(tmp_path):
     and the main process stops them."""
     import os
     import signal
-    import subprocess
-    import sys
-    import time
 
-    from _batch_fakes import write_tone
+    from _batch_fakes import slow_worker_gone, start_slow_batch
 
-    folder = tmp_path / "ev"
-    folder.mkdir()
-    write_tone(folder / "slow.wav", 0.3)
-    write_tone(folder / "t0.wav", 0.1)
-    (folder / "SLOW").write_text("")
-    out = tmp_path / "r.csv"
-    tests = os.path.dirname(os.path.abspath(__file__))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vtract", "batch", str(folder), "--out", str(out), "-j", "2",
-         "-q", "--backend", "dask", "--per-file", "_batch_fakes:slow_first_analyze"],
-        env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    journal = tmp_path / ".r.csv.journal.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (
-        any(folder.glob("pid-*")) and journal.exists() and journal.read_text().count("\n") >= 1
-    ):
-        time.sleep(0.05)
+    proc, folder, journal = start_slow_batch(
+        tmp_path, "--backend", "dask", wait_s=120, start_new_session=True
+    )
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
     _, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert err.strip().splitlines()[-1] == "vtract: interrupted"
     assert journal.read_text().count("\n") == 1  # the finished file is kept
-    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
-    for _ in range(100):
-        try:
-            os.kill(slow_pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"dask worker {slow_pid} still runs after Ctrl-C")
+    if not slow_worker_gone(folder, wait_s=10.0):
+        pytest.fail("the slow file's dask worker still runs after Ctrl-C")

@@ -349,28 +349,10 @@ def test_temporary_tables_of_dead_runs_are_removed(corpus, tmp_path):
 
 def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
     import signal
-    import subprocess
-    import sys
 
-    folder = tmp_path / "ev"
-    folder.mkdir()
-    write_tone(folder / "slow.wav", 0.3)
-    write_tone(folder / "t0.wav", 0.1)
-    (folder / "SLOW").write_text("")
-    out = tmp_path / "r.csv"
-    tests = os.path.dirname(os.path.abspath(__file__))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vtract", "batch", str(folder), "--out", str(out), "-j", "2",
-         "-q", "--per-file", "_batch_fakes:slow_first_analyze"],
-        env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    journal = tmp_path / ".r.csv.journal.jsonl"
-    deadline = time.monotonic() + 100
-    while time.monotonic() < deadline and not (
-        any(folder.glob("pid-*")) and journal.exists() and journal.read_text().count("\n") >= 1
-    ):
-        time.sleep(0.05)
+    from _batch_fakes import start_slow_batch
+
+    proc, folder, _ = start_slow_batch(tmp_path)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -927,14 +909,10 @@ def test_rows_of_a_file_whose_content_changed_are_replaced(corpus, tmp_path):
 
 def _assert_slow_worker_gone(folder, after: str) -> None:
     """The worker that ran the slow file (it wrote ``pid-<pid>``) was killed, not left computing."""
-    (slow_pid,) = [int(p.name[4:]) for p in folder.glob("pid-*")]
-    for _ in range(50):
-        try:
-            os.kill(slow_pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    pytest.fail(f"worker {slow_pid} still runs after {after}")
+    from _batch_fakes import slow_worker_gone
+
+    if not slow_worker_gone(folder, wait_s=5.0):
+        pytest.fail(f"the slow file's worker still runs after {after}")
 
 
 # ---------------------------------------------------------------- session 26, second review
