@@ -548,6 +548,14 @@ class Calibration:
         )
 
     @property
+    def warnings(self) -> list[str]:
+        """What every report made with this calibration warns of.
+
+        :attr:`target_fpr_warning` and :attr:`use_flags_warning`, those that apply.
+        """
+        return [w for w in (self.target_fpr_warning, self.use_flags_warning) if w]
+
+    @property
     def keeps_target_fpr(self) -> bool:
         """False when the threshold cannot guarantee ``target_fpr`` on new recordings.
 

@@ -212,10 +212,10 @@ class DefaultDetector:
     def resolved_calibration(self) -> tuple[Calibration, list[str]]:
         """The calibration in use and warnings about it."""
         if self.calibration is not None:
-            return self.calibration, _calibration_warnings(self.calibration)
+            return self.calibration, self.calibration.warnings
         cal = self._stored_calibration("default")
         if cal is not None:
-            return cal, _calibration_warnings(cal)
+            return cal, cal.warnings
         return PRIOR_CALIBRATION, [
             "the reference carries no calibration (run `vtract calibrate`); the score uses the "
             f"uncalibrated prior mapping (threshold {PRIOR_CALIBRATION.threshold:g}) and its "
@@ -355,7 +355,7 @@ class DefaultDetector:
         default, warnings = self.resolved_calibration()
         cal, route, dynamics = self._route(default, features, steepest_decay_db)
         if cal is not default:
-            warnings = _calibration_warnings(cal)
+            warnings = cal.warnings
         stat, big, descriptors = self._evaluate(cal, features, flags, dynamics)
         n = len(big)
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
@@ -465,11 +465,6 @@ def _dynamics_statistic(cal: Calibration, features: pd.DataFrame) -> tuple[float
     desc = recording_descriptors(features.drop(columns=["file"], errors="ignore"))
     values = {n: float(desc[n].iloc[0]) if len(desc) else math.nan for n in model.names}
     return float(model.statistic(values)[0]), values
-
-
-def _calibration_warnings(cal: Calibration) -> list[str]:
-    """Warnings about a calibration: a target FPR it cannot keep, an unrecorded flag choice."""
-    return [w for w in (cal.target_fpr_warning, cal.use_flags_warning) if w]
 
 
 def _inconclusive_reason(

@@ -79,9 +79,7 @@ def calibration_warnings(calibration: Mapping[str, Any]) -> dict[str, list[str]]
     -------
     dict
         Record name (``"default"``, the dry-voice record) -> its warnings
-        (:attr:`Calibration.target_fpr_warning`,
-        :attr:`Calibration.use_flags_warning`); records without any are left
-        out.
+        (:attr:`Calibration.warnings`); records without any are left out.
     """
     from .default import DRY_VOICE
 
@@ -89,8 +87,7 @@ def calibration_warnings(calibration: Mapping[str, Any]) -> dict[str, list[str]]
     for key in ("default", DRY_VOICE):
         record = calibration.get(key)
         if isinstance(record, Mapping):
-            cal = Calibration.from_dict(dict(record))
-            found = [w for w in (cal.target_fpr_warning, cal.use_flags_warning) if w]
+            found = Calibration.from_dict(dict(record)).warnings
             if found:
                 out[key] = found
     return out
