@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["finite_or_null"]
+__all__ = ["finite_or_null", "is_finite_number"]
 
 
 def finite_or_null(obj: Any) -> Any:
@@ -36,3 +36,14 @@ def finite_or_null(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [finite_or_null(v) for v in obj]
     return obj
+
+
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` read from JSON is a finite number (an int or float, not a bool).
+
+    Examples
+    --------
+    >>> [is_finite_number(v) for v in (1, 2.5, True, float("nan"), "3", None)]
+    [True, True, False, False, False, False]
+    """
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -43,7 +43,6 @@ import functools
 import hashlib
 import io
 import json
-import math
 import os
 import warnings
 import zipfile
@@ -60,6 +59,7 @@ from ._version import __version__
 from .alignment.labels import phone_class
 from .errors import ReferenceError_, VtractError
 from .features import FEATURE_COLUMNS, normalise_by_speaker, speaker_key
+from .json_values import is_finite_number
 from .provenance import provenance
 
 __all__ = [
@@ -973,15 +973,6 @@ def _check_meta_types(meta: dict[str, Any], where: str) -> None:
 _JSON_TYPE_NAMES = {str: "string", dict: "object", list: "array", int: "integer"}
 
 
-def _is_number(value: Any) -> bool:
-    """A finite JSON number (not a bool)."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
 def _whole(value: Any, least: int) -> bool:
     """A JSON integer (not a bool) of at least ``least``."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
@@ -997,10 +988,13 @@ _EXTRACT_SETTINGS: dict[str, tuple[Any, str]] = {
     "policy": (lambda v: v in ("centred", "published"), "'centred' or 'published'"),
     "sections": (lambda v: v is None or _whole(v, 2), "an integer of at least 2, or null"),
     "cross_word": (lambda v: isinstance(v, bool), "true or false"),
-    "highpass_hz": (lambda v: _is_number(v) and v >= 0, "a number of at least 0 (Hz)"),
+    "highpass_hz": (lambda v: is_finite_number(v) and v >= 0, "a number of at least 0 (Hz)"),
     "voice_source": (lambda v: isinstance(v, bool), "true or false"),
     "n_sections": (lambda v: v is None or _whole(v, 1), "a positive integer or null"),
-    "length_cm": (lambda v: v is None or (_is_number(v) and v > 0), "a positive number or null"),
+    "length_cm": (
+        lambda v: v is None or (is_finite_number(v) and v > 0),
+        "a positive number or null",
+    ),
     "solver": (lambda v: v is None or isinstance(v, str), "a solver name or null"),
 }
 

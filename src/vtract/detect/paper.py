@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReferenceError_, VtractError
+from ..json_values import is_finite_number
 from .calibration import CalibrationError
 from .decision import Decision
 from .default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
@@ -309,7 +310,7 @@ def stored_paper_calibration(record: Any) -> tuple[pd.DataFrame, float]:
     if not isinstance(record, Mapping):
         raise CalibrationError(f"{where} is {type(record).__name__}, expected an object")
     thr = record.get("sentence_threshold", DEFAULT_SENTENCE_THRESHOLD)
-    if not (_is_number(thr) and 0.0 <= thr <= 1.0):
+    if not (is_finite_number(thr) and 0.0 <= thr <= 1.0):
         raise CalibrationError(
             f"{where}.sentence_threshold is {thr!r}, expected a share between 0 and 1"
         )
@@ -322,7 +323,7 @@ def stored_paper_calibration(record: Any) -> tuple[pd.DataFrame, float]:
             isinstance(item.get("bigram"), str)
             and len(str(item["bigram"]).split("-")) == 2
             and all(_is_count(item.get(k)) for k in ("n_sections", "section"))
-            and _is_number(item.get("threshold"))
+            and is_finite_number(item.get("threshold"))
         )
         if not field_ok:
             raise CalibrationError(
@@ -334,10 +335,6 @@ def stored_paper_calibration(record: Any) -> tuple[pd.DataFrame, float]:
         {"bigram": str, "n_sections": "int64", "section": "int64", "threshold": "float64"}
     )
     return frame, float(thr)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_count(value: Any) -> bool:

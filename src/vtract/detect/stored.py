@@ -23,11 +23,11 @@ Other keys are not used by vtract's detectors and are left as they are.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import VtractError
+from ..json_values import is_finite_number
 from .calibration import Calibration, CalibrationError
 
 __all__ = ["check_calibrations"]
@@ -101,7 +101,7 @@ def _check_record(key: str, record: Mapping[str, Any]) -> None:
     cal = Calibration.from_dict(dict(record))
     for name in ("fpr_bound", "n_speakers", "n_organic"):
         value = cal.metrics.get(name)
-        if value is not None and not _is_number(value):
+        if value is not None and not is_finite_number(value):
             raise CalibrationError(f"metrics.{name} is {value!r}, expected a number or null")
     if cal.statistic != "dynamics":
         if key == DRY_VOICE:
@@ -118,17 +118,13 @@ def _check_record(key: str, record: Mapping[str, Any]) -> None:
         raise CalibrationError("a dry-voice model must use log_shimmer")
     ranges = model.info.get("organic_quantiles", {})
     if not isinstance(ranges, Mapping) or not all(
-        isinstance(v, list) and len(v) == 3 and all(_is_number(x) for x in v)
+        isinstance(v, list) and len(v) == 3 and all(is_finite_number(x) for x in v)
         for v in ranges.values()
     ):
         raise CalibrationError(
             "model.info.organic_quantiles must map each descriptor to its three organic "
             "quantiles (5 %, 50 %, 95 %)"
         )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _json_kind(value: Any) -> str:
