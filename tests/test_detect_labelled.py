@@ -241,3 +241,69 @@ def test_calibrate_stores_its_provenance(tmp_path):
         "default": block["created_utc"],
         "paper": block["created_utc"],
     }
+
+
+def test_a_table_measured_with_another_highpass_is_refused(tmp_path):
+    """A table's ``extraction`` record is compared with the reference's settings: another
+    high-pass (or window) is refused, a table measured two ways is refused, cross-word
+    bigrams are not (analyze takes them for wordless alignments), and a table without a
+    record gets a warning (s27 left this: a table did not record its high-pass)."""
+    from click.testing import CliRunner
+
+    from vtract.cli import cli
+    from vtract.corpus import extraction_settings
+    from vtract.features import FEATURE_DTYPES, write_features
+    from vtract.reference import Reference, estimator_fingerprint
+
+    settings = extraction_settings("test", 15, False)
+    record = json.dumps(settings, sort_keys=True)
+    table = labelled(12)
+    table = table.assign(
+        window_start_s=0.0, window_end_s=0.0, n_sections_native=4, class1="vowel", class2="nasal"
+    )[list(FEATURE_DTYPES)]
+    ours = {"method": "test", "code_sha256": estimator_fingerprint()}
+    ref = Reference.fit(
+        table.assign(extraction=record),
+        name="t",
+        estimator=ours,
+        settings={"extract_features": settings},
+    )
+    assert check_measured_like(ref, table.assign(extraction=record)) == []
+    wordless = json.dumps({**settings, "cross_word": True}, sort_keys=True)
+    assert check_measured_like(ref, table.assign(extraction=wordless)) == []
+    unfiltered = json.dumps({**settings, "highpass_hz": 0.0}, sort_keys=True)
+    with pytest.raises(
+        ReferenceError_, match=r"measured with highpass_hz=0\.0 but the reference with highpass"
+    ):
+        fit_thresholds(ref, table.assign(extraction=unfiltered), statistic="deviation")
+    longer = json.dumps({**settings, "window": 800}, sort_keys=True)
+    with pytest.raises(ReferenceError_, match=r"window=800 but the reference with window=565"):
+        check_measured_like(ref, table.assign(extraction=longer))
+    mixed = table.assign(extraction=np.where(table["file"] == "o3", unfiltered, record))
+    with pytest.raises(ReferenceError_, match="measured in 2 different ways"):
+        check_measured_like(ref, mixed)
+    with pytest.raises(ReferenceError_, match="not readable"):
+        check_measured_like(ref, table.assign(extraction="{80 Hz"))
+    # an older table (no record): checked as far as it can be, with a warning
+    warned = check_measured_like(ref, table)
+    assert warned == [
+        "12 recording(s) of the feature tables do not record how they were measured (the "
+        "extraction column, written since 28 Nov 2026), so their rate, windows and high-pass "
+        "could not be checked against the reference's"
+    ]
+    # a reference cannot record settings its own tables contradict
+    with pytest.raises(ReferenceError_, match=r"highpass_hz=0\.0 but the settings given with"):
+        Reference.fit(
+            table.assign(extraction=unfiltered),
+            name="t",
+            estimator=ours,
+            settings={"extract_features": settings},
+        )
+    # the command line refuses before writing anything
+    ref.save(tmp_path / "r.vtref")
+    write_features(table.assign(extraction=unfiltered), tmp_path / "t.parquet")
+    out = tmp_path / "out.vtref"
+    args = ["calibrate", str(tmp_path / "t.parquet"), "--out", str(out)]
+    args += ["--statistic", "deviation", "--reference", str(tmp_path / "r.vtref")]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 1 and "highpass_hz=0.0" in res.output and not out.exists()

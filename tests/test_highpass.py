@@ -133,3 +133,27 @@ def test_negative_or_nan_cutoff_is_refused(example):
     for bad in (-1, float("nan")):
         with pytest.raises(VtractError, match="highpass_hz"):
             _log_areas(x, sr, aln, highpass_hz=bad)
+
+
+def test_a_table_records_the_cutoff_it_was_measured_with(example):
+    """Feature tables record their measurement (``extraction``), so that a table measured
+    with another high-pass than a reference cannot be calibrated into it (s27 left this)."""
+    import json
+
+    from vtract.corpus import extraction_settings
+
+    x, sr, aln = example
+    ev = vtract.Evidence.from_array(np.ascontiguousarray(x, dtype=np.float32), sr)
+    short = vtract.Alignment(phones=aln.phones.iloc[:8], words=aln.words.iloc[:0], source="test")
+    records = {
+        options.get("highpass_hz", "default"): json.loads(
+            extract_features(ev, short, cross_word=True, **options)["extraction"].iloc[0]
+        )
+        for options in ({}, {"highpass_hz": 0}, {"highpass_hz": 120.0})
+    }
+    assert records["default"]["highpass_hz"] == ANALYSIS_HIGHPASS_HZ
+    assert records[0]["highpass_hz"] == 0.0 and records[120.0]["highpass_hz"] == 120.0
+    # the default measurement is what a reference built by `vtract reference build` records
+    assert records["default"] == extraction_settings("lpc-refined", 15, True)
+    paper = extract_features(ev, short, cross_word=True, method="paper")
+    assert json.loads(paper["extraction"].iloc[0])["highpass_hz"] == 0.0

@@ -556,18 +556,19 @@ def extraction_settings(method: str, sections: int | None, cross_word: bool) -> 
     -------
     dict
     """
+    from .features import measurement_settings
     from .tract.highpass import analysis_highpass_hz
     from .windows import PUBLISHED_OVERLAP, PUBLISHED_WINDOW
 
-    return {
-        "sr": 16000,
-        "window": PUBLISHED_WINDOW,
-        "overlap": PUBLISHED_OVERLAP,
-        "policy": "centred",
-        "sections": sections,
-        "cross_word": cross_word,
-        "highpass_hz": analysis_highpass_hz(method),
-    }
+    return measurement_settings(
+        sr=16000,
+        window=PUBLISHED_WINDOW,
+        overlap=PUBLISHED_OVERLAP,
+        policy="centred",
+        sections=sections,
+        cross_word=cross_word,
+        highpass_hz=analysis_highpass_hz(method),
+    )
 
 
 def corpus_features(

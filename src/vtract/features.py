@@ -30,12 +30,20 @@ DataFrame with the columns of :data:`FEATURE_COLUMNS`:
                           ``nan`` when undefined), on every row; only with
                           ``extract_features(..., voice_source=True)``
                           (since 27 Nov 2026)
+``extraction``            how the table was measured: JSON of
+                          :func:`measurement_settings` (rate, window,
+                          overlap, policy, sections, cross-word bigrams,
+                          analysis high-pass cutoff), on every row; written
+                          by :func:`extract_features` since 28 Nov 2026
 ========================  =====================================================
 
-``shimmer_local`` is the one recording-level column (:data:`RECORDING_COLUMNS`):
-it is optional, so tables without it read as before; the ``log_shimmer``
-descriptor (used only by calibrations made with ``--with-shimmer``) is
-undefined without it.
+``shimmer_local`` and ``extraction`` are the recording-level columns
+(:data:`RECORDING_COLUMNS`): they are optional, so tables without them read
+as before. The ``log_shimmer`` descriptor (used only by calibrations made
+with ``--with-shimmer``) is undefined without ``shimmer_local``; without
+``extraction`` a table cannot be checked against the settings of the
+reference it is calibrated into (:func:`vtract.detect.labelled.check_measured_like`
+then warns).
 
 Window-level values (length, fit error, formants) repeat on every section
 row of a window; select ``section == 0`` for one row per window.
@@ -72,6 +80,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -102,6 +111,7 @@ __all__ = [
     "DETECTION_METHOD",
     "FEATURE_COLUMNS",
     "FEATURE_DTYPES",
+    "FIXED_MEASUREMENT_SETTINGS",
     "NORMALISED_COLUMNS",
     "RECORDING_COLUMNS",
     "FeatureTableError",
@@ -110,6 +120,7 @@ __all__ = [
     "estimate_windows",
     "extract_features",
     "features_from_estimates",
+    "measurement_settings",
     "normalise_by_speaker",
     "read_features",
     "resample_areas",
@@ -158,7 +169,18 @@ ESTIMATION_CHUNK_FRAMES = 256
 FEATURE_COLUMNS: tuple[str, ...] = tuple(FEATURE_DTYPES)
 #: Optional recording-level columns (one value repeated on every row) that
 #: :func:`extract_features` adds to a non-empty table.
-RECORDING_COLUMNS: tuple[str, ...] = ("shimmer_local",)
+RECORDING_COLUMNS: tuple[str, ...] = ("shimmer_local", "extraction")
+#: Settings of :func:`measurement_settings` that :func:`vtract.analyze` always takes
+#: from the reference; ``cross_word`` is not among them, because ``analyze`` takes
+#: bigrams across words in a recording whose alignment has no word intervals.
+FIXED_MEASUREMENT_SETTINGS: tuple[str, ...] = (
+    "sr",
+    "window",
+    "overlap",
+    "policy",
+    "sections",
+    "highpass_hz",
+)
 #: Columns added by :func:`normalise_by_speaker`.
 NORMALISED_COLUMNS: tuple[str, ...] = ("log_area", "area_norm", "log_area_norm", "length_norm")
 
@@ -485,6 +507,53 @@ def _table(
     return df
 
 
+def measurement_settings(
+    *,
+    sr: int | None,
+    window: int,
+    overlap: int,
+    policy: str,
+    sections: int | None,
+    cross_word: bool,
+    highpass_hz: float,
+) -> dict[str, Any]:
+    """How a feature table was measured, as a reference records it.
+
+    The keys are those of ``settings["extract_features"]`` in a
+    :class:`vtract.Reference` (:func:`vtract.corpus.extraction_settings`),
+    so a table's ``extraction`` column and a reference's record compare key
+    by key.
+
+    Parameters
+    ----------
+    sr : int or None
+        Working rate (Hz; ``None``: the evidence's own).
+    window, overlap : int
+        Window and overlap (samples at 16 kHz, :func:`vtract.windows.window_geometry`).
+    policy : str
+        Window placement (:func:`vtract.windows.bigram_windows`).
+    sections : int or None
+        Sections per window in the table.
+    cross_word : bool
+        Whether bigrams were also taken across word boundaries.
+    highpass_hz : float
+        The analysis high-pass cutoff actually run (Hz; 0: none).
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        "sr": None if sr is None else int(sr),
+        "window": int(window),
+        "overlap": int(overlap),
+        "policy": str(policy),
+        "sections": None if sections is None else int(sections),
+        "cross_word": bool(cross_word),
+        "highpass_hz": float(highpass_hz),
+    }
+
+
 def analysis_signal(
     evidence: Evidence,
     sr: int | None,
@@ -578,7 +647,7 @@ def extract_features(
         :func:`vtract.tract.highpass.analysis_highpass_hz` of ``method``: 80 Hz, none
         for ``"paper"``. The evidence itself is not changed.
     voice_source : bool, default False
-        Also measure the recording's voice shimmer (:data:`RECORDING_COLUMNS`,
+        Also measure the recording's voice shimmer (the ``shimmer_local`` column,
         :func:`vtract.voice_source.voice_perturbation`, on the evidence as
         loaded). Off by default: it costs about 0.03 s of CPU per second of
         audio, and only a calibration made with ``--with-shimmer`` uses it.
@@ -589,8 +658,9 @@ def extract_features(
     -------
     pandas.DataFrame
         The feature table (empty, with the right columns, when the recording
-        has no usable bigram), with :data:`RECORDING_COLUMNS` when
-        ``voice_source`` is true and it is not empty.
+        has no usable bigram); when it is not empty, with the ``extraction``
+        column (:func:`measurement_settings` as JSON) and, when
+        ``voice_source`` is true, ``shimmer_local``.
     """
     if not isinstance(evidence, Evidence):
         raise FeatureTableError(f"expected vtract Evidence, got {type(evidence).__name__}")
@@ -627,6 +697,20 @@ def extract_features(
     )
     if len(df) and shimmer is not None:
         df["shimmer_local"] = shimmer
+    if len(df):
+        cutoff = analysis_highpass_hz(method) if highpass_hz is None else float(highpass_hz)
+        settings = measurement_settings(
+            sr=sr,
+            window=window,
+            overlap=overlap,
+            policy=policy,
+            sections=sections,
+            cross_word=cross_word,
+            highpass_hz=cutoff,
+        )
+        df["extraction"] = pd.array([json.dumps(settings, sort_keys=True)], dtype="str").take(
+            np.zeros(len(df), dtype=np.intp)
+        )
     return df
 
 

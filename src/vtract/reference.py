@@ -250,6 +250,8 @@ class Reference:
             :func:`vtract.features.extract_features` (``sr``, ``window``,
             ``overlap``, ``policy``, ``sections``, ``cross_word``,
             ``highpass_hz``) so an analysis can measure evidence the same way.
+            Rows whose ``extraction`` column (:func:`vtract.features.measurement_settings`)
+            disagrees with it, or with each other, are refused.
         min_count : int, default 10
             Fewest windows a level needs to be used by :meth:`lookup`.
 
@@ -302,6 +304,20 @@ class Reference:
             raise ReferenceError_(
                 f"estimator method {given!r} differs from the table's {methods[0]!r}"
             )
+        if settings is not None and not isinstance(settings, Mapping):
+            raise ReferenceError_(
+                f"settings must be a mapping (a dict), got {type(settings).__name__}"
+            )
+        # the tables' own extraction records must agree with each other and with what
+        # the reference will record (an older table without one is not checked)
+        from .detect.labelled import measurement_differences
+
+        recorded = (settings or {}).get("extract_features")
+        measurement_differences(
+            features,
+            dict(recorded) if isinstance(recorded, Mapping) else None,
+            what="the settings given",
+        )
         df = normalise_by_speaker(features.reset_index(drop=True))
         df["_speaker"] = speaker_key(df)
         df["speaker"] = df["speaker"].astype(object).where(df["speaker"].notna(), "")

@@ -14,11 +14,14 @@ speakers), so the recordings behind it must be what they claim:
   so that five copies of one recording do not count as five recordings or,
   with no speaker given, five speakers;
 - **measured the way the reference was** (:func:`check_measured_like`):
-  ``analyze`` measures evidence with the reference's estimator and number of
-  sections, so a table measured otherwise trains a model and sets a
-  threshold that do not apply, and a reference whose recorded estimator
-  fingerprint is not this vtract's makes every later analysis
-  inconclusive. Both are refused.
+  ``analyze`` measures evidence with the reference's estimator, number of
+  sections, rate, windows and analysis high-pass, so a table measured
+  otherwise trains a model and sets a threshold that do not apply, and a
+  reference whose recorded estimator fingerprint is not this vtract's makes
+  every later analysis inconclusive. Both are refused. Tables record their
+  measurement in the ``extraction`` column (since 28 Nov 2026,
+  :func:`vtract.features.measurement_settings`); an older table without it
+  gets a warning, as it cannot be checked.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "check_measured_like",
     "combine_tables",
     "drop_duplicate_recordings",
+    "measurement_differences",
 ]
 
 
@@ -171,13 +175,20 @@ def check_measured_like(reference: Any, features: pd.DataFrame) -> list[str]:
     -------
     list of str
         Warnings: the reference records no estimator fingerprint, so that
-        its statistics fit this vtract's estimator could not be checked.
+        its statistics fit this vtract's estimator could not be checked;
+        rows without an ``extraction`` record could not be checked against
+        the reference's measurement settings.
 
     Raises
     ------
     ReferenceError_
         The table's estimator ``method`` or ``n_sections`` differ from the
-        reference's, or the reference records another estimator fingerprint
+        reference's, a row's ``extraction`` record differs from the
+        reference's ``settings["extract_features"]`` in a setting ``analyze``
+        takes from the reference
+        (:data:`vtract.features.FIXED_MEASUREMENT_SETTINGS`: rate, window,
+        overlap, policy, sections, high-pass cutoff), or the reference
+        records another estimator fingerprint
         (:func:`vtract.reference.estimator_fingerprint`).
     """
     from ..reference import estimator_fingerprint, recorded_estimator_fingerprint
@@ -204,11 +215,19 @@ def check_measured_like(reference: Any, features: pd.DataFrame) -> list[str]:
             )
     if not isinstance(meta, dict):
         return []
+    settings = meta.get("settings")
+    recorded_settings = settings.get("extract_features") if isinstance(settings, dict) else None
+    warnings = measurement_differences(
+        features,
+        recorded_settings if isinstance(recorded_settings, dict) else None,
+        what="the reference",
+    )
     recorded = recorded_estimator_fingerprint(reference)
     if recorded is None:
         return [
+            *warnings,
             "the reference does not record the estimator code that measured it, so that its "
-            "statistics fit this vtract's estimator could not be checked"
+            "statistics fit this vtract's estimator could not be checked",
         ]
     if recorded != estimator_fingerprint():
         raise ReferenceError_(
@@ -217,4 +236,110 @@ def check_measured_like(reference: Any, features: pd.DataFrame) -> list[str]:
             "analysis with it is inconclusive, so a calibration stored in it could never be "
             "used; rebuild the reference with this vtract first"
         )
-    return []
+    return warnings
+
+
+def measurement_differences(
+    features: pd.DataFrame, settings: dict[str, Any] | None, *, what: str
+) -> list[str]:
+    """Refuse rows measured otherwise than ``settings``; warn about rows that do not say.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Feature table; its ``extraction`` column (JSON of
+        :func:`vtract.features.measurement_settings`) is read where present.
+    settings : dict or None
+        The recorded ``settings["extract_features"]`` to compare with, or
+        ``None`` to check only that the table was measured one way.
+    what : str
+        What ``settings`` belong to, for the messages ("the reference").
+
+    Returns
+    -------
+    list of str
+        A warning when ``settings`` are given and some rows carry no
+        ``extraction`` record (tables written before 28 Nov 2026, or made by
+        :func:`vtract.features.features_from_estimates`).
+
+    Raises
+    ------
+    ReferenceError_
+        A record is not readable, the table holds recordings measured in
+        different ways, or one differs from ``settings`` in a setting of
+        :data:`vtract.features.FIXED_MEASUREMENT_SETTINGS`.
+    """
+    import json
+
+    from ..features import FIXED_MEASUREMENT_SETTINGS
+
+    if len(features) == 0:
+        return []
+    if "extraction" in features.columns:
+        column = features["extraction"]
+        present = column.notna() & (column.astype(str) != "")
+    else:
+        column = None
+        present = pd.Series(False, index=features.index)
+    out: list[str] = []
+    if settings is not None and not bool(present.all()):
+        files = features.loc[~present, "file"].astype(str).nunique() if "file" in features else 0
+        out.append(
+            f"{files} recording(s) of the feature tables do not record how they were measured "
+            "(the extraction column, written since 28 Nov 2026), so their rate, windows and "
+            f"high-pass could not be checked against {what}'s"
+        )
+    if column is None or not bool(present.any()):
+        return out
+    records: dict[str, dict[str, Any]] = {}
+    for text in pd.unique(column[present].astype(str)):
+        try:
+            record = json.loads(text)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            raise ReferenceError_(f"a feature table's extraction record is not readable: {text!a}")
+        records[text] = {k: record.get(k) for k in FIXED_MEASUREMENT_SETTINGS}
+    distinct = {json.dumps(r, sort_keys=True): r for r in records.values()}
+    if len(distinct) > 1:
+        shown = "; ".join(_settings_text(r) for r in distinct.values())
+        raise ReferenceError_(
+            f"the feature tables hold recordings measured in {len(distinct)} different ways "
+            f"({shown}); measure them all the way {what} was"
+        )
+    if settings is None:
+        return out
+    (measured,) = distinct.values()
+    differ = [
+        k
+        for k in FIXED_MEASUREMENT_SETTINGS
+        if k in settings and not _same(measured[k], settings[k])
+    ]
+    if differ:
+        raise ReferenceError_(
+            "the feature tables were measured with "
+            + ", ".join(f"{k}={measured[k]!r}" for k in differ)
+            + f" but {what} with "
+            + ", ".join(f"{k}={settings[k]!r}" for k in differ)
+            + ": analyze measures evidence the way the reference was, so a calibration fitted "
+            "on these tables would not apply; measure the recordings with the reference's "
+            "settings (a CSV manifest does)"
+        )
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal settings, numbers compared as numbers (80 and 80.0 are the same cutoff)."""
+    numbers = (int, float)
+    if (
+        isinstance(a, numbers)
+        and isinstance(b, numbers)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
+        return float(a) == float(b)
+    return bool(a == b)
+
+
+def _settings_text(record: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in record.items())
