@@ -693,6 +693,24 @@ def test_calibration_is_a_deep_copy_and_meta_is_read_only():
         again.meta["name"] = "x"
 
 
+def test_editing_stats_changes_neither_lookups_nor_the_saved_file(tmp_path, table):
+    """``Reference.stats`` was the reference's own DataFrame: editing it in place changed
+    what ``save`` wrote under the hash every report records (s27 left this)."""
+    ref = Reference.fit(table, name="t")
+    before, _ = ref.lookup("AH-N", N_SECTIONS)
+    saved = ref.save(tmp_path / "a.vtref").read_bytes()
+    original = ref.stats.copy(deep=True)
+    edited = ref.stats
+    edited.loc[:, "median"] = -1.0
+    edited.iloc[0, edited.columns.get_loc("count")] = 0
+    assert (edited["median"] == -1.0).all() and edited["count"].iloc[0] == 0
+    pd.testing.assert_frame_equal(ref.stats, original)
+    after, _ = ref.lookup("AH-N", N_SECTIONS)
+    pd.testing.assert_frame_equal(before, after)
+    assert ref.save(tmp_path / "b.vtref").read_bytes() == saved
+    assert Reference.load(tmp_path / "b.vtref").sha256 == Reference.load(tmp_path / "a.vtref").sha256
+
+
 def _meta_edit(data: bytes, **fields) -> bytes:
     def change(m):
         meta = json.loads(m["meta.json"])

@@ -182,8 +182,9 @@ class Reference:
     new one): :attr:`stats` and :attr:`meta` cannot be reassigned, :attr:`meta`
     is read-only all the way down (editing it raises :class:`TypeError`) and
     :attr:`calibration` is a copy, because :attr:`sha256`, which every report
-    records, is computed once and kept. :attr:`stats` is not to be edited in
-    place either.
+    records, is computed once and kept. :attr:`stats` is a copy too (a cheap
+    one: pandas copies on write), so editing it changes neither the reference
+    nor what :meth:`save` writes.
 
     Attributes
     ----------
@@ -210,7 +211,7 @@ class Reference:
         self._sha256: str | None = None
         self._index = {
             (lvl, key, var, int(n)): grp
-            for (lvl, key, var, n), grp in stats.groupby(
+            for (lvl, key, var, n), grp in self._stats.groupby(
                 ["level", "key", "variable", "n_sections"], sort=False
             )
         }
@@ -407,13 +408,13 @@ class Reference:
     @property
     def bigrams(self) -> list[str]:
         """Bigrams with bigram-level statistics."""
-        s = self.stats
+        s = self._stats
         return sorted(set(s.loc[s["level"] == "bigram", "key"]))
 
     @property
     def stats(self) -> pd.DataFrame:
-        """Statistics table (see the class docstring); read-only."""
-        return self._stats
+        """Statistics table (see the class docstring); a copy, so edits do not reach the reference."""
+        return self._stats.copy(deep=False)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -456,7 +457,7 @@ class Reference:
         meta = dict(self.meta)
         meta["calibration"] = _jsonable(dict(calibration))
         _check_calibrations(meta["calibration"], "the calibration given")
-        return Reference(self.stats, meta)
+        return Reference(self._stats, meta)
 
     def info(self) -> dict[str, Any]:
         """Short JSON-ready summary (name, method, counts, corpora, hash).
@@ -570,7 +571,7 @@ class Reference:
     # ------------------------------------------------------------ save/load
     def to_bytes(self) -> bytes:
         """Serialise to the ``.vtref`` bytes (deterministic)."""
-        stats_bytes = _stats_to_parquet(self.stats)
+        stats_bytes = _stats_to_parquet(self._stats)
         meta = dict(self.meta)
         meta["format_version"] = FORMAT_VERSION  # upgraded files are written in today's format
         meta["stats_sha256"] = hashlib.sha256(stats_bytes).hexdigest()
