@@ -708,7 +708,9 @@ def test_editing_stats_changes_neither_lookups_nor_the_saved_file(tmp_path, tabl
     after, _ = ref.lookup("AH-N", N_SECTIONS)
     pd.testing.assert_frame_equal(before, after)
     assert ref.save(tmp_path / "b.vtref").read_bytes() == saved
-    assert Reference.load(tmp_path / "b.vtref").sha256 == Reference.load(tmp_path / "a.vtref").sha256
+    assert (
+        Reference.load(tmp_path / "b.vtref").sha256 == Reference.load(tmp_path / "a.vtref").sha256
+    )
 
 
 def _meta_edit(data: bytes, **fields) -> bytes:
