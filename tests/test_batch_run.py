@@ -1141,26 +1141,29 @@ def test_reports_folder_with_a_tilde_is_checked_and_written_in_one_place(
 
 
 def test_entries_not_analysed_in_a_searched_folder_are_reported(corpus, tmp_path, capsys):
-    """Item 1: a broken link and a folder named like audio were skipped silently; now each
-    is named on stderr and under ``left_out`` in the summary (not rows, not counted)."""
+    """Item 1: a broken link and a FIFO named like audio were skipped silently; now each
+    is named on stderr and under ``left_out`` in the summary (not rows, not counted). A
+    folder named like audio is searched like any folder, so it is not left out (session-27
+    review B6: it was printed and counted as left out although its files were analysed)."""
     folder, _paths, _ = corpus
     (folder / "gone.wav").symlink_to(tmp_path / "nowhere.wav")
+    os.mkfifo(folder / "pipe.wav")
     (folder / "dir.wav").mkdir()
+    write_tone(folder / "dir.wav" / "inside.wav", 0.1)
     res = _run(folder, tmp_path / "r.csv", quiet=False)
     err = capsys.readouterr().err
-    assert res.total == 6 and len(pd.read_csv(tmp_path / "r.csv")) == 6
-    gone, folder_wav = path_text(folder / "gone.wav"), path_text(folder / "dir.wav")
-    assert res.left_out == [
-        (folder_wav, "a folder named like audio (its files are searched)"),
-        (gone, "a broken symbolic link"),
-    ]
+    assert res.total == 7 and len(pd.read_csv(tmp_path / "r.csv")) == 7
+    gone, pipe = path_text(folder / "gone.wav"), path_text(folder / "pipe.wav")
+    fifo = "not a regular file (a FIFO, socket or device)"
+    assert res.left_out == [(gone, "a broken symbolic link"), (pipe, fifo)]
     assert f"vtract batch: left out: {gone}: a broken symbolic link, not analysed" in err
-    assert f"vtract batch: left out: {folder_wav}: a folder named like audio" in err
+    assert f"vtract batch: left out: {pipe}: {fifo}, not analysed" in err
+    assert "dir.wav:" not in err
     assert "2 entries left out" in err
     summary = res.summary()
     assert summary["left_out"] == [
-        {"path": folder_wav, "reason": "a folder named like audio (its files are searched)"},
         {"path": gone, "reason": "a broken symbolic link"},
+        {"path": pipe, "reason": fifo},
     ]
     # the CLI's --summary-json carries it too
     args = ["batch", str(folder), "--out", str(tmp_path / "c.csv"), "--backend", "serial"]
@@ -1168,8 +1171,8 @@ def test_entries_not_analysed_in_a_searched_folder_are_reported(corpus, tmp_path
         cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "--summary-json", "-q"]
     )
     assert [e["reason"] for e in json.loads(r.stdout)["left_out"]] == [
-        "a folder named like audio (its files are searched)",
         "a broken symbolic link",
+        fifo,
     ]
 
 

@@ -156,8 +156,9 @@ class BatchResult:
     left_out : list of tuple
         ``(path, reason)`` of entries of searched folders and globs that were
         not analysed although they might hold evidence: broken symbolic
-        links, folders, FIFOs or devices named like audio, links to folders
-        (not followed), folders that cannot be listed
+        links, FIFOs or devices named like audio, folders named like audio
+        that a glob matches without searching them, links to folders (not
+        followed), folders that cannot be listed
         (:func:`~vtract.batch.inputs.discover_inputs`). Printed on stderr
         unless quiet and listed in :meth:`summary`; not counted in ``total``
         (they are not inputs) and not rows of the table.

@@ -179,9 +179,13 @@ def batch_command(
     """Analyse INPUTS (files, folders, globs or a CSV manifest) into a table.
 
     Folders are searched recursively for audio files (links to folders are
-    not followed); a broken link, a folder or FIFO named like audio, a link to
-    a folder or a folder that cannot be listed is named on stderr ('left
-    out') and under 'left_out' in --summary-json. A CSV manifest has a
+    not followed; a folder named like audio is searched like any other).
+    Globs match as Python's glob with '**' does, but below the part before
+    their first wildcard they follow no link to a folder either. A broken
+    link, a FIFO named like audio, a folder named like audio that a glob
+    matches without searching it, a link to a folder or a folder that
+    cannot be listed is named on stderr ('left out') and under 'left_out'
+    in --summary-json. A CSV manifest has a
     'path' column and optional 'transcript', 'textgrid', 'speaker' and
     'label' columns; relative paths are resolved against the manifest's
     folder. Rows are written as files finish; the table appears atomically
