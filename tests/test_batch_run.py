@@ -1215,7 +1215,7 @@ def test_a_per_file_plugin_is_fingerprinted_by_its_source(corpus, tmp_path, monk
     # the same function with other bound arguments is another analysis
     bound = functools.partial(fake_analyze, detector="x")
     analyze_many(folder, out=tmp_path / "p.csv", per_file=bound, backend="serial", quiet=True)
-    with pytest.raises(OutputError, match="per_file_sha256"):
+    with pytest.raises(OutputError, match="per_file_state_sha256"):
         analyze_many(
             folder,
             out=tmp_path / "p.csv",
@@ -1423,8 +1423,13 @@ def test_a_failed_copy_says_whose_analysis_failed(corpus, tmp_path):
 def test_a_closure_plugin_is_fingerprinted_by_its_source_and_captured_values():
     """Session-27 review B2: the pickle of a closure came from joblib.externals.cloudpickle,
     which joblib >= 1.5 no longer vendors, so every closure plugin was 'unreadable' and its
-    tables could never be resumed. The fingerprint is stable and follows the captured value."""
-    from vtract.batch.settings import UNREADABLE, per_file_fingerprint
+    tables could never be resumed. The fingerprint is stable and follows the captured value
+    (since session 28 the captured value is in the state fingerprint, the source apart)."""
+    from vtract.batch.settings import (
+        UNREADABLE,
+        per_file_fingerprint,
+        per_file_state_fingerprint,
+    )
 
     def make(scale):
         def analyze(path, **kw):
@@ -1432,7 +1437,136 @@ def test_a_closure_plugin_is_fingerprinted_by_its_source_and_captured_values():
 
         return analyze
 
-    first, again = per_file_fingerprint(make(1)), per_file_fingerprint(make(1))
-    other = per_file_fingerprint(make(2))
-    assert not first.startswith(UNREADABLE) and len(first) == 64
+    first, again = per_file_state_fingerprint(make(1)), per_file_state_fingerprint(make(1))
+    other = per_file_state_fingerprint(make(2))
+    assert first is not None and not first.startswith(UNREADABLE) and len(first) == 64
     assert first == again and first != other
+    assert per_file_fingerprint(make(1)) == per_file_fingerprint(make(2))  # the same source
+
+
+_STATE_PLUGINS = """\
+import functools
+
+WORDS = [f"tag{i}" for i in range(24)]
+
+
+def analyze(path, *, tags=frozenset(), **kw):
+    return (path, tags, kw)
+
+
+class Tagger:
+    def __init__(self):
+        self.tags = set(WORDS)
+        self.weights = dict.fromkeys(set(WORDS), 1.0)  # a dict in the set's order
+
+    def __call__(self, path, **kw):
+        return analyze(path, tags=frozenset(self.tags), **kw)
+
+
+def make():
+    chosen = set(WORDS)
+
+    def plugin(path, **kw):  # the frozenset constant of its code is state too
+        return path in {"a", "b", "c", "d", "e", "f", "g"} and chosen
+
+    return plugin
+
+
+def make_object():
+    class Local:  # a class cloudpickle writes with a random id
+        members = frozenset(WORDS)
+
+        def __call__(self, path, **kw):
+            return self.members
+
+    return Local()
+
+
+PLUGINS = {
+    "partial": functools.partial(analyze, tags=frozenset(WORDS)),
+    "object": Tagger(),
+    "method": Tagger().__call__,
+    "closure": make(),
+    "local class": make_object(),
+}
+"""
+
+
+def test_a_plugin_state_holding_sets_has_the_same_fingerprint_in_every_process(tmp_path):
+    """Session-27 review B3: the state of a plugin was fingerprinted by its plain pickle, in
+    which a set's elements come in the order of their string hashes, randomised in every
+    process; such a plugin's table was refused on every resume as 'another version'. The
+    settings are now the same in processes with different hash seeds, and still follow the
+    state."""
+    import subprocess
+    import sys
+
+    (tmp_path / "s28plugs.py").write_text(_STATE_PLUGINS)
+    script = (
+        "import json, s28plugs\n"
+        "from vtract.batch.settings import analysis_settings\n"
+        "print(json.dumps({name: json.loads(analysis_settings(plugin, None, {}))\n"
+        "                  for name, plugin in s28plugs.PLUGINS.items()}))\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
+    seen = []
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        seen.append(json.loads(done.stdout))
+    assert seen[0] == seen[1] == seen[2]
+    for name, settings in seen[0].items():
+        assert re.fullmatch(r"[0-9a-f]{64}", settings["per_file_state_sha256"]), name
+    # and the state still counts: another element, another fingerprint
+    import importlib
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        plugs = importlib.import_module("s28plugs")
+    finally:
+        sys.path.remove(str(tmp_path))
+    from vtract.batch.settings import per_file_state_fingerprint
+
+    tagger = plugs.PLUGINS["object"]
+    before = per_file_state_fingerprint(tagger)
+    assert before == seen[0]["object"]["per_file_state_sha256"]
+    tagger.tags.add("one more")
+    assert per_file_state_fingerprint(tagger) != before
+
+
+class _RestlessPlugin:
+    """A per-file function whose pickle holds a number drawn anew every time."""
+
+    def __call__(self, path, **kwargs):
+        return fake_analyze(path, **kwargs)
+
+    def __reduce__(self):
+        return (_RestlessPlugin, (), {"drawn": os.urandom(8)})
+
+
+def test_a_state_that_pickles_differently_is_refused_without_claiming_a_change(corpus, tmp_path):
+    """Session-27 review B3: a resume refused for a state fingerprint that differs in every
+    process said the plugin 'changed'. The source and the state are now recorded apart: a
+    refusal for the state alone says vtract cannot tell a change from a state whose pickle
+    differs from process to process."""
+    _folder, paths, _ = corpus
+    out = tmp_path / "r.csv"
+
+    def run():
+        return analyze_many(
+            paths[:1], out=out, per_file=_RestlessPlugin(), backend="serial", quiet=True
+        )
+
+    assert run().done == 1
+    with pytest.raises(OutputError) as refusal:
+        run()
+    message = str(refusal.value)
+    assert "per_file_state_sha256:" in message and "per_file_sha256:" not in message
+    assert "vtract cannot tell which" in message and "changed since" not in message

@@ -313,10 +313,12 @@ def analyze_many(
     per_file : callable, optional
         Replacement for :func:`vtract.analyze` (same signature, returns a
         :class:`~vtract.report.Report`); must be picklable for process
-        backends. Its source (and bound state) is fingerprinted
-        (:func:`~vtract.batch.settings.per_file_fingerprint`): a table made
-        by another version of it is not resumed, nor one made by a function
-        whose source cannot be read.
+        backends. Its source and its bound state are fingerprinted
+        (:func:`~vtract.batch.settings.per_file_fingerprint`,
+        :func:`~vtract.batch.settings.per_file_state_fingerprint`, the same
+        in every process for the same state): a table made by another
+        version of it is not resumed, nor one made by a function whose
+        source cannot be read or whose state cannot be pickled.
     ordered : bool, default True
         Write rows in input order (identical tables from every backend).
         Rows already in ``out`` stay first; rows carried from the journal of

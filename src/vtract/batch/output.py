@@ -516,17 +516,27 @@ class BatchOutput:
                 "without recorded analysis settings (a row cut short, a damaged table, or "
                 "one written by an older vtract)"
             )
-        elif "per_file_sha256" in diff and '"unreadable' in diff:
+        elif ("per_file_sha256:" in diff or "per_file_state_sha256:" in diff) and (
+            '"unreadable' in diff
+        ):
             what = (
-                f"made by a per-file function whose source could not be read ({diff}): "
-                "without its source a resume cannot show the code is the same, so tables "
-                "written with it are never resumed"
+                f"made by a per-file function whose source could not be read or whose state "
+                f"could not be pickled ({diff}): without them a resume cannot show the "
+                "function is the same, so tables written with it are never resumed"
             )
-        elif "per_file_sha256" in diff:
+        elif "per_file_sha256:" in diff:
             what = (
                 f"made by another version of the per-file function ({diff}): the source "
-                "(or the bound state) of the --per-file plugin changed since those rows were "
-                "written"
+                "of the --per-file plugin changed since those rows were written"
+            )
+        elif "per_file_state_sha256:" in diff:
+            what = (
+                f"made by a per-file function whose bound state pickles differently ({diff}): "
+                "the source of the --per-file plugin is the same, but what it is bound to or "
+                "captures (bound arguments, attributes, captured values) either changed or "
+                "holds a value whose pickle differs from process to process (a random number, "
+                "a memory address, the time; sets and dicts are fingerprinted in a fixed "
+                "order, so they are not the cause); vtract cannot tell which"
             )
         elif "code_sha256" in diff or "libraries." in diff:
             what = (

@@ -203,7 +203,7 @@ def batch_command(
     Progress and the summary go to stderr. Exit code 1 when any file failed.
     A table is only resumed with the same analysis settings (detector,
     method, reference, channel, pronunciations, vtract code and library
-    versions, the source of a --per-file plugin); otherwise the run is
+    versions, the source and bound state of a --per-file plugin); otherwise the run is
     refused. A --per-bigram table is only resumed beside the results table
     it was written with (their rows share a 'table_id'). --pronunciation entries serve the files aligned from
     a transcript. Ctrl-C (exit 130) and SIGTERM (exit 143) stop the workers at
