@@ -920,11 +920,11 @@ def _assert_slow_worker_gone(folder, after: str) -> None:
 BOOKKEEPING = ["elapsed_s", "cpu_s", "worker", "worker_maxrss_mb", "table_id"]
 
 
-def _interrupted(out, items, journaled, *, per_bigram=None):
+def _interrupted(out, items, journaled, *, per_bigram=None, per_file=fake_analyze):
     """Leave what an interrupted run leaves: ``journaled`` (indices into ``items``, in the
-    order they finished) in the journal, no table."""
-    settings = analysis_settings(fake_analyze, None, {})
-    task = AnalyzeTask(per_file=fake_analyze, with_bigrams=per_bigram is not None)
+    order they finished) in the journal, no table (``per_file=None``: vtract.analyze)."""
+    settings = analysis_settings(per_file, None, {})
+    task = AnalyzeTask(per_file=per_file, with_bigrams=per_bigram is not None)
     output = BatchOutput(out, per_bigram=per_bigram, settings=settings, inputs=items).open()
     for i in journaled:
         row, bigrams, _ = task(items[i])
@@ -1570,3 +1570,86 @@ def test_a_state_that_pickles_differently_is_refused_without_claiming_a_change(c
     message = str(refusal.value)
     assert "per_file_state_sha256:" in message and "per_file_sha256:" not in message
     assert "vtract cannot tell which" in message and "changed since" not in message
+
+
+def _speakerless_analyze(path, *, speaker="", **kwargs):
+    """Stands in for vtract.analyze, which does not use the speaker it is given."""
+    return fake_analyze(path, **kwargs)
+
+
+def test_a_speaker_only_correction_reuses_the_analysis_of_vtract_analyze(
+    corpus, tmp_path, monkeypatch
+):
+    """Session 28: a speaker corrected in the manifest analysed the file again, although
+    vtract.analyze only writes the speaker into a feature table it does not keep (nothing of
+    its report depends on it, test_analysis checks). Without a --per-file plugin the carried
+    row now gets the new key and speaker (and label), its bigram rows the new key, its report
+    is kept; from the table and from an interrupted run's journal. Copies with different
+    speakers share one analysis. A plugin is passed the speaker, so there a speaker change
+    is still analysed again (test_a_label_only_correction_reuses_the_analysis)."""
+    import vtract.analysis
+    from vtract.batch.inputs import input_key
+
+    monkeypatch.setattr(vtract.analysis, "analyze", _speakerless_analyze)
+    _folder, paths, _ = corpus
+    manifest, out, pb = tmp_path / "m.csv", tmp_path / "r.csv", tmp_path / "pb.csv"
+    reps = tmp_path / "reps"
+
+    def listing(*rows):
+        manifest.write_text("path,label,speaker\n" + "".join(f"{r}\n" for r in rows))
+
+    def run(target, **kw):
+        return analyze_many(manifest, out=target, backend="serial", quiet=True, **kw)
+
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},organic,s2")
+    assert run(out, per_bigram=pb, reports_dir=reps).done == 2
+    first = pd.read_csv(out, keep_default_na=False)
+    reports = sorted(os.listdir(reps))
+    listing(f"{paths[0]},organic,s7", f"{paths[1]},synthetic,s8")
+    res = run(out, per_bigram=pb, reports_dir=reps)
+    assert (res.done, res.skipped) == (0, 2)
+    assert sorted(res.notes) == [
+        "1 earlier row(s) given the corrected label and speaker: the file at that path is "
+        "listed again with only another label and speaker (vtract.analyze does not use the "
+        "speaker, and the label is not an input of the analysis, so its analysis, bigram "
+        "rows and report are kept, not made again)",
+        "1 earlier row(s) given the corrected speaker: the file at that path is listed again "
+        "with only another speaker (vtract.analyze does not use the speaker, and the label is "
+        "not an input of the analysis, so its analysis, bigram rows and report are kept, not "
+        "made again)",
+    ]
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table[["label", "speaker"]].values.tolist() == [["organic", "s7"], ["synthetic", "s8"]]
+    sha = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[:2]]
+    want = [
+        input_key(sha[0], None, None, speaker="s7", label="organic", path=paths[0]),
+        input_key(sha[1], None, None, speaker="s8", label="synthetic", path=paths[1]),
+    ]
+    assert table["input_key"].tolist() == want
+    unchanged = ["score", "verdict", "elapsed_s", "worker", "report_file", "table_id"]
+    assert table[unchanged].equals(first[unchanged])  # the same analysis, not a new one
+    assert set(pd.read_csv(pb)["input_key"]) == set(want)
+    assert sorted(os.listdir(reps)) == reports
+    # ... also for rows carried from the journal of an interrupted run
+    out2, pb2 = tmp_path / "j.csv", tmp_path / "j_pb.csv"
+    _interrupted(
+        out2, hash_inputs(discover_inputs(manifest)), [1, 0], per_bigram=pb2, per_file=None
+    )
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},synthetic,s2")
+    res = run(out2, per_bigram=pb2)
+    assert (res.done, res.skipped) == (0, 2)
+    table = pd.read_csv(out2, keep_default_na=False)
+    assert table["speaker"].tolist() == ["s1", "s2"]
+    keys = [i.key for i in hash_inputs(discover_inputs(manifest))]
+    assert table["input_key"].tolist() == keys
+    assert set(pd.read_csv(pb2)["input_key"]) == set(keys)
+    # copies of one recording listed with different speakers share one analysis
+    shutil.copy(paths[0], tmp_path / "copy.wav")
+    listing(f"{paths[0]},organic,s1", f"{tmp_path / 'copy.wav'},organic,s9")
+    res = run(tmp_path / "c.csv")
+    assert (res.done, res.copies) == (2, 1)
+    rows = pd.read_csv(tmp_path / "c.csv", keep_default_na=False)
+    assert rows["speaker"].tolist() == ["s1", "s9"] and rows["copy_of"].tolist() == [
+        "",
+        str(paths[0]),
+    ]

@@ -139,10 +139,14 @@ class BatchInput:
 
         Each path is its own row: copies of one recording under other names
         (or a renamed exhibit) each have their own row. The same recording
-        analysed with another alignment, transcript or speaker is another
-        analysis; with another ground-truth label it is another row (a
-        resumed run relabels such a carried row instead of analysing again,
-        see :class:`~vtract.batch.output.BatchOutput`). An input with a :attr:`problem` has a key of its own
+        analysed with another alignment or transcript is another analysis;
+        with another ground-truth label it is another row (a resumed run
+        relabels such a carried row instead of analysing again, see
+        :class:`~vtract.batch.output.BatchOutput`); with another speaker it
+        is another row, and another analysis only for a per-file plugin,
+        which is passed the speaker (:func:`vtract.analyze` does not use
+        it, so a resumed run relabels that row too). An input with a
+        :attr:`problem` has a key of its own
         (the problem text is part of it), so an error row never takes the
         key of a valid row for the same audio and never makes a resumed run
         skip it. ``None`` until :func:`hash_inputs` has run (or when a file

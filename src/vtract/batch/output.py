@@ -21,8 +21,11 @@
   ground-truth label changed (the label is never an input of the analysis)
   the carried row is relabelled instead: its ``input_key`` and ``label``
   are rewritten, its per-bigram rows get the new key, its report is kept,
-  and the file is not analysed again (a speaker is passed to the per-file
-  function, so a speaker change is analysed again);
+  and the file is not analysed again. The same holds for a corrected
+  speaker when the analysis is :func:`vtract.analyze`, which does not use
+  the speaker (``speaker_in_analysis=False``); a ``--per-file`` plugin is
+  passed the speaker and may use it, so there a speaker change is analysed
+  again;
 - the table has an identity, ``table_id`` (drawn when it is first
   written, kept by every resume, stamped on every results and per-bigram
   row): a per-bigram table is only carried beside the results table it was
@@ -52,7 +55,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..provenance import path_from_text, path_text
 from .errors import OutputError
@@ -98,9 +101,17 @@ class BatchOutput:
         is not among this run's keys for that path (other content, label,
         speaker, transcript or alignment) is dropped, this run's analysis
         gets the row, and it is counted in :attr:`superseded` with a note;
-        if it differs from one of them only in its label it is relabelled
+        if it differs from one of them only in its label (or, without
+        ``speaker_in_analysis``, in its label and speaker) it is relabelled
         instead (counted in :attr:`relabelled`, with a note). Inputs with a
         problem do not replace anything.
+    speaker_in_analysis : bool, default True
+        Whether the per-file function's answer may depend on the speaker it
+        is passed (a ``--per-file`` plugin may use it). ``False`` for
+        :func:`vtract.analyze`, which only writes it into a feature table it
+        does not keep (nothing of its report depends on it): a carried row
+        whose speaker alone (or speaker and label) was corrected is then
+        relabelled like a label-only correction, not analysed again.
 
     Notes
     -----
@@ -130,6 +141,7 @@ class BatchOutput:
         settings: str | None = None,
         reports_dir: str | os.PathLike[str] | None = None,
         inputs: Sequence[BatchInput] | None = None,
+        speaker_in_analysis: bool = True,
     ) -> None:
         self.reports_dir = (
             None if reports_dir is None else Path(os.path.abspath(Path(reports_dir).expanduser()))
@@ -160,10 +172,13 @@ class BatchOutput:
         self._journal_reader: Any = None
         #: Carried rows left out to be analysed again (no bigram rows / report for them).
         self.incomplete = 0
-        #: Carried rows reused with a corrected ground-truth label (not analysed again).
+        #: Carried rows reused with a corrected ground-truth label (or, without
+        #: ``speaker_in_analysis``, speaker): not analysed again.
         self.relabelled = 0
-        self._rekeyed: dict[str, tuple[str, str]] = {}  # old key -> (new key, new label)
+        self.speaker_in_analysis = speaker_in_analysis
+        self._rekeyed: dict[str, _Correction] = {}  # old key -> what it becomes
         self._rekeyed_to: dict[str, str] = {}  # new key -> old key
+        self._corrected: Counter[str] = Counter()  # what was corrected -> rows relabelled
         self._known: set[str] = set()  # every key of the results table and the journal
         self.metadata = (
             None
@@ -378,7 +393,7 @@ class BatchOutput:
             self._journal_reader.seek(offset)
             entry = json.loads(self._journal_reader.readline().decode("utf-8"))
             row, bigrams = entry["row"], list(entry.get("bigrams") or [])
-            self._rekey(row, bigrams)  # a label corrected by this run (see _relabel)
+            self._rekey(row, bigrams)  # a label or speaker corrected by this run (_relabel)
             self._write(row, bigrams)
 
     def _stamp(
@@ -428,11 +443,15 @@ class BatchOutput:
         of this run that differs only in its label is that input's analysis;
         its ``input_key`` and ``label`` are rewritten (its per-bigram rows
         get the new key as they are carried) instead of analysing the file
-        again. Returns whether it was.
+        again. Without :attr:`speaker_in_analysis` (:func:`vtract.analyze`)
+        the speaker may differ too, and is rewritten as well. Returns
+        whether it was.
         """
         if row.get("error_type"):
             return False
         old = str(row.get("input_key") or "")
+        speaker = str(row.get("speaker") or "")
+        label = str(row.get("label") or "")
         for item in listed:
             new = item.key
             if (
@@ -443,7 +462,7 @@ class BatchOutput:
                 or item.sha256 != row.get("sha256")
                 or (item.alignment_sha256 or "") != (row.get("alignment_sha256") or "")
                 or (item.transcript or "") != (row.get("transcript") or "")
-                or item.speaker != (row.get("speaker") or "")
+                or (self.speaker_in_analysis and item.speaker != speaker)
                 or ("" if item.textgrid is None else path_text(item.textgrid))
                 != (row.get("alignment_file") or "")
             ):
@@ -452,16 +471,26 @@ class BatchOutput:
                 item.sha256,
                 item.alignment_sha256,
                 item.transcript,
-                speaker=item.speaker,
-                label=str(row.get("label") or ""),
+                speaker=speaker,
+                label=label,
                 path=item.path,
             )
             if was != old:  # the row's key does not describe its own fields: not reused
                 continue
-            row["input_key"], row["label"] = new, item.label
-            self._rekeyed[old] = (new, item.label)
+            what = " and ".join(
+                name
+                for name, before, now in (
+                    ("label", label, item.label),
+                    ("speaker", speaker, item.speaker),
+                )
+                if before != now
+            )
+            change = _Correction(new, item.label, item.speaker, what)
+            self._rekeyed[old] = change
             self._rekeyed_to[new] = old
+            self._apply(change, row, [])
             self.relabelled += 1
+            self._corrected[what] += 1
             return True
         return False
 
@@ -469,9 +498,13 @@ class BatchOutput:
         """Apply a :meth:`_relabel` of the carried row ``row`` (and its bigram rows), in place."""
         change = self._rekeyed.get(str(row.get("input_key") or ""))
         if change is not None:
-            row["input_key"], row["label"] = change
-            for b in bigrams:
-                b["input_key"] = change[0]
+            self._apply(change, row, bigrams)
+
+    @staticmethod
+    def _apply(change: _Correction, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
+        row["input_key"], row["label"], row["speaker"] = change.key, change.label, change.speaker
+        for b in bigrams:
+            b["input_key"] = change.key
 
     def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
         """A carried successful row has what this run writes for it (bigram rows, report)."""
@@ -501,6 +534,7 @@ class BatchOutput:
         self.incomplete += 1
         if key in self._rekeyed_to:
             self.relabelled -= 1
+            self._corrected[self._rekeyed[self._rekeyed_to[key]].what] -= 1
         return False
 
     def _check_settings(self, row: dict[str, Any], source: str) -> None:
@@ -669,7 +703,7 @@ class BatchOutput:
                 for r in rows:
                     change = self._rekeyed.get(str(r.get("input_key") or ""))
                     if change is not None:
-                        r["input_key"] = change[0]
+                        r["input_key"] = change.key
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
         # Journal rows of this run's inputs wait for their turn (input order, not the
         # order the files finished in); the others are written now, in their own run's order.
@@ -711,12 +745,20 @@ class BatchOutput:
                 "folder?): every path is an exhibit of its own, so both rows are kept; drop "
                 "the old rows yourself or start a new table (--no-resume)"
             )
-        if self.relabelled:
+        if self._corrected["label"]:
             self.notes.append(
-                f"{self.relabelled} earlier row(s) relabelled: the file at that path is listed "
-                "again with only another label (the label is not an input of the analysis, "
-                "so its analysis, bigram rows and report are kept, not made again)"
+                f"{self._corrected['label']} earlier row(s) relabelled: the file at that path is "
+                "listed again with only another label (the label is not an input of the "
+                "analysis, so its analysis, bigram rows and report are kept, not made again)"
             )
+        for what in ("speaker", "label and speaker"):
+            if self._corrected[what]:
+                self.notes.append(
+                    f"{self._corrected[what]} earlier row(s) given the corrected {what}: the file "
+                    f"at that path is listed again with only another {what} (vtract.analyze "
+                    "does not use the speaker, and the label is not an input of the analysis, "
+                    "so its analysis, bigram rows and report are kept, not made again)"
+                )
         if self.incomplete:
             self.notes.append(
                 f"{self.incomplete} earlier row(s) analysed again: they had no bigram rows or "
@@ -783,6 +825,16 @@ class BatchOutput:
 
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+
+
+class _Correction(NamedTuple):
+    """What a carried row reused for a corrected listing becomes (:meth:`BatchOutput._relabel`)."""
+
+    key: str  #: the new ``input_key``
+    label: str
+    speaker: str
+    what: str  #: what was corrected: "label", "speaker" or "label and speaker"
+
 
 #: Row fields that make one analysis of a path differ from another (besides content).
 _KEY_FIELDS = (

@@ -192,9 +192,11 @@ def batch_command(
     at the end. Re-running skips inputs already in the output (same path,
     audio SHA-256, alignment, transcript, speaker and label); every path gets
     its own row, in input order also after an interrupted run. A path listed
-    again with other content, speaker, transcript or alignment gets a new
-    row that replaces its old one (a note says so); with only another label
-    its row is relabelled, not analysed again. Copies (same bytes under
+    again with other content, transcript or alignment (or, with --per-file,
+    speaker) gets a new row that replaces its old one (a note says so); with
+    only another label (or, without --per-file, speaker) its row is
+    relabelled, not analysed again (vtract's analysis does not use the
+    speaker; a plugin may). Copies (same bytes under
     several paths, no alignment file) are analysed once per run, each keeping its own row with
     'copy_of' naming the analysed path (without --reports; with it every
     path is analysed for its own report). A file that cannot be
