@@ -1653,3 +1653,62 @@ def test_a_speaker_only_correction_reuses_the_analysis_of_vtract_analyze(
         "",
         str(paths[0]),
     ]
+
+
+def test_a_copy_never_names_an_original_whose_row_was_replaced(corpus, tmp_path):
+    """Session-27 review B5: a carried copy row kept copy_of=<original path> after a later
+    run replaced the original's row (other content at that path), so the table claimed a
+    copy relationship that no longer held. Now such a copy is analysed again when its path
+    is listed, and otherwise keeps its row with copy_of cleared and a warning saying whose
+    analysis its results are."""
+    _folder, paths, _ = corpus
+    folder = tmp_path / "cp"
+    folder.mkdir()
+    a, b, c = (folder / f"{n}.wav" for n in "abc")
+    for copy in (a, b, c):
+        shutil.copy(paths[0], copy)
+    out, pb = tmp_path / "r.csv", tmp_path / "pb.csv"
+    assert _run(folder, out, per_bigram=pb).copies == 2
+    rows = pd.read_csv(out, keep_default_na=False).set_index("path")
+    assert rows["copy_of"].tolist() == ["", str(a), str(a)]
+    # a label corrected for the original keeps the copies' relationship (the same analysis)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path,label\n{a},organic\n{b},\n{c},\n")
+    res = _run(manifest, out, per_bigram=pb)
+    assert (res.done, res.skipped) == (0, 3)
+    assert pd.read_csv(out, keep_default_na=False)["copy_of"].tolist() == ["", str(a), str(a)]
+    # the original's content changes: the copies listed again are analysed again
+    shutil.copy(paths[3], a)
+    res = _run(folder, out, per_bigram=pb)
+    assert (res.done, res.skipped, res.copies) == (3, 0, 1)
+    assert any("1 earlier row(s) replaced" in n and "other content" in n for n in res.notes)
+    assert any("2 earlier copy row(s) analysed again" in n for n in res.notes)
+    rows = pd.read_csv(out, keep_default_na=False).set_index("path")
+    assert rows.loc[str(a), "sha256"] == _expected(paths[3])["sha256"]
+    assert rows.loc[str(b), "copy_of"] == "" and rows.loc[str(c), "copy_of"] == str(b)
+    assert rows.loc[str(b), "score"] == pytest.approx(_expected(paths[0])["score"], rel=1e-12)
+    assert rows.loc[str(b), "worker"] != ""  # analysed itself this time
+    bigrams = pd.read_csv(pb)
+    assert (bigrams["input_key"] == rows.loc[str(b), "input_key"]).sum() == _expected(paths[0])[
+        "n_bigrams"
+    ]
+    # not listed: the copy row stays, but no longer names the replaced row
+    out2 = tmp_path / "r2.csv"
+    shutil.copy(paths[0], a)
+    assert _run(folder, out2).copies == 2
+    shutil.copy(paths[3], a)
+    res = _run(a, out2)
+    assert (res.done, res.skipped) == (1, 0)
+    assert any("2 earlier copy row(s) no longer name the file" in n for n in res.notes)
+    rows = pd.read_csv(out2, keep_default_na=False).set_index("path")
+    assert rows["copy_of"].tolist() == ["", "", ""]
+    sha = _expected(paths[0])["sha256"]
+    for copy in (b, c):
+        assert rows.loc[str(copy), "sha256"] == sha  # its own bytes, its own (earlier) numbers
+        assert rows.loc[str(copy), "warnings"].endswith(
+            f" | not analysed itself: its results are those of the analysis of {a} (the same "
+            f"bytes, SHA-256 {sha}) in an earlier run; the row of that path was replaced since"
+        )
+    # a later run carries these rows as they are
+    res = _run(a, out2)
+    assert (res.done, res.skipped, res.notes) == (0, 1, [])

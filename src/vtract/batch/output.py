@@ -26,6 +26,10 @@
   the speaker (``speaker_in_analysis=False``); a ``--per-file`` plugin is
   passed the speaker and may use it, so there a speaker change is analysed
   again;
+- a carried copy row (``copy_of`` set) whose original's row is replaced
+  no longer names it: the copy is analysed again when this run lists it,
+  and otherwise keeps its row with ``copy_of`` cleared and a warning saying
+  whose analysis its results are, with a note;
 - the table has an identity, ``table_id`` (drawn when it is first
   written, kept by every resume, stamped on every results and per-bigram
   row): a per-bigram table is only carried beside the results table it was
@@ -179,6 +183,13 @@ class BatchOutput:
         self._rekeyed: dict[str, _Correction] = {}  # old key -> what it becomes
         self._rekeyed_to: dict[str, str] = {}  # new key -> old key
         self._corrected: Counter[str] = Counter()  # what was corrected -> rows relabelled
+        # (path, sha256, transcript, speaker) of the kept rows that hold an analysis: what a
+        # carried copy row's copy_of must still name
+        self._holders: set[tuple[str, str, str, str | None]] = set()
+        #: Carried copy rows analysed again / kept with copy_of cleared: their original's
+        #: row was replaced (listed again with other content, transcript, alignment...).
+        self._rechecked = 0
+        self._unlinked = 0
         self._known: set[str] = set()  # every key of the results table and the journal
         self.metadata = (
             None
@@ -411,7 +422,63 @@ class BatchOutput:
         if self._bigrams is not None and bigrams:
             self._bigrams.write(bigrams)
 
-    def _keep(self, row: dict[str, Any], source: str) -> bool:
+    def _carry(self, row: dict[str, Any], source: str, bigram_keys: set[str]) -> bool:
+        """Whether a carried row is kept (written to the table and skipped by this run).
+
+        Besides :meth:`_keep` and :meth:`_complete`: a copy row (``copy_of``
+        set) is only kept naming its original while a carried row of that
+        path still holds the analysis it names (:meth:`_holds`). When that
+        row was replaced, the copy is analysed again if this run lists its
+        path, and otherwise kept with ``copy_of`` cleared and a warning
+        saying whose analysis its results are (:meth:`_unlink_copy`).
+        Rows are decided in the order they were written, so an original
+        (always written before its copies, in input order or right before
+        them) is decided first.
+        """
+        orphan = bool(row.get("copy_of")) and not self._holds(row)
+        if not self._keep(row, source, reuse=not orphan):
+            return False
+        path = str(row.get("path") or "")
+        if orphan and path in self._listed:
+            self._rechecked += 1  # listed again: this run analyses it (it may be a copy again)
+            return False
+        if not self._complete(row, bigram_keys):
+            if not row.get("copy_of") and row.get("input_key") in self._position:
+                self._register(row)  # analysed again by this run, the same analysis
+            return False
+        if orphan:
+            self._unlink_copy(row)
+        elif not row.get("copy_of"):
+            self._register(row)
+        return True
+
+    def _analysis_of(self, row: dict[str, Any], path: str) -> tuple[str, str, str, str | None]:
+        """What a copy shares with the row of ``path`` that holds its analysis."""
+        speaker = str(row.get("speaker") or "") if self.speaker_in_analysis else None
+        return (path, str(row.get("sha256") or ""), str(row.get("transcript") or ""), speaker)
+
+    def _register(self, row: dict[str, Any]) -> None:
+        """Note that a kept row (not a copy) holds the analysis of its path."""
+        if not row.get("alignment_file"):
+            self._holders.add(self._analysis_of(row, str(row.get("path") or "")))
+
+    def _holds(self, row: dict[str, Any]) -> bool:
+        """A kept row of the path a copy row names holds the copy's analysis."""
+        return self._analysis_of(row, str(row.get("copy_of") or "")) in self._holders
+
+    def _unlink_copy(self, row: dict[str, Any]) -> None:
+        """Clear the ``copy_of`` of a copy row whose original's row was replaced, saying so."""
+        said = (
+            f"not analysed itself: its results are those of the analysis of "
+            f"{row.get('copy_of')} (the same bytes, SHA-256 {row.get('sha256')}) in an earlier "
+            "run; the row of that path was replaced since"
+        )
+        row["warnings"] = " | ".join(w for w in (str(row.get("warnings") or ""), said) if w)
+        row["copy_of"] = None
+        self._unlinked += 1
+
+    def _keep(self, row: dict[str, Any], source: str, *, reuse: bool = True) -> bool:
+        """Whether a carried row stays (settings checked; ``reuse``: it may be relabelled)."""
         self._check_settings(row, source)
         key = row.get("input_key")
         if not key or key in self.done:
@@ -420,7 +487,7 @@ class BatchOutput:
             return False
         path = str(row.get("path") or "")
         if path in self._listed and key not in self._path_keys.get(path, ()):
-            if self._relabel(row, self._listed[path]):
+            if reuse and self._relabel(row, self._listed[path]):
                 return True  # the same analysis, only its ground-truth label corrected
             # listed again, but not this analysis: this run's row replaces it
             self.superseded += 1
@@ -690,9 +757,7 @@ class BatchOutput:
                         orphans.add(key)
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
-                kept = [
-                    r for r in rows if self._keep(r, "table") and self._complete(r, bigram_keys)
-                ]
+                kept = [r for r in rows if self._carry(r, "table", bigram_keys)]
                 self.done.update(r["input_key"] for r in kept)
                 assert self._results is not None
                 self._results.write(kept)
@@ -711,7 +776,7 @@ class BatchOutput:
         for number, (offset, entry) in enumerate(journal):
             row, bigrams = entry["row"], entry.get("bigrams") or []
             keys = bigram_keys | ({str(row.get("input_key"))} if bigrams else set())
-            if self._keep(row, "journal") and self._complete(row, keys):
+            if self._carry(row, "journal", keys):
                 self.done.add(row["input_key"])
                 self._count(row)
                 place = self._position.get(row["input_key"])
@@ -759,6 +824,19 @@ class BatchOutput:
                     "does not use the speaker, and the label is not an input of the analysis, "
                     "so its analysis, bigram rows and report are kept, not made again)"
                 )
+        if self._rechecked:
+            self.notes.append(
+                f"{self._rechecked} earlier copy row(s) analysed again: the row of the file "
+                "they were copies of (copy_of) was replaced, so it no longer holds their "
+                "analysis"
+            )
+        if self._unlinked:
+            self.notes.append(
+                f"{self._unlinked} earlier copy row(s) no longer name the file they were copies "
+                "of: its row was replaced and they are not listed in this run, so their "
+                "copy_of is cleared and their warnings say whose analysis (of the same bytes, "
+                "in an earlier run) their results are"
+            )
         if self.incomplete:
             self.notes.append(
                 f"{self.incomplete} earlier row(s) analysed again: they had no bigram rows or "

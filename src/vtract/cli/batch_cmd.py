@@ -199,7 +199,10 @@ def batch_command(
     speaker; a plugin may). Copies (same bytes under
     several paths, no alignment file) are analysed once per run, each keeping its own row with
     'copy_of' naming the analysed path (without --reports; with it every
-    path is analysed for its own report). A file that cannot be
+    path is analysed for its own report); when a later run replaces the
+    analysed path's row, a copy is analysed again if listed, else its
+    'copy_of' is cleared and a warning names whose analysis it carries. A
+    file that cannot be
     analysed becomes a row with 'error_type' and 'error_message'; the others
     go on.
     Progress and the summary go to stderr. Exit code 1 when any file failed.
