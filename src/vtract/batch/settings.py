@@ -262,7 +262,8 @@ def canonical_pickle(obj: Any) -> bytes:
       ``__main__``) is written by value: for a function its code (with its
       constants, e.g. the frozenset of ``x in {"a", "b"}``), defaults,
       captured values, attributes and the globals its code names; for a
-      class its bases and members. A module is written by name.
+      class its bases and members. A module is written by name; a static
+      or class method, a property and a mapping proxy by what they hold.
 
     Everything else is written by its own ``__reduce_ex__``, as
     :mod:`pickle` writes it.
@@ -294,6 +295,8 @@ class _CanonicalPickler(pickle._Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, (set, frozenset)):
             reduced: Any = obj.__reduce_ex__(_PROTOCOL)  # (type, (elements list,), state)
+            if not (isinstance(reduced, tuple) and reduced[1] and isinstance(reduced[1][0], list)):
+                return NotImplemented  # a subclass reducing itself otherwise: as it says
             func, args, *rest = reduced
             return (func, (sorted(args[0], key=canonical_pickle), *args[1:]), *rest)
         if isinstance(obj, dict) and not isinstance(obj, collections.OrderedDict):
