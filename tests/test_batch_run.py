@@ -1712,3 +1712,22 @@ def test_a_copy_never_names_an_original_whose_row_was_replaced(corpus, tmp_path)
     # a later run carries these rows as they are
     res = _run(a, out2)
     assert (res.done, res.skipped, res.notes) == (0, 1, [])
+    # the same for copy rows carried from the journal of an interrupted run
+    from vtract.batch.rows import copy_rows
+
+    shutil.copy(paths[0], a)
+    items = hash_inputs(discover_inputs(folder))
+    settings = analysis_settings(fake_analyze, None, {})
+    out3 = tmp_path / "r3.csv"
+    output = BatchOutput(out3, settings=settings, inputs=items).open()
+    row, bigrams, _ = AnalyzeTask(per_file=fake_analyze)(items[0])
+    for place, item in enumerate(items):
+        entry = (row, bigrams) if place == 0 else copy_rows(item, items[0], dict(row), bigrams)
+        entry[0]["analysis_settings"] = settings
+        output.journal(*entry, position=place)
+    output.abort()
+    shutil.copy(paths[3], a)
+    res = _run(folder, out3)
+    assert any("2 earlier copy row(s) analysed again" in n for n in res.notes)
+    rows = pd.read_csv(out3, keep_default_na=False)
+    assert rows["copy_of"].tolist() == ["", "", str(b)]
