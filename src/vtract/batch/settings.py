@@ -258,8 +258,9 @@ def canonical_pickle(obj: Any) -> bytes:
       value) are written sorted by the canonical pickles of their keys (a
       dict built from a set has the set's order);
     - a function or class that cannot be found by its module and qualified
-      name (a closure, a lambda, a nested function or class, one defined in
-      ``__main__``) is written by value: for a function its code (with its
+      name (a closure, a lambda, a nested function or class) is written by
+      value (one that can is written by name, as :mod:`pickle` does): for a
+      function its code (with its
       constants, e.g. the frozenset of ``x in {"a", "b"}``), defaults,
       captured values, attributes and the globals its code names; for a
       class its bases and members. A module is written by name; a static
@@ -341,7 +342,7 @@ def _by_reference(obj: Any) -> bool:
     """``obj`` (a function or class) is found again by its module and qualified name."""
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
-    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__":
+    if not isinstance(module, str) or not isinstance(qualname, str):
         return False
     found: Any = sys.modules.get(module)
     for part in qualname.split("."):
