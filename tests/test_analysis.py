@@ -563,3 +563,16 @@ def test_a_file_name_that_is_not_utf8_is_analysed_and_named_with_a_visible_escap
     assert [x["file"] for x in lines] == [str(wav.resolve()), shown, str(wav.resolve())]
     assert all("error" not in x for x in lines)
     assert lines[1]["score"] == lines[0]["score"] and lines[1]["sha256"] == lines[0]["sha256"]
+
+
+def test_the_speaker_changes_nothing_in_the_report():
+    """Session 28: 'vtract batch' reuses the analysis of a row whose speaker alone was
+    corrected, because vtract.analyze only writes the speaker into the feature table it
+    measures and drops (no detector reads it from one recording's table). The reports with
+    and without a speaker are the same apart from their creation time."""
+    wav, lab = ARCTIC / "arctic_a0009.wav", ARCTIC / "arctic_a0009_phone.lab"
+    reports = [analyze(wav, alignment=lab, speaker=s).to_dict() for s in ("", "s1", "awb")]
+    for report in reports:
+        report["provenance"].pop("created_utc")
+    assert len(reports[0]["bigrams"]) >= 20  # a real analysis, per-bigram evidence compared
+    assert reports[0] == reports[1] == reports[2]

@@ -229,7 +229,9 @@ def test_report_path_rejects_a_symlink_escape_and_bad_hash(tmp_path):
 
 def test_entries_named_like_audio_that_are_not_files_are_left_out_with_a_reason(tree):
     """Session 27: a broken link, a folder called ``*.wav``, a FIFO, a link to a folder
-    and an unlistable folder inside a searched folder were skipped without a word."""
+    and an unlistable folder inside a searched folder were skipped without a word. A folder
+    called ``*.wav`` inside a searched folder is searched, so it is not left out (session-27
+    review B6: it was listed as left out although its files were analysed)."""
     a = tree / "a"
     (a / "gone.wav").symlink_to(tree / "nowhere.wav")
     (a / "folder.wav").mkdir()
@@ -240,7 +242,6 @@ def test_entries_named_like_audio_that_are_not_files_are_left_out_with_a_reason(
     items = discover_inputs(a, left_out=left)
     assert [i.path.name for i in items] == ["inside.wav", "ü y.flac", "x.wav"]
     assert [(e.path, e.reason) for e in left] == [
-        (a / "folder.wav", "a folder named like audio (its files are searched)"),
         (a / "gone.wav", "a broken symbolic link"),
         (a / "linked", "a link to a folder (not followed)"),
         (a / "pipe.wav", "not a regular file (a FIFO, socket or device)"),
@@ -277,3 +278,57 @@ def test_a_folder_that_cannot_be_listed_is_left_out_with_a_reason(tree, monkeypa
     assert [(e.path, e.reason) for e in left] == [
         (locked, "a folder that cannot be listed (Permission denied)")
     ]
+
+
+def test_a_glob_does_not_follow_links_to_folders_and_names_what_it_left_out(tree):
+    """Session-27 review B6: ``ev/**`` went through ``glob.glob(recursive=True)``, which
+    follows links to folders, so it analysed a linked folder outside the tree while the
+    help and LIMITS said links to folders are not followed; a folder named like audio that
+    ``**`` searched was also listed as left out. Now a glob enters no link to a folder below
+    its fixed part and names each one; a folder it searches is not left out."""
+    ev, other = tree / "ev", tree / "other"
+    (ev / "x.wav").mkdir(parents=True)
+    (ev / "sub").mkdir()
+    other.mkdir()
+    write_tone(ev / "real.flac", 0.1)
+    write_tone(ev / "x.wav" / "in.flac", 0.1)
+    write_tone(ev / "sub" / "s.wav", 0.1)
+    write_tone(other / "o.flac", 0.1)
+    (ev / "linkdir").symlink_to(other, target_is_directory=True)
+    (ev / "gone.wav").symlink_to(tree / "nowhere.wav")
+    link = ("a link to a folder (not followed)",)
+
+    def found(pattern):
+        left: list = []
+        items = discover_inputs(pattern, left_out=left)
+        return [i.path.relative_to(tree).as_posix() for i in items], [
+            (e.path.relative_to(tree).as_posix(), e.reason) for e in left
+        ]
+
+    assert found(str(ev / "**")) == (
+        ["ev/real.flac", "ev/sub/s.wav", "ev/x.wav/in.flac"],
+        [("ev/gone.wav", "a broken symbolic link"), ("ev/linkdir", *link)],
+    )
+    assert found(str(ev / "**" / "*.flac")) == (
+        ["ev/real.flac", "ev/x.wav/in.flac"],
+        [("ev/linkdir", *link)],
+    )
+    assert found(str(ev / "*" / "*.flac")) == (["ev/x.wav/in.flac"], [("ev/linkdir", *link)])
+    # a folder named like audio that the glob matches but does not search is left out
+    assert found(str(ev / "*.*")) == (
+        ["ev/real.flac"],
+        [("ev/gone.wav", "a broken symbolic link"), ("ev/x.wav", "a folder named like audio")],
+    )
+    # the fixed part of the pattern is taken as given, links included (as a folder argument)
+    assert found(str(ev / "linkdir" / "*.flac")) == (["ev/linkdir/o.flac"], [])
+    # the same files as Python's glob where no link to a folder is in the way
+    os.remove(ev / "linkdir")
+    import glob
+
+    for pattern in ("**", "**/*.wav", "*/*", "ev/**/*.flac"):
+        expected = sorted(
+            str(tree / m)
+            for m in glob.glob(pattern, root_dir=tree, recursive=True)
+            if os.path.isfile(tree / m) and os.path.splitext(m)[1].lower() in (".wav", ".flac")
+        )
+        assert [str(i.path) for i in discover_inputs(str(tree / pattern))] == expected

@@ -920,11 +920,11 @@ def _assert_slow_worker_gone(folder, after: str) -> None:
 BOOKKEEPING = ["elapsed_s", "cpu_s", "worker", "worker_maxrss_mb", "table_id"]
 
 
-def _interrupted(out, items, journaled, *, per_bigram=None):
+def _interrupted(out, items, journaled, *, per_bigram=None, per_file=fake_analyze):
     """Leave what an interrupted run leaves: ``journaled`` (indices into ``items``, in the
-    order they finished) in the journal, no table."""
-    settings = analysis_settings(fake_analyze, None, {})
-    task = AnalyzeTask(per_file=fake_analyze, with_bigrams=per_bigram is not None)
+    order they finished) in the journal, no table (``per_file=None``: vtract.analyze)."""
+    settings = analysis_settings(per_file, None, {})
+    task = AnalyzeTask(per_file=per_file, with_bigrams=per_bigram is not None)
     output = BatchOutput(out, per_bigram=per_bigram, settings=settings, inputs=items).open()
     for i in journaled:
         row, bigrams, _ = task(items[i])
@@ -1141,26 +1141,29 @@ def test_reports_folder_with_a_tilde_is_checked_and_written_in_one_place(
 
 
 def test_entries_not_analysed_in_a_searched_folder_are_reported(corpus, tmp_path, capsys):
-    """Item 1: a broken link and a folder named like audio were skipped silently; now each
-    is named on stderr and under ``left_out`` in the summary (not rows, not counted)."""
+    """Item 1: a broken link and a FIFO named like audio were skipped silently; now each
+    is named on stderr and under ``left_out`` in the summary (not rows, not counted). A
+    folder named like audio is searched like any folder, so it is not left out (session-27
+    review B6: it was printed and counted as left out although its files were analysed)."""
     folder, _paths, _ = corpus
     (folder / "gone.wav").symlink_to(tmp_path / "nowhere.wav")
+    os.mkfifo(folder / "pipe.wav")
     (folder / "dir.wav").mkdir()
+    write_tone(folder / "dir.wav" / "inside.wav", 0.1)
     res = _run(folder, tmp_path / "r.csv", quiet=False)
     err = capsys.readouterr().err
-    assert res.total == 6 and len(pd.read_csv(tmp_path / "r.csv")) == 6
-    gone, folder_wav = path_text(folder / "gone.wav"), path_text(folder / "dir.wav")
-    assert res.left_out == [
-        (folder_wav, "a folder named like audio (its files are searched)"),
-        (gone, "a broken symbolic link"),
-    ]
+    assert res.total == 7 and len(pd.read_csv(tmp_path / "r.csv")) == 7
+    gone, pipe = path_text(folder / "gone.wav"), path_text(folder / "pipe.wav")
+    fifo = "not a regular file (a FIFO, socket or device)"
+    assert res.left_out == [(gone, "a broken symbolic link"), (pipe, fifo)]
     assert f"vtract batch: left out: {gone}: a broken symbolic link, not analysed" in err
-    assert f"vtract batch: left out: {folder_wav}: a folder named like audio" in err
+    assert f"vtract batch: left out: {pipe}: {fifo}, not analysed" in err
+    assert "dir.wav:" not in err
     assert "2 entries left out" in err
     summary = res.summary()
     assert summary["left_out"] == [
-        {"path": folder_wav, "reason": "a folder named like audio (its files are searched)"},
         {"path": gone, "reason": "a broken symbolic link"},
+        {"path": pipe, "reason": fifo},
     ]
     # the CLI's --summary-json carries it too
     args = ["batch", str(folder), "--out", str(tmp_path / "c.csv"), "--backend", "serial"]
@@ -1168,8 +1171,8 @@ def test_entries_not_analysed_in_a_searched_folder_are_reported(corpus, tmp_path
         cli, [*args, "--per-file", "_batch_fakes:fake_analyze", "--summary-json", "-q"]
     )
     assert [e["reason"] for e in json.loads(r.stdout)["left_out"]] == [
-        "a folder named like audio (its files are searched)",
         "a broken symbolic link",
+        fifo,
     ]
 
 
@@ -1212,7 +1215,7 @@ def test_a_per_file_plugin_is_fingerprinted_by_its_source(corpus, tmp_path, monk
     # the same function with other bound arguments is another analysis
     bound = functools.partial(fake_analyze, detector="x")
     analyze_many(folder, out=tmp_path / "p.csv", per_file=bound, backend="serial", quiet=True)
-    with pytest.raises(OutputError, match="per_file_sha256"):
+    with pytest.raises(OutputError, match="per_file_state_sha256"):
         analyze_many(
             folder,
             out=tmp_path / "p.csv",
@@ -1420,8 +1423,13 @@ def test_a_failed_copy_says_whose_analysis_failed(corpus, tmp_path):
 def test_a_closure_plugin_is_fingerprinted_by_its_source_and_captured_values():
     """Session-27 review B2: the pickle of a closure came from joblib.externals.cloudpickle,
     which joblib >= 1.5 no longer vendors, so every closure plugin was 'unreadable' and its
-    tables could never be resumed. The fingerprint is stable and follows the captured value."""
-    from vtract.batch.settings import UNREADABLE, per_file_fingerprint
+    tables could never be resumed. The fingerprint is stable and follows the captured value
+    (since session 28 the captured value is in the state fingerprint, the source apart)."""
+    from vtract.batch.settings import (
+        UNREADABLE,
+        per_file_fingerprint,
+        per_file_state_fingerprint,
+    )
 
     def make(scale):
         def analyze(path, **kw):
@@ -1429,7 +1437,297 @@ def test_a_closure_plugin_is_fingerprinted_by_its_source_and_captured_values():
 
         return analyze
 
-    first, again = per_file_fingerprint(make(1)), per_file_fingerprint(make(1))
-    other = per_file_fingerprint(make(2))
-    assert not first.startswith(UNREADABLE) and len(first) == 64
+    first, again = per_file_state_fingerprint(make(1)), per_file_state_fingerprint(make(1))
+    other = per_file_state_fingerprint(make(2))
+    assert first is not None and not first.startswith(UNREADABLE) and len(first) == 64
     assert first == again and first != other
+    assert per_file_fingerprint(make(1)) == per_file_fingerprint(make(2))  # the same source
+
+
+_STATE_PLUGINS = """\
+import functools
+
+WORDS = [f"tag{i}" for i in range(24)]
+
+
+def analyze(path, *, tags=frozenset(), **kw):
+    return (path, tags, kw)
+
+
+class Tagger:
+    def __init__(self):
+        self.tags = set(WORDS)
+        self.weights = dict.fromkeys(set(WORDS), 1.0)  # a dict in the set's order
+
+    def __call__(self, path, **kw):
+        return analyze(path, tags=frozenset(self.tags), **kw)
+
+
+def make():
+    chosen = set(WORDS)
+
+    def plugin(path, **kw):  # the frozenset constant of its code is state too
+        return path in {"a", "b", "c", "d", "e", "f", "g"} and chosen
+
+    return plugin
+
+
+def make_object():
+    class Local:  # a class cloudpickle writes with a random id
+        members = frozenset(WORDS)
+
+        def __call__(self, path, **kw):
+            return self.members
+
+    return Local()
+
+
+PLUGINS = {
+    "partial": functools.partial(analyze, tags=frozenset(WORDS)),
+    "object": Tagger(),
+    "method": Tagger().__call__,
+    "closure": make(),
+    "local class": make_object(),
+}
+"""
+
+
+def test_a_plugin_state_holding_sets_has_the_same_fingerprint_in_every_process(tmp_path):
+    """Session-27 review B3: the state of a plugin was fingerprinted by its plain pickle, in
+    which a set's elements come in the order of their string hashes, randomised in every
+    process; such a plugin's table was refused on every resume as 'another version'. The
+    settings are now the same in processes with different hash seeds, and still follow the
+    state."""
+    import subprocess
+    import sys
+
+    (tmp_path / "s28plugs.py").write_text(_STATE_PLUGINS)
+    script = (
+        "import json, s28plugs\n"
+        "from vtract.batch.settings import analysis_settings\n"
+        "print(json.dumps({name: json.loads(analysis_settings(plugin, None, {}))\n"
+        "                  for name, plugin in s28plugs.PLUGINS.items()}))\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
+    seen = []
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        seen.append(json.loads(done.stdout))
+    assert seen[0] == seen[1] == seen[2]
+    for name, settings in seen[0].items():
+        assert re.fullmatch(r"[0-9a-f]{64}", settings["per_file_state_sha256"]), name
+    # and the state still counts: another element, another fingerprint
+    import importlib
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        plugs = importlib.import_module("s28plugs")
+    finally:
+        sys.path.remove(str(tmp_path))
+    from vtract.batch.settings import per_file_state_fingerprint
+
+    tagger = plugs.PLUGINS["object"]
+    before = per_file_state_fingerprint(tagger)
+    assert before == seen[0]["object"]["per_file_state_sha256"]
+    tagger.tags.add("one more")
+    assert per_file_state_fingerprint(tagger) != before
+
+
+class _RestlessPlugin:
+    """A per-file function whose pickle holds a number drawn anew every time."""
+
+    def __call__(self, path, **kwargs):
+        return fake_analyze(path, **kwargs)
+
+    def __reduce__(self):
+        return (_RestlessPlugin, (), {"drawn": os.urandom(8)})
+
+
+def test_a_state_that_pickles_differently_is_refused_without_claiming_a_change(corpus, tmp_path):
+    """Session-27 review B3: a resume refused for a state fingerprint that differs in every
+    process said the plugin 'changed'. The source and the state are now recorded apart: a
+    refusal for the state alone says vtract cannot tell a change from a state whose pickle
+    differs from process to process."""
+    _folder, paths, _ = corpus
+    out = tmp_path / "r.csv"
+
+    def run():
+        return analyze_many(
+            paths[:1], out=out, per_file=_RestlessPlugin(), backend="serial", quiet=True
+        )
+
+    assert run().done == 1
+    with pytest.raises(OutputError) as refusal:
+        run()
+    message = str(refusal.value)
+    assert "per_file_state_sha256:" in message and "per_file_sha256:" not in message
+    assert "vtract cannot tell which" in message and "changed since" not in message
+
+
+def _speakerless_analyze(path, *, speaker="", **kwargs):
+    """Stands in for vtract.analyze, which does not use the speaker it is given."""
+    return fake_analyze(path, **kwargs)
+
+
+def test_a_speaker_only_correction_reuses_the_analysis_of_vtract_analyze(
+    corpus, tmp_path, monkeypatch
+):
+    """Session 28: a speaker corrected in the manifest analysed the file again, although
+    vtract.analyze only writes the speaker into a feature table it does not keep (nothing of
+    its report depends on it, test_analysis checks). Without a --per-file plugin the carried
+    row now gets the new key and speaker (and label), its bigram rows the new key, its report
+    is kept; from the table and from an interrupted run's journal. Copies with different
+    speakers share one analysis. A plugin is passed the speaker, so there a speaker change
+    is still analysed again (test_a_label_only_correction_reuses_the_analysis)."""
+    import vtract.analysis
+    from vtract.batch.inputs import input_key
+
+    monkeypatch.setattr(vtract.analysis, "analyze", _speakerless_analyze)
+    _folder, paths, _ = corpus
+    manifest, out, pb = tmp_path / "m.csv", tmp_path / "r.csv", tmp_path / "pb.csv"
+    reps = tmp_path / "reps"
+
+    def listing(*rows):
+        manifest.write_text("path,label,speaker\n" + "".join(f"{r}\n" for r in rows))
+
+    def run(target, **kw):
+        return analyze_many(manifest, out=target, backend="serial", quiet=True, **kw)
+
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},organic,s2")
+    assert run(out, per_bigram=pb, reports_dir=reps).done == 2
+    first = pd.read_csv(out, keep_default_na=False)
+    reports = sorted(os.listdir(reps))
+    listing(f"{paths[0]},organic,s7", f"{paths[1]},synthetic,s8")
+    res = run(out, per_bigram=pb, reports_dir=reps)
+    assert (res.done, res.skipped) == (0, 2)
+    assert sorted(res.notes) == [
+        "1 earlier row(s) given the corrected label and speaker: the file at that path is "
+        "listed again with only another label and speaker (vtract.analyze does not use the "
+        "speaker, and the label is not an input of the analysis, so its analysis, bigram "
+        "rows and report are kept, not made again)",
+        "1 earlier row(s) given the corrected speaker: the file at that path is listed again "
+        "with only another speaker (vtract.analyze does not use the speaker, and the label is "
+        "not an input of the analysis, so its analysis, bigram rows and report are kept, not "
+        "made again)",
+    ]
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table[["label", "speaker"]].values.tolist() == [["organic", "s7"], ["synthetic", "s8"]]
+    sha = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[:2]]
+    want = [
+        input_key(sha[0], None, None, speaker="s7", label="organic", path=paths[0]),
+        input_key(sha[1], None, None, speaker="s8", label="synthetic", path=paths[1]),
+    ]
+    assert table["input_key"].tolist() == want
+    unchanged = ["score", "verdict", "elapsed_s", "worker", "report_file", "table_id"]
+    assert table[unchanged].equals(first[unchanged])  # the same analysis, not a new one
+    assert set(pd.read_csv(pb)["input_key"]) == set(want)
+    assert sorted(os.listdir(reps)) == reports
+    # ... also for rows carried from the journal of an interrupted run
+    out2, pb2 = tmp_path / "j.csv", tmp_path / "j_pb.csv"
+    _interrupted(
+        out2, hash_inputs(discover_inputs(manifest)), [1, 0], per_bigram=pb2, per_file=None
+    )
+    listing(f"{paths[0]},organic,s1", f"{paths[1]},synthetic,s2")
+    res = run(out2, per_bigram=pb2)
+    assert (res.done, res.skipped) == (0, 2)
+    table = pd.read_csv(out2, keep_default_na=False)
+    assert table["speaker"].tolist() == ["s1", "s2"]
+    keys = [i.key for i in hash_inputs(discover_inputs(manifest))]
+    assert table["input_key"].tolist() == keys
+    assert set(pd.read_csv(pb2)["input_key"]) == set(keys)
+    # copies of one recording listed with different speakers share one analysis
+    shutil.copy(paths[0], tmp_path / "copy.wav")
+    listing(f"{paths[0]},organic,s1", f"{tmp_path / 'copy.wav'},organic,s9")
+    res = run(tmp_path / "c.csv")
+    assert (res.done, res.copies) == (2, 1)
+    rows = pd.read_csv(tmp_path / "c.csv", keep_default_na=False)
+    assert rows["speaker"].tolist() == ["s1", "s9"] and rows["copy_of"].tolist() == [
+        "",
+        str(paths[0]),
+    ]
+
+
+def test_a_copy_never_names_an_original_whose_row_was_replaced(corpus, tmp_path):
+    """Session-27 review B5: a carried copy row kept copy_of=<original path> after a later
+    run replaced the original's row (other content at that path), so the table claimed a
+    copy relationship that no longer held. Now such a copy is analysed again when its path
+    is listed, and otherwise keeps its row with copy_of cleared and a warning saying whose
+    analysis its results are."""
+    _folder, paths, _ = corpus
+    folder = tmp_path / "cp"
+    folder.mkdir()
+    a, b, c = (folder / f"{n}.wav" for n in "abc")
+    for copy in (a, b, c):
+        shutil.copy(paths[0], copy)
+    out, pb = tmp_path / "r.csv", tmp_path / "pb.csv"
+    assert _run(folder, out, per_bigram=pb).copies == 2
+    rows = pd.read_csv(out, keep_default_na=False).set_index("path")
+    assert rows["copy_of"].tolist() == ["", str(a), str(a)]
+    # a label corrected for the original keeps the copies' relationship (the same analysis)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path,label\n{a},organic\n{b},\n{c},\n")
+    res = _run(manifest, out, per_bigram=pb)
+    assert (res.done, res.skipped) == (0, 3)
+    assert pd.read_csv(out, keep_default_na=False)["copy_of"].tolist() == ["", str(a), str(a)]
+    # the original's content changes: the copies listed again are analysed again
+    shutil.copy(paths[3], a)
+    res = _run(folder, out, per_bigram=pb)
+    assert (res.done, res.skipped, res.copies) == (3, 0, 1)
+    assert any("1 earlier row(s) replaced" in n and "other content" in n for n in res.notes)
+    assert any("2 earlier copy row(s) analysed again" in n for n in res.notes)
+    rows = pd.read_csv(out, keep_default_na=False).set_index("path")
+    assert rows.loc[str(a), "sha256"] == _expected(paths[3])["sha256"]
+    assert rows.loc[str(b), "copy_of"] == "" and rows.loc[str(c), "copy_of"] == str(b)
+    assert rows.loc[str(b), "score"] == pytest.approx(_expected(paths[0])["score"], rel=1e-12)
+    assert rows.loc[str(b), "worker"] != ""  # analysed itself this time
+    bigrams = pd.read_csv(pb)
+    assert (bigrams["input_key"] == rows.loc[str(b), "input_key"]).sum() == _expected(paths[0])[
+        "n_bigrams"
+    ]
+    # not listed: the copy row stays, but no longer names the replaced row
+    out2 = tmp_path / "r2.csv"
+    shutil.copy(paths[0], a)
+    assert _run(folder, out2).copies == 2
+    shutil.copy(paths[3], a)
+    res = _run(a, out2)
+    assert (res.done, res.skipped) == (1, 0)
+    assert any("2 earlier copy row(s) no longer name the file" in n for n in res.notes)
+    rows = pd.read_csv(out2, keep_default_na=False).set_index("path")
+    assert rows["copy_of"].tolist() == ["", "", ""]
+    sha = _expected(paths[0])["sha256"]
+    for copy in (b, c):
+        assert rows.loc[str(copy), "sha256"] == sha  # its own bytes, its own (earlier) numbers
+        assert rows.loc[str(copy), "warnings"].endswith(
+            f" | not analysed itself: its results are those of the analysis of {a} (the same "
+            f"bytes, SHA-256 {sha}) in an earlier run; the row of that path was replaced since"
+        )
+    # a later run carries these rows as they are
+    res = _run(a, out2)
+    assert (res.done, res.skipped, res.notes) == (0, 1, [])
+    # the same for copy rows carried from the journal of an interrupted run
+    from vtract.batch.rows import copy_rows
+
+    shutil.copy(paths[0], a)
+    items = hash_inputs(discover_inputs(folder))
+    settings = analysis_settings(fake_analyze, None, {})
+    out3 = tmp_path / "r3.csv"
+    output = BatchOutput(out3, settings=settings, inputs=items).open()
+    row, bigrams, _ = AnalyzeTask(per_file=fake_analyze)(items[0])
+    for place, item in enumerate(items):
+        entry = (row, bigrams) if place == 0 else copy_rows(item, items[0], dict(row), bigrams)
+        entry[0]["analysis_settings"] = settings
+        output.journal(*entry, position=place)
+    output.abort()
+    shutil.copy(paths[3], a)
+    res = _run(folder, out3)
+    assert any("2 earlier copy row(s) analysed again" in n for n in res.notes)
+    rows = pd.read_csv(out3, keep_default_na=False)
+    assert rows["copy_of"].tolist() == ["", "", str(b)]

@@ -890,3 +890,85 @@ def test_reference_build_leaves_out_labelled_fakes_and_reads_textgrids(tmp_path)
     table, record = recording_features(wrong)
     assert table.empty and record["skipped"] == "no usable alignment, transcript or recognition"
     assert "it belongs to another recording" in record["notes"][0]
+
+
+# ------------------------------------------------- session 28: what a folder search leaves out
+def _folder_with_entries_left_out(root: Path) -> Path:
+    """``root/ev``: two recordings (one inside a folder named like audio), a broken link, a
+    FIFO named like audio and a link to a folder outside ``ev`` holding a third recording."""
+    import os
+
+    ev, other = root / "ev", root / "other"
+    (ev / "x.wav").mkdir(parents=True)
+    other.mkdir()
+    for path, content in ((ev / "a.wav", b"RIFF a"), (ev / "x.wav" / "in.wav", b"RIFF in")):
+        path.write_bytes(content)
+    (other / "o.wav").write_bytes(b"RIFF o")
+    (ev / "gone.wav").symlink_to(root / "nowhere.wav")
+    os.mkfifo(ev / "pipe.wav")
+    (ev / "linked").symlink_to(other, target_is_directory=True)
+    return ev
+
+
+def test_find_recordings_says_what_a_searched_folder_leaves_out(tmp_path):
+    """Session 28: reference build had its own folder search, which skipped a broken link,
+    a FIFO named like audio and a link to a folder without a word. It now uses the folder
+    search of 'vtract batch', which names each one."""
+    from vtract.corpus import find_recordings
+
+    ev = _folder_with_entries_left_out(tmp_path)
+    left: list = []
+    recs = find_recordings([ev], left_out=left)
+    assert [r.audio for r in recs] == [ev / "a.wav", ev / "x.wav" / "in.wav"]
+    assert [(e.path, e.reason, e.source) for e in left] == [
+        (ev / "gone.wav", "a broken symbolic link", str(ev)),
+        (ev / "linked", "a link to a folder (not followed)", str(ev)),
+        (ev / "pipe.wav", "not a regular file (a FIFO, socket or device)", str(ev)),
+    ]
+
+
+def test_reference_build_reports_what_a_searched_folder_leaves_out(tmp_path, monkeypatch):
+    """Session 28: the entries reference build leaves out of a searched folder are named on
+    stderr, in its JSON summary and in the reference's corpus record, as 'vtract batch'
+    names them (the measuring is replaced by a synthetic feature table: not what is tested)."""
+    from click.testing import CliRunner
+
+    import vtract.corpus
+    from vtract.cli import cli
+
+    ev = _folder_with_entries_left_out(tmp_path)
+    measured: list = []
+
+    def fake_corpus_features(recordings, **kwargs):
+        measured.extend(r.audio for r in recordings)
+        records = [
+            {"file": str(r.audio), "skipped": "", "n_windows": 1, "n_bigrams": 1}
+            for r in recordings
+        ]
+        table = synthetic_table({"AH-N": 20, "T-IY": 2, "S-AH": 6})
+        return table.assign(method=kwargs["method"]), records
+
+    monkeypatch.setattr(vtract.corpus, "corpus_features", fake_corpus_features)
+    out = tmp_path / "r.vtref"
+    args = ["reference", "build", str(ev), "--out", str(out), "--sections", str(N_SECTIONS)]
+    res = CliRunner().invoke(cli, [*args, "--min-count", "2"])
+    assert res.exit_code == 0, res.output
+    assert measured == [ev / "a.wav", ev / "x.wav" / "in.wav"]
+    expected = [
+        {"path": str(ev / "gone.wav"), "reason": "a broken symbolic link"},
+        {"path": str(ev / "linked"), "reason": "a link to a folder (not followed)"},
+        {"path": str(ev / "pipe.wav"), "reason": "not a regular file (a FIFO, socket or device)"},
+    ]
+    assert json.loads(res.stdout)["left_out"] == expected
+    for entry in expected:
+        assert f"vtract: note: left out {entry['path']!a}: {entry['reason']}, not used" in (
+            res.stderr
+        )
+    assert Reference.load(out).meta["corpus"]["left_out"] == expected
+    # a folder holding nothing usable says what it left out
+    (tmp_path / "only").mkdir()
+    (tmp_path / "only" / "gone.wav").symlink_to(tmp_path / "nowhere.wav")
+    res = CliRunner().invoke(cli, ["reference", "build", str(tmp_path / "only"), "--out", str(out)])
+    assert res.exit_code != 0
+    assert "no audio found" in res.output and "1 entry left out" in res.output
+    assert "a broken symbolic link" in res.stderr

@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -46,6 +46,9 @@ from .errors import InputFileError, VtractError
 from .evidence import AUDIO_EXTENSIONS
 from .features import DETECTION_METHOD
 from .provenance import file_sha256, path_text
+
+if TYPE_CHECKING:
+    from .batch.inputs import LeftOut
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -186,14 +189,16 @@ def find_recordings(
     speaker_from: SpeakerRule = "none",
     recognise: bool = False,
     notes: list[str] | None = None,
+    left_out: list[LeftOut] | None = None,
 ) -> list[Recording]:
     """Recordings under folders, manifests or single audio files.
 
     Parameters
     ----------
     inputs : iterable of path-like
-        Folders (searched recursively), manifests (``.csv``/``.tsv``/``.psv``)
-        or audio files.
+        Folders (searched recursively by :func:`vtract.batch.inputs.search_folder`,
+        the folder search of ``vtract batch``: links to folders are not
+        followed), manifests (``.csv``/``.tsv``/``.psv``) or audio files.
     speaker_from : {"none", "parent", "prefix"}
         Speaker of folder/file inputs: unknown, the parent folder's name, or
         the file name up to the first ``-``/``_`` (LibriSpeech ``61-70968-0000``).
@@ -202,6 +207,12 @@ def find_recordings(
     notes : list of str, optional
         Receives what the examiner should know about the manifests read
         (:func:`read_manifest`: columns not used).
+    left_out : list of LeftOut, optional
+        Receives a :class:`~vtract.batch.inputs.LeftOut` for every entry of a
+        searched folder that is not used although it might hold a recording
+        (a broken symbolic link, a FIFO or device named like audio, a link
+        to a folder, a sub-folder that cannot be listed), sorted by path
+        within each folder. Without it they are still left out, silently.
 
     Returns
     -------
@@ -213,13 +224,16 @@ def find_recordings(
         raise CorpusError(
             f"speaker_from must be 'none', 'parent' or 'prefix', got {speaker_from!r}"
         )
+    from .batch.inputs import search_folder
+
     cache: dict[Path, dict[str, str]] = {}
     out: list[Recording] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
+            # sorted as Path objects (by component), the order references were always built in
             files = sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES
+                search_folder(p, extensions=AUDIO_SUFFIXES, left_out=left_out, source=str(item))
             )
             out += [_describe(f, _speaker(f, speaker_from), recognise, cache) for f in files]
         elif p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".psv"):

@@ -128,8 +128,10 @@ class BatchResult:
         transcript, speaker and label) or repeated in the inputs.
     copies : int
         Inputs of this run that are copies of another input of this run
-        (same bytes, transcript, speaker and file ending under another path,
-        no alignment file): not analysed again, their rows carry that analysis's
+        (same bytes, transcript and file ending under another path, no
+        alignment file, and with a per-file plugin the same speaker; the
+        speaker is no input of :func:`vtract.analyze`'s analysis): not
+        analysed again, their rows carry that analysis's
         results with ``copy_of`` naming the analysed path. Counted in
         ``done`` (or ``failed``) and ``verdicts`` like their original. Always
         0 with ``reports_dir``: a report names the file it analysed in its
@@ -156,8 +158,9 @@ class BatchResult:
     left_out : list of tuple
         ``(path, reason)`` of entries of searched folders and globs that were
         not analysed although they might hold evidence: broken symbolic
-        links, folders, FIFOs or devices named like audio, links to folders
-        (not followed), folders that cannot be listed
+        links, FIFOs or devices named like audio, folders named like audio
+        that a glob matches without searching them, links to folders (not
+        followed), folders that cannot be listed
         (:func:`~vtract.batch.inputs.discover_inputs`). Printed on stderr
         unless quiet and listed in :meth:`summary`; not counted in ``total``
         (they are not inputs) and not rows of the table.
@@ -279,8 +282,9 @@ def analyze_many(
     hashed, and those already in ``out`` are skipped (same path, audio
     SHA-256, alignment SHA-256, transcript, speaker and label: every path is
     a row of its own, copies of one recording included). A copy of another
-    input of this run (same bytes, transcript, speaker and file ending under
-    another path, and no alignment file) is not analysed again unless
+    input of this run (same bytes, transcript and file ending under another
+    path, no alignment file, and with a ``per_file`` plugin the same
+    speaker) is not analysed again unless
     ``reports_dir`` is given: its row carries that analysis's results, with ``copy_of``
     naming the analysed path. The
     rest run through :func:`vtract.analyze` on the chosen backend
@@ -312,10 +316,12 @@ def analyze_many(
     per_file : callable, optional
         Replacement for :func:`vtract.analyze` (same signature, returns a
         :class:`~vtract.report.Report`); must be picklable for process
-        backends. Its source (and bound state) is fingerprinted
-        (:func:`~vtract.batch.settings.per_file_fingerprint`): a table made
-        by another version of it is not resumed, nor one made by a function
-        whose source cannot be read.
+        backends. Its source and its bound state are fingerprinted
+        (:func:`~vtract.batch.settings.per_file_fingerprint`,
+        :func:`~vtract.batch.settings.per_file_state_fingerprint`, the same
+        in every process for the same state): a table made by another
+        version of it is not resumed, nor one made by a function whose
+        source cannot be read or whose state cannot be pickled.
     ordered : bool, default True
         Write rows in input order (identical tables from every backend).
         Rows already in ``out`` stay first; rows carried from the journal of
@@ -325,7 +331,11 @@ def analyze_many(
         Keep the rows already in ``out`` and skip those files. A carried row
         for a path listed again with other content, speaker, transcript or
         alignment is replaced by this run's (with a note); listed again with
-        only another label, it is relabelled without a new analysis.
+        only another label, it is relabelled without a new analysis, and so
+        it is with only another speaker (or speaker and label) when
+        ``per_file`` is not given: :func:`vtract.analyze` does not use the
+        speaker (a plugin is passed it and may use it, so there a speaker
+        change is analysed again).
     retry_failed : bool, default True
         On resume, run files that failed before again.
     reports_dir : path-like, optional
@@ -369,6 +379,9 @@ def analyze_many(
     if per_file is not None and not callable(per_file):
         raise BatchError(f"per_file must be callable, got {type(per_file).__name__}")
     settings = analysis_settings(per_file, reference, options)
+    # vtract.analyze writes the speaker into a feature table it does not keep: nothing of its
+    # answer depends on it; a plugin is passed the speaker and may use it
+    speaker_in_analysis = per_file is not None
     left_out: list[LeftOut] = []
     items = hash_inputs(discover_inputs(inputs, sidecars=sidecars, left_out=left_out))
     result = BatchResult(
@@ -388,6 +401,7 @@ def analyze_many(
             settings=settings,
             reports_dir=reports_dir,
             inputs=items,
+            speaker_in_analysis=speaker_in_analysis,
             provenance=provenance(
                 {
                     "backend": "dask" if scheduler is not None else backend,
@@ -435,7 +449,11 @@ def analyze_many(
                 seen.add(key)
             # With --reports every path is analysed: a report names the file it analysed in
             # its custody block, so a copy's report must come from the copy itself.
-            same = _analysis_identity(item) if reports_dir is None else None
+            same = (
+                _analysis_identity(item, speaker_in_analysis=speaker_in_analysis)
+                if reports_dir is None
+                else None
+            )
             if same is not None and same in first:
                 copies.setdefault(first[same], []).append((place, item))
                 result.copies += 1
@@ -566,12 +584,16 @@ def _outcome_rows(
     return row, bigrams
 
 
-def _analysis_identity(item: BatchInput) -> tuple[object, ...] | None:
+def _analysis_identity(
+    item: BatchInput, *, speaker_in_analysis: bool = True
+) -> tuple[object, ...] | None:
     """What one analysis of ``item`` depends on besides its path (``None``: never shared).
 
     Inputs with equal identities give the same analysis: the same audio
     bytes, read by the same file ending (the decoder may go by it),
-    transcript and speaker. The label is not an input of the analysis.
+    transcript and, when ``speaker_in_analysis`` (a per-file plugin, which
+    is passed the speaker), speaker; :func:`vtract.analyze` does not use the
+    speaker. The label is not an input of the analysis.
     Inputs with a problem, or not hashed, are not shared, and neither are
     inputs with an alignment file: what is read from it depends on more than
     its bytes (a CSV of several utterances is read for the row naming the
@@ -580,7 +602,8 @@ def _analysis_identity(item: BatchInput) -> tuple[object, ...] | None:
     """
     if item.problem is not None or item.sha256 is None or item.textgrid is not None:
         return None
-    return (item.sha256, item.path.suffix.lower(), item.transcript, item.speaker)
+    speaker = item.speaker if speaker_in_analysis else None
+    return (item.sha256, item.path.suffix.lower(), item.transcript, speaker)
 
 
 def _refuse_output_over_input(items: list[BatchInput], outputs: list[Path | None]) -> None:

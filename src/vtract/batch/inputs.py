@@ -20,17 +20,21 @@ copies once and gives each copy's row that analysis, see ``copy_of`` in
 
 Nothing found in a searched folder or glob is dropped silently: an entry
 named like audio that is not a readable regular file (a broken symbolic
-link, a folder called ``x.wav``, a FIFO or device), a link to a folder
-(folders are searched without following links, so the search cannot loop
-or leave the tree) and a sub-folder that cannot be listed are returned
-through ``left_out`` with the reason (:func:`discover_inputs`);
-:func:`vtract.analyze_many` prints them and lists them under ``left_out``
-in its summary.
+link, a FIFO or device, a folder called ``x.wav`` that a glob matches but
+does not search), a link to a folder (folders are searched without
+following links, so the search cannot loop or leave the tree; below the
+fixed part of a glob, before its first wildcard, links to folders are not
+followed either) and a sub-folder that cannot be listed are returned
+through ``left_out`` with the reason (:func:`discover_inputs`,
+:func:`search_folder`); :func:`vtract.analyze_many` prints them and lists
+them under ``left_out`` in its summary. A folder called ``x.wav`` whose
+files are searched (inside a searched folder, or reached by a glob's
+``**``) is searched like any folder and not left out.
 """
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -49,6 +53,7 @@ __all__ = [
     "hash_inputs",
     "input_key",
     "read_transcript",
+    "search_folder",
 ]
 
 #: File name endings picked up when a folder or glob is searched (lower case).
@@ -61,6 +66,11 @@ TEXTGRID_SIDECARS = (".TextGrid", ".textgrid")
 _GLOB_CHARS = frozenset("*?[")
 
 
+def _has_magic(text: str) -> bool:
+    """``text`` holds a glob wildcard (``*``, ``?`` or ``[``, as :mod:`glob` reads them)."""
+    return bool(_GLOB_CHARS & set(text))
+
+
 @dataclass(frozen=True)
 class LeftOut:
     """An entry of a searched folder or glob that is not analysed, and why.
@@ -70,8 +80,8 @@ class LeftOut:
     path : pathlib.Path
         The entry (absolute, links not followed).
     reason : str
-        Why it is not analysed (``"a broken symbolic link"``, ``"a folder
-        named like audio (its files are searched)"``, ...).
+        Why it is not analysed (``"a broken symbolic link"``, ``"a link to
+        a folder (not followed)"``, ...).
     source : str
         The argument (folder or glob) it was found through.
     """
@@ -129,10 +139,14 @@ class BatchInput:
 
         Each path is its own row: copies of one recording under other names
         (or a renamed exhibit) each have their own row. The same recording
-        analysed with another alignment, transcript or speaker is another
-        analysis; with another ground-truth label it is another row (a
-        resumed run relabels such a carried row instead of analysing again,
-        see :class:`~vtract.batch.output.BatchOutput`). An input with a :attr:`problem` has a key of its own
+        analysed with another alignment or transcript is another analysis;
+        with another ground-truth label it is another row (a resumed run
+        relabels such a carried row instead of analysing again, see
+        :class:`~vtract.batch.output.BatchOutput`); with another speaker it
+        is another row, and another analysis only for a per-file plugin,
+        which is passed the speaker (:func:`vtract.analyze` does not use
+        it, so a resumed run relabels that row too). An input with a
+        :attr:`problem` has a key of its own
         (the problem text is part of it), so an error row never takes the
         key of a valid row for the same audio and never makes a resumed run
         skip it. ``None`` until :func:`hash_inputs` has run (or when a file
@@ -207,8 +221,12 @@ def discover_inputs(
     inputs : path, BatchInput or iterable of them
         What to process. A ``*.csv`` path is read as a manifest
         (:func:`vtract.batch.manifest.read_manifest`); a folder is searched
-        recursively; a string holding ``*``, ``?`` or ``[`` that is not an
-        existing path is a glob pattern.
+        recursively (:func:`search_folder`); a string holding ``*``, ``?``
+        or ``[`` that is not an existing path is a glob pattern, expanded
+        as :func:`glob.glob` with ``recursive=True`` does (``**`` matches
+        any depth, wildcards do not match names starting with a dot), but
+        without following links to folders below its fixed part (the
+        components before the first wildcard, which are taken as given).
     extensions : iterable of str, default :data:`AUDIO_EXTENSIONS`
         File endings (with the dot, any case) picked up in folders and globs.
     sidecars : bool, default False
@@ -218,9 +236,12 @@ def discover_inputs(
     left_out : list, optional
         Receives a :class:`LeftOut` for every entry of a searched folder or
         glob that is not analysed although it might hold evidence: an entry
-        named like audio that is a broken symbolic link, a folder, a FIFO,
-        socket or device; a link to a folder (not followed); a sub-folder
-        that cannot be listed. Without it they are still left out, silently.
+        named like audio that is a broken symbolic link, a FIFO, socket or
+        device, or a folder a glob matches without searching it; a link to
+        a folder (not followed); a sub-folder that cannot be listed. A
+        folder named like audio whose files are searched (every sub-folder
+        of a searched folder, the folders a glob's ``**`` reaches) is not
+        left out. Without ``left_out`` they are still left out, silently.
 
     Returns
     -------
@@ -239,9 +260,7 @@ def discover_inputs(
 
     if isinstance(inputs, (str, os.PathLike, BatchInput)):
         inputs = [inputs]
-    exts = frozenset(e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions)
-    if not exts:
-        raise InputFileError("extensions is empty: expected at least one audio file ending")
+    exts = _endings(extensions)
     items: list[BatchInput] = []
     for arg in inputs:
         if isinstance(arg, BatchInput):
@@ -259,32 +278,25 @@ def discover_inputs(
             items.append(_item(p, text, sidecars))
         elif p.is_dir():
             skipped: list[LeftOut] = []
-            found = _search_folder(p, exts, text, skipped)
+            found = search_folder(p, extensions=exts, left_out=skipped, source=text)
             if not found:
                 raise InputFileError(
                     f"folder {text!r} holds no audio file (looked for {', '.join(sorted(exts))})"
                     + _left_out_text(skipped)
                 )
-            items.extend(_item(f, text, sidecars) for f in sorted(found, key=_sort_key))
+            items.extend(_item(f, text, sidecars) for f in found)
             if left_out is not None:
-                left_out.extend(sorted(skipped, key=lambda e: _sort_key(e.path)))
-        elif _GLOB_CHARS & set(text):
-            matches, skipped = [], []
-            for m in glob.glob(os.path.expanduser(text), recursive=True):
-                entry = Path(m)
-                if entry.suffix.lower() not in exts:
-                    continue
-                if entry.is_file():
-                    matches.append(entry)
-                else:
-                    skipped.append(LeftOut(_absolute(entry), _not_a_file(entry), text))
+                left_out.extend(skipped)
+        elif _has_magic(text):
+            skipped = []
+            matches = _search_glob(os.path.expanduser(text), exts, text, skipped)
             if not matches:
                 raise InputFileError(
                     f"glob {text!r} matches no audio file" + _left_out_text(skipped)
                 )
-            items.extend(_item(m, text, sidecars) for m in sorted(matches, key=_sort_key))
+            items.extend(_item(m, text, sidecars) for m in matches)
             if left_out is not None:
-                left_out.extend(sorted(skipped, key=lambda e: _sort_key(e.path)))
+                left_out.extend(skipped)
         elif p.exists():
             raise InputFileError(f"batch input {text!r} is neither a file nor a folder")
         else:
@@ -323,31 +335,60 @@ def _sort_key(p: Path) -> str:
     return os.fspath(p)
 
 
-def _search_folder(
-    folder: Path, exts: frozenset[str], source: str, left_out: list[LeftOut]
+def search_folder(
+    folder: str | os.PathLike[str],
+    *,
+    extensions: Iterable[str] = AUDIO_EXTENSIONS,
+    left_out: list[LeftOut] | None = None,
+    source: str = "",
 ) -> list[Path]:
-    """Regular files with an audio ending below ``folder`` (links to folders not followed).
+    """Regular files with an audio ending below ``folder``, searched recursively.
 
-    Everything that might hold evidence but is not searched or analysed goes
-    into ``left_out`` with its reason.
+    The one folder search of ``vtract batch`` (:func:`discover_inputs`) and
+    ``vtract reference build`` (:func:`vtract.corpus.find_recordings`).
+    ``folder`` itself may be a link to a folder; links to folders below it
+    are not followed (the search cannot loop or leave the tree). Links to
+    files are followed, and names starting with a dot are searched too.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder to search.
+    extensions : iterable of str, default :data:`AUDIO_EXTENSIONS`
+        File endings (with the dot, any case) picked up.
+    left_out : list, optional
+        Receives a :class:`LeftOut` (sorted by path) for every entry that
+        might hold evidence but is not searched or picked up: an entry with
+        an audio ending that is a broken symbolic link, a FIFO, socket or
+        device; a link to a folder (not followed); a sub-folder that cannot
+        be listed. A sub-folder named like audio (``x.wav/``) is searched
+        like any other and is not left out.
+    source : str, default ""
+        Recorded as :attr:`LeftOut.source` (the argument searched).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files found (below ``folder`` as given, links not resolved),
+        sorted by path text.
     """
+    exts = _endings(extensions)
+    root = Path(folder)
     found: list[Path] = []
+    skipped: list[LeftOut] = []
 
     def unreadable(exc: OSError) -> None:
-        where = Path(exc.filename) if exc.filename else folder
-        left_out.append(
+        where = Path(exc.filename) if exc.filename else root
+        skipped.append(
             LeftOut(_absolute(where), f"a folder that cannot be listed ({exc.strerror})", source)
         )
 
-    for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=False):
-        base = Path(root)
+    for base_text, dirs, files in os.walk(root, onerror=unreadable, followlinks=False):
+        base = Path(base_text)
         for name in dirs:
             d = base / name
             if d.is_symlink():
-                left_out.append(LeftOut(_absolute(d), "a link to a folder (not followed)", source))
-            elif d.suffix.lower() in exts:
-                reason = "a folder named like audio (its files are searched)"
-                left_out.append(LeftOut(_absolute(d), reason, source))
+                skipped.append(LeftOut(_absolute(d), _FOLDER_LINK, source))
         for name in files:
             f = base / name
             if f.suffix.lower() not in exts:
@@ -355,8 +396,129 @@ def _search_folder(
             if f.is_file():
                 found.append(f)
             else:
-                left_out.append(LeftOut(_absolute(f), _not_a_file(f), source))
-    return found
+                skipped.append(LeftOut(_absolute(f), _not_a_file(f), source))
+    if left_out is not None:
+        left_out.extend(sorted(skipped, key=lambda e: _sort_key(e.path)))
+    return sorted(found, key=_sort_key)
+
+
+#: Why a link to a folder met while searching is left out.
+_FOLDER_LINK = "a link to a folder (not followed)"
+
+
+def _endings(extensions: Iterable[str]) -> frozenset[str]:
+    """File endings as lower-case ``.ext`` (a missing dot added); refuses none."""
+    exts = frozenset(e.lower() if e.startswith(".") else f".{e.lower()}" for e in extensions)
+    if not exts:
+        raise InputFileError("extensions is empty: expected at least one audio file ending")
+    return exts
+
+
+def _search_glob(
+    pattern: str, exts: frozenset[str], source: str, left_out: list[LeftOut]
+) -> list[Path]:
+    """Regular files with an audio ending that ``pattern`` matches, sorted by path text.
+
+    Matches as :func:`glob.glob` with ``recursive=True`` does (``**`` as a
+    whole component matches the folder and every folder below it, a
+    wildcard does not match a name starting with a dot unless the pattern
+    component starts with one), with one difference: below the fixed part
+    of the pattern (the components before the first wildcard, taken as
+    given), a link to a folder is never entered, as in :func:`search_folder`;
+    each one the pattern would have entered goes into ``left_out``. So does
+    every matched entry with an audio ending that is not a regular file,
+    except a folder whose entries the pattern searched (``ev/**/*.wav``
+    searches ``ev/x.wav/``).
+    """
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if _has_magic(part)), len(parts))
+    base = Path(*parts[:fixed]) if fixed else Path()
+    rest = parts[fixed:]
+    skipped: dict[Path, LeftOut] = {}  # by path: the first reason found wins
+
+    def leave(path: Path, reason: str) -> None:
+        skipped.setdefault(_absolute(path), LeftOut(_absolute(path), reason, source))
+
+    def entries(folder: Path, component: str) -> list[Path]:
+        """The entries of ``folder`` that ``component`` (a wildcard or a literal name) names."""
+        if not _has_magic(component):
+            p = folder / component
+            return [p] if os.path.lexists(p) else []
+        try:
+            with os.scandir(folder) as listing:
+                return [
+                    folder / e.name
+                    for e in listing
+                    if fnmatch.fnmatch(e.name, component)
+                    and (not e.name.startswith(".") or component.startswith("."))
+                ]
+        except OSError as exc:
+            leave(folder, f"a folder that cannot be listed ({exc.strerror})")
+            return []
+
+    def below(folder: Path) -> tuple[list[Path], list[Path]]:
+        """``folder`` and every folder below it (what ``**`` matches), and their other entries."""
+        folders, others, stack = [], [], [folder]
+        while stack:
+            here = stack.pop()
+            folders.append(here)
+            try:
+                with os.scandir(here) as listing:
+                    found = [e for e in listing if not e.name.startswith(".")]
+            except OSError as exc:
+                leave(here, f"a folder that cannot be listed ({exc.strerror})")
+                continue
+            for e in sorted(found, key=lambda e: e.name, reverse=True):
+                path = here / e.name
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(path)
+                elif e.is_symlink() and e.is_dir():
+                    leave(path, _FOLDER_LINK)
+                else:
+                    others.append(path)
+        return folders, others
+
+    if not rest or not base.is_dir():
+        return []
+    current = [base]  # the folders the next component is matched in
+    searched: set[Path] = set()  # folders whose entries the last component was matched against
+    matched: list[Path] = []
+    for i, component in enumerate(rest):
+        last = i == len(rest) - 1
+        if component == "**":
+            folders: list[Path] = []
+            for folder in current:
+                down, others = below(folder)
+                folders += down
+                if last:
+                    matched += others
+            current = list(dict.fromkeys(folders))
+            if last:
+                searched.update(current)
+                matched += current
+            continue
+        following: list[Path] = []
+        for folder in current:
+            if last:
+                searched.add(folder)
+            for path in entries(folder, component):
+                if last:
+                    matched.append(path)
+                elif path.is_symlink() and path.is_dir():
+                    leave(path, _FOLDER_LINK)
+                elif path.is_dir():
+                    following.append(path)
+        current = list(dict.fromkeys(following))
+    files = []
+    for path in dict.fromkeys(matched):
+        if path.suffix.lower() not in exts:
+            continue
+        if path.is_file():
+            files.append(path)
+        elif not (path in searched and not path.is_symlink()):
+            leave(path, _not_a_file(path))
+    left_out.extend(sorted(skipped.values(), key=lambda e: _sort_key(e.path)))
+    return sorted(files, key=_sort_key)
 
 
 def _not_a_file(path: Path) -> str:

@@ -21,8 +21,15 @@
   ground-truth label changed (the label is never an input of the analysis)
   the carried row is relabelled instead: its ``input_key`` and ``label``
   are rewritten, its per-bigram rows get the new key, its report is kept,
-  and the file is not analysed again (a speaker is passed to the per-file
-  function, so a speaker change is analysed again);
+  and the file is not analysed again. The same holds for a corrected
+  speaker when the analysis is :func:`vtract.analyze`, which does not use
+  the speaker (``speaker_in_analysis=False``); a ``--per-file`` plugin is
+  passed the speaker and may use it, so there a speaker change is analysed
+  again;
+- a carried copy row (``copy_of`` set) whose original's row is replaced
+  no longer names it: the copy is analysed again when this run lists it,
+  and otherwise keeps its row with ``copy_of`` cleared and a warning saying
+  whose analysis its results are, with a note;
 - the table has an identity, ``table_id`` (drawn when it is first
   written, kept by every resume, stamped on every results and per-bigram
   row): a per-bigram table is only carried beside the results table it was
@@ -52,7 +59,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..provenance import path_from_text, path_text
 from .errors import OutputError
@@ -98,9 +105,17 @@ class BatchOutput:
         is not among this run's keys for that path (other content, label,
         speaker, transcript or alignment) is dropped, this run's analysis
         gets the row, and it is counted in :attr:`superseded` with a note;
-        if it differs from one of them only in its label it is relabelled
+        if it differs from one of them only in its label (or, without
+        ``speaker_in_analysis``, in its label and speaker) it is relabelled
         instead (counted in :attr:`relabelled`, with a note). Inputs with a
         problem do not replace anything.
+    speaker_in_analysis : bool, default True
+        Whether the per-file function's answer may depend on the speaker it
+        is passed (a ``--per-file`` plugin may use it). ``False`` for
+        :func:`vtract.analyze`, which only writes it into a feature table it
+        does not keep (nothing of its report depends on it): a carried row
+        whose speaker alone (or speaker and label) was corrected is then
+        relabelled like a label-only correction, not analysed again.
 
     Notes
     -----
@@ -130,6 +145,7 @@ class BatchOutput:
         settings: str | None = None,
         reports_dir: str | os.PathLike[str] | None = None,
         inputs: Sequence[BatchInput] | None = None,
+        speaker_in_analysis: bool = True,
     ) -> None:
         self.reports_dir = (
             None if reports_dir is None else Path(os.path.abspath(Path(reports_dir).expanduser()))
@@ -160,10 +176,20 @@ class BatchOutput:
         self._journal_reader: Any = None
         #: Carried rows left out to be analysed again (no bigram rows / report for them).
         self.incomplete = 0
-        #: Carried rows reused with a corrected ground-truth label (not analysed again).
+        #: Carried rows reused with a corrected ground-truth label (or, without
+        #: ``speaker_in_analysis``, speaker): not analysed again.
         self.relabelled = 0
-        self._rekeyed: dict[str, tuple[str, str]] = {}  # old key -> (new key, new label)
+        self.speaker_in_analysis = speaker_in_analysis
+        self._rekeyed: dict[str, _Correction] = {}  # old key -> what it becomes
         self._rekeyed_to: dict[str, str] = {}  # new key -> old key
+        self._corrected: Counter[str] = Counter()  # what was corrected -> rows relabelled
+        # (path, sha256, transcript, speaker) of the kept rows that hold an analysis: what a
+        # carried copy row's copy_of must still name
+        self._holders: set[tuple[str, str, str, str | None]] = set()
+        #: Carried copy rows analysed again / kept with copy_of cleared: their original's
+        #: row was replaced (listed again with other content, transcript, alignment...).
+        self._rechecked = 0
+        self._unlinked = 0
         self._known: set[str] = set()  # every key of the results table and the journal
         self.metadata = (
             None
@@ -378,7 +404,7 @@ class BatchOutput:
             self._journal_reader.seek(offset)
             entry = json.loads(self._journal_reader.readline().decode("utf-8"))
             row, bigrams = entry["row"], list(entry.get("bigrams") or [])
-            self._rekey(row, bigrams)  # a label corrected by this run (see _relabel)
+            self._rekey(row, bigrams)  # a label or speaker corrected by this run (_relabel)
             self._write(row, bigrams)
 
     def _stamp(
@@ -396,7 +422,63 @@ class BatchOutput:
         if self._bigrams is not None and bigrams:
             self._bigrams.write(bigrams)
 
-    def _keep(self, row: dict[str, Any], source: str) -> bool:
+    def _carry(self, row: dict[str, Any], source: str, bigram_keys: set[str]) -> bool:
+        """Whether a carried row is kept (written to the table and skipped by this run).
+
+        Besides :meth:`_keep` and :meth:`_complete`: a copy row (``copy_of``
+        set) is only kept naming its original while a carried row of that
+        path still holds the analysis it names (:meth:`_holds`). When that
+        row was replaced, the copy is analysed again if this run lists its
+        path, and otherwise kept with ``copy_of`` cleared and a warning
+        saying whose analysis its results are (:meth:`_unlink_copy`).
+        Rows are decided in the order they were written, so an original
+        (always written before its copies, in input order or right before
+        them) is decided first.
+        """
+        orphan = bool(row.get("copy_of")) and not self._holds(row)
+        if not self._keep(row, source, reuse=not orphan):
+            return False
+        path = str(row.get("path") or "")
+        if orphan and path in self._listed:
+            self._rechecked += 1  # listed again: this run analyses it (it may be a copy again)
+            return False
+        if not self._complete(row, bigram_keys):
+            if not row.get("copy_of") and row.get("input_key") in self._position:
+                self._register(row)  # analysed again by this run, the same analysis
+            return False
+        if orphan:
+            self._unlink_copy(row)
+        elif not row.get("copy_of"):
+            self._register(row)
+        return True
+
+    def _analysis_of(self, row: dict[str, Any], path: str) -> tuple[str, str, str, str | None]:
+        """What a copy shares with the row of ``path`` that holds its analysis."""
+        speaker = str(row.get("speaker") or "") if self.speaker_in_analysis else None
+        return (path, str(row.get("sha256") or ""), str(row.get("transcript") or ""), speaker)
+
+    def _register(self, row: dict[str, Any]) -> None:
+        """Note that a kept row (not a copy) holds the analysis of its path."""
+        if not row.get("alignment_file"):
+            self._holders.add(self._analysis_of(row, str(row.get("path") or "")))
+
+    def _holds(self, row: dict[str, Any]) -> bool:
+        """A kept row of the path a copy row names holds the copy's analysis."""
+        return self._analysis_of(row, str(row.get("copy_of") or "")) in self._holders
+
+    def _unlink_copy(self, row: dict[str, Any]) -> None:
+        """Clear the ``copy_of`` of a copy row whose original's row was replaced, saying so."""
+        said = (
+            f"not analysed itself: its results are those of the analysis of "
+            f"{row.get('copy_of')} (the same bytes, SHA-256 {row.get('sha256')}) in an earlier "
+            "run; the row of that path was replaced since"
+        )
+        row["warnings"] = " | ".join(w for w in (str(row.get("warnings") or ""), said) if w)
+        row["copy_of"] = None
+        self._unlinked += 1
+
+    def _keep(self, row: dict[str, Any], source: str, *, reuse: bool = True) -> bool:
+        """Whether a carried row stays (settings checked; ``reuse``: it may be relabelled)."""
         self._check_settings(row, source)
         key = row.get("input_key")
         if not key or key in self.done:
@@ -405,7 +487,7 @@ class BatchOutput:
             return False
         path = str(row.get("path") or "")
         if path in self._listed and key not in self._path_keys.get(path, ()):
-            if self._relabel(row, self._listed[path]):
+            if reuse and self._relabel(row, self._listed[path]):
                 return True  # the same analysis, only its ground-truth label corrected
             # listed again, but not this analysis: this run's row replaces it
             self.superseded += 1
@@ -428,11 +510,15 @@ class BatchOutput:
         of this run that differs only in its label is that input's analysis;
         its ``input_key`` and ``label`` are rewritten (its per-bigram rows
         get the new key as they are carried) instead of analysing the file
-        again. Returns whether it was.
+        again. Without :attr:`speaker_in_analysis` (:func:`vtract.analyze`)
+        the speaker may differ too, and is rewritten as well. Returns
+        whether it was.
         """
         if row.get("error_type"):
             return False
         old = str(row.get("input_key") or "")
+        speaker = str(row.get("speaker") or "")
+        label = str(row.get("label") or "")
         for item in listed:
             new = item.key
             if (
@@ -443,7 +529,7 @@ class BatchOutput:
                 or item.sha256 != row.get("sha256")
                 or (item.alignment_sha256 or "") != (row.get("alignment_sha256") or "")
                 or (item.transcript or "") != (row.get("transcript") or "")
-                or item.speaker != (row.get("speaker") or "")
+                or (self.speaker_in_analysis and item.speaker != speaker)
                 or ("" if item.textgrid is None else path_text(item.textgrid))
                 != (row.get("alignment_file") or "")
             ):
@@ -452,16 +538,26 @@ class BatchOutput:
                 item.sha256,
                 item.alignment_sha256,
                 item.transcript,
-                speaker=item.speaker,
-                label=str(row.get("label") or ""),
+                speaker=speaker,
+                label=label,
                 path=item.path,
             )
             if was != old:  # the row's key does not describe its own fields: not reused
                 continue
-            row["input_key"], row["label"] = new, item.label
-            self._rekeyed[old] = (new, item.label)
+            what = " and ".join(
+                name
+                for name, before, now in (
+                    ("label", label, item.label),
+                    ("speaker", speaker, item.speaker),
+                )
+                if before != now
+            )
+            change = _Correction(new, item.label, item.speaker, what)
+            self._rekeyed[old] = change
             self._rekeyed_to[new] = old
+            self._apply(change, row, [])
             self.relabelled += 1
+            self._corrected[what] += 1
             return True
         return False
 
@@ -469,9 +565,13 @@ class BatchOutput:
         """Apply a :meth:`_relabel` of the carried row ``row`` (and its bigram rows), in place."""
         change = self._rekeyed.get(str(row.get("input_key") or ""))
         if change is not None:
-            row["input_key"], row["label"] = change
-            for b in bigrams:
-                b["input_key"] = change[0]
+            self._apply(change, row, bigrams)
+
+    @staticmethod
+    def _apply(change: _Correction, row: dict[str, Any], bigrams: list[dict[str, Any]]) -> None:
+        row["input_key"], row["label"], row["speaker"] = change.key, change.label, change.speaker
+        for b in bigrams:
+            b["input_key"] = change.key
 
     def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
         """A carried successful row has what this run writes for it (bigram rows, report)."""
@@ -501,6 +601,7 @@ class BatchOutput:
         self.incomplete += 1
         if key in self._rekeyed_to:
             self.relabelled -= 1
+            self._corrected[self._rekeyed[self._rekeyed_to[key]].what] -= 1
         return False
 
     def _check_settings(self, row: dict[str, Any], source: str) -> None:
@@ -516,17 +617,27 @@ class BatchOutput:
                 "without recorded analysis settings (a row cut short, a damaged table, or "
                 "one written by an older vtract)"
             )
-        elif "per_file_sha256" in diff and '"unreadable' in diff:
+        elif ("per_file_sha256:" in diff or "per_file_state_sha256:" in diff) and (
+            '"unreadable' in diff
+        ):
             what = (
-                f"made by a per-file function whose source could not be read ({diff}): "
-                "without its source a resume cannot show the code is the same, so tables "
-                "written with it are never resumed"
+                f"made by a per-file function whose source could not be read or whose state "
+                f"could not be pickled ({diff}): without them a resume cannot show the "
+                "function is the same, so tables written with it are never resumed"
             )
-        elif "per_file_sha256" in diff:
+        elif "per_file_sha256:" in diff:
             what = (
                 f"made by another version of the per-file function ({diff}): the source "
-                "(or the bound state) of the --per-file plugin changed since those rows were "
-                "written"
+                "of the --per-file plugin changed since those rows were written"
+            )
+        elif "per_file_state_sha256:" in diff:
+            what = (
+                f"made by a per-file function whose bound state pickles differently ({diff}): "
+                "the source of the --per-file plugin is the same, but what it is bound to or "
+                "captures (bound arguments, attributes, captured values) either changed or "
+                "holds a value whose pickle differs from process to process (a random number, "
+                "a memory address, the time; sets and dicts are fingerprinted in a fixed "
+                "order, so they are not the cause); vtract cannot tell which"
             )
         elif "code_sha256" in diff or "libraries." in diff:
             what = (
@@ -646,9 +757,7 @@ class BatchOutput:
                         orphans.add(key)
         if self.out.exists():
             for rows in iter_table(self.out, RESULT_COLUMNS):
-                kept = [
-                    r for r in rows if self._keep(r, "table") and self._complete(r, bigram_keys)
-                ]
+                kept = [r for r in rows if self._carry(r, "table", bigram_keys)]
                 self.done.update(r["input_key"] for r in kept)
                 assert self._results is not None
                 self._results.write(kept)
@@ -659,7 +768,7 @@ class BatchOutput:
                 for r in rows:
                     change = self._rekeyed.get(str(r.get("input_key") or ""))
                     if change is not None:
-                        r["input_key"] = change[0]
+                        r["input_key"] = change.key
                 self._bigrams.write([r for r in rows if r.get("input_key") in self.done])
         # Journal rows of this run's inputs wait for their turn (input order, not the
         # order the files finished in); the others are written now, in their own run's order.
@@ -667,7 +776,7 @@ class BatchOutput:
         for number, (offset, entry) in enumerate(journal):
             row, bigrams = entry["row"], entry.get("bigrams") or []
             keys = bigram_keys | ({str(row.get("input_key"))} if bigrams else set())
-            if self._keep(row, "journal") and self._complete(row, keys):
+            if self._carry(row, "journal", keys):
                 self.done.add(row["input_key"])
                 self._count(row)
                 place = self._position.get(row["input_key"])
@@ -701,11 +810,32 @@ class BatchOutput:
                 "folder?): every path is an exhibit of its own, so both rows are kept; drop "
                 "the old rows yourself or start a new table (--no-resume)"
             )
-        if self.relabelled:
+        if self._corrected["label"]:
             self.notes.append(
-                f"{self.relabelled} earlier row(s) relabelled: the file at that path is listed "
-                "again with only another label (the label is not an input of the analysis, "
-                "so its analysis, bigram rows and report are kept, not made again)"
+                f"{self._corrected['label']} earlier row(s) relabelled: the file at that path is "
+                "listed again with only another label (the label is not an input of the "
+                "analysis, so its analysis, bigram rows and report are kept, not made again)"
+            )
+        for what in ("speaker", "label and speaker"):
+            if self._corrected[what]:
+                self.notes.append(
+                    f"{self._corrected[what]} earlier row(s) given the corrected {what}: the file "
+                    f"at that path is listed again with only another {what} (vtract.analyze "
+                    "does not use the speaker, and the label is not an input of the analysis, "
+                    "so its analysis, bigram rows and report are kept, not made again)"
+                )
+        if self._rechecked:
+            self.notes.append(
+                f"{self._rechecked} earlier copy row(s) analysed again: the row of the file "
+                "they were copies of (copy_of) was replaced, so it no longer holds their "
+                "analysis"
+            )
+        if self._unlinked:
+            self.notes.append(
+                f"{self._unlinked} earlier copy row(s) no longer name the file they were copies "
+                "of: its row was replaced and they are not listed in this run, so their "
+                "copy_of is cleared and their warnings say whose analysis (of the same bytes, "
+                "in an earlier run) their results are"
             )
         if self.incomplete:
             self.notes.append(
@@ -773,6 +903,16 @@ class BatchOutput:
 
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+
+
+class _Correction(NamedTuple):
+    """What a carried row reused for a corrected listing becomes (:meth:`BatchOutput._relabel`)."""
+
+    key: str  #: the new ``input_key``
+    label: str
+    speaker: str
+    what: str  #: what was corrected: "label", "speaker" or "label and speaker"
+
 
 #: Row fields that make one analysis of a path differ from another (besides content).
 _KEY_FIELDS = (

@@ -13,12 +13,18 @@ file's SHA-256 and the transcript (:attr:`vtract.batch.inputs.BatchInput.key`);
 a resumed run skips the keys already present. ``report_file`` names the
 row's JSON report inside the ``--reports`` folder (empty without one).
 ``copy_of`` is empty for a file that was analysed; for a file whose bytes
-(and alignment, transcript, speaker and file ending) are those of another
-input of the same run, it names that input's path: the copy's row (its own
-``path``, ``file``, ``input_key``, label) carries that analysis's results
+(and transcript and file ending, with no alignment file, and with a
+per-file plugin its speaker) are those of another input of the same run, it
+names that input's path: the copy's row (its own ``path``, ``file``,
+``input_key``, speaker, label) carries that analysis's results
 without a second analysis (:func:`copy_rows`). Runs with ``--reports``
 analyse every path (a report's custody block names the file it analysed),
-so ``copy_of`` is then empty.
+so ``copy_of`` is then empty. ``copy_of`` always names a row of the table
+that holds that analysis: when a resumed run replaces the original's row
+(other content at that path...), the copy is analysed again if listed, or
+else keeps its row with ``copy_of`` cleared and a warning naming the path
+and SHA-256 whose analysis its results are
+(:class:`~vtract.batch.output.BatchOutput`).
 ``analysis_settings`` is the JSON of what the answer depends on besides the
 input (:mod:`vtract.batch.settings`); a table is only resumed with the same.
 ``table_id`` (32 hex digits) names the results table a row was written for:

@@ -179,27 +179,36 @@ def batch_command(
     """Analyse INPUTS (files, folders, globs or a CSV manifest) into a table.
 
     Folders are searched recursively for audio files (links to folders are
-    not followed); a broken link, a folder or FIFO named like audio, a link to
-    a folder or a folder that cannot be listed is named on stderr ('left
-    out') and under 'left_out' in --summary-json. A CSV manifest has a
+    not followed; a folder named like audio is searched like any other).
+    Globs match as Python's glob with '**' does, but below the part before
+    their first wildcard they follow no link to a folder either. A broken
+    link, a FIFO named like audio, a folder named like audio that a glob
+    matches without searching it, a link to a folder or a folder that
+    cannot be listed is named on stderr ('left out') and under 'left_out'
+    in --summary-json. A CSV manifest has a
     'path' column and optional 'transcript', 'textgrid', 'speaker' and
     'label' columns; relative paths are resolved against the manifest's
     folder. Rows are written as files finish; the table appears atomically
     at the end. Re-running skips inputs already in the output (same path,
     audio SHA-256, alignment, transcript, speaker and label); every path gets
     its own row, in input order also after an interrupted run. A path listed
-    again with other content, speaker, transcript or alignment gets a new
-    row that replaces its old one (a note says so); with only another label
-    its row is relabelled, not analysed again. Copies (same bytes under
+    again with other content, transcript or alignment (or, with --per-file,
+    speaker) gets a new row that replaces its old one (a note says so); with
+    only another label (or, without --per-file, speaker) its row is
+    relabelled, not analysed again (vtract's analysis does not use the
+    speaker; a plugin may). Copies (same bytes under
     several paths, no alignment file) are analysed once per run, each keeping its own row with
     'copy_of' naming the analysed path (without --reports; with it every
-    path is analysed for its own report). A file that cannot be
+    path is analysed for its own report); when a later run replaces the
+    analysed path's row, a copy is analysed again if listed, else its
+    'copy_of' is cleared and a warning names whose analysis it carries. A
+    file that cannot be
     analysed becomes a row with 'error_type' and 'error_message'; the others
     go on.
     Progress and the summary go to stderr. Exit code 1 when any file failed.
     A table is only resumed with the same analysis settings (detector,
     method, reference, channel, pronunciations, vtract code and library
-    versions, the source of a --per-file plugin); otherwise the run is
+    versions, the source and bound state of a --per-file plugin); otherwise the run is
     refused. A --per-bigram table is only resumed beside the results table
     it was written with (their rows share a 'table_id'). --pronunciation entries serve the files aligned from
     a transcript. Ctrl-C (exit 130) and SIGTERM (exit 143) stop the workers at

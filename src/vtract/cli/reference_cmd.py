@@ -7,13 +7,16 @@ import os
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import ReferenceError_
 from ..output_files import OutputFileError, prepare_output, refuse_output_over_inputs
 from ._methods import METHODS, renamed_method
+
+if TYPE_CHECKING:
+    from ..batch.inputs import LeftOut
 
 #: Transcript files :mod:`vtract.corpus` reads beside ``x.wav`` (``{}`` is the stem).
 _SIDECARS = ("{}.lab", "{}.txt", "{}.normalized.txt", "transcripts.psv")
@@ -120,8 +123,12 @@ def build_command(
     the audio (TextGrid, HTS .lab, TIMIT .PHN), else from a transcript
     (.lab/.txt beside the audio or transcripts.psv) by forced alignment,
     else, with --recognise, from speech recognition. An alignment that runs
-    past its recording's end is refused as analyze refuses it. Prints a JSON
-    summary; recordings that could not be used are listed with the reason.
+    past its recording's end is refused as analyze refuses it. Folders are
+    searched as 'vtract batch' searches them: links to folders are not
+    followed, and a broken link, a FIFO named like audio, a link to a folder
+    or a folder that cannot be listed is named on stderr ('left out') and
+    under 'left_out' in the summary. Prints a JSON summary; recordings that
+    could not be used are listed with the reason.
     """
     from ..corpus import (
         corpus_features,
@@ -140,16 +147,25 @@ def build_command(
     )
 
     manifest_notes: list[str] = []
+    searched_out: list[LeftOut] = []
     recordings = find_recordings(
         inputs,
         speaker_from=speaker_from,  # type: ignore[arg-type]
         recognise=recognise,
         notes=manifest_notes,
+        left_out=searched_out,
     )
+    # what a searched folder holds but the build does not use, as 'vtract batch' says it
+    left_out = [{"path": path_text(e.path), "reason": e.reason} for e in searched_out]
+    for entry in left_out:
+        click.echo(
+            f"vtract: note: left out {entry['path']!a}: {entry['reason']}, not used", err=True
+        )
     for note in manifest_notes:
         click.echo(f"vtract: note: {note}", err=True)
     if not recordings:
-        raise ReferenceError_(f"no audio found in {', '.join(inputs)}")
+        said = f"; {len(left_out)} entr{'y' if len(left_out) == 1 else 'ies'} left out (above)"
+        raise ReferenceError_(f"no audio found in {', '.join(inputs)}" + (said if left_out else ""))
     # a labelled (calibrate) manifest: its fakes must not become organic statistics
     recordings, labelled_synthetic = organic_recordings(recordings)
     for d in labelled_synthetic:
@@ -191,6 +207,7 @@ def build_command(
                 "duplicates_left_out": duplicates,
                 "labelled_synthetic_left_out": labelled_synthetic,
                 "manifest_notes": manifest_notes,
+                "left_out": left_out,
             },
             estimator={"method": method, "code_sha256": estimator_fingerprint()},
             settings={"extract_features": extraction_settings(method, sections, cross_word)},
@@ -206,6 +223,7 @@ def build_command(
         "skipped": [{"file": r["file"], "reason": r["skipped"]} for r in records if r["skipped"]],
         "duplicates_left_out": duplicates,
         "labelled_synthetic_left_out": labelled_synthetic,
+        "left_out": left_out,
         "n_windows": ref.meta["n_windows"],
         "n_bigrams": ref.meta["n_bigrams"],
         "n_speakers": ref.meta["n_speakers"],
