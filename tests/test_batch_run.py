@@ -829,6 +829,31 @@ def test_resume_with_a_new_per_bigram_or_reports_analyses_the_carried_files_agai
     assert (res.done, res.skipped, res.notes) == (0, 2, [])
 
 
+def test_an_incomplete_row_of_a_file_not_listed_is_kept_not_dropped(corpus, tmp_path):
+    """A row carried without bigram rows (or a report) for this run's --per-bigram
+    (--reports) whose file is not listed again disappeared from the table, and the note said
+    it was analysed again (found while fixing the session-27 batch review)."""
+    _folder, paths, _ = corpus
+    out = tmp_path / "c.csv"
+    _run(paths[:2], out)
+    res = _run(paths[0], out, per_bigram=tmp_path / "pc.csv", reports_dir=tmp_path / "reps")
+    assert (res.done, res.skipped) == (1, 0)  # only paths[0] is listed
+    df = pd.read_csv(out, keep_default_na=False)
+    assert sorted(df["path"]) == sorted(str(p) for p in paths[:2])
+    kept = df.set_index("path").loc[str(paths[1])]
+    assert kept["n_bigrams"] == _expected(paths[1])["n_bigrams"]
+    assert "without its bigram rows and report for this table" in kept["warnings"]
+    assert set(pd.read_csv(tmp_path / "pc.csv")["path"]) == {str(paths[0])}
+    assert any("1 earlier row(s) analysed again" in n for n in res.notes)
+    assert any("1 earlier row(s) kept without bigram rows or report" in n for n in res.notes)
+    # listed later, it is completed (and the warning goes with the old row)
+    res = _run(paths[:2], out, per_bigram=tmp_path / "pc.csv", reports_dir=tmp_path / "reps")
+    assert (res.done, res.skipped) == (1, 1)
+    df = pd.read_csv(out, keep_default_na=False)
+    assert not df["warnings"].str.contains("carried from an earlier run").any()
+    assert set(pd.read_csv(tmp_path / "pc.csv")["path"]) == {str(p) for p in paths[:2]}
+
+
 def test_csv_text_cells_never_start_a_formula(tmp_path):
     folder = tmp_path / "ev"
     folder.mkdir()

@@ -96,7 +96,9 @@ class BatchOutput:
         or :meth:`open` raises :class:`OutputError`.
     reports_dir : path-like, optional
         The run's reports folder: on resume a successful row whose report is
-        not in it is analysed again (so every row has its report).
+        not in it is analysed again when this run lists its file (so every
+        row of a listed file has its report); a row of a file not listed is
+        kept, with a warning that it has no report.
     inputs : sequence of BatchInput, optional
         This run's inputs (hashed), in input order. They give the place of
         each row carried from the journal (it is written when its input's
@@ -126,7 +128,9 @@ class BatchOutput:
     table whose analysis is no longer in it (a results row replaced by a
     run without ``--per-bigram``: same path, another key) are dropped with
     a note. A carried successful row without bigram rows
-    (the earlier run had no ``--per-bigram``) is analysed again. A journal
+    (the earlier run had no ``--per-bigram``) is analysed again when this
+    run lists its file; otherwise it is kept, with a warning on the row and
+    a note (:attr:`kept_incomplete`): it is not dropped. A journal
     line that is not a well-formed entry (not a JSON object, a key that is
     not 32 hex digits, bigram rows that are not rows of that key, values of
     the wrong type, no analysis settings) is skipped with a note naming the
@@ -176,6 +180,9 @@ class BatchOutput:
         self._journal_reader: Any = None
         #: Carried rows left out to be analysed again (no bigram rows / report for them).
         self.incomplete = 0
+        #: Carried rows without bigram rows / report whose file this run does not list:
+        #: kept, with a warning on the row (they are not analysed again).
+        self.kept_incomplete = 0
         #: Carried rows reused with a corrected ground-truth label (or, without
         #: ``speaker_in_analysis``, speaker): not analysed again.
         self.relabelled = 0
@@ -425,7 +432,7 @@ class BatchOutput:
     def _carry(self, row: dict[str, Any], source: str, bigram_keys: set[str]) -> bool:
         """Whether a carried row is kept (written to the table and skipped by this run).
 
-        Besides :meth:`_keep` and :meth:`_complete`: a copy row (``copy_of``
+        Besides :meth:`_keep` and :meth:`_missing_parts`: a copy row (``copy_of``
         set) is only kept naming its original while a carried row of that
         path still holds the analysis it names (:meth:`_holds`). When that
         row was replaced, the copy is analysed again if this run lists its
@@ -442,10 +449,16 @@ class BatchOutput:
         if orphan and path in self._listed:
             self._rechecked += 1  # listed again: this run analyses it (it may be a copy again)
             return False
-        if not self._complete(row, bigram_keys):
-            if not row.get("copy_of") and row.get("input_key") in self._position:
-                self._register(row)  # analysed again by this run, the same analysis
-            return False
+        missing = self._missing_parts(row, bigram_keys)
+        if missing:
+            key = str(row.get("input_key") or "")
+            if key in self._position or path in self._listed:
+                self._incomplete(key)  # listed: this run analyses it again, completely
+                if not row.get("copy_of") and key in self._position:
+                    self._register(row)  # analysed again by this run, the same analysis
+                return False
+            # not listed, so not analysed again: its results stay, saying what they lack
+            self._keep_incomplete(row, missing)
         if orphan:
             self._unlink_copy(row)
         elif not row.get("copy_of"):
@@ -573,10 +586,16 @@ class BatchOutput:
         for b in bigrams:
             b["input_key"] = change.key
 
-    def _complete(self, row: dict[str, Any], bigram_keys: set[str]) -> bool:
-        """A carried successful row has what this run writes for it (bigram rows, report)."""
+    def _missing_parts(self, row: dict[str, Any], bigram_keys: set[str]) -> list[str]:
+        """What this run writes for a carried successful row that the row lacks.
+
+        ``"bigram rows"`` (this run has ``--per-bigram`` and the row's
+        bigrams are not in that table) and ``"report"`` (``--reports`` and
+        its report file is not there); empty when it lacks nothing.
+        """
         if row.get("error_type"):
-            return True
+            return []
+        missing: list[str] = []
         n_bigrams = row.get("n_bigrams")
         try:
             n = int(float(n_bigrams)) if n_bigrams not in (None, "") else 0
@@ -589,20 +608,29 @@ class BatchOutput:
             and key not in bigram_keys
             and self._rekeyed_to.get(key) not in bigram_keys
         ):
-            return self._incomplete(key)
+            missing.append("bigram rows")
         if self.reports_dir is not None:
             name = row.get("report_file")
             if not name or not (self.reports_dir / str(name)).is_file():
-                return self._incomplete(key)
-        return True
+                missing.append("report")
+        return missing
 
-    def _incomplete(self, key: str) -> bool:
+    def _incomplete(self, key: str) -> None:
         """Count a carried row analysed again for its missing parts (it is then not relabelled)."""
         self.incomplete += 1
         if key in self._rekeyed_to:
             self.relabelled -= 1
             self._corrected[self._rekeyed[self._rekeyed_to[key]].what] -= 1
-        return False
+
+    def _keep_incomplete(self, row: dict[str, Any], missing: list[str]) -> None:
+        """Keep a carried row that lacks ``missing`` parts because its file is not listed."""
+        said = (
+            f"carried from an earlier run without its {' and '.join(missing)} for this "
+            "table: list the file again to make them"
+        )
+        if said not in str(row.get("warnings") or ""):
+            row["warnings"] = " | ".join(w for w in (str(row.get("warnings") or ""), said) if w)
+        self.kept_incomplete += 1
 
     def _check_settings(self, row: dict[str, Any], source: str) -> None:
         """Refuse a carried row made with other settings; ``source`` names where it is."""
@@ -841,6 +869,13 @@ class BatchOutput:
             self.notes.append(
                 f"{self.incomplete} earlier row(s) analysed again: they had no bigram rows or "
                 "report for this run's --per-bigram / --reports"
+            )
+        if self.kept_incomplete:
+            self.notes.append(
+                f"{self.kept_incomplete} earlier row(s) kept without bigram rows or report for "
+                "this run's --per-bigram / --reports: their files are not listed in this run, "
+                "so they were not analysed again (their warnings say so; list them to complete "
+                "them)"
             )
 
     def _lock(self) -> None:
