@@ -248,6 +248,30 @@ def test_evidence_too_short_to_measure_its_noise_and_room_gets_no_verdict(tmp_pa
         assert "at least 1 s of audio" in rep.reason
 
 
+def test_noisy_evidence_with_its_pauses_gated_to_silence_gets_no_verdict(tmp_path):
+    """White noise at 20 dB SNR, then a noise gate that zeroes every 10 ms stretch 20 dB
+    below the loudest: 41 % of the samples are zeros, most of them in the pauses. The
+    zeros are left out of the noise floor, which stays as noisy as without the gate (until
+    session 28 they set it to its 120 dB cap and the evidence got a verdict: the probe's
+    F2), and the report says that the pauses were gated."""
+    from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
+
+    def noisy_and_gated(x, sr):
+        noise = np.random.default_rng(12).standard_normal(x.size)
+        y = 0.5 * (x + noise * np.sqrt(np.mean(x**2) / 100.0))
+        w = int(0.01 * sr)
+        envelope = np.sqrt(np.convolve(y**2, np.ones(w) / w, "same"))
+        return np.where(envelope < envelope.max() * 0.1, 0.0, y)
+
+    _, params, rep = _clean_and_degraded(tmp_path, "a0009_gated", noisy_and_gated)
+    assert params["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
+    assert 0.3 < params["digital_silence_between_sounds_share"] < params["digital_silence_share"]
+    assert "above its quiet ones" in rep.reason and "noise" in rep.reason
+    gated = [w for w in rep.warnings if "digital silence" in w]
+    assert len(gated) == 1 and "between the first and last sound" in gated[0]
+    assert f"{100 * params['digital_silence_between_sounds_share']:.0f} %" in gated[0]
+
+
 def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
     """The reference records the estimator fingerprint that measured it; compared with
     areas from other tract-estimator code its statistics mean nothing, so no verdict."""

@@ -40,6 +40,7 @@ from .tract.highpass import analysis_highpass_hz
 from .verdict_conditions import (
     BLOCKING_WHEN_NOT_MEASURED,
     MIN_CALIBRATED_RATE_HZ,
+    gated_pauses_warning,
     signal_measures,
     verdict_conditions,
 )
@@ -403,6 +404,18 @@ def reference_features(
     return features, settings, warnings
 
 
+def _rounded_measure(name: str, value: float) -> float | None:
+    """A signal measure as the report records it: ``None`` when not measured, dB to
+    0.01 dB, shares to 0.0001, others (the edge frequency: a spectrum bin) as found."""
+    if not math.isfinite(value):
+        return None
+    if name.endswith("_db"):
+        return round(value, 2)
+    if name.endswith("_share"):
+        return round(value, 4)
+    return value
+
+
 def _decide(
     detector: str,
     ref: Any,
@@ -498,9 +511,14 @@ def analyze(
         gets a warning. The running fingerprint is in the provenance
         parameters as ``estimator_code_sha256``. A noise floor, level decay
         or high-band level that cannot be measured (evidence shorter than
-        about 1 s) also gives ``inconclusive``: noise or a room is then not
-        ruled out. These conditions are stated once, in
-        :mod:`vtract.verdict_conditions`.
+        about 1 s, or with less than that which is not digital silence; a
+        steady tone) also gives ``inconclusive``: noise or a room is then not
+        ruled out. The noise floor and level decay leave out frames of
+        digital silence (zero padding, gated pauses); their shares are in the
+        provenance parameters as ``digital_silence_share`` and
+        ``digital_silence_between_sounds_share``, and the report warns when
+        the pauses between sounds are digital silence. These conditions are
+        stated once, in :mod:`vtract.verdict_conditions`.
 
     Raises
     ------
@@ -529,6 +547,9 @@ def analyze(
     )
 
     warnings = list(ev.warnings)
+    gated = gated_pauses_warning(measures["digital_silence_between_sounds_share"])
+    if gated is not None:
+        warnings.append(gated)
     few_speakers = few_speakers_warning(ref)
     if few_speakers is not None:
         warnings.append(few_speakers)
@@ -607,11 +628,9 @@ def analyze(
         "transcript": transcript,
         "alignment_source": None if aln is None else aln.source,
         "statistic": decision.statistic,
-        # the measures in dB to 0.01 dB, the edge frequency as found (a spectrum bin)
-        **{
-            k: (round(v, 2) if k.endswith("_db") else v) if math.isfinite(v) else None
-            for k, v in measures.items()
-        },
+        # the measures in dB to 0.01 dB, shares to 0.0001, the edge frequency as found
+        # (a spectrum bin)
+        **{k: _rounded_measure(k, v) for k, v in measures.items()},
         "estimator_code_sha256": estimator_code,
     }
     if decision.descriptors:
