@@ -539,6 +539,30 @@ def test_recognition_finding_no_speech_is_inconclusive(reference, monkeypatch):
         analyze(ev, transcript="hello world", reference=ref)
 
 
+def test_zero_length_phones_make_no_bigrams_and_the_report_says_so(reference):
+    """The probe's F3 (session 28): one real boundary, M|IY at 0.40 s of mary.wav, with five
+    zero-length phones at it made six bigrams, all cut from the window at that boundary,
+    and an organic verdict from "6 bigram occurrences". Now no pair with a zero-length
+    phone is used, and the report warns."""
+    from vtract.alignment.model import Alignment
+
+    ref, _ = reference
+    ev = vtract.load(SHARED_DATA / "organic/praatio/mary.wav")
+    aln = Alignment.from_intervals(
+        [
+            (0.32, 0.40, "M"),
+            *[(0.40, 0.40, lab) for lab in ("EH", "R", "AA", "L", "D")],
+            (0.40, 0.55, "IY"),
+        ],
+        [(0.32, 0.55, "mary")],
+        source="csv",
+    )
+    rep = analyze(ev, alignment=aln, reference=ref)
+    assert rep.verdict == "inconclusive" and rep.n_bigrams == 0 and not rep.bigrams
+    (warning,) = [w for w in rep.warnings if "phone pair(s)" in w]
+    assert warning.startswith("6 phone pair(s) of the alignment were left out")
+
+
 def test_overlapping_phones_are_refused(reference):
     from vtract.alignment.model import Alignment
     from vtract.errors import AlignmentError

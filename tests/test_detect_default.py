@@ -121,6 +121,22 @@ def test_inconclusive_on_too_few_bigrams(reference):
     assert d0.verdict == "inconclusive" and "no usable bigram" in d0.reason
 
 
+def test_bigrams_at_one_boundary_count_as_one_occurrence(reference):
+    """Six bigrams whose windows all sit at one boundary (what zero-length phones made
+    until session 28, the probe's F3) are one transition, not six pieces of evidence."""
+    rng = np.random.default_rng(4)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    feats = make_features("x", BIGRAMS[:6], rng=rng)
+    assert det.decide(feats).verdict != "inconclusive"
+    stacked = feats.assign(boundary_s=0.4)
+    d = det.decide(stacked)
+    assert d.verdict == "inconclusive" and d.score is None
+    assert d.reason.startswith("only 1 usable bigram occurrence(s)")
+    assert len(d.bigrams) == 6  # each is still listed as evidence
+    assert file_statistics(stacked, reference)["n_bigrams"].tolist() == [1]
+    assert file_statistics(feats, reference)["n_bigrams"].tolist() == [6]
+
+
 def test_inconclusive_low_confidence_needs_more(reference):
     rng = np.random.default_rng(5)
     det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)

@@ -44,7 +44,7 @@ from .verdict_conditions import (
     signal_measures,
     verdict_conditions,
 )
-from .windows import SILENCE_LABELS
+from .windows import SILENCE_LABELS, pair_census, short_phone_warning
 
 if TYPE_CHECKING:
     from .alignment.model import Alignment
@@ -383,7 +383,8 @@ def reference_features(
     settings : dict
         The keyword arguments given to :func:`vtract.features.extract_features`.
     warnings : list of str
-        What the examiner must know (e.g. bigrams taken across words).
+        What the examiner must know (e.g. bigrams taken across words, phone
+        pairs left out for a zero-length phone).
     """
     from .features import extract_features
 
@@ -400,6 +401,11 @@ def reference_features(
             "the alignment has no word intervals: bigrams were taken across word "
             "boundaries too (cross_word=True)"
         )
+    short_phones = short_phone_warning(
+        pair_census(alignment, cross_word=bool(settings.get("cross_word", False)))
+    )
+    if short_phones is not None:
+        warnings.append(short_phones)
     features = extract_features(evidence, alignment, speaker=speaker, label=label, **settings)
     return features, settings, warnings
 

@@ -81,7 +81,7 @@ from ..reverberation import DRY_DECAY_DB
 from ..voice_source import MIN_PERIODS
 from .calibration import Calibration, CalibrationError
 from .decision import Decision
-from .deviation import ReferenceLike, bigram_deviations, row_deviations
+from .deviation import ReferenceLike, bigram_deviations, distinct_boundaries, row_deviations
 from .dynamics import DescriptorModel, recording_descriptors
 
 __all__ = [
@@ -357,16 +357,16 @@ class DefaultDetector:
         if cal is not default:
             warnings = cal.warnings
         stat, big, descriptors = self._evaluate(cal, features, flags, dynamics)
-        n = len(big)
+        n = distinct_boundaries(big)  # occurrences, for the minimums and the reason
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
         counted = big["flag_share"] if bigram_cal.flags_in_statistic else 0.0
         per_bigram = (
             bigram_cal.score(combine(big["deviation"], counted, bigram_cal.flag_baseline))
-            if n
+            if len(big)
             else np.empty(0)
         )
         big = big.assign(score=np.atleast_1d(per_bigram))
-        weight_sum = float(big["weight"].sum()) if n else 0.0
+        weight_sum = float(big["weight"].sum()) if len(big) else 0.0
         thresholds = {
             "score_synthetic_above": 0.5,
             "threshold": cal.threshold,
@@ -504,7 +504,9 @@ def file_statistics(
     pandas.DataFrame
         One row per ``file``: ``statistic`` (:func:`combine` of ``deviation``
         and ``flagged`` with ``flag_baseline``), ``deviation``, ``flagged``,
-        ``n_bigrams``, ``weight_sum``
+        ``n_bigrams`` (occurrences by distinct boundary, as the detector's
+        minimum counts them: :func:`~vtract.detect.deviation.distinct_boundaries`),
+        ``weight_sum``
         and, when present in ``features``, ``label`` and ``speaker``.
     """
     if "file" not in features.columns:
@@ -522,7 +524,7 @@ def file_statistics(
                 "statistic": combine(dev, flagged, flag_baseline),
                 "deviation": dev,
                 "flagged": flagged,
-                "n_bigrams": len(grp),
+                "n_bigrams": distinct_boundaries(grp),
                 "weight_sum": float(grp["weight"].sum()),
             }
         )

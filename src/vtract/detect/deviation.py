@@ -30,6 +30,7 @@ __all__ = [
     "Z_CAP",
     "ReferenceLike",
     "bigram_deviations",
+    "distinct_boundaries",
     "log_areas",
     "row_deviations",
 ]
@@ -228,6 +229,30 @@ def _reference_rows(
         raise ReferenceError_(f"reference has no statistics for some sections, e.g. {bad}")
     weights = np.array([LEVEL_WEIGHTS[v] for v in levels], dtype=np.float64)
     return stats, levels[pair], weights[pair]
+
+
+def distinct_boundaries(occurrences: pd.DataFrame) -> int:
+    """Bigram occurrences counted by distinct phone boundary, as the detectors' minimums count.
+
+    Two rows of :func:`bigram_deviations` at one boundary (of one ``file``)
+    are one transition measured twice, not two pieces of evidence: until
+    session 28 zero-length phones made several bigrams at one boundary, each
+    counted toward the minimum (:func:`vtract.windows.pair_census` now leaves
+    them out; this count keeps a feature table made otherwise from doing so).
+
+    Parameters
+    ----------
+    occurrences : pandas.DataFrame
+        One row per bigram occurrence, with ``boundary_s`` (and ``file``).
+
+    Returns
+    -------
+    int
+    """
+    if occurrences.empty:
+        return 0
+    keys = [k for k in ("file", "boundary_s") if k in occurrences.columns]
+    return len(occurrences[keys].drop_duplicates())
 
 
 def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
