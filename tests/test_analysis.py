@@ -543,7 +543,7 @@ def test_zero_length_phones_make_no_bigrams_and_the_report_says_so(reference):
     """The probe's F3 (session 28): one real boundary, M|IY at 0.40 s of mary.wav, with five
     zero-length phones at it made six bigrams, all cut from the window at that boundary,
     and an organic verdict from "6 bigram occurrences". Now no pair with a zero-length
-    phone is used, and the report warns."""
+    phone is used, the report warns, and the reason names why no bigram was left."""
     from vtract.alignment.model import Alignment
 
     ref, _ = reference
@@ -559,8 +559,48 @@ def test_zero_length_phones_make_no_bigrams_and_the_report_says_so(reference):
     )
     rep = analyze(ev, alignment=aln, reference=ref)
     assert rep.verdict == "inconclusive" and rep.n_bigrams == 0 and not rep.bigrams
+    assert rep.reason == (
+        "no usable bigram: all 6 consecutive phone pair(s) were left out: 6 with a phone "
+        "that lasts no sample"
+    )
     (warning,) = [w for w in rep.warnings if "phone pair(s)" in w]
     assert warning.startswith("6 phone pair(s) of the alignment were left out")
+
+
+@pytest.mark.parametrize(
+    ("phones", "reason"),
+    [
+        (
+            [(0.3, 0.4, "XQ"), (0.4, 0.5, "ZZ")],
+            "no usable bigram: none of its 2 phone label(s) was understood as an ARPAbet phone",
+        ),
+        ([(0.0, 1.8, "sil")], "no usable bigram: none of its 1 phone(s) is a speech phone"),
+        (
+            [(0.3, 0.4, "M"), (0.42, 0.5, "AA"), (0.5, 0.6, "sil")],
+            "no usable bigram: all 2 consecutive phone pair(s) were left out: 1 with a phone "
+            "that is silence or noise, 1 not adjacent (more than 5 ms apart)",
+        ),
+        (
+            [(1.845, 1.86, "M"), (1.86, 1.95, "AA")],
+            "no usable bigram: none of the alignment's 1 phone pair(s) has a window inside the "
+            "audio",
+        ),
+    ],
+)
+def test_the_reason_for_no_usable_bigram_names_its_cause(reference, phones, reason):
+    """The probe's F7: the reason said "no pair of adjacent non-silent phones long enough for
+    one window" whatever the cause, and under the default (centred) windows length never
+    removes a pair."""
+    from vtract.alignment.model import Alignment
+
+    ref, _ = reference
+    ev = vtract.load(SHARED_DATA / "organic/praatio/mary.wav")
+    assert 1.85 < ev.duration < 1.86 + 0.0177  # the last pair's boundary window runs past it
+    aln = Alignment.from_intervals(phones, [(0.0, 2.0, "w")], source="test")
+    rep = analyze(ev, alignment=aln, reference=ref)
+    assert rep.verdict == "inconclusive" and rep.n_bigrams == 0
+    assert rep.reason.startswith(reason)
+    assert "long enough" not in rep.reason
 
 
 def test_overlapping_phones_are_refused(reference):

@@ -186,7 +186,7 @@ def test_pairs_with_a_zero_length_phone_are_left_out_and_counted():
 
 
 def test_pair_census_counts_each_pair_under_the_first_rule_it_breaks():
-    from vtract.windows import pair_census, short_phone_warning
+    from vtract.windows import no_pair_reason, pair_census, short_phone_warning
 
     ali = Alignment.from_intervals(
         [
@@ -210,6 +210,12 @@ def test_pair_census_counts_each_pair_under_the_first_rule_it_breaks():
     assert warning is not None and warning.startswith("1 phone pair(s) of the alignment")
     assert short_phone_warning(crossing) is not None
     assert short_phone_warning(pair_census(CAT)) is None
+    assert no_pair_reason(census) == (
+        "all 5 consecutive phone pair(s) were left out: 2 with a phone that is silence, noise "
+        "or a label not understood, 1 not adjacent (more than 5 ms apart), 1 spanning two "
+        "words (bigrams are taken within words unless cross_word is set), 1 with a phone that "
+        "lasts no sample"
+    )
 
 
 def test_evidence_is_resampled_to_the_working_rate():

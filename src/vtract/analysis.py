@@ -410,6 +410,42 @@ def reference_features(
     return features, settings, warnings
 
 
+def _has_estimates(features: pd.DataFrame) -> bool:
+    """Whether a feature table holds a window with a tract estimate (a finite positive area)."""
+    if "area_cm2" not in features.columns or features.empty:
+        return False
+    area = features["area_cm2"].to_numpy(np.float64)
+    return bool(np.any(np.isfinite(area) & (area > 0)))
+
+
+def _no_bigram_reason(aln: Alignment, cross_word: bool, features: pd.DataFrame) -> str:
+    """Why a recording has no usable bigram, named from its alignment and feature table.
+
+    The first of: the alignment gives no pair (:func:`vtract.windows.no_pair_reason`
+    says which rules left its phones out), no pair has a window inside the audio, or
+    the tract estimator measured none of the windows.
+    """
+    from .detect.deviation import distinct_boundaries
+    from .windows import no_pair_reason
+
+    census = pair_census(aln, cross_word=cross_word)
+    n_pairs = len(census.pairs)
+    head = "no usable bigram: "
+    if n_pairs == 0:
+        return head + no_pair_reason(census)
+    if features.empty:
+        return head + (
+            f"none of the alignment's {n_pairs} phone pair(s) has a window inside the audio "
+            "(its boundary lies within half a window of the audio's start or end, or past it)"
+        )
+    windows = features[["boundary_s", "window_index"]].drop_duplicates()
+    return head + (
+        f"the tract estimator measured none of the {len(windows)} window(s) of the "
+        f"{distinct_boundaries(features)} phone pair(s) with windows (they hold no signal "
+        "it can estimate, e.g. digital silence)"
+    )
+
+
 def _rounded_measure(name: str, value: float) -> float | None:
     """A signal measure as the report records it: ``None`` when not measured, dB to
     0.01 dB, shares to 0.0001, others (the edge frequency: a spectrum bin) as found."""
@@ -606,6 +642,11 @@ def analyze(
             bool(aln.low_confidence),
             measures["steepest_decay_db"],
         )
+        if decision.verdict == "inconclusive" and not _has_estimates(features):
+            decision = dataclasses.replace(
+                decision,
+                reason=_no_bigram_reason(aln, bool(settings.get("cross_word")), features),
+            )
         unmet = next(
             (
                 c

@@ -92,6 +92,7 @@ __all__ = [
     "bigram_windows",
     "is_speech_label",
     "iter_bigram_windows",
+    "no_pair_reason",
     "pair_census",
     "samples_at",
     "short_phone_warning",
@@ -409,6 +410,51 @@ def short_phone_warning(census: PairCensus) -> str | None:
         f"{MIN_PHONE_SECONDS * 1e3:.3g} ms): a zero-length phone is no sound, and its pairs "
         "would be bigrams cut from a neighbouring boundary's window"
     )
+
+
+def no_pair_reason(census: PairCensus) -> str:
+    """Why an alignment gave no bigram pair, in words (for a report's reason).
+
+    Parameters
+    ----------
+    census : PairCensus
+        :func:`pair_census` of an alignment whose ``pairs`` is empty.
+
+    Returns
+    -------
+    str
+        The causes, from the counts of the census: no phones, no speech
+        phone (and how many labels were not understood), a single speech
+        phone, or how many consecutive pairs each rule left out.
+    """
+    n, speech, unknown = census.n_phones, census.n_speech_phones, census.n_unknown_phones
+    if n == 0:
+        return "the alignment has no phones"
+    not_understood = f"{unknown} label(s) not understood" if unknown else ""
+    if speech == 0:
+        if unknown == n:
+            return f"none of its {n} phone label(s) was understood as an ARPAbet phone"
+        rest = f"; {not_understood}" if unknown else ""
+        return f"none of its {n} phone(s) is a speech phone (silence or noise{rest})"
+    if speech == 1:
+        return f"it has only one speech phone among its {n} phone(s)"
+    parts = []
+    if census.not_speech:
+        what = "silence, noise or a label not understood" if unknown else "silence or noise"
+        parts.append(f"{census.not_speech} with a phone that is {what}")
+    if census.not_adjacent:
+        parts.append(
+            f"{census.not_adjacent} not adjacent (more than "
+            f"{ADJACENCY_TOLERANCE_S * 1e3:g} ms apart)"
+        )
+    if census.across_words:
+        parts.append(
+            f"{census.across_words} spanning two words (bigrams are taken within words unless "
+            "cross_word is set)"
+        )
+    if census.short_phone:
+        parts.append(f"{census.short_phone} with a phone that lasts no sample")
+    return f"all {n - 1} consecutive phone pair(s) were left out: " + ", ".join(parts)
 
 
 def _is_word(text: str) -> bool:

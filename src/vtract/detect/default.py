@@ -471,7 +471,7 @@ def _inconclusive_reason(
     n: int, weight_sum: float, big: pd.DataFrame, low_confidence: bool, det: DefaultDetector
 ) -> str | None:
     if n == 0:
-        return "no usable bigram (no pair of adjacent non-silent phones long enough for one window)"
+        return "no usable bigram (the feature table holds no bigram window with a tract estimate)"
     if n < det.min_bigrams:
         return f"only {n} usable bigram occurrence(s); at least {det.min_bigrams} are needed for a verdict"
     if low_confidence and n < det.min_bigrams_low_confidence:
