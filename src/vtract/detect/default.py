@@ -133,7 +133,12 @@ PRIOR_CALIBRATION = Calibration(
 def _flag_shares(
     bigrams: pd.DataFrame, flags: Iterable[Flag]
 ) -> tuple[np.ndarray, list[list[str]], float]:
-    """Severity share per occurrence, flag codes per occurrence, recording-level severity sum."""
+    """Severity share per occurrence, flag codes per occurrence, recording-level severity sum.
+
+    A flag with a bigram belongs to the occurrences of that bigram whose span
+    (``start_s`` to ``end_s``) lies within the flag's; without a span, to every
+    occurrence of it; without a bigram, to the recording.
+    """
     n = len(bigrams)
     share = np.zeros(n)
     codes: list[list[str]] = [[] for _ in range(n)]
@@ -148,7 +153,10 @@ def _flag_shares(
             continue
         hit = names == fl.bigram
         if fl.start is not None and fl.end is not None:
-            hit &= (starts <= fl.end + 1e-9) & (ends >= fl.start - 1e-9)
+            # the occurrence's windows lie within the flag's: the flag's own occurrence
+            # (a flag spans all its windows, the occurrence those with an estimate), not a
+            # neighbouring one of the same bigram whose windows merely overlap (F5)
+            hit &= (starts >= fl.start - 1e-9) & (ends <= fl.end + 1e-9)
         for i in np.nonzero(hit)[0]:
             share[i] = max(share[i], w)
             if fl.code not in codes[i]:

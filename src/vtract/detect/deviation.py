@@ -45,7 +45,8 @@ Z_CAP = 8.0
 AREA_FLOOR_CM2 = 1e-4
 #: Smallest robust log-scale (a band narrower than +-5 % is widened to it).
 MIN_LOG_SCALE = 0.05
-#: Span of one analysis window (published: 565 samples at 16 kHz), for evidence time spans.
+#: Span of one analysis window (published: 565 samples at 16 kHz), for the evidence
+#: time spans of a feature table without ``window_start_s`` / ``window_end_s``.
 WINDOW_SECONDS = 565 / 16000
 #: Normal-distribution constant: quartile distance from the median in sigmas.
 _Q75_SIGMAS = 0.6744897501960817
@@ -268,9 +269,13 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per (file, bigram, boundary_s): ``deviation`` (mean capped z
         over windows and sections), ``exceed_share``, ``level``, ``weight``,
-        ``n_windows``, ``start_s``, ``end_s``, ``word``, ``bigram_ipa``,
-        ``length_cm`` (median), ``areas_cm2`` (median area function of the
-        window nearest the boundary).
+        ``n_windows``, ``start_s``, ``end_s`` (the start of its first window
+        and the end of its last, from the table's ``window_start_s`` and
+        ``window_end_s``; in a table without them, the window centres
+        ``boundary_s + offset_s`` minus and plus half the published window
+        :data:`WINDOW_SECONDS`), ``word``, ``bigram_ipa``, ``length_cm``
+        (median), ``areas_cm2`` (median area function of the window nearest
+        the boundary).
     """
     keys = [k for k in ("file", "bigram", "boundary_s") if k in rows.columns]
     cols = [
@@ -307,10 +312,17 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     # distinct (occurrence, window) pairs; rows outside every occurrence have no pair
     _, _, pair_first = group_codes([occ, np.where(occ >= 0, window, np.nan)])
     out["n_windows"] = np.bincount(occ[pair_first], minlength=n_occ).astype(np.int64)
-    offset = np.asarray(column("offset_s", 0.0), dtype=np.float64)
-    boundary = np.asarray(out["boundary_s"], dtype=np.float64)
-    out["start_s"] = boundary + group_quantile(occ, n_occ, offset, 0.0) - WINDOW_SECONDS / 2
-    out["end_s"] = boundary + group_quantile(occ, n_occ, offset, 1.0) + WINDOW_SECONDS / 2
+    if {"window_start_s", "window_end_s"} <= set(rows.columns):
+        # the windows as cut, whatever window length the table was measured with
+        first = rows["window_start_s"].to_numpy(np.float64)
+        last = rows["window_end_s"].to_numpy(np.float64)
+        out["start_s"] = group_quantile(occ, n_occ, first, 0.0)
+        out["end_s"] = group_quantile(occ, n_occ, last, 1.0)
+    else:
+        offset = np.asarray(column("offset_s", 0.0), dtype=np.float64)
+        boundary = np.asarray(out["boundary_s"], dtype=np.float64)
+        out["start_s"] = boundary + group_quantile(occ, n_occ, offset, 0.0) - WINDOW_SECONDS / 2
+        out["end_s"] = boundary + group_quantile(occ, n_occ, offset, 1.0) + WINDOW_SECONDS / 2
     out["length_cm"] = group_quantile(
         occ, n_occ, np.asarray(column("length_cm", np.nan), dtype=np.float64), 0.5
     )
