@@ -201,7 +201,7 @@ def _with_window_spans(feats: pd.DataFrame, window_samples: int) -> pd.DataFrame
 def test_evidence_spans_are_the_windows_as_cut_whatever_their_length(reference):
     """The probe's F6: the spans assumed the published 565-sample window, 5.2 ms off for a
     reference measured with 400-sample windows. They now come from the table's window
-    columns; a table without them keeps the published window around the centres."""
+    columns; a table without usable ones keeps the published window around the centres."""
     from vtract.detect.deviation import WINDOW_SECONDS
 
     rng = np.random.default_rng(13)
@@ -221,6 +221,9 @@ def test_evidence_spans_are_the_windows_as_cut_whatever_their_length(reference):
     assert published.iloc[0]["start_s"] == pytest.approx(
         first["boundary_s"] - 450 / 16000 - WINDOW_SECONDS / 2
     )
+    # placeholder columns (a window that ends where it starts) are no spans either
+    _, placeholder = det.evaluate(feats.assign(window_start_s=0.0, window_end_s=0.0))
+    np.testing.assert_array_equal(placeholder["start_s"], published["start_s"])
 
 
 def test_a_flag_stays_with_the_occurrence_whose_windows_raised_it(reference):

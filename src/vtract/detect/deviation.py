@@ -31,6 +31,7 @@ __all__ = [
     "ReferenceLike",
     "bigram_deviations",
     "distinct_boundaries",
+    "has_window_spans",
     "log_areas",
     "row_deviations",
 ]
@@ -232,6 +233,23 @@ def _reference_rows(
     return stats, levels[pair], weights[pair]
 
 
+def has_window_spans(features: pd.DataFrame) -> bool:
+    """Whether a feature table's ``window_start_s`` / ``window_end_s`` give the windows' spans.
+
+    True when both columns are there, finite, and every window ends after it
+    starts (a table made by :func:`vtract.features.extract_features`); the
+    evidence spans of :func:`bigram_deviations` and the flag spans of
+    :func:`vtract.detect.estimates.plausibility_flags` then come from them,
+    else both from the window centres and the published window
+    (:data:`WINDOW_SECONDS`), so that the two always agree.
+    """
+    if not {"window_start_s", "window_end_s"} <= set(features.columns):
+        return False
+    start = features["window_start_s"].to_numpy(np.float64)
+    end = features["window_end_s"].to_numpy(np.float64)
+    return bool(np.all(np.isfinite(start) & np.isfinite(end) & (end > start)))
+
+
 def distinct_boundaries(occurrences: pd.DataFrame) -> int:
     """Bigram occurrences counted by distinct phone boundary, as the detectors' minimums count.
 
@@ -271,9 +289,9 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
         over windows and sections), ``exceed_share``, ``level``, ``weight``,
         ``n_windows``, ``start_s``, ``end_s`` (the start of its first window
         and the end of its last, from the table's ``window_start_s`` and
-        ``window_end_s``; in a table without them, the window centres
-        ``boundary_s + offset_s`` minus and plus half the published window
-        :data:`WINDOW_SECONDS`), ``word``, ``bigram_ipa``, ``length_cm``
+        ``window_end_s``; in a table without usable ones, :func:`has_window_spans`,
+        the window centres ``boundary_s + offset_s`` minus and plus half the
+        published window :data:`WINDOW_SECONDS`), ``word``, ``bigram_ipa``, ``length_cm``
         (median), ``areas_cm2`` (median area function of the window nearest
         the boundary).
     """
@@ -312,7 +330,7 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     # distinct (occurrence, window) pairs; rows outside every occurrence have no pair
     _, _, pair_first = group_codes([occ, np.where(occ >= 0, window, np.nan)])
     out["n_windows"] = np.bincount(occ[pair_first], minlength=n_occ).astype(np.int64)
-    if {"window_start_s", "window_end_s"} <= set(rows.columns):
+    if has_window_spans(rows):
         # the windows as cut, whatever window length the table was measured with
         first = rows["window_start_s"].to_numpy(np.float64)
         last = rows["window_end_s"].to_numpy(np.float64)

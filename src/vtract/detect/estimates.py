@@ -13,7 +13,6 @@ recording's statistic is the same whichever of them computes it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ import pandas as pd
 from ..errors import VtractError
 from ..report import Flag
 from ..tract.result import TractEstimate
+from .deviation import has_window_spans
 
 __all__ = ["BigramOccurrence", "occurrences_from_features", "plausibility_flags"]
 
@@ -46,7 +46,7 @@ class BigramOccurrence:
     window_span : (float, float) or None
         Start of the first window and end of the last (s), from the table's
         ``window_start_s`` / ``window_end_s``; ``None`` for a table without
-        them (or with a missing value there).
+        usable ones (:func:`vtract.detect.deviation.has_window_spans`).
     """
 
     bigram: str
@@ -130,7 +130,7 @@ def _occurrences(df: pd.DataFrame) -> Iterator[BigramOccurrence]:
     method, method_names = _codes(
         df["method"] if "method" in df.columns else pd.Series([""] * len(df))
     )
-    spans = {"window_start_s", "window_end_s"} <= set(df.columns)
+    spans = has_window_spans(df)
     window_start = _column(df, "window_start_s")
     window_end = _column(df, "window_end_s")
     # a new window starts where (boundary, bigram, window_index) changes
@@ -153,8 +153,7 @@ def _occurrences(df: pd.DataFrame) -> Iterator[BigramOccurrence]:
         span = None
         if spans:
             first = float(np.min(window_start[first_row:stop]))
-            last = float(np.max(window_end[first_row:stop]))
-            span = (first, last) if math.isfinite(first) and math.isfinite(last) else None
+            span = (first, float(np.max(window_end[first_row:stop])))
         return BigramOccurrence(key[0], key[1], list(ests), times, phones, span)
 
     for a, b in zip(starts, ends):
