@@ -341,8 +341,13 @@ def verdict_conditions(
     edge = _measured(spectral_edge_hz)
     if edge is None:
         drop = None
-    silence_note = _silence_note(
-        _measured(digital_silence_share), _measured(digital_silence_between_sounds_share)
+    silence_share = _measured(digital_silence_share)
+    silence_note = _silence_note(silence_share, _measured(digital_silence_between_sounds_share))
+    left_out = (
+        f" (measured without the {100 * silence_share:.0f} % of the frames that are digital "
+        "silence)"
+        if silence_share is not None and silence_share > 0.0
+        else ""
     )
     why = (
         "the detector is calibrated on full-band recordings of at least "
@@ -418,7 +423,7 @@ def verdict_conditions(
                 f"(clean speech: {MIN_SPEECH_TO_FLOOR_DB:.0f} dB or more), as in noisy "
                 "audio; noise hides synthetic speech from the detector (with white noise at "
                 "20 dB SNR no synthetic recording of its benchmark corpus stays above the "
-                "threshold), so an organic verdict would say little"
+                f"threshold), so an organic verdict would say little{left_out}"
             ),
             (
                 "the noise floor of the evidence could not be measured (it needs at least "
@@ -442,7 +447,7 @@ def verdict_conditions(
                 "reverberant room or very smooth synthesis; a room's echoes hide synthetic speech "
                 "from the detector (in a simulated room with a 0.3 s reverberation time 19 % of "
                 "the synthetic recordings of its benchmark corpus stay above the threshold, "
-                "54 % clean), so an organic verdict would say little"
+                f"54 % clean), so an organic verdict would say little{left_out}"
             ),
             (
                 "the level decay of the evidence could not be measured (it needs at least "
