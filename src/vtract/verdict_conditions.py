@@ -118,9 +118,10 @@ _NOT_MEASURED = "not measured"
 
 #: Conditions on the evidence's signal that must be *measured*, not merely
 #: not failed, before a verdict: a noise floor or a room that could not be
-#: measured (evidence shorter than about 1 s: :data:`vtract.noise_floor.MIN_FLOOR_FRAMES`
-#: 20 ms frames, :data:`vtract.reverberation.MIN_DECAY_FRAMES` 10 ms hops) has
-#: not been ruled out. :func:`vtract.analyze` gives ``inconclusive`` with the
+#: measured (less than about 1 s of evidence that is not digital silence:
+#: :data:`vtract.noise_floor.MIN_FLOOR_FRAMES` 20 ms frames,
+#: :data:`vtract.reverberation.MIN_DECAY_FRAMES` 10 ms hops; or a level that never
+#: varies, a steady tone) has not been ruled out. :func:`vtract.analyze` gives ``inconclusive`` with the
 #: condition's reason when one of them is ``not measured`` on the evidence it
 #: measures (a report read back from an older vtract keeps its verdict).
 BLOCKING_WHEN_NOT_MEASURED: tuple[str, ...] = (
