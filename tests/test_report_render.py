@@ -459,7 +459,11 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
 def test_conditions_and_warning_say_what_digital_silence_was_left_out():
     """Session 28 (probe F2): the noise and room measures leave digital silence out; the
     reasons say how much, and gated pauses (5 % of the frames between sounds) get a warning."""
-    from vtract.verdict_conditions import gated_pauses_warning, verdict_conditions
+    from vtract.verdict_conditions import (
+        gated_pauses_warning,
+        verdict_conditions,
+        verdict_thresholds,
+    )
 
     conditions = verdict_conditions(
         16000,
@@ -478,6 +482,9 @@ def test_conditions_and_warning_say_what_digital_silence_was_left_out():
     assert by_key["reverberation"].reason.endswith("that are digital silence)")
     clean = verdict_conditions(16000, None, None, speech_to_floor_db=20.0)
     assert "digital silence" not in next(c for c in clean if c.key == "noise_floor").reason
+    # the rule is part of what a batch table records, so a table measured before is not resumed
+    assert verdict_thresholds()["digital_silence_db"] == 100.0
+    assert verdict_thresholds()["zero_run_seconds"] == 0.002
     assert gated_pauses_warning(0.049) is None and gated_pauses_warning(None) is None
     warning = gated_pauses_warning(0.05)
     assert warning is not None and warning.startswith(

@@ -54,6 +54,7 @@ from .bandwidth import (
     SPEECH_BAND_HZ,
     band_limit_measures,
 )
+from .frame_power import DIGITAL_SILENCE_DB, ZERO_RUN_SECONDS
 from .noise_floor import (
     FLOOR_BANDS_HZ,
     FLOOR_FRAME_SECONDS,
@@ -174,8 +175,13 @@ def verdict_thresholds() -> dict[str, Any]:
     -------
     dict
         ``min_calibrated_rate_hz``, ``min_high_band_db``, ``edge_search_hz``,
-        ``min_edge_drop_db``, ``min_speech_to_floor_db`` and
-        ``min_steepest_decay_db`` (JSON-able).
+        ``min_edge_drop_db``, ``min_speech_to_floor_db``,
+        ``min_steepest_decay_db``, and the rule by which those two measures
+        leave digital silence out (since session 28:
+        ``digital_silence_db``, :data:`vtract.frame_power.DIGITAL_SILENCE_DB`,
+        and ``zero_run_seconds``, :data:`vtract.frame_power.ZERO_RUN_SECONDS`;
+        a table made before records neither, so it is not resumed with
+        measures taken the new way) (JSON-able).
     """
     return {
         "min_calibrated_rate_hz": MIN_CALIBRATED_RATE_HZ,
@@ -184,6 +190,8 @@ def verdict_thresholds() -> dict[str, Any]:
         "min_edge_drop_db": MIN_EDGE_DROP_DB,
         "min_speech_to_floor_db": MIN_SPEECH_TO_FLOOR_DB,
         "min_steepest_decay_db": MIN_STEEPEST_DECAY_DB,
+        "digital_silence_db": DIGITAL_SILENCE_DB,
+        "zero_run_seconds": ZERO_RUN_SECONDS,
     }
 
 
