@@ -248,6 +248,30 @@ def test_evidence_too_short_to_measure_its_noise_and_room_gets_no_verdict(tmp_pa
         assert "at least 1 s of audio" in rep.reason
 
 
+def test_noisy_evidence_with_its_pauses_gated_to_silence_gets_no_verdict(tmp_path):
+    """White noise at 20 dB SNR, then a noise gate that zeroes every 10 ms stretch 20 dB
+    below the loudest: 41 % of the samples are zeros, most of them in the pauses. The
+    zeros are left out of the noise floor, which stays as noisy as without the gate (until
+    session 28 they set it to its 120 dB cap and the evidence got a verdict: the probe's
+    F2), and the report says that the pauses were gated."""
+    from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
+
+    def noisy_and_gated(x, sr):
+        noise = np.random.default_rng(12).standard_normal(x.size)
+        y = 0.5 * (x + noise * np.sqrt(np.mean(x**2) / 100.0))
+        w = int(0.01 * sr)
+        envelope = np.sqrt(np.convolve(y**2, np.ones(w) / w, "same"))
+        return np.where(envelope < envelope.max() * 0.1, 0.0, y)
+
+    _, params, rep = _clean_and_degraded(tmp_path, "a0009_gated", noisy_and_gated)
+    assert params["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
+    assert 0.3 < params["digital_silence_between_sounds_share"] < params["digital_silence_share"]
+    assert "above its quiet ones" in rep.reason and "noise" in rep.reason
+    gated = [w for w in rep.warnings if "digital silence" in w]
+    assert len(gated) == 1 and "between the first and last sound" in gated[0]
+    assert f"{100 * params['digital_silence_between_sounds_share']:.0f} %" in gated[0]
+
+
 def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
     """The reference records the estimator fingerprint that measured it; compared with
     areas from other tract-estimator code its statistics mean nothing, so no verdict."""
@@ -513,6 +537,70 @@ def test_recognition_finding_no_speech_is_inconclusive(reference, monkeypatch):
     # with a transcript the same failure is an input error, not a verdict
     with pytest.raises(AlignmentError):
         analyze(ev, transcript="hello world", reference=ref)
+
+
+def test_zero_length_phones_make_no_bigrams_and_the_report_says_so(reference):
+    """The probe's F3 (session 28): one real boundary, M|IY at 0.40 s of mary.wav, with five
+    zero-length phones at it made six bigrams, all cut from the window at that boundary,
+    and an organic verdict from "6 bigram occurrences". Now no pair with a zero-length
+    phone is used, the report warns, and the reason names why no bigram was left."""
+    from vtract.alignment.model import Alignment
+
+    ref, _ = reference
+    ev = vtract.load(SHARED_DATA / "organic/praatio/mary.wav")
+    aln = Alignment.from_intervals(
+        [
+            (0.32, 0.40, "M"),
+            *[(0.40, 0.40, lab) for lab in ("EH", "R", "AA", "L", "D")],
+            (0.40, 0.55, "IY"),
+        ],
+        [(0.32, 0.55, "mary")],
+        source="csv",
+    )
+    rep = analyze(ev, alignment=aln, reference=ref)
+    assert rep.verdict == "inconclusive" and rep.n_bigrams == 0 and not rep.bigrams
+    assert rep.reason == (
+        "no usable bigram: all 6 consecutive phone pair(s) were left out: 6 with a phone "
+        "that lasts no sample"
+    )
+    (warning,) = [w for w in rep.warnings if "phone pair(s)" in w]
+    assert warning.startswith("6 phone pair(s) of the alignment were left out")
+
+
+@pytest.mark.parametrize(
+    ("phones", "reason"),
+    [
+        (
+            [(0.3, 0.4, "XQ"), (0.4, 0.5, "ZZ")],
+            "no usable bigram: none of its 2 phone label(s) was understood as an ARPAbet phone",
+        ),
+        ([(0.0, 1.8, "sil")], "no usable bigram: none of its 1 phone(s) is a speech phone"),
+        (
+            [(0.3, 0.4, "M"), (0.42, 0.5, "AA"), (0.5, 0.6, "sil")],
+            "no usable bigram: all 2 consecutive phone pair(s) were left out: 1 with a phone "
+            "that is silence or noise, 1 not adjacent (more than 5 ms apart)",
+        ),
+        (
+            [(1.845, 1.86, "M"), (1.86, 1.95, "AA")],
+            "no usable bigram: none of the alignment's 1 phone pair(s) has a window inside the "
+            "audio",
+        ),
+    ],
+)
+def test_the_reason_for_no_usable_bigram_names_its_cause(reference, phones, reason):
+    """The probe's F7: the reason said "no pair of adjacent non-silent phones long enough for
+    one window" whatever the cause, and under the default (centred) windows length never
+    removes a pair."""
+    from vtract.alignment.model import Alignment
+
+    ref, _ = reference
+    ev = vtract.load(SHARED_DATA / "organic/praatio/mary.wav")
+    assert 1.85 < ev.duration < 1.86 + 0.0177  # the last pair's boundary window runs past it
+    aln = Alignment.from_intervals(phones, [(0.0, 2.0, "w")], source="test")
+    rep = analyze(ev, alignment=aln, reference=ref)
+    assert rep.verdict == "inconclusive" and rep.n_bigrams == 0
+    assert rep.reason.startswith(reason)
+    assert "long enough" not in rep.reason
 
 
 def test_overlapping_phones_are_refused(reference):

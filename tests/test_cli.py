@@ -63,6 +63,20 @@ def test_inspect_json_and_exit_codes(tmp_path):
     assert json.loads(missing.stdout)["error"]["type"] == "InputFileError"
 
 
+def test_analyze_a_steady_tone_gives_an_inconclusive_report_not_a_traceback(tmp_path):
+    """A 3 s, 200 Hz tone whose period divides the 10 ms hop: every frame has the same
+    level, so the level decay has no fall to measure (it raised IndexError and the CLI
+    printed a traceback: the probe's F4). Now it is not measured, and the report says why."""
+    tone = tmp_path / "tone200.wav"
+    sf.write(tone, np.tile(0.3 * np.sin(2 * np.pi * np.arange(80) / 80), 600), 16000, "FLOAT")
+    proc = run("analyze", str(tone), "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["verdict"] == "inconclusive" and report["score"] is None and report["reason"]
+    assert report["provenance"]["parameters"]["steepest_decay_db"] is None
+
+
 def test_analyze_empty_textgrid_holds_the_place_of_a_file_without_one():
     """``--textgrid ''`` in a multi-file run: that file's phones are recognised, the others'
     alignments still pair up with their files in order."""

@@ -121,6 +121,22 @@ def test_inconclusive_on_too_few_bigrams(reference):
     assert d0.verdict == "inconclusive" and "no usable bigram" in d0.reason
 
 
+def test_bigrams_at_one_boundary_count_as_one_occurrence(reference):
+    """Six bigrams whose windows all sit at one boundary (what zero-length phones made
+    until session 28, the probe's F3) are one transition, not six pieces of evidence."""
+    rng = np.random.default_rng(4)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    feats = make_features("x", BIGRAMS[:6], rng=rng)
+    assert det.decide(feats).verdict != "inconclusive"
+    stacked = feats.assign(boundary_s=0.4)
+    d = det.decide(stacked)
+    assert d.verdict == "inconclusive" and d.score is None
+    assert d.reason.startswith("only 1 usable bigram occurrence(s)")
+    assert len(d.bigrams) == 6  # each is still listed as evidence
+    assert file_statistics(stacked, reference)["n_bigrams"].tolist() == [1]
+    assert file_statistics(feats, reference)["n_bigrams"].tolist() == [6]
+
+
 def test_inconclusive_low_confidence_needs_more(reference):
     rng = np.random.default_rng(5)
     det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
@@ -172,6 +188,64 @@ def test_flags_raise_statistic_by_flag_weight(reference):
     assert stat_b == pytest.approx(base + FLAG_WEIGHT * 0.25)
     stat_b1, _ = with_baseline.evaluate(feats, [crit])  # 1/8 flagged < 0.75: nothing added
     assert stat_b1 == pytest.approx(base)
+
+
+def _with_window_spans(feats: pd.DataFrame, window_samples: int) -> pd.DataFrame:
+    """The feature columns ``window_start_s`` / ``window_end_s`` of windows of
+    ``window_samples`` at 16 kHz centred on ``boundary_s + offset_s``."""
+    centre = feats["boundary_s"] + feats["offset_s"]
+    start = centre - window_samples / 2 / 16000
+    return feats.assign(window_start_s=start, window_end_s=start + window_samples / 16000)
+
+
+def test_evidence_spans_are_the_windows_as_cut_whatever_their_length(reference):
+    """The probe's F6: the spans assumed the published 565-sample window, 5.2 ms off for a
+    reference measured with 400-sample windows. They now come from the table's window
+    columns; a table without usable ones keeps the published window around the centres."""
+    from vtract.detect.deviation import WINDOW_SECONDS
+
+    rng = np.random.default_rng(13)
+    det = DefaultDetector(reference, calibration=PRIOR_CALIBRATION)
+    feats = _with_window_spans(make_features("x", BIGRAMS, rng=rng), 400)
+    _, big = det.evaluate(feats)
+    table = feats.groupby(["bigram", "boundary_s"])
+    np.testing.assert_array_equal(
+        big.set_index(["bigram", "boundary_s"])["start_s"], table["window_start_s"].min()
+    )
+    np.testing.assert_array_equal(
+        big.set_index(["bigram", "boundary_s"])["end_s"], table["window_end_s"].max()
+    )
+    first = big.iloc[0]
+    assert first["end_s"] - first["start_s"] == pytest.approx((2 * 450 + 400) / 16000)
+    _, published = det.evaluate(feats.drop(columns=["window_start_s", "window_end_s"]))
+    assert published.iloc[0]["start_s"] == pytest.approx(
+        first["boundary_s"] - 450 / 16000 - WINDOW_SECONDS / 2
+    )
+    # placeholder columns (a window that ends where it starts) are no spans either
+    _, placeholder = det.evaluate(feats.assign(window_start_s=0.0, window_end_s=0.0))
+    np.testing.assert_array_equal(placeholder["start_s"], published["start_s"])
+
+
+def test_a_flag_stays_with_the_occurrence_whose_windows_raised_it(reference):
+    """Two occurrences of one bigram 20 ms apart (their windows overlap); only the first
+    has an impossible shape. Its flags belong to it alone (the probe's F5: they were
+    listed on both, and both got the flag share)."""
+    from vtract.detect.estimates import plausibility_flags
+
+    rng = np.random.default_rng(14)
+    feats = make_features("x", ["M-AA", "M-AA", *BIGRAMS[:4]], rng=rng)
+    feats.loc[np.isclose(feats["boundary_s"], 0.3), "boundary_s"] = 0.12
+    first = (feats["boundary_s"] == 0.1) & (feats["section"] == 0)
+    feats.loc[first, "area_cm2"] = 1e-3  # widest / narrowest far beyond any tract
+    feats = _with_window_spans(feats, 565)
+    flags = plausibility_flags(feats)
+    assert {f.bigram for f in flags} == {"M-AA"} and len(flags) >= 1
+    starts = feats[feats["boundary_s"] == 0.1]["window_start_s"]
+    assert all(f.start == starts.min() for f in flags)
+    _, big = DefaultDetector(reference, calibration=PRIOR_CALIBRATION).evaluate(feats, flags)
+    m_aa = big[big["bigram"] == "M-AA"].set_index("boundary_s")
+    assert m_aa.loc[0.1, "flag_share"] > 0 and m_aa.loc[0.1, "flags"]
+    assert m_aa.loc[0.12, "flag_share"] == 0 and m_aa.loc[0.12, "flags"] == []
 
 
 def test_calibration_read_from_reference(organic):

@@ -165,8 +165,10 @@ def test_thin_evidence_is_inconclusive_as_with_the_default(labelled):
     d = det.decide(unseen)
     assert d.statistic == 0.0 and d.verdict == "inconclusive"
     assert "only 0 of the 6 bigram occurrences have organic ranges" in d.reason
-    # four seen and two unseen: still too few seen
-    d = det.decide(pd.concat([spread("x", "AH-N", 0, [5.0] * 3, 4), unseen.iloc[:6]]))
+    # four seen and two unseen (at boundaries of their own: occurrences are counted by
+    # boundary since session 28): still too few seen
+    later = unseen.iloc[:6].assign(boundary_s=unseen["boundary_s"].iloc[:6] + 2.0)
+    d = det.decide(pd.concat([spread("x", "AH-N", 0, [5.0] * 3, 4), later]))
     assert "only 4 of the 6 bigram occurrences" in d.reason
     # six seen occurrences: a verdict, and the reason says how many had ranges
     seen = spread("x", "AH-N", 0, [5.0] * 3, 6)

@@ -24,3 +24,60 @@ def test_equals_scipy_stft_band_sums(frame_s, hop_s):
 
 def test_shorter_than_one_frame_gives_no_frames():
     assert frame_band_powers(np.ones(100), 16000, BANDS, 0.02, 0.01).shape == (2, 0)
+
+
+def _frames_touching_zero_runs(x: np.ndarray, n: int, hop: int, min_run: int) -> np.ndarray:
+    """Plain loops: does each frame hold a sample of a run of >= ``min_run`` exact zeros?"""
+    in_run = np.zeros(x.size, dtype=bool)
+    i = 0
+    while i < x.size:
+        if x[i] == 0:
+            j = i
+            while j < x.size and x[j] == 0:
+                j += 1
+            if j - i >= min_run:
+                in_run[i:j] = True
+            i = j
+        else:
+            i += 1
+    n_frames = 1 + (x.size - n) // hop
+    return np.array([in_run[k * hop : k * hop + n].any() for k in range(n_frames)])
+
+
+@pytest.mark.parametrize("block", [1000, 1 << 20])
+def test_digital_silence_marks_frames_holding_runs_of_zeros_as_plain_loops_do(monkeypatch, block):
+    """Runs of exact zeros of 2 ms (32 samples) or more, wherever they fall (across the
+    blocks the search walks in, at the signal's ends); shorter runs and single zeros do not
+    count. Loud noise throughout, so no frame is silent by its power."""
+    import vtract.frame_power as fp
+
+    monkeypatch.setattr(fp, "_BLOCK_SAMPLES", block)
+    sr, frame_s, hop_s = 16000, 0.02, 0.01
+    x = np.random.default_rng(1).standard_normal(sr * 3)
+    for first, length in [(0, 40), (995, 40), (2000, 31), (3001, 32), (5000, 1), (x.size - 33, 33)]:
+        x[first : first + length] = 0.0
+    (power,) = frame_band_powers(x, sr, [fp.WHOLE_SPECTRUM_HZ], frame_s, hop_s)
+    got = fp.digital_silence(x, sr, frame_s, hop_s, power)
+    expected = _frames_touching_zero_runs(x, 320, 160, 32)
+    np.testing.assert_array_equal(got, expected)
+    # frames 0, 5-6 (the run at 995), 17-18 (at 3001) and the last; not the 31-sample run
+    assert np.flatnonzero(got).tolist() == [0, 5, 6, 17, 18, got.size - 1]
+
+
+def test_digital_silence_marks_frames_100_db_below_the_loudest():
+    """Three levels: full, 90 dB and 110 dB down (no exact zeros): only the last is silent.
+    A constant frame has no power once its mean is removed: silent too."""
+    from vtract.frame_power import DIGITAL_SILENCE_DB, WHOLE_SPECTRUM_HZ, digital_silence
+
+    sr = 16000
+    noise = np.random.default_rng(2).standard_normal(sr)
+    x = np.concatenate(
+        [noise, 10 ** (-90 / 20) * noise, 10 ** (-110 / 20) * noise, 0.3 + 0 * noise]
+    )
+    (power,) = frame_band_powers(x, sr, [WHOLE_SPECTRUM_HZ], 0.02, 0.02)
+    silent = digital_silence(x, sr, 0.02, 0.02, power)
+    assert DIGITAL_SILENCE_DB == 100.0
+    np.testing.assert_array_equal(silent, np.repeat([False, False, True, True], 50))
+    # the rule is relative: the same signal 60 dB quieter marks the same frames
+    np.testing.assert_array_equal(digital_silence(1e-3 * x, sr, 0.02, 0.02, 1e-6 * power), silent)
+    assert digital_silence(np.zeros(sr), sr, 0.02, 0.02, np.zeros(50)).all()

@@ -225,3 +225,50 @@ def test_flags_say_what_the_estimator_scale_lets_them_see():
     assert scale_note("test", "area") == "" and "paper estimator fixes the glottal" in (
         scale_note("paper", "area")
     )
+
+
+def _ratio_breaking() -> TractEstimate:
+    """An estimate whose widest section is 1000 times its narrowest: two flags."""
+    return estimate(np.geomspace(0.01, 10.0, 15))
+
+
+def test_a_flag_spans_its_windows_and_attaches_to_its_own_occurrence_only():
+    """The probe's F5 (session 28): two M-AA occurrences with boundary windows at 0.400 and
+    0.440 s, which do not overlap. A flag raised on the first was padded by the published
+    hop (28.1 ms) and matched by overlap, so it was listed on both, each with flag_share 0.5.
+    Now its span is the window's (half the published window each side of the centre) and it
+    belongs only to the occurrence whose windows it covers."""
+    import pandas as pd
+
+    from vtract.detect.default import _flag_shares
+    from vtract.detect.deviation import WINDOW_SECONDS
+
+    flags = check_plausibility([_ratio_breaking()], bigram="M-AA", times=[0.400], phones=["AA"])
+    assert codes(flags) == ["area_out_of_range", "area_ratio_out_of_range"]
+    half = anatomy.PUBLISHED_WINDOW_S / 2
+    assert all(f.start == 0.400 - half and f.end == 0.400 + half for f in flags)
+    both = pd.DataFrame(
+        {
+            "bigram": ["M-AA", "M-AA"],
+            "start_s": [0.400 - WINDOW_SECONDS / 2, 0.440 - WINDOW_SECONDS / 2],
+            "end_s": [0.400 + WINDOW_SECONDS / 2, 0.440 + WINDOW_SECONDS / 2],
+        }
+    )
+    share, flag_codes, _ = _flag_shares(both, flags)
+    assert share.tolist() == [0.5, 0.0]
+    assert flag_codes == [["area_out_of_range", "area_ratio_out_of_range"], []]
+    # windows that overlap (boundaries 20 ms apart) do not share a flag either
+    overlapping = both.assign(
+        start_s=both["start_s"] - [0.0, 0.02], end_s=both["end_s"] - [0.0, 0.02]
+    )
+    assert _flag_shares(overlapping, flags)[0].tolist() == [0.5, 0.0]
+
+
+def test_a_given_window_span_is_the_flags_span():
+    (flag, _) = check_plausibility(
+        [_ratio_breaking()] * 2, bigram="M-AA", times=[0.4, 0.41875], window_span=(0.3875, 0.43125)
+    )
+    assert (flag.start, flag.end) == (0.3875, 0.43125)
+    assert check_plausibility([_ratio_breaking()])[0].start is None  # no times, no span
+    with pytest.raises(PlausibilityError, match="window_span"):
+        check_plausibility([_ratio_breaking()], window_span=(0.5, 0.4))

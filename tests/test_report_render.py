@@ -448,6 +448,49 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
     assert rows[3][1] == "12.4 dB"
     assert rows[4][1] == "8.25 dB"
     assert rows[5][1] == "the same"
+    # the shares of digital silence the noise and room measures left out (session 28)
+    params.update(digital_silence_share=0.2404, digital_silence_between_sounds_share=0.0512)
+    rows = _conditions_rows(rep.to_html())
+    left_out = "; digital silence left out: 24 % of the frames, 5 % of those between the first "
+    assert rows[3][1] == f"12.4 dB{left_out}and last sound"
+    assert rows[4][1] == f"8.25 dB{left_out}and last sound"
+
+
+def test_conditions_and_warning_say_what_digital_silence_was_left_out():
+    """Session 28 (probe F2): the noise and room measures leave digital silence out; the
+    reasons say how much, and gated pauses (5 % of the frames between sounds) get a warning."""
+    from vtract.verdict_conditions import (
+        gated_pauses_warning,
+        verdict_conditions,
+        verdict_thresholds,
+    )
+
+    conditions = verdict_conditions(
+        16000,
+        None,
+        None,
+        speech_to_floor_db=20.0,
+        steepest_decay_db=6.0,
+        digital_silence_share=0.3,
+        digital_silence_between_sounds_share=0.2,
+    )
+    by_key = {c.key: c for c in conditions}
+    assert by_key["noise_floor"].reason.endswith(
+        "so an organic verdict would say little (measured without the 30 % of the frames "
+        "that are digital silence)"
+    )
+    assert by_key["reverberation"].reason.endswith("that are digital silence)")
+    clean = verdict_conditions(16000, None, None, speech_to_floor_db=20.0)
+    assert "digital silence" not in next(c for c in clean if c.key == "noise_floor").reason
+    # the rule is part of what a batch table records, so a table measured before is not resumed
+    assert verdict_thresholds()["digital_silence_db"] == 100.0
+    assert verdict_thresholds()["zero_run_seconds"] == 0.002
+    assert gated_pauses_warning(0.049) is None and gated_pauses_warning(None) is None
+    warning = gated_pauses_warning(0.05)
+    assert warning is not None and warning.startswith(
+        "5 % of the 20 ms frames between the first and last sound of the evidence are digital "
+        "silence"
+    )
 
 
 # --- session-26 report probe -------------------------------------------------------------

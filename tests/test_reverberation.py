@@ -73,9 +73,56 @@ def test_level_does_not_matter():
     assert steepest_decay_db(1e-3 * x, 16000) == pytest.approx(steepest_decay_db(x, 16000))
 
 
+def _gated(x: np.ndarray, sr: int, depth_db: float) -> np.ndarray:
+    """A noise gate: samples whose 10 ms RMS lies ``depth_db`` below its peak set to zero."""
+    w = int(0.01 * sr)
+    envelope = np.sqrt(np.convolve(x**2, np.ones(w) / w, "same"))
+    return np.where(envelope < envelope.max() * 10 ** (-depth_db / 20), 0.0, x)
+
+
+def _short_syllables(rng: np.random.Generator, sr: int, seconds: float) -> np.ndarray:
+    """Noise bursts of 100 ms, 40 dB above a faint floor, every 400 ms."""
+    x = rng.standard_normal(int(seconds * sr))
+    on = (np.arange(x.size) % int(0.4 * sr)) < int(0.1 * sr)
+    return np.where(on, 1.0, 0.01) * x
+
+
+def test_a_noise_gate_does_not_turn_a_room_into_steep_falls():
+    """A room (RT60 0.3 s) whose echo tails a gate cuts to zero 20 dB below the peak: a
+    fall into the zeros is no decay of the room, so the room stays visible (until session
+    28 such falls counted, up to 120 dB, and the gated copy passed: the probe's F2)."""
+    rng = np.random.default_rng(4)
+    room = in_room(_short_syllables(np.random.default_rng(3), 16000, 10.0), 16000, 0.3, rng)
+    gated = _gated(room, 16000, 20.0)
+    assert np.mean(gated == 0) > 0.1
+    assert steepest_decay_db(room, 16000) < MIN_STEEPEST_DECAY_DB
+    assert steepest_decay_db(gated, 16000) < MIN_STEEPEST_DECAY_DB
+
+
+def test_zero_padding_leaves_the_decay_where_it_was():
+    x = in_room(
+        _syllables(np.random.default_rng(3), 16000, 10.0), 16000, 0.3, np.random.default_rng(4)
+    )
+    pad = np.zeros(int(0.3 * 16000) + 7)
+    assert steepest_decay_db(np.r_[pad, x, pad], 16000) == pytest.approx(
+        steepest_decay_db(x, 16000), abs=0.5
+    )
+
+
+def test_a_steady_tone_has_no_fall_to_measure():
+    """A 200 Hz tone whose period divides the 10 ms hop: every frame has one level, none
+    lies above the median, and there is no fall to take (it raised IndexError: F4)."""
+    tone = np.tile(0.3 * np.sin(2 * np.pi * np.arange(80) / 80), 600)  # 3 s at 16 kHz
+    assert math.isnan(steepest_decay_db(tone, 16000))
+    assert math.isnan(steepest_decay_db(np.r_[tone, np.zeros(16000)], 16000))
+
+
 def test_what_cannot_be_measured():
     assert math.isnan(steepest_decay_db(np.ones(16000 // 2), 16000))  # < 100 frames
     assert math.isnan(steepest_decay_db(np.zeros(16000 * 3), 16000))  # no power at all
+    noise = np.random.default_rng(7).standard_normal(16000 * 3)
+    noise[8000:40000] = 0.0  # 2 s of zeros: 99 frames are left, fewer than 100
+    assert math.isnan(steepest_decay_db(noise, 16000))
     with pytest.raises(VtractError, match="at least 8000 Hz"):
         steepest_decay_db(np.zeros(16000), 6000)
 

@@ -156,6 +156,68 @@ def test_word_membership_and_cross_word():
     assert list(bigram_pairs(no_words)["bigram"]) == ["DH-AE", "AE-T", "T-DH", "DH-AE", "AE-T"]
 
 
+def test_pairs_with_a_zero_length_phone_are_left_out_and_counted():
+    """One real boundary (M|IY at 0.40 s) with five zero-length phones at it, as the probe
+    of session 28 built it (F3): they made six bigrams, M-EH ... D-IY, all cut from the
+    window at that boundary. None of them is a sound; M-AA at 0.70 s is kept: a phone of one
+    sample (1/16000 s, a little less after the rounding of its times) is long enough."""
+    from vtract.windows import MIN_PHONE_SECONDS, pair_census
+
+    ali = Alignment.from_intervals(
+        [
+            (0.32, 0.40, "M"),
+            *[(0.40, 0.40, lab) for lab in ("EH", "R", "AA", "L", "D")],
+            (0.40, 0.55, "IY"),
+            (0.55, 0.60, "sil"),
+            (0.60, 0.70, "M"),
+            (0.70, 0.70 + 1 / 16000, "AA"),
+        ],
+        [(0.32, 0.55, "mary"), (0.60, 0.71, "ma")],
+        source="test",
+    )
+    assert MIN_PHONE_SECONDS == 0.5 / 16000
+    census = pair_census(ali)
+    assert list(census.pairs["bigram"]) == ["M-AA"]
+    assert list(bigram_pairs(ali)["bigram"]) == ["M-AA"]
+    assert census.short_phone == 6 and census.not_speech == 2
+    assert (census.n_phones, census.n_speech_phones, census.n_unknown_phones) == (10, 9, 0)
+    frames = bigram_windows(ramp(16000), 16000, ali)
+    assert [bw.bigram for bw in frames] == ["M-AA"]
+
+
+def test_pair_census_counts_each_pair_under_the_first_rule_it_breaks():
+    from vtract.windows import no_pair_reason, pair_census, short_phone_warning
+
+    ali = Alignment.from_intervals(
+        [
+            (0.0, 0.1, "B"),
+            (0.1, 0.2, "XQ"),  # not understood
+            (0.2, 0.3, "AA"),
+            (0.32, 0.4, "T"),  # 20 ms gap
+            (0.4, 0.5, "IY"),  # next word
+            (0.5, 0.5, "N"),  # zero length
+        ],
+        [(0.0, 0.4, "bat"), (0.4, 0.6, "in")],
+        source="test",
+    )
+    census = pair_census(ali)
+    assert census.n_unknown_phones == 1 and census.not_speech == 2
+    assert census.not_adjacent == 1 and census.across_words == 1 and census.short_phone == 1
+    assert len(census.pairs) == 0
+    crossing = pair_census(ali, cross_word=True)
+    assert list(crossing.pairs["bigram"]) == ["T-IY"] and crossing.across_words == 0
+    warning = short_phone_warning(census)
+    assert warning is not None and warning.startswith("1 phone pair(s) of the alignment")
+    assert short_phone_warning(crossing) is not None
+    assert short_phone_warning(pair_census(CAT)) is None
+    assert no_pair_reason(census) == (
+        "all 5 consecutive phone pair(s) were left out: 2 with a phone that is silence, noise "
+        "or a label not understood, 1 not adjacent (more than 5 ms apart), 1 spanning two "
+        "words (bigrams are taken within words unless cross_word is set), 1 with a phone that "
+        "lasts no sample"
+    )
+
+
 def test_evidence_is_resampled_to_the_working_rate():
     rng = np.random.default_rng(0)
     x = (0.1 * rng.standard_normal(22050)).astype(np.float32)

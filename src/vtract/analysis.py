@@ -40,10 +40,11 @@ from .tract.highpass import analysis_highpass_hz
 from .verdict_conditions import (
     BLOCKING_WHEN_NOT_MEASURED,
     MIN_CALIBRATED_RATE_HZ,
+    gated_pauses_warning,
     signal_measures,
     verdict_conditions,
 )
-from .windows import SILENCE_LABELS
+from .windows import SILENCE_LABELS, pair_census, short_phone_warning
 
 if TYPE_CHECKING:
     from .alignment.model import Alignment
@@ -382,7 +383,8 @@ def reference_features(
     settings : dict
         The keyword arguments given to :func:`vtract.features.extract_features`.
     warnings : list of str
-        What the examiner must know (e.g. bigrams taken across words).
+        What the examiner must know (e.g. bigrams taken across words, phone
+        pairs left out for a zero-length phone).
     """
     from .features import extract_features
 
@@ -399,8 +401,61 @@ def reference_features(
             "the alignment has no word intervals: bigrams were taken across word "
             "boundaries too (cross_word=True)"
         )
+    short_phones = short_phone_warning(
+        pair_census(alignment, cross_word=bool(settings.get("cross_word", False)))
+    )
+    if short_phones is not None:
+        warnings.append(short_phones)
     features = extract_features(evidence, alignment, speaker=speaker, label=label, **settings)
     return features, settings, warnings
+
+
+def _has_estimates(features: pd.DataFrame) -> bool:
+    """Whether a feature table holds a window with a tract estimate (a finite positive area)."""
+    if "area_cm2" not in features.columns or features.empty:
+        return False
+    area = features["area_cm2"].to_numpy(np.float64)
+    return bool(np.any(np.isfinite(area) & (area > 0)))
+
+
+def _no_bigram_reason(aln: Alignment, cross_word: bool, features: pd.DataFrame) -> str:
+    """Why a recording has no usable bigram, named from its alignment and feature table.
+
+    The first of: the alignment gives no pair (:func:`vtract.windows.no_pair_reason`
+    says which rules left its phones out), no pair has a window inside the audio, or
+    the tract estimator measured none of the windows.
+    """
+    from .detect.deviation import distinct_boundaries
+    from .windows import no_pair_reason
+
+    census = pair_census(aln, cross_word=cross_word)
+    n_pairs = len(census.pairs)
+    head = "no usable bigram: "
+    if n_pairs == 0:
+        return head + no_pair_reason(census)
+    if features.empty:
+        return head + (
+            f"none of the alignment's {n_pairs} phone pair(s) has a window inside the audio "
+            "(its boundary lies within half a window of the audio's start or end, or past it)"
+        )
+    windows = features[["boundary_s", "window_index"]].drop_duplicates()
+    return head + (
+        f"the tract estimator measured none of the {len(windows)} window(s) of the "
+        f"{distinct_boundaries(features)} phone pair(s) with windows (they hold no signal "
+        "it can estimate, e.g. digital silence)"
+    )
+
+
+def _rounded_measure(name: str, value: float) -> float | None:
+    """A signal measure as the report records it: ``None`` when not measured, dB to
+    0.01 dB, shares to 0.0001, others (the edge frequency: a spectrum bin) as found."""
+    if not math.isfinite(value):
+        return None
+    if name.endswith("_db"):
+        return round(value, 2)
+    if name.endswith("_share"):
+        return round(value, 4)
+    return value
 
 
 def _decide(
@@ -498,9 +553,14 @@ def analyze(
         gets a warning. The running fingerprint is in the provenance
         parameters as ``estimator_code_sha256``. A noise floor, level decay
         or high-band level that cannot be measured (evidence shorter than
-        about 1 s) also gives ``inconclusive``: noise or a room is then not
-        ruled out. These conditions are stated once, in
-        :mod:`vtract.verdict_conditions`.
+        about 1 s, or with less than that which is not digital silence; a
+        steady tone) also gives ``inconclusive``: noise or a room is then not
+        ruled out. The noise floor and level decay leave out frames of
+        digital silence (zero padding, gated pauses); their shares are in the
+        provenance parameters as ``digital_silence_share`` and
+        ``digital_silence_between_sounds_share``, and the report warns when
+        the pauses between sounds are digital silence. These conditions are
+        stated once, in :mod:`vtract.verdict_conditions`.
 
     Raises
     ------
@@ -529,6 +589,9 @@ def analyze(
     )
 
     warnings = list(ev.warnings)
+    gated = gated_pauses_warning(measures["digital_silence_between_sounds_share"])
+    if gated is not None:
+        warnings.append(gated)
     few_speakers = few_speakers_warning(ref)
     if few_speakers is not None:
         warnings.append(few_speakers)
@@ -579,6 +642,11 @@ def analyze(
             bool(aln.low_confidence),
             measures["steepest_decay_db"],
         )
+        if decision.verdict == "inconclusive" and not _has_estimates(features):
+            decision = dataclasses.replace(
+                decision,
+                reason=_no_bigram_reason(aln, bool(settings.get("cross_word")), features),
+            )
         unmet = next(
             (
                 c
@@ -607,11 +675,9 @@ def analyze(
         "transcript": transcript,
         "alignment_source": None if aln is None else aln.source,
         "statistic": decision.statistic,
-        # the measures in dB to 0.01 dB, the edge frequency as found (a spectrum bin)
-        **{
-            k: (round(v, 2) if k.endswith("_db") else v) if math.isfinite(v) else None
-            for k, v in measures.items()
-        },
+        # the measures in dB to 0.01 dB, shares to 0.0001, the edge frequency as found
+        # (a spectrum bin)
+        **{k: _rounded_measure(k, v) for k, v in measures.items()},
         "estimator_code_sha256": estimator_code,
     }
     if decision.descriptors:

@@ -59,6 +59,7 @@ __all__ = [
     "FORMANT_MARGIN",
     "HUMAN_LENGTH_CM",
     "PUBLISHED_HOP_S",
+    "PUBLISHED_WINDOW_S",
     "SOURCES",
     "STRAW_GEOMETRIC_MEAN_CM2",
     "STRAW_LOG_AREA_STD",
@@ -112,6 +113,10 @@ FORMANT_MARGIN: float = 0.15
 #: Published hop between bigram windows (450 samples at 16 kHz), used when no
 #: window times are given.
 PUBLISHED_HOP_S: float = 450 / 16000
+
+#: Published window length (565 samples at 16 kHz): a flag's span runs half of it
+#: around the first and last window centre when only the centres are given.
+PUBLISHED_WINDOW_S: float = 565 / 16000
 
 #: Short citation per flag code.
 SOURCES: dict[str, str] = {

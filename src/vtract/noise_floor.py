@@ -10,6 +10,12 @@ where speech is weak and the noise is not: above 2 kHz.
 :func:`speech_to_floor_db` measures it without an alignment: the power of
 every 20 ms frame in the 2-3, 3-4 and 4-6 kHz bands, and in each band the
 99th over the 5th percentile of those powers, in dB; the mean of the bands.
+Frames of digital silence (:func:`vtract.frame_power.digital_silence`: zero
+padding, gated or edited pauses) are left out: they hold no noise floor, and
+until session 28 a 5 % share of them set the floor to zero and the ratio to
+its 120 dB cap, so that noisy evidence padded with zeros passed the check.
+:func:`digital_silence_shares` says how much was left out, and how much of it
+lies between the first and last sound (pauses gated to silence).
 
 It is a floor measure, not an SNR: a recording with few quiet frames (no
 pauses, continuous voicing) has a low value even when clean, and a room
@@ -43,7 +49,7 @@ import math
 import numpy as np
 
 from .errors import VtractError
-from .frame_power import frame_band_powers
+from .frame_power import WHOLE_SPECTRUM_HZ, digital_silence, frame_band_powers
 
 __all__ = [
     "FLOOR_BANDS_HZ",
@@ -54,6 +60,7 @@ __all__ = [
     "MIN_FLOOR_FRAMES",
     "MIN_SPEECH_TO_FLOOR_DB",
     "QUIET_QUANTILE",
+    "digital_silence_shares",
     "speech_to_floor_db",
 ]
 
@@ -72,14 +79,15 @@ FLOOR_FRAME_SECONDS = 0.02
 LOUD_QUANTILE = 0.99
 #: Percentile of the frame powers taken as the floor.
 QUIET_QUANTILE = 0.05
-#: Fewer frames than this (1 s) are not measured.
+#: Fewer frames than this (1 s) that are not digital silence are not measured.
 MIN_FLOOR_FRAMES = 50
 #: Evidence below this (dB) is taken as too noisy for a verdict: 1.4 % of the
 #: corpus's clean organic recordings (6 of 418, none of the 106 synthetic) and
 #: 98 % of their copies with white noise at 20 dB SNR (100 % of the synthetic
 #: ones) lie below it.
 MIN_SPEECH_TO_FLOOR_DB = 32.0
-#: The ratio is capped here (dB): quiet frames of digital silence.
+#: The ratio is capped here (dB): a band with (almost) nothing in its quiet
+#: frames although they are not digital silence.
 MAX_SPEECH_TO_FLOOR_DB = 120.0
 
 
@@ -88,12 +96,13 @@ def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
 
     Each frame (:data:`FLOOR_FRAME_SECONDS`, no overlap, mean removed,
     periodic Hann window) is transformed; its power in a band is the sum of
-    the squared magnitudes of the bins ``lo <= f < hi``. In each band of
-    :data:`FLOOR_BANDS_HZ` the ratio of the :data:`LOUD_QUANTILE` to the
-    :data:`QUIET_QUANTILE` of the frame powers (linear interpolation) is
-    taken in dB; the result is the mean over the bands
-    (:func:`vtract.frame_power.frame_band_powers`, block by block, so memory
-    stays bounded on long recordings).
+    the squared magnitudes of the bins ``lo <= f < hi``. Frames of digital
+    silence (:func:`vtract.frame_power.digital_silence`) are left out. In
+    each band of :data:`FLOOR_BANDS_HZ` the ratio of the
+    :data:`LOUD_QUANTILE` to the :data:`QUIET_QUANTILE` of the other frames'
+    powers (linear interpolation) is taken in dB; the result is the mean
+    over the bands (:func:`vtract.frame_power.frame_band_powers`, block by
+    block, so memory stays bounded on long recordings).
 
     Parameters
     ----------
@@ -106,10 +115,9 @@ def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
     -------
     float
         The ratio in dB (below :data:`MIN_SPEECH_TO_FLOOR_DB`: too noisy for
-        a verdict), at most :data:`MAX_SPEECH_TO_FLOOR_DB` (a band's quiet
-        frames are digital silence); ``nan`` when it cannot be measured
-        (fewer than :data:`MIN_FLOOR_FRAMES` frames, or a band without power
-        in its loud frames).
+        a verdict), at most :data:`MAX_SPEECH_TO_FLOOR_DB`; ``nan`` when it
+        cannot be measured (fewer than :data:`MIN_FLOOR_FRAMES` frames that
+        are not digital silence, or a band without power in its loud frames).
 
     Raises
     ------
@@ -121,15 +129,57 @@ def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
             f"speech_to_floor_db needs a rate of at least {2 * FLOOR_TOP_HZ:.0f} Hz, got {sr}"
         )
     powers = frame_band_powers(
-        samples, sr, FLOOR_BANDS_HZ, FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS
+        samples,
+        sr,
+        (*FLOOR_BANDS_HZ, WHOLE_SPECTRUM_HZ),
+        FLOOR_FRAME_SECONDS,
+        FLOOR_FRAME_SECONDS,
     )
-    if powers.shape[1] < MIN_FLOOR_FRAMES:
+    sounding = ~digital_silence(samples, sr, FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS, powers[-1])
+    if np.count_nonzero(sounding) < MIN_FLOOR_FRAMES:
         return math.nan
     ratios = []
     cap = MAX_SPEECH_TO_FLOOR_DB
-    for band in powers:
+    for band in powers[:-1, sounding]:
         quiet, loud = np.quantile(band, [QUIET_QUANTILE, LOUD_QUANTILE])
         if not loud > 0.0:
             return math.nan
         ratios.append(10.0 * math.log10(loud / max(quiet, loud * 10.0 ** (-cap / 10.0))))
     return float(np.mean(ratios))
+
+
+def digital_silence_shares(samples: np.ndarray, sr: int) -> tuple[float, float]:
+    """How much of a recording is digital silence, overall and between its sounds.
+
+    Counted on the frames of :func:`speech_to_floor_db`
+    (:data:`FLOOR_FRAME_SECONDS`, no overlap) with
+    :func:`vtract.frame_power.digital_silence`.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate (Hz).
+
+    Returns
+    -------
+    overall : float
+        Share of all frames that are digital silence (``nan`` without a
+        whole frame).
+    between_sounds : float
+        Share of the frames from the first to the last frame that is not
+        digital silence that are (pauses gated or edited to silence, not
+        padding at the ends); ``nan`` when no frame holds sound.
+    """
+    (power,) = frame_band_powers(
+        samples, sr, (WHOLE_SPECTRUM_HZ,), FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS
+    )
+    if power.size == 0:
+        return math.nan, math.nan
+    silent = digital_silence(samples, sr, FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS, power)
+    sound = np.flatnonzero(~silent)
+    overall = float(np.mean(silent))
+    if sound.size == 0:
+        return overall, math.nan
+    return overall, float(np.mean(silent[sound[0] : sound[-1] + 1]))

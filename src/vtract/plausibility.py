@@ -72,6 +72,7 @@ so (:func:`scale_note`):
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -142,6 +143,7 @@ def check_plausibility(
     bigram: str | None = None,
     times: Sequence[float] | np.ndarray | None = None,
     phones: Sequence[str] | None = None,
+    window_span: tuple[float, float] | None = None,
 ) -> list[Flag]:
     """Anatomical findings for consecutive tract estimates.
 
@@ -160,6 +162,13 @@ def check_plausibility(
     phones : sequence of str, optional
         Phone each window centre lies in; the vowel-space check then uses the
         windows whose phone is a vowel or diphthong.
+    window_span : (float, float), optional
+        Start of the first window and end of the last (s): the flags' time
+        span. Without it, when ``times`` are given, the span runs half a
+        published window (:data:`~vtract.anatomy.PUBLISHED_WINDOW_S`) before the first centre
+        and after the last (until session 28 it was padded by the published
+        hop, 28.1 ms, and reached windows of a neighbouring occurrence);
+        without either the flags have no span.
 
     Returns
     -------
@@ -175,8 +184,17 @@ def check_plausibility(
     t = _times(times, len(ests))
     if phones is not None and len(phones) != len(ests):
         raise PlausibilityError(f"{len(phones)} phones for {len(ests)} estimates")
-    span = (float(t[0]) - anatomy.PUBLISHED_HOP_S, float(t[-1]) + anatomy.PUBLISHED_HOP_S)
-    span_kw = {"start": span[0], "end": span[1]} if times is not None else {}
+    span_kw: dict[str, float] = {}
+    if window_span is not None:
+        start, end = (float(v) for v in window_span)
+        if not (math.isfinite(start) and math.isfinite(end) and start < end):
+            raise PlausibilityError(
+                f"window_span must be finite with start < end, got {window_span!r}"
+            )
+        span_kw = {"start": start, "end": end}
+    elif times is not None:
+        half = anatomy.PUBLISHED_WINDOW_S / 2
+        span_kw = {"start": float(t[0]) - half, "end": float(t[-1]) + half}
     ctx = {"bigram": bigram, **span_kw}
     flags: list[Flag] = []
     flags += _shape_flags(ests, ctx)

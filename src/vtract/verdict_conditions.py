@@ -28,6 +28,10 @@ The conditions, in the order their reasons take precedence:
     its 0.3-4 kHz level falls at least
     :data:`vtract.reverberation.MIN_STEEPEST_DECAY_DB` within 30 ms at its
     steepest (a room's echoes hide synthetic speech from the detector);
+    both leave out frames of digital silence
+    (:func:`vtract.frame_power.digital_silence`), whose share they show, and
+    the report warns when the pauses between sounds are digital silence
+    (:func:`gated_pauses_warning`);
 ``estimator_code``
     the reference records the running estimator fingerprint
     (:func:`vtract.reference.estimator_fingerprint`).
@@ -50,12 +54,15 @@ from .bandwidth import (
     SPEECH_BAND_HZ,
     band_limit_measures,
 )
+from .frame_power import DIGITAL_SILENCE_DB, ZERO_RUN_SECONDS
 from .noise_floor import (
     FLOOR_BANDS_HZ,
     FLOOR_FRAME_SECONDS,
     FLOOR_TOP_HZ,
     MIN_FLOOR_FRAMES,
     MIN_SPEECH_TO_FLOOR_DB,
+    QUIET_QUANTILE,
+    digital_silence_shares,
     speech_to_floor_db,
 )
 from .reverberation import (
@@ -69,9 +76,11 @@ from .reverberation import (
 
 __all__ = [
     "BLOCKING_WHEN_NOT_MEASURED",
+    "GATED_PAUSES_SHARE",
     "MIN_CALIBRATED_RATE_HZ",
     "SIGNAL_MEASURES",
     "VerdictCondition",
+    "gated_pauses_warning",
     "signal_measures",
     "verdict_conditions",
     "verdict_thresholds",
@@ -86,22 +95,34 @@ __all__ = [
 MIN_CALIBRATED_RATE_HZ = 16000
 
 #: The measurements of the evidence's signal the conditions judge, by the names
-#: they have in a report's provenance parameters and in :func:`verdict_conditions`.
+#: they have in a report's provenance parameters and in :func:`verdict_conditions`;
+#: the last two are the shares of digital silence the noise-floor and
+#: reverberation measures leave out (:func:`vtract.noise_floor.digital_silence_shares`).
 SIGNAL_MEASURES: tuple[str, ...] = (
     "high_band_level_db",
     "spectral_edge_hz",
     "spectral_edge_drop_db",
     "speech_to_floor_db",
     "steepest_decay_db",
+    "digital_silence_share",
+    "digital_silence_between_sounds_share",
 )
+
+#: When at least this share of the 20 ms frames between the first and last sound
+#: of the evidence is digital silence, its pauses were gated or edited to silence
+#: and :func:`gated_pauses_warning` says so: the noise-floor measure's quiet
+#: quantile (:data:`vtract.noise_floor.QUIET_QUANTILE`, 5 %) would have fallen
+#: into them, so the pauses those checks read were mostly taken away.
+GATED_PAUSES_SHARE = QUIET_QUANTILE
 
 _NOT_MEASURED = "not measured"
 
 #: Conditions on the evidence's signal that must be *measured*, not merely
 #: not failed, before a verdict: a noise floor or a room that could not be
-#: measured (evidence shorter than about 1 s: :data:`vtract.noise_floor.MIN_FLOOR_FRAMES`
-#: 20 ms frames, :data:`vtract.reverberation.MIN_DECAY_FRAMES` 10 ms hops) has
-#: not been ruled out. :func:`vtract.analyze` gives ``inconclusive`` with the
+#: measured (less than about 1 s of evidence that is not digital silence:
+#: :data:`vtract.noise_floor.MIN_FLOOR_FRAMES` 20 ms frames,
+#: :data:`vtract.reverberation.MIN_DECAY_FRAMES` 10 ms hops; or a level that never
+#: varies, a steady tone) has not been ruled out. :func:`vtract.analyze` gives ``inconclusive`` with the
 #: condition's reason when one of them is ``not measured`` on the evidence it
 #: measures (a report read back from an older vtract keeps its verdict).
 BLOCKING_WHEN_NOT_MEASURED: tuple[str, ...] = (
@@ -154,8 +175,13 @@ def verdict_thresholds() -> dict[str, Any]:
     -------
     dict
         ``min_calibrated_rate_hz``, ``min_high_band_db``, ``edge_search_hz``,
-        ``min_edge_drop_db``, ``min_speech_to_floor_db`` and
-        ``min_steepest_decay_db`` (JSON-able).
+        ``min_edge_drop_db``, ``min_speech_to_floor_db``,
+        ``min_steepest_decay_db``, and the rule by which those two measures
+        leave digital silence out (since session 28:
+        ``digital_silence_db``, :data:`vtract.frame_power.DIGITAL_SILENCE_DB`,
+        and ``zero_run_seconds``, :data:`vtract.frame_power.ZERO_RUN_SECONDS`;
+        a table made before records neither, so it is not resumed with
+        measures taken the new way) (JSON-able).
     """
     return {
         "min_calibrated_rate_hz": MIN_CALIBRATED_RATE_HZ,
@@ -164,6 +190,8 @@ def verdict_thresholds() -> dict[str, Any]:
         "min_edge_drop_db": MIN_EDGE_DROP_DB,
         "min_speech_to_floor_db": MIN_SPEECH_TO_FLOOR_DB,
         "min_steepest_decay_db": MIN_STEEPEST_DECAY_DB,
+        "digital_silence_db": DIGITAL_SILENCE_DB,
+        "zero_run_seconds": ZERO_RUN_SECONDS,
     }
 
 
@@ -182,15 +210,55 @@ def signal_measures(samples: np.ndarray, sr: int) -> dict[str, float]:
     dict
         :func:`vtract.bandwidth.band_limit_measures` (one long-term
         spectrum for the high-band level and the spectral edge),
-        :func:`vtract.noise_floor.speech_to_floor_db` and
-        :func:`vtract.reverberation.steepest_decay_db`, keyed by
+        :func:`vtract.noise_floor.speech_to_floor_db`,
+        :func:`vtract.reverberation.steepest_decay_db` and
+        :func:`vtract.noise_floor.digital_silence_shares`, keyed by
         :data:`SIGNAL_MEASURES`; ``nan`` where a measure cannot be taken,
         including a rate too low for its bands.
     """
     high_band, edge_hz, edge_drop = band_limit_measures(samples, sr)
     floor = speech_to_floor_db(samples, sr) if sr >= 2 * FLOOR_TOP_HZ else math.nan
     decay = steepest_decay_db(samples, sr) if sr >= 2 * DECAY_BAND_HZ[1] else math.nan
-    return dict(zip(SIGNAL_MEASURES, (high_band, edge_hz, edge_drop, floor, decay), strict=True))
+    silence, silence_between = digital_silence_shares(samples, sr)
+    values = (high_band, edge_hz, edge_drop, floor, decay, silence, silence_between)
+    return dict(zip(SIGNAL_MEASURES, values, strict=True))
+
+
+def gated_pauses_warning(digital_silence_between_sounds_share: float | None) -> str | None:
+    """The report's warning when the evidence's pauses are digital silence, else ``None``.
+
+    Parameters
+    ----------
+    digital_silence_between_sounds_share : float or None
+        :func:`vtract.noise_floor.digital_silence_shares`' second value
+        (``None`` / NaN: not measured).
+
+    Returns
+    -------
+    str or None
+        A warning when the share reaches :data:`GATED_PAUSES_SHARE`.
+    """
+    share = _measured(digital_silence_between_sounds_share)
+    if share is None or share < GATED_PAUSES_SHARE:
+        return None
+    return (
+        f"{100 * share:.0f} % of the 20 ms frames between the first and last sound of the "
+        "evidence are digital silence (exact zeros: pauses cut by a noise gate or an editor): "
+        "the noise-floor and reverberation checks measured only the other frames, and a gate "
+        "takes away the noise and the room's echo tail in the pauses that those checks look "
+        "for, so noise or a room that hides synthetic speech from the detector may have gone "
+        "unseen"
+    )
+
+
+def _silence_note(share: float | None, between_sounds: float | None) -> str:
+    """What the noise-floor and reverberation values left out, for their ``measured`` text."""
+    if share is None or share <= 0.0:
+        return ""
+    note = f"; digital silence left out: {100 * share:.0f} % of the frames"
+    if between_sounds is not None and between_sounds > 0.0:
+        note += f", {100 * between_sounds:.0f} % of those between the first and last sound"
+    return note
 
 
 def _measured(value: float | None) -> float | None:
@@ -235,6 +303,8 @@ def verdict_conditions(
     spectral_edge_drop_db: float | None = None,
     speech_to_floor_db: float | None = None,
     steepest_decay_db: float | None = None,
+    digital_silence_share: float | None = None,
+    digital_silence_between_sounds_share: float | None = None,
 ) -> list[VerdictCondition]:
     """The six conditions for a verdict, in the order their reasons take precedence.
 
@@ -260,6 +330,13 @@ def verdict_conditions(
     steepest_decay_db : float or None
         :func:`vtract.reverberation.steepest_decay_db` (``None`` / NaN: not
         measured).
+    digital_silence_share : float or None
+        :func:`vtract.noise_floor.digital_silence_shares`' first value: the
+        share of frames the noise-floor and reverberation values leave out,
+        shown with them (``None`` / NaN: not recorded).
+    digital_silence_between_sounds_share : float or None
+        Its second value, shown with them too (it makes no condition: the
+        report warns, :func:`gated_pauses_warning`).
 
     Returns
     -------
@@ -273,6 +350,14 @@ def verdict_conditions(
     edge = _measured(spectral_edge_hz)
     if edge is None:
         drop = None
+    silence_share = _measured(digital_silence_share)
+    silence_note = _silence_note(silence_share, _measured(digital_silence_between_sounds_share))
+    left_out = (
+        f" (measured without the {100 * silence_share:.0f} % of the frames that are digital "
+        "silence)"
+        if silence_share is not None and silence_share > 0.0
+        else ""
+    )
     why = (
         "the detector is calibrated on full-band recordings of at least "
         f"{MIN_CALIBRATED_RATE_HZ} Hz, and on band-limited copies of them its statistic "
@@ -338,7 +423,7 @@ def verdict_conditions(
             f"rise of the loud over the quiet 20 ms frames at "
             f"{FLOOR_BANDS_HZ[0][0] / 1000:g}–{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz",
             floor,
-            lambda v: f"{v:.3g} dB",
+            lambda v: f"{v:.3g} dB{silence_note}",
             f"≥ {MIN_SPEECH_TO_FLOOR_DB:g} dB",
             lambda v: v >= MIN_SPEECH_TO_FLOOR_DB,
             lambda v: (
@@ -347,13 +432,14 @@ def verdict_conditions(
                 f"(clean speech: {MIN_SPEECH_TO_FLOOR_DB:.0f} dB or more), as in noisy "
                 "audio; noise hides synthetic speech from the detector (with white noise at "
                 "20 dB SNR no synthetic recording of its benchmark corpus stays above the "
-                "threshold), so an organic verdict would say little"
+                f"threshold), so an organic verdict would say little{left_out}"
             ),
             (
                 "the noise floor of the evidence could not be measured (it needs at least "
-                f"{MIN_FLOOR_FRAMES * FLOOR_FRAME_SECONDS:g} s of audio, and power in its "
-                f"{FLOOR_BANDS_HZ[0][0] / 1000:g}-{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz bands), "
-                "so noise that hides synthetic speech from the detector is not ruled out"
+                f"{MIN_FLOOR_FRAMES * FLOOR_FRAME_SECONDS:g} s of audio that is not digital "
+                f"silence, and power in its {FLOOR_BANDS_HZ[0][0] / 1000:g}-"
+                f"{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz bands), so noise that hides synthetic "
+                "speech from the detector is not ruled out"
             ),
         ),
         _measured_condition(
@@ -361,7 +447,7 @@ def verdict_conditions(
             f"steepest 30 ms fall of the {DECAY_BAND_HZ[0] / 1000:g}–"
             f"{DECAY_BAND_HZ[1] / 1000:g} kHz level (99th percentile)",
             decay,
-            lambda v: f"{v:.3g} dB",
+            lambda v: f"{v:.3g} dB{silence_note}",
             f"≥ {MIN_STEEPEST_DECAY_DB:g} dB",
             lambda v: v >= MIN_STEEPEST_DECAY_DB,
             lambda v: (
@@ -370,14 +456,15 @@ def verdict_conditions(
                 "reverberant room or very smooth synthesis; a room's echoes hide synthetic speech "
                 "from the detector (in a simulated room with a 0.3 s reverberation time 19 % of "
                 "the synthetic recordings of its benchmark corpus stay above the threshold, "
-                "54 % clean), so an organic verdict would say little"
+                f"54 % clean), so an organic verdict would say little{left_out}"
             ),
             (
                 "the level decay of the evidence could not be measured (it needs at least "
                 f"{(MIN_DECAY_FRAMES - 1) * DECAY_HOP_SECONDS + DECAY_FRAME_SECONDS:.2f} s of "
-                f"audio, and power in its {DECAY_BAND_HZ[0] / 1000:g}-"
-                f"{DECAY_BAND_HZ[1] / 1000:g} kHz band), so a room whose echoes hide synthetic "
-                "speech from the detector is not ruled out"
+                f"audio that is not digital silence, power in its {DECAY_BAND_HZ[0] / 1000:g}-"
+                f"{DECAY_BAND_HZ[1] / 1000:g} kHz band, and a level that varies: a steady tone "
+                "never falls), so a room whose echoes hide synthetic speech from the detector "
+                "is not ruled out"
             ),
         ),
     ]

@@ -52,7 +52,11 @@ repeated word ("that that") stays two words; without word intervals,
 consecutive phones with the same non-empty ``word`` text form a word. When
 the alignment carries no word information at all (phone-only TextGrids, HTS
 labels), word boundaries are unknown and every adjacent speech-phone pair is
-used (``word`` is then ``""``).
+used (``word`` is then ``""``). A pair with a phone shorter than
+:data:`MIN_PHONE_SECONDS` (half a sample at 16 kHz: a phone that lasts no
+sample, such as a zero-length one) is left out: such a phone is no sound, and
+its pairs would all be cut from one neighbouring boundary's window
+(:func:`pair_census` counts them, and :func:`vtract.analyze` warns).
 """
 
 from __future__ import annotations
@@ -78,15 +82,20 @@ from .evidence import Evidence, resample
 
 __all__ = [
     "ADJACENCY_TOLERANCE_S",
+    "MIN_PHONE_SECONDS",
     "PUBLISHED_OVERLAP",
     "PUBLISHED_RATE",
     "PUBLISHED_WINDOW",
     "BigramWindows",
+    "PairCensus",
     "bigram_pairs",
     "bigram_windows",
     "is_speech_label",
     "iter_bigram_windows",
+    "no_pair_reason",
+    "pair_census",
     "samples_at",
+    "short_phone_warning",
     "window_geometry",
 ]
 
@@ -98,6 +107,11 @@ PUBLISHED_WINDOW = 565
 PUBLISHED_OVERLAP = 115
 #: Largest gap (s) between two phones that still counts as adjacent.
 ADJACENCY_TOLERANCE_S = 0.005
+#: A phone shorter than this (s: half a sample at :data:`PUBLISHED_RATE`, so it
+#: rounds to no sample, while a one-sample phone survives the rounding of its
+#: times) is no sound, and pairs with it are left out: zero-length phones, which
+#: TextGrids, CSV, HTS and TIMIT files can hold.
+MIN_PHONE_SECONDS = 0.5 / PUBLISHED_RATE
 #: Labels (lowercase) that denote silence, pauses or non-speech noise.
 SILENCE_LABELS = frozenset(
     {
@@ -223,6 +237,61 @@ def is_speech_label(label: str) -> bool:
     return phone_class(str(label)) not in (CLASS_SILENCE, CLASS_UNKNOWN)
 
 
+@dataclass(frozen=True)
+class PairCensus:
+    """The bigram pairs of an alignment, and what kept its other phones out of one.
+
+    :func:`pair_census` counts each consecutive phone pair once, under the first
+    rule it breaks, in this order: a phone is not speech (silence or noise, or a
+    label the normaliser could not map), the two are not adjacent, they lie in
+    two words (without ``cross_word``), a phone is shorter than
+    :data:`MIN_PHONE_SECONDS`.
+
+    Attributes
+    ----------
+    pairs : pandas.DataFrame
+        The pairs kept (:func:`bigram_pairs`).
+    n_phones : int
+        Phone intervals of the alignment.
+    n_speech_phones : int
+        Of them, speech phones (one of the 39 ARPAbet phones).
+    n_unknown_phones : int
+        Phones whose label the normaliser could not map.
+    not_speech : int
+        Consecutive pairs with a phone that is not speech.
+    not_adjacent : int
+        Pairs of speech phones more than :data:`ADJACENCY_TOLERANCE_S` apart.
+    across_words : int
+        Adjacent pairs in two words, left out without ``cross_word``.
+    short_phone : int
+        Pairs left out because a phone lasts less than :data:`MIN_PHONE_SECONDS`
+        (a zero-length phone is no sound: until session 28 such phones made
+        bigrams nobody produced, all cut from one boundary's window, each
+        counted as an occurrence).
+    """
+
+    pairs: pd.DataFrame
+    n_phones: int
+    n_speech_phones: int
+    n_unknown_phones: int
+    not_speech: int
+    not_adjacent: int
+    across_words: int
+    short_phone: int
+
+
+_PAIR_COLUMNS = [
+    "bigram",
+    "phone1",
+    "phone2",
+    "word",
+    "phone1_start",
+    "boundary",
+    "phone2_end",
+    "cross_word",
+]
+
+
 def bigram_pairs(alignment: Alignment, *, cross_word: bool = False) -> pd.DataFrame:
     """Adjacent speech-phone pairs of an alignment.
 
@@ -239,7 +308,26 @@ def bigram_pairs(alignment: Alignment, *, cross_word: bool = False) -> pd.DataFr
     pandas.DataFrame
         One row per pair: ``bigram``, ``phone1``, ``phone2``, ``word``
         (``""`` across words), ``phone1_start``, ``boundary``,
-        ``phone2_end`` (s), ``cross_word`` (bool), sorted by time.
+        ``phone2_end`` (s), ``cross_word`` (bool), sorted by time. Pairs
+        with a phone shorter than :data:`MIN_PHONE_SECONDS` are left out
+        (:func:`pair_census` counts them).
+    """
+    return pair_census(alignment, cross_word=cross_word).pairs
+
+
+def pair_census(alignment: Alignment, *, cross_word: bool = False) -> PairCensus:
+    """The pairs of :func:`bigram_pairs`, with counts of the pairs each rule left out.
+
+    Parameters
+    ----------
+    alignment : Alignment
+        Phones (and, if present, words) with times.
+    cross_word : bool, default False
+        As for :func:`bigram_pairs`.
+
+    Returns
+    -------
+    PairCensus
     """
     if not isinstance(alignment, Alignment):
         raise AlignmentError(f"expected a vtract Alignment, got {type(alignment).__name__}")
@@ -247,49 +335,126 @@ def bigram_pairs(alignment: Alignment, *, cross_word: bool = False) -> pd.DataFr
     missing = {"start", "end", "label"} - set(phones.columns)
     if missing:
         raise AlignmentError(f"alignment phones lack columns {sorted(missing)}")
-    columns = [
-        "bigram",
-        "phone1",
-        "phone2",
-        "word",
-        "phone1_start",
-        "boundary",
-        "phone2_end",
-        "cross_word",
-    ]
-    if len(phones) < 2:
-        return pd.DataFrame({c: [] for c in columns})
     ph = phones.sort_values("start", kind="mergesort").reset_index(drop=True)
     starts = ph["start"].to_numpy(dtype=np.float64)
     ends = ph["end"].to_numpy(dtype=np.float64)
     labels = [str(x) for x in ph["label"]]
     unknown = {str(u) for u in alignment.unknown_labels}
-    speech = np.array([is_speech_label(lab) and lab not in unknown for lab in labels])
-    word_id, word_text = _word_membership(ph, alignment.words)
+    is_unknown = np.array([lab in unknown for lab in labels], dtype=bool)
+    speech = np.array([is_speech_label(lab) for lab in labels], dtype=bool) & ~is_unknown
+    long_enough = ends - starts >= MIN_PHONE_SECONDS
+    counts = dict.fromkeys(("not_speech", "not_adjacent", "across_words", "short_phone"), 0)
     rows = []
-    for i in range(len(ph) - 1):
-        j = i + 1
-        if not (speech[i] and speech[j]):
-            continue
-        if abs(starts[j] - ends[i]) > ADJACENCY_TOLERANCE_S:
-            continue
-        same_word = word_id[i] >= 0 and word_id[i] == word_id[j]
-        if not same_word and not cross_word:
-            continue
-        p1, p2 = labels[i], labels[j]
-        rows.append(
-            {
-                "bigram": f"{p1}-{p2}",
-                "phone1": p1,
-                "phone2": p2,
-                "word": word_text[i] if same_word else "",
-                "phone1_start": float(starts[i]),
-                "boundary": float(0.5 * (ends[i] + starts[j])),
-                "phone2_end": float(ends[j]),
-                "cross_word": not same_word,
-            }
+    if len(ph) >= 2:
+        word_id, word_text = _word_membership(ph, alignment.words)
+        for i in range(len(ph) - 1):
+            j = i + 1
+            if not (speech[i] and speech[j]):
+                counts["not_speech"] += 1
+                continue
+            if abs(starts[j] - ends[i]) > ADJACENCY_TOLERANCE_S:
+                counts["not_adjacent"] += 1
+                continue
+            same_word = word_id[i] >= 0 and word_id[i] == word_id[j]
+            if not same_word and not cross_word:
+                counts["across_words"] += 1
+                continue
+            if not (long_enough[i] and long_enough[j]):
+                counts["short_phone"] += 1
+                continue
+            p1, p2 = labels[i], labels[j]
+            rows.append(
+                {
+                    "bigram": f"{p1}-{p2}",
+                    "phone1": p1,
+                    "phone2": p2,
+                    "word": word_text[i] if same_word else "",
+                    "phone1_start": float(starts[i]),
+                    "boundary": float(0.5 * (ends[i] + starts[j])),
+                    "phone2_end": float(ends[j]),
+                    "cross_word": not same_word,
+                }
+            )
+    pairs = (
+        pd.DataFrame(rows, columns=_PAIR_COLUMNS)
+        if rows
+        else pd.DataFrame({c: [] for c in _PAIR_COLUMNS})
+    )
+    return PairCensus(
+        pairs=pairs,
+        n_phones=len(ph),
+        n_speech_phones=int(speech.sum()),
+        n_unknown_phones=int(is_unknown.sum()),
+        **counts,
+    )
+
+
+def short_phone_warning(census: PairCensus) -> str | None:
+    """The report's warning when pairs were left out for a phone too short to be one.
+
+    Parameters
+    ----------
+    census : PairCensus
+        :func:`pair_census` of the alignment analysed.
+
+    Returns
+    -------
+    str or None
+        ``None`` when no pair was left out for that reason.
+    """
+    if census.short_phone == 0:
+        return None
+    return (
+        f"{census.short_phone} phone pair(s) of the alignment were left out because a phone "
+        f"in them lasts no sample at {PUBLISHED_RATE} Hz (less than "
+        f"{MIN_PHONE_SECONDS * 1e3:.3g} ms): a zero-length phone is no sound, and its pairs "
+        "would be bigrams cut from a neighbouring boundary's window"
+    )
+
+
+def no_pair_reason(census: PairCensus) -> str:
+    """Why an alignment gave no bigram pair, in words (for a report's reason).
+
+    Parameters
+    ----------
+    census : PairCensus
+        :func:`pair_census` of an alignment whose ``pairs`` is empty.
+
+    Returns
+    -------
+    str
+        The causes, from the counts of the census: no phones, no speech
+        phone (and how many labels were not understood), a single speech
+        phone, or how many consecutive pairs each rule left out.
+    """
+    n, speech, unknown = census.n_phones, census.n_speech_phones, census.n_unknown_phones
+    if n == 0:
+        return "the alignment has no phones"
+    not_understood = f"{unknown} label(s) not understood" if unknown else ""
+    if speech == 0:
+        if unknown == n:
+            return f"none of its {n} phone label(s) was understood as an ARPAbet phone"
+        rest = f"; {not_understood}" if unknown else ""
+        return f"none of its {n} phone(s) is a speech phone (silence or noise{rest})"
+    if speech == 1:
+        return f"it has only one speech phone among its {n} phone(s)"
+    parts = []
+    if census.not_speech:
+        what = "silence, noise or a label not understood" if unknown else "silence or noise"
+        parts.append(f"{census.not_speech} with a phone that is {what}")
+    if census.not_adjacent:
+        parts.append(
+            f"{census.not_adjacent} not adjacent (more than "
+            f"{ADJACENCY_TOLERANCE_S * 1e3:g} ms apart)"
         )
-    return pd.DataFrame(rows, columns=columns)
+    if census.across_words:
+        parts.append(
+            f"{census.across_words} spanning two words (bigrams are taken within words unless "
+            "cross_word is set)"
+        )
+    if census.short_phone:
+        parts.append(f"{census.short_phone} with a phone that lasts no sample")
+    return f"all {n - 1} consecutive phone pair(s) were left out: " + ", ".join(parts)
 
 
 def _is_word(text: str) -> bool:

@@ -81,7 +81,7 @@ from ..reverberation import DRY_DECAY_DB
 from ..voice_source import MIN_PERIODS
 from .calibration import Calibration, CalibrationError
 from .decision import Decision
-from .deviation import ReferenceLike, bigram_deviations, row_deviations
+from .deviation import ReferenceLike, bigram_deviations, distinct_boundaries, row_deviations
 from .dynamics import DescriptorModel, recording_descriptors
 
 __all__ = [
@@ -133,7 +133,12 @@ PRIOR_CALIBRATION = Calibration(
 def _flag_shares(
     bigrams: pd.DataFrame, flags: Iterable[Flag]
 ) -> tuple[np.ndarray, list[list[str]], float]:
-    """Severity share per occurrence, flag codes per occurrence, recording-level severity sum."""
+    """Severity share per occurrence, flag codes per occurrence, recording-level severity sum.
+
+    A flag with a bigram belongs to the occurrences of that bigram whose span
+    (``start_s`` to ``end_s``) lies within the flag's; without a span, to every
+    occurrence of it; without a bigram, to the recording.
+    """
     n = len(bigrams)
     share = np.zeros(n)
     codes: list[list[str]] = [[] for _ in range(n)]
@@ -148,7 +153,10 @@ def _flag_shares(
             continue
         hit = names == fl.bigram
         if fl.start is not None and fl.end is not None:
-            hit &= (starts <= fl.end + 1e-9) & (ends >= fl.start - 1e-9)
+            # the occurrence's windows lie within the flag's: the flag's own occurrence
+            # (a flag spans all its windows, the occurrence those with an estimate), not a
+            # neighbouring one of the same bigram whose windows merely overlap (F5)
+            hit &= (starts >= fl.start - 1e-9) & (ends <= fl.end + 1e-9)
         for i in np.nonzero(hit)[0]:
             share[i] = max(share[i], w)
             if fl.code not in codes[i]:
@@ -357,16 +365,16 @@ class DefaultDetector:
         if cal is not default:
             warnings = cal.warnings
         stat, big, descriptors = self._evaluate(cal, features, flags, dynamics)
-        n = len(big)
+        n = distinct_boundaries(big)  # occurrences, for the minimums and the reason
         bigram_cal = cal if cal.statistic == "deviation" else PRIOR_CALIBRATION
         counted = big["flag_share"] if bigram_cal.flags_in_statistic else 0.0
         per_bigram = (
             bigram_cal.score(combine(big["deviation"], counted, bigram_cal.flag_baseline))
-            if n
+            if len(big)
             else np.empty(0)
         )
         big = big.assign(score=np.atleast_1d(per_bigram))
-        weight_sum = float(big["weight"].sum()) if n else 0.0
+        weight_sum = float(big["weight"].sum()) if len(big) else 0.0
         thresholds = {
             "score_synthetic_above": 0.5,
             "threshold": cal.threshold,
@@ -471,7 +479,7 @@ def _inconclusive_reason(
     n: int, weight_sum: float, big: pd.DataFrame, low_confidence: bool, det: DefaultDetector
 ) -> str | None:
     if n == 0:
-        return "no usable bigram (no pair of adjacent non-silent phones long enough for one window)"
+        return "no usable bigram (the feature table holds no bigram window with a tract estimate)"
     if n < det.min_bigrams:
         return f"only {n} usable bigram occurrence(s); at least {det.min_bigrams} are needed for a verdict"
     if low_confidence and n < det.min_bigrams_low_confidence:
@@ -504,7 +512,9 @@ def file_statistics(
     pandas.DataFrame
         One row per ``file``: ``statistic`` (:func:`combine` of ``deviation``
         and ``flagged`` with ``flag_baseline``), ``deviation``, ``flagged``,
-        ``n_bigrams``, ``weight_sum``
+        ``n_bigrams`` (occurrences by distinct boundary, as the detector's
+        minimum counts them: :func:`~vtract.detect.deviation.distinct_boundaries`),
+        ``weight_sum``
         and, when present in ``features``, ``label`` and ``speaker``.
     """
     if "file" not in features.columns:
@@ -522,7 +532,7 @@ def file_statistics(
                 "statistic": combine(dev, flagged, flag_baseline),
                 "deviation": dev,
                 "flagged": flagged,
-                "n_bigrams": len(grp),
+                "n_bigrams": distinct_boundaries(grp),
                 "weight_sum": float(grp["weight"].sum()),
             }
         )

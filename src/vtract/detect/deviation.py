@@ -30,6 +30,8 @@ __all__ = [
     "Z_CAP",
     "ReferenceLike",
     "bigram_deviations",
+    "distinct_boundaries",
+    "has_window_spans",
     "log_areas",
     "row_deviations",
 ]
@@ -44,7 +46,8 @@ Z_CAP = 8.0
 AREA_FLOOR_CM2 = 1e-4
 #: Smallest robust log-scale (a band narrower than +-5 % is widened to it).
 MIN_LOG_SCALE = 0.05
-#: Span of one analysis window (published: 565 samples at 16 kHz), for evidence time spans.
+#: Span of one analysis window (published: 565 samples at 16 kHz), for the evidence
+#: time spans of a feature table without ``window_start_s`` / ``window_end_s``.
 WINDOW_SECONDS = 565 / 16000
 #: Normal-distribution constant: quartile distance from the median in sigmas.
 _Q75_SIGMAS = 0.6744897501960817
@@ -230,6 +233,47 @@ def _reference_rows(
     return stats, levels[pair], weights[pair]
 
 
+def has_window_spans(features: pd.DataFrame) -> bool:
+    """Whether a feature table's ``window_start_s`` / ``window_end_s`` give the windows' spans.
+
+    True when both columns are there, finite, and every window ends after it
+    starts (a table made by :func:`vtract.features.extract_features`); the
+    evidence spans of :func:`bigram_deviations` and the flag spans of
+    :func:`vtract.detect.estimates.plausibility_flags` then come from them,
+    else both from the window centres and the published window
+    (:data:`WINDOW_SECONDS`), so that the two always agree.
+    """
+    if not {"window_start_s", "window_end_s"} <= set(features.columns):
+        return False
+    start = features["window_start_s"].to_numpy(np.float64)
+    end = features["window_end_s"].to_numpy(np.float64)
+    return bool(np.all(np.isfinite(start) & np.isfinite(end) & (end > start)))
+
+
+def distinct_boundaries(occurrences: pd.DataFrame) -> int:
+    """Bigram occurrences counted by distinct phone boundary, as the detectors' minimums count.
+
+    Two rows of :func:`bigram_deviations` at one boundary (of one ``file``)
+    are one transition measured twice, not two pieces of evidence: until
+    session 28 zero-length phones made several bigrams at one boundary, each
+    counted toward the minimum (:func:`vtract.windows.pair_census` now leaves
+    them out; this count keeps a feature table made otherwise from doing so).
+
+    Parameters
+    ----------
+    occurrences : pandas.DataFrame
+        One row per bigram occurrence, with ``boundary_s`` (and ``file``).
+
+    Returns
+    -------
+    int
+    """
+    if occurrences.empty:
+        return 0
+    keys = [k for k in ("file", "boundary_s") if k in occurrences.columns]
+    return len(occurrences[keys].drop_duplicates())
+
+
 def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     """Pool per-row deviations into one row per bigram occurrence.
 
@@ -243,9 +287,13 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per (file, bigram, boundary_s): ``deviation`` (mean capped z
         over windows and sections), ``exceed_share``, ``level``, ``weight``,
-        ``n_windows``, ``start_s``, ``end_s``, ``word``, ``bigram_ipa``,
-        ``length_cm`` (median), ``areas_cm2`` (median area function of the
-        window nearest the boundary).
+        ``n_windows``, ``start_s``, ``end_s`` (the start of its first window
+        and the end of its last, from the table's ``window_start_s`` and
+        ``window_end_s``; in a table without usable ones, :func:`has_window_spans`,
+        the window centres ``boundary_s + offset_s`` minus and plus half the
+        published window :data:`WINDOW_SECONDS`), ``word``, ``bigram_ipa``, ``length_cm``
+        (median), ``areas_cm2`` (median area function of the window nearest
+        the boundary).
     """
     keys = [k for k in ("file", "bigram", "boundary_s") if k in rows.columns]
     cols = [
@@ -282,10 +330,17 @@ def bigram_deviations(rows: pd.DataFrame) -> pd.DataFrame:
     # distinct (occurrence, window) pairs; rows outside every occurrence have no pair
     _, _, pair_first = group_codes([occ, np.where(occ >= 0, window, np.nan)])
     out["n_windows"] = np.bincount(occ[pair_first], minlength=n_occ).astype(np.int64)
-    offset = np.asarray(column("offset_s", 0.0), dtype=np.float64)
-    boundary = np.asarray(out["boundary_s"], dtype=np.float64)
-    out["start_s"] = boundary + group_quantile(occ, n_occ, offset, 0.0) - WINDOW_SECONDS / 2
-    out["end_s"] = boundary + group_quantile(occ, n_occ, offset, 1.0) + WINDOW_SECONDS / 2
+    if has_window_spans(rows):
+        # the windows as cut, whatever window length the table was measured with
+        first = rows["window_start_s"].to_numpy(np.float64)
+        last = rows["window_end_s"].to_numpy(np.float64)
+        out["start_s"] = group_quantile(occ, n_occ, first, 0.0)
+        out["end_s"] = group_quantile(occ, n_occ, last, 1.0)
+    else:
+        offset = np.asarray(column("offset_s", 0.0), dtype=np.float64)
+        boundary = np.asarray(out["boundary_s"], dtype=np.float64)
+        out["start_s"] = boundary + group_quantile(occ, n_occ, offset, 0.0) - WINDOW_SECONDS / 2
+        out["end_s"] = boundary + group_quantile(occ, n_occ, offset, 1.0) + WINDOW_SECONDS / 2
     out["length_cm"] = group_quantile(
         occ, n_occ, np.asarray(column("length_cm", np.nan), dtype=np.float64), 0.5
     )

@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import VtractError
 from ..report import Flag
 from ..tract.result import TractEstimate
+from .deviation import has_window_spans
 
 __all__ = ["BigramOccurrence", "occurrences_from_features", "plausibility_flags"]
 
@@ -42,6 +43,10 @@ class BigramOccurrence:
         Window centres (s).
     phones : list of str
         Phone each window centre lies in (first phone before the boundary).
+    window_span : (float, float) or None
+        Start of the first window and end of the last (s), from the table's
+        ``window_start_s`` / ``window_end_s``; ``None`` for a table without
+        usable ones (:func:`vtract.detect.deviation.has_window_spans`).
     """
 
     bigram: str
@@ -49,6 +54,7 @@ class BigramOccurrence:
     estimates: list[TractEstimate]
     times: np.ndarray
     phones: list[str]
+    window_span: tuple[float, float] | None = None
 
 
 def _column(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -58,7 +64,17 @@ def _column(df: pd.DataFrame, name: str) -> np.ndarray:
 
 
 #: Columns of a feature table the estimates are rebuilt from (when present).
-_ESTIMATE_COLUMNS = ("length_cm", "offset_s", "fit_error_db", "f1_hz", "f2_hz", "f3_hz", "method")
+_ESTIMATE_COLUMNS = (
+    "length_cm",
+    "offset_s",
+    "fit_error_db",
+    "f1_hz",
+    "f2_hz",
+    "f3_hz",
+    "method",
+    "window_start_s",
+    "window_end_s",
+)
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +130,9 @@ def _occurrences(df: pd.DataFrame) -> Iterator[BigramOccurrence]:
     method, method_names = _codes(
         df["method"] if "method" in df.columns else pd.Series([""] * len(df))
     )
+    spans = has_window_spans(df)
+    window_start = _column(df, "window_start_s")
+    window_end = _column(df, "window_end_s")
     # a new window starts where (boundary, bigram, window_index) changes
     change = np.ones(len(df), dtype=bool)
     change[1:] = (
@@ -125,19 +144,24 @@ def _occurrences(df: pd.DataFrame) -> Iterator[BigramOccurrence]:
     current: tuple[str, float] | None = None
     ests: list[TractEstimate] = []
     offs: list[float] = []
+    first_row = 0  # of the current occurrence
 
-    def occurrence(key: tuple[str, float]) -> BigramOccurrence:
+    def occurrence(key: tuple[str, float], stop: int) -> BigramOccurrence:
         p1, _, p2 = key[0].partition("-")
         times = key[1] + np.asarray(offs)
         phones = [p1 if o < 0 else p2 for o in offs]
-        return BigramOccurrence(key[0], key[1], list(ests), times, phones)
+        span = None
+        if spans:
+            first = float(np.min(window_start[first_row:stop]))
+            span = (first, float(np.max(window_end[first_row:stop])))
+        return BigramOccurrence(key[0], key[1], list(ests), times, phones, span)
 
     for a, b in zip(starts, ends):
         key = (str(bigram_names[bigram[a]]), float(boundary[a]))
         if key != current:
             if current is not None:
-                yield occurrence(current)
-            current, ests, offs = key, [], []
+                yield occurrence(current, int(a))
+            current, ests, offs, first_row = key, [], [], int(a)
         ar = areas[a:b]
         n = ar.size
         refl = (ar[1:] - ar[:-1]) / (ar[1:] + ar[:-1]) if n > 1 else np.empty(0)
@@ -155,20 +179,30 @@ def _occurrences(df: pd.DataFrame) -> Iterator[BigramOccurrence]:
         )
         offs.append(float(offset[a]))
     if current is not None:
-        yield occurrence(current)
+        yield occurrence(current, len(boundary))
 
 
 def plausibility_flags(features: pd.DataFrame) -> list[Flag]:
     """Anatomical plausibility flags of one recording's feature table.
 
     Runs :func:`vtract.plausibility.check_plausibility` on every bigram
-    occurrence (its windows in time order), as :func:`vtract.analyze` does.
+    occurrence (its windows in time order), as :func:`vtract.analyze` does;
+    a flag's span is the occurrence's windows' (``window_start_s`` to
+    ``window_end_s``), the span :func:`vtract.detect.deviation.bigram_deviations`
+    gives the occurrence, so the default detector attaches the flag to it
+    and to no other occurrence.
     """
     from ..plausibility import check_plausibility
 
     flags: list[Flag] = []
     for occ in _iter_occurrences(features):
         flags.extend(
-            check_plausibility(occ.estimates, bigram=occ.bigram, times=occ.times, phones=occ.phones)
+            check_plausibility(
+                occ.estimates,
+                bigram=occ.bigram,
+                times=occ.times,
+                phones=occ.phones,
+                window_span=occ.window_span,
+            )
         )
     return flags

@@ -68,7 +68,7 @@ from ..json_values import is_finite_number
 from .calibration import CalibrationError
 from .decision import Decision
 from .default import MIN_BIGRAMS, MIN_BIGRAMS_LOW_CONFIDENCE
-from .deviation import FEATURE_COLUMNS, ReferenceLike, bigram_deviations
+from .deviation import FEATURE_COLUMNS, ReferenceLike, bigram_deviations, distinct_boundaries
 
 __all__ = [
     "DEFAULT_SENTENCE_THRESHOLD",
@@ -556,7 +556,7 @@ class PaperDetector:
         def inconclusive(reason: str) -> Decision:
             return Decision("inconclusive", None, stat, reason, big, thresholds, warnings)
 
-        n = len(big)
+        n = distinct_boundaries(big)  # occurrences, as the default detector counts them
         if len(features) == 0 or n == 0:
             return inconclusive("no usable bigram windows")
         if n < self.min_bigrams:
@@ -581,7 +581,7 @@ class PaperDetector:
                 f"{stat:.1%} of ideal-feature values vote deepfake (threshold {VOTE_THRESHOLD:.0%})"
             )
         else:
-            seen = int((big["level"] == "bigram").sum())
+            seen = distinct_boundaries(big[big["level"] == "bigram"])
             if seen < self.min_bigrams:
                 return inconclusive(
                     f"only {seen} of the {n} bigram occurrences have organic ranges in the "
