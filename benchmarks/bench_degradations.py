@@ -110,7 +110,12 @@ from _harness import emit_result
 from bench_band_limited import ANALYSIS_RATE, scored_row
 from bench_detection import SETTINGS, gated_log_odds
 from vtract.alignment.model import Alignment
-from vtract.bandwidth import MIN_EDGE_DROP_DB, MIN_HIGH_BAND_DB
+from vtract.bandwidth import (
+    MIN_EDGE_DROP_DB,
+    MIN_HIGH_BAND_DB,
+    MIN_QUIET_EDGE_DROP_DB,
+    MIN_QUIET_HIGH_BAND_DB,
+)
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import DRY_VOICE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
@@ -457,8 +462,18 @@ def shipped_statistic(rows: pd.DataFrame, four: Calibration, voice: Calibration)
 
 def _gates(rows: pd.DataFrame) -> pd.DataFrame:
     """Which of vtract.analyze's signal checks each row fails (band limit, noise, room)."""
-    band_limited = (rows["high_band_level_db"] < MIN_HIGH_BAND_DB) | (
-        rows["spectral_edge_drop_db"] >= MIN_EDGE_DROP_DB
+    missing = {"quiet_high_band_level_db", "quiet_spectral_edge_drop_db"} - set(rows.columns)
+    if missing:
+        raise ValueError(
+            f"rows without {sorted(missing)}: measured before session 28's quieter-frame "
+            "band-limit measures; measure them again (without --from-rows)"
+        )
+    # all four band-limit thresholds (long-term and quieter frames), as vtract.analyze
+    band_limited = (
+        (rows["high_band_level_db"] < MIN_HIGH_BAND_DB)
+        | (rows["spectral_edge_drop_db"] >= MIN_EDGE_DROP_DB)
+        | (rows["quiet_high_band_level_db"] < MIN_QUIET_HIGH_BAND_DB)
+        | (rows["quiet_spectral_edge_drop_db"] >= MIN_QUIET_EDGE_DROP_DB)
     )
     noisy = rows["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
     reverberant = rows["steepest_decay_db"] < MIN_STEEPEST_DECAY_DB

@@ -167,6 +167,27 @@ def test_audio_low_passed_at_5_5_khz_stored_at_16_khz_gets_no_verdict(tmp_path):
     assert "band-limited although sampled at 16000 Hz" in rep.reason and "kHz" in rep.reason
 
 
+def test_clipped_telephone_band_evidence_stored_at_a_full_band_rate_gets_no_verdict(tmp_path):
+    """Session-28 probe F1: 0.1 % of the samples of the telephone-band copy clipped (the peak
+    then at 0.9, so no clipping warning): the clipping refills the long-term high band, which
+    passed it as full-band; the quieter frames' spectrum keeps the band limit."""
+    from scipy.signal import resample_poly
+
+    from vtract.bandwidth import MIN_EDGE_DROP_DB, MIN_HIGH_BAND_DB, MIN_QUIET_HIGH_BAND_DB
+
+    def clipped_phone(x, sr):
+        phone = resample_poly(resample_poly(x, 8000, sr), sr, 8000)
+        level = np.quantile(np.abs(phone), 0.999)
+        return np.clip(phone, -level, level) / level * 0.9
+
+    _, params, rep = _clean_and_degraded(tmp_path, "a0009_8k_clipped", clipped_phone)
+    assert params["high_band_level_db"] > MIN_HIGH_BAND_DB  # the long-term rule misses it
+    assert params["spectral_edge_drop_db"] < MIN_EDGE_DROP_DB
+    assert params["quiet_high_band_level_db"] < MIN_QUIET_HIGH_BAND_DB
+    assert "band-limited although sampled at 16000 Hz" in rep.reason
+    assert "quieter frames" in rep.reason
+
+
 def test_an_offset_and_a_slow_drift_do_not_move_the_score(tmp_path):
     """An inaudible DC offset (5 % of the RMS) and a 0.5 Hz drift: the windows lose their
     straight line before estimation, so the statistic stays where the clean file has it
@@ -662,5 +683,6 @@ def test_the_speaker_changes_nothing_in_the_report():
     reports = [analyze(wav, alignment=lab, speaker=s).to_dict() for s in ("", "s1", "awb")]
     for report in reports:
         report["provenance"].pop("created_utc")
+        report["chain_of_custody"].pop("created_utc")
     assert len(reports[0]["bigrams"]) >= 20  # a real analysis, per-bigram evidence compared
     assert reports[0] == reports[1] == reports[2]

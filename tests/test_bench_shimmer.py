@@ -113,6 +113,8 @@ def test_degradation_summary_routes_each_copy_to_one_calibration(gate) -> None:
             "stat5": [1.5, 0.0, 9.0, 9.0],
             "high_band_level_db": -10.0,
             "spectral_edge_drop_db": 0.0,
+            "quiet_high_band_level_db": 0.0,
+            "quiet_spectral_edge_drop_db": 0.0,
             "speech_to_floor_db": 50.0,
         }
     )

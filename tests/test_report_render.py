@@ -434,8 +434,24 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
     rep.reference["estimator_code_sha256"] = "b" * 64
     rows = _conditions_rows(rep.to_html())
     assert [r[3] for r in rows] == ["met", "met", "not met", "met", "met", "not met"]
-    assert rows[1][1:3] == ["-47.2 dB", "≥ -55 dB"]
-    assert rows[2][1:3] == ["41.3 dB near 6.25 kHz", "< 25 dB"]
+    # long-term; quieter frames (a report of an older vtract has no quieter-frame values)
+    assert rows[1][1:3] == ["-47.2 dB; –", "≥ -55 dB; ≥ -45 dB"]
+    assert rows[2][1:3] == ["41.3 dB near 6.25 kHz; –", "< 25 dB; < 22 dB"]
+    params.update(
+        quiet_high_band_level_db=-71.5,
+        quiet_spectral_edge_hz=4500.0,
+        quiet_spectral_edge_drop_db=12.0,
+    )
+    rows = _conditions_rows(rep.to_html())
+    assert [r[3] for r in rows] == ["met", "not met", "not met", "met", "met", "not met"]
+    assert rows[1][1] == "-47.2 dB; -71.5 dB"
+    assert rows[2][1] == "41.3 dB near 6.25 kHz; 12 dB near 4.5 kHz"
+    for key in (
+        "quiet_high_band_level_db",
+        "quiet_spectral_edge_hz",
+        "quiet_spectral_edge_drop_db",
+    ):
+        del params[key]
     assert rows[3][1:3] == ["41 dB", "≥ 32 dB"]
     assert rows[4][1:3] == ["24.5 dB", "≥ 13 dB"]
     assert rows[5][1] == "reference bbbbbbbbbbbb…, this vtract aaaaaaaaaaaa…"

@@ -538,6 +538,11 @@ def analyze(
         (:func:`vtract.bandwidth.spectral_edge`, at least
         :data:`~vtract.bandwidth.MIN_EDGE_DROP_DB`; ``spectral_edge_hz`` and
         ``spectral_edge_drop_db`` in the provenance parameters), or whose
+        quieter frames' spectrum shows either (clipped or saturated
+        band-limited audio, whose long-term spectrum the distortion refills:
+        :func:`vtract.bandwidth.band_limit_measures`;
+        ``quiet_high_band_level_db``, ``quiet_spectral_edge_hz`` and
+        ``quiet_spectral_edge_drop_db`` in the provenance parameters), or whose
         loud frames rise less than
         :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet
         ones at 2-6 kHz (noisy audio, :func:`vtract.noise_floor.speech_to_floor_db`;

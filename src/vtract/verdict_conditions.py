@@ -15,11 +15,15 @@ The conditions, in the order their reasons take precedence:
     least :data:`MIN_CALIBRATED_RATE_HZ`;
 ``high_band_level``
     its 6-7 kHz band is not below :data:`vtract.bandwidth.MIN_HIGH_BAND_DB`
-    (telephone audio stored at a full-band rate);
+    in its long-term spectrum nor below
+    :data:`vtract.bandwidth.MIN_QUIET_HIGH_BAND_DB` in its quieter frames'
+    (telephone audio stored at a full-band rate, also when clipped or
+    saturated: :func:`vtract.bandwidth.band_limit_measures`);
 ``spectral_edge``
-    its spectrum does not fall :data:`vtract.bandwidth.MIN_EDGE_DROP_DB` or
-    more off an edge between 3 and 6.3 kHz (audio low-passed before it was
-    converted to a full-band rate);
+    neither spectrum falls :data:`vtract.bandwidth.MIN_EDGE_DROP_DB`
+    (long-term) or :data:`vtract.bandwidth.MIN_QUIET_EDGE_DROP_DB` (quieter
+    frames) or more off an edge between 3 and 6.3 kHz (audio low-passed
+    before it was converted to a full-band rate);
 ``noise_floor``
     its loud frames rise at least
     :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet ones
@@ -49,8 +53,13 @@ import numpy as np
 from .bandwidth import (
     EDGE_SEARCH_HZ,
     HIGH_BAND_HZ,
+    LOUD_FRAME_EXCESS_DB,
     MIN_EDGE_DROP_DB,
     MIN_HIGH_BAND_DB,
+    MIN_QUIET_EDGE_DROP_DB,
+    MIN_QUIET_HIGH_BAND_DB,
+    QUIET_FRAMES_BELOW_LOUDEST_DB,
+    QUIET_FRAMES_QUANTILE,
     SPEECH_BAND_HZ,
     band_limit_measures,
 )
@@ -102,6 +111,9 @@ SIGNAL_MEASURES: tuple[str, ...] = (
     "high_band_level_db",
     "spectral_edge_hz",
     "spectral_edge_drop_db",
+    "quiet_high_band_level_db",
+    "quiet_spectral_edge_hz",
+    "quiet_spectral_edge_drop_db",
     "speech_to_floor_db",
     "steepest_decay_db",
     "digital_silence_share",
@@ -175,12 +187,14 @@ def verdict_thresholds() -> dict[str, Any]:
     -------
     dict
         ``min_calibrated_rate_hz``, ``min_high_band_db``, ``edge_search_hz``,
-        ``min_edge_drop_db``, ``min_speech_to_floor_db``,
-        ``min_steepest_decay_db``, and the rule by which those two measures
-        leave digital silence out (since session 28:
+        ``min_edge_drop_db``, the quieter-frame band-limit rule
+        (``quiet_frames_below_loudest_db``, ``quiet_frames_quantile``,
+        ``min_quiet_high_band_db``, ``min_quiet_edge_drop_db``; session 28),
+        ``min_speech_to_floor_db``, ``min_steepest_decay_db``, and the rule by
+        which those two measures leave digital silence out (since session 28:
         ``digital_silence_db``, :data:`vtract.frame_power.DIGITAL_SILENCE_DB`,
         and ``zero_run_seconds``, :data:`vtract.frame_power.ZERO_RUN_SECONDS`;
-        a table made before records neither, so it is not resumed with
+        a table made before records none of these, so it is not resumed with
         measures taken the new way) (JSON-able).
     """
     return {
@@ -188,6 +202,10 @@ def verdict_thresholds() -> dict[str, Any]:
         "min_high_band_db": MIN_HIGH_BAND_DB,
         "edge_search_hz": list(EDGE_SEARCH_HZ),
         "min_edge_drop_db": MIN_EDGE_DROP_DB,
+        "quiet_frames_below_loudest_db": list(QUIET_FRAMES_BELOW_LOUDEST_DB),
+        "quiet_frames_quantile": QUIET_FRAMES_QUANTILE,
+        "min_quiet_high_band_db": MIN_QUIET_HIGH_BAND_DB,
+        "min_quiet_edge_drop_db": MIN_QUIET_EDGE_DROP_DB,
         "min_speech_to_floor_db": MIN_SPEECH_TO_FLOOR_DB,
         "min_steepest_decay_db": MIN_STEEPEST_DECAY_DB,
         "digital_silence_db": DIGITAL_SILENCE_DB,
@@ -208,19 +226,20 @@ def signal_measures(samples: np.ndarray, sr: int) -> dict[str, float]:
     Returns
     -------
     dict
-        :func:`vtract.bandwidth.band_limit_measures` (one long-term
-        spectrum for the high-band level and the spectral edge),
+        :func:`vtract.bandwidth.band_limit_measures` (the high-band level
+        and the spectral edge of the long-term spectrum and of the quieter
+        frames' spectrum),
         :func:`vtract.noise_floor.speech_to_floor_db`,
         :func:`vtract.reverberation.steepest_decay_db` and
         :func:`vtract.noise_floor.digital_silence_shares`, keyed by
         :data:`SIGNAL_MEASURES`; ``nan`` where a measure cannot be taken,
         including a rate too low for its bands.
     """
-    high_band, edge_hz, edge_drop = band_limit_measures(samples, sr)
+    bands = band_limit_measures(samples, sr)
     floor = speech_to_floor_db(samples, sr) if sr >= 2 * FLOOR_TOP_HZ else math.nan
     decay = steepest_decay_db(samples, sr) if sr >= 2 * DECAY_BAND_HZ[1] else math.nan
     silence, silence_between = digital_silence_shares(samples, sr)
-    values = (high_band, edge_hz, edge_drop, floor, decay, silence, silence_between)
+    values = (*bands, floor, decay, silence, silence_between)
     return dict(zip(SIGNAL_MEASURES, values, strict=True))
 
 
@@ -293,6 +312,44 @@ def _measured_condition(
     return VerdictCondition(key, what, shown(value), required, "not met", reason(value))
 
 
+def _band_limit_condition(
+    key: str,
+    what: str,
+    values: tuple[float | None, float | None],
+    shown: Callable[[float], str],
+    required: str,
+    holds: tuple[Callable[[float], bool], Callable[[float], bool]],
+    reasons: tuple[Callable[[float], str], Callable[[float], str]],
+    unmeasured: str = "",
+    shown_at: tuple[float, float] | None = None,
+) -> VerdictCondition:
+    """A band-limit condition on a long-term and a quieter-frame value.
+
+    ``not measured`` when neither value was measured (``unmeasured`` is then
+    the reason, see :data:`BLOCKING_WHEN_NOT_MEASURED`); else ``not met``
+    when a measured value fails its test (the long-term one's reason first),
+    ``met`` otherwise. A value that was not measured (the quieter frames'
+    with fewer than :data:`vtract.bandwidth.MIN_QUIET_FRAMES` of them, or
+    in a report written by an older vtract) is shown as ``–`` and leaves
+    the other to decide. ``shown_at`` adds each value's frequency (kHz) to
+    what is shown.
+    """
+    if all(value is None for value in values):
+        return VerdictCondition(key, what, "–", required, _NOT_MEASURED, unmeasured)
+    parts = []
+    for i, value in enumerate(values):
+        if value is None:
+            parts.append("–")
+        else:
+            at = "" if shown_at is None else f" near {shown_at[i]:.3g} kHz"
+            parts.append(shown(value) + at)
+    measured = "; ".join(parts)
+    for value, test, reason in zip(values, holds, reasons, strict=True):
+        if value is not None and not test(value):
+            return VerdictCondition(key, what, measured, required, "not met", reason(value))
+    return VerdictCondition(key, what, measured, required, "met")
+
+
 def verdict_conditions(
     rate_hz: float | None,
     reference_code: str | None,
@@ -301,6 +358,9 @@ def verdict_conditions(
     high_band_level_db: float | None = None,
     spectral_edge_hz: float | None = None,
     spectral_edge_drop_db: float | None = None,
+    quiet_high_band_level_db: float | None = None,
+    quiet_spectral_edge_hz: float | None = None,
+    quiet_spectral_edge_drop_db: float | None = None,
     speech_to_floor_db: float | None = None,
     steepest_decay_db: float | None = None,
     digital_silence_share: float | None = None,
@@ -320,10 +380,16 @@ def verdict_conditions(
         a report written by an older vtract).
     high_band_level_db : float or None
         :func:`vtract.bandwidth.high_band_level_db` (``None`` / NaN: not
-        measured). The five measures are :data:`SIGNAL_MEASURES`, as
+        measured). The ten measures are :data:`SIGNAL_MEASURES`, as
         :func:`signal_measures` returns them or a report records them.
     spectral_edge_hz, spectral_edge_drop_db : float or None
         :func:`vtract.bandwidth.spectral_edge` (``None`` / NaN: not measured).
+    quiet_high_band_level_db, quiet_spectral_edge_hz, quiet_spectral_edge_drop_db : float or None
+        The same level and edge of the quieter frames' spectrum
+        (:func:`vtract.bandwidth.band_limit_measures`; ``None`` / NaN: not
+        measured, e.g. fewer than :data:`vtract.bandwidth.MIN_QUIET_FRAMES`
+        such frames, or a report written by an older vtract: the long-term
+        values then decide alone).
     speech_to_floor_db : float or None
         :func:`vtract.noise_floor.speech_to_floor_db` (``None`` / NaN: not
         measured, e.g. in a report written by an older vtract).
@@ -350,6 +416,11 @@ def verdict_conditions(
     edge = _measured(spectral_edge_hz)
     if edge is None:
         drop = None
+    quiet_level = _measured(quiet_high_band_level_db)
+    quiet_drop = _measured(quiet_spectral_edge_drop_db)
+    quiet_edge = _measured(quiet_spectral_edge_hz)
+    if quiet_edge is None:
+        quiet_drop = None
     silence_share = _measured(digital_silence_share)
     silence_note = _silence_note(silence_share, _measured(digital_silence_between_sounds_share))
     left_out = (
@@ -371,6 +442,20 @@ def verdict_conditions(
     s_lo, s_hi = SPEECH_BAND_HZ
     e_lo, e_hi = EDGE_SEARCH_HZ
     edge_at = 0.0 if edge is None else edge / 1000  # kHz; unused when not measured
+    quiet_edge_at = 0.0 if quiet_edge is None else quiet_edge / 1000
+    near, far = QUIET_FRAMES_BELOW_LOUDEST_DB
+    quiet_frames = f"{near:.0f}-{far:.0f} dB below the loudest"
+    # the high band mainly in the loudest frames: distortion of band-limited audio
+    excess = None if level is None or quiet_level is None else level - quiet_level
+    distorted = (
+        ""
+        if excess is None or not excess >= LOUD_FRAME_EXCESS_DB
+        else (
+            f"; its long-term level is {excess:.0f} dB higher: the band holds energy mainly "
+            "in its loudest frames, as clipping, a limiter or other distortion of "
+            "band-limited audio puts there (even when the peaks stay below full scale)"
+        )
+    )
     conditions = [
         _measured_condition(
             "sample_rate",
@@ -384,18 +469,26 @@ def verdict_conditions(
                 f"{v / 2:.0f} Hz; {why}"
             ),
         ),
-        _measured_condition(
+        _band_limit_condition(
             "high_band_level",
             f"level of the {lo / 1000:g}–{hi / 1000:g} kHz band re the "
-            f"{s_lo / 1000:g}–{s_hi / 1000:g} kHz band",
-            level,
+            f"{s_lo / 1000:g}–{s_hi / 1000:g} kHz band (long-term; quieter frames)",
+            (level, quiet_level),
             lambda v: f"{v:.3g} dB",
-            f"≥ {MIN_HIGH_BAND_DB:g} dB",
-            lambda v: v >= MIN_HIGH_BAND_DB,
-            lambda v: (
-                f"{sampled}: its {lo / 1000:g}-{hi / 1000:g} kHz band lies {-v:.0f} dB "
-                f"below its speech band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} dB), "
-                f"as in telephone audio converted to a higher rate; {why}"
+            f"≥ {MIN_HIGH_BAND_DB:g} dB; ≥ {MIN_QUIET_HIGH_BAND_DB:g} dB",
+            (lambda v: v >= MIN_HIGH_BAND_DB, lambda v: v >= MIN_QUIET_HIGH_BAND_DB),
+            (
+                lambda v: (
+                    f"{sampled}: its {lo / 1000:g}-{hi / 1000:g} kHz band lies {-v:.0f} dB "
+                    f"below its speech band (full-band speech: above {MIN_HIGH_BAND_DB:.0f} "
+                    f"dB), as in telephone audio converted to a higher rate; {why}"
+                ),
+                lambda v: (
+                    f"{sampled}: in its quieter frames ({quiet_frames}) its "
+                    f"{lo / 1000:g}-{hi / 1000:g} kHz band lies {-v:.0f} dB below their "
+                    f"speech band (full-band speech: above {MIN_QUIET_HIGH_BAND_DB:.0f} dB), "
+                    f"as in telephone audio converted to a higher rate{distorted}; {why}"
+                ),
             ),
             (
                 f"the level of the evidence's {lo / 1000:g}-{hi / 1000:g} kHz band could not "
@@ -403,20 +496,30 @@ def verdict_conditions(
                 f"band), so band-limited audio is not ruled out; {why}"
             ),
         ),
-        _measured_condition(
+        _band_limit_condition(
             "spectral_edge",
             f"deepest low-pass edge of the spectrum between {e_lo / 1000:g} and "
-            f"{e_hi / 1000:g} kHz",
-            drop,
-            lambda v: f"{v:.3g} dB near {edge_at:.3g} kHz",
-            f"< {MIN_EDGE_DROP_DB:g} dB",
-            lambda v: v < MIN_EDGE_DROP_DB,
-            lambda v: (
-                f"{sampled}: its spectrum falls {v:.0f} dB near {edge_at:.1f} kHz and "
-                f"stays down above it (full-band speech: less than {MIN_EDGE_DROP_DB:.0f} dB), "
-                "as in audio low-pass filtered or recorded at a lower rate (e.g. 11.025 kHz) "
-                f"before it was converted; {why}"
+            f"{e_hi / 1000:g} kHz (long-term; quieter frames)",
+            (drop, quiet_drop),
+            lambda v: f"{v:.3g} dB",
+            f"< {MIN_EDGE_DROP_DB:g} dB; < {MIN_QUIET_EDGE_DROP_DB:g} dB",
+            (lambda v: v < MIN_EDGE_DROP_DB, lambda v: v < MIN_QUIET_EDGE_DROP_DB),
+            (
+                lambda v: (
+                    f"{sampled}: its spectrum falls {v:.0f} dB near {edge_at:.1f} kHz and "
+                    f"stays down above it (full-band speech: less than {MIN_EDGE_DROP_DB:.0f} "
+                    "dB), as in audio low-pass filtered or recorded at a lower rate (e.g. "
+                    f"11.025 kHz) before it was converted; {why}"
+                ),
+                lambda v: (
+                    f"{sampled}: in its quieter frames ({quiet_frames}) its spectrum falls "
+                    f"{v:.0f} dB near {quiet_edge_at:.1f} kHz and stays down above it "
+                    f"(full-band speech: less than {MIN_QUIET_EDGE_DROP_DB:.0f} dB), as in "
+                    "audio low-pass filtered or recorded at a lower rate (e.g. 11.025 kHz) "
+                    f"before it was converted; {why}"
+                ),
             ),
+            shown_at=(edge_at, quiet_edge_at),
         ),
         _measured_condition(
             "noise_floor",
