@@ -705,6 +705,8 @@ def test_editing_stats_changes_neither_lookups_nor_the_saved_file(tmp_path, tabl
     edited.iloc[0, edited.columns.get_loc("count")] = 0
     assert (edited["median"] == -1.0).all() and edited["count"].iloc[0] == 0
     pd.testing.assert_frame_equal(ref.stats, original)
+    # a real copy, also where pandas does not copy on write (before 3.0): no shared arrays
+    assert not np.shares_memory(ref.stats["median"].to_numpy(), ref._stats["median"].to_numpy())
     after, _ = ref.lookup("AH-N", N_SECTIONS)
     pd.testing.assert_frame_equal(before, after)
     assert ref.save(tmp_path / "b.vtref").read_bytes() == saved

@@ -182,9 +182,8 @@ class Reference:
     new one): :attr:`stats` and :attr:`meta` cannot be reassigned, :attr:`meta`
     is read-only all the way down (editing it raises :class:`TypeError`) and
     :attr:`calibration` is a copy, because :attr:`sha256`, which every report
-    records, is computed once and kept. :attr:`stats` is a copy too (a cheap
-    one: pandas copies on write), so editing it changes neither the reference
-    nor what :meth:`save` writes.
+    records, is computed once and kept. :attr:`stats` is a copy too, so
+    editing it changes neither the reference nor what :meth:`save` writes.
 
     Attributes
     ----------
@@ -413,8 +412,12 @@ class Reference:
 
     @property
     def stats(self) -> pd.DataFrame:
-        """Statistics table (see the class docstring); a copy, so edits do not reach the reference."""
-        return self._stats.copy(deep=False)
+        """Statistics table (see the class docstring); a copy, so edits do not reach the reference.
+
+        A deep copy: pandas before 3.0 does not copy on write, so a shallow
+        one would share the reference's arrays.
+        """
+        return self._stats.copy(deep=True)
 
     @property
     def meta(self) -> dict[str, Any]:

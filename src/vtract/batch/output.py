@@ -664,8 +664,10 @@ class BatchOutput:
                 "the source of the --per-file plugin is the same, but what it is bound to or "
                 "captures (bound arguments, attributes, captured values) either changed or "
                 "holds a value whose pickle differs from process to process (a random number, "
-                "a memory address, the time; sets and dicts are fingerprinted in a fixed "
-                "order, so they are not the cause); vtract cannot tell which"
+                "a memory address, the time, or a set written into text, such as the "
+                "docstring dataclasses generate for a class defined inside a function; sets "
+                "and dicts held as values are fingerprinted in a fixed order); vtract cannot "
+                "tell which"
             )
         elif "code_sha256" in diff or "libraries." in diff:
             what = (
