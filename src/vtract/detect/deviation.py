@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from ..anatomy import PUBLISHED_WINDOW_S
 from ..errors import ReferenceError_, VtractError
 from .grouped import group_codes, group_first, group_mean, group_quantile
 
@@ -47,8 +48,9 @@ AREA_FLOOR_CM2 = 1e-4
 #: Smallest robust log-scale (a band narrower than +-5 % is widened to it).
 MIN_LOG_SCALE = 0.05
 #: Span of one analysis window (published: 565 samples at 16 kHz), for the evidence
-#: time spans of a feature table without ``window_start_s`` / ``window_end_s``.
-WINDOW_SECONDS = 565 / 16000
+#: time spans of a feature table without ``window_start_s`` / ``window_end_s``: the
+#: same constant the flags' spans fall back to (:data:`vtract.anatomy.PUBLISHED_WINDOW_S`).
+WINDOW_SECONDS = PUBLISHED_WINDOW_S
 #: Normal-distribution constant: quartile distance from the median in sigmas.
 _Q75_SIGMAS = 0.6744897501960817
 
