@@ -83,6 +83,7 @@ from __future__ import annotations
 import argparse
 import functools
 import io
+import math
 import sys
 import time
 import zlib
@@ -122,7 +123,7 @@ from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
 from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
 from vtract.reverberation import MIN_STEEPEST_DECAY_DB
-from vtract.verdict_conditions import signal_measures
+from vtract.verdict_conditions import SIGNAL_MEASURES, signal_measures
 from vtract.windows import is_speech_label
 
 #: libsndfile compression levels giving the named constant bitrate at 16 kHz
@@ -431,6 +432,37 @@ def recording_rows(
     return rows
 
 
+def remeasured_rows(item: Item, kept: pd.DataFrame, names: Sequence[str]) -> list[dict[str, Any]]:
+    """``kept`` (one recording's rows of an earlier run) with every signal measure taken again.
+
+    The copies are made again (they are seeded by the recording's name) and
+    :func:`vtract.verdict_conditions.signal_measures` is applied to each; the
+    statistics and descriptors are kept, since the analysis is not run. Measures
+    the rows already hold must come out equal (to 1e-9 dB, or both ``nan``),
+    else the copies are not the ones that were analysed and this raises.
+    """
+    out = []
+    by_kind = kept.set_index("kind")
+    for kind, samples, sr, _aln in degraded_copies(item, [n for n in names if n in by_kind.index]):
+        if kind not in by_kind.index:
+            continue
+        row = by_kind.loc[kind].to_dict()
+        for name, value in signal_measures(samples, sr).items():
+            if name in row:
+                old = float(row[name])
+                same = (math.isnan(old) and math.isnan(value)) or abs(old - value) <= 1e-9 * max(
+                    1.0, abs(old)
+                )
+                if not same:
+                    raise RuntimeError(
+                        f"{item.key} {kind}: {name} is {value!r}, the kept row has {old!r}; "
+                        "the copy differs from the analysed one"
+                    )
+            row[name] = value
+        out.append({"kind": kind, **row})
+    return out
+
+
 def shipped_calibrations(reference: Path | None = None) -> tuple[Calibration, Calibration | None]:
     """The ``"default"`` calibration and the dry-voice model (or None) of the shipped reference
     (or of ``reference``)."""
@@ -547,6 +579,14 @@ def main() -> None:
     )
     ap.add_argument("--from-rows", type=Path, default=None, help="summarise rows kept by --rows")
     ap.add_argument(
+        "--remeasure",
+        type=Path,
+        default=None,
+        help="rows kept by --rows: make the copies again and take every signal measure again "
+        "(checked equal where the rows have it; statistics kept, the analysis is not run), "
+        "then summarise; with --rows the updated rows are kept there",
+    )
+    ap.add_argument(
         "--reference",
         type=Path,
         default=None,
@@ -569,9 +609,28 @@ def main() -> None:
     voice_model = None if voice is None else DescriptorModel.from_dict(voice.model)
     items = corpus_items(librispeech_per_subset=args.libri)
     t0 = time.time()
+    if args.from_rows is not None and args.remeasure is not None:
+        sys.exit("give --from-rows or --remeasure, not both")
     if args.from_rows is not None:
         rows = pd.read_parquet(args.from_rows)
         names = [n for n in names if n in set(rows["kind"])]
+    elif args.remeasure is not None:
+        from joblib import Parallel, delayed
+
+        kept = pd.read_parquet(args.remeasure)
+        names = [n for n in names if n in set(kept["kind"])]
+        by_file = dict(iter(kept.groupby("file", sort=False)))
+        todo = [it for it in items if it.key in by_file]
+        per_item = Parallel(n_jobs=args.jobs, verbose=5 if args.jobs > 1 else 0)(
+            delayed(remeasured_rows)(item, by_file[item.key], names) for item in todo
+        )
+        rows = pd.DataFrame([r for rs in per_item for r in rs])[
+            list(dict.fromkeys([*kept.columns, *SIGNAL_MEASURES]))
+        ]
+        if len(rows) != len(kept):
+            sys.exit(f"{len(kept)} kept rows, {len(rows)} remeasured: the corpus changed")
+        if args.rows is not None:
+            rows.to_parquet(args.rows)
     else:
         from joblib import Parallel, delayed
 
@@ -596,7 +655,7 @@ def main() -> None:
         else "gated dynamics log-odds (the dry-voice model where the recording is dry, "
         "else the four descriptors; bench_detection.gated_log_odds)"
     )
-    if args.from_rows is None:
+    if args.from_rows is None and args.remeasure is None:
         figures["seconds"] = round(time.time() - t0, 1)
     figures["n_recordings"] = len(items)
     params = {
@@ -607,6 +666,8 @@ def main() -> None:
         "room_tone_donors": room_tone_summary() if "room_tone_lj" in names else None,
         # summarised from rows kept by an earlier run (its statistics and signal measures)
         "from_rows": None if args.from_rows is None else str(args.from_rows),
+        # rows kept by an earlier run, their signal measures taken again
+        "remeasured_rows": None if args.remeasure is None else str(args.remeasure),
         "reference": None if args.reference is None else str(args.reference),
     }
     emit_result("degradations", figures, params, write=not args.no_json)

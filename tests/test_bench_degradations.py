@@ -202,3 +202,38 @@ def test_shipped_statistic_routes_each_copy_by_its_own_decay(bench) -> None:
     assert out["dry_voice"].tolist() == [True, False]
     np.testing.assert_allclose(out["statistic"], [1.5, -1.0])  # 3 * 0.5; 1 * (1 - 2)
     np.testing.assert_allclose(out["statistic_four"], [1.0, 1.0])
+
+
+def test_remeasured_rows_take_the_measures_again_and_refuse_other_copies(bench, monkeypatch):
+    """--remeasure keeps the statistics, adds measures and checks the ones already kept."""
+    from vtract.verdict_conditions import SIGNAL_MEASURES, signal_measures
+
+    x, aln = _speech_and_pause(np.random.default_rng(6))
+    noisy = x + 0.01 * np.random.default_rng(7).standard_normal(x.size)
+
+    class _Item:
+        key = "test/item.flac"
+
+    def copies(item, names):
+        yield "original", x, SR, aln
+        for name in names:
+            yield name, noisy, SR, aln
+
+    monkeypatch.setattr(bench, "degraded_copies", copies)
+    measured = {k: signal_measures(c, SR) for k, c in (("original", x), ("white_snr20", noisy))}
+    dropped = SIGNAL_MEASURES[-1]  # a measure the kept rows lack: it is added
+    kept = pd.DataFrame(
+        [
+            {"file": _Item.key, "kind": kind, "statistic": stat, **m}
+            for (kind, m), stat in zip(measured.items(), (0.5, 1.5), strict=True)
+        ]
+    ).drop(columns=[dropped])
+    rows = bench.remeasured_rows(_Item(), kept, ["white_snr20"])
+    assert [r["kind"] for r in rows] == ["original", "white_snr20"]
+    assert [r["statistic"] for r in rows] == [0.5, 1.5]
+    for row in rows:
+        assert row[dropped] == pytest.approx(measured[row["kind"]][dropped], nan_ok=True)
+    tampered = kept.copy()
+    tampered.loc[1, "speech_to_floor_db"] += 0.01
+    with pytest.raises(RuntimeError, match="white_snr20: speech_to_floor_db"):
+        bench.remeasured_rows(_Item(), tampered, ["white_snr20"])
