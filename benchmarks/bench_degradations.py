@@ -121,7 +121,7 @@ from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import DRY_VOICE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
-from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB
+from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, MIN_SPEECH_TO_VALLEY_FLOOR_DB
 from vtract.reverberation import MIN_STEEPEST_DECAY_DB
 from vtract.verdict_conditions import SIGNAL_MEASURES, signal_measures
 from vtract.windows import is_speech_label
@@ -500,6 +500,11 @@ def _gates(rows: pd.DataFrame) -> pd.DataFrame:
             f"rows without {sorted(missing)}: measured before session 28's quieter-frame "
             "band-limit measures; measure them again (without --from-rows)"
         )
+    if "speech_to_valley_floor_db" not in rows.columns:
+        raise ValueError(
+            "rows without ['speech_to_valley_floor_db']: measured before session 29's "
+            "valley-floor measure; measure them again (without --from-rows)"
+        )
     # all four band-limit thresholds (long-term and quieter frames), as vtract.analyze
     band_limited = (
         (rows["high_band_level_db"] < MIN_HIGH_BAND_DB)
@@ -507,7 +512,10 @@ def _gates(rows: pd.DataFrame) -> pd.DataFrame:
         | (rows["quiet_high_band_level_db"] < MIN_QUIET_HIGH_BAND_DB)
         | (rows["quiet_spectral_edge_drop_db"] >= MIN_QUIET_EDGE_DROP_DB)
     )
-    noisy = rows["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB
+    # both noise-floor thresholds (the quiet frames, and the valleys under the speech)
+    noisy = (rows["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB) | (
+        rows["speech_to_valley_floor_db"] < MIN_SPEECH_TO_VALLEY_FLOOR_DB
+    )
     reverberant = rows["steepest_decay_db"] < MIN_STEEPEST_DECAY_DB
     return rows.assign(band_limited=band_limited, noisy=noisy, reverberant=reverberant)
 

@@ -293,6 +293,34 @@ def test_noisy_evidence_with_its_pauses_gated_to_silence_gets_no_verdict(tmp_pat
     assert f"{100 * params['digital_silence_between_sounds_share']:.0f} %" in gated[0]
 
 
+def test_noisy_evidence_with_its_pauses_gated_to_dither_gets_no_verdict(tmp_path):
+    """White noise at 20 dB SNR, then a noise gate that closes where the 10 ms RMS lies
+    less than 6 dB above the noise's, and 16-bit TPDF dither: the pauses hold dither, not
+    zeros, so the pauses' floor passes the noise check (until session 29 the copy came out
+    organic: docs/LIMITS.md); the noise under the speech fills the valleys of its spectrum
+    and fails it."""
+
+    def noisy_and_gated(x, sr):
+        rng = np.random.default_rng(12)
+        noise = rng.standard_normal(x.size) * np.sqrt(np.mean(x**2) / 100.0)
+        y = x + noise
+        w = int(0.01 * sr)
+        envelope = np.sqrt(np.convolve(y**2, np.ones(w) / w, "same"))
+        y = 0.9 * np.where(envelope >= 2.0 * noise.std(), y, 0.0) / np.max(np.abs(y))
+        return np.round(y * 32767 + rng.random(y.size) - rng.random(y.size)) / 32767
+
+    clean, params, rep = _clean_and_degraded(tmp_path, "a0009_dithered", noisy_and_gated)
+    from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, MIN_SPEECH_TO_VALLEY_FLOOR_DB
+
+    assert clean["speech_to_valley_floor_db"] >= MIN_SPEECH_TO_VALLEY_FLOOR_DB + 10
+    assert params["speech_to_floor_db"] >= MIN_SPEECH_TO_FLOOR_DB + 20  # the dither's floor
+    assert params["speech_to_valley_floor_db"] < MIN_SPEECH_TO_VALLEY_FLOOR_DB - 5
+    assert params["digital_silence_between_sounds_share"] < 0.05  # no warning on zeros
+    assert "speech_to_valley_floor_db" in rep.reason
+    assert f"rise only {params['speech_to_valley_floor_db']:.1f} dB above the floor" in rep.reason
+    assert "38.5 dB or more" in rep.reason and "noise gate" in rep.reason
+
+
 def test_a_reference_measured_by_other_estimator_code_gives_no_verdict():
     """The reference records the estimator fingerprint that measured it; compared with
     areas from other tract-estimator code its statistics mean nothing, so no verdict."""

@@ -680,6 +680,7 @@ def test_analysis_settings_hold_the_verdict_thresholds(monkeypatch):
     assert rules["min_speech_to_floor_db"] == MIN_SPEECH_TO_FLOOR_DB
     assert rules["min_calibrated_rate_hz"] == verdict_conditions.MIN_CALIBRATED_RATE_HZ
     assert rules["min_steepest_decay_db"] == verdict_conditions.MIN_STEEPEST_DECAY_DB
+    assert rules["min_speech_to_valley_floor_db"] == 38.5  # session 29
     assert json.loads(analysis_settings(fake_analyze, None, {}))["verdict_thresholds"] is None
     monkeypatch.setattr(verdict_conditions, "MIN_SPEECH_TO_FLOOR_DB", 40.0)
     stricter = analysis_settings(None, None, {})

@@ -182,6 +182,26 @@ def test_room_tone_is_added_at_its_donors_own_level_and_never_from_itself(bench,
     )
 
 
+def test_the_noise_gate_column_counts_the_valley_floor_too(bench):
+    """Session 29: a copy whose pauses pass the floor check but whose valleys under the
+    speech do not is called noisy, as vtract.analyze calls it; rows measured before the
+    valley measure are refused, not judged by the floor alone."""
+    rows = pd.DataFrame(
+        {
+            "high_band_level_db": -10.0,
+            "spectral_edge_drop_db": 0.0,
+            "quiet_high_band_level_db": -10.0,
+            "quiet_spectral_edge_drop_db": 0.0,
+            "speech_to_floor_db": [77.8, 77.8, 20.0],
+            "speech_to_valley_floor_db": [28.1, 38.5, 50.0],
+            "steepest_decay_db": 30.0,
+        }
+    )
+    assert bench._gates(rows)["noisy"].tolist() == [True, False, True]
+    with pytest.raises(ValueError, match="before session 29"):
+        bench._gates(rows.drop(columns="speech_to_valley_floor_db"))
+
+
 def test_shipped_statistic_routes_each_copy_by_its_own_decay(bench) -> None:
     """A copy whose room pulls the decay below the gate is scored by the four descriptors."""
     from types import SimpleNamespace

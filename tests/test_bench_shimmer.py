@@ -116,6 +116,7 @@ def test_degradation_summary_routes_each_copy_to_one_calibration(gate) -> None:
             "quiet_high_band_level_db": 0.0,
             "quiet_spectral_edge_drop_db": 0.0,
             "speech_to_floor_db": 50.0,
+            "speech_to_valley_floor_db": 50.0,
         }
     )
     got = gate.summarise_degradations(rows, four, five)

@@ -159,3 +159,123 @@ def test_shipped_examples_are_clean_and_their_noisy_copies_are_not(name, exponen
     noise = _noise(np.random.default_rng(11), x.size, exponent)
     noisy = x + noise * math.sqrt(np.mean(x**2) / 10 ** (snr_db / 10))
     assert speech_to_floor_db(noisy, ev.sr) < MIN_SPEECH_TO_FLOOR_DB
+
+
+# -- the floor in the spectral valleys under the speech (session 29) -------------------
+
+
+def _valley_reference(x: np.ndarray, sr: int) -> float:
+    """One-shot NumPy reference of :func:`speech_to_valley_floor_db`: the whole spectrogram
+    at once (as the session 29 design measure ``valley`` in docs/LIMITS.md)."""
+    from vtract.frame_power import digital_silence
+
+    n = round(FLOOR_FRAME_SECONDS * sr)
+    frames = x[: x.size // n * n].reshape(-1, n)
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    spec = np.abs(np.fft.rfft(frames * np.hanning(n + 1)[:-1], axis=1)) ** 2
+    f = np.fft.rfftfreq(n, 1 / sr)
+    whole = spec.sum(axis=1)
+    sounding = ~digital_silence(x, sr, FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS, whole)
+    band = spec[sounding][:, (f >= 2000) & (f < 6000)]
+    w = whole[sounding]
+    open_gate = w >= np.quantile(w, 0.99) * 1e-3
+    loud = np.quantile(band.mean(axis=1), 0.99)
+    return float(10 * np.log10(loud / np.quantile(np.quantile(band, 0.1, axis=1)[open_gate], 0.05)))
+
+
+def _harmonic_speech(
+    rng: np.random.Generator, sr: int, seconds: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """'Speech': 0.25 s of a 200 Hz harmonic tone (harmonics 1/k up to 7.8 kHz, random
+    phases) every 0.4 s, silent between. Harmonics fall on every 4th bin of a 20 ms frame,
+    so a stationary frame's spectrum has deep valleys between them. Returns the signal and
+    where it sounds."""
+    t = np.arange(int(seconds * sr)) / sr
+    x = sum(np.sin(2 * np.pi * 200 * k * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 40))
+    on = (t % 0.4) < 0.25
+    return x * on, on
+
+
+def _gated_to_dither(y: np.ndarray, on: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A noise gate that closes where ``on`` is False, then peak-normalised to 0.9 and
+    quantised to 16 bit with +-1 LSB TPDF dither: the pauses hold dither, not zeros."""
+    y = 0.9 * np.where(on, y, 0.0) / np.max(np.abs(y))
+    return np.round(y * 32767 + rng.random(y.size) - rng.random(y.size)) / 32767
+
+
+def test_valley_floor_equals_a_one_shot_numpy_reference_across_blocks():
+    """90 s (4500 frames, more than one block of 4096), with a DC offset and zero runs."""
+    from vtract.noise_floor import speech_to_valley_floor_db
+
+    rng = np.random.default_rng(20)
+    x, _ = _harmonic_speech(rng, 16000, 90.0)
+    x = x + 0.01 * rng.standard_normal(x.size) + 0.3
+    x[16000:20000] = 0.0  # digital silence, left out
+    value = speech_to_valley_floor_db(x, 16000)
+    assert value == pytest.approx(_valley_reference(x, 16000), abs=1e-9)
+    assert 20.0 < value < 60.0
+
+
+def test_valley_floor_follows_noise_under_gated_speech_where_the_old_floor_sees_dither():
+    """White noise under the harmonic 'speech' at 40, 50 and 60 dB SNR, the pauses gated to
+    16-bit dither. The pauses' floor (speech_to_floor_db) is the dither's, 79 dB below,
+    whatever the noise; the valley floor rises with the noise: it falls 10 dB (+-0.5) for
+    every 10 dB more noise. At 20 dB SNR the gated copy passes the old check (79 dB >= 32)
+    and fails the new one, as the corpus's gated copies do (docs/LIMITS.md)."""
+    from vtract.noise_floor import MIN_SPEECH_TO_VALLEY_FLOOR_DB, speech_to_valley_floor_db
+
+    sr = 16000
+    rng = np.random.default_rng(21)
+    x, on = _harmonic_speech(rng, sr, 8.0)
+    power = np.mean(x[on] ** 2)
+    floors, valleys = [], []
+    for snr_db in (20.0, 40.0, 50.0, 60.0):
+        noisy = x + rng.standard_normal(x.size) * math.sqrt(power / 10 ** (snr_db / 10))
+        gated = _gated_to_dither(noisy, on, rng)
+        floors.append(speech_to_floor_db(gated, sr))
+        valleys.append(speech_to_valley_floor_db(gated, sr))
+    assert all(76.0 < f < 82.0 for f in floors)
+    assert np.diff(valleys[1:]) == pytest.approx([10.0, 10.0], abs=0.5)
+    assert floors[0] >= MIN_SPEECH_TO_FLOOR_DB and valleys[0] < MIN_SPEECH_TO_VALLEY_FLOOR_DB - 15
+    clean = _gated_to_dither(x, on, rng)  # only the dither: deep valleys
+    assert speech_to_valley_floor_db(clean, sr) > MIN_SPEECH_TO_VALLEY_FLOOR_DB + 40
+
+
+def test_valley_floor_of_stationary_white_noise():
+    """White noise alone: a frame's 10th-percentile bin power lies about 10 dB under its
+    mean (-10 log10(-ln 0.9) = 9.8 dB for exponentially distributed bin powers), plus the
+    spread of the frames between the 99th and the 5th percentile: 13.5 dB here."""
+    from vtract.noise_floor import speech_to_valley_floor_db
+
+    x = np.random.default_rng(22).standard_normal(16000 * 10)
+    assert 11.0 < speech_to_valley_floor_db(x, 16000) < 16.0
+
+
+def test_valley_floor_leaves_digital_silence_out_and_needs_one_second():
+    from vtract.noise_floor import MAX_SPEECH_TO_FLOOR_DB, speech_to_valley_floor_db
+
+    rng = np.random.default_rng(23)
+    x, _ = _harmonic_speech(rng, 16000, 6.0)
+    noisy = x + 0.01 * rng.standard_normal(x.size)
+    pad = np.zeros(int(0.3 * 16000) + 7)
+    assert speech_to_valley_floor_db(np.r_[pad, noisy, pad], 16000) == pytest.approx(
+        speech_to_valley_floor_db(noisy, 16000), abs=0.5
+    )
+    # the harmonic tone alone: its pauses are exact zeros, its valleys empty
+    assert speech_to_valley_floor_db(x, 16000) == MAX_SPEECH_TO_FLOOR_DB
+    assert math.isnan(speech_to_valley_floor_db(np.ones(16000 // 2), 16000))  # < 50 frames
+    assert math.isnan(speech_to_valley_floor_db(np.zeros(16000 * 3), 16000))
+    short = rng.standard_normal(24000)
+    short[6000:15600] = 0.0  # 45 frames that are not digital silence
+    assert math.isnan(speech_to_valley_floor_db(short, 16000))
+    with pytest.raises(VtractError, match="at least 12000 Hz"):
+        speech_to_valley_floor_db(np.zeros(16000), 11025)
+
+
+@pytest.mark.parametrize("name", ["piper_joe.flac", "espeak_en_us.flac", "vtl_articulatory.flac"])
+def test_shipped_examples_have_deep_valleys(name):
+    from vtract.noise_floor import MIN_SPEECH_TO_VALLEY_FLOOR_DB, speech_to_valley_floor_db
+
+    ev = vtract.load(EXAMPLES / name)
+    x = np.asarray(ev.samples, dtype=np.float64)
+    assert speech_to_valley_floor_db(x, ev.sr) >= MIN_SPEECH_TO_VALLEY_FLOOR_DB + 5

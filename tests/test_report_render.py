@@ -452,7 +452,8 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
         "quiet_spectral_edge_drop_db",
     ):
         del params[key]
-    assert rows[3][1:3] == ["41 dB", "≥ 32 dB"]
+    # floor; valley floor (session 29; a report of an older vtract has no valley value)
+    assert rows[3][1:3] == ["41 dB; –", "≥ 32 dB; ≥ 38.5 dB"]
     assert rows[4][1:3] == ["24.5 dB", "≥ 13 dB"]
     assert rows[5][1] == "reference bbbbbbbbbbbb…, this vtract aaaaaaaaaaaa…"
     rep.reference["estimator_code_sha256"] = "a" * 64
@@ -461,15 +462,21 @@ def test_html_lists_the_conditions_for_a_verdict_with_their_values():
     params["steepest_decay_db"] = 8.25
     rows = _conditions_rows(rep.to_html())
     assert [r[3] for r in rows] == ["not met", "met", "not met", "not met", "not met", "met"]
-    assert rows[3][1] == "12.4 dB"
+    assert rows[3][1] == "12.4 dB; –"
     assert rows[4][1] == "8.25 dB"
     assert rows[5][1] == "the same"
     # the shares of digital silence the noise and room measures left out (session 28)
     params.update(digital_silence_share=0.2404, digital_silence_between_sounds_share=0.0512)
     rows = _conditions_rows(rep.to_html())
     left_out = "; digital silence left out: 24 % of the frames, 5 % of those between the first "
-    assert rows[3][1] == f"12.4 dB{left_out}and last sound"
+    assert rows[3][1] == f"12.4 dB; –{left_out}and last sound"
     assert rows[4][1] == f"8.25 dB{left_out}and last sound"
+    # noise under the speech with quiet-looking pauses (session 29): the floor passes, the
+    # valley floor does not
+    params.update(speech_to_floor_db=61.2, speech_to_valley_floor_db=27.44)
+    rows = _conditions_rows(rep.to_html())
+    assert rows[3][1] == f"61.2 dB; 27.4 dB{left_out}and last sound"
+    assert rows[3][3] == "not met"
 
 
 def test_conditions_and_warning_say_what_digital_silence_was_left_out():
@@ -810,3 +817,40 @@ def test_old_cli_record_with_the_file_as_typed_reloads_with_its_custody_unchange
     # another file's name is not taken for it
     with pytest.raises(VtractError, match=r"chain_of_custody\.evidence\.file"):
         Report.from_dict({**data, "file": "other.flac"})
+
+
+def test_noise_under_the_speech_fails_the_noise_condition_though_the_pauses_look_quiet():
+    """Session 29: a gate that leaves dither in the pauses lifts the speech-to-floor value
+    over its threshold; the valley floor under the speech then fails the condition, with a
+    reason naming the measure, its value and its threshold. A report without the valley
+    value (written before session 29) is judged on its floor alone."""
+    from vtract.noise_floor import MIN_SPEECH_TO_VALLEY_FLOOR_DB
+    from vtract.verdict_conditions import SIGNAL_MEASURES, verdict_conditions, verdict_thresholds
+
+    assert "speech_to_valley_floor_db" in SIGNAL_MEASURES
+    assert verdict_thresholds()["min_speech_to_valley_floor_db"] == MIN_SPEECH_TO_VALLEY_FLOOR_DB
+    assert MIN_SPEECH_TO_VALLEY_FLOOR_DB == 38.5
+
+    def noise(**values):
+        return next(
+            c for c in verdict_conditions(16000, None, None, **values) if c.key == "noise_floor"
+        )
+
+    gated = noise(speech_to_floor_db=77.8, speech_to_valley_floor_db=28.06)
+    assert gated.status == "not met" and gated.measured == "77.8 dB; 28.1 dB"
+    assert gated.reason.startswith(
+        "the loud frames of the evidence rise only 28.1 dB above the floor in the spectral "
+        "valleys of its sounding frames at 2-6 kHz (speech_to_valley_floor_db; clean speech: "
+        "38.5 dB or more), although they rise 78 dB above its quiet frames: noise continues "
+        "under the speech while the pauses look quiet, as when a noise gate left only dither "
+        "or low-level noise in them"
+    )
+    assert noise(speech_to_floor_db=77.8, speech_to_valley_floor_db=38.5).status == "met"
+    # the floor's reason comes first when both fail
+    both = noise(speech_to_floor_db=20.0, speech_to_valley_floor_db=28.0)
+    assert both.status == "not met" and "above its quiet ones" in both.reason
+    older = noise(speech_to_floor_db=77.8)
+    assert older.status == "met" and older.measured == "77.8 dB; –"
+    unmeasured = noise(speech_to_valley_floor_db=28.0)
+    assert unmeasured.status == "not measured"
+    assert unmeasured.reason.startswith("the noise floor of the evidence could not be measured")

@@ -546,7 +546,12 @@ def analyze(
         loud frames rise less than
         :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet
         ones at 2-6 kHz (noisy audio, :func:`vtract.noise_floor.speech_to_floor_db`;
-        ``speech_to_floor_db`` in the provenance parameters), or whose
+        ``speech_to_floor_db`` in the provenance parameters) or less than
+        :data:`vtract.noise_floor.MIN_SPEECH_TO_VALLEY_FLOOR_DB` above the
+        floor in the spectral valleys of its sounding frames (noise under the
+        speech although a gate left only dither or low-level noise in the
+        pauses, :func:`vtract.noise_floor.speech_to_valley_floor_db`;
+        ``speech_to_valley_floor_db`` in the provenance parameters), or whose
         0.3-4 kHz level never falls
         :data:`vtract.reverberation.MIN_STEEPEST_DECAY_DB` within 30 ms
         (reverberant audio, :func:`vtract.reverberation.steepest_decay_db`;

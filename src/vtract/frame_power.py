@@ -4,6 +4,9 @@ The noise-floor and reverberation measures of :mod:`vtract.noise_floor` and
 :mod:`vtract.reverberation` both follow how the power of a band changes from
 frame to frame; :func:`frame_band_powers` is that one computation, block by
 block so that memory stays bounded on hour-long recordings.
+:func:`frame_bin_quantiles` takes quantiles of the same frames' bin powers
+within a band instead of their sum: the floor in the spectral valleys that
+:func:`vtract.noise_floor.speech_to_valley_floor_db` measures (session 29).
 
 Both measures leave out the frames :func:`digital_silence` marks: frames that
 hold no recorded sound at all (zero padding at a clip's ends, pauses a noise
@@ -16,7 +19,7 @@ speech into it counted as a fall of up to 120 dB (``docs/LIMITS.md``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -26,6 +29,7 @@ __all__ = [
     "ZERO_RUN_SECONDS",
     "digital_silence",
     "frame_band_powers",
+    "frame_bin_quantiles",
 ]
 
 #: A frame whose power over the whole spectrum (mean removed) lies this far or
@@ -85,24 +89,95 @@ def frame_band_powers(
         Shape ``(len(bands_hz), n_frames)``; ``n_frames`` is 0 for a signal
         shorter than one frame.
     """
+    n_frames, freqs, blocks = _power_spectra(samples, sr, frame_seconds, hop_seconds)
+    in_band = [(freqs >= lo) & (freqs < hi) for lo, hi in bands_hz]
+    powers = np.empty((len(in_band), n_frames))
+    for first, last, power in blocks:
+        for b, sel in enumerate(in_band):
+            powers[b, first:last] = power[:, sel].sum(axis=1)
+    return powers
+
+
+def frame_bin_quantiles(
+    samples: np.ndarray,
+    sr: int,
+    band_hz: tuple[float, float],
+    quantiles: Sequence[float],
+    frame_seconds: float,
+    hop_seconds: float,
+) -> np.ndarray:
+    """Quantiles of every frame's bin powers within one band.
+
+    The frames and their power spectra are those of :func:`frame_band_powers`
+    (mean removed, periodic Hann window, real FFT, block by block so memory
+    stays bounded); instead of summing the bins ``lo <= f < hi`` of a frame,
+    the given quantiles of their squared magnitudes are taken (linear
+    interpolation, :func:`numpy.quantile`). A low quantile follows the
+    spectral valleys of the frame (between harmonics and formants), which
+    noise under the sound fills.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate (Hz).
+    band_hz : (float, float)
+        ``(lo, hi)`` of the band (Hz); it must hold at least one bin.
+    quantiles : sequence of float
+        Quantiles in ``[0, 1]``.
+    frame_seconds, hop_seconds : float
+        Frame length and hop (s).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(quantiles), n_frames)``; ``n_frames`` is 0 for a signal
+        shorter than one frame.
+
+    Raises
+    ------
+    ValueError
+        The band holds no bin of the frames' spectrum.
+    """
+    n_frames, freqs, blocks = _power_spectra(samples, sr, frame_seconds, hop_seconds)
+    lo, hi = band_hz
+    sel = (freqs >= lo) & (freqs < hi)
+    if not sel.any():
+        raise ValueError(f"the band {lo:g}-{hi:g} Hz holds no bin of {sr} Hz frames")
+    qs = np.asarray(quantiles, dtype=np.float64)
+    out = np.empty((qs.size, n_frames))
+    for first, last, power in blocks:
+        out[:, first:last] = np.quantile(power[:, sel], qs, axis=1)
+    return out
+
+
+def _power_spectra(
+    samples: np.ndarray, sr: int, frame_seconds: float, hop_seconds: float
+) -> tuple[int, np.ndarray, Iterator[tuple[int, int, np.ndarray]]]:
+    """The frames' power spectra, :data:`_BLOCK_FRAMES` frames at a time.
+
+    Returns the number of whole frames, the bin frequencies (Hz) and an
+    iterator of ``(first, last, power)``: frames ``first:last``, their
+    squared magnitudes of shape ``(last - first, n_bins)``.
+    """
     x = np.asarray(samples).ravel()
     n = round(frame_seconds * sr)
     hop = round(hop_seconds * sr)
     n_frames = 0 if x.size < n else 1 + (x.size - n) // hop
-    window = np.hanning(n + 1)[:-1]
     freqs = np.fft.rfftfreq(n, 1.0 / sr)
-    in_band = [(freqs >= lo) & (freqs < hi) for lo, hi in bands_hz]
-    powers = np.empty((len(in_band), n_frames))
-    for first in range(0, n_frames, _BLOCK_FRAMES):
-        last = min(n_frames, first + _BLOCK_FRAMES)
-        chunk = np.asarray(x[first * hop : (last - 1) * hop + n], dtype=np.float64)
-        frames = np.lib.stride_tricks.sliding_window_view(chunk, n)[::hop]
-        frames = frames - frames.mean(axis=1, keepdims=True)
-        spectra = np.fft.rfft(frames * window, axis=1)
-        power = spectra.real**2 + spectra.imag**2
-        for b, sel in enumerate(in_band):
-            powers[b, first:last] = power[:, sel].sum(axis=1)
-    return powers
+
+    def blocks() -> Iterator[tuple[int, int, np.ndarray]]:
+        window = np.hanning(n + 1)[:-1]
+        for first in range(0, n_frames, _BLOCK_FRAMES):
+            last = min(n_frames, first + _BLOCK_FRAMES)
+            chunk = np.asarray(x[first * hop : (last - 1) * hop + n], dtype=np.float64)
+            frames = np.lib.stride_tricks.sliding_window_view(chunk, n)[::hop]
+            frames = frames - frames.mean(axis=1, keepdims=True)
+            spectra = np.fft.rfft(frames * window, axis=1)
+            yield first, last, spectra.real**2 + spectra.imag**2
+
+    return n_frames, freqs, blocks()
 
 
 def digital_silence(

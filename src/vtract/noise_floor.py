@@ -1,4 +1,4 @@
-"""How far the loud frames of a recording rise above its quiet ones, at 2-6 kHz.
+"""How far the loud frames of a recording rise above its quiet frames and valleys, at 2-6 kHz.
 
 Noise hides synthetic speech from the default detector: with white noise at
 20 dB SNR none of the corpus's synthetic recordings stays above the
@@ -40,6 +40,30 @@ earlier measure: 63 % against 74 % on average at 32 dB. Those selection
 figures are in-sample; the held-out ones depend steeply on the threshold
 near speech-shaped noise (at 32.5 dB 25 % of its synthetic copies pass as
 organic, at 32 dB 56 %).
+
+A noise gate that leaves dither or low-level noise in the pauses (not exact
+zeros, which are left out as digital silence) gives the quiet frames its own
+floor, and the check sees clean audio: on the corpus's copies with white
+noise at 20 dB SNR it caught 98 %, and 4.6-8.3 % once gated (session 29,
+``docs/LIMITS.md``). A gate cannot take the noise out from under the sound,
+and noise fills the spectral valleys of speech (between its harmonics and
+formants), where clean speech is far weaker than its band power.
+:func:`speech_to_valley_floor_db` measures that: in 20 ms frames, the 99th
+percentile over the frames of the mean bin power at 2-6 kHz over the 5th
+percentile, among the frames within 30 dB of the loud ones (where a gate is
+open), of each frame's 10th-percentile bin power there. Its threshold
+:data:`MIN_SPEECH_TO_VALLEY_FLOOR_DB` (38.5 dB) lies 1 dB below the lowest
+value of the 560 clean originals of the benchmark corpus that pass
+:data:`MIN_SPEECH_TO_FLOOR_DB` (39.76 dB, a LibriSpeech test-other reader; then
+MFA falsetto 40.9 and whisper 41.4 dB), rounded down to 0.5 dB; with each corpus
+subset and synthetic family left out of that minimum in turn, none of the
+left-out recordings falls below the threshold set without it (smallest
+margin 0.26 dB, LibriSpeech test-other). With it, 91-93 % of the gated copies
+are caught (white noise at 20 dB, the pauses gated to 16-bit TPDF dither, to
+white noise 60 or 80 dB below the loudest frame, or by an 80 dB
+attack/release gate), 98-99 % of the synthetic ones; pink noise at 20 dB
+gated the same way only 50 %. It is a partial fix: the 95 % a first rule
+asked for is not met, and it adds no catch on ungated noisy copies.
 """
 
 from __future__ import annotations
@@ -49,7 +73,7 @@ import math
 import numpy as np
 
 from .errors import VtractError
-from .frame_power import WHOLE_SPECTRUM_HZ, digital_silence, frame_band_powers
+from .frame_power import WHOLE_SPECTRUM_HZ, digital_silence, frame_band_powers, frame_bin_quantiles
 
 __all__ = [
     "FLOOR_BANDS_HZ",
@@ -59,9 +83,14 @@ __all__ = [
     "MAX_SPEECH_TO_FLOOR_DB",
     "MIN_FLOOR_FRAMES",
     "MIN_SPEECH_TO_FLOOR_DB",
+    "MIN_SPEECH_TO_VALLEY_FLOOR_DB",
     "QUIET_QUANTILE",
+    "SOUNDING_FRAMES_WITHIN_DB",
+    "VALLEY_BAND_HZ",
+    "VALLEY_QUANTILE",
     "digital_silence_shares",
     "speech_to_floor_db",
+    "speech_to_valley_floor_db",
 ]
 
 #: Bands whose loud-to-quiet ratio is measured (Hz): above most of the speech
@@ -89,6 +118,23 @@ MIN_SPEECH_TO_FLOOR_DB = 32.0
 #: The ratio is capped here (dB): a band with (almost) nothing in its quiet
 #: frames although they are not digital silence.
 MAX_SPEECH_TO_FLOOR_DB = 120.0
+#: Band whose spectral valleys :func:`speech_to_valley_floor_db` measures (Hz):
+#: the span of :data:`FLOOR_BANDS_HZ`.
+VALLEY_BAND_HZ = (FLOOR_BANDS_HZ[0][0], FLOOR_TOP_HZ)
+#: Quantile of a frame's bin powers in :data:`VALLEY_BAND_HZ` taken as the
+#: floor of its spectral valleys.
+VALLEY_QUANTILE = 0.10
+#: The valley floor is taken from the frames whose whole-spectrum power lies
+#: within this many dB of the :data:`LOUD_QUANTILE` of all frames' (dB): frames
+#: where a noise gate is open; pauses a gate lowered further are left out.
+SOUNDING_FRAMES_WITHIN_DB = 30.0
+#: Evidence below this (dB) holds noise under its speech although its pauses
+#: may look quiet (session 29): 1 dB below the lowest value of the 560 clean
+#: originals of the benchmark corpus whose noise floor passes
+#: :data:`MIN_SPEECH_TO_FLOOR_DB` (39.76 dB, rounded down to 0.5 dB), so none of
+#: them fails it; the margin held with each corpus subset left out (at least
+#: 0.26 dB, LibriSpeech test-other).
+MIN_SPEECH_TO_VALLEY_FLOOR_DB = 38.5
 
 
 def speech_to_floor_db(samples: np.ndarray, sr: int) -> float:
@@ -183,3 +229,67 @@ def digital_silence_shares(samples: np.ndarray, sr: int) -> tuple[float, float]:
     if sound.size == 0:
         return overall, math.nan
     return overall, float(np.mean(silent[sound[0] : sound[-1] + 1]))
+
+
+def speech_to_valley_floor_db(samples: np.ndarray, sr: int) -> float:
+    """How far the speech level rises above the floor in the valleys of its 2-6 kHz spectrum (dB).
+
+    Each frame is that of :func:`speech_to_floor_db`
+    (:data:`FLOOR_FRAME_SECONDS`, no overlap, mean removed, periodic Hann
+    window), frames of digital silence left out. The speech level is the
+    :data:`LOUD_QUANTILE` over the frames of their mean bin power in
+    :data:`VALLEY_BAND_HZ`; the valley floor is the :data:`QUIET_QUANTILE`,
+    over the frames whose whole-spectrum power lies within
+    :data:`SOUNDING_FRAMES_WITHIN_DB` of the :data:`LOUD_QUANTILE` of all
+    frames', of their :data:`VALLEY_QUANTILE` bin power in that band (linear
+    interpolation throughout; :func:`vtract.frame_power.frame_band_powers`
+    and :func:`vtract.frame_power.frame_bin_quantiles`, block by block, so
+    memory stays bounded on long recordings).
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate (Hz); at least twice :data:`FLOOR_TOP_HZ`.
+
+    Returns
+    -------
+    float
+        The ratio in dB (below :data:`MIN_SPEECH_TO_VALLEY_FLOOR_DB`: noise
+        under the speech), at most :data:`MAX_SPEECH_TO_FLOOR_DB`; ``nan``
+        when it cannot be measured (fewer than :data:`MIN_FLOOR_FRAMES`
+        frames that are not digital silence, or no power in the band of its
+        loud frames).
+
+    Raises
+    ------
+    VtractError
+        The rate is too low to hold the band.
+    """
+    if sr < 2 * FLOOR_TOP_HZ:
+        raise VtractError(
+            f"speech_to_valley_floor_db needs a rate of at least {2 * FLOOR_TOP_HZ:.0f} Hz, "
+            f"got {sr}"
+        )
+    band, whole = frame_band_powers(
+        samples, sr, (VALLEY_BAND_HZ, WHOLE_SPECTRUM_HZ), FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS
+    )
+    sounding = ~digital_silence(samples, sr, FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS, whole)
+    if np.count_nonzero(sounding) < MIN_FLOOR_FRAMES:
+        return math.nan
+    freqs = np.fft.rfftfreq(round(FLOOR_FRAME_SECONDS * sr), 1.0 / sr)
+    n_bins = np.count_nonzero((freqs >= VALLEY_BAND_HZ[0]) & (freqs < VALLEY_BAND_HZ[1]))
+    (valleys,) = frame_bin_quantiles(
+        samples, sr, VALLEY_BAND_HZ, (VALLEY_QUANTILE,), FLOOR_FRAME_SECONDS, FLOOR_FRAME_SECONDS
+    )
+    loud = float(np.quantile(band[sounding] / n_bins, LOUD_QUANTILE))
+    if not loud > 0.0:
+        return math.nan
+    whole = whole[sounding]
+    open_gate = whole >= np.quantile(whole, LOUD_QUANTILE) * 10.0 ** (
+        -SOUNDING_FRAMES_WITHIN_DB / 10.0
+    )
+    floor = float(np.quantile(valleys[sounding][open_gate], QUIET_QUANTILE))
+    cap = MAX_SPEECH_TO_FLOOR_DB
+    return 10.0 * math.log10(loud / max(floor, loud * 10.0 ** (-cap / 10.0)))

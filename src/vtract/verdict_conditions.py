@@ -27,7 +27,11 @@ The conditions, in the order their reasons take precedence:
 ``noise_floor``
     its loud frames rise at least
     :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` above its quiet ones
-    at 2-6 kHz (noise hides synthetic speech from the detector);
+    at 2-6 kHz (noise hides synthetic speech from the detector), and at least
+    :data:`vtract.noise_floor.MIN_SPEECH_TO_VALLEY_FLOOR_DB` above the floor
+    in the spectral valleys of its sounding frames (since session 29: noise
+    that continues under the speech while a gate left only dither or
+    low-level noise in the pauses);
 ``reverberation``
     its 0.3-4 kHz level falls at least
     :data:`vtract.reverberation.MIN_STEEPEST_DECAY_DB` within 30 ms at its
@@ -70,9 +74,12 @@ from .noise_floor import (
     FLOOR_TOP_HZ,
     MIN_FLOOR_FRAMES,
     MIN_SPEECH_TO_FLOOR_DB,
+    MIN_SPEECH_TO_VALLEY_FLOOR_DB,
     QUIET_QUANTILE,
+    VALLEY_BAND_HZ,
     digital_silence_shares,
     speech_to_floor_db,
+    speech_to_valley_floor_db,
 )
 from .reverberation import (
     DECAY_BAND_HZ,
@@ -107,6 +114,8 @@ MIN_CALIBRATED_RATE_HZ = 16000
 #: they have in a report's provenance parameters and in :func:`verdict_conditions`;
 #: the last two are the shares of digital silence the noise-floor and
 #: reverberation measures leave out (:func:`vtract.noise_floor.digital_silence_shares`).
+#: ``speech_to_valley_floor_db`` (:func:`vtract.noise_floor.speech_to_valley_floor_db`)
+#: was added in session 29; a report written before does not record it.
 SIGNAL_MEASURES: tuple[str, ...] = (
     "high_band_level_db",
     "spectral_edge_hz",
@@ -118,6 +127,7 @@ SIGNAL_MEASURES: tuple[str, ...] = (
     "steepest_decay_db",
     "digital_silence_share",
     "digital_silence_between_sounds_share",
+    "speech_to_valley_floor_db",
 )
 
 #: When at least this share of the 20 ms frames between the first and last sound
@@ -195,7 +205,9 @@ def verdict_thresholds() -> dict[str, Any]:
         ``digital_silence_db``, :data:`vtract.frame_power.DIGITAL_SILENCE_DB`,
         and ``zero_run_seconds``, :data:`vtract.frame_power.ZERO_RUN_SECONDS`;
         a table made before records none of these, so it is not resumed with
-        measures taken the new way) (JSON-able).
+        measures taken the new way), and ``min_speech_to_valley_floor_db``
+        (since session 29, :data:`vtract.noise_floor.MIN_SPEECH_TO_VALLEY_FLOOR_DB`)
+        (JSON-able).
     """
     return {
         "min_calibrated_rate_hz": MIN_CALIBRATED_RATE_HZ,
@@ -210,6 +222,7 @@ def verdict_thresholds() -> dict[str, Any]:
         "min_steepest_decay_db": MIN_STEEPEST_DECAY_DB,
         "digital_silence_db": DIGITAL_SILENCE_DB,
         "zero_run_seconds": ZERO_RUN_SECONDS,
+        "min_speech_to_valley_floor_db": MIN_SPEECH_TO_VALLEY_FLOOR_DB,
     }
 
 
@@ -230,16 +243,18 @@ def signal_measures(samples: np.ndarray, sr: int) -> dict[str, float]:
         and the spectral edge of the long-term spectrum and of the quieter
         frames' spectrum),
         :func:`vtract.noise_floor.speech_to_floor_db`,
-        :func:`vtract.reverberation.steepest_decay_db` and
-        :func:`vtract.noise_floor.digital_silence_shares`, keyed by
+        :func:`vtract.reverberation.steepest_decay_db`,
+        :func:`vtract.noise_floor.digital_silence_shares` and
+        :func:`vtract.noise_floor.speech_to_valley_floor_db`, keyed by
         :data:`SIGNAL_MEASURES`; ``nan`` where a measure cannot be taken,
         including a rate too low for its bands.
     """
     bands = band_limit_measures(samples, sr)
     floor = speech_to_floor_db(samples, sr) if sr >= 2 * FLOOR_TOP_HZ else math.nan
+    valley = speech_to_valley_floor_db(samples, sr) if sr >= 2 * FLOOR_TOP_HZ else math.nan
     decay = steepest_decay_db(samples, sr) if sr >= 2 * DECAY_BAND_HZ[1] else math.nan
     silence, silence_between = digital_silence_shares(samples, sr)
-    values = (*bands, floor, decay, silence, silence_between)
+    values = (*bands, floor, decay, silence, silence_between, valley)
     return dict(zip(SIGNAL_MEASURES, values, strict=True))
 
 
@@ -350,6 +365,43 @@ def _band_limit_condition(
     return VerdictCondition(key, what, measured, required, "met")
 
 
+def _noise_floor_condition(
+    what: str,
+    floor: float | None,
+    valley: float | None,
+    shown: Callable[[float], str],
+    required: str,
+    reasons: tuple[Callable[[float], str], Callable[[float], str]],
+    unmeasured: str,
+    note: str = "",
+) -> VerdictCondition:
+    """The noise-floor condition on the speech-to-floor and speech-to-valley-floor values.
+
+    ``not measured`` when the speech-to-floor value was not measured
+    (``unmeasured`` is then the reason, see :data:`BLOCKING_WHEN_NOT_MEASURED`);
+    else ``not met`` when it lies below
+    :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` (its reason first) or
+    the valley value below :data:`vtract.noise_floor.MIN_SPEECH_TO_VALLEY_FLOOR_DB`,
+    ``met`` otherwise. The valley value is measured whenever the floor is
+    (the same frames, and a band with power in its loud frames); a report
+    written before session 29 does not record it, and its floor then decides
+    alone (the valley is shown as ``–``). ``note`` follows both values in what
+    is shown.
+    """
+    if floor is None:
+        return VerdictCondition("noise_floor", what, "–", required, _NOT_MEASURED, unmeasured)
+    measured = f"{shown(floor)}; {'–' if valley is None else shown(valley)}{note}"
+    if not floor >= MIN_SPEECH_TO_FLOOR_DB:
+        return VerdictCondition(
+            "noise_floor", what, measured, required, "not met", reasons[0](floor)
+        )
+    if valley is not None and not valley >= MIN_SPEECH_TO_VALLEY_FLOOR_DB:
+        return VerdictCondition(
+            "noise_floor", what, measured, required, "not met", reasons[1](valley)
+        )
+    return VerdictCondition("noise_floor", what, measured, required, "met")
+
+
 def verdict_conditions(
     rate_hz: float | None,
     reference_code: str | None,
@@ -365,6 +417,7 @@ def verdict_conditions(
     steepest_decay_db: float | None = None,
     digital_silence_share: float | None = None,
     digital_silence_between_sounds_share: float | None = None,
+    speech_to_valley_floor_db: float | None = None,
 ) -> list[VerdictCondition]:
     """The six conditions for a verdict, in the order their reasons take precedence.
 
@@ -380,7 +433,7 @@ def verdict_conditions(
         a report written by an older vtract).
     high_band_level_db : float or None
         :func:`vtract.bandwidth.high_band_level_db` (``None`` / NaN: not
-        measured). The ten measures are :data:`SIGNAL_MEASURES`, as
+        measured). The eleven measures are :data:`SIGNAL_MEASURES`, as
         :func:`signal_measures` returns them or a report records them.
     spectral_edge_hz, spectral_edge_drop_db : float or None
         :func:`vtract.bandwidth.spectral_edge` (``None`` / NaN: not measured).
@@ -403,6 +456,10 @@ def verdict_conditions(
     digital_silence_between_sounds_share : float or None
         Its second value, shown with them too (it makes no condition: the
         report warns, :func:`gated_pauses_warning`).
+    speech_to_valley_floor_db : float or None
+        :func:`vtract.noise_floor.speech_to_valley_floor_db` (``None`` / NaN:
+        not measured, e.g. in a report written before session 29: the
+        speech-to-floor value then decides alone).
 
     Returns
     -------
@@ -412,6 +469,7 @@ def verdict_conditions(
     level = _measured(high_band_level_db)
     drop = _measured(spectral_edge_drop_db)
     floor = _measured(speech_to_floor_db)
+    valley = _measured(speech_to_valley_floor_db)
     decay = _measured(steepest_decay_db)
     edge = _measured(spectral_edge_hz)
     if edge is None:
@@ -521,21 +579,35 @@ def verdict_conditions(
             ),
             shown_at=(edge_at, quiet_edge_at),
         ),
-        _measured_condition(
-            "noise_floor",
+        _noise_floor_condition(
             f"rise of the loud over the quiet 20 ms frames at "
-            f"{FLOOR_BANDS_HZ[0][0] / 1000:g}–{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz",
+            f"{FLOOR_BANDS_HZ[0][0] / 1000:g}–{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz; "
+            "over the floor in the spectral valleys of the sounding frames",
             floor,
-            lambda v: f"{v:.3g} dB{silence_note}",
-            f"≥ {MIN_SPEECH_TO_FLOOR_DB:g} dB",
-            lambda v: v >= MIN_SPEECH_TO_FLOOR_DB,
-            lambda v: (
-                f"the loud frames of the evidence rise only {v:.0f} dB above its quiet ones at "
-                f"{FLOOR_BANDS_HZ[0][0] / 1000:g}-{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz "
-                f"(clean speech: {MIN_SPEECH_TO_FLOOR_DB:.0f} dB or more), as in noisy "
-                "audio; noise hides synthetic speech from the detector (with white noise at "
-                "20 dB SNR no synthetic recording of its benchmark corpus stays above the "
-                f"threshold), so an organic verdict would say little{left_out}"
+            valley,
+            lambda v: f"{v:.3g} dB",
+            f"≥ {MIN_SPEECH_TO_FLOOR_DB:g} dB; ≥ {MIN_SPEECH_TO_VALLEY_FLOOR_DB:g} dB",
+            (
+                lambda v: (
+                    f"the loud frames of the evidence rise only {v:.0f} dB above its quiet ones "
+                    f"at {FLOOR_BANDS_HZ[0][0] / 1000:g}-{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz "
+                    f"(clean speech: {MIN_SPEECH_TO_FLOOR_DB:.0f} dB or more), as in noisy "
+                    "audio; noise hides synthetic speech from the detector (with white noise "
+                    "at 20 dB SNR no synthetic recording of its benchmark corpus stays above "
+                    f"the threshold), so an organic verdict would say little{left_out}"
+                ),
+                lambda v: (
+                    f"the loud frames of the evidence rise only {v:.1f} dB above the floor in "
+                    "the spectral valleys of its sounding frames at "
+                    f"{VALLEY_BAND_HZ[0] / 1000:g}-{VALLEY_BAND_HZ[1] / 1000:g} kHz "
+                    f"(speech_to_valley_floor_db; clean speech: "
+                    f"{MIN_SPEECH_TO_VALLEY_FLOOR_DB:g} dB or more), although they rise "
+                    f"{0.0 if floor is None else floor:.0f} dB above its quiet frames: noise "
+                    "continues under the speech while the pauses look quiet, as when a noise "
+                    "gate left only dither or low-level noise in them; noise hides synthetic "
+                    "speech from the detector, so an organic verdict would say little"
+                    f"{left_out}"
+                ),
             ),
             (
                 "the noise floor of the evidence could not be measured (it needs at least "
@@ -544,6 +616,7 @@ def verdict_conditions(
                 f"{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz bands), so noise that hides synthetic "
                 "speech from the detector is not ruled out"
             ),
+            silence_note,
         ),
         _measured_condition(
             "reverberation",
