@@ -765,23 +765,39 @@ def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp
     journal = tmp_path / ".r.csv.journal.jsonl"
 
     sent = []
+    ended = threading.Event()  # the run returned: no interrupt may reach a later test
+    started = time.monotonic()
 
     def interrupt_when_two_are_journaled():
         deadline = time.monotonic() + 100
-        while time.monotonic() < deadline:
+        why = "at the 100 s deadline"
+        while time.monotonic() < deadline and not ended.is_set():
             running = any(folder.glob("pid-*"))  # the slow file is being analysed
             if running and journal.exists() and journal.read_text().count("\n") >= 2:
+                why = "with the slow file running and two files journaled"
                 break
             time.sleep(0.05)
-        sent.append(time.monotonic())
-        os.kill(os.getpid(), signal.SIGINT)
+        if not ended.is_set():
+            sent.append((time.monotonic(), why))
+            os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=interrupt_when_two_are_journaled, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        analyze_many(
+    try:
+        res = analyze_many(
             folder, out=out, per_file=slow_first_analyze, backend="loky", n_jobs=2, quiet=True
         )
-    stopped = time.monotonic() - sent[0]
+    except KeyboardInterrupt:
+        pass
+    else:  # say what happened (a CI run once saw this, not reproduced since: session 29)
+        ended.set()
+        pytest.fail(
+            f"the run ended without the interrupt after {time.monotonic() - started:.1f} s: "
+            f"done/skipped/failed {res.done}/{res.skipped}/{res.failed}, interrupt "
+            f"{sent or 'not sent'}, slow file started: {any(folder.glob('pid-*'))}, journal: "
+            f"{journal.read_text() if journal.exists() else 'none'!r}"
+        )
+    assert sent[0][1].startswith("with the slow file"), sent  # not the deadline
+    stopped = time.monotonic() - sent[0][0]
     assert stopped < 20  # the slow file sleeps 120 s: its worker was killed, not waited for
     lines = [json.loads(x) for x in journal.read_text().splitlines()]
     journaled = sorted(e["row"]["file"] for e in lines)
