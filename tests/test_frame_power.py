@@ -85,8 +85,9 @@ def test_digital_silence_marks_frames_100_db_below_the_loudest():
 
 @pytest.mark.parametrize(("frame_s", "hop_s"), [(0.02, 0.02), (0.025, 0.01)])
 def test_bin_quantiles_equal_a_one_shot_numpy_reference_across_blocks(frame_s, hop_s):
-    """70 s at 16 kHz: 3500-7000 frames, more than one block of 4096."""
-    from vtract.frame_power import frame_bin_quantiles
+    """70 s at 16 kHz: 3500-7000 frames, more than one block of 4096; the band sums of the
+    same pass equal frame_band_powers'."""
+    from vtract.frame_power import frame_band_powers, frame_band_powers_and_bin_quantiles
 
     sr = 16000
     x = np.random.default_rng(1).standard_normal(sr * 70) * np.linspace(0.1, 2.0, sr * 70) + 0.2
@@ -96,17 +97,23 @@ def test_bin_quantiles_equal_a_one_shot_numpy_reference_across_blocks(frame_s, h
     power = np.abs(np.fft.rfft(frames * np.hanning(n + 1)[:-1], axis=1)) ** 2
     f = np.fft.rfftfreq(n, 1 / sr)
     expected = np.quantile(power[:, (f >= 2000) & (f < 6000)], [0.1, 0.5], axis=1)
-    got = frame_bin_quantiles(x, sr, (2000.0, 6000.0), (0.1, 0.5), frame_s, hop_s)
+    bands = ((2000.0, 6000.0), (0.0, np.inf))
+    sums, got = frame_band_powers_and_bin_quantiles(
+        x, sr, bands, (2000.0, 6000.0), (0.1, 0.5), frame_s, hop_s
+    )
     assert got.shape == expected.shape == (2, 1 + (x.size - n) // hop)
     np.testing.assert_allclose(got, expected, rtol=1e-9)
+    np.testing.assert_array_equal(sums, frame_band_powers(x, sr, bands, frame_s, hop_s))
 
 
 def test_bin_quantiles_of_a_band_without_bins_are_refused():
-    from vtract.frame_power import frame_bin_quantiles
+    from vtract.frame_power import frame_band_powers_and_bin_quantiles
 
-    assert frame_bin_quantiles(np.ones(100), 16000, (0.0, 8000.0), (0.5,), 0.02, 0.02).shape == (
-        1,
-        0,
+    powers, quantiles = frame_band_powers_and_bin_quantiles(
+        np.ones(100), 16000, (), (0.0, 8000.0), (0.5,), 0.02, 0.02
     )
+    assert powers.shape == (0, 0) and quantiles.shape == (1, 0)
     with pytest.raises(ValueError, match="holds no bin"):
-        frame_bin_quantiles(np.ones(1000), 16000, (2010.0, 2020.0), (0.5,), 0.02, 0.02)
+        frame_band_powers_and_bin_quantiles(
+            np.ones(1000), 16000, (), (2010.0, 2020.0), (0.5,), 0.02, 0.02
+        )

@@ -279,3 +279,24 @@ def test_shipped_examples_have_deep_valleys(name):
     ev = vtract.load(EXAMPLES / name)
     x = np.asarray(ev.samples, dtype=np.float64)
     assert speech_to_valley_floor_db(x, ev.sr) >= MIN_SPEECH_TO_VALLEY_FLOOR_DB + 5
+
+
+def test_floor_measures_equal_the_three_functions():
+    """One pass over the 20 ms frames gives what the three functions give alone: a gated
+    noisy 'speech' signal with zero padding, and a rate too low for the bands."""
+    from vtract.noise_floor import floor_measures, speech_to_valley_floor_db
+
+    rng = np.random.default_rng(24)
+    x, on = _harmonic_speech(rng, 16000, 6.0)
+    gated = _gated_to_dither(x + 0.01 * rng.standard_normal(x.size), on, rng)
+    padded = np.r_[np.zeros(8000), gated, np.zeros(3000)]
+    assert tuple(floor_measures(padded, 16000)) == (
+        speech_to_floor_db(padded, 16000),
+        speech_to_valley_floor_db(padded, 16000),
+        *digital_silence_shares(padded, 16000),
+    )
+    low = floor_measures(padded[::2], 8000)
+    assert math.isnan(low.speech_to_floor_db) and math.isnan(low.speech_to_valley_floor_db)
+    assert (low.digital_silence_share, low.digital_silence_between_sounds_share) == (
+        digital_silence_shares(padded[::2], 8000)
+    )

@@ -4,9 +4,10 @@ The noise-floor and reverberation measures of :mod:`vtract.noise_floor` and
 :mod:`vtract.reverberation` both follow how the power of a band changes from
 frame to frame; :func:`frame_band_powers` is that one computation, block by
 block so that memory stays bounded on hour-long recordings.
-:func:`frame_bin_quantiles` takes quantiles of the same frames' bin powers
-within a band instead of their sum: the floor in the spectral valleys that
-:func:`vtract.noise_floor.speech_to_valley_floor_db` measures (session 29).
+:func:`frame_band_powers_and_bin_quantiles` also takes quantiles of the same
+frames' bin powers within a band, in the same pass: the floor in the spectral
+valleys that :func:`vtract.noise_floor.speech_to_valley_floor_db` measures
+(session 29).
 
 Both measures leave out the frames :func:`digital_silence` marks: frames that
 hold no recorded sound at all (zero padding at a clip's ends, pauses a noise
@@ -29,7 +30,7 @@ __all__ = [
     "ZERO_RUN_SECONDS",
     "digital_silence",
     "frame_band_powers",
-    "frame_bin_quantiles",
+    "frame_band_powers_and_bin_quantiles",
 ]
 
 #: A frame whose power over the whole spectrum (mean removed) lies this far or
@@ -98,23 +99,25 @@ def frame_band_powers(
     return powers
 
 
-def frame_bin_quantiles(
+def frame_band_powers_and_bin_quantiles(
     samples: np.ndarray,
     sr: int,
-    band_hz: tuple[float, float],
+    bands_hz: Sequence[tuple[float, float]],
+    quantile_band_hz: tuple[float, float],
     quantiles: Sequence[float],
     frame_seconds: float,
     hop_seconds: float,
-) -> np.ndarray:
-    """Quantiles of every frame's bin powers within one band.
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`frame_band_powers`, and quantiles of the bin powers in one band, in one pass.
 
     The frames and their power spectra are those of :func:`frame_band_powers`
     (mean removed, periodic Hann window, real FFT, block by block so memory
-    stays bounded); instead of summing the bins ``lo <= f < hi`` of a frame,
-    the given quantiles of their squared magnitudes are taken (linear
-    interpolation, :func:`numpy.quantile`). A low quantile follows the
-    spectral valleys of the frame (between harmonics and formants), which
-    noise under the sound fills.
+    stays bounded), each transformed once. Besides the band sums, the given
+    quantiles of each frame's squared magnitudes in the bins ``lo <= f < hi``
+    of ``quantile_band_hz`` are taken (linear interpolation,
+    :func:`numpy.quantile`). A low quantile follows the spectral valleys of
+    the frame (between harmonics and formants), which noise under the sound
+    fills.
 
     Parameters
     ----------
@@ -122,8 +125,11 @@ def frame_bin_quantiles(
         Mono signal.
     sr : int
         Its sample rate (Hz).
-    band_hz : (float, float)
-        ``(lo, hi)`` of the band (Hz); it must hold at least one bin.
+    bands_hz : sequence of (float, float)
+        ``(lo, hi)`` of each band whose power is summed (Hz).
+    quantile_band_hz : (float, float)
+        ``(lo, hi)`` of the band whose bin-power quantiles are taken (Hz); it
+        must hold at least one bin.
     quantiles : sequence of float
         Quantiles in ``[0, 1]``.
     frame_seconds, hop_seconds : float
@@ -131,25 +137,30 @@ def frame_bin_quantiles(
 
     Returns
     -------
-    numpy.ndarray
-        Shape ``(len(quantiles), n_frames)``; ``n_frames`` is 0 for a signal
-        shorter than one frame.
+    powers : numpy.ndarray
+        As :func:`frame_band_powers`, shape ``(len(bands_hz), n_frames)``.
+    bin_quantiles : numpy.ndarray
+        Shape ``(len(quantiles), n_frames)``.
 
     Raises
     ------
     ValueError
-        The band holds no bin of the frames' spectrum.
+        The quantile band holds no bin of the frames' spectrum.
     """
     n_frames, freqs, blocks = _power_spectra(samples, sr, frame_seconds, hop_seconds)
-    lo, hi = band_hz
+    lo, hi = quantile_band_hz
     sel = (freqs >= lo) & (freqs < hi)
     if not sel.any():
         raise ValueError(f"the band {lo:g}-{hi:g} Hz holds no bin of {sr} Hz frames")
+    in_band = [(freqs >= b_lo) & (freqs < b_hi) for b_lo, b_hi in bands_hz]
     qs = np.asarray(quantiles, dtype=np.float64)
+    powers = np.empty((len(in_band), n_frames))
     out = np.empty((qs.size, n_frames))
     for first, last, power in blocks:
+        for b, band in enumerate(in_band):
+            powers[b, first:last] = power[:, band].sum(axis=1)
         out[:, first:last] = np.quantile(power[:, sel], qs, axis=1)
-    return out
+    return powers, out
 
 
 def _power_spectra(

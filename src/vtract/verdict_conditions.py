@@ -71,15 +71,12 @@ from .frame_power import DIGITAL_SILENCE_DB, ZERO_RUN_SECONDS
 from .noise_floor import (
     FLOOR_BANDS_HZ,
     FLOOR_FRAME_SECONDS,
-    FLOOR_TOP_HZ,
     MIN_FLOOR_FRAMES,
     MIN_SPEECH_TO_FLOOR_DB,
     MIN_SPEECH_TO_VALLEY_FLOOR_DB,
     QUIET_QUANTILE,
     VALLEY_BAND_HZ,
-    digital_silence_shares,
-    speech_to_floor_db,
-    speech_to_valley_floor_db,
+    floor_measures,
 )
 from .reverberation import (
     DECAY_BAND_HZ,
@@ -245,16 +242,22 @@ def signal_measures(samples: np.ndarray, sr: int) -> dict[str, float]:
         :func:`vtract.noise_floor.speech_to_floor_db`,
         :func:`vtract.reverberation.steepest_decay_db`,
         :func:`vtract.noise_floor.digital_silence_shares` and
-        :func:`vtract.noise_floor.speech_to_valley_floor_db`, keyed by
+        :func:`vtract.noise_floor.speech_to_valley_floor_db` (the three of
+        :mod:`vtract.noise_floor` from one pass, :func:`vtract.noise_floor.floor_measures`), keyed by
         :data:`SIGNAL_MEASURES`; ``nan`` where a measure cannot be taken,
         including a rate too low for its bands.
     """
     bands = band_limit_measures(samples, sr)
-    floor = speech_to_floor_db(samples, sr) if sr >= 2 * FLOOR_TOP_HZ else math.nan
-    valley = speech_to_valley_floor_db(samples, sr) if sr >= 2 * FLOOR_TOP_HZ else math.nan
+    floor = floor_measures(samples, sr)  # the 20 ms frames' four measures, in one pass
     decay = steepest_decay_db(samples, sr) if sr >= 2 * DECAY_BAND_HZ[1] else math.nan
-    silence, silence_between = digital_silence_shares(samples, sr)
-    values = (*bands, floor, decay, silence, silence_between, valley)
+    values = (
+        *bands,
+        floor.speech_to_floor_db,
+        decay,
+        floor.digital_silence_share,
+        floor.digital_silence_between_sounds_share,
+        floor.speech_to_valley_floor_db,
+    )
     return dict(zip(SIGNAL_MEASURES, values, strict=True))
 
 
