@@ -330,7 +330,7 @@ def _measured_condition(
     return VerdictCondition(key, what, shown(value), required, "not met", reason(value))
 
 
-def _band_limit_condition(
+def _paired_condition(
     key: str,
     what: str,
     values: tuple[float | None, float | None],
@@ -340,19 +340,24 @@ def _band_limit_condition(
     reasons: tuple[Callable[[float], str], Callable[[float], str]],
     unmeasured: str = "",
     shown_at: tuple[float, float] | None = None,
+    note: str = "",
+    first_is_needed: bool = False,
 ) -> VerdictCondition:
-    """A band-limit condition on a long-term and a quieter-frame value.
+    """A condition on two values: a band limit (long-term, quieter frames) or the noise floor
+    (quiet frames, spectral valleys).
 
-    ``not measured`` when neither value was measured (``unmeasured`` is then
-    the reason, see :data:`BLOCKING_WHEN_NOT_MEASURED`); else ``not met``
-    when a measured value fails its test (the long-term one's reason first),
-    ``met`` otherwise. A value that was not measured (the quieter frames'
-    with fewer than :data:`vtract.bandwidth.MIN_QUIET_FRAMES` of them, or
-    in a report written by an older vtract) is shown as ``–`` and leaves
-    the other to decide. ``shown_at`` adds each value's frequency (kHz) to
-    what is shown.
+    ``not measured`` when neither value was measured, or with
+    ``first_is_needed`` when the first was not (``unmeasured`` is then the
+    reason, see :data:`BLOCKING_WHEN_NOT_MEASURED`); else ``not met`` when a
+    measured value fails its test (the first one's reason first), ``met``
+    otherwise. A value that was not measured (the quieter frames' with fewer
+    than :data:`vtract.bandwidth.MIN_QUIET_FRAMES` of them, or in a report
+    written by an older vtract: the quieter-frame values before session 28,
+    the valley floor before session 29) is shown as ``–`` and leaves the
+    other to decide. ``shown_at`` adds each value's frequency (kHz) to what
+    is shown, ``note`` follows both values.
     """
-    if all(value is None for value in values):
+    if (values[0] is None) if first_is_needed else all(value is None for value in values):
         return VerdictCondition(key, what, "–", required, _NOT_MEASURED, unmeasured)
     parts = []
     for i, value in enumerate(values):
@@ -361,48 +366,11 @@ def _band_limit_condition(
         else:
             at = "" if shown_at is None else f" near {shown_at[i]:.3g} kHz"
             parts.append(shown(value) + at)
-    measured = "; ".join(parts)
+    measured = "; ".join(parts) + note
     for value, test, reason in zip(values, holds, reasons, strict=True):
         if value is not None and not test(value):
             return VerdictCondition(key, what, measured, required, "not met", reason(value))
     return VerdictCondition(key, what, measured, required, "met")
-
-
-def _noise_floor_condition(
-    what: str,
-    floor: float | None,
-    valley: float | None,
-    shown: Callable[[float], str],
-    required: str,
-    reasons: tuple[Callable[[float], str], Callable[[float], str]],
-    unmeasured: str,
-    note: str = "",
-) -> VerdictCondition:
-    """The noise-floor condition on the speech-to-floor and speech-to-valley-floor values.
-
-    ``not measured`` when the speech-to-floor value was not measured
-    (``unmeasured`` is then the reason, see :data:`BLOCKING_WHEN_NOT_MEASURED`);
-    else ``not met`` when it lies below
-    :data:`vtract.noise_floor.MIN_SPEECH_TO_FLOOR_DB` (its reason first) or
-    the valley value below :data:`vtract.noise_floor.MIN_SPEECH_TO_VALLEY_FLOOR_DB`,
-    ``met`` otherwise. The valley value is measured whenever the floor is
-    (the same frames, and a band with power in its loud frames); a report
-    written before session 29 does not record it, and its floor then decides
-    alone (the valley is shown as ``–``). ``note`` follows both values in what
-    is shown.
-    """
-    if floor is None:
-        return VerdictCondition("noise_floor", what, "–", required, _NOT_MEASURED, unmeasured)
-    measured = f"{shown(floor)}; {'–' if valley is None else shown(valley)}{note}"
-    if not floor >= MIN_SPEECH_TO_FLOOR_DB:
-        return VerdictCondition(
-            "noise_floor", what, measured, required, "not met", reasons[0](floor)
-        )
-    if valley is not None and not valley >= MIN_SPEECH_TO_VALLEY_FLOOR_DB:
-        return VerdictCondition(
-            "noise_floor", what, measured, required, "not met", reasons[1](valley)
-        )
-    return VerdictCondition("noise_floor", what, measured, required, "met")
 
 
 def verdict_conditions(
@@ -530,7 +498,7 @@ def verdict_conditions(
                 f"{v / 2:.0f} Hz; {why}"
             ),
         ),
-        _band_limit_condition(
+        _paired_condition(
             "high_band_level",
             f"level of the {lo / 1000:g}–{hi / 1000:g} kHz band re the "
             f"{s_lo / 1000:g}–{s_hi / 1000:g} kHz band (long-term; quieter frames)",
@@ -557,7 +525,7 @@ def verdict_conditions(
                 f"band), so band-limited audio is not ruled out; {why}"
             ),
         ),
-        _band_limit_condition(
+        _paired_condition(
             "spectral_edge",
             f"deepest low-pass edge of the spectrum between {e_lo / 1000:g} and "
             f"{e_hi / 1000:g} kHz (long-term; quieter frames)",
@@ -582,14 +550,18 @@ def verdict_conditions(
             ),
             shown_at=(edge_at, quiet_edge_at),
         ),
-        _noise_floor_condition(
+        _paired_condition(
+            "noise_floor",
             f"rise of the loud over the quiet 20 ms frames at "
             f"{FLOOR_BANDS_HZ[0][0] / 1000:g}–{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz; "
             "over the floor in the spectral valleys of the sounding frames",
-            floor,
-            valley,
+            (floor, valley),
             lambda v: f"{v:.3g} dB",
             f"≥ {MIN_SPEECH_TO_FLOOR_DB:g} dB; ≥ {MIN_SPEECH_TO_VALLEY_FLOOR_DB:g} dB",
+            (
+                lambda v: v >= MIN_SPEECH_TO_FLOOR_DB,
+                lambda v: v >= MIN_SPEECH_TO_VALLEY_FLOOR_DB,
+            ),
             (
                 lambda v: (
                     f"the loud frames of the evidence rise only {v:.0f} dB above its quiet ones "
@@ -619,7 +591,8 @@ def verdict_conditions(
                 f"{FLOOR_BANDS_HZ[-1][1] / 1000:g} kHz bands), so noise that hides synthetic "
                 "speech from the detector is not ruled out"
             ),
-            silence_note,
+            note=silence_note,
+            first_is_needed=True,  # the valley is measured on the floor's frames
         ),
         _measured_condition(
             "reverberation",
