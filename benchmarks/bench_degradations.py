@@ -111,19 +111,11 @@ from _harness import emit_result
 from bench_band_limited import ANALYSIS_RATE, scored_row
 from bench_detection import SETTINGS, gated_log_odds
 from vtract.alignment.model import Alignment
-from vtract.bandwidth import (
-    MIN_EDGE_DROP_DB,
-    MIN_HIGH_BAND_DB,
-    MIN_QUIET_EDGE_DROP_DB,
-    MIN_QUIET_HIGH_BAND_DB,
-)
 from vtract.detect.calibration import Calibration, roc_auc
 from vtract.detect.default import DRY_VOICE
 from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
 from vtract.evidence import Evidence
-from vtract.noise_floor import MIN_SPEECH_TO_FLOOR_DB, MIN_SPEECH_TO_VALLEY_FLOOR_DB
-from vtract.reverberation import MIN_STEEPEST_DECAY_DB
-from vtract.verdict_conditions import SIGNAL_MEASURES, signal_measures
+from vtract.verdict_conditions import SIGNAL_MEASURES, signal_measures, verdict_conditions
 from vtract.windows import is_speech_label
 
 #: libsndfile compression levels giving the named constant bitrate at 16 kHz
@@ -492,8 +484,24 @@ def shipped_statistic(rows: pd.DataFrame, four: Calibration, voice: Calibration)
     return rows.assign(statistic_four=rows["statistic"], statistic=log_odds, dry_voice=used)
 
 
+#: The conditions of :func:`vtract.verdict_conditions.verdict_conditions` behind each
+#: column :func:`_gates` adds.
+GATE_CONDITIONS: dict[str, tuple[str, ...]] = {
+    "band_limited": ("high_band_level", "spectral_edge"),
+    "noisy": ("noise_floor",),
+    "reverberant": ("reverberation",),
+}
+
+
 def _gates(rows: pd.DataFrame) -> pd.DataFrame:
-    """Which of vtract.analyze's signal checks each row fails (band limit, noise, room)."""
+    """Which of vtract.analyze's signal checks each row fails (band limit, noise, room).
+
+    Each row's measures go through :func:`vtract.verdict_conditions.verdict_conditions`
+    at the analysis rate, and a column is true where one of its conditions
+    (:data:`GATE_CONDITIONS`) withholds the verdict as in ``vtract.analyze``: past its
+    threshold, or not measured where that blocks a verdict (session 30; until then the
+    thresholds were restated here, and an unmeasured noise floor or room passed).
+    """
     missing = {"quiet_high_band_level_db", "quiet_spectral_edge_drop_db"} - set(rows.columns)
     if missing:
         raise ValueError(
@@ -505,19 +513,19 @@ def _gates(rows: pd.DataFrame) -> pd.DataFrame:
             "rows without ['speech_to_valley_floor_db']: measured before session 29's "
             "valley-floor measure; measure them again (without --from-rows)"
         )
-    # all four band-limit thresholds (long-term and quieter frames), as vtract.analyze
-    band_limited = (
-        (rows["high_band_level_db"] < MIN_HIGH_BAND_DB)
-        | (rows["spectral_edge_drop_db"] >= MIN_EDGE_DROP_DB)
-        | (rows["quiet_high_band_level_db"] < MIN_QUIET_HIGH_BAND_DB)
-        | (rows["quiet_spectral_edge_drop_db"] >= MIN_QUIET_EDGE_DROP_DB)
-    )
-    # both noise-floor thresholds (the quiet frames, and the valleys under the speech)
-    noisy = (rows["speech_to_floor_db"] < MIN_SPEECH_TO_FLOOR_DB) | (
-        rows["speech_to_valley_floor_db"] < MIN_SPEECH_TO_VALLEY_FLOOR_DB
-    )
-    reverberant = rows["steepest_decay_db"] < MIN_STEEPEST_DECAY_DB
-    return rows.assign(band_limited=band_limited, noisy=noisy, reverberant=reverberant)
+    measures = [m for m in SIGNAL_MEASURES if m in rows.columns]
+    calls: dict[str, list[bool]] = {column: [] for column in GATE_CONDITIONS}
+    for values in rows[measures].itertuples(index=False):
+        withheld = {
+            c.key
+            for c in verdict_conditions(
+                ANALYSIS_RATE, None, None, **{m: float(v) for m, v in zip(measures, values)}
+            )
+            if c.withholds_verdict
+        }
+        for column, keys in GATE_CONDITIONS.items():
+            calls[column].append(bool(withheld.intersection(keys)))
+    return rows.assign(**{column: np.array(c, dtype=bool) for column, c in calls.items()})
 
 
 def summarise(rows: pd.DataFrame, threshold: float, names: list[str]) -> dict[str, Any]:

@@ -198,6 +198,14 @@ def test_the_noise_gate_column_counts_the_valley_floor_too(bench):
         }
     )
     assert bench._gates(rows)["noisy"].tolist() == [True, False, True]
+    # session 30: an unmeasured floor or room withholds the verdict in vtract.analyze, so
+    # the copy is counted as stopped by that check (the restated thresholds let it pass)
+    unmeasured = rows.assign(speech_to_floor_db=np.nan, steepest_decay_db=[np.nan, 30.0, 30.0])
+    gates = bench._gates(unmeasured)
+    assert gates["noisy"].tolist() == [True, True, True]
+    assert gates["reverberant"].tolist() == [True, False, False]
+    assert not gates["band_limited"].any()
+    assert bench._gates(rows.assign(high_band_level_db=-60.0))["band_limited"].all()
     with pytest.raises(ValueError, match="before session 29"):
         bench._gates(rows.drop(columns="speech_to_valley_floor_db"))
 

@@ -854,3 +854,11 @@ def test_noise_under_the_speech_fails_the_noise_condition_though_the_pauses_look
     unmeasured = noise(speech_to_valley_floor_db=28.0)
     assert unmeasured.status == "not measured"
     assert unmeasured.reason.startswith("the noise floor of the evidence could not be measured")
+    # what vtract.analyze and bench_degradations withhold the verdict on
+    assert [c.withholds_verdict for c in (gated, both, unmeasured)] == [True, True, True]
+    assert not older.withholds_verdict
+    codes = {c.key: c for c in verdict_conditions(16000, "a", "b", spectral_edge_drop_db=40.0)}
+    assert codes["spectral_edge"].status == "not measured"  # no edge frequency: no drop
+    assert not codes["spectral_edge"].withholds_verdict  # not a blocking condition
+    assert codes["high_band_level"].withholds_verdict  # blocking when not measured
+    assert codes["estimator_code"].withholds_verdict  # another estimator's reference

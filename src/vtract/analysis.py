@@ -38,7 +38,6 @@ from .reference import (
 from .report import BigramEvidence, Flag, Report
 from .tract.highpass import analysis_highpass_hz
 from .verdict_conditions import (
-    BLOCKING_WHEN_NOT_MEASURED,
     MIN_CALIBRATED_RATE_HZ,
     gated_pauses_warning,
     signal_measures,
@@ -657,15 +656,7 @@ def analyze(
                 decision,
                 reason=_no_bigram_reason(aln, bool(settings.get("cross_word")), features),
             )
-        unmet = next(
-            (
-                c
-                for c in conditions
-                if c.status == "not met"
-                or (c.status == "not measured" and c.key in BLOCKING_WHEN_NOT_MEASURED)
-            ),
-            None,
-        )
+        unmet = next((c for c in conditions if c.withholds_verdict), None)
         if unmet is not None and decision.verdict != "inconclusive":
             decision = dataclasses.replace(
                 decision, verdict="inconclusive", score=None, reason=unmet.reason

@@ -182,6 +182,17 @@ class VerdictCondition:
     status: str
     reason: str = ""
 
+    @property
+    def withholds_verdict(self) -> bool:
+        """Whether this condition makes :func:`vtract.analyze` give ``inconclusive``.
+
+        ``not met``, or ``not measured`` for a condition of
+        :data:`BLOCKING_WHEN_NOT_MEASURED`.
+        """
+        return self.status == "not met" or (
+            self.status == _NOT_MEASURED and self.key in BLOCKING_WHEN_NOT_MEASURED
+        )
+
 
 def verdict_thresholds() -> dict[str, Any]:
     """The thresholds of the measured conditions, as they are in this vtract.
