@@ -815,6 +815,41 @@ def test_an_interrupted_ordered_run_journals_what_finished_and_stops_at_once(tmp
     ]
 
 
+def test_an_interrupted_serial_run_journals_every_file_that_finished(tmp_path):
+    """Session-27 review, fixed in session 30: with --backend serial a whole submission
+    window (8 files here) was analysed before the first of it was journaled, so a Ctrl-C
+    in the third file lost the two finished ones. Now each is journaled when it is done."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    for i in range(5):
+        write_tone(folder / f"t{i}.wav", 0.05 * (i + 1))
+    out = tmp_path / "r.csv"
+    journal = tmp_path / ".r.csv.journal.jsonl"
+    log = tmp_path / "analysed.txt"
+    stop = tmp_path / "STOP"
+    stop.write_text("")
+
+    def interrupted_in_the_third(path, **kwargs):
+        with log.open("a") as f:
+            f.write(Path(path).name + "\n")
+        if stop.exists() and Path(path).name == "t2.wav":
+            raise KeyboardInterrupt  # as a Ctrl-C while the third file is analysed
+        return fake_analyze(path, **kwargs)
+
+    with pytest.raises(KeyboardInterrupt):
+        analyze_many(folder, out=out, per_file=interrupted_in_the_third, backend="serial")
+    assert log.read_text().split() == ["t0.wav", "t1.wav", "t2.wav"]  # none ran ahead
+    journaled = [json.loads(x)["row"]["file"] for x in journal.read_text().splitlines()]
+    assert journaled == [str(folder / "t0.wav"), str(folder / "t1.wav")]
+    assert not out.exists()
+    stop.unlink()
+    res = analyze_many(
+        folder, out=out, per_file=interrupted_in_the_third, backend="serial", quiet=True
+    )
+    assert (res.done, res.skipped, res.failed) == (3, 2, 0)
+    assert pd.read_csv(out)["file"].tolist() == [str(folder / f"t{i}.wav") for i in range(5)]
+
+
 def test_per_bigram_table_of_another_results_table_is_refused(corpus, tmp_path):
     _folder, paths, _ = corpus
     pb = tmp_path / "pb.csv"

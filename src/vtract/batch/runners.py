@@ -38,7 +38,8 @@ Backends
     must run one task at a time (``dask worker --nthreads 1``) because the
     aligner is per process and not thread-safe. Needs ``vtract[dask]``.
 ``"serial"``
-    In this process, one file after the other (debugging, tiny inputs).
+    In this process, one file after the other (debugging, tiny inputs);
+    each outcome reaches ``on_outcome`` as soon as its file is done.
 
 Order
 -----
@@ -336,24 +337,40 @@ def run_one(
 
 
 class _SerialPool:
-    """Runs each task when submitted (in this process)."""
+    """Runs the tasks in this process, one at a time, when the driver waits for them.
+
+    A submitted task only runs in :meth:`wait_first`, which runs the earliest one
+    and returns it alone, so the driver hands each outcome to ``on_outcome`` (the
+    journal) the moment it is known. Until session 30 every task ran when it was
+    submitted, so a whole submission window was analysed before the first of it
+    was journaled, and an interrupt lost the finished files of that window.
+    """
 
     def __init__(self, func: Callable[[BatchInput], Any]) -> None:
         self.func = func
+        self._queued: dict[concurrent.futures.Future[FileOutcome], tuple[BatchInput, int]] = {}
 
     def submit(self, item: BatchInput, index: int) -> concurrent.futures.Future[FileOutcome]:
         fut: concurrent.futures.Future[FileOutcome] = concurrent.futures.Future()
-        fut.set_result(run_one(self.func, item, index, None))
+        self._queued[fut] = (item, index)
         return fut
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
-        return set(futures)
+        done = {f for f in futures if f.done()}
+        if done:
+            return done
+        fut = futures[0]  # the earliest submitted: the driver keeps submission order
+        item, index = self._queued.pop(fut)
+        fut.set_result(run_one(self.func, item, index, None))
+        return {fut}
 
     def is_crash(self, exc: BaseException) -> bool:
         return False
 
     def close(self, abort: bool = False) -> None:
-        pass
+        for fut in self._queued:
+            fut.cancel()
+        self._queued.clear()
 
 
 class _LokyPool:
