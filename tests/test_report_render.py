@@ -257,6 +257,7 @@ def test_html_warns_that_an_organic_verdict_does_not_clear_a_recording():
     start = text.index("What this method can and cannot show")
     assert "An &#x27;organic&#x27; verdict does not clear a recording" in text[start:]
     assert "Piper VITS and espeak-ng" in text[start:]
+    assert "six-talker babble added at 20 dB SNR" in text[start:]  # noise the checks miss
 
 
 def test_html_of_empty_report_and_without_extras(tmp_path):

@@ -50,7 +50,10 @@ LIMITATIONS = (
     "An 'organic' verdict does not clear a recording. In the project's measurements "
     "(docs/DETECTION.md, generators held out of training) clean modern synthetic voices such "
     "as Piper VITS and espeak-ng were called organic more than 9 times in 10, and neural TTS "
-    "from the ESPnet toolkit about half the time.",
+    "from the ESPnet toolkit about half the time. Noise hides synthetic speech, and the "
+    "noise checks do not catch every kind: with noise shaped like speech or six-talker "
+    "babble added at 20 dB SNR, most synthetic copies in those measurements passed the "
+    "checks and were called organic (docs/LIMITS.md).",
     "Anatomical findings are not evidence of synthesis on their own: they are as common in "
     "organic speech. In the project's measurements (benchmarks/results/plausibility_*.json) "
     "the median organic recording had a finding on about half of its bigrams, more than the "
