@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from vtract.alignment import labels as L
@@ -354,3 +356,57 @@ def test_words_in_other_scripts_are_refused_not_dropped():
     for text, word in [("Straße", "straße"), ("привет world", "привет"), ("东京 Tokyo", "东京")]:
         with pytest.raises(AlignmentError, match=f"outside English: '{word}'"):
             normalize_transcript(text)
+
+
+@pytest.mark.parametrize("mark", ["\u00b4", "`", "\u2032", "\u2019"])
+def test_apostrophe_look_alikes_are_apostrophes(mark):
+    """Session-30 probe F1: "don´t" became the dictionary words "don" and "t" (T IY), so
+    the aligner looked for sounds nobody made, with nothing reported."""
+    assert normalize_transcript(f"I don{mark}t know what it{mark}s for") == [
+        "i", "don't", "know", "what", "it's", "for",
+    ]  # fmt: skip
+
+
+def test_marked_non_speech_events_are_removed_other_bracketed_words_kept():
+    """Session-30 probe F2: "[noise]" and "(laughs)" were aligned as the words "noise" and
+    "laughs", squeezing the next word into 60 ms."""
+    text = "degrees [noise] in (laughs) the *cough* shade {Sigh} +breath+ [vocalized-noise] now"
+    assert normalize_transcript(text) == ["degrees", "in", "the", "shade", "now"]
+    # a cut-off word in brackets and spoken words in parentheses stay
+    assert normalize_transcript("the [adif] man (who was tall) *really* left") == [
+        "the", "adif", "man", "who", "was", "tall", "really", "left",
+    ]  # fmt: skip
+    # the bare words are words
+    assert normalize_transcript("the noise and the silence") == [
+        "the", "noise", "and", "the", "silence",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "signs"),
+    [
+        ("It was 40\u00b0 in the shade", "'\u00b0'"),
+        ("it cost 5 \u20ac", "'\u20ac'"),
+        ("it cost 5$", "'$'"),
+        ("\u00a5500", "'\u00a5'"),
+        ("#1 hit", "'#'"),
+        ("2 + 2 = 4", "'+', '='"),
+        ("3 \u00d7 4", "'\u00d7'"),
+        ("me@example.com", "'@'"),
+        ("\u00b13 dB", "'\u00b1'"),
+        ("5 * 3", "'*'"),
+    ],
+)
+def test_signs_said_aloud_are_refused_not_dropped(text, signs):
+    """Session-30 probe F3: they were dropped silently ("40°" -> "forty"), so the words
+    around them were aligned into their audio."""
+    from vtract.errors import AlignmentError
+
+    with pytest.raises(AlignmentError, match=f"says aloud: {re.escape(signs)};"):
+        normalize_transcript(text)
+
+
+def test_signs_that_are_read_or_silent_still_pass():
+    assert normalize_transcript("$5, \u00a33 & 10% -- a|b *yes* (ok)") == [
+        "five", "dollars", "three", "pounds", "and", "ten", "percent", "a", "b", "yes", "ok",
+    ]  # fmt: skip

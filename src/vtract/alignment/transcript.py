@@ -1,9 +1,15 @@
 """Transcript normalisation for the aligner: text -> lowercase dictionary words.
 
-Steps: annotation tags in angle brackets (``<VOCNOISE>``, ``<laugh>``) are
-removed and square brackets around a word (``[adif]``, a cut-off word in MFA
-transcripts) are dropped, keeping the word; Unicode quotes and dashes to ASCII,
-accents removed ("café" -> "cafe"); ``&`` -> "and", ``%`` -> "percent";
+Steps: annotation tags in angle brackets (``<VOCNOISE>``, ``<laugh>``) and
+non-speech events marked in brackets, parentheses, braces, asterisks or plus
+signs (``[noise]``, ``(laughs)``, ``*cough*``, ``+breath+``; the words of
+:data:`NON_SPEECH_EVENTS`) are removed; square brackets around any other word
+(``[adif]``, a cut-off word in MFA transcripts) are dropped, keeping the word
+(until session 30 ``[noise]`` and ``(laughs)`` were aligned as the spoken words
+"noise" and "laughs"); Unicode quotes and dashes to ASCII, and the acute
+accent, grave accent and prime typed for an apostrophe ("don´t") read as one
+(until session 30 they split "don´t" into the words "don" and "t"); accents
+removed ("café" -> "cafe"); ``&`` -> "and", ``%`` -> "percent";
 numbers to words, each number read whole (sign, currency symbol, thousands
 commas, decimals and suffix together):
 
@@ -44,10 +50,17 @@ commas, decimals and suffix together):
   and three quarters" (a fraction typed with "/" is read as two numbers);
 
 then lowercase and drop punctuation except word-internal apostrophes and
-hyphens (hyphenated words are split). Anything else a reader would say
-differently (dates, abbreviations such as "etc.", Roman numerals) is left as
-written: the aligner then reports it as out of vocabulary, and a pronunciation
-can be supplied.
+hyphens (hyphenated words are split). Signs a reader says aloud that are not
+read above ("40°", "#1", "2 + 2 = 4", "me@example.com", "5 €", "¥500",
+"5 * 3") are refused with :class:`~vtract.errors.AlignmentError`, as words
+spelled outside English are: dropping them would squeeze the words around
+them into their audio (until session 30 they were dropped silently).
+Anything else a reader would say differently (dates, Roman numerals) is
+left as written: the aligner then reports a word it does not know as out of
+vocabulary, and a pronunciation can be supplied. An abbreviation is read as
+the word it is spelled as: "Mr." and "etc." have dictionary entries and are
+aligned as "mister" and "et cetera", but "No. 5" becomes "no five" and
+"Jan." the dictionary's "jan": write such abbreviations out.
 """
 
 from __future__ import annotations
@@ -57,7 +70,13 @@ import unicodedata
 
 from ..errors import AlignmentError
 
-__all__ = ["normalize_transcript", "number_to_words", "ordinal_to_words", "year_to_words"]
+__all__ = [
+    "NON_SPEECH_EVENTS",
+    "normalize_transcript",
+    "number_to_words",
+    "ordinal_to_words",
+    "year_to_words",
+]
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -146,6 +165,11 @@ _TRANSLATE = str.maketrans(
     {
         "\u2019": "'",
         "\u2018": "'",
+        "\u201b": "'",
+        # typed for an apostrophe on many keyboards: acute accent, grave accent, prime
+        "\u00b4": "'",
+        "`": "'",
+        "\u2032": "'",
         "\u201c": '"',
         "\u201d": '"',
         "\u2013": " ",
@@ -155,6 +179,30 @@ _TRANSLATE = str.maketrans(
     }
 )
 _TAG = re.compile(r"<[^<>]*>")
+#: Non-speech events that transcripts mark in brackets, parentheses, braces, asterisks or
+#: plus signs ("[noise]", "(laughs)", "{cough}", "*sigh*", "+breath+"; compared lower-case,
+#: with "_" and "-" as spaces). They are removed with their marks, as angle-bracket tags
+#: are; any other bracketed word ("[adif]", a cut-off word in MFA transcripts) is kept.
+NON_SPEECH_EVENTS = frozenset(
+    {
+        "noise", "noises", "background noise", "vocalized noise", "vocnoise", "static",
+        "laughter", "laugh", "laughs", "laughing", "cough", "coughs", "coughing",
+        "breath", "breaths", "breathing", "breathes", "inhale", "inhales", "inhaling",
+        "exhale", "exhales", "exhaling", "sigh", "sighs", "sighing", "sniff", "sniffs",
+        "sniffing", "sneeze", "sneezes", "throat clear", "clears throat", "clearing throat",
+        "lipsmack", "lip smack", "smack", "click", "clicks", "tongue click", "music",
+        "applause", "beep", "silence", "pause", "long pause", "inaudible", "unintelligible",
+        "indistinct", "crosstalk", "cross talk", "overlapping", "sil", "spn", "unk",
+        "garbage",
+    }
+)  # fmt: skip
+_MARKED = re.compile(r"\[([^\[\]]*)\]|\(([^()]*)\)|\{([^{}]*)\}|\*([^*]*)\*|\+\+?([^+]*?)\+\+?")
+#: Signs a reader says aloud ("40°", "#1", "me@example.com"), besides every currency
+#: sign and mathematical symbol but "|" (Unicode categories Sc and Sm: "5 €", "¥500",
+#: "2 + 2 = 4", "3 × 4", "~5"); currency signs before a number ($, £, €) are read, above.
+_SPOKEN_SIGNS = frozenset("°#@§©®™^")
+# "*" between two numbers ("5 * 3"), said "times"
+_TIMES_STAR = re.compile(r"\d\s*\*\s*(?=[\d.])")
 # Unicode vulgar fractions (NFKD would make "3½" "31⁄2"), after an optional digit.
 _VULGAR = re.compile(r"(\d?)([\u00bc-\u00be\u2150-\u215e\u2189])")
 # Thousands grouped with a no-break or thin space: "10 000" -> "10,000".
@@ -207,6 +255,13 @@ _CURRENCIES = {
 }
 #: Longest digit string read as one number (ungrouped); longer ones are read digit by digit.
 _MAX_CARDINAL_DIGITS = 12
+
+
+def _without_event(m: re.Match[str]) -> str:
+    """A marked non-speech event ("[noise]", "(laughs)") -> " "; any other mark as it was."""
+    inner = next(g for g in m.groups() if g is not None)
+    key = " ".join(inner.lower().replace("_", " ").replace("-", " ").split())
+    return " " if key in NON_SPEECH_EVENTS else m.group(0)
 
 
 def _fraction(m: re.Match[str]) -> str:
@@ -422,7 +477,8 @@ def normalize_transcript(text: str) -> list[str]:
         (10**15 or more), or a word with letters outside English spelling
         after accents are removed (``Straße``, ``привет``): the English
         dictionary cannot align it, and leaving it out (as before session 25)
-        squeezed the other words into its audio.
+        squeezed the other words into its audio; or a sign a reader says
+        aloud that is not read as words ("40°", "#1", "2 + 2").
 
     Examples
     --------
@@ -431,7 +487,8 @@ def normalize_transcript(text: str) -> list[str]:
     >>> normalize_transcript("In 1984, the 2nd of 3 cost $5.")
     ['in', 'nineteen', 'eighty', 'four', 'the', 'second', 'of', 'three', 'cost', 'five', 'dollars']
     """
-    t = _TAG.sub(" ", str(text)).replace("[", " ").replace("]", " ")
+    t = _MARKED.sub(_without_event, _TAG.sub(" ", str(text)))
+    t = t.replace("[", " ").replace("]", " ")
     t = _VULGAR.sub(_fraction, t)
     t = _SPACE_GROUP.sub(",", t)
     t = _PHONE_NUMBER.sub(_phone_number, t)
@@ -439,9 +496,26 @@ def normalize_transcript(text: str) -> list[str]:
     t = t.translate(_TRANSLATE)
     t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = t.replace("&", " and ").replace("%", " percent ")
+    times_star = _TIMES_STAR.search(t) is not None  # before the numbers become words
     t = _TIME.sub(_time, t)
     t = _NUMBER.sub(_number, t)
     t = t.lower().replace("-", " ")
+    spoken = list(
+        dict.fromkeys(
+            [
+                c
+                for c in t
+                if c in _SPOKEN_SIGNS or (unicodedata.category(c) in ("Sc", "Sm") and c != "|")
+            ]
+            + (["*"] if times_star else [])
+        )
+    )
+    if spoken:
+        raise AlignmentError(
+            f"transcript sign(s) a reader says aloud: {', '.join(repr(c) for c in spoken)}; "
+            "dropping them would squeeze the words around them into their audio: write them "
+            "as words (e.g. '40°' as '40 degrees', '#1' as 'number 1', '2 + 2' as '2 plus 2')"
+        )
     foreign = list(dict.fromkeys(w for w in _WORD.findall(t) if not w.isascii()))
     if foreign:
         raise AlignmentError(
