@@ -159,6 +159,21 @@ def test_timit_phn_wrd_closures(tmp_path):
     assert len(unmerged.phones) == 12
 
 
+def test_timit_lines_out_of_time_order_keep_their_raw_labels(tmp_path):
+    """Session-30 probe F9: raw_label was assigned in file order after the phones were
+    sorted, and closures were merged in file order, so a .PHN listed out of order gave
+    its rows another phone's raw label."""
+    lines = TIMIT_PHN.splitlines()
+    shuffled = [lines[4], lines[0], lines[6], lines[1], lines[5], *lines[2:4], *lines[7:]]
+    (tmp_path / "SA1.PHN").write_text("\n".join(shuffled) + "\n")
+    (tmp_path / "SA1.WRD").write_text(TIMIT_WRD)
+    al = read_alignment(tmp_path / "SA1.PHN")
+    (tmp_path / "SA1.PHN").write_text(TIMIT_PHN)
+    ordered = read_alignment(tmp_path / "SA1.PHN")
+    for column in ("start", "end", "label", "raw_label", "word"):
+        assert al.phones[column].tolist() == ordered.phones[column].tolist(), column
+
+
 def test_timit_bad_line(tmp_path):
     (tmp_path / "X.PHN").write_text("0 100 h#\n100 abc sh\n")
     with pytest.raises(AlignmentError, match="line 2"):
@@ -452,6 +467,30 @@ def test_to_textgrid_rejects_overlapping_words(tmp_path):
     al = _alignment([(0.0, 0.2, "AA"), (0.2, 0.3, "B")], [(0.0, 0.2, "a"), (0.1, 0.3, "b")])
     with pytest.raises(AlignmentError, match="overlaps"):
         al.to_textgrid(tmp_path / "x.TextGrid")
+
+
+@pytest.mark.parametrize("overlap", [1e-10, 4e-17, 5e-4])
+def test_to_textgrid_writes_what_the_readers_accept(tmp_path, overlap):
+    """Session-30 probe F6: an overlap the readers accept (rounding, up to 1 ms) made
+    to_textgrid raise praatio's TextgridStateError (<= 1e-9 s) or an AlignmentError; the
+    earlier interval now ends where the next begins."""
+    al = _alignment([(0.0, 0.3 + overlap, "AA"), (0.3, 0.5, "B")], [(0.0, 0.5, "ab")])
+    path = al.to_textgrid(tmp_path / "x.TextGrid")
+    back = read_alignment(path)
+    assert back.phones["label"].tolist() == ["AA", "B"]
+    assert back.phones["end"].tolist()[0] == pytest.approx(0.3, abs=1e-12)
+    assert back.phones["start"].tolist() == pytest.approx([0.0, 0.3])
+
+
+def test_to_textgrid_keeps_unknown_labels_when_read_back_as_arpabet(tmp_path):
+    """Session-30 probe F8: read back with the scheme guessed again, an X-SAMPA tier's
+    stray label came back as another scheme's phone; with scheme="arpabet" it stays."""
+    labels = ["D", "@", "s", "I", "t", "x"]
+    al = _alignment([(0.1 * i, 0.1 * (i + 1), lab) for i, lab in enumerate(labels)], [])
+    assert al.unknown_labels == ("x",)
+    back = read_alignment(al.to_textgrid(tmp_path / "x.TextGrid"), scheme="arpabet")
+    assert back.phones["label"].tolist() == al.phones["label"].tolist()
+    assert back.unknown_labels == ("x",)
 
 
 def test_from_intervals_validates():
@@ -761,3 +800,50 @@ def test_extensionless_file_is_sniffed_from_its_first_bytes_only(tmp_path):
     g = tmp_path / "grid"
     g.write_text(_long_tg([("0", "0.1", "sil"), ("0.1", "0.2", "HH")]), encoding="utf-8")
     assert _intervals(read_alignment(g).phones) == [(0.0, 0.1, "sil"), (0.1, 0.2, "HH")]
+
+
+def _long_textgrid(tiers, xmax=2.0):
+    """A long-format TextGrid text with interval tiers ``[(name, [(start, end, text)])]``."""
+    out = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0",
+           f"xmax = {xmax}", "tiers? <exists>", f"size = {len(tiers)}", "item []:"]  # fmt: skip
+    for i, (name, intervals) in enumerate(tiers, 1):
+        out += [f"    item [{i}]:", '        class = "IntervalTier"', f'        name = "{name}"',
+                "        xmin = 0", f"        xmax = {xmax}",
+                f"        intervals: size = {len(intervals)}"]  # fmt: skip
+        for j, (start, end, text) in enumerate(intervals, 1):
+            out += [f"        intervals [{j}]:", f"            xmin = {start}",
+                    f"            xmax = {end}", f'            text = "{text}"']  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
+def test_a_textgrid_of_two_speakers_says_which_one_was_read(tmp_path):
+    """Session-30 probe F5a: speaker B's tiers were dropped without a word, and an explicit
+    phone_tier of speaker B was paired with speaker A's words."""
+    path = tmp_path / "two.TextGrid"
+    path.write_text(
+        _long_textgrid(
+            [
+                ("A - words", [(0, 0.4, "hi"), (0.4, 2.0, "")]),
+                ("A - phones", [(0, 0.2, "HH"), (0.2, 0.4, "AY1"), (0.4, 2.0, "")]),
+                ("B - words", [(0, 1.0, ""), (1.0, 2.0, "see")]),
+                ("B - phones", [(0, 1.0, ""), (1.0, 1.5, "S"), (1.5, 2.0, "IY1")]),
+            ]
+        )
+    )
+    a = read_alignment(path)
+    assert a.phones["label"].tolist() == ["HH", "AY"]
+    (warning,) = a.meta["warnings"]
+    assert "only 'A - phones' was read (not 'B - phones')" in warning
+    b = read_alignment(path, phone_tier="B - phones")
+    assert b.meta["word_tier"] == "B - words" and b.words["label"].tolist() == ["see"]
+    assert "warnings" not in b.meta
+
+
+def test_two_tiers_of_one_name_are_refused(tmp_path):
+    """Session-30 probe F5b: of two tiers named "phones" the last was read, silently."""
+    path = tmp_path / "dup.TextGrid"
+    first = ("phones", [(0, 0.5, "HH"), (0.5, 1.0, "AY1")])
+    second = ("phones", [(0, 0.5, "S"), (0.5, 1.0, "IY1")])
+    path.write_text(_long_textgrid([first, second], xmax=1.0))
+    with pytest.raises(AlignmentError, match="2 interval tiers are named 'phones'"):
+        read_alignment(path)

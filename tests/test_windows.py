@@ -342,3 +342,63 @@ def test_a_phone_ending_far_past_the_audio_costs_nothing():
     (bw,) = bigram_windows(x, 16000, far)
     assert bw.start_samples[-1] + 565 <= x.size
     assert bw.start_samples.size == 1 + (x.size - 565 - bw.start_samples[0]) // 450
+
+
+def test_a_stray_label_does_not_hide_the_phones_its_text_spells():
+    """Session-30 probe F7: in an X-SAMPA tier a stray "AA" (not X-SAMPA) made the four
+    real AA phones (X-SAMPA "A") unknown too: 7 pairs kept instead of 15."""
+    from vtract.windows import pair_census
+
+    labels = ["D", "@", "s", "I", "z", "{", "t", "A", "p", "A", "t", "S", "A", "p", "A", "t"]
+    phones = [(0.1 * i, 0.1 * (i + 1), lab) for i, lab in enumerate(labels)]
+    clean = Alignment.from_intervals(phones, [], source="test")
+    stray = Alignment.from_intervals([*phones, (1.6, 1.7, "AA")], [], source="test")
+    assert stray.meta["label_scheme"] == "sampa" and stray.unknown_labels == ("AA",)
+    assert stray.unknown_phones().tolist() == [False] * 16 + [True]
+    census = pair_census(stray, cross_word=True)
+    assert census.n_unknown_phones == 1
+    assert (
+        census.pairs["bigram"].tolist()
+        == pair_census(clean, cross_word=True).pairs["bigram"].tolist()
+    )
+    assert len(census.pairs) == 15
+
+
+def test_the_words_silence_noise_and_garbage_are_words():
+    """Session-30 probe F4: word labels were judged by the phone-label normaliser, whose
+    silence and noise tokens include "silence", "noise" and "garbage", so the bigrams of
+    those spoken words were never taken."""
+    from vtract.alignment.model import is_word_label
+    from vtract.windows import pair_census
+
+    words = [(0.0, 0.4, "silence"), (0.4, 0.7, "noise"), (0.7, 1.0, "<unk>")]
+    phones = [
+        (0.0, 0.1, "S"), (0.1, 0.2, "AY"), (0.2, 0.3, "L"), (0.3, 0.4, "N"),
+        (0.4, 0.5, "N"), (0.5, 0.6, "OY"), (0.6, 0.7, "Z"),
+        (0.7, 0.85, "AH"), (0.85, 1.0, "N"),
+    ]  # fmt: skip
+    census = pair_census(Alignment.from_intervals(phones, words, source="test"))
+    assert census.pairs["bigram"].tolist() == ["S-AY", "AY-L", "L-N", "N-OY", "OY-Z"]
+    assert census.across_words == 3  # N-N between the words, Z-AH and AH-N: not a word
+    for mark in ("", "sil", "<sil>", "sp", "<unk>", "[noise]", "+breath+", "spn", "and(2)"):
+        assert is_word_label(mark) is (mark == "and(2)"), mark
+    for word in ("silence", "Noise", "garbage", "the"):
+        assert is_word_label(word), word
+
+
+def test_every_marker_token_in_the_aligner_dictionary_is_a_mark_or_a_known_word():
+    """The English-word exceptions are exactly the alphabetic silence/noise tokens that the
+    aligner's pronouncing dictionary holds, except the silence mark "sil"."""
+    import os
+
+    import pocketsphinx
+
+    from vtract.alignment import labels
+    from vtract.alignment.model import ENGLISH_MARKER_WORDS, clean_word
+
+    path = os.path.join(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")
+    with open(path, encoding="utf-8") as f:
+        dictionary = {line.split()[0].lower() for line in f if line.strip()}
+    tokens = labels._SILENCE_TOKENS | labels._NOISE_TOKENS
+    in_dictionary = {t for t in tokens if t.isalpha() and t in dictionary}
+    assert {t for t in in_dictionary if clean_word(t)} == ENGLISH_MARKER_WORDS

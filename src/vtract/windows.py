@@ -71,12 +71,9 @@ import pandas as pd
 from .alignment.labels import (
     CLASS_SILENCE,
     CLASS_UNKNOWN,
-    NOISE,
-    SILENCE,
-    normalize_label,
     phone_class,
 )
-from .alignment.model import Alignment
+from .alignment.model import Alignment, is_word_label
 from .errors import AlignmentError, SampleRateError
 from .evidence import Evidence, resample
 
@@ -335,12 +332,12 @@ def pair_census(alignment: Alignment, *, cross_word: bool = False) -> PairCensus
     missing = {"start", "end", "label"} - set(phones.columns)
     if missing:
         raise AlignmentError(f"alignment phones lack columns {sorted(missing)}")
-    ph = phones.sort_values("start", kind="mergesort").reset_index(drop=True)
+    order = np.argsort(phones["start"].to_numpy(dtype=np.float64), kind="mergesort")
+    ph = phones.iloc[order].reset_index(drop=True)
     starts = ph["start"].to_numpy(dtype=np.float64)
     ends = ph["end"].to_numpy(dtype=np.float64)
     labels = [str(x) for x in ph["label"]]
-    unknown = {str(u) for u in alignment.unknown_labels}
-    is_unknown = np.array([lab in unknown for lab in labels], dtype=bool)
+    is_unknown = alignment.unknown_phones()[order]
     speech = np.array([is_speech_label(lab) for lab in labels], dtype=bool) & ~is_unknown
     long_enough = ends - starts >= MIN_PHONE_SECONDS
     counts = dict.fromkeys(("not_speech", "not_adjacent", "across_words", "short_phone"), 0)
@@ -457,11 +454,6 @@ def no_pair_reason(census: PairCensus) -> str:
     return f"all {n - 1} consecutive phone pair(s) were left out: " + ", ".join(parts)
 
 
-def _is_word(text: str) -> bool:
-    """True unless a word label is empty or a silence/noise token."""
-    return bool(text.strip()) and normalize_label(text) not in (SILENCE, NOISE)
-
-
 def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Word index (-1 = none) and word text of each phone."""
     n = len(phones)
@@ -477,11 +469,13 @@ def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndar
         )
         for i, m in enumerate(mid):
             hit = np.nonzero((ws <= m) & (m < we))[0]
-            if hit.size and _is_word(wl[hit[0]]):
+            if hit.size and is_word_label(wl[hit[0]]):
                 ids[i] = int(hit[0])
                 text[i] = wl[hit[0]].lower()
         return ids, text
-    if "word" not in phones.columns or not any(_is_word(str(w)) for w in phones["word"].fillna("")):
+    if "word" not in phones.columns or not any(
+        is_word_label(str(w)) for w in phones["word"].fillna("")
+    ):
         # no word information at all (phone-only TextGrid, HTS labels): boundaries unknown,
         # every adjacent speech-phone pair is used
         return np.zeros(n, dtype=np.int64), text
@@ -489,7 +483,7 @@ def _word_membership(phones: pd.DataFrame, words: pd.DataFrame) -> tuple[np.ndar
     previous = None
     for i, word in enumerate(phones["word"]):
         word = "" if word is None or (isinstance(word, float) and np.isnan(word)) else str(word)
-        if not _is_word(word):
+        if not is_word_label(word):
             previous = None
             continue
         if word != previous:

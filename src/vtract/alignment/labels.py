@@ -55,6 +55,7 @@ __all__ = [
     "SCHEMES",
     "SILENCE",
     "Scheme",
+    "clean_label",
     "detect_scheme",
     "is_known",
     "normalize_label",
@@ -207,7 +208,11 @@ _SAMPA_ONLY = frozenset(
 )
 
 
-def _clean(label: str) -> str:
+def clean_label(label: str) -> str:
+    """A raw label as the normaliser compares it: NFC, surrounding spaces removed.
+
+    :attr:`vtract.alignment.model.Alignment.unknown_labels` lists labels in this form.
+    """
     return unicodedata.normalize("NFC", str(label)).strip()
 
 
@@ -258,7 +263,7 @@ class _Choice(NamedTuple):
 
 def _choose(labels: Iterable[str]) -> _Choice:
     """The scheme of a tier and what the choice rested on."""
-    every = [_clean(x) for x in labels]
+    every = [clean_label(x) for x in labels]
     items = [x for x in every if _special(x) is None]
     if any(not x.isascii() for x in items):
         return _Choice("ipa", "ipa", [], len(items), 0, 0)
@@ -364,7 +369,7 @@ def normalize_label(label: str, scheme: Scheme | str = "arpabet") -> str | None:
     """
     if scheme not in SCHEMES:
         raise LabelError(f"label scheme {scheme!r} is not one of {', '.join(SCHEMES)}")
-    raw = _clean(label)
+    raw = clean_label(label)
     special = _special(raw)
     if special is not None:
         return special
@@ -398,7 +403,7 @@ def normalize_labels(
     scheme : str
         The scheme used.
     """
-    items = [_clean(x) for x in labels]
+    items = [clean_label(x) for x in labels]
     used = detect_scheme(items) if scheme == "auto" else scheme
     out: list[str] = []
     unknown: list[str] = []
@@ -414,7 +419,7 @@ def normalize_labels(
 
 
 def _canonical(label: str) -> str | None:
-    raw = _clean(label)
+    raw = clean_label(label)
     if raw in (SILENCE, NOISE):
         return raw
     return _arpabet(raw)

@@ -9,7 +9,6 @@ the source), ``confidence``.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import re
@@ -22,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AlignmentError
-from .labels import NOISE, SILENCE, normalize_labels, scheme_warning
+from .labels import NOISE, SILENCE, clean_label, normalize_label, normalize_labels, scheme_warning
 
-__all__ = ["PHONE_COLUMNS", "WORD_COLUMNS", "Alignment", "clean_word"]
+__all__ = ["PHONE_COLUMNS", "WORD_COLUMNS", "Alignment", "clean_word", "is_word_label"]
 
 PHONE_COLUMNS = ("start", "end", "label", "word", "raw_label", "confidence")
 WORD_COLUMNS = ("start", "end", "label", "confidence")
@@ -42,6 +41,32 @@ def clean_word(word: str) -> str:
     """Lowercase a word label, drop a pronunciation-variant suffix (``and(2)``) and silence marks."""
     w = _VARIANT.sub("", str(word).strip()).lower()
     return "" if w in _NON_WORDS else w
+
+
+#: English words among the silence and noise tokens of phone tiers
+#: (:mod:`vtract.alignment.labels`): in a word tier they are what the speaker said.
+ENGLISH_MARKER_WORDS = frozenset({"garbage", "noise", "silence"})
+
+
+def is_word_label(label: str) -> bool:
+    """Whether a word-tier label names a spoken word, not a silence or noise mark.
+
+    Not words: an empty label, an aligner's silence mark (:func:`clean_word`) and a
+    noise token (``<unk>``, ``[noise]``, ``+breath+``, ``spn``). The English words
+    :data:`ENGLISH_MARKER_WORDS` are words, although phone tiers use them as marks
+    (until session 30 "silence", "noise" and "garbage" gave no bigram).
+
+    Parameters
+    ----------
+    label : str
+        A word label as an aligner or TextGrid writes it.
+
+    Returns
+    -------
+    bool
+    """
+    w = clean_word(label)
+    return bool(w) and (w in ENGLISH_MARKER_WORDS or normalize_label(w) not in (SILENCE, NOISE))
 
 
 @dataclass(eq=False)
@@ -188,7 +213,15 @@ class Alignment:
         Reading the file back with :func:`vtract.read_alignment` gives the
         same intervals and labels, except zero-length intervals (start ==
         end): a TextGrid interval must have a positive duration (Praat and
-        praatio refuse one that has none), so they are left out.
+        praatio refuse one that has none), so they are left out; and two
+        intervals that overlap by no more than :data:`OVERLAP_TOLERANCE_S`
+        (rounding the readers accept), where the earlier one is written to end
+        where the next begins. Labels that were not understood
+        (:attr:`unknown_labels`) are written as they were read, beside
+        ARPAbet ones: read them back with ``scheme="arpabet"`` to keep them
+        unknown; guessing the scheme again from such a mixed tier may read
+        them as another scheme's phones (an X-SAMPA tier's stray ``x`` as
+        IPA's HH).
 
         Parameters
         ----------
@@ -206,8 +239,10 @@ class Alignment:
         Raises
         ------
         AlignmentError
-            Intervals of one tier overlap, ``xmax`` is not a finite number or
-            is before the last interval, or the file cannot be written.
+            Intervals of one tier overlap by more than
+            :data:`OVERLAP_TOLERANCE_S` (or one starts with another), ``xmax``
+            is not a finite number or is before the last interval, or the file
+            cannot be written.
         """
         from praatio import textgrid
         from praatio.utilities import textgrid_io
@@ -229,19 +264,34 @@ class Alignment:
         xmax = max(xmax, end, 1e-3)
         tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=xmax)
         for name, df in (("words", self.words), ("phones", self.phones)):
-            entries = [
-                Interval(float(s), float(e), str(lab))
+            spans = sorted(
+                (float(s), float(e), str(lab))
                 for s, e, lab in zip(df["start"], df["end"], df["label"])
                 if e > s
-            ]
-            for a, b in itertools.pairwise(entries):
-                if b.start < a.end - 1e-9:
+            )
+            for i in range(1, len(spans)):
+                (a_start, a_end, a_label), (b_start, _, b_label) = spans[i - 1], spans[i]
+                if b_start >= a_end:
+                    continue
+                if a_end - b_start > OVERLAP_TOLERANCE_S or b_start <= a_start:
                     raise AlignmentError(
-                        f"{name} tier: interval {b.label!r} at {b.start} s overlaps "
-                        f"{a.label!r} ending at {a.end} s; a TextGrid tier cannot hold overlaps"
+                        f"{name} tier: interval {b_label!r} at {b_start} s overlaps "
+                        f"{a_label!r} ending at {a_end} s; a TextGrid tier cannot hold overlaps"
                     )
-            tg.addTier(textgrid.IntervalTier(name, entries, 0.0, xmax))
-        tg.validate("error")
+                # an overlap the readers accept (rounding): the earlier interval ends where
+                # the next begins (until session 30 praatio refused one of up to 1e-9 s)
+                spans[i - 1] = (a_start, b_start, a_label)
+            entries = [Interval(s, e, lab) for s, e, lab in spans]
+            try:
+                tg.addTier(textgrid.IntervalTier(name, entries, 0.0, xmax))
+            except Exception as exc:  # praatio's own errors: say it as an alignment error
+                raise AlignmentError(
+                    f"{name} tier cannot be written as a TextGrid: {exc}"
+                ) from None
+        try:
+            tg.validate("error")
+        except Exception as exc:
+            raise AlignmentError(f"the alignment cannot be written as a TextGrid: {exc}") from None
         # the dictionary praatio's own save() writes from (its _tgToDictionary is private)
         tiers = [
             {"class": t.tierType, "name": t.name, "xmin": t.minTimestamp,
@@ -262,6 +312,25 @@ class Alignment:
         except OSError as exc:
             raise AlignmentError(f"cannot write TextGrid {str(out)!r}: {exc.strerror}") from None
         return out
+
+    def unknown_phones(self) -> np.ndarray:
+        """Which phones carry a label that was not understood (bool, in row order).
+
+        A phone is unknown when its ``raw_label`` (as :func:`clean_label` reads it) is one
+        of :attr:`unknown_labels`; without a ``raw_label`` column its ``label`` is
+        compared. A known phone whose normalised label spells an unknown raw label (an
+        X-SAMPA ``A``, read as ``AA``, beside a stray ``AA``) therefore stays known
+        (until session 30 it was skipped with the stray one).
+
+        Returns
+        -------
+        numpy.ndarray of bool
+        """
+        unknown = set(self.unknown_labels)
+        if not unknown or not len(self.phones):
+            return np.zeros(len(self.phones), dtype=bool)
+        column = "raw_label" if "raw_label" in self.phones.columns else "label"
+        return np.array([clean_label(x) in unknown for x in self.phones[column]], dtype=bool)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description: counts, duration, source, flags, unknown labels, meta."""

@@ -266,12 +266,31 @@ def _short_count_mismatch(lines: list[str]) -> str | None:
     return None
 
 
-def _find_tier(names: list[str], wanted: tuple[str, ...]) -> str | None:
+def _matching_tiers(names: list[str], wanted: tuple[str, ...]) -> list[str]:
+    """Tier names that are one of ``wanted`` or ``<speaker> - <wanted>`` (MFA), in the order
+    of ``wanted`` (best kind first), then of the file."""
+    found: list[str] = []
     for cand in wanted:
         for n in names:
             low = n.strip().lower()
-            if low == cand or low.endswith(f" - {cand}"):
-                return n
+            if (low == cand or low.endswith(f" - {cand}")) and n not in found:
+                found.append(n)
+    return found
+
+
+def _speaker(tier: str) -> str | None:
+    """The speaker prefix of an MFA tier name ("A - phones" -> "A"), else ``None``."""
+    head, sep, _ = tier.rpartition(" - ")
+    return head if sep else None
+
+
+def _word_tier_for(names: list[str], phone_tier: str) -> str | None:
+    """The word tier that goes with ``phone_tier``: the same speaker's when it has one."""
+    candidates = _matching_tiers(names, WORD_TIER_NAMES)
+    speaker = _speaker(phone_tier)
+    for n in (*[c for c in candidates if _speaker(c) == speaker], *candidates):
+        if _speaker(n) in (speaker, None):
+            return n
     return None
 
 
@@ -291,7 +310,12 @@ def read_textgrid(
         BOM) or UTF-16.
     phone_tier, word_tier : str, optional
         Tier names; found automatically from :data:`PHONE_TIER_NAMES` and
-        :data:`WORD_TIER_NAMES` when omitted. A missing word tier is allowed.
+        :data:`WORD_TIER_NAMES` (also as MFA's ``<speaker> - phones``) when
+        omitted, the word tier of the phone tier's speaker. A missing word
+        tier is allowed. When phone tiers of several speakers are found, the
+        first is read and ``meta["warnings"]`` names the others (until session
+        30 they were dropped without a word); two interval tiers with the name
+        chosen are refused.
     scheme : str, default "auto"
         Phone labelling scheme (``arpabet``, ``timit``, ``ipa``, ``sampa``).
 
@@ -306,8 +330,9 @@ def read_textgrid(
     Raises
     ------
     AlignmentError
-        The file cannot be parsed, no phone tier is found, or it holds no
-        labelled interval (no phones).
+        The file cannot be parsed, no phone tier is found, the phone or word
+        tier's name is that of more than one interval tier, or the phone tier
+        holds no labelled interval (no phones).
     """
     from praatio.utilities import textgrid_io
 
@@ -335,17 +360,34 @@ def read_textgrid(
     mismatch = _count_mismatch(lines) if is_long_format(text) else _short_count_mismatch(lines)
     if mismatch is not None:
         raise AlignmentError(f"{p.name}: not a readable Praat TextGrid: {mismatch}")
-    tiers = {t["name"]: t for t in tg["tiers"] if t["class"] == "IntervalTier"}
+    interval_tiers = [t for t in tg["tiers"] if t["class"] == "IntervalTier"]
+    tiers = {t["name"]: t for t in interval_tiers}
     names = list(tiers)
-    p_name = phone_tier if phone_tier is not None else _find_tier(names, PHONE_TIER_NAMES)
+    phone_tiers = _matching_tiers(names, PHONE_TIER_NAMES)
+    p_name = phone_tier if phone_tier is not None else next(iter(phone_tiers), None)
     if p_name is None or p_name not in tiers:
         raise AlignmentError(
             f"{p.name}: no phone tier {'named ' + repr(phone_tier) if phone_tier else 'found'}; "
             f"interval tiers are {names}; pass phone_tier= (expected one of {PHONE_TIER_NAMES})"
         )
-    w_name = word_tier if word_tier is not None else _find_tier(names, WORD_TIER_NAMES)
+    w_name = word_tier if word_tier is not None else _word_tier_for(names, p_name)
     if w_name is not None and w_name not in tiers:
         raise AlignmentError(f"{p.name}: no word tier named {w_name!r}; interval tiers are {names}")
+    for chosen in (p_name, w_name):
+        count = sum(t["name"] == chosen for t in interval_tiers)
+        if chosen is not None and count > 1:
+            raise AlignmentError(
+                f"{p.name}: {count} interval tiers are named {chosen!r}; which one holds the "
+                "alignment is ambiguous: rename them"
+            )
+    warnings = []
+    others = [n for n in phone_tiers if n != p_name and _speaker(n) != _speaker(p_name)]
+    if phone_tier is None and others:
+        warnings.append(
+            f"the TextGrid holds phone tiers of more than one speaker; only {p_name!r} was read "
+            f"(not {', '.join(repr(n) for n in others)}): pass phone_tier= and word_tier= to "
+            "read another speaker"
+        )
     try:
         phones = [(float(s), float(e), str(lab)) for s, e, lab in tiers[p_name]["entries"]]
         words = (
@@ -379,5 +421,6 @@ def read_textgrid(
             "word_tier": w_name,
             "tiers": names,
             "duration": float(tg["xmax"]),
+            **({"warnings": warnings} if warnings else {}),
         },
     )

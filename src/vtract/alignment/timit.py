@@ -131,6 +131,9 @@ def read_timit(
     phones = _read_lines(phn, sr)
     if not phones:
         raise AlignmentError(f"{phn.name}: no phones: the file holds no labelled intervals")
+    # in time order before closures are merged and raw labels assigned: from_intervals
+    # sorts the phones, and until session 30 raw_label was then set in file order
+    phones = sorted(phones, key=lambda interval: interval[0])
     if merge:
         phones = merge_closures(phones)
     words = _read_lines(wrd, sr) if wrd is not None else []
