@@ -288,10 +288,9 @@ def _word_tier_for(names: list[str], phone_tier: str) -> str | None:
     """The word tier that goes with ``phone_tier``: the same speaker's when it has one."""
     candidates = _matching_tiers(names, WORD_TIER_NAMES)
     speaker = _speaker(phone_tier)
-    for n in (*[c for c in candidates if _speaker(c) == speaker], *candidates):
-        if _speaker(n) in (speaker, None):
-            return n
-    return None
+    same = [c for c in candidates if _speaker(c) == speaker]
+    unprefixed = [c for c in candidates if _speaker(c) is None]
+    return next(iter(same + unprefixed), None)
 
 
 def read_textgrid(

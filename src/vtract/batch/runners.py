@@ -356,9 +356,6 @@ class _SerialPool:
         return fut
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
-        done = {f for f in futures if f.done()}
-        if done:
-            return done
         fut = futures[0]  # the earliest submitted: the driver keeps submission order
         item, index = self._queued.pop(fut)
         fut.set_result(run_one(self.func, item, index, None))
