@@ -395,6 +395,16 @@ def test_marked_non_speech_events_are_removed_other_bracketed_words_kept():
         ("me@example.com", "'@'"),
         ("\u00b13 dB", "'\u00b1'"),
         ("5 * 3", "'*'"),
+        # session 31: dropped ("\u2030", emoji) or spelled as letters by NFKD ("Acme\u2122"
+        # -> "acmetm", "x\u00b2" -> "x2", "\u2116 5" -> "no five")
+        ("a 5 \u2030 rate", "'\u2030'"),
+        ("Acme\u2122 rocks", "'\u2122'"),
+        ("\u2116 5", "'\u2116'"),
+        ("x\u00b2 plus y", "'\u00b2'"),
+        ("H\u2082O", "'\u2082'"),
+        ("3 \u338f", "'\u338f'"),
+        ("I \u2764 NY", "'\u2764'"),
+        ("good \U0001f44d job", "'\U0001f44d'"),
     ],
 )
 def test_signs_said_aloud_are_refused_not_dropped(text, signs):
@@ -404,6 +414,21 @@ def test_signs_said_aloud_are_refused_not_dropped(text, signs):
 
     with pytest.raises(AlignmentError, match=f"says aloud: {re.escape(signs)};"):
         normalize_transcript(text)
+
+
+def test_numero_abbreviation_before_a_number_is_read_as_number():
+    """Session 31: "No. 5" was aligned as "no five"."""
+    assert normalize_transcript("No. 5 and Nos. 3 and 4") == [
+        "number", "five", "and", "numbers", "three", "and", "four",
+    ]  # fmt: skip
+    # not before a number, or not capitalised (a sentence's "no."), it stays "no"
+    assert normalize_transcript("No. I said no. 5 left") == [
+        "no", "i", "said", "no", "five", "left",
+    ]  # fmt: skip
+
+
+def test_music_notes_marking_sung_lines_are_removed():
+    assert normalize_transcript("\u266a la la \u266b") == ["la", "la"]
 
 
 def test_signs_that_are_read_or_silent_still_pass():

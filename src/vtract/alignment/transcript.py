@@ -59,8 +59,13 @@ Anything else a reader would say differently (dates, Roman numerals) is
 left as written: the aligner then reports a word it does not know as out of
 vocabulary, and a pronunciation can be supplied. An abbreviation is read as
 the word it is spelled as: "Mr." and "etc." have dictionary entries and are
-aligned as "mister" and "et cetera", but "No. 5" becomes "no five" and
-"Jan." the dictionary's "jan": write such abbreviations out.
+aligned as "mister" and "et cetera"; "No." and "Nos." before a number are
+read "number(s)" ("No. 5" -> "number five"; until session 31 "no five"), but
+"Jan." is the dictionary's "jan": write such abbreviations out. Symbols
+("№", "™", "℃", "㎏", emoji) and numbers that are not digits ("x²", "H₂O")
+are refused like the signs above (until session 31 emoji and "‰" were
+dropped and "™" was spelled into the word before it: "Acme™" -> "acmetm");
+music notes ("♪ la la ♪", subtitles' mark of a sung line) are removed.
 """
 
 from __future__ import annotations
@@ -179,6 +184,8 @@ _TRANSLATE = str.maketrans(
     }
 )
 _TAG = re.compile(r"<[^<>]*>")
+# "No. 5", "Nos. 3 and 4": the abbreviation of "number(s)" before a number.
+_NUMERO = re.compile(r"\bNo(s?)\.\s*(?=\d)")
 #: Non-speech events that transcripts mark in brackets, parentheses, braces, asterisks or
 #: plus signs ("[noise]", "(laughs)", "{cough}", "*sigh*", "+breath+"; compared lower-case,
 #: with "_" and "-" as spaces). They are removed with their marks, as angle-bracket tags
@@ -197,10 +204,16 @@ NON_SPEECH_EVENTS = frozenset(
     }
 )  # fmt: skip
 _MARKED = re.compile(r"\[([^\[\]]*)\]|\(([^()]*)\)|\{([^{}]*)\}|\*([^*]*)\*|\+\+?([^+]*?)\+\+?")
-#: Signs a reader says aloud ("40°", "#1", "me@example.com"), besides every currency
-#: sign and mathematical symbol but "|" (Unicode categories Sc and Sm: "5 €", "¥500",
-#: "2 + 2 = 4", "3 × 4", "~5"); currency signs before a number ($, £, €) are read, above.
-_SPOKEN_SIGNS = frozenset("°#@§©®™^")
+#: Signs a reader says aloud ("40°", "#1", "me@example.com", "5 ‰"), besides every
+#: currency sign and mathematical symbol but "|" (Unicode categories Sc and Sm: "5 €",
+#: "¥500", "2 + 2 = 4", "3 × 4", "~5"), every other symbol (So: "№ 5", "℃", "㎏", "I ❤ NY",
+#: emoji) and every number that is not a digit (No: "x²", "H₂O", "①"); currency signs
+#: before a number ($, £, €) and vulgar fractions ("½") are read, above. The symbol and
+#: number checks run before compatibility decomposition, which would spell "™" as "TM",
+#: "№" as "No" and "x²" as "x2".
+_SPOKEN_SIGNS = frozenset("°#@§©®™^\u2030\u2031")
+#: Music notes mark sung lines in subtitles ("♪ la la ♪"); nobody says them: removed.
+_MUSIC_NOTES = str.maketrans(dict.fromkeys("\u2669\u266a\u266b\u266c", " "))
 # "*" between two numbers ("5 * 3"), said "times"
 _TIMES_STAR = re.compile(r"\d\s*\*\s*(?=[\d.])")
 # Unicode vulgar fractions (NFKD would make "3½" "31⁄2"), after an optional digit.
@@ -478,7 +491,8 @@ def normalize_transcript(text: str) -> list[str]:
         after accents are removed (``Straße``, ``привет``): the English
         dictionary cannot align it, and leaving it out (as before session 25)
         squeezed the other words into its audio; or a sign a reader says
-        aloud that is not read as words ("40°", "#1", "2 + 2").
+        aloud that is not read as words ("40°", "#1", "2 + 2"), another
+        symbol or an emoji ("№", "❤"), or a number that is not a digit ("x²").
 
     Examples
     --------
@@ -488,12 +502,15 @@ def normalize_transcript(text: str) -> list[str]:
     ['in', 'nineteen', 'eighty', 'four', 'the', 'second', 'of', 'three', 'cost', 'five', 'dollars']
     """
     t = _MARKED.sub(_without_event, _TAG.sub(" ", str(text)))
+    t = _NUMERO.sub(lambda m: f" number{m.group(1)} ", t)
     t = t.replace("[", " ").replace("]", " ")
     t = _VULGAR.sub(_fraction, t)
     t = _SPACE_GROUP.sub(",", t)
     t = _PHONE_NUMBER.sub(_phone_number, t)
     t = _RANGE.sub(_range, t)
-    t = t.translate(_TRANSLATE)
+    t = t.translate(_TRANSLATE).translate(_MUSIC_NOTES)
+    # symbols and non-digit numbers, before NFKD rewrites them as letters or digits
+    decomposed_signs = [c for c in t if unicodedata.category(c) in ("So", "No")]
     t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = t.replace("&", " and ").replace("%", " percent ")
     times_star = _TIMES_STAR.search(t) is not None  # before the numbers become words
@@ -502,7 +519,8 @@ def normalize_transcript(text: str) -> list[str]:
     t = t.lower().replace("-", " ")
     spoken = list(
         dict.fromkeys(
-            [
+            decomposed_signs
+            + [
                 c
                 for c in t
                 if c in _SPOKEN_SIGNS or (unicodedata.category(c) in ("Sc", "Sm") and c != "|")
@@ -514,7 +532,8 @@ def normalize_transcript(text: str) -> list[str]:
         raise AlignmentError(
             f"transcript sign(s) a reader says aloud: {', '.join(repr(c) for c in spoken)}; "
             "dropping them would squeeze the words around them into their audio: write them "
-            "as words (e.g. '40°' as '40 degrees', '#1' as 'number 1', '2 + 2' as '2 plus 2')"
+            "as words (e.g. '40°' as '40 degrees', '#1' as 'number 1', '2 + 2' as '2 plus 2'), "
+            "or delete them if they were not spoken (an emoji, a footnote sign)"
         )
     foreign = list(dict.fromkeys(w for w in _WORD.findall(t) if not w.isascii()))
     if foreign:
