@@ -310,9 +310,9 @@ def test_cli_calibrate_dynamics_writes_a_descriptor_model(tmp_path) -> None:
     ]
     parts += [
         dynamic_features(
-            f"x{i}.wav", rng, spread=0.6, label="synthetic", speaker="tts", n_sections=15
+            f"x{i}.wav", rng, spread=0.6, label="synthetic", speaker=f"tts{i}", n_sections=15
         )
-        for i in range(4)
+        for i in range(4)  # four voices: one voice's fakes would leave a fold without fakes
     ]
     full = pd.concat(parts, ignore_index=True)
     full = full.assign(
@@ -509,3 +509,62 @@ def test_dynamics_calibration_says_it_needs_other_speakers() -> None:
     stats2 = file_statistics(corpus2, TableReference(corpus2[corpus2["label"] == "organic"]), None)
     with pytest.raises(VtractError, match=r"'LJ' holds 7 of the 8 organic recordings and leaves 1"):
         dynamics_calibration(corpus2, stats2, threshold_by="recording")
+
+
+def test_dynamics_calibration_refuses_a_fold_left_without_fakes() -> None:
+    """Session 31 probe F1: fakes of one voice all sat in one fold, whose model was then
+    one-class; the threshold was set on Mahalanobis distances and log-odds mixed and stored
+    with the log-odds model, which no fake reached ("recall 1.0" on paper)."""
+    from _detect import TableReference
+    from vtract.detect.default import file_statistics
+    from vtract.detect.fitting import dynamics_calibration
+
+    rng = np.random.default_rng(21)
+    organic = [
+        dynamic_features(f"o{i}", rng, spread=0.15, label="organic", speaker=f"s{i}")
+        for i in range(12)
+    ]
+    fakes = [
+        dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker="joe")
+        for i in range(6)
+    ]
+    corpus = pd.concat(organic + fakes, ignore_index=True)
+    stats = file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
+    with pytest.raises(
+        VtractError, match=r"fold of speaker\(s\) 'joe' leaves 0 of the 6 synthetic"
+    ):
+        dynamics_calibration(corpus, stats, target_fpr=0.1)
+    # fakes of three voices: every fold keeps at least 2, and every model is discriminative
+    voiced = corpus.assign(
+        speaker=np.where(
+            corpus["label"] == "synthetic",
+            "tts" + (corpus["file"].str[1:].astype(int) % 3).astype(str),
+            corpus["speaker"],
+        )
+    )
+    cal, s_org, _ = dynamics_calibration(voiced, stats, target_fpr=0.1)
+    assert cal.model["kind"] == "discriminative"
+    # out-of-fold statistics are log-odds like the stored model's: the organic ones of the
+    # stored model and of the folds lie on the same scale (a one-class fold gave 3-20)
+    model = DescriptorModel.from_dict(cal.model)
+    in_sample = model.statistic(recording_descriptors(voiced[voiced["label"] == "organic"]))
+    assert np.max(np.abs(s_org)) < 3 * np.max(np.abs(in_sample)) + 1
+
+
+def test_dynamics_calibration_folds_null_speakers_by_file() -> None:
+    """Session 31 probe F4: null speakers (a Parquet table keeps None/NaN) were one
+    speaker "nan", so all such files shared one fold and calibration was refused."""
+    from _detect import TableReference
+    from vtract.detect.default import file_statistics
+    from vtract.detect.fitting import dynamics_calibration
+
+    corpus = labelled_corpus()
+    stats = file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
+    blank = corpus.assign(speaker="")
+    expected, s_blank, _ = dynamics_calibration(blank, stats, target_fpr=0.1)
+    for null in (None, np.nan):
+        table = corpus.assign(speaker=pd.Series(null, index=corpus.index, dtype=object))
+        cal, s_org, _ = dynamics_calibration(table, stats, target_fpr=0.1)
+        np.testing.assert_array_equal(s_org, s_blank)
+        assert cal.threshold == expected.threshold
+        assert cal.metrics["n_speakers"] == 30

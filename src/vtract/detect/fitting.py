@@ -306,19 +306,34 @@ def file_speakers(features: pd.DataFrame) -> pd.Series:
     return speaker_key(rows).groupby(rows["file"]).first()
 
 
+def _fold_groups(meta: pd.DataFrame) -> np.ndarray:
+    """Speaker of each file (indexed by file), the file itself when the speaker is unknown.
+
+    Unknown is ``""`` or null (None, NaN: a Parquet table keeps them), as in
+    :func:`vtract.features.speaker_key`; until session 31 every null speaker
+    was one speaker "nan", so all such files shared one fold.
+    """
+    files = meta.index.astype(str).to_numpy()
+    if "speaker" not in meta.columns:
+        return files
+    spk = meta["speaker"]
+    text = spk.astype(object).where(spk.notna(), "").astype(str).to_numpy()
+    return np.where(text != "", text, files)
+
+
 def _speaker_folds(meta: pd.DataFrame, k: int) -> np.ndarray:
     """Fold of each file, grouped by speaker (by file when the speaker is unknown)."""
     import zlib
 
-    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
-    group = np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+    group = _fold_groups(meta)
     order = sorted(set(group), key=lambda g: (zlib.crc32(str(g).encode()), str(g)))
     fold_of = {g: i % k for i, g in enumerate(order)}
     return np.array([fold_of[g] for g in group], dtype=np.int64)
 
 
 def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> None:
-    """Refuse folds whose training split keeps fewer than 2 organic recordings, saying why.
+    """Refuse folds whose training split keeps fewer than 2 organic recordings (or, with
+    fakes, fewer than 2 synthetic ones), saying why.
 
     The out-of-fold statistics are grouped by speaker whatever the threshold
     counts (a model that saw a recording's speaker scores it optimistically
@@ -326,8 +341,7 @@ def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> No
     leaves its fold nothing to train on.
     """
     organic = ~is_syn
-    spk = meta["speaker"].astype(str) if "speaker" in meta.columns else pd.Series("", meta.index)
-    group = np.where(spk.to_numpy() != "", spk.to_numpy(), meta.index.astype(str).to_numpy())
+    group = _fold_groups(meta)
     for k in np.unique(fold[organic]):
         left = int((organic & (fold != k)).sum())
         if left >= 2:
@@ -341,6 +355,22 @@ def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> No
             f"recordings and leaves {left} to train on, fewer than 2: give organic recordings "
             f"of more speakers (these come from {len(set(group[organic]))} speaker(s); a "
             "recording without a speaker counts as its own)"
+        )
+    if int(is_syn.sum()) < 2:
+        return  # one-class in every fold and in the stored model
+    for k in np.unique(fold):
+        left = int((is_syn & (fold != k)).sum())
+        if left >= 2:
+            continue
+        held = sorted(set(group[is_syn & (fold == k)]))
+        raise VtractError(
+            f"dynamics calibration with fakes fits a discriminative model, and scores every "
+            f"recording with one fitted without its speaker (folds grouped by speaker); the "
+            f"fold of speaker(s) {_short(held)} leaves {left} of the {int(is_syn.sum())} "
+            "synthetic recordings to train on, fewer than 2, so its model could not be of "
+            "the stored kind and its statistics would not be comparable with the threshold: "
+            "give fakes of more voices (a recording without a speaker counts as its own), or "
+            "calibrate without fakes (organic only: --no-fakes)"
         )
 
 
@@ -376,7 +406,9 @@ def dynamics_calibration(
         (fewer with fewer than ``folds + 2`` organic files; at least 4 are
         needed, and leaving out any fold's speakers must leave at least 2
         organic files to train on: organic files of one speaker only are
-        refused, whatever ``threshold_by`` counts).
+        refused, whatever ``threshold_by`` counts; with fakes, at least 2
+        synthetic files too, so that every fold's model is discriminative
+        like the stored one: fakes of one voice only are refused).
     descriptors : pandas.DataFrame, optional
         :func:`~vtract.detect.dynamics.recording_descriptors` of (at least)
         these files, when the caller already has them; computed otherwise.
@@ -429,9 +461,14 @@ def dynamics_calibration(
     # every training split keeps at least 2 organic files
     folds = max(2, min(folds, n_org - 2))
 
+    # one kind for every fold and the stored model (until session 31 a fold whose training
+    # split kept fewer than 2 fakes was one-class, and the threshold was set on Mahalanobis
+    # distances and log-odds mixed, then stored with the log-odds model)
+    discriminative = int(is_syn.sum()) >= 2
+
     def fit(mask: np.ndarray) -> DescriptorModel:
         org, syn = desc[mask & ~is_syn], desc[mask & is_syn]
-        return fit_discriminative(org, syn, names) if len(syn) >= 2 else fit_one_class(org, names)
+        return fit_discriminative(org, syn, names) if discriminative else fit_one_class(org, names)
 
     fold = _speaker_folds(meta, folds)
     _check_folds(meta, fold, is_syn)
