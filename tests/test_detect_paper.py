@@ -205,3 +205,34 @@ def test_the_uncalibrated_range_threshold_is_reported(labelled):
     # the ideal-vote rule has no such threshold to warn about
     voting = PaperDetector.fit(organic, fakes)
     assert voting.decide(spread("x", "AH-N", 0, [10.0, 3.0], 6)).warnings == []
+
+
+def test_a_calibration_with_fakes_but_no_ideal_feature_survives_storage(labelled):
+    """Session 31 probe F2: stored, it read as fitted without fakes and gave range-rule
+    verdicts, where the detector in memory (and DETECTION.md) says inconclusive."""
+    organic, _ = labelled
+    # fakes inside the organic ranges: no ideal feature
+    fakes = pd.concat(
+        [rows("f1", "AH-N", s, np.arange(1.0, 11.0)) for s in range(3)], ignore_index=True
+    )
+    fitted = PaperDetector.fit(organic, fakes)
+    assert fitted.fitted_with_fakes and fitted.ideal.empty
+    stored = fitted.to_dict()
+    assert stored["fitted_with_fakes"] is True
+    ref = TableReference(organic.assign(n_sections=4), calibration={"paper": stored})
+    back = lenient(PaperDetector.from_reference(ref))
+    assert back.fitted_with_fakes
+    evidence = spread("e", "AH-N", 0, [11.0] * 10, 5)  # outside the organic range
+    in_memory = lenient(fitted).decide(evidence)
+    assert back.decide(evidence).verdict == in_memory.verdict == "inconclusive"
+    # a record of a calibration without fakes reads as one
+    plain = PaperDetector.fit(organic).to_dict()
+    assert plain["fitted_with_fakes"] is False
+    none = PaperDetector.from_reference(TableReference(organic, calibration={"paper": plain}))
+    assert not none.fitted_with_fakes
+    # a malformed flag is refused, naming the field
+    from vtract.detect.calibration import CalibrationError
+
+    bad = TableReference(organic, calibration={"paper": {**stored, "fitted_with_fakes": "yes"}})
+    with pytest.raises(CalibrationError, match="fitted_with_fakes"):
+        PaperDetector.from_reference(bad)

@@ -293,7 +293,9 @@ def stored_paper_calibration(record: Any) -> tuple[pd.DataFrame, float]:
     record : mapping
         ``Reference.calibration["paper"]`` (:meth:`PaperDetector.to_dict`):
         ``ideal`` (records of ``bigram``, ``n_sections``, ``section``,
-        ``threshold``) and ``sentence_threshold`` (a share in [0, 1]).
+        ``threshold``), ``sentence_threshold`` (a share in [0, 1]) and, since
+        session 31, ``fitted_with_fakes`` (a bool, checked here and read by
+        :meth:`PaperDetector.from_reference`).
 
     Returns
     -------
@@ -314,6 +316,9 @@ def stored_paper_calibration(record: Any) -> tuple[pd.DataFrame, float]:
         raise CalibrationError(
             f"{where}.sentence_threshold is {thr!r}, expected a share between 0 and 1"
         )
+    fitted = record.get("fitted_with_fakes", None)
+    if fitted is not None and not isinstance(fitted, bool):
+        raise CalibrationError(f"{where}.fitted_with_fakes is {fitted!r}, expected true or false")
     ideal = record.get("ideal", [])
     if not isinstance(ideal, list):
         raise CalibrationError(f"{where}.ideal is {type(ideal).__name__}, expected a list")
@@ -458,12 +463,15 @@ class PaperDetector:
         if record is None:
             return cls(ranges=None, reference=reference, calibrated=False)
         ideal, sentence_threshold = stored_paper_calibration(record)
+        # a record written before session 31 does not say whether fakes were given; a
+        # calibration with fakes that found no ideal feature then reads as one without
+        fitted = record.get("fitted_with_fakes")
         return cls(
             ranges=None,
             ideal=ideal,
             sentence_threshold=sentence_threshold,
             reference=reference,
-            fitted_with_fakes=bool(len(ideal)),
+            fitted_with_fakes=bool(len(ideal)) if fitted is None else bool(fitted),
             calibrated="sentence_threshold" in record,
         )
 
@@ -481,6 +489,7 @@ class PaperDetector:
             ],
             "sentence_threshold": float(self.sentence_threshold),
             "vote_threshold": VOTE_THRESHOLD,
+            "fitted_with_fakes": bool(self.fitted_with_fakes),
         }
 
     def _ranges_for(self, features: pd.DataFrame) -> pd.DataFrame:
