@@ -143,6 +143,28 @@ def test_back_off_levels(ref, table):
         ref.lookup("AH-N", N_SECTIONS, variable="volume")
 
 
+def test_a_section_without_finite_values_backs_off_like_a_thin_one():
+    """Session 31 probe F3: with 3 finite values in a section the lookup backed off; with
+    none, the section had no row and the bigram level was used without it (the detector
+    then failed on the missing section)."""
+    import warnings
+
+    table = synthetic_table({"AH-N": 20, "S-AH": 6})
+    at = (table["bigram"] == "AH-N") & (table["section"] == 2)
+    for finite in (3, 0):
+        edited = table.copy()
+        idx = edited.index[at]
+        edited.loc[idx[finite:], "area_cm2"] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = Reference.fit(edited, name="t", estimator={"method": "lpc"})
+        stats, level = ref.lookup("AH-N", N_SECTIONS)
+        assert level != "bigram", finite
+        assert list(stats.index) == list(range(N_SECTIONS))
+        # the bigram level is still used for a window variable every window has
+        assert ref.lookup("AH-N", N_SECTIONS, variable="length_cm")[1] == "bigram"
+
+
 def test_metadata_records_inputs(ref):
     files = ref.files
     assert list(files["file"]) == ["a.wav", "b.wav", "c.wav"]

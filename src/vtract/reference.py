@@ -560,6 +560,11 @@ class Reference:
                 grp = self._index.get((level, key, variable, n))
                 if grp is None or int(grp["count"].min()) < need:
                     continue
+                if variable in SECTION_VARIABLES and len(grp) < n:
+                    # a section without one finite value has no row: it has fewer than
+                    # min_count too (until session 31 the level was used without it, and
+                    # the detector then failed on the missing section)
+                    continue
                 out = grp.set_index("section")[list(STAT_COLUMNS)].sort_index()
                 out.attrs["key"] = key
                 out.attrs["level"] = level
