@@ -165,6 +165,21 @@ def test_a_section_without_finite_values_backs_off_like_a_thin_one():
         assert ref.lookup("AH-N", N_SECTIONS, variable="length_cm")[1] == "bigram"
 
 
+def test_fit_refuses_rows_and_recordings_it_would_count_twice(table):
+    """Session 31 probe F5, F6: a table concatenated twice doubled every count (a bigram of
+    6 windows passed min_count and left the global level), one recording under two names
+    counted as two files, and a file with a null sha256 vanished from meta["files"]."""
+    with pytest.raises(ReferenceError_, match=r"\d+ row\(s\) repeating another's"):
+        Reference.fit(pd.concat([table, table], ignore_index=True), name="t")
+    copy = table[table["file"] == "b.wav"].assign(file="b_copy.wav")
+    with pytest.raises(ReferenceError_, match=r"under more than one file name .*b.wav, b_copy"):
+        Reference.fit(pd.concat([table, copy], ignore_index=True), name="t")
+    nohash = table.copy()
+    nohash.loc[nohash["file"] == "b.wav", "sha256"] = None
+    with pytest.raises(ReferenceError_, match="without a 'sha256'"):
+        Reference.fit(nohash, name="t")
+
+
 def test_metadata_records_inputs(ref):
     files = ref.files
     assert list(files["file"]) == ["a.wav", "b.wav", "c.wav"]

@@ -259,6 +259,15 @@ class Reference:
         -------
         Reference
 
+        Raises
+        ------
+        ReferenceError_
+            Missing columns, an empty table, labels other than organic, several
+            estimator methods, rows without a file, ``sha256``, bigram, phone or
+            class, rows repeating another's (file, bigram, boundary, window,
+            section), one recording (SHA-256) under several file names, or
+            extraction settings that disagree.
+
         Warns
         -----
         SmallReferenceWarning
@@ -282,12 +291,13 @@ class Reference:
             raise ReferenceError_(
                 f"features come from several estimator methods {methods}; fit one at a time"
             )
-        for column in ("file", "bigram", "phone1", "phone2", "class1", "class2"):
+        for column in ("file", "sha256", "bigram", "phone1", "phone2", "class1", "class2"):
             if features[column].isna().any():
                 raise ReferenceError_(
                     f"feature table has {int(features[column].isna().sum())} row(s) without a "
                     f"{column!r}; every row needs one (an unknown speaker may be empty)"
                 )
+        _refuse_counted_twice(features)
         sections = pd.to_numeric(features["n_sections"], errors="coerce")
         if not np.isfinite(sections.to_numpy(dtype=np.float64)).all():
             raise ReferenceError_(
@@ -751,6 +761,39 @@ def _source_fingerprint(root: Any) -> str:
         text = root.joinpath(name).read_bytes().replace(b"\r\n", b"\n")
         h.update(name.encode() + b"\0" + text + b"\0")
     return h.hexdigest()
+
+
+#: What identifies one row of a feature table: a section of one window of one bigram
+#: occurrence of one recording.
+_ROW_KEY = ("file", "bigram", "boundary_s", "window_index", "n_sections", "section")
+
+
+def _refuse_counted_twice(features: pd.DataFrame) -> None:
+    """Refuse rows or recordings a reference would count twice (session 31 probe F5).
+
+    A table concatenated twice doubled every count, which moved the back-off
+    level (a bigram of 6 windows passed ``min_count`` 10); one recording under
+    two names (same SHA-256) counted as two files. ``vtract reference build``
+    keeps the first copy of a recording (``drop_duplicate_recordings``); a
+    table given to :meth:`Reference.fit` is refused instead, naming them.
+    """
+    dup = features.duplicated(list(_ROW_KEY))
+    if dup.any():
+        first = features.loc[dup, list(_ROW_KEY)].iloc[0].to_dict()
+        raise ReferenceError_(
+            f"feature table has {int(dup.sum())} row(s) repeating another's file, bigram, "
+            f"boundary, window and section (e.g. {first}); each would be counted twice: "
+            "drop the duplicates (DataFrame.drop_duplicates) before fitting"
+        )
+    names = features.groupby("sha256", sort=True)["file"].unique()
+    copies = names[names.map(len) > 1]
+    if len(copies):
+        shown = "; ".join(f"{', '.join(sorted(map(str, files))[:3])}" for files in copies.iloc[:3])
+        raise ReferenceError_(
+            f"feature table holds {len(copies)} recording(s) under more than one file name "
+            f"(same SHA-256: {shown}); each copy would count as another file and speaker: "
+            "keep one name per recording (vtract reference build keeps the first)"
+        )
 
 
 def default_reference_path() -> Path:
