@@ -802,6 +802,16 @@ def test_damaged_or_edited_files_are_refused_naming_the_field(ref):
             "overlap 100 is not below its window 100",
         ),
         ({"settings": {"extract_features": {"hop": 3}}}, r"unknown key\(s\) \['hop'\]"),
+        # session 31 probe F8: unknown estimator or solver names were refused only by
+        # each analysis
+        (
+            {"settings": {"extract_features": {"method": "bogus"}}},
+            'extract_features.method is "bogus", expected an estimator name',
+        ),
+        (
+            {"settings": {"extract_features": {"solver": "bogus"}}},
+            'extract_features.solver is "bogus", expected a solver name',
+        ),
     ]
     for fields, message in cases:
         with pytest.raises(ReferenceError_, match=message):
@@ -810,7 +820,15 @@ def test_damaged_or_edited_files_are_refused_naming_the_field(ref):
     with pytest.raises(ReferenceError_, match=r"calibration\.default is a JSON array"):
         ref.with_calibration({"default": [1, 2]})
     # the recorded settings of real references still load (estimator options included)
-    kept = {"window": 565, "overlap": 115, "sections": 15, "n_sections": 12, "highpass_hz": 0}
+    kept = {
+        "window": 565,
+        "overlap": 115,
+        "sections": 15,
+        "n_sections": 12,
+        "highpass_hz": 0,
+        "method": "paper",
+        "solver": "published",
+    }
     loaded = Reference.from_bytes(_meta_edit(good, settings={"extract_features": kept}))
     assert loaded.meta["settings"]["extract_features"] == kept
 
@@ -1011,3 +1029,43 @@ def test_reference_build_reports_what_a_searched_folder_leaves_out(tmp_path, mon
     assert res.exit_code != 0
     assert "no audio found" in res.output and "1 entry left out" in res.output
     assert "a broken symbolic link" in res.stderr
+
+
+def test_nan_or_infinity_in_meta_is_refused_at_load(ref):
+    """Session 31 probe F7: json.loads read NaN/Infinity (never written by save), so a NaN
+    in a stored descriptor model loaded, every analysis was inconclusive ("undefined
+    statistic") with no hint why, and saving the reference again failed with a ValueError."""
+    for token in ("NaN", "Infinity", "-Infinity"):
+
+        def change(m, token=token):
+            meta = json.loads(m["meta.json"])
+            meta["n_windows"] = "@"
+            m["meta.json"] = json.dumps(meta).replace('"@"', token).encode()
+
+        edited = _rezip(ref.to_bytes(), change)
+        with pytest.raises(ReferenceError_, match=f"holds {token}, which is not JSON"):
+            Reference.from_bytes(edited)
+
+
+def test_a_descriptor_model_with_a_non_finite_number_is_refused():
+    from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
+    from vtract.errors import VtractError
+
+    k = len(DESCRIPTORS)
+    good = {
+        "kind": "discriminative",
+        "names": list(DESCRIPTORS),
+        "center": [1.0] * k,
+        "scale": [1.0] * k,
+        "weights": [0.5] * k,
+        "bias": 0.0,
+    }
+    assert DescriptorModel.from_dict(good).statistic({n: 1.0 for n in DESCRIPTORS})[0] == 0.0
+    for field, value in (
+        ("center", [float("nan")] + [1.0] * (k - 1)),
+        ("scale", [float("inf")] + [1.0] * (k - 1)),
+        ("weights", [0.5] * (k - 1) + [float("nan")]),
+        ("bias", float("-inf")),
+    ):
+        with pytest.raises(VtractError, match=f"descriptor model {field} is not finite"):
+            DescriptorModel.from_dict({**good, field: value})

@@ -645,9 +645,11 @@ class Reference:
                 "SHA-256 with the original's"
             ) from exc
         try:
-            meta = json.loads(meta_bytes.decode("utf-8"))
+            meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_not_json_constant)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ReferenceError_(f"{where} is corrupt: {_META} is not valid JSON ({exc})") from exc
+        except ValueError as exc:  # NaN or Infinity: what Python writes, never save()
+            raise ReferenceError_(f"{where} is corrupt: {_META} {exc}") from exc
         if not isinstance(meta, dict):
             raise ReferenceError_(
                 f"{where} is not a vtract reference ({_META} holds "
@@ -794,6 +796,14 @@ def _refuse_counted_twice(features: pd.DataFrame) -> None:
             f"(same SHA-256: {shown}); each copy would count as another file and speaker: "
             "keep one name per recording (vtract reference build keeps the first)"
         )
+
+
+def _not_json_constant(token: str) -> Any:
+    """Refuse ``NaN``/``Infinity`` in a reference's meta.json (``save`` never writes them)."""
+    raise ValueError(
+        f"holds {token}, which is not JSON and is never written by Reference.save: the "
+        "file was edited"
+    )
 
 
 def default_reference_path() -> Path:
@@ -1048,8 +1058,21 @@ def _whole(value: Any, least: int) -> bool:
 
 #: What each recorded extraction setting must be (:func:`vtract.features.extract_features`'s
 #: keyword arguments and the estimator options it passes on), with the words of the refusal.
+def _estimator_name(value: Any) -> bool:
+    """One of :data:`vtract.tract.METHODS` (or a deprecated name the estimator still reads)."""
+    from .tract.estimate import DEPRECATED_METHODS, METHODS
+
+    return isinstance(value, str) and (value in METHODS or value in DEPRECATED_METHODS)
+
+
+def _solver_name(value: Any) -> bool:
+    from .tract.estimate import SOLVERS
+
+    return value is None or (isinstance(value, str) and value in SOLVERS)
+
+
 _EXTRACT_SETTINGS: dict[str, tuple[Any, str]] = {
-    "method": (lambda v: isinstance(v, str), "an estimator name"),
+    "method": (_estimator_name, "an estimator name (vtract.tract.METHODS)"),
     "sr": (lambda v: v is None or _whole(v, 1), "a positive integer rate (Hz) or null"),
     "window": (lambda v: _whole(v, 2), "an integer of at least 2 samples"),
     "overlap": (lambda v: _whole(v, 0), "an integer of at least 0 samples"),
@@ -1063,7 +1086,7 @@ _EXTRACT_SETTINGS: dict[str, tuple[Any, str]] = {
         lambda v: v is None or (is_finite_number(v) and v > 0),
         "a positive number or null",
     ),
-    "solver": (lambda v: v is None or isinstance(v, str), "a solver name or null"),
+    "solver": (_solver_name, "a solver name ('fast', 'published') or null"),
 }
 
 

@@ -330,6 +330,17 @@ class DescriptorModel:
             raise VtractError(f"one-class model needs a {k}x{k} precision matrix")
         if self.kind == "discriminative" and len(self.weights) != k:
             raise VtractError(f"discriminative model needs {k} weights")
+        for name, values in (
+            ("center", self.center),
+            ("scale", self.scale),
+            ("precision", self.precision),
+            ("weights", self.weights),
+            ("bias", self.bias),
+        ):
+            if not np.all(np.isfinite(np.asarray(values, dtype=np.float64))):
+                # a NaN made every statistic undefined: every analysis inconclusive with no
+                # hint of the cause (session 31 probe F7)
+                raise VtractError(f"descriptor model {name} is not finite: {values!r}")
 
     def statistic(self, descriptors: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
         """Statistic of each recording (``nan`` where a descriptor is undefined)."""
