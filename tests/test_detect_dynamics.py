@@ -568,3 +568,39 @@ def test_dynamics_calibration_folds_null_speakers_by_file() -> None:
         np.testing.assert_array_equal(s_org, s_blank)
         assert cal.threshold == expected.threshold
         assert cal.metrics["n_speakers"] == 30
+
+
+def test_the_reason_names_the_bigrams_most_deviant_from_the_reference() -> None:
+    """Session 31 probe F6: the reason's "most atypical against the organic reference" was
+    ranked by the score, which adds the anatomical flags, while the report's figures of the
+    most deviant bigrams rank by the deviation: they named different bigrams."""
+    from _detect import TableReference
+
+    corpus = labelled_corpus()
+    organic = corpus[corpus["label"] == "organic"]
+    ref = TableReference(organic)
+    calibration, _ = fit_thresholds(ref, corpus, target_fpr=0.05)
+    det = DefaultDetector(ref, calibration=Calibration.from_dict(calibration["default"]))
+    rng = np.random.default_rng(7)
+    fake = dynamic_features("new-fake", rng, spread=0.6, speaker="tts9")
+    # a critical flag on the fourth most deviant occurrence: its score rises above the third's,
+    # but its shapes stay as typical as they were
+    from vtract.plausibility import Flag
+
+    first = det.decide(fake)
+    fourth = first.bigrams.sort_values("deviation", ascending=False).iloc[3]
+    flag = Flag(
+        code="area_out_of_range",
+        message="m",
+        severity="critical",
+        bigram=fourth["bigram"],
+        start=fourth["start_s"],
+        end=fourth["end_s"],
+    )
+    d = det.decide(fake, [flag])
+    big = d.bigrams
+    by_score = big.sort_values("score", ascending=False, kind="stable")["bigram"]
+    assert fourth["bigram"] in by_score.head(3).tolist()  # the old ranking named it
+    by_deviation = big.sort_values("deviation", ascending=False, kind="stable")["bigram"]
+    named = d.reason.split("most atypical against the organic reference: ")[1].split(";")[0]
+    assert named.split(", ") == by_deviation.head(3).tolist()

@@ -439,7 +439,12 @@ class DefaultDetector:
                 "recognition errors move the score that much",
             )
         verdict = "synthetic" if score >= 0.5 else "organic"
-        worst = big.sort_values("score", ascending=False).head(3)["bigram"].tolist()
+        # ranked by the deviation from the reference, as the report's figures of the most
+        # deviant bigrams are (until session 31 by the score, which adds the anatomical
+        # flags: the reason and the figures named different bigrams)
+        worst = (
+            big.sort_values("deviation", ascending=False, kind="stable").head(3)["bigram"].tolist()
+        )
         side = "at or above" if verdict == "synthetic" else "below"
         if cal.statistic == "dynamics":
             kind = str(cal.model.get("kind", ""))
