@@ -52,6 +52,61 @@ def test_bad_scheduler_is_a_clear_error(tmp_path):
         analyze_many(folder, scheduler=42, per_file=fake_analyze, quiet=True)
 
 
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("localhost", r"'localhost' is not usable \(missing port"),
+        ("http://127.0.0.1:8787", r"cannot reach Dask scheduler .*ValueError: unknown address"),
+    ],
+)
+def test_a_malformed_scheduler_address_is_a_one_line_error(tmp_path, address, message):
+    """Session 31 probe F4: these raised a bare ValueError (a 60-line traceback)."""
+    folder = tmp_path / "in"
+    make_corpus(folder, n=1, bad=False)
+    with pytest.raises(BackendError, match=message) as err:
+        analyze_many(folder, scheduler=address, per_file=fake_analyze, quiet=True)
+    assert "\n" not in str(err.value)
+
+
+def test_a_peer_that_never_answers_the_handshake_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    """Session 31 probe F3: a service that accepts the connection and stays silent (the
+    dashboard's port given for the scheduler's) kept vtract batch waiting for ever."""
+    import socket
+    import threading
+    import time
+
+    import vtract.batch.runners as runners
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            while True:
+                held.append(server.accept()[0])  # accept, then say nothing
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setattr(runners, "SCHEDULER_START_DEADLINE_S", 2.0)
+    folder = tmp_path / "in"
+    make_corpus(folder, n=1, bad=False)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(BackendError, match="did not answer within 2 s"):
+            analyze_many(
+                folder,
+                scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}",
+                per_file=fake_analyze,
+                quiet=True,
+            )
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert time.monotonic() - t0 < 15
+
+
 @pytest.mark.slow
 def test_a_terminal_ctrl_c_prints_no_worker_traceback(tmp_path):
     """Item 5 (F13): a terminal's Ctrl-C (SIGINT to the whole process group) reached the

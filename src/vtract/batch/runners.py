@@ -409,6 +409,66 @@ class _LokyPool:
             self.executor.shutdown(wait=False, kill_workers=True)
 
 
+#: Seconds ``distributed.Client`` gets to connect to a scheduler (its own timeout, which
+#: covers the TCP connection), and the deadline vtract sets on the whole start, handshake
+#: included (a peer that accepts the connection and never answers, e.g. the dashboard
+#: port 8787 given for the scheduler's 8786, kept the client waiting for ever).
+SCHEDULER_CONNECT_TIMEOUT_S = 20.0
+SCHEDULER_START_DEADLINE_S = 30.0
+
+
+def _connect_scheduler(distributed: Any, scheduler: str) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``scheduler``, or a one-line BackendError.
+
+    The address is checked first ("tcp://host:8786": a URL copied from the dashboard,
+    ``http://...``, or a missing port raised a bare ``ValueError``), and any failure of
+    the start (a non-Dask peer's banner read as a frame length raised ``MemoryError``) is
+    reported as not reaching the scheduler, as is a start that outlasts
+    :data:`SCHEDULER_START_DEADLINE_S` (session 31 probe F3, F4).
+    """
+    import threading
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    hint = "expected an address like 'tcp://host:8786' (the scheduler's port, not the dashboard's)"
+    try:
+        scheme, location = parse_address(scheduler)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise BackendError(
+            f"Dask scheduler address {scheduler!r} is not usable ({exc}); {hint}"
+        ) from None
+    outcome: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            outcome["client"] = distributed.Client(
+                scheduler, timeout=f"{SCHEDULER_CONNECT_TIMEOUT_S:g}s"
+            )
+        except BaseException as exc:  # reported below, in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=start, name="vtract-dask-connect", daemon=True)
+    thread.start()
+    thread.join(SCHEDULER_START_DEADLINE_S)
+    if thread.is_alive():
+        raise BackendError(
+            f"Dask scheduler {scheduler!r} did not answer within "
+            f"{SCHEDULER_START_DEADLINE_S:g} s (the connection was accepted, but no Dask "
+            f"handshake came back): is it a Dask scheduler? {hint}"
+        )
+    error = outcome.get("error")
+    if error is not None:
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise error
+        raise BackendError(
+            f"cannot reach Dask scheduler {scheduler!r}: {type(error).__name__}: {error}"
+        ) from None
+    return outcome["client"]
+
+
 class _DaskPool:
     def __init__(
         self,
@@ -444,10 +504,7 @@ class _DaskPool:
         elif isinstance(scheduler, distributed.Client):
             self.client, self._own_client = scheduler, False
         elif isinstance(scheduler, str):
-            try:
-                self.client = distributed.Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise BackendError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
+            self.client = _connect_scheduler(distributed, scheduler)
         else:
             raise BackendError(
                 f"scheduler must be an address like 'tcp://host:8786' or a distributed.Client, "
