@@ -342,11 +342,9 @@ def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> No
     """
     organic = ~is_syn
     group = _fold_groups(meta)
-    for k in np.unique(fold[organic]):
-        left = int((organic & (fold != k)).sum())
-        if left >= 2:
-            continue
-        held = sorted(set(group[organic & (fold == k)]))
+    thin = _thin_fold(organic, fold, group, np.unique(fold[organic]))
+    if thin is not None:
+        k, left, held = thin
         raise VtractError(
             f"dynamics calibration scores each organic recording with a model that never saw "
             f"its speaker (out-of-fold, folds grouped by speaker, whatever --threshold-by "
@@ -358,11 +356,9 @@ def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> No
         )
     if int(is_syn.sum()) < 2:
         return  # one-class in every fold and in the stored model
-    for k in np.unique(fold):
-        left = int((is_syn & (fold != k)).sum())
-        if left >= 2:
-            continue
-        held = sorted(set(group[is_syn & (fold == k)]))
+    thin = _thin_fold(is_syn, fold, group, np.unique(fold))
+    if thin is not None:
+        _, left, held = thin
         raise VtractError(
             f"dynamics calibration with fakes fits a discriminative model, and scores every "
             f"recording with one fitted without its speaker (folds grouped by speaker); the "
@@ -372,6 +368,18 @@ def _check_folds(meta: pd.DataFrame, fold: np.ndarray, is_syn: np.ndarray) -> No
             "give fakes of more voices (a recording without a speaker counts as its own), or "
             "calibrate without fakes (organic only: --no-fakes)"
         )
+
+
+def _thin_fold(
+    kind: np.ndarray, fold: np.ndarray, group: np.ndarray, folds: np.ndarray
+) -> tuple[int, int, list[str]] | None:
+    """The first of ``folds`` whose training split keeps fewer than 2 files of ``kind``:
+    (fold, files left to train on, the groups it holds), or None."""
+    for k in folds:
+        left = int((kind & (fold != k)).sum())
+        if left < 2:
+            return int(k), left, sorted(set(group[kind & (fold == k)]))
+    return None
 
 
 def _short(names: list[str], most: int = 3) -> str:
