@@ -178,6 +178,9 @@ def test_fit_refuses_rows_and_recordings_it_would_count_twice(table):
     nohash.loc[nohash["file"] == "b.wav", "sha256"] = None
     with pytest.raises(ReferenceError_, match="without a 'sha256'"):
         Reference.fit(nohash, name="t")
+    # "" is a table made without hashes (features_from_estimates' default): not one recording
+    unhashed = Reference.fit(table.assign(sha256=""), name="t")
+    assert unhashed.meta["n_files"] == 3
 
 
 def test_metadata_records_inputs(ref):

@@ -787,7 +787,8 @@ def _refuse_counted_twice(features: pd.DataFrame) -> None:
             f"boundary, window and section (e.g. {first}); each would be counted twice: "
             "drop the duplicates (DataFrame.drop_duplicates) before fitting"
         )
-    names = features.groupby("sha256", sort=True)["file"].unique()
+    hashed = features[features["sha256"].astype(str) != ""]  # "": not hashed (an API table)
+    names = hashed.groupby("sha256", sort=True)["file"].unique()
     copies = names[names.map(len) > 1]
     if len(copies):
         shown = "; ".join(f"{', '.join(sorted(map(str, files))[:3])}" for files in copies.iloc[:3])
