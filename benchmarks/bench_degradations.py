@@ -656,6 +656,12 @@ def main() -> None:
         rows = pd.DataFrame([r for rs in per_item for r in rs])
         if args.rows is not None:
             rows.to_parquet(args.rows)
+    kept_rows = args.from_rows is not None or args.remeasure is not None
+    if kept_rows and voice is None:
+        # the kept statistics came from the model of the run that made the rows; score the
+        # kept descriptors with the model whose threshold is used (until session 31 the
+        # statistics were kept, and a recalibrated reference was silently mixed with them)
+        rows = rescored(rows, model)
     threshold = cal.threshold
     if voice is not None:
         if "statistic_dry_voice" not in rows.columns:
@@ -685,8 +691,18 @@ def main() -> None:
         # rows kept by an earlier run, their signal measures taken again
         "remeasured_rows": None if args.remeasure is None else str(args.remeasure),
         "reference": None if args.reference is None else str(args.reference),
+        # kept rows: their statistics recomputed from their descriptors by the model used
+        "statistic_recomputed": kept_rows and voice is None,
     }
     emit_result("degradations", figures, params, write=not args.no_json)
+
+
+def rescored(rows: pd.DataFrame, model: DescriptorModel) -> pd.DataFrame:
+    """``rows`` with ``statistic`` recomputed by ``model`` from the descriptors they keep."""
+    missing = [n for n in model.names if n not in rows.columns]
+    if missing:
+        sys.exit(f"the kept rows lack the descriptor(s) {missing}; run without --from-rows")
+    return rows.assign(statistic=model.statistic(rows[list(model.names)]))
 
 
 if __name__ == "__main__":

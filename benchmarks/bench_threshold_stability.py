@@ -11,7 +11,8 @@ about 330 speakers rests on the two or three most extreme of them, so it
 moves with the sample. This script computes the same out-of-fold statistics
 as the calibration script (same recordings, same
 :func:`vtract.detect.fitting.dynamics_calibration`; the full-sample thresholds
-are checked against the packaged reference's when it was built from them),
+must equal the packaged reference's when it was built from them, or the script
+stops),
 then draws the organic *speakers* with replacement ``--boot`` times (a speaker
 drawn twice counts as two speakers) and sets the threshold on every draw with
 both rules: ``speaker`` (shipped) and ``recording`` (until session 21). The
@@ -82,8 +83,21 @@ def out_of_fold_statistics(
     if threshold_at_fpr(s_org, fpr, groups=organic["speaker"].to_numpy()) != full["speaker"]:
         raise RuntimeError("the speakers behind the statistics are not the calibration's")
     stored = ref.calibration.get("default", {})
+    # checked, not only recorded (benchmark audit F7, session 31): a packaged calibration
+    # built from these very recordings must have this full-sample threshold
+    files = stored.get("metrics", {}).get("calibration_files", {})
+    built_from_these = sorted(files.get("organic", [])) == sorted(map(str, organic.index))
+    packaged = stored.get("threshold")
+    if built_from_these and not (
+        isinstance(packaged, float) and abs(packaged - full["speaker"]) <= 1e-9
+    ):
+        raise RuntimeError(
+            f"the packaged threshold {packaged} was set on these recordings but they give "
+            f"{full['speaker']}: the cache, the code or the reference differ from the calibration's"
+        )
     check = {
-        "packaged_threshold": stored.get("threshold"),
+        "packaged_threshold": packaged,
+        "packaged_built_from_these_recordings": built_from_these,
         "packaged_rule": stored.get("metrics", {}).get("threshold_rule"),
         "n_organic": int(s_org.size),
         "n_speakers": int(organic["speaker"].nunique()),

@@ -265,3 +265,28 @@ def test_remeasured_rows_take_the_measures_again_and_refuse_other_copies(bench, 
     tampered.loc[1, "speech_to_floor_db"] += 0.01
     with pytest.raises(RuntimeError, match="white_snr20: speech_to_floor_db"):
         bench.remeasured_rows(_Item(), tampered, ["white_snr20"])
+
+
+def test_kept_rows_are_scored_by_the_model_whose_threshold_is_used(bench):
+    """Benchmark audit F6 (session 31): --from-rows kept the statistics of the model that
+    made the rows and set them against the threshold of the reference loaded now."""
+    from vtract.detect.dynamics import DESCRIPTORS, DescriptorModel
+
+    k = len(DESCRIPTORS)
+    model = DescriptorModel(
+        kind="discriminative",
+        names=tuple(DESCRIPTORS),
+        center=(1.0,) * k,
+        scale=(0.5,) * k,
+        weights=(1.0, -1.0, 0.5, 0.0),
+        bias=0.25,
+    )
+    rows = pd.DataFrame(
+        {**{n: [1.0, 2.0] for n in DESCRIPTORS}, "statistic": [99.0, 99.0], "file": ["a", "b"]}
+    )
+    out = bench.rescored(rows, model)
+    np.testing.assert_allclose(out["statistic"], model.statistic(rows[list(DESCRIPTORS)]))
+    # z = (2 - 1) / 0.5 = 2 for every descriptor: 2 (1 - 1 + 0.5 + 0) + 0.25
+    assert out["statistic"].iloc[1] == pytest.approx(1.25)
+    with pytest.raises(SystemExit, match="lack the descriptor"):
+        bench.rescored(rows.drop(columns=["f1_spread"]), model)
