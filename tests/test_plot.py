@@ -317,7 +317,7 @@ def test_text_from_the_input_is_drawn_as_written_not_as_mathtext(name, tmp_path)
     expect = {
         name,  # tier labels, title of tract_sequence
         f"this recording: {name!r} at 0.90 s",  # legend entry of the distribution
-        f" score_{name}",  # threshold name on the overview
+        f" recording score_{name}",  # threshold name on the overview
     }
     assert {s for s, _ in drawn} >= expect
     assert all(math is False for _, math in drawn)
@@ -360,7 +360,7 @@ def test_text_from_the_input_is_never_drawn_as_boxes_or_reordered(tmp_path):
     assert shown_word in drawn  # word tier, title of tract_sequence
     assert shown_spoof in drawn  # phone tier
     assert f"this recording: '{shown_word}' at 0.90 s" in drawn  # escaped before repr
-    assert f" score_{shown_spoof}" in drawn
+    assert f" recording score_{shown_spoof}" in drawn
     assert not any(c in "".join(drawn) for c in "\u5f55\u97f3\u202e")
     # Latin, Greek and IPA letters are in DejaVu Sans and stay as they are
     assert (
@@ -473,3 +473,55 @@ def test_no_plot_function_calls_show(monkeypatch):
     vplot.timeline(make_evidence(), report=rep)
     vplot.report_overview(rep)
     rep.plot(kind="areas")
+
+
+@pytest.mark.parametrize("method", ["default", "lpc-refined"])
+def test_spectrum_fit_draws_the_tube_the_refined_estimators_fitted(method):
+    """Session 31 probe F1: the refined estimators recorded the LPC prior's matched glottis
+    (0.0), though they fit a closed-glottis tube to the formants, so the drawn "tube model"
+    peaked 50-450 Hz off the estimate's own formant lines."""
+    from scipy.signal import find_peaks
+
+    from vtract import estimate_tract
+    from vtract.synth.vowel import tube_vowel
+
+    # Fant's /a/-like two-tube vowel, LF source, lossy with radiation
+    areas = np.r_[np.full(8, 0.8), np.full(9, 6.0)]
+    sr = 16000
+    audio = tube_vowel(areas, 1.0, sr, duration=0.3)
+    frame = audio[2400 : 2400 + 565]
+    est = estimate_tract(frame, sr, method=method)
+    assert est.params["glottal_reflection"] == 1.0
+    ax = vplot.spectrum_fit(est)
+    model = {ln.get_label(): ln for ln in ax.lines}["tube model"]
+    freqs, level = model.get_xdata(), model.get_ydata()
+    peaks = freqs[find_peaks(level)[0]]
+    for f in est.formants_hz[:3]:
+        nearest = peaks[np.argmin(np.abs(peaks - f))]
+        assert abs(nearest - f) < 0.05 * f, (f, peaks)
+
+
+def test_spectrum_fit_stops_at_the_tube_nyquist_and_refuses_a_closed_tube():
+    """Session 31 probe F9, F5: an 8 kHz estimate's model was drawn to 5 kHz, past its
+    Nyquist frequency (mirrored peaks); a zero-area section raised ZeroDivisionError."""
+    from vtract import estimate_tract
+    from vtract.synth.vowel import tube_vowel
+
+    areas = np.r_[np.full(8, 0.8), np.full(9, 6.0)]
+    audio = tube_vowel(areas, 1.0, 8000, duration=0.3)
+    est = estimate_tract(audio[1200 : 1200 + 283], 8000, method="lpc")
+    ax = vplot.spectrum_fit(est)
+    model = {ln.get_label(): ln for ln in ax.lines}["tube model"]
+    nyquist = SPEED_OF_SOUND_CM_S / (4.0 * est.section_length_cm)
+    assert nyquist < 5000 and model.get_xdata().max() == pytest.approx(nyquist)
+    assert ax.get_xlim()[1] == 5000
+    refined = estimate_tract(audio[1200 : 1200 + 283], 8000, method="default")
+    ax = vplot.spectrum_fit(refined)
+    model = {ln.get_label(): ln for ln in ax.lines}["tube model"]
+    assert model.get_xdata().max() == pytest.approx(refined.params["analysis_rate"] / 2)
+    with pytest.raises(vplot.PlotInputError, match="reflects completely"):
+        vplot.tube_response_db([-1.0, 1.0], 1.1, [0.0, 1000.0])
+    closed = dataclasses.replace(est, areas=np.r_[est.areas[:-2], 0.0, est.areas[-1]])
+    closed.params["lip_radiation"] = True
+    with pytest.raises(vplot.PlotInputError, match="cannot draw the fitted tube"):
+        vplot.spectrum_fit(closed)

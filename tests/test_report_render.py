@@ -334,7 +334,8 @@ def test_pdf_has_summary_and_figure_pages(tmp_path):
 
 def test_report_plot_kinds():
     rep = make_report()
-    assert rep.plot().get_ylabel() == "synthetic score"
+    # the points are per-bigram atypicality, not a synthetic score (session 31 probe F2)
+    assert rep.plot().get_ylabel() == "bigram atypicality;\nrecording score"
     assert len(rep.plot(kind="areas").patches) >= 3
     with pytest.raises(ValueError, match="kind"):
         rep.plot(kind="pie")

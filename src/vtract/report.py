@@ -107,7 +107,9 @@ class BigramEvidence:
     deviation : float
         Robust deviation from the organic reference (>= 0; larger is stranger).
     score : float
-        Per-bigram synthetic score in [0, 1].
+        Per-bigram atypicality in [0, 1]: how unlike the organic reference the
+        occurrence's tract shapes are (with its flags), not a probability of
+        synthesis (:mod:`vtract.detect.default`).
     reference_level : str
         Where the reference came from (``"bigram"``, ``"phone"``, ``"class"``,
         ``"global"``).

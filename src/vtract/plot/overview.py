@@ -1,4 +1,4 @@
-"""One-glance summary of a report: per-bigram scores over time."""
+"""One-glance summary of a report: per-bigram atypicality over time, and the recording's score."""
 
 from __future__ import annotations
 
@@ -21,10 +21,16 @@ _VERDICT_COLOURS = {"organic": "C2", "synthetic": "C3", "inconclusive": "0.5"}
 
 
 def report_overview(report: Any, *, ax: Any = None) -> Any:
-    """Per-bigram synthetic score against time, with the decision thresholds.
+    """Per-bigram atypicality against time, with the recording's score and its thresholds.
 
-    Thresholds named ``score_*`` (on the 0..1 score scale) are drawn as
-    dashed lines; thresholds on the detector's internal statistic are not.
+    The points are each bigram occurrence's ``score``: how atypical its
+    tract shapes are against the organic reference (and its anatomical
+    flags), *not* a probability of synthesis, and not what the verdict rests
+    on. The solid line is the recording's score, and the dashed lines are
+    the thresholds named ``score_*`` (on the 0..1 scale of the recording's
+    score; thresholds on the detector's internal statistic are not drawn).
+    Until session 31 the axis read "synthetic score", as if the points were
+    weighed against those thresholds.
 
     Parameters
     ----------
@@ -51,7 +57,7 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
         c=np.where(flagged, "C3", "C0") if bigrams else "C0",
         s=28,
         zorder=3,
-        label="bigram score (red = flagged)",
+        label="bigram atypicality (red = flagged)",
     )
     for b in bigrams:
         if np.isfinite(b.boundary) and np.isfinite(b.score):
@@ -65,7 +71,7 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
             )
     for name, value in score_thresholds(report.thresholds).items():
         ax.axhline(value, color="0.4", linestyle="--", linewidth=0.8)
-        ax.text(1.0, value, shown_text(f" {name}"), transform=ax.get_yaxis_transform(), fontsize=6,
+        ax.text(1.0, value, shown_text(f" recording {name}"), transform=ax.get_yaxis_transform(), fontsize=6,
                 va="center", ha="left", clip_on=False, **LITERAL_TEXT)  # fmt: skip
     if report.score is not None and np.isfinite(report.score):
         ax.axhline(
@@ -81,7 +87,7 @@ def report_overview(report: Any, *, ax: Any = None) -> Any:
         ax.set_xlim(0.0, float(duration))
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("time (s)")
-    ax.set_ylabel("synthetic score")
+    ax.set_ylabel("bigram atypicality;\nrecording score")
     ax.set_title(
         f"Verdict: {report.verdict}",
         color=_VERDICT_COLOURS.get(report.verdict, "k"),

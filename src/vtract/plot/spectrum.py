@@ -1,13 +1,26 @@
 """Target spectrum against the tube model's response.
 
-The model response is the estimator's own lossless-tube transfer function
-(:func:`vtract.tract.tube.tube_response`, Rabiner & Schafer 1978, ch. 3)
-evaluated from the estimate's reflection coefficients (the last one is the
-lips' reflection) and its glottal reflection
-(``estimate.params["glottal_reflection"]``, 1 = closed glottis as in the
-published method when absent). The tube's sampling rate follows from its
-section length, ``fs = c / (2 * section_length)``, so a 15-section tube of
-16.6 cm is sampled at 16 kHz.
+The model response is the tube the estimator fitted:
+
+- for estimates fitted to formants with the lip radiation load
+  (``estimate.params["lip_radiation"]``: ``"default"`` and ``"lpc-refined"``),
+  the lossless tube of the estimate's areas with a closed glottis and the lips
+  loaded by the radiation impedance (:func:`vtract.synth.transfer_function`,
+  ``losses=False``), whose peaks are the estimate's formants;
+- otherwise the estimator's own lossless-tube transfer function
+  (:func:`vtract.tract.tube.tube_response`, Rabiner & Schafer 1978, ch. 3)
+  evaluated from the estimate's reflection coefficients (the last one is the
+  lips' reflection) and its glottal reflection
+  (``estimate.params["glottal_reflection"]``, 1 = closed glottis as in the
+  published method when absent). The tube's sampling rate follows from its
+  section length, ``fs = c / (2 * section_length)``, so a 15-section tube of
+  16.6 cm is sampled at 16 kHz, and the response is drawn up to its Nyquist
+  frequency ``fs / 2`` only (above it the sampled tube repeats mirrored).
+
+Until session 31 the refined estimators recorded the matched glottis of
+their LPC prior, and the curve drawn for them peaked 50-450 Hz away from
+their formants; an 8 kHz estimate's model was drawn past its Nyquist
+frequency.
 """
 
 from __future__ import annotations
@@ -61,6 +74,11 @@ def tube_response_db(
     r = np.ascontiguousarray(np.asarray(reflection, dtype=np.float64).ravel())
     if not np.all(np.isfinite(r)) or not np.isfinite(glottal_reflection):
         raise PlotInputError("reflection coefficients must be finite")
+    if np.any(np.abs(r[:-1]) >= 1.0):
+        raise PlotInputError(
+            "a junction reflects completely (|reflection| = 1: a section of zero area closes "
+            "the tube), so the tube has no transfer function"
+        )
     if not (np.isfinite(section_length_cm) and section_length_cm > 0):
         raise PlotInputError(f"section length must be positive (cm), got {section_length_cm!r}")
     fs = SPEED_OF_SOUND_CM_S / (2.0 * float(section_length_cm))
@@ -103,6 +121,38 @@ def target_spectrum_db(
     level = gaussian_filter1d(level, smooth_bins * max(n_fft, x.size) / 1024)
     freqs = np.fft.rfftfreq(max(n_fft, x.size), 1.0 / sr)
     return freqs, level - level.mean()
+
+
+def _fitted_model_db(estimate: Any, fmax_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies and level (dB) of the tube ``estimate`` was fitted with (module notes)."""
+    params = getattr(estimate, "params", None) or {}
+    length = float(estimate.section_length_cm)
+    if params.get("lip_radiation"):
+        from ..errors import VtractError
+        from ..synth.tube import transfer_function
+
+        rate = params.get("analysis_rate")
+        top = min(fmax_hz, float(rate) / 2.0) if rate else fmax_hz
+        freqs = np.linspace(0.0, top, 2048)
+        try:
+            h = transfer_function(
+                np.asarray(estimate.areas, dtype=np.float64),
+                length,
+                freqs,
+                losses=False,
+                radiation=True,
+                glottis="closed",
+            )
+        except VtractError as exc:
+            raise PlotInputError(f"cannot draw the fitted tube: {exc}") from exc
+        with np.errstate(divide="ignore"):
+            return freqs, np.asarray(20.0 * np.log10(np.abs(h)))
+    if not (np.isfinite(length) and length > 0):
+        raise PlotInputError(f"section length must be positive (cm), got {length!r}")
+    nyquist = SPEED_OF_SOUND_CM_S / (4.0 * length)
+    freqs = np.linspace(0.0, min(fmax_hz, nyquist), 2048)
+    r_glottis = float(params.get("glottal_reflection", 1.0))
+    return freqs, tube_response_db(estimate.reflection, length, freqs, glottal_reflection=r_glottis)
 
 
 def spectrum_fit(
@@ -166,11 +216,7 @@ def spectrum_fit(
         keep = tgt[0] <= fmax_hz
         level = tgt[1][keep] - np.nanmean(tgt[1][keep])
         ax.plot(tgt[0][keep], level, color="0.3", linewidth=1.2, label="target")
-    freqs = np.linspace(0.0, fmax_hz, 2048)
-    r_glottis = float((getattr(estimate, "params", None) or {}).get("glottal_reflection", 1.0))
-    model = tube_response_db(
-        estimate.reflection, estimate.section_length_cm, freqs, glottal_reflection=r_glottis
-    )
+    freqs, model = _fitted_model_db(estimate, fmax_hz)
     finite = np.isfinite(model)
     if np.any(finite):
         model = model - np.mean(model[finite])

@@ -562,8 +562,13 @@ def default_result(
             "sigma_shape": SIGMA_SHAPE,
             "sigma_log_length": SIGMA_LOG_LENGTH,
             "fit_iterations": FIT_ITERATIONS,
-            "glottal_reflection": 0.0,
+            # the boundary conditions of the tube the shape was fitted with (step 6): a closed
+            # glottis and the lip radiation load (the reflection coefficients end in an ideal
+            # open end, +1). Until session 31 this said 0.0, the LPC prior's matched glottis,
+            # and vtract.plot.spectrum_fit drew a tube 50-450 Hz off the fitted formants.
+            "glottal_reflection": 1.0,
             "lip_reflection": 1.0,
+            "lip_radiation": True,
             # formant-spacing length (the refinement's prior centre)
             "formant_length_cm": float(raw_length),
             "length_source": "given" if length_cm is not None else "formants",
