@@ -116,3 +116,43 @@ def test_speaker_mean_fpr_weighs_every_speaker_once(bench) -> None:
     assert bench.speaker_mean_fpr(organic) == pytest.approx((0.1 + 1.0 + 0.0) / 3)
     # counted per recording the same calls give 2 / 14
     assert organic["pred"].mean() == pytest.approx(2 / 14)
+
+
+def test_clustered_intervals_resample_whole_clusters(bench):
+    """Session 31 benchmark audit F1: recordings of one sentence or speaker are not
+    independent draws. Ten copies of each of 4 fake sentences look like 40 fakes to the
+    recording bootstrap; the cluster bootstrap sees 4, and its interval is wider."""
+    rng = np.random.default_rng(3)
+    org = rng.normal(0.0, 1.0, 60)
+    sentences = rng.normal(1.0, 1.0, 4)
+    syn = np.repeat(sentences, 10) + rng.normal(0.0, 0.05, 40)
+    y = np.r_[np.zeros(60, bool), np.ones(40, bool)]
+    stat = np.r_[org, syn]
+    clusters = np.r_[
+        [f"speaker:{i}" for i in range(60)], np.repeat([f"s{i}" for i in range(4)], 10)
+    ]
+    pred = stat > 1.5
+    out = bench.clustered_intervals(y, stat, clusters, pred)
+    assert out["n_organic_clusters"] == 60 and out["n_synthetic_clusters"] == 4
+    lo, hi = out["auc_ci95"]
+    rlo, rhi = bench.auc_interval(y, stat)
+    assert lo <= bench.roc_auc(y, stat) <= hi
+    assert hi - lo > 1.5 * (rhi - rlo)
+    # recall moves in steps of whole sentences; no FPR interval (rare events)
+    assert out["recall_ci95"][0] <= pred[60:].mean() <= out["recall_ci95"][1]
+    assert "fpr_ci95" not in out
+    single = bench.clustered_intervals(y, stat, np.arange(100).astype(str))
+    assert single["n_synthetic_clusters"] == 40 and "recall_ci95" not in single
+
+
+def test_resampling_clusters_are_speakers_and_sentences(bench):
+    scored = pd.DataFrame(
+        {"label": ["organic", "organic", "synthetic", "synthetic", "synthetic"],
+         "speaker": ["a", "a", "v1", "v2", "v2"]},
+        index=["o1", "o2", "x1", "x2", "x3"],
+    )  # fmt: skip
+    texts = pd.Series({"x1": "hello there", "x2": "hello there", "x3": None})
+    clusters = bench.resampling_clusters(scored, texts)
+    assert list(clusters) == [
+        "speaker:a", "speaker:a", "sentence:hello there", "sentence:hello there", "file:x3",
+    ]  # fmt: skip
