@@ -107,3 +107,13 @@ def make_features(
 
 
 BIGRAMS = ["AH-N", "T-IY", "S-T", "IH-NG", "DH-AH", "AE-T", "ER-Z", "K-AE"]
+
+
+def critical_flags(big: pd.DataFrame, code: str = "c") -> list:
+    """A critical flag ``code`` on every bigram occurrence (row) of ``big``, spanning it."""
+    from vtract.report import Flag
+
+    return [
+        Flag(code=code, message="m", severity="critical", bigram=b, start=s, end=e)
+        for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
+    ]

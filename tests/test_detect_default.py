@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _detect import BIGRAMS, TableReference, make_features
+from _detect import BIGRAMS, TableReference, critical_flags, make_features
 from vtract.detect.calibration import Calibration, calibrate
 from vtract.detect.default import (
     FLAG_WEIGHT,
@@ -162,14 +162,7 @@ def test_flags_raise_statistic_by_flag_weight(reference):
     det = DefaultDetector(reference, calibration=no_baseline)
     base, big = det.evaluate(feats)
     b0 = big.iloc[0]
-    crit = Flag(
-        code="area_out_of_range",
-        message="m",
-        severity="critical",
-        bigram=b0["bigram"],
-        start=b0["start_s"],
-        end=b0["end_s"],
-    )
+    (crit,) = critical_flags(big.iloc[[0]], code="area_out_of_range")
     stat, big2 = det.evaluate(feats, [crit])
     assert stat == pytest.approx(base + FLAG_WEIGHT / len(big))
     assert big2.iloc[0]["flags"] == ["area_out_of_range"]
@@ -180,7 +173,7 @@ def test_flags_raise_statistic_by_flag_weight(reference):
     stat_far, _ = det.evaluate(feats, [far])
     assert stat_far == pytest.approx(base)
     # only the flagged share above the organic baseline counts
-    all_flagged = _critical_flags(big)
+    all_flagged = critical_flags(big)
     with_baseline = DefaultDetector(
         reference, calibration=Calibration(threshold=2.0, slope=1.0, flag_baseline=0.75)
     )
@@ -296,14 +289,6 @@ def _calibrated_without_flags(reference):
     return table, calibration
 
 
-def _critical_flags(big):
-    """A critical flag on every bigram occurrence of ``big``."""
-    return [
-        Flag(code="c", message="m", severity="critical", bigram=b, start=s, end=e)
-        for b, s, e in zip(big["bigram"], big["start_s"], big["end_s"])
-    ]
-
-
 def test_a_deviation_calibration_that_does_not_record_its_flag_choice_is_warned(reference):
     """A record from before use_flags was stored (made with or without --no-flags, which
     cannot be told) was read as 'with flags' without a word; the probe's --no-flags
@@ -322,7 +307,7 @@ def test_a_deviation_calibration_that_does_not_record_its_flag_choice_is_warned(
     assert any("did not record whether the plausibility flags" in w for w in warnings)
     feats = table[table["file"] == "o0"]
     big = det.evaluate(feats)[1]
-    flags = _critical_flags(big)
+    flags = critical_flags(big)
     recorded = DefaultDetector(reference, calibration=dataclasses.replace(cal, use_flags=False))
     without = recorded.decide(feats, flags).statistic
     assert det.decide(feats, flags).statistic == pytest.approx(without + 1.0)
@@ -355,7 +340,7 @@ def test_a_calibration_without_flags_is_applied_without_flags(organic, reference
     for name, feats in table.groupby("file"):
         big = det.evaluate(feats)[1]
         # a critical flag on every occurrence: the statistic the threshold was set on ignores it
-        flags = _critical_flags(big)
+        flags = critical_flags(big)
         decision = det.decide(feats, flags)
         assert decision.statistic == pytest.approx(stats[name], rel=1e-12)
         assert "plausibility flags left out, as calibrated" in decision.reason

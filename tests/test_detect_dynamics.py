@@ -199,6 +199,33 @@ def labelled_corpus(n_org: int = 30, n_syn: int = 12) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def organic_referenced_stats(corpus: pd.DataFrame) -> pd.DataFrame:
+    """File statistics of ``corpus`` against a reference of its own organic files."""
+    from _detect import TableReference
+    from vtract.detect.default import file_statistics
+
+    return file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
+
+
+def speakers_corpus(
+    rng: np.random.Generator,
+    organic_speakers: list[str],
+    fake_speakers: list[str],
+    organic_prefix: str = "o",
+) -> pd.DataFrame:
+    """One organic recording per entry of ``organic_speakers`` (files ``<prefix><i>``) and
+    one fake per entry of ``fake_speakers`` (files ``x<i>``), in that order."""
+    parts = [
+        dynamic_features(f"{organic_prefix}{i}", rng, spread=0.15, label="organic", speaker=s)
+        for i, s in enumerate(organic_speakers)
+    ]
+    parts += [
+        dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker=s)
+        for i, s in enumerate(fake_speakers)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
 @pytest.mark.parametrize("with_fakes", [False, True])
 def test_dynamics_calibration_and_verdicts(with_fakes: bool) -> None:
     from _detect import TableReference
@@ -482,21 +509,11 @@ def test_a_bad_dry_voice_calibration_is_refused() -> None:
 def test_dynamics_calibration_says_it_needs_other_speakers() -> None:
     """Seven organic LJSpeech recordings (one speaker) failed with "need at least 2 organic
     recordings ..., got 0", with --threshold-by recording too (session 27 probe, F10)."""
-    from _detect import TableReference
-    from vtract.detect.default import file_statistics
     from vtract.detect.fitting import dynamics_calibration
 
     rng = np.random.default_rng(12)
-    one = [
-        dynamic_features(f"lj{i}", rng, spread=0.15, label="organic", speaker="LJ")
-        for i in range(7)
-    ]
-    fakes = [
-        dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker="tts")
-        for i in range(3)
-    ]
-    corpus = pd.concat(one + fakes, ignore_index=True)
-    stats = file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
+    corpus = speakers_corpus(rng, ["LJ"] * 7, ["tts"] * 3, organic_prefix="lj")
+    stats = organic_referenced_stats(corpus)
     for by in ("recording", "speaker"):
         with pytest.raises(VtractError) as err:
             dynamics_calibration(corpus, stats, threshold_by=by)
@@ -506,7 +523,7 @@ def test_dynamics_calibration_says_it_needs_other_speakers() -> None:
     # one dominant speaker and one other: the dominant speaker's fold leaves one
     other = dynamic_features("m0", rng, spread=0.15, label="organic", speaker="mary")
     corpus2 = pd.concat([corpus, other], ignore_index=True)
-    stats2 = file_statistics(corpus2, TableReference(corpus2[corpus2["label"] == "organic"]), None)
+    stats2 = organic_referenced_stats(corpus2)
     with pytest.raises(VtractError, match=r"'LJ' holds 7 of the 8 organic recordings and leaves 1"):
         dynamics_calibration(corpus2, stats2, threshold_by="recording")
 
@@ -515,21 +532,11 @@ def test_dynamics_calibration_refuses_a_fold_left_without_fakes() -> None:
     """Session 31 probe F1: fakes of one voice all sat in one fold, whose model was then
     one-class; the threshold was set on Mahalanobis distances and log-odds mixed and stored
     with the log-odds model, which no fake reached ("recall 1.0" on paper)."""
-    from _detect import TableReference
-    from vtract.detect.default import file_statistics
     from vtract.detect.fitting import dynamics_calibration
 
     rng = np.random.default_rng(21)
-    organic = [
-        dynamic_features(f"o{i}", rng, spread=0.15, label="organic", speaker=f"s{i}")
-        for i in range(12)
-    ]
-    fakes = [
-        dynamic_features(f"x{i}", rng, spread=0.6, label="synthetic", speaker="joe")
-        for i in range(6)
-    ]
-    corpus = pd.concat(organic + fakes, ignore_index=True)
-    stats = file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
+    corpus = speakers_corpus(rng, [f"s{i}" for i in range(12)], ["joe"] * 6)
+    stats = organic_referenced_stats(corpus)
     with pytest.raises(
         VtractError, match=r"fold of speaker\(s\) 'joe' leaves 0 of the 6 synthetic"
     ):
@@ -554,12 +561,10 @@ def test_dynamics_calibration_refuses_a_fold_left_without_fakes() -> None:
 def test_dynamics_calibration_folds_null_speakers_by_file() -> None:
     """Session 31 probe F4: null speakers (a Parquet table keeps None/NaN) were one
     speaker "nan", so all such files shared one fold and calibration was refused."""
-    from _detect import TableReference
-    from vtract.detect.default import file_statistics
     from vtract.detect.fitting import dynamics_calibration
 
     corpus = labelled_corpus()
-    stats = file_statistics(corpus, TableReference(corpus[corpus["label"] == "organic"]), None)
+    stats = organic_referenced_stats(corpus)
     blank = corpus.assign(speaker="")
     expected, s_blank, _ = dynamics_calibration(blank, stats, target_fpr=0.1)
     for null in (None, np.nan):
@@ -585,22 +590,14 @@ def test_the_reason_names_the_bigrams_most_deviant_from_the_reference() -> None:
     fake = dynamic_features("new-fake", rng, spread=0.6, speaker="tts9")
     # a critical flag on the fourth most deviant occurrence: its score rises above the third's,
     # but its shapes stay as typical as they were
-    from vtract.plausibility import Flag
+    from _detect import critical_flags
 
     first = det.decide(fake)
-    fourth = first.bigrams.sort_values("deviation", ascending=False).iloc[3]
-    flag = Flag(
-        code="area_out_of_range",
-        message="m",
-        severity="critical",
-        bigram=fourth["bigram"],
-        start=fourth["start_s"],
-        end=fourth["end_s"],
-    )
-    d = det.decide(fake, [flag])
+    fourth = first.bigrams.sort_values("deviation", ascending=False).iloc[[3]]
+    d = det.decide(fake, critical_flags(fourth, code="area_out_of_range"))
     big = d.bigrams
     by_score = big.sort_values("score", ascending=False, kind="stable")["bigram"]
-    assert fourth["bigram"] in by_score.head(3).tolist()  # the old ranking named it
+    assert fourth["bigram"].iloc[0] in by_score.head(3).tolist()  # the old ranking named it
     by_deviation = big.sort_values("deviation", ascending=False, kind="stable")["bigram"]
     named = d.reason.split("most atypical against the organic reference: ")[1].split(";")[0]
     assert named.split(", ") == by_deviation.head(3).tolist()
